@@ -1,0 +1,269 @@
+// Catalog reads. Pages are keyset-paginated on (sort key, id) so page 20,000 costs what page 1
+// costs, and nothing on this path counts the whole table.
+import { sql, type SQL } from "drizzle-orm";
+import { db } from "../client";
+import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
+import type { Viewer } from "./users";
+
+export type CatalogSort = "name" | "updated" | "size";
+export type SortOrder = "asc" | "desc";
+export type CatalogView = "images" | "versions";
+
+export interface CatalogFilters {
+  q?: string;
+  os?: string;
+  arch?: string;
+  format?: string;
+  tag?: string;
+  project?: string;
+  status?: string;
+}
+
+export interface CatalogQuery extends CatalogFilters {
+  viewer: Viewer;
+  sort: CatalogSort;
+  order: SortOrder;
+  cursor?: string;
+  limit: number;
+}
+
+export interface CatalogImageRow {
+  id: string;
+  slug: string;
+  name: string;
+  os: string;
+  osVersion: string;
+  arch: Architecture;
+  visibility: Visibility;
+  tags: string[];
+  latestVersion: string | null;
+  latestFormat: DiskFormat | null;
+  latestVirtualSize: number;
+  latestReleaseStatus: ReleaseStatus | null;
+  versionCount: number;
+  projectSlug: string;
+  projectName: string;
+  updatedAt: Date;
+}
+
+export interface CatalogVersionRow {
+  id: string;
+  version: string;
+  format: DiskFormat | null;
+  virtualSize: number | null;
+  fileSize: number | null;
+  dataStatus: DataStatus;
+  releaseStatus: ReleaseStatus;
+  createdAt: Date;
+  imageSlug: string;
+  imageName: string;
+  os: string;
+  osVersion: string;
+  arch: Architecture;
+  projectSlug: string;
+}
+
+export interface Page<Row> {
+  rows: Row[];
+  nextCursor: string | null;
+}
+
+export const defaultOrder: Record<CatalogSort, SortOrder> = { name: "asc", updated: "desc", size: "desc" };
+
+type CursorValue = string | number;
+
+export function encodeCursor(value: CursorValue, id: string): string {
+  return Buffer.from(JSON.stringify([value, id])).toString("base64url");
+}
+
+export function decodeCursor(cursor: string): [CursorValue, string] | null {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8"));
+    if (!Array.isArray(parsed) || parsed.length !== 2) return null;
+    const [value, id] = parsed as unknown[];
+    if ((typeof value !== "string" && typeof value !== "number") || typeof id !== "string") return null;
+    if (!/^[0-9a-f-]{36}$/.test(id)) return null;
+    return [value, id];
+  } catch {
+    return null;
+  }
+}
+
+// Words become prefix terms ("deb 12" → deb:* & 12:*) so search works as people type.
+export function toPrefixTsquery(q: string): string | null {
+  const terms = q.toLowerCase().match(/[\p{L}\p{N}]+/gu);
+  if (!terms || terms.length === 0) return null;
+  return terms
+    .slice(0, 8)
+    .map((term) => `${term}:*`)
+    .join(" & ");
+}
+
+export function visibleImagesCondition(viewer: Viewer, imageAlias = "i"): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  const alias = sql.raw(imageAlias);
+  return sql`(${alias}.visibility = 'public' or ${alias}.project_id in (select project_id from project_members where user_id = ${viewer.id}))`;
+}
+
+function imageFilterConditions(filters: CatalogFilters, imageAlias: string): SQL[] {
+  const alias = sql.raw(imageAlias);
+  const conditions: SQL[] = [];
+  if (filters.q) {
+    const tsquery = toPrefixTsquery(filters.q);
+    const like = `%${filters.q.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+    conditions.push(
+      tsquery
+        ? sql`(${alias}.search @@ to_tsquery('simple', ${tsquery}) or ${alias}.name ilike ${like})`
+        : sql`${alias}.name ilike ${like}`,
+    );
+  }
+  if (filters.os) conditions.push(sql`${alias}.os = ${filters.os}`);
+  if (filters.arch) conditions.push(sql`${alias}.arch = ${filters.arch}`);
+  if (filters.tag) conditions.push(sql`${alias}.tags @> array[${filters.tag}]::text[]`);
+  if (filters.project) conditions.push(sql`${alias}.project_id = (select id from projects where slug = ${filters.project})`);
+  return conditions;
+}
+
+function keysetCondition(key: SQL, order: SortOrder, cursor: string | undefined, idColumn: SQL, cast: "text" | "number" | "timestamp"): SQL | null {
+  if (!cursor) return null;
+  const decoded = decodeCursor(cursor);
+  if (!decoded) return sql`false`;
+  const [rawValue, id] = decoded;
+  const value =
+    cast === "timestamp" ? sql`${String(rawValue)}::timestamptz` : cast === "number" ? sql`${Number(rawValue)}::bigint` : sql`${String(rawValue)}`;
+  return order === "asc" ? sql`(${key}, ${idColumn}) > (${value}, ${id}::uuid)` : sql`(${key}, ${idColumn}) < (${value}, ${id}::uuid)`;
+}
+
+function orderBy(key: SQL, idColumn: SQL, order: SortOrder): SQL {
+  const direction = sql.raw(order === "asc" ? "asc" : "desc");
+  return sql`order by ${key} ${direction}, ${idColumn} ${direction}`;
+}
+
+function cursorValue(sort: CatalogSort, row: { name?: string; updatedAt?: Date; size?: number | null }): CursorValue {
+  if (sort === "name") return row.name ?? "";
+  if (sort === "size") return row.size ?? 0;
+  return (row.updatedAt ?? new Date(0)).toISOString();
+}
+
+const whereAll = (conditions: SQL[]) => (conditions.length ? sql`where ${sql.join(conditions, sql` and `)}` : sql``);
+
+export async function listCatalogImages(query: CatalogQuery): Promise<Page<CatalogImageRow>> {
+  const sortKeys: Record<CatalogSort, { key: SQL; cast: "text" | "number" | "timestamp" }> = {
+    name: { key: sql`i.name`, cast: "text" },
+    updated: { key: sql`i.updated_at`, cast: "timestamp" },
+    size: { key: sql`i.latest_virtual_size`, cast: "number" },
+  };
+  const { key, cast } = sortKeys[query.sort];
+  const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i")];
+  if (query.format) conditions.push(sql`i.latest_format = ${query.format}`);
+  if (query.status) conditions.push(sql`i.latest_release_status = ${query.status}`);
+  const keyset = keysetCondition(key, query.order, query.cursor, sql`i.id`, cast);
+  if (keyset) conditions.push(keyset);
+
+  const result = await db().execute<Record<string, unknown>>(sql`
+    select i.id, i.slug, i.name, i.os, i.os_version, i.arch, i.visibility, i.tags, i.latest_version,
+           i.latest_format, i.latest_virtual_size, i.latest_release_status, i.version_count, i.updated_at,
+           p.slug as project_slug, p.name as project_name
+    from images i join projects p on p.id = i.project_id
+    ${whereAll(conditions)}
+    ${orderBy(key, sql`i.id`, query.order)}
+    limit ${query.limit + 1}`);
+  const rows: CatalogImageRow[] = result.rows.slice(0, query.limit).map((row) => ({
+    id: String(row.id),
+    slug: String(row.slug),
+    name: String(row.name),
+    os: String(row.os),
+    osVersion: String(row.os_version),
+    arch: row.arch as Architecture,
+    visibility: row.visibility as Visibility,
+    tags: row.tags as string[],
+    latestVersion: (row.latest_version as string | null) ?? null,
+    latestFormat: (row.latest_format as DiskFormat | null) ?? null,
+    latestVirtualSize: Number(row.latest_virtual_size),
+    latestReleaseStatus: (row.latest_release_status as ReleaseStatus | null) ?? null,
+    versionCount: Number(row.version_count),
+    projectSlug: String(row.project_slug),
+    projectName: String(row.project_name),
+    updatedAt: new Date(row.updated_at as string),
+  }));
+  const last = rows.at(-1);
+  const nextCursor =
+    result.rows.length > query.limit && last
+      ? encodeCursor(cursorValue(query.sort, { name: last.name, updatedAt: last.updatedAt, size: last.latestVirtualSize }), last.id)
+      : null;
+  return { rows, nextCursor };
+}
+
+export async function listCatalogVersions(query: CatalogQuery): Promise<Page<CatalogVersionRow>> {
+  // Versions have no name of their own; "name" orders by creation like "updated" does.
+  const sortKeys: Record<CatalogSort, { key: SQL; cast: "number" | "timestamp" }> = {
+    name: { key: sql`v.created_at`, cast: "timestamp" },
+    updated: { key: sql`v.created_at`, cast: "timestamp" },
+    size: { key: sql`coalesce(v.virtual_size, 0)`, cast: "number" },
+  };
+  const { key, cast } = sortKeys[query.sort];
+  const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i")];
+  if (query.format) conditions.push(sql`v.format = ${query.format}`);
+  if (query.status) conditions.push(sql`v.release_status = ${query.status}`);
+  const keyset = keysetCondition(key, query.order, query.cursor, sql`v.id`, cast);
+  if (keyset) conditions.push(keyset);
+
+  const result = await db().execute<Record<string, unknown>>(sql`
+    select v.id, v.version, v.format, v.virtual_size, v.file_size, v.data_status, v.release_status, v.created_at,
+           i.slug as image_slug, i.name as image_name, i.os, i.os_version, i.arch, p.slug as project_slug
+    from image_versions v
+    join images i on i.id = v.image_id
+    join projects p on p.id = i.project_id
+    ${whereAll(conditions)}
+    ${orderBy(key, sql`v.id`, query.order)}
+    limit ${query.limit + 1}`);
+  const rows: CatalogVersionRow[] = result.rows.slice(0, query.limit).map((row) => ({
+    id: String(row.id),
+    version: String(row.version),
+    format: (row.format as DiskFormat | null) ?? null,
+    virtualSize: row.virtual_size === null ? null : Number(row.virtual_size),
+    fileSize: row.file_size === null ? null : Number(row.file_size),
+    dataStatus: row.data_status as DataStatus,
+    releaseStatus: row.release_status as ReleaseStatus,
+    createdAt: new Date(row.created_at as string),
+    imageSlug: String(row.image_slug),
+    imageName: String(row.image_name),
+    os: String(row.os),
+    osVersion: String(row.os_version),
+    arch: row.arch as Architecture,
+    projectSlug: String(row.project_slug),
+  }));
+  const last = rows.at(-1);
+  const nextCursor =
+    result.rows.length > query.limit && last
+      ? encodeCursor(cursorValue(query.sort, { updatedAt: last.createdAt, size: last.virtualSize }), last.id)
+      : null;
+  return { rows, nextCursor };
+}
+
+export interface CatalogFacets {
+  oses: string[];
+  tags: string[];
+  projects: { slug: string; name: string }[];
+}
+
+// Distinct OS values by a loose index scan over images_os_idx: cheap however many images exist.
+export async function getCatalogFacets({ viewer }: { viewer: Viewer }): Promise<CatalogFacets> {
+  const [oses, tagRows, projectRows] = await Promise.all([
+    db().execute<{ os: string }>(sql`
+      with recursive t as (
+        (select os from images order by os limit 1)
+        union all
+        select (select os from images where os > t.os order by os limit 1) from t where t.os is not null
+      ) select os from t where os is not null limit 200`),
+    db().execute<{ name: string }>(sql`select name from tags order by name limit 500`),
+    viewer.role === "admin"
+      ? db().execute<{ slug: string; name: string }>(sql`select slug, name from projects order by name limit 500`)
+      : db().execute<{ slug: string; name: string }>(sql`
+          select slug, name from projects p
+          where exists (select 1 from project_members m where m.project_id = p.id and m.user_id = ${viewer.id})
+             or exists (select 1 from images i where i.project_id = p.id and i.visibility = 'public')
+          order by name limit 500`),
+  ]);
+  return { oses: oses.rows.map((row) => row.os), tags: tagRows.rows.map((row) => row.name), projects: projectRows.rows };
+}

@@ -1,0 +1,360 @@
+import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { db, type Database } from "../client";
+import {
+  blobs,
+  imageVersions,
+  images,
+  projects,
+  tags,
+  users,
+  type Architecture,
+  type DiskFormat,
+  type ReleaseStatus,
+  type Visibility,
+} from "../schema";
+import { recordAudit } from "./audit";
+import { visibleImagesCondition } from "./catalog";
+import type { Viewer } from "./users";
+
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+export type ImageAccess = "view" | "edit" | "manage";
+
+// Editing metadata and tags needs the member role in the image's project; visibility needs owner.
+export function imageAccessCondition(viewer: Viewer, access: ImageAccess): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  if (access === "view") return visibleImagesCondition(viewer, "images");
+  const roles = access === "manage" ? ["owner"] : ["member", "owner"];
+  return sql`${images.projectId} in (select project_id from project_members where user_id = ${viewer.id} and role in (${sql.join(
+    roles.map((role) => sql`${role}`),
+    sql`, `,
+  )}))`;
+}
+
+export interface ImageDetail {
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  os: string;
+  osVersion: string;
+  arch: Architecture;
+  visibility: Visibility;
+  tags: string[];
+  properties: Record<string, string>;
+  projectId: string;
+  projectSlug: string;
+  projectName: string;
+  createdByEmail: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+  latestVersion: string | null;
+  canEdit: boolean;
+  canManage: boolean;
+}
+
+export async function getImageBySlug({ viewer, slug }: { viewer: Viewer; slug: string }): Promise<ImageDetail | null> {
+  const [row] = await db()
+    .select({
+      id: images.id,
+      slug: images.slug,
+      name: images.name,
+      description: images.description,
+      os: images.os,
+      osVersion: images.osVersion,
+      arch: images.arch,
+      visibility: images.visibility,
+      tags: images.tags,
+      properties: images.properties,
+      projectId: images.projectId,
+      projectSlug: projects.slug,
+      projectName: projects.name,
+      createdByEmail: users.email,
+      createdAt: images.createdAt,
+      updatedAt: images.updatedAt,
+      latestVersion: images.latestVersion,
+      canEdit: sql<boolean>`${imageAccessCondition(viewer, "edit")}`,
+      canManage: sql<boolean>`${imageAccessCondition(viewer, "manage")}`,
+    })
+    .from(images)
+    .innerJoin(projects, eq(projects.id, images.projectId))
+    .leftJoin(users, eq(users.id, images.createdById))
+    .where(and(eq(images.slug, slug), imageAccessCondition(viewer, "view")))
+    .limit(1);
+  return row ?? null;
+}
+
+export interface VersionRow {
+  id: string;
+  version: string;
+  format: DiskFormat | null;
+  virtualSize: number | null;
+  fileSize: number | null;
+  sha256: string | null;
+  dataStatus: string;
+  failureReason: string | null;
+  releaseStatus: ReleaseStatus;
+  source: string;
+  createdByEmail: string | null;
+  createdAt: Date;
+}
+
+export async function listImageVersions({ viewer, imageId }: { viewer: Viewer; imageId: string }): Promise<VersionRow[]> {
+  return db()
+    .select({
+      id: imageVersions.id,
+      version: imageVersions.version,
+      format: imageVersions.format,
+      virtualSize: imageVersions.virtualSize,
+      fileSize: imageVersions.fileSize,
+      sha256: imageVersions.sha256,
+      dataStatus: imageVersions.dataStatus,
+      failureReason: imageVersions.failureReason,
+      releaseStatus: imageVersions.releaseStatus,
+      source: imageVersions.source,
+      createdByEmail: users.email,
+      createdAt: imageVersions.createdAt,
+    })
+    .from(imageVersions)
+    .innerJoin(images, eq(images.id, imageVersions.imageId))
+    .leftJoin(users, eq(users.id, imageVersions.createdById))
+    .where(and(eq(imageVersions.imageId, imageId), imageAccessCondition(viewer, "view")))
+    .orderBy(desc(imageVersions.createdAt))
+    .limit(500);
+}
+
+export async function suggestTags({ prefix, limit = 10 }: { prefix: string; limit?: number }): Promise<string[]> {
+  const like = `${prefix.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+  const rows = await db().select({ name: tags.name }).from(tags).where(sql`${tags.name} like ${like}`).orderBy(tags.name).limit(limit);
+  return rows.map((row) => row.name);
+}
+
+/** Returns the ids among `imageIds` that the viewer may not act on with `access` (or that don't exist). */
+async function deniedImageIds(tx: Tx, viewer: Viewer, imageIds: string[], access: ImageAccess): Promise<string[]> {
+  const allowed = await tx
+    .select({ id: images.id })
+    .from(images)
+    .where(and(inArray(images.id, imageIds), imageAccessCondition(viewer, access)))
+    .for("update");
+  const allowedIds = new Set(allowed.map((row) => row.id));
+  return imageIds.filter((id) => !allowedIds.has(id));
+}
+
+export class AccessDenied extends Error {
+  constructor(readonly imageIds: string[]) {
+    super("access denied");
+  }
+}
+
+/** Adds or removes one tag on several images, all or nothing. */
+export async function changeImageTag({
+  viewer,
+  imageIds,
+  tag,
+  op,
+}: {
+  viewer: Viewer;
+  imageIds: string[];
+  tag: string;
+  op: "add" | "remove";
+}): Promise<{ changed: number }> {
+  return db().transaction(async (tx) => {
+    const denied = await deniedImageIds(tx, viewer, imageIds, "edit");
+    if (denied.length) throw new AccessDenied(denied);
+    if (op === "add") await tx.insert(tags).values({ name: tag }).onConflictDoNothing();
+    const changed = await tx
+      .update(images)
+      .set({
+        tags: op === "add" ? sql`array_append(${images.tags}, ${tag}::text)` : sql`array_remove(${images.tags}, ${tag}::text)`,
+        updatedAt: sql`now()`,
+      })
+      .where(
+        and(
+          inArray(images.id, imageIds),
+          op === "add" ? sql`not (${images.tags} @> array[${tag}]::text[])` : sql`${images.tags} @> array[${tag}]::text[]`,
+        ),
+      )
+      .returning({ id: images.id, tags: images.tags });
+    for (const row of changed) {
+      await recordAudit(
+        { actorId: viewer.id, action: op === "add" ? "image.tag_add" : "image.tag_remove", objectType: "image", objectId: row.id, after: { tag, tags: row.tags } },
+        tx,
+      );
+    }
+    return { changed: changed.length };
+  });
+}
+
+export const MAX_TAGS_PER_IMAGE = 32;
+
+export async function countTooManyTags({ imageIds, tag }: { imageIds: string[]; tag: string }): Promise<string[]> {
+  const rows = await db()
+    .select({ name: images.name })
+    .from(images)
+    .where(
+      and(
+        inArray(images.id, imageIds),
+        sql`cardinality(${images.tags}) >= ${MAX_TAGS_PER_IMAGE}`,
+        sql`not (${images.tags} @> array[${tag}]::text[])`,
+      ),
+    );
+  return rows.map((row) => row.name);
+}
+
+export async function updateImageFields({
+  viewer,
+  imageId,
+  access,
+  action,
+  fields,
+}: {
+  viewer: Viewer;
+  imageId: string;
+  access: ImageAccess;
+  action: string;
+  fields: Partial<{
+    name: string;
+    description: string;
+    os: string;
+    osVersion: string;
+    arch: Architecture;
+    visibility: Visibility;
+    properties: Record<string, string>;
+  }>;
+}): Promise<boolean> {
+  return db().transaction(async (tx) => {
+    const denied = await deniedImageIds(tx, viewer, [imageId], access);
+    if (denied.length) throw new AccessDenied(denied);
+    const keys = Object.keys(fields) as (keyof typeof fields)[];
+    const [before] = await tx
+      .select({
+        name: images.name,
+        description: images.description,
+        os: images.os,
+        osVersion: images.osVersion,
+        arch: images.arch,
+        visibility: images.visibility,
+        properties: images.properties,
+      })
+      .from(images)
+      .where(eq(images.id, imageId));
+    if (!before) return false;
+    await tx
+      .update(images)
+      .set({ ...fields, updatedAt: sql`now()` })
+      .where(eq(images.id, imageId));
+    await recordAudit(
+      {
+        actorId: viewer.id,
+        action,
+        objectType: "image",
+        objectId: imageId,
+        before: Object.fromEntries(keys.map((key) => [key, before[key]])),
+        after: fields,
+      },
+      tx,
+    );
+    return true;
+  });
+}
+
+export async function getImageProperties({ imageId }: { imageId: string }): Promise<Record<string, string> | null> {
+  const [row] = await db().select({ properties: images.properties }).from(images).where(eq(images.id, imageId));
+  return row?.properties ?? null;
+}
+
+/** Copies the newest ready version's facts onto the image row, for the catalog. */
+export async function refreshImageLatest(tx: Tx | Database, imageId: string): Promise<void> {
+  await tx.execute(sql`
+    with v as (
+      select id, version, format, virtual_size, release_status, created_at from image_versions
+      where image_id = ${imageId} and data_status = 'ready'
+      order by created_at desc, id desc limit 1
+    )
+    update images i set
+      latest_version_id = (select id from v),
+      latest_version = (select version from v),
+      latest_format = (select format from v),
+      latest_virtual_size = coalesce((select virtual_size from v), 0),
+      latest_release_status = (select release_status from v),
+      version_count = (select count(*) from image_versions where image_id = ${imageId}),
+      updated_at = greatest(i.updated_at, coalesce((select created_at from v), i.updated_at))
+    where i.id = ${imageId}`);
+}
+
+export async function createImage({
+  tx,
+  actorId,
+  values,
+}: {
+  tx: Tx;
+  actorId: string | null;
+  values: {
+    slug: string;
+    name: string;
+    description?: string;
+    os: string;
+    osVersion?: string;
+    arch?: Architecture;
+    visibility?: Visibility;
+    projectId: string;
+    tags?: string[];
+    properties?: Record<string, string>;
+  };
+}) {
+  const [image] = await tx
+    .insert(images)
+    .values({ ...values, createdById: actorId })
+    .returning({ id: images.id, slug: images.slug });
+  if (!image) throw new Error("inserting the image returned nothing");
+  if (values.tags?.length) await tx.insert(tags).values(values.tags.map((name) => ({ name }))).onConflictDoNothing();
+  await recordAudit({ actorId, action: "image.create", objectType: "image", objectId: image.id, after: values }, tx);
+  return image;
+}
+
+/** Records a version whose bytes are already in the blob store, as ready. */
+export async function createReadyVersion({
+  tx,
+  actorId,
+  values,
+}: {
+  tx: Tx;
+  actorId: string | null;
+  values: {
+    imageId: string;
+    version: string;
+    format: DiskFormat;
+    virtualSize: number;
+    fileSize: number;
+    sha256: string;
+    sha512: string;
+    originalFilename?: string;
+    releaseStatus?: ReleaseStatus;
+    source: "upload" | "url" | "build" | "clone";
+    parentVersionId?: string;
+    inspection?: Record<string, unknown>;
+    createdAt?: Date;
+  };
+}) {
+  await tx
+    .insert(blobs)
+    .values({ sha256: values.sha256, sha512: values.sha512, size: values.fileSize })
+    .onConflictDoNothing();
+  const [version] = await tx
+    .insert(imageVersions)
+    .values({ ...values, dataStatus: "ready", createdById: actorId })
+    .returning({ id: imageVersions.id });
+  if (!version) throw new Error("inserting the version returned nothing");
+  await refreshImageLatest(tx, values.imageId);
+  await recordAudit(
+    {
+      actorId,
+      action: "version.create",
+      objectType: "version",
+      objectId: version.id,
+      after: { imageId: values.imageId, version: values.version, format: values.format, sha256: values.sha256 },
+    },
+    tx,
+  );
+  return version;
+}

@@ -1,0 +1,55 @@
+import { eq, sql } from "drizzle-orm";
+import { db } from "../client";
+import { projectMembers, projects, users, type ProjectRole, type UserRole } from "../schema";
+
+export interface Viewer {
+  id: string;
+  email: string;
+  name: string | null;
+  role: UserRole;
+  memberships: { projectId: string; projectSlug: string; projectName: string; role: ProjectRole }[];
+}
+
+export async function getViewerById({ id }: { id: string }): Promise<Viewer | null> {
+  const [user] = await db()
+    .select({ id: users.id, email: users.email, name: users.name, role: users.role, disabledAt: users.disabledAt })
+    .from(users)
+    .where(eq(users.id, id))
+    .limit(1);
+  if (!user || user.disabledAt) return null;
+  const memberships = await db()
+    .select({ projectId: projects.id, projectSlug: projects.slug, projectName: projects.name, role: projectMembers.role })
+    .from(projectMembers)
+    .innerJoin(projects, eq(projects.id, projectMembers.projectId))
+    .where(eq(projectMembers.userId, id))
+    .orderBy(projects.name);
+  return { id: user.id, email: user.email, name: user.name, role: user.role, memberships };
+}
+
+export async function getUserByEmail({ email }: { email: string }) {
+  const [user] = await db()
+    .select({ id: users.id, email: users.email, role: users.role })
+    .from(users)
+    .where(sql`lower(${users.email}) = ${email.toLowerCase()}`)
+    .limit(1);
+  return user ?? null;
+}
+
+export async function createLocalUser({
+  email,
+  name,
+  role,
+  passwordHash,
+}: {
+  email: string;
+  name: string;
+  role: UserRole;
+  passwordHash: string;
+}) {
+  const [user] = await db()
+    .insert(users)
+    .values({ email: email.toLowerCase(), name, role, passwordHash })
+    .returning({ id: users.id, email: users.email, role: users.role });
+  if (!user) throw new Error("inserting the user returned nothing");
+  return user;
+}

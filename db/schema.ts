@@ -1,0 +1,238 @@
+// The schema follows the product brief: images are families, versions are immutable files, blobs are
+// content-addressed bytes. Status lives on separate axes (data, release) and never in one column.
+// The `images.latest_*` columns are a denormalised copy of the newest version so the catalog can
+// page through a hundred thousand images by keyset without a join per row.
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  check,
+  customType,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
+
+export const userRoles = ["admin", "member"] as const;
+export const projectRoles = ["viewer", "member", "owner"] as const;
+export const visibilities = ["private", "shared", "public"] as const;
+export const diskFormats = ["raw", "qcow2", "vmdk", "vhd", "vhdx", "vdi", "iso"] as const;
+export const architectures = ["x86_64", "aarch64", "ppc64le", "s390x", "riscv64"] as const;
+export const dataStatuses = ["queued", "uploading", "importing", "ready", "failed"] as const;
+export const releaseStatuses = [
+  "draft",
+  "pending_review",
+  "approved",
+  "rejected",
+  "deprecated",
+  "disabled",
+  "revoked",
+] as const;
+export const versionSources = ["upload", "url", "build", "clone"] as const;
+
+export type UserRole = (typeof userRoles)[number];
+export type ProjectRole = (typeof projectRoles)[number];
+export type Visibility = (typeof visibilities)[number];
+export type DiskFormat = (typeof diskFormats)[number];
+export type Architecture = (typeof architectures)[number];
+export type DataStatus = (typeof dataStatuses)[number];
+export type ReleaseStatus = (typeof releaseStatuses)[number];
+export type VersionSource = (typeof versionSources)[number];
+
+const inList = (column: string, values: readonly string[]) =>
+  sql.raw(`${column} in (${values.map((value) => `'${value}'`).join(", ")})`);
+
+const createdAt = () => timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow();
+
+// Auth.js (drizzle adapter) tables: users and accounts. Sessions are JWTs, so no sessions table.
+export const users = pgTable(
+  "users",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    name: text("name"),
+    email: text("email").notNull(),
+    emailVerified: timestamp("email_verified", { withTimezone: true, mode: "date" }),
+    image: text("image"),
+    role: text("role").$type<UserRole>().notNull().default("member"),
+    passwordHash: text("password_hash"),
+    disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    uniqueIndex("users_email_key").on(sql`lower(${table.email})`),
+    check("users_role_check", inList("role", userRoles)),
+  ],
+);
+
+export const accounts = pgTable(
+  "accounts",
+  {
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    provider: text("provider").notNull(),
+    providerAccountId: text("provider_account_id").notNull(),
+    refresh_token: text("refresh_token"),
+    access_token: text("access_token"),
+    expires_at: integer("expires_at"),
+    token_type: text("token_type"),
+    scope: text("scope"),
+    id_token: text("id_token"),
+    session_state: text("session_state"),
+  },
+  (table) => [primaryKey({ columns: [table.provider, table.providerAccountId] }), index("accounts_user_idx").on(table.userId)],
+);
+
+export const projects = pgTable(
+  "projects",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    quotaBytes: bigint("quota_bytes", { mode: "number" }).notNull().default(100 * 1024 ** 3),
+    createdAt: createdAt(),
+  },
+  (table) => [uniqueIndex("projects_slug_key").on(table.slug)],
+);
+
+export const projectMembers = pgTable(
+  "project_members",
+  {
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role").$type<ProjectRole>().notNull().default("member"),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.projectId, table.userId] }),
+    index("project_members_user_idx").on(table.userId),
+    check("project_members_role_check", inList("role", projectRoles)),
+  ],
+);
+
+export const blobs = pgTable("blobs", {
+  sha256: text("sha256").primaryKey(),
+  sha512: text("sha512").notNull(),
+  size: bigint("size", { mode: "number" }).notNull(),
+  createdAt: createdAt(),
+});
+
+export const images = pgTable(
+  "images",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    slug: text("slug").notNull(),
+    name: text("name").notNull(),
+    description: text("description").notNull().default(""),
+    os: text("os").notNull(),
+    osVersion: text("os_version").notNull().default(""),
+    arch: text("arch").$type<Architecture>().notNull().default("x86_64"),
+    visibility: text("visibility").$type<Visibility>().notNull().default("private"),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id),
+    createdById: uuid("created_by_id").references(() => users.id, { onDelete: "set null" }),
+    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    properties: jsonb("properties").$type<Record<string, string>>().notNull().default({}),
+    latestVersionId: uuid("latest_version_id"),
+    latestVersion: text("latest_version"),
+    latestFormat: text("latest_format").$type<DiskFormat>(),
+    latestVirtualSize: bigint("latest_virtual_size", { mode: "number" }).notNull().default(0),
+    latestReleaseStatus: text("latest_release_status").$type<ReleaseStatus>(),
+    versionCount: integer("version_count").notNull().default(0),
+    search: tsvector("search").generatedAlwaysAs(
+      sql`setweight(to_tsvector('simple', coalesce(name, '') || ' ' || coalesce(slug, '') || ' ' || coalesce(os, '') || ' ' || coalesce(os_version, '')), 'A') || setweight(hangar_tags_tsvector(tags), 'B') || setweight(to_tsvector('simple', coalesce(description, '')), 'C')`,
+    ),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex("images_slug_key").on(table.slug),
+    index("images_search_idx").using("gin", table.search),
+    index("images_tags_idx").using("gin", table.tags),
+    index("images_name_trgm_idx").using("gin", sql`${table.name} gin_trgm_ops`),
+    index("images_name_idx").on(table.name, table.id),
+    index("images_updated_idx").on(table.updatedAt, table.id),
+    index("images_size_idx").on(table.latestVirtualSize, table.id),
+    index("images_project_idx").on(table.projectId),
+    index("images_os_idx").on(table.os, table.osVersion),
+    index("images_arch_idx").on(table.arch),
+    index("images_release_idx").on(table.latestReleaseStatus),
+    check("images_visibility_check", inList("visibility", visibilities)),
+    check("images_arch_check", inList("arch", architectures)),
+  ],
+);
+
+export const imageVersions = pgTable(
+  "image_versions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    imageId: uuid("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+    version: text("version").notNull(),
+    format: text("format").$type<DiskFormat>(),
+    virtualSize: bigint("virtual_size", { mode: "number" }),
+    fileSize: bigint("file_size", { mode: "number" }),
+    sha256: text("sha256").references(() => blobs.sha256),
+    sha512: text("sha512"),
+    originalFilename: text("original_filename"),
+    dataStatus: text("data_status").$type<DataStatus>().notNull().default("queued"),
+    failureReason: text("failure_reason"),
+    releaseStatus: text("release_status").$type<ReleaseStatus>().notNull().default("draft"),
+    source: text("source").$type<VersionSource>().notNull(),
+    sourceUrl: text("source_url"),
+    parentVersionId: uuid("parent_version_id"),
+    inspection: jsonb("inspection").$type<Record<string, unknown>>(),
+    notes: text("notes").notNull().default(""),
+    createdById: uuid("created_by_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    uniqueIndex("image_versions_image_version_key").on(table.imageId, table.version),
+    index("image_versions_image_idx").on(table.imageId, table.createdAt),
+    index("image_versions_created_idx").on(table.createdAt, table.id),
+    index("image_versions_size_idx").on(sql`coalesce(${table.virtualSize}, 0)`, table.id),
+    index("image_versions_parent_idx").on(table.parentVersionId),
+    index("image_versions_sha256_idx").on(table.sha256),
+    check("image_versions_data_status_check", inList("data_status", dataStatuses)),
+    check("image_versions_release_status_check", inList("release_status", releaseStatuses)),
+    check("image_versions_source_check", inList("source", versionSources)),
+    check("image_versions_ready_has_blob", sql`data_status <> 'ready' or (sha256 is not null and format is not null)`),
+  ],
+);
+
+// A dictionary of every tag ever used, for autocomplete; an image's tags live on the image row.
+export const tags = pgTable("tags", {
+  name: text("name").primaryKey(),
+  createdAt: createdAt(),
+});
+
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    actorId: uuid("actor_id").references(() => users.id, { onDelete: "set null" }),
+    action: text("action").notNull(),
+    objectType: text("object_type").notNull(),
+    objectId: text("object_id").notNull(),
+    before: jsonb("before"),
+    after: jsonb("after"),
+  },
+  (table) => [index("audit_events_at_idx").on(table.at), index("audit_events_object_idx").on(table.objectType, table.objectId)],
+);

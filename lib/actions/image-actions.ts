@@ -1,0 +1,56 @@
+import { inArray } from "drizzle-orm";
+import { db } from "@/db/client";
+import { changeImageTag, countTooManyTags, getImageProperties, MAX_TAGS_PER_IMAGE, updateImageFields } from "@/db/queries/images";
+import { images } from "@/db/schema";
+import { HangarError } from "@/lib/auth/errors";
+import {
+  changeTagSchema,
+  MAX_PROPERTIES,
+  removePropertySchema,
+  setPropertySchema,
+  setVisibilitySchema,
+  updateImageDetailsSchema,
+} from "@/lib/validations/images";
+import { defineAction } from "./safe-action";
+
+async function slugsOf(imageIds: string[]): Promise<string[]> {
+  const rows = await db().select({ slug: images.slug }).from(images).where(inArray(images.id, imageIds));
+  return rows.map((row) => row.slug);
+}
+
+export const changeTag = defineAction(changeTagSchema, async ({ imageIds, tag, op }, viewer) => {
+  if (op === "add") {
+    const full = await countTooManyTags({ imageIds, tag });
+    if (full.length) {
+      throw new HangarError("invalid", `${full.join(", ")} already ${full.length > 1 ? "have" : "has"} ${MAX_TAGS_PER_IMAGE} tags; remove one first.`);
+    }
+  }
+  const { changed } = await changeImageTag({ viewer, imageIds, tag, op });
+  return { changed, tag, slugs: await slugsOf(imageIds) };
+});
+
+export const updateImageDetails = defineAction(updateImageDetailsSchema, async ({ imageId, ...fields }, viewer) => {
+  await updateImageFields({ viewer, imageId, access: "edit", action: "image.edit", fields });
+  return { slugs: await slugsOf([imageId]) };
+});
+
+export const setVisibility = defineAction(setVisibilitySchema, async ({ imageId, visibility }, viewer) => {
+  await updateImageFields({ viewer, imageId, access: "manage", action: "image.visibility", fields: { visibility } });
+  return { visibility, slugs: await slugsOf([imageId]) };
+});
+
+export const setProperty = defineAction(setPropertySchema, async ({ imageId, key, value }, viewer) => {
+  const current = (await getImageProperties({ imageId })) ?? {};
+  if (!(key in current) && Object.keys(current).length >= MAX_PROPERTIES) {
+    throw new HangarError("invalid", `An image has at most ${MAX_PROPERTIES} properties; remove one first.`);
+  }
+  await updateImageFields({ viewer, imageId, access: "edit", action: "image.property_set", fields: { properties: { ...current, [key]: value } } });
+  return { key, value, slugs: await slugsOf([imageId]) };
+});
+
+export const removeProperty = defineAction(removePropertySchema, async ({ imageId, key }, viewer) => {
+  const current = (await getImageProperties({ imageId })) ?? {};
+  const next = Object.fromEntries(Object.entries(current).filter(([name]) => name !== key));
+  await updateImageFields({ viewer, imageId, access: "edit", action: "image.property_remove", fields: { properties: next } });
+  return { key, slugs: await slugsOf([imageId]) };
+});

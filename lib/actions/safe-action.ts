@@ -1,0 +1,54 @@
+// Server actions are public endpoints. Each is defined here as (caller, raw input) → typed result:
+// the caller is re-checked, input is validated with the same zod schema as the form, and errors
+// come back as words a person can act on instead of a stack. The 'use server' wrappers only
+// resolve the session and revalidate, so tests drive exactly this code with any caller.
+import { z } from "zod";
+import { AccessDenied } from "@/db/queries/images";
+import type { Viewer } from "@/db/queries/users";
+import { HangarError, type ErrorCode } from "@/lib/auth/errors";
+
+export type ActionResult<T> =
+  | { ok: true; data: T }
+  | { ok: false; code: ErrorCode | "internal"; message: string; fieldErrors?: Record<string, string[]> };
+
+export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
+  const fieldErrors: Record<string, string[]> = {};
+  for (const issue of error.issues) {
+    const key = issue.path.join(".") || "_";
+    (fieldErrors[key] ??= []).push(issue.message);
+  }
+  return fieldErrors;
+}
+
+export type DefinedAction<Result> = (viewer: Viewer | null, input: unknown) => Promise<ActionResult<Result>>;
+
+export function defineAction<Schema extends z.ZodType, Result>(
+  schema: Schema,
+  handler: (input: z.output<Schema>, viewer: Viewer) => Promise<Result>,
+): DefinedAction<Result> {
+  return async (viewer, input) => {
+    if (!viewer) return { ok: false, code: "unauthenticated", message: "Your session has ended. Sign in again to continue." };
+    const parsed = schema.safeParse(input);
+    if (!parsed.success) {
+      const first = parsed.error.issues[0]?.message ?? "The input is not valid.";
+      return { ok: false, code: "invalid", message: first, fieldErrors: fieldErrorsOf(parsed.error) };
+    }
+    try {
+      return { ok: true, data: await handler(parsed.data, viewer) };
+    } catch (error) {
+      if (error instanceof HangarError) return { ok: false, code: error.code, message: error.message, fieldErrors: error.fieldErrors };
+      if (error instanceof AccessDenied) {
+        return {
+          ok: false,
+          code: "forbidden",
+          message:
+            error.imageIds.length > 1
+              ? `You can't change ${error.imageIds.length} of the selected images: they don't exist, or you are not a member of their project. Nothing was changed.`
+              : "You can't change that image: it doesn't exist, or you are not a member of its project with the needed role. Nothing was changed.",
+        };
+      }
+      console.error("server action failed", error);
+      return { ok: false, code: "internal", message: "Something went wrong on the server; nothing was changed. Try again, and tell an admin if it keeps happening." };
+    }
+  };
+}

@@ -1,0 +1,101 @@
+import { DrizzleAdapter } from "@auth/drizzle-adapter";
+import { eq, sql } from "drizzle-orm";
+import NextAuth, { CredentialsSignin } from "next-auth";
+import type { Provider } from "next-auth/providers";
+import Credentials from "next-auth/providers/credentials";
+import { z } from "zod";
+import { db } from "@/db/client";
+import { recordAudit } from "@/db/queries/audit";
+import { accounts, users } from "@/db/schema";
+import { env } from "@/lib/env";
+import { verifyPassword } from "./password";
+
+const credentialsSchema = z.object({
+  email: z.string().trim().toLowerCase().email().max(254),
+  password: z.string().min(1).max(1024),
+});
+
+class InvalidCredentials extends CredentialsSignin {
+  code = "invalid_credentials";
+}
+
+function providers(): Provider[] {
+  const list: Provider[] = [
+    Credentials({
+      id: "credentials",
+      name: "Email and password",
+      credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
+      async authorize(raw) {
+        const parsed = credentialsSchema.safeParse(raw);
+        if (!parsed.success) throw new InvalidCredentials();
+        const [user] = await db()
+          .select({ id: users.id, name: users.name, email: users.email, passwordHash: users.passwordHash, disabledAt: users.disabledAt })
+          .from(users)
+          .where(sql`lower(${users.email}) = ${parsed.data.email}`)
+          .limit(1);
+        if (!user?.passwordHash || user.disabledAt || !(await verifyPassword(user.passwordHash, parsed.data.password))) {
+          throw new InvalidCredentials();
+        }
+        return { id: user.id, name: user.name, email: user.email };
+      },
+    }),
+  ];
+  const config = env();
+  if (config.oidcEnabled) {
+    list.push({
+      id: "oidc",
+      name: config.HANGAR_OIDC_NAME,
+      type: "oidc",
+      issuer: config.HANGAR_OIDC_ISSUER,
+      clientId: config.HANGAR_OIDC_CLIENT_ID,
+      clientSecret: config.HANGAR_OIDC_CLIENT_SECRET,
+      authorization: { params: { scope: "openid email profile" } },
+      checks: ["pkce", "state", "nonce"],
+    });
+  }
+  return list;
+}
+
+export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
+  // The adapter's column types are narrower than ours (uuid ids, extra columns); the shapes match.
+  adapter: DrizzleAdapter(db(), { usersTable: users as never, accountsTable: accounts as never }),
+  providers: providers(),
+  session: { strategy: "jwt", maxAge: env().AUTH_SESSION_MAX_AGE },
+  trustHost: true,
+  pages: { signIn: "/sign-in", error: "/sign-in" },
+  callbacks: {
+    async signIn({ user }) {
+      if (!user.id) return true;
+      const [row] = await db().select({ disabledAt: users.disabledAt }).from(users).where(eq(users.id, user.id)).limit(1);
+      return !row?.disabledAt;
+    },
+    jwt({ token, user }) {
+      if (user?.id) token.uid = user.id;
+      return token;
+    },
+    session({ session, token }) {
+      if (typeof token.uid === "string") session.user.id = token.uid;
+      return session;
+    },
+  },
+  events: {
+    async createUser({ user }) {
+      if (!user.id) return;
+      const email = user.email?.toLowerCase();
+      if (email && env().HANGAR_OIDC_ADMIN_EMAILS.includes(email)) {
+        await db().update(users).set({ role: "admin" }).where(eq(users.id, user.id));
+      }
+      await recordAudit({ actorId: user.id, action: "user.create", objectType: "user", objectId: user.id, after: { email } });
+    },
+    async signIn({ user, account }) {
+      if (!user.id) return;
+      await recordAudit({
+        actorId: user.id,
+        action: "user.sign_in",
+        objectType: "user",
+        objectId: user.id,
+        after: { provider: account?.provider ?? "credentials" },
+      });
+    },
+  },
+}));
