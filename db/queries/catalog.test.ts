@@ -1,0 +1,194 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
+import { HangarError } from "@/lib/auth/errors";
+import type { Viewer } from "./users";
+import {
+  encodeCursor,
+  getCatalogFacets,
+  listCatalogImages,
+  listCatalogVersions,
+  toPrefixTsquery,
+  type CatalogQuery,
+  type CatalogSort,
+  type SortOrder,
+} from "./catalog";
+
+let admin: Viewer;
+let alice: Viewer;
+let bob: Viewer;
+let marker: string; // a tag unique to this file's images, to isolate them from other tests' data
+let alicesProject: { id: string; slug: string };
+let bobsProject: { id: string; slug: string };
+
+const query = (viewer: Viewer, extra: Partial<CatalogQuery> = {}): CatalogQuery => ({
+  viewer,
+  sort: "name",
+  order: "asc",
+  limit: 50,
+  tag: marker,
+  ...extra,
+});
+
+beforeAll(async () => {
+  admin = await createTestUser({ role: "admin" });
+  alice = await createTestUser();
+  bob = await createTestUser();
+  marker = unique("cat");
+  alicesProject = await createTestProject({ members: [{ viewer: alice, role: "member" }] });
+  bobsProject = await createTestProject({ members: [{ viewer: bob, role: "owner" }] });
+  await createTestImage({
+    projectId: alicesProject.id,
+    name: "Zebra appliance",
+    description: "Load balancer with keepalived",
+    os: "Alpine",
+    osVersion: "3.20",
+    arch: "aarch64",
+    tags: [marker, "edge"],
+    versions: [{ format: "raw", virtualSize: 10 }],
+  });
+  await createTestImage({
+    projectId: alicesProject.id,
+    name: "Debian bookworm base",
+    os: "Debian",
+    tags: [marker, "lts"],
+    visibility: "public",
+    versions: [{ format: "qcow2", virtualSize: 300 }, { format: "vmdk", virtualSize: 500, releaseStatus: "pending_review" }],
+  });
+  await createTestImage({
+    projectId: bobsProject.id,
+    name: "Bob's secret runner",
+    description: "private CI runner with credentials",
+    tags: [marker],
+    visibility: "private",
+    versions: [{ virtualSize: 200 }],
+  });
+  await createTestImage({
+    projectId: bobsProject.id,
+    name: "Ubuntu noble server",
+    os: "Ubuntu",
+    osVersion: "24.04",
+    tags: [marker, "lts"],
+    visibility: "public",
+    versions: [{ virtualSize: 400 }],
+  });
+});
+
+const names = (rows: { name: string }[]) => rows.map((row) => row.name);
+
+describe("catalog visibility", () => {
+  it("shows a member public images and their own project's private ones, never another project's private image", async () => {
+    const page = await listCatalogImages(query(alice));
+    expect(names(page.rows)).toEqual(["Debian bookworm base", "Ubuntu noble server", "Zebra appliance"]);
+  });
+
+  it("shows the other member their own private image", async () => {
+    const page = await listCatalogImages(query(bob));
+    expect(names(page.rows)).toEqual(["Bob's secret runner", "Debian bookworm base", "Ubuntu noble server"]);
+  });
+
+  it("shows admins everything", async () => {
+    const page = await listCatalogImages(query(admin));
+    expect(page.rows).toHaveLength(4);
+  });
+
+  it("does not leak private images through search or the versions view", async () => {
+    expect(await listCatalogImages(query(alice, { q: "secret" }))).toEqual({ rows: [], nextCursor: null });
+    const versions = await listCatalogVersions(query(alice));
+    expect(versions.rows.map((row) => row.imageName)).not.toContain("Bob's secret runner");
+  });
+});
+
+describe("catalog search and filters", () => {
+  it("finds images by name prefix, description word and tag", async () => {
+    expect(names((await listCatalogImages(query(admin, { q: "book" }))).rows)).toEqual(["Debian bookworm base"]);
+    expect(names((await listCatalogImages(query(admin, { q: "keepalived" }))).rows)).toEqual(["Zebra appliance"]);
+    expect(names((await listCatalogImages(query(admin, { q: "edge" }))).rows)).toEqual(["Zebra appliance"]);
+    expect(names((await listCatalogImages(query(admin, { q: "lts" }))).rows)).toEqual(["Debian bookworm base", "Ubuntu noble server"]);
+  });
+
+  it("treats search punctuation as text, not query syntax", async () => {
+    for (const q of ["'", "a & b", "foo:*", "!(x)", "\\", "%", "_"]) {
+      await expect(listCatalogImages(query(admin, { q }))).resolves.toBeDefined();
+    }
+    expect(toPrefixTsquery("Deb 12!")).toBe("deb:* & 12:*");
+    expect(toPrefixTsquery("&&&")).toBeNull();
+  });
+
+  it("filters by OS, architecture, format, project and status", async () => {
+    expect(names((await listCatalogImages(query(admin, { os: "Ubuntu" }))).rows)).toEqual(["Ubuntu noble server"]);
+    expect(names((await listCatalogImages(query(admin, { arch: "aarch64" }))).rows)).toEqual(["Zebra appliance"]);
+    expect(names((await listCatalogImages(query(admin, { format: "vmdk" }))).rows)).toEqual(["Debian bookworm base"]);
+    expect(names((await listCatalogImages(query(admin, { project: bobsProject.slug }))).rows)).toEqual([
+      "Bob's secret runner",
+      "Ubuntu noble server",
+    ]);
+    expect(names((await listCatalogImages(query(admin, { status: "pending_review" }))).rows)).toEqual(["Debian bookworm base"]);
+  });
+
+  it("shows the newest version's facts on each image", async () => {
+    const [debian] = (await listCatalogImages(query(admin, { q: "bookworm" }))).rows;
+    expect(debian).toMatchObject({ latestVersion: "1.2", latestFormat: "vmdk", latestVirtualSize: 500, versionCount: 2 });
+  });
+
+  it("lists versions with version-level filters", async () => {
+    const page = await listCatalogVersions(query(admin, { format: "qcow2", sort: "size", order: "desc" }));
+    expect(page.rows.map((row) => [row.imageName, row.virtualSize])).toEqual([
+      ["Ubuntu noble server", 400],
+      ["Debian bookworm base", 300],
+      ["Bob's secret runner", 200],
+    ]);
+  });
+
+  it("offers facets from the data", async () => {
+    const facets = await getCatalogFacets({ viewer: alice });
+    expect(facets.oses).toEqual(expect.arrayContaining(["Alpine", "Debian", "Ubuntu"]));
+    expect(facets.tags).toContain(marker);
+    expect(facets.projects.map((project) => project.slug)).toEqual(expect.arrayContaining([alicesProject.slug, bobsProject.slug]));
+  });
+});
+
+describe("keyset pagination", () => {
+  const cases: [CatalogSort, SortOrder][] = [
+    ["name", "asc"],
+    ["name", "desc"],
+    ["updated", "desc"],
+    ["updated", "asc"],
+    ["size", "desc"],
+    ["size", "asc"],
+  ];
+
+  it.each(cases)("walks every image exactly once by %s %s", async (sort, order) => {
+    const all = (await listCatalogImages(query(admin, { sort, order }))).rows.map((row) => row.id);
+    const walked: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page += 1) {
+      const result = await listCatalogImages(query(admin, { sort, order, limit: 1, cursor }));
+      walked.push(...result.rows.map((row) => row.id));
+      if (!result.nextCursor) break;
+      cursor = result.nextCursor;
+    }
+    expect(walked).toEqual(all);
+    expect(new Set(walked).size).toBe(4);
+  });
+
+  it.each(cases)("walks every version exactly once by %s %s", async (sort, order) => {
+    const all = (await listCatalogVersions(query(admin, { sort, order }))).rows.map((row) => row.id);
+    const walked: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 10; page += 1) {
+      const result = await listCatalogVersions(query(admin, { sort, order, limit: 2, cursor }));
+      walked.push(...result.rows.map((row) => row.id));
+      if (!result.nextCursor) break;
+      cursor = result.nextCursor;
+    }
+    expect(walked).toEqual(all);
+    expect(all).toHaveLength(5);
+  });
+
+  it("refuses a tampered cursor with a clear error", async () => {
+    await expect(listCatalogImages(query(admin, { cursor: "not-a-cursor" }))).rejects.toThrow(HangarError);
+    await expect(listCatalogImages(query(admin, { cursor: encodeCursor("x", "'; drop table images; --") }))).rejects.toThrow(
+      /page link is broken/,
+    );
+  });
+});

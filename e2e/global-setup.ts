@@ -1,0 +1,6 @@
+import { APP_ORIGIN } from "./env";
+import { startOidcProvider } from "./oidc-provider";
+
+export default async function globalSetup() {
+  return startOidcProvider({ appOrigin: APP_ORIGIN });
+}

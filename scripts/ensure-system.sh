@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Hangar runs on, when any is missing: qemu-img, libguestfs
+# (virt-customize), a static busybox and mkfs.ext4 for the tiny test guests, Chromium for the
+# browser tests. Needs root (or sudo) the first time; instant once everything is there.
+set -euo pipefail
+
+need=()
+command -v qemu-img >/dev/null 2>&1 || need+=(qemu-utils)
+command -v virt-customize >/dev/null 2>&1 || need+=(libguestfs-tools)
+[ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q "statically linked" || need+=(busybox-static)
+command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
+command -v debugfs >/dev/null 2>&1 || need+=(e2fsprogs)
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v prlimit >/dev/null 2>&1 || need+=(util-linux)
+command -v file >/dev/null 2>&1 || need+=(file)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v genisoimage >/dev/null 2>&1 || need+=(genisoimage)
+
+if [ ${#need[@]} -eq 0 ]; then
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "Hangar needs these Debian packages: ${need[*]}. Install them as root (apt-get install -y ${need[*]}) and run this again." >&2
+    exit 1
+  fi
+fi
+echo "[hangar] Installing system packages: ${need[*]} (the first libguestfs install takes a few minutes)..."
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" file >/dev/null

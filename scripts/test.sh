@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The README's second command: every test. Unit and integration tests (Vitest, real embedded
+# PostgreSQL, real qemu-img), then the browser tests (Playwright in Debian's Chromium against a
+# production build started the way `npm start` starts it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-system.sh
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi
+export LIBGUESTFS_BACKEND=direct
+npx tsc --noEmit
+npx vitest run
+npx next build
+E2E_DATA_DIR="$(mktemp -d /tmp/hangar-e2e-XXXXXX)"
+export E2E_DATA_DIR
+trap 'rm -rf "$E2E_DATA_DIR"' EXIT
+npx playwright test
