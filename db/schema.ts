@@ -198,6 +198,8 @@ export const imageVersions = pgTable(
     sourceUrl: text("source_url"),
     parentVersionId: uuid("parent_version_id"),
     inspection: jsonb("inspection").$type<Record<string, unknown>>(),
+    bytesReceived: bigint("bytes_received", { mode: "number" }).notNull().default(0),
+    bytesTotal: bigint("bytes_total", { mode: "number" }),
     notes: text("notes").notNull().default(""),
     createdById: uuid("created_by_id").references(() => users.id, { onDelete: "set null" }),
     createdAt: createdAt(),
@@ -235,4 +237,67 @@ export const auditEvents = pgTable(
     after: jsonb("after"),
   },
   (table) => [index("audit_events_at_idx").on(table.at), index("audit_events_object_idx").on(table.objectType, table.objectId)],
+);
+
+export const uploadStatuses = ["active", "completed", "failed", "cancelled"] as const;
+export type UploadStatus = (typeof uploadStatuses)[number];
+
+// One resumable (tus) upload session. It belongs to the user who created it and to the version its
+// bytes will become; the temp file's name is derived from the id, never from the user's file name.
+export const uploads = pgTable(
+  "uploads",
+  {
+    id: text("id").primaryKey(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    versionId: uuid("version_id")
+      .notNull()
+      .references(() => imageVersions.id, { onDelete: "cascade" }),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id),
+    declaredLength: bigint("declared_length", { mode: "number" }).notNull(),
+    receivedBytes: bigint("received_bytes", { mode: "number" }).notNull().default(0),
+    claimedFormat: text("claimed_format").$type<DiskFormat>(),
+    expectedSha256: text("expected_sha256"),
+    filename: text("filename").notNull().default(""),
+    status: text("status").$type<UploadStatus>().notNull().default("active"),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+  },
+  (table) => [
+    index("uploads_user_idx").on(table.userId),
+    index("uploads_version_idx").on(table.versionId),
+    index("uploads_active_project_idx").on(table.projectId).where(sql`status = 'active'`),
+    check("uploads_status_check", inList("status", uploadStatuses)),
+  ],
+);
+
+export const conversionStatuses = ["queued", "running", "succeeded", "failed"] as const;
+export type ConversionStatus = (typeof conversionStatuses)[number];
+
+// A converted download is cached as its own blob, once per (version, target format).
+export const conversions = pgTable(
+  "conversions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    versionId: uuid("version_id")
+      .notNull()
+      .references(() => imageVersions.id, { onDelete: "cascade" }),
+    targetFormat: text("target_format").$type<DiskFormat>().notNull(),
+    status: text("status").$type<ConversionStatus>().notNull().default("queued"),
+    progress: integer("progress").notNull().default(0),
+    sha256: text("sha256").references(() => blobs.sha256),
+    fileSize: bigint("file_size", { mode: "number" }),
+    failureReason: text("failure_reason"),
+    requestedById: uuid("requested_by_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (table) => [
+    uniqueIndex("conversions_version_format_key").on(table.versionId, table.targetFormat),
+    check("conversions_status_check", inList("status", conversionStatuses)),
+  ],
 );
