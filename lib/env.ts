@@ -34,6 +34,7 @@ const envSchema = z.object({
         .map((email) => email.trim().toLowerCase())
         .filter(Boolean),
     ),
+  HANGAR_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(1),
   HANGAR_SEED_DEMO: z
     .enum(["true", "false", "1", "0"])
     .default("true")
@@ -44,7 +45,7 @@ export type HangarEnv = z.infer<typeof envSchema> & { dataDir: string; oidcEnabl
 
 let cached: HangarEnv | undefined;
 
-export function readEnv(source: NodeJS.ProcessEnv = process.env): HangarEnv {
+export function readEnv(source: Record<string, string | undefined> = process.env): HangarEnv {
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  - ${issue.path.join(".")}: ${issue.message}`);

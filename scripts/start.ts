@@ -12,6 +12,9 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded";
 import { applyMigrations } from "../db/migrate";
 import { ensureAdmin, seedDemoCatalog } from "../db/seed";
 import { readEnv } from "../lib/env";
+import { reconcileStorage } from "../lib/imports/reconcile";
+import { jobHandlers } from "../lib/jobs/handlers";
+import { startWorker, type Worker } from "../lib/jobs/queue";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dev = process.argv.includes("--dev");
@@ -44,6 +47,7 @@ async function main() {
   await mkdir(config.dataDir, { recursive: true });
   let embedded: EmbeddedDatabase | undefined;
   let next: ChildProcess | undefined;
+  let worker: Worker | undefined;
   let stopping = false;
 
   const shutdown = async (code: number) => {
@@ -62,6 +66,7 @@ async function main() {
         });
       });
     }
+    await worker?.stop().catch((error) => console.error(error));
     await closeDb().catch(() => {});
     if (embedded) {
       log("Stopping the embedded PostgreSQL...");
@@ -87,7 +92,10 @@ async function main() {
     log("Database schema is up to date.");
     const adminId = await ensureAdmin({ email: config.HANGAR_ADMIN_EMAIL, password: config.HANGAR_ADMIN_PASSWORD, log });
     if (config.HANGAR_SEED_DEMO) await seedDemoCatalog({ adminId, log });
-    await closeDb();
+    await reconcileStorage({ log });
+    if (config.HANGAR_WORKER_CONCURRENCY > 0) {
+      worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log });
+    }
 
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,

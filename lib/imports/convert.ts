@@ -1,0 +1,76 @@
+// Converted downloads: `qemu-img convert` with explicit -f/-O into a private temp file, the output
+// re-inspected like any import, then cached as a blob so each (version, format) converts once.
+import { randomBytes } from "node:crypto";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { eq, sql } from "drizzle-orm";
+import { db } from "@/db/client";
+import { blobs, conversions, imageVersions, type DiskFormat } from "@/db/schema";
+import { env } from "@/lib/env";
+import { inspectFile, qemuImgConvert } from "@/lib/images/qemu-img";
+import { getBlobStore } from "@/lib/storage";
+import { hashFile } from "@/lib/storage/hash";
+
+export const convertibleFormats = ["qcow2", "raw", "vmdk", "vhdx"] as const satisfies readonly DiskFormat[];
+export type ConvertibleFormat = (typeof convertibleFormats)[number];
+
+async function setConversion(id: string, values: Partial<typeof conversions.$inferInsert>) {
+  await db()
+    .update(conversions)
+    .set({ ...values, updatedAt: sql`now()` })
+    .where(eq(conversions.id, id));
+}
+
+export async function runConversion({ conversionId }: { conversionId: string }, { signal }: { signal?: AbortSignal } = {}) {
+  const [row] = await db()
+    .select({
+      status: conversions.status,
+      targetFormat: conversions.targetFormat,
+      sourceSha256: imageVersions.sha256,
+      sourceFormat: imageVersions.format,
+    })
+    .from(conversions)
+    .innerJoin(imageVersions, eq(imageVersions.id, conversions.versionId))
+    .where(eq(conversions.id, conversionId));
+  if (!row || row.status === "succeeded" || !row.sourceSha256 || !row.sourceFormat) return;
+  await setConversion(conversionId, { status: "running", progress: 0, failureReason: null });
+  const store = getBlobStore();
+  const tempDir = path.join(env().dataDir, "tmp");
+  await mkdir(tempDir, { recursive: true, mode: 0o700 });
+  const tempPath = path.join(tempDir, `convert-${randomBytes(12).toString("hex")}`);
+  let lastProgress = 0;
+  try {
+    await qemuImgConvert({
+      src: await store.localPath(row.sourceSha256),
+      srcFormat: row.sourceFormat,
+      dst: tempPath,
+      dstFormat: row.targetFormat,
+      signal,
+      onProgress: (percent: number) => {
+        if (percent - lastProgress >= 1) {
+          lastProgress = percent;
+          void setConversion(conversionId, { progress: Math.floor(percent) }).catch(() => {});
+        }
+      },
+    });
+    // What we wrote is still checked like anything else before anyone downloads it.
+    const verdict = await inspectFile({ path: tempPath, claimedFormat: row.targetFormat });
+    if (!verdict.safe) throw new Error(`converted output failed inspection: ${verdict.problems.map((problem) => problem.message).join(" ")}`);
+    const hashes = await hashFile(tempPath);
+    await store.putFromTempFile({ tempPath, sha256: hashes.sha256, size: hashes.size });
+    await db().transaction(async (tx) => {
+      await tx.insert(blobs).values({ sha256: hashes.sha256, sha512: hashes.sha512, size: hashes.size }).onConflictDoNothing();
+      await tx
+        .update(conversions)
+        .set({ status: "succeeded", progress: 100, sha256: hashes.sha256, fileSize: hashes.size, updatedAt: sql`now()` })
+        .where(eq(conversions.id, conversionId));
+    });
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    console.error("conversion failed", error);
+    await setConversion(conversionId, {
+      status: "failed",
+      failureReason: signal?.aborted ? "The conversion was stopped before it finished; request it again." : "qemu-img could not convert this version; an admin can find the details in the server log.",
+    });
+  }
+}

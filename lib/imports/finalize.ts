@@ -1,0 +1,76 @@
+// After the last byte: qemu-img cross-check on the private temp file, the expected checksum,
+// then an atomic move into the blob store and the version flipped to ready in one transaction.
+// Any refusal leaves no blob and a failed version whose reason says what to do.
+import { rm } from "node:fs/promises";
+import { completeImport, failImport } from "@/db/queries/uploads";
+import type { DiskFormat } from "@/db/schema";
+import { crossCheck } from "@/lib/images/qemu-img";
+import { getBlobStore } from "@/lib/storage";
+import type { IngestResult } from "./ingest";
+
+export class ImportRefused extends Error {
+  constructor(readonly reason: string) {
+    super(reason);
+    this.name = "ImportRefused";
+  }
+}
+
+export const GLOBAL_MAX_VIRTUAL_SIZE = 16 * 1024 ** 4;
+
+export interface FinalizeInput {
+  versionId: string;
+  uploadId?: string;
+  actorId: string | null;
+  tempPath: string;
+  ingest: IngestResult;
+  expectedSha256: string | null;
+  quotaBytes: number;
+}
+
+export interface FinalizedImport {
+  format: DiskFormat;
+  virtualSize: number;
+  sha256: string;
+  size: number;
+}
+
+function firstProblem(problems: { message: string }[], fallback: string): string {
+  return problems.map((problem) => problem.message).join(" ") || fallback;
+}
+
+export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImport> {
+  const { ingest } = input;
+  try {
+    if (input.expectedSha256 && input.expectedSha256 !== ingest.sha256) {
+      throw new ImportRefused(
+        `The file's sha256 is ${ingest.sha256}, not the ${input.expectedSha256} you expected: the file changed or was damaged on the way. Check the source and upload it again.`,
+      );
+    }
+    if (!ingest.report.safe) throw new ImportRefused(firstProblem(ingest.report.problems, "The file did not pass inspection."));
+    const checked = await crossCheck({ path: input.tempPath, report: ingest.report, quotaBytes: input.quotaBytes, maxVirtualSize: GLOBAL_MAX_VIRTUAL_SIZE });
+    if (!checked.safe) throw new ImportRefused(firstProblem(checked.problems, "qemu-img did not agree with the inspection of this file."));
+    const format = ingest.report.format as DiskFormat;
+    const virtualSize = ingest.report.virtualSize ?? 0;
+    await getBlobStore().putFromTempFile({ tempPath: input.tempPath, sha256: ingest.sha256, size: ingest.size });
+    await completeImport({
+      versionId: input.versionId,
+      uploadId: input.uploadId,
+      actorId: input.actorId,
+      file: {
+        format,
+        virtualSize,
+        fileSize: ingest.size,
+        sha256: ingest.sha256,
+        sha512: ingest.sha512,
+        inspection: { ...ingest.report, qemuImg: checked.info ?? null } as unknown as Record<string, unknown>,
+      },
+    });
+    return { format, virtualSize, sha256: ingest.sha256, size: ingest.size };
+  } catch (error) {
+    await rm(input.tempPath, { force: true });
+    const reason = error instanceof ImportRefused ? error.reason : "The import failed on the server while storing the file; nothing was kept. Try again.";
+    if (!(error instanceof ImportRefused)) console.error("import finalisation failed", error);
+    await failImport({ versionId: input.versionId, uploadId: input.uploadId, actorId: input.actorId, reason });
+    throw error instanceof ImportRefused ? error : new ImportRefused(reason);
+  }
+}

@@ -1,0 +1,161 @@
+// Resumable uploads speak tus 1.0 (@tus/server) from a streaming route handler. Every request is
+// re-authenticated; an upload session belongs to its creator and is a 404 to anyone else.
+import { randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { Server } from "@tus/server";
+import { EVENTS } from "@tus/utils";
+import { z } from "zod";
+import { failImport, getUpload, getUploadForUser, createImportVersion, recordImportProgress, setVersionDataStatus } from "@/db/queries/uploads";
+import { AccessDenied } from "@/db/queries/images";
+import type { Viewer } from "@/db/queries/users";
+import { diskFormats } from "@/db/schema";
+import { HangarError } from "@/lib/auth/errors";
+import { env } from "@/lib/env";
+import { versionLabelSchema } from "@/lib/validations/imports";
+import { finalizeImport, ImportRefused } from "./finalize";
+import { IngestSession } from "./ingest";
+import { IngestingFileStore } from "./upload-store";
+
+export const UPLOAD_ROUTE = "/api/uploads";
+export const UPLOAD_EXPIRY_MS = 24 * 60 * 60 * 1000;
+export const MAX_UPLOAD_BYTES = 1024 ** 4;
+
+const metadataSchema = z.object({
+  imageId: z.string().uuid("Choose the image this upload is a version of."),
+  version: versionLabelSchema,
+  format: z
+    .enum(["detect", ...diskFormats], { message: `The claimed format is one of: detect, ${diskFormats.join(", ")}.` })
+    .default("detect"),
+  sha256: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .regex(/^([0-9a-f]{64})?$/, "The expected sha256 is 64 hexadecimal characters.")
+    .optional(),
+  filename: z.string().max(255).default(""),
+});
+
+const httpError = (status_code: number, message: string) => ({ status_code, body: JSON.stringify({ message }) });
+
+const progressWrites = new Map<string, number>();
+
+export interface UploadServerDeps {
+  viewerOf(request: Request): Promise<Viewer | null>;
+}
+
+export function createUploadServer(deps: UploadServerDeps) {
+  const directory = path.join(env().dataDir, "uploads");
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const versionOf = new Map<string, string>();
+  const store = new IngestingFileStore(
+    directory,
+    {
+      async claimedFormatOf(uploadId) {
+        const upload = await getUpload({ id: uploadId });
+        return upload?.claimedFormat ?? null;
+      },
+      onProgress(uploadId, bytes) {
+        // Progress reaches the database at most once a second per upload.
+        const now = Date.now();
+        if (now - (progressWrites.get(uploadId) ?? 0) < 1000) return;
+        progressWrites.set(uploadId, now);
+        const versionId = versionOf.get(uploadId);
+        if (versionId) void recordImportProgress({ versionId, uploadId, bytesReceived: bytes }).catch(() => {});
+      },
+    },
+    UPLOAD_EXPIRY_MS,
+  );
+
+  const server = new Server({
+    path: UPLOAD_ROUTE,
+    datastore: store,
+    maxSize: MAX_UPLOAD_BYTES,
+    relativeLocation: true,
+    namingFunction: () => randomBytes(16).toString("hex"),
+    async onIncomingRequest(request, uploadId) {
+      const viewer = await deps.viewerOf(request as unknown as Request);
+      if (!viewer) throw httpError(401, "Your session has ended. Sign in again; the upload resumes where it stopped.");
+      if (request.method === "POST") return;
+      const upload = await getUploadForUser({ id: uploadId, userId: viewer.id });
+      if (!upload) throw httpError(404, "There is no such upload.");
+      versionOf.set(uploadId, upload.versionId);
+      if (upload.status !== "active") throw httpError(410, `This upload has already ${upload.status === "completed" ? "finished" : "ended"}.`);
+      if (upload.expiresAt.getTime() < Date.now()) throw httpError(410, "This upload expired after 24 hours without finishing; start it again.");
+      if (request.method === "PATCH" && request.headers.get("content-type") !== "application/offset+octet-stream") {
+        throw httpError(415, "Upload data must be sent as application/offset+octet-stream.");
+      }
+    },
+    async onUploadCreate(request, upload) {
+      const viewer = await deps.viewerOf(request as unknown as Request);
+      if (!viewer) throw httpError(401, "Sign in to upload.");
+      if (upload.size === undefined) throw httpError(400, "Tell the server the file's size (Upload-Length) when starting the upload.");
+      const parsed = metadataSchema.safeParse(upload.metadata ?? {});
+      if (!parsed.success) throw httpError(400, parsed.error.issues[0]?.message ?? "The upload's details are not valid.");
+      const metadata = parsed.data;
+      try {
+        const created = await createImportVersion({
+          viewer,
+          imageId: metadata.imageId,
+          version: metadata.version,
+          source: "upload",
+          declaredLength: upload.size,
+          claimedFormat: metadata.format === "detect" ? null : metadata.format,
+          expectedSha256: metadata.sha256 || null,
+          filename: metadata.filename,
+          upload: { id: upload.id, expiresAt: new Date(Date.now() + UPLOAD_EXPIRY_MS) },
+        });
+        versionOf.set(upload.id, created.versionId);
+        return { metadata: { ...upload.metadata, versionId: created.versionId, imageSlug: created.imageSlug } };
+      } catch (error) {
+        if (error instanceof AccessDenied) throw httpError(403, "You can't add versions to that image: it doesn't exist, or you are not a member of its project.");
+        if (error instanceof HangarError) throw httpError(error.code === "conflict" ? 409 : error.code === "invalid" ? 413 : 400, error.message);
+        throw error;
+      }
+    },
+    async onUploadFinish(request, upload) {
+      const viewer = await deps.viewerOf(request as unknown as Request);
+      const session = await getUpload({ id: upload.id });
+      if (!session) throw httpError(404, "There is no such upload.");
+      await setVersionDataStatus({ versionId: session.versionId, status: "importing" });
+      const tempPath = store.pathOf(upload.id);
+      const ingest = (store.takeSession(upload.id) ?? (await IngestSession.fromFile(tempPath, upload.offset, session.claimedFormat)));
+      try {
+        const result = await finalizeImport({
+          versionId: session.versionId,
+          uploadId: upload.id,
+          actorId: viewer?.id ?? session.userId,
+          tempPath,
+          ingest: await ingest.finish(),
+          expectedSha256: session.expectedSha256,
+          quotaBytes: Number.MAX_SAFE_INTEGER,
+        });
+        await store.configstore.delete(upload.id);
+        return { status_code: 204, headers: { "Hangar-Version-Id": session.versionId, "Hangar-Sha256": result.sha256 } };
+      } catch (error) {
+        await store.configstore.delete(upload.id).catch(() => {});
+        if (error instanceof ImportRefused) throw httpError(422, error.reason);
+        throw error;
+      } finally {
+        progressWrites.delete(upload.id);
+        versionOf.delete(upload.id);
+      }
+    },
+  });
+
+  server.on(EVENTS.POST_TERMINATE, (_request, _response, uploadId) => {
+    void (async () => {
+      const session = await getUpload({ id: uploadId });
+      if (session) await failImport({ versionId: session.versionId, uploadId, actorId: session.userId, reason: "The upload was cancelled.", status: "cancelled" });
+    })();
+  });
+
+  return { server, store };
+}
+
+const globalForTus = globalThis as unknown as { hangarTus?: ReturnType<typeof createUploadServer> };
+
+export function uploadServer(deps: UploadServerDeps) {
+  globalForTus.hangarTus ??= createUploadServer(deps);
+  return globalForTus.hangarTus;
+}

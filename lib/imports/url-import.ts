@@ -1,0 +1,99 @@
+// A URL import runs as a job: download through the SSRF-checked fetcher into a private temp file,
+// through the same ingest pass (hashes + inspector) as uploads, with the quota enforced while
+// the bytes arrive, then the same finalisation.
+import { randomBytes } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { eq } from "drizzle-orm";
+import { db } from "@/db/client";
+import { failImport, projectUsage, recordImportProgress, setVersionDataStatus } from "@/db/queries/uploads";
+import { imageVersions, images, projects, type DiskFormat } from "@/db/schema";
+import { env } from "@/lib/env";
+import { formatBytes } from "@/lib/format";
+import { finalizeImport, ImportRefused } from "./finalize";
+import { IngestSession } from "./ingest";
+import { defaultUrlPolicy, openUrl, UrlRefused, type UrlPolicy } from "./url-fetch";
+
+export interface UrlImportJob {
+  versionId: string;
+  url: string;
+  claimedFormat: DiskFormat | null;
+  expectedSha256: string | null;
+  actorId: string;
+}
+
+export function urlPolicyFromEnv(): UrlPolicy {
+  const ports = (process.env.HANGAR_URL_IMPORT_PORTS ?? "").split(",").map(Number).filter((port) => port > 0 && port < 65536);
+  const addresses = (process.env.HANGAR_URL_IMPORT_ALLOW_ADDRESSES ?? "").split(",").map((value) => value.trim()).filter(Boolean);
+  return { ...defaultUrlPolicy, allowedPorts: [...defaultUrlPolicy.allowedPorts, ...ports], allowedAddresses: addresses };
+}
+
+export async function runUrlImport(job: UrlImportJob, { signal, policy = urlPolicyFromEnv() }: { signal?: AbortSignal; policy?: UrlPolicy } = {}) {
+  const [row] = await db()
+    .select({ dataStatus: imageVersions.dataStatus, projectId: images.projectId, quotaBytes: projects.quotaBytes })
+    .from(imageVersions)
+    .innerJoin(images, eq(images.id, imageVersions.imageId))
+    .innerJoin(projects, eq(projects.id, images.projectId))
+    .where(eq(imageVersions.id, job.versionId));
+  // A retried job whose version already finished (or was cancelled) has nothing left to do.
+  if (!row || !["queued", "importing"].includes(row.dataStatus)) return;
+  await setVersionDataStatus({ versionId: job.versionId, status: "importing" });
+  const usage = await projectUsage(db(), row.projectId);
+  const free = row.quotaBytes - usage.usedBytes;
+  const tempDir = path.join(env().dataDir, "tmp");
+  await mkdir(tempDir, { recursive: true, mode: 0o700 });
+  const tempPath = path.join(tempDir, `url-${randomBytes(12).toString("hex")}`);
+  const session = new IngestSession(job.claimedFormat);
+  try {
+    const fetched = await openUrl(job.url, { policy, signal });
+    if (fetched.contentLength !== null && fetched.contentLength > free) {
+      throw new ImportRefused(`The file (${formatBytes(fetched.contentLength)}) does not fit in the project's quota: ${formatBytes(Math.max(free, 0))} is free.`);
+    }
+    let lastProgress = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        if (session.bytes + chunk.length > Math.min(free, policy.maxBytes)) {
+          callback(new ImportRefused(`The download passed the project's free quota (${formatBytes(Math.max(free, 0))}) and was stopped; nothing was kept.`));
+          return;
+        }
+        session.write(chunk).then(() => {
+          const now = Date.now();
+          if (now - lastProgress > 1000) {
+            lastProgress = now;
+            void recordImportProgress({ versionId: job.versionId, bytesReceived: session.bytes }).catch(() => {});
+          }
+          callback(null, chunk);
+        }, callback);
+      },
+    });
+    await pipeline(fetched.body, tap, createWriteStream(tempPath, { mode: 0o600 }), { signal });
+  } catch (error) {
+    session.abort();
+    await rm(tempPath, { force: true });
+    if (error instanceof UrlRefused) console.warn(`URL import refused: ${error.detail}`);
+    const reason =
+      error instanceof ImportRefused
+        ? error.reason
+        : error instanceof UrlRefused
+          ? error.userMessage
+          : signal?.aborted
+            ? "The import was stopped before it finished; start it again."
+            : "The download failed part-way. Check that the link works and try again.";
+    await failImport({ versionId: job.versionId, actorId: job.actorId, reason });
+    return;
+  }
+  // finalizeImport records its own refusal on the version.
+  await finalizeImport({
+    versionId: job.versionId,
+    actorId: job.actorId,
+    tempPath,
+    ingest: await session.finish(),
+    expectedSha256: job.expectedSha256,
+    quotaBytes: row.quotaBytes,
+  }).catch((error: unknown) => {
+    if (!(error instanceof ImportRefused)) throw error;
+  });
+}

@@ -1,0 +1,8 @@
+import { runConversion } from "@/lib/imports/convert";
+import { runUrlImport } from "@/lib/imports/url-import";
+import type { JobHandlers } from "./queue";
+
+export const jobHandlers: JobHandlers = {
+  "image.import-url": (data, { signal }) => runUrlImport(data, { signal }),
+  "image.convert": (data, { signal }) => runConversion(data, { signal }),
+};

@@ -1,0 +1,22 @@
+// `npm run worker`: a job worker on its own, for more throughput on this or another machine.
+// It needs the same DATABASE_URL and HANGAR_DATA_DIR (shared storage) as the web process.
+import { closeDb } from "../db/client";
+import { applyMigrations } from "../db/migrate";
+import { jobHandlers } from "../lib/jobs/handlers";
+import { startWorker } from "../lib/jobs/queue";
+import { readEnv } from "../lib/env";
+
+const config = readEnv();
+if (!config.DATABASE_URL) {
+  console.error("Set DATABASE_URL to the PostgreSQL the web process uses (a separate worker can't start the embedded one).");
+  process.exit(1);
+}
+await applyMigrations(config.DATABASE_URL);
+const worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log: (line) => console.log(`[worker] ${line}`) });
+const stop = async () => {
+  await worker.stop();
+  await closeDb();
+  process.exit(0);
+};
+process.on("SIGINT", () => void stop());
+process.on("SIGTERM", () => void stop());
