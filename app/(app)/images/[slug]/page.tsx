@@ -1,0 +1,153 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { cache, type ReactNode } from "react";
+import { getImageBySlug, listImageVersions } from "@/db/queries/images";
+import { DetailsForm } from "@/components/images/details-form";
+import { ImageFacts } from "@/components/images/image-facts";
+import { ImageVersionsTable } from "@/components/images/image-versions-table";
+import { Markdown } from "@/components/images/markdown";
+import { PropertiesEditor, PropertiesTable } from "@/components/images/properties-editor";
+import { TagEditor } from "@/components/images/tag-editor";
+import { VisibilityForm } from "@/components/images/visibility-form";
+import { TagChip, VisibilityBadge } from "@/components/ui/badge";
+import { getViewer, requireViewer } from "@/lib/auth/session";
+
+const SLUG_PATTERN = /^[a-z0-9][a-z0-9._-]{0,199}$/;
+
+// generateMetadata and the page both need the image; cache() reads it once per request.
+const loadImage = cache(async (slug: string) => {
+  const viewer = await getViewer();
+  if (!viewer || !SLUG_PATTERN.test(slug)) return null;
+  return getImageBySlug({ viewer, slug });
+});
+
+type Props = { params: Promise<{ slug: string }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const image = await loadImage((await params).slug);
+  return { title: image?.name ?? "Image not found" };
+}
+
+function Section({ id, title, children, aside }: { id: string; title: string; children: ReactNode; aside?: ReactNode }) {
+  return (
+    <section aria-labelledby={id} className="space-y-3">
+      <div className="flex items-baseline justify-between gap-3">
+        <h2 id={id} className="text-base font-semibold">
+          {title}
+        </h2>
+        {aside}
+      </div>
+      {children}
+    </section>
+  );
+}
+
+export default async function ImagePage({ params }: Props) {
+  const { slug } = await params;
+  const viewer = await requireViewer(`/images/${encodeURIComponent(slug)}`);
+  const image = await loadImage(slug);
+  if (!image) notFound();
+  const versions = await listImageVersions({ viewer, imageId: image.id });
+  const newest = versions.find((version) => version.version === image.latestVersion);
+  const properties = Object.entries(image.properties).sort(([a], [b]) => a.localeCompare(b));
+
+  return (
+    <div className="space-y-8">
+      <div>
+        <nav aria-label="Breadcrumb" className="mb-2 text-sm">
+          <ol className="flex items-center gap-1.5 text-muted">
+            <li>
+              <Link href="/">Catalog</Link>
+            </li>
+            <li aria-hidden="true">/</li>
+            <li aria-current="page" className="truncate">
+              {image.name}
+            </li>
+          </ol>
+        </nav>
+        <h1 className="text-2xl font-semibold tracking-tight">{image.name}</h1>
+        <p className="mt-1.5 flex flex-wrap items-center gap-x-3 gap-y-1 text-muted">
+          <span>
+            {image.os} {image.osVersion}
+          </span>
+          <code>{image.arch}</code>
+          <VisibilityBadge visibility={image.visibility} />
+          <span>
+            Project <span className="text-fg">{image.projectName}</span>
+          </span>
+        </p>
+      </div>
+
+      <div className="grid gap-8 lg:grid-cols-[minmax(0,1fr)_22rem]">
+        <div className="min-w-0 space-y-8">
+          <Section id="description-title" title="Description">
+            {image.description.trim() ? <Markdown source={image.description} /> : <p className="text-muted">No description yet.</p>}
+            {image.canEdit ? (
+              <details className="group rounded-lg border border-line bg-surface">
+                <summary className="cursor-pointer select-none px-4 py-2 font-medium">Edit details</summary>
+                <div className="border-t border-line p-4">
+                  <DetailsForm
+                    details={{
+                      imageId: image.id,
+                      name: image.name,
+                      description: image.description,
+                      os: image.os,
+                      osVersion: image.osVersion,
+                      arch: image.arch,
+                    }}
+                  />
+                </div>
+              </details>
+            ) : null}
+          </Section>
+
+          <Section id="tags-title" title="Tags">
+            {image.canEdit ? (
+              <TagEditor imageId={image.id} imageName={image.name} tags={image.tags} />
+            ) : image.tags.length ? (
+              <ul aria-label={`Tags of ${image.name}`} className="flex flex-wrap gap-1.5">
+                {image.tags.map((tag) => (
+                  <li key={tag}>
+                    <TagChip>{tag}</TagChip>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p className="text-muted">No tags.</p>
+            )}
+          </Section>
+
+          <Section id="properties-title" title="Properties">
+            <p className="-mt-1 text-muted">Key/value metadata that tools read when they deploy this image, such as the disk bus.</p>
+            {image.canEdit ? <PropertiesEditor imageId={image.id} properties={properties} /> : <PropertiesTable properties={properties} />}
+          </Section>
+        </div>
+
+        <aside aria-label="About this image" className="space-y-6">
+          <section aria-labelledby="facts-title" className="rounded-lg border border-line bg-surface p-4">
+            <h2 id="facts-title" className="mb-1 text-base font-semibold">
+              Facts
+            </h2>
+            <ImageFacts image={image} latestSha256={newest?.sha256 ?? null} />
+          </section>
+          {image.canManage ? (
+            <section aria-labelledby="access-title" className="rounded-lg border border-line bg-surface p-4">
+              <h2 id="access-title" className="mb-2 text-base font-semibold">
+                Access
+              </h2>
+              <VisibilityForm imageId={image.id} visibility={image.visibility} />
+            </section>
+          ) : null}
+          {image.canEdit ? null : (
+            <p className="text-xs text-muted">You can read this image. Members of {image.projectName} can edit it.</p>
+          )}
+        </aside>
+      </div>
+
+      <Section id="versions-title" title="Versions" aside={<span className="text-muted">{versions.length} shown, newest first</span>}>
+        <ImageVersionsTable imageName={image.name} versions={versions} />
+      </Section>
+    </div>
+  );
+}

@@ -1,0 +1,112 @@
+"use client";
+
+import { useId, useState, type ReactNode } from "react";
+import { Button } from "@/components/ui/button";
+import { describedBy, Field, Input } from "@/components/ui/input";
+import { Table, Td, Th, Tr } from "@/components/ui/table";
+import { removePropertyAction, setPropertyAction } from "@/lib/actions/images";
+import { FeedbackMessage } from "./feedback";
+import { useImageAction } from "./use-image-action";
+
+type Properties = [string, string][];
+
+export function PropertiesTable({ properties, actions }: { properties: Properties; actions?: (key: string, value: string) => ReactNode }) {
+  if (!properties.length) return <p className="text-muted">No properties.</p>;
+  return (
+    <Table label="Properties">
+      <thead>
+        <tr>
+          <Th>Key</Th>
+          <Th>Value</Th>
+          {actions ? (
+            <Th>
+              <span className="sr-only">Actions</span>
+            </Th>
+          ) : null}
+        </tr>
+      </thead>
+      <tbody>
+        {properties.map(([key, value]) => (
+          <Tr key={key}>
+            <Td className="whitespace-nowrap">
+              <code>{key}</code>
+            </Td>
+            <Td className="break-all">{value}</Td>
+            {actions ? <Td className="w-1 whitespace-nowrap text-right">{actions(key, value)}</Td> : null}
+          </Tr>
+        ))}
+      </tbody>
+    </Table>
+  );
+}
+
+export function PropertiesEditor({ imageId, properties }: { imageId: string; properties: Properties }) {
+  const formId = useId();
+  const { pending, feedback, run } = useImageAction();
+  const [key, setKey] = useState("");
+  const [value, setValue] = useState("");
+  const editing = properties.some(([existing]) => existing === key.trim());
+  const errors = feedback?.kind === "error" ? feedback.fieldErrors : undefined;
+
+  const save = () =>
+    run(
+      () => setPropertyAction({ imageId, key, value }),
+      (data) => `Saved property ${data.key}.`,
+      () => {
+        setKey("");
+        setValue("");
+      },
+    );
+
+  return (
+    <div className="space-y-3">
+      <PropertiesTable
+        properties={properties}
+        actions={(name, current) => (
+          <span className="inline-flex gap-1">
+            <Button
+              size="sm"
+              variant="ghost"
+              aria-label={`Edit property ${name}`}
+              onClick={() => {
+                setKey(name);
+                setValue(current);
+                document.getElementById(`${formId}-value`)?.focus();
+              }}
+            >
+              Edit
+            </Button>
+            <Button
+              size="sm"
+              variant="ghost"
+              aria-label={`Remove property ${name}`}
+              disabled={pending}
+              onClick={() => run(() => removePropertyAction({ imageId, key: name }), (data) => `Removed property ${data.key}.`)}
+              className="text-danger"
+            >
+              Remove
+            </Button>
+          </span>
+        )}
+      />
+      <form
+        className="flex flex-wrap items-end gap-2"
+        onSubmit={(event) => {
+          event.preventDefault();
+          save();
+        }}
+      >
+        <Field id={`${formId}-key`} label="Property key" error={errors?.key?.[0]} className="w-48">
+          <Input {...describedBy(`${formId}-key`, { error: errors?.key?.[0] })} value={key} onChange={(event) => setKey(event.target.value)} autoComplete="off" placeholder="e.g. hw_disk_bus" />
+        </Field>
+        <Field id={`${formId}-value`} label="Property value" error={errors?.value?.[0]} className="min-w-48 flex-1">
+          <Input {...describedBy(`${formId}-value`, { error: errors?.value?.[0] })} value={value} onChange={(event) => setValue(event.target.value)} autoComplete="off" placeholder="e.g. virtio" />
+        </Field>
+        <Button type="submit" disabled={pending || !key.trim()}>
+          {editing ? "Save property" : "Add property"}
+        </Button>
+      </form>
+      <FeedbackMessage feedback={feedback} />
+    </div>
+  );
+}

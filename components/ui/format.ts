@@ -1,0 +1,59 @@
+const byteUnits = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** Binary units, as disk tools print them: 67108864 → "64 MiB", 1610612736 → "1.5 GiB". */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined || !Number.isFinite(bytes)) return "—";
+  let value = bytes;
+  let unit = 0;
+  while (Math.abs(value) >= 1024 && unit < byteUnits.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const digits = unit === 0 || value >= 100 || Number.isInteger(value) ? 0 : value >= 10 ? 1 : 2;
+  return `${Number(value.toFixed(digits))} ${byteUnits[unit]}`;
+}
+
+const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
+const steps: [Intl.RelativeTimeFormatUnit, number][] = [
+  ["second", 60],
+  ["minute", 60],
+  ["hour", 24],
+  ["day", 30],
+  ["month", 12],
+  ["year", Number.POSITIVE_INFINITY],
+];
+
+export function formatRelativeTime(date: Date, now: Date = new Date()): string {
+  let value = (date.getTime() - now.getTime()) / 1000;
+  for (const [unit, size] of steps) {
+    if (Math.abs(value) < size) {
+      if (unit === "second" && Math.abs(value) < 45) return "just now";
+      return relative.format(Math.round(value), unit);
+    }
+    value /= size;
+  }
+  return relative.format(Math.round(value), "year");
+}
+
+// UTC so the text is the same wherever it is rendered; the zone is printed so nobody guesses.
+const absolute = new Intl.DateTimeFormat("en-GB", {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZone: "UTC",
+});
+
+export function formatDateTime(date: Date): string {
+  return `${absolute.format(date)} UTC`;
+}
+
+export function shortHash(hash: string | null | undefined, length = 12): string {
+  return hash ? hash.slice(0, length) : "—";
+}
+
+export function humanize(value: string): string {
+  const spaced = value.replaceAll("_", " ");
+  return spaced.charAt(0).toUpperCase() + spaced.slice(1);
+}
