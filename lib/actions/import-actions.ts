@@ -1,0 +1,73 @@
+import { and, eq } from "drizzle-orm";
+import { z } from "zod";
+import { db } from "@/db/client";
+import { createImage } from "@/db/queries/images";
+import { createImportVersion } from "@/db/queries/uploads";
+import { getDownloadableVersion, requestConversion } from "@/db/queries/versions";
+import { images, projectMembers } from "@/db/schema";
+import { HangarError } from "@/lib/auth/errors";
+import { convertibleFormats } from "@/lib/imports/convert";
+import { checkUrl, UrlRefused } from "@/lib/imports/url-fetch";
+import { urlPolicyFromEnv } from "@/lib/imports/url-import";
+import { enqueue } from "@/lib/jobs/queue";
+import { createImageSchema, urlImportSchema } from "@/lib/validations/imports";
+import { defineAction } from "./safe-action";
+
+export const createImageForImport = defineAction(createImageSchema, async (input, viewer) => {
+  if (viewer.role !== "admin") {
+    const [membership] = await db()
+      .select({ role: projectMembers.role })
+      .from(projectMembers)
+      .where(and(eq(projectMembers.projectId, input.projectId), eq(projectMembers.userId, viewer.id)));
+    if (!membership || membership.role === "viewer") {
+      throw new HangarError("forbidden", "You can only create images in projects where you are a member or owner.");
+    }
+  }
+  const [taken] = await db().select({ id: images.id }).from(images).where(eq(images.slug, input.slug));
+  if (taken) throw new HangarError("conflict", `The short name ${input.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
+  const image = await db().transaction((tx) => createImage({ tx, actorId: viewer.id, values: input }));
+  return { id: image.id, slug: image.slug };
+});
+
+export const startUrlImport = defineAction(urlImportSchema, async (input, viewer) => {
+  const policy = urlPolicyFromEnv();
+  try {
+    await checkUrl(input.url, policy);
+  } catch (error) {
+    if (error instanceof UrlRefused) throw new HangarError("invalid", error.userMessage, { url: [error.userMessage] });
+    throw error;
+  }
+  const created = await createImportVersion({
+    viewer,
+    imageId: input.imageId,
+    version: input.version,
+    source: "url",
+    declaredLength: null,
+    claimedFormat: input.format === "detect" ? null : input.format,
+    expectedSha256: input.sha256 || null,
+    filename: new URL(input.url).pathname.split("/").pop() ?? "",
+    sourceUrl: input.url,
+  });
+  await enqueue("image.import-url", {
+    versionId: created.versionId,
+    url: input.url,
+    claimedFormat: input.format === "detect" ? null : input.format,
+    expectedSha256: input.sha256 || null,
+    actorId: viewer.id,
+  });
+  return { versionId: created.versionId, slugs: [created.imageSlug] };
+});
+
+const conversionSchema = z.object({
+  versionId: z.string().uuid("That version id is not valid."),
+  format: z.enum(convertibleFormats, { message: `Convert to one of: ${convertibleFormats.join(", ")}.` }),
+});
+
+export const requestVersionConversion = defineAction(conversionSchema, async ({ versionId, format }, viewer) => {
+  const version = await getDownloadableVersion({ viewer, versionId });
+  if (!version) throw new HangarError("not_found", "That version doesn't exist, isn't ready, or you can't see it.");
+  if (version.format === format) throw new HangarError("invalid", `This version is already ${format}; download it as it is.`);
+  const conversion = await requestConversion({ versionId, targetFormat: format, requestedById: viewer.id });
+  if (conversion.queued) await enqueue("image.convert", { conversionId: conversion.id });
+  return { conversionId: conversion.id, slugs: [version.imageSlug] };
+});
