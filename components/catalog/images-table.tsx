@@ -6,7 +6,7 @@ import { Table, Td, Th, Tr } from "@/components/ui/table";
 import { RelativeTime } from "@/components/ui/time";
 import { BulkSelection, BulkTagBar, RowCheckbox, SelectAllCheckbox } from "./bulk-selection";
 
-const MAX_TAGS_SHOWN = 4;
+const MAX_TAGS_SHOWN = 3;
 
 export function ImagesTable({ rows }: { rows: CatalogImageRow[] }) {
   return (
@@ -19,10 +19,10 @@ export function ImagesTable({ rows }: { rows: CatalogImageRow[] }) {
             </Th>
             <Th>Name</Th>
             <Th>OS</Th>
-            <Th>Architecture</Th>
-            <Th>Newest version</Th>
+            <Th>Arch</Th>
+            <Th title="Newest ready version">Version</Th>
             <Th>Format</Th>
-            <Th className="text-right">Virtual size</Th>
+            <Th className="text-right" title="Virtual size of the newest version">Size</Th>
             <Th>Status</Th>
             <Th>Tags</Th>
             <Th>Project</Th>
@@ -56,7 +56,7 @@ export function ImagesTable({ rows }: { rows: CatalogImageRow[] }) {
                 <ReleaseStatusBadge status={row.latestReleaseStatus} />
               </Td>
               <Td>
-                <div className="flex max-w-64 flex-wrap gap-1">
+                <div className="flex gap-1">
                   {row.tags.slice(0, MAX_TAGS_SHOWN).map((tag) => (
                     <TagChip key={tag}>{tag}</TagChip>
                   ))}

@@ -40,11 +40,11 @@ export function DetailsForm({ details }: { details: ImageDetails }) {
       }}
     >
       <Field id={`${base}-name`} label="Name" error={errorOf("name")}>
-        <Input {...control("name")} required />
+        <Input {...control("name")} />
       </Field>
       <div className="grid grid-cols-3 gap-3">
         <Field id={`${base}-os`} label="Operating system" error={errorOf("os")}>
-          <Input {...control("os")} required />
+          <Input {...control("os")} />
         </Field>
         <Field id={`${base}-osVersion`} label="OS version" error={errorOf("osVersion")}>
           <Input {...control("osVersion")} />
@@ -66,7 +66,7 @@ export function DetailsForm({ details }: { details: ImageDetails }) {
         <Button type="submit" variant="primary" disabled={pending}>
           Save details
         </Button>
-        <FeedbackMessage feedback={feedback} />
+        <FeedbackMessage feedback={feedback} fieldsShown={["name", "description", "os", "osVersion", "arch"]} />
       </div>
     </form>
   );

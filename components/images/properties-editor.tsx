@@ -106,7 +106,7 @@ export function PropertiesEditor({ imageId, properties }: { imageId: string; pro
           {editing ? "Save property" : "Add property"}
         </Button>
       </form>
-      <FeedbackMessage feedback={feedback} />
+      <FeedbackMessage feedback={feedback} fieldsShown={["key", "value"]} />
     </div>
   );
 }
