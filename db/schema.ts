@@ -21,31 +21,28 @@ import {
 
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
-export const userRoles = ["admin", "member"] as const;
-export const projectRoles = ["viewer", "member", "owner"] as const;
-export const visibilities = ["private", "shared", "public"] as const;
-export const diskFormats = ["raw", "qcow2", "vmdk", "vhd", "vhdx", "vdi", "iso"] as const;
-export const architectures = ["x86_64", "aarch64", "ppc64le", "s390x", "riscv64"] as const;
-export const dataStatuses = ["queued", "uploading", "importing", "ready", "failed"] as const;
-export const releaseStatuses = [
-  "draft",
-  "pending_review",
-  "approved",
-  "rejected",
-  "deprecated",
-  "disabled",
-  "revoked",
-] as const;
-export const versionSources = ["upload", "url", "build", "clone"] as const;
+import {
+  userRoles,
+  projectRoles,
+  visibilities,
+  diskFormats,
+  architectures,
+  dataStatuses,
+  releaseStatuses,
+  versionSources,
+} from "./enums";
+import type {
+  UserRole,
+  ProjectRole,
+  Visibility,
+  DiskFormat,
+  Architecture,
+  DataStatus,
+  ReleaseStatus,
+  VersionSource,
+} from "./enums";
 
-export type UserRole = (typeof userRoles)[number];
-export type ProjectRole = (typeof projectRoles)[number];
-export type Visibility = (typeof visibilities)[number];
-export type DiskFormat = (typeof diskFormats)[number];
-export type Architecture = (typeof architectures)[number];
-export type DataStatus = (typeof dataStatuses)[number];
-export type ReleaseStatus = (typeof releaseStatuses)[number];
-export type VersionSource = (typeof versionSources)[number];
+export * from "./enums";
 
 const inList = (column: string, values: readonly string[]) =>
   sql.raw(`${column} in (${values.map((value) => `'${value}'`).join(", ")})`);

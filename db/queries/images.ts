@@ -358,3 +358,53 @@ export async function createReadyVersion({
   );
   return version;
 }
+
+export interface WritableImage {
+  id: string;
+  slug: string;
+  name: string;
+  projectName: string;
+  latestVersion: string | null;
+}
+
+/** Images the viewer may add versions to, for the import page's picker. */
+export async function listWritableImages({ viewer, limit = 500 }: { viewer: Viewer; limit?: number }): Promise<WritableImage[]> {
+  return db()
+    .select({ id: images.id, slug: images.slug, name: images.name, projectName: projects.name, latestVersion: images.latestVersion })
+    .from(images)
+    .innerJoin(projects, eq(projects.id, images.projectId))
+    .where(imageAccessCondition(viewer, "edit"))
+    .orderBy(projects.name, images.name)
+    .limit(limit);
+}
+
+export interface VersionProgress {
+  id: string;
+  version: string;
+  dataStatus: string;
+  failureReason: string | null;
+  bytesReceived: number;
+  bytesTotal: number | null;
+  format: DiskFormat | null;
+  sha256: string | null;
+  imageSlug: string;
+}
+
+export async function getVersionProgress({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<VersionProgress | null> {
+  const [row] = await db()
+    .select({
+      id: imageVersions.id,
+      version: imageVersions.version,
+      dataStatus: imageVersions.dataStatus,
+      failureReason: imageVersions.failureReason,
+      bytesReceived: imageVersions.bytesReceived,
+      bytesTotal: imageVersions.bytesTotal,
+      format: imageVersions.format,
+      sha256: imageVersions.sha256,
+      imageSlug: images.slug,
+    })
+    .from(imageVersions)
+    .innerJoin(images, eq(images.id, imageVersions.imageId))
+    .where(and(eq(imageVersions.id, versionId), imageAccessCondition(viewer, "view")));
+  return row ?? null;
+}

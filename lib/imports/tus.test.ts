@@ -48,13 +48,13 @@ async function create(length: number, fields: Record<string, string> = {}, as: V
   return { response, id: location?.split("/").pop() ?? "", body: await response.text() };
 }
 
-async function patch(id: string, offset: number, body: BodyInit, as: Viewer | null = owner, contentType = "application/offset+octet-stream") {
+async function patch(id: string, offset: number, body: Uint8Array | ReadableStream, as: Viewer | null = owner, contentType = "application/offset+octet-stream") {
   current = as;
   const response = await server.handleWeb(
     new Request(`${base}/${id}`, {
       method: "PATCH",
       headers: { "Tus-Resumable": "1.0.0", "Upload-Offset": String(offset), "Content-Type": contentType },
-      body,
+      body: body instanceof Uint8Array ? new Uint8Array(body) : body,
       duplex: "half",
     } as RequestInit),
   );

@@ -8,6 +8,7 @@ import { EVENTS } from "@tus/utils";
 import { z } from "zod";
 import { failImport, getUpload, getUploadForUser, createImportVersion, recordImportProgress, setVersionDataStatus } from "@/db/queries/uploads";
 import { AccessDenied } from "@/db/queries/images";
+import { getProjectQuota } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { diskFormats } from "@/db/schema";
 import { HangarError } from "@/lib/auth/errors";
@@ -128,10 +129,10 @@ export function createUploadServer(deps: UploadServerDeps) {
           tempPath,
           ingest: await ingest.finish(),
           expectedSha256: session.expectedSha256,
-          quotaBytes: Number.MAX_SAFE_INTEGER,
+          quotaBytes: (await getProjectQuota({ projectId: session.projectId })) ?? 0,
         });
         await store.configstore.delete(upload.id);
-        return { status_code: 204, headers: { "Hangar-Version-Id": session.versionId, "Hangar-Sha256": result.sha256 } };
+        return { status_code: 204, headers: { "Hangar-Sha256": result.sha256 } };
       } catch (error) {
         await store.configstore.delete(upload.id).catch(() => {});
         if (error instanceof ImportRefused) throw httpError(422, error.reason);

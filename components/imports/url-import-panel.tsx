@@ -1,0 +1,119 @@
+"use client";
+
+import { QueryClient, QueryClientProvider, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useId, useState, useTransition } from "react";
+import { Button } from "@/components/ui/button";
+import { describedBy, Field, Input, Select } from "@/components/ui/input";
+import { diskFormats } from "@/db/enums";
+import type { VersionProgress } from "@/db/queries/images";
+import { startUrlImportAction } from "@/lib/actions/imports";
+import { ProgressBar } from "./progress-bar";
+
+export const importKeys = {
+  all: ["imports"] as const,
+  version: (versionId: string) => [...importKeys.all, "version", versionId] as const,
+};
+
+async function fetchProgress(versionId: string, signal: AbortSignal): Promise<VersionProgress> {
+  const response = await fetch(`/api/versions/${versionId}/status`, { signal });
+  if (!response.ok) throw new Error(`status ${response.status}`);
+  return (await response.json()) as VersionProgress;
+}
+
+function ImportProgress({ versionId, imageName }: { versionId: string; imageName: string }) {
+  const progress = useQuery({
+    queryKey: importKeys.version(versionId),
+    queryFn: ({ signal }) => fetchProgress(versionId, signal),
+    refetchInterval: (query) => (["ready", "failed"].includes(query.state.data?.dataStatus ?? "") ? false : 1000),
+  });
+  const data = progress.data;
+  if (!data) return <p className="text-sm text-muted">Queued…</p>;
+  if (data.dataStatus === "failed") {
+    return (
+      <p role="alert" className="rounded-md border border-danger bg-danger-soft p-3 text-sm text-danger">
+        {data.failureReason ?? "The import failed."}
+      </p>
+    );
+  }
+  if (data.dataStatus === "ready") {
+    return (
+      <p role="status" className="text-sm text-success">
+        Imported: version {data.version} ({data.format}) of{" "}
+        <Link href={`/images/${data.imageSlug}`} className="font-medium underline">
+          {imageName}
+        </Link>{" "}
+        passed inspection and is stored.
+      </p>
+    );
+  }
+  return (
+    <div className="space-y-1">
+      <p className="text-sm text-muted">{data.dataStatus === "queued" ? "Waiting for a worker…" : "Downloading and inspecting…"}</p>
+      <ProgressBar label="URL import progress" done={data.bytesReceived} total={data.bytesTotal} />
+    </div>
+  );
+}
+
+export function UrlImportPanel({ imageId, imageName, suggestedVersion }: { imageId: string; imageName: string; suggestedVersion: string }) {
+  const [client] = useState(() => new QueryClient());
+  const ids = { url: useId(), version: useId(), format: useId(), sha: useId() };
+  const [pending, startTransition] = useTransition();
+  const [error, setError] = useState<{ message: string; fields: Record<string, string[]> } | null>(null);
+  const [versionId, setVersionId] = useState<string | null>(null);
+
+  const submit = (form: FormData) =>
+    startTransition(async () => {
+      setError(null);
+      const result = await startUrlImportAction({
+        imageId,
+        url: String(form.get("url") ?? ""),
+        version: String(form.get("version") ?? ""),
+        format: String(form.get("format") ?? "detect"),
+        sha256: String(form.get("sha256") ?? ""),
+      });
+      if (result.ok) setVersionId(result.data.versionId);
+      else setError({ message: result.message, fields: result.fieldErrors ?? {} });
+    });
+
+  return (
+    <QueryClientProvider client={client}>
+      <form action={submit} className="space-y-4">
+        <Field id={ids.url} label="Image URL" error={error?.fields.url?.[0]} hint="A public http:// or https:// link to the disk image file.">
+          <Input {...describedBy(ids.url, { error: error?.fields.url?.[0], hint: "A public http:// or https:// link to the disk image file." })} name="url" type="url" required placeholder="https://cloud.example.org/images/debian-12.qcow2" />
+        </Field>
+        <div className="grid gap-3 sm:grid-cols-3">
+          <Field id={ids.version} label="Version" error={error?.fields.version?.[0]}>
+            <Input {...describedBy(ids.version, { error: error?.fields.version?.[0] })} name="version" defaultValue={suggestedVersion} required />
+          </Field>
+          <Field id={ids.format} label="Format">
+            <Select {...describedBy(ids.format, {})} name="format" defaultValue="detect">
+              <option value="detect">Detect</option>
+              {diskFormats.map((value) => (
+                <option key={value} value={value}>
+                  {value}
+                </option>
+              ))}
+            </Select>
+          </Field>
+          <Field id={ids.sha} label="Expected sha256 (optional)" error={error?.fields.sha256?.[0]}>
+            <Input {...describedBy(ids.sha, { error: error?.fields.sha256?.[0] })} name="sha256" className="font-mono" spellCheck={false} />
+          </Field>
+        </div>
+        <Button type="submit" variant="primary" disabled={pending}>
+          {pending ? "Starting…" : "Import from URL"}
+        </Button>
+        {error ? (
+          <p role="alert" className="text-sm text-danger">
+            {error.message}
+          </p>
+        ) : null}
+      </form>
+      {versionId ? (
+        <div className="mt-4">
+          <ImportProgress versionId={versionId} imageName={imageName} />
+        </div>
+      ) : null}
+    </QueryClientProvider>
+  );
+}

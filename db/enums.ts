@@ -1,0 +1,26 @@
+// Plain value lists shared by the schema, validation and client components (no driver imports).
+export const userRoles = ["admin", "member"] as const;
+export const projectRoles = ["viewer", "member", "owner"] as const;
+export const visibilities = ["private", "shared", "public"] as const;
+export const diskFormats = ["raw", "qcow2", "vmdk", "vhd", "vhdx", "vdi", "iso"] as const;
+export const architectures = ["x86_64", "aarch64", "ppc64le", "s390x", "riscv64"] as const;
+export const dataStatuses = ["queued", "uploading", "importing", "ready", "failed"] as const;
+export const releaseStatuses = [
+  "draft",
+  "pending_review",
+  "approved",
+  "rejected",
+  "deprecated",
+  "disabled",
+  "revoked",
+] as const;
+export const versionSources = ["upload", "url", "build", "clone"] as const;
+
+export type UserRole = (typeof userRoles)[number];
+export type ProjectRole = (typeof projectRoles)[number];
+export type Visibility = (typeof visibilities)[number];
+export type DiskFormat = (typeof diskFormats)[number];
+export type Architecture = (typeof architectures)[number];
+export type DataStatus = (typeof dataStatuses)[number];
+export type ReleaseStatus = (typeof releaseStatuses)[number];
+export type VersionSource = (typeof versionSources)[number];
