@@ -61,7 +61,7 @@ export function ImagesTable({ rows }: { rows: CatalogImageRow[] }) {
                     <TagChip key={tag}>{tag}</TagChip>
                   ))}
                   {row.tags.length > MAX_TAGS_SHOWN ? (
-                    <span className="text-xs text-muted" title={row.tags.slice(MAX_TAGS_SHOWN).join(", ")}>
+                    <span className="whitespace-nowrap text-xs text-muted" title={row.tags.slice(MAX_TAGS_SHOWN).join(", ")}>
                       +{row.tags.length - MAX_TAGS_SHOWN} more
                     </span>
                   ) : null}
