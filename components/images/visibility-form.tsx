@@ -1,7 +1,7 @@
 "use client";
 
 import { useId, useState } from "react";
-import { visibilities, type Visibility } from "@/db/schema";
+import { visibilities, type Visibility } from "@/db/enums";
 import { Button } from "@/components/ui/button";
 import { humanize } from "@/components/ui/format";
 import { Label, Select } from "@/components/ui/input";

@@ -14,11 +14,13 @@ export function ProgressBar({
   done,
   total,
   bytesPerSecond,
+  unit = "bytes",
 }: {
   label: string;
   done: number;
   total: number | null;
   bytesPerSecond?: number | null;
+  unit?: "bytes" | "percent";
 }) {
   const percent = total && total > 0 ? Math.min(100, (done / total) * 100) : null;
   const remaining = total && bytesPerSecond && bytesPerSecond > 0 ? (total - done) / bytesPerSecond : null;
@@ -36,7 +38,8 @@ export function ProgressBar({
         <div className="h-full rounded-full bg-accent transition-[width] duration-300" style={{ width: `${percent ?? 0}%` }} />
       </div>
       <p className="flex flex-wrap gap-x-4 text-xs tabular-nums text-muted">
-        <span>
+        {unit === "percent" ? <span>{Math.floor(percent ?? 0)}%</span> : null}
+        <span hidden={unit === "percent"}>
           {formatBytes(done)}
           {total ? ` of ${formatBytes(total)}` : ""}
           {percent !== null ? ` (${Math.floor(percent)}%)` : ""}

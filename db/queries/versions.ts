@@ -82,3 +82,60 @@ export async function requestConversion({ versionId, targetFormat, requestedById
   if (!existing) throw new Error("conversion vanished");
   return { id: existing.id, queued: false };
 }
+
+export interface VersionDetail {
+  id: string;
+  version: string;
+  format: DiskFormat | null;
+  virtualSize: number | null;
+  fileSize: number | null;
+  sha256: string | null;
+  sha512: string | null;
+  dataStatus: string;
+  failureReason: string | null;
+  releaseStatus: string;
+  source: string;
+  sourceUrl: string | null;
+  originalFilename: string | null;
+  inspection: Record<string, unknown> | null;
+  createdAt: Date;
+  createdByEmail: string | null;
+  imageId: string;
+  imageSlug: string;
+  imageName: string;
+}
+
+export async function getVersionDetail({ viewer, imageSlug, version }: { viewer: Viewer; imageSlug: string; version: string }): Promise<VersionDetail | null> {
+  const result = await db().execute<Record<string, unknown>>(sql`
+    select v.id, v.version, v.format, v.virtual_size, v.file_size, v.sha256, v.sha512, v.data_status, v.failure_reason,
+           v.release_status, v.source, v.source_url, v.original_filename, v.inspection, v.created_at,
+           u.email as created_by_email, images.id as image_id, images.slug as image_slug, images.name as image_name
+    from image_versions v
+    join images on images.id = v.image_id
+    left join users u on u.id = v.created_by_id
+    where images.slug = ${imageSlug} and v.version = ${version} and ${imageAccessCondition(viewer, "view")}`);
+  const row = result.rows[0];
+  if (!row) return null;
+  const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  return {
+    id: String(row.id),
+    version: String(row.version),
+    format: (row.format as DiskFormat | null) ?? null,
+    virtualSize: num(row.virtual_size),
+    fileSize: num(row.file_size),
+    sha256: (row.sha256 as string | null) ?? null,
+    sha512: (row.sha512 as string | null) ?? null,
+    dataStatus: String(row.data_status),
+    failureReason: (row.failure_reason as string | null) ?? null,
+    releaseStatus: String(row.release_status),
+    source: String(row.source),
+    sourceUrl: (row.source_url as string | null) ?? null,
+    originalFilename: (row.original_filename as string | null) ?? null,
+    inspection: (row.inspection as Record<string, unknown> | null) ?? null,
+    createdAt: new Date(String(row.created_at)),
+    createdByEmail: (row.created_by_email as string | null) ?? null,
+    imageId: String(row.image_id),
+    imageSlug: String(row.image_slug),
+    imageName: String(row.image_name),
+  };
+}

@@ -5,6 +5,7 @@ import { cache, type ReactNode } from "react";
 import { getImageBySlug, listImageVersions } from "@/db/queries/images";
 import { DetailsForm } from "@/components/images/details-form";
 import { ImageFacts } from "@/components/images/image-facts";
+import { buttonClasses } from "@/components/ui/button";
 import { ImageVersionsTable } from "@/components/images/image-versions-table";
 import { Markdown } from "@/components/images/markdown";
 import { PropertiesEditor, PropertiesTable } from "@/components/images/properties-editor";
@@ -145,8 +146,21 @@ export default async function ImagePage({ params }: Props) {
         </aside>
       </div>
 
-      <Section id="versions-title" title="Versions" aside={<span className="text-muted">{versions.length} shown, newest first</span>}>
-        <ImageVersionsTable imageName={image.name} versions={versions} />
+      <Section
+        id="versions-title"
+        title="Versions"
+        aside={
+          <span className="flex items-center gap-3 text-muted">
+            {versions.length} shown, newest first
+            {image.canEdit ? (
+              <Link href={`/import?image=${encodeURIComponent(image.slug)}`} className={buttonClasses({ size: "sm", variant: "primary" })}>
+                Upload a new version
+              </Link>
+            ) : null}
+          </span>
+        }
+      >
+        <ImageVersionsTable imageName={image.name} imageSlug={image.slug} versions={versions} />
       </Section>
     </div>
   );

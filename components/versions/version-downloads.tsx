@@ -1,0 +1,90 @@
+"use client";
+
+import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, useTransition } from "react";
+import { buttonClasses, Button } from "@/components/ui/button";
+import { formatBytes } from "@/components/ui/format";
+import type { ConversionRow } from "@/db/queries/versions";
+import { requestConversionAction } from "@/lib/actions/imports";
+import { ProgressBar } from "@/components/imports/progress-bar";
+
+const targets = ["qcow2", "raw", "vmdk", "vhdx"] as const;
+
+export const conversionKeys = {
+  all: ["conversions"] as const,
+  version: (versionId: string) => [...conversionKeys.all, versionId] as const,
+};
+
+async function fetchConversions(versionId: string, signal: AbortSignal): Promise<ConversionRow[]> {
+  const response = await fetch(`/api/versions/${versionId}/conversions`, { signal });
+  if (!response.ok) throw new Error(`conversions ${response.status}`);
+  return ((await response.json()) as { conversions: ConversionRow[] }).conversions;
+}
+
+function Downloads({ versionId, format, fileSize }: { versionId: string; format: string; fileSize: number }) {
+  const queryClient = useQueryClient();
+  const [pending, startTransition] = useTransition();
+  const [error, setError] = useState<string | null>(null);
+  const conversions = useQuery({
+    queryKey: conversionKeys.version(versionId),
+    queryFn: ({ signal }) => fetchConversions(versionId, signal),
+    refetchInterval: (query) => (query.state.data?.some((row) => row.status === "queued" || row.status === "running") ? 1000 : false),
+  });
+  const byFormat = new Map((conversions.data ?? []).map((row) => [row.targetFormat, row]));
+
+  const convert = (target: string) =>
+    startTransition(async () => {
+      setError(null);
+      const result = await requestConversionAction({ versionId, format: target });
+      if (!result.ok) setError(result.message);
+      await queryClient.invalidateQueries({ queryKey: conversionKeys.version(versionId) });
+    });
+
+  return (
+    <div className="space-y-3">
+      <a href={`/api/versions/${versionId}/download`} className={buttonClasses({ variant: "primary" })} download>
+        Download {format} ({formatBytes(fileSize)})
+      </a>
+      <ul className="space-y-2" aria-label="Converted downloads">
+        {targets
+          .filter((target) => target !== format)
+          .map((target) => {
+            const row = byFormat.get(target);
+            return (
+              <li key={target} className="flex flex-wrap items-center gap-3 text-sm">
+                <span className="w-14 font-medium">{target}</span>
+                {row?.status === "succeeded" && row.fileSize !== null ? (
+                  <a href={`/api/versions/${versionId}/download?format=${target}`} className={buttonClasses({ size: "sm" })} download>
+                    Download {target} ({formatBytes(row.fileSize)})
+                  </a>
+                ) : row && (row.status === "queued" || row.status === "running") ? (
+                  <div className="min-w-60 flex-1">
+                    <ProgressBar label={`Converting to ${target}`} done={row.progress} total={100} unit="percent" />
+                  </div>
+                ) : (
+                  <Button size="sm" disabled={pending} onClick={() => convert(target)}>
+                    {row?.status === "failed" ? `Retry conversion to ${target}` : `Convert to ${target}`}
+                  </Button>
+                )}
+                {row?.status === "failed" && row.failureReason ? <span className="text-xs text-danger">{row.failureReason}</span> : null}
+              </li>
+            );
+          })}
+      </ul>
+      {error ? (
+        <p role="alert" className="text-sm text-danger">
+          {error}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+export function VersionDownloads(props: { versionId: string; format: string; fileSize: number }) {
+  const [client] = useState(() => new QueryClient());
+  return (
+    <QueryClientProvider client={client}>
+      <Downloads {...props} />
+    </QueryClientProvider>
+  );
+}
