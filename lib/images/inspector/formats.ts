@@ -1,0 +1,411 @@
+// Per-format rules from Hangar's image-safety spec. Each parser recognises its format from the
+// collected evidence (or returns null) and lists every reason to refuse it.
+import type { CaptureRequest } from "./index";
+import type { Evidence, FormatFinding, InspectedFormat, InspectionProblem } from "./types";
+
+const ascii = (bytes: Uint8Array, start: number, length: number) =>
+  start + length <= bytes.length ? String.fromCharCode(...bytes.subarray(start, start + length)) : "";
+
+function view(bytes: Uint8Array) {
+  const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const has = (offset: number, size: number) => offset >= 0 && offset + size <= bytes.length;
+  const big = (value: bigint) => (value > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(value));
+  return {
+    has,
+    u8: (offset: number) => (has(offset, 1) ? data.getUint8(offset) : 0),
+    u16le: (offset: number) => (has(offset, 2) ? data.getUint16(offset, true) : 0),
+    u32le: (offset: number) => (has(offset, 4) ? data.getUint32(offset, true) : 0),
+    u32be: (offset: number) => (has(offset, 4) ? data.getUint32(offset, false) : 0),
+    u64le: (offset: number) => (has(offset, 8) ? big(data.getBigUint64(offset, true)) : 0),
+    u64be: (offset: number) => (has(offset, 8) ? big(data.getBigUint64(offset, false)) : 0),
+    u64leRaw: (offset: number) => (has(offset, 8) ? data.getBigUint64(offset, true) : 0n),
+  };
+}
+
+const problem = (code: string, message: string): InspectionProblem => ({ code, message });
+const isZero = (bytes: Uint8Array) => bytes.every((byte) => byte === 0);
+
+export const problemMessages = {
+  banned: (format: InspectedFormat) =>
+    format === "qed"
+      ? "The file is a QED image. QED is not accepted (it is obsolete and can reference other files); convert it to qcow2 with qemu-img convert -f qed -O qcow2."
+      : "The file is a LUKS-encrypted volume. Encrypted images can't be inspected and are not accepted; upload the decrypted disk image.",
+  mismatch: (claimed: string, finding: FormatFinding) => {
+    const actual = finding.format === "vmdk" && finding.details.textDescriptor ? "a VMDK descriptor that points at another file" : finding.format === "raw" ? `raw data with no ${claimed} header` : `a ${finding.format} image`;
+    return `The file claims to be ${claimed} but is ${actual}. Choose the format it really is (or Detect), or export it again as ${claimed}.`;
+  },
+};
+
+// ---------------------------------------------------------------- qcow2 (big-endian)
+
+const QCOW2_INCOMPAT_DIRTY = 1n << 0n;
+const QCOW2_INCOMPAT_CORRUPT = 1n << 1n;
+const QCOW2_INCOMPAT_DATA_FILE = 1n << 2n;
+const QCOW2_INCOMPAT_COMPRESSION = 1n << 3n;
+const QCOW2_EXT_DATA_FILE = 0x44415441;
+const QCOW2_EXT_BACKING_FORMAT = 0xe2792aca;
+
+function qcow2(evidence: Evidence): FormatFinding | null {
+  const { head } = evidence;
+  if (ascii(head, 0, 4) !== "QFI\xfb") return null;
+  const bytes = view(head);
+  const problems: InspectionProblem[] = [];
+  const version = bytes.u32be(4);
+  const details: Record<string, unknown> = { version };
+  const refuse = (code: string, message: string) => problems.push(problem(code, message));
+  if (version !== 2 && version !== 3) {
+    refuse("qcow2_version", `The file is a qcow2 image of version ${version}; only versions 2 and 3 are accepted. Convert it with qemu-img convert -O qcow2.`);
+    return { format: "qcow2", virtualSize: null, problems, details };
+  }
+  const headerLength = version === 3 ? bytes.u32be(100) : 72;
+  if (evidence.fileSize < (version === 3 ? 104 : 72) || (version === 3 && evidence.fileSize < headerLength)) {
+    refuse("qcow2_truncated", "The qcow2 header is truncated: the file ends inside it. Upload the complete file.");
+    return { format: "qcow2", virtualSize: null, problems, details };
+  }
+  const backingOffset = bytes.u64be(8);
+  if (backingOffset !== 0) {
+    const size = bytes.u32be(16);
+    const name = backingOffset + size <= head.length ? ascii(head, backingOffset, Math.min(size, 1024)) : "";
+    details.backingFile = name;
+    refuse(
+      "qcow2_backing_file",
+      `The file is a qcow2 image with a backing file${name ? ` (${name})` : ""}. Hangar only accepts self-contained images: flatten it with qemu-img convert -O qcow2 first.`,
+    );
+  }
+  const clusterBits = bytes.u32be(20);
+  const virtualSize = bytes.u64be(24);
+  details.clusterBits = clusterBits;
+  if (clusterBits < 9 || clusterBits > 21) refuse("qcow2_cluster_bits", `The qcow2 header has an impossible cluster size (2^${clusterBits} bytes); the file is malformed.`);
+  if (bytes.u32be(32) !== 0) refuse("qcow2_encrypted", "The qcow2 image is encrypted. Encrypted images can't be inspected; upload it decrypted.");
+  const l1Size = bytes.u32be(36);
+  if (l1Size > (32 * 1024 * 1024) / 8) refuse("qcow2_l1_size", "The qcow2 L1 table is larger than qemu allows; the file is malformed.");
+  if (clusterBits >= 9 && clusterBits <= 21) {
+    const perL1 = 2 ** clusterBits * (2 ** clusterBits / 8);
+    if (l1Size < Math.ceil(virtualSize / perL1)) refuse("qcow2_l1_too_small", "The qcow2 L1 table is too small for the disk's size; the file is malformed.");
+  }
+  if (version === 3) {
+    const incompatible = bytes.has(72, 8) ? new DataView(head.buffer, head.byteOffset).getBigUint64(72, false) : 0n;
+    details.incompatibleFeatures = `0x${incompatible.toString(16)}`;
+    if (incompatible & QCOW2_INCOMPAT_DATA_FILE) refuse("qcow2_data_file", "The qcow2 image keeps its data in an external file. Hangar only accepts self-contained images: convert it with qemu-img convert -O qcow2.");
+    if (incompatible & QCOW2_INCOMPAT_CORRUPT) refuse("qcow2_corrupt", "The qcow2 image is marked corrupt. Repair it with qemu-img check -r all, then upload it again.");
+    const unknown = incompatible & ~(QCOW2_INCOMPAT_DIRTY | QCOW2_INCOMPAT_CORRUPT | QCOW2_INCOMPAT_DATA_FILE | QCOW2_INCOMPAT_COMPRESSION);
+    if (unknown) refuse("qcow2_unknown_features", `The qcow2 image uses features Hangar does not know (incompatible bits 0x${unknown.toString(16)}). Convert it with qemu-img convert -O qcow2 -o compat=1.1.`);
+  }
+  // Header extensions: bounded by the first cluster and by what we kept of the head.
+  const clusterEnd = Math.min(clusterBits >= 9 && clusterBits <= 21 ? 2 ** clusterBits : 65536, head.length);
+  let offset = headerLength;
+  for (let count = 0; count < 1024 && offset + 8 <= clusterEnd; count += 1) {
+    const type = bytes.u32be(offset);
+    const length = bytes.u32be(offset + 4);
+    if (type === 0) break;
+    if (type === QCOW2_EXT_DATA_FILE) refuse("qcow2_data_file_name", "The qcow2 image names an external data file. Hangar only accepts self-contained images.");
+    if (type === QCOW2_EXT_BACKING_FORMAT) refuse("qcow2_backing_format", "The qcow2 image declares a backing format, so it depends on another file. Flatten it with qemu-img convert -O qcow2 first.");
+    offset += 8 + Math.ceil(length / 8) * 8;
+  }
+  return { format: "qcow2", virtualSize, problems, details };
+}
+
+// ---------------------------------------------------------------- VMDK (little-endian)
+
+const VMDK_GD_AT_END = 0xffffffffffffffffn;
+
+interface VmdkHeader {
+  version: number;
+  capacity: number;
+  grainSize: number;
+  descriptorOffset: number;
+  descriptorSize: number;
+  gdOffset: bigint;
+}
+
+function vmdkHeader(bytes: Uint8Array, at = 0): VmdkHeader | null {
+  if (ascii(bytes, at, 4) !== "KDMV") return null;
+  const data = view(bytes);
+  return {
+    version: data.u32le(at + 4),
+    capacity: data.u64le(at + 12),
+    grainSize: data.u64le(at + 20),
+    descriptorOffset: data.u64le(at + 28),
+    descriptorSize: data.u64le(at + 36),
+    gdOffset: data.u64leRaw(at + 56),
+  };
+}
+
+function checkVmdkDescriptor(text: string, problems: InspectionProblem[], details: Record<string, unknown>) {
+  const createTypes: string[] = [];
+  const extents: string[] = [];
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.replace(/\0.*$/, "").trim();
+    if (!line || line.startsWith("#")) continue;
+    const assignment = /^([A-Za-z0-9_.]+)\s*=\s*(.*)$/.exec(line);
+    if (assignment) {
+      const [, key = "", value = ""] = assignment;
+      if (key.toLowerCase() === "createtype") {
+        if (key !== "createType") problems.push(problem("vmdk_createtype_case", `The VMDK descriptor spells createType as “${key}”; qemu and other tools disagree on such files, so they are refused.`));
+        createTypes.push(value.replace(/^"|"$/g, ""));
+      }
+      if (key === "parentFileNameHint") problems.push(problem("vmdk_parent", "The VMDK is a delta disk that names a parent file (parentFileNameHint). Upload a self-contained VMDK."));
+      continue;
+    }
+    if (/^(RW|RDONLY|NOACCESS)\s/.test(line)) extents.push(line);
+  }
+  details.createType = createTypes[0] ?? null;
+  details.extents = extents;
+  if (createTypes.length === 0) problems.push(problem("vmdk_no_createtype", "The VMDK descriptor has no createType; the file is malformed."));
+  if (createTypes.length > 1) problems.push(problem("vmdk_duplicate_createtype", "The VMDK descriptor declares createType more than once; such files are read differently by different tools and are refused."));
+  const createType = createTypes[0];
+  if (createType && createType !== "monolithicSparse" && createType !== "streamOptimized") {
+    problems.push(
+      problem(
+        "vmdk_create_type",
+        `The VMDK is of type ${createType}, whose data lives in other files. Only single-file VMDKs (monolithicSparse or streamOptimized) are accepted: convert it with qemu-img convert -O vmdk -o subformat=streamOptimized.`,
+      ),
+    );
+  }
+  if (extents.length !== 1) {
+    problems.push(problem("vmdk_extent_count", `The VMDK descriptor lists ${extents.length} extents; exactly one, inside the file itself, is accepted.`));
+  }
+  for (const extent of extents) {
+    const match = /^\S+\s+\d+\s+(\S+)\s+"([^"]*)"/.exec(extent);
+    if (!match || match[1] !== "SPARSE") {
+      problems.push(problem("vmdk_extent_type", "The VMDK descriptor points at a FLAT or other non-sparse extent, which means another file. Upload a monolithicSparse or streamOptimized VMDK."));
+    } else if (/[/\\:]/.test(match[2] ?? "")) {
+      problems.push(problem("vmdk_extent_path", `The VMDK descriptor points at “${match[2]}”, a path to another file. Upload a self-contained VMDK.`));
+    }
+  }
+}
+
+function vmdk(evidence: Evidence, missed: string[]): FormatFinding | null {
+  const header = vmdkHeader(evidence.head);
+  const problems: InspectionProblem[] = [];
+  const details: Record<string, unknown> = {};
+  if (!header) {
+    // A text-only descriptor is a VMDK whose data lives elsewhere: always refused.
+    if (!evidence.textDescriptor.isText || evidence.textDescriptor.createTypeLines.length === 0) return null;
+    details.textDescriptor = true;
+    details.createTypeLines = evidence.textDescriptor.createTypeLines;
+    problems.push(problem("vmdk_text_descriptor", "The file is a VMDK descriptor that points at another file, not a disk image. Upload the monolithic VMDK (or convert to a streamOptimized VMDK) instead."));
+    return { format: "vmdk", virtualSize: null, problems, details };
+  }
+  details.version = header.version;
+  const virtualSize = header.capacity * 512;
+  if (header.capacity === 0) {
+    problems.push(problem("vmdk_capacity_zero", "The VMDK header gives a capacity of 0, which makes qemu treat the embedded descriptor as a separate descriptor file; the file is refused."));
+  }
+  if (header.descriptorOffset !== 1) {
+    problems.push(problem("vmdk_descriptor_offset", `The VMDK descriptor starts at sector ${header.descriptorOffset} instead of sector 1; the file is malformed or crafted.`));
+  } else if (header.descriptorSize === 0 || header.descriptorSize * 512 > 1024 * 1024) {
+    problems.push(problem("vmdk_descriptor_size", "The VMDK descriptor size is 0 or unreasonably large; the file is malformed."));
+  } else {
+    const descriptor = evidence.captures.get("vmdk-descriptor");
+    if (!descriptor || missed.includes("vmdk-descriptor")) {
+      problems.push(problem("vmdk_descriptor_missing", "The VMDK descriptor could not be read: the file ends before it. Upload the complete file."));
+    } else {
+      checkVmdkDescriptor(String.fromCharCode(...descriptor.subarray(0, descriptor.indexOf(0) === -1 ? descriptor.length : descriptor.indexOf(0))), problems, details);
+    }
+  }
+  if (header.gdOffset === VMDK_GD_AT_END) {
+    // streamOptimized with the grain directory at the end: footer, then end-of-stream marker.
+    const footerAt = evidence.tail.length - 1024;
+    const footer = footerAt >= 0 ? vmdkHeader(evidence.tail, footerAt) : null;
+    details.footer = Boolean(footer);
+    if (!footer) {
+      problems.push(problem("vmdk_footer_missing", "The streamOptimized VMDK has no footer at its end: the file is truncated or damaged. Upload the complete file."));
+    } else if (
+      footer.version !== header.version ||
+      footer.capacity !== header.capacity ||
+      footer.grainSize !== header.grainSize ||
+      footer.descriptorOffset !== header.descriptorOffset ||
+      footer.descriptorSize !== header.descriptorSize ||
+      footer.gdOffset === VMDK_GD_AT_END
+    ) {
+      problems.push(problem("vmdk_footer_mismatch", "The streamOptimized VMDK's footer does not match its header; the file is damaged or crafted."));
+    }
+  }
+  return { format: "vmdk", virtualSize, problems, details };
+}
+
+// ---------------------------------------------------------------- VHD (big-endian footer)
+
+function vhdFooter(bytes: Uint8Array, at: number) {
+  if (ascii(bytes, at, 8) !== "conectix") return null;
+  const footer = bytes.subarray(at, at + 512);
+  if (footer.length < 512) return null;
+  const data = view(footer);
+  let sum = 0;
+  footer.forEach((byte, index) => {
+    if (index < 64 || index >= 68) sum += byte;
+  });
+  const expected = ~sum >>> 0;
+  return { diskType: data.u32be(60), currentSize: data.u64be(48), checksumOk: expected === data.u32be(64), creator: ascii(footer, 28, 4) };
+}
+
+function vhd(evidence: Evidence): FormatFinding | null {
+  const atHead = vhdFooter(evidence.head, 0);
+  const atTail = evidence.tail.length >= 512 ? vhdFooter(evidence.tail, evidence.tail.length - 512) : null;
+  const footer = atHead ?? atTail;
+  if (!footer) return null;
+  const problems: InspectionProblem[] = [];
+  const details: Record<string, unknown> = { diskType: footer.diskType, creator: footer.creator, footerAt: atHead ? "start" : "end" };
+  if (!footer.checksumOk) problems.push(problem("vhd_checksum", "The VHD footer's checksum is wrong; the file is damaged or crafted."));
+  if (footer.diskType === 4) problems.push(problem("vhd_differencing", "The VHD is a differencing disk that depends on a parent file. Upload a fixed or dynamic VHD (merge it first)."));
+  else if (footer.diskType !== 2 && footer.diskType !== 3) problems.push(problem("vhd_disk_type", `The VHD has an unknown disk type (${footer.diskType}); the file is malformed.`));
+  if (atHead && footer.diskType === 2) problems.push(problem("vhd_fixed_header", "The VHD says it is fixed but has a footer copy at its start, where fixed VHDs have none; the file is crafted."));
+  return { format: "vhd", virtualSize: footer.currentSize, problems, details };
+}
+
+// ---------------------------------------------------------------- VHDX (little-endian)
+
+function guid(text: string): string {
+  const hex = text.replace(/-/g, "").toLowerCase();
+  const swap = (part: string) => part.match(/../g)!.reverse().join("");
+  return swap(hex.slice(0, 8)) + swap(hex.slice(8, 12)) + swap(hex.slice(12, 16)) + hex.slice(16);
+}
+const hexOf = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
+
+const VHDX_REGION_METADATA = guid("8B7CA206-4790-4B9A-B8FE-575F050F886E");
+const VHDX_REGION_BAT = guid("2DC27766-F623-4200-9D64-115E9BFD4A08");
+const VHDX_FILE_PARAMETERS = guid("CAA16737-FA36-4D43-B3B6-33F0AA44E76B");
+const VHDX_VIRTUAL_DISK_SIZE = guid("2FA54224-CD1B-4876-B211-5DBED83BF4B8");
+const VHDX_PARENT_LOCATOR = guid("A8D35F2D-B30B-454D-ABF7-D3D84834AB0C");
+const VHDX_REGION_TABLE = 0x30000;
+
+function vhdxMetadataRegion(head: Uint8Array): { offset: number; length: number } | { error: string } {
+  if (head.length < VHDX_REGION_TABLE + 16) return { error: "truncated" };
+  const data = view(head);
+  if (ascii(head, VHDX_REGION_TABLE, 4) !== "regi") return { error: "signature" };
+  const count = data.u32le(VHDX_REGION_TABLE + 8);
+  if (count > 2047) return { error: "count" };
+  let metadata: { offset: number; length: number } | null = null;
+  for (let index = 0; index < count; index += 1) {
+    const at = VHDX_REGION_TABLE + 16 + index * 32;
+    if (!data.has(at, 32)) return { error: "truncated" };
+    const id = hexOf(head.subarray(at, at + 16));
+    const required = data.u32le(at + 28);
+    if (id === VHDX_REGION_METADATA) metadata = { offset: data.u64le(at + 16), length: data.u32le(at + 24) };
+    else if (id !== VHDX_REGION_BAT && required) return { error: "unknown-required" };
+  }
+  return metadata ?? { error: "no-metadata" };
+}
+
+function vhdx(evidence: Evidence, missed: string[]): FormatFinding | null {
+  const { head } = evidence;
+  if (ascii(head, 0, 8) !== "vhdxfile") return null;
+  const problems: InspectionProblem[] = [];
+  const details: Record<string, unknown> = {};
+  const data = view(head);
+  // Use the current header (higher sequence number) for the log check.
+  const headers = [0x10000, 0x20000].filter((at) => ascii(head, at, 4) === "head").map((at) => ({ at, sequence: data.u64le(at + 8) }));
+  const current = headers.sort((a, b) => b.sequence - a.sequence)[0];
+  if (!current) problems.push(problem("vhdx_header", "The VHDX has no valid header; the file is damaged."));
+  else if (!isZero(head.subarray(current.at + 48, current.at + 64))) {
+    problems.push(problem("vhdx_log", "The VHDX has a log that was never replayed, so its data is not final. Open and close it in Hyper-V (or qemu-img convert it), then upload it again."));
+  }
+  const region = vhdxMetadataRegion(head);
+  if ("error" in region) {
+    problems.push(problem("vhdx_region_table", "The VHDX region table is missing, malformed or lists unknown required regions; the file is damaged or crafted."));
+    return { format: "vhdx", virtualSize: null, problems, details };
+  }
+  const table = evidence.captures.get("vhdx-metadata-table");
+  if (!table || missed.some((name) => name.startsWith("vhdx-"))) {
+    problems.push(problem("vhdx_metadata", "The VHDX metadata could not be read in order (it is missing or placed before the region table points); the file is refused."));
+    return { format: "vhdx", virtualSize: null, problems, details };
+  }
+  const items = vhdxMetadataItems(table);
+  if (!items) {
+    problems.push(problem("vhdx_metadata", "The VHDX metadata table is malformed."));
+    return { format: "vhdx", virtualSize: null, problems, details };
+  }
+  let virtualSize: number | null = null;
+  for (const item of items) {
+    if (item.id === VHDX_PARENT_LOCATOR) problems.push(problem("vhdx_parent_locator", "The VHDX is a differencing disk with a parent locator. Upload a self-contained VHDX (merge it first)."));
+    const bytes = evidence.captures.get(`vhdx-item-${item.id}`);
+    if (item.id === VHDX_FILE_PARAMETERS && bytes) {
+      const flags = view(bytes).u32le(4);
+      details.blockSize = view(bytes).u32le(0);
+      if (flags & 2) problems.push(problem("vhdx_has_parent", "The VHDX says it has a parent disk (HasParent). Upload a self-contained VHDX."));
+    }
+    if (item.id === VHDX_VIRTUAL_DISK_SIZE && bytes) virtualSize = view(bytes).u64le(0);
+  }
+  if (virtualSize === null) problems.push(problem("vhdx_no_size", "The VHDX metadata has no virtual disk size; the file is malformed."));
+  return { format: "vhdx", virtualSize, problems, details };
+}
+
+function vhdxMetadataItems(table: Uint8Array): { id: string; offset: number; length: number }[] | null {
+  if (ascii(table, 0, 8) !== "metadata") return null;
+  const data = view(table);
+  const count = data.u16le(10);
+  if (count > 2047) return null;
+  const items: { id: string; offset: number; length: number }[] = [];
+  for (let index = 0; index < count; index += 1) {
+    const at = 32 + index * 32;
+    if (!data.has(at, 32)) return null;
+    items.push({ id: hexOf(table.subarray(at, at + 16)), offset: data.u32le(at + 16), length: data.u32le(at + 20) });
+  }
+  return items;
+}
+
+// ---------------------------------------------------------------- VDI, ISO, QED, LUKS
+
+function vdi(evidence: Evidence): FormatFinding | null {
+  const data = view(evidence.head);
+  if (data.u32le(0x40) !== 0xbeda107f) return null;
+  const problems: InspectionProblem[] = [];
+  const version = data.u32le(0x44);
+  if (version !== 0x00010001) problems.push(problem("vdi_version", `The VDI header has version 0x${version.toString(16)}; only 1.1 is accepted. Convert it with qemu-img convert -O vdi.`));
+  const link = evidence.head.subarray(0x1a8, 0x1b8);
+  const parent = evidence.head.subarray(0x1b8, 0x1c8);
+  if (link.length < 16 || parent.length < 16) problems.push(problem("vdi_truncated", "The VDI header is truncated. Upload the complete file."));
+  else if (!isZero(link) || !isZero(parent)) problems.push(problem("vdi_parent", "The VDI is a differencing image linked to a parent. Upload a self-contained VDI (clone it to a standalone disk first)."));
+  return { format: "vdi", virtualSize: data.u64le(0x170), problems, details: { version } };
+}
+
+function iso(evidence: Evidence): FormatFinding | null {
+  const { head } = evidence;
+  if (ascii(head, 0x8001, 5) !== "CD001") return null;
+  const data = view(head);
+  const blocks = data.u32le(0x8000 + 80);
+  const blockSize = data.u16le(0x8000 + 128);
+  const problems: InspectionProblem[] = [];
+  if (data.u8(0x8000) !== 1) problems.push(problem("iso_descriptor", "The ISO's first volume descriptor is not a primary volume descriptor; the file is malformed."));
+  return { format: "iso", virtualSize: blocks * blockSize, problems, details: { blocks, blockSize } };
+}
+
+function banned(evidence: Evidence): FormatFinding | null {
+  if (ascii(evidence.head, 0, 4) === "QED\0") return { format: "qed", virtualSize: view(evidence.head).u64le(48), problems: [], details: {} };
+  if (ascii(evidence.head, 0, 6) === "LUKS\xba\xbe") return { format: "luks", virtualSize: null, problems: [], details: {} };
+  return null;
+}
+
+// ---------------------------------------------------------------- capture planning and detection
+
+export function planCaptures({ head, captures, completed }: { head: Uint8Array; captures: ReadonlyMap<string, Uint8Array>; completed: string | null }): CaptureRequest[] {
+  if (completed === null) {
+    const requests: CaptureRequest[] = [];
+    const header = vmdkHeader(head);
+    if (header && header.descriptorOffset === 1 && header.descriptorSize > 0 && header.descriptorSize * 512 <= 1024 * 1024) {
+      requests.push({ name: "vmdk-descriptor", start: 512, length: header.descriptorSize * 512 });
+    }
+    if (ascii(head, 0, 8) === "vhdxfile") {
+      const region = vhdxMetadataRegion(head);
+      if (!("error" in region)) requests.push({ name: "vhdx-metadata-table", start: region.offset, length: 64 * 1024 });
+    }
+    return requests;
+  }
+  if (completed === "vhdx-metadata-table") {
+    const region = vhdxMetadataRegion(head);
+    const items = vhdxMetadataItems(captures.get(completed)!);
+    if ("error" in region || !items) return [];
+    return items
+      .filter((item) => [VHDX_FILE_PARAMETERS, VHDX_VIRTUAL_DISK_SIZE].includes(item.id) && item.offset >= 64 * 1024 && item.length > 0 && item.length <= 64)
+      .map((item) => ({ name: `vhdx-item-${item.id}`, start: region.offset + item.offset, length: item.length }));
+  }
+  return [];
+}
+
+/** Every format whose signature the bytes carry; more than one makes the file a polyglot. */
+export function findingFor(evidence: Evidence, missed: string[]): FormatFinding[] {
+  return [qcow2(evidence), vmdk(evidence, missed), vhdx(evidence, missed), vdi(evidence), banned(evidence), vhd(evidence), iso(evidence)].filter(
+    (finding): finding is FormatFinding => finding !== null,
+  );
+}

@@ -1,0 +1,35 @@
+export type InspectedFormat = "raw" | "qcow2" | "vmdk" | "vhd" | "vhdx" | "vdi" | "iso" | "qed" | "luks";
+
+export interface InspectionProblem {
+  code: string;
+  message: string;
+}
+
+export interface InspectionReport {
+  format: InspectedFormat;
+  virtualSize: number | null;
+  fileSize: number;
+  safe: boolean;
+  problems: InspectionProblem[];
+  details: Record<string, unknown>;
+}
+
+/** What one format's parser concluded about the bytes. */
+export interface FormatFinding {
+  format: InspectedFormat;
+  virtualSize: number | null;
+  problems: InspectionProblem[];
+  details: Record<string, unknown>;
+}
+
+/** Everything the parsers may look at, collected while the bytes streamed past. */
+export interface Evidence {
+  head: Uint8Array;
+  fileSize: number;
+  tail: Uint8Array;
+  /** Byte ranges requested while streaming, keyed by name; absent when the file ended first. */
+  captures: ReadonlyMap<string, Uint8Array>;
+  textDescriptor: { createTypeLines: string[]; isText: boolean };
+}
+
+export const MAX_VIRTUAL_SIZE = 16 * 1024 ** 4;
