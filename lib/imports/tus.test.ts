@@ -21,7 +21,7 @@ let projectId: string;
 let qcow2: Buffer;
 let raw: Buffer;
 let current: Viewer | null = null;
-const { server } = createUploadServer({ viewerOf: async () => current });
+const { handle } = createUploadServer({ viewerOf: async () => current });
 
 const base = "http://hangar.test/api/uploads";
 const b64 = (value: string) => Buffer.from(value).toString("base64");
@@ -34,7 +34,7 @@ function metadata(fields: Record<string, string>) {
 
 async function create(length: number, fields: Record<string, string> = {}, as: Viewer | null = owner) {
   current = as;
-  const response = await server.handleWeb(
+  const response = await handle(
     new Request(base, {
       method: "POST",
       headers: {
@@ -50,7 +50,7 @@ async function create(length: number, fields: Record<string, string> = {}, as: V
 
 async function patch(id: string, offset: number, body: Uint8Array | ReadableStream, as: Viewer | null = owner, contentType = "application/offset+octet-stream") {
   current = as;
-  const response = await server.handleWeb(
+  const response = await handle(
     new Request(`${base}/${id}`, {
       method: "PATCH",
       headers: { "Tus-Resumable": "1.0.0", "Upload-Offset": String(offset), "Content-Type": contentType },
@@ -63,7 +63,7 @@ async function patch(id: string, offset: number, body: Uint8Array | ReadableStre
 
 async function head(id: string, as: Viewer | null = owner) {
   current = as;
-  const response = await server.handleWeb(new Request(`${base}/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } }));
+  const response = await handle(new Request(`${base}/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } }));
   return { status: response.status, offset: Number(response.headers.get("upload-offset")) };
 }
 

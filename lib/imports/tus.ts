@@ -83,9 +83,6 @@ export function createUploadServer(deps: UploadServerDeps) {
       versionOf.set(uploadId, upload.versionId);
       if (upload.status !== "active") throw httpError(410, `This upload has already ${upload.status === "completed" ? "finished" : "ended"}.`);
       if (upload.expiresAt.getTime() < Date.now()) throw httpError(410, "This upload expired after 24 hours without finishing; start it again.");
-      if (request.method === "PATCH" && request.headers.get("content-type") !== "application/offset+octet-stream") {
-        throw httpError(415, "Upload data must be sent as application/offset+octet-stream.");
-      }
     },
     async onUploadCreate(request, upload) {
       const viewer = await deps.viewerOf(request as unknown as Request);
@@ -151,7 +148,15 @@ export function createUploadServer(deps: UploadServerDeps) {
     })();
   });
 
-  return { server, store };
+  // tus answers an unexpected content type with 400; the protocol's 415 is clearer, so say it first.
+  const handle = async (request: Request): Promise<Response> => {
+    if (request.method === "PATCH" && request.headers.get("content-type") !== "application/offset+octet-stream") {
+      return Response.json({ message: "Upload data must be sent as application/offset+octet-stream." }, { status: 415, headers: { "Tus-Resumable": "1.0.0" } });
+    }
+    return server.handleWeb(request);
+  };
+
+  return { server, store, handle };
 }
 
 const globalForTus = globalThis as unknown as { hangarTus?: ReturnType<typeof createUploadServer> };

@@ -5,6 +5,6 @@ import { uploadServer } from "@/lib/imports/tus";
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const handle = (request: Request) => uploadServer({ viewerOf: () => getViewer() }).server.handleWeb(request);
+const handle = (request: Request) => uploadServer({ viewerOf: () => getViewer() }).handle(request);
 
 export { handle as GET, handle as HEAD, handle as POST, handle as PATCH, handle as DELETE, handle as OPTIONS };
