@@ -42,7 +42,7 @@ test("an upload interrupted by a reload resumes where it stopped, ends ready, an
   await cdp.send("Network.emulateNetworkConditions", { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 1024 * 1024 });
 
   await page.getByLabel("Disk image file").setInputFiles(guestRaw);
-  await page.getByLabel("Version").fill("1.0.0");
+  await page.getByLabel("Version", { exact: true }).fill("1.0.0");
   await page.getByRole("button", { name: "Start upload" }).click();
   const bar = page.getByRole("progressbar", { name: /Uploading/ });
   await expect(bar).toBeVisible();

@@ -165,7 +165,7 @@ export async function qemuImgConvert({
   const args = ["convert", "-p", "-f", qemuFormatOf(srcFormat), "-O", output, ...(convertOptions[output] ?? []), src, dst];
   const [command, argv] = limited(args, convertLimits);
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(command, argv, { stdio: ["ignore", "pipe", "pipe"], signal, timeout: convertLimits.timeoutMs, env: { ...process.env, LC_ALL: "C" } });
+    const child = spawn(/*turbopackIgnore: true*/ command, argv, { stdio: ["ignore", "pipe", "pipe"], signal, timeout: convertLimits.timeoutMs, env: { ...process.env, LC_ALL: "C" } });
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (text: string) => {
       const matches = [...text.matchAll(/\((\d+(?:\.\d+)?)\/100%\)/g)];

@@ -119,8 +119,8 @@ describe("tus uploads", () => {
     expect(tempFileExists(id)).toBe(false);
   });
 
-  it("stores the same bytes once", async () => {
-    const again = await create(qcow2.length);
+  it("stores the same bytes once, and takes empty optional fields as not given", async () => {
+    const again = await create(qcow2.length, { sha256: "", format: "", filename: "" });
     expect((await patch(again.id, 0, qcow2)).status).toBe(204);
     const { version } = await versionOf(again.id);
     expect(version).toMatchObject({ dataStatus: "ready", format: "qcow2", sha256: sha256(qcow2) });
@@ -182,6 +182,9 @@ describe("tus uploads", () => {
     expect((await create(1000, {}, null)).response.status).toBe(401);
     expect((await create(1000, { version: "../../etc" })).response.status).toBe(400);
     expect((await create(1000, { format: "exe" })).response.status).toBe(400);
+    const noVersion = await create(1000, { version: "" });
+    expect(noVersion.response.status).toBe(400);
+    expect(noVersion.body).toMatch(/Enter a version/);
   });
 
   it("refuses an upload larger than the project's free quota before any byte arrives", async () => {

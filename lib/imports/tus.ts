@@ -22,19 +22,26 @@ export const UPLOAD_ROUTE = "/api/uploads";
 export const UPLOAD_EXPIRY_MS = 24 * 60 * 60 * 1000;
 export const MAX_UPLOAD_BYTES = 1024 ** 4;
 
+// tus sends an empty metadata value as a bare key, which arrives as null.
+const blankToUndefined = (value: unknown) => (value === null || value === "" ? undefined : value);
+
 const metadataSchema = z.object({
-  imageId: z.string().uuid("Choose the image this upload is a version of."),
-  version: versionLabelSchema,
-  format: z
-    .enum(["detect", ...diskFormats], { message: `The claimed format is one of: detect, ${diskFormats.join(", ")}.` })
-    .default("detect"),
-  sha256: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .regex(/^([0-9a-f]{64})?$/, "The expected sha256 is 64 hexadecimal characters.")
-    .optional(),
-  filename: z.string().max(255).default(""),
+  imageId: z.preprocess(blankToUndefined, z.string({ message: "Choose the image this upload is a version of." }).uuid("Choose the image this upload is a version of.")),
+  version: z.preprocess(blankToUndefined, versionLabelSchema.optional()).pipe(z.string({ message: "Enter a version for this upload." })),
+  format: z.preprocess(
+    blankToUndefined,
+    z.enum(["detect", ...diskFormats], { message: `The claimed format is one of: detect, ${diskFormats.join(", ")}.` }).default("detect"),
+  ),
+  sha256: z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[0-9a-f]{64}$/, "The expected sha256 is 64 hexadecimal characters.")
+      .optional(),
+  ),
+  filename: z.preprocess(blankToUndefined, z.string().max(255, "The file name is too long.").default("")),
 });
 
 const httpError = (status_code: number, message: string) => ({ status_code, body: JSON.stringify({ message }) });

@@ -99,7 +99,7 @@ function qcow2(evidence: Evidence): FormatFinding | null {
     const length = bytes.u32be(offset + 4);
     if (type === 0) break;
     if (type === QCOW2_EXT_DATA_FILE) refuse("qcow2_data_file_name", "The qcow2 image names an external data file. Hangar only accepts self-contained images.");
-    if (type === QCOW2_EXT_BACKING_FORMAT) refuse("qcow2_backing_format", "The qcow2 image declares a backing format, so it depends on another file. Flatten it with qemu-img convert -O qcow2 first.");
+    if (type === QCOW2_EXT_BACKING_FORMAT && backingOffset === 0) refuse("qcow2_backing_format", "The qcow2 image declares a backing format, so it depends on another file. Flatten it with qemu-img convert -O qcow2 first.");
     offset += 8 + Math.ceil(length / 8) * 8;
   }
   return { format: "qcow2", virtualSize, problems, details };
