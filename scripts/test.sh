@@ -11,6 +11,7 @@ fi
 export LIBGUESTFS_BACKEND=direct
 npx tsc --noEmit -p tsconfig.check.json
 npx vitest run
+rm -rf .next/dev   # stale dev-server route types break the build's type check
 npx next build
 E2E_DATA_DIR="$(mktemp -d /tmp/hangar-e2e-XXXXXX)"
 export E2E_DATA_DIR

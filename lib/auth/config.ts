@@ -51,6 +51,8 @@ function providers(): Provider[] {
       clientSecret: config.HANGAR_OIDC_CLIENT_SECRET,
       authorization: { params: { scope: "openid email profile" } },
       checks: ["pkce", "state", "nonce"],
+      // Many providers put email and name only in userinfo, not in the ID token: read userinfo.
+      idToken: false,
     });
   }
   return list;
@@ -64,9 +66,13 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
   trustHost: true,
   pages: { signIn: "/sign-in", error: "/sign-in" },
   callbacks: {
-    async signIn({ user }) {
-      if (!user.id) return true;
-      const [row] = await db().select({ disabledAt: users.disabledAt }).from(users).where(eq(users.id, user.id)).limit(1);
+    async signIn({ user, account }) {
+      // Accounts are matched by email; a provider that shares none can't be given an account.
+      if (account?.provider === "oidc" && !user.email) return false;
+      // Before a first OIDC sign-in, user.id is the provider's subject, not ours: look up by email.
+      const email = user.email?.toLowerCase();
+      if (!email) return true;
+      const [row] = await db().select({ disabledAt: users.disabledAt }).from(users).where(sql`lower(${users.email}) = ${email}`).limit(1);
       return !row?.disabledAt;
     },
     jwt({ token, user }) {
