@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Files share one database and data directory, and start-up reconciliation is global by
+    // design: run files one at a time so no test sees another's half-finished import.
+    fileParallelism: false,
   },
 });
