@@ -5,7 +5,7 @@ import { createStreamingHasher } from "./hasher";
 describe("createStreamingHasher", () => {
   it.each([17, 512, 65536, 1024 * 1024])("matches node:crypto whatever the chunk size (%i)", async (chunkSize) => {
     const data = randomBytes(3 * 1024 * 1024 + 123);
-    const hasher = createStreamingHasher({ maxInFlightBytes: 256 * 1024 });
+    const hasher = createStreamingHasher({ ringBytes: 256 * 1024 });
     for (let offset = 0; offset < data.length; offset += chunkSize) await hasher.update(data.subarray(offset, offset + chunkSize));
     expect(hasher.bytes()).toBe(data.length);
     expect(await hasher.digest()).toEqual({

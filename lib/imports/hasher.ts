@@ -1,16 +1,18 @@
 // sha256 and sha512 of an upload, computed while the bytes arrive. Each digest runs in its own
-// worker thread so hashing overlaps with the network and the disk instead of adding to them; each
-// chunk is copied once into shared memory that both threads read. In-flight bytes are bounded, so
-// memory stays flat however fast the sender is.
+// worker thread so hashing overlaps with the network and the disk instead of adding to them. Chunks
+// are copied once into a fixed ring of shared memory that both threads read, and a slot is reused
+// only after both have hashed it: memory stays flat however fast the sender is, and no per-chunk
+// buffers pile up for the garbage collector.
 import { Worker } from "node:worker_threads";
 
 const workerSource = `
 const { parentPort, workerData } = require("node:worker_threads");
 const { createHash } = require("node:crypto");
 const hash = createHash(workerData.algorithm);
+const ring = new Uint8Array(workerData.ring);
 parentPort.on("message", (message) => {
   if (message.type === "chunk") {
-    hash.update(new Uint8Array(message.buffer, 0, message.length));
+    hash.update(ring.subarray(message.start, message.start + message.length));
     parentPort.postMessage({ type: "ack", length: message.length });
   } else if (message.type === "digest") {
     parentPort.postMessage({ type: "digest", hex: hash.digest("hex") });
@@ -24,7 +26,7 @@ export interface Digests {
 }
 
 export interface StreamingHasher {
-  /** Queues a chunk; resolves at once unless too many bytes are in flight. */
+  /** Queues a chunk; resolves once it has been copied into the ring (waiting for room if needed). */
   update(chunk: Uint8Array): Promise<void>;
   digest(): Promise<Digests>;
   /** Stops the threads without a result (an aborted upload). */
@@ -32,15 +34,15 @@ export interface StreamingHasher {
   bytes(): number;
 }
 
-export function createStreamingHasher({ maxInFlightBytes = 32 * 1024 * 1024 } = {}): StreamingHasher {
+export function createStreamingHasher({ ringBytes = 16 * 1024 * 1024 } = {}): StreamingHasher {
+  const ring = new SharedArrayBuffer(ringBytes);
+  const view = new Uint8Array(ring);
   const algorithms = ["sha256", "sha512"] as const;
-  const workers = algorithms.map((algorithm) => new Worker(workerSource, { eval: true, workerData: { algorithm } }));
-  // A chunk's memory is released once every thread has acknowledged it (acks come in order).
+  const workers = algorithms.map((algorithm) => new Worker(workerSource, { eval: true, workerData: { algorithm, ring } }));
+  // Bytes both threads have finished with, and bytes handed to them: the ring holds the difference.
   const acked = workers.map(() => 0);
-  const unreleasedLengths: number[] = [];
   let released = 0;
-  let inFlight = 0;
-  let total = 0;
+  let written = 0;
   let waiters: (() => void)[] = [];
   let failure: Error | null = null;
 
@@ -51,15 +53,11 @@ export function createStreamingHasher({ maxInFlightBytes = 32 * 1024 * 1024 } = 
   };
 
   workers.forEach((worker, index) => {
-    worker.on("message", (message: { type: string }) => {
+    worker.on("message", (message: { type: string; length?: number }) => {
       if (message.type !== "ack") return;
-      acked[index] = (acked[index] ?? 0) + 1;
-      const everyoneAcked = Math.min(...acked);
-      while (released < everyoneAcked) {
-        inFlight -= unreleasedLengths.shift() ?? 0;
-        released += 1;
-      }
-      if (inFlight <= maxInFlightBytes) wake();
+      acked[index] = (acked[index] ?? 0) + (message.length ?? 0);
+      released = Math.min(...acked);
+      wake();
     });
     worker.on("error", (error) => {
       failure = error;
@@ -67,18 +65,31 @@ export function createStreamingHasher({ maxInFlightBytes = 32 * 1024 * 1024 } = 
     });
   });
 
+  const room = () => ringBytes - (written - released);
+
+  async function place(piece: Uint8Array): Promise<void> {
+    while (room() < piece.length) {
+      if (failure) throw failure;
+      await new Promise<void>((resolve) => waiters.push(resolve));
+    }
+    if (failure) throw failure;
+    const start = written % ringBytes;
+    view.set(piece, start);
+    written += piece.length;
+    for (const worker of workers) worker.postMessage({ type: "chunk", start, length: piece.length });
+  }
+
   return {
     async update(chunk) {
       if (failure) throw failure;
-      if (chunk.byteLength === 0) return;
-      const shared = new SharedArrayBuffer(chunk.byteLength);
-      new Uint8Array(shared).set(chunk);
-      unreleasedLengths.push(chunk.byteLength);
-      inFlight += chunk.byteLength;
-      total += chunk.byteLength;
-      for (const worker of workers) worker.postMessage({ type: "chunk", buffer: shared, length: chunk.byteLength });
-      if (inFlight > maxInFlightBytes) await new Promise<void>((resolve) => waiters.push(resolve));
-      if (failure) throw failure;
+      // Split so no piece wraps around the end of the ring or exceeds a quarter of it.
+      let offset = 0;
+      while (offset < chunk.length) {
+        const start = written % ringBytes;
+        const length = Math.min(chunk.length - offset, ringBytes - start, ringBytes / 4);
+        await place(chunk.subarray(offset, offset + length));
+        offset += length;
+      }
     },
     async digest() {
       const results = await Promise.all(
@@ -103,6 +114,6 @@ export function createStreamingHasher({ maxInFlightBytes = 32 * 1024 * 1024 } = 
     abort() {
       for (const worker of workers) void worker.terminate();
     },
-    bytes: () => total,
+    bytes: () => written,
   };
 }

@@ -1,0 +1,259 @@
+// Import benchmark: a 2 GiB random file uploaded over loopback HTTP (tus) to the real app until the
+// version is ready, against what the same bytes cost the native tools in the same run:
+//   A_serial = size / (openssl sha256 + openssl sha512 + cp&sync), A_ideal = size / max(of those).
+// Interleaved rounds, medians. Also the server's memory growth during uploads, and conversion
+// (our job vs bare qemu-img convert on the same input, and the output's allocated size).
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { createReadStream } from "node:fs";
+import { chmod, mkdtemp, rm, stat } from "node:fs/promises";
+import http from "node:http";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { eq } from "drizzle-orm";
+import { closeDb, db } from "../db/client";
+import { freePort, startEmbeddedPostgres } from "../db/embedded";
+import { applyMigrations } from "../db/migrate";
+import { createImage } from "../db/queries/images";
+import { blobs, conversions, imageVersions, projectMembers, projects } from "../db/schema";
+import { ensureAdmin } from "../db/seed";
+import { runConversion } from "../lib/imports/convert";
+import { getBlobStore } from "../lib/storage";
+import { type BenchRow, median, printRows, writeResults } from "./report";
+
+const run = promisify(execFile);
+const SIZE = Number(process.env.BENCH_IMPORT_BYTES ?? 2 * 1024 ** 3);
+const ROUNDS = Number(process.env.BENCH_IMPORT_ROUNDS ?? 5);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return (performance.now() - started) / 1000;
+}
+
+function request(options: http.RequestOptions, body?: NodeJS.ReadableStream | string): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(options, (res) => {
+      let text = "";
+      res.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+    });
+    req.on("error", reject);
+    if (body && typeof body !== "string") body.pipe(req);
+    else req.end(body);
+  });
+}
+
+class Cookies {
+  private jar = new Map<string, string>();
+  take(headers: http.IncomingHttpHeaders) {
+    for (const line of headers["set-cookie"] ?? []) {
+      const [pair] = line.split(";");
+      const [name, ...value] = (pair ?? "").split("=");
+      if (name) this.jar.set(name.trim(), value.join("="));
+    }
+  }
+  header() {
+    return [...this.jar].map(([name, value]) => `${name}=${value}`).join("; ");
+  }
+}
+
+/** Resident memory of a process and all its descendants, in bytes. */
+async function treeRss(pid: number): Promise<number> {
+  const { stdout } = await run("ps", ["-e", "-o", "pid=,ppid=,rss="]);
+  const rows = stdout
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/).map(Number) as [number, number, number]);
+  const tree = new Set([pid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [child, parent] of rows) if (tree.has(parent) && !tree.has(child)) (tree.add(child), (grew = true));
+  }
+  return rows.filter(([process]) => tree.has(process)).reduce((sum, [, , rss]) => sum + rss * 1024, 0);
+}
+
+async function startApp(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/start.ts")], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  child.stderr?.on("data", () => {});
+  child.stdout?.on("data", () => {});
+  for (let attempt = 0; attempt < 240; attempt += 1) {
+    const ok = await request({ host: "127.0.0.1", port, path: "/sign-in" }).then((response) => response.status === 200, () => false);
+    if (ok) return child;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  child.kill("SIGTERM");
+  throw new Error("the app did not start");
+}
+
+export async function runImportBench(): Promise<BenchRow[]> {
+  const work = await mkdtemp(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "hangar-bench-import-"));
+  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user and must reach its folder
+  const dataDir = path.join(work, "data");
+  const source = path.join(work, "random.img");
+  let app: ChildProcess | undefined;
+  const database = await startEmbeddedPostgres({ dataDir: path.join(work, "pg") });
+  try {
+    process.env.DATABASE_URL = database.url;
+    process.env.HANGAR_DATA_DIR = dataDir;
+    await applyMigrations(database.url);
+    const password = `bench-${Math.random().toString(36).slice(2)}-password`;
+    const adminId = await ensureAdmin({ email: "bench@hangar.local", password, log: () => {} });
+    const [project] = await db().insert(projects).values({ slug: "bench", name: "Bench", quotaBytes: 1024 ** 4 }).returning({ id: projects.id });
+    await db().insert(projectMembers).values({ projectId: project!.id, userId: adminId, role: "owner" });
+    const image = await db().transaction((tx) => createImage({ tx, actorId: adminId, values: { slug: "bench-image", name: "Bench image", os: "Linux", projectId: project!.id } }));
+
+    console.log(`Writing ${SIZE} random bytes...`);
+    await run("openssl", ["rand", "-out", source, String(SIZE)], { maxBuffer: 1024 });
+
+    const port = await freePort();
+    app = await startApp(
+      { ...process.env, DATABASE_URL: database.url, HANGAR_DATA_DIR: dataDir, PORT: String(port), HANGAR_SEED_DEMO: "false", HANGAR_ADMIN_EMAIL: "bench@hangar.local", HANGAR_ADMIN_PASSWORD: password, HANGAR_WORKER_CONCURRENCY: "1" },
+      port,
+    );
+    const cookies = new Cookies();
+    const csrf = await request({ host: "127.0.0.1", port, path: "/api/auth/csrf" });
+    cookies.take(csrf.headers);
+    const signedIn = await request(
+      { host: "127.0.0.1", port, path: "/api/auth/callback/credentials", method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies.header() } },
+      new URLSearchParams({ csrfToken: (JSON.parse(csrf.text) as { csrfToken: string }).csrfToken, email: "bench@hangar.local", password }).toString(),
+    );
+    cookies.take(signedIn.headers);
+
+    const upload = async (round: number, size = SIZE) => {
+      const created = await request({
+        host: "127.0.0.1",
+        port,
+        path: "/api/uploads",
+        method: "POST",
+        headers: {
+          cookie: cookies.header(),
+          "Tus-Resumable": "1.0.0",
+          "Upload-Length": String(size),
+          "Upload-Metadata": `imageId ${Buffer.from(image.id).toString("base64")},version ${Buffer.from(`r${round}-${Date.now()}`).toString("base64")},format ${Buffer.from("raw").toString("base64")}`,
+        },
+      });
+      if (created.status !== 201) throw new Error(`create failed: ${created.status} ${created.text}`);
+      const location = String(created.headers.location);
+      const done = await request(
+        {
+          host: "127.0.0.1",
+          port,
+          path: location.startsWith("http") ? new URL(location).pathname : location,
+          method: "PATCH",
+          headers: { cookie: cookies.header(), "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream", "Content-Length": String(size) },
+        },
+        createReadStream(source, { highWaterMark: 1024 * 1024, end: size - 1 }),
+      );
+      if (done.status !== 204) throw new Error(`upload failed: ${done.status} ${done.text}`);
+    };
+
+    // Warm the route first: loading its modules is start-up cost, not upload memory.
+    await upload(-1, 1024 * 1024);
+
+    const serial: number[] = [];
+    const ideal: number[] = [];
+    const ours: number[] = [];
+    const rssGrowth: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      await run("sync");
+      const sha256 = await timed(() => run("openssl", ["dgst", "-sha256", source]));
+      const sha512 = await timed(() => run("openssl", ["dgst", "-sha512", source]));
+      const copy = path.join(work, "copy.img");
+      const cp = await timed(async () => {
+        await run("cp", [source, copy]);
+        await run("sync");
+      });
+      await rm(copy, { force: true });
+      serial.push(SIZE / (sha256 + sha512 + cp));
+      ideal.push(SIZE / Math.max(sha256, sha512, cp));
+
+      await run("sync");
+      const baseline = await treeRss(app.pid!);
+      let peak = baseline;
+      const sampler = setInterval(() => void treeRss(app!.pid!).then((rss) => (peak = Math.max(peak, rss)), () => {}), 100);
+      const seconds = await timed(() => upload(round));
+      clearInterval(sampler);
+      ours.push(SIZE / seconds);
+      rssGrowth.push(peak - baseline);
+      console.log(`round ${round + 1}: ours ${(SIZE / seconds / 1e6).toFixed(0)} MB/s; sha256 ${sha256.toFixed(2)}s sha512 ${sha512.toFixed(2)}s cp+sync ${cp.toFixed(2)}s; rss +${((peak - baseline) / 1024 ** 2).toFixed(0)} MiB`);
+    }
+    const [ready] = await db().select({ sha256: imageVersions.sha256 }).from(imageVersions).where(eq(imageVersions.dataStatus, "ready")).limit(1);
+    if (!ready) throw new Error("no upload reached ready");
+
+    // Conversion: our job against bare qemu-img on the same input.
+    const convertSource = path.join(work, "convert-src.qcow2");
+    await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", source, convertSource]);
+    const { stdout: info } = await run("qemu-img", ["info", "--output=json", "-f", "qcow2", convertSource]);
+    const sourceAllocated = (JSON.parse(info) as { "actual-size": number })["actual-size"];
+    const convertRounds: { ours: number; bare: number; allocated: number }[] = [];
+    const bareOut = path.join(work, "bare.vhdx");
+    const hashes = await run("openssl", ["dgst", "-sha256", "-r", convertSource]);
+    const convertSha = hashes.stdout.split(" ")[0]!;
+    const sha512 = (await run("openssl", ["dgst", "-sha512", "-r", convertSource])).stdout.split(" ")[0]!;
+    const copied = path.join(dataDir, "tmp-convert-source");
+    await run("cp", [convertSource, copied]);
+    await getBlobStore().putFromTempFile({ tempPath: copied, sha256: convertSha, size: (await stat(convertSource)).size });
+    await db().insert(blobs).values({ sha256: convertSha, sha512, size: (await stat(convertSource)).size }).onConflictDoNothing();
+    const [version] = await db()
+      .insert(imageVersions)
+      .values({ imageId: image.id, version: `convert-${Date.now()}`, source: "upload", dataStatus: "ready", format: "qcow2", sha256: convertSha, sha512, fileSize: (await stat(convertSource)).size, virtualSize: SIZE })
+      .returning({ id: imageVersions.id });
+    for (let round = 0; round < Math.min(ROUNDS, 3); round += 1) {
+      await run("sync");
+      const bare = await timed(async () => {
+        await run("qemu-img", ["convert", "-f", "qcow2", "-O", "vhdx", convertSource, bareOut]);
+      });
+      await rm(bareOut, { force: true });
+      await db().delete(conversions).where(eq(conversions.versionId, version!.id));
+      const [conversion] = await db().insert(conversions).values({ versionId: version!.id, targetFormat: "vhdx" }).returning({ id: conversions.id });
+      await run("sync");
+      const ourSeconds = await timed(() => runConversion({ conversionId: conversion!.id }));
+      const [done] = await db().select().from(conversions).where(eq(conversions.id, conversion!.id));
+      if (done?.status !== "succeeded" || !done.sha256) throw new Error(`conversion failed: ${done?.failureReason}`);
+      const { stdout: du } = await run("du", ["-B1", await getBlobStore().localPath(done.sha256)]);
+      convertRounds.push({ ours: ourSeconds, bare, allocated: Number(du.split("\t")[0]) });
+      await getBlobStore().delete(done.sha256);
+    }
+
+    const ourRate = median(ours);
+    const rows: BenchRow[] = [
+      { metric: "import_vs_serial", value: ourRate / 1e6, unit: "MB/s", anchor: median(serial) / 1e6, ratio: ourRate / median(serial), target: ">= 1.0", pass: ourRate / median(serial) >= 1.0 },
+      { metric: "import_vs_ideal", value: ourRate / 1e6, unit: "MB/s", anchor: median(ideal) / 1e6, ratio: ourRate / median(ideal), target: ">= 0.6", pass: ourRate / median(ideal) >= 0.6 },
+      { metric: "upload_rss_growth", value: Math.max(...rssGrowth) / 1024 ** 2, unit: "MiB", anchor: 64, ratio: Math.max(...rssGrowth) / (64 * 1024 ** 2), target: "<= 64 MiB", pass: Math.max(...rssGrowth) <= 64 * 1024 ** 2 },
+      {
+        metric: "convert_vs_qemu_img",
+        value: median(convertRounds.map((round) => round.ours)),
+        unit: "s",
+        anchor: median(convertRounds.map((round) => round.bare)),
+        ratio: median(convertRounds.map((round) => round.ours)) / median(convertRounds.map((round) => round.bare)),
+        target: "<= 1.15",
+        pass: median(convertRounds.map((round) => round.ours)) / median(convertRounds.map((round) => round.bare)) <= 1.15,
+      },
+      {
+        metric: "convert_allocated_ratio",
+        value: median(convertRounds.map((round) => round.allocated)) / 1024 ** 2,
+        unit: "MiB",
+        anchor: sourceAllocated / 1024 ** 2,
+        ratio: median(convertRounds.map((round) => round.allocated)) / sourceAllocated,
+        target: "<= 1.05",
+        pass: median(convertRounds.map((round) => round.allocated)) / sourceAllocated <= 1.05,
+      },
+    ];
+    return rows;
+  } finally {
+    app?.kill("SIGTERM");
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await closeDb();
+    await database.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
+  const rows = await runImportBench();
+  printRows("import", rows);
+  await writeResults("import", rows);
+  process.exit(0);
+}
