@@ -19,9 +19,9 @@ import { blobs, conversions, imageVersions, projectMembers, projects } from "../
 import { ensureAdmin } from "../db/seed";
 import { runConversion } from "../lib/imports/convert";
 import { getBlobStore } from "../lib/storage";
-import { type BenchRow, median, printRows, writeResults } from "./report";
+import { type BenchRow, median } from "./report";
 
-const run = promisify(execFile);
+const exec = promisify(execFile);
 const SIZE = Number(process.env.BENCH_IMPORT_BYTES ?? 2 * 1024 ** 3);
 const ROUNDS = Number(process.env.BENCH_IMPORT_ROUNDS ?? 5);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
@@ -61,7 +61,7 @@ class Cookies {
 
 /** Resident memory of a process and all its descendants, in bytes. */
 async function treeRss(pid: number): Promise<number> {
-  const { stdout } = await run("ps", ["-e", "-o", "pid=,ppid=,rss="]);
+  const { stdout } = await exec("ps", ["-e", "-o", "pid=,ppid=,rss="]);
   const rows = stdout
     .trim()
     .split("\n")
@@ -87,7 +87,7 @@ async function startApp(env: NodeJS.ProcessEnv, port: number): Promise<ChildProc
   throw new Error("the app did not start");
 }
 
-export async function runImportBench(): Promise<BenchRow[]> {
+export async function run(): Promise<BenchRow[]> {
   const work = await mkdtemp(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "hangar-bench-import-"));
   await chmod(work, 0o755); // the embedded PostgreSQL runs as another user and must reach its folder
   const dataDir = path.join(work, "data");
@@ -105,7 +105,7 @@ export async function runImportBench(): Promise<BenchRow[]> {
     const image = await db().transaction((tx) => createImage({ tx, actorId: adminId, values: { slug: "bench-image", name: "Bench image", os: "Linux", projectId: project!.id } }));
 
     console.log(`Writing ${SIZE} random bytes...`);
-    await run("openssl", ["rand", "-out", source, String(SIZE)], { maxBuffer: 1024 });
+    await exec("openssl", ["rand", "-out", source, String(SIZE)], { maxBuffer: 1024 });
 
     const port = await freePort();
     app = await startApp(
@@ -157,19 +157,19 @@ export async function runImportBench(): Promise<BenchRow[]> {
     const ours: number[] = [];
     const rssGrowth: number[] = [];
     for (let round = 0; round < ROUNDS; round += 1) {
-      await run("sync");
-      const sha256 = await timed(() => run("openssl", ["dgst", "-sha256", source]));
-      const sha512 = await timed(() => run("openssl", ["dgst", "-sha512", source]));
+      await exec("sync");
+      const sha256 = await timed(() => exec("openssl", ["dgst", "-sha256", source]));
+      const sha512 = await timed(() => exec("openssl", ["dgst", "-sha512", source]));
       const copy = path.join(work, "copy.img");
       const cp = await timed(async () => {
-        await run("cp", [source, copy]);
-        await run("sync");
+        await exec("cp", [source, copy]);
+        await exec("sync");
       });
       await rm(copy, { force: true });
       serial.push(SIZE / (sha256 + sha512 + cp));
       ideal.push(SIZE / Math.max(sha256, sha512, cp));
 
-      await run("sync");
+      await exec("sync");
       const baseline = await treeRss(app.pid!);
       let peak = baseline;
       const sampler = setInterval(() => void treeRss(app!.pid!).then((rss) => (peak = Math.max(peak, rss)), () => {}), 100);
@@ -184,16 +184,16 @@ export async function runImportBench(): Promise<BenchRow[]> {
 
     // Conversion: our job against bare qemu-img on the same input.
     const convertSource = path.join(work, "convert-src.qcow2");
-    await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", source, convertSource]);
-    const { stdout: info } = await run("qemu-img", ["info", "--output=json", "-f", "qcow2", convertSource]);
+    await exec("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", source, convertSource]);
+    const { stdout: info } = await exec("qemu-img", ["info", "--output=json", "-f", "qcow2", convertSource]);
     const sourceAllocated = (JSON.parse(info) as { "actual-size": number })["actual-size"];
     const convertRounds: { ours: number; bare: number; allocated: number }[] = [];
     const bareOut = path.join(work, "bare.vhdx");
-    const hashes = await run("openssl", ["dgst", "-sha256", "-r", convertSource]);
+    const hashes = await exec("openssl", ["dgst", "-sha256", "-r", convertSource]);
     const convertSha = hashes.stdout.split(" ")[0]!;
-    const sha512 = (await run("openssl", ["dgst", "-sha512", "-r", convertSource])).stdout.split(" ")[0]!;
+    const sha512 = (await exec("openssl", ["dgst", "-sha512", "-r", convertSource])).stdout.split(" ")[0]!;
     const copied = path.join(dataDir, "tmp-convert-source");
-    await run("cp", [convertSource, copied]);
+    await exec("cp", [convertSource, copied]);
     await getBlobStore().putFromTempFile({ tempPath: copied, sha256: convertSha, size: (await stat(convertSource)).size });
     await db().insert(blobs).values({ sha256: convertSha, sha512, size: (await stat(convertSource)).size }).onConflictDoNothing();
     const [version] = await db()
@@ -201,18 +201,18 @@ export async function runImportBench(): Promise<BenchRow[]> {
       .values({ imageId: image.id, version: `convert-${Date.now()}`, source: "upload", dataStatus: "ready", format: "qcow2", sha256: convertSha, sha512, fileSize: (await stat(convertSource)).size, virtualSize: SIZE })
       .returning({ id: imageVersions.id });
     for (let round = 0; round < Math.min(ROUNDS, 3); round += 1) {
-      await run("sync");
+      await exec("sync");
       const bare = await timed(async () => {
-        await run("qemu-img", ["convert", "-f", "qcow2", "-O", "vhdx", convertSource, bareOut]);
+        await exec("qemu-img", ["convert", "-f", "qcow2", "-O", "vhdx", convertSource, bareOut]);
       });
       await rm(bareOut, { force: true });
       await db().delete(conversions).where(eq(conversions.versionId, version!.id));
       const [conversion] = await db().insert(conversions).values({ versionId: version!.id, targetFormat: "vhdx" }).returning({ id: conversions.id });
-      await run("sync");
+      await exec("sync");
       const ourSeconds = await timed(() => runConversion({ conversionId: conversion!.id }));
       const [done] = await db().select().from(conversions).where(eq(conversions.id, conversion!.id));
       if (done?.status !== "succeeded" || !done.sha256) throw new Error(`conversion failed: ${done?.failureReason}`);
-      const { stdout: du } = await run("du", ["-B1", await getBlobStore().localPath(done.sha256)]);
+      const { stdout: du } = await exec("du", ["-B1", await getBlobStore().localPath(done.sha256)]);
       convertRounds.push({ ours: ourSeconds, bare, allocated: Number(du.split("\t")[0]) });
       await getBlobStore().delete(done.sha256);
     }
@@ -249,11 +249,4 @@ export async function runImportBench(): Promise<BenchRow[]> {
     await database.stop();
     await rm(work, { recursive: true, force: true });
   }
-}
-
-if (process.argv[1] && path.resolve(process.argv[1]) === path.resolve(new URL(import.meta.url).pathname)) {
-  const rows = await runImportBench();
-  printRows("import", rows);
-  await writeResults("import", rows);
-  process.exit(0);
 }

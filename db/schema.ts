@@ -161,7 +161,6 @@ export const images = pgTable(
     uniqueIndex("images_slug_key").on(table.slug),
     index("images_search_idx").using("gin", table.search),
     index("images_tags_idx").using("gin", table.tags),
-    index("images_name_trgm_idx").using("gin", sql`${table.name} gin_trgm_ops`),
     index("images_name_idx").on(table.name, table.id),
     index("images_updated_idx").on(table.updatedAt, table.id),
     index("images_size_idx").on(table.latestVirtualSize, table.id),

@@ -110,13 +110,9 @@ function imageFilterConditions(filters: CatalogFilters, imageAlias: string): SQL
   const alias = sql.raw(imageAlias);
   const conditions: SQL[] = [];
   if (filters.q) {
+    // Prefix terms over name, OS, tags and description; text with no words matches nothing.
     const tsquery = toPrefixTsquery(filters.q);
-    const like = `%${filters.q.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-    conditions.push(
-      tsquery
-        ? sql`(${alias}.search @@ to_tsquery('simple', ${tsquery}) or ${alias}.name ilike ${like})`
-        : sql`${alias}.name ilike ${like}`,
-    );
+    conditions.push(tsquery ? sql`${alias}.search @@ to_tsquery('simple', ${tsquery})` : sql`false`);
   }
   if (filters.os) conditions.push(sql`${alias}.os = ${filters.os}`);
   if (filters.arch) conditions.push(sql`${alias}.arch = ${filters.arch}`);

@@ -1,15 +1,15 @@
 // Converted downloads: `qemu-img convert` with explicit -f/-O into a private temp file, the output
 // re-inspected like any import, then cached as a blob so each (version, format) converts once.
 import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { db } from "@/db/client";
 import { blobs, conversions, imageVersions, type DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
-import { inspectFile, qemuImgConvert } from "@/lib/images/qemu-img";
+import { crossCheck, qemuImgConvert } from "@/lib/images/qemu-img";
 import { getBlobStore } from "@/lib/storage";
-import { hashFile } from "@/lib/storage/hash";
+import { IngestSession } from "./ingest";
 
 export const convertibleFormats = ["qcow2", "raw", "vmdk", "vhdx"] as const satisfies readonly DiskFormat[];
 export type ConvertibleFormat = (typeof convertibleFormats)[number];
@@ -53,10 +53,12 @@ export async function runConversion({ conversionId }: { conversionId: string }, 
         }
       },
     });
-    // What we wrote is still checked like anything else before anyone downloads it.
-    const verdict = await inspectFile({ path: tempPath, claimedFormat: row.targetFormat });
-    if (!verdict.safe) throw new Error(`converted output failed inspection: ${verdict.problems.map((problem) => problem.message).join(" ")}`);
-    const hashes = await hashFile(tempPath);
+    // What we wrote is still checked like anything else before anyone downloads it: one pass
+    // hashes and inspects it, then qemu-img cross-checks.
+    const ingest = await (await IngestSession.fromFile(tempPath, (await stat(tempPath)).size, row.targetFormat)).finish();
+    const checked = ingest.report.safe ? await crossCheck({ path: tempPath, report: ingest.report }) : ingest.report;
+    if (!checked.safe) throw new Error(`converted output failed inspection: ${checked.problems.map((problem) => problem.message).join(" ")}`);
+    const hashes = { sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size };
     await store.putFromTempFile({ tempPath, sha256: hashes.sha256, size: hashes.size });
     await db().transaction(async (tx) => {
       await tx.insert(blobs).values({ sha256: hashes.sha256, sha512: hashes.sha512, size: hashes.size }).onConflictDoNothing();

@@ -145,6 +145,39 @@ describe("tus uploads", () => {
     expect(version).toMatchObject({ dataStatus: "ready", format: "raw", sha256: sha256(raw), virtualSize: raw.length });
   });
 
+  it("resumes on a restarted server, rebuilding hashes and inspection from the bytes on disk", async () => {
+    const { id } = await create(qcow2.length, { format: "qcow2" });
+    const half = Math.floor(qcow2.length / 2);
+    expect((await patch(id, 0, qcow2.subarray(0, half))).status).toBe(204);
+    // A new server instance has none of the old one's in-memory state, as after a restart.
+    const restarted = createUploadServer({ viewerOf: async () => owner });
+    const response = await restarted.handle(
+      new Request(`${base}/${id}`, {
+        method: "PATCH",
+        headers: { "Tus-Resumable": "1.0.0", "Upload-Offset": String(half), "Content-Type": "application/offset+octet-stream" },
+        body: new Uint8Array(qcow2.subarray(half)),
+        duplex: "half",
+      } as RequestInit),
+    );
+    expect(response.status).toBe(204);
+    const { version } = await versionOf(id);
+    expect(version).toMatchObject({ dataStatus: "ready", format: "qcow2", sha256: sha256(qcow2) });
+    expect(version.sha512).toBe(createHash("sha512").update(qcow2).digest("hex"));
+  });
+
+  it("cancels an upload: the bytes go and the version says so", async () => {
+    const { id } = await create(raw.length);
+    await patch(id, 0, raw.subarray(0, 4096));
+    current = owner;
+    const response = await handle(new Request(`${base}/${id}`, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" } }));
+    expect(response.status).toBe(204);
+    expect(tempFileExists(id)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { upload, version } = await versionOf(id);
+    expect(upload.status).toBe("cancelled");
+    expect(version).toMatchObject({ dataStatus: "failed", failureReason: "The upload was cancelled." });
+  });
+
   it("answers a wrong offset with 409 and changes nothing", async () => {
     const { id } = await create(raw.length);
     expect((await patch(id, 0, raw.subarray(0, 1000))).status).toBe(204);

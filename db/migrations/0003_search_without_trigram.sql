@@ -1,0 +1,1 @@
+DROP INDEX "images_name_trgm_idx";
