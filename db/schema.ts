@@ -18,14 +18,10 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-
-const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
-
 import {
   userRoles,
   projectRoles,
   visibilities,
-  diskFormats,
   architectures,
   dataStatuses,
   releaseStatuses,
@@ -43,6 +39,8 @@ import type {
 } from "./enums";
 
 export * from "./enums";
+
+const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
 const inList = (column: string, values: readonly string[]) =>
   sql.raw(`${column} in (${values.map((value) => `'${value}'`).join(", ")})`);

@@ -219,17 +219,3 @@ export async function listActiveUploadIds(): Promise<Set<string>> {
   const rows = await db().select({ id: uploads.id }).from(uploads).where(eq(uploads.status, "active"));
   return new Set(rows.map((row) => row.id));
 }
-
-/** Versions stuck mid-import with no upload session that could still finish them (a crash). */
-export async function listOrphanedImports() {
-  const result = await db().execute<{ id: string }>(sql`
-    select v.id from image_versions v
-    where v.data_status in ('uploading', 'importing')
-      and not exists (select 1 from uploads u where u.version_id = v.id and u.status = 'active' and v.data_status = 'uploading')`);
-  return result.rows.map((row) => row.id);
-}
-
-export async function referencedBlobShas(): Promise<Set<string>> {
-  const result = await db().execute<{ sha256: string }>(sql`select sha256 from blobs`);
-  return new Set(result.rows.map((row) => row.sha256));
-}

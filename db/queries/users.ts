@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { db } from "../client";
 import { projectMembers, projects, users, type ProjectRole, type UserRole } from "../schema";
 
@@ -24,32 +24,4 @@ export async function getViewerById({ id }: { id: string }): Promise<Viewer | nu
     .where(eq(projectMembers.userId, id))
     .orderBy(projects.name);
   return { id: user.id, email: user.email, name: user.name, role: user.role, memberships };
-}
-
-export async function getUserByEmail({ email }: { email: string }) {
-  const [user] = await db()
-    .select({ id: users.id, email: users.email, role: users.role })
-    .from(users)
-    .where(sql`lower(${users.email}) = ${email.toLowerCase()}`)
-    .limit(1);
-  return user ?? null;
-}
-
-export async function createLocalUser({
-  email,
-  name,
-  role,
-  passwordHash,
-}: {
-  email: string;
-  name: string;
-  role: UserRole;
-  passwordHash: string;
-}) {
-  const [user] = await db()
-    .insert(users)
-    .values({ email: email.toLowerCase(), name, role, passwordHash })
-    .returning({ id: users.id, email: users.email, role: users.role });
-  if (!user) throw new Error("inserting the user returned nothing");
-  return user;
 }
