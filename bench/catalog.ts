@@ -37,7 +37,7 @@ async function sample(fn: () => Promise<unknown>, times = REPEAT): Promise<numbe
   return durations;
 }
 
-async function seed(): Promise<void> {
+export async function seed(): Promise<void> {
   const distros = ["debian", "ubuntu", "alpine", "rocky", "fedora", "centos", "arch", "opensuse", "alma", "oracle"];
   const roles = ["web", "db", "cache", "worker", "ci", "gpu", "edge", "base"];
   const started = performance.now();

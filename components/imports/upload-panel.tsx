@@ -4,9 +4,9 @@ import Link from "next/link";
 import { useEffect, useId, useRef, useState } from "react";
 import { Upload, type PreviousUpload } from "tus-js-client";
 import { Button } from "@/components/ui/button";
-import { describedBy, Field, Input, Select } from "@/components/ui/input";
+import { describedBy, Field, Input } from "@/components/ui/input";
 import { formatBytes } from "@/components/ui/format";
-import { diskFormats } from "@/db/enums";
+import { ClaimedFormatField } from "./claimed-format-field";
 import { ProgressBar } from "./progress-bar";
 
 type Phase =
@@ -166,16 +166,7 @@ export function UploadPanel({ imageId, imageName, imageSlug, suggestedVersion }:
         <Field id={ids.version} label="Version">
           <Input {...describedBy(ids.version, {})} value={version} onChange={(event) => setVersion(event.target.value)} disabled={busy || !!previous} />
         </Field>
-        <Field id={ids.format} label="Format" hint="Detect reads it from the file.">
-          <Select {...describedBy(ids.format, { hint: "Detect reads it from the file." })} value={format} onChange={(event) => setFormat(event.target.value)} disabled={busy || !!previous}>
-            <option value="detect">Detect</option>
-            {diskFormats.map((value) => (
-              <option key={value} value={value}>
-                {value}
-              </option>
-            ))}
-          </Select>
-        </Field>
+        <ClaimedFormatField id={ids.format} value={format} onChange={(event) => setFormat(event.target.value)} disabled={busy || !!previous} />
         <Field id={ids.sha} label="Expected sha256 (optional)" error={shaError}>
           <Input
             {...describedBy(ids.sha, { error: shaError })}

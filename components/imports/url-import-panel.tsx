@@ -4,10 +4,10 @@ import { QueryClient, QueryClientProvider, useQuery } from "@tanstack/react-quer
 import Link from "next/link";
 import { useId, useState, useTransition } from "react";
 import { Button } from "@/components/ui/button";
-import { describedBy, Field, Input, Select } from "@/components/ui/input";
-import { diskFormats } from "@/db/enums";
+import { describedBy, Field, Input } from "@/components/ui/input";
 import type { VersionProgress } from "@/db/queries/images";
 import { startUrlImportAction } from "@/lib/actions/imports";
+import { ClaimedFormatField } from "./claimed-format-field";
 import { ProgressBar } from "./progress-bar";
 
 export const importKeys = {
@@ -86,16 +86,7 @@ export function UrlImportPanel({ imageId, imageName, suggestedVersion }: { image
           <Field id={ids.version} label="Version" error={error?.fields.version?.[0]}>
             <Input {...describedBy(ids.version, { error: error?.fields.version?.[0] })} name="version" defaultValue={suggestedVersion} required />
           </Field>
-          <Field id={ids.format} label="Format">
-            <Select {...describedBy(ids.format, {})} name="format" defaultValue="detect">
-              <option value="detect">Detect</option>
-              {diskFormats.map((value) => (
-                <option key={value} value={value}>
-                  {value}
-                </option>
-              ))}
-            </Select>
-          </Field>
+          <ClaimedFormatField id={ids.format} name="format" defaultValue="detect" />
           <Field id={ids.sha} label="Expected sha256 (optional)" error={error?.fields.sha256?.[0]}>
             <Input {...describedBy(ids.sha, { error: error?.fields.sha256?.[0] })} name="sha256" className="font-mono" spellCheck={false} />
           </Field>
