@@ -1,4 +1,6 @@
+import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { db } from "@/db/client";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
 import { HangarError } from "@/lib/auth/errors";
 import type { Viewer } from "./users";
@@ -144,6 +146,27 @@ describe("catalog search and filters", () => {
     expect(facets.oses).toEqual(expect.arrayContaining(["Alpine", "Debian", "Ubuntu"]));
     expect(facets.tags).toContain(marker);
     expect(facets.projects.map((project) => project.slug)).toEqual(expect.arrayContaining([alicesProject.slug, bobsProject.slug]));
+  });
+});
+
+describe("search with many hits", () => {
+  it("pages through thousands of matches in order, whichever way the search is planned", async () => {
+    const word = unique("many").replace("-", "");
+    const project = await createTestProject();
+    await db().execute(sql`
+      insert into images (slug, name, os, project_id, visibility, tags)
+      select ${word} || '-' || n, ${word} || ' ' || lpad(n::text, 5, '0'), 'Debian', ${project.id}, 'public', array[${word}]
+      from generate_series(1, 2100) n`);
+    const walked: string[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 3; page += 1) {
+      const result = await listCatalogImages(query(admin, { q: word, tag: undefined, sort: "name", order: "asc", limit: 1000, cursor }));
+      walked.push(...result.rows.map((row) => row.name));
+      cursor = result.nextCursor ?? undefined;
+    }
+    expect(walked).toHaveLength(2100);
+    expect(walked).toEqual([...walked].sort());
+    expect(walked[0]).toBe(`${word} 00001`);
   });
 });
 

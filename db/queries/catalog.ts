@@ -106,14 +106,36 @@ export function visibleImagesCondition(viewer: Viewer, imageAlias = "i"): SQL {
   return sql`(${alias}.visibility = 'public' or ${alias}.project_id in (select project_id from project_members where user_id = ${viewer.id}))`;
 }
 
-function imageFilterConditions(filters: CatalogFilters, imageAlias: string): SQL[] {
+// PostgreSQL can't estimate prefix matches (it assumes 2% of rows), so for a sorted page it walks
+// the sort index and filters, which is quick for common terms and slow for rare ones. A probe
+// bounded at FEW_HITS through the GIN index tells them apart: few hits are collected first and
+// sorted, many are left to the index walk.
+const FEW_HITS = 2000;
+
+interface SearchPlan {
+  cte: SQL;
+  condition: SQL | null;
+}
+
+async function planSearch(q: string | undefined, imageAlias: string): Promise<SearchPlan> {
+  const alias = sql.raw(imageAlias);
+  if (!q) return { cte: sql``, condition: null };
+  const tsquery = toPrefixTsquery(q);
+  if (!tsquery) return { cte: sql``, condition: sql`false` };
+  const probe = await db().execute<{ hits: number }>(
+    sql`select count(*)::int as hits from (select 1 from images where search @@ to_tsquery('simple', ${tsquery}) limit ${FEW_HITS + 1}) s`,
+  );
+  if ((probe.rows[0]?.hits ?? 0) > FEW_HITS) return { cte: sql``, condition: sql`${alias}.search @@ to_tsquery('simple', ${tsquery})` };
+  return {
+    cte: sql`with hits as materialized (select id from images where search @@ to_tsquery('simple', ${tsquery}))`,
+    condition: sql`${alias}.id in (select id from hits)`,
+  };
+}
+
+function imageFilterConditions(filters: CatalogFilters, imageAlias: string, search: SearchPlan): SQL[] {
   const alias = sql.raw(imageAlias);
   const conditions: SQL[] = [];
-  if (filters.q) {
-    // Prefix terms over name, OS, tags and description; text with no words matches nothing.
-    const tsquery = toPrefixTsquery(filters.q);
-    conditions.push(tsquery ? sql`${alias}.search @@ to_tsquery('simple', ${tsquery})` : sql`false`);
-  }
+  if (search.condition) conditions.push(search.condition);
   if (filters.os) conditions.push(sql`${alias}.os = ${filters.os}`);
   if (filters.arch) conditions.push(sql`${alias}.arch = ${filters.arch}`);
   if (filters.tag) conditions.push(sql`${alias}.tags @> array[${filters.tag}]::text[]`);
@@ -153,13 +175,15 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
     size: { key: sql`i.latest_virtual_size`, cast: "number" },
   };
   const { key, cast } = sortKeys[query.sort];
-  const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i")];
+  const search = await planSearch(query.q, "i");
+  const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i", search)];
   if (query.format) conditions.push(sql`i.latest_format = ${query.format}`);
   if (query.status) conditions.push(sql`i.latest_release_status = ${query.status}`);
   const keyset = keysetCondition(key, query.order, query.cursor, sql`i.id`, cast);
   if (keyset) conditions.push(keyset);
 
   const result = await db().execute<Record<string, unknown>>(sql`
+    ${search.cte}
     select i.id, i.slug, i.name, i.os, i.os_version, i.arch, i.visibility, i.tags, i.latest_version,
            i.latest_format, i.latest_virtual_size, i.latest_release_status, i.version_count, i.updated_at,
            i.updated_at::text as cursor_ts,
@@ -203,13 +227,15 @@ export async function listCatalogVersions(query: CatalogQuery): Promise<Page<Cat
     size: { key: sql`coalesce(v.virtual_size, 0)`, cast: "number" },
   };
   const { key, cast } = sortKeys[query.sort];
-  const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i")];
+  const search = await planSearch(query.q, "i");
+  const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i", search)];
   if (query.format) conditions.push(sql`v.format = ${query.format}`);
   if (query.status) conditions.push(sql`v.release_status = ${query.status}`);
   const keyset = keysetCondition(key, query.order, query.cursor, sql`v.id`, cast);
   if (keyset) conditions.push(keyset);
 
   const result = await db().execute<Record<string, unknown>>(sql`
+    ${search.cte}
     select v.id, v.version, v.format, v.virtual_size, v.file_size, v.data_status, v.release_status, v.created_at,
            v.created_at::text as cursor_ts,
            i.slug as image_slug, i.name as image_name, i.os, i.os_version, i.arch, p.slug as project_slug
