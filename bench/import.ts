@@ -105,7 +105,7 @@ export async function run(): Promise<BenchRow[]> {
     const image = await db().transaction((tx) => createImage({ tx, actorId: adminId, values: { slug: "bench-image", name: "Bench image", os: "Linux", projectId: project!.id } }));
 
     console.log(`Writing ${SIZE} random bytes...`);
-    await exec("openssl", ["rand", "-out", source, String(SIZE)], { maxBuffer: 1024 });
+    await exec("sh", ["-c", `head -c ${SIZE} /dev/urandom > '${source}'`]);
 
     const port = await freePort();
     app = await startApp(
