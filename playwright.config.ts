@@ -9,7 +9,7 @@ export default defineConfig({
   retries: 0,
   timeout: 60_000,
   expect: { timeout: 10_000 },
-  reporter: [["list"]],
+  reporter: [["list"], ["json", { outputFile: "reports/playwright.json" }]],
   globalSetup: "./e2e/global-setup.ts",
   use: {
     baseURL: APP_ORIGIN,

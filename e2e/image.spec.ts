@@ -50,7 +50,10 @@ test("unknown image slugs show a not-found page", async ({ page }) => {
 
 for (const [name, path] of [
   ["catalog", "/"],
+  ["versions view", "/?view=versions"],
   ["image page", "/images/debian-12-base"],
+  ["version page", "/images/debian-12-base/versions/12.7.0"],
+  ["import page", "/import?image=debian-12-base"],
 ] as const) {
   for (const colorScheme of ["light", "dark"] as const) {
     test(`the ${name} has no serious accessibility violations (${colorScheme})`, async ({ page }) => {

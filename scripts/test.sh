@@ -10,10 +10,11 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 export LIBGUESTFS_BACKEND=direct
 npx tsc --noEmit -p tsconfig.check.json
-npx vitest run
+npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json
 rm -rf .next/dev   # stale dev-server route types break the build's type check
 npx next build
 E2E_DATA_DIR="$(mktemp -d /tmp/hangar-e2e-XXXXXX)"
 export E2E_DATA_DIR
 trap 'rm -rf "$E2E_DATA_DIR"' EXIT
 npx playwright test
+node scripts/test-summary.mjs
