@@ -124,7 +124,10 @@ export function createUploadServer(deps: UploadServerDeps) {
       if (!session) throw httpError(404, "There is no such upload.");
       await setVersionDataStatus({ versionId: session.versionId, status: "importing" });
       const tempPath = store.pathOf(upload.id);
-      const ingest = (store.takeSession(upload.id) ?? (await IngestSession.fromFile(tempPath, upload.offset, session.claimedFormat)));
+      // Trust the live session only if it saw exactly the bytes on disk; otherwise re-read them.
+      const live = store.takeSession(upload.id);
+      if (live && live.bytes !== upload.offset) live.abort();
+      const ingest = live && live.bytes === upload.offset ? live : await IngestSession.fromFile(tempPath, upload.offset, session.claimedFormat);
       try {
         const result = await finalizeImport({
           versionId: session.versionId,
