@@ -48,24 +48,12 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
 
   const search = parsed.data;
   const params = filterParams(search);
-  const query: CatalogQuery = {
-    viewer,
-    q: search.q,
-    os: search.os,
-    arch: search.arch,
-    format: search.format,
-    tag: search.tag,
-    project: search.project,
-    status: search.status,
-    sort: search.sort,
-    order: search.order ?? defaultOrder[search.sort],
-    cursor: search.cursor,
-    limit: PAGE_SIZE,
-  };
+  const { view, order, ...filtersAndCursor } = search;
+  const query: CatalogQuery = { viewer, ...filtersAndCursor, order: order ?? defaultOrder[search.sort], limit: PAGE_SIZE };
 
   let page;
   try {
-    page = search.view === "versions" ? { view: "versions" as const, ...(await listCatalogVersions(query)) } : { view: "images" as const, ...(await listCatalogImages(query)) };
+    page = view === "versions" ? { view: "versions" as const, ...(await listCatalogVersions(query)) } : { view: "images" as const, ...(await listCatalogImages(query)) };
   } catch (error) {
     if (!(error instanceof HangarError) || error.code !== "invalid") throw error;
     return (
