@@ -10,7 +10,3 @@ export class HangarError extends Error {
     this.name = "HangarError";
   }
 }
-
-export const unauthenticated = () => new HangarError("unauthenticated", "Sign in to continue.");
-export const forbidden = (message = "You don't have permission to do that.") => new HangarError("forbidden", message);
-export const notFound = (what = "That item") => new HangarError("not_found", `${what} doesn't exist, or you can't see it.`);

@@ -2,7 +2,6 @@ import { redirect } from "next/navigation";
 import { cache } from "react";
 import { getViewerById, type Viewer } from "@/db/queries/users";
 import { auth } from "./config";
-import { unauthenticated } from "./errors";
 
 export type { Viewer };
 
@@ -19,11 +18,5 @@ export const getViewer = cache(async (): Promise<Viewer | null> => {
 export async function requireViewer(returnTo = "/"): Promise<Viewer> {
   const viewer = await getViewer();
   if (!viewer) redirect(`/sign-in?callbackUrl=${encodeURIComponent(returnTo)}`);
-  return viewer;
-}
-
-export async function viewerOrThrow(): Promise<Viewer> {
-  const viewer = await getViewer();
-  if (!viewer) throw unauthenticated();
   return viewer;
 }

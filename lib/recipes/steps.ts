@@ -94,23 +94,6 @@ export type StepType = Step["type"];
 
 export const stepsSchema = z.array(stepSchema).max(MAX_STEPS, `A recipe has at most ${MAX_STEPS} steps.`);
 
-export const stepLabels: Record<StepType, string> = {
-  install: "Install packages",
-  uninstall: "Uninstall packages",
-  update: "Update all packages",
-  run: "Run a command",
-  write: "Write a file",
-  upload: "Upload a file",
-  mkdir: "Create a directory",
-  delete: "Delete a path",
-  "ssh-key": "Inject an SSH key",
-  hostname: "Set hostname",
-  timezone: "Set timezone",
-  "root-password": "Root password policy",
-  firstboot: "First-boot script",
-  "selinux-relabel": "SELinux relabel",
-};
-
 /** Package steps need the guest to reach its repositories; everything else runs offline. */
 export function stepsNeedNetwork(steps: Step[]): boolean {
   return steps.some((step) => step.type === "install" || step.type === "uninstall" || step.type === "update");

@@ -1,7 +1,6 @@
 // Hostile images are built the way oslo.utils' inspector tests build them: real qemu-img output,
 // then byte patching. Every verdict must be identical at every read size.
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdtemp, open, readFile, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -363,6 +362,5 @@ describe("memory", () => {
     const report = await inspectAt(target, 1024 * 1024);
     expect(report.format).toBe("raw");
     expect(report.retained).toBeLessThan(512 * 1024);
-    expect(createHash("sha256").update(block).digest("hex")).toHaveLength(64);
   });
 });
