@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Hangar runs on, when any is missing: qemu-img, libguestfs
-# (virt-customize), a static busybox and mkfs.ext4 for the tiny test guests, Chromium for the
+# (virt-customize, plus a kernel for its appliance), a static busybox and mkfs.ext4 for the tiny test guests, Chromium for the
 # browser tests. Needs root (or sudo) the first time; instant once everything is there.
 set -euo pipefail
 
@@ -15,6 +15,8 @@ command -v prlimit >/dev/null 2>&1 || need+=(util-linux)
 command -v file >/dev/null 2>&1 || need+=(file)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v genisoimage >/dev/null 2>&1 || need+=(genisoimage)
+# libguestfs boots its appliance with a host kernel; without recommends apt does not pull one in.
+ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
