@@ -191,6 +191,9 @@ export const imageVersions = pgTable(
     source: text("source").$type<VersionSource>().notNull(),
     sourceUrl: text("source_url"),
     parentVersionId: uuid("parent_version_id"),
+    /** For built versions: the recipe revision and build that produced it. */
+    recipeRevisionId: uuid("recipe_revision_id"),
+    buildId: uuid("build_id"),
     inspection: jsonb("inspection").$type<Record<string, unknown>>(),
     bytesReceived: bigint("bytes_received", { mode: "number" }).notNull().default(0),
     bytesTotal: bigint("bytes_total", { mode: "number" }),
@@ -205,6 +208,7 @@ export const imageVersions = pgTable(
     index("image_versions_size_idx").on(sql`coalesce(${table.virtualSize}, 0)`, table.id),
     index("image_versions_parent_idx").on(table.parentVersionId),
     index("image_versions_sha256_idx").on(table.sha256),
+    uniqueIndex("image_versions_build_key").on(table.buildId),
     check("image_versions_data_status_check", inList("data_status", dataStatuses)),
     check("image_versions_release_status_check", inList("release_status", releaseStatuses)),
     check("image_versions_source_check", inList("source", versionSources)),
@@ -294,4 +298,113 @@ export const conversions = pgTable(
     uniqueIndex("conversions_version_format_key").on(table.versionId, table.targetFormat),
     check("conversions_status_check", inList("status", conversionStatuses)),
   ],
+);
+
+// ── Customization ────────────────────────────────────────────────────────────────────────────
+// A recipe belongs to a project; every save is a new immutable revision holding the whole
+// normalised document (base, steps, output), so a build always knows exactly what it ran.
+
+export const recipes = pgTable(
+  "recipes",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id),
+    name: text("name").notNull(),
+    latestRevision: integer("latest_revision").notNull().default(0),
+    createdById: uuid("created_by_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (table) => [index("recipes_project_idx").on(table.projectId), index("recipes_updated_idx").on(table.updatedAt)],
+);
+
+export const recipeRevisions = pgTable(
+  "recipe_revisions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    recipeId: uuid("recipe_id")
+      .notNull()
+      .references(() => recipes.id, { onDelete: "cascade" }),
+    revision: integer("revision").notNull(),
+    /** The normalised recipe document (what YAML export prints). */
+    document: jsonb("document").$type<Record<string, unknown>>().notNull(),
+    baseImageId: uuid("base_image_id")
+      .notNull()
+      .references(() => images.id),
+    baseVersionId: uuid("base_version_id").references(() => imageVersions.id),
+    baseChannel: text("base_channel"),
+    outputImageId: uuid("output_image_id")
+      .notNull()
+      .references(() => images.id),
+    outputFormat: text("output_format").$type<DiskFormat>().notNull(),
+    growToBytes: bigint("grow_to_bytes", { mode: "number" }),
+    createdById: uuid("created_by_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    uniqueIndex("recipe_revisions_recipe_revision_key").on(table.recipeId, table.revision),
+    check("recipe_revisions_base_check", sql`(base_version_id is null) <> (base_channel is null)`),
+  ],
+);
+
+export const buildStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export type BuildStatus = (typeof buildStatuses)[number];
+
+export const builds = pgTable(
+  "builds",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    number: bigserial("number", { mode: "number" }).notNull(),
+    recipeId: uuid("recipe_id")
+      .notNull()
+      .references(() => recipes.id, { onDelete: "cascade" }),
+    revisionId: uuid("revision_id")
+      .notNull()
+      .references(() => recipeRevisions.id, { onDelete: "cascade" }),
+    baseVersionId: uuid("base_version_id")
+      .notNull()
+      .references(() => imageVersions.id),
+    /** sha256(base version sha256 + normalised recipe revision). */
+    fingerprint: text("fingerprint").notNull(),
+    status: text("status").$type<BuildStatus>().notNull().default("queued"),
+    steps: jsonb("steps").$type<{ label: string; status: "pending" | "running" | "done" | "failed" }[]>().notNull().default([]),
+    outputVersionId: uuid("output_version_id").references(() => imageVersions.id, { onDelete: "set null" }),
+    failureReason: text("failure_reason"),
+    requestedById: uuid("requested_by_id").references(() => users.id, { onDelete: "set null" }),
+    attempt: integer("attempt").notNull().default(0),
+    /** Where it runs, so a dead worker's build is noticed and its processes can be stopped. */
+    workerHost: text("worker_host"),
+    workerPid: integer("worker_pid"),
+    processGroup: integer("process_group"),
+    heartbeatAt: timestamp("heartbeat_at", { withTimezone: true, mode: "date" }),
+    cancelRequestedAt: timestamp("cancel_requested_at", { withTimezone: true, mode: "date" }),
+    queuedAt: timestamp("queued_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+  },
+  (table) => [
+    uniqueIndex("builds_number_key").on(table.number),
+    index("builds_recipe_idx").on(table.recipeId, table.queuedAt),
+    index("builds_queued_idx").on(table.queuedAt, table.id),
+    index("builds_fingerprint_idx").on(table.fingerprint).where(sql`status = 'succeeded'`),
+    index("builds_running_idx").on(table.heartbeatAt).where(sql`status = 'running'`),
+    uniqueIndex("builds_output_key").on(table.outputVersionId),
+    check("builds_status_check", inList("status", buildStatuses)),
+  ],
+);
+
+export const buildLogs = pgTable(
+  "build_logs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    buildId: uuid("build_id")
+      .notNull()
+      .references(() => builds.id, { onDelete: "cascade" }),
+    at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    stream: text("stream").notNull().default("out"),
+    line: text("line").notNull(),
+  },
+  (table) => [index("build_logs_build_idx").on(table.buildId, table.id)],
 );

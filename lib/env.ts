@@ -35,6 +35,8 @@ const envSchema = z.object({
         .filter(Boolean),
     ),
   HANGAR_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(1),
+  // A running build whose worker has not checked in for this long is taken as dead.
+  HANGAR_BUILD_STALE_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
   HANGAR_SEED_DEMO: z
     .enum(["true", "false", "1", "0"])
     .default("true")

@@ -332,6 +332,8 @@ export async function createReadyVersion({
     releaseStatus?: ReleaseStatus;
     source: "upload" | "url" | "build" | "clone";
     parentVersionId?: string;
+    recipeRevisionId?: string;
+    buildId?: string;
     inspection?: Record<string, unknown>;
     createdAt?: Date;
   };

@@ -141,6 +141,11 @@ export async function qemuImgCreateOverlay({ base, baseFormat, dst }: { base: st
   await qemuImg(["create", "-q", "-f", "qcow2", "-F", qemuFormatOf(baseFormat), "-b", path.resolve(base), dst]);
 }
 
+/** Grows a disk's virtual size (the partitions and filesystems inside stay as they are). */
+export async function qemuImgResize({ path: file, format, sizeBytes }: { path: string; format: string; sizeBytes: number }): Promise<void> {
+  await qemuImg(["resize", "-q", "-f", qemuFormatOf(format), file, String(sizeBytes)]);
+}
+
 const convertOptions: Partial<Record<QemuFormat, string[]>> = {
   vmdk: ["-o", "subformat=streamOptimized"],
 };

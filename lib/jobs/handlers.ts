@@ -1,3 +1,4 @@
+import { runBuild } from "@/lib/builds/engine";
 import { runConversion } from "@/lib/imports/convert";
 import { runUrlImport } from "@/lib/imports/url-import";
 import type { JobHandlers } from "./queue";
@@ -5,4 +6,5 @@ import type { JobHandlers } from "./queue";
 export const jobHandlers: JobHandlers = {
   "image.import-url": (data, { signal }) => runUrlImport(data, { signal }),
   "image.convert": (data, { signal }) => runConversion(data, { signal }),
+  "image.build": (data, { signal }) => runBuild(data, { signal }),
 };

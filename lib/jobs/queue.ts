@@ -3,13 +3,15 @@
 // The web process only sends; workers (in-process by default, or `npm run worker`) execute.
 import PgBoss from "pg-boss";
 import type { DiskFormat } from "@/db/schema";
+import { sweepStaleBuilds } from "@/lib/builds/sweeper";
 
-export const jobNames = ["image.import-url", "image.convert"] as const;
+export const jobNames = ["image.import-url", "image.convert", "image.build"] as const;
 export type JobName = (typeof jobNames)[number];
 
 export interface JobPayloads {
   "image.import-url": { versionId: string; url: string; claimedFormat: DiskFormat | null; expectedSha256: string | null; actorId: string };
   "image.convert": { conversionId: string };
+  "image.build": { buildId: string };
 }
 
 export type JobHandler<Name extends JobName> = (data: JobPayloads[Name], context: { jobId: string; signal: AbortSignal }) => Promise<void>;
@@ -26,16 +28,21 @@ function connectionString(): string {
 async function createQueues(boss: PgBoss): Promise<void> {
   for (const name of jobNames) {
     // expireInSeconds bounds how long a job may run before another worker may take it over.
-    await boss.createQueue(name, { name, retryLimit: 2, retryDelay: 5, expireInSeconds: 4 * 60 * 60 });
+    // A build is never retried by the queue: a build whose worker died ends failed (see
+    // lib/builds/sweeper.ts) and the person retries it, so no build can produce two outputs.
+    await boss.createQueue(name, { name, retryLimit: name === "image.build" ? 0 : 2, retryDelay: 5, expireInSeconds: 4 * 60 * 60 });
   }
 }
 
 /** A sending-only client for the web process. */
 export function queue(): Promise<PgBoss> {
   globalForQueue.hangarBoss ??= (async () => {
-    const boss = new PgBoss({ connectionString: connectionString(), max: 3, supervise: false, schedule: false, migrate: false });
+    // It installs the queue's schema and queues when it is first (a web process may start
+    // before any worker has); both are idempotent and guarded by pg-boss's own advisory lock.
+    const boss = new PgBoss({ connectionString: connectionString(), max: 3, supervise: false, schedule: false });
     boss.on("error", (error) => console.error("job queue error", error));
     await boss.start();
+    await createQueues(boss);
     return boss;
   })();
   return globalForQueue.hangarBoss;
@@ -82,9 +89,14 @@ export async function startWorker({
       });
     }
   }
+  // Every worker watches for builds whose worker died, including at its own start.
+  const sweep = () => void sweepStaleBuilds({ log }).catch((error) => log(`build sweep failed: ${(error as Error).message}`));
+  sweep();
+  const sweeper = setInterval(sweep, 5000);
   log(`Job worker started (${concurrency} at a time per kind: ${jobNames.join(", ")}).`);
   return {
     async stop() {
+      clearInterval(sweeper);
       for (const controller of controllers) controller.abort(new Error("worker stopping"));
       await boss.stop({ graceful: true, timeout: 10_000, close: true });
     },

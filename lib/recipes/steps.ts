@@ -92,6 +92,25 @@ export const stepSchema = z.discriminatedUnion("type", [
 export type Step = z.infer<typeof stepSchema>;
 export type StepType = Step["type"];
 
+/** What each step is called in the editor, the build page and the log. */
+export const stepLabels: Record<StepType, string> = {
+  install: "Install packages",
+  uninstall: "Uninstall packages",
+  update: "Update all packages",
+  run: "Run a command",
+  write: "Write a file",
+  upload: "Upload a file",
+  mkdir: "Create a directory",
+  delete: "Delete a path",
+  "ssh-key": "Inject an SSH key",
+  hostname: "Set the host name",
+  timezone: "Set the time zone",
+  "root-password": "Root password policy",
+  firstboot: "First-boot script",
+  "selinux-relabel": "SELinux relabel",
+};
+
+
 export const stepsSchema = z.array(stepSchema).max(MAX_STEPS, `A recipe has at most ${MAX_STEPS} steps.`);
 
 /** Package steps need the guest to reach its repositories; everything else runs offline. */

@@ -1,0 +1,288 @@
+// Builds: queueing (with fingerprint reuse), cancelling, listing and the live log. Access is
+// checked here: seeing a build needs a role in its recipe's project; building needs member or
+// owner; cancelling needs to be the one who asked for it, a project owner, or an admin.
+import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
+import { HangarError } from "@/lib/auth/errors";
+import { stepSummary } from "@/lib/builds/progress";
+import type { RecipeDocument } from "@/lib/recipes/yaml";
+import { db } from "../client";
+import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus } from "../schema";
+import { recordAudit } from "./audit";
+import { buildFingerprint, canOnProject, resolveDocument } from "./recipes";
+import type { Viewer } from "./users";
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ReusedBuild {
+  buildId: string;
+  number: number;
+  versionId: string;
+  version: string;
+  imageSlug: string;
+}
+
+export type QueueResult = { queued: true; buildId: string; number: number } | { queued: false; reused: ReusedBuild };
+
+/**
+ * Queues a build of a recipe revision (the latest when none is named). The base is resolved and
+ * re-checked now, for this caller. If a finished build with the same fingerprint still has its
+ * output, that output is offered instead unless `force` is set.
+ */
+export async function queueBuild({
+  viewer,
+  recipeId,
+  revision,
+  force = false,
+  send,
+}: {
+  viewer: Viewer;
+  recipeId: string;
+  revision?: number;
+  force?: boolean;
+  /** Puts the job on the queue; returns the job id. */
+  send: (buildId: string) => Promise<string>;
+}): Promise<QueueResult> {
+  if (!uuidPattern.test(recipeId)) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
+  const [recipe] = await db().select({ id: recipes.id, projectId: recipes.projectId, latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.id, recipeId));
+  if (!recipe || !canOnProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
+  if (!canOnProject(viewer, recipe.projectId, "edit")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can build it; you can view it.");
+  const [row] = await db()
+    .select({ id: recipeRevisions.id, revision: recipeRevisions.revision, document: recipeRevisions.document })
+    .from(recipeRevisions)
+    .where(and(eq(recipeRevisions.recipeId, recipeId), eq(recipeRevisions.revision, revision ?? recipe.latestRevision)));
+  if (!row) throw new HangarError("not_found", `The recipe has no revision ${revision}.`);
+  const document = row.document as unknown as RecipeDocument;
+  const resolved = await resolveDocument({ viewer, document });
+  const fingerprint = buildFingerprint({ baseSha256: resolved.base.sha256, document, outputImageId: resolved.outputImageId });
+
+  if (!force) {
+    const [existing] = await db()
+      .select({ buildId: builds.id, number: builds.number, versionId: imageVersions.id, version: imageVersions.version, imageSlug: images.slug })
+      .from(builds)
+      .innerJoin(imageVersions, eq(imageVersions.id, builds.outputVersionId))
+      .innerJoin(images, eq(images.id, imageVersions.imageId))
+      .where(and(eq(builds.fingerprint, fingerprint), eq(builds.status, "succeeded"), sql`${imageVersions.releaseStatus} not in ('rejected', 'revoked')`))
+      .orderBy(desc(builds.finishedAt))
+      .limit(1);
+    if (existing) return { queued: false, reused: existing };
+  }
+
+  const build = await db().transaction(async (tx) => {
+    const [created] = await tx
+      .insert(builds)
+      .values({
+        recipeId,
+        revisionId: row.id,
+        baseVersionId: resolved.base.versionId,
+        fingerprint,
+        requestedById: viewer.id,
+        steps: document.steps.map((step) => ({ label: stepSummary(step), status: "pending" as const })),
+      })
+      .returning({ id: builds.id, number: builds.number });
+    await recordAudit(
+      { actorId: viewer.id, action: "build.queue", objectType: "build", objectId: created!.id, after: { recipeId, revision: row.revision, baseVersionId: resolved.base.versionId, fingerprint } },
+      tx,
+    );
+    return created!;
+  });
+  try {
+    await send(build.id);
+  } catch (error) {
+    console.error("could not queue build", error);
+    await finishBuild(build.id, { status: "failed", failureReason: "The build could not be put on the job queue; nothing ran. Try again in a moment." });
+    throw new HangarError("conflict", "The build could not be put on the job queue; nothing ran. Try again in a moment.");
+  }
+  return { queued: true, buildId: build.id, number: build.number };
+}
+
+/** Sets a terminal state unless the build already has one. Returns whether it changed. */
+export async function finishBuild(buildId: string, values: { status: Exclude<BuildStatus, "queued" | "running" | "succeeded">; failureReason?: string | null }): Promise<boolean> {
+  const rows = await db()
+    .update(builds)
+    .set({ status: values.status, failureReason: values.failureReason ?? null, finishedAt: sql`now()`, processGroup: null })
+    .where(and(eq(builds.id, buildId), inArray(builds.status, ["queued", "running"])))
+    .returning({ id: builds.id });
+  return rows.length > 0;
+}
+
+async function loadForChange(viewer: Viewer, buildId: string) {
+  if (!uuidPattern.test(buildId)) return null;
+  const [build] = await db()
+    .select({ id: builds.id, status: builds.status, requestedById: builds.requestedById, projectId: recipes.projectId, recipeId: builds.recipeId, revision: recipeRevisions.revision })
+    .from(builds)
+    .innerJoin(recipes, eq(recipes.id, builds.recipeId))
+    .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
+    .where(eq(builds.id, buildId));
+  if (!build || !canOnProject(viewer, build.projectId, "view")) return null;
+  return build;
+}
+
+/** A queued build is cancelled at once; a running one is stopped by its worker within seconds. */
+export async function cancelBuild({ viewer, buildId }: { viewer: Viewer; buildId: string }): Promise<{ status: BuildStatus }> {
+  const build = await loadForChange(viewer, buildId);
+  if (!build) throw new HangarError("not_found", "That build doesn't exist or is in a project you are not a member of.");
+  const owner = viewer.memberships.some((membership) => membership.projectId === build.projectId && membership.role === "owner");
+  if (build.requestedById !== viewer.id && !owner && viewer.role !== "admin") {
+    throw new HangarError("forbidden", "Only the person who started this build, an owner of its project or an admin can cancel it.");
+  }
+  return db().transaction(async (tx) => {
+    const [queued] = await tx
+      .update(builds)
+      .set({ status: "cancelled", cancelRequestedAt: sql`now()`, finishedAt: sql`now()`, failureReason: "Cancelled before it started." })
+      .where(and(eq(builds.id, buildId), eq(builds.status, "queued")))
+      .returning({ id: builds.id });
+    if (!queued) {
+      const [running] = await tx
+        .update(builds)
+        .set({ cancelRequestedAt: sql`coalesce(${builds.cancelRequestedAt}, now())` })
+        .where(and(eq(builds.id, buildId), eq(builds.status, "running")))
+        .returning({ id: builds.id });
+      if (!running) throw new HangarError("conflict", "This build has already finished; there is nothing to cancel.");
+    }
+    await recordAudit({ actorId: viewer.id, action: "build.cancel", objectType: "build", objectId: buildId, before: { status: build.status } }, tx);
+    return { status: queued ? ("cancelled" as const) : ("running" as const) };
+  });
+}
+
+/** Retry is a new build of the same revision (never a reuse: the person asked to build again). */
+export async function retryBuild({ viewer, buildId, send }: { viewer: Viewer; buildId: string; send: (buildId: string) => Promise<string> }): Promise<QueueResult> {
+  const build = await loadForChange(viewer, buildId);
+  if (!build) throw new HangarError("not_found", "That build doesn't exist or is in a project you are not a member of.");
+  if (build.status === "queued" || build.status === "running") throw new HangarError("conflict", "This build is still going; wait for it to finish or cancel it first.");
+  return queueBuild({ viewer, recipeId: build.recipeId, revision: build.revision, force: true, send });
+}
+
+export interface BuildRow {
+  id: string;
+  number: number;
+  status: BuildStatus;
+  recipeId: string;
+  recipeName: string;
+  revision: number;
+  baseImage: string;
+  baseVersion: string;
+  requestedBy: string | null;
+  queuedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  outputImage: string | null;
+  outputVersion: string | null;
+}
+
+function buildVisibleCondition(viewer: Viewer): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  return sql`${recipes.projectId} in (select project_id from project_members where user_id = ${viewer.id})`;
+}
+
+function buildSelection() {
+  return {
+    id: builds.id,
+    number: builds.number,
+    status: builds.status,
+    recipeId: builds.recipeId,
+    recipeName: recipes.name,
+    revision: recipeRevisions.revision,
+    baseImage: sql<string>`(select i.slug from image_versions v join images i on i.id = v.image_id where v.id = ${builds.baseVersionId})`,
+    baseVersion: sql<string>`(select v.version from image_versions v where v.id = ${builds.baseVersionId})`,
+    requestedBy: users.email,
+    queuedAt: builds.queuedAt,
+    startedAt: builds.startedAt,
+    finishedAt: builds.finishedAt,
+    outputImage: sql<string | null>`(select i.slug from image_versions v join images i on i.id = v.image_id where v.id = ${builds.outputVersionId})`,
+    outputVersion: sql<string | null>`(select v.version from image_versions v where v.id = ${builds.outputVersionId})`,
+  };
+}
+
+export async function listBuilds({ viewer, recipeId, limit = 100 }: { viewer: Viewer; recipeId?: string; limit?: number }): Promise<BuildRow[]> {
+  return db()
+    .select(buildSelection())
+    .from(builds)
+    .innerJoin(recipes, eq(recipes.id, builds.recipeId))
+    .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
+    .leftJoin(users, eq(users.id, builds.requestedById))
+    .where(and(buildVisibleCondition(viewer), recipeId && uuidPattern.test(recipeId) ? eq(builds.recipeId, recipeId) : undefined))
+    .orderBy(desc(builds.number))
+    .limit(limit);
+}
+
+export interface BuildDetail extends BuildRow {
+  steps: { label: string; status: "pending" | "running" | "done" | "failed" }[];
+  failureReason: string | null;
+  cancelRequested: boolean;
+  fingerprint: string;
+  canCancel: boolean;
+  canRetry: boolean;
+}
+
+export async function getBuild({ viewer, id }: { viewer: Viewer; id: string }): Promise<BuildDetail | null> {
+  if (!uuidPattern.test(id)) return null;
+  const [row] = await db()
+    .select({
+      ...buildSelection(),
+      steps: builds.steps,
+      failureReason: builds.failureReason,
+      cancelRequestedAt: builds.cancelRequestedAt,
+      fingerprint: builds.fingerprint,
+      requestedById: builds.requestedById,
+      projectId: recipes.projectId,
+    })
+    .from(builds)
+    .innerJoin(recipes, eq(recipes.id, builds.recipeId))
+    .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
+    .leftJoin(users, eq(users.id, builds.requestedById))
+    .where(and(eq(builds.id, id), buildVisibleCondition(viewer)));
+  if (!row) return null;
+  const { cancelRequestedAt, requestedById, projectId, ...rest } = row;
+  const active = row.status === "queued" || row.status === "running";
+  const owner = viewer.memberships.some((membership) => membership.projectId === projectId && membership.role === "owner");
+  return {
+    ...rest,
+    cancelRequested: cancelRequestedAt !== null,
+    canCancel: active && (requestedById === viewer.id || owner || viewer.role === "admin"),
+    canRetry: !active && canOnProject(viewer, projectId, "edit"),
+  };
+}
+
+export interface LogLine {
+  id: number;
+  at: Date;
+  stream: string;
+  line: string;
+}
+
+export async function getBuildLogs({ buildId, afterId = 0, limit = 2000 }: { buildId: string; afterId?: number; limit?: number }): Promise<LogLine[]> {
+  return db()
+    .select({ id: buildLogs.id, at: buildLogs.at, stream: buildLogs.stream, line: buildLogs.line })
+    .from(buildLogs)
+    .where(and(eq(buildLogs.buildId, buildId), gt(buildLogs.id, afterId)))
+    .orderBy(asc(buildLogs.id))
+    .limit(limit);
+}
+
+/** Base lookups for the worker, which acts for the person who queued the build. */
+export async function loadBuildForRun(buildId: string) {
+  const [row] = await db()
+    .select({
+      id: builds.id,
+      number: builds.number,
+      status: builds.status,
+      attempt: builds.attempt,
+      requestedById: builds.requestedById,
+      recipeId: builds.recipeId,
+      revisionId: builds.revisionId,
+      document: recipeRevisions.document,
+      outputImageId: recipeRevisions.outputImageId,
+      outputFormat: recipeRevisions.outputFormat,
+      growToBytes: recipeRevisions.growToBytes,
+      baseVersionId: builds.baseVersionId,
+      baseSha256: imageVersions.sha256,
+      baseFormat: imageVersions.format,
+      baseVirtualSize: imageVersions.virtualSize,
+      baseReleaseStatus: imageVersions.releaseStatus,
+    })
+    .from(builds)
+    .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
+    .innerJoin(imageVersions, eq(imageVersions.id, builds.baseVersionId))
+    .where(eq(builds.id, buildId));
+  return row ?? null;
+}

@@ -1,0 +1,327 @@
+// Recipes and their immutable revisions. Who may do what is decided here, in the data layer:
+// viewing a recipe needs any role in its project, saving and building need member or owner
+// (admins may do everything). A base must be a version the caller may use right now.
+import { createHash } from "node:crypto";
+import { and, desc, eq, sql, type SQL } from "drizzle-orm";
+import { HangarError } from "@/lib/auth/errors";
+import type { RecipeDocument } from "@/lib/recipes/yaml";
+import { db, type Database } from "../client";
+import { imageVersions, images, projects, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
+import { recordAudit } from "./audit";
+import { imageAccessCondition } from "./images";
+import type { Viewer } from "./users";
+
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+export type RecipeAccess = "view" | "edit";
+
+function projectRole(viewer: Viewer, projectId: string) {
+  return viewer.memberships.find((membership) => membership.projectId === projectId)?.role ?? null;
+}
+
+export function canOnProject(viewer: Viewer, projectId: string, access: RecipeAccess): boolean {
+  if (viewer.role === "admin") return true;
+  const role = projectRole(viewer, projectId);
+  if (!role) return false;
+  return access === "view" || role === "member" || role === "owner";
+}
+
+/** Releases nobody may build on, whatever their role. */
+export const unusableReleases: ReleaseStatus[] = ["rejected", "disabled", "revoked"];
+
+/**
+ * Versions the viewer may build on: ready, not rejected/disabled/revoked, and either released
+ * (approved or deprecated) in an image they can see, or any state inside their own project.
+ */
+export function usableVersionCondition(viewer: Viewer): SQL {
+  const base = sql`${imageVersions.dataStatus} = 'ready' and ${imageVersions.releaseStatus} not in ('rejected', 'disabled', 'revoked')`;
+  if (viewer.role === "admin") return base;
+  return sql`${base} and (
+    (${imageVersions.releaseStatus} in ('approved', 'deprecated') and (${images.visibility} = 'public' or ${images.projectId} in (select project_id from project_members where user_id = ${viewer.id})))
+    or ${images.projectId} in (select project_id from project_members where user_id = ${viewer.id})
+  )`;
+}
+
+export interface ResolvedBase {
+  imageId: string;
+  imageSlug: string;
+  versionId: string;
+  version: string;
+  format: DiskFormat;
+  sha256: string;
+  virtualSize: number;
+  releaseStatus: ReleaseStatus;
+}
+
+async function findBaseImage(slug: string) {
+  const [image] = await db().select({ id: images.id, slug: images.slug, projectId: images.projectId }).from(images).where(eq(images.slug, slug));
+  return image ?? null;
+}
+
+/** The version a recipe's base names now: a pinned version, or the newest usable one for `latest`. */
+export async function resolveBase({ viewer, image, version, channel }: { viewer: Viewer; image: string; version?: string | null; channel?: string | null }): Promise<ResolvedBase> {
+  const found = await findBaseImage(image);
+  const noSuchImage = new HangarError("not_found", `There is no base image “${image}” you can use. Check the short name, or ask for access to its project.`, { "base.image": ["No such image."] });
+  if (!found) throw noSuchImage;
+  if (channel && channel !== "latest") {
+    throw new HangarError("invalid", `The image “${image}” has no channel “${channel}”. Follow latest, or pin a version.`, { "base.channel": ["Unknown channel."] });
+  }
+  const rows = await db()
+    .select({
+      imageId: images.id,
+      imageSlug: images.slug,
+      versionId: imageVersions.id,
+      version: imageVersions.version,
+      format: imageVersions.format,
+      sha256: imageVersions.sha256,
+      virtualSize: imageVersions.virtualSize,
+      releaseStatus: imageVersions.releaseStatus,
+      usable: sql<boolean>`${usableVersionCondition(viewer)}`,
+    })
+    .from(imageVersions)
+    .innerJoin(images, eq(images.id, imageVersions.imageId))
+    .where(and(eq(images.id, found.id), version ? eq(imageVersions.version, version) : sql`${usableVersionCondition(viewer)}`))
+    .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))
+    .limit(1);
+  const row = rows[0];
+  if (!row) {
+    if (version) throw new HangarError("not_found", `The image “${image}” has no version “${version}”.`, { "base.version": ["No such version."] });
+    throw new HangarError("not_found", `The image “${image}” has no version you can build on yet.`, { "base.channel": ["Nothing usable yet."] });
+  }
+  if (!row.usable) {
+    const why = unusableReleases.includes(row.releaseStatus)
+      ? `it is ${row.releaseStatus}; nobody may build on it. Pick another version.`
+      : "it is not ready or not released to you yet.";
+    throw new HangarError("forbidden", `You can't build on ${image} ${row.version}: ${why}`, { "base.version": ["Not usable."] });
+  }
+  return { ...row, format: row.format!, sha256: row.sha256!, virtualSize: row.virtualSize ?? 0 };
+}
+
+export interface ResolvedDocument {
+  base: ResolvedBase;
+  outputImageId: string;
+  outputProjectId: string;
+}
+
+/** Checks every reference in a recipe document against what the viewer may use and write. */
+export async function resolveDocument({ viewer, document }: { viewer: Viewer; document: RecipeDocument }): Promise<ResolvedDocument> {
+  const base = await resolveBase({ viewer, image: document.base.image, version: document.base.version, channel: document.base.channel });
+  const [output] = await db()
+    .select({ id: images.id, projectId: images.projectId, canEdit: sql<boolean>`${imageAccessCondition(viewer, "edit")}` })
+    .from(images)
+    .where(eq(images.slug, document.output.image));
+  if (!output || !output.canEdit) {
+    throw new HangarError(
+      "forbidden",
+      `You can't add versions to “${document.output.image}”: it doesn't exist, or you are not a member of its project. Pick an image you may write to, or create one.`,
+      { "output.image": ["Not an image you may write to."] },
+    );
+  }
+  return { base, outputImageId: output.id, outputProjectId: output.projectId };
+}
+
+const sizeUnits: Record<string, number> = { M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+export function growToBytes(growTo: string | undefined): number | null {
+  if (!growTo) return null;
+  const match = /^(\d+)([MGT])$/.exec(growTo);
+  return match ? Number(match[1]) * sizeUnits[match[2]!]! : null;
+}
+
+/** Key order and defaults fixed, so the same recipe always serialises (and fingerprints) the same. */
+export function normaliseDocument(document: RecipeDocument): RecipeDocument {
+  return {
+    name: document.name,
+    description: document.description ?? "",
+    base: document.base.version ? { image: document.base.image, version: document.base.version } : { image: document.base.image, channel: document.base.channel! },
+    steps: document.steps,
+    output: { image: document.output.image, format: document.output.format, ...(document.output.growTo ? { growTo: document.output.growTo } : {}) },
+  };
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value)
+      .sort()
+      .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
+      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * sha256(base version sha256 + normalised revision). Only what decides the output's bytes and
+ * where it lands counts: renaming a recipe or re-describing it does not change the fingerprint.
+ */
+export function buildFingerprint({ baseSha256, document, outputImageId }: { baseSha256: string; document: RecipeDocument; outputImageId: string }): string {
+  const normalised = normaliseDocument(document);
+  return createHash("sha256")
+    .update(baseSha256)
+    .update("\n")
+    .update(canonicalJson({ steps: normalised.steps, output: { ...normalised.output, image: outputImageId } }))
+    .digest("hex");
+}
+
+export interface RecipeListRow {
+  id: string;
+  name: string;
+  projectName: string;
+  latestRevision: number;
+  baseImage: string;
+  baseRef: string;
+  outputImage: string;
+  stepCount: number;
+  updatedAt: Date;
+  canEdit: boolean;
+}
+
+function recipeVisibleCondition(viewer: Viewer): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  return sql`${recipes.projectId} in (select project_id from project_members where user_id = ${viewer.id})`;
+}
+
+export async function listRecipes({ viewer }: { viewer: Viewer }): Promise<RecipeListRow[]> {
+  const rows = await db()
+    .select({
+      id: recipes.id,
+      name: recipes.name,
+      projectId: recipes.projectId,
+      projectName: projects.name,
+      latestRevision: recipes.latestRevision,
+      document: recipeRevisions.document,
+      updatedAt: recipes.updatedAt,
+    })
+    .from(recipes)
+    .innerJoin(projects, eq(projects.id, recipes.projectId))
+    .innerJoin(recipeRevisions, and(eq(recipeRevisions.recipeId, recipes.id), eq(recipeRevisions.revision, recipes.latestRevision)))
+    .where(recipeVisibleCondition(viewer))
+    .orderBy(desc(recipes.updatedAt))
+    .limit(500);
+  return rows.map((row) => {
+    const document = row.document as unknown as RecipeDocument;
+    return {
+      id: row.id,
+      name: row.name,
+      projectName: row.projectName,
+      latestRevision: row.latestRevision,
+      baseImage: document.base.image,
+      baseRef: document.base.version ?? `channel ${document.base.channel}`,
+      outputImage: document.output.image,
+      stepCount: document.steps.length,
+      updatedAt: row.updatedAt,
+      canEdit: canOnProject(viewer, row.projectId, "edit"),
+    };
+  });
+}
+
+export interface RecipeDetail {
+  id: string;
+  name: string;
+  projectId: string;
+  projectName: string;
+  latestRevision: number;
+  canEdit: boolean;
+  revisions: { id: string; revision: number; createdAt: Date; createdByEmail: string | null; document: RecipeDocument }[];
+}
+
+export async function getRecipe({ viewer, id }: { viewer: Viewer; id: string }): Promise<RecipeDetail | null> {
+  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  const [recipe] = await db()
+    .select({ id: recipes.id, name: recipes.name, projectId: recipes.projectId, projectName: projects.name, latestRevision: recipes.latestRevision })
+    .from(recipes)
+    .innerJoin(projects, eq(projects.id, recipes.projectId))
+    .where(and(eq(recipes.id, id), recipeVisibleCondition(viewer)));
+  if (!recipe) return null;
+  const revisions = await db()
+    .select({ id: recipeRevisions.id, revision: recipeRevisions.revision, createdAt: recipeRevisions.createdAt, createdByEmail: users.email, document: recipeRevisions.document })
+    .from(recipeRevisions)
+    .leftJoin(users, eq(users.id, recipeRevisions.createdById))
+    .where(eq(recipeRevisions.recipeId, id))
+    .orderBy(desc(recipeRevisions.revision));
+  return {
+    ...recipe,
+    canEdit: canOnProject(viewer, recipe.projectId, "edit"),
+    revisions: revisions.map((revision) => ({ ...revision, document: revision.document as unknown as RecipeDocument })),
+  };
+}
+
+/**
+ * Saves a recipe: a new recipe with revision 1, or the next revision of an existing one. Saving
+ * the same document again makes no new revision. The audit event is in the same transaction.
+ */
+export async function saveRecipe({
+  viewer,
+  recipeId,
+  projectId,
+  document,
+}: {
+  viewer: Viewer;
+  recipeId?: string;
+  projectId?: string;
+  document: RecipeDocument;
+}): Promise<{ recipeId: string; revision: number; revisionId: string; created: boolean }> {
+  const normalised = normaliseDocument(document);
+  const resolved = await resolveDocument({ viewer, document: normalised });
+  return db().transaction(async (tx: Tx) => {
+    let id = recipeId;
+    let previous: { revision: number; document: unknown; id: string } | undefined;
+    if (id) {
+      const [recipe] = await tx.select({ projectId: recipes.projectId, latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.id, id)).for("update");
+      if (!recipe || !canOnProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
+      if (!canOnProject(viewer, recipe.projectId, "edit")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can change it; you can view it.");
+      [previous] = await tx
+        .select({ revision: recipeRevisions.revision, document: recipeRevisions.document, id: recipeRevisions.id })
+        .from(recipeRevisions)
+        .where(and(eq(recipeRevisions.recipeId, id), eq(recipeRevisions.revision, recipe.latestRevision)));
+      if (previous && canonicalJson(previous.document) === canonicalJson(normalised)) {
+        return { recipeId: id, revision: previous.revision, revisionId: previous.id, created: false };
+      }
+    } else {
+      if (!projectId || !canOnProject(viewer, projectId, "edit")) {
+        throw new HangarError("forbidden", "Choose a project you are a member of for this recipe.", { projectId: ["Not a project you may write to."] });
+      }
+      const [recipe] = await tx.insert(recipes).values({ projectId, name: normalised.name, createdById: viewer.id }).returning({ id: recipes.id });
+      id = recipe!.id;
+    }
+    const revision = (previous?.revision ?? 0) + 1;
+    const [row] = await tx
+      .insert(recipeRevisions)
+      .values({
+        recipeId: id,
+        revision,
+        document: normalised as unknown as Record<string, unknown>,
+        baseImageId: resolved.base.imageId,
+        baseVersionId: normalised.base.version ? resolved.base.versionId : null,
+        baseChannel: normalised.base.channel ?? null,
+        outputImageId: resolved.outputImageId,
+        outputFormat: normalised.output.format,
+        growToBytes: growToBytes(normalised.output.growTo),
+        createdById: viewer.id,
+      })
+      .returning({ id: recipeRevisions.id });
+    await tx.update(recipes).set({ name: normalised.name, latestRevision: revision, updatedAt: sql`now()` }).where(eq(recipes.id, id));
+    await recordAudit({ actorId: viewer.id, action: revision === 1 ? "recipe.create" : "recipe.revise", objectType: "recipe", objectId: id, before: previous?.document ?? null, after: normalised }, tx);
+    return { recipeId: id, revision, revisionId: row!.id, created: true };
+  });
+}
+
+/** Base versions and output images the editor offers the viewer. */
+export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
+  const bases = await db()
+    .select({ image: images.slug, imageName: images.name, version: imageVersions.version, releaseStatus: imageVersions.releaseStatus, format: imageVersions.format })
+    .from(imageVersions)
+    .innerJoin(images, eq(images.id, imageVersions.imageId))
+    .where(usableVersionCondition(viewer))
+    .orderBy(images.name, desc(imageVersions.createdAt))
+    .limit(1000);
+  const outputs = await db()
+    .select({ slug: images.slug, name: images.name, projectName: projects.name })
+    .from(images)
+    .innerJoin(projects, eq(projects.id, images.projectId))
+    .where(imageAccessCondition(viewer, "edit"))
+    .orderBy(images.name)
+    .limit(1000);
+  return { bases, outputs };
+}

@@ -1,0 +1,31 @@
+// Recipes and builds as actions: (caller, raw input) → result, with the caller re-checked in the
+// data layer on every call. Saving validates the whole document with the editor's schema.
+import { z } from "zod";
+import { cancelBuild, queueBuild, retryBuild } from "@/db/queries/builds";
+import { saveRecipe } from "@/db/queries/recipes";
+import { enqueue } from "@/lib/jobs/queue";
+import { recipeDocumentSchema } from "@/lib/recipes/yaml";
+import { defineAction } from "./safe-action";
+
+const id = (what: string) => z.string({ message: `Say which ${what}.` }).uuid(`That is not a valid ${what} id.`);
+
+export const saveRecipeSchema = z.object({
+  recipeId: id("recipe").optional(),
+  projectId: id("project").optional(),
+  document: recipeDocumentSchema,
+});
+
+const sendBuild = (buildId: string) => enqueue("image.build", { buildId });
+
+export const saveRecipeAction = defineAction(saveRecipeSchema, async (input, viewer) =>
+  saveRecipe({ viewer, recipeId: input.recipeId, projectId: input.projectId, document: input.document }),
+);
+
+export const startBuild = defineAction(
+  z.object({ recipeId: id("recipe"), revision: z.number().int().min(1).optional(), force: z.boolean().default(false) }),
+  async (input, viewer) => queueBuild({ viewer, recipeId: input.recipeId, revision: input.revision, force: input.force, send: sendBuild }),
+);
+
+export const cancelBuildAction = defineAction(z.object({ buildId: id("build") }), async (input, viewer) => cancelBuild({ viewer, buildId: input.buildId }));
+
+export const retryBuildAction = defineAction(z.object({ buildId: id("build") }), async (input, viewer) => retryBuild({ viewer, buildId: input.buildId, send: sendBuild }));

@@ -1,0 +1,197 @@
+// Builds end to end on the tiny real guest: real pg-boss, real workers, real qemu-img and one real
+// libguestfs appliance launch per build (tens of seconds under TCG, so these tests are few).
+import { execFile, spawn } from "node:child_process";
+import { copyFile, mkdtemp, readdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { db } from "@/db/client";
+import { createReadyVersion } from "@/db/queries/images";
+import type { Viewer } from "@/db/queries/users";
+import { builds, imageVersions } from "@/db/schema";
+import { cancelBuildAction, saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
+import { env } from "@/lib/env";
+import { buildTinyGuest } from "@/lib/images/tiny-guest";
+import { jobHandlers } from "@/lib/jobs/handlers";
+import { startWorker, type Worker } from "@/lib/jobs/queue";
+import type { RecipeDocument } from "@/lib/recipes/yaml";
+import { getBlobStore, hashFile } from "@/lib/storage";
+import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
+import { sweepStaleBuilds } from "./sweeper";
+
+const run = promisify(execFile);
+const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBH5uVSaX1zjmR6c6Ff2mR1mA5hVQ4Hk3ucOm5ddCx8Z deploy@ci";
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
+
+let member: Viewer;
+let baseSlug: string;
+let outputSlug: string;
+let projectId: string;
+let worker: Worker | undefined;
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 240_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+const buildRow = async (id: string) => (await db().select().from(builds).where(eq(builds.id, id)))[0]!;
+
+function recipe(steps: RecipeDocument["steps"], name = unique("recipe")): RecipeDocument {
+  return { name, description: "", base: { image: baseSlug, version: "1.0" }, steps, output: { image: outputSlug, format: "qcow2" } };
+}
+
+async function saveAndBuild(document: RecipeDocument, force = false) {
+  const saved = await saveRecipeAction(member, { projectId, document });
+  if (!saved.ok) throw new Error(saved.message);
+  const started = await startBuild(member, { recipeId: saved.data.recipeId, force });
+  if (!started.ok) throw new Error(started.message);
+  return { recipeId: saved.data.recipeId, result: started.data };
+}
+
+/** virt-cat prints the files one after another; one appliance launch reads them all. */
+async function virtCat(sha256: string, files: string[]): Promise<string> {
+  const { stdout } = await run("virt-cat", ["--format=qcow2", "-a", await getBlobStore().localPath(sha256), ...files], { env: { ...process.env, LIBGUESTFS_BACKEND: "direct" }, timeout: 240_000 });
+  return stdout;
+}
+
+function groupAlive(group: number): boolean {
+  try {
+    process.kill(-group, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+beforeAll(async () => {
+  member = await createTestUser();
+  const project = await createTestProject({ members: [{ viewer: member, role: "member" }] });
+  projectId = project.id;
+  member = (await viewerOf(member.id))!;
+  // The base: the tiny guest's qcow2 in the real blob store.
+  const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-build-"));
+  const guest = await buildTinyGuest({ dir, name: "build-base", sizeMiB: 32, formats: ["qcow2"] });
+  const hashes = await hashFile(guest.qcow2!);
+  const temp = path.join(env().dataDir, `base-${hashes.sha256.slice(0, 8)}`);
+  await copyFile(guest.qcow2!, temp);
+  await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
+  const base = await createTestImage({ projectId, versions: [] });
+  await db().transaction((tx) =>
+    createReadyVersion({
+      tx,
+      actorId: null,
+      values: { imageId: base.id, version: "1.0", format: "qcow2", virtualSize: 32 * 1024 ** 2, fileSize: hashes.size, sha256: hashes.sha256, sha512: hashes.sha512, releaseStatus: "approved", source: "upload" },
+    }),
+  );
+  baseSlug = base.slug;
+  outputSlug = (await createTestImage({ projectId, versions: [] })).slug;
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+});
+
+describe("a worker killed mid-build", () => {
+  it("ends the build failed with the reason, kills what it left running, and produces nothing", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/worker.ts")], {
+      cwd: root,
+      env: { ...process.env, HANGAR_WORKER_CONCURRENCY: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    try {
+      const { result } = await saveAndBuild(recipe([{ type: "write", path: "/etc/killed", content: "never" }]));
+      if (!result.queued) throw new Error("expected a new build");
+      const running = await waitFor(() => buildRow(result.buildId), (row) => row.status === "running" && row.processGroup !== null, 120_000);
+      expect(running.workerPid).toBe(child.pid);
+      child.kill("SIGKILL");
+      // Any worker's sweep sees the missing heartbeat; the test runs the same sweep directly.
+      const failed = await waitFor(
+        async () => {
+          await sweepStaleBuilds({ staleSeconds: 4, log: () => {} });
+          return buildRow(result.buildId);
+        },
+        (row) => row.status !== "running",
+        60_000,
+      );
+      expect(failed.status).toBe("failed");
+      expect(failed.failureReason).toMatch(/worker running this build stopped/);
+      expect(failed.outputVersionId).toBeNull();
+      // The orphaned appliance was killed with its process group and the work directory removed.
+      await waitFor(() => Promise.resolve(groupAlive(running.processGroup!)), (alive) => !alive, 15_000);
+      expect(await readdir(path.join(env().dataDir, "builds")).catch(() => [])).not.toContain(result.buildId);
+      const outputs = await db().select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.buildId, result.buildId));
+      expect(outputs).toHaveLength(0);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 300_000);
+});
+
+describe("builds on the real worker", () => {
+  beforeAll(async () => {
+    worker = await startWorker({ handlers: jobHandlers, concurrency: 1, log: () => {} });
+  });
+
+  it("builds a recipe end to end: file, command and SSH key are in the output, with lineage and fingerprint", async () => {
+    const document = recipe([
+      { type: "write", path: "/etc/hangar-built", content: "built by hangar\n", mode: "0644" },
+      { type: "run", script: "echo ran-in-guest > /root/ran.txt\necho \"it's quoted\" >> /root/ran.txt\n" },
+      { type: "ssh-key", user: "root", key },
+    ]);
+    const { recipeId, result } = await saveAndBuild(document);
+    if (!result.queued) throw new Error("expected a new build");
+    const done = await waitFor(() => buildRow(result.buildId), (row) => row.status !== "queued" && row.status !== "running");
+    expect(done.failureReason).toBeNull();
+    expect(done.status).toBe("succeeded");
+    expect(done.steps.map((step) => step.status)).toEqual(["done", "done", "done"]);
+
+    const [version] = await db().select().from(imageVersions).where(eq(imageVersions.id, done.outputVersionId!));
+    expect(version).toMatchObject({ source: "build", releaseStatus: "pending_review", dataStatus: "ready", format: "qcow2", buildId: result.buildId, recipeRevisionId: done.revisionId });
+    const [base] = await db().select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.id, done.baseVersionId));
+    expect(version!.parentVersionId).toBe(base!.id);
+    expect(done.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    const info = JSON.parse((await run("qemu-img", ["info", "--output=json", "-f", "qcow2", await getBlobStore().localPath(version!.sha256!)])).stdout) as Record<string, unknown>;
+    expect(info["backing-filename"]).toBeUndefined(); // flattened: the output stands alone
+
+    const files = await virtCat(version!.sha256!, ["/etc/hangar-built", "/root/ran.txt", "/root/.ssh/authorized_keys"]);
+    expect(files).toMatch(new RegExp(`^built by hangar\nran-in-guest\nit's quoted\n.*${key.split(" ")[1]}`, "s"));
+    expect(await readdir(path.join(env().dataDir, "builds")).catch(() => [])).not.toContain(result.buildId);
+
+    // The same fingerprint again offers the existing output instead of rebuilding.
+    const again = await startBuild(member, { recipeId });
+    expect(again.ok && again.data).toMatchObject({ queued: false, reused: { buildId: result.buildId, versionId: version!.id } });
+  }, 400_000);
+
+  it("ends failed showing the step and the guest's output when a command fails inside the guest", async () => {
+    const { result } = await saveAndBuild(recipe([{ type: "write", path: "/etc/first", content: "ok" }, { type: "run", script: "echo about-to-fail\necho broken-thing >&2\nexit 3\n" }]));
+    if (!result.queued) throw new Error("expected a new build");
+    const done = await waitFor(() => buildRow(result.buildId), (row) => row.status !== "queued" && row.status !== "running");
+    expect(done.status).toBe("failed");
+    expect(done.failureReason).toMatch(/^Step 2 \(Run a command\) failed/);
+    expect(done.failureReason).toContain("broken-thing");
+    expect(done.steps.map((step) => step.status)).toEqual(["done", "failed"]);
+    expect(done.outputVersionId).toBeNull();
+  }, 400_000);
+
+  it("cancels a running build within seconds and keeps nothing", async () => {
+    const { result } = await saveAndBuild(recipe([{ type: "write", path: "/etc/cancelled", content: "no" }]));
+    if (!result.queued) throw new Error("expected a new build");
+    const running = await waitFor(() => buildRow(result.buildId), (row) => row.status === "running" && row.processGroup !== null, 120_000);
+    const cancelled = await cancelBuildAction(member, { buildId: result.buildId });
+    expect(cancelled.ok).toBe(true);
+    const done = await waitFor(() => buildRow(result.buildId), (row) => row.status !== "running", 30_000);
+    expect(done.status).toBe("cancelled");
+    expect(done.outputVersionId).toBeNull();
+    await waitFor(() => Promise.resolve(groupAlive(running.processGroup!)), (alive) => !alive, 15_000);
+  }, 300_000);
+});

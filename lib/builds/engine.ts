@@ -1,0 +1,300 @@
+// The build engine, run by a worker for one queued build: a qcow2 overlay on the base blob in a
+// private work directory, ONE virt-customize run with every step in order (one appliance launch),
+// qemu-img convert to the output format (which flattens the overlay), one pass to hash and
+// inspect, then the blob and the new version land in one transaction, or nothing does. The work
+// directory is removed in every outcome. Cancel and a stopping worker kill the whole process group.
+import { spawn } from "node:child_process";
+import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { createInterface } from "node:readline";
+import { and, eq, sql } from "drizzle-orm";
+import { db } from "@/db/client";
+import { finishBuild, loadBuildForRun } from "@/db/queries/builds";
+import { recordAudit } from "@/db/queries/audit";
+import { createReadyVersion } from "@/db/queries/images";
+import { buildLogs, builds, images, type DiskFormat } from "@/db/schema";
+import { env } from "@/lib/env";
+import { crossCheck, qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
+import { IngestSession } from "@/lib/imports/ingest";
+import type { RecipeDocument } from "@/lib/recipes/yaml";
+import { getBlobStore } from "@/lib/storage";
+import { StepTracker } from "./progress";
+import { redactLogLine, virtCustomizeArgs } from "./virt-customize";
+
+export const VIRT_CUSTOMIZE = process.env.HANGAR_VIRT_CUSTOMIZE ?? "virt-customize";
+const HEARTBEAT_MS = 1000;
+const LOG_FLUSH_MS = 250;
+const MAX_LOG_LINE = 4000;
+
+/** Where a build's private files live; removed when the build ends, however it ends. */
+export function buildWorkDir(buildId: string): string {
+  return path.join(env().dataDir, "builds", buildId);
+}
+
+class Stopped extends Error {
+  constructor(readonly outcome: "cancelled" | "worker-stopped") {
+    super(outcome);
+  }
+}
+
+class StepFailed extends Error {}
+
+/** Log lines go to PostgreSQL as they arrive, a batch at a time. */
+class LogWriter {
+  private pending: { stream: string; line: string }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  readonly tail: string[] = [];
+
+  constructor(private readonly buildId: string) {}
+
+  write(stream: string, raw: string) {
+    const line = redactLogLine(raw).slice(0, MAX_LOG_LINE);
+    this.pending.push({ stream, line });
+    this.tail.push(line);
+    if (this.tail.length > 30) this.tail.shift();
+    if (this.pending.length >= 200) void this.flush();
+    else this.timer ??= setTimeout(() => void this.flush(), LOG_FLUSH_MS);
+  }
+
+  flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) return this.writing;
+    this.writing = this.writing.then(() => db().insert(buildLogs).values(batch.map((entry) => ({ buildId: this.buildId, ...entry }))).then(() => undefined, (error) => console.error("build log write failed", error)));
+    return this.writing;
+  }
+}
+
+/** Claims a queued build for this worker; null when it was cancelled or already taken. */
+async function claim(buildId: string) {
+  const [claimed] = await db()
+    .update(builds)
+    .set({
+      status: "running",
+      attempt: sql`${builds.attempt} + 1`,
+      startedAt: sql`now()`,
+      heartbeatAt: sql`now()`,
+      workerHost: os.hostname(),
+      workerPid: process.pid,
+    })
+    .where(and(eq(builds.id, buildId), eq(builds.status, "queued")))
+    .returning({ attempt: builds.attempt });
+  return claimed ?? null;
+}
+
+export interface BuildRunOptions {
+  signal?: AbortSignal;
+}
+
+export async function runBuild({ buildId }: { buildId: string }, { signal }: BuildRunOptions = {}): Promise<void> {
+  const claimed = await claim(buildId);
+  if (!claimed) return;
+  const build = await loadBuildForRun(buildId);
+  if (!build) return;
+  const document = build.document as unknown as RecipeDocument;
+  const log = new LogWriter(buildId);
+  const tracker = new StepTracker(document.steps);
+  const workDir = buildWorkDir(buildId);
+  const controller = new AbortController();
+  let stopReason: Stopped | null = null;
+  const stop = (reason: Stopped) => {
+    stopReason ??= reason;
+    controller.abort(reason);
+  };
+  const onWorkerStop = () => stop(new Stopped("worker-stopped"));
+  signal?.addEventListener("abort", onWorkerStop, { once: true });
+  if (signal?.aborted) onWorkerStop();
+
+  let stepsDirty = false;
+  const saveSteps = async () => {
+    if (!stepsDirty) return;
+    stepsDirty = false;
+    await db().update(builds).set({ steps: tracker.progress }).where(eq(builds.id, buildId));
+  };
+  // Heartbeat: tells other workers this build is alive, and is where a cancel request is seen.
+  const heartbeat = setInterval(() => {
+    void (async () => {
+      const [row] = await db()
+        .update(builds)
+        .set({ heartbeatAt: sql`now()` })
+        .where(and(eq(builds.id, buildId), eq(builds.status, "running")))
+        .returning({ cancelRequestedAt: builds.cancelRequestedAt });
+      if (!row || row.cancelRequestedAt) stop(new Stopped("cancelled"));
+      await saveSteps();
+    })().catch(() => {});
+  }, HEARTBEAT_MS);
+
+  const phase = (text: string) => log.write("hangar", `[hangar] ${text}`);
+  try {
+    if (!build.baseSha256 || !build.baseFormat) throw new StepFailed("The base version has no stored file any more; pick another base.");
+    if (["disabled", "revoked", "rejected"].includes(build.baseReleaseStatus)) {
+      throw new StepFailed(`The base version is ${build.baseReleaseStatus} now; nobody may build on it. Pick another base.`);
+    }
+    await mkdir(workDir, { recursive: true, mode: 0o700 });
+    const store = getBlobStore();
+    const overlay = path.join(workDir, "overlay.qcow2");
+    phase(`Creating a qcow2 overlay on the base (${build.baseFormat}, ${build.baseSha256.slice(0, 12)}…)`);
+    await qemuImgCreateOverlay({ base: await store.localPath(build.baseSha256), baseFormat: build.baseFormat, dst: overlay });
+    if (build.growToBytes && build.growToBytes > (build.baseVirtualSize ?? 0)) {
+      phase(`Growing the disk to ${build.growToBytes} bytes`);
+      await qemuImgResize({ path: overlay, format: "qcow2", sizeBytes: build.growToBytes });
+    }
+
+    // Scripts and uploaded files are handed over as files, never through a shell.
+    const scripts: [string, string][] = [];
+    const blobPaths = new Map<string, string>();
+    for (const step of document.steps) if (step.type === "upload") blobPaths.set(step.blobSha256, await store.localPath(step.blobSha256));
+    const command = virtCustomizeArgs({
+      disk: overlay,
+      steps: document.steps,
+      files: {
+        script: (index, content) => {
+          const file = path.join(workDir, `step-${index + 1}.sh`);
+          scripts.push([file, content]);
+          return file;
+        },
+        blob: (sha256) => blobPaths.get(sha256)!,
+      },
+    });
+    for (const [file, content] of scripts) await writeFile(file, content, { mode: 0o600 });
+
+    phase(`Running virt-customize with ${document.steps.length} step${document.steps.length === 1 ? "" : "s"} (one appliance launch)`);
+    await runVirtCustomize({ buildId, args: command.args, log, tracker, signal: controller.signal, onProgress: () => (stepsDirty = true) });
+    tracker.complete();
+    stepsDirty = true;
+    await saveSteps();
+
+    const outputFormat = build.outputFormat as DiskFormat;
+    const output = path.join(workDir, `output.${outputFormat}`);
+    phase(`Converting to ${outputFormat} (flattening the overlay)`);
+    await qemuImgConvert({ src: overlay, srcFormat: "qcow2", dst: output, dstFormat: outputFormat, signal: controller.signal });
+    phase("Hashing and inspecting the output");
+    const ingest = await (await IngestSession.fromFile(output, (await stat(output)).size, outputFormat)).finish();
+    const checked = ingest.report.safe ? await crossCheck({ path: output, report: ingest.report }) : ingest.report;
+    if (!checked.safe) throw new StepFailed(`The output failed inspection: ${checked.problems.map((problem) => problem.message).join(" ")}`);
+    if (controller.signal.aborted) throw stopReason!;
+
+    await store.putFromTempFile({ tempPath: output, sha256: ingest.sha256, size: ingest.size });
+    const version = await db().transaction(async (tx) => {
+      const created = await createReadyVersion({
+        tx,
+        actorId: build.requestedById,
+        values: {
+          imageId: build.outputImageId,
+          version: `build-${build.number}`,
+          format: outputFormat,
+          virtualSize: ingest.report.virtualSize ?? 0,
+          fileSize: ingest.size,
+          sha256: ingest.sha256,
+          sha512: ingest.sha512,
+          releaseStatus: "pending_review",
+          source: "build",
+          parentVersionId: build.baseVersionId,
+          recipeRevisionId: build.revisionId,
+          buildId,
+          inspection: { ...ingest.report, qemuImg: "info" in checked ? (checked.info ?? null) : null } as unknown as Record<string, unknown>,
+        },
+      });
+      // Only the attempt that claimed the build, still running and not cancelled, may finish it.
+      const [finished] = await tx
+        .update(builds)
+        .set({ status: "succeeded", outputVersionId: created.id, finishedAt: sql`now()`, processGroup: null })
+        .where(and(eq(builds.id, buildId), eq(builds.status, "running"), eq(builds.attempt, claimed.attempt), sql`${builds.cancelRequestedAt} is null`))
+        .returning({ id: builds.id });
+      if (!finished) throw new Stopped("cancelled");
+      await recordAudit({ actorId: build.requestedById, action: "build.succeed", objectType: "build", objectId: buildId, after: { versionId: created.id } }, tx);
+      return created;
+    });
+    const [image] = await db().select({ slug: images.slug }).from(images).where(eq(images.id, build.outputImageId));
+    phase(`Done: ${image?.slug ?? "image"} build-${build.number} is waiting for review (version ${version.id})`);
+  } catch (error) {
+    const outcome = error instanceof Stopped ? error : stopReason;
+    if (outcome?.outcome === "cancelled") {
+      phase("Cancelled; nothing was kept.");
+      await finishBuild(buildId, { status: "cancelled", failureReason: "Cancelled while running; nothing was kept." });
+    } else if (outcome?.outcome === "worker-stopped") {
+      phase("The worker was stopped during this build; nothing was kept.");
+      await finishBuild(buildId, { status: "failed", failureReason: "The worker running this build was stopped before it finished; nothing was kept. Retry the build." });
+    } else {
+      const failedStep = tracker.fail();
+      const reason =
+        error instanceof StepFailed
+          ? error.message
+          : failedStep !== null
+            ? `Step ${failedStep + 1} (${tracker.progress[failedStep]!.label}) failed. What the guest printed last:\n${log.tail.slice(-8).join("\n")}`
+            : `The build failed: ${(error as Error).message.split("\n")[0]}`;
+      phase(`Failed: ${reason.split("\n")[0]}`);
+      stepsDirty = true;
+      await saveSteps().catch(() => {});
+      await finishBuild(buildId, { status: "failed", failureReason: reason });
+      // A step failing in the guest is the recipe's problem and is in the log; anything else is ours.
+      if (!(error instanceof StepFailed) && failedStep === null) console.error(`build ${buildId} failed`, error);
+    }
+  } finally {
+    clearInterval(heartbeat);
+    signal?.removeEventListener("abort", onWorkerStop);
+    await log.flush();
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+/** One virt-customize run in its own process group, its output streamed into the log. */
+async function runVirtCustomize({
+  buildId,
+  args,
+  log,
+  tracker,
+  signal,
+  onProgress,
+}: {
+  buildId: string;
+  args: string[];
+  log: LogWriter;
+  tracker: StepTracker;
+  signal: AbortSignal;
+  onProgress: () => void;
+}): Promise<void> {
+  if (signal.aborted) throw signal.reason;
+  const child = spawn(/*turbopackIgnore: true*/ VIRT_CUSTOMIZE, args, {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct", LC_ALL: "C" },
+  });
+  if (child.pid) await db().update(builds).set({ processGroup: child.pid }).where(eq(builds.id, buildId));
+  const killGroup = (sig: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  const onAbort = () => {
+    killGroup("SIGTERM");
+    setTimeout(() => killGroup("SIGKILL"), 3000).unref();
+  };
+  signal.addEventListener("abort", onAbort, { once: true });
+  for (const [stream, name] of [
+    [child.stdout!, "out"],
+    [child.stderr!, "err"],
+  ] as const) {
+    createInterface({ input: stream }).on("line", (line) => {
+      log.write(name, line);
+      if (tracker.line(line)) onProgress();
+    });
+  }
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", (exitCode) => resolve(exitCode));
+    });
+    if (signal.aborted) throw signal.reason;
+    if (code !== 0) throw new Error(`virt-customize exited with ${code}`);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    killGroup("SIGKILL"); // anything the run left behind (qemu) goes with it
+  }
+}
