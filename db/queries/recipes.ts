@@ -263,6 +263,14 @@ export async function saveRecipe({
   document: RecipeDocument;
 }): Promise<{ recipeId: string; revision: number; revisionId: string; created: boolean }> {
   const normalised = normaliseDocument(document);
+  // Who may touch the recipe is answered before anything about its contents.
+  if (recipeId) {
+    const [recipe] = await db().select({ projectId: recipes.projectId }).from(recipes).where(eq(recipes.id, recipeId));
+    if (!recipe || !canOnProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
+    if (!canOnProject(viewer, recipe.projectId, "edit")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can change it; you can view it.");
+  } else if (!projectId || !canOnProject(viewer, projectId, "edit")) {
+    throw new HangarError("forbidden", "Choose a project you are a member of for this recipe.", { projectId: ["Not a project you may write to."] });
+  }
   const resolved = await resolveDocument({ viewer, document: normalised });
   return db().transaction(async (tx: Tx) => {
     let id = recipeId;
