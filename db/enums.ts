@@ -15,6 +15,7 @@ export const releaseStatuses = [
   "revoked",
 ] as const;
 export const versionSources = ["upload", "url", "build", "clone"] as const;
+export const buildStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
 
 export type UserRole = (typeof userRoles)[number];
 export type ProjectRole = (typeof projectRoles)[number];
@@ -24,3 +25,4 @@ export type Architecture = (typeof architectures)[number];
 export type DataStatus = (typeof dataStatuses)[number];
 export type ReleaseStatus = (typeof releaseStatuses)[number];
 export type VersionSource = (typeof versionSources)[number];
+export type BuildStatus = (typeof buildStatuses)[number];

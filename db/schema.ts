@@ -26,6 +26,7 @@ import {
   dataStatuses,
   releaseStatuses,
   versionSources,
+  buildStatuses,
 } from "./enums";
 import type {
   UserRole,
@@ -36,6 +37,7 @@ import type {
   DataStatus,
   ReleaseStatus,
   VersionSource,
+  BuildStatus,
 } from "./enums";
 
 export * from "./enums";
@@ -349,8 +351,26 @@ export const recipeRevisions = pgTable(
   ],
 );
 
-export const buildStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
-export type BuildStatus = (typeof buildStatuses)[number];
+/**
+ * Files attached to recipes ("upload a file" steps). A recipe may only reference files attached in
+ * its own project: a bare sha256 would otherwise let anyone copy any stored blob into a guest.
+ */
+export const recipeFiles = pgTable(
+  "recipe_files",
+  {
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    sha256: text("sha256")
+      .notNull()
+      .references(() => blobs.sha256),
+    filename: text("filename").notNull().default(""),
+    size: bigint("size", { mode: "number" }).notNull(),
+    uploadedById: uuid("uploaded_by_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (table) => [primaryKey({ columns: [table.projectId, table.sha256] })],
+);
 
 export const builds = pgTable(
   "builds",

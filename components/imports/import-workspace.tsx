@@ -16,7 +16,7 @@ function suggestVersion(): string {
   return `${now.getUTCFullYear()}.${pad(now.getUTCMonth() + 1)}.${pad(now.getUTCDate())}-${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}`;
 }
 
-function NewImageForm({ projects, onCreated }: { projects: { id: string; name: string }[]; onCreated: (slug: string) => void }) {
+export function NewImageForm({ projects, onCreated }: { projects: { id: string; name: string }[]; onCreated: (slug: string) => void }) {
   const ids = { project: useId(), slug: useId(), name: useId(), os: useId(), osVersion: useId(), arch: useId() };
   const [pending, startTransition] = useTransition();
   const [error, setError] = useState<{ message: string; fields: Record<string, string[]> } | null>(null);

@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import type { DataStatus, ReleaseStatus, Visibility } from "@/db/schema";
+import type { BuildStatus, DataStatus, ReleaseStatus, Visibility } from "@/db/enums";
 import { cx } from "./cx";
 import { humanize } from "./format";
 
@@ -86,4 +86,10 @@ export function TagChip({ children }: { children: ReactNode }) {
   return (
     <span className="inline-flex items-center whitespace-nowrap rounded border border-line bg-raised px-1.5 text-xs text-fg">{children}</span>
   );
+}
+
+const buildTones: Record<BuildStatus, BadgeTone> = { queued: "neutral", running: "accent", succeeded: "success", failed: "danger", cancelled: "neutral" };
+
+export function BuildStatusBadge({ status }: { status: BuildStatus }) {
+  return <Badge tone={buildTones[status]}>{humanize(status)}</Badge>;
 }

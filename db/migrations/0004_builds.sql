@@ -30,6 +30,16 @@ CREATE TABLE "builds" (
 	CONSTRAINT "builds_status_check" CHECK (status in ('queued', 'running', 'succeeded', 'failed', 'cancelled'))
 );
 --> statement-breakpoint
+CREATE TABLE "recipe_files" (
+	"project_id" uuid NOT NULL,
+	"sha256" text NOT NULL,
+	"filename" text DEFAULT '' NOT NULL,
+	"size" bigint NOT NULL,
+	"uploaded_by_id" uuid,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "recipe_files_project_id_sha256_pk" PRIMARY KEY("project_id","sha256")
+);
+--> statement-breakpoint
 CREATE TABLE "recipe_revisions" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"recipe_id" uuid NOT NULL,
@@ -64,6 +74,9 @@ ALTER TABLE "builds" ADD CONSTRAINT "builds_revision_id_recipe_revisions_id_fk" 
 ALTER TABLE "builds" ADD CONSTRAINT "builds_base_version_id_image_versions_id_fk" FOREIGN KEY ("base_version_id") REFERENCES "public"."image_versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "builds" ADD CONSTRAINT "builds_output_version_id_image_versions_id_fk" FOREIGN KEY ("output_version_id") REFERENCES "public"."image_versions"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "builds" ADD CONSTRAINT "builds_requested_by_id_users_id_fk" FOREIGN KEY ("requested_by_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "recipe_files" ADD CONSTRAINT "recipe_files_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "recipe_files" ADD CONSTRAINT "recipe_files_sha256_blobs_sha256_fk" FOREIGN KEY ("sha256") REFERENCES "public"."blobs"("sha256") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "recipe_files" ADD CONSTRAINT "recipe_files_uploaded_by_id_users_id_fk" FOREIGN KEY ("uploaded_by_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "recipe_revisions" ADD CONSTRAINT "recipe_revisions_recipe_id_recipes_id_fk" FOREIGN KEY ("recipe_id") REFERENCES "public"."recipes"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "recipe_revisions" ADD CONSTRAINT "recipe_revisions_base_image_id_images_id_fk" FOREIGN KEY ("base_image_id") REFERENCES "public"."images"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "recipe_revisions" ADD CONSTRAINT "recipe_revisions_base_version_id_image_versions_id_fk" FOREIGN KEY ("base_version_id") REFERENCES "public"."image_versions"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint

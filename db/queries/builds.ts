@@ -52,7 +52,7 @@ export async function queueBuild({
     .where(and(eq(recipeRevisions.recipeId, recipeId), eq(recipeRevisions.revision, revision ?? recipe.latestRevision)));
   if (!row) throw new HangarError("not_found", `The recipe has no revision ${revision}.`);
   const document = row.document as unknown as RecipeDocument;
-  const resolved = await resolveDocument({ viewer, document });
+  const resolved = await resolveDocument({ viewer, document, projectId: recipe.projectId });
   const fingerprint = buildFingerprint({ baseSha256: resolved.base.sha256, document, outputImageId: resolved.outputImageId });
 
   if (!force) {

@@ -50,7 +50,8 @@ beforeAll(async () => {
   });
   projectId = project.id;
   const other = await createTestProject({ members: [{ viewer: outsider, role: "owner" }] });
-  [member, colleague, reader, outsider] = (await Promise.all([member, colleague, reader, outsider].map((viewer) => viewerOf(viewer.id)))) as Viewer[];
+  const reload = async (viewer: Viewer) => (await viewerOf(viewer.id))!;
+  [member, colleague, reader, outsider] = await Promise.all([reload(member), reload(colleague), reload(reader), reload(outsider)]);
   baseSlug = (
     await createTestImage({
       projectId,

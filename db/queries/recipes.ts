@@ -6,7 +6,7 @@ import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db, type Database } from "../client";
-import { imageVersions, images, projects, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
+import { blobs, imageVersions, images, projects, recipeFiles, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { imageAccessCondition } from "./images";
 import type { Viewer } from "./users";
@@ -104,7 +104,21 @@ export interface ResolvedDocument {
 }
 
 /** Checks every reference in a recipe document against what the viewer may use and write. */
-export async function resolveDocument({ viewer, document }: { viewer: Viewer; document: RecipeDocument }): Promise<ResolvedDocument> {
+export async function resolveDocument({ viewer, document, projectId }: { viewer: Viewer; document: RecipeDocument; projectId: string }): Promise<ResolvedDocument> {
+  const attached = document.steps.flatMap((step) => (step.type === "upload" ? [step.blobSha256] : []));
+  if (attached.length) {
+    const found = await db()
+      .select({ sha256: recipeFiles.sha256 })
+      .from(recipeFiles)
+      .where(and(eq(recipeFiles.projectId, projectId), sql`${recipeFiles.sha256} in (${sql.join(attached.map((sha) => sql`${sha}`), sql`, `)})`));
+    const known = new Set(found.map((row) => row.sha256));
+    const index = document.steps.findIndex((step) => step.type === "upload" && !known.has(step.blobSha256));
+    if (index >= 0) {
+      throw new HangarError("invalid", `Step ${index + 1} uploads a file that is not attached to this recipe's project; attach the file again.`, {
+        [`document.steps.${index}.blobSha256`]: ["Attach the file again."],
+      });
+    }
+  }
   const base = await resolveBase({ viewer, image: document.base.image, version: document.base.version, channel: document.base.channel });
   const [output] = await db()
     .select({ id: images.id, projectId: images.projectId, canEdit: sql<boolean>`${imageAccessCondition(viewer, "edit")}` })
@@ -271,7 +285,8 @@ export async function saveRecipe({
   } else if (!projectId || !canOnProject(viewer, projectId, "edit")) {
     throw new HangarError("forbidden", "Choose a project you are a member of for this recipe.", { projectId: ["Not a project you may write to."] });
   }
-  const resolved = await resolveDocument({ viewer, document: normalised });
+  const recipeProject = recipeId ? (await db().select({ projectId: recipes.projectId }).from(recipes).where(eq(recipes.id, recipeId)))[0]!.projectId : projectId!;
+  const resolved = await resolveDocument({ viewer, document: normalised, projectId: recipeProject });
   return db().transaction(async (tx: Tx) => {
     let id = recipeId;
     let previous: { revision: number; document: unknown; id: string } | undefined;
@@ -332,4 +347,25 @@ export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
     .orderBy(images.name)
     .limit(1000);
   return { bases, outputs };
+}
+
+/** Attaches an uploaded file (already in the blob store) to a project's recipes. */
+export async function attachRecipeFile({
+  viewer,
+  projectId,
+  file,
+}: {
+  viewer: Viewer;
+  projectId: string;
+  file: { sha256: string; sha512: string; size: number; filename: string };
+}): Promise<void> {
+  if (!canOnProject(viewer, projectId, "edit")) throw new HangarError("forbidden", "You can only attach files in projects where you are a member or owner.");
+  await db().transaction(async (tx: Tx) => {
+    await tx.insert(blobs).values({ sha256: file.sha256, sha512: file.sha512, size: file.size }).onConflictDoNothing();
+    await tx
+      .insert(recipeFiles)
+      .values({ projectId, sha256: file.sha256, size: file.size, filename: file.filename, uploadedById: viewer.id })
+      .onConflictDoNothing();
+    await recordAudit({ actorId: viewer.id, action: "recipe.attach-file", objectType: "project", objectId: projectId, after: { sha256: file.sha256, filename: file.filename, size: file.size } }, tx);
+  });
 }

@@ -103,16 +103,25 @@ export interface VersionDetail {
   imageId: string;
   imageSlug: string;
   imageName: string;
+  /** Lineage: the version this one was built (or cloned) from, and the build that made it. */
+  parent: { imageSlug: string; version: string } | null;
+  build: { id: string; number: number; recipeId: string; revision: number } | null;
 }
 
 export async function getVersionDetail({ viewer, imageSlug, version }: { viewer: Viewer; imageSlug: string; version: string }): Promise<VersionDetail | null> {
   const result = await db().execute<Record<string, unknown>>(sql`
     select v.id, v.version, v.format, v.virtual_size, v.file_size, v.sha256, v.sha512, v.data_status, v.failure_reason,
            v.release_status, v.source, v.source_url, v.original_filename, v.inspection, v.created_at,
-           u.email as created_by_email, images.id as image_id, images.slug as image_slug, images.name as image_name
+           u.email as created_by_email, images.id as image_id, images.slug as image_slug, images.name as image_name,
+           pv.version as parent_version, pi.slug as parent_image_slug,
+           b.id as build_id, b.number as build_number, rr.recipe_id, rr.revision as recipe_revision
     from image_versions v
     join images on images.id = v.image_id
     left join users u on u.id = v.created_by_id
+    left join image_versions pv on pv.id = v.parent_version_id
+    left join images pi on pi.id = pv.image_id
+    left join builds b on b.id = v.build_id
+    left join recipe_revisions rr on rr.id = v.recipe_revision_id
     where images.slug = ${imageSlug} and v.version = ${version} and ${imageAccessCondition(viewer, "view")}`);
   const row = result.rows[0];
   if (!row) return null;
@@ -137,5 +146,7 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
     imageId: String(row.image_id),
     imageSlug: String(row.image_slug),
     imageName: String(row.image_name),
+    parent: row.parent_version ? { imageSlug: String(row.parent_image_slug), version: String(row.parent_version) } : null,
+    build: row.build_id ? { id: String(row.build_id), number: Number(row.build_number), recipeId: String(row.recipe_id), revision: Number(row.recipe_revision) } : null,
   };
 }

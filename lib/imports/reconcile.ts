@@ -62,7 +62,8 @@ export async function reconcileStorage({ log = () => {} }: { log?: (line: string
 
   const referenced = await db().execute<{ sha256: string }>(sql`
     select sha256 from image_versions where sha256 is not null
-    union select sha256 from conversions where sha256 is not null`);
+    union select sha256 from conversions where sha256 is not null
+    union select sha256 from recipe_files`);
   const keep = new Set(referenced.rows.map((row) => row.sha256));
   const store = getBlobStore();
   for await (const sha256 of store.list()) {
@@ -70,7 +71,8 @@ export async function reconcileStorage({ log = () => {} }: { log?: (line: string
     await store.delete(sha256);
     await db().execute(sql`delete from blobs b where b.sha256 = ${sha256}
       and not exists (select 1 from image_versions v where v.sha256 = b.sha256)
-      and not exists (select 1 from conversions c where c.sha256 = b.sha256)`);
+      and not exists (select 1 from conversions c where c.sha256 = b.sha256)
+      and not exists (select 1 from recipe_files f where f.sha256 = b.sha256)`);
     report.removedBlobs += 1;
   }
   const changed = Object.values(report).some((count) => count > 0);

@@ -6,6 +6,12 @@ import { z } from "zod";
 export const MAX_SCRIPT_BYTES = 64 * 1024;
 export const MAX_WRITE_BYTES = 1024 * 1024;
 export const MAX_STEPS = 100;
+/** Files for "upload a file" steps; larger content belongs in an image. */
+export const MAX_UPLOAD_FILE_BYTES = 16 * 1024 * 1024;
+
+// The editor validates in the browser too, where there is no Buffer.
+const encoder = new TextEncoder();
+const utf8Length = (value: string) => encoder.encode(value).length;
 
 const guestPath = z
   .string()
@@ -32,7 +38,7 @@ const fileMode = z
 const script = z
   .string()
   .min(1, "The script can't be empty.")
-  .refine((value) => Buffer.byteLength(value) <= MAX_SCRIPT_BYTES, `A script is at most ${MAX_SCRIPT_BYTES / 1024} KiB.`);
+  .refine((value) => utf8Length(value) <= MAX_SCRIPT_BYTES, `A script is at most ${MAX_SCRIPT_BYTES / 1024} KiB.`);
 
 const timezones = new Set(Intl.supportedValuesOf("timeZone").concat("UTC"));
 
@@ -45,7 +51,7 @@ export const stepSchema = z.discriminatedUnion("type", [
     .object({
       type: z.literal("write"),
       path: guestPath,
-      content: z.string().refine((value) => Buffer.byteLength(value) <= MAX_WRITE_BYTES, "Write at most 1 MiB; upload larger files instead."),
+      content: z.string().refine((value) => utf8Length(value) <= MAX_WRITE_BYTES, "Write at most 1 MiB; upload larger files instead."),
       mode: fileMode,
     })
     .strict(),

@@ -2,6 +2,7 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { PageHeader } from "@/components/shell/page-header";
+import { buttonClasses } from "@/components/ui/button";
 import { DataStatusBadge, ReleaseStatusBadge } from "@/components/ui/badge";
 import { formatBytes, formatDateTime, humanize } from "@/components/ui/format";
 import { InspectionReport } from "@/components/versions/inspection-report";
@@ -31,6 +32,26 @@ export default async function VersionPage({ params }: Params) {
     ["SHA-256", detail.sha256 ? <CopyValue value={detail.sha256} shown={detail.sha256} label="SHA-256" /> : "—"],
     ["SHA-512", detail.sha512 ? <CopyValue value={detail.sha512} shown={`${detail.sha512.slice(0, 32)}…`} label="SHA-512" /> : "—"],
     ["Source", detail.sourceUrl ? `${humanize(detail.source)}: ${detail.sourceUrl}` : humanize(detail.source)],
+    ...(detail.parent
+      ? ([
+          [
+            "Built from",
+            <Link key="parent" href={`/images/${detail.parent.imageSlug}/versions/${encodeURIComponent(detail.parent.version)}`}>
+              {detail.parent.imageSlug} {detail.parent.version}
+            </Link>,
+          ],
+        ] as [string, React.ReactNode][])
+      : []),
+    ...(detail.build
+      ? ([
+          [
+            "Build",
+            <span key="build">
+              <Link href={`/builds/${detail.build.id}`}>build #{detail.build.number}</Link> of <Link href={`/recipes/${detail.build.recipeId}`}>recipe revision {detail.build.revision}</Link>
+            </span>,
+          ],
+        ] as [string, React.ReactNode][])
+      : []),
     ["Original file name", detail.originalFilename ?? "—"],
     ["Created by", detail.createdByEmail ?? "unknown"],
     ["Created", formatDateTime(detail.createdAt)],
@@ -47,6 +68,13 @@ export default async function VersionPage({ params }: Params) {
             <DataStatusBadge status={detail.dataStatus as DataStatus} />
             <ReleaseStatusBadge status={detail.releaseStatus as ReleaseStatus} />
           </span>
+        }
+        actions={
+          detail.dataStatus === "ready" && !["rejected", "disabled", "revoked"].includes(detail.releaseStatus) ? (
+            <Link className={buttonClasses({ variant: "primary" })} href={`/recipes/new?${new URLSearchParams({ base: detail.imageSlug, version: detail.version })}`}>
+              Customize
+            </Link>
+          ) : null
         }
       />
       {detail.dataStatus === "failed" && detail.failureReason ? (

@@ -1,0 +1,55 @@
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { attachRecipeFile, canOnProject } from "@/db/queries/recipes";
+import { HangarError } from "@/lib/auth/errors";
+import { getViewer } from "@/lib/auth/session";
+import { env } from "@/lib/env";
+import { MAX_UPLOAD_FILE_BYTES } from "@/lib/recipes/steps";
+import { createTempPath, getBlobStore, hashFile } from "@/lib/storage";
+
+// Files for "upload a file" steps: the body streams to a private temp file (never through a
+// server action), is hashed, stored once by sha256 and attached to the recipe's project.
+export const dynamic = "force-dynamic";
+export const runtime = "nodejs";
+
+const json = (status: number, body: unknown) => Response.json(body, { status });
+
+export async function POST(request: Request) {
+  const viewer = await getViewer();
+  if (!viewer) return json(401, { message: "Your session has ended. Sign in again to continue." });
+  const url = new URL(request.url);
+  const projectId = url.searchParams.get("projectId") ?? "";
+  const filename = (url.searchParams.get("filename") ?? "").slice(0, 255);
+  if (!/^[0-9a-f-]{36}$/i.test(projectId)) return json(400, { message: "Say which project the file is for." });
+  if (!canOnProject(viewer, projectId, "edit")) return json(403, { message: "You can only attach files in projects where you are a member or owner." });
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_UPLOAD_FILE_BYTES) return json(413, { message: `A recipe file is at most ${MAX_UPLOAD_FILE_BYTES / 1024 ** 2} MiB; put larger content in an image instead.` });
+  if (!request.body) return json(400, { message: "The request has no file in it." });
+  const tempPath = await createTempPath({ root: env().dataDir, prefix: "recipe-file" });
+  let received = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      received += chunk.length;
+      if (received > MAX_UPLOAD_FILE_BYTES) callback(new HangarError("invalid", "too large"));
+      else callback(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(request.body as WebReadableStream<Uint8Array>), limit, createWriteStream(tempPath, { mode: 0o600 }));
+    const hashes = await hashFile(tempPath);
+    // Stored first, then recorded: a row never points at a missing file (an unrecorded blob is
+    // removed by start-up reconciliation).
+    await getBlobStore().putFromTempFile({ tempPath, sha256: hashes.sha256, size: hashes.size });
+    await attachRecipeFile({ viewer, projectId, file: { ...hashes, filename } });
+    return json(201, { sha256: hashes.sha256, size: hashes.size, filename });
+  } catch (error) {
+    await rm(tempPath, { force: true });
+    if (error instanceof HangarError && error.code === "invalid") return json(413, { message: `A recipe file is at most ${MAX_UPLOAD_FILE_BYTES / 1024 ** 2} MiB; put larger content in an image instead.` });
+    if (error instanceof HangarError) return json(error.code === "forbidden" ? 403 : 400, { message: error.message });
+    console.error("recipe file upload failed", error);
+    return json(500, { message: "The file could not be stored; nothing was kept. Try again." });
+  }
+}
