@@ -34,7 +34,8 @@ export default async function NewRecipePage({ searchParams }: { searchParams: Se
           description: "",
           base: baseVersion ? { image: baseImage, version: baseVersion } : { image: baseImage, channel: "latest" },
           steps: [],
-          output: { image: outputs[0]?.slug ?? "", format: "qcow2" },
+          // Builds usually land as new versions of the base's own image; otherwise the person picks.
+          output: { image: outputs.some((output) => output.slug === baseImage) ? baseImage : "", format: "qcow2" },
         }}
       />
     </div>

@@ -1,0 +1,79 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test, type Page } from "@playwright/test";
+import { signInWithPassword, uniqueName } from "./helpers";
+
+const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBH5uVSaX1zjmR6c6Ff2mR1mA5hVQ4Hk3ucOm5ddCx8Z deploy@ci";
+
+async function expectAccessible(page: Page) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
+  expect(serious.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`)).toEqual([]);
+}
+
+async function addStep(page: Page, label: string) {
+  await page.getByLabel("Add a step").selectOption({ label });
+  await page.getByRole("button", { name: "Add step" }).click();
+}
+
+test("a recipe is written in the editor, reordered, built with a live log, and its output waits for review", async ({ page }) => {
+  test.setTimeout(420_000);
+  const name = uniqueName("web-base");
+  await signInWithPassword(page);
+  await page.goto("/images/debian-12-base/versions/12.7.0");
+  await page.getByRole("link", { name: "Customize" }).click();
+  await expect(page).toHaveURL(/\/recipes\/new\?base=debian-12-base&version=12.7.0/);
+  await page.getByLabel("Name", { exact: true }).fill(name);
+
+  await addStep(page, "Write a file");
+  await page.getByLabel("Path in the guest").fill("etc/motd");
+  await expect(page.getByText("Use an absolute path in the guest, starting with /.")).toBeVisible(); // as you type
+  await page.getByLabel("Path in the guest").fill("/etc/motd");
+  await expect(page.getByText("Use an absolute path in the guest, starting with /.")).toHaveCount(0);
+  await page.getByLabel("Content").fill("Welcome to the web base\n");
+  await addStep(page, "Inject an SSH key");
+  await page.getByLabel("Public key").fill(key);
+  await addStep(page, "Run a command");
+  await page.getByLabel(/^Script/).fill("echo hello-from-the-guest\nmkdir -p /srv/www\n");
+
+  // Keyboard reorder: focus the last step and move it up with Alt+↑.
+  const steps = page.getByRole("list", { name: "Steps" }).getByRole("listitem");
+  await steps.nth(2).focus();
+  await page.keyboard.press("Alt+ArrowUp");
+  await expect(steps.nth(1)).toHaveAccessibleName("Step 2 of 3: Run a command");
+  await expect(page.getByText(/Moved step “Run a command” to position 2 of 3/)).toBeAttached();
+  await page.getByRole("button", { name: "Move step 3 up" }).click();
+  await expect(steps.nth(1)).toHaveAccessibleName("Step 2 of 3: Inject an SSH key");
+  await expect(page.getByLabel("Command preview")).toContainText("--write '/etc/motd:Welcome to the web base");
+  await expect(page.getByLabel("Command preview")).toContainText("--ssh-inject");
+  await expectAccessible(page);
+
+  await page.getByRole("button", { name: "Create recipe" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Saved as revision 1." })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
+
+  // YAML import explains problems by line.
+  await page.getByText("YAML: export or import").click();
+  await expect(page.getByLabel("Recipe YAML")).toContainText("type: ssh-key");
+  await page.getByLabel("Paste YAML to replace the form").fill(`name: x\nbase:\n  image: debian-12-base\n  version: 12.7.0\nsteps:\n  - type: mkdir\n    path: relative\noutput:\n  image: debian-12-base\n  format: qcow2\n`);
+  await page.getByRole("button", { name: "Load YAML" }).click();
+  await expect(page.getByRole("alert", { name: "YAML problems" })).toContainText("Line 7:");
+
+  await page.getByRole("button", { name: "Build revision 1" }).click();
+  await expect(page).toHaveURL(/\/builds\/[0-9a-f-]{36}$/);
+  const log = page.getByRole("log", { name: "Build log" });
+  await expect(log).toContainText("Running virt-customize with 3 steps", { timeout: 60_000 });
+  await expect(page.getByRole("status", { name: "Build status: succeeded" })).toBeVisible({ timeout: 300_000 });
+  await expect(log).toContainText("Writing: /etc/motd");
+  await expect(log).toContainText("SSH key inject: root");
+  await expect(page.getByRole("list", { name: "Steps" })).toContainText("(done)");
+  await expectAccessible(page);
+
+  await page.getByRole("link", { name: /debian-12-base build-\d+/ }).click();
+  await expect(page.getByText("Pending review")).toBeVisible();
+  await expect(page.getByRole("link", { name: "debian-12-base 12.7.0" })).toBeVisible();
+
+  // Building the same fingerprint again offers the existing output instead.
+  await page.getByRole("link", { name: /recipe revision 1/ }).click();
+  await page.getByRole("button", { name: "Build revision 1" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "This exact build exists already" })).toBeVisible();
+});
