@@ -29,7 +29,7 @@ test("a recipe is written in the editor, reordered, built with a live log, and i
   await expect(page.getByText("Use an absolute path in the guest, starting with /.")).toBeVisible(); // as you type
   await page.getByLabel("Path in the guest").fill("/etc/motd");
   await expect(page.getByText("Use an absolute path in the guest, starting with /.")).toHaveCount(0);
-  await page.getByLabel("Content").fill("Welcome to the web base\n");
+  await page.getByLabel("Content").fill(`Welcome to ${name}\n`); // unique, so no earlier build has this fingerprint
   await addStep(page, "Inject an SSH key");
   await page.getByLabel("Public key").fill(key);
   await addStep(page, "Run a command");
@@ -43,7 +43,7 @@ test("a recipe is written in the editor, reordered, built with a live log, and i
   await expect(page.getByText(/Moved step “Run a command” to position 2 of 3/)).toBeAttached();
   await page.getByRole("button", { name: "Move step 3 up" }).click();
   await expect(steps.nth(1)).toHaveAccessibleName("Step 2 of 3: Inject an SSH key");
-  await expect(page.getByLabel("Command preview")).toContainText("--write '/etc/motd:Welcome to the web base");
+  await expect(page.getByLabel("Command preview")).toContainText(`--write '/etc/motd:Welcome to ${name}`);
   await expect(page.getByLabel("Command preview")).toContainText("--ssh-inject");
   await expectAccessible(page);
 
