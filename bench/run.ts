@@ -6,6 +6,7 @@ import { printRows, writeResults, type BenchRow } from "./report";
 const benchmarks: Record<string, () => Promise<BenchRow[]>> = {
   catalog: async () => (await import("./catalog")).run(),
   import: async () => (await import("./import")).run(),
+  build: async () => (await import("./build")).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));
