@@ -4,7 +4,7 @@
 // Appliance launches are counted, not assumed: LIBGUESTFS_HV points at a wrapper around qemu that
 // records every start. Queue latency is enqueue → running as the builds table records it.
 import { execFile } from "node:child_process";
-import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -58,6 +58,7 @@ export async function run(): Promise<BenchRow[]> {
 
     const guest = await buildTinyGuest({ dir: work, name: "bench-base", sizeMiB: 64, formats: ["qcow2"] });
     const hashes = await hashFile(guest.qcow2!);
+    await mkdir(path.join(work, "data"), { recursive: true });
     const temp = path.join(work, "data", "base-copy");
     await copyFile(guest.qcow2!, temp);
     await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
