@@ -1,5 +1,6 @@
 // Recipes and builds against the real PostgreSQL and the real job queue: who may save, build and
 // cancel what, and that every refusal leaves nothing saved or queued.
+import { createHash } from "node:crypto";
 import { count, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
@@ -7,7 +8,7 @@ import { builds, imageVersions, recipeRevisions, recipes } from "@/db/schema";
 import { cancelBuildAction, retryBuildAction, saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
-import { buildFingerprint } from "./recipes";
+import { attachRecipeFile, buildFingerprint } from "./recipes";
 import type { Viewer } from "./users";
 
 let member: Viewer;
@@ -143,6 +144,24 @@ describe("saving recipes", () => {
     createdBuilds.push(started.data.buildId);
     const [build] = await db().select({ version: imageVersions.version }).from(builds).innerJoin(imageVersions, eq(imageVersions.id, builds.baseVersionId)).where(eq(builds.id, started.data.buildId));
     expect(build!.version).toBe("1.1"); // 1.2 is revoked and 1.3 disabled
+  });
+});
+
+describe("attached files", () => {
+  it("may only be used by recipes of the project they were attached in, never by a bare hash", async () => {
+    const sha256 = createHash("sha256").update(unique("file")).digest("hex");
+    const file = { sha256, sha512: "0".repeat(128), size: 12, filename: "app.conf" };
+    const upload = { type: "upload" as const, path: "/etc/app.conf", blobSha256: sha256 };
+    const before = await recipeCount();
+    const unattached = await saveRecipeAction(member, { projectId, document: document({ steps: [upload] }) });
+    expect(unattached).toMatchObject({ ok: false, code: "invalid" });
+    if (!unattached.ok) expect(unattached.fieldErrors?.["document.steps.0.blobSha256"]).toBeDefined();
+    await expect(attachRecipeFile({ viewer: reader, projectId, file })).rejects.toThrow(/member or owner/);
+    await attachRecipeFile({ viewer: outsider, projectId: outsider.memberships[0]!.projectId, file });
+    expect(await saveRecipeAction(member, { projectId, document: document({ steps: [upload] }) })).toMatchObject({ ok: false, code: "invalid" });
+    expect(await recipeCount()).toBe(before);
+    await attachRecipeFile({ viewer: member, projectId, file });
+    expect(await saveRecipeAction(member, { projectId, document: document({ steps: [upload] }) })).toMatchObject({ ok: true });
   });
 });
 

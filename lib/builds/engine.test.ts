@@ -1,7 +1,7 @@
 // Builds end to end on the tiny real guest: real pg-boss, real workers, real qemu-img and one real
 // libguestfs appliance launch per build (tens of seconds under TCG, so these tests are few).
 import { execFile, spawn } from "node:child_process";
-import { copyFile, mkdtemp, readdir } from "node:fs/promises";
+import { copyFile, mkdtemp, readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -9,6 +9,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { createReadyVersion } from "@/db/queries/images";
+import { attachRecipeFile } from "@/db/queries/recipes";
 import type { Viewer } from "@/db/queries/users";
 import { builds, imageVersions } from "@/db/schema";
 import { cancelBuildAction, saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
@@ -143,8 +144,15 @@ describe("builds on the real worker", () => {
   });
 
   it("builds a recipe end to end: file, command and SSH key are in the output, with lineage and fingerprint", async () => {
+    // An attached file, stored as a blob of the recipe's project.
+    const attachedPath = path.join(env().dataDir, "attached-upload");
+    await writeFile(attachedPath, "uploaded through hangar\n");
+    const attached = await hashFile(attachedPath);
+    await getBlobStore().putFromTempFile({ tempPath: attachedPath, sha256: attached.sha256, size: attached.size });
+    await attachRecipeFile({ viewer: member, projectId, file: { ...attached, filename: "hello.txt" } });
     const document = recipe([
       { type: "write", path: "/etc/hangar-built", content: "built by hangar\n", mode: "0644" },
+      { type: "upload", path: "/opt/hello.txt", blobSha256: attached.sha256, filename: "hello.txt" },
       { type: "run", script: "echo ran-in-guest > /root/ran.txt\necho \"it's quoted\" >> /root/ran.txt\n" },
       { type: "ssh-key", user: "root", key },
     ]);
@@ -153,7 +161,7 @@ describe("builds on the real worker", () => {
     const done = await waitFor(() => buildRow(result.buildId), (row) => row.status !== "queued" && row.status !== "running");
     expect(done.failureReason).toBeNull();
     expect(done.status).toBe("succeeded");
-    expect(done.steps.map((step) => step.status)).toEqual(["done", "done", "done"]);
+    expect(done.steps.map((step) => step.status)).toEqual(["done", "done", "done", "done"]);
 
     const [version] = await db().select().from(imageVersions).where(eq(imageVersions.id, done.outputVersionId!));
     expect(version).toMatchObject({ source: "build", releaseStatus: "pending_review", dataStatus: "ready", format: "qcow2", buildId: result.buildId, recipeRevisionId: done.revisionId });
@@ -163,8 +171,8 @@ describe("builds on the real worker", () => {
     const info = JSON.parse((await run("qemu-img", ["info", "--output=json", "-f", "qcow2", await getBlobStore().localPath(version!.sha256!)])).stdout) as Record<string, unknown>;
     expect(info["backing-filename"]).toBeUndefined(); // flattened: the output stands alone
 
-    const files = await virtCat(version!.sha256!, ["/etc/hangar-built", "/root/ran.txt", "/root/.ssh/authorized_keys"]);
-    expect(files).toMatch(new RegExp(`^built by hangar\nran-in-guest\nit's quoted\n.*${key.split(" ")[1]}`, "s"));
+    const files = await virtCat(version!.sha256!, ["/etc/hangar-built", "/opt/hello.txt", "/root/ran.txt", "/root/.ssh/authorized_keys"]);
+    expect(files).toMatch(new RegExp(`^built by hangar\nuploaded through hangar\nran-in-guest\nit's quoted\n.*${key.split(" ")[1]}`, "s"));
     expect(await readdir(path.join(env().dataDir, "builds")).catch(() => [])).not.toContain(result.buildId);
 
     // The same fingerprint again offers the existing output instead of rebuilding.
