@@ -77,3 +77,19 @@ test("a recipe is written in the editor, reordered, built with a live log, and i
   await page.getByRole("button", { name: "Build revision 1" }).click();
   await expect(page.getByRole("status").filter({ hasText: "This exact build exists already" })).toBeVisible();
 });
+
+test("a recipe file over the limit is refused with the limit in words, and a signed-out caller is refused", async ({ page }) => {
+  await signInWithPassword(page);
+  await page.goto("/recipes/new");
+  const projectId = await page.getByLabel("Project").inputValue();
+  const tooLarge = await page.request.post(`/api/recipe-files?projectId=${projectId}&filename=big.bin`, { data: Buffer.alloc(16 * 1024 * 1024 + 1) });
+  expect(tooLarge.status()).toBe(413);
+  expect((await tooLarge.json()).message).toMatch(/at most 16 MiB/);
+  const attached = await page.request.post(`/api/recipe-files?projectId=${projectId}&filename=hello.txt`, { data: Buffer.from("hello\n") });
+  expect(attached.status()).toBe(201);
+  expect((await attached.json()).sha256).toBe("5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
+  const signedOut = await page.context().browser()!.newContext({ baseURL: page.url() });
+  const anonymous = await signedOut.request.post(`/api/recipe-files?projectId=${projectId}`, { data: Buffer.from("x") });
+  expect(anonymous.status()).toBe(401);
+  await signedOut.close();
+});

@@ -26,9 +26,12 @@ interface EditorStep {
   touched: boolean;
 }
 
+// Keys become element ids, so the first render's must match between server and browser; steps
+// added or loaded later take keys from a counter that only runs in the browser.
 let keys = 0;
-const nextKey = () => `step-${(keys += 1)}`;
-const toEditorSteps = (steps: Step[]) => steps.map((step) => ({ key: nextKey(), form: fromStep(step), touched: false }));
+const nextKey = () => `added-${(keys += 1)}`;
+const toEditorSteps = (steps: Step[], key: (index: number) => string = () => nextKey()) =>
+  steps.map((step, index) => ({ key: key(index), form: fromStep(step), touched: false }));
 
 export function RecipeEditor({
   recipeId,
@@ -54,7 +57,7 @@ export function RecipeEditor({
   const [outputImage, setOutputImage] = useState(initial.output.image);
   const [format, setFormat] = useState<OutputFormat>(initial.output.format);
   const [growTo, setGrowTo] = useState(initial.output.growTo ?? "");
-  const [steps, setSteps] = useState<EditorStep[]>(() => toEditorSteps(initial.steps));
+  const [steps, setSteps] = useState<EditorStep[]>(() => toEditorSteps(initial.steps, (index) => `initial-${index}`));
   const [newStepType, setNewStepType] = useState<StepType>("run");
   const [announcement, setAnnouncement] = useState("");
   const [creatingImage, setCreatingImage] = useState(false);
