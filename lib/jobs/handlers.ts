@@ -1,3 +1,4 @@
+import { applyDueScheduledReleases } from "@/db/queries/releases";
 import { runBuild } from "@/lib/builds/engine";
 import { runConversion } from "@/lib/imports/convert";
 import { runUrlImport } from "@/lib/imports/url-import";
@@ -7,4 +8,5 @@ export const jobHandlers: JobHandlers = {
   "image.import-url": (data, { signal }) => runUrlImport(data, { signal }),
   "image.convert": (data, { signal }) => runConversion(data, { signal }),
   "image.build": (data, { signal }) => runBuild(data, { signal }),
+  "release.apply-scheduled": async () => void (await applyDueScheduledReleases()),
 };

@@ -5,13 +5,14 @@ import PgBoss from "pg-boss";
 import type { DiskFormat } from "@/db/schema";
 import { sweepStaleBuilds } from "@/lib/builds/sweeper";
 
-export const jobNames = ["image.import-url", "image.convert", "image.build"] as const;
+export const jobNames = ["image.import-url", "image.convert", "image.build", "release.apply-scheduled"] as const;
 export type JobName = (typeof jobNames)[number];
 
 export interface JobPayloads {
   "image.import-url": { versionId: string; url: string; claimedFormat: DiskFormat | null; expectedSha256: string | null; actorId: string };
   "image.convert": { conversionId: string };
   "image.build": { buildId: string };
+  "release.apply-scheduled": Record<string, never>;
 }
 
 export type JobHandler<Name extends JobName> = (data: JobPayloads[Name], context: { jobId: string; signal: AbortSignal }) => Promise<void>;
@@ -73,6 +74,9 @@ export async function startWorker({
   boss.on("error", (error) => log(`job queue error: ${(error as Error).message}`));
   await boss.start();
   await createQueues(boss);
+  // Scheduled deprecations, disablements and revocations: pg-boss's cron, once a minute, one
+  // worker at a time whatever the number of workers.
+  await boss.schedule("release.apply-scheduled", "* * * * *", {}, { singletonKey: "release.apply-scheduled" });
   const controllers = new Set<AbortController>();
   for (const name of jobNames) {
     const handler = handlers[name] as JobHandler<JobName>;

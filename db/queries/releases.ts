@@ -1,0 +1,244 @@
+// Release status changes: one function checks the caller, the transition and the four-eyes rule,
+// then changes the row only if it is still in the state the caller saw (so of two reviewers at
+// once exactly one wins), with the review, the revocation cascade and the audit event in the same
+// transaction. Dates in the future become scheduled changes applied by the scheduler.
+import { and, eq, inArray, isNull, lte, sql } from "drizzle-orm";
+import { HangarError } from "@/lib/auth/errors";
+import { illegalTransition, retiringActions, transitions, type ReleaseAction } from "@/lib/governance/release";
+import { db, type Database } from "../client";
+import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseStatus } from "../schema";
+import { recordAudit } from "./audit";
+import { refreshImageLatest } from "./images";
+import type { Viewer } from "./users";
+
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ReleaseChange {
+  versionId: string;
+  action: ReleaseAction;
+  reason?: string;
+  replacementVersionId?: string | null;
+  /** A moment in the future: the change is scheduled instead of applied now. */
+  at?: Date | null;
+}
+
+async function loadVersion(versionId: string) {
+  if (!uuidPattern.test(versionId)) return null;
+  const [row] = await db()
+    .select({
+      id: imageVersions.id,
+      imageId: imageVersions.imageId,
+      version: imageVersions.version,
+      dataStatus: imageVersions.dataStatus,
+      releaseStatus: imageVersions.releaseStatus,
+      createdById: imageVersions.createdById,
+      projectId: images.projectId,
+      visibility: images.visibility,
+    })
+    .from(imageVersions)
+    .innerJoin(images, eq(images.id, imageVersions.imageId))
+    .where(eq(imageVersions.id, versionId));
+  return row ?? null;
+}
+
+function standingOf(viewer: Viewer, projectId: string) {
+  const role = viewer.memberships.find((membership) => membership.projectId === projectId)?.role ?? null;
+  return { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", anyRole: role !== null };
+}
+
+/** Applies or schedules a release change for `viewer`. */
+export async function changeReleaseStatus({ viewer, change }: { viewer: Viewer; change: ReleaseChange }): Promise<{ status: ReleaseStatus; scheduledFor: Date | null }> {
+  const version = await loadVersion(change.versionId);
+  const standing = version ? standingOf(viewer, version.projectId) : null;
+  if (!version || !standing || (!standing.admin && !standing.anyRole && version.visibility !== "public")) {
+    throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
+  }
+  const transition = transitions[change.action];
+  const allowed = transition.who === "admin" ? standing.admin : transition.who === "owner" ? standing.admin || standing.owner : standing.admin || standing.member;
+  if (!allowed) {
+    const who = transition.who === "admin" ? "an admin" : transition.who === "owner" ? "an owner of the image's project or an admin" : "a member of the image's project";
+    throw new HangarError("forbidden", `Only ${who} can ${transition.verb} a version. Nothing was changed.`);
+  }
+  if (change.action === "approve" && version.createdById === viewer.id) {
+    throw new HangarError("forbidden", "You produced this version, so someone else has to approve it (four-eyes rule). Nothing was changed.");
+  }
+  if (version.dataStatus !== "ready") throw new HangarError("conflict", "This version has no stored file yet (or its import failed); only ready versions can be released.");
+  const reason = (change.reason ?? "").trim();
+  if (change.action === "reject" && !reason) throw new HangarError("invalid", "Say why you reject this version, so its author knows what to fix.", { reason: ["A reason is required to reject."] });
+  const retiring = retiringActions.includes(change.action);
+  if (!retiring && (change.replacementVersionId || change.at)) {
+    throw new HangarError("invalid", `Only deprecating, disabling or revoking can name a replacement or a date; ${transition.verb} happens now.`);
+  }
+  if (change.replacementVersionId) {
+    const replacement = await loadVersion(change.replacementVersionId);
+    if (!replacement || replacement.id === version.id) throw new HangarError("invalid", "The replacement must be another version.", { replacementVersionId: ["Pick another version."] });
+    if (replacement.releaseStatus !== "approved") {
+      throw new HangarError("invalid", `The replacement must be an approved version; ${replacement.version} is ${replacement.releaseStatus.replace("_", " ")}.`, { replacementVersionId: ["Pick an approved version."] });
+    }
+  }
+  const illegal = illegalTransition(change.action, version.releaseStatus);
+  if (change.at) {
+    if (change.at.getTime() <= Date.now()) throw new HangarError("invalid", "The date is in the past; pick a moment in the future, or apply the change now.", { at: ["Pick a future date."] });
+    // Scheduling is checked against today's state too; the scheduler checks again when it runs.
+    if (illegal) throw new HangarError("conflict", illegal);
+    await db().transaction(async (tx) => {
+      const [row] = await tx
+        .insert(scheduledReleases)
+        .values({ versionId: version.id, action: change.action, reason, replacementVersionId: change.replacementVersionId ?? null, runAt: change.at!, createdById: viewer.id })
+        .returning({ id: scheduledReleases.id });
+      await recordAudit({ actorId: viewer.id, action: `release.schedule-${change.action}`, objectType: "version", objectId: version.id, after: { scheduleId: row!.id, runAt: change.at, reason } }, tx);
+    });
+    return { status: version.releaseStatus, scheduledFor: change.at };
+  }
+  if (illegal) throw new HangarError("conflict", illegal);
+  const status = await db().transaction((tx) => applyChange(tx, { actorId: viewer.id, versionId: version.id, imageId: version.imageId, action: change.action, reason, replacementVersionId: change.replacementVersionId ?? null }));
+  return { status, scheduledFor: null };
+}
+
+/** The state change itself; refuses if someone changed the version first. */
+async function applyChange(
+  tx: Tx,
+  { actorId, versionId, imageId, action, reason, replacementVersionId }: { actorId: string | null; versionId: string; imageId: string; action: ReleaseAction; reason: string; replacementVersionId: string | null },
+): Promise<ReleaseStatus> {
+  const transition = transitions[action];
+  const [before] = await tx.select({ status: imageVersions.releaseStatus }).from(imageVersions).where(eq(imageVersions.id, versionId)).for("update");
+  // Checked again under the row lock: the caller saw an older state, or a schedule was made long ago.
+  const illegal = before ? illegalTransition(action, before.status) : "The version is gone.";
+  if (illegal) throw new HangarError("conflict", illegal);
+  const [changed] = await tx
+    .update(imageVersions)
+    .set({
+      releaseStatus: transition.to,
+      ...(retiringActions.includes(action) ? { replacementVersionId } : action === "reinstate" ? { replacementVersionId: null } : {}),
+    })
+    .where(and(eq(imageVersions.id, versionId), inArray(imageVersions.releaseStatus, transition.from)))
+    .returning({ id: imageVersions.id });
+  if (!changed) {
+    throw new HangarError("conflict", `Someone changed this version first: it is ${before?.status.replace("_", " ") ?? "gone"} now. Reload to see the current state; nothing was changed.`);
+  }
+  if (action === "approve" || action === "reject") {
+    await tx.insert(reviews).values({ versionId, reviewerId: actorId, decision: action === "approve" ? "approved" : "rejected", reason });
+  }
+  if (action === "revoke") {
+    // Every descendant, through any depth of builds and clones, in one statement.
+    await tx.execute(sql`
+      with recursive descendants as (
+        select id from image_versions where parent_version_id = ${versionId}
+        union select v.id from image_versions v join descendants d on v.parent_version_id = d.id
+      )
+      update image_versions set revoked_ancestor_id = ${versionId}
+      where id in (select id from descendants) and revoked_ancestor_id is null`);
+  }
+  await refreshImageLatest(tx, imageId);
+  await recordAudit({ actorId, action: `release.${action}`, objectType: "version", objectId: versionId, before: { releaseStatus: before?.status }, after: { releaseStatus: transition.to, reason, replacementVersionId } }, tx);
+  return transition.to;
+}
+
+/** Applies every scheduled change that is due; each outcome is recorded on its row. */
+export async function applyDueScheduledReleases({ now = new Date() }: { now?: Date } = {}): Promise<number> {
+  const due = await db()
+    .select({ id: scheduledReleases.id, versionId: scheduledReleases.versionId, action: scheduledReleases.action, reason: scheduledReleases.reason, replacementVersionId: scheduledReleases.replacementVersionId, createdById: scheduledReleases.createdById, imageId: imageVersions.imageId })
+    .from(scheduledReleases)
+    .innerJoin(imageVersions, eq(imageVersions.id, scheduledReleases.versionId))
+    .where(and(isNull(scheduledReleases.appliedAt), lte(scheduledReleases.runAt, now)))
+    .orderBy(scheduledReleases.runAt)
+    .limit(500);
+  for (const row of due) {
+    await db().transaction(async (tx) => {
+      // Claim the row first so two schedulers never apply it twice.
+      const [claimed] = await tx
+        .update(scheduledReleases)
+        .set({ appliedAt: sql`now()` })
+        .where(and(eq(scheduledReleases.id, row.id), isNull(scheduledReleases.appliedAt)))
+        .returning({ id: scheduledReleases.id });
+      if (!claimed) return;
+      try {
+        await tx.transaction(async (inner) => {
+          await applyChange(inner, { actorId: row.createdById, versionId: row.versionId, imageId: row.imageId, action: row.action as ReleaseAction, reason: row.reason, replacementVersionId: row.replacementVersionId });
+        });
+        await tx.update(scheduledReleases).set({ outcome: "applied" }).where(eq(scheduledReleases.id, row.id));
+      } catch (error) {
+        const message = error instanceof HangarError ? error.message : "failed on the server";
+        await tx.update(scheduledReleases).set({ outcome: `skipped: ${message}` }).where(eq(scheduledReleases.id, row.id));
+      }
+    });
+  }
+  return due.length;
+}
+
+export interface PendingReview {
+  id: string;
+  version: string;
+  imageSlug: string;
+  imageName: string;
+  source: string;
+  sourceUrl: string | null;
+  format: string | null;
+  virtualSize: number | null;
+  fileSize: number | null;
+  producedBy: string | null;
+  producedById: string | null;
+  createdAt: Date;
+  parentImageSlug: string | null;
+  parentVersion: string | null;
+  buildId: string | null;
+  buildNumber: number | null;
+  recipeId: string | null;
+  revision: number | null;
+  inspectionSafe: boolean | null;
+  inspectionFormat: string | null;
+}
+
+/** Every version waiting for review, oldest first, with what a reviewer needs to decide. */
+export async function listPendingReviews(): Promise<PendingReview[]> {
+  const result = await db().execute<Record<string, unknown>>(sql`
+    select v.id, v.version, i.slug as image_slug, i.name as image_name, v.source, v.source_url, v.format, v.virtual_size, v.file_size,
+           u.email as produced_by, v.created_by_id, v.created_at, pi.slug as parent_image_slug, pv.version as parent_version,
+           b.id as build_id, b.number as build_number, rr.recipe_id, rr.revision,
+           (v.inspection->>'safe')::boolean as inspection_safe, v.inspection->>'format' as inspection_format
+    from image_versions v
+    join images i on i.id = v.image_id
+    left join users u on u.id = v.created_by_id
+    left join image_versions pv on pv.id = v.parent_version_id
+    left join images pi on pi.id = pv.image_id
+    left join builds b on b.id = v.build_id
+    left join recipe_revisions rr on rr.id = v.recipe_revision_id
+    where v.release_status = 'pending_review'
+    order by v.created_at, v.id
+    limit 500`);
+  const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  return result.rows.map((row) => ({
+    id: String(row.id),
+    version: String(row.version),
+    imageSlug: String(row.image_slug),
+    imageName: String(row.image_name),
+    source: String(row.source),
+    sourceUrl: (row.source_url as string | null) ?? null,
+    format: (row.format as string | null) ?? null,
+    virtualSize: num(row.virtual_size),
+    fileSize: num(row.file_size),
+    producedBy: (row.produced_by as string | null) ?? null,
+    producedById: (row.created_by_id as string | null) ?? null,
+    createdAt: new Date(String(row.created_at)),
+    parentImageSlug: (row.parent_image_slug as string | null) ?? null,
+    parentVersion: (row.parent_version as string | null) ?? null,
+    buildId: (row.build_id as string | null) ?? null,
+    buildNumber: num(row.build_number),
+    recipeId: (row.recipe_id as string | null) ?? null,
+    revision: num(row.revision),
+    inspectionSafe: (row.inspection_safe as boolean | null) ?? null,
+    inspectionFormat: (row.inspection_format as string | null) ?? null,
+  }));
+}
+
+/** The decisions on a version, newest first, for its author and reviewers. */
+export async function listReviews({ versionId }: { versionId: string }) {
+  return db()
+    .select({ decision: reviews.decision, reason: reviews.reason, createdAt: reviews.createdAt, reviewer: users.email })
+    .from(reviews)
+    .leftJoin(users, eq(users.id, reviews.reviewerId))
+    .where(eq(reviews.versionId, versionId))
+    .orderBy(sql`${reviews.createdAt} desc`);
+}

@@ -1,0 +1,14 @@
+"use server";
+
+import { revalidatePath } from "next/cache";
+import { getViewer } from "@/lib/auth/session";
+import * as releaseActions from "./release-actions";
+
+export async function changeReleaseServerAction(input: unknown) {
+  const result = await releaseActions.changeRelease(await getViewer(), input);
+  if (result.ok) {
+    revalidatePath("/reviews");
+    revalidatePath("/", "layout");
+  }
+  return result;
+}
