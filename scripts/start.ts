@@ -1,18 +1,23 @@
 // `npm start`: one process that owns everything Hangar needs. It starts the embedded PostgreSQL
-// unless DATABASE_URL points elsewhere, applies migrations, seeds first-run data, then serves
-// Next.js as a child process. Stopping it (Ctrl-C, SIGTERM) stops everything it started.
-import { spawn, type ChildProcess } from "node:child_process";
+// unless DATABASE_URL points elsewhere, applies migrations, seeds first-run data, then serves HTTP
+// itself: tus uploads go straight to tus's Node handler (no App Router layers on the byte path),
+// everything else to Next.js, embedded as a custom server. Stopping it (Ctrl-C, SIGTERM) stops
+// everything it started.
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
+import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeDb } from "../db/client";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded";
 import { applyMigrations } from "../db/migrate";
 import { ensureAdmin, seedDemoCatalog } from "../db/seed";
+import { viewerFromSessionCookie } from "../lib/auth/session-cookie";
 import { readEnv } from "../lib/env";
 import { reconcileStorage } from "../lib/imports/reconcile";
+import { createUploadServer, isUploadPath } from "../lib/imports/tus";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { startWorker, type Worker } from "../lib/jobs/queue";
 
@@ -46,26 +51,23 @@ async function main() {
   }
   await mkdir(config.dataDir, { recursive: true });
   let embedded: EmbeddedDatabase | undefined;
-  let next: ChildProcess | undefined;
+  let server: http.Server | undefined;
+  let closeNext: (() => Promise<void>) | undefined;
   let worker: Worker | undefined;
   let stopping = false;
 
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    if (next && next.exitCode === null) {
-      next.kill("SIGTERM");
-      await new Promise((resolve) => {
-        const timer = setTimeout(() => {
-          next?.kill("SIGKILL");
-          resolve(undefined);
-        }, 10_000);
-        next?.once("exit", () => {
-          clearTimeout(timer);
-          resolve(undefined);
-        });
-      });
+    if (server?.listening) {
+      // Requests in flight get a moment to finish; then the rest are cut (an upload resumes later).
+      const closed = new Promise((resolve) => server?.close(resolve));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server?.closeAllConnections(), 10_000);
+      await closed;
+      clearTimeout(timer);
     }
+    await closeNext?.().catch((error) => console.error(error));
     await worker?.stop().catch((error) => console.error(error));
     await closeDb().catch(() => {});
     if (embedded) {
@@ -86,8 +88,16 @@ async function main() {
     } else {
       log("Using the PostgreSQL server from DATABASE_URL.");
     }
-    process.env.DATABASE_URL = databaseUrl;
-    process.env.HANGAR_DATA_DIR = config.dataDir;
+    const secret = await authSecret(config.dataDir, config.AUTH_SECRET);
+    // Next.js and Auth.js run in this process and read their settings from its environment.
+    Object.assign(process.env, {
+      DATABASE_URL: databaseUrl,
+      HANGAR_DATA_DIR: config.dataDir,
+      AUTH_SECRET: secret,
+      AUTH_TRUST_HOST: "true",
+      PORT: String(config.PORT),
+      NODE_ENV: dev ? "development" : "production",
+    });
     await applyMigrations(databaseUrl);
     log("Database schema is up to date.");
     const adminId = await ensureAdmin({ email: config.HANGAR_ADMIN_EMAIL, password: config.HANGAR_ADMIN_PASSWORD, log });
@@ -97,31 +107,30 @@ async function main() {
       worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log });
     }
 
-    const childEnv: NodeJS.ProcessEnv = {
-      ...process.env,
-      DATABASE_URL: databaseUrl,
-      HANGAR_DATA_DIR: config.dataDir,
-      AUTH_SECRET: await authSecret(config.dataDir, config.AUTH_SECRET),
-      AUTH_TRUST_HOST: "true",
-      PORT: String(config.PORT),
-    };
-    const nextBin = path.join(root, "node_modules", "next", "dist", "bin", "next");
     if (!dev && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
       log("No production build found; running `next build` once (about a minute)...");
-      await run(process.execPath, [nextBin, "build"], { ...childEnv, NODE_ENV: "production" });
+      await run(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], process.env);
     }
-    next = spawn(process.execPath, [nextBin, dev ? "dev" : "start", "-p", String(config.PORT)], {
-      cwd: root,
-      env: childEnv,
-      stdio: "inherit",
+    // Loaded only now: React picks its development or production build from NODE_ENV as it loads.
+    const { default: next } = await import("next");
+    server = http.createServer();
+    // Handed the server, Next.js answers its own websocket upgrades (next dev's hot reload).
+    const app = next({ dev, dir: root, port: config.PORT, httpServer: server });
+    await app.prepare();
+    closeNext = () => app.close();
+    const handleNext = app.getRequestHandler();
+    const uploads = createUploadServer({ viewerOf: (request) => viewerFromSessionCookie({ headers: request.headers, secret }) });
+    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+      const handled = isUploadPath(pathname) ? uploads.handleNode(req, res) : handleNext(req, res);
+      handled.catch((error: unknown) => {
+        console.error(error);
+        if (!res.headersSent) res.writeHead(500).end();
+        else res.destroy();
+      });
     });
-    next.on("exit", (code) => {
-      if (!stopping) {
-        log(`Next.js exited (${code ?? "signal"}); stopping.`);
-        void shutdown(code ?? 1);
-      }
-    });
-    log(`Hangar is starting on http://localhost:${config.PORT}`);
+    await new Promise<void>((resolve, reject) => server?.once("error", reject).listen(config.PORT, resolve));
+    log(`Hangar is ready on http://localhost:${config.PORT}`);
   } catch (error) {
     console.error(`[hangar] Start-up failed: ${(error as Error).message}`);
     await shutdown(1);
