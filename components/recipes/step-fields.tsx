@@ -66,7 +66,7 @@ export function StepFields({
       return (
         <div className="grid gap-3 sm:grid-cols-2">
           <AttachFile prefix={prefix} form={form} error={errors.blobSha256} onChange={onChange} projectId={projectId} />
-          {text("path", "Path in the guest", { placeholder: "/opt/app/config.json" })}
+          {text("path", "Path in the guest", { placeholder: "/opt/app/config.json", hint: "Its folder must exist: add a Create a directory step first if needed." })}
           {text("mode", "Mode (optional)", { placeholder: "0644" })}
         </div>
       );

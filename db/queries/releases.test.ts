@@ -8,6 +8,7 @@ import { changeRelease } from "@/lib/actions/release-actions";
 import { releaseActions, transitions, type ReleaseAction } from "@/lib/governance/release";
 import { createTestImage, createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
 import { applyDueScheduledReleases } from "./releases";
+import { getDownloadableVersion } from "./versions";
 import type { Viewer } from "./users";
 
 let admin: Viewer;
@@ -99,6 +100,19 @@ describe("who may change what", () => {
     const loser = results.find((result) => !result.ok);
     expect(loser).toMatchObject({ ok: false, code: "conflict" });
     expect((await db().select({ n: count() }).from(reviews).where(eq(reviews.versionId, versionId)))[0]!.n).toBe(1);
+  });
+});
+
+describe("using a version's bytes", () => {
+  it("keeps disabled and revoked versions from non-admins, and unreleased ones inside their project", async () => {
+    const image = await createTestImage({ projectId, visibility: "public", versions: [{ version: "d", releaseStatus: "draft" }, { version: "x", releaseStatus: "disabled" }, { version: "a", releaseStatus: "approved" }] });
+    const ids = Object.fromEntries((await db().select({ id: imageVersions.id, version: imageVersions.version }).from(imageVersions).where(eq(imageVersions.imageId, image.id))).map((row) => [row.version, row.id]));
+    const usable = async (viewer: Viewer, version: string) => (await getDownloadableVersion({ viewer, versionId: ids[version]! })) !== null;
+    expect(await usable(member, "d")).toBe(true);
+    expect(await usable(outsider, "d")).toBe(false);
+    expect(await usable(outsider, "a")).toBe(true);
+    expect(await usable(member, "x")).toBe(false);
+    expect(await usable(admin, "x")).toBe(true);
   });
 });
 

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
 import { db } from "../client";
 import { conversions, imageVersions, images, type DiskFormat } from "../schema";
 import { imageAccessCondition } from "./images";
@@ -13,7 +13,17 @@ export interface DownloadableVersion {
   imageSlug: string;
 }
 
-/** A ready version the viewer may see, or null. */
+/**
+ * Release rules for using a version's bytes: disabled and revoked versions are for admins only;
+ * outside the image's project only approved (or deprecated) versions may be used.
+ */
+export function releaseUsableCondition(viewer: Viewer): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  return sql`${imageVersions.releaseStatus} not in ('disabled', 'revoked')
+    and (${imageVersions.releaseStatus} in ('approved', 'deprecated') or ${images.projectId} in (select project_id from project_members where user_id = ${viewer.id}))`;
+}
+
+/** A ready version the viewer may see and use, or null. */
 export async function getDownloadableVersion({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<DownloadableVersion | null> {
   const [row] = await db()
     .select({
@@ -26,7 +36,7 @@ export async function getDownloadableVersion({ viewer, versionId }: { viewer: Vi
     })
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
-    .where(and(eq(imageVersions.id, versionId), eq(imageVersions.dataStatus, "ready"), imageAccessCondition(viewer, "view")));
+    .where(and(eq(imageVersions.id, versionId), eq(imageVersions.dataStatus, "ready"), imageAccessCondition(viewer, "view"), releaseUsableCondition(viewer)));
   if (!row?.format || !row.sha256 || row.fileSize === null) return null;
   return { ...row, format: row.format, sha256: row.sha256, fileSize: row.fileSize };
 }
@@ -106,6 +116,10 @@ export interface VersionDetail {
   /** Lineage: the version this one was built (or cloned) from, and the build that made it. */
   parent: { imageSlug: string; version: string } | null;
   build: { id: string; number: number; recipeId: string; revision: number } | null;
+  createdById: string | null;
+  projectId: string;
+  replacement: { version: string } | null;
+  revokedAncestor: { imageSlug: string; version: string } | null;
 }
 
 export async function getVersionDetail({ viewer, imageSlug, version }: { viewer: Viewer; imageSlug: string; version: string }): Promise<VersionDetail | null> {
@@ -114,7 +128,8 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
            v.release_status, v.source, v.source_url, v.original_filename, v.inspection, v.created_at,
            u.email as created_by_email, images.id as image_id, images.slug as image_slug, images.name as image_name,
            pv.version as parent_version, pi.slug as parent_image_slug,
-           b.id as build_id, b.number as build_number, rr.recipe_id, rr.revision as recipe_revision
+           b.id as build_id, b.number as build_number, rr.recipe_id, rr.revision as recipe_revision,
+           v.created_by_id, images.project_id, rv.version as replacement_version, ai.slug as revoked_image_slug, av.version as revoked_version
     from image_versions v
     join images on images.id = v.image_id
     left join users u on u.id = v.created_by_id
@@ -122,6 +137,9 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
     left join images pi on pi.id = pv.image_id
     left join builds b on b.id = v.build_id
     left join recipe_revisions rr on rr.id = v.recipe_revision_id
+    left join image_versions rv on rv.id = v.replacement_version_id
+    left join image_versions av on av.id = v.revoked_ancestor_id
+    left join images ai on ai.id = av.image_id
     where images.slug = ${imageSlug} and v.version = ${version} and ${imageAccessCondition(viewer, "view")}`);
   const row = result.rows[0];
   if (!row) return null;
@@ -148,5 +166,18 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
     imageName: String(row.image_name),
     parent: row.parent_version ? { imageSlug: String(row.parent_image_slug), version: String(row.parent_version) } : null,
     build: row.build_id ? { id: String(row.build_id), number: Number(row.build_number), recipeId: String(row.recipe_id), revision: Number(row.recipe_revision) } : null,
+    createdById: (row.created_by_id as string | null) ?? null,
+    projectId: String(row.project_id),
+    replacement: row.replacement_version ? { version: String(row.replacement_version) } : null,
+    revokedAncestor: row.revoked_version ? { imageSlug: String(row.revoked_image_slug), version: String(row.revoked_version) } : null,
   };
+}
+
+/** Approved versions of an image, newest first: what a retiring version can point people to. */
+export async function listApprovedVersions({ imageId, excludeId }: { imageId: string; excludeId: string }): Promise<{ id: string; version: string }[]> {
+  const result = await db().execute<{ id: string; version: string }>(sql`
+    select id, version from image_versions
+    where image_id = ${imageId} and release_status = 'approved' and id <> ${excludeId}
+    order by created_at desc limit 100`);
+  return result.rows;
 }

@@ -152,7 +152,8 @@ describe("builds on the real worker", () => {
     await attachRecipeFile({ viewer: member, projectId, file: { ...attached, filename: "hello.txt" } });
     const document = recipe([
       { type: "write", path: "/etc/hangar-built", content: "built by hangar\n", mode: "0644" },
-      { type: "upload", path: "/opt/hello.txt", blobSha256: attached.sha256, filename: "hello.txt" },
+      { type: "mkdir", path: "/opt/app" },
+      { type: "upload", path: "/opt/app/hello.txt", blobSha256: attached.sha256, filename: "hello.txt" },
       { type: "run", script: "echo ran-in-guest > /root/ran.txt\necho \"it's quoted\" >> /root/ran.txt\n" },
       { type: "ssh-key", user: "root", key },
     ]);
@@ -161,7 +162,7 @@ describe("builds on the real worker", () => {
     const done = await waitFor(() => buildRow(result.buildId), (row) => row.status !== "queued" && row.status !== "running");
     expect(done.failureReason).toBeNull();
     expect(done.status).toBe("succeeded");
-    expect(done.steps.map((step) => step.status)).toEqual(["done", "done", "done", "done"]);
+    expect(done.steps.map((step) => step.status)).toEqual(["done", "done", "done", "done", "done"]);
 
     const [version] = await db().select().from(imageVersions).where(eq(imageVersions.id, done.outputVersionId!));
     expect(version).toMatchObject({ source: "build", releaseStatus: "pending_review", dataStatus: "ready", format: "qcow2", buildId: result.buildId, recipeRevisionId: done.revisionId });
@@ -171,7 +172,7 @@ describe("builds on the real worker", () => {
     const info = JSON.parse((await run("qemu-img", ["info", "--output=json", "-f", "qcow2", await getBlobStore().localPath(version!.sha256!)])).stdout) as Record<string, unknown>;
     expect(info["backing-filename"]).toBeUndefined(); // flattened: the output stands alone
 
-    const files = await virtCat(version!.sha256!, ["/etc/hangar-built", "/opt/hello.txt", "/root/ran.txt", "/root/.ssh/authorized_keys"]);
+    const files = await virtCat(version!.sha256!, ["/etc/hangar-built", "/opt/app/hello.txt", "/root/ran.txt", "/root/.ssh/authorized_keys"]);
     expect(files).toMatch(new RegExp(`^built by hangar\nuploaded through hangar\nran-in-guest\nit's quoted\n.*${key.split(" ")[1]}`, "s"));
     expect(await readdir(path.join(env().dataDir, "builds")).catch(() => [])).not.toContain(result.buildId);
 

@@ -1,6 +1,12 @@
 import type { Metadata } from "next";
+import Link from "next/link";
 import { forbidden } from "next/navigation";
-import { Notice } from "@/components/shell/notice";
+import { ReviewDecision } from "@/components/reviews/review-decision";
+import { PageHeader } from "@/components/shell/page-header";
+import { Badge } from "@/components/ui/badge";
+import { formatBytes, humanize } from "@/components/ui/format";
+import { RelativeTime } from "@/components/ui/time";
+import { listPendingReviews } from "@/db/queries/releases";
 import { requireViewer } from "@/lib/auth/session";
 
 export const metadata: Metadata = { title: "Reviews" };
@@ -8,9 +14,72 @@ export const metadata: Metadata = { title: "Reviews" };
 export default async function ReviewsPage() {
   const viewer = await requireViewer("/reviews");
   if (viewer.role !== "admin") forbidden();
+  const pending = await listPendingReviews();
   return (
-    <Notice title="Reviews">
-      <p>Here admins will approve or reject new and customized versions, with a reason, before anyone else can use them.</p>
-    </Notice>
+    <div>
+      <PageHeader
+        title="Review queue"
+        description="Versions waiting for a decision, oldest first. Nobody outside a version's project can use it until it is approved; whoever produced a version can't approve it."
+      />
+      {pending.length === 0 ? (
+        <p className="rounded-lg border border-line bg-surface p-6 text-muted">Nothing is waiting for review.</p>
+      ) : (
+        <ul aria-label="Versions waiting for review" className="space-y-4">
+          {pending.map((item) => {
+            const label = `${item.imageSlug} ${item.version}`;
+            return (
+              <li key={item.id} aria-label={label} className="grid gap-4 rounded-lg border border-line bg-surface p-4 lg:grid-cols-[minmax(0,1fr)_22rem]">
+                <div className="min-w-0 space-y-2">
+                  <h2 className="text-base font-semibold">
+                    <Link href={`/images/${item.imageSlug}/versions/${encodeURIComponent(item.version)}`}>
+                      {item.imageName} {item.version}
+                    </Link>
+                  </h2>
+                  <dl className="grid grid-cols-[9rem_minmax(0,1fr)] gap-x-3 gap-y-1 text-sm">
+                    <dt className="text-muted">Produced by</dt>
+                    <dd>
+                      {item.producedBy ?? "unknown"} · <RelativeTime date={item.createdAt} />
+                    </dd>
+                    <dt className="text-muted">From</dt>
+                    <dd>
+                      {humanize(item.source)}
+                      {item.sourceUrl ? `: ${item.sourceUrl}` : ""}
+                      {item.parentImageSlug && item.parentVersion ? (
+                        <>
+                          {" on "}
+                          <Link href={`/images/${item.parentImageSlug}/versions/${encodeURIComponent(item.parentVersion)}`}>
+                            {item.parentImageSlug} {item.parentVersion}
+                          </Link>
+                        </>
+                      ) : null}
+                    </dd>
+                    {item.buildId && item.recipeId ? (
+                      <>
+                        <dt className="text-muted">Build</dt>
+                        <dd>
+                          <Link href={`/builds/${item.buildId}`}>build #{item.buildNumber} and its log</Link>
+                          {" · "}
+                          <Link href={item.revision && item.revision > 1 ? `/recipes/${item.recipeId}?from=${item.revision - 1}&to=${item.revision}#diff` : `/recipes/${item.recipeId}`}>
+                            recipe revision {item.revision}
+                            {item.revision && item.revision > 1 ? " (changes)" : ""}
+                          </Link>
+                        </dd>
+                      </>
+                    ) : null}
+                    <dt className="text-muted">Inspection</dt>
+                    <dd>{item.inspectionSafe === null ? "—" : item.inspectionSafe ? <Badge tone="success">Safe ({item.inspectionFormat})</Badge> : <Badge tone="danger">Problems found</Badge>}</dd>
+                    <dt className="text-muted">Sizes</dt>
+                    <dd>
+                      {formatBytes(item.virtualSize)} virtual · {formatBytes(item.fileSize)} file · {item.format ?? "—"}
+                    </dd>
+                  </dl>
+                </div>
+                <ReviewDecision versionId={item.id} label={label} ownVersion={item.producedById === viewer.id} />
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </div>
   );
 }

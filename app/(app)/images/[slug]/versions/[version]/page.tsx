@@ -8,7 +8,10 @@ import { formatBytes, formatDateTime, humanize } from "@/components/ui/format";
 import { InspectionReport } from "@/components/versions/inspection-report";
 import { VersionDownloads } from "@/components/versions/version-downloads";
 import { CopyValue } from "@/components/images/copy-button";
-import { getVersionDetail } from "@/db/queries/versions";
+import { ReleaseControls } from "@/components/reviews/release-controls";
+import { listReviews } from "@/db/queries/releases";
+import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
+import { availableActions } from "@/lib/governance/release";
 import type { DataStatus, ReleaseStatus } from "@/db/enums";
 import { requireViewer } from "@/lib/auth/session";
 
@@ -25,6 +28,13 @@ export default async function VersionPage({ params }: Params) {
   const viewer = await requireViewer(`/images/${slug}/versions/${rawVersion}`);
   const detail = await getVersionDetail({ viewer, imageSlug: slug, version });
   if (!detail) notFound();
+  const role = viewer.memberships.find((membership) => membership.projectId === detail.projectId)?.role ?? null;
+  const producer = detail.createdById === viewer.id;
+  const actions =
+    detail.dataStatus === "ready"
+      ? availableActions(detail.releaseStatus as ReleaseStatus, { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", producer })
+      : [];
+  const [decisions, replacements] = await Promise.all([listReviews({ versionId: detail.id }), listApprovedVersions({ imageId: detail.imageId, excludeId: detail.id })]);
   const facts: [string, React.ReactNode][] = [
     ["Format", detail.format ?? "—"],
     ["Virtual size", formatBytes(detail.virtualSize)],
@@ -77,6 +87,27 @@ export default async function VersionPage({ params }: Params) {
           ) : null
         }
       />
+      {detail.revokedAncestor ? (
+        <p role="alert" className="rounded-md border border-danger bg-danger-soft p-3 text-sm text-danger">
+          Built from a revoked version: {detail.revokedAncestor.imageSlug} {detail.revokedAncestor.version} was revoked, so this version carries what it carried. Rebuild it on a
+          supported base.
+        </p>
+      ) : null}
+      {["deprecated", "disabled", "revoked"].includes(detail.releaseStatus) ? (
+        <p role="status" className="rounded-md border border-line bg-surface p-3 text-sm">
+          This version is {detail.releaseStatus}.
+          {detail.releaseStatus === "deprecated" ? " It still works, but don't start anything new on it." : detail.releaseStatus === "disabled" ? " No new builds, clones or downloads except by admins." : " Nobody may use it."}
+          {detail.replacement ? (
+            <>
+              {" "}Use{" "}
+              <Link href={`/images/${detail.imageSlug}/versions/${encodeURIComponent(detail.replacement.version)}`}>
+                {detail.imageSlug} {detail.replacement.version}
+              </Link>{" "}
+              instead.
+            </>
+          ) : null}
+        </p>
+      ) : null}
       {detail.dataStatus === "failed" && detail.failureReason ? (
         <p role="alert" className="rounded-md border border-danger bg-danger-soft p-3 text-sm text-danger">
           {detail.failureReason}
@@ -95,6 +126,30 @@ export default async function VersionPage({ params }: Params) {
               </div>
             ))}
           </dl>
+          <h2 id="release-heading" className="pt-4 text-base font-semibold">
+            Release
+          </h2>
+          <div aria-labelledby="release-heading" className="space-y-3 rounded-lg border border-line bg-surface p-4">
+            <p className="flex items-center gap-2 text-sm">
+              Status: <ReleaseStatusBadge status={detail.releaseStatus as ReleaseStatus} />
+            </p>
+            {decisions.length ? (
+              <ol aria-label="Review decisions" className="space-y-1 text-sm">
+                {decisions.map((decision, index) => (
+                  <li key={index}>
+                    <span className="font-medium">{decision.decision === "approved" ? "Approved" : "Rejected"}</span> by {decision.reviewer ?? "an admin"}, {formatDateTime(decision.createdAt)}
+                    {decision.reason ? <>: “{decision.reason}”</> : null}
+                  </li>
+                ))}
+              </ol>
+            ) : null}
+            <ReleaseControls
+              versionId={detail.id}
+              actions={actions}
+              replacements={replacements}
+              producerNote={producer && detail.releaseStatus === "pending_review" ? "You produced this version, so another admin has to approve it." : undefined}
+            />
+          </div>
           <h2 className="pt-4 text-base font-semibold">Inspection</h2>
           <InspectionReport report={detail.inspection} />
         </section>

@@ -1,0 +1,104 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useId, useState, useTransition } from "react";
+import { Button } from "@/components/ui/button";
+import { describedBy, Field, Input, Select, Textarea } from "@/components/ui/input";
+import { changeReleaseServerAction } from "@/lib/actions/releases";
+import { retiringActions, transitions, type ReleaseAction } from "@/lib/governance/release";
+
+const labels: Record<ReleaseAction, string> = {
+  submit: "Submit for review",
+  approve: "Approve",
+  reject: "Reject",
+  deprecate: "Deprecate",
+  disable: "Disable",
+  revoke: "Revoke",
+  reinstate: "Reinstate",
+};
+
+/** The release actions this person may take on a version, with reason, replacement and date. */
+export function ReleaseControls({
+  versionId,
+  actions,
+  replacements,
+  producerNote,
+}: {
+  versionId: string;
+  actions: ReleaseAction[];
+  replacements: { id: string; version: string }[];
+  producerNote?: string;
+}) {
+  const router = useRouter();
+  const ids = { action: useId(), reason: useId(), replacement: useId(), at: useId() };
+  const [action, setAction] = useState<ReleaseAction | "">(actions[0] ?? "");
+  const [reason, setReason] = useState("");
+  const [replacement, setReplacement] = useState("");
+  const [at, setAt] = useState("");
+  const [message, setMessage] = useState<{ tone: "ok" | "error"; text: string; fields?: Record<string, string[]> } | null>(null);
+  const [pending, startTransition] = useTransition();
+  if (actions.length === 0) return producerNote ? <p className="text-sm text-muted">{producerNote}</p> : null;
+  const retiring = action !== "" && retiringActions.includes(action);
+  const submit = () =>
+    startTransition(async () => {
+      if (!action) return;
+      const result = await changeReleaseServerAction({
+        versionId,
+        action,
+        reason,
+        replacementVersionId: retiring ? replacement || null : undefined,
+        at: retiring && at ? new Date(at).toISOString() : undefined,
+      });
+      if (!result.ok) return setMessage({ tone: "error", text: result.message, fields: result.fieldErrors });
+      setMessage({ tone: "ok", text: result.data.scheduledFor ? `Scheduled: ${labels[action].toLowerCase()} on ${new Date(result.data.scheduledFor).toLocaleString()}.` : `Done: the version is ${result.data.status.replace("_", " ")} now.` });
+      setReason("");
+      router.refresh();
+    });
+  const fieldError = (name: string) => (message?.tone === "error" ? message.fields?.[name]?.[0] : undefined);
+  return (
+    <div className="space-y-3">
+      <div className="grid gap-3 sm:grid-cols-2">
+        <Field id={ids.action} label="Change">
+          <Select {...describedBy(ids.action, {})} value={action} onChange={(event) => setAction(event.target.value as ReleaseAction)}>
+            {actions.map((value) => (
+              <option key={value} value={value}>
+                {labels[value]} → {transitions[value].to.replace("_", " ")}
+              </option>
+            ))}
+          </Select>
+        </Field>
+        {retiring ? (
+          <Field id={ids.at} label="When (empty: now)" error={fieldError("at")}>
+            <Input {...describedBy(ids.at, { error: fieldError("at") })} type="datetime-local" value={at} onChange={(event) => setAt(event.target.value)} />
+          </Field>
+        ) : null}
+        {retiring ? (
+          <Field id={ids.replacement} label="Replacement (optional)" error={fieldError("replacementVersionId")}>
+            <Select {...describedBy(ids.replacement, { error: fieldError("replacementVersionId") })} value={replacement} onChange={(event) => setReplacement(event.target.value)}>
+              <option value="">None</option>
+              {replacements.map((option) => (
+                <option key={option.id} value={option.id}>
+                  {option.version}
+                </option>
+              ))}
+            </Select>
+          </Field>
+        ) : null}
+        <Field id={ids.reason} label={action === "reject" ? "Reason (required)" : "Reason (optional)"} error={fieldError("reason")} className="sm:col-span-2">
+          <Textarea {...describedBy(ids.reason, { error: fieldError("reason") })} rows={2} value={reason} onChange={(event) => setReason(event.target.value)} />
+        </Field>
+      </div>
+      <div className="flex flex-wrap items-center gap-3">
+        <Button variant={action === "revoke" || action === "reject" ? "danger" : "primary"} disabled={pending || !action} onClick={submit}>
+          {pending ? "Saving…" : action ? labels[action] : "Change"}
+        </Button>
+        {message ? (
+          <p role={message.tone === "error" ? "alert" : "status"} className={message.tone === "error" ? "text-sm text-danger" : "text-sm"}>
+            {message.text}
+          </p>
+        ) : null}
+      </div>
+      {producerNote ? <p className="text-xs text-muted">{producerNote}</p> : null}
+    </div>
+  );
+}
