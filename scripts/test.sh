@@ -10,11 +10,14 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 export LIBGUESTFS_BACKEND=direct
 npx tsc --noEmit -p tsconfig.check.json
-npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json
+# Both runners always run to the end; the summary at the bottom decides the exit status.
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json || status=$?
 rm -rf .next/dev   # stale dev-server route types break the build's type check
 npx next build
 E2E_DATA_DIR="$(mktemp -d /tmp/hangar-e2e-XXXXXX)"
 export E2E_DATA_DIR
 trap 'rm -rf "$E2E_DATA_DIR"' EXIT
-npx playwright test
-node scripts/test-summary.mjs
+npx playwright test || status=$?
+node scripts/test-summary.mjs || status=$?
+exit "$status"
