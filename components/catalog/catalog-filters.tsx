@@ -67,7 +67,7 @@ export function CatalogFilters({ params, facets, clearHref }: { params: CatalogP
           Search
         </Button>
       </div>
-      <div className="grid grid-cols-2 gap-2 sm:grid-cols-4 lg:grid-cols-8">
+      <div className="grid grid-cols-2 gap-2 sm:grid-cols-4 lg:grid-cols-9">
         <FilterSelect name="os" label="OS" value={params.os} options={plain(facets.oses)} anyLabel="Any" />
         <FilterSelect name="arch" label="Architecture" value={params.arch} options={plain(architectures)} anyLabel="Any" />
         <FilterSelect name="format" label="Format" value={params.format} options={plain(diskFormats)} anyLabel="Any" />
@@ -86,6 +86,7 @@ export function CatalogFilters({ params, facets, clearHref }: { params: CatalogP
           options={releaseStatuses.map((status) => ({ value: status, label: releaseStatusLabel(status) }))}
           anyLabel="Any"
         />
+        <FilterSelect name="freshness" label="Freshness" value={params.freshness} options={[{ value: "out_of_date", label: "Out of date" }]} anyLabel="Any" />
         <FilterSelect
           name="sort"
           label="Sort by"

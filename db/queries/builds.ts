@@ -8,7 +8,7 @@ import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db } from "../client";
 import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus } from "../schema";
 import { recordAudit } from "./audit";
-import { buildFingerprint, canOnProject, resolveDocument } from "./recipes";
+import { buildFingerprint, canOnProject, resolveDocument, saveRecipe } from "./recipes";
 import type { Viewer } from "./users";
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -285,4 +285,38 @@ export async function loadBuildForRun(buildId: string) {
     .innerJoin(imageVersions, eq(imageVersions.id, builds.baseVersionId))
     .where(eq(builds.id, buildId));
   return row ?? null;
+}
+
+/**
+ * "Rebuild on the new base": the recipe that produced `versionId`, on the newest approved version
+ * of its base's image. A recipe following a channel is simply built again; a pinned one gets a new
+ * revision pointing at the new base first. The output goes through review like any build.
+ */
+export async function rebuildOnNewestBase({
+  viewer,
+  versionId,
+  send,
+}: {
+  viewer: Viewer;
+  versionId: string;
+  send: (buildId: string) => Promise<string>;
+}): Promise<QueueResult> {
+  if (!uuidPattern.test(versionId)) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
+  const [row] = await db()
+    .select({ recipeId: recipeRevisions.recipeId, document: recipeRevisions.document, baseImageId: recipeRevisions.baseImageId })
+    .from(imageVersions)
+    .innerJoin(recipeRevisions, eq(recipeRevisions.id, imageVersions.recipeRevisionId))
+    .where(eq(imageVersions.id, versionId));
+  if (!row) throw new HangarError("invalid", "This version was not built from a recipe, so there is nothing to rebuild; upload or clone a new one instead.");
+  const document = row.document as unknown as RecipeDocument;
+  if (document.base.channel) return queueBuild({ viewer, recipeId: row.recipeId, send });
+  const [newest] = await db()
+    .select({ version: imageVersions.version })
+    .from(imageVersions)
+    .where(and(eq(imageVersions.imageId, row.baseImageId), eq(imageVersions.releaseStatus, "approved"), eq(imageVersions.dataStatus, "ready")))
+    .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))
+    .limit(1);
+  if (!newest) throw new HangarError("conflict", "The base image has no approved version to rebuild on.");
+  const saved = await saveRecipe({ viewer, recipeId: row.recipeId, document: { ...document, base: { image: document.base.image, version: newest.version } } });
+  return queueBuild({ viewer, recipeId: row.recipeId, revision: saved.revision, send });
 }

@@ -18,6 +18,7 @@ export interface CatalogFilters {
   tag?: string;
   project?: string;
   status?: string;
+  freshness?: "out_of_date";
 }
 
 export interface CatalogQuery extends CatalogFilters {
@@ -132,6 +133,19 @@ async function planSearch(q: string | undefined, imageAlias: string): Promise<Se
   };
 }
 
+/**
+ * Freshness, derived: a version built or cloned from a parent that is no longer the newest approved
+ * version of the parent's image is out of date. `versionId` is the version's id column.
+ */
+export function outOfDateCondition(versionId: SQL): SQL {
+  return sql`exists (
+    select 1 from image_versions fv
+    join image_versions fp on fp.id = fv.parent_version_id
+    join image_versions fn on fn.image_id = fp.image_id and fn.release_status = 'approved' and fn.data_status = 'ready'
+      and (fn.created_at, fn.id) > (fp.created_at, fp.id)
+    where fv.id = ${versionId})`;
+}
+
 function imageFilterConditions(filters: CatalogFilters, imageAlias: string, search: SearchPlan): SQL[] {
   const alias = sql.raw(imageAlias);
   const conditions: SQL[] = [];
@@ -179,6 +193,7 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i", search)];
   if (query.format) conditions.push(sql`i.latest_format = ${query.format}`);
   if (query.status) conditions.push(sql`i.latest_release_status = ${query.status}`);
+  if (query.freshness === "out_of_date") conditions.push(outOfDateCondition(sql`i.latest_version_id`));
   const keyset = keysetCondition(key, query.order, query.cursor, sql`i.id`, cast);
   if (keyset) conditions.push(keyset);
 
@@ -231,6 +246,7 @@ export async function listCatalogVersions(query: CatalogQuery): Promise<Page<Cat
   const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i", search)];
   if (query.format) conditions.push(sql`v.format = ${query.format}`);
   if (query.status) conditions.push(sql`v.release_status = ${query.status}`);
+  if (query.freshness === "out_of_date") conditions.push(outOfDateCondition(sql`v.id`));
   const keyset = keysetCondition(key, query.order, query.cursor, sql`v.id`, cast);
   if (keyset) conditions.push(keyset);
 

@@ -1,7 +1,7 @@
 // Recipes and builds as actions: (caller, raw input) → result, with the caller re-checked in the
 // data layer on every call. Saving validates the whole document with the editor's schema.
 import { z } from "zod";
-import { cancelBuild, queueBuild, retryBuild } from "@/db/queries/builds";
+import { cancelBuild, queueBuild, rebuildOnNewestBase, retryBuild } from "@/db/queries/builds";
 import { saveRecipe } from "@/db/queries/recipes";
 import { enqueue } from "@/lib/jobs/queue";
 import { recipeDocumentSchema } from "@/lib/recipes/yaml";
@@ -29,3 +29,5 @@ export const startBuild = defineAction(
 export const cancelBuildAction = defineAction(z.object({ buildId: id("build") }), async (input, viewer) => cancelBuild({ viewer, buildId: input.buildId }));
 
 export const retryBuildAction = defineAction(z.object({ buildId: id("build") }), async (input, viewer) => retryBuild({ viewer, buildId: input.buildId, send: sendBuild }));
+
+export const rebuildAction = defineAction(z.object({ versionId: id("version") }), async (input, viewer) => rebuildOnNewestBase({ viewer, versionId: input.versionId, send: sendBuild }));

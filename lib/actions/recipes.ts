@@ -25,3 +25,9 @@ export async function retryBuildServerAction(input: unknown) {
   if (result.ok) revalidatePath("/builds");
   return result;
 }
+
+export async function rebuildServerAction(input: unknown) {
+  const result = await recipeActions.rebuildAction(await getViewer(), input);
+  if (result.ok) revalidatePath("/builds");
+  return result;
+}

@@ -3,6 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { cache, type ReactNode } from "react";
 import { getImageBySlug, listImageVersions } from "@/db/queries/images";
+import { getNewerBaseForImage } from "@/db/queries/lineage";
 import { DetailsForm } from "@/components/images/details-form";
 import { ImageFacts } from "@/components/images/image-facts";
 import { buttonClasses } from "@/components/ui/button";
@@ -49,7 +50,7 @@ export default async function ImagePage({ params }: Props) {
   const viewer = await requireViewer(`/images/${encodeURIComponent(slug)}`);
   const image = await loadImage(slug);
   if (!image) notFound();
-  const versions = await listImageVersions({ viewer, imageId: image.id });
+  const [versions, newerBase] = await Promise.all([listImageVersions({ viewer, imageId: image.id }), getNewerBaseForImage({ imageId: image.id })]);
   const newest = versions.find((version) => version.version === image.latestVersion);
   const properties = Object.entries(image.properties).sort(([a], [b]) => a.localeCompare(b));
 
@@ -78,6 +79,13 @@ export default async function ImagePage({ params }: Props) {
             Project <span className="text-fg">{image.projectName}</span>
           </span>
         </p>
+        {newerBase ? (
+          <p role="status" className="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+            The newest version, {newerBase.latestVersion}, is out of date: its base {newerBase.imageSlug} {newerBase.parentVersion} has a newer approved version,{" "}
+            <Link href={`/images/${newerBase.imageSlug}/versions/${encodeURIComponent(newerBase.version)}`}>{newerBase.version}</Link>.{" "}
+            <Link href={`/images/${image.slug}/versions/${encodeURIComponent(newerBase.latestVersion)}`}>Rebuild it from its version page</Link>.
+          </p>
+        ) : null}
       </div>
 
       <div className="grid gap-8 lg:grid-cols-[minmax(0,1fr)_22rem]">

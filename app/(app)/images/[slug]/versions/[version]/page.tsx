@@ -8,7 +8,10 @@ import { formatBytes, formatDateTime, humanize } from "@/components/ui/format";
 import { InspectionReport } from "@/components/versions/inspection-report";
 import { VersionDownloads } from "@/components/versions/version-downloads";
 import { CopyValue } from "@/components/images/copy-button";
+import { LineageGraph } from "@/components/lineage/lineage-graph";
+import { RebuildButton } from "@/components/lineage/rebuild-button";
 import { ReleaseControls } from "@/components/reviews/release-controls";
+import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
 import { availableActions } from "@/lib/governance/release";
@@ -34,7 +37,12 @@ export default async function VersionPage({ params }: Params) {
     detail.dataStatus === "ready"
       ? availableActions(detail.releaseStatus as ReleaseStatus, { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", producer })
       : [];
-  const [decisions, replacements] = await Promise.all([listReviews({ versionId: detail.id }), listApprovedVersions({ imageId: detail.imageId, excludeId: detail.id })]);
+  const [decisions, replacements, lineage, newerBase] = await Promise.all([
+    listReviews({ versionId: detail.id }),
+    listApprovedVersions({ imageId: detail.imageId, excludeId: detail.id }),
+    getLineage({ viewer, versionId: detail.id }),
+    getNewerBase({ versionId: detail.id }),
+  ]);
   const facts: [string, React.ReactNode][] = [
     ["Format", detail.format ?? "—"],
     ["Virtual size", formatBytes(detail.virtualSize)],
@@ -87,6 +95,18 @@ export default async function VersionPage({ params }: Params) {
           ) : null
         }
       />
+      {newerBase ? (
+        <div role="status" className="flex flex-wrap items-center justify-between gap-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+          <p>
+            Out of date: it was built on {newerBase.imageSlug} {newerBase.parentVersion}, and{" "}
+            <Link href={`/images/${newerBase.imageSlug}/versions/${encodeURIComponent(newerBase.version)}`}>
+              {newerBase.imageSlug} {newerBase.version}
+            </Link>{" "}
+            is the newest approved base now.
+          </p>
+          {detail.build && (viewer.role === "admin" || (role && role !== "viewer")) ? <RebuildButton versionId={detail.id} /> : null}
+        </div>
+      ) : null}
       {detail.revokedAncestor ? (
         <p role="alert" className="rounded-md border border-danger bg-danger-soft p-3 text-sm text-danger">
           Built from a revoked version: {detail.revokedAncestor.imageSlug} {detail.revokedAncestor.version} was revoked, so this version carries what it carried. Rebuild it on a
@@ -150,6 +170,12 @@ export default async function VersionPage({ params }: Params) {
               producerNote={producer && detail.releaseStatus === "pending_review" ? "You produced this version, so another admin has to approve it." : undefined}
             />
           </div>
+          {lineage ? (
+            <>
+              <h2 className="pt-4 text-base font-semibold">Lineage</h2>
+              <LineageGraph lineage={lineage} />
+            </>
+          ) : null}
           <h2 className="pt-4 text-base font-semibold">Inspection</h2>
           <InspectionReport report={detail.inspection} />
         </section>
