@@ -13,5 +13,6 @@ export function navItemsFor(viewer: Viewer): NavItem[] {
     { href: "/builds", label: "Builds" },
     ...(viewer.role === "admin" ? [{ href: "/reviews", label: "Reviews" }] : []),
     { href: "/projects", label: "Projects" },
+    ...(viewer.role === "admin" ? [{ href: "/admin/audit", label: "Audit" }] : []),
   ];
 }

@@ -8,6 +8,7 @@ import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db, type Database } from "../client";
 import { blobs, imageVersions, images, projects, recipeFiles, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
+import { channelVersion } from "./channels";
 import { imageAccessCondition } from "./images";
 import type { Viewer } from "./users";
 
@@ -63,8 +64,11 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
   const found = await findBaseImage(image);
   const noSuchImage = new HangarError("not_found", `There is no base image “${image}” you can use. Check the short name, or ask for access to its project.`, { "base.image": ["No such image."] });
   if (!found) throw noSuchImage;
+  // latest is the newest approved version; any other channel is the version it points at now.
+  let channelTarget: string | null = null;
   if (channel && channel !== "latest") {
-    throw new HangarError("invalid", `The image “${image}” has no channel “${channel}”. Follow latest, or pin a version.`, { "base.channel": ["Unknown channel."] });
+    channelTarget = await channelVersion({ imageId: found.id, name: channel });
+    if (!channelTarget) throw new HangarError("invalid", `The image “${image}” has no channel “${channel}”. Follow latest, or pin a version.`, { "base.channel": ["Unknown channel."] });
   }
   const rows = await db()
     .select({
@@ -80,13 +84,18 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
     })
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
-    .where(and(eq(images.id, found.id), version ? eq(imageVersions.version, version) : sql`${usableVersionCondition(viewer)}`))
+    .where(
+      and(
+        eq(images.id, found.id),
+        version ? eq(imageVersions.version, version) : channelTarget ? eq(imageVersions.id, channelTarget) : sql`${imageVersions.releaseStatus} = 'approved' and ${usableVersionCondition(viewer)}`,
+      ),
+    )
     .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))
     .limit(1);
   const row = rows[0];
   if (!row) {
     if (version) throw new HangarError("not_found", `The image “${image}” has no version “${version}”.`, { "base.version": ["No such version."] });
-    throw new HangarError("not_found", `The image “${image}” has no version you can build on yet.`, { "base.channel": ["Nothing usable yet."] });
+    throw new HangarError("not_found", `The image “${image}” has no approved version you can build on yet.`, { "base.channel": ["Nothing usable yet."] });
   }
   if (!row.usable) {
     const why = unusableReleases.includes(row.releaseStatus)

@@ -1,9 +1,12 @@
 import type { Metadata } from "next";
 import Link from "next/link";
+import { formatDateTime } from "@/components/ui/format";
 import { notFound } from "next/navigation";
 import { cache, type ReactNode } from "react";
 import { getImageBySlug, listImageVersions } from "@/db/queries/images";
 import { getNewerBaseForImage } from "@/db/queries/lineage";
+import { listChannelHistory, listChannels } from "@/db/queries/channels";
+import { ChannelForm } from "@/components/images/channel-form";
 import { DetailsForm } from "@/components/images/details-form";
 import { ImageFacts } from "@/components/images/image-facts";
 import { buttonClasses } from "@/components/ui/button";
@@ -50,7 +53,12 @@ export default async function ImagePage({ params }: Props) {
   const viewer = await requireViewer(`/images/${encodeURIComponent(slug)}`);
   const image = await loadImage(slug);
   if (!image) notFound();
-  const [versions, newerBase] = await Promise.all([listImageVersions({ viewer, imageId: image.id }), getNewerBaseForImage({ imageId: image.id })]);
+  const [versions, newerBase, channelRows, channelHistory] = await Promise.all([
+    listImageVersions({ viewer, imageId: image.id }),
+    getNewerBaseForImage({ imageId: image.id }),
+    listChannels({ imageId: image.id }),
+    listChannelHistory({ imageId: image.id }),
+  ]);
   const newest = versions.find((version) => version.version === image.latestVersion);
   const properties = Object.entries(image.properties).sort(([a], [b]) => a.localeCompare(b));
 
@@ -169,6 +177,38 @@ export default async function ImagePage({ params }: Props) {
         }
       >
         <ImageVersionsTable imageName={image.name} imageSlug={image.slug} versions={versions} />
+      </Section>
+      <Section id="channels-title" title="Channels">
+        <div className="space-y-3">
+          <ul aria-label="Channels" className="flex flex-wrap gap-2">
+            {channelRows.map((channel) => (
+              <li key={channel.name} className="rounded-md border border-line bg-surface px-2.5 py-1 text-sm">
+                <span className="font-medium">{channel.name}</span> →{" "}
+                {channel.version ? <Link href={`/images/${image.slug}/versions/${encodeURIComponent(channel.version)}`}>{channel.version}</Link> : <span className="text-muted">nothing approved yet</span>}
+                {channel.managed ? <span className="text-xs text-muted"> (managed: newest approved)</span> : null}
+              </li>
+            ))}
+          </ul>
+          {image.canManage ? (
+            <ChannelForm
+              imageId={image.id}
+              channelNames={channelRows.filter((channel) => !channel.managed).map((channel) => channel.name)}
+              versions={versions.filter((version) => version.releaseStatus === "approved").map((version) => ({ id: version.id, version: version.version }))}
+            />
+          ) : null}
+          {channelHistory.length ? (
+            <details className="text-sm">
+              <summary className="cursor-pointer text-muted">Channel history</summary>
+              <ol className="mt-2 space-y-1">
+                {channelHistory.map((move, index) => (
+                  <li key={index}>
+                    {move.name}: {move.fromVersion ?? "new"} → {move.toVersion ?? "?"} by {move.actor ?? "someone"}, {formatDateTime(move.at)}
+                  </li>
+                ))}
+              </ol>
+            </details>
+          ) : null}
+        </div>
       </Section>
     </div>
   );
