@@ -4,7 +4,7 @@ import { and, count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { auditEvents, imageVersions, reviews, scheduledReleases, type ReleaseStatus } from "@/db/schema";
-import { changeRelease } from "@/lib/actions/release-actions";
+import { changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
 import { releaseActions, transitions, type ReleaseAction } from "@/lib/governance/release";
 import { createTestImage, createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
 import { applyDueScheduledReleases } from "./releases";
@@ -100,6 +100,22 @@ describe("who may change what", () => {
     const loser = results.find((result) => !result.ok);
     expect(loser).toMatchObject({ ok: false, code: "conflict" });
     expect((await db().select({ n: count() }).from(reviews).where(eq(reviews.versionId, versionId)))[0]!.n).toBe(1);
+  });
+});
+
+describe("deleting versions", () => {
+  it("refuses while anything depends on the version, naming it, and deletes once nothing does", async () => {
+    const parent = await versionIn("approved");
+    const child = await versionIn("pending_review");
+    await db().update(imageVersions).set({ parentVersionId: parent }).where(eq(imageVersions.id, child));
+    expect(await deleteVersionAction(member, { versionId: parent })).toMatchObject({ ok: false, code: "forbidden" });
+    const refused = await deleteVersionAction(owner, { versionId: parent });
+    expect(refused).toMatchObject({ ok: false, code: "conflict" });
+    if (!refused.ok) expect(refused.message).toMatch(/can't be deleted while other things depend on it: .* \(built or cloned from it\)/);
+    expect(await statusOf(parent)).toBe("approved");
+    expect(await deleteVersionAction(owner, { versionId: child })).toMatchObject({ ok: true });
+    expect(await deleteVersionAction(owner, { versionId: parent })).toMatchObject({ ok: true });
+    expect(await db().select().from(imageVersions).where(eq(imageVersions.id, parent))).toHaveLength(0);
   });
 });
 

@@ -242,3 +242,34 @@ export async function listReviews({ versionId }: { versionId: string }) {
     .where(eq(reviews.versionId, versionId))
     .orderBy(sql`${reviews.createdAt} desc`);
 }
+
+/** What still depends on a version: each entry is a sentence naming the dependant. */
+export async function versionDependants(versionId: string): Promise<string[]> {
+  const result = await db().execute<{ kind: string; label: string }>(sql`
+    select 'descendant' as kind, i.slug || ' ' || v.version as label from image_versions v join images i on i.id = v.image_id where v.parent_version_id = ${versionId}
+    union all select 'recipe', r.name || ' revision ' || rr.revision from recipe_revisions rr join recipes r on r.id = rr.recipe_id where rr.base_version_id = ${versionId}
+    union all select 'build', 'build #' || b.number from builds b where b.base_version_id = ${versionId}
+    union all select 'channel', 'channel ' || c.name from channels c where c.version_id = ${versionId}
+    union all select 'replacement', i.slug || ' ' || v.version from image_versions v join images i on i.id = v.image_id where v.replacement_version_id = ${versionId}
+    limit 50`);
+  const words: Record<string, string> = { descendant: "built or cloned from it", recipe: "pinned to it", build: "ran on it", channel: "points at it", replacement: "names it as replacement" };
+  return result.rows.map((row) => `${row.label} (${words[row.kind]})`);
+}
+
+/** Deletes a version nothing depends on; otherwise refuses with the list of dependants. */
+export async function deleteVersion({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<void> {
+  const version = await loadVersion(versionId);
+  const standing = version ? standingOf(viewer, version.projectId) : null;
+  if (!version || !standing || (!standing.admin && !standing.anyRole)) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
+  if (!standing.admin && !standing.owner) throw new HangarError("forbidden", "Only owners of the image's project and admins can delete versions. Nothing was changed.");
+  await db().transaction(async (tx) => {
+    await tx.select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.id, versionId)).for("update");
+    const dependants = await versionDependants(versionId);
+    if (dependants.length) {
+      throw new HangarError("conflict", `${version.version} can't be deleted while other things depend on it: ${dependants.join("; ")}. Remove or move those first, or revoke this version instead.`);
+    }
+    await tx.delete(imageVersions).where(eq(imageVersions.id, versionId));
+    await refreshImageLatest(tx, version.imageId);
+    await recordAudit({ actorId: viewer.id, action: "version.delete", objectType: "version", objectId: versionId, before: { imageId: version.imageId, version: version.version, releaseStatus: version.releaseStatus } }, tx);
+  });
+}

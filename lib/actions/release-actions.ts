@@ -1,7 +1,7 @@
 // Release changes as an action: (caller, raw input) → result. Who may do what, the four-eyes rule
 // and legal transitions are all checked in db/queries/releases.ts, never only in the page.
 import { z } from "zod";
-import { changeReleaseStatus } from "@/db/queries/releases";
+import { changeReleaseStatus, deleteVersion } from "@/db/queries/releases";
 import { releaseActions } from "@/lib/governance/release";
 import { defineAction } from "./safe-action";
 
@@ -17,3 +17,5 @@ export const releaseChangeSchema = z.object({
 });
 
 export const changeRelease = defineAction(releaseChangeSchema, async (input, viewer) => changeReleaseStatus({ viewer, change: input }));
+
+export const deleteVersionAction = defineAction(z.object({ versionId: z.string().uuid("Say which version.") }), async (input, viewer) => deleteVersion({ viewer, versionId: input.versionId }));

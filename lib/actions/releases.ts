@@ -12,3 +12,9 @@ export async function changeReleaseServerAction(input: unknown) {
   }
   return result;
 }
+
+export async function deleteVersionServerAction(input: unknown) {
+  const result = await releaseActions.deleteVersionAction(await getViewer(), input);
+  if (result.ok) revalidatePath("/", "layout");
+  return result;
+}

@@ -10,6 +10,7 @@ import { VersionDownloads } from "@/components/versions/version-downloads";
 import { CopyValue } from "@/components/images/copy-button";
 import { LineageGraph } from "@/components/lineage/lineage-graph";
 import { RebuildButton } from "@/components/lineage/rebuild-button";
+import { DeleteVersionButton } from "@/components/reviews/delete-version-button";
 import { ReleaseControls } from "@/components/reviews/release-controls";
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
@@ -169,6 +170,7 @@ export default async function VersionPage({ params }: Params) {
               replacements={replacements}
               producerNote={producer && detail.releaseStatus === "pending_review" ? "You produced this version, so another admin has to approve it." : undefined}
             />
+            {viewer.role === "admin" || role === "owner" ? <DeleteVersionButton versionId={detail.id} label={`${detail.imageSlug} ${detail.version}`} imageSlug={detail.imageSlug} /> : null}
           </div>
           {lineage ? (
             <>
