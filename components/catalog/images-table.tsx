@@ -49,6 +49,11 @@ export function ImagesTable({ rows }: { rows: CatalogImageRow[] }) {
               <Td className="whitespace-nowrap">
                 {row.latestVersion ?? <span className="text-muted">none yet</span>}
                 {row.versionCount > 1 ? <span className="ml-1 text-xs text-muted">of {row.versionCount}</span> : null}
+                {row.channels.map((channel) => (
+                  <span key={channel} className="ml-1.5 rounded border border-line px-1 text-xs text-muted" title={`Channel ${channel}`}>
+                    {channel}
+                  </span>
+                ))}
               </Td>
               <Td>{row.latestFormat ?? <span className="text-muted">—</span>}</Td>
               <Td className="whitespace-nowrap text-right">{row.latestVersion ? formatBytes(row.latestVirtualSize) : "—"}</Td>

@@ -46,6 +46,8 @@ export interface CatalogImageRow {
   projectSlug: string;
   projectName: string;
   updatedAt: Date;
+  /** Named channels pointing into this image (`latest` is implied by the latest version). */
+  channels: string[];
 }
 
 export interface CatalogVersionRow {
@@ -224,7 +226,16 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
     projectSlug: String(row.project_slug),
     projectName: String(row.project_name),
     updatedAt: new Date(row.updated_at as string),
+    channels: [],
   }));
+  // Channel badges for this page only: one small indexed lookup, never part of the sorted scan.
+  if (rows.length) {
+    const named = await db().execute<{ image_id: string; names: string[] }>(
+      sql`select image_id, array_agg(name order by name) as names from channels where image_id in (${sql.join(rows.map((row) => sql`${row.id}::uuid`), sql`, `)}) group by image_id`,
+    );
+    const byImage = new Map(named.rows.map((row) => [row.image_id, row.names]));
+    for (const row of rows) row.channels = byImage.get(row.id) ?? [];
+  }
   const last = rows.at(-1);
   const lastRaw = result.rows[query.limit - 1];
   const nextCursor =
