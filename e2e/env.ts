@@ -19,5 +19,7 @@ export const appEnv: Record<string, string> = {
   HANGAR_OIDC_CLIENT_ID: OIDC_CLIENT_ID,
   HANGAR_OIDC_CLIENT_SECRET: OIDC_CLIENT_SECRET,
   HANGAR_OIDC_NAME: "Test SSO",
+  // A second admin who signs in through SSO, so reviews can follow the four-eyes rule.
+  HANGAR_OIDC_ADMIN_EMAILS: "reviewer@oidc.test",
   AUTH_URL: APP_ORIGIN,
 };

@@ -144,7 +144,7 @@ export function outOfDateCondition(versionId: SQL): SQL {
     select 1 from image_versions fv
     join image_versions fp on fp.id = fv.parent_version_id
     join image_versions fn on fn.image_id = fp.image_id and fn.release_status = 'approved' and fn.data_status = 'ready'
-      and (fn.created_at, fn.id) > (fp.created_at, fp.id)
+      and (fn.created_at, fn.id) > (fp.created_at, fp.id) and fn.id <> fv.id
     where fv.id = ${versionId})`;
 }
 

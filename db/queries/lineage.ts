@@ -94,7 +94,7 @@ export async function getNewerBase({ versionId }: { versionId: string }): Promis
       select version, created_at, id from image_versions
       where image_id = p.image_id and release_status = 'approved' and data_status = 'ready'
       order by created_at desc, id desc limit 1
-    ) n on (n.created_at, n.id) > (p.created_at, p.id)
+    ) n on (n.created_at, n.id) > (p.created_at, p.id) and n.id <> v.id
     where v.id = ${versionId}`);
   const row = result.rows[0];
   return row ? { imageSlug: row.image_slug, version: row.version, parentVersion: row.parent_version } : null;
