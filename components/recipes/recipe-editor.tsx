@@ -16,6 +16,7 @@ export interface RecipeChoices {
   bases: { image: string; imageName: string; version: string; releaseStatus: string; format: string | null }[];
   outputs: { slug: string; name: string; projectName: string }[];
   projects: { id: string; name: string }[];
+  channels: { image: string; name: string }[];
 }
 
 type OutputFormat = RecipeDocument["output"]["format"];
@@ -218,6 +219,13 @@ export function RecipeEditor({
               onChange={(event) => setBaseRef(event.target.value)}
             >
               <option value="channel:latest">Follow latest</option>
+              {choices.channels
+                .filter((channel) => channel.image === baseImage)
+                .map((channel) => (
+                  <option key={channel.name} value={`channel:${channel.name}`}>
+                    Follow {channel.name}
+                  </option>
+                ))}
               {baseVersions.map((base) => (
                 <option key={base.version} value={`version:${base.version}`}>
                   {base.version} ({base.format}, {base.releaseStatus.replace("_", " ")})

@@ -6,7 +6,7 @@ import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db, type Database } from "../client";
-import { blobs, imageVersions, images, projects, recipeFiles, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
+import { blobs, channels, imageVersions, images, projects, recipeFiles, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { channelVersion } from "./channels";
 import { imageAccessCondition } from "./images";
@@ -355,7 +355,14 @@ export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
     .where(imageAccessCondition(viewer, "edit"))
     .orderBy(images.name)
     .limit(1000);
-  return { bases, outputs };
+  const named = await db()
+    .select({ image: images.slug, name: channels.name })
+    .from(channels)
+    .innerJoin(images, eq(images.id, channels.imageId))
+    .where(imageAccessCondition(viewer, "view"))
+    .orderBy(channels.name)
+    .limit(1000);
+  return { bases, outputs, channels: named };
 }
 
 /** Attaches an uploaded file (already in the blob store) to a project's recipes. */
