@@ -1,6 +1,5 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { useId, useState, useTransition } from "react";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Textarea } from "@/components/ui/input";
@@ -8,17 +7,18 @@ import { changeReleaseServerAction } from "@/lib/actions/releases";
 
 /** Approve or reject one version in the review queue; rejecting needs a reason. */
 export function ReviewDecision({ versionId, label, ownVersion }: { versionId: string; label: string; ownVersion: boolean }) {
-  const router = useRouter();
   const reasonId = useId();
   const [reason, setReason] = useState("");
   const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
   const [pending, startTransition] = useTransition();
+  const [decided, setDecided] = useState(false);
   const decide = (action: "approve" | "reject") =>
     startTransition(async () => {
       const result = await changeReleaseServerAction({ versionId, action, reason });
       if (!result.ok) return setMessage({ error: true, text: result.message });
+      // The item stays in place with its outcome (refreshing would remove it and the message with it).
+      setDecided(true);
       setMessage({ error: false, text: action === "approve" ? `${label} approved.` : `${label} rejected.` });
-      router.refresh();
     });
   return (
     <div className="space-y-2">
@@ -26,10 +26,10 @@ export function ReviewDecision({ versionId, label, ownVersion }: { versionId: st
         <Textarea {...describedBy(reasonId, { hint: "Required to reject; shown to the author." })} rows={2} value={reason} onChange={(event) => setReason(event.target.value)} />
       </Field>
       <div className="flex flex-wrap items-center gap-2">
-        <Button variant="primary" size="sm" disabled={pending || ownVersion} onClick={() => decide("approve")} aria-label={`Approve ${label}`}>
+        <Button variant="primary" size="sm" disabled={pending || decided || ownVersion} onClick={() => decide("approve")} aria-label={`Approve ${label}`}>
           Approve
         </Button>
-        <Button variant="danger" size="sm" disabled={pending} onClick={() => decide("reject")} aria-label={`Reject ${label}`}>
+        <Button variant="danger" size="sm" disabled={pending || decided} onClick={() => decide("reject")} aria-label={`Reject ${label}`}>
           Reject
         </Button>
         {ownVersion ? <span className="text-xs text-muted">You produced this version; another admin has to approve it.</span> : null}

@@ -189,6 +189,9 @@ export interface PendingReview {
   revision: number | null;
   inspectionSafe: boolean | null;
   inspectionFormat: string | null;
+  /** For builds: this revision and the one behind the previous build into the same image. */
+  revisionDocument: Record<string, unknown> | null;
+  previousBuild: { version: string; revision: number; recipeName: string; document: Record<string, unknown> } | null;
 }
 
 /** Every version waiting for review, oldest first, with what a reviewer needs to decide. */
@@ -197,7 +200,8 @@ export async function listPendingReviews(): Promise<PendingReview[]> {
     select v.id, v.version, i.slug as image_slug, i.name as image_name, v.source, v.source_url, v.format, v.virtual_size, v.file_size,
            u.email as produced_by, v.created_by_id, v.created_at, pi.slug as parent_image_slug, pv.version as parent_version,
            b.id as build_id, b.number as build_number, rr.recipe_id, rr.revision,
-           (v.inspection->>'safe')::boolean as inspection_safe, v.inspection->>'format' as inspection_format
+           (v.inspection->>'safe')::boolean as inspection_safe, v.inspection->>'format' as inspection_format,
+           rr.document as revision_document, prev.version as prev_version, prev.revision as prev_revision, prev.recipe_name as prev_recipe_name, prev.document as prev_document
     from image_versions v
     join images i on i.id = v.image_id
     left join users u on u.id = v.created_by_id
@@ -205,6 +209,12 @@ export async function listPendingReviews(): Promise<PendingReview[]> {
     left join images pi on pi.id = pv.image_id
     left join builds b on b.id = v.build_id
     left join recipe_revisions rr on rr.id = v.recipe_revision_id
+    left join lateral (
+      select pv.version, prr.revision, pr.name as recipe_name, prr.document
+      from image_versions pv join recipe_revisions prr on prr.id = pv.recipe_revision_id join recipes pr on pr.id = prr.recipe_id
+      where pv.image_id = v.image_id and pv.id <> v.id and (pv.created_at, pv.id) < (v.created_at, v.id)
+      order by pv.created_at desc, pv.id desc limit 1
+    ) prev on v.recipe_revision_id is not null
     where v.release_status = 'pending_review'
     order by v.created_at, v.id
     limit 500`);
@@ -230,6 +240,10 @@ export async function listPendingReviews(): Promise<PendingReview[]> {
     revision: num(row.revision),
     inspectionSafe: (row.inspection_safe as boolean | null) ?? null,
     inspectionFormat: (row.inspection_format as string | null) ?? null,
+    revisionDocument: (row.revision_document as Record<string, unknown> | null) ?? null,
+    previousBuild: row.prev_version
+      ? { version: String(row.prev_version), revision: Number(row.prev_revision), recipeName: String(row.prev_recipe_name), document: row.prev_document as Record<string, unknown> }
+      : null,
   }));
 }
 

@@ -1,7 +1,9 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { forbidden } from "next/navigation";
+import { RevisionDiff } from "@/components/recipes/revision-diff";
 import { ReviewDecision } from "@/components/reviews/review-decision";
+import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { PageHeader } from "@/components/shell/page-header";
 import { Badge } from "@/components/ui/badge";
 import { formatBytes, humanize } from "@/components/ui/format";
@@ -73,6 +75,17 @@ export default async function ReviewsPage() {
                       {formatBytes(item.virtualSize)} virtual · {formatBytes(item.fileSize)} file · {item.format ?? "—"}
                     </dd>
                   </dl>
+                  {item.revisionDocument && item.previousBuild ? (
+                    <details className="text-sm">
+                      <summary className="cursor-pointer">
+                        Recipe changes since the previous build of {item.imageSlug} ({item.previousBuild.version}, {item.previousBuild.recipeName} r{item.previousBuild.revision})
+                      </summary>
+                      <RevisionDiff
+                        from={{ revision: item.previousBuild.revision, document: item.previousBuild.document as unknown as RecipeDocument }}
+                        to={{ revision: item.revision ?? 0, document: item.revisionDocument as unknown as RecipeDocument }}
+                      />
+                    </details>
+                  ) : null}
                 </div>
                 <ReviewDecision versionId={item.id} label={label} ownVersion={item.producedById === viewer.id} />
               </li>
