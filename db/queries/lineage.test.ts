@@ -1,7 +1,7 @@
 // Lineage and freshness on the real database: the chain in both directions, hidden versions kept
 // anonymous, out-of-date once the base gets a newer approved version, and rebuild on the new base.
 import { randomBytes } from "node:crypto";
-import { eq, inArray } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { blobs, builds, imageVersions, recipeRevisions } from "@/db/schema";
@@ -9,6 +9,7 @@ import { rebuildAction, saveRecipeAction } from "@/lib/actions/recipe-actions";
 import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
 import { listCatalogVersions } from "./catalog";
 import { getLineage, getNewerBase } from "./lineage";
+import { listPendingReviews } from "./releases";
 import type { Viewer } from "./users";
 
 let member: Viewer;
@@ -16,6 +17,7 @@ let stranger: Viewer;
 let projectId: string;
 const ids: Record<string, string> = {};
 let baseImageId: string;
+let derivedImageId: string;
 let baseSlug: string;
 let derivedSlug: string;
 const queued: string[] = [];
@@ -40,6 +42,7 @@ beforeAll(async () => {
   const derived = await createTestImage({ projectId, versions: [] });
   const hidden = await createTestImage({ projectId: otherProject, versions: [] });
   baseImageId = base.id;
+  derivedImageId = derived.id;
   baseSlug = base.slug;
   derivedSlug = derived.slug;
   ids.b1 = await addVersion(base.id, "1", "approved", undefined, new Date(Date.now() - 60_000));
@@ -97,5 +100,13 @@ describe("freshness", () => {
       .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
       .where(eq(builds.id, result.data.buildId));
     expect(build).toEqual({ revision: 2, baseVersionId: ids.b2 });
+
+    // In the review queue, the next build into the same image shows what changed since this one.
+    const [revision2] = await db().select({ id: recipeRevisions.id }).from(recipeRevisions).where(and(eq(recipeRevisions.recipeId, saved.data.recipeId), eq(recipeRevisions.revision, 2)));
+    const d2 = await addVersion(derivedImageId, "2", "pending_review", ids.b2);
+    await db().update(imageVersions).set({ recipeRevisionId: revision2!.id }).where(eq(imageVersions.id, d2));
+    const queued2 = (await listPendingReviews()).find((item) => item.id === d2)!;
+    expect(queued2.previousBuild).toMatchObject({ version: "1", revision: 1 });
+    expect(queued2.revisionDocument).toMatchObject({ base: { image: baseSlug, version: "2" } });
   });
 });
