@@ -72,7 +72,7 @@ export function LineageGraph({ lineage }: { lineage: Lineage }) {
   return (
     <div className="space-y-3">
       <div role="group" aria-label={`Lineage graph with ${lineage.nodes.length} versions`} className="h-80 rounded-lg border border-line bg-canvas" data-testid="lineage-graph">
-        <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView nodesConnectable={false} elementsSelectable={false} proOptions={{ hideAttribution: true }}>
+        <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView fitViewOptions={{ maxZoom: 1 }} nodesConnectable={false} elementsSelectable={false} proOptions={{ hideAttribution: true }}>
           <Background />
           <Controls showInteractive={false} />
         </ReactFlow>

@@ -89,7 +89,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
                   <code className="text-xs">{event.action}</code>
                 </Td>
                 <Td className="text-xs">
-                  {event.objectType} <code className="break-all">{event.objectId.slice(0, 8)}</code>
+                  {event.objectType} <code className="break-all" title={event.objectId}>{event.objectId.slice(0, 8)}</code>
                 </Td>
                 <Td className="max-w-xs break-all font-mono text-xs text-muted">{summary(event.before)}</Td>
                 <Td className="max-w-xs break-all font-mono text-xs text-muted">{summary(event.after)}</Td>
