@@ -1,7 +1,12 @@
-import { asc, eq, inArray } from "drizzle-orm";
-import { db } from "../client";
-import { projects } from "../schema";
+import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { HangarError } from "@/lib/auth/errors";
+import { db, type Database } from "../client";
+import { images, projectMembers, projects, recipes, users, type ProjectRole } from "../schema";
+import { recordAudit } from "./audit";
+import { projectUsage } from "./uploads";
 import type { Viewer } from "./users";
+
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** Projects the viewer may create images in: every project for admins, else where member or owner. */
 export async function listProjectsForImport({ viewer }: { viewer: Viewer }): Promise<{ id: string; name: string }[]> {
@@ -14,4 +19,136 @@ export async function listProjectsForImport({ viewer }: { viewer: Viewer }): Pro
 export async function getProjectQuota({ projectId }: { projectId: string }): Promise<number | null> {
   const [row] = await db().select({ quotaBytes: projects.quotaBytes }).from(projects).where(eq(projects.id, projectId));
   return row?.quotaBytes ?? null;
+}
+
+// ── Teams ────────────────────────────────────────────────────────────────────────────────────
+// Membership rules live here: anyone signed in may create a project (and owns it); owners and
+// admins manage members; a project always keeps at least one owner; only admins set quotas.
+
+export interface ProjectSummary {
+  id: string;
+  slug: string;
+  name: string;
+  description: string;
+  role: ProjectRole | null;
+  memberCount: number;
+  imageCount: number;
+  usedBytes: number;
+  quotaBytes: number;
+}
+
+export async function listProjects({ viewer }: { viewer: Viewer }): Promise<ProjectSummary[]> {
+  const result = await db().execute<Record<string, unknown>>(sql`
+    select p.id, p.slug, p.name, p.description, p.quota_bytes, m.role,
+           (select count(*) from project_members pm where pm.project_id = p.id) as member_count,
+           (select count(*) from images i where i.project_id = p.id) as image_count
+    from projects p left join project_members m on m.project_id = p.id and m.user_id = ${viewer.id}
+    ${viewer.role === "admin" ? sql`` : sql`where m.user_id is not null`}
+    order by p.name limit 500`);
+  return Promise.all(
+    result.rows.map(async (row) => ({
+      id: String(row.id),
+      slug: String(row.slug),
+      name: String(row.name),
+      description: String(row.description),
+      role: (row.role as ProjectRole | null) ?? null,
+      memberCount: Number(row.member_count),
+      imageCount: Number(row.image_count),
+      usedBytes: (await projectUsage(db(), String(row.id))).usedBytes,
+      quotaBytes: Number(row.quota_bytes),
+    })),
+  );
+}
+
+export interface ProjectDetail extends ProjectSummary {
+  members: { userId: string; email: string; name: string | null; role: ProjectRole }[];
+  images: { slug: string; name: string; latestVersion: string | null; versionCount: number; visibility: string }[];
+  recipes: { id: string; name: string; latestRevision: number }[];
+  canManage: boolean;
+}
+
+export async function getProject({ viewer, slug }: { viewer: Viewer; slug: string }): Promise<ProjectDetail | null> {
+  const summary = (await listProjects({ viewer })).find((project) => project.slug === slug);
+  if (!summary) return null;
+  const [members, projectImages, projectRecipes] = await Promise.all([
+    db()
+      .select({ userId: users.id, email: users.email, name: users.name, role: projectMembers.role })
+      .from(projectMembers)
+      .innerJoin(users, eq(users.id, projectMembers.userId))
+      .where(eq(projectMembers.projectId, summary.id))
+      .orderBy(asc(users.email)),
+    db()
+      .select({ slug: images.slug, name: images.name, latestVersion: images.latestVersion, versionCount: images.versionCount, visibility: images.visibility })
+      .from(images)
+      .where(eq(images.projectId, summary.id))
+      .orderBy(asc(images.name)),
+    db().select({ id: recipes.id, name: recipes.name, latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.projectId, summary.id)).orderBy(asc(recipes.name)),
+  ]);
+  return { ...summary, members, images: projectImages, recipes: projectRecipes, canManage: viewer.role === "admin" || summary.role === "owner" };
+}
+
+async function requireManager(viewer: Viewer, projectId: string) {
+  const [project] = await db().select({ id: projects.id, name: projects.name }).from(projects).where(eq(projects.id, projectId));
+  const role = viewer.memberships.find((membership) => membership.projectId === projectId)?.role ?? null;
+  if (!project || (viewer.role !== "admin" && !role)) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
+  if (viewer.role !== "admin" && role !== "owner") throw new HangarError("forbidden", "Only the project's owners and admins can manage its members. Nothing was changed.");
+  return project;
+}
+
+export async function createProject({ viewer, values }: { viewer: Viewer; values: { slug: string; name: string; description?: string } }): Promise<{ id: string; slug: string }> {
+  const [taken] = await db().select({ id: projects.id }).from(projects).where(eq(projects.slug, values.slug));
+  if (taken) throw new HangarError("conflict", `The short name ${values.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
+  return db().transaction(async (tx) => {
+    const [project] = await tx.insert(projects).values({ slug: values.slug, name: values.name, description: values.description ?? "" }).returning({ id: projects.id, slug: projects.slug });
+    await tx.insert(projectMembers).values({ projectId: project!.id, userId: viewer.id, role: "owner" });
+    await recordAudit({ actorId: viewer.id, action: "project.create", objectType: "project", objectId: project!.id, after: values }, tx);
+    return project!;
+  });
+}
+
+/** Adds an existing account by email, or changes the role of a member. */
+export async function setMember({ viewer, projectId, email, role }: { viewer: Viewer; projectId: string; email: string; role: ProjectRole }): Promise<void> {
+  await requireManager(viewer, projectId);
+  const [user] = await db().select({ id: users.id, disabledAt: users.disabledAt }).from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`);
+  if (!user || user.disabledAt) {
+    throw new HangarError("not_found", `There is no active account for ${email}. They need to sign in to Hangar once; then add them here.`, { email: ["No such account yet."] });
+  }
+  await db().transaction(async (tx) => {
+    const [before] = await tx.select({ role: projectMembers.role }).from(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, user.id))).for("update");
+    if (before?.role === "owner" && role !== "owner") await refuseLastOwner(tx, projectId, "demote");
+    await tx
+      .insert(projectMembers)
+      .values({ projectId, userId: user.id, role })
+      .onConflictDoUpdate({ target: [projectMembers.projectId, projectMembers.userId], set: { role } });
+    await recordAudit({ actorId: viewer.id, action: before ? "project.member_role" : "project.member_add", objectType: "project", objectId: projectId, before: before ? { email, role: before.role } : null, after: { email, role } }, tx);
+  });
+}
+
+export async function removeMember({ viewer, projectId, userId }: { viewer: Viewer; projectId: string; userId: string }): Promise<void> {
+  await requireManager(viewer, projectId);
+  await db().transaction(async (tx) => {
+    const [member] = await tx.select({ role: projectMembers.role }).from(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId))).for("update");
+    if (!member) throw new HangarError("not_found", "That person is not a member of the project.");
+    if (member.role === "owner") await refuseLastOwner(tx, projectId, "remove");
+    await tx.delete(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)));
+    await recordAudit({ actorId: viewer.id, action: "project.member_remove", objectType: "project", objectId: projectId, before: { userId, role: member.role } }, tx);
+  });
+}
+
+async function refuseLastOwner(tx: Tx, projectId: string, what: "remove" | "demote") {
+  // Lock every owner row so two concurrent changes can't both leave the project without one.
+  const owners = await tx.select({ userId: projectMembers.userId }).from(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.role, "owner"))).for("update");
+  if (owners.length <= 1) {
+    throw new HangarError("conflict", `You can't ${what} the last owner: a project always needs one. Make someone else an owner first. Nothing was changed.`);
+  }
+}
+
+export async function setQuota({ viewer, projectId, quotaBytes }: { viewer: Viewer; projectId: string; quotaBytes: number }): Promise<void> {
+  if (viewer.role !== "admin") throw new HangarError("forbidden", "Only admins set storage quotas. Nothing was changed.");
+  await db().transaction(async (tx) => {
+    const [before] = await tx.select({ quotaBytes: projects.quotaBytes }).from(projects).where(eq(projects.id, projectId)).for("update");
+    if (!before) throw new HangarError("not_found", "That project doesn't exist.");
+    await tx.update(projects).set({ quotaBytes }).where(eq(projects.id, projectId));
+    await recordAudit({ actorId: viewer.id, action: "project.quota", objectType: "project", objectId: projectId, before, after: { quotaBytes } }, tx);
+  });
 }
