@@ -1,0 +1,100 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { AddMemberForm, MemberControls, QuotaForm } from "@/components/projects/project-forms";
+import { PageHeader } from "@/components/shell/page-header";
+import { formatBytes } from "@/components/ui/format";
+import { Table, Td, Th, Tr } from "@/components/ui/table";
+import { getProject } from "@/db/queries/projects";
+import { requireViewer } from "@/lib/auth/session";
+
+export const metadata: Metadata = { title: "Project" };
+
+export default async function ProjectPage({ params }: { params: Promise<{ slug: string }> }) {
+  const { slug } = await params;
+  const viewer = await requireViewer(`/projects/${slug}`);
+  const project = await getProject({ viewer, slug });
+  if (!project) notFound();
+  const percent = project.quotaBytes > 0 ? Math.min(100, Math.round((project.usedBytes / project.quotaBytes) * 100)) : 100;
+  return (
+    <div className="space-y-8">
+      <PageHeader title={project.name} description={project.description || `Your role: ${project.role ?? "admin"}`} />
+      <section aria-labelledby="storage-heading" className="space-y-2">
+        <h2 id="storage-heading" className="text-base font-semibold">
+          Storage
+        </h2>
+        <div role="progressbar" aria-label="Storage used of quota" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} className="h-2 max-w-xl overflow-hidden rounded-full bg-raised">
+          <div className={percent >= 90 ? "h-full bg-danger" : "h-full bg-accent"} style={{ width: `${percent}%` }} />
+        </div>
+        <p className="text-sm">
+          {formatBytes(project.usedBytes)} used of {formatBytes(project.quotaBytes)} ({percent}%)
+        </p>
+        {viewer.role === "admin" ? <QuotaForm projectId={project.id} quotaGiB={Math.round((project.quotaBytes / 1024 ** 3) * 100) / 100} /> : null}
+      </section>
+
+      <section aria-labelledby="members-heading" className="space-y-3">
+        <h2 id="members-heading" className="text-base font-semibold">
+          Members
+        </h2>
+        <Table label="Members">
+          <thead>
+            <tr>
+              <Th>Person</Th>
+              <Th>Role</Th>
+            </tr>
+          </thead>
+          <tbody>
+            {project.members.map((member) => (
+              <Tr key={member.userId}>
+                <Td>
+                  {member.name ? `${member.name} · ` : ""}
+                  {member.email}
+                </Td>
+                <Td>{project.canManage ? <MemberControls projectId={project.id} email={member.email} userId={member.userId} role={member.role} /> : member.role}</Td>
+              </Tr>
+            ))}
+          </tbody>
+        </Table>
+        {project.canManage ? <AddMemberForm projectId={project.id} /> : null}
+      </section>
+
+      <div className="grid gap-8 lg:grid-cols-2">
+        <section aria-labelledby="images-heading" className="space-y-2">
+          <h2 id="images-heading" className="text-base font-semibold">
+            Images
+          </h2>
+          {project.images.length ? (
+            <ul className="space-y-1 text-sm">
+              {project.images.map((image) => (
+                <li key={image.slug}>
+                  <Link href={`/images/${image.slug}`}>{image.name}</Link>{" "}
+                  <span className="text-muted">
+                    {image.latestVersion ?? "no version yet"} · {image.versionCount} version{image.versionCount === 1 ? "" : "s"} · {image.visibility}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="text-sm text-muted">No images yet.</p>
+          )}
+        </section>
+        <section aria-labelledby="recipes-heading" className="space-y-2">
+          <h2 id="recipes-heading" className="text-base font-semibold">
+            Recipes
+          </h2>
+          {project.recipes.length ? (
+            <ul className="space-y-1 text-sm">
+              {project.recipes.map((recipe) => (
+                <li key={recipe.id}>
+                  <Link href={`/recipes/${recipe.id}`}>{recipe.name}</Link> <span className="text-muted">r{recipe.latestRevision}</span>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="text-sm text-muted">No recipes yet.</p>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,145 @@
+"use client";
+
+import { useRouter } from "next/navigation";
+import { useId, useState, useTransition } from "react";
+import { Button } from "@/components/ui/button";
+import { describedBy, Field, Input, Select } from "@/components/ui/input";
+import { projectRoles, type ProjectRole } from "@/db/enums";
+import { createProjectServerAction, removeMemberServerAction, setMemberServerAction, setQuotaServerAction } from "@/lib/actions/projects";
+
+type Result = { ok: true } | { ok: false; message: string; fieldErrors?: Record<string, string[]> };
+
+function useAction() {
+  const router = useRouter();
+  const [pending, startTransition] = useTransition();
+  const [message, setMessage] = useState<{ error: boolean; text: string; fields: Record<string, string[]> } | null>(null);
+  const run = (action: () => Promise<Result>, success: string, after?: (result: Result) => void) =>
+    startTransition(async () => {
+      const result = await action();
+      if (!result.ok) return setMessage({ error: true, text: result.message, fields: result.fieldErrors ?? {} });
+      setMessage({ error: false, text: success, fields: {} });
+      after?.(result);
+      router.refresh();
+    });
+  const feedback = message ? (
+    <p role={message.error ? "alert" : "status"} className={message.error ? "text-sm text-danger" : "text-sm"}>
+      {message.text}
+    </p>
+  ) : null;
+  return { pending, run, feedback, fieldError: (name: string) => (message?.error ? message.fields[name]?.[0] : undefined) };
+}
+
+export function CreateProjectForm() {
+  const router = useRouter();
+  const ids = { name: useId(), slug: useId() };
+  const [name, setName] = useState("");
+  const [slug, setSlug] = useState("");
+  const { pending, run, feedback, fieldError } = useAction();
+  return (
+    <form
+      className="flex flex-wrap items-end gap-3"
+      onSubmit={(event) => {
+        event.preventDefault();
+        run(() => createProjectServerAction({ name, slug }), `Created ${name}.`, () => router.push(`/projects/${slug}`));
+      }}
+    >
+      <Field id={ids.name} label="Project name" error={fieldError("name")}>
+        <Input
+          {...describedBy(ids.name, { error: fieldError("name") })}
+          value={name}
+          required
+          onChange={(event) => {
+            setName(event.target.value);
+            setSlug(event.target.value.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, ""));
+          }}
+        />
+      </Field>
+      <Field id={ids.slug} label="Short name" error={fieldError("slug")}>
+        <Input {...describedBy(ids.slug, { error: fieldError("slug") })} value={slug} required onChange={(event) => setSlug(event.target.value)} />
+      </Field>
+      <Button type="submit" variant="primary" disabled={pending}>
+        {pending ? "Creating…" : "Create project"}
+      </Button>
+      <div className="basis-full">{feedback}</div>
+    </form>
+  );
+}
+
+export function AddMemberForm({ projectId }: { projectId: string }) {
+  const ids = { email: useId(), role: useId() };
+  const [email, setEmail] = useState("");
+  const [role, setRole] = useState<ProjectRole>("member");
+  const { pending, run, feedback, fieldError } = useAction();
+  return (
+    <form
+      className="flex flex-wrap items-end gap-3"
+      onSubmit={(event) => {
+        event.preventDefault();
+        run(() => setMemberServerAction({ projectId, email, role }), `${email} is a ${role} now.`, () => setEmail(""));
+      }}
+    >
+      <Field id={ids.email} label="Add a person by email" error={fieldError("email")}>
+        <Input {...describedBy(ids.email, { error: fieldError("email") })} type="email" value={email} required onChange={(event) => setEmail(event.target.value)} className="w-72" />
+      </Field>
+      <Field id={ids.role} label="Role">
+        <Select {...describedBy(ids.role, {})} value={role} onChange={(event) => setRole(event.target.value as ProjectRole)}>
+          {projectRoles.map((value) => (
+            <option key={value} value={value}>
+              {value}
+            </option>
+          ))}
+        </Select>
+      </Field>
+      <Button type="submit" disabled={pending}>
+        {pending ? "Adding…" : "Add"}
+      </Button>
+      <div className="basis-full">{feedback}</div>
+    </form>
+  );
+}
+
+export function MemberControls({ projectId, email, userId, role }: { projectId: string; email: string; userId: string; role: ProjectRole }) {
+  const id = useId();
+  const { pending, run, feedback } = useAction();
+  return (
+    <div className="flex flex-wrap items-center gap-2">
+      <label htmlFor={id} className="sr-only">
+        Role of {email}
+      </label>
+      <Select id={id} value={role} disabled={pending} className="w-28" onChange={(event) => run(() => setMemberServerAction({ projectId, email, role: event.target.value }), `${email} is a ${event.target.value} now.`)}>
+        {projectRoles.map((value) => (
+          <option key={value} value={value}>
+            {value}
+          </option>
+        ))}
+      </Select>
+      <Button size="sm" variant="danger" disabled={pending} aria-label={`Remove ${email}`} onClick={() => run(() => removeMemberServerAction({ projectId, userId }), `${email} was removed.`)}>
+        Remove
+      </Button>
+      {feedback}
+    </div>
+  );
+}
+
+export function QuotaForm({ projectId, quotaGiB }: { projectId: string; quotaGiB: number }) {
+  const id = useId();
+  const [value, setValue] = useState(String(quotaGiB));
+  const { pending, run, feedback, fieldError } = useAction();
+  return (
+    <form
+      className="flex flex-wrap items-end gap-3"
+      onSubmit={(event) => {
+        event.preventDefault();
+        run(() => setQuotaServerAction({ projectId, quotaGiB: value }), `Quota set to ${value} GiB.`);
+      }}
+    >
+      <Field id={id} label="Storage quota (GiB)" error={fieldError("quotaGiB")}>
+        <Input {...describedBy(id, { error: fieldError("quotaGiB") })} type="number" min={0} step="any" value={value} onChange={(event) => setValue(event.target.value)} className="w-32" />
+      </Field>
+      <Button type="submit" disabled={pending}>
+        Set quota
+      </Button>
+      <div className="basis-full">{feedback}</div>
+    </form>
+  );
+}
