@@ -191,7 +191,7 @@ const BODY_BATCH_BYTES = 1024 * 1024;
  * A web Request over a Node request whose body arrives in batches of about a megabyte instead of
  * the socket's 64 KiB reads: every stream layer between here and the disk (tus's adapters, its
  * size limiter, the ingest tap, the file) then runs sixteen times less often per byte (about 1.5x
- * the upload rate here). Backpressure holds: the socket pauses while 4 MiB wait.
+ * the upload rate here). Backpressure holds: the socket pauses while 2 MiB wait.
  */
 function requestFromNode(req: http.IncomingMessage, res: http.ServerResponse): Request {
   const headers = new Headers();
@@ -240,7 +240,7 @@ function requestFromNode(req: http.IncomingMessage, res: http.ServerResponse): R
           pending = [];
         },
       },
-      { highWaterMark: 4 * BODY_BATCH_BYTES, size: (chunk) => chunk.byteLength },
+      { highWaterMark: 2 * BODY_BATCH_BYTES, size: (chunk) => chunk.byteLength },
     );
   }
   const request = new Request(new URL(req.url ?? "/", "http://localhost"), { method: req.method, headers, body, duplex: "half" } as RequestInit);
