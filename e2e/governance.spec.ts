@@ -1,8 +1,10 @@
 import { expect, test, type Browser, type Page } from "@playwright/test";
 import { signInWithOidc, signInWithPassword, uniqueName } from "./helpers";
+import { oidcEmailOf } from "./oidc-provider";
 
-// Two builds on debian-12-base 12.7.0: one into another image, one into debian-12-base itself. Once
-// the second is approved, latest moves and the first is out of date; one click rebuilds it.
+// A member of data-science builds on debian-12-base 12.7.0 into their team's image and an admin
+// approves it; the admin then builds a new debian-12-base, which only another admin may approve.
+// Once it is, latest moves and the member's version is out of date; one click rebuilds it.
 async function createRecipeFromYaml(page: Page, yaml: string) {
   await page.goto("/recipes/new");
   await page.getByText("YAML: export or import").click();
@@ -20,43 +22,56 @@ async function buildToSuccess(page: Page): Promise<string> {
   return (await output.textContent())!.trim();
 }
 
-async function approve(browser: Browser, label: string) {
+async function approveAsSecondAdmin(browser: Browser, label: string) {
   const context = await browser.newContext();
   const reviewer = await context.newPage();
   await signInWithOidc(reviewer, "reviewer");
+  await approve(reviewer, label);
+  await context.close();
+}
+
+async function approve(reviewer: Page, label: string) {
   await reviewer.goto("/reviews");
   const item = reviewer.getByRole("listitem", { name: label });
   await expect(item).toContainText("build #");
   await expect(item).toContainText("debian-12-base 12.7.0");
   await item.getByRole("button", { name: `Approve ${label}` }).click();
   await expect(reviewer.getByRole("status").filter({ hasText: `${label} approved.` })).toBeVisible();
-  await context.close();
 }
 
-test("a build is approved by another admin, latest moves, a descendant turns out of date and is rebuilt from the banner", async ({ page, browser }) => {
+test("a member's build is approved by an admin, four-eyes holds for the admin's own build, latest moves, and the out-of-date version is rebuilt from the banner", async ({ page, browser }) => {
   test.setTimeout(900_000);
   const tag = uniqueName("gov");
+  const builderLogin = uniqueName("builder");
+  const builderContext = await browser.newContext();
+  const builder = await builderContext.newPage();
+  await signInWithOidc(builder, builderLogin);
+
+  // The admin adds the builder to the data-science team.
   await signInWithPassword(page);
+  await page.goto("/projects/data-science");
+  await page.getByLabel("Add a person by email").fill(oidcEmailOf(builderLogin));
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.getByRole("table", { name: "Members" })).toContainText(oidcEmailOf(builderLogin));
 
   await createRecipeFromYaml(
-    page,
+    builder,
     `name: app-${tag}\nbase:\n  image: debian-12-base\n  version: 12.7.0\nsteps:\n  - type: write\n    path: /etc/app-${tag}\n    content: app\noutput:\n  image: jupyter-workstation\n  format: qcow2\n`,
   );
-  const app = await buildToSuccess(page); // "jupyter-workstation build-N"
-
-  // The producer may not approve their own build.
-  await page.goto("/reviews");
-  const own = page.getByRole("listitem", { name: app });
-  await expect(own.getByRole("button", { name: `Approve ${app}` })).toBeDisabled();
-  await expect(own).toContainText("another admin has to approve it");
-  await approve(browser, app);
+  const app = await buildToSuccess(builder); // "jupyter-workstation build-N"
+  await approve(page, app);
 
   await createRecipeFromYaml(
     page,
     `name: base-${tag}\nbase:\n  image: debian-12-base\n  version: 12.7.0\nsteps:\n  - type: write\n    path: /etc/base-${tag}\n    content: base\noutput:\n  image: debian-12-base\n  format: qcow2\n`,
   );
   const base = await buildToSuccess(page); // "debian-12-base build-M"
-  await approve(browser, base);
+  // The admin produced it, so they may not approve it themselves (four-eyes).
+  await page.goto("/reviews");
+  const own = page.getByRole("listitem", { name: base });
+  await expect(own.getByRole("button", { name: `Approve ${base}` })).toBeDisabled();
+  await expect(own).toContainText("another admin has to approve it");
+  await approveAsSecondAdmin(browser, base);
 
   // latest moved to the new base version.
   const newBase = base.replace("debian-12-base ", "");
@@ -75,11 +90,13 @@ test("a build is approved by another admin, latest moves, a descendant turns out
   await graph.screenshot({ path: test.info().outputPath("lineage-graph.png") });
   await test.info().attach("lineage graph", { path: test.info().outputPath("lineage-graph.png"), contentType: "image/png" });
 
-  // One click rebuilds the same recipe on the new base, and it goes to review again.
-  await page.goto(`/images/jupyter-workstation/versions/${appVersion}`);
-  await page.getByRole("button", { name: "Rebuild on the new base" }).click();
-  await expect(page).toHaveURL(/\/builds\/[0-9a-f-]{36}$/);
-  await expect(page.getByText(`on debian-12-base ${newBase}`)).toBeVisible();
-  await expect(page.getByRole("status", { name: "Build status: succeeded" })).toBeVisible({ timeout: 300_000 });
-  await expect(page.getByText("pending review")).toBeVisible();
+  // The member rebuilds from the banner with one click; it goes to review again.
+  await builder.goto(`/images/jupyter-workstation/versions/${appVersion}`);
+  await expect(builder.getByRole("status").filter({ hasText: "Out of date" })).toBeVisible();
+  await builder.getByRole("button", { name: "Rebuild on the new base" }).click();
+  await expect(builder).toHaveURL(/\/builds\/[0-9a-f-]{36}$/);
+  await expect(builder.getByText(`on debian-12-base ${newBase}`)).toBeVisible();
+  await expect(builder.getByRole("status", { name: "Build status: succeeded" })).toBeVisible({ timeout: 300_000 });
+  await expect(builder.getByText("pending review")).toBeVisible();
+  await builderContext.close();
 });
