@@ -34,7 +34,9 @@ export interface StreamingHasher {
   bytes(): number;
 }
 
-export function createStreamingHasher({ ringBytes = 16 * 1024 * 1024 } = {}): StreamingHasher {
+// 4 MiB holds four of the 1 MiB batches uploads arrive in: enough slack for the threads, and
+// little memory per upload in flight.
+export function createStreamingHasher({ ringBytes = 4 * 1024 * 1024 } = {}): StreamingHasher {
   const ring = new SharedArrayBuffer(ringBytes);
   const view = new Uint8Array(ring);
   const algorithms = ["sha256", "sha512"] as const;

@@ -205,7 +205,7 @@ function requestFromNode(req: http.IncomingMessage, res: http.ServerResponse): R
       {
         start(controller) {
           const flush = () => {
-            if (pendingBytes) controller.enqueue(Buffer.concat(pending, pendingBytes));
+            if (pendingBytes) controller.enqueue(pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes));
             pending = [];
             pendingBytes = 0;
           };
