@@ -287,3 +287,13 @@ export async function deleteVersion({ viewer, versionId }: { viewer: Viewer; ver
     await recordAudit({ actorId: viewer.id, action: "version.delete", objectType: "version", objectId: versionId, before: { imageId: version.imageId, version: version.version, releaseStatus: version.releaseStatus } }, tx);
   });
 }
+
+/** What this reviewer decided lately, so the queue can show outcomes after items leave it. */
+export async function listRecentDecisions({ reviewerId, minutes = 60 }: { reviewerId: string; minutes?: number }) {
+  const result = await db().execute<{ image_slug: string; version: string; decision: string; reason: string; created_at: string }>(sql`
+    select i.slug as image_slug, v.version, r.decision, r.reason, r.created_at
+    from reviews r join image_versions v on v.id = r.version_id join images i on i.id = v.image_id
+    where r.reviewer_id = ${reviewerId} and r.created_at > now() - make_interval(mins => ${minutes})
+    order by r.created_at desc limit 20`);
+  return result.rows.map((row) => ({ label: `${row.image_slug} ${row.version}`, imageSlug: row.image_slug, version: row.version, decision: row.decision, reason: row.reason, at: new Date(row.created_at) }));
+}

@@ -8,7 +8,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { Badge } from "@/components/ui/badge";
 import { formatBytes, humanize } from "@/components/ui/format";
 import { RelativeTime } from "@/components/ui/time";
-import { listPendingReviews } from "@/db/queries/releases";
+import { listPendingReviews, listRecentDecisions } from "@/db/queries/releases";
 import { requireViewer } from "@/lib/auth/session";
 
 export const metadata: Metadata = { title: "Reviews" };
@@ -16,13 +16,28 @@ export const metadata: Metadata = { title: "Reviews" };
 export default async function ReviewsPage() {
   const viewer = await requireViewer("/reviews");
   if (viewer.role !== "admin") forbidden();
-  const pending = await listPendingReviews();
+  const [pending, recent] = await Promise.all([listPendingReviews(), listRecentDecisions({ reviewerId: viewer.id })]);
   return (
     <div>
       <PageHeader
         title="Review queue"
         description="Versions waiting for a decision, oldest first. Nobody outside a version's project can use it until it is approved; whoever produced a version can't approve it."
       />
+      {recent.length ? (
+        <section aria-labelledby="recent-heading" className="mb-5 rounded-lg border border-line bg-surface p-3">
+          <h2 id="recent-heading" className="text-sm font-semibold">
+            Your recent decisions
+          </h2>
+          <ul aria-label="Your recent decisions" className="mt-1 space-y-0.5 text-sm">
+            {recent.map((decision) => (
+              <li key={`${decision.label}-${decision.at.getTime()}`}>
+                <Link href={`/images/${decision.imageSlug}/versions/${encodeURIComponent(decision.version)}`}>{decision.label}</Link> {decision.decision}
+                {decision.reason ? `: “${decision.reason}”` : ""} · <RelativeTime date={decision.at} />
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
       {pending.length === 0 ? (
         <p className="rounded-lg border border-line bg-surface p-6 text-muted">Nothing is waiting for review.</p>
       ) : (

@@ -184,7 +184,11 @@ export default async function ImagePage({ params }: Props) {
             {channelRows.map((channel) => (
               <li key={channel.name} className="rounded-md border border-line bg-surface px-2.5 py-1 text-sm">
                 <span className="font-medium">{channel.name}</span> →{" "}
-                {channel.version ? <Link href={`/images/${image.slug}/versions/${encodeURIComponent(channel.version)}`}>{channel.version}</Link> : <span className="text-muted">nothing approved yet</span>}
+                {channel.version ? (
+                  <Link className="underline" href={`/images/${image.slug}/versions/${encodeURIComponent(channel.version)}`}>
+                    {channel.version}
+                  </Link>
+                ) : <span className="text-muted">nothing approved yet</span>}
                 {channel.managed ? <span className="text-xs text-muted"> (managed: newest approved)</span> : null}
               </li>
             ))}
