@@ -9,8 +9,8 @@ test("an image page shows facts, versions and rendered markdown", async ({ page 
   await expect(page.getByRole("heading", { level: 1, name: "Debian 12 base" })).toBeVisible();
   await expect(page.locator("strong", { hasText: "Debian 12 (bookworm)" })).toBeVisible();
   const versions = page.getByRole("table", { name: /versions/i });
-  await expect(versions.getByRole("row")).toHaveCount(4);
-  await expect(versions).toContainText("12.7.0");
+  // The three seeded versions (other specs may have built more into this image).
+  for (const version of ["12.7.0", "12.6.0", "12.5.0"]) await expect(versions.getByRole("link", { name: version, exact: true })).toBeVisible();
   await expect(versions).toContainText("qcow2");
 });
 
