@@ -9,9 +9,7 @@ import { db } from "../client";
 import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { buildFingerprint, canOnProject, resolveDocument, saveRecipe } from "./recipes";
-import type { Viewer } from "./users";
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import { isUuid, projectRoleOf, type Viewer } from "./users";
 
 export interface ReusedBuild {
   buildId: string;
@@ -42,7 +40,7 @@ export async function queueBuild({
   /** Puts the job on the queue; returns the job id. */
   send: (buildId: string) => Promise<string>;
 }): Promise<QueueResult> {
-  if (!uuidPattern.test(recipeId)) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
+  if (!isUuid(recipeId)) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
   const [recipe] = await db().select({ id: recipes.id, projectId: recipes.projectId, latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.id, recipeId));
   if (!recipe || !canOnProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
   if (!canOnProject(viewer, recipe.projectId, "edit")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can build it; you can view it.");
@@ -106,7 +104,7 @@ export async function finishBuild(buildId: string, values: { status: Exclude<Bui
 }
 
 async function loadForChange(viewer: Viewer, buildId: string) {
-  if (!uuidPattern.test(buildId)) return null;
+  if (!isUuid(buildId)) return null;
   const [build] = await db()
     .select({ id: builds.id, status: builds.status, requestedById: builds.requestedById, projectId: recipes.projectId, recipeId: builds.recipeId, revision: recipeRevisions.revision })
     .from(builds)
@@ -121,7 +119,7 @@ async function loadForChange(viewer: Viewer, buildId: string) {
 export async function cancelBuild({ viewer, buildId }: { viewer: Viewer; buildId: string }): Promise<{ status: BuildStatus }> {
   const build = await loadForChange(viewer, buildId);
   if (!build) throw new HangarError("not_found", "That build doesn't exist or is in a project you are not a member of.");
-  const owner = viewer.memberships.some((membership) => membership.projectId === build.projectId && membership.role === "owner");
+  const owner = projectRoleOf(viewer, build.projectId) === "owner";
   if (build.requestedById !== viewer.id && !owner && viewer.role !== "admin") {
     throw new HangarError("forbidden", "Only the person who started this build, an owner of its project or an admin can cancel it.");
   }
@@ -200,7 +198,7 @@ export async function listBuilds({ viewer, recipeId, limit = 100 }: { viewer: Vi
     .innerJoin(recipes, eq(recipes.id, builds.recipeId))
     .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
     .leftJoin(users, eq(users.id, builds.requestedById))
-    .where(and(buildVisibleCondition(viewer), recipeId && uuidPattern.test(recipeId) ? eq(builds.recipeId, recipeId) : undefined))
+    .where(and(buildVisibleCondition(viewer), recipeId && isUuid(recipeId) ? eq(builds.recipeId, recipeId) : undefined))
     .orderBy(desc(builds.number))
     .limit(limit);
 }
@@ -215,7 +213,7 @@ export interface BuildDetail extends BuildRow {
 }
 
 export async function getBuild({ viewer, id }: { viewer: Viewer; id: string }): Promise<BuildDetail | null> {
-  if (!uuidPattern.test(id)) return null;
+  if (!isUuid(id)) return null;
   const [row] = await db()
     .select({
       ...buildSelection(),
@@ -234,7 +232,7 @@ export async function getBuild({ viewer, id }: { viewer: Viewer; id: string }): 
   if (!row) return null;
   const { cancelRequestedAt, requestedById, projectId, ...rest } = row;
   const active = row.status === "queued" || row.status === "running";
-  const owner = viewer.memberships.some((membership) => membership.projectId === projectId && membership.role === "owner");
+  const owner = projectRoleOf(viewer, projectId) === "owner";
   return {
     ...rest,
     cancelRequested: cancelRequestedAt !== null,
@@ -301,7 +299,7 @@ export async function rebuildOnNewestBase({
   versionId: string;
   send: (buildId: string) => Promise<string>;
 }): Promise<QueueResult> {
-  if (!uuidPattern.test(versionId)) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
+  if (!isUuid(versionId)) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
   const [row] = await db()
     .select({ recipeId: recipeRevisions.recipeId, document: recipeRevisions.document, baseImageId: recipeRevisions.baseImageId })
     .from(imageVersions)

@@ -5,7 +5,7 @@ import { HangarError } from "@/lib/auth/errors";
 import { db } from "../client";
 import { channelMoves, channels, imageVersions, images } from "../schema";
 import { recordAudit } from "./audit";
-import type { Viewer } from "./users";
+import { projectRoleOf, type Viewer } from "./users";
 
 export const channelNamePattern = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -50,7 +50,7 @@ export async function moveChannel({ viewer, imageId, name, versionId }: { viewer
   if (name === "latest") throw new HangarError("invalid", "latest is managed by Hangar: it always points at the newest approved version.", { name: ["latest can't be moved."] });
   if (!channelNamePattern.test(name)) throw new HangarError("invalid", "A channel name is lowercase letters, digits and -, like stable or testing.", { name: ["Use a name like stable."] });
   const [image] = await db().select({ projectId: images.projectId }).from(images).where(eq(images.id, imageId));
-  const owner = image && viewer.memberships.some((membership) => membership.projectId === image.projectId && membership.role === "owner");
+  const owner = image && projectRoleOf(viewer, image.projectId) === "owner";
   if (!image || (!owner && viewer.role !== "admin")) throw new HangarError("forbidden", "Only owners of the image's project and admins can move its channels. Nothing was changed.");
   await db().transaction(async (tx) => {
     const [target] = await tx

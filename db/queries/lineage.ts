@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import type { ReleaseStatus } from "@/db/enums";
 import { db } from "../client";
 import { outOfDateCondition, visibleImagesCondition } from "./catalog";
-import type { Viewer } from "./users";
+import { isUuid, type Viewer } from "./users";
 
 export interface LineageNode {
   id: string;
@@ -31,7 +31,7 @@ const MAX_DEPTH = 64;
 const MAX_NODES = 500;
 
 export async function getLineage({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<Lineage | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(versionId)) return null;
+  if (!isUuid(versionId)) return null;
   const result = await db().execute<Record<string, unknown>>(sql`
     with recursive up as (
       select id, parent_version_id, 0 as depth from image_versions where id = ${versionId}

@@ -1,10 +1,10 @@
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import { db, type Database } from "../client";
 import { images, projectMembers, projects, recipes, users, type ProjectRole } from "../schema";
 import { recordAudit } from "./audit";
 import { projectUsage } from "./uploads";
-import type { Viewer } from "./users";
+import { projectRoleOf, type Viewer } from "./users";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -37,13 +37,16 @@ export interface ProjectSummary {
   quotaBytes: number;
 }
 
-export async function listProjects({ viewer }: { viewer: Viewer }): Promise<ProjectSummary[]> {
+export async function listProjects({ viewer, slug }: { viewer: Viewer; slug?: string }): Promise<ProjectSummary[]> {
+  const conditions = [viewer.role === "admin" ? undefined : sql`m.user_id is not null`, slug === undefined ? undefined : sql`p.slug = ${slug}`].filter(
+    (condition): condition is SQL => condition !== undefined,
+  );
   const result = await db().execute<Record<string, unknown>>(sql`
     select p.id, p.slug, p.name, p.description, p.quota_bytes, m.role,
            (select count(*) from project_members pm where pm.project_id = p.id) as member_count,
            (select count(*) from images i where i.project_id = p.id) as image_count
     from projects p left join project_members m on m.project_id = p.id and m.user_id = ${viewer.id}
-    ${viewer.role === "admin" ? sql`` : sql`where m.user_id is not null`}
+    ${conditions.length ? sql`where ${sql.join(conditions, sql` and `)}` : sql``}
     order by p.name limit 500`);
   return Promise.all(
     result.rows.map(async (row) => ({
@@ -68,7 +71,7 @@ export interface ProjectDetail extends ProjectSummary {
 }
 
 export async function getProject({ viewer, slug }: { viewer: Viewer; slug: string }): Promise<ProjectDetail | null> {
-  const summary = (await listProjects({ viewer })).find((project) => project.slug === slug);
+  const [summary] = await listProjects({ viewer, slug });
   if (!summary) return null;
   const [members, projectImages, projectRecipes] = await Promise.all([
     db()
@@ -89,7 +92,7 @@ export async function getProject({ viewer, slug }: { viewer: Viewer; slug: strin
 
 async function requireManager(viewer: Viewer, projectId: string) {
   const [project] = await db().select({ id: projects.id, name: projects.name }).from(projects).where(eq(projects.id, projectId));
-  const role = viewer.memberships.find((membership) => membership.projectId === projectId)?.role ?? null;
+  const role = projectRoleOf(viewer, projectId);
   if (!project || (viewer.role !== "admin" && !role)) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
   if (viewer.role !== "admin" && role !== "owner") throw new HangarError("forbidden", "Only the project's owners and admins can manage its members. Nothing was changed.");
   return project;

@@ -10,19 +10,15 @@ import { blobs, channels, imageVersions, images, projects, recipeFiles, recipeRe
 import { recordAudit } from "./audit";
 import { channelVersion } from "./channels";
 import { imageAccessCondition } from "./images";
-import type { Viewer } from "./users";
+import { isUuid, projectRoleOf, type Viewer } from "./users";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export type RecipeAccess = "view" | "edit";
 
-function projectRole(viewer: Viewer, projectId: string) {
-  return viewer.memberships.find((membership) => membership.projectId === projectId)?.role ?? null;
-}
-
 export function canOnProject(viewer: Viewer, projectId: string, access: RecipeAccess): boolean {
   if (viewer.role === "admin") return true;
-  const role = projectRole(viewer, projectId);
+  const role = projectRoleOf(viewer, projectId);
   if (!role) return false;
   return access === "view" || role === "member" || role === "owner";
 }
@@ -250,7 +246,7 @@ export interface RecipeDetail {
 }
 
 export async function getRecipe({ viewer, id }: { viewer: Viewer; id: string }): Promise<RecipeDetail | null> {
-  if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+  if (!isUuid(id)) return null;
   const [recipe] = await db()
     .select({ id: recipes.id, name: recipes.name, projectId: recipes.projectId, projectName: projects.name, latestRevision: recipes.latestRevision })
     .from(recipes)
@@ -286,23 +282,26 @@ export async function saveRecipe({
   document: RecipeDocument;
 }): Promise<{ recipeId: string; revision: number; revisionId: string; created: boolean }> {
   const normalised = normaliseDocument(document);
-  // Who may touch the recipe is answered before anything about its contents.
+  // Who may touch the recipe is answered once, before anything about its contents.
+  let recipeProject: string;
   if (recipeId) {
     const [recipe] = await db().select({ projectId: recipes.projectId }).from(recipes).where(eq(recipes.id, recipeId));
     if (!recipe || !canOnProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
     if (!canOnProject(viewer, recipe.projectId, "edit")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can change it; you can view it.");
-  } else if (!projectId || !canOnProject(viewer, projectId, "edit")) {
+    recipeProject = recipe.projectId;
+  } else if (projectId && canOnProject(viewer, projectId, "edit")) {
+    recipeProject = projectId;
+  } else {
     throw new HangarError("forbidden", "Choose a project you are a member of for this recipe.", { projectId: ["Not a project you may write to."] });
   }
-  const recipeProject = recipeId ? (await db().select({ projectId: recipes.projectId }).from(recipes).where(eq(recipes.id, recipeId)))[0]!.projectId : projectId!;
   const resolved = await resolveDocument({ viewer, document: normalised, projectId: recipeProject });
   return db().transaction(async (tx: Tx) => {
     let id = recipeId;
     let previous: { revision: number; document: unknown; id: string } | undefined;
     if (id) {
-      const [recipe] = await tx.select({ projectId: recipes.projectId, latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.id, id)).for("update");
-      if (!recipe || !canOnProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
-      if (!canOnProject(viewer, recipe.projectId, "edit")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can change it; you can view it.");
+      // The row lock orders concurrent saves, so each gets its own revision number.
+      const [recipe] = await tx.select({ latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.id, id)).for("update");
+      if (!recipe) throw new HangarError("not_found", "That recipe doesn't exist any more.");
       [previous] = await tx
         .select({ revision: recipeRevisions.revision, document: recipeRevisions.document, id: recipeRevisions.id })
         .from(recipeRevisions)
@@ -311,10 +310,7 @@ export async function saveRecipe({
         return { recipeId: id, revision: previous.revision, revisionId: previous.id, created: false };
       }
     } else {
-      if (!projectId || !canOnProject(viewer, projectId, "edit")) {
-        throw new HangarError("forbidden", "Choose a project you are a member of for this recipe.", { projectId: ["Not a project you may write to."] });
-      }
-      const [recipe] = await tx.insert(recipes).values({ projectId, name: normalised.name, createdById: viewer.id }).returning({ id: recipes.id });
+      const [recipe] = await tx.insert(recipes).values({ projectId: recipeProject, name: normalised.name, createdById: viewer.id }).returning({ id: recipes.id });
       id = recipe!.id;
     }
     const revision = (previous?.revision ?? 0) + 1;

@@ -1,19 +1,17 @@
 // Release status changes: one function checks the caller, the transition and the four-eyes rule,
-// then changes the row only if it is still in the state the caller saw (so of two reviewers at
-// once exactly one wins), with the review, the revocation cascade and the audit event in the same
+// then re-checks the transition under a row lock and changes the row (so of two reviewers at once
+// exactly one wins), with the review, the revocation cascade and the audit event in the same
 // transaction. Dates in the future become scheduled changes applied by the scheduler.
-import { and, eq, inArray, isNull, lte, sql } from "drizzle-orm";
+import { and, eq, isNull, lte, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import { illegalTransition, retiringActions, transitions, type ReleaseAction } from "@/lib/governance/release";
 import { db, type Database } from "../client";
 import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { refreshImageLatest } from "./images";
-import type { Viewer } from "./users";
+import { isUuid, projectRoleOf, type Viewer } from "./users";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface ReleaseChange {
   versionId: string;
@@ -25,7 +23,7 @@ export interface ReleaseChange {
 }
 
 async function loadVersion(versionId: string) {
-  if (!uuidPattern.test(versionId)) return null;
+  if (!isUuid(versionId)) return null;
   const [row] = await db()
     .select({
       id: imageVersions.id,
@@ -44,7 +42,7 @@ async function loadVersion(versionId: string) {
 }
 
 function standingOf(viewer: Viewer, projectId: string) {
-  const role = viewer.memberships.find((membership) => membership.projectId === projectId)?.role ?? null;
+  const role = projectRoleOf(viewer, projectId);
   return { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", anyRole: role !== null };
 }
 
@@ -105,19 +103,15 @@ async function applyChange(
   const transition = transitions[action];
   const [before] = await tx.select({ status: imageVersions.releaseStatus }).from(imageVersions).where(eq(imageVersions.id, versionId)).for("update");
   // Checked again under the row lock: the caller saw an older state, or a schedule was made long ago.
-  const illegal = before ? illegalTransition(action, before.status) : "The version is gone.";
+  const illegal = before ? illegalTransition(action, before.status) : "That version was deleted in the meantime; nothing was changed.";
   if (illegal) throw new HangarError("conflict", illegal);
-  const [changed] = await tx
+  await tx
     .update(imageVersions)
     .set({
       releaseStatus: transition.to,
       ...(retiringActions.includes(action) ? { replacementVersionId } : action === "reinstate" ? { replacementVersionId: null } : {}),
     })
-    .where(and(eq(imageVersions.id, versionId), inArray(imageVersions.releaseStatus, transition.from)))
-    .returning({ id: imageVersions.id });
-  if (!changed) {
-    throw new HangarError("conflict", `Someone changed this version first: it is ${before?.status.replace("_", " ") ?? "gone"} now. Reload to see the current state; nothing was changed.`);
-  }
+    .where(eq(imageVersions.id, versionId));
   if (action === "approve" || action === "reject") {
     await tx.insert(reviews).values({ versionId, reviewerId: actorId, decision: action === "approve" ? "approved" : "rejected", reason });
   }

@@ -4,6 +4,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { attachRecipeFile, canOnProject } from "@/db/queries/recipes";
+import { isUuid } from "@/db/queries/users";
 import { HangarError } from "@/lib/auth/errors";
 import { getViewer } from "@/lib/auth/session";
 import { env } from "@/lib/env";
@@ -16,6 +17,9 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 const json = (status: number, body: unknown) => Response.json(body, { status });
+const tooLarge = () => json(413, { message: `A recipe file is at most ${MAX_UPLOAD_FILE_BYTES / 1024 ** 2} MiB; put larger content in an image instead.` });
+
+class TooLarge extends Error {}
 
 export async function POST(request: Request) {
   const viewer = await getViewer();
@@ -23,17 +27,17 @@ export async function POST(request: Request) {
   const url = new URL(request.url);
   const projectId = url.searchParams.get("projectId") ?? "";
   const filename = (url.searchParams.get("filename") ?? "").slice(0, 255);
-  if (!/^[0-9a-f-]{36}$/i.test(projectId)) return json(400, { message: "Say which project the file is for." });
+  if (!isUuid(projectId)) return json(400, { message: "Say which project the file is for." });
   if (!canOnProject(viewer, projectId, "edit")) return json(403, { message: "You can only attach files in projects where you are a member or owner." });
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_UPLOAD_FILE_BYTES) return json(413, { message: `A recipe file is at most ${MAX_UPLOAD_FILE_BYTES / 1024 ** 2} MiB; put larger content in an image instead.` });
+  if (declared > MAX_UPLOAD_FILE_BYTES) return tooLarge();
   if (!request.body) return json(400, { message: "The request has no file in it." });
   const tempPath = await createTempPath({ root: env().dataDir, prefix: "recipe-file" });
   let received = 0;
   const limit = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
       received += chunk.length;
-      if (received > MAX_UPLOAD_FILE_BYTES) callback(new HangarError("invalid", "too large"));
+      if (received > MAX_UPLOAD_FILE_BYTES) callback(new TooLarge());
       else callback(null, chunk);
     },
   });
@@ -47,7 +51,7 @@ export async function POST(request: Request) {
     return json(201, { sha256: hashes.sha256, size: hashes.size, filename });
   } catch (error) {
     await rm(tempPath, { force: true });
-    if (error instanceof HangarError && error.code === "invalid") return json(413, { message: `A recipe file is at most ${MAX_UPLOAD_FILE_BYTES / 1024 ** 2} MiB; put larger content in an image instead.` });
+    if (error instanceof TooLarge) return tooLarge();
     if (error instanceof HangarError) return json(error.code === "forbidden" ? 403 : 400, { message: error.message });
     console.error("recipe file upload failed", error);
     return json(500, { message: "The file could not be stored; nothing was kept. Try again." });

@@ -8,6 +8,7 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 const POLL_MS = 400;
+const LOG_BATCH = 2000;
 
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
@@ -26,7 +27,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
         while (!request.signal.aborted) {
           const build = await getBuild({ viewer, id });
           if (!build) break;
-          for (let batch = await getBuildLogs({ buildId: id, afterId: after }); batch.length; batch = await getBuildLogs({ buildId: id, afterId: after })) {
+          // One query per tick; more only while a batch comes back full.
+          for (let full = true; full; ) {
+            const batch = await getBuildLogs({ buildId: id, afterId: after, limit: LOG_BATCH });
+            full = batch.length === LOG_BATCH;
+            if (!batch.length) break;
             after = batch.at(-1)!.id;
             send("log", batch.map((line) => ({ id: line.id, at: line.at, stream: line.stream, line: line.line })), after);
           }

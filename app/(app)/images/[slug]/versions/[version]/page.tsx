@@ -14,6 +14,7 @@ import { DeleteVersionButton } from "@/components/reviews/delete-version-button"
 import { ReleaseControls } from "@/components/reviews/release-controls";
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
+import { projectRoleOf } from "@/db/queries/users";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
 import { availableActions } from "@/lib/governance/release";
 import type { DataStatus, ReleaseStatus } from "@/db/enums";
@@ -32,7 +33,7 @@ export default async function VersionPage({ params }: Params) {
   const viewer = await requireViewer(`/images/${slug}/versions/${rawVersion}`);
   const detail = await getVersionDetail({ viewer, imageSlug: slug, version });
   if (!detail) notFound();
-  const role = viewer.memberships.find((membership) => membership.projectId === detail.projectId)?.role ?? null;
+  const role = projectRoleOf(viewer, detail.projectId);
   const producer = detail.createdById === viewer.id;
   const actions =
     detail.dataStatus === "ready"
