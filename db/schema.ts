@@ -151,6 +151,8 @@ export const images = pgTable(
     latestVirtualSize: bigint("latest_virtual_size", { mode: "number" }).notNull().default(0),
     latestReleaseStatus: text("latest_release_status").$type<ReleaseStatus>(),
     versionCount: integer("version_count").notNull().default(0),
+    /** Clones and builds that used any of its versions: the catalog's "most used" order. */
+    usageCount: integer("usage_count").notNull().default(0),
     search: tsvector("search").generatedAlwaysAs(
       sql`setweight(to_tsvector('simple', coalesce(name, '') || ' ' || coalesce(slug, '') || ' ' || coalesce(os, '') || ' ' || coalesce(os_version, '')), 'A') || setweight(hangar_tags_tsvector(tags), 'B') || setweight(to_tsvector('simple', coalesce(description, '')), 'C')`,
     ),
@@ -164,6 +166,7 @@ export const images = pgTable(
     index("images_name_idx").on(table.name, table.id),
     index("images_updated_idx").on(table.updatedAt, table.id),
     index("images_size_idx").on(table.latestVirtualSize, table.id),
+    index("images_usage_idx").on(table.usageCount, table.id),
     index("images_project_idx").on(table.projectId),
     index("images_os_idx").on(table.os, table.osVersion),
     index("images_arch_idx").on(table.arch),
@@ -200,6 +203,8 @@ export const imageVersions = pgTable(
     replacementVersionId: uuid("replacement_version_id"),
     /** Set on every descendant when an ancestor is revoked: the revoked ancestor. */
     revokedAncestorId: uuid("revoked_ancestor_id"),
+    /** A linked clone is a qcow2 overlay whose backing file is this version's blob. */
+    backingVersionId: uuid("backing_version_id"),
     inspection: jsonb("inspection").$type<Record<string, unknown>>(),
     bytesReceived: bigint("bytes_received", { mode: "number" }).notNull().default(0),
     bytesTotal: bigint("bytes_total", { mode: "number" }),
@@ -213,6 +218,7 @@ export const imageVersions = pgTable(
     index("image_versions_created_idx").on(table.createdAt, table.id),
     index("image_versions_size_idx").on(sql`coalesce(${table.virtualSize}, 0)`, table.id),
     index("image_versions_parent_idx").on(table.parentVersionId),
+    index("image_versions_backing_idx").on(table.backingVersionId),
     index("image_versions_sha256_idx").on(table.sha256),
     uniqueIndex("image_versions_build_key").on(table.buildId),
     check("image_versions_data_status_check", inList("data_status", dataStatuses)),
@@ -504,4 +510,83 @@ export const channelMoves = pgTable(
     at: timestamp("at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
   (table) => [index("channel_moves_channel_idx").on(table.channelId, table.at)],
+);
+
+// ── Teams: sharing and clones ────────────────────────────────────────────────────────────────
+
+export const shareStatuses = ["pending", "accepted", "declined"] as const;
+export type ShareStatus = (typeof shareStatuses)[number];
+
+/**
+ * A `shared` image is offered to chosen projects; it shows in a receiving project's catalog only
+ * once that project's owner accepted. Only approved (or deprecated) versions are ever visible there.
+ */
+export const imageShares = pgTable(
+  "image_shares",
+  {
+    imageId: uuid("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    status: text("status").$type<ShareStatus>().notNull().default("pending"),
+    offeredById: uuid("offered_by_id").references(() => users.id, { onDelete: "set null" }),
+    decidedById: uuid("decided_by_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    decidedAt: timestamp("decided_at", { withTimezone: true, mode: "date" }),
+  },
+  (table) => [
+    primaryKey({ columns: [table.imageId, table.projectId] }),
+    index("image_shares_project_idx").on(table.projectId, table.status),
+    check("image_shares_status_check", inList("status", shareStatuses)),
+  ],
+);
+
+export const cloneModes = ["linked", "full"] as const;
+export type CloneMode = (typeof cloneModes)[number];
+export const cloneStatuses = ["queued", "running", "succeeded", "failed"] as const;
+export type CloneStatus = (typeof cloneStatuses)[number];
+
+/**
+ * One request to clone a version into a project. The new version (and the new image, when one was
+ * asked for) is created only when the clone succeeds, in one transaction with its blob, so a
+ * failed or running clone leaves nothing half-made in the catalog; the request row keeps the
+ * progress and the reason.
+ */
+export const clones = pgTable(
+  "clones",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    sourceVersionId: uuid("source_version_id")
+      .notNull()
+      .references(() => imageVersions.id, { onDelete: "cascade" }),
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    /** The existing image that gets the new version, or null when `newImage` names one to create. */
+    targetImageId: uuid("target_image_id").references(() => images.id, { onDelete: "cascade" }),
+    newImage: jsonb("new_image").$type<{ slug: string; name: string }>(),
+    version: text("version").notNull(),
+    mode: text("mode").$type<CloneMode>().notNull(),
+    /** virt-sysprep operations run on the copy; empty for none. */
+    resetOperations: text("reset_operations").array().notNull().default(sql`'{}'::text[]`),
+    status: text("status").$type<CloneStatus>().notNull().default("queued"),
+    progress: integer("progress").notNull().default(0),
+    stage: text("stage").notNull().default(""),
+    failureReason: text("failure_reason"),
+    /** Quota held for the clone while it runs. */
+    reservedBytes: bigint("reserved_bytes", { mode: "number" }).notNull().default(0),
+    resultVersionId: uuid("result_version_id").references(() => imageVersions.id, { onDelete: "set null" }),
+    requestedById: uuid("requested_by_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+  },
+  (table) => [
+    index("clones_source_idx").on(table.sourceVersionId),
+    index("clones_project_idx").on(table.projectId, table.createdAt),
+    check("clones_mode_check", inList("mode", cloneModes)),
+    check("clones_status_check", inList("status", cloneStatuses)),
+  ],
 );

@@ -7,6 +7,7 @@ set -euo pipefail
 need=()
 command -v qemu-img >/dev/null 2>&1 || need+=(qemu-utils)
 command -v virt-customize >/dev/null 2>&1 || need+=(libguestfs-tools)
+command -v virt-sysprep >/dev/null 2>&1 || need+=(guestfs-tools)
 [ -x /bin/busybox ] && file -L /bin/busybox 2>/dev/null | grep -q "statically linked" || need+=(busybox-static)
 command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
 command -v debugfs >/dev/null 2>&1 || need+=(e2fsprogs)

@@ -94,6 +94,7 @@ export function CatalogFilters({ params, facets, clearHref }: { params: CatalogP
           options={[
             { value: "name", label: "Name" },
             { value: "size", label: "Size" },
+            { value: "usage", label: "Most used" },
           ]}
           anyLabel="Updated"
         />

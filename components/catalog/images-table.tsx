@@ -39,6 +39,11 @@ export function ImagesTable({ rows }: { rows: CatalogImageRow[] }) {
                 <Link href={`/images/${row.slug}`} className="block truncate font-medium">
                   {row.name}
                 </Link>
+                {row.usageCount > 0 ? (
+                  <span className="text-xs text-muted" title="Clones and builds that used one of its versions">
+                    used {row.usageCount}×
+                  </span>
+                ) : null}
               </Td>
               <Td className="whitespace-nowrap">
                 {row.os} {row.osVersion}

@@ -21,7 +21,7 @@ async function fetchConversions(versionId: string, signal: AbortSignal): Promise
   return ((await response.json()) as { conversions: ConversionRow[] }).conversions;
 }
 
-function Downloads({ versionId, format, fileSize }: { versionId: string; format: string; fileSize: number }) {
+function Downloads({ versionId, format, fileSize, linked = false }: { versionId: string; format: string; fileSize: number; linked?: boolean }) {
   const queryClient = useQueryClient();
   const [pending, startTransition] = useTransition();
   const [error, setError] = useState<string | null>(null);
@@ -42,12 +42,18 @@ function Downloads({ versionId, format, fileSize }: { versionId: string; format:
 
   return (
     <div className="space-y-3">
-      <a href={`/api/versions/${versionId}/download`} className={buttonClasses({ variant: "primary" })} download>
-        Download {format} ({formatBytes(fileSize)})
-      </a>
+      {linked ? (
+        <p className="text-sm text-muted">
+          This is a linked clone: its own file ({formatBytes(fileSize)}) only holds what differs from its base. Downloads are flattened into a self-contained file first.
+        </p>
+      ) : (
+        <a href={`/api/versions/${versionId}/download`} className={buttonClasses({ variant: "primary" })} download>
+          Download {format} ({formatBytes(fileSize)})
+        </a>
+      )}
       <ul className="space-y-2" aria-label="Converted downloads">
         {targets
-          .filter((target) => target !== format)
+          .filter((target) => linked || target !== format)
           .map((target) => {
             const row = byFormat.get(target);
             return (
@@ -80,7 +86,7 @@ function Downloads({ versionId, format, fileSize }: { versionId: string; format:
   );
 }
 
-export function VersionDownloads(props: { versionId: string; format: string; fileSize: number }) {
+export function VersionDownloads(props: { versionId: string; format: string; fileSize: number; linked?: boolean }) {
   const [client] = useState(() => new QueryClient());
   return (
     <QueryClientProvider client={client}>

@@ -9,7 +9,8 @@ import { db } from "../client";
 import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { buildFingerprint, canOnProject, resolveDocument, saveRecipe } from "./recipes";
-import { isUuid, projectRoleOf, type Viewer } from "./users";
+import { isUuid, type Viewer } from "./users";
+import { projectRoleOf, projectScopedCondition } from "./access";
 
 export interface ReusedBuild {
   buildId: string;
@@ -77,6 +78,8 @@ export async function queueBuild({
         steps: document.steps.map((step) => ({ label: stepSummary(step), status: "pending" as const })),
       })
       .returning({ id: builds.id, number: builds.number });
+    // The catalog's "most used" order counts builds on any version of the base's image.
+    await tx.execute(sql`update images set usage_count = usage_count + 1 where id = ${resolved.base.imageId}`);
     await recordAudit(
       { actorId: viewer.id, action: "build.queue", objectType: "build", objectId: created!.id, after: { recipeId, revision: row.revision, baseVersionId: resolved.base.versionId, fingerprint } },
       tx,
@@ -168,8 +171,7 @@ export interface BuildRow {
 }
 
 function buildVisibleCondition(viewer: Viewer): SQL {
-  if (viewer.role === "admin") return sql`true`;
-  return sql`${recipes.projectId} in (select project_id from project_members where user_id = ${viewer.id})`;
+  return projectScopedCondition(viewer, recipes.projectId);
 }
 
 function buildSelection() {
@@ -191,14 +193,14 @@ function buildSelection() {
   };
 }
 
-export async function listBuilds({ viewer, recipeId, limit = 100 }: { viewer: Viewer; recipeId?: string; limit?: number }): Promise<BuildRow[]> {
+export async function listBuilds({ viewer, recipeId, projectId, limit = 100 }: { viewer: Viewer; recipeId?: string; projectId?: string; limit?: number }): Promise<BuildRow[]> {
   return db()
     .select(buildSelection())
     .from(builds)
     .innerJoin(recipes, eq(recipes.id, builds.recipeId))
     .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
     .leftJoin(users, eq(users.id, builds.requestedById))
-    .where(and(buildVisibleCondition(viewer), recipeId && isUuid(recipeId) ? eq(builds.recipeId, recipeId) : undefined))
+    .where(and(buildVisibleCondition(viewer), recipeId && isUuid(recipeId) ? eq(builds.recipeId, recipeId) : undefined, projectId && isUuid(projectId) ? eq(recipes.projectId, projectId) : undefined))
     .orderBy(desc(builds.number))
     .limit(limit);
 }

@@ -4,9 +4,10 @@ import { sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import { db } from "../client";
 import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
+import { visibleImagesCondition, visibleVersionCondition } from "./access";
 import type { Viewer } from "./users";
 
-export type CatalogSort = "name" | "updated" | "size";
+export type CatalogSort = "name" | "updated" | "size" | "usage";
 export type SortOrder = "asc" | "desc";
 export type CatalogView = "images" | "versions";
 
@@ -43,6 +44,8 @@ export interface CatalogImageRow {
   latestVirtualSize: number;
   latestReleaseStatus: ReleaseStatus | null;
   versionCount: number;
+  /** Clones and builds that used any of its versions. */
+  usageCount: number;
   projectSlug: string;
   projectName: string;
   updatedAt: Date;
@@ -72,7 +75,7 @@ export interface Page<Row> {
   nextCursor: string | null;
 }
 
-export const defaultOrder: Record<CatalogSort, SortOrder> = { name: "asc", updated: "desc", size: "desc" };
+export const defaultOrder: Record<CatalogSort, SortOrder> = { name: "asc", updated: "desc", size: "desc", usage: "desc" };
 
 type CursorValue = string | number;
 
@@ -103,11 +106,6 @@ export function toPrefixTsquery(q: string): string | null {
     .join(" & ");
 }
 
-export function visibleImagesCondition(viewer: Viewer, imageAlias = "i"): SQL {
-  if (viewer.role === "admin") return sql`true`;
-  const alias = sql.raw(imageAlias);
-  return sql`(${alias}.visibility = 'public' or ${alias}.project_id in (select project_id from project_members where user_id = ${viewer.id}))`;
-}
 
 // PostgreSQL can't estimate prefix matches (it assumes 2% of rows), so for a sorted page it walks
 // the sort index and filters, which is quick for common terms and slow for rare ones. A probe
@@ -176,9 +174,10 @@ function orderBy(key: SQL, idColumn: SQL, order: SortOrder): SQL {
 
 // Timestamps travel in the cursor as PostgreSQL's own text form: a JS Date would drop the
 // microseconds and make the next page skip or repeat rows.
-function cursorValue(sort: CatalogSort, row: { name?: string; timestampText: string; size?: number | null }): CursorValue {
+function cursorValue(sort: CatalogSort, row: { name?: string; timestampText: string; size?: number | null; usage?: number }): CursorValue {
   if (sort === "name") return row.name ?? "";
   if (sort === "size") return row.size ?? 0;
+  if (sort === "usage") return row.usage ?? 0;
   return row.timestampText;
 }
 
@@ -189,6 +188,7 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
     name: { key: sql`i.name`, cast: "text" },
     updated: { key: sql`i.updated_at`, cast: "timestamp" },
     size: { key: sql`i.latest_virtual_size`, cast: "number" },
+    usage: { key: sql`i.usage_count`, cast: "number" },
   };
   const { key, cast } = sortKeys[query.sort];
   const search = await planSearch(query.q, "i");
@@ -202,7 +202,7 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   const result = await db().execute<Record<string, unknown>>(sql`
     ${search.cte}
     select i.id, i.slug, i.name, i.os, i.os_version, i.arch, i.visibility, i.tags, i.latest_version,
-           i.latest_format, i.latest_virtual_size, i.latest_release_status, i.version_count, i.updated_at,
+           i.latest_format, i.latest_virtual_size, i.latest_release_status, i.version_count, i.usage_count, i.updated_at,
            i.updated_at::text as cursor_ts,
            p.slug as project_slug, p.name as project_name
     from images i join projects p on p.id = i.project_id
@@ -223,6 +223,7 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
     latestVirtualSize: Number(row.latest_virtual_size),
     latestReleaseStatus: (row.latest_release_status as ReleaseStatus | null) ?? null,
     versionCount: Number(row.version_count),
+    usageCount: Number(row.usage_count),
     projectSlug: String(row.project_slug),
     projectName: String(row.project_name),
     updatedAt: new Date(row.updated_at as string),
@@ -240,21 +241,23 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   const lastRaw = result.rows[query.limit - 1];
   const nextCursor =
     result.rows.length > query.limit && last && lastRaw
-      ? encodeCursor(cursorValue(query.sort, { name: last.name, timestampText: String(lastRaw.cursor_ts), size: last.latestVirtualSize }), last.id)
+      ? encodeCursor(cursorValue(query.sort, { name: last.name, timestampText: String(lastRaw.cursor_ts), size: last.latestVirtualSize, usage: last.usageCount }), last.id)
       : null;
   return { rows, nextCursor };
 }
 
 export async function listCatalogVersions(query: CatalogQuery): Promise<Page<CatalogVersionRow>> {
-  // Versions have no name of their own; "name" orders by creation like "updated" does.
+  // Versions have no name of their own; "name" orders by creation like "updated" does, and so does
+  // "usage", which is counted per image (a per-version count would need a scan at this scale).
   const sortKeys: Record<CatalogSort, { key: SQL; cast: "number" | "timestamp" }> = {
+    usage: { key: sql`v.created_at`, cast: "timestamp" },
     name: { key: sql`v.created_at`, cast: "timestamp" },
     updated: { key: sql`v.created_at`, cast: "timestamp" },
     size: { key: sql`coalesce(v.virtual_size, 0)`, cast: "number" },
   };
   const { key, cast } = sortKeys[query.sort];
   const search = await planSearch(query.q, "i");
-  const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i", search)];
+  const conditions = [visibleVersionCondition(query.viewer, { image: "i", version: "v" }), ...imageFilterConditions(query, "i", search)];
   if (query.format) conditions.push(sql`v.format = ${query.format}`);
   if (query.status) conditions.push(sql`v.release_status = ${query.status}`);
   if (query.freshness === "out_of_date") conditions.push(outOfDateCondition(sql`v.id`));
@@ -319,7 +322,7 @@ export async function getCatalogFacets({ viewer }: { viewer: Viewer }): Promise<
       : db().execute<{ slug: string; name: string }>(sql`
           select slug, name from projects p
           where exists (select 1 from project_members m where m.project_id = p.id and m.user_id = ${viewer.id})
-             or exists (select 1 from images i where i.project_id = p.id and i.visibility = 'public')
+             or exists (select 1 from images i where i.project_id = p.id and i.visibility <> 'private' and ${visibleImagesCondition(viewer, "i")})
           order by name limit 500`),
   ]);
   return { oses: oses.rows.map((row) => row.os), tags: tagRows.rows.map((row) => row.name), projects: projectRows.rows };

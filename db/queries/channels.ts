@@ -5,7 +5,8 @@ import { HangarError } from "@/lib/auth/errors";
 import { db } from "../client";
 import { channelMoves, channels, imageVersions, images } from "../schema";
 import { recordAudit } from "./audit";
-import { projectRoleOf, type Viewer } from "./users";
+import { type Viewer } from "./users";
+import { projectRoleOf } from "./access";
 
 export const channelNamePattern = /^[a-z][a-z0-9-]{0,31}$/;
 

@@ -13,7 +13,7 @@ import {
   type Visibility,
 } from "../schema";
 import { recordAudit } from "./audit";
-import { visibleImagesCondition } from "./catalog";
+import { imageInProjectCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
 import type { Viewer } from "./users";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -22,13 +22,8 @@ export type ImageAccess = "view" | "edit" | "manage";
 
 // Editing metadata and tags needs the member role in the image's project; visibility needs owner.
 export function imageAccessCondition(viewer: Viewer, access: ImageAccess): SQL {
-  if (viewer.role === "admin") return sql`true`;
   if (access === "view") return visibleImagesCondition(viewer, "images");
-  const roles = access === "manage" ? ["owner"] : ["member", "owner"];
-  return sql`${images.projectId} in (select project_id from project_members where user_id = ${viewer.id} and role in (${sql.join(
-    roles.map((role) => sql`${role}`),
-    sql`, `,
-  )}))`;
+  return imageInProjectCondition(viewer, access === "manage" ? "manage" : "contribute");
 }
 
 export interface ImageDetail {
@@ -118,7 +113,7 @@ export async function listImageVersions({ viewer, imageId }: { viewer: Viewer; i
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
     .leftJoin(users, eq(users.id, imageVersions.createdById))
-    .where(and(eq(imageVersions.imageId, imageId), imageAccessCondition(viewer, "view")))
+    .where(and(eq(imageVersions.imageId, imageId), visibleVersionCondition(viewer)))
     .orderBy(desc(imageVersions.createdAt))
     .limit(500);
 }
@@ -332,6 +327,7 @@ export async function createReadyVersion({
     releaseStatus?: ReleaseStatus;
     source: "upload" | "url" | "build" | "clone";
     parentVersionId?: string;
+    backingVersionId?: string;
     recipeRevisionId?: string;
     buildId?: string;
     inspection?: Record<string, unknown>;

@@ -4,7 +4,8 @@
 import { sql } from "drizzle-orm";
 import type { ReleaseStatus } from "@/db/enums";
 import { db } from "../client";
-import { outOfDateCondition, visibleImagesCondition } from "./catalog";
+import { visibleVersionCondition } from "./access";
+import { outOfDateCondition } from "./catalog";
 import { isUuid, type Viewer } from "./users";
 
 export interface LineageNode {
@@ -45,7 +46,7 @@ export async function getLineage({ viewer, versionId }: { viewer: Viewer; versio
       select id, -depth as rank from up union select id, depth as rank from down
     )
     select v.id, v.parent_version_id, v.version, v.release_status, v.source, i.slug as image_slug, i.name as image_name,
-           ${visibleImagesCondition(viewer, "i")} as visible,
+           ${visibleVersionCondition(viewer, { image: "i", version: "v" })} as visible,
            ${outOfDateCondition(sql`v.id`)} as out_of_date,
            v.revoked_ancestor_id is not null as revoked_ancestor,
            min(ids.rank) over (partition by v.id) as rank

@@ -4,7 +4,8 @@ import { db, type Database } from "../client";
 import { images, projectMembers, projects, recipes, users, type ProjectRole } from "../schema";
 import { recordAudit } from "./audit";
 import { projectUsage } from "./uploads";
-import { projectRoleOf, type Viewer } from "./users";
+import { type Viewer } from "./users";
+import { projectRoleOf } from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 

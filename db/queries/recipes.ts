@@ -10,17 +10,15 @@ import { blobs, channels, imageVersions, images, projects, recipeFiles, recipeRe
 import { recordAudit } from "./audit";
 import { channelVersion } from "./channels";
 import { imageAccessCondition } from "./images";
-import { isUuid, projectRoleOf, type Viewer } from "./users";
+import { isUuid, type Viewer } from "./users";
+import { canInProject, projectScopedCondition, usableVersionCondition } from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export type RecipeAccess = "view" | "edit";
 
 export function canOnProject(viewer: Viewer, projectId: string, access: RecipeAccess): boolean {
-  if (viewer.role === "admin") return true;
-  const role = projectRoleOf(viewer, projectId);
-  if (!role) return false;
-  return access === "view" || role === "member" || role === "owner";
+  return canInProject(viewer, projectId, access === "view" ? "view" : "contribute");
 }
 
 /** Releases nobody may build on, whatever their role. */
@@ -30,13 +28,8 @@ export const unusableReleases: ReleaseStatus[] = ["rejected", "disabled", "revok
  * Versions the viewer may build on: ready, not rejected/disabled/revoked, and either released
  * (approved or deprecated) in an image they can see, or any state inside their own project.
  */
-export function usableVersionCondition(viewer: Viewer): SQL {
-  const base = sql`${imageVersions.dataStatus} = 'ready' and ${imageVersions.releaseStatus} not in ('rejected', 'disabled', 'revoked')`;
-  if (viewer.role === "admin") return base;
-  return sql`${base} and (
-    (${imageVersions.releaseStatus} in ('approved', 'deprecated') and (${images.visibility} = 'public' or ${images.projectId} in (select project_id from project_members where user_id = ${viewer.id})))
-    or ${images.projectId} in (select project_id from project_members where user_id = ${viewer.id})
-  )`;
+export function buildableVersionCondition(viewer: Viewer): SQL {
+  return sql`${imageVersions.dataStatus} = 'ready' and ${imageVersions.releaseStatus} not in ('rejected', 'disabled', 'revoked') and ${usableVersionCondition(viewer)}`;
 }
 
 export interface ResolvedBase {
@@ -76,14 +69,14 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
       sha256: imageVersions.sha256,
       virtualSize: imageVersions.virtualSize,
       releaseStatus: imageVersions.releaseStatus,
-      usable: sql<boolean>`${usableVersionCondition(viewer)}`,
+      usable: sql<boolean>`${buildableVersionCondition(viewer)}`,
     })
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
     .where(
       and(
         eq(images.id, found.id),
-        version ? eq(imageVersions.version, version) : channelTarget ? eq(imageVersions.id, channelTarget) : sql`${imageVersions.releaseStatus} = 'approved' and ${usableVersionCondition(viewer)}`,
+        version ? eq(imageVersions.version, version) : channelTarget ? eq(imageVersions.id, channelTarget) : sql`${imageVersions.releaseStatus} = 'approved' and ${buildableVersionCondition(viewer)}`,
       ),
     )
     .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))
@@ -197,8 +190,7 @@ export interface RecipeListRow {
 }
 
 function recipeVisibleCondition(viewer: Viewer): SQL {
-  if (viewer.role === "admin") return sql`true`;
-  return sql`${recipes.projectId} in (select project_id from project_members where user_id = ${viewer.id})`;
+  return projectScopedCondition(viewer, recipes.projectId);
 }
 
 export async function listRecipes({ viewer }: { viewer: Viewer }): Promise<RecipeListRow[]> {
@@ -341,7 +333,7 @@ export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
     .select({ image: images.slug, imageName: images.name, version: imageVersions.version, releaseStatus: imageVersions.releaseStatus, format: imageVersions.format })
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
-    .where(usableVersionCondition(viewer))
+    .where(buildableVersionCondition(viewer))
     .orderBy(images.name, desc(imageVersions.createdAt))
     .limit(1000);
   const outputs = await db()

@@ -9,7 +9,8 @@ import { db, type Database } from "../client";
 import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { refreshImageLatest } from "./images";
-import { isUuid, projectRoleOf, type Viewer } from "./users";
+import { isUuid, type Viewer } from "./users";
+import { projectRoleOf } from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -254,13 +255,15 @@ export async function listReviews({ versionId }: { versionId: string }) {
 /** What still depends on a version: each entry is a sentence naming the dependant. */
 export async function versionDependants(versionId: string): Promise<string[]> {
   const result = await db().execute<{ kind: string; label: string }>(sql`
-    select 'descendant' as kind, i.slug || ' ' || v.version as label from image_versions v join images i on i.id = v.image_id where v.parent_version_id = ${versionId}
+    select 'descendant' as kind, i.slug || ' ' || v.version as label from image_versions v join images i on i.id = v.image_id where v.parent_version_id = ${versionId} and v.backing_version_id is distinct from ${versionId}
+    union all select 'linked', i.slug || ' ' || v.version from image_versions v join images i on i.id = v.image_id where v.backing_version_id = ${versionId}
+    union all select 'clone', 'a clone into ' || p.slug from clones c join projects p on p.id = c.project_id where c.source_version_id = ${versionId} and c.status in ('queued', 'running')
     union all select 'recipe', r.name || ' revision ' || rr.revision from recipe_revisions rr join recipes r on r.id = rr.recipe_id where rr.base_version_id = ${versionId}
     union all select 'build', 'build #' || b.number from builds b where b.base_version_id = ${versionId}
     union all select 'channel', 'channel ' || c.name from channels c where c.version_id = ${versionId}
     union all select 'replacement', i.slug || ' ' || v.version from image_versions v join images i on i.id = v.image_id where v.replacement_version_id = ${versionId}
     limit 50`);
-  const words: Record<string, string> = { descendant: "built or cloned from it", recipe: "pinned to it", build: "ran on it", channel: "points at it", replacement: "names it as replacement" };
+  const words: Record<string, string> = { descendant: "built or cloned from it", linked: "a linked clone whose overlay reads from it", clone: "being made from it", recipe: "pinned to it", build: "ran on it", channel: "points at it", replacement: "names it as replacement" };
   return result.rows.map((row) => `${row.label} (${words[row.kind]})`);
 }
 

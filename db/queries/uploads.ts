@@ -16,7 +16,8 @@ export async function projectUsage(tx: Tx | ReturnType<typeof db>, projectId: st
       (select coalesce(sum(v.file_size), 0) from image_versions v join images i on i.id = v.image_id
         where i.project_id = ${projectId} and v.data_status = 'ready') as used,
       (select coalesce(sum(coalesce(v.bytes_total, v.bytes_received)), 0) from image_versions v join images i on i.id = v.image_id
-        where i.project_id = ${projectId} and v.data_status in ('queued', 'uploading', 'importing')) as reserved`);
+        where i.project_id = ${projectId} and v.data_status in ('queued', 'uploading', 'importing'))
+      + (select coalesce(sum(c.reserved_bytes), 0) from clones c where c.project_id = ${projectId} and c.status in ('queued', 'running')) as reserved`);
   const row = result.rows[0];
   return { usedBytes: Number(row?.used ?? 0), reservedBytes: Number(row?.reserved ?? 0) };
 }

@@ -10,11 +10,6 @@ export interface Viewer {
   memberships: { projectId: string; projectSlug: string; projectName: string; role: ProjectRole }[];
 }
 
-/** The viewer's role in a project, or null when they are not a member. */
-export function projectRoleOf(viewer: Viewer, projectId: string): ProjectRole | null {
-  return viewer.memberships.find((membership) => membership.projectId === projectId)?.role ?? null;
-}
-
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Ids from URLs and callers are checked before they reach a uuid column (which would throw). */

@@ -1,7 +1,7 @@
 import { and, eq, sql, type SQL } from "drizzle-orm";
 import { db } from "../client";
 import { conversions, imageVersions, images, type DiskFormat } from "../schema";
-import { imageAccessCondition } from "./images";
+import { usableVersionCondition, visibleVersionCondition } from "./access";
 import type { Viewer } from "./users";
 
 export interface DownloadableVersion {
@@ -11,16 +11,8 @@ export interface DownloadableVersion {
   sha256: string;
   fileSize: number;
   imageSlug: string;
-}
-
-/**
- * Release rules for using a version's bytes: disabled and revoked versions are for admins only;
- * outside the image's project only approved (or deprecated) versions may be used.
- */
-export function releaseUsableCondition(viewer: Viewer): SQL {
-  if (viewer.role === "admin") return sql`true`;
-  return sql`${imageVersions.releaseStatus} not in ('disabled', 'revoked')
-    and (${imageVersions.releaseStatus} in ('approved', 'deprecated') or ${images.projectId} in (select project_id from project_members where user_id = ${viewer.id}))`;
+  /** A linked clone's file needs its base: it is only ever downloaded flattened. */
+  linked: boolean;
 }
 
 /** A ready version the viewer may see and use, or null. */
@@ -33,10 +25,11 @@ export async function getDownloadableVersion({ viewer, versionId }: { viewer: Vi
       sha256: imageVersions.sha256,
       fileSize: imageVersions.fileSize,
       imageSlug: images.slug,
+      linked: sql<boolean>`${imageVersions.backingVersionId} is not null`,
     })
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
-    .where(and(eq(imageVersions.id, versionId), eq(imageVersions.dataStatus, "ready"), imageAccessCondition(viewer, "view"), releaseUsableCondition(viewer)));
+    .where(and(eq(imageVersions.id, versionId), eq(imageVersions.dataStatus, "ready"), usableVersionCondition(viewer)));
   if (!row?.format || !row.sha256 || row.fileSize === null) return null;
   return { ...row, format: row.format, sha256: row.sha256, fileSize: row.fileSize };
 }
@@ -120,6 +113,8 @@ export interface VersionDetail {
   projectId: string;
   replacement: { version: string } | null;
   revokedAncestor: { imageSlug: string; version: string } | null;
+  /** A linked clone: a qcow2 overlay on its parent's blob. */
+  linked: boolean;
 }
 
 export async function getVersionDetail({ viewer, imageSlug, version }: { viewer: Viewer; imageSlug: string; version: string }): Promise<VersionDetail | null> {
@@ -127,7 +122,7 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
     select v.id, v.version, v.format, v.virtual_size, v.file_size, v.sha256, v.sha512, v.data_status, v.failure_reason,
            v.release_status, v.source, v.source_url, v.original_filename, v.inspection, v.created_at,
            u.email as created_by_email, images.id as image_id, images.slug as image_slug, images.name as image_name,
-           pv.version as parent_version, pi.slug as parent_image_slug,
+           pv.version as parent_version, pi.slug as parent_image_slug, v.backing_version_id is not null as linked,
            b.id as build_id, b.number as build_number, rr.recipe_id, rr.revision as recipe_revision,
            v.created_by_id, images.project_id, rv.version as replacement_version, ai.slug as revoked_image_slug, av.version as revoked_version
     from image_versions v
@@ -140,7 +135,7 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
     left join image_versions rv on rv.id = v.replacement_version_id
     left join image_versions av on av.id = v.revoked_ancestor_id
     left join images ai on ai.id = av.image_id
-    where images.slug = ${imageSlug} and v.version = ${version} and ${imageAccessCondition(viewer, "view")}`);
+    where images.slug = ${imageSlug} and v.version = ${version} and ${visibleVersionCondition(viewer, { image: "images", version: "v" })}`);
   const row = result.rows[0];
   if (!row) return null;
   const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
@@ -165,6 +160,7 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
     imageSlug: String(row.image_slug),
     imageName: String(row.image_name),
     parent: row.parent_version ? { imageSlug: String(row.parent_image_slug), version: String(row.parent_version) } : null,
+    linked: Boolean(row.linked),
     build: row.build_id ? { id: String(row.build_id), number: Number(row.build_number), recipeId: String(row.recipe_id), revision: Number(row.recipe_revision) } : null,
     createdById: (row.created_by_id as string | null) ?? null,
     projectId: String(row.project_id),

@@ -66,7 +66,7 @@ const conversionSchema = z.object({
 export const requestVersionConversion = defineAction(conversionSchema, async ({ versionId, format }, viewer) => {
   const version = await getDownloadableVersion({ viewer, versionId });
   if (!version) throw new HangarError("not_found", "That version doesn't exist, isn't ready, or you can't see it.");
-  if (version.format === format) throw new HangarError("invalid", `This version is already ${format}; download it as it is.`);
+  if (version.format === format && !version.linked) throw new HangarError("invalid", `This version is already ${format}; download it as it is.`);
   const conversion = await requestConversion({ versionId, targetFormat: format, requestedById: viewer.id });
   if (conversion.queued) await enqueue("image.convert", { conversionId: conversion.id });
   return { conversionId: conversion.id, slugs: [version.imageSlug] };

@@ -1,5 +1,6 @@
 import { applyDueScheduledReleases } from "@/db/queries/releases";
 import { runBuild } from "@/lib/builds/engine";
+import { runClone } from "@/lib/clones/engine";
 import { runConversion } from "@/lib/imports/convert";
 import { runUrlImport } from "@/lib/imports/url-import";
 import type { JobHandlers } from "./queue";
@@ -8,5 +9,6 @@ export const jobHandlers: JobHandlers = {
   "image.import-url": (data, { signal }) => runUrlImport(data, { signal }),
   "image.convert": (data, { signal }) => runConversion(data, { signal }),
   "image.build": (data, { signal }) => runBuild(data, { signal }),
+  "image.clone": (data, { signal }) => runClone(data, { signal }),
   "release.apply-scheduled": async () => void (await applyDueScheduledReleases()),
 };

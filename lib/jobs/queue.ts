@@ -5,13 +5,14 @@ import PgBoss from "pg-boss";
 import type { DiskFormat } from "@/db/schema";
 import { sweepStaleBuilds } from "@/lib/builds/sweeper";
 
-export const jobNames = ["image.import-url", "image.convert", "image.build", "release.apply-scheduled"] as const;
+export const jobNames = ["image.import-url", "image.convert", "image.build", "image.clone", "release.apply-scheduled"] as const;
 export type JobName = (typeof jobNames)[number];
 
 export interface JobPayloads {
   "image.import-url": { versionId: string; url: string; claimedFormat: DiskFormat | null; expectedSha256: string | null; actorId: string };
   "image.convert": { conversionId: string };
   "image.build": { buildId: string };
+  "image.clone": { cloneId: string };
   "release.apply-scheduled": Record<string, never>;
 }
 

@@ -72,7 +72,7 @@ export const catalogSearchSchema = z.object({
   project: z.preprocess(emptyToUndefined, z.string().max(80).regex(/^[a-z0-9-]+$/, "Project is a project slug.").optional()),
   status: z.preprocess(emptyToUndefined, z.enum(releaseStatuses, { message: `Status is one of: ${releaseStatuses.join(", ")}.` }).optional()),
   freshness: z.preprocess(emptyToUndefined, z.enum(["out_of_date"], { message: "Freshness can only be out_of_date." }).optional()),
-  sort: z.preprocess(emptyToUndefined, z.enum(["name", "updated", "size"], { message: "Sort by name, updated or size." }).default("updated")),
+  sort: z.preprocess(emptyToUndefined, z.enum(["name", "updated", "size", "usage"], { message: "Sort by name, updated, size or usage." }).default("updated")),
   order: z.preprocess(emptyToUndefined, z.enum(["asc", "desc"], { message: "Order is asc or desc." }).optional()),
   view: z.preprocess(emptyToUndefined, z.enum(["images", "versions"], { message: "View is images or versions." }).default("images")),
   cursor: z.preprocess(emptyToUndefined, z.string().max(400).regex(/^[A-Za-z0-9_-]+$/, "That page link is broken.").optional()),

@@ -15,6 +15,8 @@ import { Markdown } from "@/components/images/markdown";
 import { PropertiesEditor, PropertiesTable } from "@/components/images/properties-editor";
 import { TagEditor } from "@/components/images/tag-editor";
 import { VisibilityForm } from "@/components/images/visibility-form";
+import { SharePanel } from "@/components/images/share-panel";
+import { listImageShares } from "@/db/queries/shares";
 import { TagChip, VisibilityBadge } from "@/components/ui/badge";
 import { getViewer, requireViewer } from "@/lib/auth/session";
 
@@ -53,11 +55,12 @@ export default async function ImagePage({ params }: Props) {
   const viewer = await requireViewer(`/images/${encodeURIComponent(slug)}`);
   const image = await loadImage(slug);
   if (!image) notFound();
-  const [versions, newerBase, channelRows, channelHistory] = await Promise.all([
+  const [versions, newerBase, channelRows, channelHistory, shares] = await Promise.all([
     listImageVersions({ viewer, imageId: image.id }),
     getNewerBaseForImage({ imageId: image.id }),
     listChannels({ imageId: image.id }),
     listChannelHistory({ imageId: image.id }),
+    image.canManage ? listImageShares({ viewer, imageId: image.id, projectId: image.projectId }) : Promise.resolve([]),
   ]);
   const newest = versions.find((version) => version.version === image.latestVersion);
   const properties = Object.entries(image.properties).sort(([a], [b]) => a.localeCompare(b));
@@ -154,6 +157,8 @@ export default async function ImagePage({ params }: Props) {
                 Access
               </h2>
               <VisibilityForm imageId={image.id} visibility={image.visibility} />
+              <h3 className="mb-2 mt-4 text-sm font-semibold">Sharing</h3>
+              <SharePanel imageId={image.id} imageName={image.name} shares={shares} />
             </section>
           ) : null}
           {image.canEdit ? null : (

@@ -5,7 +5,13 @@ import { AddMemberForm, MemberControls, QuotaForm } from "@/components/projects/
 import { PageHeader } from "@/components/shell/page-header";
 import { formatBytes } from "@/components/ui/format";
 import { Table, Td, Th, Tr } from "@/components/ui/table";
+import { BuildsTable } from "@/components/builds/builds-table";
+import { CloneList } from "@/components/clones/clone-list";
+import { ShareAnswer } from "@/components/images/share-panel";
+import { listBuilds } from "@/db/queries/builds";
+import { listClones } from "@/db/queries/clones";
 import { getProject } from "@/db/queries/projects";
+import { listIncomingShares } from "@/db/queries/shares";
 import { requireViewer } from "@/lib/auth/session";
 
 export const metadata: Metadata = { title: "Project" };
@@ -15,6 +21,11 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
   const viewer = await requireViewer(`/projects/${slug}`);
   const project = await getProject({ viewer, slug });
   if (!project) notFound();
+  const [incoming, projectClones, projectBuilds] = await Promise.all([
+    listIncomingShares({ viewer, projectId: project.id }),
+    listClones({ viewer, projectId: project.id, limit: 20 }),
+    listBuilds({ viewer, projectId: project.id, limit: 10 }),
+  ]);
   const percent = project.quotaBytes > 0 ? Math.min(100, Math.round((project.usedBytes / project.quotaBytes) * 100)) : 100;
   return (
     <div className="space-y-8">
@@ -58,6 +69,37 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
         {project.canManage ? <AddMemberForm projectId={project.id} /> : null}
       </section>
 
+      <section aria-labelledby="shared-heading" className="space-y-2">
+        <h2 id="shared-heading" className="text-base font-semibold">
+          Shared with this project
+        </h2>
+        {incoming.length ? (
+          <ul className="space-y-2 text-sm">
+            {incoming.map((share) => (
+              <li key={share.imageId} className="flex flex-wrap items-center justify-between gap-3 rounded-md border border-line p-3">
+                <span>
+                  {share.status === "accepted" ? <Link href={`/images/${share.imageSlug}`}>{share.imageName}</Link> : <span className="font-medium">{share.imageName}</span>}{" "}
+                  <span className="text-muted">
+                    from {share.fromProject}
+                    {share.offeredBy ? `, offered by ${share.offeredBy}` : ""} · {share.status === "pending" ? "waiting for an owner to accept" : "accepted"}
+                  </span>
+                </span>
+                {share.status === "pending" && project.canManage ? <ShareAnswer share={share} /> : null}
+              </li>
+            ))}
+          </ul>
+        ) : (
+          <p className="text-sm text-muted">Nothing is shared with this project. Owners of other projects can share images with it by its short name, {project.slug}.</p>
+        )}
+      </section>
+
+      <section aria-labelledby="clones-heading" className="space-y-2">
+        <h2 id="clones-heading" className="text-base font-semibold">
+          Clones
+        </h2>
+        <CloneList initial={projectClones} query={`projectId=${project.id}`} empty="No clones yet. Clone an approved version into this project from its version page." />
+      </section>
+
       <div className="grid gap-8 lg:grid-cols-2">
         <section aria-labelledby="images-heading" className="space-y-2">
           <h2 id="images-heading" className="text-base font-semibold">
@@ -95,6 +137,13 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
           )}
         </section>
       </div>
+
+      <section aria-labelledby="builds-heading" className="space-y-2">
+        <h2 id="builds-heading" className="text-base font-semibold">
+          Recent builds
+        </h2>
+        {projectBuilds.length ? <BuildsTable builds={projectBuilds} label="Recent builds of this project" /> : <p className="text-sm text-muted">No builds yet.</p>}
+      </section>
     </div>
   );
 }

@@ -25,14 +25,17 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   let sha256 = version.sha256;
   let size = version.fileSize;
   let format = version.format;
-  if (query.data.format && query.data.format !== version.format) {
-    const conversion = await getConversion({ versionId: version.id, targetFormat: query.data.format });
+  // A linked clone's own file names its base as backing file: it leaves only flattened.
+  const wanted = query.data.format ?? version.format;
+  if (wanted !== version.format || version.linked) {
+    const conversion = await getConversion({ versionId: version.id, targetFormat: wanted });
     if (!conversion || conversion.status !== "succeeded" || !conversion.sha256 || conversion.fileSize === null) {
-      return json(409, `This version has not been converted to ${query.data.format} yet. Request the conversion on the version's page and download it when it's done.`);
+      const what = version.linked && wanted === version.format ? `a self-contained (flattened) ${wanted} file` : `${wanted}`;
+      return json(409, `This version has not been converted to ${what} yet. Request the conversion on the version's page and download it when it's done.`);
     }
     sha256 = conversion.sha256;
     size = conversion.fileSize;
-    format = query.data.format;
+    format = wanted;
   }
 
   const etag = `"${sha256}"`;

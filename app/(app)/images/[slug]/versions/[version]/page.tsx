@@ -12,9 +12,11 @@ import { LineageGraph } from "@/components/lineage/lineage-graph";
 import { RebuildButton } from "@/components/lineage/rebuild-button";
 import { DeleteVersionButton } from "@/components/reviews/delete-version-button";
 import { ReleaseControls } from "@/components/reviews/release-controls";
+import { CloneForm } from "@/components/clones/clone-form";
+import { defaultResetOperations, getVersionUsage, identityResetOperations, listCloneTargets } from "@/db/queries/clones";
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
-import { projectRoleOf } from "@/db/queries/users";
+import { projectRoleOf } from "@/db/queries/access";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
 import { availableActions } from "@/lib/governance/release";
 import type { DataStatus, ReleaseStatus } from "@/db/enums";
@@ -39,11 +41,14 @@ export default async function VersionPage({ params }: Params) {
     detail.dataStatus === "ready"
       ? availableActions(detail.releaseStatus as ReleaseStatus, { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", producer })
       : [];
-  const [decisions, replacements, lineage, newerBase] = await Promise.all([
+  const cloneable = detail.dataStatus === "ready" && detail.releaseStatus === "approved";
+  const [decisions, replacements, lineage, newerBase, usage, cloneTargets] = await Promise.all([
     listReviews({ versionId: detail.id }),
     listApprovedVersions({ imageId: detail.imageId, excludeId: detail.id }),
     getLineage({ viewer, versionId: detail.id }),
     getNewerBase({ versionId: detail.id }),
+    getVersionUsage({ viewer, versionId: detail.id, ownerProjectId: detail.projectId }),
+    cloneable ? listCloneTargets({ viewer }) : Promise.resolve([]),
   ]);
   const facts: [string, React.ReactNode][] = [
     ["Format", detail.format ?? "—"],
@@ -55,7 +60,7 @@ export default async function VersionPage({ params }: Params) {
     ...(detail.parent
       ? ([
           [
-            "Built from",
+            detail.source === "clone" ? (detail.linked ? "Linked clone of" : "Cloned from") : "Built from",
             <Link key="parent" href={`/images/${detail.parent.imageSlug}/versions/${encodeURIComponent(detail.parent.version)}`}>
               {detail.parent.imageSlug} {detail.parent.version}
             </Link>,
@@ -72,6 +77,12 @@ export default async function VersionPage({ params }: Params) {
           ],
         ] as [string, React.ReactNode][])
       : []),
+    [
+      "Used by",
+      usage.clones + usage.builds === 0
+        ? "No clones or builds yet"
+        : `${usage.clones} clone${usage.clones === 1 ? "" : "s"} and ${usage.builds} build${usage.builds === 1 ? "" : "s"}${usage.byProject.length ? `: ${usage.byProject.map((row) => `${row.projectName ?? "another project"} (${row.clones + row.builds})`).join(", ")}` : ""}`,
+    ],
     ["Original file name", detail.originalFilename ?? "—"],
     ["Created by", detail.createdByEmail ?? "unknown"],
     ["Created", formatDateTime(detail.createdAt)],
@@ -187,9 +198,24 @@ export default async function VersionPage({ params }: Params) {
             Download
           </h2>
           {detail.dataStatus === "ready" && detail.format && detail.fileSize !== null ? (
-            <VersionDownloads versionId={detail.id} format={detail.format} fileSize={detail.fileSize} />
+            <VersionDownloads versionId={detail.id} format={detail.format} fileSize={detail.fileSize} linked={detail.linked} />
           ) : (
             <p className="text-sm text-muted">Downloads appear once the version is ready.</p>
+          )}
+          <h2 id="clone-heading" className="border-t border-line pt-4 text-base font-semibold">
+            Clone
+          </h2>
+          {cloneable ? (
+            <CloneForm
+              versionId={detail.id}
+              sourceLabel={`${detail.imageSlug} ${detail.version}`}
+              suggestedSlug={`${detail.imageSlug}-clone`.slice(0, 63)}
+              projects={cloneTargets}
+              resetOptions={Object.entries(identityResetOperations).map(([name, description]) => ({ name, description }))}
+              defaultReset={defaultResetOperations}
+            />
+          ) : (
+            <p className="text-sm text-muted">Only approved versions can be cloned{detail.releaseStatus === "approved" ? " once they are ready" : `; this one is ${humanize(detail.releaseStatus).toLowerCase()}`}.</p>
           )}
         </section>
       </div>

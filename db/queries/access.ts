@@ -1,0 +1,115 @@
+// Who may see and do what, in one place. Every query and action asks here rather than reading
+// memberships itself:
+//   - admins may do everything;
+//   - in a project: `viewer` sees, `member` also imports, builds and clones, `owner` also manages
+//     members, visibility, shares and channels;
+//   - outside its project an image is seen when it is `public`, or `shared` with a project of the
+//     viewer's whose owner accepted the share; and then only its released versions (approved,
+//     deprecated, and disabled/revoked ones so their users learn about it) are seen, and only
+//     approved or deprecated ones are used.
+// Functions returning SQL take the aliases their query uses for `images` and `image_versions`.
+import { sql, type SQL } from "drizzle-orm";
+import { HangarError } from "@/lib/auth/errors";
+import type { ProjectRole } from "../schema";
+import type { Viewer } from "./users";
+
+export type ProjectCapability = "view" | "contribute" | "manage";
+
+const rolesFor: Record<ProjectCapability, readonly ProjectRole[]> = {
+  view: ["viewer", "member", "owner"],
+  contribute: ["member", "owner"],
+  manage: ["owner"],
+};
+
+/** Releases that leave their project: seen outside it (the last two with their warnings). */
+export const releasedStatuses = ["approved", "deprecated", "disabled", "revoked"] as const;
+
+/** The viewer's role in a project, or null when they are not a member. */
+export function projectRoleOf(viewer: Viewer, projectId: string): ProjectRole | null {
+  return viewer.memberships.find((membership) => membership.projectId === projectId)?.role ?? null;
+}
+
+export function canInProject(viewer: Viewer | null, projectId: string, need: ProjectCapability): boolean {
+  if (!viewer) return false;
+  if (viewer.role === "admin") return true;
+  const role = projectRoleOf(viewer, projectId);
+  return role !== null && rolesFor[need].includes(role);
+}
+
+const whatTheyMay: Record<ProjectCapability, string> = {
+  view: "members of the project",
+  contribute: "members (not viewers) of the project and admins",
+  manage: "owners of the project and admins",
+};
+
+/**
+ * Throws unless the viewer may act with `need` in the project: `not_found` for people outside it
+ * (they don't learn it exists), `forbidden` naming who may for members with too small a role.
+ */
+export function requireInProject(viewer: Viewer | null, projectId: string, need: ProjectCapability, action: string): void {
+  if (!viewer) throw new HangarError("unauthenticated", "Sign in first.");
+  if (canInProject(viewer, projectId, need)) return;
+  if (projectRoleOf(viewer, projectId) === null) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
+  throw new HangarError("forbidden", `Only ${whatTheyMay[need]} can ${action}. Nothing was changed.`);
+}
+
+/** `select project_id …` of the projects where the viewer holds `need`. */
+export function viewerProjectIds(viewer: Viewer, need: ProjectCapability = "view"): SQL {
+  const roles = rolesFor[need];
+  if (roles.length === 3) return sql`select project_id from project_members where user_id = ${viewer.id}`;
+  return sql`select project_id from project_members where user_id = ${viewer.id} and role in (${sql.join(
+    roles.map((role) => sql`${role}`),
+    sql`, `,
+  )})`;
+}
+
+/** Rows owned by a project (recipes, builds, clones): `column` is their project id column. */
+export function projectScopedCondition(viewer: Viewer, column: SQL | { getSQL(): SQL }, need: ProjectCapability = "view"): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  return sql`${column} in (${viewerProjectIds(viewer, need)})`;
+}
+
+/** Projects whose accepted shares the viewer sees through: those they belong to. */
+function acceptedShareCondition(viewer: Viewer, image: SQL): SQL {
+  return sql`exists (select 1 from image_shares s where s.image_id = ${image}.id and s.status = 'accepted' and s.project_id in (${viewerProjectIds(viewer)}))`;
+}
+
+/** Images the viewer may see. */
+export function visibleImagesCondition(viewer: Viewer, imageAlias = "i"): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  const image = sql.raw(imageAlias);
+  return sql`(${image}.visibility = 'public' or ${image}.project_id in (${viewerProjectIds(viewer)}) or (${image}.visibility = 'shared' and ${acceptedShareCondition(viewer, image)}))`;
+}
+
+/** Images the viewer may change with `need` (edit metadata: contribute; visibility, shares: manage). */
+export function imageInProjectCondition(viewer: Viewer, need: ProjectCapability, imageAlias = "images"): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  return sql`${sql.raw(imageAlias)}.project_id in (${viewerProjectIds(viewer, need)})`;
+}
+
+interface Aliases {
+  image?: string;
+  version?: string;
+}
+
+const inList = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(", "));
+
+/** Versions the viewer may see: any in their projects, released ones of other images they see. */
+export function visibleVersionCondition(viewer: Viewer, { image = "images", version = "image_versions" }: Aliases = {}): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  const i = sql.raw(image);
+  const v = sql.raw(version);
+  return sql`(${i}.project_id in (${viewerProjectIds(viewer)}) or (${v}.release_status in (${inList(releasedStatuses)}) and ${visibleImagesCondition(viewer, image)}))`;
+}
+
+/**
+ * Versions whose bytes the viewer may use (download, build on, clone): never disabled or revoked
+ * (admins excepted); inside their project any other state, outside it approved or deprecated in
+ * an image they see. Readiness is the caller's business.
+ */
+export function usableVersionCondition(viewer: Viewer, { image = "images", version = "image_versions" }: Aliases = {}): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  const i = sql.raw(image);
+  const v = sql.raw(version);
+  return sql`(${v}.release_status not in ('disabled', 'revoked') and (${i}.project_id in (${viewerProjectIds(viewer)}) or (${v}.release_status in ('approved', 'deprecated') and ${visibleImagesCondition(viewer, image)})))`;
+}

@@ -1,0 +1,433 @@
+// Clones: an approved version copied into a project the caller contributes to, either linked (a
+// qcow2 overlay on the source's blob: instant, a few hundred KiB) or full (a flattened copy made
+// by a queued job), optionally with an identity reset by virt-sysprep. The new version (and the
+// new image, when one was asked for) is written only when the bytes are stored, in one transaction
+// that re-checks the target and the quota; until then only the request row exists.
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import { HangarError } from "@/lib/auth/errors";
+import { formatBytes } from "@/lib/format";
+import { db, type Database } from "../client";
+import { clones, imageVersions, images, projects, users, type CloneMode, type CloneStatus, type DiskFormat } from "../schema";
+import { projectScopedCondition, requireInProject, usableVersionCondition, visibleVersionCondition } from "./access";
+import { recordAudit } from "./audit";
+import { createImage, createReadyVersion } from "./images";
+import { projectUsage } from "./uploads";
+import { isUuid, type Viewer } from "./users";
+
+type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+
+/** virt-sysprep operations an identity reset may run, with what each does in words. */
+export const identityResetOperations = {
+  "machine-id": "Clear /etc/machine-id so the guest makes a new one at first boot",
+  "ssh-hostkeys": "Remove the SSH host keys so the guest makes new ones",
+  "net-hwaddr": "Remove fixed network hardware (MAC) addresses from the network configuration",
+  "dhcp-client-state": "Forget DHCP leases",
+  logfiles: "Remove log files",
+} as const;
+export type IdentityResetOperation = keyof typeof identityResetOperations;
+export const defaultResetOperations: IdentityResetOperation[] = ["machine-id", "ssh-hostkeys", "net-hwaddr", "dhcp-client-state", "logfiles"];
+
+/** What a linked clone's overlay is held to before it exists: its header and a little growth. */
+export const LINKED_RESERVATION = 1024 ** 2;
+/** virt-sysprep writes into the overlay: a linked clone with a reset holds this much until done. */
+export const LINKED_RESET_RESERVATION = 64 * 1024 ** 2;
+
+export interface CloneSource {
+  versionId: string;
+  imageId: string;
+  imageSlug: string;
+  version: string;
+  format: DiskFormat;
+  sha256: string;
+  fileSize: number;
+  virtualSize: number;
+  os: string;
+  osVersion: string;
+  arch: string;
+  description: string;
+  /** When the source is itself a linked clone: the blob and format its overlay sits on. */
+  backing: { sha256: string; format: DiskFormat; fileSize: number } | null;
+}
+
+export interface CloneTarget {
+  projectId: string;
+  /** An image of that project that gets the new version… */
+  imageId?: string;
+  /** …or a new image to create in it. */
+  newImage?: { slug: string; name: string };
+  version: string;
+}
+
+export interface CloneRequestInput {
+  viewer: Viewer | null;
+  sourceVersionId: string;
+  target: CloneTarget;
+  mode: CloneMode;
+  resetOperations: IdentityResetOperation[];
+}
+
+/** Loads the source for a viewer who may use it, or explains why it can't be cloned. */
+export async function loadCloneSource(viewer: Viewer, versionId: string): Promise<CloneSource> {
+  if (!isUuid(versionId)) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
+  const result = await db().execute<Record<string, unknown>>(sql`
+    select v.id, v.image_id, i.slug, v.version, v.format, v.sha256, v.file_size, v.virtual_size, v.data_status, v.release_status,
+           i.os, i.os_version, i.arch, i.description, ${usableVersionCondition(viewer, { image: "i", version: "v" })} as usable,
+           bv.sha256 as backing_sha256, bv.format as backing_format, bv.file_size as backing_file_size
+    from image_versions v join images i on i.id = v.image_id
+    left join image_versions bv on bv.id = v.backing_version_id
+    where v.id = ${versionId} and ${visibleVersionCondition(viewer, { image: "i", version: "v" })}`);
+  const row = result.rows[0];
+  if (!row) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
+  const label = `${String(row.slug)} ${String(row.version)}`;
+  if (row.data_status !== "ready" || !row.sha256 || !row.format) throw new HangarError("conflict", `${label} has no stored file (it is ${String(row.data_status)}); only ready versions can be cloned.`);
+  if (row.release_status !== "approved") {
+    const why: Record<string, string> = {
+      draft: "it is a draft; submit it for review and clone it once an admin approved it",
+      pending_review: "it is waiting for review; clone it once an admin approved it",
+      rejected: "it was rejected",
+      deprecated: "it is deprecated; clone its replacement or the newest approved version",
+      disabled: "it is disabled: no new use",
+      revoked: "it is revoked: no use at all",
+    };
+    throw new HangarError("conflict", `${label} can't be cloned: ${why[String(row.release_status)] ?? "it is not approved"}. Only approved versions are cloned.`);
+  }
+  if (!row.usable) throw new HangarError("forbidden", `You may not use ${label}.`);
+  return {
+    versionId: String(row.id),
+    imageId: String(row.image_id),
+    imageSlug: String(row.slug),
+    version: String(row.version),
+    format: row.format as DiskFormat,
+    sha256: String(row.sha256),
+    fileSize: Number(row.file_size),
+    virtualSize: Number(row.virtual_size),
+    os: String(row.os),
+    osVersion: String(row.os_version),
+    arch: String(row.arch),
+    description: String(row.description),
+    backing: row.backing_sha256 ? { sha256: String(row.backing_sha256), format: row.backing_format as DiskFormat, fileSize: Number(row.backing_file_size) } : null,
+  };
+}
+
+/** What the clone will hold in the project's quota while it is made. */
+export function cloneReservation(source: CloneSource, mode: CloneMode, resetting: boolean): number {
+  if (mode === "linked") return resetting ? LINKED_RESET_RESERVATION : LINKED_RESERVATION;
+  // A full copy holds everything the source reads from: its own bytes and those beneath it.
+  return source.fileSize + (source.backing?.fileSize ?? 0);
+}
+
+/** Checks the target inside a transaction (project row locked); throws what is wrong. */
+async function checkTarget(tx: Tx, target: CloneTarget): Promise<{ imageId: string | null; quotaBytes: number; projectName: string }> {
+  const [project] = await tx.select({ quotaBytes: projects.quotaBytes, name: projects.name }).from(projects).where(eq(projects.id, target.projectId)).for("update");
+  if (!project) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
+  if (target.imageId) {
+    const [image] = await tx.select({ id: images.id, projectId: images.projectId, slug: images.slug }).from(images).where(eq(images.id, target.imageId));
+    if (!image || image.projectId !== target.projectId) {
+      throw new HangarError("invalid", "The clone goes into an image of the chosen project; pick one of its images or name a new one.", { imageId: ["Not an image of this project."] });
+    }
+    const [clash] = await tx.select({ id: imageVersions.id }).from(imageVersions).where(and(eq(imageVersions.imageId, image.id), eq(imageVersions.version, target.version)));
+    if (clash) throw new HangarError("conflict", `${image.slug} already has a version ${target.version}; choose another version number.`, { version: ["This version exists already."] });
+    return { imageId: image.id, quotaBytes: project.quotaBytes, projectName: project.name };
+  }
+  if (!target.newImage) throw new HangarError("invalid", "Pick an image of the project for the clone, or name a new one.");
+  const [taken] = await tx.select({ id: images.id }).from(images).where(eq(images.slug, target.newImage.slug));
+  if (taken) throw new HangarError("conflict", `The short name ${target.newImage.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
+  return { imageId: null, quotaBytes: project.quotaBytes, projectName: project.name };
+}
+
+async function refuseOverQuota(tx: Tx, projectId: string, quotaBytes: number, projectName: string, needed: number, excludeCloneId?: string) {
+  const usage = await projectUsage(tx, projectId);
+  let reserved = usage.reservedBytes;
+  if (excludeCloneId) {
+    const [own] = await tx.select({ reservedBytes: clones.reservedBytes, status: clones.status }).from(clones).where(eq(clones.id, excludeCloneId));
+    if (own && (own.status === "queued" || own.status === "running")) reserved -= own.reservedBytes;
+  }
+  const free = quotaBytes - usage.usedBytes - reserved;
+  if (needed > free) {
+    throw new HangarError(
+      "invalid",
+      `This clone needs ${formatBytes(needed)} but ${projectName} has ${formatBytes(Math.max(free, 0))} of its ${formatBytes(quotaBytes)} quota free. Free ${formatBytes(needed - Math.max(free, 0))} (delete old versions) or ask an admin for more quota. Nothing was created.`,
+    );
+  }
+}
+
+export interface RequestedClone {
+  cloneId: string;
+  status: CloneStatus;
+  /** Set when the clone finished at once (a linked clone without reset). */
+  result: { imageSlug: string; version: string } | null;
+  /** Whether a job must be queued for it. */
+  queue: boolean;
+}
+
+/**
+ * Checks everything a clone needs (who, what, where, room) and records the request. A linked clone
+ * without identity reset is made by the caller right away (`queue: false`); the rest by a job.
+ */
+export async function requestClone(input: CloneRequestInput): Promise<{ clone: RequestedClone; source: CloneSource }> {
+  const { viewer, target, mode } = input;
+  requireInProject(viewer, target.projectId, "contribute", "clone images into it");
+  const source = await loadCloneSource(viewer!, input.sourceVersionId);
+  const resetOperations = [...new Set(input.resetOperations)];
+  const reservedBytes = cloneReservation(source, mode, resetOperations.length > 0);
+  const clone = await db().transaction(async (tx) => {
+    const checked = await checkTarget(tx, target);
+    await refuseOverQuota(tx, target.projectId, checked.quotaBytes, checked.projectName, reservedBytes);
+    const [row] = await tx
+      .insert(clones)
+      .values({
+        sourceVersionId: source.versionId,
+        projectId: target.projectId,
+        targetImageId: checked.imageId,
+        newImage: target.newImage ?? null,
+        version: target.version,
+        mode,
+        resetOperations,
+        reservedBytes,
+        requestedById: viewer!.id,
+        stage: "Waiting for a worker",
+      })
+      .returning({ id: clones.id, status: clones.status });
+    await recordAudit({ actorId: viewer!.id, action: "clone.request", objectType: "clone", objectId: row!.id, after: { source: `${source.imageSlug} ${source.version}`, mode, resetOperations, target } }, tx);
+    return row!;
+  });
+  const immediate = mode === "linked" && resetOperations.length === 0;
+  return { clone: { cloneId: clone.id, status: clone.status, result: null, queue: !immediate }, source };
+}
+
+export interface CloneWork {
+  id: string;
+  status: CloneStatus;
+  mode: CloneMode;
+  resetOperations: IdentityResetOperation[];
+  projectId: string;
+  version: string;
+  targetImageId: string | null;
+  newImage: { slug: string; name: string } | null;
+  requestedById: string | null;
+  source: { versionId: string; sha256: string; format: DiskFormat };
+}
+
+/** Takes a queued clone for a worker (or a retried one whose worker died); null when not runnable. */
+export async function claimClone(cloneId: string): Promise<CloneWork | null> {
+  const [row] = await db()
+    .update(clones)
+    .set({ status: "running", stage: "Starting", progress: 0, updatedAt: sql`now()` })
+    .where(and(eq(clones.id, cloneId), inArray(clones.status, ["queued", "running"])))
+    .returning();
+  if (!row) return null;
+  const [source] = await db().select({ sha256: imageVersions.sha256, format: imageVersions.format }).from(imageVersions).where(eq(imageVersions.id, row.sourceVersionId));
+  if (!source?.sha256 || !source.format) {
+    await failClone(cloneId, "The source version no longer has a stored file.");
+    return null;
+  }
+  return {
+    id: row.id,
+    status: row.status,
+    mode: row.mode,
+    resetOperations: row.resetOperations as IdentityResetOperation[],
+    projectId: row.projectId,
+    version: row.version,
+    targetImageId: row.targetImageId,
+    newImage: row.newImage,
+    requestedById: row.requestedById,
+    source: { versionId: row.sourceVersionId, sha256: source.sha256, format: source.format },
+  };
+}
+
+export async function setCloneProgress(cloneId: string, values: { progress?: number; stage?: string }): Promise<void> {
+  await db()
+    .update(clones)
+    .set({ ...values, updatedAt: sql`now()` })
+    .where(and(eq(clones.id, cloneId), eq(clones.status, "running")));
+}
+
+export async function failClone(cloneId: string, reason: string): Promise<void> {
+  await db()
+    .update(clones)
+    .set({ status: "failed", failureReason: reason, stage: "Failed", finishedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(clones.id, cloneId), inArray(clones.status, ["queued", "running"])));
+}
+
+export interface ClonedBytes {
+  sha256: string;
+  sha512: string;
+  size: number;
+  format: DiskFormat;
+  virtualSize: number;
+  inspection: Record<string, unknown>;
+  /** For a linked clone: the version whose blob is the overlay's backing file. */
+  backingVersionId: string | null;
+}
+
+/**
+ * Writes the clone's version (and image) now that its bytes are in the blob store: re-checks the
+ * target and the quota with the real size under the project's lock, all in one transaction.
+ */
+export async function completeClone(cloneId: string, bytes: ClonedBytes): Promise<{ imageSlug: string; version: string; versionId: string }> {
+  return db().transaction(async (tx) => {
+    const [clone] = await tx.select().from(clones).where(eq(clones.id, cloneId)).for("update");
+    if (!clone || (clone.status !== "running" && clone.status !== "queued")) throw new HangarError("conflict", "This clone was already finished or given up.");
+    const [source] = await tx
+      .select({ imageId: imageVersions.imageId, os: images.os, osVersion: images.osVersion, arch: images.arch, description: images.description, name: images.name })
+      .from(imageVersions)
+      .innerJoin(images, eq(images.id, imageVersions.imageId))
+      .where(eq(imageVersions.id, clone.sourceVersionId));
+    if (!source) throw new HangarError("conflict", "The source version was deleted while it was being cloned.");
+    const checked = await checkTarget(tx, { projectId: clone.projectId, imageId: clone.targetImageId ?? undefined, newImage: clone.newImage ?? undefined, version: clone.version });
+    await refuseOverQuota(tx, clone.projectId, checked.quotaBytes, checked.projectName, bytes.size, cloneId);
+    const image = checked.imageId
+      ? (await tx.select({ id: images.id, slug: images.slug }).from(images).where(eq(images.id, checked.imageId)))[0]!
+      : await createImage({
+          tx,
+          actorId: clone.requestedById,
+          values: {
+            slug: clone.newImage!.slug,
+            name: clone.newImage!.name,
+            description: source.description,
+            os: source.os,
+            osVersion: source.osVersion,
+            arch: source.arch,
+            projectId: clone.projectId,
+          },
+        });
+    const version = await createReadyVersion({
+      tx,
+      actorId: clone.requestedById,
+      values: {
+        imageId: image.id,
+        version: clone.version,
+        format: bytes.format,
+        virtualSize: bytes.virtualSize,
+        fileSize: bytes.size,
+        sha256: bytes.sha256,
+        sha512: bytes.sha512,
+        source: "clone",
+        parentVersionId: clone.sourceVersionId,
+        backingVersionId: bytes.backingVersionId ?? undefined,
+        inspection: bytes.inspection,
+        releaseStatus: "draft",
+      },
+    });
+    await tx
+      .update(clones)
+      .set({ status: "succeeded", progress: 100, stage: "Done", resultVersionId: version.id, finishedAt: sql`now()`, updatedAt: sql`now()` })
+      .where(eq(clones.id, cloneId));
+    await tx.execute(sql`update images set usage_count = usage_count + 1 where id = ${source.imageId}`);
+    await recordAudit({ actorId: clone.requestedById, action: "clone.complete", objectType: "clone", objectId: cloneId, after: { versionId: version.id, image: image.slug, version: clone.version, mode: clone.mode } }, tx);
+    return { imageSlug: image.slug, version: clone.version, versionId: version.id };
+  });
+}
+
+export interface CloneRow {
+  id: string;
+  status: CloneStatus;
+  mode: CloneMode;
+  resetOperations: string[];
+  progress: number;
+  stage: string;
+  failureReason: string | null;
+  sourceImageSlug: string;
+  sourceVersion: string;
+  targetLabel: string;
+  result: { imageSlug: string; version: string } | null;
+  projectSlug: string;
+  requestedBy: string | null;
+  createdAt: Date;
+}
+
+/** Clones of the projects the viewer belongs to (all for admins), newest first. */
+export async function listClones({ viewer, projectId, cloneIds, limit = 50 }: { viewer: Viewer; projectId?: string; cloneIds?: string[]; limit?: number }): Promise<CloneRow[]> {
+  const conditions = [projectScopedCondition(viewer, clones.projectId)];
+  if (projectId) conditions.push(eq(clones.projectId, projectId));
+  if (cloneIds) conditions.push(inArray(clones.id, cloneIds.filter(isUuid).length ? cloneIds.filter(isUuid) : ["00000000-0000-0000-0000-000000000000"]));
+  const rows = await db()
+    .select({
+      id: clones.id,
+      status: clones.status,
+      mode: clones.mode,
+      resetOperations: clones.resetOperations,
+      progress: clones.progress,
+      stage: clones.stage,
+      failureReason: clones.failureReason,
+      sourceImageSlug: sql<string>`(select i.slug from image_versions v join images i on i.id = v.image_id where v.id = ${clones.sourceVersionId})`,
+      sourceVersion: sql<string>`(select v.version from image_versions v where v.id = ${clones.sourceVersionId})`,
+      targetSlug: sql<string | null>`coalesce((select slug from images where id = ${clones.targetImageId}), ${clones.newImage}->>'slug')`,
+      version: clones.version,
+      resultImageSlug: sql<string | null>`(select i.slug from image_versions v join images i on i.id = v.image_id where v.id = ${clones.resultVersionId})`,
+      projectSlug: projects.slug,
+      requestedBy: users.email,
+      createdAt: clones.createdAt,
+    })
+    .from(clones)
+    .innerJoin(projects, eq(projects.id, clones.projectId))
+    .leftJoin(users, eq(users.id, clones.requestedById))
+    .where(and(...conditions))
+    .orderBy(desc(clones.createdAt))
+    .limit(limit);
+  return rows.map((row) => ({
+    id: row.id,
+    status: row.status,
+    mode: row.mode,
+    resetOperations: row.resetOperations,
+    progress: row.progress,
+    stage: row.stage,
+    failureReason: row.failureReason,
+    sourceImageSlug: row.sourceImageSlug,
+    sourceVersion: row.sourceVersion,
+    targetLabel: `${row.targetSlug ?? "?"} ${row.version}`,
+    result: row.resultImageSlug ? { imageSlug: row.resultImageSlug, version: row.version } : null,
+    projectSlug: row.projectSlug,
+    requestedBy: row.requestedBy,
+    createdAt: row.createdAt,
+  }));
+}
+
+export interface CloneTargetProject {
+  id: string;
+  name: string;
+  images: { id: string; slug: string; name: string }[];
+}
+
+/** Projects the viewer may clone into (member or owner; every project for admins), with their images. */
+export async function listCloneTargets({ viewer }: { viewer: Viewer }): Promise<CloneTargetProject[]> {
+  const rows = await db()
+    .select({ id: projects.id, name: projects.name, imageId: images.id, imageSlug: images.slug, imageName: images.name })
+    .from(projects)
+    .leftJoin(images, eq(images.projectId, projects.id))
+    .where(projectScopedCondition(viewer, projects.id, "contribute"))
+    .orderBy(projects.name, images.name)
+    .limit(2000);
+  const byProject = new Map<string, CloneTargetProject>();
+  for (const row of rows) {
+    const project = byProject.get(row.id) ?? { id: row.id, name: row.name, images: [] };
+    byProject.set(row.id, project);
+    if (row.imageId && row.imageSlug && row.imageName) project.images.push({ id: row.imageId, slug: row.imageSlug, name: row.imageName });
+  }
+  return [...byProject.values()];
+}
+
+export interface VersionUsage {
+  clones: number;
+  builds: number;
+  /** Per project; names only for admins and members of the version's own project. */
+  byProject: { projectSlug: string | null; projectName: string | null; clones: number; builds: number }[];
+}
+
+/** How many clones and builds used a version, and by which projects. */
+export async function getVersionUsage({ viewer, versionId, ownerProjectId }: { viewer: Viewer; versionId: string; ownerProjectId: string }): Promise<VersionUsage> {
+  const result = await db().execute<{ project_id: string; slug: string; name: string; clones: number; builds: number }>(sql`
+    with uses as (
+      select project_id, 1 as clone, 0 as build from clones where source_version_id = ${versionId} and status = 'succeeded'
+      union all
+      select r.project_id, 0, 1 from builds b join recipes r on r.id = b.recipe_id where b.base_version_id = ${versionId}
+    )
+    select u.project_id, p.slug, p.name, sum(u.clone)::int as clones, sum(u.build)::int as builds
+    from uses u join projects p on p.id = u.project_id group by u.project_id, p.slug, p.name order by p.name`);
+  const seesNames = viewer.role === "admin" || viewer.memberships.some((membership) => membership.projectId === ownerProjectId);
+  const byProject = result.rows.map((row) => {
+    const named = seesNames || viewer.memberships.some((membership) => membership.projectId === row.project_id);
+    return { projectSlug: named ? row.slug : null, projectName: named ? row.name : null, clones: Number(row.clones), builds: Number(row.builds) };
+  });
+  return { clones: byProject.reduce((sum, row) => sum + row.clones, 0), builds: byProject.reduce((sum, row) => sum + row.builds, 0), byProject };
+}

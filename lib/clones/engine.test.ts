@@ -1,0 +1,223 @@
+// Clones end to end on the tiny real guest: the real blob store, real PostgreSQL, pg-boss, qemu-img
+// and, for the identity reset, one real virt-sysprep appliance launch (tens of seconds under TCG).
+import { execFile } from "node:child_process";
+import { copyFile, mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { and, count, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { db } from "@/db/client";
+import { getVersionUsage } from "@/db/queries/clones";
+import { createReadyVersion } from "@/db/queries/images";
+import { deleteVersion } from "@/db/queries/releases";
+import type { Viewer } from "@/db/queries/users";
+import { clones, conversions, imageVersions, images, projects } from "@/db/schema";
+import { requestVersionConversion } from "@/lib/actions/import-actions";
+import { cloneVersionAction } from "@/lib/actions/team-actions";
+import { env } from "@/lib/env";
+import { qemuImgInfo } from "@/lib/images/qemu-img";
+import { buildTinyGuest } from "@/lib/images/tiny-guest";
+import { runConversion } from "@/lib/imports/convert";
+import { jobHandlers } from "@/lib/jobs/handlers";
+import { startWorker, type Worker } from "@/lib/jobs/queue";
+import { getBlobStore, hashFile } from "@/lib/storage";
+import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
+
+const run = promisify(execFile);
+const MACHINE_ID = "0123456789abcdef0123456789abcdef\n";
+
+let owner: Viewer;
+let teamMember: Viewer;
+let outsider: Viewer;
+let baseProjectId: string;
+let teamProjectId: string;
+let base: { versionId: string; sha256: string; slug: string };
+let worker: Worker | undefined;
+
+async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 300_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function storedBlobs(): Promise<string[]> {
+  const names: string[] = [];
+  for await (const sha256 of getBlobStore().list()) names.push(sha256);
+  return names.sort();
+}
+
+const cloneRow = async (id: string) => (await db().select().from(clones).where(eq(clones.id, id)))[0]!;
+const versionRow = async (id: string) => (await db().select().from(imageVersions).where(eq(imageVersions.id, id)))[0]!;
+const imageCount = async (slug: string) => (await db().select({ n: count() }).from(images).where(eq(images.slug, slug)))[0]!.n;
+const teamVersionCount = async () =>
+  (await db().select({ n: count() }).from(imageVersions).innerJoin(images, eq(images.id, imageVersions.imageId)).where(eq(images.projectId, teamProjectId)))[0]!.n;
+
+beforeAll(async () => {
+  [owner, teamMember, outsider] = await Promise.all([createTestUser(), createTestUser(), createTestUser()]);
+  baseProjectId = (await createTestProject({ members: [{ viewer: owner, role: "owner" }] })).id;
+  teamProjectId = (await createTestProject({ members: [{ viewer: teamMember, role: "member" }] })).id;
+  await createTestProject({ members: [{ viewer: outsider, role: "owner" }] });
+  [owner, teamMember, outsider] = (await Promise.all([viewerOf(owner.id), viewerOf(teamMember.id), viewerOf(outsider.id)])) as [Viewer, Viewer, Viewer];
+
+  const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-clone-"));
+  const guest = await buildTinyGuest({ dir, name: "clone-base", sizeMiB: 32, formats: ["qcow2"], extraFiles: { "/etc/machine-id": MACHINE_ID } });
+  const hashes = await hashFile(guest.qcow2!);
+  const temp = path.join(env().dataDir, `clone-base-${hashes.sha256.slice(0, 8)}`);
+  await copyFile(guest.qcow2!, temp);
+  await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
+  const image = await createTestImage({ projectId: baseProjectId, versions: [], visibility: "public" });
+  const version = await db().transaction((tx) =>
+    createReadyVersion({
+      tx,
+      actorId: owner.id,
+      values: { imageId: image.id, version: "1.0", format: "qcow2", virtualSize: 32 * 1024 ** 2, fileSize: hashes.size, sha256: hashes.sha256, sha512: hashes.sha512, releaseStatus: "approved", source: "upload" },
+    }),
+  );
+  base = { versionId: version.id, sha256: hashes.sha256, slug: image.slug };
+}, 120_000);
+
+afterAll(async () => {
+  await worker?.stop();
+});
+
+describe("a linked clone", () => {
+  let cloneVersionId: string;
+
+  it("is made at once as a small overlay on the base's blob, with lineage, counted by its own bytes", async () => {
+    const slug = unique("linked");
+    const result = await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: slug, newImageName: "Linked", version: "1.0", mode: "linked" });
+    expect(result).toMatchObject({ ok: true, data: { queued: false } });
+    if (!result.ok) return;
+    const clone = await cloneRow(result.data.cloneId);
+    expect(clone).toMatchObject({ status: "succeeded", progress: 100 });
+    const version = await versionRow(clone.resultVersionId!);
+    cloneVersionId = version.id;
+    expect(version).toMatchObject({ source: "clone", parentVersionId: base.versionId, backingVersionId: base.versionId, dataStatus: "ready", releaseStatus: "draft", format: "qcow2", virtualSize: 32 * 1024 ** 2 });
+    expect(version.createdById).toBe(teamMember.id);
+
+    const overlay = await getBlobStore().localPath(version.sha256!);
+    const info = await qemuImgInfo({ path: overlay, format: "qcow2" });
+    expect(info["backing-filename"]).toBe(await getBlobStore().localPath(base.sha256));
+    expect(info["backing-filename-format"]).toBe("qcow2");
+    expect(version.fileSize!).toBeLessThan(1024 * 1024);
+    expect((await hashFile(overlay)).sha256).toBe(version.sha256);
+    // The overlay reads exactly the base's content.
+    await expect(run("qemu-img", ["compare", "-f", "qcow2", "-F", "qcow2", overlay, await getBlobStore().localPath(base.sha256)])).resolves.toBeDefined();
+    expect((await getVersionUsage({ viewer: owner, versionId: base.versionId, ownerProjectId: baseProjectId })).clones).toBeGreaterThanOrEqual(1);
+  });
+
+  it("keeps its base from being deleted", async () => {
+    await expect(deleteVersion({ viewer: owner, versionId: base.versionId })).rejects.toThrow(/linked clone whose overlay reads from it/);
+    expect(await versionRow(base.versionId)).toBeDefined();
+  });
+
+  it("downloads only flattened: its conversion to qcow2 has no backing file and the same content", async () => {
+    const requested = await requestVersionConversion(teamMember, { versionId: cloneVersionId, format: "qcow2" });
+    expect(requested).toMatchObject({ ok: true });
+    if (!requested.ok) return;
+    await runConversion({ conversionId: requested.data.conversionId });
+    const [conversion] = await db().select().from(conversions).where(eq(conversions.id, requested.data.conversionId));
+    expect(conversion).toMatchObject({ status: "succeeded" });
+    const flat = await getBlobStore().localPath(conversion!.sha256!);
+    const info = await qemuImgInfo({ path: flat, format: "qcow2" });
+    expect(info["backing-filename"]).toBeUndefined();
+    await run("qemu-img", ["compare", "-f", "qcow2", "-F", "qcow2", flat, await getBlobStore().localPath(base.sha256)]);
+  });
+});
+
+describe("refusals", () => {
+  it("refuses to clone into a project the caller is not a member of, and creates nothing", async () => {
+    const before = await teamVersionCount();
+    const slug = unique("nope");
+    expect(await cloneVersionAction(outsider, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: slug, version: "1.0", mode: "linked" })).toMatchObject({ ok: false, code: "not_found" });
+    expect(await teamVersionCount()).toBe(before);
+    expect(await imageCount(slug)).toBe(0);
+  });
+
+  it.each([
+    ["draft", /draft/],
+    ["pending_review", /waiting for review/],
+    ["disabled", /disabled/],
+    ["revoked", /revoked/],
+  ] as const)("refuses to clone a %s version", async (releaseStatus, reason) => {
+    const image = await createTestImage({ projectId: teamProjectId, versions: [{ version: "9.0", releaseStatus }] });
+    const [version] = await db().select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.imageId, image.id));
+    const slug = unique("bad");
+    const result = await cloneVersionAction(teamMember, { versionId: version!.id, projectId: teamProjectId, newImageSlug: slug, version: "1.0", mode: "full" });
+    // Disabled and revoked versions of one's own project are seen but never used.
+    expect(result).toMatchObject({ ok: false });
+    if (!result.ok) expect(result.message).toMatch(reason);
+    expect(await imageCount(slug)).toBe(0);
+    expect(await db().select({ n: count() }).from(clones).where(eq(clones.sourceVersionId, version!.id))).toEqual([{ n: 0 }]);
+  });
+
+  it("refuses a clone the quota can't hold, saying how much it needs", async () => {
+    const tight = await createTestProject({ members: [{ viewer: teamMember, role: "member" }] });
+    await db().update(projects).set({ quotaBytes: 1024 }).where(eq(projects.id, tight.id));
+    const member = (await viewerOf(teamMember.id))!;
+    const result = await cloneVersionAction(member, { versionId: base.versionId, projectId: tight.id, newImageSlug: unique("big"), version: "1.0", mode: "full" });
+    expect(result).toMatchObject({ ok: false, code: "invalid" });
+    if (!result.ok) expect(result.message).toMatch(/This clone needs [0-9.]+ MiB but .* has 1 KiB of its 1 KiB quota free\. Free [0-9.]+ MiB/);
+    expect(await db().select({ n: count() }).from(clones).where(eq(clones.projectId, tight.id))).toEqual([{ n: 0 }]);
+  });
+
+  it("refuses a version number the image already has, and a short name that is taken", async () => {
+    const image = await createTestImage({ projectId: teamProjectId, versions: [{ version: "2.0" }] });
+    expect(await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, imageId: image.id, version: "2.0", mode: "linked" })).toMatchObject({ ok: false, code: "conflict" });
+    expect(await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: image.slug, version: "1.0", mode: "linked" })).toMatchObject({ ok: false, code: "conflict" });
+    expect(await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, imageId: image.id, newImageSlug: unique("both"), version: "3.0", mode: "linked" })).toMatchObject({ ok: false, code: "invalid" });
+  });
+});
+
+describe("a full clone with identity reset (real virt-sysprep)", () => {
+  it("is made by a job: no backing file, a new machine-id, its full size counted", async () => {
+    worker = await startWorker({ handlers: jobHandlers, log: () => {} });
+    const slug = unique("full");
+    const result = await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: slug, version: "1.0", mode: "full", resetIdentity: true });
+    expect(result).toMatchObject({ ok: true, data: { queued: true } });
+    if (!result.ok) return;
+    // Nothing is visible until it is done.
+    expect(await imageCount(slug)).toBe(0);
+    const done = await waitFor(() => cloneRow(result.data.cloneId), (row) => row.status === "succeeded" || row.status === "failed");
+    expect(done).toMatchObject({ status: "succeeded", failureReason: null });
+    expect(done.resetOperations).toContain("machine-id");
+    const version = await versionRow(done.resultVersionId!);
+    expect(version).toMatchObject({ source: "clone", parentVersionId: base.versionId, backingVersionId: null, format: "qcow2" });
+    const file = await getBlobStore().localPath(version.sha256!);
+    const info = await qemuImgInfo({ path: file, format: "qcow2" });
+    expect(info["backing-filename"]).toBeUndefined();
+    const { stdout } = await run("virt-cat", ["--format=qcow2", "-a", file, "/etc/machine-id"], { env: { ...process.env, LIBGUESTFS_BACKEND: "direct" }, timeout: 240_000 });
+    expect(stdout).not.toBe(MACHINE_ID);
+    expect(stdout.trim()).toBe("");
+    expect(version.fileSize).toBe((await hashFile(file)).size);
+  }, 600_000);
+
+  it("fails with how much it needs when the quota fills up while it runs, and leaves nothing", async () => {
+    worker ??= await startWorker({ handlers: jobHandlers, log: () => {} });
+    const slug = unique("squeezed");
+    const project = await createTestProject({ members: [{ viewer: teamMember, role: "member" }] });
+    const member = (await viewerOf(teamMember.id))!;
+    await worker.stop();
+    worker = undefined;
+    const result = await cloneVersionAction(member, { versionId: base.versionId, projectId: project.id, newImageSlug: slug, version: "1.0", mode: "full" });
+    expect(result).toMatchObject({ ok: true });
+    if (!result.ok) return;
+    // Someone else's upload took the room before the job ran.
+    await db().update(projects).set({ quotaBytes: 4096 }).where(eq(projects.id, project.id));
+    await db().update(clones).set({ reservedBytes: 0 }).where(eq(clones.id, result.data.cloneId));
+    const blobsBefore = await storedBlobs();
+    worker = await startWorker({ handlers: jobHandlers, log: () => {} });
+    const done = await waitFor(() => cloneRow(result.data.cloneId), (row) => row.status === "succeeded" || row.status === "failed");
+    expect(done.status).toBe("failed");
+    expect(done.failureReason).toMatch(/This clone needs .* but .* quota free/);
+    expect(await imageCount(slug)).toBe(0);
+    expect(await db().select({ n: count() }).from(imageVersions).innerJoin(images, eq(images.id, imageVersions.imageId)).where(and(eq(images.projectId, project.id)))).toEqual([{ n: 0 }]);
+    // The copy's bytes were stored before the quota check refused them; they went again.
+    expect(await storedBlobs()).toEqual(blobsBefore);
+  }, 300_000);
+});

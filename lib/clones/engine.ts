@@ -1,0 +1,185 @@
+// Makes a clone's bytes, in a private work directory removed however the clone ends:
+//   linked: `qemu-img create -f qcow2 -F <fmt> -b <source blob>`: a few hundred KiB whatever the
+//           base's size. We made it ourselves, so instead of the import inspector (which refuses
+//           backing files on purpose) qemu-img info must show exactly the backing file we named.
+//   full:   `qemu-img convert` with explicit formats (it flattens any backing chain), then the
+//           same hash + inspect + cross-check pass as every import.
+// An identity reset runs one virt-sysprep (one appliance launch) on the copy before it is stored.
+// The version appears only when completeClone's transaction commits.
+import { spawn } from "node:child_process";
+import { mkdir, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { eq } from "drizzle-orm";
+import { db } from "@/db/client";
+import { claimClone, completeClone, failClone, setCloneProgress, type ClonedBytes, type CloneWork } from "@/db/queries/clones";
+import { blobs, type DiskFormat } from "@/db/schema";
+import { HangarError } from "@/lib/auth/errors";
+import { env } from "@/lib/env";
+import { crossCheck, qemuImgConvert, qemuImgCreateOverlay, qemuImgInfo } from "@/lib/images/qemu-img";
+import { IngestSession } from "@/lib/imports/ingest";
+import { getBlobStore, hashFile } from "@/lib/storage";
+
+export const VIRT_SYSPREP = process.env.HANGAR_VIRT_SYSPREP ?? "virt-sysprep";
+const SYSPREP_TIMEOUT_MS = 30 * 60 * 1000;
+
+/** Formats a full clone keeps; anything else (vhd, vdi, iso) becomes qcow2. */
+const keptFormats: readonly DiskFormat[] = ["qcow2", "raw", "vmdk", "vhdx"];
+
+export function cloneWorkDir(cloneId: string): string {
+  return path.join(env().dataDir, "clones", cloneId);
+}
+
+/** One virt-sysprep run in its own process group, killed with it on abort. */
+export async function runSysprep({ file, format, operations, signal }: { file: string; format: DiskFormat; operations: string[]; signal?: AbortSignal }): Promise<void> {
+  if (signal?.aborted) throw signal.reason;
+  const args = ["--format", format, "-a", file, "--operations", operations.join(",")];
+  const child = spawn(/*turbopackIgnore: true*/ VIRT_SYSPREP, args, {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct", LC_ALL: "C" },
+  });
+  const killGroup = (sig: NodeJS.Signals) => {
+    try {
+      if (child.pid) process.kill(-child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  const onAbort = () => {
+    killGroup("SIGTERM");
+    setTimeout(() => killGroup("SIGKILL"), 3000).unref();
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  const timer = setTimeout(onAbort, SYSPREP_TIMEOUT_MS);
+  let output = "";
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString("utf8")).slice(-4000);
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  try {
+    const code = await new Promise<number | null>((resolve, reject) => {
+      child.on("error", reject);
+      child.on("close", resolve);
+    });
+    if (signal?.aborted) throw signal.reason;
+    if (code !== 0) {
+      const last = output.trim().split("\n").filter(Boolean).slice(-3).join(" ");
+      throw new HangarError("invalid", `The identity reset failed (virt-sysprep exited with ${code}): ${last || "no output"}`);
+    }
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+    killGroup("SIGKILL");
+  }
+}
+
+async function makeLinked(work: CloneWork, dir: string, signal?: AbortSignal): Promise<{ file: string; bytes: Omit<ClonedBytes, "sha256" | "sha512" | "size"> }> {
+  const base = await getBlobStore().localPath(work.source.sha256);
+  const file = path.join(dir, "clone.qcow2");
+  await setCloneProgress(work.id, { stage: "Creating the overlay", progress: 5 });
+  await qemuImgCreateOverlay({ base, baseFormat: work.source.format, dst: file });
+  if (work.resetOperations.length) {
+    await setCloneProgress(work.id, { stage: `Resetting identity (${work.resetOperations.join(", ")})`, progress: 10 });
+    await runSysprep({ file, format: "qcow2", operations: work.resetOperations, signal });
+  }
+  const info = await qemuImgInfo({ path: file, format: "qcow2" });
+  if (info.format !== "qcow2" || info["backing-filename"] !== path.resolve(base) || info["format-specific"]?.data?.["data-file"]) {
+    throw new Error(`the overlay is not what was created: ${JSON.stringify({ format: info.format, backing: info["backing-filename"] })}`);
+  }
+  return {
+    file,
+    bytes: {
+      format: "qcow2",
+      virtualSize: info["virtual-size"],
+      backingVersionId: work.source.versionId,
+      inspection: {
+        format: "qcow2",
+        virtualSize: info["virtual-size"],
+        safe: true,
+        problems: [],
+        linkedClone: {
+          backingVersionId: work.source.versionId,
+          backingFormat: work.source.format,
+          note: "A copy-on-write overlay made by Hangar on an approved version; downloads are flattened into a self-contained file.",
+        },
+        qemuImg: info,
+      },
+    },
+  };
+}
+
+async function makeFull(work: CloneWork, dir: string, signal?: AbortSignal): Promise<{ file: string; bytes: Omit<ClonedBytes, "sha256" | "sha512" | "size"> }> {
+  const src = await getBlobStore().localPath(work.source.sha256);
+  const format: DiskFormat = keptFormats.includes(work.source.format) ? work.source.format : "qcow2";
+  const file = path.join(dir, `clone.${format}`);
+  const resetting = work.resetOperations.length > 0;
+  const copyShare = resetting ? 60 : 90;
+  let last = 0;
+  await setCloneProgress(work.id, { stage: "Copying", progress: 0 });
+  await qemuImgConvert({
+    src,
+    srcFormat: work.source.format,
+    dst: file,
+    dstFormat: format,
+    signal,
+    onProgress: (percent) => {
+      const scaled = Math.floor((percent * copyShare) / 100);
+      if (scaled > last) {
+        last = scaled;
+        void setCloneProgress(work.id, { progress: scaled }).catch(() => {});
+      }
+    },
+  });
+  if (resetting) {
+    await setCloneProgress(work.id, { stage: `Resetting identity (${work.resetOperations.join(", ")})`, progress: copyShare });
+    await runSysprep({ file, format, operations: work.resetOperations, signal });
+  }
+  await setCloneProgress(work.id, { stage: "Checking and storing", progress: 95 });
+  return { file, bytes: { format, virtualSize: 0, backingVersionId: null, inspection: {} } };
+}
+
+/** Runs one clone to its end: succeeded with a version, or failed with a reason and nothing kept. */
+export async function runClone({ cloneId }: { cloneId: string }, { signal }: { signal?: AbortSignal } = {}): Promise<void> {
+  const work = await claimClone(cloneId);
+  if (!work) return;
+  const dir = cloneWorkDir(cloneId);
+  const store = getBlobStore();
+  let stored: string | null = null;
+  try {
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const made = work.mode === "linked" ? await makeLinked(work, dir, signal) : await makeFull(work, dir, signal);
+    let bytes: ClonedBytes;
+    if (work.mode === "linked") {
+      const hashes = await hashFile(made.file);
+      bytes = { ...made.bytes, ...hashes };
+    } else {
+      // The copy is checked like any import before anyone can use it.
+      const size = (await stat(made.file)).size;
+      const ingest = await IngestSession.fromFile(made.file, size, made.bytes.format).then((session) => session.finish());
+      const checked = ingest.report.safe ? await crossCheck({ path: made.file, report: ingest.report }) : ingest.report;
+      if (!checked.safe) throw new Error(`the copy failed inspection: ${checked.problems.map((problem) => problem.message).join(" ")}`);
+      bytes = { ...made.bytes, sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size, virtualSize: ingest.report.virtualSize ?? 0, inspection: ingest.report as unknown as Record<string, unknown> };
+    }
+    await store.putFromTempFile({ tempPath: made.file, sha256: bytes.sha256, size: bytes.size });
+    stored = bytes.sha256;
+    await completeClone(cloneId, bytes);
+    stored = null;
+  } catch (error) {
+    const reason = signal?.aborted
+      ? "The clone was stopped before it finished (the worker shut down); request it again."
+      : error instanceof HangarError
+        ? error.message
+        : "The clone could not be made; an admin can find the details in the server log. Nothing was created.";
+    if (!(error instanceof HangarError)) console.error(`clone ${cloneId} failed`, error);
+    await failClone(cloneId, reason);
+    // Bytes stored for a clone that did not land go again, unless another version has the same blob.
+    if (stored) {
+      const [kept] = await db().select({ sha256: blobs.sha256 }).from(blobs).where(eq(blobs.sha256, stored));
+      if (!kept) await store.delete(stored).catch(() => {});
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
