@@ -7,6 +7,7 @@ const benchmarks: Record<string, () => Promise<BenchRow[]>> = {
   catalog: async () => (await import("./catalog")).run(),
   import: async () => (await import("./import")).run(),
   build: async () => (await import("./build")).run(),
+  clone: async () => (await import("./clone")).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));

@@ -14,7 +14,13 @@ export function InspectionReport({ report }: { report: Record<string, unknown> |
     <div className="space-y-3">
       <dl className="grid grid-cols-[10rem_minmax(0,1fr)] gap-x-4 gap-y-1.5 text-sm">
         <dt className="text-muted">Verdict</dt>
-        <dd className={safe ? "text-success" : "text-danger"}>{safe ? "Safe: self-contained, format confirmed by qemu-img" : "Refused"}</dd>
+        <dd className={safe ? "text-success" : "text-danger"}>
+          {!safe
+            ? "Refused"
+            : report.linkedClone
+              ? "Made by Hangar: a qcow2 overlay whose only backing file is its parent's stored file (checked with qemu-img). Downloads are flattened."
+              : "Safe: self-contained, format confirmed by qemu-img"}
+        </dd>
         <dt className="text-muted">Detected format</dt>
         <dd>{String(report.format ?? "—")}</dd>
         <dt className="text-muted">Virtual size</dt>

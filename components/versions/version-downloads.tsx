@@ -69,7 +69,7 @@ function Downloads({ versionId, format, fileSize, linked = false }: { versionId:
                   </div>
                 ) : (
                   <Button size="sm" disabled={pending} onClick={() => convert(target)}>
-                    {row?.status === "failed" ? `Retry conversion to ${target}` : `Convert to ${target}`}
+                    {row?.status === "failed" ? `Retry conversion to ${target}` : linked && target === format ? `Flatten to ${target}` : `Convert to ${target}`}
                   </Button>
                 )}
                 {row?.status === "failed" && row.failureReason ? <span className="text-xs text-danger">{row.failureReason}</span> : null}

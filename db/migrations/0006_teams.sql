@@ -16,6 +16,7 @@ CREATE TABLE "clones" (
 	"requested_by_id" uuid,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"started_at" timestamp with time zone,
 	"finished_at" timestamp with time zone,
 	CONSTRAINT "clones_mode_check" CHECK (mode in ('linked', 'full')),
 	CONSTRAINT "clones_status_check" CHECK (status in ('queued', 'running', 'succeeded', 'failed'))

@@ -53,6 +53,18 @@ export function requireInProject(viewer: Viewer | null, projectId: string, need:
   throw new HangarError("forbidden", `Only ${whatTheyMay[need]} can ${action}. Nothing was changed.`);
 }
 
+/**
+ * Throws unless the viewer may act with `need` on an image of a project: `not_found` when they
+ * can't see the image at all (`visible`, from visibleImagesCondition), `forbidden` naming who may
+ * when they see it (a public or shared image, or a viewer of its project) but may not do this.
+ */
+export function requireOnImage(viewer: Viewer | null, image: { projectId: string; visible: boolean } | null, need: ProjectCapability, action: string): void {
+  if (!viewer) throw new HangarError("unauthenticated", "Sign in first.");
+  if (image && canInProject(viewer, image.projectId, need)) return;
+  if (!image?.visible) throw new HangarError("not_found", "That image doesn't exist or you can't see it. Nothing was changed.");
+  throw new HangarError("forbidden", `Only ${whatTheyMay[need]} can ${action}. Nothing was changed.`);
+}
+
 /** `select project_id …` of the projects where the viewer holds `need`. */
 export function viewerProjectIds(viewer: Viewer, need: ProjectCapability = "view"): SQL {
   const roles = rolesFor[need];

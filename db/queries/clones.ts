@@ -212,7 +212,7 @@ export interface CloneWork {
 export async function claimClone(cloneId: string): Promise<CloneWork | null> {
   const [row] = await db()
     .update(clones)
-    .set({ status: "running", stage: "Starting", progress: 0, updatedAt: sql`now()` })
+    .set({ status: "running", stage: "Starting", progress: 0, startedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(eq(clones.id, cloneId), inArray(clones.status, ["queued", "running"])))
     .returning();
   if (!row) return null;

@@ -7,7 +7,7 @@
 // An identity reset runs one virt-sysprep (one appliance launch) on the copy before it is stored.
 // The version appears only when completeClone's transaction commits.
 import { spawn } from "node:child_process";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, open, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { db } from "@/db/client";
@@ -24,6 +24,15 @@ const SYSPREP_TIMEOUT_MS = 30 * 60 * 1000;
 
 /** Formats a full clone keeps; anything else (vhd, vdi, iso) becomes qcow2. */
 const keptFormats: readonly DiskFormat[] = ["qcow2", "raw", "vmdk", "vhdx"];
+
+async function writeBack(file: string): Promise<void> {
+  const handle = await open(file, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
 
 export function cloneWorkDir(cloneId: string): string {
   return path.join(env().dataDir, "clones", cloneId);
@@ -157,7 +166,8 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
     } else {
       // The copy is checked like any import before anyone can use it.
       const size = (await stat(made.file)).size;
-      const ingest = await IngestSession.fromFile(made.file, size, made.bytes.format).then((session) => session.finish());
+      // Hashing reads the copy from the page cache while the kernel writes the same pages to disk.
+      const [ingest] = await Promise.all([IngestSession.fromFile(made.file, size, made.bytes.format).then((session) => session.finish()), writeBack(made.file)]);
       const checked = ingest.report.safe ? await crossCheck({ path: made.file, report: ingest.report }) : ingest.report;
       if (!checked.safe) throw new Error(`the copy failed inspection: ${checked.problems.map((problem) => problem.message).join(" ")}`);
       bytes = { ...made.bytes, sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size, virtualSize: ingest.report.virtualSize ?? 0, inspection: ingest.report as unknown as Record<string, unknown> };

@@ -1,0 +1,173 @@
+// Clone benchmark, on the real blob store, PostgreSQL, job queue and qemu-img, in one run,
+// interleaved (which side goes first alternates), medians:
+//   linked_vs_qemu_img  our linked clone (the action a person calls, to the version being ready)
+//                       / bare `qemu-img create -f qcow2 -F qcow2 -b <base>` on the same base
+//   linked_8g_vs_1g     our linked clone of an 8 GiB base / of a 1 GiB base (same data written)
+//   full_vs_qemu_img    our full clone job (claimed → version ready: copy, hash, inspect,
+//                       cross-check, durable store) / bare `qemu-img convert` + fsync of its output
+// plus full_end_to_end: request → ready, including the wait for a worker to pick the job up.
+import { execFile } from "node:child_process";
+import { chmod, copyFile, mkdir, mkdtemp, open, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { eq } from "drizzle-orm";
+import { closeDb, db } from "../db/client";
+import { startEmbeddedPostgres } from "../db/embedded";
+import { applyMigrations } from "../db/migrate";
+import { createImage, createReadyVersion } from "../db/queries/images";
+import { getViewerById } from "../db/queries/users";
+import { clones, projectMembers, projects } from "../db/schema";
+import { ensureAdmin } from "../db/seed";
+import { cloneVersionAction } from "../lib/actions/team-actions";
+import { jobHandlers } from "../lib/jobs/handlers";
+import { startWorker } from "../lib/jobs/queue";
+import { getBlobStore, hashFile } from "../lib/storage";
+import { type BenchRow, median } from "./report";
+
+const exec = promisify(execFile);
+const LINKED_ROUNDS = Number(process.env.BENCH_CLONE_LINKED_ROUNDS ?? 9);
+const FULL_ROUNDS = Number(process.env.BENCH_CLONE_FULL_ROUNDS ?? 5);
+const DATA_MIB = Number(process.env.BENCH_CLONE_DATA_MIB ?? 512);
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return (performance.now() - started) / 1000;
+}
+
+async function fsyncFile(file: string) {
+  const handle = await open(file, "r");
+  await handle.sync();
+  await handle.close();
+}
+
+/** A qcow2 base of `virtualGiB` holding DATA_MIB of random data at its start. */
+async function makeBase(work: string, name: string, virtualGiB: number): Promise<string> {
+  const raw = path.join(work, `${name}.raw`);
+  await exec("dd", ["if=/dev/urandom", `of=${raw}`, "bs=1M", `count=${DATA_MIB}`, "status=none"]);
+  await exec("truncate", ["-s", `${virtualGiB}G`, raw]);
+  const qcow2 = path.join(work, `${name}.qcow2`);
+  await exec("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, qcow2]);
+  await rm(raw);
+  return qcow2;
+}
+
+export async function run(): Promise<BenchRow[]> {
+  const work = await mkdtemp(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "hangar-bench-clone-"));
+  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user and must reach its folder
+  process.env.HANGAR_DATA_DIR = path.join(work, "data");
+  await mkdir(path.join(work, "data"), { recursive: true });
+  const database = await startEmbeddedPostgres({ dataDir: path.join(work, "pg") });
+  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+  try {
+    process.env.DATABASE_URL = database.url;
+    await applyMigrations(database.url);
+    const adminId = await ensureAdmin({ email: "bench@hangar.local", password: `bench-${Math.random().toString(36).slice(2)}-password`, log: () => {} });
+    const [project] = await db().insert(projects).values({ slug: "bench", name: "Bench", quotaBytes: 10 * 1024 ** 4 }).returning({ id: projects.id });
+    await db().insert(projectMembers).values({ projectId: project!.id, userId: adminId, role: "owner" });
+    const viewer = (await getViewerById({ id: adminId }))!;
+
+    const bases: Record<"1g" | "8g", { file: string; versionId: string }> = {} as never;
+    for (const [key, gib] of [
+      ["1g", 1],
+      ["8g", 8],
+    ] as const) {
+      const file = await makeBase(work, `base-${key}`, gib);
+      const hashes = await hashFile(file);
+      const temp = path.join(work, "data", `copy-${key}`);
+      await copyFile(file, temp);
+      await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
+      const versionId = await db().transaction(async (tx) => {
+        const image = await createImage({ tx, actorId: null, values: { slug: `bench-base-${key}`, name: `Bench base ${key}`, os: "Linux", projectId: project!.id } });
+        const version = await createReadyVersion({
+          tx,
+          actorId: null,
+          values: { imageId: image.id, version: "1", format: "qcow2", virtualSize: gib * 1024 ** 3, fileSize: hashes.size, sha256: hashes.sha256, sha512: hashes.sha512, releaseStatus: "approved", source: "upload" },
+        });
+        return version.id;
+      });
+      bases[key] = { file: await getBlobStore().localPath(hashes.sha256), versionId };
+    }
+
+    let serial = 0;
+    const ourLinked = async (key: "1g" | "8g") => {
+      serial += 1;
+      const result = await cloneVersionAction(viewer, { versionId: bases[key].versionId, projectId: project!.id, newImageSlug: `linked-${key}-${serial}`, version: "1", mode: "linked" });
+      if (!result.ok || result.data.queued) throw new Error(`linked clone failed: ${JSON.stringify(result)}`);
+    };
+    const bareLinked = async (key: "1g" | "8g") => {
+      serial += 1;
+      await exec("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", bases[key].file, path.join(work, `bare-${serial}.qcow2`)]);
+    };
+    // Warm both paths once (module loading, the first connection), outside the measurements.
+    await ourLinked("1g");
+    await bareLinked("1g");
+
+    const linked1: number[] = [];
+    const linked8: number[] = [];
+    const bare1: number[] = [];
+    for (let round = 0; round < LINKED_ROUNDS; round += 1) {
+      const steps = [async () => linked1.push(await timed(() => ourLinked("1g"))), async () => bare1.push(await timed(() => bareLinked("1g"))), async () => linked8.push(await timed(() => ourLinked("8g")))];
+      for (const step of round % 2 ? steps.reverse() : steps) await step();
+    }
+
+    worker = await startWorker({ handlers: jobHandlers, concurrency: 1, log: () => {} });
+    const fullJob: number[] = [];
+    const fullEndToEnd: number[] = [];
+    const bareFull: number[] = [];
+    const ourFull = async () => {
+      serial += 1;
+      const started = performance.now();
+      const result = await cloneVersionAction(viewer, { versionId: bases["1g"].versionId, projectId: project!.id, newImageSlug: `full-${serial}`, version: "1", mode: "full" });
+      if (!result.ok) throw new Error(result.message);
+      for (;;) {
+        const [row] = await db().select().from(clones).where(eq(clones.id, result.data.cloneId));
+        if (row?.status === "failed") throw new Error(`full clone failed: ${row.failureReason}`);
+        if (row?.status === "succeeded") {
+          fullEndToEnd.push((performance.now() - started) / 1000);
+          fullJob.push((row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    const bare = async () => {
+      serial += 1;
+      const out = path.join(work, `bare-full-${serial}.qcow2`);
+      bareFull.push(
+        await timed(async () => {
+          await exec("qemu-img", ["convert", "-f", "qcow2", "-O", "qcow2", bases["1g"].file, out]);
+          await fsyncFile(out);
+        }),
+      );
+      await rm(out);
+    };
+    await exec("sync");
+    for (let round = 0; round < FULL_ROUNDS; round += 1) {
+      const steps = [ourFull, bare];
+      for (const step of round % 2 ? steps.reverse() : steps) await step();
+      await exec("sync");
+    }
+
+    const rows: BenchRow[] = [];
+    const linkedRatio = median(linked1) / median(bare1);
+    rows.push({ metric: "linked_vs_qemu_img", value: median(linked1) * 1000, unit: "ms", anchor: median(bare1) * 1000, ratio: linkedRatio, target: "<= 5", pass: linkedRatio <= 5 });
+    const sizeRatio = median(linked8) / median(linked1);
+    rows.push({ metric: "linked_8g_vs_1g", value: median(linked8) * 1000, unit: "ms", anchor: median(linked1) * 1000, ratio: sizeRatio, target: "<= 1.2", pass: sizeRatio <= 1.2 });
+    const fullRatio = median(fullJob) / median(bareFull);
+    rows.push({ metric: "full_vs_qemu_img", value: median(fullJob), unit: "s", anchor: median(bareFull), ratio: fullRatio, target: "<= 1.15", pass: fullRatio <= 1.15 });
+    rows.push({ metric: "full_end_to_end", value: median(fullEndToEnd), unit: "s", anchor: median(bareFull), ratio: median(fullEndToEnd) / median(bareFull), target: "info (includes queue pick-up)", pass: true });
+    console.log(
+      JSON.stringify({ data_mib: DATA_MIB, linked_1g_s: linked1, linked_8g_s: linked8, bare_create_s: bare1, full_job_s: fullJob, full_end_to_end_s: fullEndToEnd, bare_convert_sync_s: bareFull }, (_, value) =>
+        typeof value === "number" ? Math.round(value * 1000) / 1000 : value,
+      ),
+    );
+    return rows;
+  } finally {
+    await worker?.stop();
+    await closeDb();
+    await database.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}

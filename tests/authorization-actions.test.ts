@@ -1,0 +1,373 @@
+// Every server action × every kind of caller, on the real database: allowed calls change what they
+// should; refused ones answer with the right code (unauthenticated, not_found for what the caller
+// can't see, forbidden for what they see but may not do) and change no row and no audit event.
+import { and, eq, inArray } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { db } from "@/db/client";
+import { finishBuild, queueBuild } from "@/db/queries/builds";
+import { saveRecipe } from "@/db/queries/recipes";
+import { offerShare } from "@/db/queries/shares";
+import type { Viewer } from "@/db/queries/users";
+import {
+  builds,
+  channelMoves,
+  channels,
+  clones,
+  conversions,
+  imageShares,
+  imageVersions,
+  images,
+  projectMembers,
+  projects,
+  recipeRevisions,
+  recipes,
+  reviews,
+} from "@/db/schema";
+import { moveChannelAction } from "@/lib/actions/channel-actions";
+import { changeTag, removeProperty, setProperty, setVisibility, updateImageDetails } from "@/lib/actions/image-actions";
+import { createImageForImport, requestVersionConversion, startUrlImport } from "@/lib/actions/import-actions";
+import { createProjectAction, removeMemberAction, setMemberAction, setQuotaAction } from "@/lib/actions/project-actions";
+import { cancelBuildAction, rebuildAction, retryBuildAction, saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
+import { changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
+import type { ActionResult } from "@/lib/actions/safe-action";
+import { answerShareAction, cloneVersionAction, offerShareAction, withdrawShareAction } from "@/lib/actions/team-actions";
+import type { RecipeDocument } from "@/lib/recipes/yaml";
+import { createTestImage, createTestUser, unique } from "./fixtures";
+import {
+  adminsOnly,
+  anyoneSignedIn,
+  auditCount,
+  cellsOf,
+  contributors,
+  createWorld,
+  expectOutcome,
+  imageWith,
+  managers,
+  projectRoles,
+  realVersion,
+  type Expectation,
+  type World,
+} from "./authorization-world";
+
+let world: World;
+let baseSlug: string;
+let outputSlug: string;
+const member = () => world.callers.member!;
+
+const recipeDocument = (overrides: Partial<RecipeDocument> = {}): RecipeDocument => ({
+  name: unique("recipe"),
+  description: "",
+  base: { image: baseSlug, version: "1.1" },
+  steps: [{ type: "write", path: "/etc/motd", content: "hello" }],
+  output: { image: outputSlug, format: "qcow2" },
+  ...overrides,
+});
+
+async function savedRecipe(document = recipeDocument()) {
+  return saveRecipe({ viewer: member(), projectId: world.project.id, document });
+}
+
+async function queuedBuild() {
+  const recipe = await savedRecipe();
+  const queued = await queueBuild({ viewer: member(), recipeId: recipe.recipeId, send: async () => "not-sent" });
+  if (!queued.queued) throw new Error("expected a queued build");
+  return { recipeId: recipe.recipeId, buildId: queued.buildId };
+}
+
+const imageRow = async (id: string) => db().select().from(images).where(eq(images.id, id));
+const versionRows = async (imageId: string) => db().select().from(imageVersions).where(eq(imageVersions.imageId, imageId));
+const buildRows = async (recipeId: string) => db().select().from(builds).where(eq(builds.recipeId, recipeId));
+
+interface ActionCase {
+  name: string;
+  expected: Expectation;
+  /** Makes a fresh target and returns the action's input. */
+  prepare: () => Promise<Record<string, unknown>>;
+  act: (viewer: Viewer | null, input: Record<string, unknown>) => Promise<ActionResult<unknown>>;
+  /** The rows the action would change. */
+  rows: (input: Record<string, unknown>) => Promise<unknown>;
+}
+
+const id = (input: Record<string, unknown>, key: string) => String(input[key]);
+
+const cases: ActionCase[] = [
+  // ── images ──
+  {
+    name: "changeTag",
+    expected: contributors,
+    prepare: async () => ({ imageIds: [(await imageWith(world.project.id, ["approved"])).id], tag: "checked", op: "add" }),
+    act: changeTag,
+    rows: async (input) => imageRow((input.imageIds as string[])[0]!),
+  },
+  {
+    name: "updateImageDetails",
+    expected: contributors,
+    prepare: async () => ({ imageId: (await imageWith(world.project.id, ["approved"])).id, name: "Renamed", description: "new", os: "Debian", osVersion: "13", arch: "x86_64" }),
+    act: updateImageDetails,
+    rows: async (input) => imageRow(id(input, "imageId")),
+  },
+  {
+    name: "setProperty",
+    expected: contributors,
+    prepare: async () => ({ imageId: (await imageWith(world.project.id, ["approved"])).id, key: "hw_disk_bus", value: "virtio" }),
+    act: setProperty,
+    rows: async (input) => imageRow(id(input, "imageId")),
+  },
+  {
+    name: "removeProperty",
+    expected: contributors,
+    prepare: async () => {
+      const image = await imageWith(world.project.id, ["approved"]);
+      await db().update(images).set({ properties: { hw_disk_bus: "virtio" } }).where(eq(images.id, image.id));
+      return { imageId: image.id, key: "hw_disk_bus" };
+    },
+    act: removeProperty,
+    rows: async (input) => imageRow(id(input, "imageId")),
+  },
+  {
+    name: "setVisibility",
+    expected: managers,
+    prepare: async () => ({ imageId: (await imageWith(world.project.id, ["approved"])).id, visibility: "public" }),
+    act: setVisibility,
+    rows: async (input) => imageRow(id(input, "imageId")),
+  },
+  // ── imports ──
+  {
+    name: "createImageForImport",
+    expected: contributors,
+    prepare: async () => ({ projectId: world.project.id, slug: unique("new-image"), name: "New image", os: "Debian" }),
+    act: createImageForImport,
+    rows: async (input) => db().select().from(images).where(eq(images.slug, id(input, "slug"))),
+  },
+  {
+    name: "startUrlImport",
+    expected: contributors,
+    // An IP literal: the URL check needs no DNS; no worker runs in this file to fetch it.
+    prepare: async () => ({ imageId: (await imageWith(world.project.id, [])).id, version: "2.0", url: "http://93.184.215.14/disk.qcow2" }),
+    act: startUrlImport,
+    rows: async (input) => versionRows(id(input, "imageId")),
+  },
+  {
+    name: "requestVersionConversion",
+    expected: projectRoles,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["approved"])).versions[0], format: "raw" }),
+    act: requestVersionConversion,
+    rows: async (input) => db().select().from(conversions).where(eq(conversions.versionId, id(input, "versionId"))),
+  },
+  // ── releases and channels ──
+  {
+    name: "changeRelease submit",
+    expected: contributors,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["draft"])).versions[0], action: "submit" }),
+    act: changeRelease,
+    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+  },
+  {
+    name: "changeRelease approve",
+    expected: adminsOnly,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["pending_review"])).versions[0], action: "approve" }),
+    act: changeRelease,
+    rows: async (input) => [
+      await db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+      await db().select().from(reviews).where(eq(reviews.versionId, id(input, "versionId"))),
+    ],
+  },
+  {
+    name: "changeRelease deprecate",
+    expected: managers,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["approved"])).versions[0], action: "deprecate", reason: "old" }),
+    act: changeRelease,
+    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+  },
+  {
+    name: "changeRelease revoke",
+    expected: adminsOnly,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["approved"])).versions[0], action: "revoke", reason: "leaked key" }),
+    act: changeRelease,
+    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+  },
+  {
+    name: "deleteVersionAction",
+    expected: managers,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["draft"])).versions[0] }),
+    act: deleteVersionAction,
+    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+  },
+  {
+    name: "moveChannelAction",
+    expected: managers,
+    prepare: async () => {
+      const image = await imageWith(world.project.id, ["approved"]);
+      return { imageId: image.id, name: "stable", versionId: image.versions[0] };
+    },
+    act: moveChannelAction,
+    rows: async (input) => {
+      const rows = await db().select().from(channels).where(eq(channels.imageId, id(input, "imageId")));
+      const moves = rows.length ? await db().select().from(channelMoves).where(inArray(channelMoves.channelId, rows.map((row) => row.id))) : [];
+      return [rows, moves];
+    },
+  },
+  // ── recipes and builds ──
+  {
+    name: "saveRecipeAction (new recipe)",
+    expected: contributors,
+    prepare: async () => ({ projectId: world.project.id, document: recipeDocument() }),
+    act: saveRecipeAction,
+    rows: async (input) => db().select().from(recipes).where(eq(recipes.name, (input.document as RecipeDocument).name)),
+  },
+  {
+    name: "saveRecipeAction (new revision)",
+    expected: contributors,
+    prepare: async () => ({ recipeId: (await savedRecipe()).recipeId, document: recipeDocument({ steps: [{ type: "write", path: "/etc/motd", content: "changed" }] }) }),
+    act: saveRecipeAction,
+    rows: async (input) => db().select().from(recipeRevisions).where(eq(recipeRevisions.recipeId, id(input, "recipeId"))),
+  },
+  {
+    name: "startBuild",
+    expected: contributors,
+    prepare: async () => ({ recipeId: (await savedRecipe()).recipeId }),
+    act: startBuild,
+    rows: async (input) => buildRows(id(input, "recipeId")),
+  },
+  {
+    name: "cancelBuildAction (a member's queued build)",
+    // The one who asked for it, the project's owners and admins.
+    expected: { ...managers, member: "ok" },
+    prepare: async () => ({ buildId: (await queuedBuild()).buildId }),
+    act: cancelBuildAction,
+    rows: async (input) => db().select().from(builds).where(eq(builds.id, id(input, "buildId"))),
+  },
+  {
+    name: "retryBuildAction",
+    expected: contributors,
+    prepare: async () => {
+      const { recipeId, buildId } = await queuedBuild();
+      await finishBuild(buildId, { status: "failed", failureReason: "test" });
+      return { buildId, recipeId };
+    },
+    act: (viewer, input) => retryBuildAction(viewer, { buildId: input.buildId }),
+    rows: async (input) => buildRows(id(input, "recipeId")),
+  },
+  {
+    name: "rebuildAction",
+    expected: contributors,
+    prepare: async () => {
+      const recipe = await savedRecipe(recipeDocument({ base: { image: baseSlug, channel: "latest" } }));
+      const output = await imageWith(world.project.id, ["approved"]);
+      await db().update(imageVersions).set({ recipeRevisionId: recipe.revisionId, source: "build" }).where(eq(imageVersions.id, output.versions[0]!));
+      return { versionId: output.versions[0], recipeId: recipe.recipeId };
+    },
+    act: (viewer, input) => rebuildAction(viewer, { versionId: input.versionId }),
+    rows: async (input) => [await buildRows(id(input, "recipeId")), await db().select().from(recipeRevisions).where(eq(recipeRevisions.recipeId, id(input, "recipeId")))],
+  },
+  // ── projects ──
+  {
+    name: "createProjectAction",
+    expected: anyoneSignedIn,
+    prepare: async () => ({ slug: unique("team"), name: "A team" }),
+    act: createProjectAction,
+    rows: async (input) => db().select().from(projects).where(eq(projects.slug, id(input, "slug"))),
+  },
+  {
+    name: "setMemberAction",
+    expected: managers,
+    prepare: async () => {
+      const newcomer = await createTestUser();
+      return { projectId: world.project.id, email: newcomer.email, role: "member", userId: newcomer.id };
+    },
+    act: (viewer, { userId: _userId, ...input }) => setMemberAction(viewer, input),
+    rows: async (input) => db().select().from(projectMembers).where(and(eq(projectMembers.projectId, world.project.id), eq(projectMembers.userId, id(input, "userId")))),
+  },
+  {
+    name: "removeMemberAction",
+    expected: managers,
+    prepare: async () => {
+      const leaving = await createTestUser();
+      await db().insert(projectMembers).values({ projectId: world.project.id, userId: leaving.id, role: "member" });
+      return { projectId: world.project.id, userId: leaving.id };
+    },
+    act: removeMemberAction,
+    rows: async (input) => db().select().from(projectMembers).where(and(eq(projectMembers.projectId, world.project.id), eq(projectMembers.userId, id(input, "userId")))),
+  },
+  {
+    name: "setQuotaAction",
+    // Admins only; everyone else gets the same answer whether or not the project exists.
+    expected: { ...adminsOnly, "other member": "forbidden", "other owner": "forbidden" },
+    prepare: async () => ({ projectId: world.project.id, quotaGiB: 100 + Math.floor(Math.random() * 1000) }),
+    act: setQuotaAction,
+    rows: async () => db().select().from(projects).where(eq(projects.id, world.project.id)),
+  },
+  // ── clones and shares ──
+  {
+    name: "cloneVersionAction (linked, into P)",
+    expected: contributors,
+    prepare: async () => {
+      const source = await realVersion(world, { projectId: world.project.id });
+      return { versionId: source.versionId, projectId: world.project.id, newImageSlug: unique("clone"), version: "1.0", mode: "linked" };
+    },
+    act: cloneVersionAction,
+    rows: async (input) => [
+      await db().select().from(clones).where(eq(clones.sourceVersionId, id(input, "versionId"))),
+      await db().select().from(images).where(eq(images.slug, id(input, "newImageSlug"))),
+    ],
+  },
+  {
+    name: "offerShareAction",
+    expected: managers,
+    prepare: async () => ({ imageId: (await imageWith(world.project.id, ["approved"])).id, projectSlug: world.thirdProject.slug }),
+    act: offerShareAction,
+    rows: async (input) => [await imageRow(id(input, "imageId")), await db().select().from(imageShares).where(eq(imageShares.imageId, id(input, "imageId")))],
+  },
+  {
+    name: "answerShareAction (a share offered to P)",
+    expected: managers,
+    prepare: async () => {
+      const image = await imageWith(world.thirdProject.id, ["approved"]);
+      await offerShare({ viewer: world.thirdOwner, imageId: image.id, projectSlug: world.project.slug });
+      return { imageId: image.id, projectId: world.project.id, accept: true };
+    },
+    act: answerShareAction,
+    rows: async (input) => db().select().from(imageShares).where(eq(imageShares.imageId, id(input, "imageId"))),
+  },
+  {
+    name: "withdrawShareAction (P's image shared with R)",
+    expected: managers,
+    prepare: async () => {
+      const image = await imageWith(world.project.id, ["approved"]);
+      await offerShare({ viewer: world.callers.owner!, imageId: image.id, projectSlug: world.thirdProject.slug });
+      return { imageId: image.id, projectId: world.thirdProject.id };
+    },
+    act: withdrawShareAction,
+    rows: async (input) => db().select().from(imageShares).where(eq(imageShares.imageId, id(input, "imageId"))),
+  },
+];
+
+beforeAll(async () => {
+  world = await createWorld();
+  baseSlug = (await createTestImage({ projectId: world.project.id, versions: [{ version: "1.1", releaseStatus: "approved" }] })).slug;
+  outputSlug = (await createTestImage({ projectId: world.project.id, versions: [] })).slug;
+});
+
+afterAll(async () => {
+  // Nothing queued here may reach a worker of a later test file.
+  await db().update(builds).set({ status: "cancelled" }).where(eq(builds.status, "queued"));
+  const ours = db().select({ id: imageVersions.id }).from(imageVersions).innerJoin(images, eq(images.id, imageVersions.imageId)).where(eq(images.projectId, world.project.id));
+  await db().update(imageVersions).set({ dataStatus: "failed", failureReason: "authorization test" }).where(and(inArray(imageVersions.id, ours), eq(imageVersions.dataStatus, "queued")));
+  await db().delete(conversions).where(inArray(conversions.versionId, ours));
+});
+
+describe("every action × every caller", () => {
+  it.each(cellsOf(cases))("%s by %s: %s", async (_name, callerName, outcome, entry) => {
+    const input = await entry.prepare();
+    const before = { rows: await entry.rows(input), audit: await auditCount() };
+    const result = await entry.act(world.callers[callerName], input);
+    expectOutcome(result, outcome);
+    const after = { rows: await entry.rows(input), audit: await auditCount() };
+    if (outcome === "ok") {
+      expect(after.rows).not.toEqual(before.rows);
+      expect(after.audit).toBeGreaterThan(before.audit);
+    } else {
+      expect(after).toEqual(before);
+    }
+  });
+});
