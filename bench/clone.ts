@@ -21,7 +21,7 @@ import { clones, projectMembers, projects } from "../db/schema";
 import { ensureAdmin } from "../db/seed";
 import { cloneVersionAction } from "../lib/actions/team-actions";
 import { jobHandlers } from "../lib/jobs/handlers";
-import { startWorker } from "../lib/jobs/queue";
+import { closeQueue, startWorker } from "../lib/jobs/queue";
 import { getBlobStore, hashFile } from "../lib/storage";
 import { type BenchRow, median } from "./report";
 
@@ -166,6 +166,7 @@ export async function run(): Promise<BenchRow[]> {
     return rows;
   } finally {
     await worker?.stop();
+    await closeQueue();
     await closeDb();
     await database.stop();
     await rm(work, { recursive: true, force: true });

@@ -50,6 +50,13 @@ export function queue(): Promise<PgBoss> {
   return globalForQueue.hangarBoss;
 }
 
+/** Closes the sending client, if one was opened (scripts and benchmarks that stop their database). */
+export async function closeQueue(): Promise<void> {
+  const boss = globalForQueue.hangarBoss;
+  globalForQueue.hangarBoss = undefined;
+  if (boss) await (await boss).stop({ graceful: false, close: true });
+}
+
 export async function enqueue<Name extends JobName>(name: Name, data: JobPayloads[Name], options: PgBoss.SendOptions = {}): Promise<string> {
   const boss = await queue();
   const id = await boss.send(name, data, options);
