@@ -65,8 +65,8 @@ export function CreateProjectForm() {
   );
 }
 
-export function AddMemberForm({ projectId }: { projectId: string }) {
-  const ids = { email: useId(), role: useId() };
+export function AddMemberForm({ projectId, people = [] }: { projectId: string; people?: { email: string; name: string | null }[] }) {
+  const ids = { email: useId(), role: useId(), people: useId() };
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<ProjectRole>("member");
   const { pending, run, feedback, fieldError } = useAction();
@@ -79,8 +79,15 @@ export function AddMemberForm({ projectId }: { projectId: string }) {
       }}
     >
       <Field id={ids.email} label="Add a person by email" error={fieldError("email")}>
-        <Input {...describedBy(ids.email, { error: fieldError("email") })} type="email" value={email} required onChange={(event) => setEmail(event.target.value)} className="w-72" />
+        <Input {...describedBy(ids.email, { error: fieldError("email") })} type="email" list={ids.people} autoComplete="off" value={email} required onChange={(event) => setEmail(event.target.value)} className="w-72" />
       </Field>
+      <datalist id={ids.people}>
+        {people.map((person) => (
+          <option key={person.email} value={person.email}>
+            {person.name ?? ""}
+          </option>
+        ))}
+      </datalist>
       <Field id={ids.role} label="Role">
         <Select {...describedBy(ids.role, {})} value={role} onChange={(event) => setRole(event.target.value as ProjectRole)}>
           {projectRoles.map((value) => (

@@ -242,6 +242,23 @@ export async function setCloneProgress(cloneId: string, values: { progress?: num
     .where(and(eq(clones.id, cloneId), eq(clones.status, "running")));
 }
 
+/** A running clone's worker says it is alive; see sweepStaleClones. */
+export async function heartbeatClone(cloneId: string): Promise<void> {
+  await db().update(clones).set({ updatedAt: sql`now()` }).where(and(eq(clones.id, cloneId), eq(clones.status, "running")));
+}
+
+export const STALE_CLONE_REASON = "The worker making this clone stopped without finishing it (its process or machine died). Nothing was created; clone again.";
+
+/** Ends clones whose worker stopped checking in; returns their ids so their work folders can go. */
+export async function sweepStaleClones({ staleSeconds }: { staleSeconds: number }): Promise<string[]> {
+  const rows = await db()
+    .update(clones)
+    .set({ status: "failed", failureReason: STALE_CLONE_REASON, stage: "Failed", finishedAt: sql`now()` })
+    .where(and(eq(clones.status, "running"), sql`${clones.updatedAt} < now() - make_interval(secs => ${staleSeconds})`))
+    .returning({ id: clones.id });
+  return rows.map((row) => row.id);
+}
+
 export async function failClone(cloneId: string, reason: string): Promise<void> {
   await db()
     .update(clones)

@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { eq, isNull } from "drizzle-orm";
 import { db } from "../client";
 import { projectMembers, projects, users, type ProjectRole, type UserRole } from "../schema";
 
@@ -31,4 +31,9 @@ export async function getViewerById({ id }: { id: string }): Promise<Viewer | nu
     .where(eq(projectMembers.userId, id))
     .orderBy(projects.name);
   return { id: user.id, email: user.email, name: user.name, role: user.role, memberships };
+}
+
+/** Active accounts for the member picker (shown to project owners and admins only). */
+export async function listActiveAccounts({ limit = 1000 }: { limit?: number } = {}): Promise<{ email: string; name: string | null }[]> {
+  return db().select({ email: users.email, name: users.name }).from(users).where(isNull(users.disabledAt)).orderBy(users.email).limit(limit);
 }

@@ -7,6 +7,8 @@ import { readdir, readFile, rm } from "node:fs/promises";
 import { sql } from "drizzle-orm";
 import { db } from "@/db/client";
 import { env } from "@/lib/env";
+import { sweepStaleClones } from "@/db/queries/clones";
+import { cloneWorkDir } from "@/lib/clones/engine";
 import { buildWorkDir } from "./engine";
 
 export const STALE_REASON =
@@ -27,6 +29,10 @@ export async function sweepStaleBuilds({ staleSeconds = env().HANGAR_BUILD_STALE
       }
     }
     if (row.worker_host === os.hostname()) await rm(buildWorkDir(row.id), { recursive: true, force: true });
+  }
+  for (const id of await sweepStaleClones({ staleSeconds: Math.max(staleSeconds, 30) })) {
+    log(`Clone ${id} lost its worker; marked failed.`);
+    await rm(cloneWorkDir(id), { recursive: true, force: true });
   }
   return rows.rows.length;
 }

@@ -8,7 +8,8 @@ import { promisify } from "node:util";
 import { and, count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
-import { getVersionUsage } from "@/db/queries/clones";
+import { completeClone, getVersionUsage, STALE_CLONE_REASON } from "@/db/queries/clones";
+import { sweepStaleBuilds } from "@/lib/builds/sweeper";
 import { createReadyVersion } from "@/db/queries/images";
 import { deleteVersion } from "@/db/queries/releases";
 import type { Viewer } from "@/db/queries/users";
@@ -171,6 +172,19 @@ describe("refusals", () => {
     expect(await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, imageId: image.id, version: "2.0", mode: "linked" })).toMatchObject({ ok: false, code: "conflict" });
     expect(await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: image.slug, version: "1.0", mode: "linked" })).toMatchObject({ ok: false, code: "conflict" });
     expect(await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, imageId: image.id, newImageSlug: unique("both"), version: "3.0", mode: "linked" })).toMatchObject({ ok: false, code: "invalid" });
+  });
+});
+
+describe("a clone whose worker died", () => {
+  it("is ended failed with the reason by any worker's sweep, and can't land afterwards", async () => {
+    const [row] = await db()
+      .insert(clones)
+      .values({ sourceVersionId: base.versionId, projectId: teamProjectId, newImage: { slug: unique("orphan"), name: "Orphan" }, version: "1.0", mode: "full", status: "running", reservedBytes: 4096, updatedAt: new Date(Date.now() - 10 * 60_000) })
+      .returning({ id: clones.id });
+    await sweepStaleBuilds({ log: () => {} });
+    const swept = await cloneRow(row!.id);
+    expect(swept).toMatchObject({ status: "failed", failureReason: STALE_CLONE_REASON });
+    await expect(completeClone(row!.id, { sha256: "0".repeat(64), sha512: "0".repeat(128), size: 1, format: "qcow2", virtualSize: 1, inspection: {}, backingVersionId: null })).rejects.toThrow(/already finished/);
   });
 });
 

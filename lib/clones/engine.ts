@@ -11,7 +11,7 @@ import { mkdir, open, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { db } from "@/db/client";
-import { claimClone, completeClone, failClone, setCloneProgress, type ClonedBytes, type CloneWork } from "@/db/queries/clones";
+import { claimClone, completeClone, failClone, heartbeatClone, setCloneProgress, type ClonedBytes, type CloneWork } from "@/db/queries/clones";
 import { blobs, type DiskFormat } from "@/db/schema";
 import { HangarError } from "@/lib/auth/errors";
 import { env } from "@/lib/env";
@@ -21,6 +21,7 @@ import { getBlobStore, hashFile } from "@/lib/storage";
 
 export const VIRT_SYSPREP = process.env.HANGAR_VIRT_SYSPREP ?? "virt-sysprep";
 const SYSPREP_TIMEOUT_MS = 30 * 60 * 1000;
+const HEARTBEAT_MS = 5000;
 
 /** Formats a full clone keeps; anything else (vhd, vdi, iso) becomes qcow2. */
 const keptFormats: readonly DiskFormat[] = ["qcow2", "raw", "vmdk", "vhdx"];
@@ -155,6 +156,8 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
   const dir = cloneWorkDir(cloneId);
   const store = getBlobStore();
   let stored: string | null = null;
+  // Any worker ends a clone whose heartbeat stops (see lib/builds/sweeper.ts).
+  const heartbeat = setInterval(() => void heartbeatClone(cloneId).catch(() => {}), HEARTBEAT_MS);
   try {
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -190,6 +193,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       if (!kept) await store.delete(stored).catch(() => {});
     }
   } finally {
+    clearInterval(heartbeat);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -12,6 +12,7 @@ import { listBuilds } from "@/db/queries/builds";
 import { listClones } from "@/db/queries/clones";
 import { getProject } from "@/db/queries/projects";
 import { listIncomingShares } from "@/db/queries/shares";
+import { listActiveAccounts } from "@/db/queries/users";
 import { requireViewer } from "@/lib/auth/session";
 
 export const metadata: Metadata = { title: "Project" };
@@ -21,10 +22,11 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
   const viewer = await requireViewer(`/projects/${slug}`);
   const project = await getProject({ viewer, slug });
   if (!project) notFound();
-  const [incoming, projectClones, projectBuilds] = await Promise.all([
+  const [incoming, projectClones, projectBuilds, people] = await Promise.all([
     listIncomingShares({ viewer, projectId: project.id }),
     listClones({ viewer, projectId: project.id, limit: 20 }),
     listBuilds({ viewer, projectId: project.id, limit: 10 }),
+    project.canManage ? listActiveAccounts() : Promise.resolve([]),
   ]);
   const percent = project.quotaBytes > 0 ? Math.min(100, Math.round((project.usedBytes / project.quotaBytes) * 100)) : 100;
   return (
@@ -66,7 +68,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
             ))}
           </tbody>
         </Table>
-        {project.canManage ? <AddMemberForm projectId={project.id} /> : null}
+        {project.canManage ? <AddMemberForm projectId={project.id} people={people.filter((person) => !project.members.some((member) => member.email === person.email))} /> : null}
       </section>
 
       <section aria-labelledby="shared-heading" className="space-y-2">
