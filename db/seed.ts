@@ -13,7 +13,7 @@ import { hashFile } from "@/lib/storage/hash";
 import { getBlobStore } from "@/lib/storage";
 import { db } from "./client";
 import { createImage, createReadyVersion } from "./queries/images";
-import { projectMembers, projects, users, type DiskFormat, type ReleaseStatus, type Visibility } from "./schema";
+import { imageShares, projectMembers, projects, users, type DiskFormat, type ReleaseStatus, type Visibility } from "./schema";
 
 export interface SeedLog {
   (line: string): void;
@@ -158,7 +158,8 @@ const demoImages: DemoImage[] = [
     osId: "debian",
     arch: "x86_64",
     project: "data-science",
-    visibility: "private",
+    // Offered to the platform team, who have not accepted yet: the platform page shows the offer.
+    visibility: "shared",
     tags: ["ci", "docker"],
     properties: { owner_team: "data-science" },
     versions: [
@@ -239,6 +240,7 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
         { projectId: dataScience.id, userId: adminId, role: "owner" },
       ]);
       const projectIds = { platform: platform.id, "data-science": dataScience.id };
+      const imageIds: Record<string, string> = {};
       for (const image of demoImages) {
         const created = await createImage({
           tx,
@@ -256,6 +258,7 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
             properties: image.properties,
           },
         });
+        imageIds[image.slug] = created.id;
         for (const entry of built.filter((candidate) => candidate.image === image)) {
           await createReadyVersion({
             tx,
@@ -277,6 +280,7 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
           });
         }
       }
+      await tx.insert(imageShares).values({ imageId: imageIds["ci-runner"]!, projectId: platform.id, offeredById: adminId });
     });
     log(`Demo catalog ready: ${demoImages.length} images, ${built.length} versions (${((Date.now() - started) / 1000).toFixed(1)} s).`);
     return true;

@@ -114,7 +114,7 @@ export function CloneForm({
         </label>
       </fieldset>
       {target === "new" ? (
-        <div className="grid gap-3 sm:grid-cols-2">
+        <div className="grid gap-3">
           <Field id={ids.slug} label="Short name" error={fieldError("newImageSlug") ?? fieldError("slug")}>
             <Input {...describedBy(ids.slug, { error: fieldError("newImageSlug") ?? fieldError("slug") })} value={slug} required onChange={(event) => setSlug(event.target.value)} />
           </Field>

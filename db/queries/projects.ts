@@ -156,3 +156,31 @@ export async function setQuota({ viewer, projectId, quotaBytes }: { viewer: View
     await recordAudit({ actorId: viewer.id, action: "project.quota", objectType: "project", objectId: projectId, before, after: { quotaBytes } }, tx);
   });
 }
+
+export interface StorageBreakdown {
+  /** Cumulative stored bytes of today's versions, by the day each was added. */
+  history: { day: string; bytes: number }[];
+  byImage: { slug: string; name: string; bytes: number; linked: number }[];
+}
+
+/** Where a project's storage goes, for its page; the caller has already checked membership. */
+export async function getStorageBreakdown({ projectId }: { projectId: string }): Promise<StorageBreakdown> {
+  const [days, perImage] = await Promise.all([
+    db().execute<{ day: string; added: string }>(sql`
+      select to_char(date_trunc('day', v.created_at), 'YYYY-MM-DD') as day, sum(v.file_size) as added
+      from image_versions v join images i on i.id = v.image_id
+      where i.project_id = ${projectId} and v.data_status = 'ready'
+      group by 1 order by 1`),
+    db().execute<{ slug: string; name: string; bytes: string; linked: string }>(sql`
+      select i.slug, i.name, sum(v.file_size) as bytes, count(*) filter (where v.backing_version_id is not null) as linked
+      from image_versions v join images i on i.id = v.image_id
+      where i.project_id = ${projectId} and v.data_status = 'ready'
+      group by i.slug, i.name order by sum(v.file_size) desc limit 10`),
+  ]);
+  let total = 0;
+  const history = days.rows.map((row) => {
+    total += Number(row.added);
+    return { day: row.day, bytes: total };
+  });
+  return { history, byImage: perImage.rows.map((row) => ({ slug: row.slug, name: row.name, bytes: Number(row.bytes), linked: Number(row.linked) })) };
+}

@@ -10,7 +10,8 @@ import { CloneList } from "@/components/clones/clone-list";
 import { ShareAnswer } from "@/components/images/share-panel";
 import { listBuilds } from "@/db/queries/builds";
 import { listClones } from "@/db/queries/clones";
-import { getProject } from "@/db/queries/projects";
+import { StorageChart } from "@/components/projects/storage-chart";
+import { getProject, getStorageBreakdown } from "@/db/queries/projects";
 import { listIncomingShares } from "@/db/queries/shares";
 import { listActiveAccounts } from "@/db/queries/users";
 import { requireViewer } from "@/lib/auth/session";
@@ -22,11 +23,12 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
   const viewer = await requireViewer(`/projects/${slug}`);
   const project = await getProject({ viewer, slug });
   if (!project) notFound();
-  const [incoming, projectClones, projectBuilds, people] = await Promise.all([
+  const [incoming, projectClones, projectBuilds, people, storage] = await Promise.all([
     listIncomingShares({ viewer, projectId: project.id }),
     listClones({ viewer, projectId: project.id, limit: 20 }),
     listBuilds({ viewer, projectId: project.id, limit: 10 }),
     project.canManage ? listActiveAccounts() : Promise.resolve([]),
+    getStorageBreakdown({ projectId: project.id }),
   ]);
   const percent = project.quotaBytes > 0 ? Math.min(100, Math.round((project.usedBytes / project.quotaBytes) * 100)) : 100;
   return (
@@ -42,6 +44,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
         <p className="text-sm">
           {formatBytes(project.usedBytes)} used of {formatBytes(project.quotaBytes)} ({percent}%)
         </p>
+        <StorageChart breakdown={storage} quotaBytes={project.quotaBytes} />
         {viewer.role === "admin" ? <QuotaForm projectId={project.id} quotaGiB={Math.round((project.quotaBytes / 1024 ** 3) * 100) / 100} /> : null}
       </section>
 
