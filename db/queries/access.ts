@@ -59,10 +59,15 @@ export function requireInProject(viewer: Viewer | null, projectId: string, need:
  * when they see it (a public or shared image, or a viewer of its project) but may not do this.
  */
 export function requireOnImage(viewer: Viewer | null, image: { projectId: string; visible: boolean } | null, need: ProjectCapability, action: string): void {
-  if (!viewer) throw new HangarError("unauthenticated", "Sign in first.");
-  if (image && canInProject(viewer, image.projectId, need)) return;
-  if (!image?.visible) throw new HangarError("not_found", "That image doesn't exist or you can't see it. Nothing was changed.");
-  throw new HangarError("forbidden", `Only ${whatTheyMay[need]} can ${action}. Nothing was changed.`);
+  if (viewer && image && canInProject(viewer, image.projectId, need)) return;
+  throw imageRefusal(viewer, image, need, action);
+}
+
+/** The error requireOnImage throws, for callers that decided in SQL that the viewer may not act. */
+export function imageRefusal(viewer: Viewer | null, image: { visible: boolean } | null, need: ProjectCapability, action: string): HangarError {
+  if (!viewer) return new HangarError("unauthenticated", "Sign in first.");
+  if (!image?.visible) return new HangarError("not_found", "That image doesn't exist or you can't see it. Nothing was changed.");
+  return new HangarError("forbidden", `Only ${whatTheyMay[need]} can ${action}. Nothing was changed.`);
 }
 
 /** `select project_id …` of the projects where the viewer holds `need`. */

@@ -10,7 +10,7 @@ import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, use
 import { recordAudit } from "./audit";
 import { buildFingerprint, canOnProject, resolveDocument, saveRecipe } from "./recipes";
 import { isUuid, type Viewer } from "./users";
-import { projectRoleOf, projectScopedCondition } from "./access";
+import { projectRoleOf, projectScopedCondition, visibleVersionCondition } from "./access";
 
 export interface ReusedBuild {
   buildId: string;
@@ -305,9 +305,11 @@ export async function rebuildOnNewestBase({
   const [row] = await db()
     .select({ recipeId: recipeRevisions.recipeId, document: recipeRevisions.document, baseImageId: recipeRevisions.baseImageId })
     .from(imageVersions)
-    .innerJoin(recipeRevisions, eq(recipeRevisions.id, imageVersions.recipeRevisionId))
-    .where(eq(imageVersions.id, versionId));
-  if (!row) throw new HangarError("invalid", "This version was not built from a recipe, so there is nothing to rebuild; upload or clone a new one instead.");
+    .innerJoin(images, eq(images.id, imageVersions.imageId))
+    .leftJoin(recipeRevisions, eq(recipeRevisions.id, imageVersions.recipeRevisionId))
+    .where(and(eq(imageVersions.id, versionId), visibleVersionCondition(viewer)));
+  if (!row) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
+  if (!row.recipeId || !row.baseImageId) throw new HangarError("invalid", "This version was not built from a recipe, so there is nothing to rebuild; upload or clone a new one instead.");
   const document = row.document as unknown as RecipeDocument;
   if (document.base.channel) return queueBuild({ viewer, recipeId: row.recipeId, send });
   const [newest] = await db()

@@ -6,7 +6,7 @@ import { db } from "../client";
 import { channelMoves, channels, imageVersions, images } from "../schema";
 import { recordAudit } from "./audit";
 import { type Viewer } from "./users";
-import { projectRoleOf } from "./access";
+import { requireOnImage, visibleImagesCondition } from "./access";
 
 export const channelNamePattern = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -50,9 +50,11 @@ export async function listChannelHistory({ imageId }: { imageId: string }) {
 export async function moveChannel({ viewer, imageId, name, versionId }: { viewer: Viewer; imageId: string; name: string; versionId: string }): Promise<void> {
   if (name === "latest") throw new HangarError("invalid", "latest is managed by Hangar: it always points at the newest approved version.", { name: ["latest can't be moved."] });
   if (!channelNamePattern.test(name)) throw new HangarError("invalid", "A channel name is lowercase letters, digits and -, like stable or testing.", { name: ["Use a name like stable."] });
-  const [image] = await db().select({ projectId: images.projectId }).from(images).where(eq(images.id, imageId));
-  const owner = image && projectRoleOf(viewer, image.projectId) === "owner";
-  if (!image || (!owner && viewer.role !== "admin")) throw new HangarError("forbidden", "Only owners of the image's project and admins can move its channels. Nothing was changed.");
+  const [image] = await db()
+    .select({ projectId: images.projectId, visible: sql<boolean>`${visibleImagesCondition(viewer, "images")}` })
+    .from(images)
+    .where(eq(images.id, imageId));
+  requireOnImage(viewer, image ?? null, "manage", "move its channels");
   await db().transaction(async (tx) => {
     const [target] = await tx
       .select({ releaseStatus: imageVersions.releaseStatus, version: imageVersions.version })

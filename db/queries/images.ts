@@ -1,4 +1,5 @@
 import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { HangarError } from "@/lib/auth/errors";
 import { db, type Database } from "../client";
 import {
   blobs,
@@ -141,6 +142,24 @@ export class AccessDenied extends Error {
   }
 }
 
+/**
+ * The refusal for images the viewer may not change: `forbidden` (AccessDenied) when they see at
+ * least one of them, `not_found` when they see none, so an id from elsewhere tells them nothing.
+ */
+async function refuseImages(tx: Tx, viewer: Viewer, denied: string[]): Promise<never> {
+  const seen = await tx
+    .select({ id: images.id })
+    .from(images)
+    .where(and(inArray(images.id, denied), visibleImagesCondition(viewer, "images")));
+  if (seen.length) throw new AccessDenied(denied);
+  throw new HangarError(
+    "not_found",
+    denied.length > 1
+      ? `You can't change ${denied.length} of the selected images: they don't exist, or you can't see them. Nothing was changed.`
+      : "You can't change that image: it doesn't exist, or you can't see it. Nothing was changed.",
+  );
+}
+
 /** Adds or removes one tag on several images, all or nothing. */
 export async function changeImageTag({
   viewer,
@@ -155,7 +174,7 @@ export async function changeImageTag({
 }): Promise<{ changed: number }> {
   return db().transaction(async (tx) => {
     const denied = await deniedImageIds(tx, viewer, imageIds, "edit");
-    if (denied.length) throw new AccessDenied(denied);
+    if (denied.length) await refuseImages(tx, viewer, denied);
     if (op === "add") await tx.insert(tags).values({ name: tag }).onConflictDoNothing();
     const changed = await tx
       .update(images)
@@ -219,7 +238,7 @@ export async function updateImageFields({
 }): Promise<boolean> {
   return db().transaction(async (tx) => {
     const denied = await deniedImageIds(tx, viewer, [imageId], access);
-    if (denied.length) throw new AccessDenied(denied);
+    if (denied.length) await refuseImages(tx, viewer, denied);
     const keys = Object.keys(fields) as (keyof typeof fields)[];
     const [before] = await tx
       .select({
@@ -403,6 +422,6 @@ export async function getVersionProgress({ viewer, versionId }: { viewer: Viewer
     })
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
-    .where(and(eq(imageVersions.id, versionId), imageAccessCondition(viewer, "view")));
+    .where(and(eq(imageVersions.id, versionId), visibleVersionCondition(viewer)));
   return row ?? null;
 }

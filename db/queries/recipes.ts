@@ -283,8 +283,10 @@ export async function saveRecipe({
     recipeProject = recipe.projectId;
   } else if (projectId && canOnProject(viewer, projectId, "edit")) {
     recipeProject = projectId;
+  } else if (projectId && canOnProject(viewer, projectId, "view")) {
+    throw new HangarError("forbidden", "Only members and owners of a project can add recipes to it; you can view it. Choose a project you are a member of.", { projectId: ["Not a project you may write to."] });
   } else {
-    throw new HangarError("forbidden", "Choose a project you are a member of for this recipe.", { projectId: ["Not a project you may write to."] });
+    throw new HangarError("not_found", "Choose a project you are a member of for this recipe.", { projectId: ["No such project among yours."] });
   }
   const resolved = await resolveDocument({ viewer, document: normalised, projectId: recipeProject });
   return db().transaction(async (tx: Tx) => {
@@ -353,6 +355,13 @@ export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
   return { bases, outputs, channels: named };
 }
 
+/** Who may attach files to a project's recipes: members and owners; outsiders don't learn it exists. */
+export function requireAttachAccess(viewer: Viewer, projectId: string): void {
+  if (canOnProject(viewer, projectId, "edit")) return;
+  if (!canOnProject(viewer, projectId, "view")) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
+  throw new HangarError("forbidden", "You can only attach files in projects where you are a member or owner.");
+}
+
 /** Attaches an uploaded file (already in the blob store) to a project's recipes. */
 export async function attachRecipeFile({
   viewer,
@@ -363,7 +372,7 @@ export async function attachRecipeFile({
   projectId: string;
   file: { sha256: string; sha512: string; size: number; filename: string };
 }): Promise<void> {
-  if (!canOnProject(viewer, projectId, "edit")) throw new HangarError("forbidden", "You can only attach files in projects where you are a member or owner.");
+  requireAttachAccess(viewer, projectId);
   await db().transaction(async (tx: Tx) => {
     await tx.insert(blobs).values({ sha256: file.sha256, sha512: file.sha512, size: file.size }).onConflictDoNothing();
     await tx

@@ -10,7 +10,7 @@ import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseS
 import { recordAudit } from "./audit";
 import { refreshImageLatest } from "./images";
 import { isUuid, type Viewer } from "./users";
-import { projectRoleOf } from "./access";
+import { projectRoleOf, visibleVersionCondition } from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -23,7 +23,8 @@ export interface ReleaseChange {
   at?: Date | null;
 }
 
-async function loadVersion(versionId: string) {
+/** The version as the viewer sees it, or null when they can't see it (so nothing tells them it exists). */
+async function loadVersion(viewer: Viewer, versionId: string) {
   if (!isUuid(versionId)) return null;
   const [row] = await db()
     .select({
@@ -34,26 +35,23 @@ async function loadVersion(versionId: string) {
       releaseStatus: imageVersions.releaseStatus,
       createdById: imageVersions.createdById,
       projectId: images.projectId,
-      visibility: images.visibility,
     })
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
-    .where(eq(imageVersions.id, versionId));
+    .where(and(eq(imageVersions.id, versionId), visibleVersionCondition(viewer)));
   return row ?? null;
 }
 
 function standingOf(viewer: Viewer, projectId: string) {
   const role = projectRoleOf(viewer, projectId);
-  return { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", anyRole: role !== null };
+  return { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner" };
 }
 
 /** Applies or schedules a release change for `viewer`. */
 export async function changeReleaseStatus({ viewer, change }: { viewer: Viewer; change: ReleaseChange }): Promise<{ status: ReleaseStatus; scheduledFor: Date | null }> {
-  const version = await loadVersion(change.versionId);
-  const standing = version ? standingOf(viewer, version.projectId) : null;
-  if (!version || !standing || (!standing.admin && !standing.anyRole && version.visibility !== "public")) {
-    throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
-  }
+  const version = await loadVersion(viewer, change.versionId);
+  if (!version) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
+  const standing = standingOf(viewer, version.projectId);
   const transition = transitions[change.action];
   const allowed = transition.who === "admin" ? standing.admin : transition.who === "owner" ? standing.admin || standing.owner : standing.admin || standing.member;
   if (!allowed) {
@@ -71,7 +69,7 @@ export async function changeReleaseStatus({ viewer, change }: { viewer: Viewer; 
     throw new HangarError("invalid", `Only deprecating, disabling or revoking can name a replacement or a date; ${transition.verb} happens now.`);
   }
   if (change.replacementVersionId) {
-    const replacement = await loadVersion(change.replacementVersionId);
+    const replacement = await loadVersion(viewer, change.replacementVersionId);
     if (!replacement || replacement.id === version.id) throw new HangarError("invalid", "The replacement must be another version.", { replacementVersionId: ["Pick another version."] });
     if (replacement.releaseStatus !== "approved") {
       throw new HangarError("invalid", `The replacement must be an approved version; ${replacement.version} is ${replacement.releaseStatus.replace("_", " ")}.`, { replacementVersionId: ["Pick an approved version."] });
@@ -269,9 +267,9 @@ export async function versionDependants(versionId: string): Promise<string[]> {
 
 /** Deletes a version nothing depends on; otherwise refuses with the list of dependants. */
 export async function deleteVersion({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<void> {
-  const version = await loadVersion(versionId);
-  const standing = version ? standingOf(viewer, version.projectId) : null;
-  if (!version || !standing || (!standing.admin && !standing.anyRole)) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
+  const version = await loadVersion(viewer, versionId);
+  if (!version) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
+  const standing = standingOf(viewer, version.projectId);
   if (!standing.admin && !standing.owner) throw new HangarError("forbidden", "Only owners of the image's project and admins can delete versions. Nothing was changed.");
   await db().transaction(async (tx) => {
     await tx.select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.id, versionId)).for("update");

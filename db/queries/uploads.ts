@@ -4,6 +4,7 @@ import { formatBytes } from "@/lib/format";
 import { db } from "../client";
 import { blobs, imageVersions, images, projects, uploads, type DiskFormat, type VersionSource } from "../schema";
 import { recordAudit } from "./audit";
+import { imageRefusal, visibleImagesCondition } from "./access";
 import { AccessDenied, imageAccessCondition, refreshImageLatest } from "./images";
 import type { Viewer } from "./users";
 
@@ -43,10 +44,16 @@ export interface NewImportVersion {
 export async function createImportVersion(input: NewImportVersion): Promise<{ versionId: string; projectId: string; imageSlug: string; quotaBytes: number }> {
   return db().transaction(async (tx) => {
     const [image] = await tx
-      .select({ id: images.id, slug: images.slug, projectId: images.projectId })
+      .select({
+        id: images.id,
+        slug: images.slug,
+        projectId: images.projectId,
+        visible: sql<boolean>`${visibleImagesCondition(input.viewer, "images")}`,
+        writable: sql<boolean>`${imageAccessCondition(input.viewer, "edit")}`,
+      })
       .from(images)
-      .where(and(eq(images.id, input.imageId), imageAccessCondition(input.viewer, "edit")));
-    if (!image) throw new AccessDenied([input.imageId]);
+      .where(eq(images.id, input.imageId));
+    if (!image?.writable) throw imageRefusal(input.viewer, image ?? null, "contribute", "add versions to its images");
     const [project] = await tx
       .select({ quotaBytes: projects.quotaBytes })
       .from(projects)

@@ -104,7 +104,8 @@ describe("tagging", () => {
     const ids = [imageA.id, imageB.id, othersPrivate.id];
     const before = await snapshot(ids);
     const result = await changeTag(member, { imageIds: ids, tag: "bulk", op: "add" });
-    expect(result).toMatchObject({ ok: false, code: "forbidden" });
+    // The refused one is another project's private image: the caller doesn't learn it exists.
+    expect(result).toMatchObject({ ok: false, code: "not_found" });
     if (!result.ok) expect(result.message).toMatch(/1 of the selected|can't change/);
     expect(await snapshot(ids)).toEqual(before);
   });
@@ -112,14 +113,14 @@ describe("tagging", () => {
   it("refuses another user's private image id sent straight to the action", async () => {
     const before = await snapshot([othersPrivate.id]);
     const result = await changeTag(member, { imageIds: [othersPrivate.id], tag: "secret", op: "remove" });
-    expect(result).toMatchObject({ ok: false, code: "forbidden" });
+    expect(result).toMatchObject({ ok: false, code: "not_found" });
     expect(await snapshot([othersPrivate.id])).toEqual(before);
   });
 
   it("refuses unknown and malformed ids, and unauthenticated callers", async () => {
     expect(await changeTag(member, { imageIds: ["00000000-0000-4000-8000-000000000000"], tag: "x", op: "add" })).toMatchObject({
       ok: false,
-      code: "forbidden",
+      code: "not_found",
     });
     expect(await changeTag(member, { imageIds: ["1 or 1=1"], tag: "x", op: "add" })).toMatchObject({ ok: false, code: "invalid" });
     expect(await changeTag(member, { imageIds: [], tag: "x", op: "add" })).toMatchObject({ ok: false, code: "invalid" });

@@ -1,10 +1,11 @@
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { db } from "@/db/client";
+import { requireInProject } from "@/db/queries/access";
 import { createImage } from "@/db/queries/images";
 import { createImportVersion } from "@/db/queries/uploads";
 import { getDownloadableVersion, requestConversion } from "@/db/queries/versions";
-import { images, projectMembers } from "@/db/schema";
+import { images } from "@/db/schema";
 import { HangarError } from "@/lib/auth/errors";
 import { convertibleFormats } from "@/lib/imports/convert";
 import { checkUrl, UrlRefused } from "@/lib/imports/url-fetch";
@@ -14,15 +15,7 @@ import { createImageSchema, urlImportSchema } from "@/lib/validations/imports";
 import { defineAction } from "./safe-action";
 
 export const createImageForImport = defineAction(createImageSchema, async (input, viewer) => {
-  if (viewer.role !== "admin") {
-    const [membership] = await db()
-      .select({ role: projectMembers.role })
-      .from(projectMembers)
-      .where(and(eq(projectMembers.projectId, input.projectId), eq(projectMembers.userId, viewer.id)));
-    if (!membership || membership.role === "viewer") {
-      throw new HangarError("forbidden", "You can only create images in projects where you are a member or owner.");
-    }
-  }
+  requireInProject(viewer, input.projectId, "contribute", "create images in it");
   const [taken] = await db().select({ id: images.id }).from(images).where(eq(images.slug, input.slug));
   if (taken) throw new HangarError("conflict", `The short name ${input.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
   const image = await db().transaction((tx) => createImage({ tx, actorId: viewer.id, values: input }));

@@ -210,8 +210,8 @@ describe("tus uploads", () => {
 
   it("refuses to create uploads for images the caller can't write to, or without a session", async () => {
     const refused = await create(1000, {}, stranger);
-    expect(refused.response.status).toBe(403);
-    expect(refused.body).toMatch(/can't add versions/);
+    expect(refused.response.status).toBe(404);
+    expect(refused.body).toMatch(/doesn't exist or you can't see it/);
     expect((await create(1000, {}, null)).response.status).toBe(401);
     expect((await create(1000, { version: "../../etc" })).response.status).toBe(400);
     expect((await create(1000, { format: "exe" })).response.status).toBe(400);

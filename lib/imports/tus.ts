@@ -17,7 +17,7 @@ import { AccessDenied } from "@/db/queries/images";
 import { getProjectQuota } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { diskFormats } from "@/db/schema";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError, type ErrorCode } from "@/lib/auth/errors";
 import { env } from "@/lib/env";
 import { versionLabelSchema } from "@/lib/validations/imports";
 import { finalizeImport, ImportRefused } from "./finalize";
@@ -51,6 +51,8 @@ const metadataSchema = z.object({
 });
 
 const httpError = (status_code: number, message: string) => ({ status_code, body: JSON.stringify({ message }) });
+// `invalid` from createImportVersion is the quota refusal: the declared file is too large.
+const statusOf: Record<ErrorCode, number> = { unauthenticated: 401, forbidden: 403, not_found: 404, invalid: 413, conflict: 409 };
 
 const progressWrites = new Map<string, number>();
 
@@ -120,7 +122,7 @@ export function createUploadServer(deps: UploadServerDeps) {
         return { metadata: { ...upload.metadata, versionId: created.versionId, imageSlug: created.imageSlug } };
       } catch (error) {
         if (error instanceof AccessDenied) throw httpError(403, "You can't add versions to that image: it doesn't exist, or you are not a member of its project.");
-        if (error instanceof HangarError) throw httpError(error.code === "conflict" ? 409 : error.code === "invalid" ? 413 : 400, error.message);
+        if (error instanceof HangarError) throw httpError(statusOf[error.code], error.message);
         throw error;
       }
     },

@@ -3,7 +3,7 @@ import { rm } from "node:fs/promises";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
-import { attachRecipeFile, canOnProject } from "@/db/queries/recipes";
+import { attachRecipeFile, requireAttachAccess } from "@/db/queries/recipes";
 import { isUuid } from "@/db/queries/users";
 import { HangarError } from "@/lib/auth/errors";
 import { getViewer } from "@/lib/auth/session";
@@ -21,6 +21,8 @@ const tooLarge = () => json(413, { message: `A recipe file is at most ${MAX_UPLO
 
 class TooLarge extends Error {}
 
+const statusOf = (error: HangarError) => (error.code === "not_found" ? 404 : error.code === "forbidden" ? 403 : 400);
+
 export async function POST(request: Request) {
   const viewer = await getViewer();
   if (!viewer) return json(401, { message: "Your session has ended. Sign in again to continue." });
@@ -28,7 +30,12 @@ export async function POST(request: Request) {
   const projectId = url.searchParams.get("projectId") ?? "";
   const filename = (url.searchParams.get("filename") ?? "").slice(0, 255);
   if (!isUuid(projectId)) return json(400, { message: "Say which project the file is for." });
-  if (!canOnProject(viewer, projectId, "edit")) return json(403, { message: "You can only attach files in projects where you are a member or owner." });
+  try {
+    requireAttachAccess(viewer, projectId);
+  } catch (error) {
+    if (error instanceof HangarError) return json(statusOf(error), { message: error.message });
+    throw error;
+  }
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_UPLOAD_FILE_BYTES) return tooLarge();
   if (!request.body) return json(400, { message: "The request has no file in it." });
@@ -52,7 +59,7 @@ export async function POST(request: Request) {
   } catch (error) {
     await rm(tempPath, { force: true });
     if (error instanceof TooLarge) return tooLarge();
-    if (error instanceof HangarError) return json(error.code === "forbidden" ? 403 : 400, { message: error.message });
+    if (error instanceof HangarError) return json(statusOf(error), { message: error.message });
     console.error("recipe file upload failed", error);
     return json(500, { message: "The file could not be stored; nothing was kept. Try again." });
   }
