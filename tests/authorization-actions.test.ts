@@ -190,6 +190,27 @@ const cases: ActionCase[] = [
     rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
   },
   {
+    name: "changeRelease reject",
+    expected: adminsOnly,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["pending_review"])).versions[0], action: "reject", reason: "no changelog" }),
+    act: changeRelease,
+    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+  },
+  {
+    name: "changeRelease disable",
+    expected: adminsOnly,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["approved"])).versions[0], action: "disable", reason: "end of life" }),
+    act: changeRelease,
+    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+  },
+  {
+    name: "changeRelease reinstate",
+    expected: adminsOnly,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["deprecated"])).versions[0], action: "reinstate" }),
+    act: changeRelease,
+    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+  },
+  {
     name: "deleteVersionAction",
     expected: managers,
     prepare: async () => ({ versionId: (await imageWith(world.project.id, ["draft"])).versions[0] }),

@@ -201,13 +201,15 @@ export async function changeImageTag({
 
 export const MAX_TAGS_PER_IMAGE = 32;
 
-export async function countTooManyTags({ imageIds, tag }: { imageIds: string[]; tag: string }): Promise<string[]> {
+/** Names of the images among `imageIds` the viewer may tag that have no room for `tag`; others are refused later. */
+export async function countTooManyTags({ viewer, imageIds, tag }: { viewer: Viewer; imageIds: string[]; tag: string }): Promise<string[]> {
   const rows = await db()
     .select({ name: images.name })
     .from(images)
     .where(
       and(
         inArray(images.id, imageIds),
+        imageAccessCondition(viewer, "edit"),
         sql`cardinality(${images.tags}) >= ${MAX_TAGS_PER_IMAGE}`,
         sql`not (${images.tags} @> array[${tag}]::text[])`,
       ),
@@ -272,8 +274,12 @@ export async function updateImageFields({
   });
 }
 
-export async function getImageProperties({ imageId }: { imageId: string }): Promise<Record<string, string> | null> {
-  const [row] = await db().select({ properties: images.properties }).from(images).where(eq(images.id, imageId));
+/** The properties of an image the viewer may edit, or null (the change is then refused by updateImageFields). */
+export async function getImageProperties({ viewer, imageId }: { viewer: Viewer; imageId: string }): Promise<Record<string, string> | null> {
+  const [row] = await db()
+    .select({ properties: images.properties })
+    .from(images)
+    .where(and(eq(images.id, imageId), imageAccessCondition(viewer, "edit")));
   return row?.properties ?? null;
 }
 

@@ -20,7 +20,7 @@ async function slugsOf(imageIds: string[]): Promise<string[]> {
 
 export const changeTag = defineAction(changeTagSchema, async ({ imageIds, tag, op }, viewer) => {
   if (op === "add") {
-    const full = await countTooManyTags({ imageIds, tag });
+    const full = await countTooManyTags({ viewer, imageIds, tag });
     if (full.length) {
       throw new HangarError("invalid", `${full.join(", ")} already ${full.length > 1 ? "have" : "has"} ${MAX_TAGS_PER_IMAGE} tags; remove one first.`);
     }
@@ -40,7 +40,7 @@ export const setVisibility = defineAction(setVisibilitySchema, async ({ imageId,
 });
 
 export const setProperty = defineAction(setPropertySchema, async ({ imageId, key, value }, viewer) => {
-  const current = (await getImageProperties({ imageId })) ?? {};
+  const current = (await getImageProperties({ viewer, imageId })) ?? {};
   if (!(key in current) && Object.keys(current).length >= MAX_PROPERTIES) {
     throw new HangarError("invalid", `An image has at most ${MAX_PROPERTIES} properties; remove one first.`);
   }
@@ -49,7 +49,7 @@ export const setProperty = defineAction(setPropertySchema, async ({ imageId, key
 });
 
 export const removeProperty = defineAction(removePropertySchema, async ({ imageId, key }, viewer) => {
-  const current = (await getImageProperties({ imageId })) ?? {};
+  const current = (await getImageProperties({ viewer, imageId })) ?? {};
   const next = Object.fromEntries(Object.entries(current).filter(([name]) => name !== key));
   await updateImageFields({ viewer, imageId, access: "edit", action: "image.property_remove", fields: { properties: next } });
   return { key, slugs: await slugsOf([imageId]) };
