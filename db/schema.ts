@@ -121,6 +121,26 @@ export const projectMembers = pgTable(
   ],
 );
 
+/** People invited by email before they have an account; they join when they first sign in. */
+export const projectInvitations = pgTable(
+  "project_invitations",
+  {
+    projectId: uuid("project_id")
+      .notNull()
+      .references(() => projects.id, { onDelete: "cascade" }),
+    /** Lower-cased. */
+    email: text("email").notNull(),
+    role: text("role").$type<ProjectRole>().notNull().default("member"),
+    invitedById: uuid("invited_by_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.projectId, table.email] }),
+    index("project_invitations_email_idx").on(table.email),
+    check("project_invitations_role_check", inList("role", projectRoles)),
+  ],
+);
+
 export const blobs = pgTable("blobs", {
   sha256: text("sha256").primaryKey(),
   sha512: text("sha512").notNull(),

@@ -16,9 +16,26 @@ test("an owner creates a project, adds a person by email, and can't remove the l
   await page.getByRole("button", { name: "Create project" }).click();
   await expect(page.getByRole("heading", { level: 1, name })).toBeVisible();
 
+  // Someone without an account yet is invited; the invitation can be withdrawn.
   await page.getByLabel("Add a person by email").fill("nobody@example.org");
   await page.getByRole("button", { name: "Add", exact: true }).click();
-  await expect(page.getByRole("alert")).toContainText("need to sign in to Hangar once");
+  await expect(page.getByRole("list", { name: "Invitations" })).toContainText("nobody@example.org invited as member");
+  await page.getByRole("button", { name: "Cancel the invitation of nobody@example.org" }).click();
+  await expect(page.getByRole("list", { name: "Invitations" })).toHaveCount(0);
+
+  // An invited person who signs in for the first time is a member at once.
+  const invitee = uniqueName("invitee");
+  await page.getByLabel("Add a person by email").fill(oidcEmailOf(invitee));
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "they join when they first sign in" })).toBeVisible();
+  const invited = await browser.newContext();
+  const invitedPage = await invited.newPage();
+  await signInWithOidc(invitedPage, invitee);
+  await invitedPage.goto("/projects");
+  await expect(invitedPage.getByRole("link", { name })).toBeVisible();
+  await invited.close();
+  await page.reload();
+  await expect(page.getByRole("table", { name: "Members" })).toContainText(oidcEmailOf(invitee));
 
   await page.getByLabel("Add a person by email").fill(oidcEmailOf(login));
   await page.getByRole("button", { name: "Add", exact: true }).click();

@@ -5,19 +5,19 @@ import { useId, useState, useTransition } from "react";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
 import { projectRoles, type ProjectRole } from "@/db/enums";
-import { createProjectServerAction, removeMemberServerAction, setMemberServerAction, setQuotaServerAction } from "@/lib/actions/projects";
+import { cancelInvitationServerAction, createProjectServerAction, removeMemberServerAction, setMemberServerAction, setQuotaServerAction } from "@/lib/actions/projects";
 
-type Result = { ok: true } | { ok: false; message: string; fieldErrors?: Record<string, string[]> };
+type Result = { ok: true; data?: unknown } | { ok: false; message: string; fieldErrors?: Record<string, string[]> };
 
 function useAction() {
   const router = useRouter();
   const [pending, startTransition] = useTransition();
   const [message, setMessage] = useState<{ error: boolean; text: string; fields: Record<string, string[]> } | null>(null);
-  const run = (action: () => Promise<Result>, success: string, after?: (result: Result) => void) =>
+  const run = (action: () => Promise<Result>, success: string | ((data: unknown) => string), after?: (result: Result) => void) =>
     startTransition(async () => {
       const result = await action();
       if (!result.ok) return setMessage({ error: true, text: result.message, fields: result.fieldErrors ?? {} });
-      setMessage({ error: false, text: success, fields: {} });
+      setMessage({ error: false, text: typeof success === "string" ? success : success(result.data), fields: {} });
       after?.(result);
       router.refresh();
     });
@@ -75,10 +75,14 @@ export function AddMemberForm({ projectId, people = [] }: { projectId: string; p
       className="flex flex-wrap items-end gap-3"
       onSubmit={(event) => {
         event.preventDefault();
-        run(() => setMemberServerAction({ projectId, email, role }), `${email} is a ${role} now.`, () => setEmail(""));
+        run(
+          () => setMemberServerAction({ projectId, email, role }),
+          (data) => ((data as { invited?: boolean } | undefined)?.invited ? `Invited ${email} as ${role}: they join when they first sign in to Hangar.` : `${email} is a ${role} now.`),
+          () => setEmail(""),
+        );
       }}
     >
-      <Field id={ids.email} label="Add a person by email" error={fieldError("email")}>
+      <Field id={ids.email} label="Add a person by email" hint="Someone without an account yet is invited and joins at first sign-in." error={fieldError("email")}>
         <Input {...describedBy(ids.email, { error: fieldError("email") })} type="email" list={ids.people} autoComplete="off" value={email} required onChange={(event) => setEmail(event.target.value)} className="w-72" />
       </Field>
       <datalist id={ids.people}>
@@ -102,6 +106,18 @@ export function AddMemberForm({ projectId, people = [] }: { projectId: string; p
       </Button>
       <div className="basis-full">{feedback}</div>
     </form>
+  );
+}
+
+export function CancelInvitationButton({ projectId, email }: { projectId: string; email: string }) {
+  const { pending, run, feedback } = useAction();
+  return (
+    <div className="flex flex-wrap items-center gap-2">
+      <Button size="sm" variant="danger" disabled={pending} aria-label={`Cancel the invitation of ${email}`} onClick={() => run(() => cancelInvitationServerAction({ projectId, email }), `The invitation of ${email} was cancelled.`)}>
+        Cancel invitation
+      </Button>
+      {feedback}
+    </div>
   );
 }
 

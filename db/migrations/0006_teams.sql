@@ -34,6 +34,16 @@ CREATE TABLE "image_shares" (
 	CONSTRAINT "image_shares_status_check" CHECK (status in ('pending', 'accepted', 'declined'))
 );
 --> statement-breakpoint
+CREATE TABLE "project_invitations" (
+	"project_id" uuid NOT NULL,
+	"email" text NOT NULL,
+	"role" text DEFAULT 'member' NOT NULL,
+	"invited_by_id" uuid,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "project_invitations_project_id_email_pk" PRIMARY KEY("project_id","email"),
+	CONSTRAINT "project_invitations_role_check" CHECK (role in ('viewer', 'member', 'owner'))
+);
+--> statement-breakpoint
 ALTER TABLE "image_versions" ADD COLUMN "backing_version_id" uuid;--> statement-breakpoint
 ALTER TABLE "images" ADD COLUMN "usage_count" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "clones" ADD CONSTRAINT "clones_source_version_id_image_versions_id_fk" FOREIGN KEY ("source_version_id") REFERENCES "public"."image_versions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -45,8 +55,11 @@ ALTER TABLE "image_shares" ADD CONSTRAINT "image_shares_image_id_images_id_fk" F
 ALTER TABLE "image_shares" ADD CONSTRAINT "image_shares_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "image_shares" ADD CONSTRAINT "image_shares_offered_by_id_users_id_fk" FOREIGN KEY ("offered_by_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "image_shares" ADD CONSTRAINT "image_shares_decided_by_id_users_id_fk" FOREIGN KEY ("decided_by_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "project_invitations" ADD CONSTRAINT "project_invitations_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "project_invitations" ADD CONSTRAINT "project_invitations_invited_by_id_users_id_fk" FOREIGN KEY ("invited_by_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "clones_source_idx" ON "clones" USING btree ("source_version_id");--> statement-breakpoint
 CREATE INDEX "clones_project_idx" ON "clones" USING btree ("project_id","created_at");--> statement-breakpoint
 CREATE INDEX "image_shares_project_idx" ON "image_shares" USING btree ("project_id","status");--> statement-breakpoint
+CREATE INDEX "project_invitations_email_idx" ON "project_invitations" USING btree ("email");--> statement-breakpoint
 CREATE INDEX "image_versions_backing_idx" ON "image_versions" USING btree ("backing_version_id");--> statement-breakpoint
 CREATE INDEX "images_usage_idx" ON "images" USING btree ("usage_count","id");

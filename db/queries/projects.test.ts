@@ -3,10 +3,10 @@
 import { and, count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
-import { projectMembers, projects } from "@/db/schema";
-import { createProjectAction, removeMemberAction, setMemberAction, setQuotaAction } from "@/lib/actions/project-actions";
+import { projectMembers, projects, users } from "@/db/schema";
+import { cancelInvitationAction, createProjectAction, removeMemberAction, setMemberAction, setQuotaAction } from "@/lib/actions/project-actions";
 import { createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
-import { getProject, listProjects } from "./projects";
+import { acceptInvitations, getProject, listProjects } from "./projects";
 import type { Viewer } from "./users";
 
 let admin: Viewer;
@@ -64,10 +64,28 @@ describe("managing members: who may", () => {
     expect((await db().select({ quota: projects.quotaBytes }).from(projects).where(eq(projects.id, projectId)))[0]!.quota).toBe(5 * 1024 ** 3);
   });
 
-  it("refuses an email without an account, saying what to do", async () => {
-    const result = await setMemberAction(owner, { projectId, email: "nobody-here@example.org", role: "member" });
-    expect(result).toMatchObject({ ok: false, code: "not_found" });
-    if (!result.ok) expect(result.message).toMatch(/need to sign in to Hangar once/);
+  it("invites an email without an account; it joins with that role at its first sign-in", async () => {
+    const email = `${unique("invitee")}@example.org`;
+    expect(await setMemberAction(owner, { projectId, email: email.toUpperCase(), role: "viewer" })).toMatchObject({ ok: true, data: { invited: true } });
+    expect(await setMemberAction(member, { projectId, email, role: "owner" })).toMatchObject({ ok: false, code: "forbidden" });
+    expect((await getProject({ viewer: owner, slug: projectSlug }))!.invitations).toEqual([expect.objectContaining({ email, role: "viewer" })]);
+    expect((await getProject({ viewer: member, slug: projectSlug }))!.invitations).toEqual([]);
+    const invitee = await createTestUser();
+    await db().update(users).set({ email }).where(eq(users.id, invitee.id));
+    expect(await acceptInvitations({ userId: invitee.id, email })).toBe(1);
+    expect((await memberRows()).find((row) => row.userId === invitee.id)?.role).toBe("viewer");
+    expect((await getProject({ viewer: owner, slug: projectSlug }))!.invitations).toEqual([]);
+    expect(await acceptInvitations({ userId: invitee.id, email })).toBe(0);
+    await removeMemberAction(owner, { projectId, userId: invitee.id });
+  });
+
+  it("lets an owner cancel an invitation, and no one else", async () => {
+    const email = `${unique("cancelled")}@example.org`;
+    await setMemberAction(owner, { projectId, email, role: "member" });
+    expect(await cancelInvitationAction(outsider, { projectId, email })).toMatchObject({ ok: false, code: "not_found" });
+    expect(await cancelInvitationAction(reader, { projectId, email })).toMatchObject({ ok: false, code: "forbidden" });
+    expect(await cancelInvitationAction(owner, { projectId, email })).toMatchObject({ ok: true });
+    expect(await acceptInvitations({ userId: newcomer.id, email })).toBe(0);
   });
 
   it("never leaves a project without an owner", async () => {

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import { db, type Database } from "../client";
-import { images, projectMembers, projects, recipes, users, type ProjectRole } from "../schema";
+import { images, projectInvitations, projectMembers, projects, recipes, users, type ProjectRole } from "../schema";
 import { recordAudit } from "./audit";
 import { projectUsage } from "./uploads";
 import { type Viewer } from "./users";
@@ -66,6 +66,8 @@ export async function listProjects({ viewer, slug }: { viewer: Viewer; slug?: st
 
 export interface ProjectDetail extends ProjectSummary {
   members: { userId: string; email: string; name: string | null; role: ProjectRole }[];
+  /** Only for those who manage the project. */
+  invitations: { email: string; role: ProjectRole; createdAt: Date }[];
   images: { slug: string; name: string; latestVersion: string | null; versionCount: number; visibility: string }[];
   recipes: { id: string; name: string; latestRevision: number }[];
   canManage: boolean;
@@ -88,7 +90,15 @@ export async function getProject({ viewer, slug }: { viewer: Viewer; slug: strin
       .orderBy(asc(images.name)),
     db().select({ id: recipes.id, name: recipes.name, latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.projectId, summary.id)).orderBy(asc(recipes.name)),
   ]);
-  return { ...summary, members, images: projectImages, recipes: projectRecipes, canManage: viewer.role === "admin" || summary.role === "owner" };
+  const canManage = viewer.role === "admin" || summary.role === "owner";
+  const invitations = canManage
+    ? await db()
+        .select({ email: projectInvitations.email, role: projectInvitations.role, createdAt: projectInvitations.createdAt })
+        .from(projectInvitations)
+        .where(eq(projectInvitations.projectId, summary.id))
+        .orderBy(asc(projectInvitations.email))
+    : [];
+  return { ...summary, members, invitations, images: projectImages, recipes: projectRecipes, canManage };
 }
 
 async function requireManager(viewer: Viewer, projectId: string) {
@@ -110,12 +120,24 @@ export async function createProject({ viewer, values }: { viewer: Viewer; values
   });
 }
 
-/** Adds an existing account by email, or changes the role of a member. */
-export async function setMember({ viewer, projectId, email, role }: { viewer: Viewer; projectId: string; email: string; role: ProjectRole }): Promise<void> {
+/**
+ * Adds an existing account by email, or changes the role of a member; an email without an account
+ * yet is invited, and joins with that role when it first signs in.
+ */
+export async function setMember({ viewer, projectId, email, role }: { viewer: Viewer; projectId: string; email: string; role: ProjectRole }): Promise<{ invited: boolean }> {
   await requireManager(viewer, projectId);
-  const [user] = await db().select({ id: users.id, disabledAt: users.disabledAt }).from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`);
-  if (!user || user.disabledAt) {
-    throw new HangarError("not_found", `There is no active account for ${email}. They need to sign in to Hangar once; then add them here.`, { email: ["No such account yet."] });
+  const address = email.trim().toLowerCase();
+  const [user] = await db().select({ id: users.id, disabledAt: users.disabledAt }).from(users).where(sql`lower(${users.email}) = ${address}`);
+  if (user?.disabledAt) throw new HangarError("invalid", `The account ${email} is disabled; an admin has to enable it before it can join a project.`, { email: ["This account is disabled."] });
+  if (!user) {
+    await db().transaction(async (tx) => {
+      await tx
+        .insert(projectInvitations)
+        .values({ projectId, email: address, role, invitedById: viewer.id })
+        .onConflictDoUpdate({ target: [projectInvitations.projectId, projectInvitations.email], set: { role, invitedById: viewer.id, createdAt: sql`now()` } });
+      await recordAudit({ actorId: viewer.id, action: "project.invite", objectType: "project", objectId: projectId, after: { email: address, role } }, tx);
+    });
+    return { invited: true };
   }
   await db().transaction(async (tx) => {
     const [before] = await tx.select({ role: projectMembers.role }).from(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, user.id))).for("update");
@@ -125,6 +147,33 @@ export async function setMember({ viewer, projectId, email, role }: { viewer: Vi
       .values({ projectId, userId: user.id, role })
       .onConflictDoUpdate({ target: [projectMembers.projectId, projectMembers.userId], set: { role } });
     await recordAudit({ actorId: viewer.id, action: before ? "project.member_role" : "project.member_add", objectType: "project", objectId: projectId, before: before ? { email, role: before.role } : null, after: { email, role } }, tx);
+  });
+  return { invited: false };
+}
+
+/** Withdraws an invitation that was not taken up yet. */
+export async function cancelInvitation({ viewer, projectId, email }: { viewer: Viewer; projectId: string; email: string }): Promise<void> {
+  await requireManager(viewer, projectId);
+  await db().transaction(async (tx) => {
+    const [removed] = await tx
+      .delete(projectInvitations)
+      .where(and(eq(projectInvitations.projectId, projectId), eq(projectInvitations.email, email.trim().toLowerCase())))
+      .returning({ email: projectInvitations.email, role: projectInvitations.role });
+    if (!removed) throw new HangarError("not_found", "There is no such invitation; it may have been taken up already.");
+    await recordAudit({ actorId: viewer.id, action: "project.invite_cancel", objectType: "project", objectId: projectId, before: removed }, tx);
+  });
+}
+
+/** Turns the invitations waiting for this email into memberships; run at every sign-in. */
+export async function acceptInvitations({ userId, email }: { userId: string; email: string }): Promise<number> {
+  const address = email.trim().toLowerCase();
+  return db().transaction(async (tx) => {
+    const waiting = await tx.delete(projectInvitations).where(eq(projectInvitations.email, address)).returning();
+    for (const invitation of waiting) {
+      await tx.insert(projectMembers).values({ projectId: invitation.projectId, userId, role: invitation.role }).onConflictDoNothing();
+      await recordAudit({ actorId: userId, action: "project.member_join", objectType: "project", objectId: invitation.projectId, after: { email: address, role: invitation.role, invitedById: invitation.invitedById } }, tx);
+    }
+    return waiting.length;
   });
 }
 

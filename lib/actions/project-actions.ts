@@ -1,7 +1,7 @@
 // Projects and their members as actions; every rule (owners manage members, the last owner stays,
 // admins set quotas) is enforced in db/queries/projects.ts.
 import { z } from "zod";
-import { createProject, removeMember, setMember, setQuota } from "@/db/queries/projects";
+import { cancelInvitation, createProject, removeMember, setMember, setQuota } from "@/db/queries/projects";
 import { projectRoles } from "@/db/enums";
 import { defineAction } from "./safe-action";
 
@@ -25,6 +25,8 @@ export const setMemberAction = defineAction(
   z.object({ projectId, email: z.string().trim().email("Enter the person's email address."), role: z.enum(projectRoles, { message: "The role is viewer, member or owner." }) }),
   async (input, viewer) => setMember({ viewer, ...input }),
 );
+
+export const cancelInvitationAction = defineAction(z.object({ projectId, email: z.string().trim().email("Say which invitation.") }), async (input, viewer) => cancelInvitation({ viewer, ...input }));
 
 export const removeMemberAction = defineAction(z.object({ projectId, userId: z.string().uuid("Say who to remove.") }), async (input, viewer) => removeMember({ viewer, ...input }));
 

@@ -18,6 +18,10 @@ export async function setMemberServerAction(input: unknown) {
   return refreshed(projectActions.setMemberAction(await getViewer(), input));
 }
 
+export async function cancelInvitationServerAction(input: unknown) {
+  return refreshed(projectActions.cancelInvitationAction(await getViewer(), input));
+}
+
 export async function removeMemberServerAction(input: unknown) {
   return refreshed(projectActions.removeMemberAction(await getViewer(), input));
 }

@@ -6,6 +6,7 @@ import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { db } from "@/db/client";
 import { recordAudit } from "@/db/queries/audit";
+import { acceptInvitations } from "@/db/queries/projects";
 import { accounts, users } from "@/db/schema";
 import { env } from "@/lib/env";
 import { verifyPassword } from "./password";
@@ -95,6 +96,8 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
     },
     async signIn({ user, account }) {
       if (!user.id) return;
+      // Invitations sent before this person had an account become memberships now.
+      if (user.email) await acceptInvitations({ userId: user.id, email: user.email });
       await recordAudit({
         actorId: user.id,
         action: "user.sign_in",

@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
-import { AddMemberForm, MemberControls, QuotaForm } from "@/components/projects/project-forms";
+import { AddMemberForm, CancelInvitationButton, MemberControls, QuotaForm } from "@/components/projects/project-forms";
 import { PageHeader } from "@/components/shell/page-header";
 import { formatBytes } from "@/components/ui/format";
 import { Table, Td, Th, Tr } from "@/components/ui/table";
@@ -71,6 +71,18 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
             ))}
           </tbody>
         </Table>
+        {project.invitations.length ? (
+          <ul aria-label="Invitations" className="space-y-1.5 text-sm">
+            {project.invitations.map((invitation) => (
+              <li key={invitation.email} className="flex flex-wrap items-center gap-3">
+                <span>
+                  {invitation.email} <span className="text-muted">invited as {invitation.role}, joins at first sign-in</span>
+                </span>
+                <CancelInvitationButton projectId={project.id} email={invitation.email} />
+              </li>
+            ))}
+          </ul>
+        ) : null}
         {project.canManage ? <AddMemberForm projectId={project.id} people={people.filter((person) => !project.members.some((member) => member.email === person.email))} /> : null}
       </section>
 
