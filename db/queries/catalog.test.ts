@@ -170,6 +170,17 @@ describe("search with many hits", () => {
   });
 });
 
+describe("most used", () => {
+  it("orders images by how many clones and builds used them", async () => {
+    await db().execute(sql`update images set usage_count = case name when 'Ubuntu noble server' then 7 when 'Zebra appliance' then 3 else 0 end where ${marker} = any(tags)`);
+    const rows = (await listCatalogImages(query(admin, { sort: "usage", order: "desc" }))).rows;
+    expect(rows.slice(0, 2).map((row) => [row.name, row.usageCount])).toEqual([
+      ["Ubuntu noble server", 7],
+      ["Zebra appliance", 3],
+    ]);
+  });
+});
+
 describe("keyset pagination", () => {
   const cases: [CatalogSort, SortOrder][] = [
     ["name", "asc"],
@@ -178,6 +189,8 @@ describe("keyset pagination", () => {
     ["updated", "asc"],
     ["size", "desc"],
     ["size", "asc"],
+    ["usage", "desc"],
+    ["usage", "asc"],
   ];
 
   it.each(cases)("walks every image exactly once by %s %s", async (sort, order) => {
