@@ -15,7 +15,7 @@ import type { Viewer } from "@/db/queries/users";
 import { clones, imageShares, imageVersions, images, type ReleaseStatus } from "@/db/schema";
 import { moveChannelAction } from "@/lib/actions/channel-actions";
 import { changeTag, removeProperty, setProperty } from "@/lib/actions/image-actions";
-import { rebuildAction } from "@/lib/actions/recipe-actions";
+import { rebuildAction, saveRecipeAction } from "@/lib/actions/recipe-actions";
 import { changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
 import { answerShareAction, cloneVersionAction, offerShareAction, withdrawShareAction } from "@/lib/actions/team-actions";
 import { unique } from "./fixtures";
@@ -89,6 +89,28 @@ describe("limits checked before access", () => {
     // Its own members still get the limits explained.
     expect(await changeTag(world.callers.member, { imageIds: [full.id], tag: "one-more", op: "add" })).toMatchObject({ ok: false, code: "invalid" });
     expect(await setProperty(world.callers.member, { imageId: full.id, key: "one-more", value: "v" })).toMatchObject({ ok: false, code: "invalid" });
+  });
+});
+
+describe("recipe bases", () => {
+  it.each(["other member", "other owner"] as const)("are, to %s, only what they can see: another project's private image or public draft is no base at all", async (caller) => {
+    const viewer = viewerFor(caller);
+    const hidden = await imageWith(world.project.id, ["approved"]);
+    const open = await imageWith(world.project.id, ["approved", "draft"], "public");
+    const output = await imageWith(world.otherProject.id, []);
+    const save = (base: { image: string; version: string }) =>
+      saveRecipeAction(viewer, {
+        projectId: world.otherProject.id,
+        document: { name: unique("recipe"), description: "", base, steps: [{ type: "write", path: "/etc/motd", content: "x" }], output: { image: output.slug, format: "qcow2" } },
+      });
+    const audit = await auditCount();
+    const privateBase = await save({ image: hidden.slug, version: "1.1" });
+    expect(privateBase).toMatchObject({ ok: false, code: "not_found", fieldErrors: { "base.image": ["No such image."] } });
+    const draftBase = await save({ image: open.slug, version: "1.2" });
+    expect(draftBase).toMatchObject({ ok: false, code: "not_found", fieldErrors: { "base.version": ["No such version."] } });
+    expect(await auditCount()).toBe(audit);
+    // The public image's approved version is theirs to build on.
+    expect(await save({ image: open.slug, version: "1.1" })).toMatchObject({ ok: true });
   });
 });
 

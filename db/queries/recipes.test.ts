@@ -110,7 +110,7 @@ describe("saving recipes", () => {
   it.each([
     ["a revoked base", () => ({ base: { image: baseSlug, version: "1.2" } }), /revoked; nobody may build on it/],
     ["a disabled base", () => ({ base: { image: baseSlug, version: "1.3" } }), /disabled; nobody may build on it/],
-    ["a base in a project the user is not in", () => ({ base: { image: foreignSlug, version: "9" } }), /not ready or not released to you/],
+    ["a base in a project the user is not in (whose name they don't learn)", () => ({ base: { image: foreignSlug, version: "9" } }), /no base image “.*” you can use/],
     ["an unknown base image", () => ({ base: { image: "no-such-image", version: "1" } }), /no base image “no-such-image”/],
     ["an unknown channel", () => ({ base: { image: baseSlug, channel: "stable" } }), /no channel “stable”/],
     ["an output image the user may not write to", () => ({ output: { image: foreignSlug, format: "qcow2" as const } }), /can't add versions to/],

@@ -11,7 +11,7 @@ import { recordAudit } from "./audit";
 import { channelVersion } from "./channels";
 import { imageAccessCondition } from "./images";
 import { isUuid, type Viewer } from "./users";
-import { canInProject, projectScopedCondition, usableVersionCondition } from "./access";
+import { canInProject, projectScopedCondition, usableVersionCondition, visibleVersionCondition } from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -43,14 +43,18 @@ export interface ResolvedBase {
   releaseStatus: ReleaseStatus;
 }
 
-async function findBaseImage(slug: string) {
-  const [image] = await db().select({ id: images.id, slug: images.slug, projectId: images.projectId }).from(images).where(eq(images.slug, slug));
+/** The base image, if the viewer may see it: anyone else learns nothing about the name. */
+async function findBaseImage(viewer: Viewer, slug: string) {
+  const [image] = await db()
+    .select({ id: images.id, slug: images.slug, projectId: images.projectId })
+    .from(images)
+    .where(and(eq(images.slug, slug), imageAccessCondition(viewer, "view")));
   return image ?? null;
 }
 
 /** The version a recipe's base names now: a pinned version, or the newest usable one for `latest`. */
 export async function resolveBase({ viewer, image, version, channel }: { viewer: Viewer; image: string; version?: string | null; channel?: string | null }): Promise<ResolvedBase> {
-  const found = await findBaseImage(image);
+  const found = await findBaseImage(viewer, image);
   const noSuchImage = new HangarError("not_found", `There is no base image “${image}” you can use. Check the short name, or ask for access to its project.`, { "base.image": ["No such image."] });
   if (!found) throw noSuchImage;
   // latest is the newest approved version; any other channel is the version it points at now.
@@ -70,6 +74,7 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
       virtualSize: imageVersions.virtualSize,
       releaseStatus: imageVersions.releaseStatus,
       usable: sql<boolean>`${buildableVersionCondition(viewer)}`,
+      visible: sql<boolean>`${visibleVersionCondition(viewer)}`,
     })
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
@@ -81,7 +86,8 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
     )
     .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))
     .limit(1);
-  const row = rows[0];
+  // A version the viewer can't see (a draft of a public image) is, to them, no version at all.
+  const row = rows[0]?.visible ? rows[0] : undefined;
   if (!row) {
     if (version) throw new HangarError("not_found", `The image “${image}” has no version “${version}”.`, { "base.version": ["No such version."] });
     throw new HangarError("not_found", `The image “${image}” has no approved version you can build on yet.`, { "base.channel": ["Nothing usable yet."] });
