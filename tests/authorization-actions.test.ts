@@ -374,7 +374,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // Nothing queued here may reach a worker of a later test file.
-  await db().update(builds).set({ status: "cancelled" }).where(eq(builds.status, "queued"));
+  const ourRecipes = db().select({ id: recipes.id }).from(recipes).where(eq(recipes.projectId, world.project.id));
+  await db().update(builds).set({ status: "cancelled" }).where(and(inArray(builds.recipeId, ourRecipes), eq(builds.status, "queued")));
   const ours = db().select({ id: imageVersions.id }).from(imageVersions).innerJoin(images, eq(images.id, imageVersions.imageId)).where(eq(images.projectId, world.project.id));
   await db().update(imageVersions).set({ dataStatus: "failed", failureReason: "authorization test" }).where(and(inArray(imageVersions.id, ours), eq(imageVersions.dataStatus, "queued")));
   await db().delete(conversions).where(inArray(conversions.versionId, ours));

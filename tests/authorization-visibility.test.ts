@@ -5,7 +5,7 @@
 // versions are used by nobody but admins; what a caller can't see answers not_found, what they see
 // but may not change answers forbidden, and either way nothing changes.
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { listCatalogImages, listCatalogVersions } from "@/db/queries/catalog";
 import { getImageBySlug, getVersionProgress, listImageVersions } from "@/db/queries/images";
@@ -31,11 +31,6 @@ const released: ReleaseStatus[] = ["approved", "deprecated", "disabled", "revoke
 
 beforeAll(async () => {
   world = await createWorld();
-});
-
-afterAll(async () => {
-  // A linked clone's overlay runs at once; nothing here is left for a worker of a later file.
-  await db().update(clones).set({ status: "failed", failureReason: "authorization test" }).where(eq(clones.status, "queued"));
 });
 
 async function statusesSeen(viewer: Viewer, imageId: string, ids: string[]) {
