@@ -74,6 +74,14 @@ export async function seed(): Promise<void> {
     from (select distinct on (image_id) image_id, id, version, format, virtual_size, release_status, created_at
           from image_versions order by image_id, created_at desc, id desc) l
     where l.image_id = i.id`);
+  await db().execute(sql`
+    update images i set released_version_id = r.id, released_version = r.version, released_format = r.format,
+      released_virtual_size = r.virtual_size, released_release_status = r.release_status, released_count = r.n
+    from (select distinct on (image_id) image_id, id, version, format, virtual_size, release_status,
+                 count(*) over (partition by image_id) as n
+          from image_versions where release_status in ('approved', 'deprecated', 'disabled', 'revoked')
+          order by image_id, created_at desc, id desc) r
+    where r.image_id = i.id`);
   await db().execute(sql`vacuum analyze`);
   console.log(`Seeded ${IMAGES} images and ${IMAGES * VERSIONS_PER_IMAGE} versions in ${((performance.now() - started) / 1000).toFixed(1)} s.`);
 }

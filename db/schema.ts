@@ -171,6 +171,13 @@ export const images = pgTable(
     latestVirtualSize: bigint("latest_virtual_size", { mode: "number" }).notNull().default(0),
     latestReleaseStatus: text("latest_release_status").$type<ReleaseStatus>(),
     versionCount: integer("version_count").notNull().default(0),
+    /** The same facts for released versions only: what people outside the project see. */
+    releasedVersionId: uuid("released_version_id"),
+    releasedVersion: text("released_version"),
+    releasedFormat: text("released_format").$type<DiskFormat>(),
+    releasedVirtualSize: bigint("released_virtual_size", { mode: "number" }).notNull().default(0),
+    releasedReleaseStatus: text("released_release_status").$type<ReleaseStatus>(),
+    releasedCount: integer("released_count").notNull().default(0),
     /** Clones and builds that used any of its versions: the catalog's "most used" order. */
     usageCount: integer("usage_count").notNull().default(0),
     search: tsvector("search").generatedAlwaysAs(

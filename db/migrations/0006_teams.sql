@@ -45,6 +45,12 @@ CREATE TABLE "project_invitations" (
 );
 --> statement-breakpoint
 ALTER TABLE "image_versions" ADD COLUMN "backing_version_id" uuid;--> statement-breakpoint
+ALTER TABLE "images" ADD COLUMN "released_version_id" uuid;--> statement-breakpoint
+ALTER TABLE "images" ADD COLUMN "released_version" text;--> statement-breakpoint
+ALTER TABLE "images" ADD COLUMN "released_format" text;--> statement-breakpoint
+ALTER TABLE "images" ADD COLUMN "released_virtual_size" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "images" ADD COLUMN "released_release_status" text;--> statement-breakpoint
+ALTER TABLE "images" ADD COLUMN "released_count" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "images" ADD COLUMN "usage_count" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "clones" ADD CONSTRAINT "clones_source_version_id_image_versions_id_fk" FOREIGN KEY ("source_version_id") REFERENCES "public"."image_versions"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "clones" ADD CONSTRAINT "clones_project_id_projects_id_fk" FOREIGN KEY ("project_id") REFERENCES "public"."projects"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
@@ -62,4 +68,21 @@ CREATE INDEX "clones_project_idx" ON "clones" USING btree ("project_id","created
 CREATE INDEX "image_shares_project_idx" ON "image_shares" USING btree ("project_id","status");--> statement-breakpoint
 CREATE INDEX "project_invitations_email_idx" ON "project_invitations" USING btree ("email");--> statement-breakpoint
 CREATE INDEX "image_versions_backing_idx" ON "image_versions" USING btree ("backing_version_id");--> statement-breakpoint
-CREATE INDEX "images_usage_idx" ON "images" USING btree ("usage_count","id");
+CREATE INDEX "images_usage_idx" ON "images" USING btree ("usage_count","id");--> statement-breakpoint
+-- Images that existed before: fill in what people outside their project see.
+UPDATE "images" i SET
+  "released_version_id" = r.id,
+  "released_version" = r.version,
+  "released_format" = r.format,
+  "released_virtual_size" = coalesce(r.virtual_size, 0),
+  "released_release_status" = r.release_status
+FROM (
+  SELECT DISTINCT ON (image_id) image_id, id, version, format, virtual_size, release_status
+  FROM "image_versions"
+  WHERE data_status = 'ready' AND release_status IN ('approved', 'deprecated', 'disabled', 'revoked')
+  ORDER BY image_id, created_at DESC, id DESC
+) r
+WHERE r.image_id = i.id;--> statement-breakpoint
+UPDATE "images" i SET "released_count" = (
+  SELECT count(*) FROM "image_versions" v WHERE v.image_id = i.id AND v.release_status IN ('approved', 'deprecated', 'disabled', 'revoked')
+);

@@ -104,6 +104,12 @@ export function imageInProjectCondition(viewer: Viewer, need: ProjectCapability,
   return sql`${sql.raw(imageAlias)}.project_id in (${viewerProjectIds(viewer, need)})`;
 }
 
+/** True for admins and for members of the image's project: they see its unreleased versions too. */
+export function memberOfImageProject(viewer: Viewer, imageAlias = "images"): SQL {
+  if (viewer.role === "admin") return sql`true`;
+  return sql`(${sql.raw(imageAlias)}.project_id in (${viewerProjectIds(viewer)}))`;
+}
+
 interface Aliases {
   image?: string;
   version?: string;

@@ -132,6 +132,15 @@ describe("catalog search and filters", () => {
     expect(debian).toMatchObject({ latestVersion: "1.2", latestFormat: "vmdk", latestVirtualSize: 500, versionCount: 2 });
   });
 
+  it("shows people outside the project the newest released version, never a newer draft or pending one", async () => {
+    const [debian] = (await listCatalogImages(query(bob, { q: "bookworm" }))).rows;
+    expect(debian).toMatchObject({ latestVersion: "1.1", latestFormat: "qcow2", latestVirtualSize: 300, latestReleaseStatus: "approved", versionCount: 1 });
+    expect((await listCatalogImages(query(bob, { status: "pending_review" }))).rows.map((row) => row.name)).not.toContain("Debian bookworm base");
+    expect((await listCatalogImages(query(bob, { format: "vmdk" }))).rows.map((row) => row.name)).not.toContain("Debian bookworm base");
+    const [insider] = (await listCatalogImages(query(alice, { q: "bookworm" }))).rows;
+    expect(insider).toMatchObject({ latestVersion: "1.2", latestReleaseStatus: "pending_review", versionCount: 2 });
+  });
+
   it("lists versions with version-level filters", async () => {
     const page = await listCatalogVersions(query(admin, { format: "qcow2", sort: "size", order: "desc" }));
     expect(page.rows.map((row) => [row.imageName, row.virtualSize])).toEqual([

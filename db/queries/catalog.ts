@@ -4,7 +4,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import { db } from "../client";
 import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
-import { visibleImagesCondition, visibleVersionCondition } from "./access";
+import { memberOfImageProject, visibleImagesCondition, visibleVersionCondition } from "./access";
 import type { Viewer } from "./users";
 
 export type CatalogSort = "name" | "updated" | "size" | "usage";
@@ -193,16 +193,21 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   const { key, cast } = sortKeys[query.sort];
   const search = await planSearch(query.q, "i");
   const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i", search)];
-  if (query.format) conditions.push(sql`i.latest_format = ${query.format}`);
-  if (query.status) conditions.push(sql`i.latest_release_status = ${query.status}`);
-  if (query.freshness === "out_of_date") conditions.push(outOfDateCondition(sql`i.latest_version_id`));
+  // People outside an image's project see its newest released version, never a draft.
+  const member = memberOfImageProject(query.viewer, "i");
+  const seen = (column: string) => (query.viewer.role === "admin" ? sql.raw(`i.latest_${column}`) : sql`(case when ${member} then ${sql.raw(`i.latest_${column}`)} else ${sql.raw(`i.released_${column}`)} end)`);
+  if (query.format) conditions.push(sql`${seen("format")} = ${query.format}`);
+  if (query.status) conditions.push(sql`${seen("release_status")} = ${query.status}`);
+  if (query.freshness === "out_of_date") conditions.push(outOfDateCondition(seen("version_id")));
   const keyset = keysetCondition(key, query.order, query.cursor, sql`i.id`, cast);
   if (keyset) conditions.push(keyset);
 
   const result = await db().execute<Record<string, unknown>>(sql`
     ${search.cte}
-    select i.id, i.slug, i.name, i.os, i.os_version, i.arch, i.visibility, i.tags, i.latest_version,
-           i.latest_format, i.latest_virtual_size, i.latest_release_status, i.version_count, i.usage_count, i.updated_at,
+    select i.id, i.slug, i.name, i.os, i.os_version, i.arch, i.visibility, i.tags, ${seen("version")} as latest_version,
+           ${seen("format")} as latest_format, ${seen("virtual_size")} as latest_virtual_size, ${seen("release_status")} as latest_release_status,
+           (case when ${member} then i.version_count else i.released_count end) as version_count, i.usage_count, i.updated_at,
+           i.latest_virtual_size as cursor_size,
            i.updated_at::text as cursor_ts,
            p.slug as project_slug, p.name as project_name
     from images i join projects p on p.id = i.project_id
@@ -241,7 +246,7 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   const lastRaw = result.rows[query.limit - 1];
   const nextCursor =
     result.rows.length > query.limit && last && lastRaw
-      ? encodeCursor(cursorValue(query.sort, { name: last.name, timestampText: String(lastRaw.cursor_ts), size: last.latestVirtualSize, usage: last.usageCount }), last.id)
+      ? encodeCursor(cursorValue(query.sort, { name: last.name, timestampText: String(lastRaw.cursor_ts), size: Number(lastRaw.cursor_size), usage: last.usageCount }), last.id)
       : null;
   return { rows, nextCursor };
 }

@@ -16,6 +16,7 @@ import { PropertiesEditor, PropertiesTable } from "@/components/images/propertie
 import { TagEditor } from "@/components/images/tag-editor";
 import { VisibilityForm } from "@/components/images/visibility-form";
 import { SharePanel } from "@/components/images/share-panel";
+import { projectRoleOf } from "@/db/queries/access";
 import { listImageShares } from "@/db/queries/shares";
 import { TagChip, VisibilityBadge } from "@/components/ui/badge";
 import { getViewer, requireViewer } from "@/lib/auth/session";
@@ -90,7 +91,7 @@ export default async function ImagePage({ params }: Props) {
             Project <span className="text-fg">{image.projectName}</span>
           </span>
         </p>
-        {newerBase ? (
+        {newerBase && (viewer.role === "admin" || projectRoleOf(viewer, image.projectId)) ? (
           <p role="status" className="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
             The newest version, {newerBase.latestVersion}, is out of date: its base {newerBase.imageSlug} {newerBase.parentVersion} has a newer approved version,{" "}
             <Link href={`/images/${newerBase.imageSlug}/versions/${encodeURIComponent(newerBase.version)}`}>{newerBase.version}</Link>.{" "}
