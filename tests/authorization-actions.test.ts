@@ -154,7 +154,6 @@ const cases: ActionCase[] = [
     expected: projectRoles,
     prepare: async () => ({ versionId: (await imageWith(world.project.id, ["approved"])).versions[0], format: "raw" }),
     act: requestVersionConversion,
-    audited: false,
     rows: async (input) => db().select().from(conversions).where(eq(conversions.versionId, id(input, "versionId"))),
   },
   // ── releases and channels ──

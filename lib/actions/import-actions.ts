@@ -2,6 +2,7 @@ import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { db } from "@/db/client";
 import { requireInProject } from "@/db/queries/access";
+import { recordAudit } from "@/db/queries/audit";
 import { createImage } from "@/db/queries/images";
 import { createImportVersion } from "@/db/queries/uploads";
 import { getDownloadableVersion, requestConversion } from "@/db/queries/versions";
@@ -61,6 +62,9 @@ export const requestVersionConversion = defineAction(conversionSchema, async ({ 
   if (!version) throw new HangarError("not_found", "That version doesn't exist, isn't ready, or you can't see it.");
   if (version.format === format && !version.linked) throw new HangarError("invalid", `This version is already ${format}; download it as it is.`);
   const conversion = await requestConversion({ versionId, targetFormat: format, requestedById: viewer.id });
-  if (conversion.queued) await enqueue("image.convert", { conversionId: conversion.id });
+  if (conversion.queued) {
+    await recordAudit({ actorId: viewer.id, action: "version.convert", objectType: "version", objectId: versionId, after: { format, conversionId: conversion.id } });
+    await enqueue("image.convert", { conversionId: conversion.id });
+  }
   return { conversionId: conversion.id, slugs: [version.imageSlug] };
 });
