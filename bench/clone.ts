@@ -7,7 +7,7 @@
 //                       cross-check, durable store) / bare `qemu-img convert` + fsync of its output
 // plus full_end_to_end: request → ready, including the wait for a worker to pick the job up.
 import { execFile } from "node:child_process";
-import { chmod, copyFile, mkdir, mkdtemp, open, rm } from "node:fs/promises";
+import { chmod, copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -22,7 +22,7 @@ import { ensureAdmin } from "../db/seed";
 import { cloneVersionAction } from "../lib/actions/team-actions";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { closeQueue, startWorker } from "../lib/jobs/queue";
-import { getBlobStore, hashFile } from "../lib/storage";
+import { getBlobStore, hashFile, syncFile } from "../lib/storage";
 import { type BenchRow, median } from "./report";
 
 const exec = promisify(execFile);
@@ -34,12 +34,6 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
   await fn();
   return (performance.now() - started) / 1000;
-}
-
-async function fsyncFile(file: string) {
-  const handle = await open(file, "r");
-  await handle.sync();
-  await handle.close();
 }
 
 /** A qcow2 base of `virtualGiB` holding DATA_MIB of random data at its start. */
@@ -138,7 +132,7 @@ export async function run(): Promise<BenchRow[]> {
       bareFull.push(
         await timed(async () => {
           await exec("qemu-img", ["convert", "-f", "qcow2", "-O", "qcow2", bases["1g"].file, out]);
-          await fsyncFile(out);
+          await syncFile(out);
         }),
       );
       await rm(out);

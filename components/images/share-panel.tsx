@@ -1,33 +1,11 @@
 "use client";
 
-import { useRouter } from "next/navigation";
-import { useId, useState, useTransition } from "react";
+import { useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
+import { useActionFeedback } from "@/components/ui/use-action-feedback";
 import type { ShareRow } from "@/db/queries/shares";
 import { answerShareServerAction, offerShareServerAction, withdrawShareServerAction } from "@/lib/actions/teams";
-
-type Result = { ok: true } | { ok: false; message: string; fieldErrors?: Record<string, string[]> };
-
-function useShareAction() {
-  const router = useRouter();
-  const [pending, startTransition] = useTransition();
-  const [message, setMessage] = useState<{ error: boolean; text: string; field?: string } | null>(null);
-  const run = (action: () => Promise<Result>, success: string, after?: () => void) =>
-    startTransition(async () => {
-      const result = await action();
-      if (!result.ok) return setMessage({ error: true, text: result.message, field: Object.values(result.fieldErrors ?? {})[0]?.[0] });
-      setMessage({ error: false, text: success });
-      after?.();
-      router.refresh();
-    });
-  const feedback = message ? (
-    <p role={message.error ? "alert" : "status"} className={message.error ? "text-sm text-danger" : "text-sm"}>
-      {message.text}
-    </p>
-  ) : null;
-  return { pending, run, feedback, fieldError: message?.error ? message.field : undefined };
-}
 
 const statusWords: Record<string, string> = { pending: "waiting for its owners", accepted: "accepted", declined: "declined" };
 
@@ -35,7 +13,7 @@ const statusWords: Record<string, string> = { pending: "waiting for its owners",
 export function SharePanel({ imageId, imageName, shares }: { imageId: string; imageName: string; shares: ShareRow[] }) {
   const id = useId();
   const [projectSlug, setProjectSlug] = useState("");
-  const { pending, run, feedback, fieldError } = useShareAction();
+  const { pending, run, feedback, anyFieldError: fieldError } = useActionFeedback();
   return (
     <div className="space-y-3">
       <p className="text-xs text-muted">Shared projects see {imageName} in their catalog once their owners accept, and only its approved versions.</p>
@@ -74,7 +52,7 @@ export function SharePanel({ imageId, imageName, shares }: { imageId: string; im
 
 /** A receiving project's owners accept or decline what was shared with it. */
 export function ShareAnswer({ share }: { share: ShareRow }) {
-  const { pending, run, feedback } = useShareAction();
+  const { pending, run, feedback } = useActionFeedback();
   return (
     <div className="flex flex-wrap items-center gap-2">
       <Button size="sm" variant="primary" disabled={pending} aria-label={`Accept ${share.imageName}`} onClick={() => run(() => answerShareServerAction({ imageId: share.imageId, projectId: share.projectId, accept: true }), `Accepted ${share.imageName}.`)}>

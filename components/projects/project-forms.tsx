@@ -1,40 +1,19 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useId, useState, useTransition } from "react";
+import { useId, useState } from "react";
 import { Button } from "@/components/ui/button";
+import { useActionFeedback } from "@/components/ui/use-action-feedback";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
 import { projectRoles, type ProjectRole } from "@/db/enums";
 import { cancelInvitationServerAction, createProjectServerAction, removeMemberServerAction, setMemberServerAction, setQuotaServerAction } from "@/lib/actions/projects";
-
-type Result = { ok: true; data?: unknown } | { ok: false; message: string; fieldErrors?: Record<string, string[]> };
-
-function useAction() {
-  const router = useRouter();
-  const [pending, startTransition] = useTransition();
-  const [message, setMessage] = useState<{ error: boolean; text: string; fields: Record<string, string[]> } | null>(null);
-  const run = (action: () => Promise<Result>, success: string | ((data: unknown) => string), after?: (result: Result) => void) =>
-    startTransition(async () => {
-      const result = await action();
-      if (!result.ok) return setMessage({ error: true, text: result.message, fields: result.fieldErrors ?? {} });
-      setMessage({ error: false, text: typeof success === "string" ? success : success(result.data), fields: {} });
-      after?.(result);
-      router.refresh();
-    });
-  const feedback = message ? (
-    <p role={message.error ? "alert" : "status"} className={message.error ? "text-sm text-danger" : "text-sm"}>
-      {message.text}
-    </p>
-  ) : null;
-  return { pending, run, feedback, fieldError: (name: string) => (message?.error ? message.fields[name]?.[0] : undefined) };
-}
 
 export function CreateProjectForm() {
   const router = useRouter();
   const ids = { name: useId(), slug: useId() };
   const [name, setName] = useState("");
   const [slug, setSlug] = useState("");
-  const { pending, run, feedback, fieldError } = useAction();
+  const { pending, run, feedback, fieldError } = useActionFeedback();
   return (
     <form
       className="flex flex-wrap items-end gap-3"
@@ -69,7 +48,7 @@ export function AddMemberForm({ projectId, people = [] }: { projectId: string; p
   const ids = { email: useId(), role: useId(), people: useId() };
   const [email, setEmail] = useState("");
   const [role, setRole] = useState<ProjectRole>("member");
-  const { pending, run, feedback, fieldError } = useAction();
+  const { pending, run, feedback, fieldError } = useActionFeedback();
   return (
     <form
       className="flex flex-wrap items-end gap-3"
@@ -110,7 +89,7 @@ export function AddMemberForm({ projectId, people = [] }: { projectId: string; p
 }
 
 export function CancelInvitationButton({ projectId, email }: { projectId: string; email: string }) {
-  const { pending, run, feedback } = useAction();
+  const { pending, run, feedback } = useActionFeedback();
   return (
     <div className="flex flex-wrap items-center gap-2">
       <Button size="sm" variant="danger" disabled={pending} aria-label={`Cancel the invitation of ${email}`} onClick={() => run(() => cancelInvitationServerAction({ projectId, email }), `The invitation of ${email} was cancelled.`)}>
@@ -123,7 +102,7 @@ export function CancelInvitationButton({ projectId, email }: { projectId: string
 
 export function MemberControls({ projectId, email, userId, role }: { projectId: string; email: string; userId: string; role: ProjectRole }) {
   const id = useId();
-  const { pending, run, feedback } = useAction();
+  const { pending, run, feedback } = useActionFeedback();
   return (
     <div className="flex flex-wrap items-center gap-2">
       <label htmlFor={id} className="sr-only">
@@ -147,7 +126,7 @@ export function MemberControls({ projectId, email, userId, role }: { projectId: 
 export function QuotaForm({ projectId, quotaGiB }: { projectId: string; quotaGiB: number }) {
   const id = useId();
   const [value, setValue] = useState(String(quotaGiB));
-  const { pending, run, feedback, fieldError } = useAction();
+  const { pending, run, feedback, fieldError } = useActionFeedback();
   return (
     <form
       className="flex flex-wrap items-end gap-3"

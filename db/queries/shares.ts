@@ -1,11 +1,11 @@
 // Sharing an image with chosen projects: the image's owners offer, the receiving project's owners
 // accept or decline, and only then does the image show in that project's catalog (and only its
 // released versions: see access.ts). Offering makes a private image `shared`.
-import { and, asc, eq, sql } from "drizzle-orm";
+import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import { db } from "../client";
 import { imageShares, images, projects, users, type ShareStatus } from "../schema";
-import { projectScopedCondition, requireInProject } from "./access";
+import { canInProject, projectScopedCondition, requireInProject } from "./access";
 import { recordAudit } from "./audit";
 import { isUuid, type Viewer } from "./users";
 
@@ -104,27 +104,24 @@ function shareSelection() {
   };
 }
 
-/** Shares of one image, for those who may manage it (owners of its project, admins). */
-export async function listImageShares({ viewer, imageId, projectId }: { viewer: Viewer; imageId: string; projectId: string }): Promise<ShareRow[]> {
-  if (viewer.role !== "admin" && !viewer.memberships.some((membership) => membership.projectId === projectId && membership.role === "owner")) return [];
+function selectShares(where: SQL | undefined, order: SQL[]) {
   return db()
     .select(shareSelection())
     .from(imageShares)
     .innerJoin(images, eq(images.id, imageShares.imageId))
     .innerJoin(projects, eq(projects.id, imageShares.projectId))
     .leftJoin(users, eq(users.id, imageShares.offeredById))
-    .where(eq(imageShares.imageId, imageId))
-    .orderBy(asc(projects.name));
+    .where(where)
+    .orderBy(...order);
+}
+
+/** Shares of one image, for those who may manage it (owners of its project, admins). */
+export async function listImageShares({ viewer, imageId, projectId }: { viewer: Viewer; imageId: string; projectId: string }): Promise<ShareRow[]> {
+  if (!canInProject(viewer, projectId, "manage")) return [];
+  return selectShares(eq(imageShares.imageId, imageId), [asc(projects.name)]);
 }
 
 /** What other projects shared with this one; the viewer must belong to it. */
 export async function listIncomingShares({ viewer, projectId }: { viewer: Viewer; projectId: string }): Promise<ShareRow[]> {
-  return db()
-    .select(shareSelection())
-    .from(imageShares)
-    .innerJoin(images, eq(images.id, imageShares.imageId))
-    .innerJoin(projects, eq(projects.id, imageShares.projectId))
-    .leftJoin(users, eq(users.id, imageShares.offeredById))
-    .where(and(eq(imageShares.projectId, projectId), projectScopedCondition(viewer, imageShares.projectId), sql`${imageShares.status} <> 'declined'`))
-    .orderBy(asc(imageShares.status), asc(images.name));
+  return selectShares(and(eq(imageShares.projectId, projectId), projectScopedCondition(viewer, imageShares.projectId), sql`${imageShares.status} <> 'declined'`), [asc(imageShares.status), asc(images.name)]);
 }

@@ -19,7 +19,7 @@ import { jobHandlers } from "@/lib/jobs/handlers";
 import { startWorker, type Worker } from "@/lib/jobs/queue";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore, hashFile } from "@/lib/storage";
-import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
+import { createTestImage, createTestProject, createTestUser, unique, viewerOf, waitFor } from "@/tests/fixtures";
 import { sweepStaleBuilds } from "./sweeper";
 
 const run = promisify(execFile);
@@ -31,16 +31,6 @@ let baseSlug: string;
 let outputSlug: string;
 let projectId: string;
 let worker: Worker | undefined;
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 240_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 const buildRow = async (id: string) => (await db().select().from(builds).where(eq(builds.id, id)))[0]!;
 

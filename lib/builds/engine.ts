@@ -3,7 +3,6 @@
 // qemu-img convert to the output format (which flattens the overlay), one pass to hash and
 // inspect, then the blob and the new version land in one transaction, or nothing does. The work
 // directory is removed in every outcome. Cancel and a stopping worker kill the whole process group.
-import { spawn } from "node:child_process";
 import { mkdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -19,6 +18,7 @@ import { crossCheck, qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from 
 import { IngestSession } from "@/lib/imports/ingest";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore } from "@/lib/storage";
+import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { StepTracker } from "./progress";
 import { redactLogLine, virtCustomizeArgs } from "./virt-customize";
 
@@ -258,43 +258,18 @@ async function runVirtCustomize({
   signal: AbortSignal;
   onProgress: () => void;
 }): Promise<void> {
-  if (signal.aborted) throw signal.reason;
-  const child = spawn(/*turbopackIgnore: true*/ VIRT_CUSTOMIZE, args, {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct", LC_ALL: "C" },
-  });
-  if (child.pid) await db().update(builds).set({ processGroup: child.pid }).where(eq(builds.id, buildId));
-  const killGroup = (sig: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  const onAbort = () => {
-    killGroup("SIGTERM");
-    setTimeout(() => killGroup("SIGKILL"), 3000).unref();
-  };
-  signal.addEventListener("abort", onAbort, { once: true });
+  const run = runInProcessGroup(VIRT_CUSTOMIZE, args, { signal, env: { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct" } });
+  if (run.pid) await db().update(builds).set({ processGroup: run.pid }).where(eq(builds.id, buildId));
   for (const [stream, name] of [
-    [child.stdout!, "out"],
-    [child.stderr!, "err"],
+    [run.stdout, "out"],
+    [run.stderr, "err"],
   ] as const) {
     createInterface({ input: stream }).on("line", (line) => {
       log.write(name, line);
       if (tracker.line(line)) onProgress();
     });
   }
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", (exitCode) => resolve(exitCode));
-    });
-    if (signal.aborted) throw signal.reason;
-    if (code !== 0) throw new Error(`virt-customize exited with ${code}`);
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    killGroup("SIGKILL"); // anything the run left behind (qemu) goes with it
-  }
+  const code = await run.exit;
+  if (signal.aborted) throw signal.reason;
+  if (code !== 0) throw new Error(`virt-customize exited with ${code}`);
 }

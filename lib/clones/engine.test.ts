@@ -23,7 +23,7 @@ import { runConversion } from "@/lib/imports/convert";
 import { jobHandlers } from "@/lib/jobs/handlers";
 import { startWorker, type Worker } from "@/lib/jobs/queue";
 import { getBlobStore, hashFile } from "@/lib/storage";
-import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
+import { createTestImage, createTestProject, createTestUser, unique, viewerOf, waitFor } from "@/tests/fixtures";
 
 const run = promisify(execFile);
 const MACHINE_ID = "0123456789abcdef0123456789abcdef\n";
@@ -35,16 +35,6 @@ let baseProjectId: string;
 let teamProjectId: string;
 let base: { versionId: string; sha256: string; slug: string };
 let worker: Worker | undefined;
-
-async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 300_000): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 async function storedBlobs(): Promise<string[]> {
   const names: string[] = [];

@@ -6,8 +6,7 @@
 //           same hash + inspect + cross-check pass as every import.
 // An identity reset runs one virt-sysprep (one appliance launch) on the copy before it is stored.
 // The version appears only when completeClone's transaction commits.
-import { spawn } from "node:child_process";
-import { mkdir, open, rm, stat } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { db } from "@/db/client";
@@ -17,7 +16,8 @@ import { HangarError } from "@/lib/auth/errors";
 import { env } from "@/lib/env";
 import { crossCheck, qemuImgConvert, qemuImgCreateOverlay, qemuImgInfo } from "@/lib/images/qemu-img";
 import { IngestSession } from "@/lib/imports/ingest";
-import { getBlobStore, hashFile } from "@/lib/storage";
+import { runInProcessGroup } from "@/lib/jobs/process-group";
+import { getBlobStore, hashFile, syncFile } from "@/lib/storage";
 
 export const VIRT_SYSPREP = process.env.HANGAR_VIRT_SYSPREP ?? "virt-sysprep";
 const SYSPREP_TIMEOUT_MS = 30 * 60 * 1000;
@@ -26,61 +26,25 @@ const HEARTBEAT_MS = 5000;
 /** Formats a full clone keeps; anything else (vhd, vdi, iso) becomes qcow2. */
 const keptFormats: readonly DiskFormat[] = ["qcow2", "raw", "vmdk", "vhdx"];
 
-async function writeBack(file: string): Promise<void> {
-  const handle = await open(file, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 export function cloneWorkDir(cloneId: string): string {
   return path.join(env().dataDir, "clones", cloneId);
 }
 
 /** One virt-sysprep run in its own process group, killed with it on abort. */
 export async function runSysprep({ file, format, operations, signal }: { file: string; format: DiskFormat; operations: string[]; signal?: AbortSignal }): Promise<void> {
-  if (signal?.aborted) throw signal.reason;
   const args = ["--format", format, "-a", file, "--operations", operations.join(",")];
-  const child = spawn(/*turbopackIgnore: true*/ VIRT_SYSPREP, args, {
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct", LC_ALL: "C" },
-  });
-  const killGroup = (sig: NodeJS.Signals) => {
-    try {
-      if (child.pid) process.kill(-child.pid, sig);
-    } catch {
-      // already gone
-    }
-  };
-  const onAbort = () => {
-    killGroup("SIGTERM");
-    setTimeout(() => killGroup("SIGKILL"), 3000).unref();
-  };
-  signal?.addEventListener("abort", onAbort, { once: true });
-  const timer = setTimeout(onAbort, SYSPREP_TIMEOUT_MS);
+  const run = runInProcessGroup(VIRT_SYSPREP, args, { signal, timeoutMs: SYSPREP_TIMEOUT_MS, env: { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct" } });
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString("utf8")).slice(-4000);
   };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
-  try {
-    const code = await new Promise<number | null>((resolve, reject) => {
-      child.on("error", reject);
-      child.on("close", resolve);
-    });
-    if (signal?.aborted) throw signal.reason;
-    if (code !== 0) {
-      const last = output.trim().split("\n").filter(Boolean).slice(-3).join(" ");
-      throw new HangarError("invalid", `The identity reset failed (virt-sysprep exited with ${code}): ${last || "no output"}`);
-    }
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", onAbort);
-    killGroup("SIGKILL");
+  run.stdout.on("data", keep);
+  run.stderr.on("data", keep);
+  const code = await run.exit;
+  if (signal?.aborted) throw signal.reason;
+  if (code !== 0) {
+    const last = output.trim().split("\n").filter(Boolean).slice(-3).join(" ");
+    throw new HangarError("invalid", `The identity reset failed (virt-sysprep exited with ${code}): ${last || "no output"}`);
   }
 }
 
@@ -170,7 +134,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       // The copy is checked like any import before anyone can use it.
       const size = (await stat(made.file)).size;
       // Hashing reads the copy from the page cache while the kernel writes the same pages to disk.
-      const [ingest] = await Promise.all([IngestSession.fromFile(made.file, size, made.bytes.format).then((session) => session.finish()), writeBack(made.file)]);
+      const [ingest] = await Promise.all([IngestSession.fromFile(made.file, size, made.bytes.format).then((session) => session.finish()), syncFile(made.file)]);
       const checked = ingest.report.safe ? await crossCheck({ path: made.file, report: ingest.report }) : ingest.report;
       if (!checked.safe) throw new Error(`the copy failed inspection: ${checked.problems.map((problem) => problem.message).join(" ")}`);
       bytes = { ...made.bytes, sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size, virtualSize: ingest.report.virtualSize ?? 0, inspection: ingest.report as unknown as Record<string, unknown> };

@@ -20,3 +20,13 @@ export async function createTempPath({ root, prefix }: { root: string; prefix: s
   await handle.close();
   return file;
 }
+
+/** Flushes a finished file to disk (hashing it meanwhile reads the same pages from the cache). */
+export async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, "r");
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
