@@ -21,6 +21,7 @@ import { HangarError } from "@/lib/auth/errors";
 import { env } from "@/lib/env";
 import { versionLabelSchema } from "@/lib/validations/imports";
 import { finalizeImport, ImportRefused } from "./finalize";
+import { startHashThreads } from "./hasher";
 import { IngestSession } from "./ingest";
 import { IngestingFileStore } from "./upload-store";
 
@@ -61,6 +62,7 @@ export interface UploadServerDeps {
 export function createUploadServer(deps: UploadServerDeps) {
   const directory = path.join(env().dataDir, "uploads");
   mkdirSync(directory, { recursive: true, mode: 0o700 });
+  startHashThreads();
   const versionOf = new Map<string, string>();
   const store = new IngestingFileStore(
     directory,
