@@ -4,7 +4,7 @@
 // synchronous observer (the inspector) and to an optional sink (the temp file, written straight
 // from the slot). A slot is reused only when all of them are done with it, so memory stays flat
 // however fast the sender is. The threads start once per process, not per upload: starting two
-// workers cost about 40 MiB and some milliseconds on every upload.
+// workers for every upload cost start-up time and memory on every upload.
 //
 // The ring is a shared WebAssembly.Memory rather than a SharedArrayBuffer because its start is
 // page-aligned, and slots are multiples of 4 KiB: a sink can hand them to O_DIRECT writes.
@@ -107,13 +107,13 @@ class HashThreads {
 
 const threads = new HashThreads();
 
-/** Starts the hash threads now (the upload server calls this at start-up). */
-export function startHashThreads(): void {
-  threads.start();
-}
-
 const PAGE = 64 * 1024;
 export const SLOT_ALIGNMENT = 4096;
+// Four 4 MiB slots: big enough that the threads are woken rarely and the disk gets large writes,
+// and 16 MiB per import in flight.
+const DEFAULT_SLOT_BYTES = 4 * 1024 * 1024;
+const DEFAULT_SLOTS = 4;
+const DEFAULT_RING_BYTES = DEFAULT_SLOT_BYTES * DEFAULT_SLOTS;
 
 // Rings are kept for the next import instead of being handed back to the allocator: touching fresh
 // memory is what costs here, and a server that took one upload will take another.
@@ -131,6 +131,19 @@ function giveBackRing(ring: SharedArrayBuffer) {
   const spares = spareRings.get(ring.byteLength) ?? [];
   if (spares.length < MAX_SPARE_RINGS) spares.push(ring);
   spareRings.set(ring.byteLength, spares);
+}
+
+/**
+ * Starts the hash threads now and readies one ring, its pages touched: the upload server calls this
+ * at start-up so that the first upload neither waits for them nor grows the process while it runs.
+ */
+export function startHashThreads(): void {
+  threads.start();
+  if (!spareRings.get(DEFAULT_RING_BYTES)?.length) {
+    const ring = takeRing(DEFAULT_RING_BYTES);
+    new Uint8Array(ring).fill(0);
+    giveBackRing(ring);
+  }
 }
 
 /**
@@ -166,9 +179,7 @@ export interface HasherOptions {
   observe?: (bytes: Uint8Array) => void;
 }
 
-// Four 4 MiB slots: big enough that the threads are woken rarely and the disk gets large writes,
-// and 16 MiB per import in flight.
-export function createStreamingHasher({ slotBytes = 4 * 1024 * 1024, slots = 4, observe }: HasherOptions = {}): StreamingHasher {
+export function createStreamingHasher({ slotBytes = DEFAULT_SLOT_BYTES, slots = DEFAULT_SLOTS, observe }: HasherOptions = {}): StreamingHasher {
   if (slotBytes % SLOT_ALIGNMENT !== 0 || slots < 2) throw new Error("slots must be a multiple of 4 KiB, and at least two");
   const ring = takeRing(slotBytes * slots);
   const view = new Uint8Array(ring, 0, slotBytes * slots);
