@@ -19,6 +19,7 @@ import type { Viewer } from "@/db/queries/users";
 import { diskFormats } from "@/db/schema";
 import { HangarError } from "@/lib/auth/errors";
 import { env } from "@/lib/env";
+import { flushToDisk } from "@/lib/storage";
 import { versionLabelSchema } from "@/lib/validations/imports";
 import { finalizeImport, ImportRefused } from "./finalize";
 import { startHashThreads } from "./hasher";
@@ -127,11 +128,14 @@ export function createUploadServer(deps: UploadServerDeps) {
       }
     },
     async onUploadFinish(request, upload) {
+      const tempPath = store.pathOf(upload.id);
+      // The last megabytes reach the disk while the hashes finish and the checks run; the blob
+      // store's fsync then finds little left to do.
+      void flushToDisk(tempPath);
       const viewer = await deps.viewerOf(request as unknown as Request);
       const session = await getUpload({ id: upload.id });
       if (!session) throw httpError(404, "There is no such upload.");
       await setVersionDataStatus({ versionId: session.versionId, status: "importing" });
-      const tempPath = store.pathOf(upload.id);
       // Trust the live session only if it saw exactly the bytes on disk; otherwise re-read them.
       const live = store.takeSession(upload.id);
       if (live && live.bytes !== upload.offset) live.abort();

@@ -42,3 +42,21 @@ export function supportsDirectIo(dir: string): Promise<boolean> {
   }
   return known;
 }
+
+/**
+ * Writes a file's data to disk and resolves when it is there, or when that failed: this never
+ * rejects, because the fsync that makes the file durable (the blob store's) reports errors. Started
+ * early, it overlaps work that does not need the disk.
+ */
+export async function flushToDisk(file: string): Promise<void> {
+  try {
+    const handle = await open(file, "r");
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Reported, if it matters, by the fsync that makes the file durable.
+  }
+}
