@@ -150,17 +150,12 @@ const convertOptions: Partial<Record<QemuFormat, string[]>> = {
   vmdk: ["-o", "subformat=streamOptimized"],
 };
 
-/**
- * Sparse-preserving conversion with progress (qemu-img -p prints "(NN.NN/100%)"). `directOutput`
- * writes the output with O_DIRECT (`-t none`): when the caller reads the output once and stores
- * it, filling the page cache with it only costs CPU (here as much as the conversion itself).
- */
+/** Sparse-preserving conversion with progress (qemu-img -p prints "(NN.NN/100%)"). */
 export async function qemuImgConvert({
   src,
   srcFormat,
   dst,
   dstFormat,
-  directOutput = false,
   onProgress,
   signal,
 }: {
@@ -168,13 +163,11 @@ export async function qemuImgConvert({
   srcFormat: string;
   dst: string;
   dstFormat: string;
-  directOutput?: boolean;
   onProgress?: (percent: number) => void;
   signal?: AbortSignal;
 }): Promise<void> {
   const output = qemuFormatOf(dstFormat);
-  const cache = directOutput ? ["-t", "none"] : [];
-  const args = ["convert", "-p", ...cache, "-f", qemuFormatOf(srcFormat), "-O", output, ...(convertOptions[output] ?? []), src, dst];
+  const args = ["convert", "-p", "-f", qemuFormatOf(srcFormat), "-O", output, ...(convertOptions[output] ?? []), src, dst];
   const [command, argv] = limited(args, convertLimits);
   await new Promise<void>((resolve, reject) => {
     const child = spawn(/*turbopackIgnore: true*/ command, argv, { stdio: ["ignore", "pipe", "pipe"], signal, timeout: convertLimits.timeoutMs, env: { ...process.env, LC_ALL: "C" } });

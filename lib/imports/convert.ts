@@ -8,7 +8,7 @@ import { db } from "@/db/client";
 import { blobs, conversions, imageVersions, type DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
 import { crossCheck, qemuImgConvert } from "@/lib/images/qemu-img";
-import { getBlobStore, supportsDirectIo } from "@/lib/storage";
+import { getBlobStore } from "@/lib/storage";
 import { IngestSession } from "./ingest";
 
 export const convertibleFormats = ["qcow2", "raw", "vmdk", "vhdx"] as const satisfies readonly DiskFormat[];
@@ -54,7 +54,6 @@ export async function runConversion({ conversionId }: { conversionId: string }, 
       srcFormat: row.sourceFormat,
       dst: tempPath,
       dstFormat: row.targetFormat,
-      directOutput: await supportsDirectIo(tempDir),
       signal,
       onProgress: (percent: number) => {
         if (percent - lastProgress >= 1) {
@@ -64,8 +63,8 @@ export async function runConversion({ conversionId }: { conversionId: string }, 
       },
     });
     // What we wrote is still checked like anything else before anyone downloads it: one pass
-    // hashes and inspects it, then qemu-img cross-checks. qemu-img wrote around the page cache, so
-    // that pass reads the disk straight into the hashing ring, and the fsync has little left to do.
+    // hashes and inspects it, then qemu-img cross-checks. That pass reads from the page cache while
+    // the kernel writes the same pages to disk, so the blob store's fsync finds little left to do.
     const size = (await stat(tempPath)).size;
     const [ingest] = await Promise.all([IngestSession.fromFile(tempPath, size, row.targetFormat).then((session) => session.finish()), writeBack(tempPath)]);
     const checked = ingest.report.safe ? await crossCheck({ path: tempPath, report: ingest.report }) : ingest.report;

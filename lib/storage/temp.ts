@@ -1,8 +1,7 @@
 // Temp files live under the data directory, not the OS temp folder, so moving one into the blob
 // store is a same-filesystem rename and start-up reconciliation knows where leftovers are.
 import { randomBytes } from "node:crypto";
-import { constants } from "node:fs";
-import { mkdir, open, rm } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import path from "node:path";
 
 /** The folder holding in-progress files for the data directory `root`. */
@@ -20,27 +19,6 @@ export async function createTempPath({ root, prefix }: { root: string; prefix: s
   const handle = await open(file, "wx", 0o600);
   await handle.close();
   return file;
-}
-
-const directIo = new Map<string, Promise<boolean>>();
-
-/** Whether files in `dir` can be opened with O_DIRECT (tmpfs and some network file systems can't). */
-export function supportsDirectIo(dir: string): Promise<boolean> {
-  const key = path.resolve(dir);
-  let known = directIo.get(key);
-  if (!known) {
-    const probe = path.join(key, `.direct-io-${randomBytes(6).toString("hex")}`);
-    known = open(probe, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o600).then(
-      async (handle) => {
-        await handle.close();
-        await rm(probe, { force: true });
-        return true;
-      },
-      () => false,
-    );
-    directIo.set(key, known);
-  }
-  return known;
 }
 
 /**
