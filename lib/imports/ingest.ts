@@ -1,10 +1,9 @@
 // One pass over an import's bytes: the same slots that go to the temp file feed the hashes and the
 // format inspector, so nothing is read twice however large the file.
-import { constants } from "node:fs";
-import { open, type FileHandle } from "node:fs/promises";
+import { open } from "node:fs/promises";
 import { createInspector, type InspectionReport } from "@/lib/images/inspector";
 import type { DiskFormat } from "@/db/schema";
-import { createStreamingHasher, SLOT_ALIGNMENT, type Digests, type StreamingHasher } from "./hasher";
+import { createStreamingHasher, type Digests, type StreamingHasher } from "./hasher";
 import type { TempFileWriter } from "./temp-file-writer";
 
 export interface IngestResult extends Digests {
@@ -55,31 +54,15 @@ export class IngestSession {
   /**
    * Rebuilds a session from bytes already on disk (after a restart or a broken request), or checks
    * a file we wrote ourselves (a conversion, a build output). The file is read straight into the
-   * hashing ring, with O_DIRECT where it can: a file qemu-img just wrote is read once, and reading
-   * it through the page cache would cost as much CPU as hashing it.
+   * hashing ring, through the page cache: such a file was usually just written, so its pages are
+   * still there (an O_DIRECT read would first have to wait for them to reach the disk).
    */
   static async fromFile(path: string, length: number, claimedFormat: DiskFormat | null): Promise<IngestSession> {
     const session = new IngestSession(claimedFormat);
     if (length === 0) return session;
-    const buffered = await open(path, "r");
-    let direct: FileHandle | null = await open(path, constants.O_RDONLY | constants.O_DIRECT).catch(() => null);
+    const file = await open(path, "r");
     try {
-      const read = async (target: Uint8Array, position: number): Promise<number> => {
-        const wanted = Math.min(target.length, length - position);
-        if (direct && position % SLOT_ALIGNMENT === 0 && target.byteOffset % SLOT_ALIGNMENT === 0 && target.length % SLOT_ALIGNMENT === 0) {
-          try {
-            // O_DIRECT reads whole blocks; bytes past `length` land in the slot but are not counted.
-            const rounded = Math.ceil(wanted / SLOT_ALIGNMENT) * SLOT_ALIGNMENT;
-            const { bytesRead } = await direct.read(target, 0, rounded, position);
-            return Math.min(bytesRead, wanted);
-          } catch (error) {
-            if ((error as NodeJS.ErrnoException).code !== "EINVAL") throw error;
-            void direct.close().catch(() => {});
-            direct = null;
-          }
-        }
-        return (await buffered.read(target, 0, wanted, position)).bytesRead;
-      };
+      const read = async (target: Uint8Array, position: number) => (await file.read(target, 0, Math.min(target.length, length - position), position)).bytesRead;
       while (session.received < length) {
         const count = await session.hasher.fill(read);
         if (count === 0) throw new Error(`${path} ended after ${session.received} of the ${length} bytes expected`);
@@ -92,8 +75,7 @@ export class IngestSession {
       session.abort();
       throw error;
     } finally {
-      await direct?.close();
-      await buffered.close();
+      await file.close();
     }
   }
 }
