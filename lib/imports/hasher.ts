@@ -3,11 +3,12 @@
 // each full slot then goes at the same time to two long-lived hash threads (one per digest), to the
 // synchronous observer (the inspector) and to an optional sink (the temp file, written straight
 // from the slot). A slot is reused only when all of them are done with it, so memory stays flat
-// however fast the sender is. The threads start once per process, not per upload: starting two
-// workers for every upload cost start-up time and memory on every upload.
+// however fast the sender is. The threads start once per process: starting two workers per upload
+// cost start-up time, and memory growth, each time.
 //
-// The ring is a shared WebAssembly.Memory rather than a SharedArrayBuffer because its start is
-// page-aligned, and slots are multiples of 4 KiB: a sink can hand them to O_DIRECT writes.
+// The ring is a shared WebAssembly.Memory rather than a SharedArrayBuffer because V8 maps it at a
+// page boundary, and slots are multiples of 4 KiB: a sink can hand them to O_DIRECT writes (the
+// temp file writer falls back to ordinary writes if the kernel refuses one anyway).
 import { Worker } from "node:worker_threads";
 
 const workerSource = `
