@@ -22,7 +22,7 @@ import { ensureAdmin } from "../db/seed";
 import { cloneVersionAction } from "../lib/actions/team-actions";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { closeQueue, startWorker } from "../lib/jobs/queue";
-import { getBlobStore, hashFile, syncFile } from "../lib/storage";
+import { getBlobStore, hashFile, flushToDisk } from "../lib/storage";
 import { type BenchRow, median } from "./report";
 
 const exec = promisify(execFile);
@@ -132,7 +132,7 @@ export async function run(): Promise<BenchRow[]> {
       bareFull.push(
         await timed(async () => {
           await exec("qemu-img", ["convert", "-f", "qcow2", "-O", "qcow2", bases["1g"].file, out]);
-          await syncFile(out);
+          await flushToDisk(out);
         }),
       );
       await rm(out);

@@ -1,4 +1,4 @@
-import { and, eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { db } from "../client";
 import { conversions, imageVersions, images, type DiskFormat } from "../schema";
 import { usableVersionCondition, visibleVersionCondition } from "./access";

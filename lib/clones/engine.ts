@@ -17,7 +17,7 @@ import { env } from "@/lib/env";
 import { crossCheck, qemuImgConvert, qemuImgCreateOverlay, qemuImgInfo } from "@/lib/images/qemu-img";
 import { IngestSession } from "@/lib/imports/ingest";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
-import { getBlobStore, hashFile, syncFile } from "@/lib/storage";
+import { getBlobStore, hashFile, flushToDisk } from "@/lib/storage";
 
 export const VIRT_SYSPREP = process.env.HANGAR_VIRT_SYSPREP ?? "virt-sysprep";
 const SYSPREP_TIMEOUT_MS = 30 * 60 * 1000;
@@ -134,7 +134,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       // The copy is checked like any import before anyone can use it.
       const size = (await stat(made.file)).size;
       // Hashing reads the copy from the page cache while the kernel writes the same pages to disk.
-      const [ingest] = await Promise.all([IngestSession.fromFile(made.file, size, made.bytes.format).then((session) => session.finish()), syncFile(made.file)]);
+      const [ingest] = await Promise.all([IngestSession.fromFile(made.file, size, made.bytes.format).then((session) => session.finish()), flushToDisk(made.file)]);
       const checked = ingest.report.safe ? await crossCheck({ path: made.file, report: ingest.report }) : ingest.report;
       if (!checked.safe) throw new Error(`the copy failed inspection: ${checked.problems.map((problem) => problem.message).join(" ")}`);
       bytes = { ...made.bytes, sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size, virtualSize: ingest.report.virtualSize ?? 0, inspection: ingest.report as unknown as Record<string, unknown> };

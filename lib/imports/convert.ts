@@ -1,14 +1,14 @@
 // Converted downloads: `qemu-img convert` with explicit -f/-O into a private temp file, the output
 // re-inspected like any import, then cached as a blob so each (version, format) converts once.
 import { randomBytes } from "node:crypto";
-import { mkdir, open, rm, stat } from "node:fs/promises";
+import { mkdir, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { db } from "@/db/client";
 import { blobs, conversions, imageVersions, type DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
 import { crossCheck, qemuImgConvert } from "@/lib/images/qemu-img";
-import { getBlobStore } from "@/lib/storage";
+import { flushToDisk, getBlobStore } from "@/lib/storage";
 import { IngestSession } from "./ingest";
 
 export const convertibleFormats = ["qcow2", "raw", "vmdk", "vhdx"] as const satisfies readonly DiskFormat[];
@@ -19,15 +19,6 @@ async function setConversion(id: string, values: Partial<typeof conversions.$inf
     .update(conversions)
     .set({ ...values, updatedAt: sql`now()` })
     .where(eq(conversions.id, id));
-}
-
-async function writeBack(file: string): Promise<void> {
-  const handle = await open(file, "r");
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export async function runConversion({ conversionId }: { conversionId: string }, { signal }: { signal?: AbortSignal } = {}) {
@@ -66,7 +57,7 @@ export async function runConversion({ conversionId }: { conversionId: string }, 
     // hashes and inspects it, then qemu-img cross-checks. That pass reads from the page cache while
     // the kernel writes the same pages to disk, so the blob store's fsync finds little left to do.
     const size = (await stat(tempPath)).size;
-    const [ingest] = await Promise.all([IngestSession.fromFile(tempPath, size, row.targetFormat).then((session) => session.finish()), writeBack(tempPath)]);
+    const [ingest] = await Promise.all([IngestSession.fromFile(tempPath, size, row.targetFormat).then((session) => session.finish()), flushToDisk(tempPath)]);
     const checked = ingest.report.safe ? await crossCheck({ path: tempPath, report: ingest.report }) : ingest.report;
     if (!checked.safe) throw new Error(`converted output failed inspection: ${checked.problems.map((problem) => problem.message).join(" ")}`);
     const hashes = { sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size };

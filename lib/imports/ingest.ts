@@ -1,9 +1,10 @@
-// One pass over an import's bytes: the same chunks that go to the temp file feed the hashes and
-// the format inspector, so nothing is read twice however large the file.
-import { createReadStream } from "node:fs";
+// One pass over an import's bytes: the same slots that go to the temp file feed the hashes and the
+// format inspector, so nothing is read twice however large the file.
+import { open } from "node:fs/promises";
 import { createInspector, type InspectionReport } from "@/lib/images/inspector";
 import type { DiskFormat } from "@/db/schema";
 import { createStreamingHasher, type Digests, type StreamingHasher } from "./hasher";
+import type { TempFileWriter } from "./temp-file-writer";
 
 export interface IngestResult extends Digests {
   size: number;
@@ -11,12 +12,14 @@ export interface IngestResult extends Digests {
 }
 
 export class IngestSession {
-  private readonly hasher: StreamingHasher = createStreamingHasher();
+  private readonly hasher: StreamingHasher;
   private readonly inspector;
   private received = 0;
 
   constructor(readonly claimedFormat: DiskFormat | null) {
-    this.inspector = createInspector({ claimedFormat: claimedFormat ?? undefined });
+    const inspector = createInspector({ claimedFormat: claimedFormat ?? undefined });
+    this.inspector = inspector;
+    this.hasher = createStreamingHasher({ observe: (bytes) => inspector.write(bytes) });
   }
 
   get bytes(): number {
@@ -24,14 +27,23 @@ export class IngestSession {
   }
 
   async write(chunk: Uint8Array): Promise<void> {
-    this.inspector.write(chunk);
     this.received += chunk.byteLength;
     await this.hasher.update(chunk);
   }
 
+  /** From now on the bytes also go to `file` (at their offset in the stream), until set to null. */
+  writeTo(file: TempFileWriter | null): void {
+    this.hasher.setSink(file ? (bytes, position) => file.write(bytes, position) : null);
+  }
+
+  /** Resolves once every byte written so far is hashed, inspected and (if writing to a file) in it. */
+  async flush(): Promise<void> {
+    await this.hasher.flush();
+  }
+
   async finish(): Promise<IngestResult> {
-    const report = this.inspector.finish();
     const digests = await this.hasher.digest();
+    const report = this.inspector.finish();
     return { ...digests, size: this.received, report };
   }
 
@@ -39,13 +51,31 @@ export class IngestSession {
     this.hasher.abort();
   }
 
-  /** Rebuilds a session from bytes already on disk (after a restart or a broken request). */
+  /**
+   * Rebuilds a session from bytes already on disk (after a restart or a broken request), or checks
+   * a file we wrote ourselves (a conversion, a build output). The file is read straight into the
+   * hashing ring, through the page cache: such a file was usually just written, so its pages are
+   * still there (an O_DIRECT read would first have to wait for them to reach the disk).
+   */
   static async fromFile(path: string, length: number, claimedFormat: DiskFormat | null): Promise<IngestSession> {
     const session = new IngestSession(claimedFormat);
     if (length === 0) return session;
-    for await (const chunk of createReadStream(path, { start: 0, end: length - 1, highWaterMark: 1024 * 1024 })) {
-      await session.write(chunk as Buffer);
+    const file = await open(path, "r");
+    try {
+      const read = async (target: Uint8Array, position: number) => (await file.read(target, 0, Math.min(target.length, length - position), position)).bytesRead;
+      while (session.received < length) {
+        const count = await session.hasher.fill(read);
+        if (count === 0) throw new Error(`${path} ended after ${session.received} of the ${length} bytes expected`);
+        session.received += count;
+      }
+      // Hands the last, partly filled slot over now: bytes written later go to a new slot.
+      await session.flush();
+      return session;
+    } catch (error) {
+      session.abort();
+      throw error;
+    } finally {
+      await file.close();
     }
-    return session;
   }
 }

@@ -1,25 +1,20 @@
 // tus's FileStore, with every byte that reaches the temp file also fed to the import's ingest
-// session (hashes + inspector) in the same pass. A session that lost track (a dropped request, a
-// server restart) is rebuilt from the bytes on disk before new bytes are accepted.
-import { createWriteStream } from "node:fs";
-import { chmod, open } from "node:fs/promises";
-import stream from "node:stream";
-import { pipeline } from "node:stream/promises";
+// session (hashes + inspector) in the same pass: what gets written is the session's own copy, the
+// very bytes it hashed. A session that lost track (a dropped request, a server restart) is rebuilt
+// from the bytes on disk before new bytes are accepted.
+import { chmod } from "node:fs/promises";
 import type http from "node:http";
+import type stream from "node:stream";
 import { FileStore } from "@tus/file-store";
 import { ERRORS, type Upload } from "@tus/utils";
 import type { DiskFormat } from "@/db/schema";
 import { IngestSession } from "./ingest";
+import { openTempFileWriter } from "./temp-file-writer";
 
 export interface UploadStoreHooks {
   claimedFormatOf(uploadId: string): Promise<DiskFormat | null>;
   onProgress?(uploadId: string, bytes: number): void;
 }
-
-// Left alone, the kernel keeps a whole multi-gigabyte upload dirty in memory and the blob store's
-// fsync at the end writes it all while the client waits. Asking for writeback every so often
-// while bytes arrive spreads that work over the upload, when the disk is otherwise idle.
-const WRITEBACK_EVERY_BYTES = 64 * 1024 * 1024;
 
 export class IngestingFileStore extends FileStore {
   private readonly sessions = new Map<string, IngestSession>();
@@ -53,36 +48,31 @@ export class IngestingFileStore extends FileStore {
 
   async write(readable: http.IncomingMessage | stream.Readable, uploadId: string, offset: number): Promise<number> {
     const session = await this.sessionAt(uploadId, offset);
-    const hooks = this.hooks;
-    const syncHandle = await open(this.pathOf(uploadId), "r");
-    let writeback: Promise<void> | null = null;
-    let sinceWriteback = 0;
-    const tap = new stream.Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        session.write(chunk).then(() => {
-          hooks.onProgress?.(uploadId, session.bytes);
-          sinceWriteback += chunk.length;
-          if (sinceWriteback >= WRITEBACK_EVERY_BYTES && !writeback) {
-            sinceWriteback = 0;
-            writeback = syncHandle.datasync().then(
-              () => void (writeback = null),
-              () => void (writeback = null),
-            );
-          }
-          callback(null, chunk);
-        }, callback);
-      },
-    });
-    const file = createWriteStream(this.pathOf(uploadId), { flags: "r+", start: offset });
+    // Only this request's bytes may reach the file through the session's slots.
+    await session.flush();
+    const file = await openTempFileWriter(this.pathOf(uploadId));
+    session.writeTo(file);
+    let received: unknown = null;
     try {
-      await pipeline(readable, tap, file);
+      for await (const chunk of readable) {
+        await session.write(chunk as Buffer);
+        this.hooks.onProgress?.(uploadId, session.bytes);
+      }
+    } catch (error) {
+      // The bytes that did arrive are still written below, so a resumed upload starts after them.
+      received = error;
+    }
+    try {
+      await session.flush();
     } catch {
       // The session saw bytes the file may not have; the next request rebuilds it from disk.
+      this.dropSession(uploadId);
       throw ERRORS.FILE_WRITE_ERROR;
     } finally {
-      await writeback;
-      await syncHandle.close();
+      session.writeTo(null);
+      await file.close();
     }
+    if (received) throw ERRORS.FILE_WRITE_ERROR;
     return offset + file.bytesWritten;
   }
 

@@ -3,7 +3,7 @@ import { createLocalBlobStore, type BlobStore } from "./blob-store";
 
 export { assertSha256, BlobNotFoundError, createLocalBlobStore, type BlobStore } from "./blob-store";
 export { hashFile } from "./hash";
-export { createTempPath, syncFile, tempDir } from "./temp";
+export { createTempPath, flushToDisk, tempDir } from "./temp";
 
 const globalForStore = globalThis as unknown as { hangarBlobStore?: { root: string; store: BlobStore } };
 

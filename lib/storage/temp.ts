@@ -21,12 +21,20 @@ export async function createTempPath({ root, prefix }: { root: string; prefix: s
   return file;
 }
 
-/** Flushes a finished file to disk (hashing it meanwhile reads the same pages from the cache). */
-export async function syncFile(file: string): Promise<void> {
-  const handle = await open(file, "r");
+/**
+ * Writes a file's data to disk and resolves when it is there, or when that failed: this never
+ * rejects, because the fsync that makes the file durable (the blob store's) reports errors. Started
+ * early, it overlaps work that does not need the disk.
+ */
+export async function flushToDisk(file: string): Promise<void> {
   try {
-    await handle.sync();
-  } finally {
-    await handle.close();
+    const handle = await open(file, "r");
+    try {
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Reported, if it matters, by the fsync that makes the file durable.
   }
 }
