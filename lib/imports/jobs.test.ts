@@ -120,7 +120,8 @@ describe("URL import through the job queue", () => {
 
   it("refuses imports into images the caller can't write to", async () => {
     const stranger = await createTestUser();
-    expect(await startUrlImport(stranger, { imageId, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2` })).toMatchObject({ ok: false, code: "forbidden" });
+    // The image is private to another project: to a stranger it doesn't exist.
+    expect(await startUrlImport(stranger, { imageId, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2` })).toMatchObject({ ok: false, code: "not_found" });
     expect(await startUrlImport(null, { imageId, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2` })).toMatchObject({ ok: false, code: "unauthenticated" });
   });
 });
