@@ -21,8 +21,11 @@ export function CloneForm({
   projects,
   resetOptions,
   defaultReset,
+  sourceLinked = false,
 }: {
   versionId: string;
+  /** A linked source's file needs its base: a full clone of it is flattened by a job. */
+  sourceLinked?: boolean;
   sourceLabel: string;
   suggestedSlug: string;
   projects: CloneTargetProject[];
@@ -148,7 +151,8 @@ export function CloneForm({
         <label className="flex items-start gap-2 text-sm">
           <input type="radio" className="mt-1" name={`${ids.target}-mode`} checked={mode === "full"} onChange={() => setMode("full")} />
           <span>
-            <span className="font-medium">Full</span>: an independent, flattened copy made by a job. Counts its full size against the quota.
+            <span className="font-medium">Full</span>: an independent, self-contained copy that counts its full size against the quota. Without an identity reset it
+            holds the same stored bytes and is instant; a reset, or a linked source, is flattened by a job.
           </span>
         </label>
       </fieldset>
@@ -178,7 +182,7 @@ export function CloneForm({
         ) : null}
       </fieldset>
       <Button type="submit" variant="primary" disabled={pending}>
-        {pending ? "Cloning…" : mode === "linked" && !reset ? "Clone now" : "Queue the clone"}
+        {pending ? "Cloning…" : reset || (mode === "full" && sourceLinked) ? "Queue the clone" : "Clone now"}
       </Button>
       {error ? (
         <p role="alert" className="text-sm text-danger">

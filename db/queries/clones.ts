@@ -191,7 +191,9 @@ export async function requestClone(input: CloneRequestInput): Promise<{ clone: R
     await recordAudit({ actorId: viewer!.id, action: "clone.request", objectType: "clone", objectId: row!.id, after: { source: `${source.imageSlug} ${source.version}`, mode, resetOperations, target } }, tx);
     return row!;
   });
-  const immediate = mode === "linked" && resetOperations.length === 0;
+  // Nothing to run: a linked clone without reset is an overlay of a few hundred KiB, and a full one
+  // of a self-contained version is the same bytes, which the content-addressed store holds already.
+  const immediate = resetOperations.length === 0 && (mode === "linked" || source.backing === null);
   return { clone: { cloneId: clone.id, status: clone.status, result: null, queue: !immediate }, source };
 }
 
@@ -205,7 +207,17 @@ export interface CloneWork {
   targetImageId: string | null;
   newImage: { slug: string; name: string } | null;
   requestedById: string | null;
-  source: { versionId: string; sha256: string; format: DiskFormat };
+  source: {
+    versionId: string;
+    sha256: string;
+    sha512: string;
+    size: number;
+    format: DiskFormat;
+    virtualSize: number;
+    inspection: Record<string, unknown> | null;
+    /** Whether the source is itself a linked clone (its file needs its base). */
+    linked: boolean;
+  };
 }
 
 /** Takes a queued clone for a worker (or a retried one whose worker died); null when not runnable. */
@@ -216,8 +228,19 @@ export async function claimClone(cloneId: string): Promise<CloneWork | null> {
     .where(and(eq(clones.id, cloneId), inArray(clones.status, ["queued", "running"])))
     .returning();
   if (!row) return null;
-  const [source] = await db().select({ sha256: imageVersions.sha256, format: imageVersions.format }).from(imageVersions).where(eq(imageVersions.id, row.sourceVersionId));
-  if (!source?.sha256 || !source.format) {
+  const [source] = await db()
+    .select({
+      sha256: imageVersions.sha256,
+      sha512: imageVersions.sha512,
+      fileSize: imageVersions.fileSize,
+      format: imageVersions.format,
+      virtualSize: imageVersions.virtualSize,
+      inspection: imageVersions.inspection,
+      backingVersionId: imageVersions.backingVersionId,
+    })
+    .from(imageVersions)
+    .where(eq(imageVersions.id, row.sourceVersionId));
+  if (!source?.sha256 || !source.sha512 || !source.format || source.fileSize === null) {
     await failClone(cloneId, "The source version no longer has a stored file.");
     return null;
   }
@@ -231,7 +254,16 @@ export async function claimClone(cloneId: string): Promise<CloneWork | null> {
     targetImageId: row.targetImageId,
     newImage: row.newImage,
     requestedById: row.requestedById,
-    source: { versionId: row.sourceVersionId, sha256: source.sha256, format: source.format },
+    source: {
+      versionId: row.sourceVersionId,
+      sha256: source.sha256,
+      sha512: source.sha512,
+      size: source.fileSize,
+      format: source.format,
+      virtualSize: source.virtualSize ?? 0,
+      inspection: source.inspection,
+      linked: source.backingVersionId !== null,
+    },
   };
 }
 

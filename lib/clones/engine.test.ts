@@ -34,6 +34,8 @@ let outsider: Viewer;
 let baseProjectId: string;
 let teamProjectId: string;
 let base: { versionId: string; sha256: string; slug: string };
+/** The linked clone made below, approved so it can be cloned on: a source whose file needs its base. */
+let linkedSourceId: string;
 let worker: Worker | undefined;
 
 async function storedBlobs(): Promise<string[]> {
@@ -88,6 +90,7 @@ describe("a linked clone", () => {
     expect(clone).toMatchObject({ status: "succeeded", progress: 100 });
     const version = await versionRow(clone.resultVersionId!);
     cloneVersionId = version.id;
+    linkedSourceId = version.id;
     expect(version).toMatchObject({ source: "clone", parentVersionId: base.versionId, backingVersionId: base.versionId, dataStatus: "ready", releaseStatus: "draft", format: "qcow2", virtualSize: 32 * 1024 ** 2 });
     expect(version.createdById).toBe(teamMember.id);
 
@@ -165,6 +168,24 @@ describe("refusals", () => {
   });
 });
 
+describe("a full clone of a self-contained version without reset", () => {
+  it("is the same bytes: made at once, holding the base's stored file, its full size counted", async () => {
+    const blobsBefore = await storedBlobs();
+    const result = await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: unique("same"), version: "1.0", mode: "full" });
+    expect(result).toMatchObject({ ok: true, data: { queued: false } });
+    if (!result.ok) return;
+    const clone = await cloneRow(result.data.cloneId);
+    expect(clone.status).toBe("succeeded");
+    const version = await versionRow(clone.resultVersionId!);
+    const baseVersion = await versionRow(base.versionId);
+    expect(version).toMatchObject({ source: "clone", parentVersionId: base.versionId, backingVersionId: null, sha256: base.sha256, sha512: baseVersion.sha512, fileSize: baseVersion.fileSize, format: "qcow2" });
+    expect(await storedBlobs()).toEqual(blobsBefore);
+    // Independent of its source: deleting the source would leave the shared file to the clone.
+    const info = await qemuImgInfo({ path: await getBlobStore().localPath(version.sha256!), format: "qcow2" });
+    expect(info["backing-filename"]).toBeUndefined();
+  });
+});
+
 describe("a clone whose worker died", () => {
   it("is ended failed with the reason by any worker's sweep, and can't land afterwards", async () => {
     const [row] = await db()
@@ -208,8 +229,10 @@ describe("a full clone with identity reset (real virt-sysprep)", () => {
     const member = (await viewerOf(teamMember.id))!;
     await worker.stop();
     worker = undefined;
-    const result = await cloneVersionAction(member, { versionId: base.versionId, projectId: project.id, newImageSlug: slug, version: "1.0", mode: "full" });
-    expect(result).toMatchObject({ ok: true });
+    // Cloning the linked clone in full has to flatten it: a job copies and hashes new bytes.
+    await db().update(imageVersions).set({ releaseStatus: "approved" }).where(eq(imageVersions.id, linkedSourceId));
+    const result = await cloneVersionAction(member, { versionId: linkedSourceId, projectId: project.id, newImageSlug: slug, version: "1.0", mode: "full" });
+    expect(result).toMatchObject({ ok: true, data: { queued: true } });
     if (!result.ok) return;
     // Someone else's upload took the room before the job ran.
     await db().update(projects).set({ quotaBytes: 4096 }).where(eq(projects.id, project.id));

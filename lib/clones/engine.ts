@@ -125,6 +125,14 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
   try {
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
+    if (work.mode === "full" && work.resetOperations.length === 0 && !work.source.linked) {
+      // A self-contained version copied without changes is the same bytes: its content-addressed
+      // blob is already stored, checked and hashed, and now also held by the new version.
+      await setCloneProgress(cloneId, { stage: "Sharing the stored file (identical bytes)", progress: 50 });
+      const { sha256, sha512, size, format, virtualSize, inspection } = work.source;
+      await completeClone(cloneId, { sha256, sha512, size, format, virtualSize, backingVersionId: null, inspection: inspection ?? {} });
+      return;
+    }
     const made = work.mode === "linked" ? await makeLinked(work, dir, signal) : await makeFull(work, dir, signal);
     let bytes: ClonedBytes;
     if (work.mode === "linked") {

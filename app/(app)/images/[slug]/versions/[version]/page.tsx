@@ -213,6 +213,7 @@ export default async function VersionPage({ params }: Params) {
               projects={cloneTargets}
               resetOptions={Object.entries(identityResetOperations).map(([name, description]) => ({ name, description }))}
               defaultReset={defaultResetOperations}
+              sourceLinked={detail.linked}
             />
           ) : (
             <p className="text-sm text-muted">Only approved versions can be cloned{detail.releaseStatus === "approved" ? " once they are ready" : `; this one is ${humanize(detail.releaseStatus).toLowerCase()}`}.</p>
