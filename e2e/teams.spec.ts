@@ -48,6 +48,7 @@ test("a team owner clones a base into the team, another team can't see it until 
   await ownerA.getByLabel("Change").selectOption({ label: "Submit for review → pending review" });
   await ownerA.getByRole("button", { name: "Submit for review" }).click();
   await expect(ownerA.getByText("Done: the version is pending review now.")).toBeVisible();
+  await expect(ownerA.getByText("You produced this version, so another admin has to approve it.")).toBeVisible();
   await signInWithPassword(page);
   await page.goto("/reviews");
   await page.getByRole("button", { name: `Approve ${cloneSlug} 1.0` }).click();

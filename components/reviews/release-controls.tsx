@@ -37,7 +37,20 @@ export function ReleaseControls({
   const [at, setAt] = useState("");
   const [message, setMessage] = useState<{ tone: "ok" | "error"; text: string; fields?: Record<string, string[]> } | null>(null);
   const [pending, startTransition] = useTransition();
-  if (actions.length === 0) return producerNote ? <p className="text-sm text-muted">{producerNote}</p> : null;
+  const outcome = message ? (
+    <p role={message.tone === "error" ? "alert" : "status"} className={message.tone === "error" ? "text-sm text-danger" : "text-sm"}>
+      {message.text}
+    </p>
+  ) : null;
+  // After a change that leaves this person nothing more to do, what happened stays on screen.
+  if (actions.length === 0) {
+    return outcome || producerNote ? (
+      <div className="space-y-2">
+        {outcome}
+        {producerNote ? <p className="text-sm text-muted">{producerNote}</p> : null}
+      </div>
+    ) : null;
+  }
   const retiring = action !== "" && retiringActions.includes(action);
   const submit = () =>
     startTransition(async () => {
@@ -92,11 +105,7 @@ export function ReleaseControls({
         <Button variant={action === "revoke" || action === "reject" ? "danger" : "primary"} disabled={pending || !action} onClick={submit}>
           {pending ? "Saving…" : action ? labels[action] : "Change"}
         </Button>
-        {message ? (
-          <p role={message.tone === "error" ? "alert" : "status"} className={message.tone === "error" ? "text-sm text-danger" : "text-sm"}>
-            {message.text}
-          </p>
-        ) : null}
+        {outcome}
       </div>
       {producerNote ? <p className="text-xs text-muted">{producerNote}</p> : null}
     </div>
