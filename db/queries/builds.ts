@@ -8,9 +8,9 @@ import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db } from "../client";
 import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus } from "../schema";
 import { recordAudit } from "./audit";
-import { buildFingerprint, canOnProject, resolveDocument, saveRecipe } from "./recipes";
+import { buildFingerprint, resolveDocument, saveRecipe } from "./recipes";
 import { isUuid, type Viewer } from "./users";
-import { projectRoleOf, projectScopedCondition, visibleVersionCondition } from "./access";
+import { canInProject, projectRoleOf, projectScopedCondition, visibleVersionCondition } from "./access";
 
 export interface ReusedBuild {
   buildId: string;
@@ -43,8 +43,8 @@ export async function queueBuild({
 }): Promise<QueueResult> {
   if (!isUuid(recipeId)) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
   const [recipe] = await db().select({ id: recipes.id, projectId: recipes.projectId, latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.id, recipeId));
-  if (!recipe || !canOnProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
-  if (!canOnProject(viewer, recipe.projectId, "edit")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can build it; you can view it.");
+  if (!recipe || !canInProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
+  if (!canInProject(viewer, recipe.projectId, "contribute")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can build it; you can view it.");
   const [row] = await db()
     .select({ id: recipeRevisions.id, revision: recipeRevisions.revision, document: recipeRevisions.document })
     .from(recipeRevisions)
@@ -114,7 +114,7 @@ async function loadForChange(viewer: Viewer, buildId: string) {
     .innerJoin(recipes, eq(recipes.id, builds.recipeId))
     .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
     .where(eq(builds.id, buildId));
-  if (!build || !canOnProject(viewer, build.projectId, "view")) return null;
+  if (!build || !canInProject(viewer, build.projectId, "view")) return null;
   return build;
 }
 
@@ -239,7 +239,7 @@ export async function getBuild({ viewer, id }: { viewer: Viewer; id: string }): 
     ...rest,
     cancelRequested: cancelRequestedAt !== null,
     canCancel: active && (requestedById === viewer.id || owner || viewer.role === "admin"),
-    canRetry: !active && canOnProject(viewer, projectId, "edit"),
+    canRetry: !active && canInProject(viewer, projectId, "contribute"),
   };
 }
 

@@ -15,11 +15,6 @@ import { canInProject, projectScopedCondition, usableVersionCondition, visibleVe
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
-export type RecipeAccess = "view" | "edit";
-
-export function canOnProject(viewer: Viewer, projectId: string, access: RecipeAccess): boolean {
-  return canInProject(viewer, projectId, access === "view" ? "view" : "contribute");
-}
 
 /** Releases nobody may build on, whatever their role. */
 export const unusableReleases: ReleaseStatus[] = ["rejected", "disabled", "revoked"];
@@ -228,7 +223,7 @@ export async function listRecipes({ viewer }: { viewer: Viewer }): Promise<Recip
       outputImage: document.output.image,
       stepCount: document.steps.length,
       updatedAt: row.updatedAt,
-      canEdit: canOnProject(viewer, row.projectId, "edit"),
+      canEdit: canInProject(viewer, row.projectId, "contribute"),
     };
   });
 }
@@ -259,7 +254,7 @@ export async function getRecipe({ viewer, id }: { viewer: Viewer; id: string }):
     .orderBy(desc(recipeRevisions.revision));
   return {
     ...recipe,
-    canEdit: canOnProject(viewer, recipe.projectId, "edit"),
+    canEdit: canInProject(viewer, recipe.projectId, "contribute"),
     revisions: revisions.map((revision) => ({ ...revision, document: revision.document as unknown as RecipeDocument })),
   };
 }
@@ -284,12 +279,12 @@ export async function saveRecipe({
   let recipeProject: string;
   if (recipeId) {
     const [recipe] = await db().select({ projectId: recipes.projectId }).from(recipes).where(eq(recipes.id, recipeId));
-    if (!recipe || !canOnProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
-    if (!canOnProject(viewer, recipe.projectId, "edit")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can change it; you can view it.");
+    if (!recipe || !canInProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
+    if (!canInProject(viewer, recipe.projectId, "contribute")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can change it; you can view it.");
     recipeProject = recipe.projectId;
-  } else if (projectId && canOnProject(viewer, projectId, "edit")) {
+  } else if (projectId && canInProject(viewer, projectId, "contribute")) {
     recipeProject = projectId;
-  } else if (projectId && canOnProject(viewer, projectId, "view")) {
+  } else if (projectId && canInProject(viewer, projectId, "view")) {
     throw new HangarError("forbidden", "Only members and owners of a project can add recipes to it; you can view it. Choose a project you are a member of.", { projectId: ["Not a project you may write to."] });
   } else {
     throw new HangarError("not_found", "Choose a project you are a member of for this recipe.", { projectId: ["No such project among yours."] });
@@ -363,8 +358,8 @@ export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
 
 /** Who may attach files to a project's recipes: members and owners; outsiders don't learn it exists. */
 export function requireAttachAccess(viewer: Viewer, projectId: string): void {
-  if (canOnProject(viewer, projectId, "edit")) return;
-  if (!canOnProject(viewer, projectId, "view")) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
+  if (canInProject(viewer, projectId, "contribute")) return;
+  if (!canInProject(viewer, projectId, "view")) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
   throw new HangarError("forbidden", "You can only attach files in projects where you are a member or owner.");
 }
 
