@@ -8,7 +8,7 @@ import { HangarError } from "@/lib/auth/errors";
 import { formatBytes } from "@/lib/format";
 import { db, type Database } from "../client";
 import { clones, imageVersions, images, projects, users, type CloneMode, type CloneStatus, type DiskFormat } from "../schema";
-import { projectScopedCondition, requireInProject, usableVersionCondition, visibleVersionCondition } from "./access";
+import { projectScopedCondition, requireInProject, visibleVersionCondition } from "./access";
 import { recordAudit } from "./audit";
 import { createImage, createReadyVersion } from "./images";
 import { projectUsage } from "./uploads";
@@ -34,19 +34,11 @@ export const LINKED_RESET_RESERVATION = 64 * 1024 ** 2;
 
 export interface CloneSource {
   versionId: string;
-  imageId: string;
   imageSlug: string;
   version: string;
-  format: DiskFormat;
-  sha256: string;
   fileSize: number;
-  virtualSize: number;
-  os: string;
-  osVersion: string;
-  arch: string;
-  description: string;
-  /** When the source is itself a linked clone: the blob and format its overlay sits on. */
-  backing: { sha256: string; format: DiskFormat; fileSize: number } | null;
+  /** When the source is itself a linked clone: the size of the blob its overlay sits on. */
+  backing: { fileSize: number } | null;
 }
 
 export interface CloneTarget {
@@ -66,13 +58,14 @@ export interface CloneRequestInput {
   resetOperations: IdentityResetOperation[];
 }
 
-/** Loads the source for a viewer who may use it, or explains why it can't be cloned. */
-export async function loadCloneSource(viewer: Viewer, versionId: string): Promise<CloneSource> {
+/**
+ * Loads the source for a viewer who sees it, or explains why it can't be cloned. An approved
+ * version the viewer sees is one they may use (access.ts), so seeing and approval decide.
+ */
+async function loadCloneSource(viewer: Viewer, versionId: string): Promise<CloneSource> {
   if (!isUuid(versionId)) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
   const result = await db().execute<Record<string, unknown>>(sql`
-    select v.id, v.image_id, i.slug, v.version, v.format, v.sha256, v.file_size, v.virtual_size, v.data_status, v.release_status,
-           i.os, i.os_version, i.arch, i.description, ${usableVersionCondition(viewer, { image: "i", version: "v" })} as usable,
-           bv.sha256 as backing_sha256, bv.format as backing_format, bv.file_size as backing_file_size
+    select v.id, i.slug, v.version, v.format, v.sha256, v.file_size, v.data_status, v.release_status, bv.file_size as backing_file_size
     from image_versions v join images i on i.id = v.image_id
     left join image_versions bv on bv.id = v.backing_version_id
     where v.id = ${versionId} and ${visibleVersionCondition(viewer, { image: "i", version: "v" })}`);
@@ -91,33 +84,24 @@ export async function loadCloneSource(viewer: Viewer, versionId: string): Promis
     };
     throw new HangarError("conflict", `${label} can't be cloned: ${why[String(row.release_status)] ?? "it is not approved"}. Only approved versions are cloned.`);
   }
-  if (!row.usable) throw new HangarError("forbidden", `You may not use ${label}.`);
   return {
     versionId: String(row.id),
-    imageId: String(row.image_id),
     imageSlug: String(row.slug),
     version: String(row.version),
-    format: row.format as DiskFormat,
-    sha256: String(row.sha256),
     fileSize: Number(row.file_size),
-    virtualSize: Number(row.virtual_size),
-    os: String(row.os),
-    osVersion: String(row.os_version),
-    arch: String(row.arch),
-    description: String(row.description),
-    backing: row.backing_sha256 ? { sha256: String(row.backing_sha256), format: row.backing_format as DiskFormat, fileSize: Number(row.backing_file_size) } : null,
+    backing: row.backing_file_size === null ? null : { fileSize: Number(row.backing_file_size) },
   };
 }
 
 /** What the clone will hold in the project's quota while it is made. */
-export function cloneReservation(source: CloneSource, mode: CloneMode, resetting: boolean): number {
+function cloneReservation(source: CloneSource, mode: CloneMode, resetting: boolean): number {
   if (mode === "linked") return resetting ? LINKED_RESET_RESERVATION : LINKED_RESERVATION;
   // A full copy holds everything the source reads from: its own bytes and those beneath it.
   return source.fileSize + (source.backing?.fileSize ?? 0);
 }
 
 /** Checks the target inside a transaction (project row locked); throws what is wrong. */
-async function checkTarget(tx: Tx, target: CloneTarget): Promise<{ imageId: string | null; quotaBytes: number; projectName: string }> {
+async function checkTarget(tx: Tx, target: CloneTarget): Promise<{ image: { id: string; slug: string } | null; quotaBytes: number; projectName: string }> {
   const [project] = await tx.select({ quotaBytes: projects.quotaBytes, name: projects.name }).from(projects).where(eq(projects.id, target.projectId)).for("update");
   if (!project) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
   if (target.imageId) {
@@ -127,22 +111,18 @@ async function checkTarget(tx: Tx, target: CloneTarget): Promise<{ imageId: stri
     }
     const [clash] = await tx.select({ id: imageVersions.id }).from(imageVersions).where(and(eq(imageVersions.imageId, image.id), eq(imageVersions.version, target.version)));
     if (clash) throw new HangarError("conflict", `${image.slug} already has a version ${target.version}; choose another version number.`, { version: ["This version exists already."] });
-    return { imageId: image.id, quotaBytes: project.quotaBytes, projectName: project.name };
+    return { image: { id: image.id, slug: image.slug }, quotaBytes: project.quotaBytes, projectName: project.name };
   }
   if (!target.newImage) throw new HangarError("invalid", "Pick an image of the project for the clone, or name a new one.");
   const [taken] = await tx.select({ id: images.id }).from(images).where(eq(images.slug, target.newImage.slug));
   if (taken) throw new HangarError("conflict", `The short name ${target.newImage.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
-  return { imageId: null, quotaBytes: project.quotaBytes, projectName: project.name };
+  return { image: null, quotaBytes: project.quotaBytes, projectName: project.name };
 }
 
-async function refuseOverQuota(tx: Tx, projectId: string, quotaBytes: number, projectName: string, needed: number, excludeCloneId?: string) {
+/** `held`: what this clone reserved already, which its real size replaces. */
+async function refuseOverQuota(tx: Tx, projectId: string, quotaBytes: number, projectName: string, needed: number, held = 0) {
   const usage = await projectUsage(tx, projectId);
-  let reserved = usage.reservedBytes;
-  if (excludeCloneId) {
-    const [own] = await tx.select({ reservedBytes: clones.reservedBytes, status: clones.status }).from(clones).where(eq(clones.id, excludeCloneId));
-    if (own && (own.status === "queued" || own.status === "running")) reserved -= own.reservedBytes;
-  }
-  const free = quotaBytes - usage.usedBytes - reserved;
+  const free = quotaBytes - usage.usedBytes - (usage.reservedBytes - held);
   if (needed > free) {
     throw new HangarError(
       "invalid",
@@ -153,18 +133,23 @@ async function refuseOverQuota(tx: Tx, projectId: string, quotaBytes: number, pr
 
 export interface RequestedClone {
   cloneId: string;
-  status: CloneStatus;
-  /** Set when the clone finished at once (a linked clone without reset). */
-  result: { imageSlug: string; version: string } | null;
-  /** Whether a job must be queued for it. */
+  /** Whether a job must make it; otherwise the caller runs it at once. */
   queue: boolean;
+}
+
+/**
+ * Whether the clone is the source's own bytes (a full clone of a self-contained version without
+ * reset): the content-addressed blob is shared, nothing is copied.
+ */
+export function sharesSourceBytes(mode: CloneMode, resetOperations: readonly string[], sourceLinked: boolean): boolean {
+  return mode === "full" && resetOperations.length === 0 && !sourceLinked;
 }
 
 /**
  * Checks everything a clone needs (who, what, where, room) and records the request. A linked clone
  * without identity reset is made by the caller right away (`queue: false`); the rest by a job.
  */
-export async function requestClone(input: CloneRequestInput): Promise<{ clone: RequestedClone; source: CloneSource }> {
+export async function requestClone(input: CloneRequestInput): Promise<RequestedClone> {
   const { viewer, target, mode } = input;
   requireInProject(viewer, target.projectId, "contribute", "clone images into it");
   const source = await loadCloneSource(viewer!, input.sourceVersionId);
@@ -178,7 +163,7 @@ export async function requestClone(input: CloneRequestInput): Promise<{ clone: R
       .values({
         sourceVersionId: source.versionId,
         projectId: target.projectId,
-        targetImageId: checked.imageId,
+        targetImageId: checked.image?.id ?? null,
         newImage: target.newImage ?? null,
         version: target.version,
         mode,
@@ -187,26 +172,21 @@ export async function requestClone(input: CloneRequestInput): Promise<{ clone: R
         requestedById: viewer!.id,
         stage: "Waiting for a worker",
       })
-      .returning({ id: clones.id, status: clones.status });
+      .returning({ id: clones.id });
     await recordAudit({ actorId: viewer!.id, action: "clone.request", objectType: "clone", objectId: row!.id, after: { source: `${source.imageSlug} ${source.version}`, mode, resetOperations, target } }, tx);
     return row!;
   });
-  // Nothing to run: a linked clone without reset is an overlay of a few hundred KiB, and a full one
-  // of a self-contained version is the same bytes, which the content-addressed store holds already.
-  const immediate = resetOperations.length === 0 && (mode === "linked" || source.backing === null);
-  return { clone: { cloneId: clone.id, status: clone.status, result: null, queue: !immediate }, source };
+  // Nothing to wait for: a linked clone without reset is an overlay of a few hundred KiB, and some
+  // full clones are the source's own bytes.
+  const immediate = (mode === "linked" && resetOperations.length === 0) || sharesSourceBytes(mode, resetOperations, source.backing !== null);
+  return { cloneId: clone.id, queue: !immediate };
 }
 
+/** What a worker needs to make the bytes; where they go is completeClone's business. */
 export interface CloneWork {
   id: string;
-  status: CloneStatus;
   mode: CloneMode;
   resetOperations: IdentityResetOperation[];
-  projectId: string;
-  version: string;
-  targetImageId: string | null;
-  newImage: { slug: string; name: string } | null;
-  requestedById: string | null;
   source: {
     versionId: string;
     sha256: string;
@@ -246,14 +226,8 @@ export async function claimClone(cloneId: string): Promise<CloneWork | null> {
   }
   return {
     id: row.id,
-    status: row.status,
     mode: row.mode,
     resetOperations: row.resetOperations as IdentityResetOperation[],
-    projectId: row.projectId,
-    version: row.version,
-    targetImageId: row.targetImageId,
-    newImage: row.newImage,
-    requestedById: row.requestedById,
     source: {
       versionId: row.sourceVersionId,
       sha256: source.sha256,
@@ -318,16 +292,16 @@ export async function completeClone(cloneId: string, bytes: ClonedBytes): Promis
     const [clone] = await tx.select().from(clones).where(eq(clones.id, cloneId)).for("update");
     if (!clone || (clone.status !== "running" && clone.status !== "queued")) throw new HangarError("conflict", "This clone was already finished or given up.");
     const [source] = await tx
-      .select({ imageId: imageVersions.imageId, os: images.os, osVersion: images.osVersion, arch: images.arch, description: images.description, name: images.name })
+      .select({ imageId: imageVersions.imageId, os: images.os, osVersion: images.osVersion, arch: images.arch, description: images.description })
       .from(imageVersions)
       .innerJoin(images, eq(images.id, imageVersions.imageId))
       .where(eq(imageVersions.id, clone.sourceVersionId));
     if (!source) throw new HangarError("conflict", "The source version was deleted while it was being cloned.");
     const checked = await checkTarget(tx, { projectId: clone.projectId, imageId: clone.targetImageId ?? undefined, newImage: clone.newImage ?? undefined, version: clone.version });
-    await refuseOverQuota(tx, clone.projectId, checked.quotaBytes, checked.projectName, bytes.size, cloneId);
-    const image = checked.imageId
-      ? (await tx.select({ id: images.id, slug: images.slug }).from(images).where(eq(images.id, checked.imageId)))[0]!
-      : await createImage({
+    await refuseOverQuota(tx, clone.projectId, checked.quotaBytes, checked.projectName, bytes.size, clone.reservedBytes);
+    const image =
+      checked.image ??
+      (await createImage({
           tx,
           actorId: clone.requestedById,
           values: {
@@ -339,7 +313,7 @@ export async function completeClone(cloneId: string, bytes: ClonedBytes): Promis
             arch: source.arch,
             projectId: clone.projectId,
           },
-        });
+        }));
     const version = await createReadyVersion({
       tx,
       actorId: clone.requestedById,

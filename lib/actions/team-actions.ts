@@ -27,7 +27,7 @@ export const cloneSchema = z
 
 export const cloneVersionAction = defineAction(cloneSchema, async (input, viewer) => {
   const resetOperations = input.resetIdentity ? (input.resetOperations?.length ? input.resetOperations : defaultResetOperations) : [];
-  const { clone } = await requestClone({
+  const clone = await requestClone({
     viewer,
     sourceVersionId: input.versionId,
     target: {

@@ -6,18 +6,18 @@
 //           same hash + inspect + cross-check pass as every import.
 // An identity reset runs one virt-sysprep (one appliance launch) on the copy before it is stored.
 // The version appears only when completeClone's transaction commits.
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { db } from "@/db/client";
-import { claimClone, completeClone, failClone, heartbeatClone, setCloneProgress, type ClonedBytes, type CloneWork } from "@/db/queries/clones";
+import { claimClone, completeClone, failClone, heartbeatClone, setCloneProgress, sharesSourceBytes, type ClonedBytes, type CloneWork } from "@/db/queries/clones";
 import { blobs, type DiskFormat } from "@/db/schema";
 import { HangarError } from "@/lib/auth/errors";
 import { env } from "@/lib/env";
-import { crossCheck, qemuImgConvert, qemuImgCreateOverlay, qemuImgInfo } from "@/lib/images/qemu-img";
-import { IngestSession } from "@/lib/imports/ingest";
+import { qemuImgConvert, qemuImgCreateOverlay, qemuImgInfo } from "@/lib/images/qemu-img";
+import { checkProducedFile } from "@/lib/imports/ingest";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
-import { getBlobStore, hashFile, flushToDisk } from "@/lib/storage";
+import { getBlobStore, hashFile } from "@/lib/storage";
 
 export const VIRT_SYSPREP = process.env.HANGAR_VIRT_SYSPREP ?? "virt-sysprep";
 const SYSPREP_TIMEOUT_MS = 30 * 60 * 1000;
@@ -123,9 +123,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
   // Any worker ends a clone whose heartbeat stops (see lib/builds/sweeper.ts).
   const heartbeat = setInterval(() => void heartbeatClone(cloneId).catch(() => {}), HEARTBEAT_MS);
   try {
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    if (work.mode === "full" && work.resetOperations.length === 0 && !work.source.linked) {
+    if (sharesSourceBytes(work.mode, work.resetOperations, work.source.linked)) {
       // A self-contained version copied without changes is the same bytes: its content-addressed
       // blob is already stored, checked and hashed, and now also held by the new version.
       await setCloneProgress(cloneId, { stage: "Sharing the stored file (identical bytes)", progress: 50 });
@@ -133,6 +131,8 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       await completeClone(cloneId, { sha256, sha512, size, format, virtualSize, backingVersionId: null, inspection: inspection ?? {} });
       return;
     }
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const made = work.mode === "linked" ? await makeLinked(work, dir, signal) : await makeFull(work, dir, signal);
     let bytes: ClonedBytes;
     if (work.mode === "linked") {
@@ -140,11 +140,8 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       bytes = { ...made.bytes, ...hashes };
     } else {
       // The copy is checked like any import before anyone can use it.
-      const size = (await stat(made.file)).size;
-      // Hashing reads the copy from the page cache while the kernel writes the same pages to disk.
-      const [ingest] = await Promise.all([IngestSession.fromFile(made.file, size, made.bytes.format).then((session) => session.finish()), flushToDisk(made.file)]);
-      const checked = ingest.report.safe ? await crossCheck({ path: made.file, report: ingest.report }) : ingest.report;
-      if (!checked.safe) throw new Error(`the copy failed inspection: ${checked.problems.map((problem) => problem.message).join(" ")}`);
+      const ingest = await checkProducedFile(made.file, made.bytes.format);
+      if (ingest.refusal) throw new Error(`the copy failed inspection: ${ingest.refusal}`);
       bytes = { ...made.bytes, sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size, virtualSize: ingest.report.virtualSize ?? 0, inspection: ingest.report as unknown as Record<string, unknown> };
     }
     await store.putFromTempFile({ tempPath: made.file, sha256: bytes.sha256, size: bytes.size });
