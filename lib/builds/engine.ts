@@ -3,7 +3,7 @@
 // qemu-img convert to the output format (which flattens the overlay), one pass to hash and
 // inspect, then the blob and the new version land in one transaction, or nothing does. The work
 // directory is removed in every outcome. Cancel and a stopping worker kill the whole process group.
-import { mkdir, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
@@ -14,8 +14,8 @@ import { recordAudit } from "@/db/queries/audit";
 import { createReadyVersion } from "@/db/queries/images";
 import { buildLogs, builds, images, type DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
-import { crossCheck, qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
-import { IngestSession } from "@/lib/imports/ingest";
+import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
+import { checkProducedFile } from "@/lib/imports/ingest";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore } from "@/lib/storage";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
@@ -173,9 +173,8 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
     phase(`Converting to ${outputFormat} (flattening the overlay)`);
     await qemuImgConvert({ src: overlay, srcFormat: "qcow2", dst: output, dstFormat: outputFormat, signal: controller.signal });
     phase("Hashing and inspecting the output");
-    const ingest = await (await IngestSession.fromFile(output, (await stat(output)).size, outputFormat)).finish();
-    const checked = ingest.report.safe ? await crossCheck({ path: output, report: ingest.report }) : ingest.report;
-    if (!checked.safe) throw new StepFailed(`The output failed inspection: ${checked.problems.map((problem) => problem.message).join(" ")}`);
+    const ingest = await checkProducedFile(output, outputFormat);
+    if (ingest.refusal) throw new StepFailed(`The output failed inspection: ${ingest.refusal}`);
     if (controller.signal.aborted) throw stopReason!;
 
     await store.putFromTempFile({ tempPath: output, sha256: ingest.sha256, size: ingest.size });
@@ -196,7 +195,7 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
           parentVersionId: build.baseVersionId,
           recipeRevisionId: build.revisionId,
           buildId,
-          inspection: { ...ingest.report, qemuImg: "info" in checked ? (checked.info ?? null) : null } as unknown as Record<string, unknown>,
+          inspection: { ...ingest.report, qemuImg: ingest.qemuImg } as unknown as Record<string, unknown>,
         },
       });
       // Only the attempt that claimed the build, still running and not cancelled, may finish it.

@@ -1,15 +1,15 @@
 // Converted downloads: `qemu-img convert` with explicit -f/-O into a private temp file, the output
 // re-inspected like any import, then cached as a blob so each (version, format) converts once.
 import { randomBytes } from "node:crypto";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { eq, sql } from "drizzle-orm";
 import { db } from "@/db/client";
 import { blobs, conversions, imageVersions, type DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
-import { crossCheck, qemuImgConvert } from "@/lib/images/qemu-img";
-import { flushToDisk, getBlobStore } from "@/lib/storage";
-import { IngestSession } from "./ingest";
+import { qemuImgConvert } from "@/lib/images/qemu-img";
+import { getBlobStore } from "@/lib/storage";
+import { checkProducedFile } from "./ingest";
 
 export const convertibleFormats = ["qcow2", "raw", "vmdk", "vhdx"] as const satisfies readonly DiskFormat[];
 export type ConvertibleFormat = (typeof convertibleFormats)[number];
@@ -56,10 +56,8 @@ export async function runConversion({ conversionId }: { conversionId: string }, 
     // What we wrote is still checked like anything else before anyone downloads it: one pass
     // hashes and inspects it, then qemu-img cross-checks. That pass reads from the page cache while
     // the kernel writes the same pages to disk, so the blob store's fsync finds little left to do.
-    const size = (await stat(tempPath)).size;
-    const [ingest] = await Promise.all([IngestSession.fromFile(tempPath, size, row.targetFormat).then((session) => session.finish()), flushToDisk(tempPath)]);
-    const checked = ingest.report.safe ? await crossCheck({ path: tempPath, report: ingest.report }) : ingest.report;
-    if (!checked.safe) throw new Error(`converted output failed inspection: ${checked.problems.map((problem) => problem.message).join(" ")}`);
+    const ingest = await checkProducedFile(tempPath, row.targetFormat);
+    if (ingest.refusal) throw new Error(`converted output failed inspection: ${ingest.refusal}`);
     const hashes = { sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size };
     await store.putFromTempFile({ tempPath, sha256: hashes.sha256, size: hashes.size });
     await db().transaction(async (tx) => {

@@ -1,7 +1,9 @@
 // One pass over an import's bytes: the same slots that go to the temp file feed the hashes and the
 // format inspector, so nothing is read twice however large the file.
-import { open } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import { createInspector, type InspectionReport } from "@/lib/images/inspector";
+import { crossCheck, type QemuImgInfo } from "@/lib/images/qemu-img";
+import { flushToDisk } from "@/lib/storage";
 import type { DiskFormat } from "@/db/schema";
 import { createStreamingHasher, type Digests, type StreamingHasher } from "./hasher";
 import type { TempFileWriter } from "./temp-file-writer";
@@ -78,4 +80,23 @@ export class IngestSession {
       await file.close();
     }
   }
+}
+
+export interface ProducedFileCheck extends IngestResult {
+  /** Why the file may not be stored, in words, or null when it passed. */
+  refusal: string | null;
+  /** What qemu-img reported in the cross-check, when it ran. */
+  qemuImg: QemuImgInfo | null;
+}
+
+/**
+ * Checks a file Hangar produced itself (a conversion, a build output, a copied clone) like any
+ * import: one pass hashes and inspects it while the kernel flushes the same pages to disk, then
+ * qemu-img cross-checks it.
+ */
+export async function checkProducedFile(file: string, format: DiskFormat): Promise<ProducedFileCheck> {
+  const size = (await stat(file)).size;
+  const [ingest] = await Promise.all([IngestSession.fromFile(file, size, format).then((session) => session.finish()), flushToDisk(file)]);
+  const checked = ingest.report.safe ? await crossCheck({ path: file, report: ingest.report }) : ingest.report;
+  return { ...ingest, refusal: checked.safe ? null : checked.problems.map((problem) => problem.message).join(" "), qemuImg: "info" in checked ? (checked.info ?? null) : null };
 }
