@@ -4,24 +4,20 @@
 // Appliance launches are counted, not assumed: LIBGUESTFS_HV points at a wrapper around qemu that
 // records every start. Queue latency is enqueue → running as the builds table records it.
 import { execFile } from "node:child_process";
-import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { eq } from "drizzle-orm";
-import { closeDb, db } from "../db/client";
-import { startEmbeddedPostgres } from "../db/embedded";
+import { db } from "../db/client";
 import { createImage, createReadyVersion } from "../db/queries/images";
-import { getViewerById } from "../db/queries/users";
-import { applyMigrations } from "../db/migrate";
-import { builds, projectMembers, projects } from "../db/schema";
-import { ensureAdmin } from "../db/seed";
+import { builds } from "../db/schema";
 import { saveRecipeAction, startBuild } from "../lib/actions/recipe-actions";
 import { buildTinyGuest } from "../lib/images/tiny-guest";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { startWorker } from "../lib/jobs/queue";
 import { getBlobStore, hashFile } from "../lib/storage";
 import { type BenchRow, median } from "./report";
+import { openBenchWorld } from "./world";
 
 const exec = promisify(execFile);
 const ROUNDS = Number(process.env.BENCH_BUILD_ROUNDS ?? 4);
@@ -38,32 +34,25 @@ async function launches(counter: string): Promise<number> {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  const work = await mkdtemp(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "hangar-bench-build-"));
-  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user and must reach its folder
+  const world = await openBenchWorld("build");
+  const { work, viewer } = world;
+  const project = { id: world.projectId };
   const counter = path.join(work, "launches.log");
   const wrapper = path.join(work, "qemu-counting");
   await writeFile(wrapper, `#!/bin/sh\necho launch >> '${counter}'\nexec /usr/bin/qemu-system-x86_64 "$@"\n`, { mode: 0o755 });
   process.env.LIBGUESTFS_HV = wrapper;
   process.env.LIBGUESTFS_BACKEND = "direct";
-  process.env.HANGAR_DATA_DIR = path.join(work, "data");
-  const database = await startEmbeddedPostgres({ dataDir: path.join(work, "pg") });
+  const adminId = viewer.id;
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   try {
-    process.env.DATABASE_URL = database.url;
-    await applyMigrations(database.url);
-    const adminId = await ensureAdmin({ email: "bench@hangar.local", password: `bench-${Math.random().toString(36).slice(2)}-password`, log: () => {} });
-    const [project] = await db().insert(projects).values({ slug: "bench", name: "Bench" }).returning({ id: projects.id });
-    await db().insert(projectMembers).values({ projectId: project!.id, userId: adminId, role: "owner" });
-    const viewer = (await getViewerById({ id: adminId }))!;
 
     const guest = await buildTinyGuest({ dir: work, name: "bench-base", sizeMiB: 64, formats: ["qcow2"] });
     const hashes = await hashFile(guest.qcow2!);
-    await mkdir(path.join(work, "data"), { recursive: true });
     const temp = path.join(work, "data", "base-copy");
     await copyFile(guest.qcow2!, temp);
     await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
     const baseImage = await db().transaction(async (tx) => {
-      const image = await createImage({ tx, actorId: adminId, values: { slug: "bench-base", name: "Bench base", os: "Linux", projectId: project!.id } });
+      const image = await createImage({ tx, actorId: adminId, values: { slug: "bench-base", name: "Bench base", os: "Linux", projectId: project.id } });
       await createReadyVersion({
         tx,
         actorId: adminId,
@@ -96,7 +85,7 @@ export async function run(): Promise<BenchRow[]> {
       if (round % 2 === 0) await byHand();
 
       const saved = await saveRecipeAction(viewer, {
-        projectId: project!.id,
+        projectId: project.id,
         document: {
           name: `bench ${round}`,
           base: { image: baseImage.slug, version: "1" },
@@ -139,8 +128,6 @@ export async function run(): Promise<BenchRow[]> {
     ];
   } finally {
     await worker?.stop();
-    await closeDb();
-    await database.stop();
-    await rm(work, { recursive: true, force: true });
+    await world.close();
   }
 }

@@ -9,23 +9,19 @@
 //                       copy, hash, inspect, cross-check, durable store) / the same bare command
 // plus full_flatten_end_to_end: request → ready, including the wait for a worker.
 import { execFile } from "node:child_process";
-import { chmod, copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { copyFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { eq } from "drizzle-orm";
-import { closeDb, db } from "../db/client";
-import { startEmbeddedPostgres } from "../db/embedded";
-import { applyMigrations } from "../db/migrate";
+import { db } from "../db/client";
 import { createImage, createReadyVersion } from "../db/queries/images";
-import { getViewerById } from "../db/queries/users";
-import { clones, imageVersions, projectMembers, projects } from "../db/schema";
-import { ensureAdmin } from "../db/seed";
+import { clones, imageVersions } from "../db/schema";
 import { cloneVersionAction } from "../lib/actions/team-actions";
 import { jobHandlers } from "../lib/jobs/handlers";
-import { closeQueue, startWorker } from "../lib/jobs/queue";
+import { startWorker } from "../lib/jobs/queue";
 import { getBlobStore, hashFile, flushToDisk } from "../lib/storage";
 import { type BenchRow, median } from "./report";
+import { openBenchWorld } from "./world";
 
 const exec = promisify(execFile);
 const LINKED_ROUNDS = Number(process.env.BENCH_CLONE_LINKED_ROUNDS ?? 9);
@@ -50,20 +46,11 @@ async function makeBase(work: string, name: string, virtualGiB: number): Promise
 }
 
 export async function run(): Promise<BenchRow[]> {
-  const work = await mkdtemp(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "hangar-bench-clone-"));
-  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user and must reach its folder
-  process.env.HANGAR_DATA_DIR = path.join(work, "data");
-  await mkdir(path.join(work, "data"), { recursive: true });
-  const database = await startEmbeddedPostgres({ dataDir: path.join(work, "pg") });
+  const world = await openBenchWorld("clone", { quotaBytes: 10 * 1024 ** 4 });
+  const { work, viewer } = world;
+  const project = { id: world.projectId };
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   try {
-    process.env.DATABASE_URL = database.url;
-    await applyMigrations(database.url);
-    const adminId = await ensureAdmin({ email: "bench@hangar.local", password: `bench-${Math.random().toString(36).slice(2)}-password`, log: () => {} });
-    const [project] = await db().insert(projects).values({ slug: "bench", name: "Bench", quotaBytes: 10 * 1024 ** 4 }).returning({ id: projects.id });
-    await db().insert(projectMembers).values({ projectId: project!.id, userId: adminId, role: "owner" });
-    const viewer = (await getViewerById({ id: adminId }))!;
-
     const bases: Record<"1g" | "8g", { file: string; versionId: string }> = {} as never;
     for (const [key, gib] of [
       ["1g", 1],
@@ -75,7 +62,7 @@ export async function run(): Promise<BenchRow[]> {
       await copyFile(file, temp);
       await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
       const versionId = await db().transaction(async (tx) => {
-        const image = await createImage({ tx, actorId: null, values: { slug: `bench-base-${key}`, name: `Bench base ${key}`, os: "Linux", projectId: project!.id } });
+        const image = await createImage({ tx, actorId: null, values: { slug: `bench-base-${key}`, name: `Bench base ${key}`, os: "Linux", projectId: project.id } });
         const version = await createReadyVersion({
           tx,
           actorId: null,
@@ -89,7 +76,7 @@ export async function run(): Promise<BenchRow[]> {
     let serial = 0;
     const ourLinked = async (key: "1g" | "8g") => {
       serial += 1;
-      const result = await cloneVersionAction(viewer, { versionId: bases[key].versionId, projectId: project!.id, newImageSlug: `linked-${key}-${serial}`, version: "1", mode: "linked" });
+      const result = await cloneVersionAction(viewer, { versionId: bases[key].versionId, projectId: project.id, newImageSlug: `linked-${key}-${serial}`, version: "1", mode: "linked" });
       if (!result.ok || result.data.queued) throw new Error(`linked clone failed: ${JSON.stringify(result)}`);
     };
     const bareLinked = async (key: "1g" | "8g") => {
@@ -109,7 +96,7 @@ export async function run(): Promise<BenchRow[]> {
     }
 
     // The flatten path needs a source whose file isn't self-contained: an approved linked clone.
-    const linkedSource = await cloneVersionAction(viewer, { versionId: bases["1g"].versionId, projectId: project!.id, newImageSlug: "linked-source", version: "1", mode: "linked" });
+    const linkedSource = await cloneVersionAction(viewer, { versionId: bases["1g"].versionId, projectId: project.id, newImageSlug: "linked-source", version: "1", mode: "linked" });
     if (!linkedSource.ok) throw new Error(linkedSource.message);
     const [linkedRow] = await db().select().from(clones).where(eq(clones.id, linkedSource.data.cloneId));
     await db().update(imageVersions).set({ releaseStatus: "approved" }).where(eq(imageVersions.id, linkedRow!.resultVersionId!));
@@ -122,7 +109,7 @@ export async function run(): Promise<BenchRow[]> {
     const ourFull = async (versionId: string) => {
       serial += 1;
       const started = performance.now();
-      const result = await cloneVersionAction(viewer, { versionId, projectId: project!.id, newImageSlug: `full-${serial}`, version: "1", mode: "full" });
+      const result = await cloneVersionAction(viewer, { versionId, projectId: project.id, newImageSlug: `full-${serial}`, version: "1", mode: "full" });
       if (!result.ok) throw new Error(result.message);
       for (;;) {
         const [row] = await db().select().from(clones).where(eq(clones.id, result.data.cloneId));
@@ -177,9 +164,6 @@ export async function run(): Promise<BenchRow[]> {
     return rows;
   } finally {
     await worker?.stop();
-    await closeQueue();
-    await closeDb();
-    await database.stop();
-    await rm(work, { recursive: true, force: true });
+    await world.close();
   }
 }
