@@ -24,6 +24,13 @@ const rolesFor: Record<ProjectCapability, readonly ProjectRole[]> = {
 /** Releases that leave their project: seen outside it (the last two with their warnings). */
 export const releasedStatuses = ["approved", "deprecated", "disabled", "revoked"] as const;
 
+const inList = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(", "));
+
+/** `<column> in (the released statuses)`, for queries over versions. */
+export function releasedCondition(statusColumn: SQL): SQL {
+  return sql`${statusColumn} in (${inList(releasedStatuses)})`;
+}
+
 /** The viewer's role in a project, or null when they are not a member. */
 export function projectRoleOf(viewer: Viewer, projectId: string): ProjectRole | null {
   return viewer.memberships.find((membership) => membership.projectId === projectId)?.role ?? null;
@@ -98,16 +105,13 @@ export function visibleImagesCondition(viewer: Viewer, imageAlias = "i"): SQL {
   return sql`(${image}.visibility = 'public' or ${image}.project_id in (${viewerProjectIds(viewer)}) or (${image}.visibility = 'shared' and ${acceptedShareCondition(viewer, image)}))`;
 }
 
-/** Images the viewer may change with `need` (edit metadata: contribute; visibility, shares: manage). */
+/**
+ * Images of projects where the viewer holds `need`: `view` for those who also see unreleased
+ * versions, `contribute` to edit metadata, `manage` for visibility and shares. Admins: all.
+ */
 export function imageInProjectCondition(viewer: Viewer, need: ProjectCapability, imageAlias = "images"): SQL {
   if (viewer.role === "admin") return sql`true`;
-  return sql`${sql.raw(imageAlias)}.project_id in (${viewerProjectIds(viewer, need)})`;
-}
-
-/** True for admins and for members of the image's project: they see its unreleased versions too. */
-export function memberOfImageProject(viewer: Viewer, imageAlias = "images"): SQL {
-  if (viewer.role === "admin") return sql`true`;
-  return sql`(${sql.raw(imageAlias)}.project_id in (${viewerProjectIds(viewer)}))`;
+  return sql`(${sql.raw(imageAlias)}.project_id in (${viewerProjectIds(viewer, need)}))`;
 }
 
 interface Aliases {
@@ -115,14 +119,13 @@ interface Aliases {
   version?: string;
 }
 
-const inList = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(", "));
 
 /** Versions the viewer may see: any in their projects, released ones of other images they see. */
 export function visibleVersionCondition(viewer: Viewer, { image = "images", version = "image_versions" }: Aliases = {}): SQL {
   if (viewer.role === "admin") return sql`true`;
   const i = sql.raw(image);
   const v = sql.raw(version);
-  return sql`(${i}.project_id in (${viewerProjectIds(viewer)}) or (${v}.release_status in (${inList(releasedStatuses)}) and ${visibleImagesCondition(viewer, image)}))`;
+  return sql`(${i}.project_id in (${viewerProjectIds(viewer)}) or (${releasedCondition(sql`${v}.release_status`)} and ${visibleImagesCondition(viewer, image)}))`;
 }
 
 /**

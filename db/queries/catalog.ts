@@ -4,7 +4,7 @@ import { sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import { db } from "../client";
 import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
-import { memberOfImageProject, visibleImagesCondition, visibleVersionCondition } from "./access";
+import { imageInProjectCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
 import type { Viewer } from "./users";
 
 export type CatalogSort = "name" | "updated" | "size" | "usage";
@@ -194,7 +194,7 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   const search = await planSearch(query.q, "i");
   const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i", search)];
   // People outside an image's project see its newest released version, never a draft.
-  const member = memberOfImageProject(query.viewer, "i");
+  const member = imageInProjectCondition(query.viewer, "view", "i");
   const seen = (column: string) => (query.viewer.role === "admin" ? sql.raw(`i.latest_${column}`) : sql`(case when ${member} then ${sql.raw(`i.latest_${column}`)} else ${sql.raw(`i.released_${column}`)} end)`);
   if (query.format) conditions.push(sql`${seen("format")} = ${query.format}`);
   if (query.status) conditions.push(sql`${seen("release_status")} = ${query.status}`);

@@ -14,7 +14,7 @@ import {
   type Visibility,
 } from "../schema";
 import { recordAudit } from "./audit";
-import { imageInProjectCondition, memberOfImageProject, visibleImagesCondition, visibleVersionCondition } from "./access";
+import { imageInProjectCondition, releasedCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
 import type { Viewer } from "./users";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -69,7 +69,7 @@ export async function getImageBySlug({ viewer, slug }: { viewer: Viewer; slug: s
       createdAt: images.createdAt,
       updatedAt: images.updatedAt,
       // Outside its project, an image's newest version is its newest released one.
-      latestVersion: sql<string | null>`case when ${memberOfImageProject(viewer)} then ${images.latestVersion} else ${images.releasedVersion} end`,
+      latestVersion: sql<string | null>`case when ${imageInProjectCondition(viewer, "view")} then ${images.latestVersion} else ${images.releasedVersion} end`,
       canEdit: sql<boolean>`${imageAccessCondition(viewer, "edit")}`,
       canManage: sql<boolean>`${imageAccessCondition(viewer, "manage")}`,
     })
@@ -293,7 +293,7 @@ export async function refreshImageLatest(tx: Tx | Database, imageId: string): Pr
       order by created_at desc, id desc limit 1
     ), r as (
       select id, version, format, virtual_size, release_status from image_versions
-      where image_id = ${imageId} and data_status = 'ready' and release_status in ('approved', 'deprecated', 'disabled', 'revoked')
+      where image_id = ${imageId} and data_status = 'ready' and ${releasedCondition(sql`release_status`)}
       order by created_at desc, id desc limit 1
     )
     update images i set
@@ -302,7 +302,7 @@ export async function refreshImageLatest(tx: Tx | Database, imageId: string): Pr
       released_format = (select format from r),
       released_virtual_size = coalesce((select virtual_size from r), 0),
       released_release_status = (select release_status from r),
-      released_count = (select count(*) from image_versions where image_id = ${imageId} and release_status in ('approved', 'deprecated', 'disabled', 'revoked')),
+      released_count = (select count(*) from image_versions where image_id = ${imageId} and ${releasedCondition(sql`release_status`)}),
       latest_version_id = (select id from v),
       latest_version = (select version from v),
       latest_format = (select format from v),
