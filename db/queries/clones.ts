@@ -8,7 +8,7 @@ import { HangarError } from "@/lib/auth/errors";
 import { formatBytes } from "@/lib/format";
 import { db, type Database } from "../client";
 import { clones, imageVersions, images, projects, users, type CloneMode, type CloneStatus, type DiskFormat } from "../schema";
-import { projectScopedCondition, requireInProject, visibleVersionCondition } from "./access";
+import { canInProject, projectScopedCondition, requireInProject, visibleVersionCondition } from "./access";
 import { recordAudit } from "./audit";
 import { createImage, createReadyVersion } from "./images";
 import { projectUsage } from "./uploads";
@@ -363,7 +363,11 @@ export interface CloneRow {
 export async function listClones({ viewer, projectId, cloneIds, limit = 50 }: { viewer: Viewer; projectId?: string; cloneIds?: string[]; limit?: number }): Promise<CloneRow[]> {
   const conditions = [projectScopedCondition(viewer, clones.projectId)];
   if (projectId) conditions.push(eq(clones.projectId, projectId));
-  if (cloneIds) conditions.push(inArray(clones.id, cloneIds.filter(isUuid).length ? cloneIds.filter(isUuid) : ["00000000-0000-0000-0000-000000000000"]));
+  if (cloneIds) {
+    const ids = cloneIds.filter(isUuid);
+    if (ids.length === 0) return [];
+    conditions.push(inArray(clones.id, ids));
+  }
   const rows = await db()
     .select({
       id: clones.id,
@@ -447,9 +451,9 @@ export async function getVersionUsage({ viewer, versionId, ownerProjectId }: { v
     )
     select u.project_id, p.slug, p.name, sum(u.clone)::int as clones, sum(u.build)::int as builds
     from uses u join projects p on p.id = u.project_id group by u.project_id, p.slug, p.name order by p.name`);
-  const seesNames = viewer.role === "admin" || viewer.memberships.some((membership) => membership.projectId === ownerProjectId);
+  const seesNames = canInProject(viewer, ownerProjectId, "view");
   const byProject = result.rows.map((row) => {
-    const named = seesNames || viewer.memberships.some((membership) => membership.projectId === row.project_id);
+    const named = seesNames || canInProject(viewer, row.project_id, "view");
     return { projectSlug: named ? row.slug : null, projectName: named ? row.name : null, clones: Number(row.clones), builds: Number(row.builds) };
   });
   return { clones: byProject.reduce((sum, row) => sum + row.clones, 0), builds: byProject.reduce((sum, row) => sum + row.builds, 0), byProject };
