@@ -4,6 +4,7 @@ import { z } from "zod";
 import { defaultResetOperations, identityResetOperations, requestClone, type IdentityResetOperation } from "@/db/queries/clones";
 import { answerShare, offerShare, withdrawShare } from "@/db/queries/shares";
 import { cloneModes } from "@/db/schema";
+import { HangarError } from "@/lib/auth/errors";
 import { runClone } from "@/lib/clones/engine";
 import { enqueue } from "@/lib/jobs/queue";
 import { slugSchema, versionLabelSchema } from "@/lib/validations/imports";
@@ -39,9 +40,14 @@ export const cloneVersionAction = defineAction(cloneSchema, async (input, viewer
     mode: input.mode,
     resetOperations,
   });
-  // A linked clone without reset is a qemu-img create and a hash of a few hundred KiB: done now.
-  if (!clone.queue) await runClone({ cloneId: clone.cloneId });
-  else await enqueue("image.clone", { cloneId: clone.cloneId });
+  if (clone.queue) {
+    await enqueue("image.clone", { cloneId: clone.cloneId });
+  } else {
+    // Nothing to wait for (an overlay, or the source's own bytes): made now, and a refusal at the
+    // end (the quota filled meanwhile, the name was taken) is this call's answer.
+    const outcome = await runClone({ cloneId: clone.cloneId });
+    if (outcome.status === "failed") throw new HangarError("conflict", outcome.reason);
+  }
   return { cloneId: clone.cloneId, queued: clone.queue };
 });
 

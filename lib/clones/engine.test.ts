@@ -186,6 +186,17 @@ describe("a full clone of a self-contained version without reset", () => {
   });
 });
 
+describe("a clone made at once that can't land", () => {
+  it("answers the caller with the reason: of two same-named clones at once, one lands and the other is refused", async () => {
+    const slug = unique("twice");
+    const request = () => cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: slug, version: "1.0", mode: "linked" });
+    const results = await Promise.all([request(), request()]);
+    expect(results.filter((result) => result.ok)).toHaveLength(1);
+    expect(results.find((result) => !result.ok)).toMatchObject({ ok: false, code: "conflict", message: `The short name ${slug} is taken; choose another.` });
+    expect(await imageCount(slug)).toBe(1);
+  });
+});
+
 describe("a clone whose worker died", () => {
   it("is ended failed with the reason by any worker's sweep, and can't land afterwards", async () => {
     const [row] = await db()

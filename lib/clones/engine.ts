@@ -113,10 +113,12 @@ async function makeFull(work: CloneWork, dir: string, signal?: AbortSignal): Pro
   return { file, bytes: { format, virtualSize: 0, backingVersionId: null, inspection: {} } };
 }
 
+export type CloneOutcome = { status: "succeeded" } | { status: "failed"; reason: string } | { status: "not-runnable" };
+
 /** Runs one clone to its end: succeeded with a version, or failed with a reason and nothing kept. */
-export async function runClone({ cloneId }: { cloneId: string }, { signal }: { signal?: AbortSignal } = {}): Promise<void> {
+export async function runClone({ cloneId }: { cloneId: string }, { signal }: { signal?: AbortSignal } = {}): Promise<CloneOutcome> {
   const work = await claimClone(cloneId);
-  if (!work) return;
+  if (!work) return { status: "not-runnable" };
   const dir = cloneWorkDir(cloneId);
   const store = getBlobStore();
   let stored: string | null = null;
@@ -129,7 +131,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       await setCloneProgress(cloneId, { stage: "Sharing the stored file (identical bytes)", progress: 50 });
       const { sha256, sha512, size, format, virtualSize, inspection } = work.source;
       await completeClone(cloneId, { sha256, sha512, size, format, virtualSize, backingVersionId: null, inspection: inspection ?? {} });
-      return;
+      return { status: "succeeded" };
     }
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -148,6 +150,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
     stored = bytes.sha256;
     await completeClone(cloneId, bytes);
     stored = null;
+    return { status: "succeeded" };
   } catch (error) {
     const reason = signal?.aborted
       ? "The clone was stopped before it finished (the worker shut down); request it again."
@@ -161,6 +164,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       const [kept] = await db().select({ sha256: blobs.sha256 }).from(blobs).where(eq(blobs.sha256, stored));
       if (!kept) await store.delete(stored).catch(() => {});
     }
+    return { status: "failed", reason };
   } finally {
     clearInterval(heartbeat);
     await rm(dir, { recursive: true, force: true });

@@ -9,6 +9,6 @@ export const jobHandlers: JobHandlers = {
   "image.import-url": (data, { signal }) => runUrlImport(data, { signal }),
   "image.convert": (data, { signal }) => runConversion(data, { signal }),
   "image.build": (data, { signal }) => runBuild(data, { signal }),
-  "image.clone": (data, { signal }) => runClone(data, { signal }),
+  "image.clone": async (data, { signal }) => void (await runClone(data, { signal })),
   "release.apply-scheduled": async () => void (await applyDueScheduledReleases()),
 };
