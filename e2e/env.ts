@@ -7,7 +7,7 @@ export const APP_ORIGIN = `http://localhost:${APP_PORT}`;
 export const ADMIN_EMAIL = "admin@hangar.local";
 export const ADMIN_PASSWORD = "e2e-admin-password-123";
 export const E2E_DATA_DIR = process.env.E2E_DATA_DIR ?? path.join(os.tmpdir(), "hangar-e2e");
-export const E2E_PG_PORT = 3212;
+export const E2E_PG_PORT = APP_PORT + 2;
 
 export const appEnv: Record<string, string> = {
   PORT: String(APP_PORT),

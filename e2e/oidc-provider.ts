@@ -3,7 +3,8 @@
 import Provider from "oidc-provider";
 import type { Server } from "node:http";
 
-export const OIDC_PORT = 3211;
+// Beside the app's port (E2E_PORT), so two checkouts can run the browser tests at once.
+export const OIDC_PORT = Number(process.env.E2E_PORT ?? 3210) + 1;
 export const OIDC_ISSUER = `http://127.0.0.1:${OIDC_PORT}`;
 export const OIDC_CLIENT_ID = "hangar-e2e";
 export const OIDC_CLIENT_SECRET = "hangar-e2e-client-secret-not-for-production";
