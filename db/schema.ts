@@ -618,3 +618,31 @@ export const clones = pgTable(
     check("clones_status_check", inList("status", cloneStatuses)),
   ],
 );
+
+export const signInThrottleScopes = ["account", "address"] as const;
+export type SignInThrottleScope = (typeof signInThrottleScopes)[number];
+
+/**
+ * Failed password sign-ins, counted per account (the email tried, whether or not it has an
+ * account, so a lock says nothing about existence) and per client address. Kept in PostgreSQL so
+ * every Hangar process sees the same counters; lib/auth/sign-in-guard.ts owns the policy.
+ */
+export const signInThrottles = pgTable(
+  "sign_in_throttles",
+  {
+    scope: text("scope").$type<SignInThrottleScope>().notNull(),
+    /** The lower-cased email for `account`, the address for `address`. */
+    key: text("key").notNull(),
+    failures: integer("failures").notNull(),
+    /** Start of the counting window: failures older than the policy's window start a new count. */
+    windowStartedAt: timestamp("window_started_at", { withTimezone: true, mode: "date" }).notNull(),
+    lastFailureAt: timestamp("last_failure_at", { withTimezone: true, mode: "date" }).notNull(),
+    lastAddress: text("last_address"),
+    lockedUntil: timestamp("locked_until", { withTimezone: true, mode: "date" }),
+  },
+  (table) => [
+    primaryKey({ columns: [table.scope, table.key] }),
+    index("sign_in_throttles_locked_idx").on(table.scope, table.lockedUntil),
+    check("sign_in_throttles_scope_check", inList("scope", signInThrottleScopes)),
+  ],
+);

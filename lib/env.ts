@@ -37,6 +37,14 @@ const envSchema = z.object({
   HANGAR_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(1),
   // A running build whose worker has not checked in for this long is taken as dead.
   HANGAR_BUILD_STALE_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
+  // How many reverse proxies stand in front of Hangar: their X-Forwarded-For entries name the
+  // client for the sign-in limits. 0: the socket's peer is the client, and the header is ignored.
+  HANGAR_TRUST_PROXY: z.coerce
+    .number({ message: "HANGAR_TRUST_PROXY must be a number of proxies (0 when clients connect directly)" })
+    .int("HANGAR_TRUST_PROXY must be a whole number of proxies")
+    .min(0, "HANGAR_TRUST_PROXY must be 0 or more")
+    .max(10, "HANGAR_TRUST_PROXY counts proxies in front of Hangar; more than 10 is a mistake")
+    .default(0),
   HANGAR_SEED_DEMO: z
     .enum(["true", "false", "1", "0"])
     .default("true")

@@ -14,6 +14,7 @@ import { closeDb } from "../db/client";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded";
 import { applyMigrations } from "../db/migrate";
 import { ensureAdmin, seedDemoCatalog } from "../db/seed";
+import { CLIENT_ADDRESS_HEADER, clientAddress } from "../lib/auth/client-address";
 import { viewerFromSessionCookie } from "../lib/auth/session-cookie";
 import { readEnv } from "../lib/env";
 import { reconcileStorage } from "../lib/imports/reconcile";
@@ -122,6 +123,12 @@ async function main() {
     const uploads = createUploadServer({ viewerOf: (request) => viewerFromSessionCookie({ headers: request.headers, secret }) });
     server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
+      // Set here, where the socket is known, over anything a client sent under that name.
+      req.headers[CLIENT_ADDRESS_HEADER] = clientAddress({
+        socketAddress: req.socket.remoteAddress,
+        forwardedFor: req.headers["x-forwarded-for"],
+        trustedProxies: config.HANGAR_TRUST_PROXY,
+      });
       const handled = isUploadPath(pathname) ? uploads.handleNode(req, res) : handleNext(req, res);
       handled.catch((error: unknown) => {
         console.error(error);

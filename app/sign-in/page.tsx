@@ -16,7 +16,7 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
   if (await getViewer()) redirect("/");
   const params = await searchParams;
   const callbackUrl = safeCallbackUrl(first(params.callbackUrl));
-  const error = authErrorMessage(first(params.error));
+  const error = authErrorMessage(first(params.error), first(params.code));
   const config = env();
 
   return (

@@ -1,5 +1,7 @@
 // Auth.js sends people back to the sign-in page with ?error=<code>; each code becomes a sentence
 // that says what happened and what to do about it.
+import { throttledMessage } from "@/lib/auth/sign-in-messages";
+
 const messages: Record<string, string> = {
   CredentialsSignin: "Wrong email or password.",
   OAuthAccountNotLinked:
@@ -15,7 +17,9 @@ const messages: Record<string, string> = {
   SessionRequired: "Sign in to continue.",
 };
 
-export function authErrorMessage(code: string | undefined): string | null {
+/** `detail` is Auth.js's ?code= beside ?error=CredentialsSignin: a throttled attempt says when to retry. */
+export function authErrorMessage(code: string | undefined, detail?: string): string | null {
   if (!code) return null;
+  if (code === "CredentialsSignin") return throttledMessage(detail) ?? messages.CredentialsSignin!;
   return messages[code] ?? "Signing in did not work. Try again; tell an admin if it keeps happening.";
 }

@@ -1,7 +1,8 @@
 "use server";
 
-import { AuthError } from "next-auth";
+import { AuthError, CredentialsSignin } from "next-auth";
 import { signIn } from "@/lib/auth/config";
+import { authErrorMessage } from "./auth-error-message";
 import { safeCallbackUrl } from "./callback-url";
 
 export interface SignInState {
@@ -18,12 +19,8 @@ export async function signInWithPasswordAction(_previous: SignInState, formData:
   } catch (error) {
     // A successful sign-in ends in a redirect, which Next.js implements as a thrown error: only
     // Auth.js's own errors are a failed attempt, everything else must keep travelling.
-    if (error instanceof AuthError) {
-      return {
-        error: error.type === "CredentialsSignin" ? "Wrong email or password." : "Signing in failed on the server. Try again in a moment.",
-        email,
-      };
-    }
+    if (error instanceof CredentialsSignin) return { error: authErrorMessage("CredentialsSignin", error.code), email };
+    if (error instanceof AuthError) return { error: "Signing in failed on the server. Try again in a moment.", email };
     throw error;
   }
   return { error: null, email };

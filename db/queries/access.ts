@@ -139,3 +139,9 @@ export function usableVersionCondition(viewer: Viewer, { image = "images", versi
   const v = sql.raw(version);
   return sql`(${v}.release_status not in ('disabled', 'revoked') and (${i}.project_id in (${viewerProjectIds(viewer)}) or (${v}.release_status in ('approved', 'deprecated') and ${visibleImagesCondition(viewer, image)})))`;
 }
+
+/** Throws unless the viewer is an admin: for what only admins do (accounts, sign-in locks). */
+export function requireAdmin(viewer: Viewer | null, action: string): void {
+  if (!viewer) throw new HangarError("unauthenticated", "Sign in first.");
+  if (viewer.role !== "admin") throw new HangarError("forbidden", `Only admins can ${action}. Nothing was changed.`);
+}

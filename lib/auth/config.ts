@@ -9,7 +9,9 @@ import { recordAudit } from "@/db/queries/audit";
 import { acceptInvitations } from "@/db/queries/projects";
 import { accounts, users } from "@/db/schema";
 import { env } from "@/lib/env";
-import { verifyPassword } from "./password";
+import { clientAddressOf } from "./client-address";
+import { attemptPasswordSignIn } from "./sign-in-guard";
+import { throttledCode } from "./sign-in-messages";
 
 const credentialsSchema = z.object({
   email: z.string().trim().toLowerCase().email().max(254),
@@ -20,24 +22,27 @@ class InvalidCredentials extends CredentialsSignin {
   code = "invalid_credentials";
 }
 
+/** Its code carries when to retry (lib/auth/sign-in-messages.ts). */
+class ThrottledSignIn extends CredentialsSignin {
+  constructor(code: string) {
+    super();
+    this.code = code;
+  }
+}
+
 function providers(): Provider[] {
   const list: Provider[] = [
     Credentials({
       id: "credentials",
       name: "Email and password",
       credentials: { email: { label: "Email", type: "email" }, password: { label: "Password", type: "password" } },
-      async authorize(raw) {
+      async authorize(raw, request) {
         const parsed = credentialsSchema.safeParse(raw);
         if (!parsed.success) throw new InvalidCredentials();
-        const [user] = await db()
-          .select({ id: users.id, name: users.name, email: users.email, passwordHash: users.passwordHash, disabledAt: users.disabledAt })
-          .from(users)
-          .where(sql`lower(${users.email}) = ${parsed.data.email}`)
-          .limit(1);
-        if (!user?.passwordHash || user.disabledAt || !(await verifyPassword(user.passwordHash, parsed.data.password))) {
-          throw new InvalidCredentials();
-        }
-        return { id: user.id, name: user.name, email: user.email };
+        const result = await attemptPasswordSignIn({ ...parsed.data, address: clientAddressOf(request) });
+        if (result.ok) return result.user;
+        if (result.throttled) throw new ThrottledSignIn(throttledCode(result.throttled.scope, result.throttled.retryAfterSeconds));
+        throw new InvalidCredentials();
       },
     }),
   ];
