@@ -22,6 +22,7 @@ import {
   recipeRevisions,
   recipes,
   reviews,
+  signInThrottles,
 } from "@/db/schema";
 import { moveChannelAction } from "@/lib/actions/channel-actions";
 import { changeTag, removeProperty, setProperty, setVisibility, updateImageDetails } from "@/lib/actions/image-actions";
@@ -30,7 +31,9 @@ import { createProjectAction, removeMemberAction, setMemberAction, setQuotaActio
 import { cancelBuildAction, rebuildAction, retryBuildAction, saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
 import { changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
 import type { ActionResult } from "@/lib/actions/safe-action";
+import { unlockSignInAction } from "@/lib/actions/sign-in-lock-actions";
 import { answerShareAction, cloneVersionAction, offerShareAction, withdrawShareAction } from "@/lib/actions/team-actions";
+import { accountRule, attemptPasswordSignIn } from "@/lib/auth/sign-in-guard";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { createTestImage, createTestUser, unique } from "./fixtures";
 import {
@@ -319,6 +322,21 @@ const cases: ActionCase[] = [
     prepare: async () => ({ projectId: world.project.id, quotaGiB: 100 + Math.floor(Math.random() * 1000) }),
     act: setQuotaAction,
     rows: async () => db().select().from(projects).where(eq(projects.id, world.project.id)),
+  },
+  // ── sign-in ──
+  {
+    name: "unlockSignInAction",
+    // Admins only, whatever the account: no project is involved.
+    expected: { ...adminsOnly, viewer: "forbidden", member: "forbidden", "other member": "forbidden", "other owner": "forbidden" },
+    prepare: async () => {
+      const email = `${unique("locked")}@test.local`;
+      for (let failure = 0; failure < accountRule.lockAtFailure; failure += 1) {
+        await attemptPasswordSignIn({ email, password: "wrong", address: `192.0.2.${Math.floor(Math.random() * 250)}` });
+      }
+      return { email };
+    },
+    act: unlockSignInAction,
+    rows: async (input) => db().select().from(signInThrottles).where(and(eq(signInThrottles.scope, "account"), eq(signInThrottles.key, id(input, "email")))),
   },
   // ── clones and shares ──
   {
