@@ -34,40 +34,75 @@ function lockExpression(rule: ThrottleRule, failures: SQL, windowStart: SQL, now
   ) * interval '1 millisecond' end`;
 }
 
-/** Counts one failure and returns the counter as it now stands (with the lock it started, if any). */
-export async function recordSignInFailure({
-  scope,
-  key,
-  address,
-  rule,
-  now,
-}: {
+/** A rule for one scope's counter. */
+export interface ThrottleCounter {
   scope: SignInThrottleScope;
   key: string;
-  address: string;
   rule: ThrottleRule;
+}
+
+class Refused extends Error {}
+
+/**
+ * Counts an attempt as a failure on every counter before its password is checked, unless one of
+ * them is locked at `now` (then nothing is counted and null is returned). Counting first is what
+ * makes a burst of parallel guesses meet the limit: each reservation is an atomic upsert, so the
+ * fifth of a hundred concurrent attempts locks and the other ninety-five are refused unverified.
+ * A successful attempt gives its reservation back (clearAccountFailures, releaseAttempt).
+ */
+export async function reserveSignInAttempt({
+  counters,
+  address,
+  now,
+}: {
+  counters: ThrottleCounter[];
+  address: string;
   now: Date;
-}): Promise<{ failures: number; lockedUntil: Date | null }> {
+}): Promise<{ scope: SignInThrottleScope; failures: number; lockedUntil: Date | null }[] | null> {
   const at = sql`${now.toISOString()}::timestamptz`;
-  // A counter whose time is up starts again at one, in the same statement that increments it.
-  const expired =
-    rule.kind === "growing"
-      ? sql`t.last_failure_at <= ${at} - ${rule.quietMs} * interval '1 millisecond'`
-      : sql`t.window_started_at <= ${at} - ${rule.windowMs} * interval '1 millisecond'`;
-  const failures = sql`(case when ${expired} then 1 else t.failures + 1 end)`;
-  const windowStart = sql`(case when ${expired} then ${at} else t.window_started_at end)`;
-  const result = await db().execute<{ failures: number; locked_until: string | null }>(sql`
-    insert into sign_in_throttles as t (scope, key, failures, window_started_at, last_failure_at, last_address, locked_until)
-    values (${scope}, ${key}, 1, ${at}, ${at}, ${address}, ${lockExpression(rule, sql`1`, at, now)})
-    on conflict (scope, key) do update set
-      failures = ${failures},
-      window_started_at = ${windowStart},
-      last_failure_at = ${at},
-      last_address = ${address},
-      locked_until = ${lockExpression(rule, failures, windowStart, now)}
-    returning failures, locked_until`);
-  const row = result.rows[0]!;
-  return { failures: Number(row.failures), lockedUntil: row.locked_until ? new Date(row.locked_until) : null };
+  try {
+    return await db().transaction(async (tx) => {
+      const counted = [];
+      for (const { scope, key, rule } of counters) {
+        // A counter whose time is up starts again at one, in the same statement that increments it.
+        const expired =
+          rule.kind === "growing"
+            ? sql`t.last_failure_at <= ${at} - ${rule.quietMs} * interval '1 millisecond'`
+            : sql`t.window_started_at <= ${at} - ${rule.windowMs} * interval '1 millisecond'`;
+        const failures = sql`(case when ${expired} then 1 else t.failures + 1 end)`;
+        const windowStart = sql`(case when ${expired} then ${at} else t.window_started_at end)`;
+        const result = await tx.execute<{ failures: number; locked_until: string | null }>(sql`
+          insert into sign_in_throttles as t (scope, key, failures, window_started_at, last_failure_at, last_address, locked_until)
+          values (${scope}, ${key}, 1, ${at}, ${at}, ${address}, ${lockExpression(rule, sql`1`, at, now)})
+          on conflict (scope, key) do update set
+            failures = ${failures},
+            window_started_at = ${windowStart},
+            last_failure_at = ${at},
+            last_address = ${address},
+            locked_until = ${lockExpression(rule, failures, windowStart, now)}
+          where t.locked_until is null or t.locked_until <= ${at}
+          returning failures, locked_until`);
+        const row = result.rows[0];
+        // Locked: undo whatever this attempt already counted on the other counters.
+        if (!row) throw new Refused();
+        counted.push({ scope, failures: Number(row.failures), lockedUntil: row.locked_until ? new Date(row.locked_until) : null });
+      }
+      return counted;
+    });
+  } catch (error) {
+    if (error instanceof Refused) return null;
+    throw error;
+  }
+}
+
+/** Gives back an attempt's reservation on a counter that a success does not reset (the address). */
+export async function releaseAttempt({ counter }: { counter: ThrottleCounter }): Promise<void> {
+  const { scope, key, rule } = counter;
+  await db().execute(sql`
+    update sign_in_throttles set
+      failures = greatest(failures - 1, 0),
+      locked_until = case when failures - 1 >= ${rule.lockAtFailure} then locked_until end
+    where scope = ${scope} and key = ${key}`);
 }
 
 /** The locks that hold at `now` on this account and this address (null where none). */

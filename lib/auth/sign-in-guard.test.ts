@@ -89,6 +89,26 @@ describe("per-account throttle", () => {
     expect(await attemptPasswordSignIn({ email: user.email, password: "wrong", address, now: at(clock) })).toEqual({ ok: false, throttled: null });
   });
 
+  it("lets only five of a burst of parallel guesses be verified", async () => {
+    const user = await localUser();
+    const now = new Date();
+    const answers = await Promise.all(Array.from({ length: 20 }, () => attemptPasswordSignIn({ email: user.email, password: "wrong", address: anAddress(), now })));
+    expect(argon2.verifiedHashes).toHaveLength(accountRule.lockAtFailure);
+    expect(answers.filter((answer) => !answer.ok && answer.throttled === null)).toHaveLength(accountRule.lockAtFailure - 1);
+    expect(answers.filter((answer) => !answer.ok && answer.throttled?.scope === "account")).toHaveLength(20 - accountRule.lockAtFailure + 1);
+    const [row] = await listThrottledAccounts({ now }).then((rows) => rows.filter((entry) => entry.email === user.email));
+    expect(row, "refused attempts are not counted").toMatchObject({ failures: accountRule.lockAtFailure });
+  });
+
+  it("does not count a successful sign-in against its address", async () => {
+    const user = await localUser();
+    const address = anAddress();
+    const now = new Date();
+    for (let attempt = 1; attempt <= addressRule.lockAtFailure + 5; attempt += 1) {
+      expect(await attemptPasswordSignIn({ email: user.email, password, address, now })).toMatchObject({ ok: true });
+    }
+  });
+
   it("caps the delay at fifteen minutes", async () => {
     const user = await localUser();
     const address = anAddress();

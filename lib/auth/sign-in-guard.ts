@@ -5,12 +5,22 @@
 // needs the last address and the lock time in columns we can query, and its runtime CREATE TABLE
 // would race between processes outside our migrations.
 //
-// Every failed attempt costs the same work, whatever the reason: one argon2 verification (against
-// a dummy hash when there is no usable one), two counter upserts and one audit row. So neither the
-// answer, nor its time, nor a lock tells the caller whether an account exists or is disabled.
+// Each attempt is counted as a failure before its password is checked (and given back if it
+// succeeds), so a burst of parallel guesses meets the limit instead of all passing a check made
+// before any of them failed. Every failed attempt costs the same work, whatever the reason: one
+// argon2 verification (against a dummy hash when there is no usable one), one reservation and one
+// audit row. So neither the answer, nor its time, nor a lock tells whether an account exists.
 import { randomBytes } from "node:crypto";
 import { recordAudit } from "@/db/queries/audit";
-import { clearAccountFailures, getPasswordAccount, getSignInLocks, listLockedAccounts, recordSignInFailure, type ThrottleRule } from "@/db/queries/sign-in";
+import {
+  clearAccountFailures,
+  getPasswordAccount,
+  getSignInLocks,
+  listLockedAccounts,
+  releaseAttempt,
+  reserveSignInAttempt,
+  type ThrottleRule,
+} from "@/db/queries/sign-in";
 import { hashPassword, verifyPassword } from "./password";
 import type { ThrottleScope } from "./sign-in-messages";
 
@@ -71,28 +81,30 @@ export async function attemptPasswordSignIn({
   now?: Date;
 }): Promise<PasswordSignInResult> {
   const attempt = { email, address };
-  const held = laterLock(await getSignInLocks({ email, address, now }));
-  if (held) {
+  const addressCounter = { scope: "address", key: address, rule: addressRule } as const;
+  const counted = await reserveSignInAttempt({ counters: [{ scope: "account", key: email, rule: accountRule }, addressCounter], address, now });
+  if (!counted) {
     // Refused before the password is looked at, and not counted: a lock can't be made longer by
     // knocking, and the right password does not get through it either.
-    await auditFailure(attempt, "throttled", held);
-    return { ok: false, throttled: { scope: held.scope, retryAfterSeconds: secondsUntil(held.until, now) } };
+    const held = laterLock(await getSignInLocks({ email, address, now }));
+    const lock = held ?? { scope: "account" as const, until: now };
+    await auditFailure(attempt, "throttled", lock);
+    return { ok: false, throttled: { scope: lock.scope, retryAfterSeconds: secondsUntil(lock.until, now) } };
   }
 
   const user = await getPasswordAccount({ email });
   const matches = await verifyPassword(user?.passwordHash ?? (await dummyPasswordHash()), password);
   if (user?.passwordHash && !user.disabledAt && matches) {
-    await clearAccountFailures({ email });
+    await Promise.all([clearAccountFailures({ email }), releaseAttempt({ counter: addressCounter })]);
     return { ok: true, user: { id: user.id, name: user.name, email: user.email } };
   }
 
   const reason: FailureReason = !user ? "unknown_account" : user.disabledAt ? "disabled" : !user.passwordHash ? "no_password" : "wrong_password";
-  const [account, fromAddress] = await Promise.all([
-    recordSignInFailure({ scope: "account", key: email, address, rule: accountRule, now }),
-    recordSignInFailure({ scope: "address", key: address, address, rule: addressRule, now }),
-  ]);
   // The failure that starts a lock says so at once, rather than only the next attempt.
-  const started = laterLock({ account: account.lockedUntil, address: fromAddress.lockedUntil });
+  const started = laterLock({
+    account: counted.find((counter) => counter.scope === "account")?.lockedUntil ?? null,
+    address: counted.find((counter) => counter.scope === "address")?.lockedUntil ?? null,
+  });
   await auditFailure(attempt, reason, started);
   return started ? { ok: false, throttled: { scope: started.scope, retryAfterSeconds: secondsUntil(started.until, now) } } : { ok: false, throttled: null };
 }
