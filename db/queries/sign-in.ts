@@ -1,6 +1,7 @@
 // Password sign-in: the account a password is checked against, and the counters of failed
-// attempts. Each failure is one atomic upsert, so several Hangar processes (or several requests at
-// once) count together; the numbers of the policy come from lib/auth/sign-in-guard.ts.
+// attempts. An attempt is counted by atomic upserts in one short transaction, so several Hangar
+// processes (or several requests at once) count together; the numbers of the policy come from
+// lib/auth/sign-in-guard.ts.
 import { and, desc, eq, gt, sql, type SQL } from "drizzle-orm";
 import { db } from "../client";
 import { signInThrottles, users, type SignInThrottleScope } from "../schema";
@@ -34,7 +35,7 @@ function lockExpression(rule: ThrottleRule, failures: SQL, windowStart: SQL, now
   ) * interval '1 millisecond' end`;
 }
 
-/** A rule for one scope's counter. */
+/** A counter an attempt is counted on, with the rule that says when it locks. */
 export interface ThrottleCounter {
   scope: SignInThrottleScope;
   key: string;
