@@ -25,7 +25,8 @@ const envSchema = z.object({
     z
       .string()
       .url("AUTH_URL must be a URL such as https://hangar.example.org")
-      .refine((value) => /^https?:$/.test(new URL(value).protocol), "AUTH_URL must start with http:// or https://")
+      // Zod runs this even when the URL check failed; that case already has its message.
+      .refine((value) => !URL.canParse(value) || /^https?:$/.test(new URL(value).protocol), "AUTH_URL must start with http:// or https://")
       .optional(),
   ),
   AUTH_SESSION_MAX_AGE: z.coerce.number().int().min(60).default(8 * 60 * 60),
