@@ -22,7 +22,7 @@ test("an admin invites a person, who sets a password from the link and signs in;
   expect(link.startsWith(`${APP_ORIGIN}/set-password/`)).toBe(true);
 
   const accounts = page.getByRole("table", { name: "Accounts" });
-  await expect(accounts.getByRole("row", { name: new RegExp(email) }).getByText("invited")).toBeVisible();
+  await expect(accounts.getByRole("row", { name: new RegExp(email) }).getByText("invited", { exact: true })).toBeVisible();
   await page.screenshot({ path: "test-results/admin-users.png", fullPage: true });
   const axe = await new AxeBuilder({ page }).analyze();
   expect(axe.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical").map((violation) => violation.id)).toEqual([]);
@@ -46,11 +46,11 @@ test("an admin invites a person, who sets a password from the link and signs in;
   // The admin sees the sign-in, then disables the account; the person's next request is signed out.
   await page.reload();
   const row = accounts.getByRole("row", { name: new RegExp(email) });
-  await expect(row.getByText("active")).toBeVisible();
-  await expect(row.getByText("never")).toHaveCount(0);
+  await expect(row.getByText("active", { exact: true })).toBeVisible();
+  await expect(row.getByText("never", { exact: true })).toHaveCount(0);
   await row.getByRole("button", { name: `Disable ${email}` }).click();
   await expect(page.getByRole("status").filter({ hasText: `${email} is disabled` })).toBeVisible();
-  await expect(row.getByText("disabled")).toBeVisible();
+  await expect(row.getByText("disabled", { exact: true })).toBeVisible();
   await person.goto("/");
   await expect(person).toHaveURL(/\/sign-in/);
 
@@ -63,6 +63,7 @@ test("an admin invites a person, who sets a password from the link and signs in;
 });
 
 test("the account page is reached from the user menu and refuses a wrong current password", async ({ page }) => {
+  test.setTimeout(120_000);
   await signInWithPassword(page);
   await page.getByRole("button", { name: /account menu/i }).click();
   await page.getByRole("link", { name: "Account settings" }).click();
