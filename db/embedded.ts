@@ -44,6 +44,23 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * The embedded PostgreSQL another process (a running `npm start`) already serves from this data
+ * directory, read from its postmaster.pid (pid on line 1, port on line 4), so a second process
+ * connects to it instead of starting the same directory again.
+ */
+export async function runningEmbeddedPostgres(dataDirOption: string): Promise<{ url: string } | null> {
+  const dataDir = path.resolve(dataDirOption);
+  const pidFile = path.join(dataDir, "pg", "postmaster.pid");
+  if (!existsSync(pidFile)) return null;
+  const lines = (await readFile(pidFile, "utf8")).split("\n");
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !processAlive(pid) || !Number.isInteger(port) || port <= 0) return null;
+  const password = (await readFile(path.join(dataDir, "pg-password"), "utf8")).trim();
+  return { url: `postgresql://hangar:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE_NAME}` };
+}
+
 // A previous run killed with SIGKILL leaves its postmaster running and holding the data directory.
 async function stopOrphanedServer(pgDir: string, log: (line: string) => void): Promise<void> {
   const pidFile = path.join(pgDir, "postmaster.pid");

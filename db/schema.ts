@@ -61,11 +61,38 @@ export const users = pgTable(
     role: text("role").$type<UserRole>().notNull().default("member"),
     passwordHash: text("password_hash"),
     disabledAt: timestamp("disabled_at", { withTimezone: true, mode: "date" }),
+    lastSignInAt: timestamp("last_sign_in_at", { withTimezone: true, mode: "date" }),
     createdAt: createdAt(),
   },
   (table) => [
     uniqueIndex("users_email_key").on(sql`lower(${table.email})`),
     check("users_role_check", inList("role", userRoles)),
+  ],
+);
+
+export const passwordLinkPurposes = ["invite", "reset"] as const;
+export type PasswordLinkPurpose = (typeof passwordLinkPurposes)[number];
+
+// One-time set-password links an admin hands on (Hangar sends no mail). Only the SHA-256 of the
+// token is stored, so a database reader can't use a pending link.
+export const passwordLinks = pgTable(
+  "password_links",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull(),
+    purpose: text("purpose").$type<PasswordLinkPurpose>().notNull(),
+    createdById: uuid("created_by_id").references(() => users.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),
+    usedAt: timestamp("used_at", { withTimezone: true, mode: "date" }),
+  },
+  (table) => [
+    uniqueIndex("password_links_token_hash_key").on(table.tokenHash),
+    index("password_links_user_idx").on(table.userId),
+    check("password_links_purpose_check", inList("purpose", passwordLinkPurposes)),
   ],
 );
 

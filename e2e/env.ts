@@ -3,7 +3,7 @@ import path from "node:path";
 import { OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_ISSUER } from "./oidc-provider";
 
 export const APP_PORT = Number(process.env.E2E_PORT ?? 3210);
-export const APP_ORIGIN = `http://localhost:${APP_PORT}`;
+export const APP_ORIGIN = `http://127.0.0.1:${APP_PORT}`;
 export const ADMIN_EMAIL = "admin@hangar.local";
 export const ADMIN_PASSWORD = "e2e-admin-password-123";
 export const E2E_DATA_DIR = process.env.E2E_DATA_DIR ?? path.join(os.tmpdir(), "hangar-e2e");

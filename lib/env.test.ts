@@ -22,6 +22,17 @@ describe("readEnv", () => {
     expect(() => readEnv({ PORT: "70000" })).toThrow(/\.env\.example/);
   });
 
+  it("derives the one origin every URL starts with from AUTH_URL, else localhost and the port", () => {
+    expect(readEnv({}).origin).toBe("http://localhost:3000");
+    expect(readEnv({ PORT: "4100" }).origin).toBe("http://localhost:4100");
+    expect(readEnv({ AUTH_URL: "http://127.0.0.1:4100/" }).origin).toBe("http://127.0.0.1:4100");
+    expect(readEnv({ AUTH_URL: "https://hangar.example.org/some/path" }).origin).toBe("https://hangar.example.org");
+    expect(() => readEnv({ AUTH_URL: "hangar.example.org" })).toThrow(/AUTH_URL must be a URL/);
+    expect(() => readEnv({ AUTH_URL: "ftp://hangar.example.org" })).toThrow(/AUTH_URL must start with http/);
+    expect(readEnv({}).HANGAR_PASSWORD_LINK_HOURS).toBe(72);
+    expect(() => readEnv({ HANGAR_PASSWORD_LINK_HOURS: "0" })).toThrow(/HANGAR_PASSWORD_LINK_HOURS is at least 1/);
+  });
+
   it("treats empty values as unset", () => {
     expect(readEnv({ DATABASE_URL: "", HANGAR_ADMIN_PASSWORD: "" })).toMatchObject({ DATABASE_URL: undefined, HANGAR_ADMIN_PASSWORD: undefined });
   });

@@ -20,6 +20,15 @@ const envSchema = z.object({
     z.string().min(12, "HANGAR_ADMIN_PASSWORD must be at least 12 characters").optional(),
   ),
   AUTH_SECRET: optionalString,
+  // The one origin every URL Hangar builds starts with (OIDC redirects, set-password links).
+  AUTH_URL: optionalString.pipe(
+    z
+      .string()
+      .url("AUTH_URL must be a URL such as https://hangar.example.org")
+      // Zod runs this even when the URL check failed; that case already has its message.
+      .refine((value) => !URL.canParse(value) || /^https?:$/.test(new URL(value).protocol), "AUTH_URL must start with http:// or https://")
+      .optional(),
+  ),
   AUTH_SESSION_MAX_AGE: z.coerce.number().int().min(60).default(8 * 60 * 60),
   HANGAR_OIDC_ISSUER: optionalString.pipe(z.string().url("HANGAR_OIDC_ISSUER must be a URL").optional()),
   HANGAR_OIDC_CLIENT_ID: optionalString,
@@ -34,6 +43,8 @@ const envSchema = z.object({
         .map((email) => email.trim().toLowerCase())
         .filter(Boolean),
     ),
+  // How long a one-time set-password link (an invitation or a reset) stays valid.
+  HANGAR_PASSWORD_LINK_HOURS: z.coerce.number().int().min(1, "HANGAR_PASSWORD_LINK_HOURS is at least 1").max(24 * 30, "HANGAR_PASSWORD_LINK_HOURS is at most 720 (30 days)").default(72),
   HANGAR_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(1),
   // A running build whose worker has not checked in for this long is taken as dead.
   HANGAR_BUILD_STALE_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
@@ -51,7 +62,7 @@ const envSchema = z.object({
     .transform((value) => value === "true" || value === "1"),
 });
 
-export type HangarEnv = z.infer<typeof envSchema> & { dataDir: string; oidcEnabled: boolean };
+export type HangarEnv = z.infer<typeof envSchema> & { dataDir: string; oidcEnabled: boolean; origin: string };
 
 let cached: HangarEnv | undefined;
 
@@ -69,7 +80,9 @@ export function readEnv(source: Record<string, string | undefined> = process.env
       "Hangar's configuration is invalid: set all three of HANGAR_OIDC_ISSUER, HANGAR_OIDC_CLIENT_ID and HANGAR_OIDC_CLIENT_SECRET to enable single sign-on, or none of them.",
     );
   }
-  return { ...env, dataDir: path.resolve(env.HANGAR_DATA_DIR), oidcEnabled: oidcSet === 3 };
+  // Only the origin counts: Hangar is served at the root of its host.
+  const origin = env.AUTH_URL ? new URL(env.AUTH_URL).origin : `http://localhost:${env.PORT}`;
+  return { ...env, dataDir: path.resolve(env.HANGAR_DATA_DIR), oidcEnabled: oidcSet === 3, origin };
 }
 
 export function env(): HangarEnv {

@@ -95,6 +95,9 @@ async function main() {
       DATABASE_URL: databaseUrl,
       HANGAR_DATA_DIR: config.dataDir,
       AUTH_SECRET: secret,
+      // Auth.js builds its URLs from AUTH_URL when set, else from each request's Host header:
+      // setting it to the configured origin makes every URL Hangar hands out start the same way.
+      AUTH_URL: config.origin,
       AUTH_TRUST_HOST: "true",
       PORT: String(config.PORT),
       NODE_ENV: dev ? "development" : "production",
@@ -137,7 +140,7 @@ async function main() {
       });
     });
     await new Promise<void>((resolve, reject) => server?.once("error", reject).listen(config.PORT, resolve));
-    log(`Hangar is ready on http://localhost:${config.PORT}`);
+    log(`Hangar is ready on ${config.origin}`);
   } catch (error) {
     console.error(`[hangar] Start-up failed: ${(error as Error).message}`);
     await shutdown(1);

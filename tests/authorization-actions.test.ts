@@ -17,13 +17,16 @@ import {
   imageShares,
   imageVersions,
   images,
+  passwordLinks,
   projectMembers,
   projects,
   recipeRevisions,
   recipes,
   reviews,
   signInThrottles,
+  users,
 } from "@/db/schema";
+import { inviteUserAction, resetUserPasswordAction, setUserDisabledAction, setUserRoleAction } from "@/lib/actions/account-actions";
 import { moveChannelAction } from "@/lib/actions/channel-actions";
 import { changeTag, removeProperty, setProperty, setVisibility, updateImageDetails } from "@/lib/actions/image-actions";
 import { createImageForImport, requestVersionConversion, startUrlImport } from "@/lib/actions/import-actions";
@@ -94,6 +97,10 @@ interface ActionCase {
 }
 
 const id = (input: Record<string, unknown>, key: string) => String(input[key]);
+
+// Accounts belong to no project: everyone but an admin gets the same refusal.
+const siteAdminsOnly: Expectation = { ...adminsOnly, "other member": "forbidden", "other owner": "forbidden" };
+const userRow = async (userId: string) => db().select().from(users).where(eq(users.id, userId));
 
 const cases: ActionCase[] = [
   // ── images ──
@@ -380,6 +387,35 @@ const cases: ActionCase[] = [
     },
     act: withdrawShareAction,
     rows: async (input) => db().select().from(imageShares).where(eq(imageShares.imageId, id(input, "imageId"))),
+  },
+  // ── accounts ──
+  {
+    name: "inviteUserAction",
+    expected: siteAdminsOnly,
+    prepare: async () => ({ email: `${unique("invitee")}@test.local`, name: "New person", role: "member" }),
+    act: inviteUserAction,
+    rows: async (input) => db().select().from(users).where(eq(users.email, id(input, "email"))),
+  },
+  {
+    name: "setUserRoleAction (make admin)",
+    expected: siteAdminsOnly,
+    prepare: async () => ({ userId: (await createTestUser()).id, role: "admin" }),
+    act: setUserRoleAction,
+    rows: async (input) => userRow(id(input, "userId")),
+  },
+  {
+    name: "setUserDisabledAction (disable)",
+    expected: siteAdminsOnly,
+    prepare: async () => ({ userId: (await createTestUser()).id, disabled: true }),
+    act: setUserDisabledAction,
+    rows: async (input) => userRow(id(input, "userId")),
+  },
+  {
+    name: "resetUserPasswordAction",
+    expected: siteAdminsOnly,
+    prepare: async () => ({ userId: (await createTestUser()).id }),
+    act: resetUserPasswordAction,
+    rows: async (input) => db().select().from(passwordLinks).where(eq(passwordLinks.userId, id(input, "userId"))),
   },
 ];
 

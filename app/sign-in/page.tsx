@@ -34,6 +34,11 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
             Sign in
           </h1>
           <p className="mb-4 mt-1 text-muted">The catalog of VM guest images for your organisation.</p>
+          {first(params.notice) === "password-set" ? (
+            <p role="status" className="mb-4 rounded-md bg-accent-soft px-3 py-2 text-sm">
+              Your password is set. Sign in with your email and the new password.
+            </p>
+          ) : null}
           {config.oidcEnabled ? (
             <>
               <form action={signInWithOidcAction}>

@@ -13,6 +13,11 @@ export function navItemsFor(viewer: Viewer): NavItem[] {
     { href: "/builds", label: "Builds" },
     ...(viewer.role === "admin" ? [{ href: "/reviews", label: "Reviews" }] : []),
     { href: "/projects", label: "Projects" },
-    ...(viewer.role === "admin" ? [{ href: "/admin/audit", label: "Audit" }] : []),
+    ...(viewer.role === "admin"
+      ? [
+          { href: "/admin/users", label: "Users" },
+          { href: "/admin/audit", label: "Audit" },
+        ]
+      : []),
   ];
 }

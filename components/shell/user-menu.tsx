@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import { useEffect, useId, useRef, useState } from "react";
 import type { UserRole } from "@/db/schema";
 import { Badge } from "@/components/ui/badge";
@@ -57,7 +58,10 @@ export function UserMenu({ name, email, role }: { name: string | null; email: st
         <div className="mt-2">
           <Badge tone={role === "admin" ? "accent" : "neutral"}>{role === "admin" ? "Admin" : "Member"}</Badge>
         </div>
-        <form action={signOutAction} className="mt-3 border-t border-line pt-3">
+        <Link href="/settings/account" onClick={() => setOpen(false)} className="mt-3 block rounded-md border-t border-line px-2 pb-1.5 pt-3 text-sm text-fg hover:bg-raised hover:no-underline">
+          Account settings
+        </Link>
+        <form action={signOutAction} className="mt-1 border-t border-line pt-3">
           <button type="submit" className="w-full rounded-md px-2 py-1.5 text-left text-sm hover:bg-raised">
             Sign out
           </button>

@@ -28,27 +28,42 @@ export function defineAction<Schema extends z.ZodType, Result>(
 ): DefinedAction<Result> {
   return async (viewer, input) => {
     if (!viewer) return { ok: false, code: "unauthenticated", message: "Your session has ended. Sign in again to continue." };
-    const parsed = schema.safeParse(input);
-    if (!parsed.success) {
-      const first = parsed.error.issues[0]?.message ?? "The input is not valid.";
-      return { ok: false, code: "invalid", message: first, fieldErrors: fieldErrorsOf(parsed.error) };
-    }
-    try {
-      return { ok: true, data: await handler(parsed.data, viewer) };
-    } catch (error) {
-      if (error instanceof HangarError) return { ok: false, code: error.code, message: error.message, fieldErrors: error.fieldErrors };
-      if (error instanceof AccessDenied) {
-        return {
-          ok: false,
-          code: "forbidden",
-          message:
-            error.imageIds.length > 1
-              ? `You can't change ${error.imageIds.length} of the selected images: they don't exist, or you are not a member of their project. Nothing was changed.`
-              : "You can't change that image: it doesn't exist, or you are not a member of its project with the needed role. Nothing was changed.",
-        };
-      }
-      console.error("server action failed", error);
-      return { ok: false, code: "internal", message: "Something went wrong on the server; nothing was changed. Try again, and tell an admin if it keeps happening." };
-    }
+    return run(schema, input, (parsed) => handler(parsed, viewer));
   };
+}
+
+/**
+ * For the few actions a signed-out person may call (setting a password from a one-time link):
+ * the input itself (the link's secret) is what authorises the call, so the handler must check it.
+ */
+export function definePublicAction<Schema extends z.ZodType, Result>(
+  schema: Schema,
+  handler: (input: z.output<Schema>) => Promise<Result>,
+): (input: unknown) => Promise<ActionResult<Result>> {
+  return (input) => run(schema, input, handler);
+}
+
+async function run<Schema extends z.ZodType, Result>(schema: Schema, input: unknown, handler: (input: z.output<Schema>) => Promise<Result>): Promise<ActionResult<Result>> {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const first = parsed.error.issues[0]?.message ?? "The input is not valid.";
+    return { ok: false, code: "invalid", message: first, fieldErrors: fieldErrorsOf(parsed.error) };
+  }
+  try {
+    return { ok: true, data: await handler(parsed.data) };
+  } catch (error) {
+    if (error instanceof HangarError) return { ok: false, code: error.code, message: error.message, fieldErrors: error.fieldErrors };
+    if (error instanceof AccessDenied) {
+      return {
+        ok: false,
+        code: "forbidden",
+        message:
+          error.imageIds.length > 1
+            ? `You can't change ${error.imageIds.length} of the selected images: they don't exist, or you are not a member of their project. Nothing was changed.`
+            : "You can't change that image: it doesn't exist, or you are not a member of its project with the needed role. Nothing was changed.",
+      };
+    }
+    console.error("server action failed", error);
+    return { ok: false, code: "internal", message: "Something went wrong on the server; nothing was changed. Try again, and tell an admin if it keeps happening." };
+  }
 }

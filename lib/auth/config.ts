@@ -1,10 +1,12 @@
+import { Auth, setEnvDefaults } from "@auth/core";
 import { DrizzleAdapter } from "@auth/drizzle-adapter";
 import { eq, sql } from "drizzle-orm";
-import NextAuth, { CredentialsSignin } from "next-auth";
+import NextAuth, { CredentialsSignin, type NextAuthConfig } from "next-auth";
 import type { Provider } from "next-auth/providers";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
 import { db } from "@/db/client";
+import { recordSignIn } from "@/db/queries/accounts";
 import { recordAudit } from "@/db/queries/audit";
 import { acceptInvitations } from "@/db/queries/projects";
 import { accounts, users } from "@/db/schema";
@@ -64,7 +66,7 @@ function providers(): Provider[] {
   return list;
 }
 
-export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
+const authConfig = (): NextAuthConfig => ({
   // The adapter's column types are narrower than ours (uuid ids, extra columns); the shapes match.
   adapter: DrizzleAdapter(db(), { usersTable: users as never, accountsTable: accounts as never }),
   providers: providers(),
@@ -103,6 +105,7 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
       if (!user.id) return;
       // Invitations sent before this person had an account become memberships now.
       if (user.email) await acceptInvitations({ userId: user.id, email: user.email });
+      await recordSignIn({ userId: user.id });
       await recordAudit({
         actorId: user.id,
         action: "user.sign_in",
@@ -112,4 +115,22 @@ export const { handlers, auth, signIn, signOut } = NextAuth(() => ({
       });
     },
   },
-}));
+});
+
+export const { auth, signIn, signOut } = NextAuth(authConfig);
+
+/**
+ * /api/auth/*: Auth.js on a plain Request whose origin is the configured one. next-auth's own
+ * handlers rebuild the request as a NextRequest, and Next.js rewrites a loopback host such as
+ * 127.0.0.1 to "localhost" in every NextRequest URL; with AUTH_URL=http://127.0.0.1:PORT the
+ * sign-in (a server action, which keeps AUTH_URL as it is) then asked the provider for
+ * redirect_uri=http://127.0.0.1:PORT/... and the callback exchanged the code with
+ * redirect_uri=http://localhost:PORT/... (invalid_grant).
+ */
+export async function authRouteHandler(request: Request): Promise<Response> {
+  const config = { ...authConfig(), basePath: "/api/auth" };
+  setEnvDefaults(process.env, config, true);
+  const url = new URL(request.url);
+  const body = request.method === "POST" ? await request.text() : undefined;
+  return Auth(new Request(new URL(`${url.pathname}${url.search}`, env().origin), { method: request.method, headers: request.headers, body }), config);
+}

@@ -29,6 +29,12 @@ function summary(value: unknown): string {
   return text.length > 160 ? `${text.slice(0, 160)}…` : text;
 }
 
+/** Changes made with `npm run admin` have no user behind them; their event says so. */
+function operatorOf(after: unknown): string | null {
+  const by = (after as { by?: unknown } | null)?.by;
+  return typeof by === "string" ? by : null;
+}
+
 export default async function AuditPage({ searchParams }: { searchParams: Search }) {
   const viewer = await requireViewer("/admin/audit");
   if (viewer.role !== "admin") forbidden();
@@ -84,7 +90,7 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
             {page.map((event) => (
               <Tr key={event.id}>
                 <Td className="whitespace-nowrap">{formatDateTime(event.at)}</Td>
-                <Td>{event.actor ?? "system"}</Td>
+                <Td>{event.actor ?? operatorOf(event.after) ?? "system"}</Td>
                 <Td>
                   <code className="text-xs">{event.action}</code>
                 </Td>

@@ -1,3 +1,4 @@
-import { handlers } from "@/lib/auth/config";
+import { authRouteHandler } from "@/lib/auth/config";
 
-export const { GET, POST } = handlers;
+export const GET = authRouteHandler;
+export const POST = authRouteHandler;

@@ -1,0 +1,38 @@
+"use client";
+
+import { useId, useState } from "react";
+import { Button } from "@/components/ui/button";
+import { describedBy, Field, Input } from "@/components/ui/input";
+import { useActionFeedback } from "@/components/ui/use-action-feedback";
+import { changeOwnPasswordServerAction } from "@/lib/actions/accounts";
+import { PASSWORD_MIN_LENGTH } from "@/lib/validations/accounts";
+
+export function ChangePasswordForm() {
+  const ids = { current: useId(), password: useId(), confirm: useId() };
+  const [values, setValues] = useState({ currentPassword: "", password: "", confirm: "" });
+  const { pending, run, feedback, fieldError } = useActionFeedback();
+  const bind = (name: keyof typeof values) => ({ value: values[name], onChange: (event: React.ChangeEvent<HTMLInputElement>) => setValues({ ...values, [name]: event.target.value }) });
+  return (
+    <form
+      className="max-w-sm space-y-3"
+      onSubmit={(event) => {
+        event.preventDefault();
+        run(() => changeOwnPasswordServerAction(values), "Your password is changed. Use the new one next time you sign in.", () => setValues({ currentPassword: "", password: "", confirm: "" }));
+      }}
+    >
+      <Field id={ids.current} label="Current password" error={fieldError("currentPassword")}>
+        <Input {...describedBy(ids.current, { error: fieldError("currentPassword") })} type="password" autoComplete="current-password" required {...bind("currentPassword")} />
+      </Field>
+      <Field id={ids.password} label="New password" hint={`At least ${PASSWORD_MIN_LENGTH} characters.`} error={fieldError("password")}>
+        <Input {...describedBy(ids.password, { error: fieldError("password"), hint: `At least ${PASSWORD_MIN_LENGTH} characters.` })} type="password" autoComplete="new-password" required minLength={PASSWORD_MIN_LENGTH} {...bind("password")} />
+      </Field>
+      <Field id={ids.confirm} label="New password again" error={fieldError("confirm")}>
+        <Input {...describedBy(ids.confirm, { error: fieldError("confirm") })} type="password" autoComplete="new-password" required {...bind("confirm")} />
+      </Field>
+      <Button type="submit" variant="primary" disabled={pending}>
+        {pending ? "Changing…" : "Change password"}
+      </Button>
+      {feedback}
+    </form>
+  );
+}
