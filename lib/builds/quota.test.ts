@@ -13,6 +13,7 @@ import { db } from "@/db/client";
 import { finishBuild, queueBuild } from "@/db/queries/builds";
 import { createReadyVersion } from "@/db/queries/images";
 import { saveRecipe } from "@/db/queries/recipes";
+import { projectUsage } from "@/db/queries/uploads";
 import type { Viewer } from "@/db/queries/users";
 import { builds, imageVersions, projects } from "@/db/schema";
 import { saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
@@ -137,17 +138,36 @@ describe("growing the disk", () => {
   });
 });
 
+/** A real, empty qcow2 of `virtualSize` in the blob store, to build on. */
+async function storedEmptyDisk(virtualSize: number) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-build-quota-"));
+  const file = path.join(dir, "base.qcow2");
+  await run("qemu-img", ["create", "-q", "-f", "qcow2", file, String(virtualSize)]);
+  const hashes = await hashFile(file);
+  const temp = path.join(env().dataDir, `quota-base-${hashes.sha256.slice(0, 12)}`);
+  await copyFile(file, temp);
+  await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
+  return { ...hashes, virtualSize };
+}
+
 describe("when the output is done", () => {
+  it("lands an output that fits, and its real size replaces the reservation", async () => {
+    const { projectId, viewer, document } = await projectWithQuota(1 * GiB, await storedEmptyDisk(24 * MiB));
+    const saved = await saveRecipe({ viewer, projectId, document: document({ format: "raw" }) });
+    const request = await queueBuild({ viewer, recipeId: saved.recipeId, force: true, send: async () => "not-sent" });
+    if (!request.queued) throw new Error("expected a queued build");
+    queued.push(request.buildId);
+    expect(await projectUsage(db(), projectId)).toMatchObject({ reservedBytes: 24 * MiB });
+    await runBuild({ buildId: request.buildId });
+    const [done] = await db().select().from(builds).where(eq(builds.id, request.buildId));
+    expect(done).toMatchObject({ status: "succeeded", failureReason: null });
+    const usage = await projectUsage(db(), projectId);
+    expect(usage.reservedBytes).toBe(0);
+    expect(usage.usedBytes).toBeGreaterThanOrEqual(24 * MiB);
+  }, 120_000);
+
   it("fails the build with how much the output needs when it no longer fits, and keeps no version and no blob", async () => {
-    // A real, empty 32 MiB qcow2 as the base, in the blob store.
-    const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-build-quota-"));
-    const file = path.join(dir, "base.qcow2");
-    await run("qemu-img", ["create", "-q", "-f", "qcow2", file, String(32 * MiB)]);
-    const hashes = await hashFile(file);
-    const temp = path.join(env().dataDir, `quota-base-${hashes.sha256.slice(0, 12)}`);
-    await copyFile(file, temp);
-    await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
-    const { projectId, viewer, document } = await projectWithQuota(1 * GiB, { ...hashes, virtualSize: 32 * MiB });
+    const { projectId, viewer, document } = await projectWithQuota(1 * GiB, await storedEmptyDisk(32 * MiB));
     const saved = await saveRecipe({ viewer, projectId, document: document({ format: "raw" }) });
     const request = await queueBuild({ viewer, recipeId: saved.recipeId, force: true, send: async () => "not-sent" });
     if (!request.queued) throw new Error("expected a queued build");
