@@ -457,6 +457,8 @@ export const builds = pgTable(
     outputVersionId: uuid("output_version_id").references(() => imageVersions.id, { onDelete: "set null" }),
     failureReason: text("failure_reason"),
     requestedById: uuid("requested_by_id").references(() => users.id, { onDelete: "set null" }),
+    /** What the build holds in its output project's quota while queued or running (see projectUsage). */
+    reservedBytes: bigint("reserved_bytes", { mode: "number" }).notNull().default(0),
     attempt: integer("attempt").notNull().default(0),
     /** Where it runs, so a dead worker's build is noticed and its processes can be stopped. */
     workerHost: text("worker_host"),

@@ -94,3 +94,21 @@ test("a recipe file over the limit is refused with the limit in words, and a sig
   expect(anonymous.status()).toBe(401);
   await signedOut.close();
 });
+
+test("the editor shows the bound on growing the disk as you type, and refuses to save above it", async ({ page }) => {
+  test.setTimeout(180_000);
+  await signInWithPassword(page);
+  await page.goto("/recipes/new");
+  const grow = page.getByLabel("Grow the disk to (optional)");
+  await expect(page.getByText(/Like 20G, at most 256 GiB; the build must also fit the project's quota/)).toBeVisible();
+  await grow.fill("300G");
+  const bound = "Grow the disk to at most 256 GiB: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin).";
+  await expect(page.getByText(bound, { exact: true })).toBeVisible(); // as you type
+  await expect(grow).toHaveAttribute("aria-invalid", "true");
+  await page.getByLabel("Name", { exact: true }).fill(uniqueName("too-big"));
+  await page.getByRole("button", { name: "Create recipe" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "The output can't be grown like that" })).toBeVisible();
+  await expect(page).toHaveURL(/\/recipes\/new/);
+  await grow.fill("20G");
+  await expect(page.getByText(bound, { exact: true })).toHaveCount(0);
+});

@@ -46,4 +46,12 @@ describe("readEnv", () => {
       "b@x.io",
     ]);
   });
+
+  it("reads the grow-to bound as a size, 256 GiB unless set, and refuses what is not one", () => {
+    expect(readEnv({}).HANGAR_MAX_GROW_SIZE).toBe(256 * 1024 ** 3);
+    expect(readEnv({ HANGAR_MAX_GROW_SIZE: "2T" }).HANGAR_MAX_GROW_SIZE).toBe(2 * 1024 ** 4);
+    expect(readEnv({ HANGAR_MAX_GROW_SIZE: "1073741824" }).HANGAR_MAX_GROW_SIZE).toBe(1024 ** 3);
+    expect(() => readEnv({ HANGAR_MAX_GROW_SIZE: "lots" })).toThrow(/HANGAR_MAX_GROW_SIZE is a size/);
+    expect(() => readEnv({ HANGAR_MAX_GROW_SIZE: "10K" })).toThrow(/HANGAR_MAX_GROW_SIZE is a size of at least 1M/);
+  });
 });

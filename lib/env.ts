@@ -2,6 +2,7 @@
 // message instead of surfacing later as a confusing runtime error.
 import path from "node:path";
 import { z } from "zod";
+import { parseByteSize } from "./format";
 
 const optionalString = z
   .string()
@@ -56,6 +57,18 @@ const envSchema = z.object({
     .min(0, "HANGAR_TRUST_PROXY must be 0 or more")
     .max(10, "HANGAR_TRUST_PROXY counts proxies in front of Hangar; more than 10 is a mistake")
     .default(0),
+  // The largest disk a recipe may grow its output to; a build must also fit its project's quota.
+  HANGAR_MAX_GROW_SIZE: z
+    .string()
+    .default("256G")
+    .transform((value, context) => {
+      const bytes = parseByteSize(value);
+      if (bytes === null || bytes < 1024 ** 2) {
+        context.addIssue({ code: "custom", message: "HANGAR_MAX_GROW_SIZE is a size of at least 1M, like 256G, 2T or a number of bytes" });
+        return z.NEVER;
+      }
+      return bytes;
+    }),
   HANGAR_SEED_DEMO: z
     .enum(["true", "false", "1", "0"])
     .default("true")

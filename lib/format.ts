@@ -12,3 +12,13 @@ export function formatBytes(bytes: number | null | undefined): string {
   const digits = unit === 0 || value >= 100 || Number.isInteger(value) ? 0 : value >= 10 ? 1 : 2;
   return `${Number(value.toFixed(digits))} ${byteUnits[unit]}`;
 }
+
+const sizeSuffixes: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** "20G", "512M", "4096": a whole number of bytes with an optional binary suffix; null when not one. */
+export function parseByteSize(text: string): number | null {
+  const match = /^(\d+)([KMGT]?)$/.exec(text.trim());
+  if (!match) return null;
+  const bytes = Number(match[1]) * sizeSuffixes[match[2]!]!;
+  return Number.isSafeInteger(bytes) ? bytes : null;
+}

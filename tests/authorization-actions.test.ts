@@ -38,7 +38,7 @@ import { unlockSignInAction } from "@/lib/actions/sign-in-lock-actions";
 import { answerShareAction, cloneVersionAction, offerShareAction, withdrawShareAction } from "@/lib/actions/team-actions";
 import { accountRule, attemptPasswordSignIn } from "@/lib/auth/sign-in-guard";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
-import { createTestImage, createTestUser, unique } from "./fixtures";
+import { createTestBuildOutput, createTestImage, createTestUser, unique } from "./fixtures";
 import {
   adminsOnly,
   anyoneSignedIn,
@@ -178,6 +178,28 @@ const cases: ActionCase[] = [
     name: "changeRelease approve",
     expected: adminsOnly,
     prepare: async () => ({ versionId: (await imageWith(world.project.id, ["pending_review"])).versions[0], action: "approve" }),
+    act: changeRelease,
+    rows: async (input) => [
+      await db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+      await db().select().from(reviews).where(eq(reviews.versionId, id(input, "versionId"))),
+    ],
+  },
+  // Four-eyes: whoever wrote any part of the built recipe or started the build produced the
+  // output, so the only admin here may approve neither (another admin can: releases.test.ts).
+  {
+    name: "changeRelease approve (a build's output: the admin wrote the recipe, the member started the build)",
+    expected: { ...adminsOnly, admin: "forbidden" },
+    prepare: async () => ({ versionId: (await createTestBuildOutput({ projectId: world.project.id, authors: [world.callers.admin!], starter: member() })).versionId, action: "approve" }),
+    act: changeRelease,
+    rows: async (input) => [
+      await db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+      await db().select().from(reviews).where(eq(reviews.versionId, id(input, "versionId"))),
+    ],
+  },
+  {
+    name: "changeRelease approve (a build's output: the member wrote the recipe, the admin started the build)",
+    expected: { ...adminsOnly, admin: "forbidden" },
+    prepare: async () => ({ versionId: (await createTestBuildOutput({ projectId: world.project.id, authors: [member()], starter: world.callers.admin! })).versionId, action: "approve" }),
     act: changeRelease,
     rows: async (input) => [
       await db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),

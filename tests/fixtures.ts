@@ -1,10 +1,15 @@
 // Tests own their data: every fixture gets a unique name so tests can run in any order against
 // one shared database.
 import { randomBytes, randomUUID } from "node:crypto";
+import { eq } from "drizzle-orm";
 import { db } from "@/db/client";
+import { queueBuild } from "@/db/queries/builds";
 import { createImage, createReadyVersion } from "@/db/queries/images";
+import { saveRecipe } from "@/db/queries/recipes";
 import { getViewerById, type Viewer } from "@/db/queries/users";
 import {
+  builds,
+  imageVersions,
   projectMembers,
   projects,
   users,
@@ -111,4 +116,52 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
     if (Date.now() - started > timeoutMs) throw new Error(`timed out; last value ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
+}
+
+/**
+ * A build's output waiting for review, as the build engine leaves it, without running one: a
+ * recipe in `projectId` whose revisions are written by `authors` in turn, a build of the last
+ * revision started by `starter`, and the version it produced (recorded as the engine does, with the
+ * starter as its creator). Every caller must be a member of the project (or an admin).
+ */
+export async function createTestBuildOutput({ projectId, authors, starter }: { projectId: string; authors: Viewer[]; starter: Viewer }) {
+  const base = await createTestImage({ projectId, versions: [{ version: "1.0", releaseStatus: "approved" }] });
+  const output = await createTestImage({ projectId, versions: [] });
+  let saved: Awaited<ReturnType<typeof saveRecipe>> | undefined;
+  for (const [index, author] of authors.entries()) {
+    const document = {
+      name: unique("recipe"),
+      description: "",
+      base: { image: base.slug, version: "1.0" },
+      steps: [{ type: "write" as const, path: "/etc/revision", content: `revision ${index + 1}` }],
+      output: { image: output.slug, format: "qcow2" as const },
+    };
+    saved = await saveRecipe({ viewer: author, recipeId: saved?.recipeId, projectId, document });
+  }
+  if (!saved) throw new Error("a recipe needs at least one author");
+  const queued = await queueBuild({ viewer: starter, recipeId: saved.recipeId, force: true, send: async () => "not-sent" });
+  if (!queued.queued) throw new Error("expected a new build");
+  const [baseVersion] = await db().select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.imageId, base.id));
+  return db().transaction(async (tx) => {
+    const version = await createReadyVersion({
+      tx,
+      actorId: starter.id,
+      values: {
+        imageId: output.id,
+        version: `build-${queued.number}`,
+        format: "qcow2",
+        virtualSize: 64 * 1024 * 1024,
+        fileSize: 1024 * 1024,
+        sha256: randomBytes(32).toString("hex"),
+        sha512: randomBytes(64).toString("hex"),
+        releaseStatus: "pending_review",
+        source: "build",
+        parentVersionId: baseVersion!.id,
+        recipeRevisionId: saved.revisionId,
+        buildId: queued.buildId,
+      },
+    });
+    await tx.update(builds).set({ status: "succeeded", outputVersionId: version.id, finishedAt: new Date() }).where(eq(builds.id, queued.buildId));
+    return { versionId: version.id, recipeId: saved.recipeId, buildId: queued.buildId };
+  });
 }

@@ -7,7 +7,8 @@ import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select, Textarea } from "@/components/ui/input";
 import { saveRecipeServerAction } from "@/lib/actions/recipes";
 import { previewCommand } from "@/lib/builds/virt-customize";
-import { stepLabels, type Step, type StepType } from "@/lib/recipes/steps";
+import { formatBytes } from "@/lib/format";
+import { growToProblem, stepLabels, type Step, type StepType } from "@/lib/recipes/steps";
 import { recipeFromYaml, recipeToYaml, type RecipeDocument, type YamlProblem } from "@/lib/recipes/yaml";
 import { emptyStep, fromStep, stepErrors, toStep, type StepForm } from "./step-form";
 import { StepFields } from "./step-fields";
@@ -17,6 +18,8 @@ export interface RecipeChoices {
   outputs: { slug: string; name: string; projectName: string }[];
   projects: { id: string; name: string }[];
   channels: { image: string; name: string }[];
+  /** The admins' bound on "grow the disk to" (HANGAR_MAX_GROW_SIZE), in bytes. */
+  maxGrowBytes: number;
 }
 
 type OutputFormat = RecipeDocument["output"]["format"];
@@ -84,6 +87,8 @@ export function RecipeEditor({
   const invalidSteps = errorsByStep.filter((errors) => Object.keys(errors).length > 0).length;
   const validSteps = steps.filter((_, index) => Object.keys(errorsByStep[index]!).length === 0).map((step) => toStep(step.form) as Step);
   const serverField = (key: string) => serverError?.fields[`document.${key}`]?.[0] ?? serverError?.fields[key]?.[0];
+  const growError = (growTo.trim() ? growToProblem(growTo.trim(), choices.maxGrowBytes) : null) ?? serverField("output.growTo");
+  const growHint = `Like 20G, at most ${formatBytes(choices.maxGrowBytes)}; the build must also fit the project's quota. Partitions inside are not resized.`;
 
   const move = (from: number, to: number) => {
     if (to < 0 || to >= steps.length || from === to) return;
@@ -124,6 +129,10 @@ export function RecipeEditor({
     setShowAllErrors(true);
     if (invalidSteps > 0) {
       setServerError({ message: `${invalidSteps} step${invalidSteps === 1 ? " has" : "s have"} problems; fix the fields marked in red.`, fields: {} });
+      return;
+    }
+    if (growError) {
+      setServerError({ message: `The output can't be grown like that: ${growError}`, fields: {} });
       return;
     }
     startTransition(async () => {
@@ -339,8 +348,8 @@ export function RecipeEditor({
               ))}
             </Select>
           </Field>
-          <Field id={ids.grow} label="Grow the disk to (optional)" error={serverField("output.growTo")} hint="Like 20G; partitions inside are not resized.">
-            <Input {...describedBy(ids.grow, { error: serverField("output.growTo"), hint: "Like 20G; partitions inside are not resized." })} value={growTo} placeholder="20G" disabled={!canEdit} onChange={(event) => setGrowTo(event.target.value)} />
+          <Field id={ids.grow} label="Grow the disk to (optional)" error={growError} hint={growHint}>
+            <Input {...describedBy(ids.grow, { error: growError, hint: growHint })} value={growTo} placeholder="20G" disabled={!canEdit} onChange={(event) => setGrowTo(event.target.value)} />
           </Field>
         </div>
         {canEdit ? (

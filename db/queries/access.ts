@@ -145,3 +145,28 @@ export function requireAdmin(viewer: Viewer | null, action: string): void {
   if (!viewer) throw new HangarError("unauthenticated", "Sign in first.");
   if (viewer.role !== "admin") throw new HangarError("forbidden", `Only admins can ${action}. Nothing was changed.`);
 }
+
+/**
+ * The people who produced a version, as `select user_id …`; the four-eyes rule keeps each of them
+ * from approving it. `version` is the alias of its image_versions row. Producers are whoever
+ * uploaded, imported or cloned it (created_by_id) and, for a build's output, whoever started the
+ * build and whoever wrote any part of the built recipe revision: the author of every revision of
+ * the recipe up to and including it (each revision is the whole recipe edited from the one before,
+ * so an earlier author's steps may still be in it) and whoever attached a file one of its upload
+ * steps puts into the guest.
+ */
+export function versionProducerIds(version: string): SQL {
+  const v = sql.raw(version);
+  return sql`select producer.user_id from (
+      select ${v}.created_by_id as user_id
+      union select b.requested_by_id from builds b where b.id = ${v}.build_id
+      union select earlier.created_by_id from recipe_revisions built
+        join recipe_revisions earlier on earlier.recipe_id = built.recipe_id and earlier.revision <= built.revision
+        where built.id = ${v}.recipe_revision_id
+      union select f.uploaded_by_id from recipe_revisions built
+        join recipes r on r.id = built.recipe_id
+        join recipe_files f on f.project_id = r.project_id
+        where built.id = ${v}.recipe_revision_id
+          and f.sha256 in (select step->>'blobSha256' from jsonb_array_elements(built.document->'steps') step where step->>'type' = 'upload')
+    ) producer where producer.user_id is not null`;
+}

@@ -4,11 +4,14 @@
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import { stepSummary } from "@/lib/builds/progress";
+import { env } from "@/lib/env";
+import { growToProblem } from "@/lib/recipes/steps";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db } from "../client";
-import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus } from "../schema";
+import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus, type DiskFormat } from "../schema";
 import { recordAudit } from "./audit";
 import { buildFingerprint, resolveDocument, saveRecipe } from "./recipes";
+import { refuseOverQuota } from "./uploads";
 import { isUuid, type Viewer } from "./users";
 import { canInProject, projectRoleOf, projectScopedCondition, visibleVersionCondition } from "./access";
 
@@ -21,6 +24,19 @@ export interface ReusedBuild {
 }
 
 export type QueueResult = { queued: true; buildId: string; number: number } | { queued: false; reused: ReusedBuild };
+
+/**
+ * What a build holds in its output project's quota from the request until its output lands, when
+ * the output's real size replaces it: the most the output can take that is known before it runs.
+ * A grown disk may be filled up to its new size, so a build that grows holds that; a raw output is
+ * its whole virtual size; the other formats store at least what the base stores (its own bytes and
+ * those beneath it). What the steps add is known only at the end, and checked then.
+ */
+export function buildReservation({ growToBytes, outputFormat, base }: { growToBytes: number | null; outputFormat: DiskFormat; base: { virtualSize: number; storedBytes: number } }): number {
+  const virtualSize = Math.max(growToBytes ?? 0, base.virtualSize);
+  if (growToBytes !== null || outputFormat === "raw") return virtualSize;
+  return base.storedBytes;
+}
 
 /**
  * Queues a build of a recipe revision (the latest when none is named). The base is resolved and
@@ -46,7 +62,7 @@ export async function queueBuild({
   if (!recipe || !canInProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
   if (!canInProject(viewer, recipe.projectId, "contribute")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can build it; you can view it.");
   const [row] = await db()
-    .select({ id: recipeRevisions.id, revision: recipeRevisions.revision, document: recipeRevisions.document })
+    .select({ id: recipeRevisions.id, revision: recipeRevisions.revision, document: recipeRevisions.document, growToBytes: recipeRevisions.growToBytes, outputFormat: recipeRevisions.outputFormat })
     .from(recipeRevisions)
     .where(and(eq(recipeRevisions.recipeId, recipeId), eq(recipeRevisions.revision, revision ?? recipe.latestRevision)));
   if (!row) throw new HangarError("not_found", `The recipe has no revision ${revision}.`);
@@ -66,7 +82,21 @@ export async function queueBuild({
     if (existing) return { queued: false, reused: existing };
   }
 
+  // The bound may have been lowered since the revision was saved.
+  const growProblem = document.output.growTo ? growToProblem(document.output.growTo, env().HANGAR_MAX_GROW_SIZE) : null;
+  if (growProblem) throw new HangarError("invalid", `This revision can't be built: ${growProblem} Save a revision that grows the disk less.`, { "output.growTo": [growProblem] });
+  const [stored] = await db()
+    .select({ storedBytes: sql<string>`${imageVersions.fileSize} + coalesce((select bv.file_size from image_versions bv where bv.id = ${imageVersions.backingVersionId}), 0)` })
+    .from(imageVersions)
+    .where(eq(imageVersions.id, resolved.base.versionId));
+  const reservedBytes = buildReservation({
+    growToBytes: row.growToBytes,
+    outputFormat: row.outputFormat,
+    base: { virtualSize: resolved.base.virtualSize, storedBytes: Number(stored?.storedBytes ?? 0) },
+  });
+
   const build = await db().transaction(async (tx) => {
+    await refuseOverQuota(tx, { projectId: resolved.outputProjectId, needed: reservedBytes, what: "This build" });
     const [created] = await tx
       .insert(builds)
       .values({
@@ -75,13 +105,14 @@ export async function queueBuild({
         baseVersionId: resolved.base.versionId,
         fingerprint,
         requestedById: viewer.id,
+        reservedBytes,
         steps: document.steps.map((step) => ({ label: stepSummary(step), status: "pending" as const })),
       })
       .returning({ id: builds.id, number: builds.number });
     // The catalog's "most used" order counts builds on any version of the base's image.
     await tx.execute(sql`update images set usage_count = usage_count + 1 where id = ${resolved.base.imageId}`);
     await recordAudit(
-      { actorId: viewer.id, action: "build.queue", objectType: "build", objectId: created!.id, after: { recipeId, revision: row.revision, baseVersionId: resolved.base.versionId, fingerprint } },
+      { actorId: viewer.id, action: "build.queue", objectType: "build", objectId: created!.id, after: { recipeId, revision: row.revision, baseVersionId: resolved.base.versionId, fingerprint, reservedBytes } },
       tx,
     );
     return created!;
@@ -274,6 +305,8 @@ export async function loadBuildForRun(buildId: string) {
       outputImageId: recipeRevisions.outputImageId,
       outputFormat: recipeRevisions.outputFormat,
       growToBytes: recipeRevisions.growToBytes,
+      outputProjectId: images.projectId,
+      reservedBytes: builds.reservedBytes,
       baseVersionId: builds.baseVersionId,
       baseSha256: imageVersions.sha256,
       baseFormat: imageVersions.format,
@@ -283,6 +316,7 @@ export async function loadBuildForRun(buildId: string) {
     .from(builds)
     .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
     .innerJoin(imageVersions, eq(imageVersions.id, builds.baseVersionId))
+    .innerJoin(images, eq(images.id, recipeRevisions.outputImageId))
     .where(eq(builds.id, buildId));
   return row ?? null;
 }

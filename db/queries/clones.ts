@@ -5,13 +5,12 @@
 // that re-checks the target and the quota; until then only the request row exists.
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
-import { formatBytes } from "@/lib/format";
 import { db, type Database } from "../client";
 import { clones, imageVersions, images, projects, users, type CloneMode, type CloneStatus, type DiskFormat } from "../schema";
 import { canInProject, projectScopedCondition, requireInProject, visibleVersionCondition } from "./access";
 import { recordAudit } from "./audit";
 import { createImage, createReadyVersion } from "./images";
-import { projectUsage } from "./uploads";
+import { refuseOverQuota } from "./uploads";
 import { isUuid, type Viewer } from "./users";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -101,8 +100,8 @@ function cloneReservation(source: CloneSource, mode: CloneMode, resetting: boole
 }
 
 /** Checks the target inside a transaction (project row locked); throws what is wrong. */
-async function checkTarget(tx: Tx, target: CloneTarget): Promise<{ image: { id: string; slug: string } | null; quotaBytes: number; projectName: string }> {
-  const [project] = await tx.select({ quotaBytes: projects.quotaBytes, name: projects.name }).from(projects).where(eq(projects.id, target.projectId)).for("update");
+async function checkTarget(tx: Tx, target: CloneTarget): Promise<{ image: { id: string; slug: string } | null }> {
+  const [project] = await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, target.projectId)).for("update");
   if (!project) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
   if (target.imageId) {
     const [image] = await tx.select({ id: images.id, projectId: images.projectId, slug: images.slug }).from(images).where(eq(images.id, target.imageId));
@@ -111,24 +110,12 @@ async function checkTarget(tx: Tx, target: CloneTarget): Promise<{ image: { id: 
     }
     const [clash] = await tx.select({ id: imageVersions.id }).from(imageVersions).where(and(eq(imageVersions.imageId, image.id), eq(imageVersions.version, target.version)));
     if (clash) throw new HangarError("conflict", `${image.slug} already has a version ${target.version}; choose another version number.`, { version: ["This version exists already."] });
-    return { image: { id: image.id, slug: image.slug }, quotaBytes: project.quotaBytes, projectName: project.name };
+    return { image: { id: image.id, slug: image.slug } };
   }
   if (!target.newImage) throw new HangarError("invalid", "Pick an image of the project for the clone, or name a new one.");
   const [taken] = await tx.select({ id: images.id }).from(images).where(eq(images.slug, target.newImage.slug));
   if (taken) throw new HangarError("conflict", `The short name ${target.newImage.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
-  return { image: null, quotaBytes: project.quotaBytes, projectName: project.name };
-}
-
-/** `held`: what this clone reserved already, which its real size replaces. */
-async function refuseOverQuota(tx: Tx, projectId: string, quotaBytes: number, projectName: string, needed: number, held = 0) {
-  const usage = await projectUsage(tx, projectId);
-  const free = quotaBytes - usage.usedBytes - (usage.reservedBytes - held);
-  if (needed > free) {
-    throw new HangarError(
-      "invalid",
-      `This clone needs ${formatBytes(needed)} but ${projectName} has ${formatBytes(Math.max(free, 0))} of its ${formatBytes(quotaBytes)} quota free. Free ${formatBytes(needed - Math.max(free, 0))} (delete old versions) or ask an admin for more quota. Nothing was created.`,
-    );
-  }
+  return { image: null };
 }
 
 export interface RequestedClone {
@@ -157,7 +144,7 @@ export async function requestClone(input: CloneRequestInput): Promise<RequestedC
   const reservedBytes = cloneReservation(source, mode, resetOperations.length > 0);
   const clone = await db().transaction(async (tx) => {
     const checked = await checkTarget(tx, target);
-    await refuseOverQuota(tx, target.projectId, checked.quotaBytes, checked.projectName, reservedBytes);
+    await refuseOverQuota(tx, { projectId: target.projectId, needed: reservedBytes, what: "This clone" });
     const [row] = await tx
       .insert(clones)
       .values({
@@ -298,7 +285,7 @@ export async function completeClone(cloneId: string, bytes: ClonedBytes): Promis
       .where(eq(imageVersions.id, clone.sourceVersionId));
     if (!source) throw new HangarError("conflict", "The source version was deleted while it was being cloned.");
     const checked = await checkTarget(tx, { projectId: clone.projectId, imageId: clone.targetImageId ?? undefined, newImage: clone.newImage ?? undefined, version: clone.version });
-    await refuseOverQuota(tx, clone.projectId, checked.quotaBytes, checked.projectName, bytes.size, clone.reservedBytes);
+    await refuseOverQuota(tx, { projectId: clone.projectId, needed: bytes.size, held: clone.reservedBytes, what: "This clone" });
     const image =
       checked.image ??
       (await createImage({

@@ -4,6 +4,8 @@
 import { createHash } from "node:crypto";
 import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
+import { env } from "@/lib/env";
+import { growToBytes } from "@/lib/recipes/steps";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db, type Database } from "../client";
 import { blobs, channels, imageVersions, images, projects, recipeFiles, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
@@ -131,14 +133,6 @@ export async function resolveDocument({ viewer, document, projectId }: { viewer:
     );
   }
   return { base, outputImageId: output.id, outputProjectId: output.projectId };
-}
-
-const sizeUnits: Record<string, number> = { M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
-export function growToBytes(growTo: string | undefined): number | null {
-  if (!growTo) return null;
-  const match = /^(\d+)([MGT])$/.exec(growTo);
-  return match ? Number(match[1]) * sizeUnits[match[2]!]! : null;
 }
 
 /** Key order and defaults fixed, so the same recipe always serialises (and fingerprints) the same. */
@@ -353,7 +347,7 @@ export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
     .where(imageAccessCondition(viewer, "view"))
     .orderBy(channels.name)
     .limit(1000);
-  return { bases, outputs, channels: named };
+  return { bases, outputs, channels: named, maxGrowBytes: env().HANGAR_MAX_GROW_SIZE };
 }
 
 /** Who may attach files to a project's recipes: members and owners; outsiders don't learn it exists. */

@@ -3,12 +3,12 @@
 import { and, count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
-import { auditEvents, imageVersions, reviews, scheduledReleases, type ReleaseStatus } from "@/db/schema";
+import { auditEvents, imageVersions, images, reviews, scheduledReleases, type ReleaseStatus } from "@/db/schema";
 import { changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
 import { releaseActions, transitions, type ReleaseAction } from "@/lib/governance/release";
-import { createTestImage, createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
-import { applyDueScheduledReleases } from "./releases";
-import { getDownloadableVersion } from "./versions";
+import { createTestBuildOutput, createTestImage, createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
+import { applyDueScheduledReleases, listPendingReviews } from "./releases";
+import { getDownloadableVersion, getVersionDetail } from "./versions";
 import type { Viewer } from "./users";
 
 let admin: Viewer;
@@ -73,6 +73,28 @@ describe("who may change what", () => {
     expect(await changeRelease(secondAdmin, { versionId, action: "approve" })).toMatchObject({ ok: true });
     const [review] = await db().select().from(reviews).where(eq(reviews.versionId, versionId));
     expect(review).toMatchObject({ decision: "approved", reviewerId: secondAdmin.id });
+  });
+
+  // A build's output is produced by whoever started the build and whoever wrote any revision of the
+  // recipe up to the built one, not only by the person recorded as its creator.
+  it.each([
+    ["wrote the built revision", () => [admin], () => member],
+    ["wrote an earlier revision the built one was edited from", () => [admin, member], () => owner],
+  ])("refuses approval by an admin who %s while someone else started the build; another admin approves", async (_case, authors, starter) => {
+    const { versionId } = await createTestBuildOutput({ projectId, authors: authors(), starter: starter() });
+    const refused = await changeRelease(admin, { versionId, action: "approve" });
+    expect(refused).toMatchObject({ ok: false, code: "forbidden" });
+    if (!refused.ok) expect(refused.message).toMatch(/wrote part of the recipe .* \(four-eyes rule\)/);
+    expect(await statusOf(versionId)).toBe("pending_review");
+    // Every producer is named in the queue and on the version page, which offers them no approval.
+    const expected = [...new Set([...authors(), starter()].map((person) => person.email))].sort();
+    const queued = (await listPendingReviews()).find((item) => item.id === versionId);
+    expect(queued!.producers.map((person) => person.email)).toEqual(expected);
+    const [row] = await db().select({ imageId: imageVersions.imageId, version: imageVersions.version }).from(imageVersions).where(eq(imageVersions.id, versionId));
+    const [image] = await db().select({ slug: images.slug }).from(images).where(eq(images.id, row!.imageId));
+    const detail = await getVersionDetail({ viewer: secondAdmin, imageSlug: image!.slug, version: row!.version });
+    expect(detail!.producers.map((person) => person.email)).toEqual(expected);
+    expect(await changeRelease(secondAdmin, { versionId, action: "approve" })).toMatchObject({ ok: true, data: { status: "approved" } });
   });
 
   it("refuses reviews by members and owners through a direct action call", async () => {

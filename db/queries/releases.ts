@@ -10,7 +10,7 @@ import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseS
 import { recordAudit } from "./audit";
 import { refreshImageLatest } from "./images";
 import { isUuid, type Viewer } from "./users";
-import { projectRoleOf, visibleVersionCondition } from "./access";
+import { projectRoleOf, versionProducerIds, visibleVersionCondition } from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -33,7 +33,7 @@ async function loadVersion(viewer: Viewer, versionId: string) {
       version: imageVersions.version,
       dataStatus: imageVersions.dataStatus,
       releaseStatus: imageVersions.releaseStatus,
-      createdById: imageVersions.createdById,
+      producedByViewer: sql<boolean>`${viewer.id} in (${versionProducerIds("image_versions")})`,
       projectId: images.projectId,
     })
     .from(imageVersions)
@@ -58,8 +58,11 @@ export async function changeReleaseStatus({ viewer, change }: { viewer: Viewer; 
     const who = transition.who === "admin" ? "an admin" : transition.who === "owner" ? "an owner of the image's project or an admin" : "a member of the image's project";
     throw new HangarError("forbidden", `Only ${who} can ${transition.verb} a version. Nothing was changed.`);
   }
-  if (change.action === "approve" && version.createdById === viewer.id) {
-    throw new HangarError("forbidden", "You produced this version, so someone else has to approve it (four-eyes rule). Nothing was changed.");
+  if (change.action === "approve" && version.producedByViewer) {
+    throw new HangarError(
+      "forbidden",
+      "You produced this version (you uploaded, cloned or built it, or wrote part of the recipe it was built from), so someone else has to approve it (four-eyes rule). Nothing was changed.",
+    );
   }
   if (version.dataStatus !== "ready") throw new HangarError("conflict", "This version has no stored file yet (or its import failed); only ready versions can be released.");
   const reason = (change.reason ?? "").trim();
@@ -171,8 +174,8 @@ export interface PendingReview {
   format: string | null;
   virtualSize: number | null;
   fileSize: number | null;
-  producedBy: string | null;
-  producedById: string | null;
+  /** Everyone who produced it (see versionProducerIds), none of whom may approve it. */
+  producers: { id: string; email: string }[];
   createdAt: Date;
   parentImageSlug: string | null;
   parentVersion: string | null;
@@ -191,13 +194,14 @@ export interface PendingReview {
 export async function listPendingReviews(): Promise<PendingReview[]> {
   const result = await db().execute<Record<string, unknown>>(sql`
     select v.id, v.version, i.slug as image_slug, i.name as image_name, v.source, v.source_url, v.format, v.virtual_size, v.file_size,
-           u.email as produced_by, v.created_by_id, v.created_at, pi.slug as parent_image_slug, pv.version as parent_version,
+           (select coalesce(json_agg(json_build_object('id', pu.id, 'email', pu.email) order by pu.email), '[]'::json)
+              from users pu where pu.id in (${versionProducerIds("v")})) as producers,
+           v.created_at, pi.slug as parent_image_slug, pv.version as parent_version,
            b.id as build_id, b.number as build_number, rr.recipe_id, rr.revision,
            (v.inspection->>'safe')::boolean as inspection_safe, v.inspection->>'format' as inspection_format,
            rr.document as revision_document, prev.version as prev_version, prev.revision as prev_revision, prev.recipe_name as prev_recipe_name, prev.document as prev_document
     from image_versions v
     join images i on i.id = v.image_id
-    left join users u on u.id = v.created_by_id
     left join image_versions pv on pv.id = v.parent_version_id
     left join images pi on pi.id = pv.image_id
     left join builds b on b.id = v.build_id
@@ -222,8 +226,7 @@ export async function listPendingReviews(): Promise<PendingReview[]> {
     format: (row.format as string | null) ?? null,
     virtualSize: num(row.virtual_size),
     fileSize: num(row.file_size),
-    producedBy: (row.produced_by as string | null) ?? null,
-    producedById: (row.created_by_id as string | null) ?? null,
+    producers: row.producers as { id: string; email: string }[],
     createdAt: new Date(String(row.created_at)),
     parentImageSlug: (row.parent_image_slug as string | null) ?? null,
     parentVersion: (row.parent_version as string | null) ?? null,

@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import { db } from "../client";
 import { conversions, imageVersions, images, type DiskFormat } from "../schema";
-import { usableVersionCondition, visibleVersionCondition } from "./access";
+import { usableVersionCondition, versionProducerIds, visibleVersionCondition } from "./access";
 import type { Viewer } from "./users";
 
 export interface DownloadableVersion {
@@ -109,7 +109,8 @@ export interface VersionDetail {
   /** Lineage: the version this one was built (or cloned) from, and the build that made it. */
   parent: { imageSlug: string; version: string } | null;
   build: { id: string; number: number; recipeId: string; revision: number } | null;
-  createdById: string | null;
+  /** Everyone who produced it (see versionProducerIds): none of them may approve it. */
+  producers: { id: string; email: string }[];
   projectId: string;
   replacement: { version: string } | null;
   revokedAncestor: { imageSlug: string; version: string } | null;
@@ -124,7 +125,9 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
            u.email as created_by_email, images.id as image_id, images.slug as image_slug, images.name as image_name,
            pv.version as parent_version, pi.slug as parent_image_slug, v.backing_version_id is not null as linked,
            b.id as build_id, b.number as build_number, rr.recipe_id, rr.revision as recipe_revision,
-           v.created_by_id, images.project_id, rv.version as replacement_version, ai.slug as revoked_image_slug, av.version as revoked_version
+           (select coalesce(json_agg(json_build_object('id', pu.id, 'email', pu.email) order by pu.email), '[]'::json)
+              from users pu where pu.id in (${versionProducerIds("v")})) as producers,
+           images.project_id, rv.version as replacement_version, ai.slug as revoked_image_slug, av.version as revoked_version
     from image_versions v
     join images on images.id = v.image_id
     left join users u on u.id = v.created_by_id
@@ -162,7 +165,7 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
     parent: row.parent_version ? { imageSlug: String(row.parent_image_slug), version: String(row.parent_version) } : null,
     linked: Boolean(row.linked),
     build: row.build_id ? { id: String(row.build_id), number: Number(row.build_number), recipeId: String(row.recipe_id), revision: Number(row.recipe_revision) } : null,
-    createdById: (row.created_by_id as string | null) ?? null,
+    producers: row.producers as { id: string; email: string }[],
     projectId: String(row.project_id),
     replacement: row.replacement_version ? { version: String(row.replacement_version) } : null,
     revokedAncestor: row.revoked_version ? { imageSlug: String(row.revoked_image_slug), version: String(row.revoked_version) } : null,

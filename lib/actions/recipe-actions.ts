@@ -4,7 +4,8 @@ import { z } from "zod";
 import { cancelBuild, queueBuild, rebuildOnNewestBase, retryBuild } from "@/db/queries/builds";
 import { saveRecipe } from "@/db/queries/recipes";
 import { enqueue } from "@/lib/jobs/queue";
-import { recipeDocumentSchema } from "@/lib/recipes/yaml";
+import { env } from "@/lib/env";
+import { boundedRecipeDocumentSchema } from "@/lib/recipes/yaml";
 import { defineAction } from "./safe-action";
 
 const id = (what: string) => z.string({ message: `Say which ${what}.` }).uuid(`That is not a valid ${what} id.`);
@@ -12,7 +13,8 @@ const id = (what: string) => z.string({ message: `Say which ${what}.` }).uuid(`T
 export const saveRecipeSchema = z.object({
   recipeId: id("recipe").optional(),
   projectId: id("project").optional(),
-  document: recipeDocumentSchema,
+  // Read when a request comes, not when the module loads, so the configured bound applies.
+  document: z.lazy(() => boundedRecipeDocumentSchema(env().HANGAR_MAX_GROW_SIZE)),
 });
 
 const sendBuild = (buildId: string) => enqueue("image.build", { buildId });

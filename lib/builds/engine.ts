@@ -12,7 +12,9 @@ import { db } from "@/db/client";
 import { finishBuild, loadBuildForRun } from "@/db/queries/builds";
 import { recordAudit } from "@/db/queries/audit";
 import { createReadyVersion } from "@/db/queries/images";
-import { buildLogs, builds, images, type DiskFormat } from "@/db/schema";
+import { refuseOverQuota } from "@/db/queries/uploads";
+import { blobs, buildLogs, builds, images, type DiskFormat } from "@/db/schema";
+import { HangarError } from "@/lib/auth/errors";
 import { env } from "@/lib/env";
 import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";
@@ -129,13 +131,15 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
   }, HEARTBEAT_MS);
 
   const phase = (text: string) => log.write("hangar", `[hangar] ${text}`);
+  const store = getBlobStore();
+  // Set while the output's bytes are in the blob store but no version holds them yet.
+  let stored: string | null = null;
   try {
     if (!build.baseSha256 || !build.baseFormat) throw new StepFailed("The base version has no stored file any more; pick another base.");
     if (["disabled", "revoked", "rejected"].includes(build.baseReleaseStatus)) {
       throw new StepFailed(`The base version is ${build.baseReleaseStatus} now; nobody may build on it. Pick another base.`);
     }
     await mkdir(workDir, { recursive: true, mode: 0o700 });
-    const store = getBlobStore();
     const overlay = path.join(workDir, "overlay.qcow2");
     phase(`Creating a qcow2 overlay on the base (${build.baseFormat}, ${build.baseSha256.slice(0, 12)}…)`);
     await qemuImgCreateOverlay({ base: await store.localPath(build.baseSha256), baseFormat: build.baseFormat, dst: overlay });
@@ -178,7 +182,13 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
     if (controller.signal.aborted) throw stopReason!;
 
     await store.putFromTempFile({ tempPath: output, sha256: ingest.sha256, size: ingest.size });
+    stored = ingest.sha256;
     const version = await db().transaction(async (tx) => {
+      // Checked again with the real size under the project's lock; the reservation it replaces is
+      // released in the same transaction (the build stops being running).
+      await refuseOverQuota(tx, { projectId: build.outputProjectId, needed: ingest.size, held: build.reservedBytes, what: "This build's output" }).catch((error: unknown) => {
+        throw error instanceof HangarError ? new StepFailed(error.message) : error;
+      });
       const created = await createReadyVersion({
         tx,
         actorId: build.requestedById,
@@ -208,6 +218,7 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
       await recordAudit({ actorId: build.requestedById, action: "build.succeed", objectType: "build", objectId: buildId, after: { versionId: created.id } }, tx);
       return created;
     });
+    stored = null;
     const [image] = await db().select({ slug: images.slug }).from(images).where(eq(images.id, build.outputImageId));
     phase(`Done: ${image?.slug ?? "image"} build-${build.number} is waiting for review (version ${version.id})`);
   } catch (error) {
@@ -232,6 +243,11 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
       await finishBuild(buildId, { status: "failed", failureReason: reason });
       // A step failing in the guest is the recipe's problem and is in the log; anything else is ours.
       if (!(error instanceof StepFailed) && failedStep === null) console.error(`build ${buildId} failed`, error);
+    }
+    // Bytes stored for an output that did not land go again, unless a version has the same blob.
+    if (stored) {
+      const [kept] = await db().select({ sha256: blobs.sha256 }).from(blobs).where(eq(blobs.sha256, stored));
+      if (!kept) await store.delete(stored).catch(() => {});
     }
   } finally {
     clearInterval(heartbeat);

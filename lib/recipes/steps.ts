@@ -2,6 +2,7 @@
 // validation here is what keeps a step from smuggling in shell syntax, host paths or plaintext
 // secrets, and it is shared by the step editor (as you type), YAML import and the build engine.
 import { z } from "zod";
+import { formatBytes } from "@/lib/format";
 
 export const MAX_SCRIPT_BYTES = 64 * 1024;
 export const MAX_WRITE_BYTES = 1024 * 1024;
@@ -122,4 +123,24 @@ export const stepsSchema = z.array(stepSchema).max(MAX_STEPS, `A recipe has at m
 /** Package steps need the guest to reach its repositories; everything else runs offline. */
 export function stepsNeedNetwork(steps: Step[]): boolean {
   return steps.some((step) => step.type === "install" || step.type === "uninstall" || step.type === "update");
+}
+
+const growToPattern = /^(\d+)([MGT])$/;
+const growUnits: Record<string, number> = { M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** "20G" → bytes; null when absent or not a size. */
+export function growToBytes(growTo: string | undefined): number | null {
+  const match = growTo ? growToPattern.exec(growTo) : null;
+  return match ? Number(match[1]) * growUnits[match[2]!]! : null;
+}
+
+/**
+ * What is wrong with a "grow the disk to" value under the admins' bound (HANGAR_MAX_GROW_SIZE),
+ * or null when it is fine. The editor shows it as you type; saving and building refuse it.
+ */
+export function growToProblem(growTo: string, maxBytes: number): string | null {
+  const bytes = growToBytes(growTo);
+  if (bytes === null) return "Grow the disk to a size like 20G (a whole number with M, G or T).";
+  if (bytes > maxBytes) return `Grow the disk to at most ${formatBytes(maxBytes)}: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin).`;
+  return null;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { recipeFromYaml, recipeToYaml, type RecipeDocument } from "./yaml";
+import { growToProblem } from "./steps";
+import { boundedRecipeDocumentSchema, recipeFromYaml, recipeToYaml, type RecipeDocument } from "./yaml";
 
 const recipe: RecipeDocument = {
   name: "CI runner",
@@ -60,5 +61,20 @@ describe("recipe YAML", () => {
     const both = recipeFromYaml(recipeToYaml({ ...recipe, base: { image: "debian-12-base", version: "1", channel: "latest" } }));
     expect(both.ok).toBe(false);
     if (!both.ok) expect(both.problems[0]!.message).toMatch(/not both/);
+  });
+});
+
+describe("grow the disk to", () => {
+  const GiB = 1024 ** 3;
+  it("is checked against the admins' bound as the editor and the save action check it", () => {
+    expect(growToProblem("20G", 256 * GiB)).toBeNull();
+    expect(growToProblem("256G", 256 * GiB)).toBeNull();
+    expect(growToProblem("257G", 256 * GiB)).toBe("Grow the disk to at most 256 GiB: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin).");
+    expect(growToProblem("1T", 512 * GiB)).toMatch(/at most 512 GiB/);
+    expect(growToProblem("20 GB", 256 * GiB)).toMatch(/like 20G/);
+    const bounded = boundedRecipeDocumentSchema(10 * GiB).safeParse(recipe);
+    expect(bounded.success).toBe(false);
+    expect(bounded.error?.issues).toEqual([expect.objectContaining({ path: ["output", "growTo"], message: expect.stringMatching(/at most 10 GiB/) })]);
+    expect(boundedRecipeDocumentSchema(20 * GiB).safeParse(recipe).success).toBe(true);
   });
 });

@@ -3,7 +3,7 @@
 import { isMap, isSeq, LineCounter, parseDocument, stringify, type Node } from "yaml";
 import { z } from "zod";
 import { diskFormats } from "@/db/enums";
-import { stepsSchema } from "./steps";
+import { growToProblem, stepsSchema } from "./steps";
 
 export const recipeDocumentSchema = z
   .object({
@@ -34,6 +34,14 @@ export const recipeDocumentSchema = z
   .strict();
 
 export type RecipeDocument = z.infer<typeof recipeDocumentSchema>;
+
+/** The document schema with the admins' bound on "grow the disk to" (see growToProblem). */
+export function boundedRecipeDocumentSchema(maxGrowBytes: number) {
+  return recipeDocumentSchema.superRefine((document, context) => {
+    const problem = document.output.growTo ? growToProblem(document.output.growTo, maxGrowBytes) : null;
+    if (problem) context.addIssue({ code: "custom", path: ["output", "growTo"], message: problem });
+  });
+}
 
 export interface YamlProblem {
   line: number | null;

@@ -55,7 +55,7 @@ export default async function ReviewsPage() {
                   <dl className="grid grid-cols-[9rem_minmax(0,1fr)] gap-x-3 gap-y-1 text-sm">
                     <dt className="text-muted">Produced by</dt>
                     <dd>
-                      {item.producedBy ?? "unknown"} · <RelativeTime date={item.createdAt} />
+                      {item.producers.length ? item.producers.map((person) => person.email).join(", ") : "unknown"} · <RelativeTime date={item.createdAt} />
                     </dd>
                     <dt className="text-muted">From</dt>
                     <dd>
@@ -102,7 +102,7 @@ export default async function ReviewsPage() {
                     </details>
                   ) : null}
                 </div>
-                <ReviewDecision versionId={item.id} label={label} ownVersion={item.producedById === viewer.id} />
+                <ReviewDecision versionId={item.id} label={label} ownVersion={item.producers.some((person) => person.id === viewer.id)} />
               </li>
             );
           })}

@@ -12,7 +12,7 @@ type Search = Promise<{ base?: string | string[]; version?: string | string[] }>
 export default async function NewRecipePage({ searchParams }: { searchParams: Search }) {
   const { base, version } = await searchParams;
   const viewer = await requireViewer("/recipes/new");
-  const [{ bases, outputs, channels }, projects] = await Promise.all([listRecipeChoices({ viewer }), listProjectsForImport({ viewer })]);
+  const [{ bases, outputs, channels, maxGrowBytes }, projects] = await Promise.all([listRecipeChoices({ viewer }), listProjectsForImport({ viewer })]);
   const baseImage = typeof base === "string" && bases.some((entry) => entry.image === base) ? base : (bases[0]?.image ?? "");
   const baseVersion = typeof version === "string" && bases.some((entry) => entry.image === baseImage && entry.version === version) ? version : undefined;
   if (projects.length === 0) {
@@ -27,7 +27,7 @@ export default async function NewRecipePage({ searchParams }: { searchParams: Se
     <div>
       <PageHeader title="New recipe" description="Pick a base, add steps, choose where the output lands. Nothing runs until you build." />
       <RecipeEditor
-        choices={{ bases, outputs, projects, channels }}
+        choices={{ bases, outputs, projects, channels, maxGrowBytes }}
         canEdit
         initial={{
           name: "",

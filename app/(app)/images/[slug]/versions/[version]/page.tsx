@@ -36,7 +36,7 @@ export default async function VersionPage({ params }: Params) {
   const detail = await getVersionDetail({ viewer, imageSlug: slug, version });
   if (!detail) notFound();
   const role = projectRoleOf(viewer, detail.projectId);
-  const producer = detail.createdById === viewer.id;
+  const producer = detail.producers.some((person) => person.id === viewer.id);
   const actions =
     detail.dataStatus === "ready"
       ? availableActions(detail.releaseStatus as ReleaseStatus, { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", producer })
@@ -85,6 +85,7 @@ export default async function VersionPage({ params }: Params) {
     ],
     ["Original file name", detail.originalFilename ?? "—"],
     ["Created by", detail.createdByEmail ?? "unknown"],
+    ...(detail.build ? ([["Produced by", detail.producers.map((person) => person.email).join(", ") || "unknown"]] as [string, React.ReactNode][]) : []),
     ["Created", formatDateTime(detail.createdAt)],
   ];
   return (
