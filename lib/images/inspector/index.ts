@@ -4,9 +4,11 @@
 // follows OpenStack's format_inspector and goes further where Hangar's image-safety spec asks.
 //
 // The inspector keeps only what the parsers need: the first 256 KiB, a few byte ranges that headers
-// point at (requested while the bytes stream past), the last 1.5 KiB, and one line of text. Every
+// point at (requested while the bytes stream past), the last 1.5 KiB, one line of text, and the
+// current line of a VMDK's embedded descriptor (parsed as it streams, since it may be 2 MiB). Every
 // decision is made from those, so the verdict cannot depend on how the stream was chunked.
-import { findingFor, planCaptures, problemMessages } from "./formats";
+import { findingFor, planCaptures, problemMessages, vmdkDescriptorRegion } from "./formats";
+import { createVmdkDescriptorScanner, type VmdkDescriptorScanner } from "./vmdk-descriptor";
 import type { Evidence, FormatFinding, InspectedFormat, InspectionProblem, InspectionReport } from "./types";
 import { MAX_VIRTUAL_SIZE } from "./types";
 
@@ -48,6 +50,8 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
   let line: number[] = [];
   const createTypeLines: string[] = [];
   let finished = false;
+  let descriptor: { scanner: VmdkDescriptorScanner; start: number; end: number } | null = null;
+  let descriptorLooked = false;
 
   const request = (requests: CaptureRequest[], chunk: Uint8Array | null, chunkStart: number) => {
     for (const wanted of requests) {
@@ -119,6 +123,14 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
         headFilled += take;
       }
       position += chunk.length;
+      if (!descriptorLooked && headFilled >= 512) {
+        descriptorLooked = true;
+        const region = vmdkDescriptorRegion(head.subarray(0, 512));
+        if (region) descriptor = { scanner: createVmdkDescriptorScanner(region), start: region.start, end: region.start + region.length };
+      }
+      if (descriptor && chunkStart < descriptor.end && position > descriptor.start) {
+        descriptor.scanner.feed(chunk.subarray(Math.max(descriptor.start - chunkStart, 0), Math.min(descriptor.end, position) - chunkStart));
+      }
       for (const capture of [...pending]) feedCapture(capture, chunk, chunkStart);
       if (!planned && headFilled === HEAD_SIZE) {
         planned = true;
@@ -150,12 +162,13 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
         tail,
         captures,
         textDescriptor: { createTypeLines, isText: isText && position > 0 },
+        vmdkDescriptor: descriptor ? descriptor.scanner.finish() : null,
       };
       return decide(evidence, missedCaptures, claimedFormat);
     },
 
     retainedBytes() {
-      return head.length + tail.length + line.length + pending.reduce((sum, item) => sum + item.bytes.length, 0) + [...captures.values()].reduce((sum, bytes) => sum + bytes.length, 0);
+      return head.length + tail.length + line.length + (descriptor?.scanner.retainedBytes() ?? 0) + pending.reduce((sum, item) => sum + item.bytes.length, 0) + [...captures.values()].reduce((sum, bytes) => sum + bytes.length, 0);
     },
   };
 }

@@ -33,6 +33,7 @@ async function patch(target: string, offset: number, bytes: Uint8Array | number[
 const u32be = (value: number) => [(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, value & 255];
 const u64be = (value: bigint) => Array.from({ length: 8 }, (_, index) => Number((value >> BigInt(56 - index * 8)) & 255n));
 const u64le = (value: bigint) => u64be(value).reverse();
+const u32le = (value: number) => u32be(value).reverse();
 
 async function inspectAt(target: string, readSize: number, claimedFormat?: string): Promise<InspectionReport & { retained: number }> {
   const inspector = createInspector({ claimedFormat });
@@ -65,6 +66,40 @@ async function rewriteVmdkDescriptor(target: string, transform: (text: string) =
   region.fill(0);
   region.write(text, 0, "latin1");
   await writeFile(target, data);
+}
+
+/**
+ * A real monolithicSparse VMDK from qemu-img, rebuilt with a larger embedded descriptor: the
+ * tables after it move by the added sectors, and the header and grain directories follow.
+ */
+async function vmdkWithDescriptor(name: string, transform: (text: string) => string, descriptorSectors: number) {
+  const original = await readFile(await qemuCreate(`source-${name}`, "vmdk", "64M"));
+  const oldSectors = Number(original.readBigUInt64LE(36));
+  const oldEnd = (1 + oldSectors) * 512;
+  const delta = descriptorSectors - oldSectors;
+  const region = original.subarray(512, oldEnd);
+  const end = region.indexOf(0);
+  const text = Buffer.from(transform(region.subarray(0, end === -1 ? region.length : end).toString("latin1")), "latin1");
+  if (text.length > descriptorSectors * 512) throw new Error("descriptor does not fit");
+  const descriptor = Buffer.alloc(descriptorSectors * 512);
+  text.copy(descriptor);
+  const header = Buffer.from(original.subarray(0, 512));
+  header.writeBigUInt64LE(BigInt(descriptorSectors), 36);
+  const rest = Buffer.from(original.subarray(oldEnd));
+  const capacity = Number(header.readBigUInt64LE(12));
+  const perTable = header.readUInt32LE(44) * Number(header.readBigUInt64LE(20));
+  for (const field of [48, 56]) {
+    const directory = Number(header.readBigUInt64LE(field));
+    header.writeBigUInt64LE(BigInt(directory + delta), field);
+    for (let index = 0; index < Math.ceil(capacity / perTable); index += 1) {
+      const at = (directory - 1 - oldSectors) * 512 + index * 4;
+      const table = rest.readUInt32LE(at);
+      if (table) rest.writeUInt32LE(table + delta, at);
+    }
+  }
+  header.writeBigUInt64LE(header.readBigUInt64LE(64) + BigInt(delta), 64);
+  await writeFile(file(name), Buffer.concat([header, descriptor, rest]));
+  return file(name);
 }
 
 async function vhdFixChecksum(target: string, footerOffset: number) {
@@ -225,6 +260,98 @@ describe("vmdk", () => {
     wrong.writeBigUInt64LE(4096n, 12);
     await writeFile(file("footer-wrong.vmdk"), withFooter(wrong));
     expect(codes(await verdict(file("footer-wrong.vmdk")))).toContain("vmdk_footer_mismatch");
+
+    // The markers' padding must be zero (qemu doesn't look; data hidden there is refused).
+    const dirtyMarker = Buffer.from(footerMarker);
+    dirtyMarker[300] = 0x41;
+    await writeFile(file("footer-marker-padding.vmdk"), Buffer.concat([stream, dirtyMarker, header, Buffer.alloc(512)]));
+    const markerReport = await verdict(file("footer-marker-padding.vmdk"));
+    expect(codes(markerReport)).toEqual(["vmdk_footer_marker_padding"]);
+    expect(markerReport.problems[0]!.message).toMatch(/padding of the streamOptimized VMDK's footer marker is not zero/);
+    const dirtyEnd = Buffer.alloc(512);
+    dirtyEnd[511] = 1;
+    await writeFile(file("eos-padding.vmdk"), Buffer.concat([stream, footerMarker, header, dirtyEnd]));
+    expect(codes(await verdict(file("eos-padding.vmdk")))).toEqual(["vmdk_end_marker_padding"]);
+    const notEnd = Buffer.alloc(512);
+    notEnd.writeUInt32LE(1, 12);
+    await writeFile(file("eos-type.vmdk"), Buffer.concat([stream, footerMarker, header, notEnd]));
+    expect(codes(await verdict(file("eos-type.vmdk")))).toEqual(["vmdk_end_marker"]);
+  });
+
+  it("refuses descriptor lines that are none of the known kinds, instead of skipping them as qemu does", async () => {
+    const cases: [string, (text: string) => string, string, RegExp][] = [
+      ["access", (text) => text.replace(/RW (\d+) SPARSE/, "RWX $1 SPARSE"), "vmdk_extent_access", /access mode “RWX” \(line \d+\), which qemu doesn't know; only RW, RDONLY and NOACCESS/],
+      ["extent-type", (text) => text.replace(/SPARSE "/, 'SPARSEX "'), "vmdk_extent_unknown_type", /extent of type “SPARSEX”/],
+      ["garbage", (text) => text.replace("# Extent description", "this is not a descriptor line"), "vmdk_descriptor_line", /neither a comment, a key = value setting nor an extent \(line \d+: “this is not/],
+      ["unknown-key", (text) => text.replace("parentCID=ffffffff", "parentCID=ffffffff\nfileName=\"/etc/passwd\""), "vmdk_unknown_key", /key “fileName”/],
+      ["key-case", (text) => text.replace("parentCID=", "parentcid="), "vmdk_key_case", /spells the key parentCID as “parentcid”/],
+      ["ddb-case", (text) => text.replace("ddb.adapterType", "DDB.adapterType"), "vmdk_key_case", /“DDB.adapterType”/],
+      ["duplicate-key", (text) => text.replace("parentCID=ffffffff", "parentCID=ffffffff\nCID=12345678"), "vmdk_duplicate_key", /declares CID more than once/],
+      ["bad-version", (text) => text.replace("version=1", "version=7"), "vmdk_key_value", /version has the value “7”/],
+      ["unquoted-type", (text) => text.replace('createType="monolithicSparse"', "createType=monolithicSparse"), "vmdk_key_value", /createType has the value/],
+      ["hint-in-comment", (text) => text.replace("# Disk DescriptorFile", '# parentFileNameHint="/etc/passwd"'), "vmdk_parent", /parentFileNameHint/],
+      ["control-chars", (text) => text.replace("# Disk DescriptorFile", "# Disk\x01DescriptorFile"), "vmdk_descriptor_binary", /control characters/],
+      ["extent-size", (text) => text.replace(/RW (\d+) SPARSE/, "RW 4096 SPARSE"), "vmdk_extent_size", /4096 sectors but the header says the disk has 2048/],
+      ["stream-type", (text) => text.replace('createType="monolithicSparse"', 'createType="streamOptimized"'), "vmdk_create_type_mismatch", /says streamOptimized but its header describes a monolithicSparse disk/],
+    ];
+    for (const [name, transform, code, message] of cases) {
+      const target = await qemuCreate(`line-${name}.vmdk`, "vmdk", "1M");
+      await rewriteVmdkDescriptor(target, transform);
+      const report = await verdict(target);
+      expect(report.safe, name).toBe(false);
+      expect(codes(report), name).toContain(code);
+      expect(report.problems.find((item) => item.code === code)!.message, name).toMatch(message);
+    }
+    // What legitimate tools write: RDONLY extents (VMware's streamOptimized exports), encoding,
+    // isNativeSnapshot, CRLF line ends, indentation, comments and ddb.* keys of any name.
+    const fine = await qemuCreate("line-fine.vmdk", "vmdk", "1M");
+    await rewriteVmdkDescriptor(fine, (text) =>
+      text
+        .replace(/RW (\d+) SPARSE/, "RDONLY $1 SPARSE")
+        .replace("version=1", 'version=1\nencoding="UTF-8"\nisNativeSnapshot="no"')
+        .replace("#DDB", '#DDB\n  ddb.uuid.image = "6e2f1c41-0000-4000-8000-000000000001"\nddb.longContentID = "0123abcd"')
+        .replace(/\n/g, "\r\n"),
+    );
+    expect(await verdict(fine)).toMatchObject({ format: "vmdk", safe: true, problems: [] });
+  });
+
+  it.each([0, 4, 0x10001])("refuses sparse header version %i (qemu reads 1 to 3)", async (version) => {
+    const target = await qemuCreate(`header-v${version}.vmdk`, "vmdk", "1M");
+    await patch(target, 4, u32le(version));
+    const report = await verdict(target);
+    expect(codes(report)).toEqual(["vmdk_version"]);
+    expect(report.problems[0]!.message).toMatch(new RegExp(`version ${version}; qemu reads only versions 1 to 3`));
+  });
+
+  it("accepts sparse header versions 1 to 3", async () => {
+    for (const version of [1, 2, 3]) {
+      const target = await qemuCreate(`header-ok-v${version}.vmdk`, "vmdk", "1M");
+      await patch(target, 4, u32le(version));
+      expect((await verdict(target)).safe, `version ${version}`).toBe(true);
+    }
+  });
+
+  it("accepts a monolithicSparse VMDK with a 2 MiB descriptor, as qemu does, with bounded memory", async () => {
+    const target = await vmdkWithDescriptor("desc-2m.vmdk", (text) => `${text}${"# padding: a long descriptor is still a descriptor\n".repeat(40_000)}ddb.comment = "end"\n`, 4096);
+    const { stdout } = await run("qemu-img", ["info", "--output=json", "-f", "vmdk", target]);
+    const info = JSON.parse(stdout) as { "virtual-size": number; "format-specific": { data: { "create-type": string; extents: { filename: string }[] } } };
+    expect(info["format-specific"].data["create-type"]).toBe("monolithicSparse");
+    await run("qemu-img", ["check", "-f", "vmdk", target]);
+    // qemu really uses the relocated tables: write through it and read the bytes back.
+    await run("qemu-io", ["-f", "vmdk", "-c", "write -P 0xab 1M 64k", target]);
+    const { stdout: read } = await run("qemu-io", ["-f", "vmdk", "-c", "read -P 0xab 1M 64k", target]);
+    expect(read).not.toMatch(/Pattern verification failed/);
+    const report = await verdict(target);
+    expect(report).toMatchObject({ format: "vmdk", safe: true, problems: [], virtualSize: info["virtual-size"], details: { createType: "monolithicSparse" } });
+    for (const size of READ_SIZES) expect((await inspectAt(target, size)).retained).toBeLessThan(1.5 * 1024 * 1024);
+    expect(await inspectFile({ path: target, claimedFormat: "vmdk" })).toMatchObject({ safe: true, problems: [] });
+
+    // The same file with a bad line at its very end (beyond what qemu reads) is still refused.
+    const tailLine = await vmdkWithDescriptor("desc-2m-bad.vmdk", (text) => `${text}${"# padding\n".repeat(200_000)}RWX 2048 SPARSE "x.vmdk"\n`, 4096);
+    expect(codes(await verdict(tailLine))).toContain("vmdk_extent_access");
+    const tooBig = await qemuCreate("desc-too-big.vmdk", "vmdk", "1M");
+    await patch(tooBig, 36, u64le(4097n));
+    expect(codes(await verdict(tooBig))).toContain("vmdk_descriptor_size");
   });
 
   it("keeps memory bounded for a large embedded descriptor", async () => {
