@@ -15,6 +15,7 @@ function view(bytes: Uint8Array) {
     has,
     u8: (offset: number) => (has(offset, 1) ? data.getUint8(offset) : 0),
     u16le: (offset: number) => (has(offset, 2) ? data.getUint16(offset, true) : 0),
+    u16be: (offset: number) => (has(offset, 2) ? data.getUint16(offset, false) : 0),
     u32le: (offset: number) => (has(offset, 4) ? data.getUint32(offset, true) : 0),
     u32be: (offset: number) => (has(offset, 4) ? data.getUint32(offset, false) : 0),
     u64le: (offset: number) => (has(offset, 8) ? big(data.getBigUint64(offset, true)) : 0),
@@ -371,14 +372,44 @@ function vdi(evidence: Evidence): FormatFinding | null {
   return { format: "vdi", virtualSize: data.u64le(0x170), problems, details: { version } };
 }
 
+// Both-endian fields of the primary volume descriptor (ISO 9660 §8.4): each is stored twice, little-
+// endian then big-endian. Readers pick one copy or the other, so the two must agree.
+const ISO_PVD = 0x8000;
+const ISO_BOTH_ENDIAN_FIELDS = [
+  { name: "volume space size", offset: 80, size: 4 },
+  { name: "volume set size", offset: 120, size: 2 },
+  { name: "volume sequence number", offset: 124, size: 2 },
+  { name: "logical block size", offset: 128, size: 2 },
+  { name: "path table size", offset: 132, size: 4 },
+  { name: "root directory location", offset: 156 + 2, size: 4 },
+  { name: "root directory length", offset: 156 + 10, size: 4 },
+] as const;
+
 function iso(evidence: Evidence): FormatFinding | null {
   const { head } = evidence;
-  if (ascii(head, 0x8001, 5) !== "CD001") return null;
+  if (ascii(head, ISO_PVD + 1, 5) !== "CD001") return null;
   const data = view(head);
-  const blocks = data.u32le(0x8000 + 80);
-  const blockSize = data.u16le(0x8000 + 128);
   const problems: InspectionProblem[] = [];
-  if (data.u8(0x8000) !== 1) problems.push(problem("iso_descriptor", "The ISO's first volume descriptor is not a primary volume descriptor; the file is malformed."));
+  if (data.u8(ISO_PVD) !== 1) problems.push(problem("iso_descriptor", "The ISO's first volume descriptor is not a primary volume descriptor; the file is malformed."));
+  if (!data.has(ISO_PVD, 2048)) problems.push(problem("iso_truncated", "The ISO's primary volume descriptor is cut short: the file ends inside it. Upload the complete file."));
+  for (const field of ISO_BOTH_ENDIAN_FIELDS) {
+    const at = ISO_PVD + field.offset;
+    const little = field.size === 4 ? data.u32le(at) : data.u16le(at);
+    const big = field.size === 4 ? data.u32be(at + 4) : data.u16be(at + 2);
+    if (little !== big) {
+      problems.push(
+        problem(
+          "iso_both_endian",
+          `The ISO's primary volume descriptor stores its ${field.name} twice with different values (${little} little-endian, ${big} big-endian); tools would read different disks from it, so it is refused.`,
+        ),
+      );
+    }
+  }
+  const blocks = data.u32le(ISO_PVD + 80);
+  const blockSize = data.u16le(ISO_PVD + 128);
+  if (![512, 1024, 2048].includes(blockSize)) {
+    problems.push(problem("iso_block_size", `The ISO's logical block size is ${blockSize} bytes; ISO 9660 allows 512, 1024 or 2048. The file is malformed.`));
+  }
   return { format: "iso", virtualSize: blocks * blockSize, problems, details: { blocks, blockSize } };
 }
 
@@ -386,6 +417,77 @@ function banned(evidence: Evidence): FormatFinding | null {
   if (ascii(evidence.head, 0, 4) === "QED\0") return { format: "qed", virtualSize: view(evidence.head).u64le(48), problems: [], details: {} };
   if (ascii(evidence.head, 0, 6) === "LUKS\xba\xbe") return { format: "luks", virtualSize: null, problems: [], details: {} };
   return null;
+}
+
+// ---------------------------------------------------------------- MBR and GPT (little-endian)
+
+const MBR_PARTITION_TABLE = 446;
+const MBR_GPT_PROTECTIVE = 0xee;
+
+export const hasMbrSignature = (head: Uint8Array) => head.length >= 512 && head[510] === 0x55 && head[511] === 0xaa;
+
+/** A filesystem's own boot sector (no partition table) also ends in 55AA: FAT, NTFS, exFAT. */
+function isFilesystemBootSector(head: Uint8Array): boolean {
+  const fat = head[0x10] === 2 && head[0x15] === 0xf8;
+  const oem = ascii(head, 3, 8);
+  return fat || oem === "NTFS    " || oem === "EXFAT   ";
+}
+
+/**
+ * The checks OpenStack's GPT inspector makes on a raw disk whose first sector ends in 55AA, plus a
+ * few more: every entry's boot flag is 0 or 0x80; a protective MBR is one 0xEE entry, first, with
+ * boot flag 0, starting at LBA 1 with CHS (0,2,0), and a GPT header behind it; an MBR without a
+ * single partition is not a partition table but something made to look like one.
+ */
+/** What partitions the first sectors describe: a GPT, an MBR, or none (a filesystem's boot sector is none). */
+export function partitionTableKind(head: Uint8Array): "gpt" | "mbr" | null {
+  if (!hasMbrSignature(head) || isFilesystemBootSector(head)) return null;
+  return ascii(head, 512, 8) === "EFI PART" || ascii(head, 4096, 8) === "EFI PART" ? "gpt" : "mbr";
+}
+
+export function partitionTableProblems(head: Uint8Array): InspectionProblem[] {
+  if (!hasMbrSignature(head) || isFilesystemBootSector(head)) return [];
+  const data = view(head);
+  const problems: InspectionProblem[] = [];
+  const used: number[] = [];
+  let protective: number | null = null;
+  for (let index = 0; index < 4; index += 1) {
+    const at = MBR_PARTITION_TABLE + index * 16;
+    const boot = data.u8(at);
+    const type = data.u8(at + 4);
+    const startLba = data.u32le(at + 8);
+    const sectors = data.u32le(at + 12);
+    if (boot !== 0x00 && boot !== 0x80) {
+      problems.push(problem("mbr_boot_flag", `The disk's MBR partition entry ${index + 1} has the boot flag 0x${boot.toString(16)}; only 0x00 and 0x80 exist, so the partition table is malformed or crafted.`));
+    }
+    if (type === 0) continue;
+    used.push(index);
+    if (type === MBR_GPT_PROTECTIVE) {
+      protective = index;
+      const chs = [data.u8(at + 1), data.u8(at + 2), data.u8(at + 3)];
+      if (boot !== 0) problems.push(problem("gpt_protective_mbr", `The disk's protective MBR entry has the boot flag 0x${boot.toString(16)}; a protective MBR's must be 0.`));
+      if (chs.join(",") !== "0,2,0") problems.push(problem("gpt_protective_mbr", `The disk's protective MBR entry starts at CHS (${chs.join(",")}) instead of (0,2,0); the partition table is malformed or crafted.`));
+      if (startLba !== 1) problems.push(problem("gpt_protective_mbr", `The disk's protective MBR entry starts at LBA ${startLba} instead of 1; the partition table is malformed or crafted.`));
+    } else if (startLba === 0 || sectors === 0) {
+      problems.push(problem("mbr_partition", `The disk's MBR partition entry ${index + 1} ${startLba === 0 ? "starts at sector 0, over the MBR itself" : "has no sectors"}; the partition table is malformed or crafted.`));
+    }
+  }
+  if (used.length === 0) {
+    problems.push(
+      problem(
+        "mbr_empty",
+        "The disk's first sector ends with the 55AA boot signature but its partition table has no partition at all; such a sector is made to look like an MBR, so the file is refused. Upload the disk with a real partition table, or without an MBR.",
+      ),
+    );
+  } else if (protective !== null) {
+    if (used.length !== 1 || protective !== 0) {
+      problems.push(problem("gpt_protective_mbr", "The disk's protective MBR lists other partitions beside the GPT one (a hybrid MBR), so tools would see different partitions; the file is refused."));
+    }
+    if (ascii(head, 512, 8) !== "EFI PART" && ascii(head, 4096, 8) !== "EFI PART") {
+      problems.push(problem("gpt_header_missing", "The disk has a protective MBR but no GPT header after it; the partition table is malformed or crafted."));
+    }
+  }
+  return problems;
 }
 
 // ---------------------------------------------------------------- capture planning and detection

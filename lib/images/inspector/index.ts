@@ -7,7 +7,7 @@
 // point at (requested while the bytes stream past), the last 1.5 KiB, one line of text, and the
 // current line of a VMDK's embedded descriptor (parsed as it streams, since it may be 2 MiB). Every
 // decision is made from those, so the verdict cannot depend on how the stream was chunked.
-import { findingFor, planCaptures, problemMessages, vmdkDescriptorRegion } from "./formats";
+import { findingFor, hasMbrSignature, partitionTableKind, partitionTableProblems, planCaptures, problemMessages, vmdkDescriptorRegion } from "./formats";
 import { createVmdkDescriptorScanner, type VmdkDescriptorScanner } from "./vmdk-descriptor";
 import type { Evidence, FormatFinding, InspectedFormat, InspectionProblem, InspectionReport } from "./types";
 import { MAX_VIRTUAL_SIZE } from "./types";
@@ -178,9 +178,19 @@ function decide(evidence: Evidence, missedCaptures: string[], claimedFormat: str
   const problems: InspectionProblem[] = [];
   let finding: FormatFinding;
   if (findings.length === 0) {
-    finding = { format: "raw", virtualSize: evidence.fileSize, problems: [], details: rawDetails(evidence) };
+    finding = { format: "raw", virtualSize: evidence.fileSize, problems: partitionTableProblems(evidence.head), details: { partitionTable: partitionTableKind(evidence.head) } };
   } else if (findings.length === 1) {
     finding = findings[0]!;
+    // A header at offset 0 that also ends its first sector with 55AA is read as an image by qemu and
+    // as a partitioned disk by firmware and partitioning tools. An ISO's first 32 KiB are a system
+    // area meant for an MBR or GPT (hybrid ISOs); a fixed VHD's first sector is the guest's own.
+    const headerInFirstSector = finding.format !== "iso" && !(finding.format === "vhd" && finding.details.footerAt === "end");
+    if (headerInFirstSector && hasMbrSignature(evidence.head)) {
+      problems.push({
+        code: "polyglot_mbr",
+        message: `The file is a ${finding.format} image whose first sector also carries an MBR boot signature (55AA), so other tools read it as a partitioned raw disk. Files built to be read differently by different tools are refused; export the image again.`,
+      });
+    }
   } else {
     const names = findings.map((item) => item.format);
     finding = { format: findings[0]!.format, virtualSize: findings[0]!.virtualSize, problems: [], details: { matches: names } };
@@ -218,13 +228,6 @@ function decide(evidence: Evidence, missedCaptures: string[], claimedFormat: str
     problems: dedupe(problems),
     details: finding.details,
   };
-}
-
-function rawDetails(evidence: Evidence): Record<string, unknown> {
-  const head = evidence.head;
-  const hasMbr = head.length >= 512 && head[510] === 0x55 && head[511] === 0xaa;
-  const hasGpt = head.length >= 520 && String.fromCharCode(...head.subarray(512, 520)) === "EFI PART";
-  return { partitionTable: hasGpt ? "gpt" : hasMbr ? "mbr" : null };
 }
 
 function dedupe(problems: InspectionProblem[]): InspectionProblem[] {

@@ -443,6 +443,23 @@ describe("polyglots, banned formats and false claims", () => {
     expect(report.problems.find((problem) => problem.code === "polyglot")!.message).toMatch(/qcow2, iso|iso, qcow2/);
   });
 
+  it.each([
+    ["volume space size", 0x8000 + 84, u32be(999_999)],
+    ["logical block size", 0x8000 + 130, [0x02, 0x00]],
+    ["volume set size", 0x8000 + 122, [0x00, 0x02]],
+    ["path table size", 0x8000 + 136, u32be(4096)],
+    ["root directory location", 0x8000 + 162, u32be(7)],
+  ])("refuses an ISO whose primary volume descriptor disagrees with itself on the %s", async (field, offset, bytes) => {
+    const target = file(`both-endian-${offset}.iso`);
+    await run("genisoimage", ["-quiet", "-o", target, "/etc/hostname"]);
+    expect((await verdict(target)).safe).toBe(true);
+    await patch(target, offset, bytes);
+    const report = await verdict(target);
+    expect(report).toMatchObject({ format: "iso", safe: false });
+    expect(codes(report)).toEqual(["iso_both_endian"]);
+    expect(report.problems[0]!.message).toMatch(new RegExp(`stores its ${field} twice with different values \\(\\d+ little-endian, \\d+ big-endian\\)`));
+  });
+
   it("refuses QED and LUKS", async () => {
     expect(await verdict(await qemuCreate("a.qed", "qed", "1M"))).toMatchObject({ format: "qed", safe: false });
     await writeFile(file("luks.img"), Buffer.concat([Buffer.from("LUKS\xba\xbe\x00\x01", "latin1"), Buffer.alloc(8192)]));
@@ -471,11 +488,120 @@ describe("polyglots, banned formats and false claims", () => {
   it("treats a raw disk with a GPT as raw, whatever is inside its filesystem", async () => {
     const target = file("gpt.raw");
     await run("truncate", ["-s", "4M", target]);
-    await patch(target, 510, [0x55, 0xaa]);
-    await patch(target, 512, Buffer.from("EFI PART"));
+    await run("sgdisk", ["-n", "1:2048:0", "-t", "1:8300", target]);
     await patch(target, 2 * 1024 * 1024, Buffer.from('createType="monolithicFlat"\n'));
     const report = await verdict(target);
     expect(report).toMatchObject({ format: "raw", safe: true, details: { partitionTable: "gpt" } });
+  });
+});
+
+/** One 16-byte MBR partition entry. */
+function mbrEntry({ boot = 0, chs = [0, 2, 0], type, start, sectors }: { boot?: number; chs?: number[]; type: number; start: number; sectors: number }) {
+  const entry = Buffer.alloc(16);
+  entry[0] = boot;
+  entry.set(chs, 1);
+  entry[4] = type;
+  entry.set([0xff, 0xff, 0xff], 5);
+  entry.writeUInt32LE(start, 8);
+  entry.writeUInt32LE(sectors, 12);
+  return entry;
+}
+
+describe("MBR and GPT partition tables (as OpenStack's GPT inspector, and more)", () => {
+  async function rawDisk(name: string, ...commands: string[][]) {
+    const target = file(name);
+    await run("truncate", ["-s", "2M", target]);
+    for (const [command, ...args] of commands) await run(command!, [...args, target]);
+    return target;
+  }
+
+  it("accepts real partitioned and unpartitioned raw disks", async () => {
+    const sfdisk = await rawDisk("sfdisk.raw");
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile("sfdisk", ["-q", sfdisk], (error) => (error ? reject(error) : resolve()));
+      child.stdin!.end("label: dos\nstart=2048, size=1024, type=83, bootable\nstart=3072, type=82\n");
+    });
+    const cases: [string, string | null][] = [
+      [sfdisk, "mbr"],
+      [await rawDisk("sgdisk.raw", ["sgdisk", "-n", "1:2048:+512K", "-n", "2:0:0", "-t", "1:ef00"]), "gpt"],
+      [await rawDisk("ext4.raw", ["mkfs.ext4", "-q", "-F"]), null],
+      [await rawDisk("vfat.raw", ["mkfs.vfat"]), null],
+    ];
+    for (const command of [["mklabel", "msdos", "mkpart", "primary", "ext4", "1MiB", "1536KiB"], ["mklabel", "gpt", "mkpart", "root", "ext4", "1MiB", "1536KiB"]]) {
+      const target = file(`parted-${command[1]}.raw`);
+      await run("truncate", ["-s", "2M", target]);
+      await run("parted", ["-s", target, ...command]);
+      cases.push([target, command[1] === "gpt" ? "gpt" : "mbr"]);
+    }
+    for (const [target, table] of cases) {
+      const report = await verdict(target);
+      expect(report, target).toMatchObject({ format: "raw", safe: true, problems: [], details: { partitionTable: table } });
+      expect((await inspectFile({ path: target, claimedFormat: "raw" })).safe, target).toBe(true);
+    }
+  });
+
+  it.each([
+    ["a 55AA signature with no partition at all", [], "mbr_empty", /55AA boot signature but its partition table has no partition at all/],
+    ["a boot flag other than 0x00 or 0x80", [mbrEntry({ boot: 0x12, type: 0x83, start: 2048, sectors: 4096 })], "mbr_boot_flag", /boot flag 0x12/],
+    ["a protective entry with boot flag 0x80", [mbrEntry({ boot: 0x80, type: 0xee, start: 1, sectors: 16383 })], "gpt_protective_mbr", /protective MBR entry has the boot flag 0x80/],
+    ["a protective entry with CHS (0,1,0)", [mbrEntry({ chs: [0, 1, 0], type: 0xee, start: 1, sectors: 16383 })], "gpt_protective_mbr", /CHS \(0,1,0\) instead of \(0,2,0\)/],
+    ["a protective entry at LBA 2", [mbrEntry({ type: 0xee, start: 2, sectors: 16383 })], "gpt_protective_mbr", /starts at LBA 2 instead of 1/],
+    ["a protective entry beside another partition", [mbrEntry({ type: 0xee, start: 1, sectors: 2047 }), mbrEntry({ type: 0x83, start: 2048, sectors: 4096 })], "gpt_protective_mbr", /hybrid MBR/],
+    ["a partition over the MBR itself", [mbrEntry({ type: 0x83, start: 0, sectors: 4096 })], "mbr_partition", /starts at sector 0/],
+  ])("refuses a raw disk with %s", async (label, entries, code, message) => {
+    const target = await rawDisk(`mbr-${code}-${label.length}.raw`, ["sgdisk", "-n", "1:2048:0"]);
+    const table = Buffer.alloc(66);
+    entries.forEach((entry, index) => entry.copy(table, index * 16));
+    table.set([0x55, 0xaa], 64);
+    await patch(target, 446, table);
+    const report = await verdict(target);
+    expect(report).toMatchObject({ format: "raw", safe: false });
+    expect(codes(report)).toContain(code);
+    expect(report.problems.find((item) => item.code === code)!.message).toMatch(message);
+    expect(codes(await verdict(target, "raw"))).toContain(code);
+  });
+
+  it("refuses a protective MBR with no GPT header behind it", async () => {
+    const target = await rawDisk("pmbr-only.raw", ["sgdisk", "-n", "1:2048:0"]);
+    await patch(target, 512, Buffer.alloc(512));
+    expect(codes(await verdict(target))).toEqual(["gpt_header_missing"]);
+  });
+
+  it.each([
+    ["qcow2", "qcow2"],
+    ["vmdk", "vmdk"],
+    ["vdi", "vdi"],
+    ["vhdx", "vhdx"],
+    ["vpc", "vhd"],
+  ] as const)("refuses a %s header whose first sector also carries an MBR", async (qemu, format) => {
+    const target = await qemuCreate(`polyglot-mbr.${qemu}`, qemu, "8M");
+    // VDI's header runs on past byte 446 (its parent UUID), so it gets the signature alone.
+    if (qemu !== "vdi") await patch(target, 446, mbrEntry({ type: 0xee, start: 1, sectors: 16383 }));
+    await patch(target, 510, [0x55, 0xaa]);
+    if (qemu === "vpc") await vhdFixChecksum(target, 0);
+    const report = await verdict(target);
+    expect(report).toMatchObject({ format, safe: false });
+    expect(codes(report)).toEqual(["polyglot_mbr"]);
+    expect(report.problems[0]!.message).toMatch(new RegExp(`${format} image whose first sector also carries an MBR boot signature`));
+  });
+
+  it("accepts a fixed VHD of a partitioned disk (its first sector is the guest's MBR)", async () => {
+    const source = await rawDisk("to-vhd.raw", ["sgdisk", "-n", "1:2048:0"]);
+    const target = file("partitioned-fixed.vhd");
+    await run("qemu-img", ["convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed", source, target]);
+    expect(await verdict(target)).toMatchObject({ format: "vhd", safe: true, problems: [] });
+  });
+
+  it("keeps ISO hybrids with an MBR or a GPT as ISO", async () => {
+    const isohybrid = file("isohybrid.iso");
+    await run("genisoimage", ["-quiet", "-o", isohybrid, "/etc/hostname"]);
+    await patch(isohybrid, 446, Buffer.concat([mbrEntry({ boot: 0x80, chs: [0, 1, 0], type: 0x17, start: 0, sectors: 200 }), Buffer.alloc(48), Buffer.from([0x55, 0xaa])]));
+    expect(await verdict(isohybrid)).toMatchObject({ format: "iso", safe: true, problems: [] });
+    const gpt = file("gpt-hybrid.iso");
+    await run("genisoimage", ["-quiet", "-o", gpt, "/etc/hostname"]);
+    await patch(gpt, 446, Buffer.concat([mbrEntry({ type: 0xee, start: 1, sectors: 200 }), Buffer.alloc(48), Buffer.from([0x55, 0xaa])]));
+    await patch(gpt, 512, Buffer.from("EFI PART"));
+    expect(await verdict(gpt)).toMatchObject({ format: "iso", safe: true, problems: [] });
   });
 });
 
