@@ -2,6 +2,7 @@
 // message instead of surfacing later as a confusing runtime error.
 import path from "node:path";
 import { z } from "zod";
+import { parseByteSize } from "./format";
 
 const optionalString = z
   .string()
@@ -37,6 +38,20 @@ const envSchema = z.object({
   HANGAR_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(1),
   // A running build whose worker has not checked in for this long is taken as dead.
   HANGAR_BUILD_STALE_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
+  // Largest virtual size of any image Hangar stores (uploads, URL imports, conversions, builds,
+  // clones), whatever a project's quota: a disk that claims more is refused.
+  HANGAR_MAX_VIRTUAL_SIZE: z
+    .string()
+    .trim()
+    .default("2T")
+    .transform((value, context) => {
+      const bytes = parseByteSize(value);
+      if (bytes === null || bytes <= 0) {
+        context.addIssue({ code: "custom", message: `“${value}” is not a byte size; write bytes (2199023255552) or a number with K, M, G, T or P (2T, 512G)` });
+        return z.NEVER;
+      }
+      return bytes;
+    }),
   HANGAR_SEED_DEMO: z
     .enum(["true", "false", "1", "0"])
     .default("true")

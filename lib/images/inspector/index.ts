@@ -208,10 +208,10 @@ function decide(evidence: Evidence, missedCaptures: string[], claimedFormat: str
   } else if (finding.virtualSize !== null && finding.virtualSize <= 0 && !problems.length) {
     problems.push({ code: "virtual_size_zero", message: `The ${finding.format} header gives a virtual size of 0; the image is malformed.` });
   }
-  if (finding.virtualSize !== null && finding.virtualSize > MAX_VIRTUAL_SIZE) {
+  if (finding.virtualSize !== null && finding.virtualSize >= MAX_VIRTUAL_SIZE) {
     problems.push({
       code: "virtual_size_absurd",
-      message: `The ${finding.format} header claims a virtual size of ${finding.virtualSize} bytes, more than the ${MAX_VIRTUAL_SIZE / 1024 ** 4} TiB Hangar accepts.`,
+      message: `The ${finding.format} header claims a virtual size of 8 PiB or more, larger than any disk can be; the header is malformed.`,
     });
   }
   const claimed = claimedFormat && claimedFormat !== "detect" ? claimedFormat : null;

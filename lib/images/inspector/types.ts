@@ -36,4 +36,8 @@ export interface Evidence {
   vmdkDescriptor: VmdkDescriptorVerdict | null;
 }
 
-export const MAX_VIRTUAL_SIZE = 16 * 1024 ** 4;
+/**
+ * Sizes at or above this can't even be held exactly (the header is malformed). The configurable cap
+ * (HANGAR_MAX_VIRTUAL_SIZE) is applied where the inspection and qemu-img are combined (crossCheck).
+ */
+export const MAX_VIRTUAL_SIZE = Number.MAX_SAFE_INTEGER;
