@@ -41,7 +41,8 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
   const head = new Uint8Array(HEAD_SIZE);
   let headFilled = 0;
   let position = 0;
-  let tail = new Uint8Array(0);
+  // The last TAIL_SIZE bytes, as a ring: small reads then cost no copying of the whole tail.
+  const tailRing = new Uint8Array(TAIL_SIZE);
   let planned = false;
   const pending: PendingCapture[] = [];
   const captures = new Map<string, Uint8Array>();
@@ -136,15 +137,11 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
         planned = true;
         request(planCaptures({ head, captures, completed: null }), chunk, chunkStart);
       }
-      if (chunk.length >= TAIL_SIZE) {
-        tail = chunk.slice(chunk.length - TAIL_SIZE);
-      } else {
-        const joined = new Uint8Array(Math.min(TAIL_SIZE, tail.length + chunk.length));
-        const keep = joined.length - chunk.length;
-        joined.set(tail.subarray(tail.length - keep), 0);
-        joined.set(chunk, keep);
-        tail = joined;
-      }
+      const kept = chunk.subarray(Math.max(0, chunk.length - TAIL_SIZE));
+      const at = (position - kept.length) % TAIL_SIZE;
+      const first = Math.min(kept.length, TAIL_SIZE - at);
+      tailRing.set(kept.subarray(0, first), at);
+      tailRing.set(kept.subarray(first), 0);
       if (isText) scanText(chunk);
     },
 
@@ -156,6 +153,11 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
       }
       for (const capture of pending) missedCaptures.push(capture.name);
       if (isText && line.length) scanText(new Uint8Array([0x0a]));
+      const tailLength = Math.min(position, TAIL_SIZE);
+      const tailStart = (position - tailLength) % TAIL_SIZE;
+      const tail = new Uint8Array(tailLength);
+      tail.set(tailRing.subarray(tailStart, Math.min(tailStart + tailLength, TAIL_SIZE)), 0);
+      if (tailStart + tailLength > TAIL_SIZE) tail.set(tailRing.subarray(0, tailStart + tailLength - TAIL_SIZE), TAIL_SIZE - tailStart);
       const evidence: Evidence = {
         head: head.subarray(0, headFilled),
         fileSize: position,
@@ -168,7 +170,7 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
     },
 
     retainedBytes() {
-      return head.length + tail.length + line.length + (descriptor?.scanner.retainedBytes() ?? 0) + pending.reduce((sum, item) => sum + item.bytes.length, 0) + [...captures.values()].reduce((sum, bytes) => sum + bytes.length, 0);
+      return head.length + tailRing.length + line.length + (descriptor?.scanner.retainedBytes() ?? 0) + pending.reduce((sum, item) => sum + item.bytes.length, 0) + [...captures.values()].reduce((sum, bytes) => sum + bytes.length, 0);
     },
   };
 }
