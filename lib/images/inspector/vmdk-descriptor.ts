@@ -226,7 +226,8 @@ export function createVmdkDescriptorScanner({ length, capacitySectors }: { lengt
       }
       for (const extent of extents) {
         if (extent.type !== "SPARSE") {
-          refuse("vmdk_extent_type", `The VMDK descriptor points at a ${extent.type} extent, which means another file. Upload a monolithicSparse or streamOptimized VMDK.`);
+          const why = extent.type === "ZERO" ? "which holds no data" : "which means another file";
+          refuse("vmdk_extent_type", `The VMDK descriptor lists a ${extent.type} extent, ${why}; a self-contained VMDK has one SPARSE extent inside itself. Upload a monolithicSparse or streamOptimized VMDK.`);
         } else if (!extent.fileName || /[/\\:]/.test(extent.fileName)) {
           refuse("vmdk_extent_path", `The VMDK descriptor points at “${extent.fileName}”, a path to another file. Upload a self-contained VMDK.`);
         } else if (extent.sectors !== capacitySectors) {
