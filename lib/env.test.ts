@@ -54,4 +54,15 @@ describe("readEnv", () => {
     expect(() => readEnv({ HANGAR_MAX_GROW_SIZE: "lots" })).toThrow(/HANGAR_MAX_GROW_SIZE is a size/);
     expect(() => readEnv({ HANGAR_MAX_GROW_SIZE: "10K" })).toThrow(/HANGAR_MAX_GROW_SIZE is a size of at least 1M/);
   });
+
+  it("reads HANGAR_MAX_VIRTUAL_SIZE as bytes or with a binary suffix, 2 TiB by default", () => {
+    expect(readEnv({}).HANGAR_MAX_VIRTUAL_SIZE).toBe(2 * 1024 ** 4);
+    expect(readEnv({ HANGAR_MAX_VIRTUAL_SIZE: "512G" }).HANGAR_MAX_VIRTUAL_SIZE).toBe(512 * 1024 ** 3);
+    expect(readEnv({ HANGAR_MAX_VIRTUAL_SIZE: "4TiB" }).HANGAR_MAX_VIRTUAL_SIZE).toBe(4 * 1024 ** 4);
+    expect(readEnv({ HANGAR_MAX_VIRTUAL_SIZE: "1.5t" }).HANGAR_MAX_VIRTUAL_SIZE).toBe(1.5 * 1024 ** 4);
+    expect(readEnv({ HANGAR_MAX_VIRTUAL_SIZE: " 1099511627776 " }).HANGAR_MAX_VIRTUAL_SIZE).toBe(1024 ** 4);
+    for (const bad of ["lots", "-1T", "0", "2X", "1e3", "100000P"]) {
+      expect(() => readEnv({ HANGAR_MAX_VIRTUAL_SIZE: bad }), bad).toThrow(/HANGAR_MAX_VIRTUAL_SIZE: “.*” is not a byte size; write bytes \(2199023255552\) or a number with K, M, G, T or P/);
+    }
+  });
 });

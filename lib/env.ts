@@ -69,6 +69,20 @@ const envSchema = z.object({
       }
       return bytes;
     }),
+  // Largest virtual size of any image Hangar stores (uploads, URL imports, conversions, builds,
+  // clones), whatever a project's quota: a disk that claims more is refused.
+  HANGAR_MAX_VIRTUAL_SIZE: z
+    .string()
+    .trim()
+    .default("2T")
+    .transform((value, context) => {
+      const bytes = parseByteSize(value);
+      if (bytes === null || bytes <= 0) {
+        context.addIssue({ code: "custom", message: `“${value}” is not a byte size; write bytes (2199023255552) or a number with K, M, G, T or P (2T, 512G)` });
+        return z.NEVER;
+      }
+      return bytes;
+    }),
   HANGAR_SEED_DEMO: z
     .enum(["true", "false", "1", "0"])
     .default("true")

@@ -13,12 +13,16 @@ export function formatBytes(bytes: number | null | undefined): string {
   return `${Number(value.toFixed(digits))} ${byteUnits[unit]}`;
 }
 
-const sizeSuffixes: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+const byteSuffixes: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4, P: 1024 ** 5 };
 
-/** "20G", "512M", "4096": a whole number of bytes with an optional binary suffix; null when not one. */
+/**
+ * A byte size as people and qemu-img write it: plain bytes ("2199023255552") or a number with a
+ * binary suffix ("2T", "512G", "1.5T", "512GiB"; K/M/G/T/P, each a power of 1024). Null when the
+ * text is not a size or the result is not a whole number of bytes JavaScript can hold exactly.
+ */
 export function parseByteSize(text: string): number | null {
-  const match = /^(\d+)([KMGT]?)$/.exec(text.trim());
+  const match = /^(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?$/i.exec(text.trim());
   if (!match) return null;
-  const bytes = Number(match[1]) * sizeSuffixes[match[2]!]!;
+  const bytes = Number(match[1]) * byteSuffixes[match[2]!.toUpperCase()]!;
   return Number.isSafeInteger(bytes) ? bytes : null;
 }

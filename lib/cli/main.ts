@@ -8,7 +8,8 @@ const usage = `Usage: hangar inspect [--format <claimed>] <file>
 
 Checks a disk image the way Hangar checks uploads and prints
 { "format", "virtualSize", "safe", "problems": [...] } as JSON.
-Exit status: 0 safe, 1 refused, 2 usage error.
+Exit status: 0 safe, 1 refused, 2 usage or configuration error.
+A virtual size above HANGAR_MAX_VIRTUAL_SIZE (default 2T) is refused, as for uploads.
 --format  the format the file claims to be (raw, qcow2, vmdk, vhd, vhdx, vdi, iso), or detect (default)`;
 
 export async function main(argv: string[]): Promise<number> {

@@ -6,6 +6,8 @@ import { createReadStream } from "node:fs";
 
 import path from "node:path";
 import { promisify } from "node:util";
+import { env } from "../env";
+import { formatBytes } from "../format";
 import { createInspector, type InspectionProblem, type InspectionReport } from "./inspector";
 
 const run = promisify(execFile);
@@ -60,18 +62,46 @@ export interface CrossCheckResult {
   info?: QemuImgInfo;
 }
 
-/** The spec's qemu-img cross-check, run only after the streaming inspector passed. */
+/**
+ * Why a disk of this virtual size may not be stored: above the global cap (every upload, URL import,
+ * conversion, build output and clone passes through crossCheck, so this is its one home) or above
+ * the project's whole quota.
+ */
+function virtualSizeProblems(virtualSize: number, maxVirtualSize: number, quotaBytes: number | undefined): InspectionProblem[] {
+  const problems: InspectionProblem[] = [];
+  if (virtualSize > maxVirtualSize) {
+    problems.push({
+      code: "virtual_size_cap",
+      message: `The disk's virtual size is ${formatBytes(virtualSize)} (${virtualSize} bytes), above the ${formatBytes(maxVirtualSize)} this Hangar accepts (the HANGAR_MAX_VIRTUAL_SIZE setting). Shrink the disk, or ask the operator to raise HANGAR_MAX_VIRTUAL_SIZE.`,
+    });
+  }
+  if (quotaBytes !== undefined && virtualSize > quotaBytes) {
+    problems.push({
+      code: "virtual_size_quota",
+      message: `The disk's virtual size (${formatBytes(virtualSize)}) is larger than the project's whole storage quota (${formatBytes(quotaBytes)}); ask an admin for more quota.`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * The spec's qemu-img cross-check, run only after the streaming inspector passed; together they are
+ * the verdict on every file Hangar stores. The virtual-size cap defaults to HANGAR_MAX_VIRTUAL_SIZE.
+ */
 export async function crossCheck({
   path: file,
   report,
   quotaBytes,
-  maxVirtualSize,
+  maxVirtualSize = env().HANGAR_MAX_VIRTUAL_SIZE,
 }: {
   path: string;
   report: InspectionReport;
   quotaBytes?: number;
   maxVirtualSize?: number;
 }): Promise<CrossCheckResult> {
+  // A size the header already states is refused before qemu-img is even asked.
+  const claimed = report.virtualSize !== null ? virtualSizeProblems(report.virtualSize, maxVirtualSize, quotaBytes) : [];
+  if (claimed.length) return { safe: false, problems: claimed };
   const problems: InspectionProblem[] = [];
   let info: QemuImgInfo;
   try {
@@ -109,12 +139,7 @@ export async function crossCheck({
   if (expectedSize !== null && virtualSize !== expectedSize) {
     problems.push({ code: "virtual_size_mismatch", message: `qemu-img reports a virtual size of ${virtualSize} bytes but the file says ${expectedSize}; the file is inconsistent.` });
   }
-  if (maxVirtualSize !== undefined && virtualSize > maxVirtualSize) {
-    problems.push({ code: "virtual_size_cap", message: `The disk claims ${virtualSize} bytes of virtual size, above the ${maxVirtualSize}-byte limit Hangar accepts.` });
-  }
-  if (quotaBytes !== undefined && virtualSize > quotaBytes) {
-    problems.push({ code: "virtual_size_quota", message: "The disk's virtual size is larger than the project's whole storage quota; ask an admin for more quota." });
-  }
+  problems.push(...virtualSizeProblems(virtualSize, maxVirtualSize, quotaBytes));
   return { safe: problems.length === 0, problems, info };
 }
 

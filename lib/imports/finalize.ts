@@ -15,8 +15,6 @@ export class ImportRefused extends Error {
   }
 }
 
-export const GLOBAL_MAX_VIRTUAL_SIZE = 16 * 1024 ** 4;
-
 export interface FinalizeInput {
   versionId: string;
   uploadId?: string;
@@ -47,7 +45,7 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
       );
     }
     if (!ingest.report.safe) throw new ImportRefused(firstProblem(ingest.report.problems, "The file did not pass inspection."));
-    const checked = await crossCheck({ path: input.tempPath, report: ingest.report, quotaBytes: input.quotaBytes, maxVirtualSize: GLOBAL_MAX_VIRTUAL_SIZE });
+    const checked = await crossCheck({ path: input.tempPath, report: ingest.report, quotaBytes: input.quotaBytes });
     if (!checked.safe) throw new ImportRefused(firstProblem(checked.problems, "qemu-img did not agree with the inspection of this file."));
     const format = ingest.report.format as DiskFormat;
     const virtualSize = ingest.report.virtualSize ?? 0;

@@ -9,6 +9,7 @@ import { db } from "@/db/client";
 import { blobs, imageVersions, projects, uploads } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
 import { env } from "@/lib/env";
+import { qemuImgCreate } from "@/lib/images/qemu-img";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { getBlobStore } from "@/lib/storage";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
@@ -246,6 +247,20 @@ describe("tus uploads", () => {
     const { version } = await versionOf(id);
     expect(version.dataStatus).toBe("failed");
     expect(version.failureReason).toMatch(/qcow2/i);
+    expect(tempFileExists(id)).toBe(false);
+  });
+
+  it("refuses a structurally valid disk whose virtual size is above the global cap, and keeps nothing", async () => {
+    const work = await mkdtemp(path.join(os.tmpdir(), "hangar-tus-huge-"));
+    const huge = path.join(work, "huge.qcow2");
+    await qemuImgCreate({ path: huge, format: "qcow2", sizeBytes: 16 * 1024 ** 4 });
+    const bytes = await readFile(huge);
+    const { id } = await create(bytes.length, { format: "qcow2" });
+    const result = await patch(id, 0, bytes);
+    expect(result.status).toBe(422);
+    const { version } = await versionOf(id);
+    expect(version).toMatchObject({ dataStatus: "failed", sha256: null });
+    expect(version.failureReason).toMatch(/virtual size is 16 TiB .* above the 2 TiB this Hangar accepts \(the HANGAR_MAX_VIRTUAL_SIZE setting\)/);
     expect(tempFileExists(id)).toBe(false);
   });
 

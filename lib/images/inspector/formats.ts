@@ -2,6 +2,7 @@
 // collected evidence (or returns null) and lists every reason to refuse it.
 import type { CaptureRequest } from "./index";
 import type { Evidence, FormatFinding, InspectedFormat, InspectionProblem } from "./types";
+import { VMDK_MAX_DESCRIPTOR_BYTES } from "./vmdk-descriptor";
 
 const ascii = (bytes: Uint8Array, start: number, length: number) =>
   start + length <= bytes.length ? String.fromCharCode(...bytes.subarray(start, start + length)) : "";
@@ -14,6 +15,7 @@ function view(bytes: Uint8Array) {
     has,
     u8: (offset: number) => (has(offset, 1) ? data.getUint8(offset) : 0),
     u16le: (offset: number) => (has(offset, 2) ? data.getUint16(offset, true) : 0),
+    u16be: (offset: number) => (has(offset, 2) ? data.getUint16(offset, false) : 0),
     u32le: (offset: number) => (has(offset, 4) ? data.getUint32(offset, true) : 0),
     u32be: (offset: number) => (has(offset, 4) ? data.getUint32(offset, false) : 0),
     u64le: (offset: number) => (has(offset, 8) ? big(data.getBigUint64(offset, true)) : 0),
@@ -108,6 +110,9 @@ function qcow2(evidence: Evidence): FormatFinding | null {
 // ---------------------------------------------------------------- VMDK (little-endian)
 
 const VMDK_GD_AT_END = 0xffffffffffffffffn;
+const VMDK_MARKER_FOOTER = 3;
+const VMDK_MARKER_END_OF_STREAM = 0;
+const VMDK_COMPRESSION_DEFLATE = 1;
 
 interface VmdkHeader {
   version: number;
@@ -116,6 +121,7 @@ interface VmdkHeader {
   descriptorOffset: number;
   descriptorSize: number;
   gdOffset: bigint;
+  compressAlgorithm: number;
 }
 
 function vmdkHeader(bytes: Uint8Array, at = 0): VmdkHeader | null {
@@ -128,54 +134,64 @@ function vmdkHeader(bytes: Uint8Array, at = 0): VmdkHeader | null {
     descriptorOffset: data.u64le(at + 28),
     descriptorSize: data.u64le(at + 36),
     gdOffset: data.u64leRaw(at + 56),
+    compressAlgorithm: data.u16le(at + 77),
   };
 }
 
-function checkVmdkDescriptor(text: string, problems: InspectionProblem[], details: Record<string, unknown>) {
-  const createTypes: string[] = [];
-  const extents: string[] = [];
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.replace(/\0.*$/, "").trim();
-    if (!line || line.startsWith("#")) continue;
-    const assignment = /^([A-Za-z0-9_.]+)\s*=\s*(.*)$/.exec(line);
-    if (assignment) {
-      const [, key = "", value = ""] = assignment;
-      if (key.toLowerCase() === "createtype") {
-        if (key !== "createType") problems.push(problem("vmdk_createtype_case", `The VMDK descriptor spells createType as “${key}”; qemu and other tools disagree on such files, so they are refused.`));
-        createTypes.push(value.replace(/^"|"$/g, ""));
-      }
-      if (key === "parentFileNameHint") problems.push(problem("vmdk_parent", "The VMDK is a delta disk that names a parent file (parentFileNameHint). Upload a self-contained VMDK."));
-      continue;
-    }
-    if (/^(RW|RDONLY|NOACCESS)\s/.test(line)) extents.push(line);
-  }
-  details.createType = createTypes[0] ?? null;
-  details.extents = extents;
-  if (createTypes.length === 0) problems.push(problem("vmdk_no_createtype", "The VMDK descriptor has no createType; the file is malformed."));
-  if (createTypes.length > 1) problems.push(problem("vmdk_duplicate_createtype", "The VMDK descriptor declares createType more than once; such files are read differently by different tools and are refused."));
-  const createType = createTypes[0];
-  if (createType && createType !== "monolithicSparse" && createType !== "streamOptimized") {
-    problems.push(
-      problem(
-        "vmdk_create_type",
-        `The VMDK is of type ${createType}, whose data lives in other files. Only single-file VMDKs (monolithicSparse or streamOptimized) are accepted: convert it with qemu-img convert -O vmdk -o subformat=streamOptimized.`,
-      ),
-    );
-  }
-  if (extents.length !== 1) {
-    problems.push(problem("vmdk_extent_count", `The VMDK descriptor lists ${extents.length} extents; exactly one, inside the file itself, is accepted.`));
-  }
-  for (const extent of extents) {
-    const match = /^\S+\s+\d+\s+(\S+)\s+"([^"]*)"/.exec(extent);
-    if (!match || match[1] !== "SPARSE") {
-      problems.push(problem("vmdk_extent_type", "The VMDK descriptor points at a FLAT or other non-sparse extent, which means another file. Upload a monolithicSparse or streamOptimized VMDK."));
-    } else if (/[/\\:]/.test(match[2] ?? "")) {
-      problems.push(problem("vmdk_extent_path", `The VMDK descriptor points at “${match[2]}”, a path to another file. Upload a self-contained VMDK.`));
-    }
-  }
+/** Where the embedded descriptor of a sparse VMDK lies, when its header makes it one we read. */
+export function vmdkDescriptorRegion(head: Uint8Array): { start: number; length: number; capacitySectors: number } | null {
+  const header = vmdkHeader(head);
+  if (!header || header.descriptorOffset !== 1 || header.descriptorSize === 0) return null;
+  if (header.descriptorSize * 512 > VMDK_MAX_DESCRIPTOR_BYTES) return null;
+  return { start: 512, length: header.descriptorSize * 512, capacitySectors: header.capacity };
 }
 
-function vmdk(evidence: Evidence, missed: string[]): FormatFinding | null {
+/** A stream marker sector (footer or end-of-stream): value, size, type, then 496 bytes of zero padding. */
+function vmdkMarker(bytes: Uint8Array, at: number) {
+  const data = view(bytes);
+  return { value: data.u64leRaw(at), size: data.u32le(at + 8), type: data.u32le(at + 12), paddingZero: isZero(bytes.subarray(at + 16, at + 512)) };
+}
+
+function checkVmdkFooter(evidence: Evidence, header: VmdkHeader, problems: InspectionProblem[], details: Record<string, unknown>): VmdkHeader {
+  // streamOptimized with the grain directory at the end: the stream ends with a footer marker, a
+  // footer (the header again, with the real offsets) and an end-of-stream marker. qemu reads them
+  // at 1536 bytes before the end and then uses the footer instead of the header.
+  const { tail, fileSize } = evidence;
+  const footer = tail.length >= 1536 ? vmdkHeader(tail, tail.length - 1024) : null;
+  details.footer = Boolean(footer);
+  if (!footer) {
+    problems.push(problem("vmdk_footer_missing", "The streamOptimized VMDK has no footer at its end: the file is truncated or damaged. Upload the complete file."));
+    return header;
+  }
+  if (fileSize % 512 !== 0) {
+    problems.push(problem("vmdk_footer_misaligned", `The streamOptimized VMDK is ${fileSize} bytes long, not a whole number of 512-byte sectors, so its footer is not where qemu looks for it; the file is damaged.`));
+  }
+  if (
+    footer.version !== header.version ||
+    footer.capacity !== header.capacity ||
+    footer.grainSize !== header.grainSize ||
+    footer.descriptorOffset !== header.descriptorOffset ||
+    footer.descriptorSize !== header.descriptorSize ||
+    footer.gdOffset === VMDK_GD_AT_END
+  ) {
+    problems.push(problem("vmdk_footer_mismatch", "The streamOptimized VMDK's footer does not match its header; the file is damaged or crafted."));
+  }
+  const footerMarker = vmdkMarker(tail, tail.length - 1536);
+  if (footerMarker.size !== 0 || footerMarker.type !== VMDK_MARKER_FOOTER) {
+    problems.push(problem("vmdk_footer_marker", "The streamOptimized VMDK's footer is not preceded by a footer marker; the file is damaged or crafted."));
+  } else if (!footerMarker.paddingZero) {
+    problems.push(problem("vmdk_footer_marker_padding", "The padding of the streamOptimized VMDK's footer marker is not zero; the file is damaged or hides data there, so it is refused."));
+  }
+  const endMarker = vmdkMarker(tail, tail.length - 512);
+  if (endMarker.value !== 0n || endMarker.size !== 0 || endMarker.type !== VMDK_MARKER_END_OF_STREAM) {
+    problems.push(problem("vmdk_end_marker", "The streamOptimized VMDK does not end with an end-of-stream marker; the file is truncated or damaged."));
+  } else if (!endMarker.paddingZero) {
+    problems.push(problem("vmdk_end_marker_padding", "The padding of the streamOptimized VMDK's end-of-stream marker is not zero; the file is damaged or hides data there, so it is refused."));
+  }
+  return footer;
+}
+
+function vmdk(evidence: Evidence): FormatFinding | null {
   const header = vmdkHeader(evidence.head);
   const problems: InspectionProblem[] = [];
   const details: Record<string, unknown> = {};
@@ -188,41 +204,37 @@ function vmdk(evidence: Evidence, missed: string[]): FormatFinding | null {
     return { format: "vmdk", virtualSize: null, problems, details };
   }
   details.version = header.version;
-  const virtualSize = header.capacity * 512;
+  if (header.version < 1 || header.version > 3) {
+    problems.push(problem("vmdk_version", `The VMDK's sparse header has version ${header.version}; qemu reads only versions 1 to 3. Export the disk again as a monolithicSparse or streamOptimized VMDK.`));
+  }
   if (header.capacity === 0) {
     problems.push(problem("vmdk_capacity_zero", "The VMDK header gives a capacity of 0, which makes qemu treat the embedded descriptor as a separate descriptor file; the file is refused."));
   }
+  const effective = header.gdOffset === VMDK_GD_AT_END ? checkVmdkFooter(evidence, header, problems, details) : header;
   if (header.descriptorOffset !== 1) {
     problems.push(problem("vmdk_descriptor_offset", `The VMDK descriptor starts at sector ${header.descriptorOffset} instead of sector 1; the file is malformed or crafted.`));
-  } else if (header.descriptorSize === 0 || header.descriptorSize * 512 > 1024 * 1024) {
-    problems.push(problem("vmdk_descriptor_size", "The VMDK descriptor size is 0 or unreasonably large; the file is malformed."));
+  } else if (header.descriptorSize === 0 || header.descriptorSize * 512 > VMDK_MAX_DESCRIPTOR_BYTES) {
+    problems.push(
+      problem("vmdk_descriptor_size", `The VMDK header declares a descriptor of ${header.descriptorSize} sectors; it must be between 1 and ${VMDK_MAX_DESCRIPTOR_BYTES / 512} sectors (2 MiB). The file is malformed.`),
+    );
   } else {
-    const descriptor = evidence.captures.get("vmdk-descriptor");
-    if (!descriptor || missed.includes("vmdk-descriptor")) {
+    const descriptor = evidence.vmdkDescriptor;
+    if (!descriptor || descriptor.truncated) {
       problems.push(problem("vmdk_descriptor_missing", "The VMDK descriptor could not be read: the file ends before it. Upload the complete file."));
     } else {
-      checkVmdkDescriptor(String.fromCharCode(...descriptor.subarray(0, descriptor.indexOf(0) === -1 ? descriptor.length : descriptor.indexOf(0))), problems, details);
+      problems.push(...descriptor.problems);
+      details.createType = descriptor.createType;
+      details.extents = descriptor.extents.map((extent) => `${extent.access} ${extent.sectors} ${extent.type} "${extent.fileName}"`);
+      // qemu names the type from the header alone (deflate-compressed grains: streamOptimized).
+      const qemuType = effective.compressAlgorithm === VMDK_COMPRESSION_DEFLATE ? "streamOptimized" : "monolithicSparse";
+      if (descriptor.createType && ["monolithicSparse", "streamOptimized"].includes(descriptor.createType) && descriptor.createType !== qemuType) {
+        problems.push(
+          problem("vmdk_create_type_mismatch", `The VMDK descriptor says ${descriptor.createType} but its header describes a ${qemuType} disk; tools would read it differently, so it is refused.`),
+        );
+      }
     }
   }
-  if (header.gdOffset === VMDK_GD_AT_END) {
-    // streamOptimized with the grain directory at the end: footer, then end-of-stream marker.
-    const footerAt = evidence.tail.length - 1024;
-    const footer = footerAt >= 0 ? vmdkHeader(evidence.tail, footerAt) : null;
-    details.footer = Boolean(footer);
-    if (!footer) {
-      problems.push(problem("vmdk_footer_missing", "The streamOptimized VMDK has no footer at its end: the file is truncated or damaged. Upload the complete file."));
-    } else if (
-      footer.version !== header.version ||
-      footer.capacity !== header.capacity ||
-      footer.grainSize !== header.grainSize ||
-      footer.descriptorOffset !== header.descriptorOffset ||
-      footer.descriptorSize !== header.descriptorSize ||
-      footer.gdOffset === VMDK_GD_AT_END
-    ) {
-      problems.push(problem("vmdk_footer_mismatch", "The streamOptimized VMDK's footer does not match its header; the file is damaged or crafted."));
-    }
-  }
-  return { format: "vmdk", virtualSize, problems, details };
+  return { format: "vmdk", virtualSize: effective.capacity * 512, problems, details };
 }
 
 // ---------------------------------------------------------------- VHD (big-endian footer)
@@ -360,14 +372,44 @@ function vdi(evidence: Evidence): FormatFinding | null {
   return { format: "vdi", virtualSize: data.u64le(0x170), problems, details: { version } };
 }
 
+// Both-endian fields of the primary volume descriptor (ISO 9660 §8.4): each is stored twice, little-
+// endian then big-endian. Readers pick one copy or the other, so the two must agree.
+const ISO_PVD = 0x8000;
+const ISO_BOTH_ENDIAN_FIELDS = [
+  { name: "volume space size", offset: 80, size: 4 },
+  { name: "volume set size", offset: 120, size: 2 },
+  { name: "volume sequence number", offset: 124, size: 2 },
+  { name: "logical block size", offset: 128, size: 2 },
+  { name: "path table size", offset: 132, size: 4 },
+  { name: "root directory location", offset: 156 + 2, size: 4 },
+  { name: "root directory length", offset: 156 + 10, size: 4 },
+] as const;
+
 function iso(evidence: Evidence): FormatFinding | null {
   const { head } = evidence;
-  if (ascii(head, 0x8001, 5) !== "CD001") return null;
+  if (ascii(head, ISO_PVD + 1, 5) !== "CD001") return null;
   const data = view(head);
-  const blocks = data.u32le(0x8000 + 80);
-  const blockSize = data.u16le(0x8000 + 128);
   const problems: InspectionProblem[] = [];
-  if (data.u8(0x8000) !== 1) problems.push(problem("iso_descriptor", "The ISO's first volume descriptor is not a primary volume descriptor; the file is malformed."));
+  if (data.u8(ISO_PVD) !== 1) problems.push(problem("iso_descriptor", "The ISO's first volume descriptor is not a primary volume descriptor; the file is malformed."));
+  if (!data.has(ISO_PVD, 2048)) problems.push(problem("iso_truncated", "The ISO's primary volume descriptor is cut short: the file ends inside it. Upload the complete file."));
+  for (const field of ISO_BOTH_ENDIAN_FIELDS) {
+    const at = ISO_PVD + field.offset;
+    const little = field.size === 4 ? data.u32le(at) : data.u16le(at);
+    const big = field.size === 4 ? data.u32be(at + 4) : data.u16be(at + 2);
+    if (little !== big) {
+      problems.push(
+        problem(
+          "iso_both_endian",
+          `The ISO's primary volume descriptor stores its ${field.name} twice with different values (${little} little-endian, ${big} big-endian); tools would read different disks from it, so it is refused.`,
+        ),
+      );
+    }
+  }
+  const blocks = data.u32le(ISO_PVD + 80);
+  const blockSize = data.u16le(ISO_PVD + 128);
+  if (![512, 1024, 2048].includes(blockSize)) {
+    problems.push(problem("iso_block_size", `The ISO's logical block size is ${blockSize} bytes; ISO 9660 allows 512, 1024 or 2048. The file is malformed.`));
+  }
   return { format: "iso", virtualSize: blocks * blockSize, problems, details: { blocks, blockSize } };
 }
 
@@ -377,15 +419,82 @@ function banned(evidence: Evidence): FormatFinding | null {
   return null;
 }
 
+// ---------------------------------------------------------------- MBR and GPT (little-endian)
+
+const MBR_PARTITION_TABLE = 446;
+const MBR_GPT_PROTECTIVE = 0xee;
+
+export const hasMbrSignature = (head: Uint8Array) => head.length >= 512 && head[510] === 0x55 && head[511] === 0xaa;
+
+/** A filesystem's own boot sector (no partition table) also ends in 55AA: FAT, NTFS, exFAT. */
+function isFilesystemBootSector(head: Uint8Array): boolean {
+  const fat = head[0x10] === 2 && head[0x15] === 0xf8;
+  const oem = ascii(head, 3, 8);
+  return fat || oem === "NTFS    " || oem === "EXFAT   ";
+}
+
+/**
+ * The checks OpenStack's GPT inspector makes on a raw disk whose first sector ends in 55AA, plus a
+ * few more: every entry's boot flag is 0 or 0x80; a protective MBR is one 0xEE entry, first, with
+ * boot flag 0, starting at LBA 1 with CHS (0,2,0), and a GPT header behind it; an MBR without a
+ * single partition is not a partition table but something made to look like one.
+ */
+/** What partitions the first sectors describe: a GPT, an MBR, or none (a filesystem's boot sector is none). */
+export function partitionTableKind(head: Uint8Array): "gpt" | "mbr" | null {
+  if (!hasMbrSignature(head) || isFilesystemBootSector(head)) return null;
+  return ascii(head, 512, 8) === "EFI PART" || ascii(head, 4096, 8) === "EFI PART" ? "gpt" : "mbr";
+}
+
+export function partitionTableProblems(head: Uint8Array): InspectionProblem[] {
+  if (!hasMbrSignature(head) || isFilesystemBootSector(head)) return [];
+  const data = view(head);
+  const problems: InspectionProblem[] = [];
+  const used: number[] = [];
+  let protective: number | null = null;
+  for (let index = 0; index < 4; index += 1) {
+    const at = MBR_PARTITION_TABLE + index * 16;
+    const boot = data.u8(at);
+    const type = data.u8(at + 4);
+    const startLba = data.u32le(at + 8);
+    const sectors = data.u32le(at + 12);
+    if (boot !== 0x00 && boot !== 0x80) {
+      problems.push(problem("mbr_boot_flag", `The disk's MBR partition entry ${index + 1} has the boot flag 0x${boot.toString(16)}; only 0x00 and 0x80 exist, so the partition table is malformed or crafted.`));
+    }
+    if (type === 0) continue;
+    used.push(index);
+    if (type === MBR_GPT_PROTECTIVE) {
+      protective = index;
+      const chs = [data.u8(at + 1), data.u8(at + 2), data.u8(at + 3)];
+      if (boot !== 0) problems.push(problem("gpt_protective_mbr", `The disk's protective MBR entry has the boot flag 0x${boot.toString(16)}; a protective MBR's must be 0.`));
+      if (chs.join(",") !== "0,2,0") problems.push(problem("gpt_protective_mbr", `The disk's protective MBR entry starts at CHS (${chs.join(",")}) instead of (0,2,0); the partition table is malformed or crafted.`));
+      if (startLba !== 1) problems.push(problem("gpt_protective_mbr", `The disk's protective MBR entry starts at LBA ${startLba} instead of 1; the partition table is malformed or crafted.`));
+    } else if (startLba === 0 || sectors === 0) {
+      problems.push(problem("mbr_partition", `The disk's MBR partition entry ${index + 1} ${startLba === 0 ? "starts at sector 0, over the MBR itself" : "has no sectors"}; the partition table is malformed or crafted.`));
+    }
+  }
+  if (used.length === 0) {
+    problems.push(
+      problem(
+        "mbr_empty",
+        "The disk's first sector ends with the 55AA boot signature but its partition table has no partition at all; such a sector is made to look like an MBR, so the file is refused. Upload the disk with a real partition table, or without an MBR.",
+      ),
+    );
+  } else if (protective !== null) {
+    if (used.length !== 1 || protective !== 0) {
+      problems.push(problem("gpt_protective_mbr", "The disk's protective MBR lists other partitions beside the GPT one (a hybrid MBR), so tools would see different partitions; the file is refused."));
+    }
+    if (ascii(head, 512, 8) !== "EFI PART" && ascii(head, 4096, 8) !== "EFI PART") {
+      problems.push(problem("gpt_header_missing", "The disk has a protective MBR but no GPT header after it; the partition table is malformed or crafted."));
+    }
+  }
+  return problems;
+}
+
 // ---------------------------------------------------------------- capture planning and detection
 
 export function planCaptures({ head, captures, completed }: { head: Uint8Array; captures: ReadonlyMap<string, Uint8Array>; completed: string | null }): CaptureRequest[] {
   if (completed === null) {
     const requests: CaptureRequest[] = [];
-    const header = vmdkHeader(head);
-    if (header && header.descriptorOffset === 1 && header.descriptorSize > 0 && header.descriptorSize * 512 <= 1024 * 1024) {
-      requests.push({ name: "vmdk-descriptor", start: 512, length: header.descriptorSize * 512 });
-    }
     if (ascii(head, 0, 8) === "vhdxfile") {
       const region = vhdxMetadataRegion(head);
       if (!("error" in region)) requests.push({ name: "vhdx-metadata-table", start: region.offset, length: 64 * 1024 });
@@ -405,7 +514,7 @@ export function planCaptures({ head, captures, completed }: { head: Uint8Array; 
 
 /** Every format whose signature the bytes carry; more than one makes the file a polyglot. */
 export function findingFor(evidence: Evidence, missed: string[]): FormatFinding[] {
-  return [qcow2(evidence), vmdk(evidence, missed), vhdx(evidence, missed), vdi(evidence), banned(evidence), vhd(evidence), iso(evidence)].filter(
+  return [qcow2(evidence), vmdk(evidence), vhdx(evidence, missed), vdi(evidence), banned(evidence), vhd(evidence), iso(evidence)].filter(
     (finding): finding is FormatFinding => finding !== null,
   );
 }

@@ -4,9 +4,11 @@
 // follows OpenStack's format_inspector and goes further where Hangar's image-safety spec asks.
 //
 // The inspector keeps only what the parsers need: the first 256 KiB, a few byte ranges that headers
-// point at (requested while the bytes stream past), the last 1.5 KiB, and one line of text. Every
+// point at (requested while the bytes stream past), the last 1.5 KiB, one line of text, and the
+// current line of a VMDK's embedded descriptor (parsed as it streams, since it may be 2 MiB). Every
 // decision is made from those, so the verdict cannot depend on how the stream was chunked.
-import { findingFor, planCaptures, problemMessages } from "./formats";
+import { findingFor, hasMbrSignature, partitionTableKind, partitionTableProblems, planCaptures, problemMessages, vmdkDescriptorRegion } from "./formats";
+import { createVmdkDescriptorScanner, type VmdkDescriptorScanner } from "./vmdk-descriptor";
 import type { Evidence, FormatFinding, InspectedFormat, InspectionProblem, InspectionReport } from "./types";
 import { MAX_VIRTUAL_SIZE } from "./types";
 
@@ -39,7 +41,8 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
   const head = new Uint8Array(HEAD_SIZE);
   let headFilled = 0;
   let position = 0;
-  let tail = new Uint8Array(0);
+  // The last TAIL_SIZE bytes, as a ring: small reads then cost no copying of the whole tail.
+  const tailRing = new Uint8Array(TAIL_SIZE);
   let planned = false;
   const pending: PendingCapture[] = [];
   const captures = new Map<string, Uint8Array>();
@@ -48,6 +51,8 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
   let line: number[] = [];
   const createTypeLines: string[] = [];
   let finished = false;
+  let descriptor: { scanner: VmdkDescriptorScanner; start: number; end: number } | null = null;
+  let descriptorLooked = false;
 
   const request = (requests: CaptureRequest[], chunk: Uint8Array | null, chunkStart: number) => {
     for (const wanted of requests) {
@@ -119,20 +124,24 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
         headFilled += take;
       }
       position += chunk.length;
+      if (!descriptorLooked && headFilled >= 512) {
+        descriptorLooked = true;
+        const region = vmdkDescriptorRegion(head.subarray(0, 512));
+        if (region) descriptor = { scanner: createVmdkDescriptorScanner(region), start: region.start, end: region.start + region.length };
+      }
+      if (descriptor && chunkStart < descriptor.end && position > descriptor.start) {
+        descriptor.scanner.feed(chunk.subarray(Math.max(descriptor.start - chunkStart, 0), Math.min(descriptor.end, position) - chunkStart));
+      }
       for (const capture of [...pending]) feedCapture(capture, chunk, chunkStart);
       if (!planned && headFilled === HEAD_SIZE) {
         planned = true;
         request(planCaptures({ head, captures, completed: null }), chunk, chunkStart);
       }
-      if (chunk.length >= TAIL_SIZE) {
-        tail = chunk.slice(chunk.length - TAIL_SIZE);
-      } else {
-        const joined = new Uint8Array(Math.min(TAIL_SIZE, tail.length + chunk.length));
-        const keep = joined.length - chunk.length;
-        joined.set(tail.subarray(tail.length - keep), 0);
-        joined.set(chunk, keep);
-        tail = joined;
-      }
+      const kept = chunk.subarray(Math.max(0, chunk.length - TAIL_SIZE));
+      const at = (position - kept.length) % TAIL_SIZE;
+      const first = Math.min(kept.length, TAIL_SIZE - at);
+      tailRing.set(kept.subarray(0, first), at);
+      tailRing.set(kept.subarray(first), 0);
       if (isText) scanText(chunk);
     },
 
@@ -144,18 +153,24 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
       }
       for (const capture of pending) missedCaptures.push(capture.name);
       if (isText && line.length) scanText(new Uint8Array([0x0a]));
+      const tailLength = Math.min(position, TAIL_SIZE);
+      const tailStart = (position - tailLength) % TAIL_SIZE;
+      const tail = new Uint8Array(tailLength);
+      tail.set(tailRing.subarray(tailStart, Math.min(tailStart + tailLength, TAIL_SIZE)), 0);
+      if (tailStart + tailLength > TAIL_SIZE) tail.set(tailRing.subarray(0, tailStart + tailLength - TAIL_SIZE), TAIL_SIZE - tailStart);
       const evidence: Evidence = {
         head: head.subarray(0, headFilled),
         fileSize: position,
         tail,
         captures,
         textDescriptor: { createTypeLines, isText: isText && position > 0 },
+        vmdkDescriptor: descriptor ? descriptor.scanner.finish() : null,
       };
       return decide(evidence, missedCaptures, claimedFormat);
     },
 
     retainedBytes() {
-      return head.length + tail.length + line.length + pending.reduce((sum, item) => sum + item.bytes.length, 0) + [...captures.values()].reduce((sum, bytes) => sum + bytes.length, 0);
+      return head.length + tailRing.length + line.length + (descriptor?.scanner.retainedBytes() ?? 0) + pending.reduce((sum, item) => sum + item.bytes.length, 0) + [...captures.values()].reduce((sum, bytes) => sum + bytes.length, 0);
     },
   };
 }
@@ -165,9 +180,19 @@ function decide(evidence: Evidence, missedCaptures: string[], claimedFormat: str
   const problems: InspectionProblem[] = [];
   let finding: FormatFinding;
   if (findings.length === 0) {
-    finding = { format: "raw", virtualSize: evidence.fileSize, problems: [], details: rawDetails(evidence) };
+    finding = { format: "raw", virtualSize: evidence.fileSize, problems: partitionTableProblems(evidence.head), details: { partitionTable: partitionTableKind(evidence.head) } };
   } else if (findings.length === 1) {
     finding = findings[0]!;
+    // A header at offset 0 that also ends its first sector with 55AA is read as an image by qemu and
+    // as a partitioned disk by firmware and partitioning tools. An ISO's first 32 KiB are a system
+    // area meant for an MBR or GPT (hybrid ISOs); a fixed VHD's first sector is the guest's own.
+    const headerInFirstSector = finding.format !== "iso" && !(finding.format === "vhd" && finding.details.footerAt === "end");
+    if (headerInFirstSector && hasMbrSignature(evidence.head)) {
+      problems.push({
+        code: "polyglot_mbr",
+        message: `The file is a ${finding.format} image whose first sector also carries an MBR boot signature (55AA), so other tools read it as a partitioned raw disk. Files built to be read differently by different tools are refused; export the image again.`,
+      });
+    }
   } else {
     const names = findings.map((item) => item.format);
     finding = { format: findings[0]!.format, virtualSize: findings[0]!.virtualSize, problems: [], details: { matches: names } };
@@ -185,10 +210,10 @@ function decide(evidence: Evidence, missedCaptures: string[], claimedFormat: str
   } else if (finding.virtualSize !== null && finding.virtualSize <= 0 && !problems.length) {
     problems.push({ code: "virtual_size_zero", message: `The ${finding.format} header gives a virtual size of 0; the image is malformed.` });
   }
-  if (finding.virtualSize !== null && finding.virtualSize > MAX_VIRTUAL_SIZE) {
+  if (finding.virtualSize !== null && finding.virtualSize >= MAX_VIRTUAL_SIZE) {
     problems.push({
       code: "virtual_size_absurd",
-      message: `The ${finding.format} header claims a virtual size of ${finding.virtualSize} bytes, more than the ${MAX_VIRTUAL_SIZE / 1024 ** 4} TiB Hangar accepts.`,
+      message: `The ${finding.format} header claims a virtual size of 8 PiB or more, larger than any disk can be; the header is malformed.`,
     });
   }
   const claimed = claimedFormat && claimedFormat !== "detect" ? claimedFormat : null;
@@ -205,13 +230,6 @@ function decide(evidence: Evidence, missedCaptures: string[], claimedFormat: str
     problems: dedupe(problems),
     details: finding.details,
   };
-}
-
-function rawDetails(evidence: Evidence): Record<string, unknown> {
-  const head = evidence.head;
-  const hasMbr = head.length >= 512 && head[510] === 0x55 && head[511] === 0xaa;
-  const hasGpt = head.length >= 520 && String.fromCharCode(...head.subarray(512, 520)) === "EFI PART";
-  return { partitionTable: hasGpt ? "gpt" : hasMbr ? "mbr" : null };
 }
 
 function dedupe(problems: InspectionProblem[]): InspectionProblem[] {

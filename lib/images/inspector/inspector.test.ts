@@ -33,6 +33,7 @@ async function patch(target: string, offset: number, bytes: Uint8Array | number[
 const u32be = (value: number) => [(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, value & 255];
 const u64be = (value: bigint) => Array.from({ length: 8 }, (_, index) => Number((value >> BigInt(56 - index * 8)) & 255n));
 const u64le = (value: bigint) => u64be(value).reverse();
+const u32le = (value: number) => u32be(value).reverse();
 
 async function inspectAt(target: string, readSize: number, claimedFormat?: string): Promise<InspectionReport & { retained: number }> {
   const inspector = createInspector({ claimedFormat });
@@ -65,6 +66,40 @@ async function rewriteVmdkDescriptor(target: string, transform: (text: string) =
   region.fill(0);
   region.write(text, 0, "latin1");
   await writeFile(target, data);
+}
+
+/**
+ * A real monolithicSparse VMDK from qemu-img, rebuilt with a larger embedded descriptor: the
+ * tables after it move by the added sectors, and the header and grain directories follow.
+ */
+async function vmdkWithDescriptor(name: string, transform: (text: string) => string, descriptorSectors: number) {
+  const original = await readFile(await qemuCreate(`source-${name}`, "vmdk", "64M"));
+  const oldSectors = Number(original.readBigUInt64LE(36));
+  const oldEnd = (1 + oldSectors) * 512;
+  const delta = descriptorSectors - oldSectors;
+  const region = original.subarray(512, oldEnd);
+  const end = region.indexOf(0);
+  const text = Buffer.from(transform(region.subarray(0, end === -1 ? region.length : end).toString("latin1")), "latin1");
+  if (text.length > descriptorSectors * 512) throw new Error("descriptor does not fit");
+  const descriptor = Buffer.alloc(descriptorSectors * 512);
+  text.copy(descriptor);
+  const header = Buffer.from(original.subarray(0, 512));
+  header.writeBigUInt64LE(BigInt(descriptorSectors), 36);
+  const rest = Buffer.from(original.subarray(oldEnd));
+  const capacity = Number(header.readBigUInt64LE(12));
+  const perTable = header.readUInt32LE(44) * Number(header.readBigUInt64LE(20));
+  for (const field of [48, 56]) {
+    const directory = Number(header.readBigUInt64LE(field));
+    header.writeBigUInt64LE(BigInt(directory + delta), field);
+    for (let index = 0; index < Math.ceil(capacity / perTable); index += 1) {
+      const at = (directory - 1 - oldSectors) * 512 + index * 4;
+      const table = rest.readUInt32LE(at);
+      if (table) rest.writeUInt32LE(table + delta, at);
+    }
+  }
+  header.writeBigUInt64LE(header.readBigUInt64LE(64) + BigInt(delta), 64);
+  await writeFile(file(name), Buffer.concat([header, descriptor, rest]));
+  return file(name);
 }
 
 async function vhdFixChecksum(target: string, footerOffset: number) {
@@ -225,6 +260,98 @@ describe("vmdk", () => {
     wrong.writeBigUInt64LE(4096n, 12);
     await writeFile(file("footer-wrong.vmdk"), withFooter(wrong));
     expect(codes(await verdict(file("footer-wrong.vmdk")))).toContain("vmdk_footer_mismatch");
+
+    // The markers' padding must be zero (qemu doesn't look; data hidden there is refused).
+    const dirtyMarker = Buffer.from(footerMarker);
+    dirtyMarker[300] = 0x41;
+    await writeFile(file("footer-marker-padding.vmdk"), Buffer.concat([stream, dirtyMarker, header, Buffer.alloc(512)]));
+    const markerReport = await verdict(file("footer-marker-padding.vmdk"));
+    expect(codes(markerReport)).toEqual(["vmdk_footer_marker_padding"]);
+    expect(markerReport.problems[0]!.message).toMatch(/padding of the streamOptimized VMDK's footer marker is not zero/);
+    const dirtyEnd = Buffer.alloc(512);
+    dirtyEnd[511] = 1;
+    await writeFile(file("eos-padding.vmdk"), Buffer.concat([stream, footerMarker, header, dirtyEnd]));
+    expect(codes(await verdict(file("eos-padding.vmdk")))).toEqual(["vmdk_end_marker_padding"]);
+    const notEnd = Buffer.alloc(512);
+    notEnd.writeUInt32LE(1, 12);
+    await writeFile(file("eos-type.vmdk"), Buffer.concat([stream, footerMarker, header, notEnd]));
+    expect(codes(await verdict(file("eos-type.vmdk")))).toEqual(["vmdk_end_marker"]);
+  });
+
+  it("refuses descriptor lines that are none of the known kinds, instead of skipping them as qemu does", async () => {
+    const cases: [string, (text: string) => string, string, RegExp][] = [
+      ["access", (text) => text.replace(/RW (\d+) SPARSE/, "RWX $1 SPARSE"), "vmdk_extent_access", /access mode “RWX” \(line \d+\), which qemu doesn't know; only RW, RDONLY and NOACCESS/],
+      ["extent-type", (text) => text.replace(/SPARSE "/, 'SPARSEX "'), "vmdk_extent_unknown_type", /extent of type “SPARSEX”/],
+      ["garbage", (text) => text.replace("# Extent description", "this is not a descriptor line"), "vmdk_descriptor_line", /neither a comment, a key = value setting nor an extent \(line \d+: “this is not/],
+      ["unknown-key", (text) => text.replace("parentCID=ffffffff", "parentCID=ffffffff\nfileName=\"/etc/passwd\""), "vmdk_unknown_key", /key “fileName”/],
+      ["key-case", (text) => text.replace("parentCID=", "parentcid="), "vmdk_key_case", /spells the key parentCID as “parentcid”/],
+      ["ddb-case", (text) => text.replace("ddb.adapterType", "DDB.adapterType"), "vmdk_key_case", /“DDB.adapterType”/],
+      ["duplicate-key", (text) => text.replace("parentCID=ffffffff", "parentCID=ffffffff\nCID=12345678"), "vmdk_duplicate_key", /declares CID more than once/],
+      ["bad-version", (text) => text.replace("version=1", "version=7"), "vmdk_key_value", /version has the value “7”/],
+      ["unquoted-type", (text) => text.replace('createType="monolithicSparse"', "createType=monolithicSparse"), "vmdk_key_value", /createType has the value/],
+      ["hint-in-comment", (text) => text.replace("# Disk DescriptorFile", '# parentFileNameHint="/etc/passwd"'), "vmdk_parent", /parentFileNameHint/],
+      ["control-chars", (text) => text.replace("# Disk DescriptorFile", "# Disk\x01DescriptorFile"), "vmdk_descriptor_binary", /control characters/],
+      ["extent-size", (text) => text.replace(/RW (\d+) SPARSE/, "RW 4096 SPARSE"), "vmdk_extent_size", /4096 sectors but the header says the disk has 2048/],
+      ["stream-type", (text) => text.replace('createType="monolithicSparse"', 'createType="streamOptimized"'), "vmdk_create_type_mismatch", /says streamOptimized but its header describes a monolithicSparse disk/],
+    ];
+    for (const [name, transform, code, message] of cases) {
+      const target = await qemuCreate(`line-${name}.vmdk`, "vmdk", "1M");
+      await rewriteVmdkDescriptor(target, transform);
+      const report = await verdict(target);
+      expect(report.safe, name).toBe(false);
+      expect(codes(report), name).toContain(code);
+      expect(report.problems.find((item) => item.code === code)!.message, name).toMatch(message);
+    }
+    // What legitimate tools write: RDONLY extents (VMware's streamOptimized exports), encoding,
+    // isNativeSnapshot, CRLF line ends, indentation, comments and ddb.* keys of any name.
+    const fine = await qemuCreate("line-fine.vmdk", "vmdk", "1M");
+    await rewriteVmdkDescriptor(fine, (text) =>
+      text
+        .replace(/RW (\d+) SPARSE/, "RDONLY $1 SPARSE")
+        .replace("version=1", 'version=1\nencoding="UTF-8"\nisNativeSnapshot="no"')
+        .replace("#DDB", '#DDB\n  ddb.uuid.image = "6e2f1c41-0000-4000-8000-000000000001"\nddb.longContentID = "0123abcd"')
+        .replace(/\n/g, "\r\n"),
+    );
+    expect(await verdict(fine)).toMatchObject({ format: "vmdk", safe: true, problems: [] });
+  });
+
+  it.each([0, 4, 0x10001])("refuses sparse header version %i (qemu reads 1 to 3)", async (version) => {
+    const target = await qemuCreate(`header-v${version}.vmdk`, "vmdk", "1M");
+    await patch(target, 4, u32le(version));
+    const report = await verdict(target);
+    expect(codes(report)).toEqual(["vmdk_version"]);
+    expect(report.problems[0]!.message).toMatch(new RegExp(`version ${version}; qemu reads only versions 1 to 3`));
+  });
+
+  it("accepts sparse header versions 1 to 3", async () => {
+    for (const version of [1, 2, 3]) {
+      const target = await qemuCreate(`header-ok-v${version}.vmdk`, "vmdk", "1M");
+      await patch(target, 4, u32le(version));
+      expect((await verdict(target)).safe, `version ${version}`).toBe(true);
+    }
+  });
+
+  it("accepts a monolithicSparse VMDK with a 2 MiB descriptor, as qemu does, with bounded memory", async () => {
+    const target = await vmdkWithDescriptor("desc-2m.vmdk", (text) => `${text}${"# padding: a long descriptor is still a descriptor\n".repeat(40_000)}ddb.comment = "end"\n`, 4096);
+    const { stdout } = await run("qemu-img", ["info", "--output=json", "-f", "vmdk", target]);
+    const info = JSON.parse(stdout) as { "virtual-size": number; "format-specific": { data: { "create-type": string; extents: { filename: string }[] } } };
+    expect(info["format-specific"].data["create-type"]).toBe("monolithicSparse");
+    await run("qemu-img", ["check", "-f", "vmdk", target]);
+    // qemu really uses the relocated tables: write through it and read the bytes back.
+    await run("qemu-io", ["-f", "vmdk", "-c", "write -P 0xab 1M 64k", target]);
+    const { stdout: read } = await run("qemu-io", ["-f", "vmdk", "-c", "read -P 0xab 1M 64k", target]);
+    expect(read).not.toMatch(/Pattern verification failed/);
+    const report = await verdict(target);
+    expect(report).toMatchObject({ format: "vmdk", safe: true, problems: [], virtualSize: info["virtual-size"], details: { createType: "monolithicSparse" } });
+    for (const size of READ_SIZES) expect((await inspectAt(target, size)).retained).toBeLessThan(1.5 * 1024 * 1024);
+    expect(await inspectFile({ path: target, claimedFormat: "vmdk" })).toMatchObject({ safe: true, problems: [] });
+
+    // The same file with a bad line at its very end (beyond what qemu reads) is still refused.
+    const tailLine = await vmdkWithDescriptor("desc-2m-bad.vmdk", (text) => `${text}${"# padding\n".repeat(200_000)}RWX 2048 SPARSE "x.vmdk"\n`, 4096);
+    expect(codes(await verdict(tailLine))).toContain("vmdk_extent_access");
+    const tooBig = await qemuCreate("desc-too-big.vmdk", "vmdk", "1M");
+    await patch(tooBig, 36, u64le(4097n));
+    expect(codes(await verdict(tooBig))).toContain("vmdk_descriptor_size");
   });
 
   it("keeps memory bounded for a large embedded descriptor", async () => {
@@ -316,6 +443,23 @@ describe("polyglots, banned formats and false claims", () => {
     expect(report.problems.find((problem) => problem.code === "polyglot")!.message).toMatch(/qcow2, iso|iso, qcow2/);
   });
 
+  it.each([
+    ["volume space size", 0x8000 + 84, u32be(999_999)],
+    ["logical block size", 0x8000 + 130, [0x02, 0x00]],
+    ["volume set size", 0x8000 + 122, [0x00, 0x02]],
+    ["path table size", 0x8000 + 136, u32be(4096)],
+    ["root directory location", 0x8000 + 162, u32be(7)],
+  ])("refuses an ISO whose primary volume descriptor disagrees with itself on the %s", async (field, offset, bytes) => {
+    const target = file(`both-endian-${offset}.iso`);
+    await run("genisoimage", ["-quiet", "-o", target, "/etc/hostname"]);
+    expect((await verdict(target)).safe).toBe(true);
+    await patch(target, offset, bytes);
+    const report = await verdict(target);
+    expect(report).toMatchObject({ format: "iso", safe: false });
+    expect(codes(report)).toEqual(["iso_both_endian"]);
+    expect(report.problems[0]!.message).toMatch(new RegExp(`stores its ${field} twice with different values \\(\\d+ little-endian, \\d+ big-endian\\)`));
+  });
+
   it("refuses QED and LUKS", async () => {
     expect(await verdict(await qemuCreate("a.qed", "qed", "1M"))).toMatchObject({ format: "qed", safe: false });
     await writeFile(file("luks.img"), Buffer.concat([Buffer.from("LUKS\xba\xbe\x00\x01", "latin1"), Buffer.alloc(8192)]));
@@ -344,11 +488,120 @@ describe("polyglots, banned formats and false claims", () => {
   it("treats a raw disk with a GPT as raw, whatever is inside its filesystem", async () => {
     const target = file("gpt.raw");
     await run("truncate", ["-s", "4M", target]);
-    await patch(target, 510, [0x55, 0xaa]);
-    await patch(target, 512, Buffer.from("EFI PART"));
+    await run("sgdisk", ["-n", "1:2048:0", "-t", "1:8300", target]);
     await patch(target, 2 * 1024 * 1024, Buffer.from('createType="monolithicFlat"\n'));
     const report = await verdict(target);
     expect(report).toMatchObject({ format: "raw", safe: true, details: { partitionTable: "gpt" } });
+  });
+});
+
+/** One 16-byte MBR partition entry. */
+function mbrEntry({ boot = 0, chs = [0, 2, 0], type, start, sectors }: { boot?: number; chs?: number[]; type: number; start: number; sectors: number }) {
+  const entry = Buffer.alloc(16);
+  entry[0] = boot;
+  entry.set(chs, 1);
+  entry[4] = type;
+  entry.set([0xff, 0xff, 0xff], 5);
+  entry.writeUInt32LE(start, 8);
+  entry.writeUInt32LE(sectors, 12);
+  return entry;
+}
+
+describe("MBR and GPT partition tables (as OpenStack's GPT inspector, and more)", () => {
+  async function rawDisk(name: string, ...commands: string[][]) {
+    const target = file(name);
+    await run("truncate", ["-s", "2M", target]);
+    for (const [command, ...args] of commands) await run(command!, [...args, target]);
+    return target;
+  }
+
+  it("accepts real partitioned and unpartitioned raw disks", async () => {
+    const sfdisk = await rawDisk("sfdisk.raw");
+    await new Promise<void>((resolve, reject) => {
+      const child = execFile("sfdisk", ["-q", sfdisk], (error) => (error ? reject(error) : resolve()));
+      child.stdin!.end("label: dos\nstart=2048, size=1024, type=83, bootable\nstart=3072, type=82\n");
+    });
+    const cases: [string, string | null][] = [
+      [sfdisk, "mbr"],
+      [await rawDisk("sgdisk.raw", ["sgdisk", "-n", "1:2048:+512K", "-n", "2:0:0", "-t", "1:ef00"]), "gpt"],
+      [await rawDisk("ext4.raw", ["mkfs.ext4", "-q", "-F"]), null],
+      [await rawDisk("vfat.raw", ["mkfs.vfat"]), null],
+    ];
+    for (const command of [["mklabel", "msdos", "mkpart", "primary", "ext4", "1MiB", "1536KiB"], ["mklabel", "gpt", "mkpart", "root", "ext4", "1MiB", "1536KiB"]]) {
+      const target = file(`parted-${command[1]}.raw`);
+      await run("truncate", ["-s", "2M", target]);
+      await run("parted", ["-s", target, ...command]);
+      cases.push([target, command[1] === "gpt" ? "gpt" : "mbr"]);
+    }
+    for (const [target, table] of cases) {
+      const report = await verdict(target);
+      expect(report, target).toMatchObject({ format: "raw", safe: true, problems: [], details: { partitionTable: table } });
+      expect((await inspectFile({ path: target, claimedFormat: "raw" })).safe, target).toBe(true);
+    }
+  });
+
+  it.each([
+    ["a 55AA signature with no partition at all", [], "mbr_empty", /55AA boot signature but its partition table has no partition at all/],
+    ["a boot flag other than 0x00 or 0x80", [mbrEntry({ boot: 0x12, type: 0x83, start: 2048, sectors: 4096 })], "mbr_boot_flag", /boot flag 0x12/],
+    ["a protective entry with boot flag 0x80", [mbrEntry({ boot: 0x80, type: 0xee, start: 1, sectors: 16383 })], "gpt_protective_mbr", /protective MBR entry has the boot flag 0x80/],
+    ["a protective entry with CHS (0,1,0)", [mbrEntry({ chs: [0, 1, 0], type: 0xee, start: 1, sectors: 16383 })], "gpt_protective_mbr", /CHS \(0,1,0\) instead of \(0,2,0\)/],
+    ["a protective entry at LBA 2", [mbrEntry({ type: 0xee, start: 2, sectors: 16383 })], "gpt_protective_mbr", /starts at LBA 2 instead of 1/],
+    ["a protective entry beside another partition", [mbrEntry({ type: 0xee, start: 1, sectors: 2047 }), mbrEntry({ type: 0x83, start: 2048, sectors: 4096 })], "gpt_protective_mbr", /hybrid MBR/],
+    ["a partition over the MBR itself", [mbrEntry({ type: 0x83, start: 0, sectors: 4096 })], "mbr_partition", /starts at sector 0/],
+  ])("refuses a raw disk with %s", async (label, entries, code, message) => {
+    const target = await rawDisk(`mbr-${code}-${label.length}.raw`, ["sgdisk", "-n", "1:2048:0"]);
+    const table = Buffer.alloc(66);
+    entries.forEach((entry, index) => entry.copy(table, index * 16));
+    table.set([0x55, 0xaa], 64);
+    await patch(target, 446, table);
+    const report = await verdict(target);
+    expect(report).toMatchObject({ format: "raw", safe: false });
+    expect(codes(report)).toContain(code);
+    expect(report.problems.find((item) => item.code === code)!.message).toMatch(message);
+    expect(codes(await verdict(target, "raw"))).toContain(code);
+  });
+
+  it("refuses a protective MBR with no GPT header behind it", async () => {
+    const target = await rawDisk("pmbr-only.raw", ["sgdisk", "-n", "1:2048:0"]);
+    await patch(target, 512, Buffer.alloc(512));
+    expect(codes(await verdict(target))).toEqual(["gpt_header_missing"]);
+  });
+
+  it.each([
+    ["qcow2", "qcow2"],
+    ["vmdk", "vmdk"],
+    ["vdi", "vdi"],
+    ["vhdx", "vhdx"],
+    ["vpc", "vhd"],
+  ] as const)("refuses a %s header whose first sector also carries an MBR", async (qemu, format) => {
+    const target = await qemuCreate(`polyglot-mbr.${qemu}`, qemu, "8M");
+    // VDI's header runs on past byte 446 (its parent UUID), so it gets the signature alone.
+    if (qemu !== "vdi") await patch(target, 446, mbrEntry({ type: 0xee, start: 1, sectors: 16383 }));
+    await patch(target, 510, [0x55, 0xaa]);
+    if (qemu === "vpc") await vhdFixChecksum(target, 0);
+    const report = await verdict(target);
+    expect(report).toMatchObject({ format, safe: false });
+    expect(codes(report)).toEqual(["polyglot_mbr"]);
+    expect(report.problems[0]!.message).toMatch(new RegExp(`${format} image whose first sector also carries an MBR boot signature`));
+  });
+
+  it("accepts a fixed VHD of a partitioned disk (its first sector is the guest's MBR)", async () => {
+    const source = await rawDisk("to-vhd.raw", ["sgdisk", "-n", "1:2048:0"]);
+    const target = file("partitioned-fixed.vhd");
+    await run("qemu-img", ["convert", "-f", "raw", "-O", "vpc", "-o", "subformat=fixed", source, target]);
+    expect(await verdict(target)).toMatchObject({ format: "vhd", safe: true, problems: [] });
+  });
+
+  it("keeps ISO hybrids with an MBR or a GPT as ISO", async () => {
+    const isohybrid = file("isohybrid.iso");
+    await run("genisoimage", ["-quiet", "-o", isohybrid, "/etc/hostname"]);
+    await patch(isohybrid, 446, Buffer.concat([mbrEntry({ boot: 0x80, chs: [0, 1, 0], type: 0x17, start: 0, sectors: 200 }), Buffer.alloc(48), Buffer.from([0x55, 0xaa])]));
+    expect(await verdict(isohybrid)).toMatchObject({ format: "iso", safe: true, problems: [] });
+    const gpt = file("gpt-hybrid.iso");
+    await run("genisoimage", ["-quiet", "-o", gpt, "/etc/hostname"]);
+    await patch(gpt, 446, Buffer.concat([mbrEntry({ type: 0xee, start: 1, sectors: 200 }), Buffer.alloc(48), Buffer.from([0x55, 0xaa])]));
+    await patch(gpt, 512, Buffer.from("EFI PART"));
+    expect(await verdict(gpt)).toMatchObject({ format: "iso", safe: true, problems: [] });
   });
 });
 

@@ -1,3 +1,5 @@
+import type { VmdkDescriptorVerdict } from "./vmdk-descriptor";
+
 export type InspectedFormat = "raw" | "qcow2" | "vmdk" | "vhd" | "vhdx" | "vdi" | "iso" | "qed" | "luks";
 
 export interface InspectionProblem {
@@ -30,6 +32,12 @@ export interface Evidence {
   /** Byte ranges requested while streaming, keyed by name; absent when the file ended first. */
   captures: ReadonlyMap<string, Uint8Array>;
   textDescriptor: { createTypeLines: string[]; isText: boolean };
+  /** A sparse VMDK's embedded descriptor, parsed while it streamed past; null when there is none to read. */
+  vmdkDescriptor: VmdkDescriptorVerdict | null;
 }
 
-export const MAX_VIRTUAL_SIZE = 16 * 1024 ** 4;
+/**
+ * Sizes at or above this can't even be held exactly (the header is malformed). The configurable cap
+ * (HANGAR_MAX_VIRTUAL_SIZE) is applied where the inspection and qemu-img are combined (crossCheck).
+ */
+export const MAX_VIRTUAL_SIZE = Number.MAX_SAFE_INTEGER;
