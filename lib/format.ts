@@ -12,3 +12,20 @@ export function formatBytes(bytes: number | null | undefined): string {
   const digits = unit === 0 || value >= 100 || Number.isInteger(value) ? 0 : value >= 10 ? 1 : 2;
   return `${Number(value.toFixed(digits))} ${byteUnits[unit]}`;
 }
+
+/** "30 minutes", "1 hour 30 minutes", "45 seconds". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const parts: [number, string][] = [
+    [Math.floor(seconds / 3600), "hour"],
+    [Math.floor((seconds % 3600) / 60), "minute"],
+    [seconds % 60, "second"],
+  ];
+  const words = parts.filter(([count]) => count > 0).map(([count, unit]) => `${count} ${unit}${count === 1 ? "" : "s"}`);
+  return words.join(" ") || "0 seconds";
+}
+
+export type Acceleration = "kvm" | "tcg";
+
+/** How guests run, as the build page and the worker's log say it. */
+export const accelerationLabels: Record<Acceleration, string> = { kvm: "KVM (hardware)", tcg: "TCG (software emulation)" };

@@ -19,8 +19,9 @@ import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/image
 import { checkProducedFile } from "@/lib/imports/ingest";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore } from "@/lib/storage";
-import { acceleration, accelerationLabels, libguestfsEnv } from "@/lib/jobs/acceleration";
-import { formatDuration, JobStopped, jobStopped } from "@/lib/jobs/job-run";
+import { accelerationLabels, formatDuration } from "@/lib/format";
+import { acceleration, libguestfsEnv } from "@/lib/jobs/acceleration";
+import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { StepTracker } from "./progress";
 import { redactLogLine, virtCustomizeArgs } from "./virt-customize";

@@ -27,7 +27,7 @@ beforeAll(async () => {
 describe("probeAcceleration", () => {
   it("uses TCG without launching anything when /dev/kvm is missing", async () => {
     const decision = await probeAcceleration({ setting: "auto", kvmDevice: path.join(dir, "missing"), cpuinfo: withVmx, probe: never, arch: "x64" });
-    expect(decision).toEqual({ mode: "tcg", reason: `${path.join(dir, "missing")} does not exist; set HANGAR_ACCEL=kvm to force KVM` });
+    expect(decision).toEqual({ mode: "tcg", reason: `${path.join(dir, "missing")} does not exist` });
   });
 
   it("uses TCG without launching anything when /dev/kvm exists but the CPU shows neither vmx nor svm", async () => {

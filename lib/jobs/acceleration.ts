@@ -6,9 +6,9 @@
 import { constants } from "node:fs";
 import { access, readFile } from "node:fs/promises";
 import { env } from "@/lib/env";
+import type { Acceleration } from "@/lib/format";
 import { runInProcessGroup } from "./process-group";
 
-export type Acceleration = "kvm" | "tcg";
 export type AccelerationSetting = "auto" | Acceleration;
 
 export interface AccelerationDecision {
@@ -33,8 +33,6 @@ export function seabiosProbe(accel: Acceleration): ProbeCommand {
   };
 }
 
-export const accelerationLabels: Record<Acceleration, string> = { kvm: "KVM (hardware)", tcg: "TCG (software emulation)" };
-
 export async function probeAcceleration({
   setting = env().HANGAR_ACCEL,
   kvmDevice = "/dev/kvm",
@@ -56,7 +54,8 @@ export async function probeAcceleration({
     await access(kvmDevice, constants.R_OK | constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return tcg(code === "ENOENT" ? `${kvmDevice} does not exist` : `${kvmDevice} can't be opened for reading and writing (${code})`);
+    if (code === "ENOENT") return { mode: "tcg", reason: `${kvmDevice} does not exist` };
+    return { mode: "tcg", reason: `${kvmDevice} can't be opened for reading and writing (${code}); give Hangar's user access to it (the kvm group) to use KVM` };
   }
   // The flags and the BIOS probe are x86's; elsewhere a /dev/kvm that opens is trusted.
   if (arch !== "x64") return { mode: "kvm", reason: `${kvmDevice} opens (not probed on ${arch})` };

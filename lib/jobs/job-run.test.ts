@@ -2,7 +2,8 @@
 // kills every process of the group, even one that ignores SIGTERM and one in the background.
 import { describe, expect, it } from "vitest";
 import { liveProcessesInGroup } from "@/tests/process-groups";
-import { formatDuration, jobStopped, startJobRun } from "./job-run";
+import { formatDuration } from "@/lib/format";
+import { jobStopped, startJobRun } from "./job-run";
 import { runInProcessGroup } from "./process-group";
 
 const stubborn = ["-c", "trap '' TERM; sleep 300 & sleep 301"];

@@ -4,6 +4,7 @@
 // aborts, every process group the job started is killed through it, and the job's own clean-up
 // keeps nothing half-written. The job's failure reason is the JobStopped message.
 import { env } from "@/lib/env";
+import { formatDuration } from "@/lib/format";
 import type { JobName } from "./queue";
 
 interface JobKind {
@@ -39,18 +40,6 @@ export function jobStopped(signal: AbortSignal | undefined): JobStopped | null {
 export function jobTimeLimit(name: JobName): number | null {
   const kind = kinds[name];
   return kind ? env()[kind.limitVariable] : null;
-}
-
-/** "30 minutes", "1 hour 30 minutes", "45 seconds". */
-export function formatDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  const parts: [number, string][] = [
-    [Math.floor(seconds / 3600), "hour"],
-    [Math.floor((seconds % 3600) / 60), "minute"],
-    [seconds % 60, "second"],
-  ];
-  const words = parts.filter(([count]) => count > 0).map(([count, unit]) => `${count} ${unit}${count === 1 ? "" : "s"}`);
-  return words.join(" ") || "0 seconds";
 }
 
 export interface JobRun {

@@ -4,8 +4,9 @@
 import PgBoss from "pg-boss";
 import type { DiskFormat } from "@/db/schema";
 import { sweepStaleBuilds } from "@/lib/builds/sweeper";
-import { acceleration, accelerationLabels } from "./acceleration";
-import { formatDuration, jobTimeLimit, startJobRun, type JobRun } from "./job-run";
+import { accelerationLabels, formatDuration } from "@/lib/format";
+import { acceleration } from "./acceleration";
+import { jobTimeLimit, startJobRun, type JobRun } from "./job-run";
 
 export const jobNames = ["image.import-url", "image.convert", "image.build", "image.clone", "release.apply-scheduled"] as const;
 export type JobName = (typeof jobNames)[number];
