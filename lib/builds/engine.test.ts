@@ -184,7 +184,8 @@ describe("a build past its time limit", () => {
     expect(done.failureReason).toBe("Stopped after 8 seconds, the build time limit (HANGAR_BUILD_TIMEOUT); nothing was kept. Retry the build, or ask an operator to raise HANGAR_BUILD_TIMEOUT if it needs longer.");
     expect(liveProcessesInGroup(running.processGroup!)).toEqual([]);
     expect(done.outputVersionId).toBeNull();
-    expect(await readdir(path.join(env().dataDir, "builds")).catch(() => [])).not.toContain(result.buildId);
+    // The work directory goes right after the row is marked failed.
+    await waitFor(() => readdir(path.join(env().dataDir, "builds")).catch(() => []), (entries) => !entries.includes(result.buildId), 10_000);
     const logs = (await db().select({ line: buildLogs.line }).from(buildLogs).where(eq(buildLogs.buildId, result.buildId))).map((row) => row.line);
     expect(logs).toContain("[hangar] Time limit: 8 seconds (HANGAR_BUILD_TIMEOUT)");
     expect(logs.some((line) => line.startsWith("[hangar] Guests run with TCG (software emulation)"))).toBe(true);

@@ -138,7 +138,9 @@ export async function startWorker({
       const deadline = Date.now() + 30_000;
       while (running.size > 0 && Date.now() < deadline) {
         for (const run of running.keys()) run.shutdown();
-        await Promise.race([Promise.allSettled(running.values()), new Promise((resolve) => setTimeout(resolve, Math.max(deadline - Date.now(), 0)))]);
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.allSettled(running.values()), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0))))]);
+        clearTimeout(timer);
       }
       if (running.size > 0) log(`${running.size} job(s) did not finish their clean-up within 30 s of the stop.`);
       await boss.stop({ graceful: true, timeout: 5000, close: true });
