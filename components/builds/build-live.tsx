@@ -159,25 +159,27 @@ export function BuildLive({
             </p>
           ) : null}
         </div>
-        <dl aria-label="How this build runs" className="space-y-2 text-xs">
-          <div>
-            <dt className="text-muted">Acceleration</dt>
-            <dd>
-              {state.acceleration ? (
-                <>
-                  {accelerationLabels[state.acceleration]}
-                  {state.accelerationReason ? <span className="block text-muted">{state.accelerationReason}</span> : null}
-                </>
-              ) : (
-                <span className="text-muted">decided by the worker that runs it</span>
-              )}
-            </dd>
-          </div>
-          <div>
-            <dt className="text-muted">Time limit</dt>
-            <dd>{formatDuration((state.timeLimitSeconds ?? configuredTimeLimitSeconds) * 1000)} (HANGAR_BUILD_TIMEOUT)</dd>
-          </div>
-        </dl>
+        <div role="group" aria-label="How this build runs">
+          <dl className="space-y-2 text-xs">
+            <div>
+              <dt className="text-muted">Acceleration</dt>
+              <dd>
+                {state.acceleration ? (
+                  <>
+                    {accelerationLabels[state.acceleration]}
+                    {state.accelerationReason ? <span className="block text-muted">{state.accelerationReason}</span> : null}
+                  </>
+                ) : (
+                  <span className="text-muted">decided by the worker that runs it</span>
+                )}
+              </dd>
+            </div>
+            <div>
+              <dt className="text-muted">Time limit</dt>
+              <dd>{formatDuration((state.timeLimitSeconds ?? configuredTimeLimitSeconds) * 1000)} (HANGAR_BUILD_TIMEOUT)</dd>
+            </div>
+          </dl>
+        </div>
         <p className="break-all text-xs text-muted">Fingerprint {fingerprint}</p>
       </aside>
       <section aria-labelledby="log-heading" className="min-w-0 space-y-2">

@@ -185,7 +185,7 @@ describe("a build past its time limit", () => {
     expect(liveProcessesInGroup(running.processGroup!)).toEqual([]);
     expect(done.outputVersionId).toBeNull();
     // The work directory goes right after the row is marked failed.
-    await waitFor(() => readdir(path.join(env().dataDir, "builds")).catch(() => []), (entries) => !entries.includes(result.buildId), 10_000);
+    await waitFor(() => readdir(path.join(env().dataDir, "builds")).catch(() => [] as string[]), (entries) => !entries.includes(result.buildId), 10_000);
     const logs = (await db().select({ line: buildLogs.line }).from(buildLogs).where(eq(buildLogs.buildId, result.buildId))).map((row) => row.line);
     expect(logs).toContain("[hangar] Time limit: 8 seconds (HANGAR_BUILD_TIMEOUT)");
     expect(logs.some((line) => line.startsWith("[hangar] Guests run with TCG (software emulation)"))).toBe(true);
