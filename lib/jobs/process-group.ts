@@ -25,21 +25,11 @@ code=$?
 kill "$watcher" 2>/dev/null
 exit "$code"`;
 
-export function killGroup(pid: number | undefined, sig: NodeJS.Signals) {
+function killGroup(pid: number | undefined, sig: NodeJS.Signals) {
   try {
     if (pid) process.kill(-pid, sig);
   } catch {
     // already gone
-  }
-}
-
-/** Whether any process of the group is still alive. */
-export function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 
