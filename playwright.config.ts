@@ -37,5 +37,8 @@ export default defineConfig({
     env: appEnv,
     stdout: "pipe",
     stderr: "pipe",
+    // SIGTERM, like a service manager: Hangar ends running builds and kills their process groups
+    // before it exits (Playwright's default, SIGKILL, leaves that to the groups' watchers).
+    gracefulShutdown: { signal: "SIGTERM", timeout: 60_000 },
   },
 });

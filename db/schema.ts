@@ -464,6 +464,10 @@ export const builds = pgTable(
     workerHost: text("worker_host"),
     workerPid: integer("worker_pid"),
     processGroup: integer("process_group"),
+    /** How its worker ran guests (kvm or tcg) and why, and the wall-clock limit it enforced: shown on the build page. */
+    acceleration: text("acceleration").$type<"kvm" | "tcg">(),
+    accelerationReason: text("acceleration_reason"),
+    timeLimitSeconds: integer("time_limit_seconds"),
     heartbeatAt: timestamp("heartbeat_at", { withTimezone: true, mode: "date" }),
     cancelRequestedAt: timestamp("cancel_requested_at", { withTimezone: true, mode: "date" }),
     queuedAt: timestamp("queued_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),

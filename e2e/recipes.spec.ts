@@ -66,6 +66,11 @@ test("a recipe is written in the editor, reordered, built with a live log, and i
   await expect(log).toContainText("Writing: /etc/motd");
   await expect(log).toContainText("SSH key inject: root");
   await expect(page.getByRole("list", { name: "Steps" })).toContainText("(done)");
+  // This machine has no /dev/kvm: the worker's probe chose TCG and the page says so, with the limit.
+  const runsOn = page.getByRole("group", { name: "How this build runs" });
+  await expect(runsOn).toContainText("TCG (software emulation)");
+  await expect(runsOn).toContainText("/dev/kvm does not exist");
+  await expect(runsOn).toContainText("30 minutes (HANGAR_BUILD_TIMEOUT)");
   await expectAccessible(page);
 
   await page.getByRole("link", { name: /debian-12-base build-\d+/ }).click();

@@ -65,4 +65,14 @@ describe("readEnv", () => {
       expect(() => readEnv({ HANGAR_MAX_VIRTUAL_SIZE: bad }), bad).toThrow(/HANGAR_MAX_VIRTUAL_SIZE: “.*” is not a byte size; write bytes \(2199023255552\) or a number with K, M, G, T or P/);
     }
   });
+
+  it("reads job time limits as durations and the acceleration as auto, kvm or tcg", () => {
+    expect(readEnv({})).toMatchObject({ HANGAR_BUILD_TIMEOUT: 30 * 60_000, HANGAR_JOB_TIMEOUT: 2 * 3600_000, HANGAR_ACCEL: "auto" });
+    expect(readEnv({ HANGAR_BUILD_TIMEOUT: "45m", HANGAR_JOB_TIMEOUT: "90", HANGAR_ACCEL: "tcg" })).toMatchObject({ HANGAR_BUILD_TIMEOUT: 45 * 60_000, HANGAR_JOB_TIMEOUT: 90_000, HANGAR_ACCEL: "tcg" });
+    expect(readEnv({ HANGAR_BUILD_TIMEOUT: "2h", HANGAR_JOB_TIMEOUT: "" })).toMatchObject({ HANGAR_BUILD_TIMEOUT: 2 * 3600_000, HANGAR_JOB_TIMEOUT: 2 * 3600_000 });
+    expect(() => readEnv({ HANGAR_BUILD_TIMEOUT: "30 minutes" })).toThrow(/HANGAR_BUILD_TIMEOUT must be a duration between 1s and 12h, such as 1800, 90s, 30m or 2h \(got "30 minutes"\)/);
+    expect(() => readEnv({ HANGAR_JOB_TIMEOUT: "13h" })).toThrow(/HANGAR_JOB_TIMEOUT must be a duration/);
+    expect(() => readEnv({ HANGAR_BUILD_TIMEOUT: "0" })).toThrow(/HANGAR_BUILD_TIMEOUT/);
+    expect(() => readEnv({ HANGAR_ACCEL: "hvf" })).toThrow(/HANGAR_ACCEL must be auto, kvm or tcg/);
+  });
 });

@@ -10,6 +10,26 @@ const optionalString = z
   .transform((value) => (value === "" ? undefined : value))
   .optional();
 
+/** A duration: a whole number of seconds, or with a unit (`90s`, `30m`, `2h`); at most 12 hours. */
+function duration(name: string, fallback: string) {
+  return z
+    .string()
+    .trim()
+    .default(fallback)
+    .transform((raw, context) => {
+      const value = raw || fallback;
+      const match = /^(\d+)\s*(s|m|h)?$/i.exec(value);
+      const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? "s").toLowerCase() as "s" | "m" | "h"] : NaN;
+      // The queue lets a job run a few minutes past its limit before handing it to another worker,
+      // and pg-boss refuses expirations of a day or more.
+      if (!(seconds >= 1 && seconds <= 12 * 3600)) {
+        context.addIssue({ code: "custom", message: `${name} must be a duration between 1s and 12h, such as 1800, 90s, 30m or 2h (got "${value}")` });
+        return z.NEVER;
+      }
+      return seconds * 1000;
+    });
+}
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HANGAR_DATA_DIR: z.string().trim().min(1).default(".hangar"),
@@ -83,6 +103,12 @@ const envSchema = z.object({
       }
       return bytes;
     }),
+  // Wall-clock limits, in milliseconds once parsed: builds have their own, every other long job
+  // (conversions, clones, URL imports) shares one.
+  HANGAR_BUILD_TIMEOUT: duration("HANGAR_BUILD_TIMEOUT", "30m"),
+  HANGAR_JOB_TIMEOUT: duration("HANGAR_JOB_TIMEOUT", "2h"),
+  // Hardware acceleration for libguestfs (and qemu): auto probes whether KVM really runs a guest.
+  HANGAR_ACCEL: z.enum(["auto", "kvm", "tcg"], { message: "HANGAR_ACCEL must be auto, kvm or tcg" }).default("auto"),
   HANGAR_SEED_DEMO: z
     .enum(["true", "false", "1", "0"])
     .default("true")

@@ -26,3 +26,19 @@ export function parseByteSize(text: string): number | null {
   const bytes = Number(match[1]) * byteSuffixes[match[2]!.toUpperCase()]!;
   return Number.isSafeInteger(bytes) ? bytes : null;
 }
+/** "30 minutes", "1 hour 30 minutes", "45 seconds". */
+export function formatDuration(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  const parts: [number, string][] = [
+    [Math.floor(seconds / 3600), "hour"],
+    [Math.floor((seconds % 3600) / 60), "minute"],
+    [seconds % 60, "second"],
+  ];
+  const words = parts.filter(([count]) => count > 0).map(([count, unit]) => `${count} ${unit}${count === 1 ? "" : "s"}`);
+  return words.join(" ") || "0 seconds";
+}
+
+export type Acceleration = "kvm" | "tcg";
+
+/** How guests run, as the build page and the worker's log say it. */
+export const accelerationLabels: Record<Acceleration, string> = { kvm: "KVM (hardware)", tcg: "TCG (software emulation)" };

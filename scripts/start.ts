@@ -60,6 +60,10 @@ async function main() {
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
+    log("Stopping: running jobs end now (each says why) and their processes are killed...");
+    // The worker stops alongside the HTTP server: its builds' virt-customize and qemu must be gone
+    // before this process exits, and requests in flight don't need them.
+    const workerStopped = worker?.stop().catch((error) => console.error(error));
     if (server?.listening) {
       // Requests in flight get a moment to finish; then the rest are cut (an upload resumes later).
       const closed = new Promise((resolve) => server?.close(resolve));
@@ -69,7 +73,7 @@ async function main() {
       clearTimeout(timer);
     }
     await closeNext?.().catch((error) => console.error(error));
-    await worker?.stop().catch((error) => console.error(error));
+    await workerStopped;
     await closeDb().catch(() => {});
     if (embedded) {
       log("Stopping the embedded PostgreSQL...");

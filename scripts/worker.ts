@@ -13,7 +13,11 @@ if (!config.DATABASE_URL) {
 }
 await applyMigrations(config.DATABASE_URL);
 const worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log: (line) => console.log(`[worker] ${line}`) });
+let stopping = false;
+// Running jobs end failed with the reason and their process groups are killed before the exit.
 const stop = async () => {
+  if (stopping) return;
+  stopping = true;
   await worker.stop();
   await closeDb();
   process.exit(0);

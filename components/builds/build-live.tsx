@@ -8,6 +8,7 @@ import { Button } from "@/components/ui/button";
 import { cx } from "@/components/ui/cx";
 import type { BuildStatus } from "@/db/enums";
 import { cancelBuildServerAction, retryBuildServerAction } from "@/lib/actions/recipes";
+import { accelerationLabels, formatDuration, type Acceleration } from "@/lib/format";
 
 interface BuildState {
   status: BuildStatus;
@@ -18,6 +19,9 @@ interface BuildState {
   outputVersion: string | null;
   startedAt: string | null;
   finishedAt: string | null;
+  acceleration: Acceleration | null;
+  accelerationReason: string | null;
+  timeLimitSeconds: number | null;
 }
 
 interface LogLine {
@@ -38,6 +42,7 @@ export function BuildLive({
   canCancel,
   canRetry,
   fingerprint,
+  configuredTimeLimitSeconds,
 }: {
   buildId: string;
   initial: BuildState;
@@ -45,6 +50,8 @@ export function BuildLive({
   canCancel: boolean;
   canRetry: boolean;
   fingerprint: string;
+  /** The limit a worker would apply now; a claimed build shows the one its worker recorded. */
+  configuredTimeLimitSeconds: number;
 }) {
   const router = useRouter();
   const [state, setState] = useState(initial);
@@ -151,6 +158,27 @@ export function BuildLive({
               {error}
             </p>
           ) : null}
+        </div>
+        <div role="group" aria-label="How this build runs">
+          <dl className="space-y-2 text-xs">
+            <div>
+              <dt className="text-muted">Acceleration</dt>
+              <dd>
+                {state.acceleration ? (
+                  <>
+                    {accelerationLabels[state.acceleration]}
+                    {state.accelerationReason ? <span className="block text-muted">{state.accelerationReason}</span> : null}
+                  </>
+                ) : (
+                  <span className="text-muted">decided by the worker that runs it</span>
+                )}
+              </dd>
+            </div>
+            <div>
+              <dt className="text-muted">Time limit</dt>
+              <dd>{formatDuration((state.timeLimitSeconds ?? configuredTimeLimitSeconds) * 1000)} (HANGAR_BUILD_TIMEOUT)</dd>
+            </div>
+          </dl>
         </div>
         <p className="break-all text-xs text-muted">Fingerprint {fingerprint}</p>
       </aside>

@@ -23,6 +23,9 @@ CREATE TABLE "sign_in_throttles" (
 );
 --> statement-breakpoint
 ALTER TABLE "builds" ADD COLUMN "reserved_bytes" bigint DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "builds" ADD COLUMN "acceleration" text;--> statement-breakpoint
+ALTER TABLE "builds" ADD COLUMN "acceleration_reason" text;--> statement-breakpoint
+ALTER TABLE "builds" ADD COLUMN "time_limit_seconds" integer;--> statement-breakpoint
 ALTER TABLE "users" ADD COLUMN "last_sign_in_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "password_links" ADD CONSTRAINT "password_links_user_id_users_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."users"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "password_links" ADD CONSTRAINT "password_links_created_by_id_users_id_fk" FOREIGN KEY ("created_by_id") REFERENCES "public"."users"("id") ON DELETE set null ON UPDATE no action;--> statement-breakpoint

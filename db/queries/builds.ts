@@ -239,6 +239,10 @@ export async function listBuilds({ viewer, recipeId, projectId, limit = 100 }: {
 export interface BuildDetail extends BuildRow {
   steps: { label: string; status: "pending" | "running" | "done" | "failed" }[];
   failureReason: string | null;
+  /** Set when a worker claims the build: how it runs guests and why, and the limit it enforces. */
+  acceleration: "kvm" | "tcg" | null;
+  accelerationReason: string | null;
+  timeLimitSeconds: number | null;
   cancelRequested: boolean;
   fingerprint: string;
   canCancel: boolean;
@@ -252,6 +256,9 @@ export async function getBuild({ viewer, id }: { viewer: Viewer; id: string }): 
       ...buildSelection(),
       steps: builds.steps,
       failureReason: builds.failureReason,
+      acceleration: builds.acceleration,
+      accelerationReason: builds.accelerationReason,
+      timeLimitSeconds: builds.timeLimitSeconds,
       cancelRequestedAt: builds.cancelRequestedAt,
       fingerprint: builds.fingerprint,
       requestedById: builds.requestedById,

@@ -11,7 +11,7 @@ import { db } from "@/db/client";
 import { createReadyVersion } from "@/db/queries/images";
 import { attachRecipeFile } from "@/db/queries/recipes";
 import type { Viewer } from "@/db/queries/users";
-import { builds, imageVersions } from "@/db/schema";
+import { buildLogs, builds, imageVersions } from "@/db/schema";
 import { cancelBuildAction, saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
 import { env } from "@/lib/env";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
@@ -20,6 +20,7 @@ import { startWorker, type Worker } from "@/lib/jobs/queue";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore, hashFile } from "@/lib/storage";
 import { createTestImage, createTestProject, createTestUser, unique, viewerOf, waitFor } from "@/tests/fixtures";
+import { liveProcessesInGroup } from "@/tests/process-groups";
 import { sweepStaleBuilds } from "./sweeper";
 
 const run = promisify(execFile);
@@ -126,6 +127,69 @@ describe("a worker killed mid-build", () => {
       child.kill("SIGKILL");
     }
   }, 300_000);
+});
+
+describe("a worker stopped mid-build (SIGTERM, as Ctrl-C or a service manager stops Hangar)", () => {
+  it("ends the build failed saying why and kills its process group before the worker exits", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/worker.ts")], {
+      cwd: root,
+      env: { ...process.env, HANGAR_WORKER_CONCURRENCY: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    try {
+      const { result } = await saveAndBuild(recipe([{ type: "write", path: "/etc/stopped", content: "never" }]));
+      if (!result.queued) throw new Error("expected a new build");
+      const running = await waitFor(() => buildRow(result.buildId), (row) => row.status === "running" && row.processGroup !== null, 120_000);
+      expect(running.workerPid).toBe(child.pid);
+      await waitFor(() => Promise.resolve(liveProcessesInGroup(running.processGroup!)), (live) => live.some((line) => line.includes("virt-customize")), 30_000);
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      // Nothing of the build's group outlives the worker: no sweep, no waiting after the exit.
+      expect(liveProcessesInGroup(running.processGroup!)).toEqual([]);
+      const ended = await buildRow(result.buildId);
+      expect(ended.status).toBe("failed");
+      expect(ended.failureReason).toBe("Hangar was stopped while this build ran; nothing was kept. Retry the build.");
+      expect(ended.outputVersionId).toBeNull();
+      expect(await readdir(path.join(env().dataDir, "builds")).catch(() => [])).not.toContain(result.buildId);
+      expect(output).toMatch(/Guests run with TCG \(software emulation\): \/dev\/kvm does not exist/);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 300_000);
+});
+
+describe("a build past its time limit", () => {
+  let limited: Worker | undefined;
+  beforeAll(async () => {
+    // Long enough to claim the build and start virt-customize, far shorter than an appliance launch under TCG.
+    limited = await startWorker({ handlers: jobHandlers, concurrency: 1, log: () => {}, timeLimits: { "image.build": 8000 } });
+  });
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  it("ends failed with the limit named, kills its process group and keeps nothing; the build records how it ran", async () => {
+    const { result } = await saveAndBuild(recipe([{ type: "write", path: "/etc/too-slow", content: "never" }]));
+    if (!result.queued) throw new Error("expected a new build");
+    const running = await waitFor(() => buildRow(result.buildId), (row) => row.processGroup !== null || (row.status !== "running" && row.status !== "queued"), 60_000);
+    expect(running.processGroup).not.toBeNull();
+    expect(running).toMatchObject({ timeLimitSeconds: 8, acceleration: "tcg" });
+    expect(running.accelerationReason).toMatch(/\/dev\/kvm does not exist/);
+    const done = await waitFor(() => buildRow(result.buildId), (row) => row.status !== "running", 60_000);
+    expect(done.status).toBe("failed");
+    expect(done.failureReason).toBe("Stopped after 8 seconds, the build time limit (HANGAR_BUILD_TIMEOUT); nothing was kept. Retry the build, or ask an operator to raise HANGAR_BUILD_TIMEOUT if it needs longer.");
+    expect(liveProcessesInGroup(running.processGroup!)).toEqual([]);
+    expect(done.outputVersionId).toBeNull();
+    // The work directory goes right after the row is marked failed.
+    await waitFor(() => readdir(path.join(env().dataDir, "builds")).catch(() => [] as string[]), (entries) => !entries.includes(result.buildId), 10_000);
+    const logs = (await db().select({ line: buildLogs.line }).from(buildLogs).where(eq(buildLogs.buildId, result.buildId))).map((row) => row.line);
+    expect(logs).toContain("[hangar] Time limit: 8 seconds (HANGAR_BUILD_TIMEOUT)");
+    expect(logs.some((line) => line.startsWith("[hangar] Guests run with TCG (software emulation)"))).toBe(true);
+  }, 180_000);
 });
 
 describe("builds on the real worker", () => {

@@ -2,7 +2,8 @@
 // private work directory, ONE virt-customize run with every step in order (one appliance launch),
 // qemu-img convert to the output format (which flattens the overlay), one pass to hash and
 // inspect, then the blob and the new version land in one transaction, or nothing does. The work
-// directory is removed in every outcome. Cancel and a stopping worker kill the whole process group.
+// directory is removed in every outcome. Cancel, the time limit and a stopping worker kill the
+// whole process group.
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -20,6 +21,9 @@ import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/image
 import { checkProducedFile } from "@/lib/imports/ingest";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore } from "@/lib/storage";
+import { accelerationLabels, formatDuration } from "@/lib/format";
+import { acceleration, libguestfsEnv } from "@/lib/jobs/acceleration";
+import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { StepTracker } from "./progress";
 import { redactLogLine, virtCustomizeArgs } from "./virt-customize";
@@ -34,11 +38,7 @@ export function buildWorkDir(buildId: string): string {
   return path.join(env().dataDir, "builds", buildId);
 }
 
-class Stopped extends Error {
-  constructor(readonly outcome: "cancelled" | "worker-stopped") {
-    super(outcome);
-  }
-}
+class Cancelled extends Error {}
 
 class StepFailed extends Error {}
 
@@ -72,7 +72,7 @@ class LogWriter {
 }
 
 /** Claims a queued build for this worker; null when it was cancelled or already taken. */
-async function claim(buildId: string) {
+async function claim(buildId: string, runsOn: { acceleration: "kvm" | "tcg"; accelerationReason: string; timeLimitSeconds: number | null }) {
   const [claimed] = await db()
     .update(builds)
     .set({
@@ -82,6 +82,7 @@ async function claim(buildId: string) {
       heartbeatAt: sql`now()`,
       workerHost: os.hostname(),
       workerPid: process.pid,
+      ...runsOn,
     })
     .where(and(eq(builds.id, buildId), eq(builds.status, "queued")))
     .returning({ attempt: builds.attempt });
@@ -89,11 +90,15 @@ async function claim(buildId: string) {
 }
 
 export interface BuildRunOptions {
+  /** Aborts with a JobStopped when the build's time limit passes or the worker stops. */
   signal?: AbortSignal;
+  /** The wall-clock limit the worker enforces, recorded on the build for the build page. */
+  timeLimitMs?: number | null;
 }
 
-export async function runBuild({ buildId }: { buildId: string }, { signal }: BuildRunOptions = {}): Promise<void> {
-  const claimed = await claim(buildId);
+export async function runBuild({ buildId }: { buildId: string }, { signal, timeLimitMs = null }: BuildRunOptions = {}): Promise<void> {
+  const accel = await acceleration();
+  const claimed = await claim(buildId, { acceleration: accel.mode, accelerationReason: accel.reason, timeLimitSeconds: timeLimitMs === null ? null : Math.round(timeLimitMs / 1000) });
   if (!claimed) return;
   const build = await loadBuildForRun(buildId);
   if (!build) return;
@@ -102,14 +107,15 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
   const tracker = new StepTracker(document.steps);
   const workDir = buildWorkDir(buildId);
   const controller = new AbortController();
-  let stopReason: Stopped | null = null;
-  const stop = (reason: Stopped) => {
+  let stopReason: Cancelled | JobStopped | null = null;
+  const stop = (reason: Cancelled | JobStopped) => {
     stopReason ??= reason;
     controller.abort(reason);
   };
-  const onWorkerStop = () => stop(new Stopped("worker-stopped"));
-  signal?.addEventListener("abort", onWorkerStop, { once: true });
-  if (signal?.aborted) onWorkerStop();
+  // The worker's signal: the time limit passed or Hangar is stopping.
+  const onJobStop = () => stop(jobStopped(signal) ?? new JobStopped("shutdown", "The worker running this build was stopped before it finished; nothing was kept. Retry the build."));
+  signal?.addEventListener("abort", onJobStop, { once: true });
+  if (signal?.aborted) onJobStop();
 
   let stepsDirty = false;
   const saveSteps = async () => {
@@ -125,7 +131,7 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
         .set({ heartbeatAt: sql`now()` })
         .where(and(eq(builds.id, buildId), eq(builds.status, "running")))
         .returning({ cancelRequestedAt: builds.cancelRequestedAt });
-      if (!row || row.cancelRequestedAt) stop(new Stopped("cancelled"));
+      if (!row || row.cancelRequestedAt) stop(new Cancelled());
       await saveSteps();
     })().catch(() => {});
   }, HEARTBEAT_MS);
@@ -134,6 +140,8 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
   const store = getBlobStore();
   // Set while the output's bytes are in the blob store but no version holds them yet.
   let stored: string | null = null;
+  phase(`Guests run with ${accelerationLabels[accel.mode]}: ${accel.reason}`);
+  if (timeLimitMs !== null) phase(`Time limit: ${formatDuration(timeLimitMs)} (HANGAR_BUILD_TIMEOUT)`);
   try {
     if (!build.baseSha256 || !build.baseFormat) throw new StepFailed("The base version has no stored file any more; pick another base.");
     if (["disabled", "revoked", "rejected"].includes(build.baseReleaseStatus)) {
@@ -214,7 +222,7 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
         .set({ status: "succeeded", outputVersionId: created.id, finishedAt: sql`now()`, processGroup: null })
         .where(and(eq(builds.id, buildId), eq(builds.status, "running"), eq(builds.attempt, claimed.attempt), sql`${builds.cancelRequestedAt} is null`))
         .returning({ id: builds.id });
-      if (!finished) throw new Stopped("cancelled");
+      if (!finished) throw new Cancelled();
       await recordAudit({ actorId: build.requestedById, action: "build.succeed", objectType: "build", objectId: buildId, after: { versionId: created.id } }, tx);
       return created;
     });
@@ -222,13 +230,13 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
     const [image] = await db().select({ slug: images.slug }).from(images).where(eq(images.id, build.outputImageId));
     phase(`Done: ${image?.slug ?? "image"} build-${build.number} is waiting for review (version ${version.id})`);
   } catch (error) {
-    const outcome = error instanceof Stopped ? error : stopReason;
-    if (outcome?.outcome === "cancelled") {
+    const outcome = error instanceof Cancelled || error instanceof JobStopped ? error : stopReason;
+    if (outcome instanceof Cancelled) {
       phase("Cancelled; nothing was kept.");
       await finishBuild(buildId, { status: "cancelled", failureReason: "Cancelled while running; nothing was kept." });
-    } else if (outcome?.outcome === "worker-stopped") {
-      phase("The worker was stopped during this build; nothing was kept.");
-      await finishBuild(buildId, { status: "failed", failureReason: "The worker running this build was stopped before it finished; nothing was kept. Retry the build." });
+    } else if (outcome instanceof JobStopped) {
+      phase(outcome.message);
+      await finishBuild(buildId, { status: "failed", failureReason: outcome.message });
     } else {
       const failedStep = tracker.fail();
       const reason =
@@ -251,7 +259,7 @@ export async function runBuild({ buildId }: { buildId: string }, { signal }: Bui
     }
   } finally {
     clearInterval(heartbeat);
-    signal?.removeEventListener("abort", onWorkerStop);
+    signal?.removeEventListener("abort", onJobStop);
     await log.flush();
     await rm(workDir, { recursive: true, force: true });
   }
@@ -273,7 +281,7 @@ async function runVirtCustomize({
   signal: AbortSignal;
   onProgress: () => void;
 }): Promise<void> {
-  const run = runInProcessGroup(VIRT_CUSTOMIZE, args, { signal, env: { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct" } });
+  const run = runInProcessGroup(VIRT_CUSTOMIZE, args, { signal, env: await libguestfsEnv() });
   if (run.pid) await db().update(builds).set({ processGroup: run.pid }).where(eq(builds.id, buildId));
   for (const [stream, name] of [
     [run.stdout, "out"],

@@ -16,11 +16,12 @@ import { HangarError } from "@/lib/auth/errors";
 import { env } from "@/lib/env";
 import { qemuImgConvert, qemuImgCreateOverlay, qemuImgInfo } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";
+import { libguestfsEnv } from "@/lib/jobs/acceleration";
+import { jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { getBlobStore, hashFile } from "@/lib/storage";
 
 export const VIRT_SYSPREP = process.env.HANGAR_VIRT_SYSPREP ?? "virt-sysprep";
-const SYSPREP_TIMEOUT_MS = 30 * 60 * 1000;
 const HEARTBEAT_MS = 5000;
 
 /** Formats a full clone keeps; anything else (vhd, vdi, iso) becomes qcow2. */
@@ -30,10 +31,10 @@ export function cloneWorkDir(cloneId: string): string {
   return path.join(env().dataDir, "clones", cloneId);
 }
 
-/** One virt-sysprep run in its own process group, killed with it on abort. */
+/** One virt-sysprep run in its own process group, killed with it on abort (the clone's time limit or a stopping worker). */
 export async function runSysprep({ file, format, operations, signal }: { file: string; format: DiskFormat; operations: string[]; signal?: AbortSignal }): Promise<void> {
   const args = ["--format", format, "-a", file, "--operations", operations.join(",")];
-  const run = runInProcessGroup(VIRT_SYSPREP, args, { signal, timeoutMs: SYSPREP_TIMEOUT_MS, env: { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct" } });
+  const run = runInProcessGroup(VIRT_SYSPREP, args, { signal, env: await libguestfsEnv() });
   let output = "";
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString("utf8")).slice(-4000);
@@ -146,6 +147,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       if (ingest.refusal) throw new Error(`the copy failed inspection: ${ingest.refusal}`);
       bytes = { ...made.bytes, sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size, virtualSize: ingest.report.virtualSize ?? 0, inspection: ingest.report as unknown as Record<string, unknown> };
     }
+    if (signal?.aborted) throw signal.reason; // the hashing pass does not watch the signal
     await store.putFromTempFile({ tempPath: made.file, sha256: bytes.sha256, size: bytes.size });
     stored = bytes.sha256;
     await completeClone(cloneId, bytes);
@@ -153,7 +155,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
     return { status: "succeeded" };
   } catch (error) {
     const reason = signal?.aborted
-      ? "The clone was stopped before it finished (the worker shut down); request it again."
+      ? (jobStopped(signal)?.message ?? "The clone was stopped before it finished (the worker shut down); request it again.")
       : error instanceof HangarError
         ? error.message
         : "The clone could not be made; an admin can find the details in the server log. Nothing was created.";

@@ -1,13 +1,14 @@
 // Every qemu-img call names its formats explicitly (-f, -O, -F): qemu must never guess a format
 // from hostile bytes. Calls run without a shell, under prlimit (CPU seconds and address space)
 // and a wall-clock timeout.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createReadStream } from "node:fs";
 
 import path from "node:path";
 import { promisify } from "node:util";
 import { env } from "../env";
 import { formatBytes } from "../format";
+import { runInProcessGroup } from "../jobs/process-group";
 import { createInspector, type InspectionProblem, type InspectionReport } from "./inspector";
 
 const run = promisify(execFile);
@@ -194,19 +195,19 @@ export async function qemuImgConvert({
   const output = qemuFormatOf(dstFormat);
   const args = ["convert", "-p", "-f", qemuFormatOf(srcFormat), "-O", output, ...(convertOptions[output] ?? []), src, dst];
   const [command, argv] = limited(args, convertLimits);
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(/*turbopackIgnore: true*/ command, argv, { stdio: ["ignore", "pipe", "pipe"], signal, timeout: convertLimits.timeoutMs, env: { ...process.env, LC_ALL: "C" } });
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (text: string) => {
-      const matches = [...text.matchAll(/\((\d+(?:\.\d+)?)\/100%\)/g)];
-      const last = matches.at(-1);
-      if (last?.[1]) onProgress?.(Number(last[1]));
-    });
-    child.stderr.setEncoding("utf8").on("data", (text: string) => {
-      stderr = (stderr + text).slice(-4000);
-    });
-    child.on("error", reject);
-    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`qemu-img convert exited with ${code}: ${stderr.trim()}`))));
+  // In a process group like the libguestfs tools, so a stopping or dying Hangar leaves no copy running.
+  const run = runInProcessGroup(command, argv, { signal, timeoutMs: convertLimits.timeoutMs });
+  let stderr = "";
+  run.stdout.setEncoding("utf8").on("data", (text: string) => {
+    const matches = [...text.matchAll(/\((\d+(?:\.\d+)?)\/100%\)/g)];
+    const last = matches.at(-1);
+    if (last?.[1]) onProgress?.(Number(last[1]));
   });
+  run.stderr.setEncoding("utf8").on("data", (text: string) => {
+    stderr = (stderr + text).slice(-4000);
+  });
+  const code = await run.exit;
+  if (signal?.aborted) throw signal.reason;
+  if (code !== 0) throw new Error(`qemu-img convert exited with ${code}: ${stderr.trim()}`);
 }
 

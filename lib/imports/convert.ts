@@ -8,6 +8,7 @@ import { db } from "@/db/client";
 import { blobs, conversions, imageVersions, type DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
 import { qemuImgConvert } from "@/lib/images/qemu-img";
+import { jobStopped } from "@/lib/jobs/job-run";
 import { getBlobStore } from "@/lib/storage";
 import { checkProducedFile } from "./ingest";
 
@@ -58,6 +59,7 @@ export async function runConversion({ conversionId }: { conversionId: string }, 
     // the kernel writes the same pages to disk, so the blob store's fsync finds little left to do.
     const ingest = await checkProducedFile(tempPath, row.targetFormat);
     if (ingest.refusal) throw new Error(`converted output failed inspection: ${ingest.refusal}`);
+    if (signal?.aborted) throw signal.reason;
     const hashes = { sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size };
     await store.putFromTempFile({ tempPath, sha256: hashes.sha256, size: hashes.size });
     await db().transaction(async (tx) => {
@@ -72,7 +74,7 @@ export async function runConversion({ conversionId }: { conversionId: string }, 
     console.error("conversion failed", error);
     await setConversion(conversionId, {
       status: "failed",
-      failureReason: signal?.aborted ? "The conversion was stopped before it finished; request it again." : "qemu-img could not convert this version; an admin can find the details in the server log.",
+      failureReason: signal?.aborted ? (jobStopped(signal)?.message ?? "The conversion was stopped before it finished; request it again.") : "qemu-img could not convert this version; an admin can find the details in the server log.",
     });
   }
 }

@@ -13,6 +13,7 @@ import { failImport, projectUsage, recordImportProgress, setVersionDataStatus } 
 import { imageVersions, images, projects, type DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
 import { formatBytes } from "@/lib/format";
+import { jobStopped } from "@/lib/jobs/job-run";
 import { finalizeImport, ImportRefused } from "./finalize";
 import { IngestSession } from "./ingest";
 import { defaultUrlPolicy, openUrl, UrlRefused, type UrlPolicy } from "./url-fetch";
@@ -80,7 +81,7 @@ export async function runUrlImport(job: UrlImportJob, { signal, policy = urlPoli
         : error instanceof UrlRefused
           ? error.userMessage
           : signal?.aborted
-            ? "The import was stopped before it finished; start it again."
+            ? (jobStopped(signal)?.message ?? "The import was stopped before it finished; start it again.")
             : "The download failed part-way. Check that the link works and try again.";
     await failImport({ versionId: job.versionId, actorId: job.actorId, reason });
     return;

@@ -8,7 +8,7 @@ import type { JobHandlers } from "./queue";
 export const jobHandlers: JobHandlers = {
   "image.import-url": (data, { signal }) => runUrlImport(data, { signal }),
   "image.convert": (data, { signal }) => runConversion(data, { signal }),
-  "image.build": (data, { signal }) => runBuild(data, { signal }),
+  "image.build": (data, { signal, timeLimitMs }) => runBuild(data, { signal, timeLimitMs }),
   "image.clone": async (data, { signal }) => void (await runClone(data, { signal })),
   "release.apply-scheduled": async () => void (await applyDueScheduledReleases()),
 };

@@ -1,5 +1,8 @@
 // libguestfs tools start qemu and helpers of their own. Each run gets its own process group, so
-// stopping it (cancel, a stopping worker, a timeout) and cleaning up after it reach all of them.
+// stopping it (cancel, a stopping worker, a time limit) and cleaning up after it reach all of them.
+// The group's leader is a small shell that runs the tool and watches Hangar through a pipe only
+// Hangar holds: when Hangar dies without stopping the run (SIGKILL, a crash, a test runner that
+// kills its server), the pipe closes and the watcher kills the whole group, so nothing is orphaned.
 import { spawn } from "node:child_process";
 import type { Readable } from "node:stream";
 
@@ -8,9 +11,19 @@ export interface GroupRun {
   pid: number | undefined;
   stdout: Readable;
   stderr: Readable;
-  /** Resolves with the exit code; the whole group is killed when the leader ends. */
+  /** Resolves with the exit code (128 + the signal's number when the tool was killed); the whole group is killed when the leader ends. */
   exit: Promise<number | null>;
 }
+
+/** Runs "$@" with fd 3 closed; a background watcher kills the group (`kill 0`) once fd 3 reads end of file. */
+const WATCHED_RUN = `"$@" 3<&- &
+tool=$!
+(read -r _ <&3; kill -9 0) &
+watcher=$!
+wait "$tool"
+code=$?
+kill "$watcher" 2>/dev/null
+exit "$code"`;
 
 function killGroup(pid: number | undefined, sig: NodeJS.Signals) {
   try {
@@ -23,10 +36,18 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals) {
 /** Starts `command` as the leader of a new process group: abort (or the timeout) sends SIGTERM, then SIGKILL. */
 export function runInProcessGroup(command: string, args: string[], { signal, timeoutMs, env }: { signal?: AbortSignal; timeoutMs?: number; env?: Record<string, string> }): GroupRun {
   if (signal?.aborted) throw signal.reason;
-  const child = spawn(/*turbopackIgnore: true*/ command, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, LC_ALL: "C", ...env } });
+  const child = spawn("/bin/sh", ["-c", WATCHED_RUN, "hangar-run", command, ...args], {
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe", "pipe"],
+    env: { ...process.env, LC_ALL: "C", ...env },
+  });
+  // Nothing is ever written to the watcher's pipe; reading it lets Node see it close with the run.
+  (child.stdio[3] as Readable).resume();
+  let killTimer: NodeJS.Timeout | undefined;
   const stop = () => {
     killGroup(child.pid, "SIGTERM");
-    setTimeout(() => killGroup(child.pid, "SIGKILL"), 3000).unref();
+    // Not unref'd: a stopping worker waits for its runs, and this is what ends a stubborn one.
+    killTimer ??= setTimeout(() => killGroup(child.pid, "SIGKILL"), 3000);
   };
   signal?.addEventListener("abort", stop, { once: true });
   const timer = timeoutMs ? setTimeout(stop, timeoutMs) : undefined;
@@ -35,6 +56,7 @@ export function runInProcessGroup(command: string, args: string[], { signal, tim
     child.on("close", resolve);
   }).finally(() => {
     clearTimeout(timer);
+    clearTimeout(killTimer);
     signal?.removeEventListener("abort", stop);
     killGroup(child.pid, "SIGKILL"); // anything the run left behind (qemu) goes with it
   });

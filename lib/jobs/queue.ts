@@ -4,6 +4,9 @@
 import PgBoss from "pg-boss";
 import type { DiskFormat } from "@/db/schema";
 import { sweepStaleBuilds } from "@/lib/builds/sweeper";
+import { accelerationLabels, formatDuration } from "@/lib/format";
+import { acceleration } from "./acceleration";
+import { jobTimeLimit, startJobRun, type JobRun } from "./job-run";
 
 export const jobNames = ["image.import-url", "image.convert", "image.build", "image.clone", "release.apply-scheduled"] as const;
 export type JobName = (typeof jobNames)[number];
@@ -16,7 +19,8 @@ export interface JobPayloads {
   "release.apply-scheduled": Record<string, never>;
 }
 
-export type JobHandler<Name extends JobName> = (data: JobPayloads[Name], context: { jobId: string; signal: AbortSignal }) => Promise<void>;
+/** `signal` aborts with a JobStopped when the job's time limit passes or the worker stops. */
+export type JobHandler<Name extends JobName> = (data: JobPayloads[Name], context: { jobId: string; signal: AbortSignal; timeLimitMs: number | null }) => Promise<void>;
 export type JobHandlers = { [Name in JobName]: JobHandler<Name> };
 
 const globalForQueue = globalThis as unknown as { hangarBoss?: Promise<PgBoss> };
@@ -59,7 +63,11 @@ export async function closeQueue(): Promise<void> {
 
 export async function enqueue<Name extends JobName>(name: Name, data: JobPayloads[Name], options: PgBoss.SendOptions = {}): Promise<string> {
   const boss = await queue();
-  const id = await boss.send(name, data, options);
+  // pg-boss hands a job that is still active after its expiry to another worker; a job with a
+  // time limit is stopped by its own worker first.
+  const limitMs = jobTimeLimit(name);
+  const expiry = limitMs === null ? {} : { expireInSeconds: Math.ceil(limitMs / 1000) + 300 };
+  const id = await boss.send(name, data, { ...expiry, ...options });
   if (!id) throw new Error(`the job queue did not accept a ${name} job`);
   return id;
 }
@@ -73,11 +81,17 @@ export async function startWorker({
   handlers,
   concurrency = 1,
   log = console.log,
+  timeLimits = {},
 }: {
   handlers: JobHandlers;
   concurrency?: number;
   log?: (line: string) => void;
+  /** Per-kind wall-clock limits in milliseconds instead of the configured ones (tests use tiny ones). */
+  timeLimits?: Partial<Record<JobName, number>>;
 }): Promise<Worker> {
+  // Decided before any job runs, so the first build doesn't wait for the probe (or hang on KVM).
+  const accel = await acceleration();
+  log(`Guests run with ${accelerationLabels[accel.mode]}: ${accel.reason}.`);
   const boss = new PgBoss({ connectionString: connectionString(), max: 2 + concurrency * jobNames.length });
   boss.on("error", (error) => log(`job queue error: ${(error as Error).message}`));
   await boss.start();
@@ -85,19 +99,23 @@ export async function startWorker({
   // Scheduled deprecations, disablements and revocations: pg-boss's cron, once a minute, one
   // worker at a time whatever the number of workers.
   await boss.schedule("release.apply-scheduled", "* * * * *", {}, { singletonKey: "release.apply-scheduled" });
-  const controllers = new Set<AbortController>();
+  const running = new Map<JobRun, Promise<void>>();
+  let stopping = false;
   for (const name of jobNames) {
     const handler = handlers[name] as JobHandler<JobName>;
+    const timeLimitMs = timeLimits[name] ?? jobTimeLimit(name);
     for (let slot = 0; slot < concurrency; slot += 1) {
       await boss.work<JobPayloads[typeof name]>(name, { batchSize: 1, pollingIntervalSeconds: 0.5 }, async ([job]) => {
         if (!job) return;
-        const controller = new AbortController();
-        controllers.add(controller);
-        try {
-          await handler(job.data, { jobId: job.id, signal: controller.signal });
-        } finally {
-          controllers.delete(controller);
-        }
+        const run = startJobRun(name, { limitMs: timeLimitMs });
+        // A job fetched while the worker stops still ends with the reason rather than vanishing.
+        if (stopping) run.shutdown();
+        const done = handler(job.data, { jobId: job.id, signal: run.signal, timeLimitMs }).finally(() => {
+          run.finish();
+          running.delete(run);
+        });
+        running.set(run, done);
+        await done;
       });
     }
   }
@@ -105,12 +123,27 @@ export async function startWorker({
   const sweep = () => void sweepStaleBuilds({ log }).catch((error) => log(`build sweep failed: ${(error as Error).message}`));
   sweep();
   const sweeper = setInterval(sweep, 5000);
-  log(`Job worker started (${concurrency} at a time per kind: ${jobNames.join(", ")}).`);
+  const limits = jobNames.flatMap((name) => {
+    const limit = timeLimits[name] ?? jobTimeLimit(name);
+    return limit === null ? [] : [`${name} ${formatDuration(limit)}`];
+  });
+  log(`Job worker started (${concurrency} at a time per kind: ${jobNames.join(", ")}; time limits: ${limits.join(", ")}).`);
   return {
+    // Running jobs end failed with the reason and their process groups are killed before this
+    // returns, so stopping Hangar leaves no virt-customize or qemu behind.
     async stop() {
+      stopping = true;
       clearInterval(sweeper);
-      for (const controller of controllers) controller.abort(new Error("worker stopping"));
-      await boss.stop({ graceful: true, timeout: 10_000, close: true });
+      await Promise.all(jobNames.map((name) => boss.offWork(name).catch(() => {})));
+      const deadline = Date.now() + 30_000;
+      while (running.size > 0 && Date.now() < deadline) {
+        for (const run of running.keys()) run.shutdown();
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([Promise.allSettled(running.values()), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0))))]);
+        clearTimeout(timer);
+      }
+      if (running.size > 0) log(`${running.size} job(s) did not finish their clean-up within 30 s of the stop.`);
+      await boss.stop({ graceful: true, timeout: 5000, close: true });
     },
   };
 }

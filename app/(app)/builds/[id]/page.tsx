@@ -6,6 +6,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { RelativeTime } from "@/components/ui/time";
 import { getBuild, getBuildLogs } from "@/db/queries/builds";
 import { requireViewer } from "@/lib/auth/session";
+import { env } from "@/lib/env";
 
 export const metadata: Metadata = { title: "Build" };
 
@@ -31,6 +32,7 @@ export default async function BuildPage({ params }: { params: Promise<{ id: stri
         canCancel={build.canCancel}
         canRetry={build.canRetry}
         fingerprint={build.fingerprint}
+        configuredTimeLimitSeconds={Math.round(env().HANGAR_BUILD_TIMEOUT / 1000)}
         initial={{
           status: build.status,
           steps: build.steps,
@@ -40,6 +42,9 @@ export default async function BuildPage({ params }: { params: Promise<{ id: stri
           outputVersion: build.outputVersion,
           startedAt: build.startedAt?.toISOString() ?? null,
           finishedAt: build.finishedAt?.toISOString() ?? null,
+          acceleration: build.acceleration,
+          accelerationReason: build.accelerationReason,
+          timeLimitSeconds: build.timeLimitSeconds,
         }}
         initialLogs={logs.map((line) => ({ id: line.id, at: line.at.toISOString(), stream: line.stream, line: line.line }))}
       />

@@ -35,7 +35,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
             after = batch.at(-1)!.id;
             send("log", batch.map((line) => ({ id: line.id, at: line.at, stream: line.stream, line: line.line })), after);
           }
-          const state = JSON.stringify({ status: build.status, steps: build.steps, failureReason: build.failureReason, cancelRequested: build.cancelRequested, outputImage: build.outputImage, outputVersion: build.outputVersion, startedAt: build.startedAt, finishedAt: build.finishedAt });
+          const state = JSON.stringify({ status: build.status, steps: build.steps, failureReason: build.failureReason, cancelRequested: build.cancelRequested, outputImage: build.outputImage, outputVersion: build.outputVersion, startedAt: build.startedAt, finishedAt: build.finishedAt, acceleration: build.acceleration, accelerationReason: build.accelerationReason, timeLimitSeconds: build.timeLimitSeconds });
           if (state !== lastState) {
             lastState = state;
             controller.enqueue(encoder.encode(`event: state\ndata: ${state}\n\n`));
