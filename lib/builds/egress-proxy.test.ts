@@ -102,6 +102,23 @@ describe("the build proxy", () => {
     }
   });
 
+  it("answers 502 and logs it when an allowed mirror can't be reached", async () => {
+    const closed = net.createServer();
+    await new Promise<void>((done) => closed.listen(0, "127.0.0.1", done));
+    const closedPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((done) => closed.close(() => done()));
+    const { proxy, log } = await proxyWith({ mirrors: ["mirror.example"], allowedAddresses: ["127.0.0.1"], ports: [closedPort] }, { "mirror.example": ["127.0.0.1"] });
+    try {
+      expect(await ask(proxy, `GET http://mirror.example:${closedPort}/x HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 502 /);
+      expect(await ask(proxy, `CONNECT mirror.example:${closedPort} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 502 /);
+      expect(log).toHaveLength(2);
+      expect(log[0]).toMatch(new RegExp(`network: GET http://mirror\\.example:${closedPort}/x failed: .*ECONNREFUSED`));
+      expect(log[1]).toMatch(new RegExp(`network: CONNECT mirror\\.example:${closedPort} failed: .*ECONNREFUSED`));
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it("refuses a host that is not a mirror, for http and for CONNECT, and logs why", async () => {
     const { proxy, log } = await proxyWith({ mirrors: ["deb.debian.org"] }, { "intranet.example": ["93.184.216.34"] });
     try {

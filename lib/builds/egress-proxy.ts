@@ -69,8 +69,8 @@ export async function startEgressProxy({
     }
   };
   const refusal = (what: string, error: unknown) => {
-    const reason = error instanceof Refused ? error.message : `failed: ${(error as Error).message}`;
-    log(`[hangar] network: refused ${what}: ${reason}`);
+    const reason = (error as Error).message;
+    log(error instanceof Refused ? `[hangar] network: refused ${what}: ${reason}` : `[hangar] network: ${what} failed: ${reason}`);
     return reason;
   };
 
@@ -98,7 +98,8 @@ export async function startEgressProxy({
         if (!response.headersSent) response.writeHead(502, { "content-type": "text/plain" }).end(`Hangar's build proxy: ${error.message}\n`);
         else response.destroy();
       });
-      request.on("close", () => {
+      // The guest hung up before the answer was through: stop fetching it.
+      response.on("close", () => {
         if (!response.writableFinished) upstream.destroy();
       });
       upstream.end();
@@ -117,7 +118,9 @@ export async function startEgressProxy({
       const address = await check(target.host, target.port);
       const upstream = net.connect({ host: address, port: target.port });
       upstream.setTimeout(60_000, () => upstream.destroy(new Error("the mirror did not answer in time")));
+      let connected = false;
       upstream.once("connect", () => {
+        connected = true;
         client.write("HTTP/1.1 200 Connection Established\r\n\r\n");
         if (head.length) upstream.write(head);
         upstream.pipe(client);
@@ -125,7 +128,7 @@ export async function startEgressProxy({
       });
       upstream.on("error", (error) => {
         refusal(what, error);
-        if (upstream.connecting) client.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n");
+        if (!connected) client.end("HTTP/1.1 502 Bad Gateway\r\nconnection: close\r\n\r\n");
         else client.destroy();
       });
       client.on("close", () => upstream.destroy());

@@ -2,6 +2,8 @@
 // of the distributions people build on, plus every host in this machine's own apt sources (often a
 // local or company mirror the operator already trusts). Redirects to other hosts are not followed
 // by the proxy: the guest's package manager asks again, and that host is checked like any other.
+// Distributions that pick mirrors from a mirror list (Fedora, Rocky, AlmaLinux) have no fixed host
+// to put here; their operators list the mirrors they use.
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 
@@ -13,9 +15,6 @@ export const WELL_KNOWN_MIRRORS = [
   "security.ubuntu.com",
   "ports.ubuntu.com",
   "dl-cdn.alpinelinux.org",
-  "dl.rockylinux.org",
-  "repo.almalinux.org",
-  "mirror.stream.centos.org",
 ];
 
 /** The repository URIs in apt's sources (one-line `.list` and deb822 `.sources` files). */
