@@ -109,6 +109,17 @@ const envSchema = z.object({
   HANGAR_JOB_TIMEOUT: duration("HANGAR_JOB_TIMEOUT", "2h"),
   // Hardware acceleration for libguestfs (and qemu): auto probes whether KVM really runs a guest.
   HANGAR_ACCEL: z.enum(["auto", "kvm", "tcg"], { message: "HANGAR_ACCEL must be auto, kvm or tcg" }).default("auto"),
+  // Hosts a build's package manager may reach through Hangar's proxy (".example.org" allows every
+  // name under it). Unset: the usual distribution mirrors and the hosts in this machine's apt sources.
+  HANGAR_BUILD_MIRRORS: optionalString.transform((value) => value?.split(",").map((host) => host.trim().toLowerCase()).filter(Boolean)).pipe(
+    z.array(z.string().regex(/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "HANGAR_BUILD_MIRRORS must list host names, separated by commas (e.g. deb.debian.org,.archive.ubuntu.com)")).optional(),
+  ),
+  // Non-global addresses (an internal mirror) that an allowed mirror host may resolve to.
+  HANGAR_BUILD_MIRROR_ADDRESSES: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((address) => address.trim()).filter(Boolean))
+    .pipe(z.array(z.union([z.ipv4(), z.ipv6()], "HANGAR_BUILD_MIRROR_ADDRESSES must list IP addresses, separated by commas"))),
   HANGAR_SEED_DEMO: z
     .enum(["true", "false", "1", "0"])
     .default("true")

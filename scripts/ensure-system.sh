@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Hangar runs on, when any is missing: qemu-img, libguestfs
-# (virt-customize, plus a kernel for its appliance), a static busybox and mkfs.ext4 for the tiny test guests, Chromium for the
+# (virt-customize, plus a kernel for its appliance), a static busybox and mkfs.ext4 for the tiny test guests, debootstrap for a Debian one, Chromium for the
 # browser tests. Needs root (or sudo) the first time; instant once everything is there.
 set -euo pipefail
 
@@ -13,6 +13,11 @@ command -v mkfs.ext4 >/dev/null 2>&1 || need+=(e2fsprogs)
 command -v debugfs >/dev/null 2>&1 || need+=(e2fsprogs)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v prlimit >/dev/null 2>&1 || need+=(util-linux)
+# Builds with package steps run in their own network namespace (unshare, ip).
+command -v unshare >/dev/null 2>&1 || need+=(util-linux)
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+# The build network test's Debian guest.
+command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v file >/dev/null 2>&1 || need+=(file)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v genisoimage >/dev/null 2>&1 || need+=(genisoimage)

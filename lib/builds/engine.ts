@@ -25,6 +25,8 @@ import { accelerationLabels, formatDuration } from "@/lib/format";
 import { acceleration, libguestfsEnv } from "@/lib/jobs/acceleration";
 import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
+import { stepsNeedNetwork } from "@/lib/recipes/steps";
+import { openBuildSandbox, type BuildSandbox } from "./network-sandbox";
 import { StepTracker } from "./progress";
 import { redactLogLine, virtCustomizeArgs } from "./virt-customize";
 
@@ -175,7 +177,12 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
     for (const [file, content] of scripts) await writeFile(file, content, { mode: 0o600 });
 
     phase(`Running virt-customize with ${document.steps.length} step${document.steps.length === 1 ? "" : "s"} (one appliance launch)`);
-    await runVirtCustomize({ buildId, args: command.args, log, tracker, signal: controller.signal, onProgress: () => (stepsDirty = true) });
+    const sandbox = await openBuildSandbox({ network: stepsNeedNetwork(document.steps), log: (line) => log.write("hangar", line) });
+    try {
+      await runVirtCustomize({ buildId, args: command.args, sandbox, log, tracker, signal: controller.signal, onProgress: () => (stepsDirty = true) });
+    } finally {
+      await sandbox.close();
+    }
     tracker.complete();
     stepsDirty = true;
     await saveSteps();
@@ -269,6 +276,7 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
 async function runVirtCustomize({
   buildId,
   args,
+  sandbox,
   log,
   tracker,
   signal,
@@ -276,12 +284,14 @@ async function runVirtCustomize({
 }: {
   buildId: string;
   args: string[];
+  sandbox: BuildSandbox;
   log: LogWriter;
   tracker: StepTracker;
   signal: AbortSignal;
   onProgress: () => void;
 }): Promise<void> {
-  const run = runInProcessGroup(VIRT_CUSTOMIZE, args, { signal, env: await libguestfsEnv() });
+  const sandboxed = sandbox.wrap(VIRT_CUSTOMIZE, args);
+  const run = runInProcessGroup(sandboxed.command, sandboxed.args, { signal, env: await libguestfsEnv() });
   if (run.pid) await db().update(builds).set({ processGroup: run.pid }).where(eq(builds.id, buildId));
   for (const [stream, name] of [
     [run.stdout, "out"],

@@ -37,7 +37,7 @@ export class UrlRefused extends Error {
   }
 }
 
-type Resolver = (hostname: string) => Promise<string[]>;
+export type Resolver = (hostname: string) => Promise<string[]>;
 
 const systemResolver: Resolver = async (hostname) => (await dnsLookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
 
@@ -75,7 +75,17 @@ export async function checkUrl(raw: string, policy: UrlPolicy = defaultUrlPolicy
   if (!policy.allowedPorts.includes(port)) {
     throw new UrlRefused(`Only ports ${policy.allowedPorts.join(" and ")} are allowed for imports; ask an admin to allow port ${port}.`, `port ${port}`);
   }
-  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const address = await resolveGlobalAddress(url.hostname, policy, resolve);
+  return { url, address, port };
+}
+
+/**
+ * Resolves a host name (or takes an address literal, brackets allowed) to the one address to connect
+ * to, refusing when it has no address or when ANY of its addresses is not global: Hangar's only
+ * rule for which servers it connects to on someone else's behalf (URL imports, a build's proxy).
+ */
+export async function resolveGlobalAddress(hostname: string, policy: Pick<UrlPolicy, "allowedAddresses">, resolve: Resolver = systemResolver): Promise<string> {
+  const host = hostname.replace(/^\[|\]$/g, "");
   const addresses = net.isIP(host) ? [host] : await resolve(host).catch(() => []);
   if (addresses.length === 0) throw new UrlRefused("The server in that link could not be found. Check the link.", `no addresses for ${host}`);
   const checked = addresses.map((address) => globalAddress(address, policy));
@@ -86,7 +96,7 @@ export async function checkUrl(raw: string, policy: UrlPolicy = defaultUrlPolicy
       `non-global address among ${addresses.join(", ")} for ${host}`,
     );
   }
-  return { url, address: firstChecked, port };
+  return firstChecked;
 }
 
 export interface FetchedBody {
