@@ -180,8 +180,9 @@ export const images = pgTable(
     releasedCount: integer("released_count").notNull().default(0),
     /** Clones and builds that used any of its versions: the catalog's "most used" order. */
     usageCount: integer("usage_count").notNull().default(0),
+    /** Searched with hangar_search_query(q): both tokenize with hangar_search_words (migration 0007). */
     search: tsvector("search").generatedAlwaysAs(
-      sql`setweight(to_tsvector('simple', coalesce(name, '') || ' ' || coalesce(slug, '') || ' ' || coalesce(os, '') || ' ' || coalesce(os_version, '')), 'A') || setweight(hangar_tags_tsvector(tags), 'B') || setweight(to_tsvector('simple', coalesce(description, '')), 'C')`,
+      sql`hangar_search_document(name, slug, os, os_version, tags, description)`,
     ),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),

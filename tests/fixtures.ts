@@ -53,6 +53,7 @@ export interface TestVersion {
 
 export async function createTestImage({
   projectId,
+  slug = unique("img"),
   name = unique("image"),
   description = "",
   os = "Debian",
@@ -63,6 +64,7 @@ export async function createTestImage({
   versions = [{}],
 }: {
   projectId: string;
+  slug?: string;
   name?: string;
   description?: string;
   os?: string;
@@ -76,7 +78,7 @@ export async function createTestImage({
     const image = await createImage({
       tx,
       actorId: null,
-      values: { slug: unique("img"), name, description, os, osVersion, arch, visibility, projectId, tags },
+      values: { slug, name, description, os, osVersion, arch, visibility, projectId, tags },
     });
     let index = 0;
     for (const version of versions) {

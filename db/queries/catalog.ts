@@ -96,17 +96,6 @@ export function decodeCursor(cursor: string): [CursorValue, string] | null {
   }
 }
 
-// Words become prefix terms ("deb 12" → deb:* & 12:*) so search works as people type.
-export function toPrefixTsquery(q: string): string | null {
-  const terms = q.toLowerCase().match(/[\p{L}\p{N}]+/gu);
-  if (!terms || terms.length === 0) return null;
-  return terms
-    .slice(0, 8)
-    .map((term) => `${term}:*`)
-    .join(" & ");
-}
-
-
 // PostgreSQL can't estimate prefix matches (it assumes 2% of rows), so for a sorted page it walks
 // the sort index and filters, which is quick for common terms and slow for rare ones. A probe
 // bounded at FEW_HITS through the GIN index tells them apart: few hits are collected first and
@@ -121,14 +110,15 @@ interface SearchPlan {
 async function planSearch(q: string | undefined, imageAlias: string): Promise<SearchPlan> {
   const alias = sql.raw(imageAlias);
   if (!q) return { cte: sql``, condition: null };
-  const tsquery = toPrefixTsquery(q);
-  if (!tsquery) return { cte: sql``, condition: sql`false` };
+  // hangar_search_query tokenizes q exactly as the stored document was (migration 0007) and is
+  // NULL for a query without a word, which matches nothing.
+  const tsquery = sql`hangar_search_query(${q})`;
   const probe = await db().execute<{ hits: number }>(
-    sql`select count(*)::int as hits from (select 1 from images where search @@ to_tsquery('simple', ${tsquery}) limit ${FEW_HITS + 1}) s`,
+    sql`select count(*)::int as hits from (select 1 from images where search @@ ${tsquery} limit ${FEW_HITS + 1}) s`,
   );
-  if ((probe.rows[0]?.hits ?? 0) > FEW_HITS) return { cte: sql``, condition: sql`${alias}.search @@ to_tsquery('simple', ${tsquery})` };
+  if ((probe.rows[0]?.hits ?? 0) > FEW_HITS) return { cte: sql``, condition: sql`${alias}.search @@ ${tsquery}` };
   return {
-    cte: sql`with hits as materialized (select id from images where search @@ to_tsquery('simple', ${tsquery}))`,
+    cte: sql`with hits as materialized (select id from images where search @@ ${tsquery})`,
     condition: sql`${alias}.id in (select id from hits)`,
   };
 }
