@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
 import { HangarError } from "@/lib/auth/errors";
+import { listVisibleTags } from "./images";
 import type { Viewer } from "./users";
 import {
   encodeCursor,
@@ -59,7 +60,7 @@ beforeAll(async () => {
     projectId: bobsProject.id,
     name: "Bob's secret runner",
     description: "private CI runner with credentials",
-    tags: [marker],
+    tags: [marker, `jupyter-${marker}`],
     visibility: "private",
     versions: [{ virtualSize: 200 }],
   });
@@ -152,6 +153,25 @@ describe("catalog search and filters", () => {
     expect(facets.oses).toEqual(expect.arrayContaining(["Alpine", "Debian", "Ubuntu"]));
     expect(facets.tags).toContain(marker);
     expect(facets.projects.map((project) => project.slug)).toEqual(expect.arrayContaining([alicesProject.slug, bobsProject.slug]));
+  });
+
+  it("lists and suggests only the tags of images the viewer sees", async () => {
+    const privateTag = `jupyter-${marker}`;
+    expect((await getCatalogFacets({ viewer: alice })).tags).not.toContain(privateTag);
+    expect(await listVisibleTags({ viewer: alice, prefix: "jupyter-", limit: 50 })).not.toContain(privateTag);
+    expect(await listVisibleTags({ viewer: alice, prefix: marker, limit: 50 })).toEqual([marker]);
+    for (const viewer of [bob, admin]) {
+      expect((await getCatalogFacets({ viewer })).tags).toContain(privateTag);
+      expect(await listVisibleTags({ viewer, prefix: "jupyter-", limit: 50 })).toContain(privateTag);
+    }
+  });
+
+  it("suggests a tag once its private image is shared with, and accepted by, the viewer's project", async () => {
+    const sharedTag = `gpu-${marker}`;
+    const image = await createTestImage({ projectId: bobsProject.id, tags: [sharedTag], visibility: "shared" });
+    expect(await listVisibleTags({ viewer: alice, prefix: sharedTag, limit: 50 })).toEqual([]);
+    await db().execute(sql`insert into image_shares (image_id, project_id, status) values (${image.id}, ${alicesProject.id}, 'accepted')`);
+    expect(await listVisibleTags({ viewer: alice, prefix: sharedTag, limit: 50 })).toEqual([sharedTag]);
   });
 });
 

@@ -5,6 +5,7 @@ import { HangarError } from "@/lib/auth/errors";
 import { db } from "../client";
 import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
 import { imageInProjectCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
+import { listVisibleTags } from "./images";
 import type { Viewer } from "./users";
 
 export type CatalogSort = "name" | "updated" | "size" | "usage";
@@ -311,7 +312,7 @@ export async function getCatalogFacets({ viewer }: { viewer: Viewer }): Promise<
         union all
         select (select os from images where os > t.os order by os limit 1) from t where t.os is not null
       ) select os from t where os is not null limit 200`),
-    db().execute<{ name: string }>(sql`select name from tags order by name limit 500`),
+    listVisibleTags({ viewer, limit: 500 }),
     viewer.role === "admin"
       ? db().execute<{ slug: string; name: string }>(sql`select slug, name from projects order by name limit 500`)
       : db().execute<{ slug: string; name: string }>(sql`
@@ -320,5 +321,5 @@ export async function getCatalogFacets({ viewer }: { viewer: Viewer }): Promise<
              or exists (select 1 from images i where i.project_id = p.id and i.visibility <> 'private' and ${visibleImagesCondition(viewer, "i")})
           order by name limit 500`),
   ]);
-  return { oses: oses.rows.map((row) => row.os), tags: tagRows.rows.map((row) => row.name), projects: projectRows.rows };
+  return { oses: oses.rows.map((row) => row.os), tags: tagRows, projects: projectRows.rows };
 }

@@ -120,10 +120,20 @@ export async function listImageVersions({ viewer, imageId }: { viewer: Viewer; i
     .limit(500);
 }
 
-export async function suggestTags({ prefix, limit = 10 }: { prefix: string; limit?: number }): Promise<string[]> {
+/**
+ * Tags of images the viewer may see, by name, optionally those starting with `prefix`: a tag that
+ * only private images of other projects carry names something the viewer must not learn. Each
+ * dictionary tag is kept when one image the viewer sees holds it (the tags GIN index finds the
+ * holders; the first visible one ends the search), so the cost follows the dictionary, not the catalog.
+ */
+export async function listVisibleTags({ viewer, prefix = "", limit }: { viewer: Viewer; prefix?: string; limit: number }): Promise<string[]> {
   const like = `${prefix.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-  const rows = await db().select({ name: tags.name }).from(tags).where(sql`${tags.name} like ${like}`).orderBy(tags.name).limit(limit);
-  return rows.map((row) => row.name);
+  const rows = await db().execute<{ name: string }>(sql`
+    select t.name from tags t
+    where t.name like ${like}
+      and exists (select 1 from images i where i.tags @> array[t.name] and ${visibleImagesCondition(viewer, "i")})
+    order by t.name limit ${limit}`);
+  return rows.rows.map((row) => row.name);
 }
 
 /** Returns the ids among `imageIds` that the viewer may not act on with `access` (or that don't exist). */
