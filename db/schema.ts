@@ -256,6 +256,20 @@ export const imageVersions = pgTable(
   ],
 );
 
+// Which image holds which tag: a copy of images.tags that a trigger keeps (migration 0010). Its
+// btree on (tag, image_id) lets "does an image this viewer sees hold this tag" stop at the first
+// visible holder, where the tags GIN index would first collect every holder.
+export const imageTags = pgTable(
+  "image_tags",
+  {
+    tag: text("tag").notNull(),
+    imageId: uuid("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+  },
+  (table) => [primaryKey({ columns: [table.tag, table.imageId] })],
+);
+
 // A dictionary of every tag ever used, for autocomplete; an image's tags live on the image row.
 export const tags = pgTable("tags", {
   name: text("name").primaryKey(),

@@ -172,6 +172,10 @@ describe("catalog search and filters", () => {
     expect(await listVisibleTags({ viewer: alice, prefix: sharedTag, limit: 50 })).toEqual([]);
     await db().execute(sql`insert into image_shares (image_id, project_id, status) values (${image.id}, ${alicesProject.id}, 'accepted')`);
     expect(await listVisibleTags({ viewer: alice, prefix: sharedTag, limit: 50 })).toEqual([sharedTag]);
+    // image_tags follows the array (a trigger): a removed tag is no longer the image's to show.
+    await db().execute(sql`update images set tags = '{}' where id = ${image.id}`);
+    expect(await listVisibleTags({ viewer: alice, prefix: sharedTag, limit: 50 })).toEqual([]);
+    expect(await listVisibleTags({ viewer: admin, prefix: sharedTag, limit: 50 })).toEqual([]);
   });
 });
 

@@ -123,15 +123,18 @@ export async function listImageVersions({ viewer, imageId }: { viewer: Viewer; i
 /**
  * Tags of images the viewer may see, by name, optionally those starting with `prefix`: a tag that
  * only private images of other projects carry names something the viewer must not learn. Each
- * dictionary tag is kept when one image the viewer sees holds it (the tags GIN index finds the
- * holders; the first visible one ends the search), so the cost follows the dictionary, not the catalog.
+ * dictionary tag walks its holders in image_tags and stops at the first one the viewer sees; the
+ * LIMIT 1 keeps PostgreSQL from turning this into a join over every visible image instead.
  */
 export async function listVisibleTags({ viewer, prefix = "", limit }: { viewer: Viewer; prefix?: string; limit: number }): Promise<string[]> {
   const like = `${prefix.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
   const rows = await db().execute<{ name: string }>(sql`
     select t.name from tags t
+    cross join lateral (
+      select 1 from image_tags it join images i on i.id = it.image_id
+      where it.tag = t.name and ${visibleImagesCondition(viewer, "i")}
+      limit 1) seen
     where t.name like ${like}
-      and exists (select 1 from images i where i.tags @> array[t.name] and ${visibleImagesCondition(viewer, "i")})
     order by t.name limit ${limit}`);
   return rows.rows.map((row) => row.name);
 }
