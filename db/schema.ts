@@ -207,8 +207,9 @@ export const images = pgTable(
     releasedCount: integer("released_count").notNull().default(0),
     /** Clones and builds that used any of its versions: the catalog's "most used" order. */
     usageCount: integer("usage_count").notNull().default(0),
+    /** Searched with hangar_search_query(q): both tokenize with hangar_search_words (migration 0007). */
     search: tsvector("search").generatedAlwaysAs(
-      sql`setweight(to_tsvector('simple', coalesce(name, '') || ' ' || coalesce(slug, '') || ' ' || coalesce(os, '') || ' ' || coalesce(os_version, '')), 'A') || setweight(hangar_tags_tsvector(tags), 'B') || setweight(to_tsvector('simple', coalesce(description, '')), 'C')`,
+      sql`hangar_search_document(name, slug, os, os_version, tags, description)`,
     ),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
@@ -280,6 +281,20 @@ export const imageVersions = pgTable(
     check("image_versions_source_check", inList("source", versionSources)),
     check("image_versions_ready_has_blob", sql`data_status <> 'ready' or (sha256 is not null and format is not null)`),
   ],
+);
+
+// Which image holds which tag: a copy of images.tags that a trigger keeps (migration 0010). Its
+// btree on (tag, image_id) lets "does an image this viewer sees hold this tag" stop at the first
+// visible holder, where the tags GIN index would first collect every holder.
+export const imageTags = pgTable(
+  "image_tags",
+  {
+    tag: text("tag").notNull(),
+    imageId: uuid("image_id")
+      .notNull()
+      .references(() => images.id, { onDelete: "cascade" }),
+  },
+  (table) => [primaryKey({ columns: [table.tag, table.imageId] })],
 );
 
 // A dictionary of every tag ever used, for autocomplete; an image's tags live on the image row.

@@ -58,6 +58,7 @@ export interface TestVersion {
 
 export async function createTestImage({
   projectId,
+  slug = unique("img"),
   name = unique("image"),
   description = "",
   os = "Debian",
@@ -68,6 +69,7 @@ export async function createTestImage({
   versions = [{}],
 }: {
   projectId: string;
+  slug?: string;
   name?: string;
   description?: string;
   os?: string;
@@ -81,7 +83,7 @@ export async function createTestImage({
     const image = await createImage({
       tx,
       actorId: null,
-      values: { slug: unique("img"), name, description, os, osVersion, arch, visibility, projectId, tags },
+      values: { slug, name, description, os, osVersion, arch, visibility, projectId, tags },
     });
     let index = 0;
     for (const version of versions) {

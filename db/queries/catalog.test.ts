@@ -3,13 +3,13 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
 import { HangarError } from "@/lib/auth/errors";
+import { listVisibleTags } from "./images";
 import type { Viewer } from "./users";
 import {
   encodeCursor,
   getCatalogFacets,
   listCatalogImages,
   listCatalogVersions,
-  toPrefixTsquery,
   type CatalogQuery,
   type CatalogSort,
   type SortOrder,
@@ -60,7 +60,7 @@ beforeAll(async () => {
     projectId: bobsProject.id,
     name: "Bob's secret runner",
     description: "private CI runner with credentials",
-    tags: [marker],
+    tags: [marker, `jupyter-${marker}`],
     visibility: "private",
     versions: [{ virtualSize: 200 }],
   });
@@ -112,8 +112,6 @@ describe("catalog search and filters", () => {
     for (const q of ["'", "a & b", "foo:*", "!(x)", "\\", "%", "_"]) {
       await expect(listCatalogImages(query(admin, { q }))).resolves.toBeDefined();
     }
-    expect(toPrefixTsquery("Deb 12!")).toBe("deb:* & 12:*");
-    expect(toPrefixTsquery("&&&")).toBeNull();
   });
 
   it("filters by OS, architecture, format, project and status", async () => {
@@ -155,6 +153,64 @@ describe("catalog search and filters", () => {
     expect(facets.oses).toEqual(expect.arrayContaining(["Alpine", "Debian", "Ubuntu"]));
     expect(facets.tags).toContain(marker);
     expect(facets.projects.map((project) => project.slug)).toEqual(expect.arrayContaining([alicesProject.slug, bobsProject.slug]));
+  });
+
+  it("lists and suggests only the tags of images the viewer sees", async () => {
+    const privateTag = `jupyter-${marker}`;
+    expect((await getCatalogFacets({ viewer: alice })).tags).not.toContain(privateTag);
+    expect(await listVisibleTags({ viewer: alice, prefix: "jupyter-", limit: 50 })).not.toContain(privateTag);
+    expect(await listVisibleTags({ viewer: alice, prefix: marker, limit: 50 })).toEqual([marker]);
+    for (const viewer of [bob, admin]) {
+      expect((await getCatalogFacets({ viewer })).tags).toContain(privateTag);
+      expect(await listVisibleTags({ viewer, prefix: "jupyter-", limit: 50 })).toContain(privateTag);
+    }
+  });
+
+  it("suggests a tag once its private image is shared with, and accepted by, the viewer's project", async () => {
+    const sharedTag = `gpu-${marker}`;
+    const image = await createTestImage({ projectId: bobsProject.id, tags: [sharedTag], visibility: "shared" });
+    expect(await listVisibleTags({ viewer: alice, prefix: sharedTag, limit: 50 })).toEqual([]);
+    await db().execute(sql`insert into image_shares (image_id, project_id, status) values (${image.id}, ${alicesProject.id}, 'accepted')`);
+    expect(await listVisibleTags({ viewer: alice, prefix: sharedTag, limit: 50 })).toEqual([sharedTag]);
+    // image_tags follows the array (a trigger): a removed tag is no longer the image's to show.
+    await db().execute(sql`update images set tags = '{}' where id = ${image.id}`);
+    expect(await listVisibleTags({ viewer: alice, prefix: sharedTag, limit: 50 })).toEqual([]);
+    expect(await listVisibleTags({ viewer: admin, prefix: sharedTag, limit: 50 })).toEqual([]);
+  });
+});
+
+// PostgreSQL's text search parser reads 16978e6c as 16978e6 + c and 3e8f1a2 (alone) as 3e8 + f1a2,
+// but keeps 3e8f1a2 whole inside ci-runner-3e8f1a2: names like commit hashes went unfound.
+describe("search for words the text search parser reads as numbers", () => {
+  let hashMarker: string;
+  // Random parts in letters only, so no random word can start like the numbers searched for.
+  const uniqueLetters = (prefix: string) => unique(prefix).replace(/[0-9]/g, (digit) => "ghijklmnop"[Number(digit)]!);
+  const found = async (q: string) => names((await listCatalogImages(query(admin, { q, tag: hashMarker }))).rows);
+
+  beforeAll(async () => {
+    hashMarker = uniqueLetters("hash");
+    const project = await createTestProject();
+    await createTestImage({ projectId: project.id, slug: `ci-runner-3e8f1a2-${uniqueLetters("x")}`, name: "ci-runner-3e8f1a2", tags: [hashMarker] });
+    await createTestImage({ projectId: project.id, slug: `img-16978e6c-${uniqueLetters("x")}`, name: "16978e6c", osVersion: "12.5", tags: [hashMarker] });
+    await createTestImage({ projectId: project.id, slug: uniqueLetters("plain"), name: "Plain base", tags: [hashMarker, "build-1e10", "gpu"] });
+  });
+
+  it("finds an image by its whole name, by each word of it and by what has been typed so far", async () => {
+    for (const q of ["ci-runner-3e8f1a2", "3e8f1a2", "3e8f", "3e8", "CI Runner", "runner 3e8f1a2"]) expect(await found(q), q).toEqual(["ci-runner-3e8f1a2"]);
+    for (const q of ["16978e6c", "16978e6", "16978e", "img-16978e6c", "12.5", "16978e6c 12.5"]) expect(await found(q), q).toEqual(["16978e6c"]);
+    for (const q of ["build-1e10", "1e10", "gpu 1e1"]) expect(await found(q), q).toEqual(["Plain base"]);
+  });
+
+  it("reads quotes, backslashes and tsquery operators as separators, never as syntax or SQL", async () => {
+    expect(await found("ci-runner-3e8f1a2 & | ! : * ( ) ' \" \\ <-> %_;--")).toEqual(["ci-runner-3e8f1a2"]);
+    expect(await found("'16978e6c':*")).toEqual(["16978e6c"]);
+    expect(await found("!(16978e6c)")).toEqual(["16978e6c"]);
+    for (const q of ["'", "''", "\\", "&&&", ":*", "!", "()", "<->", "' or 1=1 --"]) expect(await found(q), q).toEqual([]);
+  });
+
+  it("does not match a word that is only part of a stored word's middle", async () => {
+    expect(await found("f1a2")).toEqual([]);
+    expect(await found("e6c")).toEqual([]);
   });
 });
 

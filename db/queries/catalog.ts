@@ -5,6 +5,7 @@ import { HangarError } from "@/lib/auth/errors";
 import { db } from "../client";
 import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
 import { imageInProjectCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
+import { listVisibleTags } from "./images";
 import type { Viewer } from "./users";
 
 export type CatalogSort = "name" | "updated" | "size" | "usage";
@@ -96,17 +97,6 @@ export function decodeCursor(cursor: string): [CursorValue, string] | null {
   }
 }
 
-// Words become prefix terms ("deb 12" → deb:* & 12:*) so search works as people type.
-export function toPrefixTsquery(q: string): string | null {
-  const terms = q.toLowerCase().match(/[\p{L}\p{N}]+/gu);
-  if (!terms || terms.length === 0) return null;
-  return terms
-    .slice(0, 8)
-    .map((term) => `${term}:*`)
-    .join(" & ");
-}
-
-
 // PostgreSQL can't estimate prefix matches (it assumes 2% of rows), so for a sorted page it walks
 // the sort index and filters, which is quick for common terms and slow for rare ones. A probe
 // bounded at FEW_HITS through the GIN index tells them apart: few hits are collected first and
@@ -121,14 +111,15 @@ interface SearchPlan {
 async function planSearch(q: string | undefined, imageAlias: string): Promise<SearchPlan> {
   const alias = sql.raw(imageAlias);
   if (!q) return { cte: sql``, condition: null };
-  const tsquery = toPrefixTsquery(q);
-  if (!tsquery) return { cte: sql``, condition: sql`false` };
+  // hangar_search_query tokenizes q exactly as the stored document was (migration 0007) and is
+  // NULL for a query without a word, which matches nothing.
+  const tsquery = sql`hangar_search_query(${q})`;
   const probe = await db().execute<{ hits: number }>(
-    sql`select count(*)::int as hits from (select 1 from images where search @@ to_tsquery('simple', ${tsquery}) limit ${FEW_HITS + 1}) s`,
+    sql`select count(*)::int as hits from (select 1 from images where search @@ ${tsquery} limit ${FEW_HITS + 1}) s`,
   );
-  if ((probe.rows[0]?.hits ?? 0) > FEW_HITS) return { cte: sql``, condition: sql`${alias}.search @@ to_tsquery('simple', ${tsquery})` };
+  if ((probe.rows[0]?.hits ?? 0) > FEW_HITS) return { cte: sql``, condition: sql`${alias}.search @@ ${tsquery}` };
   return {
-    cte: sql`with hits as materialized (select id from images where search @@ to_tsquery('simple', ${tsquery}))`,
+    cte: sql`with hits as materialized (select id from images where search @@ ${tsquery})`,
     condition: sql`${alias}.id in (select id from hits)`,
   };
 }
@@ -321,7 +312,7 @@ export async function getCatalogFacets({ viewer }: { viewer: Viewer }): Promise<
         union all
         select (select os from images where os > t.os order by os limit 1) from t where t.os is not null
       ) select os from t where os is not null limit 200`),
-    db().execute<{ name: string }>(sql`select name from tags order by name limit 500`),
+    listVisibleTags({ viewer, limit: 500 }),
     viewer.role === "admin"
       ? db().execute<{ slug: string; name: string }>(sql`select slug, name from projects order by name limit 500`)
       : db().execute<{ slug: string; name: string }>(sql`
@@ -330,5 +321,5 @@ export async function getCatalogFacets({ viewer }: { viewer: Viewer }): Promise<
              or exists (select 1 from images i where i.project_id = p.id and i.visibility <> 'private' and ${visibleImagesCondition(viewer, "i")})
           order by name limit 500`),
   ]);
-  return { oses: oses.rows.map((row) => row.os), tags: tagRows.rows.map((row) => row.name), projects: projectRows.rows };
+  return { oses: oses.rows.map((row) => row.os), tags: tagRows, projects: projectRows.rows };
 }

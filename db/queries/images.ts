@@ -120,10 +120,23 @@ export async function listImageVersions({ viewer, imageId }: { viewer: Viewer; i
     .limit(500);
 }
 
-export async function suggestTags({ prefix, limit = 10 }: { prefix: string; limit?: number }): Promise<string[]> {
+/**
+ * Tags of images the viewer may see, by name, optionally those starting with `prefix`: a tag that
+ * only private images of other projects carry names something the viewer must not learn. Each
+ * dictionary tag walks its holders in image_tags and stops at the first one the viewer sees; the
+ * LIMIT 1 keeps PostgreSQL from turning this into a join over every visible image instead.
+ */
+export async function listVisibleTags({ viewer, prefix = "", limit }: { viewer: Viewer; prefix?: string; limit: number }): Promise<string[]> {
   const like = `${prefix.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
-  const rows = await db().select({ name: tags.name }).from(tags).where(sql`${tags.name} like ${like}`).orderBy(tags.name).limit(limit);
-  return rows.map((row) => row.name);
+  const rows = await db().execute<{ name: string }>(sql`
+    select t.name from tags t
+    cross join lateral (
+      select 1 from image_tags it join images i on i.id = it.image_id
+      where it.tag = t.name and ${visibleImagesCondition(viewer, "i")}
+      limit 1) seen
+    where t.name like ${like}
+    order by t.name limit ${limit}`);
+  return rows.rows.map((row) => row.name);
 }
 
 /** Returns the ids among `imageIds` that the viewer may not act on with `access` (or that don't exist). */

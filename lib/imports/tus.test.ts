@@ -221,6 +221,22 @@ describe("tus uploads", () => {
     expect(noVersion.body).toMatch(/Enter a version/);
   });
 
+  it("grants no other origin cross-origin access: no Access-Control-Allow-Origin, preflight included", async () => {
+    current = owner;
+    const foreign = "https://attacker.example";
+    const preflight = await handle(
+      new Request(base, {
+        method: "OPTIONS",
+        headers: { Origin: foreign, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "tus-resumable, upload-length" },
+      }),
+    );
+    expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
+    const { id } = await create(raw.length);
+    const probe = await handle(new Request(`${base}/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", Origin: foreign } }));
+    expect(probe.status).toBe(200);
+    expect(probe.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("refuses an upload larger than the project's free quota before any byte arrives", async () => {
     await db().update(projects).set({ quotaBytes: 10 * 1024 * 1024 * 1024 }).where(eq(projects.id, projectId));
     const result = await create(11 * 1024 * 1024 * 1024);

@@ -91,6 +91,9 @@ export function createUploadServer(deps: UploadServerDeps) {
     datastore: store,
     maxSize: MAX_UPLOAD_BYTES,
     relativeLocation: true,
+    // Uploads come from Hangar's own pages, which need no CORS; left unset, tus answers every
+    // origin with `Access-Control-Allow-Origin: *`. No origin is allowed cross-origin.
+    allowedOrigins: () => false,
     namingFunction: () => randomBytes(16).toString("hex"),
     async onIncomingRequest(request, uploadId) {
       const viewer = await deps.viewerOf(request as unknown as Request);

@@ -1,6 +1,6 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { z } from "zod";
-import { suggestTags } from "@/db/queries/images";
+import { listVisibleTags } from "@/db/queries/images";
 import { getViewer } from "@/lib/auth/session";
 import { TAG_MAX_LENGTH } from "@/lib/validations/images";
 
@@ -14,7 +14,8 @@ const querySchema = z.object({
   limit: z.coerce.number().int().min(1).max(50).default(10),
 });
 
-// Tag names are not secret, but the catalog is for signed-in people only, so is its dictionary.
+// Suggestions come from the images the caller sees: a tag only private images of other projects
+// carry (say `jupyter` or `gpu`) tells what those projects build.
 export async function GET(request: NextRequest) {
   const viewer = await getViewer();
   if (!viewer) return NextResponse.json({ error: "Sign in to continue." }, { status: 401 });
@@ -25,6 +26,6 @@ export async function GET(request: NextRequest) {
   if (!parsed.success) {
     return NextResponse.json({ error: parsed.error.issues[0]?.message ?? "The query is not valid." }, { status: 400 });
   }
-  const tags = await suggestTags(parsed.data);
+  const tags = await listVisibleTags({ viewer, ...parsed.data });
   return NextResponse.json({ tags }, { headers: { "Cache-Control": "private, max-age=30" } });
 }
