@@ -8,6 +8,7 @@ const benchmarks: Record<string, () => Promise<BenchRow[]>> = {
   import: async () => (await import("./import")).run(),
   build: async () => (await import("./build")).run(),
   clone: async () => (await import("./clone")).run(),
+  load: async () => (await import("./load")).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));

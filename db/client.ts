@@ -28,7 +28,9 @@ function onConnectionError(error: Error): void {
 
 export function pool(): pg.Pool {
   if (!globalForDb.hangarPool) {
-    const created = new pg.Pool({ connectionString: databaseUrl(), max: Number(process.env.HANGAR_DB_POOL_MAX ?? 10) });
+    // A connection attempt that gets no answer (a server gone behind a firewall) fails after 10 s
+    // instead of holding its request forever.
+    const created = new pg.Pool({ connectionString: databaseUrl(), max: Number(process.env.HANGAR_DB_POOL_MAX ?? 10), connectionTimeoutMillis: 10_000 });
     created.on("connect", (client) => client.on("error", onConnectionError));
     // The client's listener above has logged it; the pool re-emits an idle client's error.
     created.on("error", () => {});

@@ -22,8 +22,9 @@ export interface EmbeddedDatabase {
 }
 
 // Delays before each restart attempt; after the last one the supervisor gives up. About three
-// minutes in all: long enough to ride out a full disk being cleared or a port briefly taken.
-export const RESTART_DELAYS_MS = [500, 1000, 2000, 4000, 8000, 15_000, 30_000, 30_000, 30_000, 30_000, 30_000];
+// minutes in all: long enough to ride out a full disk being cleared or a port briefly taken, with
+// the first attempts close together because most stops (a crash, a kill) clear at once.
+export const RESTART_DELAYS_MS = [500, 1000, 2000, 3000, 5000, 5000, 10_000, 10_000, 15_000, 15_000, 30_000, 30_000, 30_000, 30_000];
 
 const DATABASE_NAME = "hangar";
 
