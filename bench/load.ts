@@ -182,6 +182,8 @@ interface Upload {
   sha256: string;
   location?: string;
   resumes: number;
+  /** Bytes this client has handed to the socket, in the current PATCH. */
+  sent: number;
   done: boolean;
   lost?: string;
 }
@@ -211,6 +213,7 @@ function patch(port: number, cookies: Cookies, upload: Upload, offset: number, a
         while (sent + chunk.length > allowed()) await sleep(50);
         if (req.destroyed) return;
         sent += chunk.length;
+        upload.sent = sent;
         if (!req.write(chunk)) {
           await new Promise<void>((resolve) => {
             const done = () => {
@@ -332,7 +335,7 @@ export async function run(): Promise<BenchRow[]> {
       const file = path.join(work, `upload-${index}.raw`);
       await exec("sh", ["-c", `head -c ${UPLOAD_BYTES} /dev/urandom > '${file}'`]);
       const sha256 = (await exec("openssl", ["dgst", "-sha256", "-r", file])).stdout.split(" ")[0]!;
-      uploads.push({ index, file, sha256, resumes: 0, done: false });
+      uploads.push({ index, file, sha256, resumes: 0, sent: 0, done: false });
     }
 
     say("Starting Hangar...");
@@ -409,9 +412,11 @@ export async function run(): Promise<BenchRow[]> {
     const load = runReaders(READERS, port, cookies, () => performance.now() > readUntil);
     const uploading = Promise.all(uploads.map((upload) => runUpload(() => port, cookies, upload, target.id, allowed)));
 
-    // Fault 1: SIGKILL at a quarter of the run, then start it again at once.
+    // Fault 1: SIGKILL at a quarter of the run, once every upload is sending bytes (creating ten
+    // sessions can take a while on a busy machine), then start it again at once.
     await sleep(LOAD_SECONDS * 250);
-    const inFlightAtKill = uploads.filter((upload) => !upload.done && !upload.lost).map((upload) => upload.index);
+    while (uploads.some((upload) => upload.sent === 0 && !upload.lost) && performance.now() < loadStart + LOAD_SECONDS * 1000) await sleep(100);
+    const inFlightAtKill = uploads.filter((upload) => upload.sent > 0 && !upload.done && !upload.lost).map((upload) => upload.index);
     const killAt = performance.now();
     say(`SIGKILL to the server (${inFlightAtKill.length} uploads in flight)`);
     hangar.child.kill("SIGKILL");
@@ -422,8 +427,10 @@ export async function run(): Promise<BenchRow[]> {
     rss.push({ baseline: rssOf(hangar.child.pid), peak: 0 });
     say(`restarted in ${restartSeconds.toFixed(1)} s`);
 
-    // Fault 2: PostgreSQL down at 60% of the run (or a few seconds after the restart).
+    // Fault 2: PostgreSQL down at 60% of the run, once the uploads cut by the kill are sending again.
     await sleep(Math.max(3000, loadStart + LOAD_SECONDS * 600 - performance.now()));
+    const resumedBy = performance.now() + 60_000;
+    while (uploads.some((upload) => inFlightAtKill.includes(upload.index) && upload.resumes === 0 && !upload.done && !upload.lost) && performance.now() < resumedBy) await sleep(100);
     const inFlightAtOutage = uploads.filter((upload) => !upload.done && !upload.lost).map((upload) => upload.index);
     const postmaster = Number((await readFile(path.join(dataDir, "pg", "postmaster.pid"), "utf8")).split("\n")[0]);
     const outageStart = performance.now();
@@ -473,7 +480,9 @@ export async function run(): Promise<BenchRow[]> {
     const uploadErrors = uploads.filter((upload) => !intact(upload)).length;
     const loadErrors = readErrors + uploadErrors;
     const outage503s = outageReads.filter((read) => read.databaseUnavailable).length;
-    const outageOther = outageReads.filter((read) => !read.databaseUnavailable && (read.status < 200 || read.status >= 300)).length;
+    const outageOtherReads = outageReads.filter((read) => !read.databaseUnavailable && (read.status < 200 || read.status >= 300));
+    const outageOther = outageOtherReads.length;
+    const byStatus = (reads: Read[]) => JSON.stringify(Object.fromEntries([...new Set(reads.map((read) => read.status))].map((status) => [status || "no answer", reads.filter((read) => read.status === status).length])));
     const killLost = uploads.filter((upload) => inFlightAtKill.includes(upload.index) && !intact(upload)).length;
     const outageLost = uploads.filter((upload) => inFlightAtOutage.includes(upload.index) && !intact(upload)).length + left.halfWritten.length;
     const latency = (reads: Read[]) => reads.filter((read) => read.status >= 200 && read.status < 300).map((read) => read.end - read.start);
@@ -483,7 +492,7 @@ export async function run(): Promise<BenchRow[]> {
     const steadySeconds = (readUntil - loadStart - faults.reduce((sum, fault) => sum + fault.end - fault.start, 0)) / 1000;
     const rssGrowth = Math.max(...rss.map((sample) => sample.peak - sample.baseline)) / MiB;
     say(
-      `  reads: idle ${idle.reads.length}, readers only ${readersOnly.reads.length}, under load ${load.reads.length} (${steady.length} outside the faults, ${readErrors} failed; ${outageReads.length} during the outage: ${outage503s} clear 503s, ${outageOther} other failures)`,
+      `  reads: idle ${idle.reads.length}, readers only ${readersOnly.reads.length}, under load ${load.reads.length} (${steady.length} outside the faults, ${readErrors} failed; ${outageReads.length} during the outage: ${outage503s} clear 503s, ${outageOther} other failures ${byStatus(outageOtherReads)})`,
     );
     say(`uploads: ${uploads.filter(intact).length}/${UPLOADS} ready with the right sha256; resumes ${uploads.map((upload) => upload.resumes).join(" ")}`);
 
