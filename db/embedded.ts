@@ -85,6 +85,7 @@ export async function startEmbeddedPostgres(options: {
   await chmod(dataDir, 0o711);
   const password = await readOrCreateSecret(path.join(dataDir, "pg-password"));
   const port = options.port ?? (Number(process.env.HANGAR_PG_PORT) || (await freePort()));
+  let lastFatal = "";
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
     port,
@@ -95,7 +96,11 @@ export async function startEmbeddedPostgres(options: {
     createPostgresUser: process.getuid?.() === 0,
     initdbFlags: ["--encoding=UTF8", "--locale=C.UTF-8"],
     postgresFlags: ["-c", "listen_addresses=127.0.0.1", "-c", "max_connections=200", "-c", "fsync=on"],
-    onLog: () => {},
+    // The server's own log goes to onLog; its last FATAL line says why a start failed.
+    onLog: (message) => {
+      const fatal = /FATAL:.*$/m.exec(String(message));
+      if (fatal) lastFatal = fatal[0].trim();
+    },
     onError: (message) => {
       const text = String(message).trim();
       if (/ERROR|FATAL|PANIC/.test(text) && !/database "hangar" already exists/.test(text)) log(`postgres: ${text}`);
@@ -108,7 +113,12 @@ export async function startEmbeddedPostgres(options: {
     await stopOrphanedServer(pgDir, log);
   }
   await server.start();
-  const supervisor = superviseServer({ server, port, log, onGiveUp: options.onGiveUp });
+  const takeLastFatal = () => {
+    const line = lastFatal;
+    lastFatal = "";
+    return line;
+  };
+  const supervisor = superviseServer({ server, port, log, onGiveUp: options.onGiveUp, takeLastFatal });
   const adminClient = new pg.Client({ host: "127.0.0.1", port, user: "hangar", password, database: "postgres" });
   await adminClient.connect();
   try {
@@ -129,7 +139,20 @@ export async function startEmbeddedPostgres(options: {
 const postmasterOf = (server: EmbeddedPostgres) => (server as unknown as { process?: ChildProcess }).process;
 const alive = (child: ChildProcess | undefined): child is ChildProcess => !!child && child.exitCode === null && child.signalCode === null;
 
-function superviseServer({ server, port, log, onGiveUp }: { server: EmbeddedPostgres; port: number; log: (line: string) => void; onGiveUp?: (error: Error) => void }) {
+function superviseServer({
+  server,
+  port,
+  log,
+  onGiveUp,
+  takeLastFatal,
+}: {
+  server: EmbeddedPostgres;
+  port: number;
+  log: (line: string) => void;
+  onGiveUp?: (error: Error) => void;
+  /** The server's last FATAL log line since the previous call. */
+  takeLastFatal: () => string;
+}) {
   let stopping = false;
   let restarting: Promise<void> | undefined;
   let wake: (() => void) | undefined;
@@ -143,10 +166,11 @@ function superviseServer({ server, port, log, onGiveUp }: { server: EmbeddedPost
         setTimeout(resolve, delay);
       });
       if (stopping) return;
+      takeLastFatal();
       try {
         // start() rejects with nothing when the server exits during start-up (port taken, disk full).
         await server.start().catch((error: unknown) => {
-          throw error instanceof Error ? error : new Error("the server exited while starting (its reason is in the log above)");
+          throw error instanceof Error ? error : new Error(`the server exited while starting: ${takeLastFatal() || "no reason given"}`);
         });
         if (stopping) {
           await server.stop();

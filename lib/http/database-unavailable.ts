@@ -47,8 +47,13 @@ export function writeDatabaseUnavailable(req: http.IncomingMessage, res: http.Se
   };
   // tus clients read this header on every answer, errors included.
   if (req.headers["tus-resumable"]) headers["Tus-Resumable"] = "1.0.0";
-  // The request body is not wanted: close the connection rather than read an upload to the end.
-  if (!req.complete) res.once("finish", () => req.destroy());
+  // An unread request body (an upload) is not wanted: close that connection rather than read it to
+  // the end, and say so, so the client does not reuse it. A bodiless request keeps its connection.
+  const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+  if (hasBody && !req.complete) {
+    headers.Connection = "close";
+    res.once("finish", () => req.destroy());
+  }
   res.writeHead(503, headers);
   res.end(req.method === "HEAD" ? undefined : body);
 }
