@@ -72,7 +72,7 @@ function request(options: http.RequestOptions, body?: { file: string; size: numb
   });
 }
 
-class Cookies {
+export class Cookies {
   private jar = new Map<string, string>();
   take(headers: http.IncomingHttpHeaders) {
     for (const line of headers["set-cookie"] ?? []) {

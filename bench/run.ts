@@ -9,6 +9,7 @@ const benchmarks: Record<string, () => Promise<BenchRow[]>> = {
   build: async () => (await import("./build")).run(),
   clone: async () => (await import("./clone")).run(),
   signin: async () => (await import("./signin")).run(),
+  load: async () => (await import("./load")).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));

@@ -1,5 +1,6 @@
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
+import { checkDatabase, isConnectionError } from "./health";
 import * as schema from "./schema";
 
 export type Database = NodePgDatabase<typeof schema>;
@@ -15,8 +16,26 @@ export function databaseUrl(): string {
   return url;
 }
 
+// PostgreSQL ends connections on a restart, a failover, pg_terminate_backend or a network blip. The
+// pool then emits 'error' (an idle client) or the client does (one checked out between queries);
+// with no listener Node ends the whole process. The pool has already dropped an idle client, and a
+// checked-out one is dropped when it is released (it is no longer queryable); the next query opens
+// a fresh connection. So: log, check whether the database itself is gone, keep serving.
+function onConnectionError(error: Error): void {
+  console.error(`[hangar] database connection lost: ${error.message}`);
+  checkDatabase();
+}
+
 export function pool(): pg.Pool {
-  globalForDb.hangarPool ??= new pg.Pool({ connectionString: databaseUrl(), max: Number(process.env.HANGAR_DB_POOL_MAX ?? 10) });
+  if (!globalForDb.hangarPool) {
+    // A connection attempt that gets no answer (a server gone behind a firewall) fails after 10 s
+    // instead of holding its request forever.
+    const created = new pg.Pool({ connectionString: databaseUrl(), max: Number(process.env.HANGAR_DB_POOL_MAX ?? 10), connectionTimeoutMillis: 10_000 });
+    created.on("connect", (client) => client.on("error", onConnectionError));
+    // The client's listener above has logged it; the pool re-emits an idle client's error.
+    created.on("error", () => {});
+    globalForDb.hangarPool = created;
+  }
   return globalForDb.hangarPool;
 }
 
@@ -30,4 +49,15 @@ export async function closeDb(): Promise<void> {
   globalForDb.hangarPool = undefined;
   globalForDb.hangarDb = undefined;
   await current?.end();
+}
+
+/** Whether the database answers a trivial query now; a connection failure also starts the probe. */
+export async function pingDatabase(): Promise<boolean> {
+  try {
+    await pool().query("select 1");
+    return true;
+  } catch (error) {
+    if (isConnectionError(error)) checkDatabase();
+    return false;
+  }
 }

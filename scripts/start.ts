@@ -12,11 +12,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeDb } from "../db/client";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded";
+import { isConnectionError } from "../db/health";
 import { applyMigrations } from "../db/migrate";
 import { ensureAdmin, seedDemoCatalog } from "../db/seed";
 import { CLIENT_ADDRESS_HEADER, clientAddress } from "../lib/auth/client-address";
 import { viewerFromSessionCookie } from "../lib/auth/session-cookie";
 import { readEnv } from "../lib/env";
+import { answeredDatabaseUnavailable, writeDatabaseUnavailable } from "../lib/http/database-unavailable";
 import { reconcileStorage } from "../lib/imports/reconcile";
 import { createUploadServer, isUploadPath } from "../lib/imports/tus";
 import { jobHandlers } from "../lib/jobs/handlers";
@@ -88,7 +90,8 @@ async function main() {
     let databaseUrl = config.DATABASE_URL;
     if (!databaseUrl) {
       log(`Starting the embedded PostgreSQL (data in ${path.join(config.dataDir, "pg")})...`);
-      embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log });
+      // Its supervisor restarts it if it dies; if it can't, Hangar exits for a service manager to restart.
+      embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log, onGiveUp: () => void shutdown(1) });
       databaseUrl = embedded.url;
     } else {
       log("Using the PostgreSQL server from DATABASE_URL.");
@@ -136,11 +139,15 @@ async function main() {
         forwardedFor: req.headers["x-forwarded-for"],
         trustedProxies: config.HANGAR_TRUST_PROXY,
       });
+      // During a database outage, answer a clear 503 at once instead of running into it.
+      if (answeredDatabaseUnavailable(req, res, pathname)) return;
       const handled = isUploadPath(pathname) ? uploads.handleNode(req, res) : handleNext(req, res);
       handled.catch((error: unknown) => {
         console.error(error);
-        if (!res.headersSent) res.writeHead(500).end();
-        else res.destroy();
+        if (!res.headersSent) {
+          if (isConnectionError(error)) writeDatabaseUnavailable(req, res, pathname);
+          else res.writeHead(500).end();
+        } else res.destroy();
       });
     });
     await new Promise<void>((resolve, reject) => server?.once("error", reject).listen(config.PORT, resolve));

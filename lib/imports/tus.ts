@@ -13,12 +13,14 @@ import { Server } from "@tus/server";
 import { EVENTS } from "@tus/utils";
 import { z } from "zod";
 import { failImport, getUpload, getUploadForUser, createImportVersion, recordImportProgress, setVersionDataStatus } from "@/db/queries/uploads";
+import { isConnectionError } from "@/db/health";
 import { AccessDenied } from "@/db/queries/images";
 import { getProjectQuota } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { diskFormats } from "@/db/schema";
 import { HangarError, type ErrorCode } from "@/lib/auth/errors";
 import { env } from "@/lib/env";
+import { databaseUnavailableBody } from "@/lib/http/database-unavailable";
 import { flushToDisk } from "@/lib/storage";
 import { versionLabelSchema } from "@/lib/validations/imports";
 import { finalizeImport, ImportRefused } from "./finalize";
@@ -95,6 +97,10 @@ export function createUploadServer(deps: UploadServerDeps) {
     // origin with `Access-Control-Allow-Origin: *`. No origin is allowed cross-origin.
     allowedOrigins: () => false,
     namingFunction: () => randomBytes(16).toString("hex"),
+    // A hook that ran into a database outage is the same clear 503 as the HTTP server's gate gives.
+    onResponseError(_request, error) {
+      if (isConnectionError(error)) return { status_code: 503, body: JSON.stringify(databaseUnavailableBody()) };
+    },
     async onIncomingRequest(request, uploadId) {
       const viewer = await deps.viewerOf(request as unknown as Request);
       if (!viewer) throw httpError(401, "Your session has ended. Sign in again; the upload resumes where it stopped.");
