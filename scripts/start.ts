@@ -18,7 +18,7 @@ import { ensureAdmin, seedDemoCatalog } from "../db/seed";
 import { CLIENT_ADDRESS_HEADER, clientAddress } from "../lib/auth/client-address";
 import { viewerFromSessionCookie } from "../lib/auth/session-cookie";
 import { readEnv } from "../lib/env";
-import { answeredDatabaseUnavailable, writeDatabaseUnavailable } from "../lib/http/database-unavailable";
+import { answeredDatabaseUnavailable, answerOutageErrorsAs503, writeDatabaseUnavailable } from "../lib/http/database-unavailable";
 import { reconcileStorage } from "../lib/imports/reconcile";
 import { createUploadServer, isUploadPath } from "../lib/imports/tus";
 import { jobHandlers } from "../lib/jobs/handlers";
@@ -141,6 +141,7 @@ async function main() {
       });
       // During a database outage, answer a clear 503 at once instead of running into it.
       if (answeredDatabaseUnavailable(req, res, pathname)) return;
+      answerOutageErrorsAs503(res);
       const handled = isUploadPath(pathname) ? uploads.handleNode(req, res) : handleNext(req, res);
       handled.catch((error: unknown) => {
         console.error(error);

@@ -64,3 +64,21 @@ export function answeredDatabaseUnavailable(req: http.IncomingMessage, res: http
   writeDatabaseUnavailable(req, res, pathname);
   return true;
 }
+
+/**
+ * A page that was already rendering when PostgreSQL went away ends in Next's error page with a
+ * 500; by the time its head is written the pool's error has usually told db/health.ts. Such an
+ * answer goes out as the 503 it is, with Retry-After, so clients and proxies retry instead of
+ * reporting a server fault (the page itself already says the database is unavailable).
+ */
+export function answerOutageErrorsAs503(res: http.ServerResponse): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: http.ServerResponse, statusCode: number, ...rest: unknown[]) {
+    if (statusCode === 500 && !isDatabaseAvailable()) {
+      this.setHeader("Retry-After", String(RETRY_AFTER_SECONDS));
+      this.setHeader("Cache-Control", "no-store");
+      statusCode = 503;
+    }
+    return (writeHead as (this: http.ServerResponse, code: number, ...more: unknown[]) => http.ServerResponse).call(this, statusCode, ...rest);
+  } as typeof res.writeHead;
+}
