@@ -23,7 +23,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { and, eq, inArray } from "drizzle-orm";
 import { closeDb, db } from "../db/client";
-import { freePort } from "../db/embedded";
+import { freePort, processAlive } from "../db/embedded";
 import { createImage, createReadyVersion } from "../db/queries/images";
 import { blobs, imageVersions, projectMembers, projects, users } from "../db/schema";
 import { getBlobStore } from "../lib/storage";
@@ -71,15 +71,6 @@ function rssOf(pid: number | undefined): number {
     return match ? Number(match[1]) * 1024 : 0;
   } catch {
     return 0;
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

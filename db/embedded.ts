@@ -47,7 +47,7 @@ async function readOrCreateSecret(file: string): Promise<string> {
   return secret;
 }
 
-function processAlive(pid: number): boolean {
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

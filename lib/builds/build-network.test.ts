@@ -5,13 +5,12 @@
 import { execFile } from "node:child_process";
 import { lookup } from "node:dns/promises";
 import { copyFile } from "node:fs/promises";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { eq } from "drizzle-orm";
 import ipaddr from "ipaddr.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startHostServers, type HostServers } from "@/tests/host-servers";
 import { db } from "@/db/client";
 import { createReadyVersion } from "@/db/queries/images";
 import { buildLogs, builds, imageVersions } from "@/db/schema";
@@ -31,36 +30,18 @@ const mirrorAddresses = (await lookup(mirror, { all: true })).map((entry) => ent
 process.env.HANGAR_BUILD_MIRRORS = mirror;
 process.env.HANGAR_BUILD_MIRROR_ADDRESSES = mirrorAddresses.join(",");
 
-/** Servers on the host that the guest must not reach; every connection they get is counted. */
-const reached: string[] = [];
-const servers: net.Server[] = [];
-async function listen(host: string): Promise<number> {
-  const server = net.createServer((socket) => {
-    reached.push(host);
-    socket.end("HTTP/1.0 200 OK\r\n\r\nhost secret\n");
-  });
-  servers.push(server);
-  await new Promise<void>((done) => server.listen(0, host, done));
-  return (server.address() as net.AddressInfo).port;
-}
-
-const hostAddress = Object.values(os.networkInterfaces())
-  .flat()
-  .find((entry) => entry && !entry.internal && entry.family === "IPv4")?.address;
 
 let projectId: string;
 let member: Awaited<ReturnType<typeof createTestUser>>;
 let baseSlug: string;
 let outputSlug: string;
-let loopbackPort: number;
-let hostPort: number | undefined;
+let hostServers: HostServers;
 
 beforeAll(async () => {
   member = await createTestUser();
   projectId = (await createTestProject({ members: [{ viewer: member, role: "member" }] })).id;
   member = (await viewerOf(member.id))!;
-  loopbackPort = await listen("127.0.0.1");
-  if (hostAddress) hostPort = await listen(hostAddress);
+  hostServers = await startHostServers();
   const disk = await debianGuest();
   const hashes = await hashFile(disk);
   const temp = path.join(env().dataDir, `debian-${hashes.sha256.slice(0, 8)}`);
@@ -79,7 +60,7 @@ beforeAll(async () => {
 }, 1_200_000);
 
 afterAll(async () => {
-  for (const server of servers) server.close();
+  hostServers.close();
 });
 
 /** One line per attempt, "<name> reached" or "<name> blocked", into /root/probe. */
@@ -92,14 +73,14 @@ function probeScript(): string {
   return [
     "set -u",
     `echo "proxy env: $http_proxy" >> /root/probe`,
-    direct("gateway-loopback", "169.254.2.2", loopbackPort),
+    direct("gateway-loopback", "169.254.2.2", hostServers.loopbackPort),
     direct("gateway-postgres", "169.254.2.2", 5432),
-    ...(hostAddress ? [direct("host-address", hostAddress, hostPort!)] : []),
+    ...(hostServers.host ? [direct("host-address", hostServers.host.address, hostServers.host.port)] : []),
     direct("private-10", "10.0.0.1", 80),
     direct("private-192", "192.168.1.1", 80),
-    proxied("proxy-loopback", `GET http://127.0.0.1:${loopbackPort}/ HTTP/1.0`),
-    proxied("proxy-localhost", `GET http://localhost:${loopbackPort}/ HTTP/1.0`),
-    ...(hostAddress ? [proxied("proxy-host-address", `CONNECT ${hostAddress}:${hostPort} HTTP/1.1`)] : []),
+    proxied("proxy-loopback", `GET http://127.0.0.1:${hostServers.loopbackPort}/ HTTP/1.0`),
+    proxied("proxy-localhost", `GET http://localhost:${hostServers.loopbackPort}/ HTTP/1.0`),
+    ...(hostServers.host ? [proxied("proxy-host-address", `CONNECT ${hostServers.host.address}:${hostServers.host.port} HTTP/1.1`)] : []),
     proxied("proxy-private", "CONNECT 10.0.0.1:443 HTTP/1.1"),
     proxied("proxy-metadata", "GET http://169.254.169.254/latest/meta-data/ HTTP/1.0"),
     "cat /root/probe",
@@ -132,9 +113,9 @@ describe("a build that installs packages", () => {
     const log = (await db().select({ line: buildLogs.line }).from(buildLogs).where(eq(buildLogs.buildId, buildId))).map((row) => row.line).join("\n");
     expect(done!.failureReason, log).toBeNull();
     expect(done!.status).toBe("succeeded");
-    expect(reached).toEqual([]);
+    expect(hostServers.reached).toEqual([]);
     // Every refusal is in the build log, with the reason.
-    expect(log).toMatch(new RegExp(`refused GET http://127\\.0\\.0\\.1:${loopbackPort}/: 127\\.0\\.0\\.1 is not an allowed package mirror`));
+    expect(log).toMatch(new RegExp(`refused GET http://127\\.0\\.0\\.1:${hostServers.loopbackPort}/: 127\\.0\\.0\\.1 is not an allowed package mirror`));
     expect(log).toMatch(/refused CONNECT 10\.0\.0\.1:443/);
 
     const [version] = await db().select().from(imageVersions).where(eq(imageVersions.id, done!.outputVersionId!));
@@ -145,7 +126,7 @@ describe("a build that installs packages", () => {
     const probe = stdout.split("\n");
     expect(probe[0]).toBe("proxy env: http://169.254.2.2:3128");
     const attempts = probe.filter((line) => / (reached|blocked)/.test(line));
-    expect(attempts.length).toBe(hostAddress ? 10 : 8);
+    expect(attempts.length).toBe(hostServers.host ? 10 : 8);
     for (const line of attempts) expect(line).toMatch(/ blocked/);
     expect(attempts.filter((line) => line.startsWith("proxy-")).every((line) => line.includes("403"))).toBe(true);
     expect(stdout).toContain("Hello, world!");

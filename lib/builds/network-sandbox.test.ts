@@ -4,41 +4,23 @@
 // does. The full guest path is proven in build-network.test.ts.
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startHostServers, type HostServers } from "@/tests/host-servers";
 import { aptSourceUris } from "./mirrors";
 import { NAMESPACE_PROXY_PORT, openBuildSandbox } from "./network-sandbox";
 
 const run = promisify(execFile);
-const hits: string[] = [];
-const servers: net.Server[] = [];
-
-async function listen(host: string): Promise<number> {
-  const server = net.createServer((socket) => {
-    hits.push(host);
-    socket.end("host secret\n");
-  });
-  servers.push(server);
-  await new Promise<void>((done) => server.listen(0, host, done));
-  return (server.address() as net.AddressInfo).port;
-}
-
-const hostAddress = Object.values(os.networkInterfaces())
-  .flat()
-  .find((entry) => entry && !entry.internal && entry.family === "IPv4")?.address;
-let loopbackPort: number;
-let hostPort: number | undefined;
+let hostServers: HostServers;
 
 beforeAll(async () => {
-  loopbackPort = await listen("127.0.0.1");
-  if (hostAddress) hostPort = await listen(hostAddress);
+  hostServers = await startHostServers();
 });
 
 afterAll(() => {
-  for (const server of servers) server.close();
+  hostServers.close();
 });
 
 describe("the build network sandbox", () => {
@@ -49,10 +31,10 @@ describe("the build network sandbox", () => {
     const script = [
       "ip -o link show | cut -d: -f2 | tr -d ' ' | tr '\\n' ' '; echo",
       'echo "proxy: $http_proxy $https_proxy"',
-      tryConnect("loopback", "127.0.0.1", loopbackPort),
-      ...(hostAddress ? [tryConnect("host-address", hostAddress, hostPort!)] : []),
+      tryConnect("loopback", "127.0.0.1", hostServers.loopbackPort),
+      ...(hostServers.host ? [tryConnect("host-address", hostServers.host.address, hostServers.host.port)] : []),
       tryConnect("private", "10.0.0.1", 80),
-      `timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${NAMESPACE_PROXY_PORT}; printf "GET http://127.0.0.1:${loopbackPort}/ HTTP/1.0\\r\\n\\r\\n" >&3; head -1 <&3'`,
+      `timeout 10 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${NAMESPACE_PROXY_PORT}; printf "GET http://127.0.0.1:${hostServers.loopbackPort}/ HTTP/1.0\\r\\n\\r\\n" >&3; head -1 <&3'`,
     ].join("\n");
     try {
       const { command, args } = sandbox.wrap("bash", ["-c", script]);
@@ -60,10 +42,10 @@ describe("the build network sandbox", () => {
       const lines = stdout.trim().split("\n");
       expect(lines[0]!.trim()).toBe("lo");
       expect(lines[1]).toBe(`proxy: http://169.254.2.2:${NAMESPACE_PROXY_PORT} http://169.254.2.2:${NAMESPACE_PROXY_PORT}`);
-      expect(lines.slice(2, -1)).toEqual(["loopback blocked", ...(hostAddress ? ["host-address blocked"] : []), "private blocked"]);
+      expect(lines.slice(2, -1)).toEqual(["loopback blocked", ...(hostServers.host ? ["host-address blocked"] : []), "private blocked"]);
       expect(lines.at(-1)).toMatch(/^HTTP\/1\.1 403 Forbidden/);
-      expect(hits).toEqual([]);
-      expect(log.at(-1)).toMatch(new RegExp(`refused GET http://127\\.0\\.0\\.1:${loopbackPort}/: 127\\.0\\.0\\.1 is not an allowed package mirror`));
+      expect(hostServers.reached).toEqual([]);
+      expect(log.at(-1)).toMatch(new RegExp(`refused GET http://127\\.0\\.0\\.1:${hostServers.loopbackPort}/: 127\\.0\\.0\\.1 is not an allowed package mirror`));
     } finally {
       await sandbox.close();
     }
