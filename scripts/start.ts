@@ -22,7 +22,7 @@ import { answeredDatabaseUnavailable, answerOutageErrorsAs503, writeDatabaseUnav
 import { reconcileStorage } from "../lib/imports/reconcile";
 import { createUploadServer, isUploadPath } from "../lib/imports/tus";
 import { jobHandlers } from "../lib/jobs/handlers";
-import { startWorker, type Worker } from "../lib/jobs/queue";
+import { closeQueue, startWorker, type Worker } from "../lib/jobs/queue";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dev = process.argv.includes("--dev");
@@ -76,6 +76,8 @@ async function main() {
     }
     await closeNext?.().catch((error) => console.error(error));
     await workerStopped;
+    // The sending queue client (server actions enqueue through it) goes before its database does.
+    await closeQueue().catch(() => {});
     await closeDb().catch(() => {});
     if (embedded) {
       log("Stopping the embedded PostgreSQL...");
