@@ -7,6 +7,7 @@ import { and, eq, gt, isNull, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/auth/errors";
 import { db, type Database } from "../client";
 import { recordAudit } from "./audit";
+import { requireAdmin } from "./access";
 import { passwordLinks, users, type PasswordLinkPurpose, type ProjectRole, type UserRole } from "../schema";
 import type { Viewer } from "./users";
 
@@ -21,8 +22,9 @@ function actorId(actor: AccountActor): string | null {
   return actor.kind === "viewer" ? actor.viewer.id : null;
 }
 
-function requireAdmin(actor: AccountActor, what: string): void {
-  if (actor.kind === "viewer" && actor.viewer.role !== "admin") throw new HangarError("forbidden", `Only admins ${what}. Nothing was changed.`);
+/** An operator on the server may do what an admin may; a signed-in person must be an admin. */
+function requireAccountAdmin(actor: AccountActor, action: string): void {
+  if (actor.kind === "viewer") requireAdmin(actor.viewer, action);
 }
 
 async function audit(tx: Tx, actor: AccountActor, event: { action: string; userId: string; before?: unknown; after?: Record<string, unknown> }) {
@@ -51,7 +53,7 @@ export interface UserListRow {
 }
 
 export async function listUsers({ actor, search, limit = 500 }: { actor: AccountActor; search?: string; limit?: number }): Promise<UserListRow[]> {
-  requireAdmin(actor, "see the list of accounts");
+  requireAccountAdmin(actor, "see the list of accounts");
   const term = search?.trim();
   const pattern = term ? `%${term.replace(/[%_\\]/g, "\\$&")}%` : null;
   const result = await db().execute<Record<string, unknown>>(sql`
@@ -145,7 +147,7 @@ export async function inviteUser({
   /** Set the password at once instead of issuing a link (`npm run admin -- user create --password-stdin`). */
   passwordHash?: string;
 }): Promise<IssuedLink | { userId: string; email: string; token: null; expiresAt: null }> {
-  requireAdmin(actor, "create accounts");
+  requireAccountAdmin(actor, "create accounts");
   const address = normaliseEmail(email);
   return db().transaction(async (tx) => {
     const [created] = await tx
@@ -176,7 +178,7 @@ async function refuseLastAdmin(tx: Tx, target: { id: string; role: UserRole; dis
 }
 
 export async function setUserRole({ actor, target, role }: { actor: AccountActor; target: Target; role: UserRole }): Promise<{ userId: string; email: string; changed: boolean }> {
-  requireAdmin(actor, "change who is an admin");
+  requireAccountAdmin(actor, "change who is an admin");
   return db().transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${ADMIN_SET_LOCK})`);
     const user = await lockTarget(tx, target);
@@ -189,7 +191,7 @@ export async function setUserRole({ actor, target, role }: { actor: AccountActor
 }
 
 export async function setUserDisabled({ actor, target, disabled }: { actor: AccountActor; target: Target; disabled: boolean }): Promise<{ userId: string; email: string; changed: boolean }> {
-  requireAdmin(actor, "disable or enable accounts");
+  requireAccountAdmin(actor, "disable or enable accounts");
   return db().transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${ADMIN_SET_LOCK})`);
     const user = await lockTarget(tx, target);
@@ -208,7 +210,7 @@ export async function setUserDisabled({ actor, target, disabled }: { actor: Acco
  * working until the link is used would stay open to whoever knows it for as long as the link lives.
  */
 export async function resetUserPassword({ actor, target, lifetimeHours }: { actor: AccountActor; target: Target; lifetimeHours: number }): Promise<IssuedLink> {
-  requireAdmin(actor, "reset passwords");
+  requireAccountAdmin(actor, "reset passwords");
   return db().transaction(async (tx) => {
     const user = await lockTarget(tx, target);
     if (!user.passwordHash) {
