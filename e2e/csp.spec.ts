@@ -9,7 +9,7 @@ import path from "node:path";
 import { expect, test, type Page, type Response } from "@playwright/test";
 import { buildTinyGuest } from "../lib/images/tiny-guest";
 import { APP_ORIGIN } from "./env";
-import { signInWithPassword, uniqueName } from "./helpers";
+import { createImageOnImportPage, signInWithPassword, uniqueName } from "./helpers";
 
 const violations: string[] = [];
 
@@ -65,12 +65,7 @@ test("every page works under the Content-Security-Policy, with no violation", as
   // Import: a new image, and a resumable upload of a tiny guest through tus.
   const name = uniqueName("csp");
   await visit(page, "/import");
-  await page.getByRole("button", { name: "New image…" }).click();
-  await page.getByLabel("Name", { exact: true }).fill(name);
-  await page.getByLabel("Short name").fill(name);
-  await page.getByLabel("Operating system").fill("Linux");
-  await page.getByRole("button", { name: "Create image" }).click();
-  await expect(page).toHaveURL(new RegExp(`image=${name}`));
+  await createImageOnImportPage(page, name);
   const guest = await buildTinyGuest({ dir: await mkdtemp(path.join(os.tmpdir(), "hangar-e2e-csp-")), name, sizeMiB: 8, formats: ["raw"] });
   await page.getByLabel("Disk image file").setInputFiles(guest.raw);
   await page.getByLabel("Version", { exact: true }).fill("1.0.0");

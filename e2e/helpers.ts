@@ -21,3 +21,13 @@ export async function signInWithOidc(page: Page, login: string) {
 }
 
 export const uniqueName = (prefix: string) => `${prefix}-${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
+
+/** On /import: makes a new image through the "New image…" form and waits until it is selected. */
+export async function createImageOnImportPage(page: Page, name: string) {
+  await page.getByRole("button", { name: "New image…" }).click();
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  await page.getByLabel("Short name").fill(name);
+  await page.getByLabel("Operating system").fill("Linux");
+  await page.getByRole("button", { name: "Create image" }).click();
+  await expect(page).toHaveURL(new RegExp(`image=${name}`));
+}

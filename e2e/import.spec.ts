@@ -4,9 +4,9 @@ import { mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { buildTinyGuest } from "../lib/images/tiny-guest";
-import { signInWithPassword, uniqueName } from "./helpers";
+import { createImageOnImportPage, signInWithPassword, uniqueName } from "./helpers";
 
 const run = promisify(execFile);
 let work: string;
@@ -21,20 +21,11 @@ test.beforeAll(async () => {
   await run("qemu-img", ["create", "-f", "qcow2", "-F", "raw", "-b", "/etc/hostname", hostile, "1M"]);
 });
 
-async function createImage(page: Page, name: string) {
-  await page.goto("/import");
-  await page.getByRole("button", { name: "New image…" }).click();
-  await page.getByLabel("Name", { exact: true }).fill(name);
-  await page.getByLabel("Short name").fill(name);
-  await page.getByLabel("Operating system").fill("Linux");
-  await page.getByRole("button", { name: "Create image" }).click();
-  await expect(page).toHaveURL(new RegExp(`image=${name}`));
-}
-
 test("an upload interrupted by a reload resumes where it stopped, ends ready, and downloads byte for byte", async ({ page }) => {
   const name = uniqueName("upload");
   await signInWithPassword(page);
-  await createImage(page, name);
+  await page.goto("/import");
+  await createImageOnImportPage(page, name);
 
   // Slow the upload down so there is a "half-way" to interrupt.
   const cdp = await page.context().newCDPSession(page);
@@ -73,7 +64,8 @@ test("an upload interrupted by a reload resumes where it stopped, ends ready, an
 test("a hostile file is refused with a reason a person can act on", async ({ page }) => {
   const name = uniqueName("hostile");
   await signInWithPassword(page);
-  await createImage(page, name);
+  await page.goto("/import");
+  await createImageOnImportPage(page, name);
   await page.getByLabel("Disk image file").setInputFiles(hostile);
   await page.getByRole("button", { name: "Start upload" }).click();
   await expect(page.getByRole("alert")).toContainText(/backing file/i, { timeout: 30_000 });
