@@ -1,6 +1,8 @@
 // Tests own their data: every fixture gets a unique name so tests can run in any order against
 // one shared database.
 import { randomBytes, randomUUID } from "node:crypto";
+import { copyFile } from "node:fs/promises";
+import path from "node:path";
 import { eq } from "drizzle-orm";
 import { db } from "@/db/client";
 import { queueBuild } from "@/db/queries/builds";
@@ -20,6 +22,8 @@ import {
   type UserRole,
   type Visibility,
 } from "@/db/schema";
+import { env } from "@/lib/env";
+import { getBlobStore, hashFile } from "@/lib/storage";
 
 export const unique = (prefix: string) => `${prefix}-${randomUUID().slice(0, 8)}`;
 
@@ -166,4 +170,13 @@ export async function createTestBuildOutput({ projectId, authors, starter }: { p
     await tx.update(builds).set({ status: "succeeded", outputVersionId: version.id, finishedAt: new Date() }).where(eq(builds.id, queued.buildId));
     return { versionId: version.id, recipeId: saved.recipeId, buildId: queued.buildId };
   });
+}
+
+/** Puts a real disk file into the blob store (a copy: the file itself stays), as an upload would. */
+export async function storeTestBlob(file: string) {
+  const hashes = await hashFile(file);
+  const temp = path.join(env().dataDir, `test-blob-${hashes.sha256.slice(0, 12)}-${randomUUID()}`);
+  await copyFile(file, temp);
+  await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
+  return hashes;
 }

@@ -4,8 +4,6 @@
 // proxy, and reaches none of them; the install from the allowed Debian mirror then works.
 import { execFile } from "node:child_process";
 import { lookup } from "node:dns/promises";
-import { copyFile } from "node:fs/promises";
-import path from "node:path";
 import { promisify } from "node:util";
 import { eq } from "drizzle-orm";
 import ipaddr from "ipaddr.js";
@@ -15,10 +13,9 @@ import { db } from "@/db/client";
 import { createReadyVersion } from "@/db/queries/images";
 import { buildLogs, builds, imageVersions } from "@/db/schema";
 import { saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
-import { env } from "@/lib/env";
-import { getBlobStore, hashFile } from "@/lib/storage";
+import { getBlobStore } from "@/lib/storage";
 import { debianGuest, debianMirror } from "@/tests/debian-guest";
-import { createTestImage, createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
+import { createTestImage, createTestProject, createTestUser, viewerOf, storeTestBlob } from "@/tests/fixtures";
 import { runBuild } from "./engine";
 
 const run = promisify(execFile);
@@ -43,10 +40,7 @@ beforeAll(async () => {
   member = (await viewerOf(member.id))!;
   hostServers = await startHostServers();
   const disk = await debianGuest();
-  const hashes = await hashFile(disk);
-  const temp = path.join(env().dataDir, `debian-${hashes.sha256.slice(0, 8)}`);
-  await copyFile(disk, temp);
-  await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
+  const hashes = await storeTestBlob(disk);
   const base = await createTestImage({ projectId, versions: [] });
   await db().transaction((tx) =>
     createReadyVersion({

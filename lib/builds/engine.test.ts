@@ -1,7 +1,7 @@
 // Builds end to end on the tiny real guest: real pg-boss, real workers, real qemu-img and one real
 // libguestfs appliance launch per build (tens of seconds under TCG, so these tests are few).
 import { execFile, spawn } from "node:child_process";
-import { copyFile, mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -19,7 +19,7 @@ import { jobHandlers } from "@/lib/jobs/handlers";
 import { startWorker, type Worker } from "@/lib/jobs/queue";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore, hashFile } from "@/lib/storage";
-import { createTestImage, createTestProject, createTestUser, unique, viewerOf, waitFor } from "@/tests/fixtures";
+import { createTestImage, createTestProject, createTestUser, unique, viewerOf, waitFor, storeTestBlob } from "@/tests/fixtures";
 import { liveProcessesInGroup } from "@/tests/process-groups";
 import { sweepStaleBuilds } from "./sweeper";
 
@@ -70,10 +70,7 @@ beforeAll(async () => {
   // The base: the tiny guest's qcow2 in the real blob store.
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-build-"));
   const guest = await buildTinyGuest({ dir, name: "build-base", sizeMiB: 32, formats: ["qcow2"] });
-  const hashes = await hashFile(guest.qcow2!);
-  const temp = path.join(env().dataDir, `base-${hashes.sha256.slice(0, 8)}`);
-  await copyFile(guest.qcow2!, temp);
-  await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
+  const hashes = await storeTestBlob(guest.qcow2!);
   const base = await createTestImage({ projectId, versions: [] });
   await db().transaction((tx) =>
     createReadyVersion({

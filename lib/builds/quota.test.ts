@@ -3,7 +3,7 @@
 // there is none; "grow the disk to" has an admin-set bound; and an output that no longer fits when
 // it is done ends the build failed with the reason, keeping no version and no blob.
 import { execFile } from "node:child_process";
-import { copyFile, mkdtemp, readdir } from "node:fs/promises";
+import { mkdtemp, readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -19,8 +19,8 @@ import { builds, imageVersions, projects } from "@/db/schema";
 import { saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
 import { env } from "@/lib/env";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
-import { getBlobStore, hashFile } from "@/lib/storage";
-import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
+import { getBlobStore } from "@/lib/storage";
+import { createTestImage, createTestProject, createTestUser, unique, viewerOf, storeTestBlob } from "@/tests/fixtures";
 import { runBuild } from "./engine";
 
 // The end-of-build check is about sizes, not about what virt-customize does to the guest, so this
@@ -143,10 +143,7 @@ async function storedEmptyDisk(virtualSize: number) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-build-quota-"));
   const file = path.join(dir, "base.qcow2");
   await run("qemu-img", ["create", "-q", "-f", "qcow2", file, String(virtualSize)]);
-  const hashes = await hashFile(file);
-  const temp = path.join(env().dataDir, `quota-base-${hashes.sha256.slice(0, 12)}`);
-  await copyFile(file, temp);
-  await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
+  const hashes = await storeTestBlob(file);
   return { ...hashes, virtualSize };
 }
 
