@@ -8,7 +8,7 @@ import { catalogHref, filterParams, hasFilters, type CatalogParams } from "@/com
 import { ImagesTable } from "@/components/catalog/images-table";
 import { VersionsTable } from "@/components/catalog/versions-table";
 import { PageHeader } from "@/components/shell/page-header";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { requireViewer } from "@/lib/auth/session";
 import { catalogParamNames, catalogSearchSchema } from "@/lib/validations/images";
 

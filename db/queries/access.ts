@@ -9,7 +9,7 @@
 //     approved or deprecated ones are used.
 // Functions returning SQL take the aliases their query uses for `images` and `image_versions`.
 import { sql, type SQL } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import type { ProjectRole } from "../schema";
 import type { Viewer } from "./users";
 

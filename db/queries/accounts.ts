@@ -4,7 +4,7 @@
 // set-password link is stored only as a hash and works once, until it expires.
 import { createHash, randomBytes } from "node:crypto";
 import { and, eq, gt, isNull, sql } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { db, type Database } from "../client";
 import { recordAudit } from "./audit";
 import { requireAdmin } from "./access";

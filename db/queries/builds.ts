@@ -2,7 +2,7 @@
 // checked here: seeing a build needs a role in its recipe's project; building needs member or
 // owner; cancelling needs to be the one who asked for it, a project owner, or an admin.
 import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { stepSummary } from "@/lib/builds/progress";
 import { env } from "@/lib/env";
 import { growToProblem } from "@/lib/recipes/steps";

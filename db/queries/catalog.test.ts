@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { listVisibleTags } from "./images";
 import type { Viewer } from "./users";
 import {

@@ -1,7 +1,7 @@
 // Catalog reads. Pages are keyset-paginated on (sort key, id) so page 20,000 costs what page 1
 // costs, and nothing on this path counts the whole table.
 import { sql, type SQL } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { db } from "../client";
 import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
 import { imageInProjectCondition, visibleImagesCondition, visibleVersionCondition } from "./access";

@@ -1,7 +1,7 @@
 // Channels: named pointers per image. `latest` is managed (the newest approved version) and never
 // stored; owners and admins create and move the others, and every move is kept as history.
 import { and, desc, eq, sql } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { db } from "../client";
 import { channelMoves, channels, imageVersions, images } from "../schema";
 import { recordAudit } from "./audit";

@@ -4,7 +4,7 @@
 // new image, when one was asked for) is written only when the bytes are stored, in one transaction
 // that re-checks the target and the quota; until then only the request row exists.
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { db, type Database } from "../client";
 import { clones, imageVersions, images, projects, users, type CloneMode, type CloneStatus, type DiskFormat } from "../schema";
 import { canInProject, projectScopedCondition, requireInProject, visibleVersionCondition } from "./access";

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { db, type Database } from "../client";
 import { images, projectInvitations, projectMembers, projects, recipes, users, type ProjectRole } from "../schema";
 import { recordAudit } from "./audit";

@@ -3,7 +3,7 @@
 // (admins may do everything). A base must be a version the caller may use right now.
 import { createHash } from "node:crypto";
 import { and, desc, eq, sql, type SQL } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { growToBytes } from "@/lib/recipes/steps";
 import type { RecipeDocument } from "@/lib/recipes/yaml";

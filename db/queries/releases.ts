@@ -3,7 +3,7 @@
 // exactly one wins), with the review, the revocation cascade and the audit event in the same
 // transaction. Dates in the future become scheduled changes applied by the scheduler.
 import { and, eq, isNull, lte, sql } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { illegalTransition, retiringActions, transitions, type ReleaseAction } from "@/lib/governance/release";
 import { db, type Database } from "../client";
 import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseStatus } from "../schema";

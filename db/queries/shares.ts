@@ -2,7 +2,7 @@
 // accept or decline, and only then does the image show in that project's catalog (and only its
 // released versions: see access.ts). Offering makes a private image `shared`.
 import { and, asc, eq, sql, type SQL } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { db } from "../client";
 import { imageShares, images, projects, users, type ShareStatus } from "../schema";
 import { canInProject, projectScopedCondition, requireInProject } from "./access";

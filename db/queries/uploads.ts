@@ -1,5 +1,5 @@
 import { and, eq, lt, sql } from "drizzle-orm";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { formatBytes } from "@/lib/format";
 import { db } from "../client";
 import { blobs, imageVersions, images, projects, uploads, type DiskFormat, type VersionSource } from "../schema";

@@ -2,7 +2,7 @@ import { inArray } from "drizzle-orm";
 import { db } from "@/db/client";
 import { changeImageTag, countTooManyTags, getImageProperties, MAX_TAGS_PER_IMAGE, updateImageFields } from "@/db/queries/images";
 import { images } from "@/db/schema";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import {
   changeTagSchema,
   MAX_PROPERTIES,

@@ -7,7 +7,7 @@ import { createImage } from "@/db/queries/images";
 import { createImportVersion } from "@/db/queries/uploads";
 import { getDownloadableVersion, requestConversion } from "@/db/queries/versions";
 import { images } from "@/db/schema";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { convertibleFormats } from "@/lib/imports/convert";
 import { checkUrl, UrlRefused } from "@/lib/imports/url-fetch";
 import { urlPolicyFromEnv } from "@/lib/imports/url-import";

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { AccessDenied } from "@/db/queries/images";
 import type { Viewer } from "@/db/queries/users";
-import { HangarError, type ErrorCode } from "@/lib/auth/errors";
+import { HangarError, type ErrorCode } from "@/lib/errors";
 
 export type ActionResult<T> =
   | { ok: true; data: T }

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { defaultResetOperations, identityResetOperations, requestClone, type IdentityResetOperation } from "@/db/queries/clones";
 import { answerShare, offerShare, withdrawShare } from "@/db/queries/shares";
 import { cloneModes } from "@/db/schema";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { runClone } from "@/lib/clones/engine";
 import { enqueue } from "@/lib/jobs/queue";
 import { slugSchema, versionLabelSchema } from "@/lib/validations/imports";

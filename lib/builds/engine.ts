@@ -15,7 +15,7 @@ import { recordAudit } from "@/db/queries/audit";
 import { createReadyVersion } from "@/db/queries/images";
 import { refuseOverQuota } from "@/db/queries/uploads";
 import { blobs, buildLogs, builds, images, type DiskFormat } from "@/db/schema";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";

@@ -5,7 +5,7 @@
 // commands are a table: a later issue adds its own group here.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { inviteUser, listUsers, resetUserPassword, setUserDisabled, setUserRole, type AccountActor } from "@/db/queries/accounts";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { unlockAccountSignIn } from "@/lib/auth/sign-in-guard";
 import { setPasswordUrl } from "@/lib/auth/links";
 import { hashPassword } from "@/lib/auth/password";

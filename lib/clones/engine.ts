@@ -12,7 +12,7 @@ import { eq } from "drizzle-orm";
 import { db } from "@/db/client";
 import { claimClone, completeClone, failClone, heartbeatClone, setCloneProgress, sharesSourceBytes, type ClonedBytes, type CloneWork } from "@/db/queries/clones";
 import { blobs, type DiskFormat } from "@/db/schema";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { qemuImgConvert, qemuImgCreateOverlay, qemuImgInfo } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";

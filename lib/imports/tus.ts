@@ -18,7 +18,7 @@ import { AccessDenied } from "@/db/queries/images";
 import { getProjectQuota } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { diskFormats } from "@/db/schema";
-import { HangarError, type ErrorCode } from "@/lib/auth/errors";
+import { HangarError, type ErrorCode } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { databaseUnavailableBody } from "@/lib/http/database-unavailable";
 import { flushToDisk } from "@/lib/storage";

@@ -5,7 +5,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { attachRecipeFile, requireAttachAccess } from "@/db/queries/recipes";
 import { isUuid } from "@/db/queries/users";
-import { HangarError } from "@/lib/auth/errors";
+import { HangarError } from "@/lib/errors";
 import { getViewer } from "@/lib/auth/session";
 import { env } from "@/lib/env";
 import { MAX_UPLOAD_FILE_BYTES } from "@/lib/recipes/steps";
