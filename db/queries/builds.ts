@@ -14,6 +14,7 @@ import { buildFingerprint, resolveDocument, saveRecipe } from "./recipes";
 import { refuseOverQuota } from "./uploads";
 import { isUuid, type Viewer } from "./users";
 import { canInProject, projectRoleOf, projectScopedCondition, visibleVersionCondition } from "./access";
+import { approvedVersionsSql } from "./release-sql";
 
 export interface ReusedBuild {
   buildId: string;
@@ -353,12 +354,9 @@ export async function rebuildOnNewestBase({
   if (!row.recipeId || !row.baseImageId) throw new HangarError("invalid", "This version was not built from a recipe, so there is nothing to rebuild; upload or clone a new one instead.");
   const document = row.document as unknown as RecipeDocument;
   if (document.base.channel) return queueBuild({ viewer, recipeId: row.recipeId, send });
-  const [newest] = await db()
-    .select({ version: imageVersions.version })
-    .from(imageVersions)
-    .where(and(eq(imageVersions.imageId, row.baseImageId), eq(imageVersions.releaseStatus, "approved"), eq(imageVersions.dataStatus, "ready")))
-    .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))
-    .limit(1);
+  const {
+    rows: [newest],
+  } = await db().execute<{ version: string }>(approvedVersionsSql(row.baseImageId));
   if (!newest) throw new HangarError("conflict", "The base image has no approved version to rebuild on.");
   const saved = await saveRecipe({ viewer, recipeId: row.recipeId, document: { ...document, base: { image: document.base.image, version: newest.version } } });
   return queueBuild({ viewer, recipeId: row.recipeId, revision: saved.revision, send });

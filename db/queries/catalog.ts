@@ -5,6 +5,7 @@ import { HangarError } from "@/lib/errors";
 import { db } from "../client";
 import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
 import { imageInProjectCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
+import { approvedVersionsSql } from "./release-sql";
 import { listVisibleTags } from "./images";
 import type { Viewer } from "./users";
 
@@ -132,8 +133,7 @@ export function outOfDateCondition(versionId: SQL): SQL {
   return sql`exists (
     select 1 from image_versions fv
     join image_versions fp on fp.id = fv.parent_version_id
-    join image_versions fn on fn.image_id = fp.image_id and fn.release_status = 'approved' and fn.data_status = 'ready'
-      and (fn.created_at, fn.id) > (fp.created_at, fp.id) and fn.id <> fv.id
+    join lateral (${approvedVersionsSql(sql`fp.image_id`, { excludingId: sql`fv.id` })}) fn on (fn.created_at, fn.id) > (fp.created_at, fp.id)
     where fv.id = ${versionId})`;
 }
 

@@ -14,6 +14,7 @@ import { channelVersion } from "./channels";
 import { imageAccessCondition } from "./images";
 import { isUuid, type Viewer } from "./users";
 import { canInProject, projectScopedCondition, usableVersionCondition, visibleVersionCondition } from "./access";
+import { approvedVersionsSql } from "./release-sql";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -78,7 +79,7 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
     .where(
       and(
         eq(images.id, found.id),
-        version ? eq(imageVersions.version, version) : channelTarget ? eq(imageVersions.id, channelTarget) : sql`${imageVersions.releaseStatus} = 'approved' and ${buildableVersionCondition(viewer)}`,
+        version ? eq(imageVersions.version, version) : channelTarget ? eq(imageVersions.id, channelTarget) : sql`${imageVersions.id} = (select id from (${approvedVersionsSql(found.id)}) latest)`,
       ),
     )
     .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))

@@ -2,6 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { db } from "../client";
 import { conversions, imageVersions, images, type DiskFormat } from "../schema";
 import { usableVersionCondition, versionProducerIds, visibleVersionCondition } from "./access";
+import { approvedVersionsSql } from "./release-sql";
 import type { Viewer } from "./users";
 
 export interface DownloadableVersion {
@@ -175,8 +176,6 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
 /** Approved versions of an image, newest first: what a retiring version can point people to. */
 export async function listApprovedVersions({ imageId, excludeId }: { imageId: string; excludeId: string }): Promise<{ id: string; version: string }[]> {
   const result = await db().execute<{ id: string; version: string }>(sql`
-    select id, version from image_versions
-    where image_id = ${imageId} and release_status = 'approved' and id <> ${excludeId}
-    order by created_at desc limit 100`);
+    select id, version from (${approvedVersionsSql(imageId, { excludingId: excludeId, limit: 100 })}) approved`);
   return result.rows;
 }
