@@ -10,7 +10,9 @@
 // Functions returning SQL take the aliases their query uses for `images` and `image_versions`.
 import { sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
+import { blockedStatuses, releasedStatuses, usableReleasedStatuses, type ReleaseStanding } from "@/lib/governance/release";
 import type { ProjectRole } from "../schema";
+import { releaseStatusIn } from "./release-sql";
 import type { Viewer } from "./users";
 
 export type ProjectCapability = "view" | "contribute" | "manage";
@@ -21,14 +23,9 @@ const rolesFor: Record<ProjectCapability, readonly ProjectRole[]> = {
   manage: ["owner"],
 };
 
-/** Releases that leave their project: seen outside it (the last two with their warnings). */
-export const releasedStatuses = ["approved", "deprecated", "disabled", "revoked"] as const;
-
-const inList = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(", "));
-
 /** `<column> in (the released statuses)`, for queries over versions. */
 export function releasedCondition(statusColumn: SQL): SQL {
-  return sql`${statusColumn} in (${inList(releasedStatuses)})`;
+  return releaseStatusIn(statusColumn, releasedStatuses);
 }
 
 /** The viewer's role in a project, or null when they are not a member. */
@@ -137,7 +134,13 @@ export function usableVersionCondition(viewer: Viewer, { image = "images", versi
   if (viewer.role === "admin") return sql`true`;
   const i = sql.raw(image);
   const v = sql.raw(version);
-  return sql`(${v}.release_status not in ('disabled', 'revoked') and (${i}.project_id in (${viewerProjectIds(viewer)}) or (${v}.release_status in ('approved', 'deprecated') and ${visibleImagesCondition(viewer, image)})))`;
+  return sql`(not ${releaseStatusIn(sql`${v}.release_status`, blockedStatuses)} and (${i}.project_id in (${viewerProjectIds(viewer)}) or (${releaseStatusIn(sql`${v}.release_status`, usableReleasedStatuses)} and ${visibleImagesCondition(viewer, image)})))`;
+}
+
+/** How the viewer stands to a version of a project, for the release rules (lib/governance/release.ts). */
+export function releaseStandingOf(viewer: Viewer, projectId: string, { producer }: { producer: boolean }): ReleaseStanding {
+  const role = projectRoleOf(viewer, projectId);
+  return { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", producer };
 }
 
 /** Throws unless the viewer is an admin: for what only admins do (accounts, sign-in locks). */

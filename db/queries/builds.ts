@@ -5,6 +5,7 @@ import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { stepSummary } from "@/lib/builds/progress";
 import { env } from "@/lib/env";
+import { notReusableStatuses } from "@/lib/governance/release";
 import { growToProblem } from "@/lib/recipes/steps";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db } from "../client";
@@ -14,7 +15,7 @@ import { buildFingerprint, resolveDocument, saveRecipe } from "./recipes";
 import { refuseOverQuota } from "./uploads";
 import { isUuid, type Viewer } from "./users";
 import { canInProject, projectRoleOf, projectScopedCondition, visibleVersionCondition } from "./access";
-import { approvedVersionsSql } from "./release-sql";
+import { approvedVersionsSql, releaseStatusIn } from "./release-sql";
 
 export interface ReusedBuild {
   buildId: string;
@@ -77,7 +78,7 @@ export async function queueBuild({
       .from(builds)
       .innerJoin(imageVersions, eq(imageVersions.id, builds.outputVersionId))
       .innerJoin(images, eq(images.id, imageVersions.imageId))
-      .where(and(eq(builds.fingerprint, fingerprint), eq(builds.status, "succeeded"), sql`${imageVersions.releaseStatus} not in ('rejected', 'revoked')`))
+      .where(and(eq(builds.fingerprint, fingerprint), eq(builds.status, "succeeded"), sql`not ${releaseStatusIn(imageVersions.releaseStatus, notReusableStatuses)}`))
       .orderBy(desc(builds.finishedAt))
       .limit(1);
     if (existing) return { queued: false, reused: existing };

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
+import { isBuildable, unbuildableStatuses } from "@/lib/governance/release";
 import { growToBytes } from "@/lib/recipes/steps";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db, type Database } from "../client";
@@ -14,20 +15,17 @@ import { channelVersion } from "./channels";
 import { imageAccessCondition } from "./images";
 import { isUuid, type Viewer } from "./users";
 import { canInProject, projectScopedCondition, usableVersionCondition, visibleVersionCondition } from "./access";
-import { approvedVersionsSql } from "./release-sql";
+import { approvedVersionsSql, releaseStatusIn } from "./release-sql";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
-
-/** Releases nobody may build on, whatever their role. */
-export const unusableReleases: ReleaseStatus[] = ["rejected", "disabled", "revoked"];
 
 /**
  * Versions the viewer may build on: ready, not rejected/disabled/revoked, and either released
  * (approved or deprecated) in an image they can see, or any state inside their own project.
  */
 export function buildableVersionCondition(viewer: Viewer): SQL {
-  return sql`${imageVersions.dataStatus} = 'ready' and ${imageVersions.releaseStatus} not in ('rejected', 'disabled', 'revoked') and ${usableVersionCondition(viewer)}`;
+  return sql`${imageVersions.dataStatus} = 'ready' and not ${releaseStatusIn(imageVersions.releaseStatus, unbuildableStatuses)} and ${usableVersionCondition(viewer)}`;
 }
 
 export interface ResolvedBase {
@@ -91,7 +89,7 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
     throw new HangarError("not_found", `The image “${image}” has no approved version you can build on yet.`, { "base.channel": ["Nothing usable yet."] });
   }
   if (!row.usable) {
-    const why = unusableReleases.includes(row.releaseStatus)
+    const why = !isBuildable(row.releaseStatus)
       ? `it is ${row.releaseStatus}; nobody may build on it. Pick another version.`
       : "it is not ready or not released to you yet.";
     throw new HangarError("forbidden", `You can't build on ${image} ${row.version}: ${why}`, { "base.version": ["Not usable."] });

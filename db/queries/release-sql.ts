@@ -1,7 +1,9 @@
-// "The newest approved version of an image" in SQL, spelled once: what `latest` points at, what a
-// rebuild moves onto, what makes a derived version out of date, what a retiring version names as
-// its replacement. Only approved, ready versions count.
+// Release rules in SQL. "The newest approved version of an image" is spelled once here: what
+// `latest` points at, what a rebuild moves onto, what makes a derived version out of date, what a
+// retiring version names as its replacement (only approved, ready versions count). The sets of
+// states themselves live in lib/governance/release.ts.
 import { sql, type SQL } from "drizzle-orm";
+import type { ReleaseStatus } from "@/db/enums";
 
 /**
  * `select id, version, created_at …`: the approved, ready versions of the image `imageId` (a value
@@ -13,4 +15,9 @@ export function approvedVersionsSql(imageId: SQL | string, { excludingId, limit 
   return sql`select id, version, created_at from image_versions
     where image_id = ${imageId} and release_status = 'approved' and data_status = 'ready'${excluding}
     order by created_at desc, id desc limit ${limit}`;
+}
+
+/** `<column> in (…)` for a set of release states from lib/governance/release.ts (literals, so plans can use them). */
+export function releaseStatusIn(statusColumn: SQL | { getSQL(): SQL }, statuses: readonly ReleaseStatus[]): SQL {
+  return sql`${statusColumn} in (${sql.raw(statuses.map((status) => `'${status}'`).join(", "))})`;
 }

@@ -18,7 +18,7 @@ import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
 import { projectRoleOf } from "@/db/queries/access";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
-import { availableActions } from "@/lib/governance/release";
+import { availableActions, isBuildable, isCloneable, producerNote, retiredNotices } from "@/lib/governance/release";
 import type { DataStatus, ReleaseStatus } from "@/db/enums";
 import { requireViewer } from "@/lib/auth/session";
 
@@ -41,7 +41,8 @@ export default async function VersionPage({ params }: Params) {
     detail.dataStatus === "ready"
       ? availableActions(detail.releaseStatus as ReleaseStatus, { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", producer })
       : [];
-  const cloneable = detail.dataStatus === "ready" && detail.releaseStatus === "approved";
+  const cloneable = detail.dataStatus === "ready" && isCloneable(detail.releaseStatus as ReleaseStatus);
+  const retiredNotice = retiredNotices[detail.releaseStatus as ReleaseStatus];
   const [decisions, replacements, lineage, newerBase, usage, cloneTargets] = await Promise.all([
     listReviews({ versionId: detail.id }),
     listApprovedVersions({ imageId: detail.imageId, excludeId: detail.id }),
@@ -102,7 +103,7 @@ export default async function VersionPage({ params }: Params) {
           </span>
         }
         actions={
-          detail.dataStatus === "ready" && !["rejected", "disabled", "revoked"].includes(detail.releaseStatus) ? (
+          detail.dataStatus === "ready" && isBuildable(detail.releaseStatus as ReleaseStatus) ? (
             <Link className={buttonClasses({ variant: "primary" })} href={`/recipes/new?${new URLSearchParams({ base: detail.imageSlug, version: detail.version })}`}>
               Customize
             </Link>
@@ -127,10 +128,9 @@ export default async function VersionPage({ params }: Params) {
           supported base.
         </p>
       ) : null}
-      {["deprecated", "disabled", "revoked"].includes(detail.releaseStatus) ? (
+      {retiredNotice ? (
         <p role="status" className="rounded-md border border-line bg-surface p-3 text-sm">
-          This version is {detail.releaseStatus}.
-          {detail.releaseStatus === "deprecated" ? " It still works, but don't start anything new on it." : detail.releaseStatus === "disabled" ? " No new builds, clones or downloads except by admins." : " Nobody may use it."}
+          This version is {detail.releaseStatus}. {retiredNotice}
           {detail.replacement ? (
             <>
               {" "}Use{" "}
@@ -181,7 +181,7 @@ export default async function VersionPage({ params }: Params) {
               versionId={detail.id}
               actions={actions}
               replacements={replacements}
-              producerNote={producer && detail.releaseStatus === "pending_review" ? "You produced this version, so another admin has to approve it." : undefined}
+              producerNote={producer && detail.releaseStatus === "pending_review" ? producerNote : undefined}
             />
             {viewer.role === "admin" || role === "owner" ? <DeleteVersionButton versionId={detail.id} label={`${detail.imageSlug} ${detail.version}`} imageSlug={detail.imageSlug} /> : null}
           </div>
