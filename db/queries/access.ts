@@ -143,6 +143,19 @@ export function releaseStandingOf(viewer: Viewer, projectId: string, { producer 
   return { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", producer };
 }
 
+/** Images the viewer sees but may not change this way (a refusal naming how many, never which ones). */
+export class AccessDenied extends HangarError {
+  constructor(readonly imageIds: string[]) {
+    super(
+      "forbidden",
+      imageIds.length > 1
+        ? `You can't change ${imageIds.length} of the selected images: they don't exist, or you are not a member of their project. Nothing was changed.`
+        : "You can't change that image: it doesn't exist, or you are not a member of its project with the needed role. Nothing was changed.",
+    );
+    this.name = "AccessDenied";
+  }
+}
+
 /** Throws unless the viewer is an admin: for what only admins do (accounts, sign-in locks). */
 export function requireAdmin(viewer: Viewer | null, action: string): void {
   if (!viewer) throw new HangarError("unauthenticated", "Sign in first.");

@@ -14,7 +14,7 @@ import {
   type Visibility,
 } from "../schema";
 import { recordAudit } from "./audit";
-import { imageInProjectCondition, releasedCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
+import { AccessDenied, imageInProjectCondition, releasedCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
 import type { Viewer } from "./users";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -148,12 +148,6 @@ async function deniedImageIds(tx: Tx, viewer: Viewer, imageIds: string[], access
     .for("update");
   const allowedIds = new Set(allowed.map((row) => row.id));
   return imageIds.filter((id) => !allowedIds.has(id));
-}
-
-export class AccessDenied extends Error {
-  constructor(readonly imageIds: string[]) {
-    super("access denied");
-  }
 }
 
 /**

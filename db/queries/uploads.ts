@@ -4,8 +4,8 @@ import { formatBytes } from "@/lib/format";
 import { db } from "../client";
 import { blobs, imageVersions, images, projects, uploads, type DiskFormat, type VersionSource } from "../schema";
 import { recordAudit } from "./audit";
-import { imageRefusal, visibleImagesCondition } from "./access";
-import { AccessDenied, imageAccessCondition, refreshImageLatest } from "./images";
+import { AccessDenied, imageRefusal, visibleImagesCondition } from "./access";
+import { imageAccessCondition, refreshImageLatest } from "./images";
 import type { Viewer } from "./users";
 
 type Tx = Parameters<Parameters<ReturnType<typeof db>["transaction"]>[0]>[0];
