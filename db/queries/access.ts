@@ -10,7 +10,8 @@
 // Functions returning SQL take the aliases their query uses for `images` and `image_versions`.
 import { sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
-import { blockedStatuses, releasedStatuses, usableReleasedStatuses, type ReleaseStanding } from "@/lib/governance/release";
+import { availableActions, blockedStatuses, releasedStatuses, usableReleasedStatuses, type ReleaseAction, type ReleaseStanding } from "@/lib/governance/release";
+import type { BuildStatus, ReleaseStatus } from "@/db/enums";
 import type { ProjectRole } from "../schema";
 import { releaseStatusIn } from "./release-sql";
 import type { Viewer } from "./users";
@@ -38,6 +39,47 @@ export function canInProject(viewer: Viewer | null, projectId: string, need: Pro
   if (viewer.role === "admin") return true;
   const role = projectRoleOf(viewer, projectId);
   return role !== null && rolesFor[need].includes(role);
+}
+
+/** Admins: accounts, sign-in locks, reviews, quotas, and everything in every project. */
+export function isAdmin(viewer: Viewer | null): boolean {
+  return viewer?.role === "admin";
+}
+
+/**
+ * What the viewer may do in a project, for detail reads to hand to pages (which show a button or
+ * a section only when the action behind it would be allowed): the answers requireInProject gives.
+ * `view` is seeing it from inside (unreleased versions too), not seeing a public image.
+ */
+export type ProjectCapabilities = Record<ProjectCapability, boolean>;
+
+export function projectCapabilities(viewer: Viewer, projectId: string): ProjectCapabilities {
+  return { view: canInProject(viewer, projectId, "view"), contribute: canInProject(viewer, projectId, "contribute"), manage: canInProject(viewer, projectId, "manage") };
+}
+
+/** A project's page: its own capabilities, and whether the viewer sets its storage quota (admins only). */
+export function projectPageCapabilities(viewer: Viewer, projectId: string): ProjectCapabilities & { setQuota: boolean } {
+  return { ...projectCapabilities(viewer, projectId), setQuota: isAdmin(viewer) };
+}
+
+/** A version's page: the project capabilities, and the release actions its state allows this viewer (none until it is ready). */
+export function versionCapabilities(
+  viewer: Viewer,
+  version: { projectId: string; releaseStatus: ReleaseStatus; ready: boolean; producer: boolean },
+): ProjectCapabilities & { release: ReleaseAction[] } {
+  const release = version.ready ? availableActions(version.releaseStatus, releaseStandingOf(viewer, version.projectId, { producer: version.producer })) : [];
+  return { ...projectCapabilities(viewer, version.projectId), release };
+}
+
+/** Whoever started a build, an owner of its project and admins may cancel it. */
+export function canCancelBuild(viewer: Viewer, build: { projectId: string; requestedById: string | null }): boolean {
+  return build.requestedById === viewer.id || canInProject(viewer, build.projectId, "manage");
+}
+
+/** A build's page: cancel while it runs, retry (a new build, so contributors) once it ended. */
+export function buildCapabilities(viewer: Viewer, build: { projectId: string; requestedById: string | null; status: BuildStatus }): { cancel: boolean; retry: boolean } {
+  const active = build.status === "queued" || build.status === "running";
+  return { cancel: active && canCancelBuild(viewer, build), retry: !active && canInProject(viewer, build.projectId, "contribute") };
 }
 
 const whatTheyMay: Record<ProjectCapability, string> = {
@@ -159,7 +201,7 @@ export class AccessDenied extends HangarError {
 /** Throws unless the viewer is an admin: for what only admins do (accounts, sign-in locks). */
 export function requireAdmin(viewer: Viewer | null, action: string): void {
   if (!viewer) throw new HangarError("unauthenticated", "Sign in first.");
-  if (viewer.role !== "admin") throw new HangarError("forbidden", `Only admins can ${action}. Nothing was changed.`);
+  if (!isAdmin(viewer)) throw new HangarError("forbidden", `Only admins can ${action}. Nothing was changed.`);
 }
 
 /**

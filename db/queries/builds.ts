@@ -14,7 +14,7 @@ import { recordAudit } from "./audit";
 import { buildFingerprint, resolveDocument, saveRecipe } from "./recipes";
 import { refuseOverQuota } from "./uploads";
 import { isUuid, type Viewer } from "./users";
-import { canInProject, projectRoleOf, projectScopedCondition, visibleVersionCondition } from "./access";
+import { buildCapabilities, canCancelBuild, canInProject, projectScopedCondition, visibleVersionCondition } from "./access";
 import { approvedVersionsSql, releaseStatusIn } from "./release-sql";
 
 export interface ReusedBuild {
@@ -155,8 +155,7 @@ async function loadForChange(viewer: Viewer, buildId: string) {
 export async function cancelBuild({ viewer, buildId }: { viewer: Viewer; buildId: string }): Promise<{ status: BuildStatus }> {
   const build = await loadForChange(viewer, buildId);
   if (!build) throw new HangarError("not_found", "That build doesn't exist or is in a project you are not a member of.");
-  const owner = projectRoleOf(viewer, build.projectId) === "owner";
-  if (build.requestedById !== viewer.id && !owner && viewer.role !== "admin") {
+  if (!canCancelBuild(viewer, build)) {
     throw new HangarError("forbidden", "Only the person who started this build, an owner of its project or an admin can cancel it.");
   }
   return db().transaction(async (tx) => {
@@ -247,8 +246,8 @@ export interface BuildDetail extends BuildRow {
   timeLimitSeconds: number | null;
   cancelRequested: boolean;
   fingerprint: string;
-  canCancel: boolean;
-  canRetry: boolean;
+  /** What the viewer may do with it now (access.ts). */
+  can: { cancel: boolean; retry: boolean };
 }
 
 export async function getBuild({ viewer, id }: { viewer: Viewer; id: string }): Promise<BuildDetail | null> {
@@ -273,14 +272,7 @@ export async function getBuild({ viewer, id }: { viewer: Viewer; id: string }): 
     .where(and(eq(builds.id, id), buildVisibleCondition(viewer)));
   if (!row) return null;
   const { cancelRequestedAt, requestedById, projectId, ...rest } = row;
-  const active = row.status === "queued" || row.status === "running";
-  const owner = projectRoleOf(viewer, projectId) === "owner";
-  return {
-    ...rest,
-    cancelRequested: cancelRequestedAt !== null,
-    canCancel: active && (requestedById === viewer.id || owner || viewer.role === "admin"),
-    canRetry: !active && canInProject(viewer, projectId, "contribute"),
-  };
+  return { ...rest, cancelRequested: cancelRequestedAt !== null, can: buildCapabilities(viewer, { projectId, requestedById, status: row.status }) };
 }
 
 export interface LogLine {

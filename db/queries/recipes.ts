@@ -12,9 +12,8 @@ import { db, type Database } from "../client";
 import { blobs, channels, imageVersions, images, projects, recipeFiles, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { channelVersion } from "./channels";
-import { imageAccessCondition } from "./images";
 import { isUuid, type Viewer } from "./users";
-import { canInProject, projectScopedCondition, usableVersionCondition, visibleVersionCondition } from "./access";
+import { canInProject, imageInProjectCondition, projectCapabilities, projectScopedCondition, usableVersionCondition, visibleImagesCondition, visibleVersionCondition, type ProjectCapabilities } from "./access";
 import { approvedVersionsSql, releaseStatusIn } from "./release-sql";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -44,7 +43,7 @@ async function findBaseImage(viewer: Viewer, slug: string) {
   const [image] = await db()
     .select({ id: images.id, slug: images.slug, projectId: images.projectId })
     .from(images)
-    .where(and(eq(images.slug, slug), imageAccessCondition(viewer, "view")));
+    .where(and(eq(images.slug, slug), visibleImagesCondition(viewer, "images")));
   return image ?? null;
 }
 
@@ -121,7 +120,7 @@ export async function resolveDocument({ viewer, document, projectId }: { viewer:
   }
   const base = await resolveBase({ viewer, image: document.base.image, version: document.base.version, channel: document.base.channel });
   const [output] = await db()
-    .select({ id: images.id, projectId: images.projectId, canEdit: sql<boolean>`${imageAccessCondition(viewer, "edit")}` })
+    .select({ id: images.id, projectId: images.projectId, canEdit: sql<boolean>`${imageInProjectCondition(viewer, "contribute")}` })
     .from(images)
     .where(eq(images.slug, document.output.image));
   if (!output || !output.canEdit) {
@@ -227,7 +226,8 @@ export interface RecipeDetail {
   projectId: string;
   projectName: string;
   latestRevision: number;
-  canEdit: boolean;
+  /** What the viewer may do in its project (access.ts): contribute saves revisions and builds. */
+  can: ProjectCapabilities;
   revisions: { id: string; revision: number; createdAt: Date; createdByEmail: string | null; document: RecipeDocument }[];
 }
 
@@ -247,7 +247,7 @@ export async function getRecipe({ viewer, id }: { viewer: Viewer; id: string }):
     .orderBy(desc(recipeRevisions.revision));
   return {
     ...recipe,
-    canEdit: canInProject(viewer, recipe.projectId, "contribute"),
+    can: projectCapabilities(viewer, recipe.projectId),
     revisions: revisions.map((revision) => ({ ...revision, document: revision.document as unknown as RecipeDocument })),
   };
 }
@@ -336,14 +336,14 @@ export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
     .select({ slug: images.slug, name: images.name, projectName: projects.name })
     .from(images)
     .innerJoin(projects, eq(projects.id, images.projectId))
-    .where(imageAccessCondition(viewer, "edit"))
+    .where(imageInProjectCondition(viewer, "contribute"))
     .orderBy(images.name)
     .limit(1000);
   const named = await db()
     .select({ image: images.slug, name: channels.name })
     .from(channels)
     .innerJoin(images, eq(images.id, channels.imageId))
-    .where(imageAccessCondition(viewer, "view"))
+    .where(visibleImagesCondition(viewer, "images"))
     .orderBy(channels.name)
     .limit(1000);
   return { bases, outputs, channels: named, maxGrowBytes: env().HANGAR_MAX_GROW_SIZE };

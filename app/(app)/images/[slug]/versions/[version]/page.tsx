@@ -16,9 +16,8 @@ import { CloneForm } from "@/components/clones/clone-form";
 import { defaultResetOperations, getVersionUsage, identityResetOperations, listCloneTargets } from "@/db/queries/clones";
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
-import { projectRoleOf } from "@/db/queries/access";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
-import { availableActions, isBuildable, isCloneable, producerNote, retiredNotices } from "@/lib/governance/release";
+import { isBuildable, isCloneable, producerNote, retiredNotices } from "@/lib/governance/release";
 import type { DataStatus, ReleaseStatus } from "@/db/enums";
 import { requireViewer } from "@/lib/auth/session";
 
@@ -35,12 +34,6 @@ export default async function VersionPage({ params }: Params) {
   const viewer = await requireViewer(`/images/${slug}/versions/${rawVersion}`);
   const detail = await getVersionDetail({ viewer, imageSlug: slug, version });
   if (!detail) notFound();
-  const role = projectRoleOf(viewer, detail.projectId);
-  const producer = detail.producers.some((person) => person.id === viewer.id);
-  const actions =
-    detail.dataStatus === "ready"
-      ? availableActions(detail.releaseStatus as ReleaseStatus, { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", producer })
-      : [];
   const cloneable = detail.dataStatus === "ready" && isCloneable(detail.releaseStatus as ReleaseStatus);
   const retiredNotice = retiredNotices[detail.releaseStatus as ReleaseStatus];
   const [decisions, replacements, lineage, newerBase, usage, cloneTargets] = await Promise.all([
@@ -119,7 +112,7 @@ export default async function VersionPage({ params }: Params) {
             </Link>{" "}
             is the newest approved base now.
           </p>
-          {detail.build && (viewer.role === "admin" || (role && role !== "viewer")) ? <RebuildButton versionId={detail.id} /> : null}
+          {detail.build && detail.can.contribute ? <RebuildButton versionId={detail.id} /> : null}
         </div>
       ) : null}
       {detail.revokedAncestor ? (
@@ -179,11 +172,11 @@ export default async function VersionPage({ params }: Params) {
             ) : null}
             <ReleaseControls
               versionId={detail.id}
-              actions={actions}
+              actions={detail.can.release}
               replacements={replacements}
-              producerNote={producer && detail.releaseStatus === "pending_review" ? producerNote : undefined}
+              producerNote={detail.producedByViewer && detail.releaseStatus === "pending_review" ? producerNote : undefined}
             />
-            {viewer.role === "admin" || role === "owner" ? <DeleteVersionButton versionId={detail.id} label={`${detail.imageSlug} ${detail.version}`} imageSlug={detail.imageSlug} /> : null}
+            {detail.can.manage ? <DeleteVersionButton versionId={detail.id} label={`${detail.imageSlug} ${detail.version}`} imageSlug={detail.imageSlug} /> : null}
           </div>
           {lineage ? (
             <>
