@@ -1,13 +1,14 @@
-// Who may see and do what, in one place. Every query and action asks here rather than reading
-// memberships itself:
+// Who may see and do what, in one place. Every query, action and page asks here rather than
+// reading memberships or roles itself:
 //   - admins may do everything;
 //   - in a project: `viewer` sees, `member` also imports, builds and clones, `owner` also manages
 //     members, visibility, shares and channels;
 //   - outside its project an image is seen when it is `public`, or `shared` with a project of the
-//     viewer's whose owner accepted the share; and then only its released versions (approved,
-//     deprecated, and disabled/revoked ones so their users learn about it) are seen, and only
-//     approved or deprecated ones are used.
-// Functions returning SQL take the aliases their query uses for `images` and `image_versions`.
+//     viewer's whose owner accepted the share; and then only its released versions are seen and
+//     only some of those used (which release states those are is lib/governance/release.ts's
+//     answer, as is who may take which release action).
+// Detail reads hand pages the viewer's capabilities (`can`) from here. Functions returning SQL
+// take the aliases their query uses for `images` and `image_versions`.
 import { sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { availableActions, blockedStatuses, releasedStatuses, usableReleasedStatuses, type ReleaseAction, type ReleaseStanding } from "@/lib/governance/release";
@@ -36,7 +37,7 @@ export function projectRoleOf(viewer: Viewer, projectId: string): ProjectRole | 
 
 export function canInProject(viewer: Viewer | null, projectId: string, need: ProjectCapability): boolean {
   if (!viewer) return false;
-  if (viewer.role === "admin") return true;
+  if (isAdmin(viewer)) return true;
   const role = projectRoleOf(viewer, projectId);
   return role !== null && rolesFor[need].includes(role);
 }
@@ -128,7 +129,7 @@ export function viewerProjectIds(viewer: Viewer, need: ProjectCapability = "view
 
 /** Rows owned by a project (recipes, builds, clones): `column` is their project id column. */
 export function projectScopedCondition(viewer: Viewer, column: SQL | { getSQL(): SQL }, need: ProjectCapability = "view"): SQL {
-  if (viewer.role === "admin") return sql`true`;
+  if (isAdmin(viewer)) return sql`true`;
   return sql`${column} in (${viewerProjectIds(viewer, need)})`;
 }
 
@@ -139,7 +140,7 @@ function acceptedShareCondition(viewer: Viewer, image: SQL): SQL {
 
 /** Images the viewer may see. */
 export function visibleImagesCondition(viewer: Viewer, imageAlias = "i"): SQL {
-  if (viewer.role === "admin") return sql`true`;
+  if (isAdmin(viewer)) return sql`true`;
   const image = sql.raw(imageAlias);
   return sql`(${image}.visibility = 'public' or ${image}.project_id in (${viewerProjectIds(viewer)}) or (${image}.visibility = 'shared' and ${acceptedShareCondition(viewer, image)}))`;
 }
@@ -149,7 +150,7 @@ export function visibleImagesCondition(viewer: Viewer, imageAlias = "i"): SQL {
  * versions, `contribute` to edit metadata, `manage` for visibility and shares. Admins: all.
  */
 export function imageInProjectCondition(viewer: Viewer, need: ProjectCapability, imageAlias = "images"): SQL {
-  if (viewer.role === "admin") return sql`true`;
+  if (isAdmin(viewer)) return sql`true`;
   return sql`(${sql.raw(imageAlias)}.project_id in (${viewerProjectIds(viewer, need)}))`;
 }
 
@@ -161,19 +162,19 @@ interface Aliases {
 
 /** Versions the viewer may see: any in their projects, released ones of other images they see. */
 export function visibleVersionCondition(viewer: Viewer, { image = "images", version = "image_versions" }: Aliases = {}): SQL {
-  if (viewer.role === "admin") return sql`true`;
+  if (isAdmin(viewer)) return sql`true`;
   const i = sql.raw(image);
   const v = sql.raw(version);
   return sql`(${i}.project_id in (${viewerProjectIds(viewer)}) or (${releasedCondition(sql`${v}.release_status`)} and ${visibleImagesCondition(viewer, image)}))`;
 }
 
 /**
- * Versions whose bytes the viewer may use (download, build on, clone): never disabled or revoked
- * (admins excepted); inside their project any other state, outside it approved or deprecated in
- * an image they see. Readiness is the caller's business.
+ * Versions whose bytes the viewer may use (download, build on, clone): never blocked ones
+ * (disabled, revoked; admins excepted); inside their project any other state, outside it the
+ * usable released ones (approved, deprecated) in an image they see. Readiness is the caller's business.
  */
 export function usableVersionCondition(viewer: Viewer, { image = "images", version = "image_versions" }: Aliases = {}): SQL {
-  if (viewer.role === "admin") return sql`true`;
+  if (isAdmin(viewer)) return sql`true`;
   const i = sql.raw(image);
   const v = sql.raw(version);
   return sql`(not ${releaseStatusIn(sql`${v}.release_status`, blockedStatuses)} and (${i}.project_id in (${viewerProjectIds(viewer)}) or (${releaseStatusIn(sql`${v}.release_status`, usableReleasedStatuses)} and ${visibleImagesCondition(viewer, image)})))`;
@@ -182,7 +183,7 @@ export function usableVersionCondition(viewer: Viewer, { image = "images", versi
 /** How the viewer stands to a version of a project, for the release rules (lib/governance/release.ts). */
 export function releaseStandingOf(viewer: Viewer, projectId: string, { producer }: { producer: boolean }): ReleaseStanding {
   const role = projectRoleOf(viewer, projectId);
-  return { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", producer };
+  return { admin: isAdmin(viewer), owner: role === "owner", member: role === "member" || role === "owner", producer };
 }
 
 /** Images the viewer sees but may not change this way (a refusal naming how many, never which ones). */

@@ -2,6 +2,7 @@
 // stored; owners and admins create and move the others, and every move is kept as history.
 import { and, eq, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
+import { isCurrentRelease } from "@/lib/governance/release";
 import { db } from "../client";
 import { channelMoves, channels, imageVersions, images } from "../schema";
 import { recordAudit } from "./audit";
@@ -60,7 +61,7 @@ export async function moveChannel({ viewer, imageId, name, versionId }: { viewer
       .where(and(eq(imageVersions.id, versionId), eq(imageVersions.imageId, imageId)))
       .for("share");
     if (!target) throw new HangarError("invalid", "Pick one of this image's versions.", { versionId: ["Not a version of this image."] });
-    if (target.releaseStatus !== "approved") {
+    if (!isCurrentRelease(target.releaseStatus)) {
       throw new HangarError("invalid", `A channel can only point at an approved version; ${target.version} is ${target.releaseStatus.replace("_", " ")}.`, { versionId: ["Pick an approved version."] });
     }
     const [existing] = await tx.select({ id: channels.id, versionId: channels.versionId }).from(channels).where(and(eq(channels.imageId, imageId), eq(channels.name, name))).for("update");

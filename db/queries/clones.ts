@@ -5,7 +5,7 @@
 // that re-checks the target and the quota; until then only the request row exists.
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
-import { isCloneable, notCloneableWords } from "@/lib/governance/release";
+import { isCurrentRelease, notCloneableWords } from "@/lib/governance/release";
 import { db, type Database } from "../client";
 import { clones, imageVersions, images, projects, users, type CloneMode, type CloneStatus, type DiskFormat, type ReleaseStatus } from "../schema";
 import { canInProject, projectScopedCondition, requireInProject, visibleVersionCondition } from "./access";
@@ -74,7 +74,7 @@ async function loadCloneSource(viewer: Viewer, versionId: string): Promise<Clone
   const label = `${String(row.slug)} ${String(row.version)}`;
   if (row.data_status !== "ready" || !row.sha256 || !row.format) throw new HangarError("conflict", `${label} has no stored file (it is ${String(row.data_status)}); only ready versions can be cloned.`);
   const status = row.release_status as ReleaseStatus;
-  if (!isCloneable(status)) throw new HangarError("conflict", `${label} can't be cloned: ${notCloneableWords[status] ?? "it is not approved"}. Only approved versions are cloned.`);
+  if (!isCurrentRelease(status)) throw new HangarError("conflict", `${label} can't be cloned: ${notCloneableWords[status] ?? "it is not approved"}. Only approved versions are cloned.`);
   return {
     versionId: String(row.id),
     imageSlug: String(row.slug),

@@ -4,7 +4,7 @@
 // transaction. Dates in the future become scheduled changes applied by the scheduler.
 import { and, eq, isNull, lte, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
-import { illegalTransition, releaseRefusal, retiringActions, transitions, type ReleaseAction } from "@/lib/governance/release";
+import { illegalTransition, isCurrentRelease, releaseRefusal, retiringActions, transitions, type ReleaseAction } from "@/lib/governance/release";
 import { db, type Database } from "../client";
 import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
@@ -60,7 +60,7 @@ export async function changeReleaseStatus({ viewer, change }: { viewer: Viewer; 
   if (change.replacementVersionId) {
     const replacement = await loadVersion(viewer, change.replacementVersionId);
     if (!replacement || replacement.id === version.id) throw new HangarError("invalid", "The replacement must be another version.", { replacementVersionId: ["Pick another version."] });
-    if (replacement.releaseStatus !== "approved") {
+    if (!isCurrentRelease(replacement.releaseStatus)) {
       throw new HangarError("invalid", `The replacement must be an approved version; ${replacement.version} is ${replacement.releaseStatus.replace("_", " ")}.`, { replacementVersionId: ["Pick an approved version."] });
     }
   }

@@ -8,7 +8,7 @@ import {
   fourEyesRefusal,
   illegalTransition,
   isBuildable,
-  isCloneable,
+  isCurrentRelease,
   notCloneableWords,
   releaseActions,
   releaseRefusal,
@@ -92,8 +92,8 @@ describe("status sets", () => {
 
   it("builds on anything but rejected, disabled and revoked versions, and clones approved ones only", () => {
     expect(releaseStatuses.filter(isBuildable)).toEqual(["draft", "pending_review", "approved", "deprecated"]);
-    expect(releaseStatuses.filter(isCloneable)).toEqual(["approved"]);
-    for (const status of releaseStatuses.filter((status) => !isCloneable(status))) expect(notCloneableWords[status]).toBeTruthy();
+    expect(releaseStatuses.filter(isCurrentRelease)).toEqual(["approved"]);
+    for (const status of releaseStatuses.filter((status) => !isCurrentRelease(status))) expect(notCloneableWords[status]).toBeTruthy();
   });
 
   it("has a notice for every state a retiring action leads to", () => {

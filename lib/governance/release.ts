@@ -30,12 +30,15 @@ export function isBuildable(status: ReleaseStatus): boolean {
   return !unbuildableStatuses.includes(status);
 }
 
-/** Only approved versions are cloned (and pointed at by channels and replacements). */
-export function isCloneable(status: ReleaseStatus): boolean {
+/**
+ * Approved: the one state new use is pointed at. Only such versions are cloned, named by a channel
+ * or as a retiring version's replacement, and followed by `latest` (db/queries/release-sql.ts).
+ */
+export function isCurrentRelease(status: ReleaseStatus): boolean {
   return status === "approved";
 }
 
-/** Why a version in each other state can't be cloned, and what to do instead. */
+/** Why a version in each state but approved can't be cloned, and what to do instead. */
 export const notCloneableWords: Partial<Record<ReleaseStatus, string>> = {
   draft: "it is a draft; submit it for review and clone it once an admin approved it",
   pending_review: "it is waiting for review; clone it once an admin approved it",

@@ -19,6 +19,7 @@ import { SharePanel } from "@/components/images/share-panel";
 import { listImageShares } from "@/db/queries/shares";
 import { TagChip, VisibilityBadge } from "@/components/ui/badge";
 import { getViewer, requireViewer } from "@/lib/auth/session";
+import { isCurrentRelease } from "@/lib/governance/release";
 
 const SLUG_PATTERN = /^[a-z0-9][a-z0-9._-]{0,199}$/;
 
@@ -202,7 +203,7 @@ export default async function ImagePage({ params }: Props) {
             <ChannelForm
               imageId={image.id}
               channelNames={channelRows.filter((channel) => !channel.managed).map((channel) => channel.name)}
-              versions={versions.filter((version) => version.releaseStatus === "approved").map((version) => ({ id: version.id, version: version.version }))}
+              versions={versions.filter((version) => isCurrentRelease(version.releaseStatus)).map((version) => ({ id: version.id, version: version.version }))}
             />
           ) : null}
           {channelHistory.length ? (

@@ -17,7 +17,7 @@ import { defaultResetOperations, getVersionUsage, identityResetOperations, listC
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
-import { isBuildable, isCloneable, producerNote, retiredNotices } from "@/lib/governance/release";
+import { isBuildable, isCurrentRelease, producerNote, retiredNotices } from "@/lib/governance/release";
 import type { DataStatus, ReleaseStatus } from "@/db/enums";
 import { requireViewer } from "@/lib/auth/session";
 
@@ -34,7 +34,7 @@ export default async function VersionPage({ params }: Params) {
   const viewer = await requireViewer(`/images/${slug}/versions/${rawVersion}`);
   const detail = await getVersionDetail({ viewer, imageSlug: slug, version });
   if (!detail) notFound();
-  const cloneable = detail.dataStatus === "ready" && isCloneable(detail.releaseStatus as ReleaseStatus);
+  const cloneable = detail.dataStatus === "ready" && isCurrentRelease(detail.releaseStatus as ReleaseStatus);
   const retiredNotice = retiredNotices[detail.releaseStatus as ReleaseStatus];
   const [decisions, replacements, lineage, newerBase, usage, cloneTargets] = await Promise.all([
     listReviews({ versionId: detail.id }),
@@ -210,7 +210,7 @@ export default async function VersionPage({ params }: Params) {
               sourceLinked={detail.linked}
             />
           ) : (
-            <p className="text-sm text-muted">Only approved versions can be cloned{detail.releaseStatus === "approved" ? " once they are ready" : `; this one is ${humanize(detail.releaseStatus).toLowerCase()}`}.</p>
+            <p className="text-sm text-muted">Only approved versions can be cloned{isCurrentRelease(detail.releaseStatus as ReleaseStatus) ? " once they are ready" : `; this one is ${humanize(detail.releaseStatus).toLowerCase()}`}.</p>
           )}
         </section>
       </div>
