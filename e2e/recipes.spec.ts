@@ -90,7 +90,7 @@ test("a recipe file over the limit is refused with the limit in words, and a sig
   const projectId = await page.getByLabel("Project").inputValue();
   const tooLarge = await page.request.post(`/api/recipe-files?projectId=${projectId}&filename=big.bin`, { data: Buffer.alloc(16 * 1024 * 1024 + 1) });
   expect(tooLarge.status()).toBe(413);
-  expect((await tooLarge.json()).message).toMatch(/at most 16 MiB/);
+  expect((await tooLarge.json()).error.message).toMatch(/at most 16 MiB/);
   const attached = await page.request.post(`/api/recipe-files?projectId=${projectId}&filename=hello.txt`, { data: Buffer.from("hello\n") });
   expect(attached.status()).toBe(201);
   expect((await attached.json()).sha256).toBe("5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");

@@ -20,8 +20,8 @@ function serverMessage(error: unknown): string {
   const response = (error as { originalResponse?: { getBody(): string; getStatus(): number } | null }).originalResponse;
   if (response) {
     try {
-      const parsed = JSON.parse(response.getBody()) as { message?: string };
-      if (parsed.message) return parsed.message;
+      const parsed = JSON.parse(response.getBody()) as { error?: { message?: string } };
+      if (parsed.error?.message) return parsed.error.message;
     } catch {
       // Not JSON: fall through to the generic message with the status.
     }

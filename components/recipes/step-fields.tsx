@@ -131,8 +131,8 @@ function AttachFile({
     if (file.size > MAX_UPLOAD_FILE_BYTES) return setState({ busy: false, message: `A recipe file is at most ${MAX_UPLOAD_FILE_BYTES / 1024 ** 2} MiB.` });
     setState({ busy: true, message: null });
     const response = await fetch(`/api/recipe-files?${new URLSearchParams({ projectId, filename: file.name })}`, { method: "POST", body: file }).catch(() => null);
-    const body = (await response?.json().catch(() => null)) as { sha256?: string; message?: string } | null;
-    if (!response?.ok || !body?.sha256) return setState({ busy: false, message: body?.message ?? "The file could not be attached; check your connection and try again." });
+    const body = (await response?.json().catch(() => null)) as { sha256?: string; error?: { message?: string } } | null;
+    if (!response?.ok || !body?.sha256) return setState({ busy: false, message: body?.error?.message ?? "The file could not be attached; check your connection and try again." });
     onChange("blobSha256", body.sha256);
     onChange("filename", file.name);
     setState({ busy: false, message: null });

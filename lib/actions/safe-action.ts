@@ -4,20 +4,11 @@
 // resolve the session and revalidate, so tests drive exactly this code with any caller.
 import { z } from "zod";
 import type { Viewer } from "@/db/queries/users";
-import { HangarError, type ErrorCode } from "@/lib/errors";
+import { fieldErrorsOf, HangarError, INTERNAL_ERROR_MESSAGE, type ErrorCode } from "@/lib/errors";
 
 export type ActionResult<T> =
   | { ok: true; data: T }
-  | { ok: false; code: ErrorCode | "internal"; message: string; fieldErrors?: Record<string, string[]> };
-
-export function fieldErrorsOf(error: z.ZodError): Record<string, string[]> {
-  const fieldErrors: Record<string, string[]> = {};
-  for (const issue of error.issues) {
-    const key = issue.path.join(".") || "_";
-    (fieldErrors[key] ??= []).push(issue.message);
-  }
-  return fieldErrors;
-}
+  | { ok: false; code: ErrorCode; message: string; fieldErrors?: Record<string, string[]> };
 
 export type DefinedAction<Result> = (viewer: Viewer | null, input: unknown) => Promise<ActionResult<Result>>;
 
@@ -53,6 +44,6 @@ async function run<Schema extends z.ZodType, Result>(schema: Schema, input: unkn
   } catch (error) {
     if (error instanceof HangarError) return { ok: false, code: error.code, message: error.message, fieldErrors: error.fieldErrors };
     console.error("server action failed", error);
-    return { ok: false, code: "internal", message: "Something went wrong on the server; nothing was changed. Try again, and tell an admin if it keeps happening." };
+    return { ok: false, code: "internal", message: INTERNAL_ERROR_MESSAGE };
   }
 }

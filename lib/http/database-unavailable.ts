@@ -3,8 +3,8 @@
 // instead of a bare 500 from whichever query failed first.
 import type http from "node:http";
 import { isDatabaseAvailable } from "@/db/health";
+import { errorBody, httpStatusOf, type ErrorBody } from "@/lib/errors";
 
-export const DATABASE_UNAVAILABLE_CODE = "database_unavailable";
 export const RETRY_AFTER_SECONDS = 5;
 export const DATABASE_UNAVAILABLE_MESSAGE = `The database is unavailable at the moment (it is being restarted or cannot be reached). Nothing was changed; retry in ${RETRY_AFTER_SECONDS} seconds.`;
 
@@ -13,8 +13,8 @@ function needsDatabase(pathname: string): boolean {
   return !pathname.startsWith("/_next/static/") && pathname !== "/icon.svg" && pathname !== "/favicon.ico";
 }
 
-export function databaseUnavailableBody(): { error: { code: string; message: string } } {
-  return { error: { code: DATABASE_UNAVAILABLE_CODE, message: DATABASE_UNAVAILABLE_MESSAGE } };
+export function databaseUnavailableBody(): ErrorBody {
+  return errorBody("database_unavailable", DATABASE_UNAVAILABLE_MESSAGE);
 }
 
 const page = `<!doctype html>
@@ -54,7 +54,7 @@ export function writeDatabaseUnavailable(req: http.IncomingMessage, res: http.Se
     headers.Connection = "close";
     res.once("finish", () => req.destroy());
   }
-  res.writeHead(503, headers);
+  res.writeHead(httpStatusOf("database_unavailable"), headers);
   res.end(req.method === "HEAD" ? undefined : body);
 }
 

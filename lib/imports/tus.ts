@@ -18,7 +18,7 @@ import { AccessDenied } from "@/db/queries/access";
 import { getProjectQuota } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { diskFormats } from "@/db/schema";
-import { HangarError, type ErrorCode } from "@/lib/errors";
+import { errorBody, errorResponse, HangarError, httpStatusOf, type ErrorCode } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { databaseUnavailableBody } from "@/lib/http/database-unavailable";
 import { flushToDisk } from "@/lib/storage";
@@ -54,9 +54,8 @@ const metadataSchema = z.object({
   filename: z.preprocess(blankToUndefined, z.string().max(255, "The file name is too long.").default("")),
 });
 
-const httpError = (status_code: number, message: string) => ({ status_code, body: JSON.stringify({ message }) });
-// `invalid` from createImportVersion is the quota refusal: the declared file is too large.
-const statusOf: Record<ErrorCode, number> = { unauthenticated: 401, forbidden: 403, not_found: 404, invalid: 413, conflict: 409 };
+// What a tus hook throws to refuse a request: the status and the JSON error body every route sends.
+const httpError = (code: ErrorCode, message: string) => ({ status_code: httpStatusOf(code), body: JSON.stringify(errorBody(code, message)) });
 
 const progressWrites = new Map<string, number>();
 
@@ -99,24 +98,24 @@ export function createUploadServer(deps: UploadServerDeps) {
     namingFunction: () => randomBytes(16).toString("hex"),
     // A hook that ran into a database outage is the same clear 503 as the HTTP server's gate gives.
     onResponseError(_request, error) {
-      if (isConnectionError(error)) return { status_code: 503, body: JSON.stringify(databaseUnavailableBody()) };
+      if (isConnectionError(error)) return { status_code: httpStatusOf("database_unavailable"), body: JSON.stringify(databaseUnavailableBody()) };
     },
     async onIncomingRequest(request, uploadId) {
       const viewer = await deps.viewerOf(request as unknown as Request);
-      if (!viewer) throw httpError(401, "Your session has ended. Sign in again; the upload resumes where it stopped.");
+      if (!viewer) throw httpError("unauthenticated", "Your session has ended. Sign in again; the upload resumes where it stopped.");
       if (request.method === "POST") return;
       const upload = await getUploadForUser({ id: uploadId, userId: viewer.id });
-      if (!upload) throw httpError(404, "There is no such upload.");
+      if (!upload) throw httpError("not_found", "There is no such upload.");
       versionOf.set(uploadId, upload.versionId);
-      if (upload.status !== "active") throw httpError(410, `This upload has already ${upload.status === "completed" ? "finished" : "ended"}.`);
-      if (upload.expiresAt.getTime() < Date.now()) throw httpError(410, "This upload expired after 24 hours without finishing; start it again.");
+      if (upload.status !== "active") throw httpError("gone", `This upload has already ${upload.status === "completed" ? "finished" : "ended"}.`);
+      if (upload.expiresAt.getTime() < Date.now()) throw httpError("gone", "This upload expired after 24 hours without finishing; start it again.");
     },
     async onUploadCreate(request, upload) {
       const viewer = await deps.viewerOf(request as unknown as Request);
-      if (!viewer) throw httpError(401, "Sign in to upload.");
-      if (upload.size === undefined) throw httpError(400, "Tell the server the file's size (Upload-Length) when starting the upload.");
+      if (!viewer) throw httpError("unauthenticated", "Sign in to upload.");
+      if (upload.size === undefined) throw httpError("invalid", "Tell the server the file's size (Upload-Length) when starting the upload.");
       const parsed = metadataSchema.safeParse(upload.metadata ?? {});
-      if (!parsed.success) throw httpError(400, parsed.error.issues[0]?.message ?? "The upload's details are not valid.");
+      if (!parsed.success) throw httpError("invalid", parsed.error.issues[0]?.message ?? "The upload's details are not valid.");
       const metadata = parsed.data;
       try {
         const created = await createImportVersion({
@@ -133,8 +132,9 @@ export function createUploadServer(deps: UploadServerDeps) {
         versionOf.set(upload.id, created.versionId);
         return { metadata: { ...upload.metadata, versionId: created.versionId, imageSlug: created.imageSlug } };
       } catch (error) {
-        if (error instanceof AccessDenied) throw httpError(403, "You can't add versions to that image: it doesn't exist, or you are not a member of its project.");
-        if (error instanceof HangarError) throw httpError(statusOf[error.code], error.message);
+        if (error instanceof AccessDenied) throw httpError("forbidden", "You can't add versions to that image: it doesn't exist, or you are not a member of its project.");
+        // `invalid` from createImportVersion is the quota refusal: the declared file is too large.
+        if (error instanceof HangarError) throw httpError(error.code === "invalid" ? "too_large" : error.code, error.message);
         throw error;
       }
     },
@@ -145,7 +145,7 @@ export function createUploadServer(deps: UploadServerDeps) {
       void flushToDisk(tempPath);
       const viewer = await deps.viewerOf(request as unknown as Request);
       const session = await getUpload({ id: upload.id });
-      if (!session) throw httpError(404, "There is no such upload.");
+      if (!session) throw httpError("not_found", "There is no such upload.");
       await setVersionDataStatus({ versionId: session.versionId, status: "importing" });
       // Trust the live session only if it saw exactly the bytes on disk; otherwise re-read them.
       const live = store.takeSession(upload.id);
@@ -165,7 +165,7 @@ export function createUploadServer(deps: UploadServerDeps) {
         return { status_code: 204, headers: { "Hangar-Sha256": result.sha256 } };
       } catch (error) {
         await store.configstore.delete(upload.id).catch(() => {});
-        if (error instanceof ImportRefused) throw httpError(422, error.reason);
+        if (error instanceof ImportRefused) throw httpError("refused", error.reason);
         throw error;
       } finally {
         progressWrites.delete(upload.id);
@@ -184,7 +184,7 @@ export function createUploadServer(deps: UploadServerDeps) {
   // tus answers an unexpected content type with 400; the protocol's 415 is clearer, so say it first.
   const handle = async (request: Request): Promise<Response> => {
     if (request.method === "PATCH" && request.headers.get("content-type") !== "application/offset+octet-stream") {
-      return Response.json({ message: "Upload data must be sent as application/offset+octet-stream." }, { status: 415, headers: { "Tus-Resumable": "1.0.0" } });
+      return errorResponse("unsupported_media_type", "Upload data must be sent as application/offset+octet-stream.", { headers: { "Tus-Resumable": "1.0.0" } });
     }
     return server.handleWeb(request);
   };

@@ -3,6 +3,7 @@
 import { z } from "zod";
 import { listClones } from "@/db/queries/clones";
 import { getViewer } from "@/lib/auth/session";
+import { errorResponse, fieldErrorsOf } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -17,9 +18,9 @@ const querySchema = z.object({
 
 export async function GET(request: Request) {
   const viewer = await getViewer();
-  if (!viewer) return Response.json({ message: "Sign in to see clones." }, { status: 401 });
+  if (!viewer) return errorResponse("unauthenticated", "Sign in to see clones.");
   const query = querySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return Response.json({ message: query.error.issues[0]?.message ?? "Bad query." }, { status: 400 });
+  if (!query.success) return errorResponse("invalid", query.error.issues[0]?.message ?? "Bad query.", { fields: fieldErrorsOf(query.error) });
   const clones = await listClones({ viewer, projectId: query.data.projectId, cloneIds: query.data.ids });
   return Response.json({ clones }, { headers: { "Cache-Control": "no-store" } });
 }

@@ -5,7 +5,7 @@ import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { attachRecipeFile, requireAttachAccess } from "@/db/queries/recipes";
 import { isUuid } from "@/db/queries/users";
-import { HangarError } from "@/lib/errors";
+import { errorResponse, withRouteErrors } from "@/lib/errors";
 import { getViewer } from "@/lib/auth/session";
 import { env } from "@/lib/env";
 import { MAX_UPLOAD_FILE_BYTES } from "@/lib/recipes/steps";
@@ -16,29 +16,21 @@ import { createTempPath, getBlobStore, hashFile } from "@/lib/storage";
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const json = (status: number, body: unknown) => Response.json(body, { status });
-const tooLarge = () => json(413, { message: `A recipe file is at most ${MAX_UPLOAD_FILE_BYTES / 1024 ** 2} MiB; put larger content in an image instead.` });
+const tooLarge = () => errorResponse("too_large", `A recipe file is at most ${MAX_UPLOAD_FILE_BYTES / 1024 ** 2} MiB; put larger content in an image instead.`);
 
 class TooLarge extends Error {}
 
-const statusOf = (error: HangarError) => (error.code === "not_found" ? 404 : error.code === "forbidden" ? 403 : 400);
-
-export async function POST(request: Request) {
+export const POST = withRouteErrors(async (request: Request) => {
   const viewer = await getViewer();
-  if (!viewer) return json(401, { message: "Your session has ended. Sign in again to continue." });
+  if (!viewer) return errorResponse("unauthenticated", "Your session has ended. Sign in again to continue.");
   const url = new URL(request.url);
   const projectId = url.searchParams.get("projectId") ?? "";
   const filename = (url.searchParams.get("filename") ?? "").slice(0, 255);
-  if (!isUuid(projectId)) return json(400, { message: "Say which project the file is for." });
-  try {
-    requireAttachAccess(viewer, projectId);
-  } catch (error) {
-    if (error instanceof HangarError) return json(statusOf(error), { message: error.message });
-    throw error;
-  }
+  if (!isUuid(projectId)) return errorResponse("invalid", "Say which project the file is for.");
+  requireAttachAccess(viewer, projectId);
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_UPLOAD_FILE_BYTES) return tooLarge();
-  if (!request.body) return json(400, { message: "The request has no file in it." });
+  if (!request.body) return errorResponse("invalid", "The request has no file in it.");
   const tempPath = await createTempPath({ root: env().dataDir, prefix: "recipe-file" });
   let received = 0;
   const limit = new Transform({
@@ -55,12 +47,10 @@ export async function POST(request: Request) {
     // removed by start-up reconciliation).
     await getBlobStore().putFromTempFile({ tempPath, sha256: hashes.sha256, size: hashes.size });
     await attachRecipeFile({ viewer, projectId, file: { ...hashes, filename } });
-    return json(201, { sha256: hashes.sha256, size: hashes.size, filename });
+    return Response.json({ sha256: hashes.sha256, size: hashes.size, filename }, { status: 201 });
   } catch (error) {
     await rm(tempPath, { force: true });
     if (error instanceof TooLarge) return tooLarge();
-    if (error instanceof HangarError) return json(statusOf(error), { message: error.message });
-    console.error("recipe file upload failed", error);
-    return json(500, { message: "The file could not be stored; nothing was kept. Try again." });
+    throw error;
   }
-}
+}, { internalMessage: "The file could not be stored; nothing was kept. Try again." });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { listVisibleTags } from "@/db/queries/images";
 import { getViewer } from "@/lib/auth/session";
 import { TAG_MAX_LENGTH } from "@/lib/validations/images";
+import { errorResponse, fieldErrorsOf } from "@/lib/errors";
 
 const querySchema = z.object({
   prefix: z
@@ -18,13 +19,13 @@ const querySchema = z.object({
 // carry (say `jupyter` or `gpu`) tells what those projects build.
 export async function GET(request: NextRequest) {
   const viewer = await getViewer();
-  if (!viewer) return NextResponse.json({ error: "Sign in to continue." }, { status: 401 });
+  if (!viewer) return errorResponse("unauthenticated", "Sign in to continue.");
   const parsed = querySchema.safeParse({
     prefix: request.nextUrl.searchParams.get("prefix") ?? "",
     limit: request.nextUrl.searchParams.get("limit") ?? undefined,
   });
   if (!parsed.success) {
-    return NextResponse.json({ error: parsed.error.issues[0]?.message ?? "The query is not valid." }, { status: 400 });
+    return errorResponse("invalid", parsed.error.issues[0]?.message ?? "The query is not valid.", { fields: fieldErrorsOf(parsed.error) });
   }
   const tags = await listVisibleTags({ viewer, ...parsed.data });
   return NextResponse.json({ tags }, { headers: { "Cache-Control": "private, max-age=30" } });

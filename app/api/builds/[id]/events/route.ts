@@ -1,5 +1,6 @@
 import { getBuild, getBuildLogs } from "@/db/queries/builds";
 import { getViewer } from "@/lib/auth/session";
+import { errorResponse } from "@/lib/errors";
 
 // The live build page: log lines and state as server-sent events, read from PostgreSQL where the
 // worker writes them, so any web process can serve any build. Ends when the build has ended and
@@ -13,8 +14,8 @@ const LOG_BATCH = 2000;
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;
   const viewer = await getViewer();
-  if (!viewer) return Response.json({ message: "Your session has ended. Sign in again to continue." }, { status: 401 });
-  if (!(await getBuild({ viewer, id }))) return Response.json({ message: "That build doesn't exist or is in a project you are not a member of." }, { status: 404 });
+  if (!viewer) return errorResponse("unauthenticated", "Your session has ended. Sign in again to continue.");
+  if (!(await getBuild({ viewer, id }))) return errorResponse("not_found", "That build doesn't exist or is in a project you are not a member of.");
   const url = new URL(request.url);
   let after = Number(request.headers.get("last-event-id") ?? url.searchParams.get("after") ?? 0) || 0;
   const encoder = new TextEncoder();

@@ -5,22 +5,22 @@ import { diskFormats } from "@/db/schema";
 import { getViewer } from "@/lib/auth/session";
 import { contentDisposition, parseRange } from "@/lib/http/range";
 import { getBlobStore } from "@/lib/storage";
+import { errorResponse } from "@/lib/errors";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
-const json = (status: number, message: string) => Response.json({ message }, { status });
 const querySchema = z.object({ format: z.enum(diskFormats).optional() });
 
 export async function GET(request: Request, { params }: { params: Promise<{ id: string }> }) {
   const viewer = await getViewer();
-  if (!viewer) return json(401, "Sign in to download images.");
+  if (!viewer) return errorResponse("unauthenticated", "Sign in to download images.");
   const { id } = await params;
-  if (!z.string().uuid().safeParse(id).success) return json(404, "That version doesn't exist, or you can't see it.");
+  if (!z.string().uuid().safeParse(id).success) return errorResponse("not_found", "That version doesn't exist, or you can't see it.");
   const query = querySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return json(400, `The format is one of: ${diskFormats.join(", ")}.`);
+  if (!query.success) return errorResponse("invalid", `The format is one of: ${diskFormats.join(", ")}.`);
   const version = await getDownloadableVersion({ viewer, versionId: id });
-  if (!version) return json(404, "That version doesn't exist, isn't ready, or you can't see it.");
+  if (!version) return errorResponse("not_found", "That version doesn't exist, isn't ready, or you can't see it.");
 
   let sha256 = version.sha256;
   let size = version.fileSize;
@@ -31,7 +31,7 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
     const conversion = await getConversion({ versionId: version.id, targetFormat: wanted });
     if (!conversion || conversion.status !== "succeeded" || !conversion.sha256 || conversion.fileSize === null) {
       const what = version.linked && wanted === version.format ? `a self-contained (flattened) ${wanted} file` : `${wanted}`;
-      return json(409, `This version has not been converted to ${what} yet. Request the conversion on the version's page and download it when it's done.`);
+      return errorResponse("conflict", `This version has not been converted to ${what} yet. Request the conversion on the version's page and download it when it's done.`);
     }
     sha256 = conversion.sha256;
     size = conversion.fileSize;
