@@ -1,0 +1,10 @@
+// The schema, one file per area; `@/db/schema` is the one import path for all of it.
+export * from "../enums";
+export * from "./auth";
+export * from "./projects";
+export * from "./images";
+export * from "./uploads";
+export * from "./recipes";
+export * from "./governance";
+export * from "./teams";
+export * from "./audit";
