@@ -13,7 +13,8 @@ import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, use
 import { recordAudit } from "./audit";
 import { buildFingerprint, resolveDocument, saveRecipe } from "./recipes";
 import { refuseOverQuota } from "./uploads";
-import { isUuid, type Viewer } from "./users";
+import type { Viewer } from "./users";
+import { isUuid } from "@/lib/ids";
 import { buildCapabilities, canCancelBuild, canInProject, projectScopedCondition, visibleVersionCondition } from "./access";
 import { approvedVersionsSql, releaseStatusIn } from "./release-sql";
 

@@ -12,7 +12,8 @@ import { canInProject, projectScopedCondition, requireInProject, visibleVersionC
 import { recordAudit } from "./audit";
 import { createImage, createReadyVersion } from "./images";
 import { refuseOverQuota } from "./uploads";
-import { isUuid, type Viewer } from "./users";
+import type { Viewer } from "./users";
+import { isUuid } from "@/lib/ids";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 

@@ -7,7 +7,8 @@ import { db } from "../client";
 import { visibleVersionCondition } from "./access";
 import { approvedVersionsSql } from "./release-sql";
 import { outOfDateCondition } from "./catalog";
-import { isUuid, type Viewer } from "./users";
+import type { Viewer } from "./users";
+import { isUuid } from "@/lib/ids";
 
 export interface LineageNode {
   id: string;

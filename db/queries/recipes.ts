@@ -12,7 +12,8 @@ import { db, type Database } from "../client";
 import { blobs, channels, imageVersions, images, projects, recipeFiles, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { channelVersion } from "./channels";
-import { isUuid, type Viewer } from "./users";
+import type { Viewer } from "./users";
+import { isUuid } from "@/lib/ids";
 import { canInProject, imageInProjectCondition, projectCapabilities, projectScopedCondition, usableVersionCondition, visibleImagesCondition, visibleVersionCondition, type ProjectCapabilities } from "./access";
 import { approvedVersionsSql, releaseStatusIn } from "./release-sql";
 

@@ -9,7 +9,8 @@ import { db, type Database } from "../client";
 import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { refreshImageLatest } from "./images";
-import { isUuid, type Viewer } from "./users";
+import type { Viewer } from "./users";
+import { isUuid } from "@/lib/ids";
 import { canInProject, releaseStandingOf, versionProducerIds, visibleVersionCondition } from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];

@@ -7,7 +7,8 @@ import { db } from "../client";
 import { imageShares, images, projects, users, type ShareStatus } from "../schema";
 import { canInProject, projectScopedCondition, requireInProject } from "./access";
 import { recordAudit } from "./audit";
-import { isUuid, type Viewer } from "./users";
+import type { Viewer } from "./users";
+import { isUuid } from "@/lib/ids";
 
 async function loadImage(imageId: string) {
   if (!isUuid(imageId)) return null;

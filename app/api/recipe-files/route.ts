@@ -4,7 +4,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { attachRecipeFile, requireAttachAccess } from "@/db/queries/recipes";
-import { isUuid } from "@/db/queries/users";
+import { isUuid } from "@/lib/ids";
 import { errorResponse, withRouteErrors } from "@/lib/errors";
 import { getViewer } from "@/lib/auth/session";
 import { env } from "@/lib/env";
