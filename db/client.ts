@@ -1,5 +1,6 @@
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
+import { env } from "../lib/env";
 import { checkDatabase, isConnectionError } from "./health";
 import * as schema from "./schema";
 
@@ -9,7 +10,7 @@ export type Database = NodePgDatabase<typeof schema>;
 const globalForDb = globalThis as unknown as { hangarPool?: pg.Pool; hangarDb?: Database };
 
 export function databaseUrl(): string {
-  const url = process.env.DATABASE_URL;
+  const url = env().DATABASE_URL;
   if (!url) {
     throw new Error("DATABASE_URL is not set. Start Hangar with `npm start`, which starts the embedded PostgreSQL and sets it.");
   }
@@ -30,7 +31,7 @@ export function pool(): pg.Pool {
   if (!globalForDb.hangarPool) {
     // A connection attempt that gets no answer (a server gone behind a firewall) fails after 10 s
     // instead of holding its request forever.
-    const created = new pg.Pool({ connectionString: databaseUrl(), max: Number(process.env.HANGAR_DB_POOL_MAX ?? 10), connectionTimeoutMillis: 10_000 });
+    const created = new pg.Pool({ connectionString: databaseUrl(), max: env().HANGAR_DB_POOL_MAX, connectionTimeoutMillis: 10_000 });
     created.on("connect", (client) => client.on("error", onConnectionError));
     // The client's listener above has logged it; the pool re-emits an idle client's error.
     created.on("error", () => {});

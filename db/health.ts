@@ -5,6 +5,7 @@
 // The state lives on globalThis: the custom server and Next's bundled server code are separate
 // module instances in one process and must see the same answer.
 import pg from "pg";
+import { env } from "../lib/env";
 
 interface HealthState {
   available: boolean;
@@ -80,7 +81,7 @@ async function reachable(url: string): Promise<boolean> {
  * connection: if it answers, nothing changes (an idle connection ended, as after
  * pg_terminate_backend); if not, mark it unavailable and keep probing until it answers.
  */
-export function checkDatabase(url: string | undefined = process.env.DATABASE_URL): void {
+export function checkDatabase(url: string | undefined = env().DATABASE_URL): void {
   const current = state();
   if (!url || current.probing) return;
   current.probing = true;

@@ -1,6 +1,7 @@
 import path from "node:path";
-import { describe, expect, it } from "vitest";
-import { readEnv } from "./env";
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, it } from "vitest";
+import { env, envVariables, readEnv } from "./env";
 
 describe("readEnv", () => {
   it("applies the documented defaults", () => {
@@ -74,5 +75,46 @@ describe("readEnv", () => {
     expect(() => readEnv({ HANGAR_JOB_TIMEOUT: "13h" })).toThrow(/HANGAR_JOB_TIMEOUT must be a duration/);
     expect(() => readEnv({ HANGAR_BUILD_TIMEOUT: "0" })).toThrow(/HANGAR_BUILD_TIMEOUT/);
     expect(() => readEnv({ HANGAR_ACCEL: "hvf" })).toThrow(/HANGAR_ACCEL must be auto, kvm or tcg/);
+  });
+});
+
+describe("the configuration's documentation", () => {
+  const root = path.resolve(__dirname, "..");
+  const readme = readFileSync(path.join(root, "README.md"), "utf8");
+  const configuration = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1));
+  const example = readFileSync(path.join(root, ".env.example"), "utf8");
+
+  it("lists every variable of the schema in .env.example", () => {
+    const listed = new Set([...example.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((match) => match[1]));
+    expect(envVariables.filter((name) => !listed.has(name))).toEqual([]);
+  });
+
+  it("describes every variable of the schema in the README's configuration section", () => {
+    expect(envVariables.filter((name) => !configuration.includes(`\`${name}\``))).toEqual([]);
+  });
+});
+
+describe("env()", () => {
+  const saved = process.env.HANGAR_DB_POOL_MAX;
+  afterEach(() => {
+    if (saved === undefined) delete process.env.HANGAR_DB_POOL_MAX;
+    else process.env.HANGAR_DB_POOL_MAX = saved;
+  });
+
+  it("reflects a variable changed at run time, and parses once otherwise", () => {
+    process.env.HANGAR_DB_POOL_MAX = "7";
+    const first = env();
+    expect(first.HANGAR_DB_POOL_MAX).toBe(7);
+    expect(env()).toBe(first);
+    process.env.HANGAR_DB_POOL_MAX = "9";
+    expect(env().HANGAR_DB_POOL_MAX).toBe(9);
+  });
+
+  it("takes the variables that used to be read around the schema", () => {
+    expect(readEnv({}).HANGAR_PG_PORT).toBeUndefined();
+    expect(readEnv({})).toMatchObject({ HANGAR_DB_POOL_MAX: 10, HANGAR_VIRT_CUSTOMIZE: "virt-customize", HANGAR_VIRT_SYSPREP: "virt-sysprep", HANGAR_URL_IMPORT_PORTS: [], HANGAR_URL_IMPORT_ALLOW_ADDRESSES: [], LIBGUESTFS_BACKEND: "direct" });
+    expect(readEnv({ HANGAR_PG_PORT: "5433", HANGAR_URL_IMPORT_PORTS: "8080, x,70000", HANGAR_URL_IMPORT_ALLOW_ADDRESSES: " 10.0.0.5 ,," })).toMatchObject({ HANGAR_PG_PORT: 5433, HANGAR_URL_IMPORT_PORTS: [8080], HANGAR_URL_IMPORT_ALLOW_ADDRESSES: ["10.0.0.5"] });
+    expect(() => readEnv({ HANGAR_PG_PORT: "postgres" })).toThrow(/HANGAR_PG_PORT/);
+    expect(() => readEnv({ HANGAR_DB_POOL_MAX: "0" })).toThrow(/HANGAR_DB_POOL_MAX is at least 1/);
   });
 });

@@ -120,6 +120,26 @@ const envSchema = z.object({
     .default("")
     .transform((value) => value.split(",").map((address) => address.trim()).filter(Boolean))
     .pipe(z.array(z.union([z.ipv4(), z.ipv6()], "HANGAR_BUILD_MIRROR_ADDRESSES must list IP addresses, separated by commas"))),
+  // URL imports reach ports 80 and 443 and public addresses; these add ports and exact internal
+  // addresses (an internal mirror) an admin allows. Values that are not ports are ignored.
+  HANGAR_URL_IMPORT_PORTS: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map(Number).filter((port) => port > 0 && port < 65536)),
+  HANGAR_URL_IMPORT_ALLOW_ADDRESSES: z
+    .string()
+    .default("")
+    .transform((value) => value.split(",").map((address) => address.trim()).filter(Boolean)),
+  // The libguestfs tools builds and identity resets run; tests point them at stand-ins.
+  HANGAR_VIRT_CUSTOMIZE: z.string().trim().min(1).default("virt-customize"),
+  HANGAR_VIRT_SYSPREP: z.string().trim().min(1).default("virt-sysprep"),
+  // libguestfs's own settings, passed on to every libguestfs run (HANGAR_ACCEL adds force_tcg).
+  LIBGUESTFS_BACKEND: z.string().trim().default("direct").transform((value) => value || "direct"),
+  LIBGUESTFS_BACKEND_SETTINGS: z.string().trim().default(""),
+  // The embedded PostgreSQL's port; unset, a free one is picked at each start.
+  HANGAR_PG_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1, "HANGAR_PG_PORT must be a port number").max(65535, "HANGAR_PG_PORT must be a port number").optional()),
+  // Connections each process keeps to PostgreSQL at most.
+  HANGAR_DB_POOL_MAX: z.coerce.number().int().min(1, "HANGAR_DB_POOL_MAX is at least 1").max(1000).default(10),
   HANGAR_SEED_DEMO: z
     .enum(["true", "false", "1", "0"])
     .default("true")
@@ -128,7 +148,10 @@ const envSchema = z.object({
 
 export type HangarEnv = z.infer<typeof envSchema> & { dataDir: string; oidcEnabled: boolean; origin: string };
 
-let cached: HangarEnv | undefined;
+/** Every variable Hangar reads; .env.example and the README list each of them (lib/env.test.ts checks). */
+export const envVariables = Object.keys(envSchema.shape) as (keyof typeof envSchema.shape)[];
+
+let cached: { fingerprint: string; env: HangarEnv } | undefined;
 
 export function readEnv(source: Record<string, string | undefined> = process.env): HangarEnv {
   const parsed = envSchema.safeParse(source);
@@ -149,7 +172,12 @@ export function readEnv(source: Record<string, string | undefined> = process.env
   return { ...env, dataDir: path.resolve(env.HANGAR_DATA_DIR), oidcEnabled: oidcSet === 3, origin };
 }
 
+/**
+ * The parsed configuration. Parsed again only when one of its variables changed since (tests and
+ * the start script set some at run time), so a call costs a few property reads.
+ */
 export function env(): HangarEnv {
-  cached ??= readEnv();
-  return cached;
+  const fingerprint = envVariables.map((name) => process.env[name] ?? "\u0000").join("\u0001");
+  if (cached?.fingerprint !== fingerprint) cached = { fingerprint, env: readEnv() };
+  return cached.env;
 }

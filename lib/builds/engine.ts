@@ -31,7 +31,7 @@ import { openBuildSandbox, type BuildSandbox } from "./network-sandbox";
 import { StepTracker } from "./progress";
 import { redactLogLine, virtCustomizeArgs } from "./virt-customize";
 
-export const VIRT_CUSTOMIZE = process.env.HANGAR_VIRT_CUSTOMIZE ?? "virt-customize";
+export const VIRT_CUSTOMIZE = env().HANGAR_VIRT_CUSTOMIZE;
 const HEARTBEAT_MS = 1000;
 const LOG_FLUSH_MS = 250;
 const MAX_LOG_LINE = 4000;

@@ -21,7 +21,7 @@ import { jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { getBlobStore, hashFile } from "@/lib/storage";
 
-export const VIRT_SYSPREP = process.env.HANGAR_VIRT_SYSPREP ?? "virt-sysprep";
+export const VIRT_SYSPREP = env().HANGAR_VIRT_SYSPREP;
 const HEARTBEAT_MS = 5000;
 
 /** Formats a full clone keeps; anything else (vhd, vdi, iso) becomes qcow2. */

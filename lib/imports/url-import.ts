@@ -27,8 +27,7 @@ export interface UrlImportJob {
 }
 
 export function urlPolicyFromEnv(): UrlPolicy {
-  const ports = (process.env.HANGAR_URL_IMPORT_PORTS ?? "").split(",").map(Number).filter((port) => port > 0 && port < 65536);
-  const addresses = (process.env.HANGAR_URL_IMPORT_ALLOW_ADDRESSES ?? "").split(",").map((value) => value.trim()).filter(Boolean);
+  const { HANGAR_URL_IMPORT_PORTS: ports, HANGAR_URL_IMPORT_ALLOW_ADDRESSES: addresses } = env();
   return { ...defaultUrlPolicy, allowedPorts: [...defaultUrlPolicy.allowedPorts, ...ports], allowedAddresses: addresses };
 }
 

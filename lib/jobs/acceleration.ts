@@ -99,9 +99,9 @@ export function acceleration(): Promise<AccelerationDecision> {
 /** The environment for a libguestfs tool: the direct backend unless set, and forced TCG when KVM doesn't work. */
 export async function libguestfsEnv(): Promise<Record<string, string>> {
   const decision = await acceleration();
-  const result: Record<string, string> = { LIBGUESTFS_BACKEND: process.env.LIBGUESTFS_BACKEND ?? "direct" };
+  const result: Record<string, string> = { LIBGUESTFS_BACKEND: env().LIBGUESTFS_BACKEND };
   if (decision.mode === "tcg") {
-    const settings = (process.env.LIBGUESTFS_BACKEND_SETTINGS ?? "").split(":").filter((setting) => setting && setting !== "force_kvm");
+    const settings = env().LIBGUESTFS_BACKEND_SETTINGS.split(":").filter((setting) => setting && setting !== "force_kvm");
     result.LIBGUESTFS_BACKEND_SETTINGS = [...settings, "force_tcg"].join(":");
   }
   return result;

@@ -4,6 +4,7 @@
 import PgBoss from "pg-boss";
 import type { DiskFormat } from "@/db/schema";
 import { sweepStaleBuilds } from "@/lib/builds/sweeper";
+import { env } from "@/lib/env";
 import { accelerationLabels, formatDuration } from "@/lib/format";
 import { acceleration } from "./acceleration";
 import { jobTimeLimit, startJobRun, type JobRun } from "./job-run";
@@ -26,7 +27,7 @@ export type JobHandlers = { [Name in JobName]: JobHandler<Name> };
 const globalForQueue = globalThis as unknown as { hangarBoss?: Promise<PgBoss> };
 
 function connectionString(): string {
-  const url = process.env.DATABASE_URL;
+  const url = env().DATABASE_URL;
   if (!url) throw new Error("DATABASE_URL is not set; the job queue lives in Hangar's PostgreSQL.");
   return url;
 }
