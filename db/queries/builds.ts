@@ -7,7 +7,6 @@ import { stepSummary } from "@/lib/builds/progress";
 import { env } from "@/lib/env";
 import { notReusableStatuses } from "@/lib/governance/release";
 import { growToProblem } from "@/lib/recipes/steps";
-import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db } from "../client";
 import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus, type DiskFormat } from "../schema";
 import { recordAudit } from "./audit";
@@ -69,7 +68,7 @@ export async function queueBuild({
     .from(recipeRevisions)
     .where(and(eq(recipeRevisions.recipeId, recipeId), eq(recipeRevisions.revision, revision ?? recipe.latestRevision)));
   if (!row) throw new HangarError("not_found", `The recipe has no revision ${revision}.`);
-  const document = row.document as unknown as RecipeDocument;
+  const document = row.document;
   const resolved = await resolveDocument({ viewer, document, projectId: recipe.projectId });
   const fingerprint = buildFingerprint({ baseSha256: resolved.base.sha256, document, outputImageId: resolved.outputImageId });
 
@@ -345,8 +344,8 @@ export async function rebuildOnNewestBase({
     .leftJoin(recipeRevisions, eq(recipeRevisions.id, imageVersions.recipeRevisionId))
     .where(and(eq(imageVersions.id, versionId), visibleVersionCondition(viewer)));
   if (!row) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
-  if (!row.recipeId || !row.baseImageId) throw new HangarError("invalid", "This version was not built from a recipe, so there is nothing to rebuild; upload or clone a new one instead.");
-  const document = row.document as unknown as RecipeDocument;
+  if (!row.recipeId || !row.baseImageId || !row.document) throw new HangarError("invalid", "This version was not built from a recipe, so there is nothing to rebuild; upload or clone a new one instead.");
+  const document = row.document;
   if (document.base.channel) return queueBuild({ viewer, recipeId: row.recipeId, send });
   const {
     rows: [newest],

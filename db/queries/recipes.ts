@@ -205,7 +205,7 @@ export async function listRecipes({ viewer }: { viewer: Viewer }): Promise<Recip
     .orderBy(desc(recipes.updatedAt))
     .limit(500);
   return rows.map((row) => {
-    const document = row.document as unknown as RecipeDocument;
+    const document = row.document;
     return {
       id: row.id,
       name: row.name,
@@ -249,7 +249,7 @@ export async function getRecipe({ viewer, id }: { viewer: Viewer; id: string }):
   return {
     ...recipe,
     can: projectCapabilities(viewer, recipe.projectId),
-    revisions: revisions.map((revision) => ({ ...revision, document: revision.document as unknown as RecipeDocument })),
+    revisions: revisions.map((revision) => ({ ...revision, document: revision.document })),
   };
 }
 
@@ -308,7 +308,7 @@ export async function saveRecipe({
       .values({
         recipeId: id,
         revision,
-        document: normalised as unknown as Record<string, unknown>,
+        document: normalised,
         baseImageId: resolved.base.imageId,
         baseVersionId: normalised.base.version ? resolved.base.versionId : null,
         baseChannel: normalised.base.channel ?? null,

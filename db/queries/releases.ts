@@ -11,6 +11,7 @@ import { recordAudit } from "./audit";
 import { refreshImageLatest } from "./images";
 import type { Viewer } from "./users";
 import { isUuid } from "@/lib/ids";
+import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { canInProject, releaseStandingOf, versionProducerIds, visibleVersionCondition } from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -173,8 +174,8 @@ export interface PendingReview {
   inspectionSafe: boolean | null;
   inspectionFormat: string | null;
   /** For builds: this revision and the one behind the previous build into the same image. */
-  revisionDocument: Record<string, unknown> | null;
-  previousBuild: { version: string; revision: number; recipeName: string; document: Record<string, unknown> } | null;
+  revisionDocument: RecipeDocument | null;
+  previousBuild: { version: string; revision: number; recipeName: string; document: RecipeDocument } | null;
 }
 
 /** Every version waiting for review, oldest first, with what a reviewer needs to decide. */
@@ -223,9 +224,9 @@ export async function listPendingReviews(): Promise<PendingReview[]> {
     revision: num(row.revision),
     inspectionSafe: (row.inspection_safe as boolean | null) ?? null,
     inspectionFormat: (row.inspection_format as string | null) ?? null,
-    revisionDocument: (row.revision_document as Record<string, unknown> | null) ?? null,
+    revisionDocument: (row.revision_document as RecipeDocument | null) ?? null,
     previousBuild: row.prev_version
-      ? { version: String(row.prev_version), revision: Number(row.prev_revision), recipeName: String(row.prev_recipe_name), document: row.prev_document as Record<string, unknown> }
+      ? { version: String(row.prev_version), revision: Number(row.prev_revision), recipeName: String(row.prev_recipe_name), document: row.prev_document as RecipeDocument }
       : null,
   }));
 }

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { bigint, bigserial, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { buildStatuses } from "../enums";
 import type { DiskFormat, BuildStatus } from "../enums";
+import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { createdAt, inList } from "./columns";
 import { users } from "./auth";
 import { projects } from "./projects";
@@ -36,7 +37,7 @@ export const recipeRevisions = pgTable(
       .references(() => recipes.id, { onDelete: "cascade" }),
     revision: integer("revision").notNull(),
     /** The normalised recipe document (what YAML export prints). */
-    document: jsonb("document").$type<Record<string, unknown>>().notNull(),
+    document: jsonb("document").$type<RecipeDocument>().notNull(),
     baseImageId: uuid("base_image_id")
       .notNull()
       .references(() => images.id),

@@ -3,7 +3,6 @@ import Link from "next/link";
 import { forbidden } from "next/navigation";
 import { RevisionDiff } from "@/components/recipes/revision-diff";
 import { ReviewDecision } from "@/components/reviews/review-decision";
-import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { PageHeader } from "@/components/shell/page-header";
 import { Badge } from "@/components/ui/badge";
 import { formatBytes, humanize } from "@/components/ui/format";
@@ -97,8 +96,8 @@ export default async function ReviewsPage() {
                         Recipe changes since the previous build of {item.imageSlug} ({item.previousBuild.version}, {item.previousBuild.recipeName} r{item.previousBuild.revision})
                       </summary>
                       <RevisionDiff
-                        from={{ revision: item.previousBuild.revision, document: item.previousBuild.document as unknown as RecipeDocument }}
-                        to={{ revision: item.revision ?? 0, document: item.revisionDocument as unknown as RecipeDocument }}
+                        from={{ revision: item.previousBuild.revision, document: item.previousBuild.document }}
+                        to={{ revision: item.revision ?? 0, document: item.revisionDocument }}
                       />
                     </details>
                   ) : null}
