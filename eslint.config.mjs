@@ -8,7 +8,8 @@ import Module, { builtinModules } from "node:module";
 // Remove this, and the typescript6 dev dependency, once typescript-eslint supports TypeScript 7.
 const resolveFilename = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  const redirected = request === "typescript" || request.startsWith("typescript/") ? `typescript6${request.slice(10)}` : request;
+  const redirected =
+    request === "typescript" || request.startsWith("typescript/") ? `typescript6${request.slice(10)}` : request;
   return resolveFilename.call(this, redirected, ...rest);
 };
 // Dynamic imports so that the redirect above is in place before typescript-eslint loads.
@@ -134,10 +135,7 @@ const config = [
     plugins: { hangar: { rules: { "no-server-import-in-client": noServerImportInClient } } },
     rules: {
       "hangar/no-server-import-in-client": "error",
-      "@typescript-eslint/no-restricted-imports": [
-        "error",
-        { paths: [driver], patterns: [dbClient, queryBuilder] },
-      ],
+      "@typescript-eslint/no-restricted-imports": ["error", { paths: [driver], patterns: [dbClient, queryBuilder] }],
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
@@ -151,10 +149,7 @@ const config = [
     // Process entry points own the connection pool's lifetime (closeDb on shutdown) but run no queries.
     files: ["scripts/**"],
     rules: {
-      "@typescript-eslint/no-restricted-imports": [
-        "error",
-        { paths: [driver], patterns: [queryBuilder] },
-      ],
+      "@typescript-eslint/no-restricted-imports": ["error", { paths: [driver], patterns: [queryBuilder] }],
     },
   },
 ];
