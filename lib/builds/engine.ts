@@ -13,7 +13,7 @@ import { db } from "@/db/client";
 import { finishBuild, loadBuildForRun } from "@/db/queries/builds";
 import { recordAudit } from "@/db/queries/audit";
 import { createReadyVersion } from "@/db/queries/images";
-import { refuseOverQuota } from "@/db/queries/uploads";
+import { refuseOverQuota } from "@/db/queries/storage-usage";
 import { blobs, buildLogs, builds, images, type DiskFormat } from "@/db/schema";
 import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
