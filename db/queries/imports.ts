@@ -39,3 +39,21 @@ export async function reserveImportBytes({ versionId, bytes }: { versionId: stri
     return free;
   });
 }
+
+/**
+ * Imports that can't continue after a restart: 'importing' uploads were mid-finalisation when the
+ * process died, 'uploading' ones lost their upload session, and URL imports whose job no longer
+ * exists have nobody left to run them.
+ */
+export async function listInterruptedImports(): Promise<string[]> {
+  const queueExists = (await db().execute<{ present: boolean }>(sql`select to_regclass('pgboss.job') is not null as present`)).rows[0]?.present;
+  const noLiveJob = queueExists
+    ? sql`not exists (select 1 from pgboss.job j where j.name = 'image.import-url' and j.data->>'versionId' = v.id::text and j.state in ('created', 'retry', 'active'))`
+    : sql`true`;
+  const interrupted = await db().execute<{ id: string }>(sql`
+    select v.id from image_versions v
+    where (v.data_status = 'importing' and v.source = 'upload')
+       or (v.data_status = 'uploading' and not exists (select 1 from uploads u where u.version_id = v.id and u.status = 'active'))
+       or (v.data_status in ('queued', 'importing') and v.source = 'url' and ${noLiveJob})`);
+  return interrupted.rows.map((row) => row.id);
+}
