@@ -3,8 +3,8 @@ import { HangarError } from "@/lib/errors";
 import { db } from "../client";
 import { blobs, imageVersions, images, projects, uploads, type DiskFormat, type VersionSource } from "../schema";
 import { recordAudit } from "./audit";
-import { imageRefusal, visibleImagesCondition } from "./access";
-import { AccessDenied, imageAccessCondition, refreshImageLatest } from "./images";
+import { AccessDenied, imageInProjectCondition, imageRefusal, visibleImagesCondition } from "./access";
+import { refreshImageLatest } from "./images";
 import { refuseImportOverQuota } from "./storage-usage";
 import type { Viewer } from "./users";
 
@@ -34,7 +34,7 @@ export async function createImportVersion(input: NewImportVersion): Promise<{ ve
         slug: images.slug,
         projectId: images.projectId,
         visible: sql<boolean>`${visibleImagesCondition(input.viewer, "images")}`,
-        writable: sql<boolean>`${imageAccessCondition(input.viewer, "edit")}`,
+        writable: sql<boolean>`${imageInProjectCondition(input.viewer, "contribute")}`,
       })
       .from(images)
       .where(eq(images.id, input.imageId));
