@@ -1,7 +1,4 @@
-import { inArray } from "drizzle-orm";
-import { db } from "@/db/client";
-import { changeImageTag, countTooManyTags, getImageProperties, MAX_TAGS_PER_IMAGE, updateImageFields } from "@/db/queries/images";
-import { images } from "@/db/schema";
+import { changeImageTag, countTooManyTags, getImageProperties, listImageSlugs, MAX_TAGS_PER_IMAGE, updateImageFields } from "@/db/queries/images";
 import { HangarError } from "@/lib/errors";
 import {
   changeTagSchema,
@@ -13,10 +10,7 @@ import {
 } from "@/lib/validations/images";
 import { defineAction } from "./safe-action";
 
-async function slugsOf(imageIds: string[]): Promise<string[]> {
-  const rows = await db().select({ slug: images.slug }).from(images).where(inArray(images.id, imageIds));
-  return rows.map((row) => row.slug);
-}
+const slugsOf = (imageIds: string[]) => listImageSlugs({ imageIds });
 
 export const changeTag = defineAction(changeTagSchema, async ({ imageIds, tag, op }, viewer) => {
   if (op === "add") {
@@ -30,12 +24,12 @@ export const changeTag = defineAction(changeTagSchema, async ({ imageIds, tag, o
 });
 
 export const updateImageDetails = defineAction(updateImageDetailsSchema, async ({ imageId, ...fields }, viewer) => {
-  await updateImageFields({ viewer, imageId, access: "edit", action: "image.edit", fields });
+  await updateImageFields({ viewer, imageId, need: "contribute", action: "image.edit", fields });
   return { slugs: await slugsOf([imageId]) };
 });
 
 export const setVisibility = defineAction(setVisibilitySchema, async ({ imageId, visibility }, viewer) => {
-  await updateImageFields({ viewer, imageId, access: "manage", action: "image.visibility", fields: { visibility } });
+  await updateImageFields({ viewer, imageId, need: "manage", action: "image.visibility", fields: { visibility } });
   return { visibility, slugs: await slugsOf([imageId]) };
 });
 
@@ -44,13 +38,13 @@ export const setProperty = defineAction(setPropertySchema, async ({ imageId, key
   if (!(key in current) && Object.keys(current).length >= MAX_PROPERTIES) {
     throw new HangarError("invalid", `An image has at most ${MAX_PROPERTIES} properties; remove one first.`);
   }
-  await updateImageFields({ viewer, imageId, access: "edit", action: "image.property_set", fields: { properties: { ...current, [key]: value } } });
+  await updateImageFields({ viewer, imageId, need: "contribute", action: "image.property_set", fields: { properties: { ...current, [key]: value } } });
   return { key, value, slugs: await slugsOf([imageId]) };
 });
 
 export const removeProperty = defineAction(removePropertySchema, async ({ imageId, key }, viewer) => {
   const current = (await getImageProperties({ viewer, imageId })) ?? {};
   const next = Object.fromEntries(Object.entries(current).filter(([name]) => name !== key));
-  await updateImageFields({ viewer, imageId, access: "edit", action: "image.property_remove", fields: { properties: next } });
+  await updateImageFields({ viewer, imageId, need: "contribute", action: "image.property_remove", fields: { properties: next } });
   return { key, slugs: await slugsOf([imageId]) };
 });

@@ -1,12 +1,9 @@
-import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { db } from "@/db/client";
 import { requireInProject } from "@/db/queries/access";
 import { recordAudit } from "@/db/queries/audit";
-import { createImage } from "@/db/queries/images";
+import { createImageWithUniqueSlug } from "@/db/queries/images";
 import { createImportVersion } from "@/db/queries/uploads";
 import { getDownloadableVersion, requestConversion } from "@/db/queries/versions";
-import { images } from "@/db/schema";
 import { HangarError } from "@/lib/errors";
 import { convertibleFormats } from "@/lib/imports/convert";
 import { checkUrl, UrlRefused } from "@/lib/imports/url-fetch";
@@ -17,9 +14,7 @@ import { defineAction } from "./safe-action";
 
 export const createImageForImport = defineAction(createImageSchema, async (input, viewer) => {
   requireInProject(viewer, input.projectId, "contribute", "create images in it");
-  const [taken] = await db().select({ id: images.id }).from(images).where(eq(images.slug, input.slug));
-  if (taken) throw new HangarError("conflict", `The short name ${input.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
-  const image = await db().transaction((tx) => createImage({ tx, actorId: viewer.id, values: input }));
+  const image = await createImageWithUniqueSlug({ actorId: viewer.id, values: input });
   return { id: image.id, slug: image.slug };
 });
 
