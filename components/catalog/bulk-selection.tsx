@@ -4,7 +4,7 @@ import { useRouter } from "next/navigation";
 import { createContext, useContext, useId, useState, useTransition, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
-import { changeTagAction } from "@/lib/actions/images";
+import { changeTagServerAction } from "@/lib/actions/images";
 
 interface Selection {
   pageIds: string[];
@@ -89,7 +89,7 @@ export function BulkTagBar() {
   const run = (op: "add" | "remove") => {
     setOutcome(null);
     startTransition(async () => {
-      const result = await changeTagAction({ imageIds: [...selected], tag, op });
+      const result = await changeTagServerAction({ imageIds: [...selected], tag, op });
       if (!result.ok) {
         setOutcome({ kind: "error", text: result.message });
         return;

@@ -6,7 +6,7 @@ import { CloneList } from "@/components/clones/clone-list";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
 import type { CloneRow, CloneTargetProject } from "@/db/queries/clones";
-import { cloneVersionServerAction } from "@/lib/actions/teams";
+import { cloneVersionServerAction } from "@/lib/actions/clones";
 
 interface ResetOption {
   name: string;

@@ -4,7 +4,7 @@ import { useId, useState } from "react";
 import { architectures, type Architecture } from "@/db/enums";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select, Textarea } from "@/components/ui/input";
-import { updateImageDetailsAction } from "@/lib/actions/images";
+import { updateImageDetailsServerAction } from "@/lib/actions/images";
 import { FeedbackMessage } from "./feedback";
 import { useImageAction } from "./use-image-action";
 
@@ -36,7 +36,7 @@ export function DetailsForm({ details }: { details: ImageDetails }) {
       className="space-y-3"
       onSubmit={(event) => {
         event.preventDefault();
-        run(() => updateImageDetailsAction(values), () => "Saved the details.");
+        run(() => updateImageDetailsServerAction(values), () => "Saved the details.");
       }}
     >
       <Field id={`${base}-name`} label="Name" error={errorOf("name")}>

@@ -4,7 +4,7 @@ import { useId, useState, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
 import { Table, Td, Th, Tr } from "@/components/ui/table";
-import { removePropertyAction, setPropertyAction } from "@/lib/actions/images";
+import { removePropertyServerAction, setPropertyServerAction } from "@/lib/actions/images";
 import { FeedbackMessage } from "./feedback";
 import { useImageAction } from "./use-image-action";
 
@@ -50,7 +50,7 @@ export function PropertiesEditor({ imageId, properties }: { imageId: string; pro
 
   const save = () =>
     run(
-      () => setPropertyAction({ imageId, key, value }),
+      () => setPropertyServerAction({ imageId, key, value }),
       (data) => `Saved property ${data.key}.`,
       () => {
         setKey("");
@@ -81,7 +81,7 @@ export function PropertiesEditor({ imageId, properties }: { imageId: string; pro
               variant="ghost"
               aria-label={`Remove property ${name}`}
               disabled={pending}
-              onClick={() => run(() => removePropertyAction({ imageId, key: name }), (data) => `Removed property ${data.key}.`)}
+              onClick={() => run(() => removePropertyServerAction({ imageId, key: name }), (data) => `Removed property ${data.key}.`)}
               className="text-danger"
             >
               Remove

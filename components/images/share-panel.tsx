@@ -5,7 +5,7 @@ import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
 import { useActionFeedback } from "@/components/ui/use-action-feedback";
 import type { ShareRow } from "@/db/queries/shares";
-import { answerShareServerAction, offerShareServerAction, withdrawShareServerAction } from "@/lib/actions/teams";
+import { answerShareServerAction, offerShareServerAction, withdrawShareServerAction } from "@/lib/actions/shares";
 
 const statusWords: Record<string, string> = { pending: "waiting for its owners", accepted: "accepted", declined: "declined" };
 

@@ -4,7 +4,7 @@ import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useEffect, useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
-import { changeTagAction } from "@/lib/actions/images";
+import { changeTagServerAction } from "@/lib/actions/images";
 import { FeedbackMessage } from "./feedback";
 import { tagKeys } from "./tag-keys";
 import { TagsQueryProvider } from "./tags-query-provider";
@@ -55,7 +55,7 @@ function TagEditorInner({ imageId, imageName, tags }: { imageId: string; imageNa
 
   const change = (tag: string, op: "add" | "remove") =>
     run(
-      () => changeTagAction({ imageIds: [imageId], tag, op }),
+      () => changeTagServerAction({ imageIds: [imageId], tag, op }),
       (data) => (op === "add" ? `Added tag “${data.tag}”.` : `Removed tag “${data.tag}”.`),
       () => {
         if (op === "add") {

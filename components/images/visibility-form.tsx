@@ -5,7 +5,7 @@ import { visibilities, type Visibility } from "@/db/enums";
 import { Button } from "@/components/ui/button";
 import { humanize } from "@/components/ui/format";
 import { Label, Select } from "@/components/ui/input";
-import { setVisibilityAction } from "@/lib/actions/images";
+import { setVisibilityServerAction } from "@/lib/actions/images";
 import { FeedbackMessage } from "./feedback";
 import { useImageAction } from "./use-image-action";
 
@@ -24,7 +24,7 @@ export function VisibilityForm({ imageId, visibility }: { imageId: string; visib
       className="space-y-2"
       onSubmit={(event) => {
         event.preventDefault();
-        run(() => setVisibilityAction({ imageId, visibility: choice }), (data) => `Visibility is now ${data.visibility}.`);
+        run(() => setVisibilityServerAction({ imageId, visibility: choice }), (data) => `Visibility is now ${data.visibility}.`);
       }}
     >
       <Label htmlFor={id}>Visibility</Label>

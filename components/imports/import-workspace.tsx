@@ -6,7 +6,7 @@ import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
 import { architectures } from "@/db/enums";
 import type { WritableImage } from "@/db/queries/images";
-import { createImageForImportAction } from "@/lib/actions/imports";
+import { createImageForImportServerAction } from "@/lib/actions/imports";
 import { UploadPanel } from "./upload-panel";
 import { UrlImportPanel } from "./url-import-panel";
 
@@ -23,7 +23,7 @@ export function NewImageForm({ projects, onCreated }: { projects: { id: string; 
   const fieldError = (name: string) => error?.fields[name]?.[0];
   const submit = (form: FormData) =>
     startTransition(async () => {
-      const result = await createImageForImportAction(Object.fromEntries(form));
+      const result = await createImageForImportServerAction(Object.fromEntries(form));
       if (result.ok) onCreated(result.data.slug);
       else setError({ message: result.message, fields: result.fieldErrors ?? {} });
     });

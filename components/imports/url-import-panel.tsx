@@ -6,7 +6,7 @@ import { useId, useState, useTransition } from "react";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
 import type { VersionProgress } from "@/db/queries/images";
-import { startUrlImportAction } from "@/lib/actions/imports";
+import { startUrlImportServerAction } from "@/lib/actions/imports";
 import { ClaimedFormatField } from "./claimed-format-field";
 import { ProgressBar } from "./progress-bar";
 
@@ -65,7 +65,7 @@ export function UrlImportPanel({ imageId, imageName, suggestedVersion }: { image
   const submit = (form: FormData) =>
     startTransition(async () => {
       setError(null);
-      const result = await startUrlImportAction({
+      const result = await startUrlImportServerAction({
         imageId,
         url: String(form.get("url") ?? ""),
         version: String(form.get("version") ?? ""),

@@ -5,7 +5,7 @@ import { useState, useTransition } from "react";
 import { buttonClasses, Button } from "@/components/ui/button";
 import { formatBytes } from "@/components/ui/format";
 import type { ConversionRow } from "@/db/queries/versions";
-import { requestConversionAction } from "@/lib/actions/imports";
+import { requestConversionServerAction } from "@/lib/actions/imports";
 import { ProgressBar } from "@/components/imports/progress-bar";
 
 const targets = ["qcow2", "raw", "vmdk", "vhdx"] as const;
@@ -35,7 +35,7 @@ function Downloads({ versionId, format, fileSize, linked = false }: { versionId:
   const convert = (target: string) =>
     startTransition(async () => {
       setError(null);
-      const result = await requestConversionAction({ versionId, format: target });
+      const result = await requestConversionServerAction({ versionId, format: target });
       if (!result.ok) setError(result.message);
       await queryClient.invalidateQueries({ queryKey: conversionKeys.version(versionId) });
     });

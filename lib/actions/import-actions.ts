@@ -15,7 +15,7 @@ import { enqueue } from "@/lib/jobs/queue";
 import { createImageSchema, urlImportSchema } from "@/lib/validations/imports";
 import { defineAction } from "./safe-action";
 
-export const createImageForImport = defineAction(createImageSchema, async (input, viewer) => {
+export const createImageForImportAction = defineAction(createImageSchema, async (input, viewer) => {
   requireInProject(viewer, input.projectId, "contribute", "create images in it");
   const [taken] = await db().select({ id: images.id }).from(images).where(eq(images.slug, input.slug));
   if (taken) throw new HangarError("conflict", `The short name ${input.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
@@ -23,7 +23,7 @@ export const createImageForImport = defineAction(createImageSchema, async (input
   return { id: image.id, slug: image.slug };
 });
 
-export const startUrlImport = defineAction(urlImportSchema, async (input, viewer) => {
+export const startUrlImportAction = defineAction(urlImportSchema, async (input, viewer) => {
   const policy = urlPolicyFromEnv();
   try {
     await checkUrl(input.url, policy);
@@ -57,7 +57,7 @@ const conversionSchema = z.object({
   format: z.enum(convertibleFormats, { message: `Convert to one of: ${convertibleFormats.join(", ")}.` }),
 });
 
-export const requestVersionConversion = defineAction(conversionSchema, async ({ versionId, format }, viewer) => {
+export const requestConversionAction = defineAction(conversionSchema, async ({ versionId, format }, viewer) => {
   const version = await getDownloadableVersion({ viewer, versionId });
   if (!version) throw new HangarError("not_found", "That version doesn't exist, isn't ready, or you can't see it.");
   if (version.format === format && !version.linked) throw new HangarError("invalid", `This version is already ${format}; download it as it is.`);

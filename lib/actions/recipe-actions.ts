@@ -23,7 +23,7 @@ export const saveRecipeAction = defineAction(saveRecipeSchema, async (input, vie
   saveRecipe({ viewer, recipeId: input.recipeId, projectId: input.projectId, document: input.document }),
 );
 
-export const startBuild = defineAction(
+export const startBuildAction = defineAction(
   z.object({ recipeId: id("recipe"), revision: z.number().int().min(1).optional(), force: z.boolean().default(false) }),
   async (input, viewer) => queueBuild({ viewer, recipeId: input.recipeId, revision: input.revision, force: input.force, send: sendBuild }),
 );

@@ -16,6 +16,6 @@ export const releaseChangeSchema = z.object({
   ),
 });
 
-export const changeRelease = defineAction(releaseChangeSchema, async (input, viewer) => changeReleaseStatus({ viewer, change: input }));
+export const changeReleaseAction = defineAction(releaseChangeSchema, async (input, viewer) => changeReleaseStatus({ viewer, change: input }));
 
 export const deleteVersionAction = defineAction(z.object({ versionId: z.string().uuid("Say which version.") }), async (input, viewer) => deleteVersion({ viewer, versionId: input.versionId }));

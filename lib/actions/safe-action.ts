@@ -1,3 +1,10 @@
+// Naming rule for actions, one per area:
+//   lib/actions/<area>-actions.ts   `<verb><Object>Action` = defineAction(schema, handler):
+//                                   (caller, raw input) → ActionResult; what tests and the CLI call.
+//   lib/actions/<area>s.ts          'use server' `<verb><Object>ServerAction(input)`: resolves the
+//                                   session, calls the Action of the same name, revalidates.
+//   lib/validations/<area>.ts       `<verb><Object>Schema`: the zod input schema, shared with forms.
+// A file holds one area (clones, shares, images …) and is named for it.
 // Server actions are public endpoints. Each is defined here as (caller, raw input) → typed result:
 // the caller is re-checked, input is validated with the same zod schema as the form, and errors
 // come back as words a person can act on instead of a stack. The 'use server' wrappers only

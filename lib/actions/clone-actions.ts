@@ -1,8 +1,7 @@
-// Clones and shares as actions: every rule (who may clone where, what may be cloned, quotas, who
-// offers and who accepts a share) is enforced in db/queries/clones.ts, shares.ts and access.ts.
+// Clones as actions: every rule (who may clone where, what may be cloned, quotas) is enforced in
+// db/queries/clones.ts and access.ts.
 import { z } from "zod";
 import { defaultResetOperations, identityResetOperations, requestClone, type IdentityResetOperation } from "@/db/queries/clones";
-import { answerShare, offerShare, withdrawShare } from "@/db/queries/shares";
 import { cloneModes } from "@/db/schema";
 import { HangarError } from "@/lib/errors";
 import { runClone } from "@/lib/clones/engine";
@@ -50,18 +49,3 @@ export const cloneVersionAction = defineAction(cloneSchema, async (input, viewer
   }
   return { cloneId: clone.cloneId, queued: clone.queue };
 });
-
-export const offerShareAction = defineAction(
-  z.object({ imageId: z.string().uuid("Say which image to share."), projectSlug: z.string().trim().min(1, "Enter the short name of the project to share with.").max(80) }),
-  async (input, viewer) => offerShare({ viewer, ...input }),
-);
-
-export const answerShareAction = defineAction(
-  z.object({ imageId: z.string().uuid("Say which share."), projectId: z.string().uuid("Say which project."), accept: z.boolean() }),
-  async (input, viewer) => answerShare({ viewer, ...input }),
-);
-
-export const withdrawShareAction = defineAction(
-  z.object({ imageId: z.string().uuid("Say which image."), projectId: z.string().uuid("Say which project.") }),
-  async (input, viewer) => withdrawShare({ viewer, ...input }),
-);
