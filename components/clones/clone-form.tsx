@@ -1,10 +1,12 @@
 "use client";
 
+import { useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useId, useState, useTransition } from "react";
-import { CloneList } from "@/components/clones/clone-list";
+import { CloneList, fetchClones } from "@/components/clones/clone-list";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
+import { cloneKeys } from "@/components/ui/query-keys";
 import type { CloneRow, CloneTargetProject } from "@/db/queries/clones";
 import { cloneVersionServerAction } from "@/lib/actions/clones";
 
@@ -33,6 +35,7 @@ export function CloneForm({
   defaultReset: string[];
 }) {
   const router = useRouter();
+  const queryClient = useQueryClient();
   const ids = { project: useId(), target: useId(), image: useId(), slug: useId(), name: useId(), version: useId() };
   const [projectId, setProjectId] = useState(projects[0]?.id ?? "");
   const project = projects.find((candidate) => candidate.id === projectId);
@@ -68,13 +71,13 @@ export function CloneForm({
         resetOperations: reset ? operations : [],
       });
       if (!result.ok) return setError({ text: result.message, fields: result.fieldErrors ?? {} });
-      const response = await fetch(`/api/clones?ids=${result.data.cloneId}`);
-      const [row] = response.ok ? ((await response.json()) as { clones: CloneRow[] }).clones : [];
+      const query = `ids=${result.data.cloneId}`;
+      const [row] = await queryClient.fetchQuery({ queryKey: cloneKeys.list(query), queryFn: ({ signal }) => fetchClones(query, signal) }).catch(() => []);
       if (row?.status === "succeeded" && row.result) {
         router.push(`/images/${row.result.imageSlug}/versions/${encodeURIComponent(row.result.version)}`);
         return;
       }
-      if (row) setQueued({ ...row, createdAt: new Date(row.createdAt) });
+      if (row) setQueued(row);
     });
 
   if (queued) {

@@ -4,10 +4,9 @@ import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useEffect, useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
+import { tagKeys } from "@/components/ui/query-keys";
 import { changeTagServerAction } from "@/lib/actions/images";
 import { FeedbackMessage } from "./feedback";
-import { tagKeys } from "./tag-keys";
-import { TagsQueryProvider } from "./tags-query-provider";
 import { useImageAction } from "./use-image-action";
 
 async function fetchSuggestions(prefix: string, signal: AbortSignal): Promise<string[]> {
@@ -26,15 +25,7 @@ function useDebounced<T>(value: T, delay: number): T {
   return debounced;
 }
 
-export function TagEditor(props: { imageId: string; imageName: string; tags: string[] }) {
-  return (
-    <TagsQueryProvider>
-      <TagEditorInner {...props} />
-    </TagsQueryProvider>
-  );
-}
-
-function TagEditorInner({ imageId, imageName, tags }: { imageId: string; imageName: string; tags: string[] }) {
+export function TagEditor({ imageId, imageName, tags }: { imageId: string; imageName: string; tags: string[] }) {
   const inputId = useId();
   const listId = useId();
   const queryClient = useQueryClient();
@@ -49,6 +40,10 @@ function TagEditorInner({ imageId, imageName, tags }: { imageId: string; imageNa
     queryFn: ({ signal }) => fetchSuggestions(prefix, signal),
     enabled: prefix.length > 0,
     placeholderData: keepPreviousData,
+    // Suggestions change rarely and a miss costs nothing: one retry, no refetch on focus.
+    staleTime: 30_000,
+    retry: 1,
+    refetchOnWindowFocus: false,
   });
   const options = (suggestions.data ?? []).filter((tag) => !tags.includes(tag));
   const expanded = open && prefix.length > 0 && options.length > 0;

@@ -1,19 +1,15 @@
 "use client";
 
-import { QueryClient, QueryClientProvider, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useId, useState, useTransition } from "react";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
+import { importKeys } from "@/components/ui/query-keys";
 import type { VersionProgress } from "@/db/queries/images";
 import { startUrlImportServerAction } from "@/lib/actions/imports";
 import { ClaimedFormatField } from "./claimed-format-field";
 import { ProgressBar } from "./progress-bar";
-
-export const importKeys = {
-  all: ["imports"] as const,
-  version: (versionId: string) => [...importKeys.all, "version", versionId] as const,
-};
 
 async function fetchProgress(versionId: string, signal: AbortSignal): Promise<VersionProgress> {
   const response = await fetch(`/api/versions/${versionId}/status`, { signal });
@@ -56,7 +52,6 @@ function ImportProgress({ versionId, imageName }: { versionId: string; imageName
 }
 
 export function UrlImportPanel({ imageId, imageName, suggestedVersion }: { imageId: string; imageName: string; suggestedVersion: string }) {
-  const [client] = useState(() => new QueryClient());
   const ids = { url: useId(), version: useId(), format: useId(), sha: useId() };
   const [pending, startTransition] = useTransition();
   const [error, setError] = useState<{ message: string; fields: Record<string, string[]> } | null>(null);
@@ -77,7 +72,7 @@ export function UrlImportPanel({ imageId, imageName, suggestedVersion }: { image
     });
 
   return (
-    <QueryClientProvider client={client}>
+    <>
       <form action={submit} className="space-y-4">
         <Field id={ids.url} label="Image URL" error={error?.fields.url?.[0]} hint="A public http:// or https:// link to the disk image file.">
           <Input {...describedBy(ids.url, { error: error?.fields.url?.[0], hint: "A public http:// or https:// link to the disk image file." })} name="url" type="url" required placeholder="https://cloud.example.org/images/debian-12.qcow2" />
@@ -105,6 +100,6 @@ export function UrlImportPanel({ imageId, imageName, suggestedVersion }: { image
           <ImportProgress versionId={versionId} imageName={imageName} />
         </div>
       ) : null}
-    </QueryClientProvider>
+    </>
   );
 }

@@ -1,19 +1,15 @@
 "use client";
 
-import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, useTransition } from "react";
 import { buttonClasses, Button } from "@/components/ui/button";
 import { formatBytes } from "@/components/ui/format";
+import { conversionKeys } from "@/components/ui/query-keys";
 import type { ConversionRow } from "@/db/queries/versions";
 import { requestConversionServerAction } from "@/lib/actions/imports";
 import { ProgressBar } from "@/components/imports/progress-bar";
 
 const targets = ["qcow2", "raw", "vmdk", "vhdx"] as const;
-
-export const conversionKeys = {
-  all: ["conversions"] as const,
-  version: (versionId: string) => [...conversionKeys.all, versionId] as const,
-};
 
 async function fetchConversions(versionId: string, signal: AbortSignal): Promise<ConversionRow[]> {
   const response = await fetch(`/api/versions/${versionId}/conversions`, { signal });
@@ -21,7 +17,7 @@ async function fetchConversions(versionId: string, signal: AbortSignal): Promise
   return ((await response.json()) as { conversions: ConversionRow[] }).conversions;
 }
 
-function Downloads({ versionId, format, fileSize, linked = false }: { versionId: string; format: string; fileSize: number; linked?: boolean }) {
+export function VersionDownloads({ versionId, format, fileSize, linked = false }: { versionId: string; format: string; fileSize: number; linked?: boolean }) {
   const queryClient = useQueryClient();
   const [pending, startTransition] = useTransition();
   const [error, setError] = useState<string | null>(null);
@@ -83,14 +79,5 @@ function Downloads({ versionId, format, fileSize, linked = false }: { versionId:
         </p>
       ) : null}
     </div>
-  );
-}
-
-export function VersionDownloads(props: { versionId: string; format: string; fileSize: number; linked?: boolean }) {
-  const [client] = useState(() => new QueryClient());
-  return (
-    <QueryClientProvider client={client}>
-      <Downloads {...props} />
-    </QueryClientProvider>
   );
 }
