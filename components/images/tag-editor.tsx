@@ -2,12 +2,12 @@
 
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { tagKeys } from "@/components/ui/query-keys";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { changeTagServerAction } from "@/lib/actions/images";
-import { FeedbackMessage } from "./feedback";
-import { useImageAction } from "./use-image-action";
 
 async function fetchSuggestions(prefix: string, signal: AbortSignal): Promise<string[]> {
   const response = await fetch(`/api/tags?prefix=${encodeURIComponent(prefix)}`, { signal });
@@ -29,7 +29,7 @@ export function TagEditor({ imageId, imageName, tags }: { imageId: string; image
   const inputId = useId();
   const listId = useId();
   const queryClient = useQueryClient();
-  const { pending, feedback, run } = useImageAction();
+  const { pending, outcome, run } = useServerAction();
   const [draft, setDraft] = useState("");
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(-1);
@@ -49,16 +49,15 @@ export function TagEditor({ imageId, imageName, tags }: { imageId: string; image
   const expanded = open && prefix.length > 0 && options.length > 0;
 
   const change = (tag: string, op: "add" | "remove") =>
-    run(
-      () => changeTagServerAction({ imageIds: [imageId], tag, op }),
-      (data) => (op === "add" ? `Added tag “${data.tag}”.` : `Removed tag “${data.tag}”.`),
-      () => {
+    run(() => changeTagServerAction({ imageIds: [imageId], tag, op }), {
+      success: (data) => (op === "add" ? `Added tag “${data.tag}”.` : `Removed tag “${data.tag}”.`),
+      onSuccess: () => {
         if (op === "add") {
           setDraft("");
           void queryClient.invalidateQueries({ queryKey: tagKeys.all });
         }
       },
-    );
+    });
 
   const choose = (tag: string) => {
     setDraft(tag);
@@ -158,7 +157,7 @@ export function TagEditor({ imageId, imageName, tags }: { imageId: string; image
           Add
         </Button>
       </form>
-      <FeedbackMessage feedback={feedback} />
+      <ActionMessage outcome={outcome} />
     </div>
   );
 }

@@ -1,10 +1,12 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useId, useMemo, useRef, useState, useTransition, type DragEvent, type KeyboardEvent } from "react";
+import { useId, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from "react";
 import { NewImageForm } from "@/components/imports/import-workspace";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select, Textarea } from "@/components/ui/input";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { saveRecipeServerAction } from "@/lib/actions/recipes";
 import { previewCommand } from "@/lib/builds/virt-customize";
 import { formatBytes } from "@/lib/format";
@@ -66,10 +68,9 @@ export function RecipeEditor({
   const [announcement, setAnnouncement] = useState("");
   const [creatingImage, setCreatingImage] = useState(false);
   const [showAllErrors, setShowAllErrors] = useState(false);
-  const [serverError, setServerError] = useState<{ message: string; fields: Record<string, string[]> } | null>(null);
   const [yamlText, setYamlText] = useState("");
   const [yamlProblems, setYamlProblems] = useState<YamlProblem[] | null>(null);
-  const [pending, startTransition] = useTransition();
+  const saving = useServerAction();
   const dragFrom = useRef<number | null>(null);
   const stepRefs = useRef(new Map<string, HTMLLIElement>());
 
@@ -86,7 +87,7 @@ export function RecipeEditor({
   const errorsByStep = steps.map((step) => stepErrors(step.form));
   const invalidSteps = errorsByStep.filter((errors) => Object.keys(errors).length > 0).length;
   const validSteps = steps.filter((_, index) => Object.keys(errorsByStep[index]!).length === 0).map((step) => toStep(step.form) as Step);
-  const serverField = (key: string) => serverError?.fields[`document.${key}`]?.[0] ?? serverError?.fields[key]?.[0];
+  const serverField = (key: string) => saving.fieldError(`document.${key}`) ?? saving.fieldError(key);
   const growError = (growTo.trim() ? growToProblem(growTo.trim(), choices.maxGrowBytes) : null) ?? serverField("output.growTo");
   const growHint = `Like 20G, at most ${formatBytes(choices.maxGrowBytes)}; the build must also fit the project's quota. Partitions inside are not resized.`;
 
@@ -128,22 +129,13 @@ export function RecipeEditor({
   const save = () => {
     setShowAllErrors(true);
     if (invalidSteps > 0) {
-      setServerError({ message: `${invalidSteps} step${invalidSteps === 1 ? " has" : "s have"} problems; fix the fields marked in red.`, fields: {} });
-      return;
+      return saving.fail(`${invalidSteps} step${invalidSteps === 1 ? " has" : "s have"} problems; fix the fields marked in red.`);
     }
     if (growError) {
-      setServerError({ message: `The output can't be grown like that: ${growError}`, fields: {} });
-      return;
+      return saving.fail(`The output can't be grown like that: ${growError}`);
     }
-    startTransition(async () => {
-      const result = await saveRecipeServerAction({ recipeId, projectId: recipeId ? undefined : projectId, document });
-      if (!result.ok) {
-        setServerError({ message: result.message, fields: result.fieldErrors ?? {} });
-        return;
-      }
-      setServerError(null);
-      router.push(`/recipes/${result.data.recipeId}?saved=${result.data.revision}${result.data.created ? "" : "&unchanged=1"}`);
-      router.refresh();
+    saving.run(() => saveRecipeServerAction({ recipeId, projectId: recipeId ? undefined : projectId, document }), {
+      onSuccess: (data) => router.push(`/recipes/${data.recipeId}?saved=${data.revision}${data.created ? "" : "&unchanged=1"}`),
     });
   };
 
@@ -255,7 +247,7 @@ export function RecipeEditor({
         {steps.length === 0 ? <p className="text-sm text-muted">No steps yet. Add one below.</p> : null}
         <ol aria-label="Steps" className="space-y-3">
           {steps.map((step, index) => {
-            const errors = step.touched || showAllErrors ? { ...errorsByStep[index], ...stepServerErrors(serverError?.fields, index) } : stepServerErrors(serverError?.fields, index);
+            const errors = step.touched || showAllErrors ? { ...errorsByStep[index], ...stepServerErrors(saving.fieldErrors, index) } : stepServerErrors(saving.fieldErrors, index);
             return (
               <li
                 key={step.key}
@@ -423,14 +415,10 @@ export function RecipeEditor({
 
       {canEdit ? (
         <div className="flex flex-wrap items-center gap-3">
-          <Button variant="primary" onClick={save} disabled={pending}>
-            {pending ? "Saving…" : recipeId ? "Save as new revision" : "Create recipe"}
+          <Button variant="primary" onClick={save} disabled={saving.pending}>
+            {saving.pending ? "Saving…" : recipeId ? "Save as new revision" : "Create recipe"}
           </Button>
-          {serverError ? (
-            <p role="alert" className="text-sm text-danger">
-              {serverError.message}
-            </p>
-          ) : null}
+          <ActionMessage outcome={saving.outcome} />
         </div>
       ) : (
         <p className="text-sm text-muted">You can read this recipe; only members and owners of its project can change it.</p>

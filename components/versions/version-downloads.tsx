@@ -1,10 +1,11 @@
 "use client";
 
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, useTransition } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { buttonClasses, Button } from "@/components/ui/button";
 import { formatBytes } from "@/components/ui/format";
 import { conversionKeys } from "@/components/ui/query-keys";
+import { useServerAction } from "@/components/ui/use-server-action";
 import type { ConversionRow } from "@/db/queries/versions";
 import { requestConversionServerAction } from "@/lib/actions/imports";
 import { ProgressBar } from "@/components/imports/progress-bar";
@@ -19,8 +20,7 @@ async function fetchConversions(versionId: string, signal: AbortSignal): Promise
 
 export function VersionDownloads({ versionId, format, fileSize, linked = false }: { versionId: string; format: string; fileSize: number; linked?: boolean }) {
   const queryClient = useQueryClient();
-  const [pending, startTransition] = useTransition();
-  const [error, setError] = useState<string | null>(null);
+  const { pending, run, outcome } = useServerAction();
   const conversions = useQuery({
     queryKey: conversionKeys.version(versionId),
     queryFn: ({ signal }) => fetchConversions(versionId, signal),
@@ -29,11 +29,9 @@ export function VersionDownloads({ versionId, format, fileSize, linked = false }
   const byFormat = new Map((conversions.data ?? []).map((row) => [row.targetFormat, row]));
 
   const convert = (target: string) =>
-    startTransition(async () => {
-      setError(null);
-      const result = await requestConversionServerAction({ versionId, format: target });
-      if (!result.ok) setError(result.message);
-      await queryClient.invalidateQueries({ queryKey: conversionKeys.version(versionId) });
+    run(() => requestConversionServerAction({ versionId, format: target }), {
+      refresh: false,
+      onSettled: () => queryClient.invalidateQueries({ queryKey: conversionKeys.version(versionId) }),
     });
 
   return (
@@ -73,11 +71,7 @@ export function VersionDownloads({ versionId, format, fileSize, linked = false }
             );
           })}
       </ul>
-      {error ? (
-        <p role="alert" className="text-sm text-danger">
-          {error}
-        </p>
-      ) : null}
+      <ActionMessage outcome={outcome} />
     </div>
   );
 }
