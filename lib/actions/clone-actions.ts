@@ -1,31 +1,13 @@
 // Clones as actions: every rule (who may clone where, what may be cloned, quotas) is enforced in
 // db/queries/clones.ts and access.ts.
-import { z } from "zod";
-import { defaultResetOperations, identityResetOperations, requestClone, type IdentityResetOperation } from "@/db/queries/clones";
-import { cloneModes } from "@/db/schema";
+import { defaultResetOperations, requestClone } from "@/db/queries/clones";
 import { HangarError } from "@/lib/errors";
 import { runClone } from "@/lib/clones/engine";
 import { enqueue } from "@/lib/jobs/queue";
-import { slugSchema, versionLabelSchema } from "@/lib/validations/imports";
+import { cloneVersionSchema } from "@/lib/validations/clones";
 import { defineAction } from "./safe-action";
 
-const resetNames = Object.keys(identityResetOperations) as [IdentityResetOperation, ...IdentityResetOperation[]];
-
-export const cloneSchema = z
-  .object({
-    versionId: z.string().uuid("Say which version to clone."),
-    projectId: z.string().uuid("Choose the project the clone goes into."),
-    imageId: z.preprocess((value) => (value === "" ? undefined : value), z.string().uuid("Choose an image of the project.").optional()),
-    newImageSlug: z.preprocess((value) => (value === "" ? undefined : value), slugSchema.optional()),
-    newImageName: z.preprocess((value) => (value === "" ? undefined : value), z.string().trim().min(1).max(120, "A name is at most 120 characters.").optional()),
-    version: versionLabelSchema,
-    mode: z.enum(cloneModes, { message: "A clone is linked (instant) or full (an independent copy)." }),
-    resetIdentity: z.boolean().default(false),
-    resetOperations: z.array(z.enum(resetNames, { message: `Identity reset operations are: ${resetNames.join(", ")}.` })).max(resetNames.length).optional(),
-  })
-  .refine((input) => Boolean(input.imageId) !== Boolean(input.newImageSlug), { message: "Pick an image of the project for the clone, or name a new one (not both).", path: ["imageId"] });
-
-export const cloneVersionAction = defineAction(cloneSchema, async (input, viewer) => {
+export const cloneVersionAction = defineAction(cloneVersionSchema, async (input, viewer) => {
   const resetOperations = input.resetIdentity ? (input.resetOperations?.length ? input.resetOperations : defaultResetOperations) : [];
   const clone = await requestClone({
     viewer,
