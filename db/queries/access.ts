@@ -1,16 +1,20 @@
-// Who may see and do what, in one place. Every query and action asks here rather than reading
-// memberships itself:
+// Who may see and do what, in one place. Every query, action and page asks here rather than
+// reading memberships or roles itself:
 //   - admins may do everything;
 //   - in a project: `viewer` sees, `member` also imports, builds and clones, `owner` also manages
 //     members, visibility, shares and channels;
 //   - outside its project an image is seen when it is `public`, or `shared` with a project of the
-//     viewer's whose owner accepted the share; and then only its released versions (approved,
-//     deprecated, and disabled/revoked ones so their users learn about it) are seen, and only
-//     approved or deprecated ones are used.
-// Functions returning SQL take the aliases their query uses for `images` and `image_versions`.
+//     viewer's whose owner accepted the share; and then only its released versions are seen and
+//     only some of those used (which release states those are is lib/governance/release.ts's
+//     answer, as is who may take which release action).
+// Detail reads hand pages the viewer's capabilities (`can`) from here. Functions returning SQL
+// take the aliases their query uses for `images` and `image_versions`.
 import { sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
+import { availableActions, blockedStatuses, releasedStatuses, usableReleasedStatuses, type ReleaseAction, type ReleaseStanding } from "@/lib/governance/release";
+import type { BuildStatus, ReleaseStatus } from "@/db/enums";
 import type { ProjectRole } from "../schema";
+import { releaseStatusIn } from "./release-sql";
 import type { Viewer } from "./users";
 
 export type ProjectCapability = "view" | "contribute" | "manage";
@@ -21,14 +25,9 @@ const rolesFor: Record<ProjectCapability, readonly ProjectRole[]> = {
   manage: ["owner"],
 };
 
-/** Releases that leave their project: seen outside it (the last two with their warnings). */
-export const releasedStatuses = ["approved", "deprecated", "disabled", "revoked"] as const;
-
-const inList = (values: readonly string[]) => sql.raw(values.map((value) => `'${value}'`).join(", "));
-
 /** `<column> in (the released statuses)`, for queries over versions. */
 export function releasedCondition(statusColumn: SQL): SQL {
-  return sql`${statusColumn} in (${inList(releasedStatuses)})`;
+  return releaseStatusIn(statusColumn, releasedStatuses);
 }
 
 /** The viewer's role in a project, or null when they are not a member. */
@@ -38,9 +37,50 @@ export function projectRoleOf(viewer: Viewer, projectId: string): ProjectRole | 
 
 export function canInProject(viewer: Viewer | null, projectId: string, need: ProjectCapability): boolean {
   if (!viewer) return false;
-  if (viewer.role === "admin") return true;
+  if (isAdmin(viewer)) return true;
   const role = projectRoleOf(viewer, projectId);
   return role !== null && rolesFor[need].includes(role);
+}
+
+/** Admins: accounts, sign-in locks, reviews, quotas, and everything in every project. */
+export function isAdmin(viewer: Viewer | null): boolean {
+  return viewer?.role === "admin";
+}
+
+/**
+ * What the viewer may do in a project, for detail reads to hand to pages (which show a button or
+ * a section only when the action behind it would be allowed): the answers requireInProject gives.
+ * `view` is seeing it from inside (unreleased versions too), not seeing a public image.
+ */
+export type ProjectCapabilities = Record<ProjectCapability, boolean>;
+
+export function projectCapabilities(viewer: Viewer, projectId: string): ProjectCapabilities {
+  return { view: canInProject(viewer, projectId, "view"), contribute: canInProject(viewer, projectId, "contribute"), manage: canInProject(viewer, projectId, "manage") };
+}
+
+/** A project's page: its own capabilities, and whether the viewer sets its storage quota (admins only). */
+export function projectPageCapabilities(viewer: Viewer, projectId: string): ProjectCapabilities & { setQuota: boolean } {
+  return { ...projectCapabilities(viewer, projectId), setQuota: isAdmin(viewer) };
+}
+
+/** A version's page: the project capabilities, and the release actions its state allows this viewer (none until it is ready). */
+export function versionCapabilities(
+  viewer: Viewer,
+  version: { projectId: string; releaseStatus: ReleaseStatus; ready: boolean; producer: boolean },
+): ProjectCapabilities & { release: ReleaseAction[] } {
+  const release = version.ready ? availableActions(version.releaseStatus, releaseStandingOf(viewer, version.projectId, { producer: version.producer })) : [];
+  return { ...projectCapabilities(viewer, version.projectId), release };
+}
+
+/** Whoever started a build, an owner of its project and admins may cancel it. */
+export function canCancelBuild(viewer: Viewer, build: { projectId: string; requestedById: string | null }): boolean {
+  return build.requestedById === viewer.id || canInProject(viewer, build.projectId, "manage");
+}
+
+/** A build's page: cancel while it runs, retry (a new build, so contributors) once it ended. */
+export function buildCapabilities(viewer: Viewer, build: { projectId: string; requestedById: string | null; status: BuildStatus }): { cancel: boolean; retry: boolean } {
+  const active = build.status === "queued" || build.status === "running";
+  return { cancel: active && canCancelBuild(viewer, build), retry: !active && canInProject(viewer, build.projectId, "contribute") };
 }
 
 const whatTheyMay: Record<ProjectCapability, string> = {
@@ -89,7 +129,7 @@ export function viewerProjectIds(viewer: Viewer, need: ProjectCapability = "view
 
 /** Rows owned by a project (recipes, builds, clones): `column` is their project id column. */
 export function projectScopedCondition(viewer: Viewer, column: SQL | { getSQL(): SQL }, need: ProjectCapability = "view"): SQL {
-  if (viewer.role === "admin") return sql`true`;
+  if (isAdmin(viewer)) return sql`true`;
   return sql`${column} in (${viewerProjectIds(viewer, need)})`;
 }
 
@@ -100,7 +140,7 @@ function acceptedShareCondition(viewer: Viewer, image: SQL): SQL {
 
 /** Images the viewer may see. */
 export function visibleImagesCondition(viewer: Viewer, imageAlias = "i"): SQL {
-  if (viewer.role === "admin") return sql`true`;
+  if (isAdmin(viewer)) return sql`true`;
   const image = sql.raw(imageAlias);
   return sql`(${image}.visibility = 'public' or ${image}.project_id in (${viewerProjectIds(viewer)}) or (${image}.visibility = 'shared' and ${acceptedShareCondition(viewer, image)}))`;
 }
@@ -110,7 +150,7 @@ export function visibleImagesCondition(viewer: Viewer, imageAlias = "i"): SQL {
  * versions, `contribute` to edit metadata, `manage` for visibility and shares. Admins: all.
  */
 export function imageInProjectCondition(viewer: Viewer, need: ProjectCapability, imageAlias = "images"): SQL {
-  if (viewer.role === "admin") return sql`true`;
+  if (isAdmin(viewer)) return sql`true`;
   return sql`(${sql.raw(imageAlias)}.project_id in (${viewerProjectIds(viewer, need)}))`;
 }
 
@@ -122,28 +162,47 @@ interface Aliases {
 
 /** Versions the viewer may see: any in their projects, released ones of other images they see. */
 export function visibleVersionCondition(viewer: Viewer, { image = "images", version = "image_versions" }: Aliases = {}): SQL {
-  if (viewer.role === "admin") return sql`true`;
+  if (isAdmin(viewer)) return sql`true`;
   const i = sql.raw(image);
   const v = sql.raw(version);
   return sql`(${i}.project_id in (${viewerProjectIds(viewer)}) or (${releasedCondition(sql`${v}.release_status`)} and ${visibleImagesCondition(viewer, image)}))`;
 }
 
 /**
- * Versions whose bytes the viewer may use (download, build on, clone): never disabled or revoked
- * (admins excepted); inside their project any other state, outside it approved or deprecated in
- * an image they see. Readiness is the caller's business.
+ * Versions whose bytes the viewer may use (download, build on, clone): never blocked ones
+ * (disabled, revoked; admins excepted); inside their project any other state, outside it the
+ * usable released ones (approved, deprecated) in an image they see. Readiness is the caller's business.
  */
 export function usableVersionCondition(viewer: Viewer, { image = "images", version = "image_versions" }: Aliases = {}): SQL {
-  if (viewer.role === "admin") return sql`true`;
+  if (isAdmin(viewer)) return sql`true`;
   const i = sql.raw(image);
   const v = sql.raw(version);
-  return sql`(${v}.release_status not in ('disabled', 'revoked') and (${i}.project_id in (${viewerProjectIds(viewer)}) or (${v}.release_status in ('approved', 'deprecated') and ${visibleImagesCondition(viewer, image)})))`;
+  return sql`(not ${releaseStatusIn(sql`${v}.release_status`, blockedStatuses)} and (${i}.project_id in (${viewerProjectIds(viewer)}) or (${releaseStatusIn(sql`${v}.release_status`, usableReleasedStatuses)} and ${visibleImagesCondition(viewer, image)})))`;
+}
+
+/** How the viewer stands to a version of a project, for the release rules (lib/governance/release.ts). */
+export function releaseStandingOf(viewer: Viewer, projectId: string, { producer }: { producer: boolean }): ReleaseStanding {
+  const role = projectRoleOf(viewer, projectId);
+  return { admin: isAdmin(viewer), owner: role === "owner", member: role === "member" || role === "owner", producer };
+}
+
+/** Images the viewer sees but may not change this way (a refusal naming how many, never which ones). */
+export class AccessDenied extends HangarError {
+  constructor(readonly imageIds: string[]) {
+    super(
+      "forbidden",
+      imageIds.length > 1
+        ? `You can't change ${imageIds.length} of the selected images: they don't exist, or you are not a member of their project. Nothing was changed.`
+        : "You can't change that image: it doesn't exist, or you are not a member of its project with the needed role. Nothing was changed.",
+    );
+    this.name = "AccessDenied";
+  }
 }
 
 /** Throws unless the viewer is an admin: for what only admins do (accounts, sign-in locks). */
 export function requireAdmin(viewer: Viewer | null, action: string): void {
   if (!viewer) throw new HangarError("unauthenticated", "Sign in first.");
-  if (viewer.role !== "admin") throw new HangarError("forbidden", `Only admins can ${action}. Nothing was changed.`);
+  if (!isAdmin(viewer)) throw new HangarError("forbidden", `Only admins can ${action}. Nothing was changed.`);
 }
 
 /**

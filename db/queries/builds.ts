@@ -5,6 +5,7 @@ import { and, asc, desc, eq, gt, inArray, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { stepSummary } from "@/lib/builds/progress";
 import { env } from "@/lib/env";
+import { notReusableStatuses } from "@/lib/governance/release";
 import { growToProblem } from "@/lib/recipes/steps";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db } from "../client";
@@ -13,7 +14,8 @@ import { recordAudit } from "./audit";
 import { buildFingerprint, resolveDocument, saveRecipe } from "./recipes";
 import { refuseOverQuota } from "./uploads";
 import { isUuid, type Viewer } from "./users";
-import { canInProject, projectRoleOf, projectScopedCondition, visibleVersionCondition } from "./access";
+import { buildCapabilities, canCancelBuild, canInProject, projectScopedCondition, visibleVersionCondition } from "./access";
+import { approvedVersionsSql, releaseStatusIn } from "./release-sql";
 
 export interface ReusedBuild {
   buildId: string;
@@ -76,7 +78,7 @@ export async function queueBuild({
       .from(builds)
       .innerJoin(imageVersions, eq(imageVersions.id, builds.outputVersionId))
       .innerJoin(images, eq(images.id, imageVersions.imageId))
-      .where(and(eq(builds.fingerprint, fingerprint), eq(builds.status, "succeeded"), sql`${imageVersions.releaseStatus} not in ('rejected', 'revoked')`))
+      .where(and(eq(builds.fingerprint, fingerprint), eq(builds.status, "succeeded"), sql`not ${releaseStatusIn(imageVersions.releaseStatus, notReusableStatuses)}`))
       .orderBy(desc(builds.finishedAt))
       .limit(1);
     if (existing) return { queued: false, reused: existing };
@@ -153,8 +155,7 @@ async function loadForChange(viewer: Viewer, buildId: string) {
 export async function cancelBuild({ viewer, buildId }: { viewer: Viewer; buildId: string }): Promise<{ status: BuildStatus }> {
   const build = await loadForChange(viewer, buildId);
   if (!build) throw new HangarError("not_found", "That build doesn't exist or is in a project you are not a member of.");
-  const owner = projectRoleOf(viewer, build.projectId) === "owner";
-  if (build.requestedById !== viewer.id && !owner && viewer.role !== "admin") {
+  if (!canCancelBuild(viewer, build)) {
     throw new HangarError("forbidden", "Only the person who started this build, an owner of its project or an admin can cancel it.");
   }
   return db().transaction(async (tx) => {
@@ -245,8 +246,8 @@ export interface BuildDetail extends BuildRow {
   timeLimitSeconds: number | null;
   cancelRequested: boolean;
   fingerprint: string;
-  canCancel: boolean;
-  canRetry: boolean;
+  /** What the viewer may do with it now (access.ts). */
+  can: { cancel: boolean; retry: boolean };
 }
 
 export async function getBuild({ viewer, id }: { viewer: Viewer; id: string }): Promise<BuildDetail | null> {
@@ -271,14 +272,7 @@ export async function getBuild({ viewer, id }: { viewer: Viewer; id: string }): 
     .where(and(eq(builds.id, id), buildVisibleCondition(viewer)));
   if (!row) return null;
   const { cancelRequestedAt, requestedById, projectId, ...rest } = row;
-  const active = row.status === "queued" || row.status === "running";
-  const owner = projectRoleOf(viewer, projectId) === "owner";
-  return {
-    ...rest,
-    cancelRequested: cancelRequestedAt !== null,
-    canCancel: active && (requestedById === viewer.id || owner || viewer.role === "admin"),
-    canRetry: !active && canInProject(viewer, projectId, "contribute"),
-  };
+  return { ...rest, cancelRequested: cancelRequestedAt !== null, can: buildCapabilities(viewer, { projectId, requestedById, status: row.status }) };
 }
 
 export interface LogLine {
@@ -353,12 +347,9 @@ export async function rebuildOnNewestBase({
   if (!row.recipeId || !row.baseImageId) throw new HangarError("invalid", "This version was not built from a recipe, so there is nothing to rebuild; upload or clone a new one instead.");
   const document = row.document as unknown as RecipeDocument;
   if (document.base.channel) return queueBuild({ viewer, recipeId: row.recipeId, send });
-  const [newest] = await db()
-    .select({ version: imageVersions.version })
-    .from(imageVersions)
-    .where(and(eq(imageVersions.imageId, row.baseImageId), eq(imageVersions.releaseStatus, "approved"), eq(imageVersions.dataStatus, "ready")))
-    .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))
-    .limit(1);
+  const {
+    rows: [newest],
+  } = await db().execute<{ version: string }>(approvedVersionsSql(row.baseImageId));
   if (!newest) throw new HangarError("conflict", "The base image has no approved version to rebuild on.");
   const saved = await saveRecipe({ viewer, recipeId: row.recipeId, document: { ...document, base: { image: document.base.image, version: newest.version } } });
   return queueBuild({ viewer, recipeId: row.recipeId, revision: saved.revision, send });

@@ -4,7 +4,8 @@ import { sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { db } from "../client";
 import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
-import { imageInProjectCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
+import { imageInProjectCondition, projectScopedCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
+import { approvedVersionsSql } from "./release-sql";
 import { listVisibleTags } from "./images";
 import type { Viewer } from "./users";
 
@@ -132,8 +133,7 @@ export function outOfDateCondition(versionId: SQL): SQL {
   return sql`exists (
     select 1 from image_versions fv
     join image_versions fp on fp.id = fv.parent_version_id
-    join image_versions fn on fn.image_id = fp.image_id and fn.release_status = 'approved' and fn.data_status = 'ready'
-      and (fn.created_at, fn.id) > (fp.created_at, fp.id) and fn.id <> fv.id
+    join lateral (${approvedVersionsSql(sql`fp.image_id`, { excludingId: sql`fv.id` })}) fn on (fn.created_at, fn.id) > (fp.created_at, fp.id)
     where fv.id = ${versionId})`;
 }
 
@@ -313,13 +313,11 @@ export async function getCatalogFacets({ viewer }: { viewer: Viewer }): Promise<
         select (select os from images where os > t.os order by os limit 1) from t where t.os is not null
       ) select os from t where os is not null limit 200`),
     listVisibleTags({ viewer, limit: 500 }),
-    viewer.role === "admin"
-      ? db().execute<{ slug: string; name: string }>(sql`select slug, name from projects order by name limit 500`)
-      : db().execute<{ slug: string; name: string }>(sql`
-          select slug, name from projects p
-          where exists (select 1 from project_members m where m.project_id = p.id and m.user_id = ${viewer.id})
-             or exists (select 1 from images i where i.project_id = p.id and i.visibility <> 'private' and ${visibleImagesCondition(viewer, "i")})
-          order by name limit 500`),
+    db().execute<{ slug: string; name: string }>(sql`
+      select slug, name from projects p
+      where ${projectScopedCondition(viewer, sql`p.id`)}
+         or exists (select 1 from images i where i.project_id = p.id and i.visibility <> 'private' and ${visibleImagesCondition(viewer, "i")})
+      order by name limit 500`),
   ]);
   return { oses: oses.rows.map((row) => row.os), tags: tagRows, projects: projectRows.rows };
 }

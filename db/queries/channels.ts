@@ -1,12 +1,14 @@
 // Channels: named pointers per image. `latest` is managed (the newest approved version) and never
 // stored; owners and admins create and move the others, and every move is kept as history.
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
+import { isCurrentRelease } from "@/lib/governance/release";
 import { db } from "../client";
 import { channelMoves, channels, imageVersions, images } from "../schema";
 import { recordAudit } from "./audit";
 import { type Viewer } from "./users";
 import { requireOnImage, visibleImagesCondition } from "./access";
+import { approvedVersionsSql } from "./release-sql";
 
 export const channelNamePattern = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -20,19 +22,16 @@ export interface ChannelRow {
 
 /** `latest` first, then the image's own channels by name. */
 export async function listChannels({ imageId }: { imageId: string }): Promise<ChannelRow[]> {
-  const [latest] = await db()
-    .select({ id: imageVersions.id, version: imageVersions.version, createdAt: imageVersions.createdAt })
-    .from(imageVersions)
-    .where(and(eq(imageVersions.imageId, imageId), eq(imageVersions.releaseStatus, "approved"), eq(imageVersions.dataStatus, "ready")))
-    .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))
-    .limit(1);
+  const {
+    rows: [latest],
+  } = await db().execute<{ id: string; version: string; created_at: string }>(approvedVersionsSql(imageId));
   const named = await db()
     .select({ name: channels.name, versionId: channels.versionId, version: imageVersions.version, updatedAt: channels.updatedAt })
     .from(channels)
     .innerJoin(imageVersions, eq(imageVersions.id, channels.versionId))
     .where(eq(channels.imageId, imageId))
     .orderBy(channels.name);
-  return [{ name: "latest", versionId: latest?.id ?? null, version: latest?.version ?? null, managed: true, updatedAt: latest?.createdAt ?? null }, ...named.map((row) => ({ ...row, managed: false }))];
+  return [{ name: "latest", versionId: latest?.id ?? null, version: latest?.version ?? null, managed: true, updatedAt: latest ? new Date(latest.created_at) : null }, ...named.map((row) => ({ ...row, managed: false }))];
 }
 
 export async function listChannelHistory({ imageId }: { imageId: string }) {
@@ -62,7 +61,7 @@ export async function moveChannel({ viewer, imageId, name, versionId }: { viewer
       .where(and(eq(imageVersions.id, versionId), eq(imageVersions.imageId, imageId)))
       .for("share");
     if (!target) throw new HangarError("invalid", "Pick one of this image's versions.", { versionId: ["Not a version of this image."] });
-    if (target.releaseStatus !== "approved") {
+    if (!isCurrentRelease(target.releaseStatus)) {
       throw new HangarError("invalid", `A channel can only point at an approved version; ${target.version} is ${target.releaseStatus.replace("_", " ")}.`, { versionId: ["Pick an approved version."] });
     }
     const [existing] = await tx.select({ id: channels.id, versionId: channels.versionId }).from(channels).where(and(eq(channels.imageId, imageId), eq(channels.name, name))).for("update");

@@ -5,8 +5,9 @@
 // that re-checks the target and the quota; until then only the request row exists.
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
+import { isCurrentRelease, notCloneableWords } from "@/lib/governance/release";
 import { db, type Database } from "../client";
-import { clones, imageVersions, images, projects, users, type CloneMode, type CloneStatus, type DiskFormat } from "../schema";
+import { clones, imageVersions, images, projects, users, type CloneMode, type CloneStatus, type DiskFormat, type ReleaseStatus } from "../schema";
 import { canInProject, projectScopedCondition, requireInProject, visibleVersionCondition } from "./access";
 import { recordAudit } from "./audit";
 import { createImage, createReadyVersion } from "./images";
@@ -72,17 +73,8 @@ async function loadCloneSource(viewer: Viewer, versionId: string): Promise<Clone
   if (!row) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
   const label = `${String(row.slug)} ${String(row.version)}`;
   if (row.data_status !== "ready" || !row.sha256 || !row.format) throw new HangarError("conflict", `${label} has no stored file (it is ${String(row.data_status)}); only ready versions can be cloned.`);
-  if (row.release_status !== "approved") {
-    const why: Record<string, string> = {
-      draft: "it is a draft; submit it for review and clone it once an admin approved it",
-      pending_review: "it is waiting for review; clone it once an admin approved it",
-      rejected: "it was rejected",
-      deprecated: "it is deprecated; clone its replacement or the newest approved version",
-      disabled: "it is disabled: no new use",
-      revoked: "it is revoked: no use at all",
-    };
-    throw new HangarError("conflict", `${label} can't be cloned: ${why[String(row.release_status)] ?? "it is not approved"}. Only approved versions are cloned.`);
-  }
+  const status = row.release_status as ReleaseStatus;
+  if (!isCurrentRelease(status)) throw new HangarError("conflict", `${label} can't be cloned: ${notCloneableWords[status] ?? "it is not approved"}. Only approved versions are cloned.`);
   return {
     versionId: String(row.id),
     imageSlug: String(row.slug),

@@ -14,18 +14,13 @@ import {
   type Visibility,
 } from "../schema";
 import { recordAudit } from "./audit";
-import { imageInProjectCondition, releasedCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
+import { AccessDenied, imageInProjectCondition, projectCapabilities, releasedCondition, visibleImagesCondition, visibleVersionCondition, type ProjectCapabilities, type ProjectCapability } from "./access";
 import type { Viewer } from "./users";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
-export type ImageAccess = "view" | "edit" | "manage";
-
-// Editing metadata and tags needs the member role in the image's project; visibility needs owner.
-export function imageAccessCondition(viewer: Viewer, access: ImageAccess): SQL {
-  if (access === "view") return visibleImagesCondition(viewer, "images");
-  return imageInProjectCondition(viewer, access === "manage" ? "manage" : "contribute");
-}
+/** Changing an image needs one of these in its project (access.ts). */
+type ImageChange = Exclude<ProjectCapability, "view">;
 
 export interface ImageDetail {
   id: string;
@@ -45,8 +40,8 @@ export interface ImageDetail {
   createdAt: Date;
   updatedAt: Date;
   latestVersion: string | null;
-  canEdit: boolean;
-  canManage: boolean;
+  /** What the viewer may do in its project (access.ts): contribute edits metadata and tags and adds versions, manage sets visibility, shares and channels. */
+  can: ProjectCapabilities;
 }
 
 export async function getImageBySlug({ viewer, slug }: { viewer: Viewer; slug: string }): Promise<ImageDetail | null> {
@@ -70,15 +65,13 @@ export async function getImageBySlug({ viewer, slug }: { viewer: Viewer; slug: s
       updatedAt: images.updatedAt,
       // Outside its project, an image's newest version is its newest released one.
       latestVersion: sql<string | null>`case when ${imageInProjectCondition(viewer, "view")} then ${images.latestVersion} else ${images.releasedVersion} end`,
-      canEdit: sql<boolean>`${imageAccessCondition(viewer, "edit")}`,
-      canManage: sql<boolean>`${imageAccessCondition(viewer, "manage")}`,
     })
     .from(images)
     .innerJoin(projects, eq(projects.id, images.projectId))
     .leftJoin(users, eq(users.id, images.createdById))
-    .where(and(eq(images.slug, slug), imageAccessCondition(viewer, "view")))
+    .where(and(eq(images.slug, slug), visibleImagesCondition(viewer, "images")))
     .limit(1);
-  return row ?? null;
+  return row ? { ...row, can: projectCapabilities(viewer, row.projectId) } : null;
 }
 
 export interface VersionRow {
@@ -139,21 +132,15 @@ export async function listVisibleTags({ viewer, prefix = "", limit }: { viewer: 
   return rows.rows.map((row) => row.name);
 }
 
-/** Returns the ids among `imageIds` that the viewer may not act on with `access` (or that don't exist). */
-async function deniedImageIds(tx: Tx, viewer: Viewer, imageIds: string[], access: ImageAccess): Promise<string[]> {
+/** Returns the ids among `imageIds` whose project the viewer doesn't hold `need` in (or that don't exist). */
+async function deniedImageIds(tx: Tx, viewer: Viewer, imageIds: string[], need: ImageChange): Promise<string[]> {
   const allowed = await tx
     .select({ id: images.id })
     .from(images)
-    .where(and(inArray(images.id, imageIds), imageAccessCondition(viewer, access)))
+    .where(and(inArray(images.id, imageIds), imageInProjectCondition(viewer, need)))
     .for("update");
   const allowedIds = new Set(allowed.map((row) => row.id));
   return imageIds.filter((id) => !allowedIds.has(id));
-}
-
-export class AccessDenied extends Error {
-  constructor(readonly imageIds: string[]) {
-    super("access denied");
-  }
 }
 
 /**
@@ -187,7 +174,7 @@ export async function changeImageTag({
   op: "add" | "remove";
 }): Promise<{ changed: number }> {
   return db().transaction(async (tx) => {
-    const denied = await deniedImageIds(tx, viewer, imageIds, "edit");
+    const denied = await deniedImageIds(tx, viewer, imageIds, "contribute");
     if (denied.length) await refuseImages(tx, viewer, denied);
     if (op === "add") await tx.insert(tags).values({ name: tag }).onConflictDoNothing();
     const changed = await tx
@@ -223,7 +210,7 @@ export async function countTooManyTags({ viewer, imageIds, tag }: { viewer: View
     .where(
       and(
         inArray(images.id, imageIds),
-        imageAccessCondition(viewer, "edit"),
+        imageInProjectCondition(viewer, "contribute"),
         sql`cardinality(${images.tags}) >= ${MAX_TAGS_PER_IMAGE}`,
         sql`not (${images.tags} @> array[${tag}]::text[])`,
       ),
@@ -234,13 +221,14 @@ export async function countTooManyTags({ viewer, imageIds, tag }: { viewer: View
 export async function updateImageFields({
   viewer,
   imageId,
-  access,
+  need,
   action,
   fields,
 }: {
   viewer: Viewer;
   imageId: string;
-  access: ImageAccess;
+  /** Editing metadata and properties needs contribute in the image's project; visibility needs manage. */
+  need: ImageChange;
   action: string;
   fields: Partial<{
     name: string;
@@ -253,7 +241,7 @@ export async function updateImageFields({
   }>;
 }): Promise<boolean> {
   return db().transaction(async (tx) => {
-    const denied = await deniedImageIds(tx, viewer, [imageId], access);
+    const denied = await deniedImageIds(tx, viewer, [imageId], need);
     if (denied.length) await refuseImages(tx, viewer, denied);
     const keys = Object.keys(fields) as (keyof typeof fields)[];
     const [before] = await tx
@@ -293,7 +281,7 @@ export async function getImageProperties({ viewer, imageId }: { viewer: Viewer; 
   const [row] = await db()
     .select({ properties: images.properties })
     .from(images)
-    .where(and(eq(images.id, imageId), imageAccessCondition(viewer, "edit")));
+    .where(and(eq(images.id, imageId), imageInProjectCondition(viewer, "contribute")));
   return row?.properties ?? null;
 }
 
@@ -420,7 +408,7 @@ export async function listWritableImages({ viewer, limit = 500 }: { viewer: View
     .select({ id: images.id, slug: images.slug, name: images.name, projectName: projects.name, latestVersion: images.latestVersion })
     .from(images)
     .innerJoin(projects, eq(projects.id, images.projectId))
-    .where(imageAccessCondition(viewer, "edit"))
+    .where(imageInProjectCondition(viewer, "contribute"))
     .orderBy(projects.name, images.name)
     .limit(limit);
 }

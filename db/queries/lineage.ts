@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import type { ReleaseStatus } from "@/db/enums";
 import { db } from "../client";
 import { visibleVersionCondition } from "./access";
+import { approvedVersionsSql } from "./release-sql";
 import { outOfDateCondition } from "./catalog";
 import { isUuid, type Viewer } from "./users";
 
@@ -91,11 +92,7 @@ export async function getNewerBase({ versionId }: { versionId: string }): Promis
     from image_versions v
     join image_versions p on p.id = v.parent_version_id
     join images i on i.id = p.image_id
-    join lateral (
-      select version, created_at, id from image_versions
-      where image_id = p.image_id and release_status = 'approved' and data_status = 'ready'
-      order by created_at desc, id desc limit 1
-    ) n on (n.created_at, n.id) > (p.created_at, p.id) and n.id <> v.id
+    join lateral (${approvedVersionsSql(sql`p.image_id`)}) n on (n.created_at, n.id) > (p.created_at, p.id) and n.id <> v.id
     where v.id = ${versionId}`);
   const row = result.rows[0];
   return row ? { imageSlug: row.image_slug, version: row.version, parentVersion: row.parent_version } : null;

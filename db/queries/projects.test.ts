@@ -110,6 +110,6 @@ describe("projects", () => {
     const mine = await listProjects({ viewer: await reload(newcomer) });
     expect(mine.map((project) => [project.slug, project.role])).toEqual([[slug, "owner"]]);
     expect(await getProject({ viewer: outsider, slug: projectSlug })).toBeNull();
-    expect((await getProject({ viewer: admin, slug: projectSlug }))?.canManage).toBe(true);
+    expect((await getProject({ viewer: admin, slug: projectSlug }))?.can.manage).toBe(true);
   });
 });

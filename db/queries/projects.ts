@@ -1,20 +1,17 @@
-import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, asc, eq, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { db, type Database } from "../client";
 import { images, projectInvitations, projectMembers, projects, recipes, users, type ProjectRole } from "../schema";
 import { recordAudit } from "./audit";
 import { projectUsage } from "./uploads";
 import { type Viewer } from "./users";
-import { projectRoleOf } from "./access";
+import { isAdmin, projectPageCapabilities, projectScopedCondition, requireInProject, type ProjectCapabilities } from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** Projects the viewer may create images in: every project for admins, else where member or owner. */
 export async function listProjectsForImport({ viewer }: { viewer: Viewer }): Promise<{ id: string; name: string }[]> {
-  if (viewer.role === "admin") return db().select({ id: projects.id, name: projects.name }).from(projects).orderBy(asc(projects.name));
-  const ids = viewer.memberships.filter((membership) => membership.role !== "viewer").map((membership) => membership.projectId);
-  if (ids.length === 0) return [];
-  return db().select({ id: projects.id, name: projects.name }).from(projects).where(inArray(projects.id, ids)).orderBy(asc(projects.name));
+  return db().select({ id: projects.id, name: projects.name }).from(projects).where(projectScopedCondition(viewer, projects.id, "contribute")).orderBy(asc(projects.name));
 }
 
 export async function getProjectQuota({ projectId }: { projectId: string }): Promise<number | null> {
@@ -23,8 +20,8 @@ export async function getProjectQuota({ projectId }: { projectId: string }): Pro
 }
 
 // ── Teams ────────────────────────────────────────────────────────────────────────────────────
-// Membership rules live here: anyone signed in may create a project (and owns it); owners and
-// admins manage members; a project always keeps at least one owner; only admins set quotas.
+// Membership rules live here: anyone signed in may create a project (and owns it); a project
+// always keeps at least one owner. Who manages members and sets quotas is access.ts's answer.
 
 export interface ProjectSummary {
   id: string;
@@ -39,7 +36,7 @@ export interface ProjectSummary {
 }
 
 export async function listProjects({ viewer, slug }: { viewer: Viewer; slug?: string }): Promise<ProjectSummary[]> {
-  const conditions = [viewer.role === "admin" ? undefined : sql`m.user_id is not null`, slug === undefined ? undefined : sql`p.slug = ${slug}`].filter(
+  const conditions = [projectScopedCondition(viewer, sql`p.id`), slug === undefined ? undefined : sql`p.slug = ${slug}`].filter(
     (condition): condition is SQL => condition !== undefined,
   );
   const result = await db().execute<Record<string, unknown>>(sql`
@@ -70,7 +67,8 @@ export interface ProjectDetail extends ProjectSummary {
   invitations: { email: string; role: ProjectRole; createdAt: Date }[];
   images: { slug: string; name: string; latestVersion: string | null; versionCount: number; visibility: string }[];
   recipes: { id: string; name: string; latestRevision: number }[];
-  canManage: boolean;
+  /** What the viewer may do here (access.ts): manage members, invitations and incoming shares; set the quota. */
+  can: ProjectCapabilities & { setQuota: boolean };
 }
 
 export async function getProject({ viewer, slug }: { viewer: Viewer; slug: string }): Promise<ProjectDetail | null> {
@@ -90,23 +88,22 @@ export async function getProject({ viewer, slug }: { viewer: Viewer; slug: strin
       .orderBy(asc(images.name)),
     db().select({ id: recipes.id, name: recipes.name, latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.projectId, summary.id)).orderBy(asc(recipes.name)),
   ]);
-  const canManage = viewer.role === "admin" || summary.role === "owner";
-  const invitations = canManage
+  const can = projectPageCapabilities(viewer, summary.id);
+  const invitations = can.manage
     ? await db()
         .select({ email: projectInvitations.email, role: projectInvitations.role, createdAt: projectInvitations.createdAt })
         .from(projectInvitations)
         .where(eq(projectInvitations.projectId, summary.id))
         .orderBy(asc(projectInvitations.email))
     : [];
-  return { ...summary, members, invitations, images: projectImages, recipes: projectRecipes, canManage };
+  return { ...summary, members, invitations, images: projectImages, recipes: projectRecipes, can };
 }
 
-async function requireManager(viewer: Viewer, projectId: string) {
-  const [project] = await db().select({ id: projects.id, name: projects.name }).from(projects).where(eq(projects.id, projectId));
-  const role = projectRoleOf(viewer, projectId);
-  if (!project || (viewer.role !== "admin" && !role)) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
-  if (viewer.role !== "admin" && role !== "owner") throw new HangarError("forbidden", "Only the project's owners and admins can manage its members. Nothing was changed.");
-  return project;
+/** Throws unless the viewer manages the project's members (access.ts) and the project exists (for admins). */
+async function requireManager(viewer: Viewer, projectId: string): Promise<void> {
+  requireInProject(viewer, projectId, "manage", "manage its members");
+  const [project] = await db().select({ id: projects.id }).from(projects).where(eq(projects.id, projectId));
+  if (!project) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
 }
 
 export async function createProject({ viewer, values }: { viewer: Viewer; values: { slug: string; name: string; description?: string } }): Promise<{ id: string; slug: string }> {
@@ -197,7 +194,7 @@ async function refuseLastOwner(tx: Tx, projectId: string, what: "remove" | "demo
 }
 
 export async function setQuota({ viewer, projectId, quotaBytes }: { viewer: Viewer; projectId: string; quotaBytes: number }): Promise<void> {
-  if (viewer.role !== "admin") throw new HangarError("forbidden", "Only admins set storage quotas. Nothing was changed.");
+  if (!isAdmin(viewer)) throw new HangarError("forbidden", "Only admins set storage quotas. Nothing was changed.");
   await db().transaction(async (tx) => {
     const [before] = await tx.select({ quotaBytes: projects.quotaBytes }).from(projects).where(eq(projects.id, projectId)).for("update");
     if (!before) throw new HangarError("not_found", "That project doesn't exist.");

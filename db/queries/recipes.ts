@@ -5,28 +5,26 @@ import { createHash } from "node:crypto";
 import { and, desc, eq, sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
+import { isBuildable, unbuildableStatuses } from "@/lib/governance/release";
 import { growToBytes } from "@/lib/recipes/steps";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db, type Database } from "../client";
 import { blobs, channels, imageVersions, images, projects, recipeFiles, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { channelVersion } from "./channels";
-import { imageAccessCondition } from "./images";
 import { isUuid, type Viewer } from "./users";
-import { canInProject, projectScopedCondition, usableVersionCondition, visibleVersionCondition } from "./access";
+import { canInProject, imageInProjectCondition, projectCapabilities, projectScopedCondition, usableVersionCondition, visibleImagesCondition, visibleVersionCondition, type ProjectCapabilities } from "./access";
+import { approvedVersionsSql, releaseStatusIn } from "./release-sql";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
-
-/** Releases nobody may build on, whatever their role. */
-export const unusableReleases: ReleaseStatus[] = ["rejected", "disabled", "revoked"];
 
 /**
  * Versions the viewer may build on: ready, not rejected/disabled/revoked, and either released
  * (approved or deprecated) in an image they can see, or any state inside their own project.
  */
 export function buildableVersionCondition(viewer: Viewer): SQL {
-  return sql`${imageVersions.dataStatus} = 'ready' and ${imageVersions.releaseStatus} not in ('rejected', 'disabled', 'revoked') and ${usableVersionCondition(viewer)}`;
+  return sql`${imageVersions.dataStatus} = 'ready' and not ${releaseStatusIn(imageVersions.releaseStatus, unbuildableStatuses)} and ${usableVersionCondition(viewer)}`;
 }
 
 export interface ResolvedBase {
@@ -45,7 +43,7 @@ async function findBaseImage(viewer: Viewer, slug: string) {
   const [image] = await db()
     .select({ id: images.id, slug: images.slug, projectId: images.projectId })
     .from(images)
-    .where(and(eq(images.slug, slug), imageAccessCondition(viewer, "view")));
+    .where(and(eq(images.slug, slug), visibleImagesCondition(viewer, "images")));
   return image ?? null;
 }
 
@@ -78,7 +76,7 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
     .where(
       and(
         eq(images.id, found.id),
-        version ? eq(imageVersions.version, version) : channelTarget ? eq(imageVersions.id, channelTarget) : sql`${imageVersions.releaseStatus} = 'approved' and ${buildableVersionCondition(viewer)}`,
+        version ? eq(imageVersions.version, version) : channelTarget ? eq(imageVersions.id, channelTarget) : sql`${imageVersions.id} = (select id from (${approvedVersionsSql(found.id)}) latest)`,
       ),
     )
     .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))
@@ -90,7 +88,7 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
     throw new HangarError("not_found", `The image “${image}” has no approved version you can build on yet.`, { "base.channel": ["Nothing usable yet."] });
   }
   if (!row.usable) {
-    const why = unusableReleases.includes(row.releaseStatus)
+    const why = !isBuildable(row.releaseStatus)
       ? `it is ${row.releaseStatus}; nobody may build on it. Pick another version.`
       : "it is not ready or not released to you yet.";
     throw new HangarError("forbidden", `You can't build on ${image} ${row.version}: ${why}`, { "base.version": ["Not usable."] });
@@ -122,7 +120,7 @@ export async function resolveDocument({ viewer, document, projectId }: { viewer:
   }
   const base = await resolveBase({ viewer, image: document.base.image, version: document.base.version, channel: document.base.channel });
   const [output] = await db()
-    .select({ id: images.id, projectId: images.projectId, canEdit: sql<boolean>`${imageAccessCondition(viewer, "edit")}` })
+    .select({ id: images.id, projectId: images.projectId, canEdit: sql<boolean>`${imageInProjectCondition(viewer, "contribute")}` })
     .from(images)
     .where(eq(images.slug, document.output.image));
   if (!output || !output.canEdit) {
@@ -228,7 +226,8 @@ export interface RecipeDetail {
   projectId: string;
   projectName: string;
   latestRevision: number;
-  canEdit: boolean;
+  /** What the viewer may do in its project (access.ts): contribute saves revisions and builds. */
+  can: ProjectCapabilities;
   revisions: { id: string; revision: number; createdAt: Date; createdByEmail: string | null; document: RecipeDocument }[];
 }
 
@@ -248,7 +247,7 @@ export async function getRecipe({ viewer, id }: { viewer: Viewer; id: string }):
     .orderBy(desc(recipeRevisions.revision));
   return {
     ...recipe,
-    canEdit: canInProject(viewer, recipe.projectId, "contribute"),
+    can: projectCapabilities(viewer, recipe.projectId),
     revisions: revisions.map((revision) => ({ ...revision, document: revision.document as unknown as RecipeDocument })),
   };
 }
@@ -337,14 +336,14 @@ export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
     .select({ slug: images.slug, name: images.name, projectName: projects.name })
     .from(images)
     .innerJoin(projects, eq(projects.id, images.projectId))
-    .where(imageAccessCondition(viewer, "edit"))
+    .where(imageInProjectCondition(viewer, "contribute"))
     .orderBy(images.name)
     .limit(1000);
   const named = await db()
     .select({ image: images.slug, name: channels.name })
     .from(channels)
     .innerJoin(images, eq(images.id, channels.imageId))
-    .where(imageAccessCondition(viewer, "view"))
+    .where(visibleImagesCondition(viewer, "images"))
     .orderBy(channels.name)
     .limit(1000);
   return { bases, outputs, channels: named, maxGrowBytes: env().HANGAR_MAX_GROW_SIZE };

@@ -4,13 +4,13 @@
 // transaction. Dates in the future become scheduled changes applied by the scheduler.
 import { and, eq, isNull, lte, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
-import { illegalTransition, retiringActions, transitions, type ReleaseAction } from "@/lib/governance/release";
+import { illegalTransition, isCurrentRelease, releaseRefusal, retiringActions, transitions, type ReleaseAction } from "@/lib/governance/release";
 import { db, type Database } from "../client";
 import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
 import { refreshImageLatest } from "./images";
 import { isUuid, type Viewer } from "./users";
-import { projectRoleOf, versionProducerIds, visibleVersionCondition } from "./access";
+import { canInProject, releaseStandingOf, versionProducerIds, visibleVersionCondition } from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
@@ -42,28 +42,14 @@ async function loadVersion(viewer: Viewer, versionId: string) {
   return row ?? null;
 }
 
-function standingOf(viewer: Viewer, projectId: string) {
-  const role = projectRoleOf(viewer, projectId);
-  return { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner" };
-}
-
 /** Applies or schedules a release change for `viewer`. */
 export async function changeReleaseStatus({ viewer, change }: { viewer: Viewer; change: ReleaseChange }): Promise<{ status: ReleaseStatus; scheduledFor: Date | null }> {
   const version = await loadVersion(viewer, change.versionId);
   if (!version) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
-  const standing = standingOf(viewer, version.projectId);
+  // The same rule availableActions offers the page's buttons by; the state is checked below.
+  const refusal = releaseRefusal(change.action, releaseStandingOf(viewer, version.projectId, { producer: version.producedByViewer }));
+  if (refusal) throw new HangarError("forbidden", refusal);
   const transition = transitions[change.action];
-  const allowed = transition.who === "admin" ? standing.admin : transition.who === "owner" ? standing.admin || standing.owner : standing.admin || standing.member;
-  if (!allowed) {
-    const who = transition.who === "admin" ? "an admin" : transition.who === "owner" ? "an owner of the image's project or an admin" : "a member of the image's project";
-    throw new HangarError("forbidden", `Only ${who} can ${transition.verb} a version. Nothing was changed.`);
-  }
-  if (change.action === "approve" && version.producedByViewer) {
-    throw new HangarError(
-      "forbidden",
-      "You produced this version (you uploaded, cloned or built it, or wrote part of the recipe it was built from), so someone else has to approve it (four-eyes rule). Nothing was changed.",
-    );
-  }
   if (version.dataStatus !== "ready") throw new HangarError("conflict", "This version has no stored file yet (or its import failed); only ready versions can be released.");
   const reason = (change.reason ?? "").trim();
   if (change.action === "reject" && !reason) throw new HangarError("invalid", "Say why you reject this version, so its author knows what to fix.", { reason: ["A reason is required to reject."] });
@@ -74,7 +60,7 @@ export async function changeReleaseStatus({ viewer, change }: { viewer: Viewer; 
   if (change.replacementVersionId) {
     const replacement = await loadVersion(viewer, change.replacementVersionId);
     if (!replacement || replacement.id === version.id) throw new HangarError("invalid", "The replacement must be another version.", { replacementVersionId: ["Pick another version."] });
-    if (replacement.releaseStatus !== "approved") {
+    if (!isCurrentRelease(replacement.releaseStatus)) {
       throw new HangarError("invalid", `The replacement must be an approved version; ${replacement.version} is ${replacement.releaseStatus.replace("_", " ")}.`, { replacementVersionId: ["Pick an approved version."] });
     }
   }
@@ -272,8 +258,7 @@ export async function versionDependants(versionId: string): Promise<string[]> {
 export async function deleteVersion({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<void> {
   const version = await loadVersion(viewer, versionId);
   if (!version) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
-  const standing = standingOf(viewer, version.projectId);
-  if (!standing.admin && !standing.owner) throw new HangarError("forbidden", "Only owners of the image's project and admins can delete versions. Nothing was changed.");
+  if (!canInProject(viewer, version.projectId, "manage")) throw new HangarError("forbidden", "Only owners of the image's project and admins can delete versions. Nothing was changed.");
   await db().transaction(async (tx) => {
     await tx.select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.id, versionId)).for("update");
     const dependants = await versionDependants(versionId);

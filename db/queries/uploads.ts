@@ -4,8 +4,8 @@ import { formatBytes } from "@/lib/format";
 import { db } from "../client";
 import { blobs, imageVersions, images, projects, uploads, type DiskFormat, type VersionSource } from "../schema";
 import { recordAudit } from "./audit";
-import { imageRefusal, visibleImagesCondition } from "./access";
-import { AccessDenied, imageAccessCondition, refreshImageLatest } from "./images";
+import { AccessDenied, imageInProjectCondition, imageRefusal, visibleImagesCondition } from "./access";
+import { refreshImageLatest } from "./images";
 import type { Viewer } from "./users";
 
 type Tx = Parameters<Parameters<ReturnType<typeof db>["transaction"]>[0]>[0];
@@ -77,7 +77,7 @@ export async function createImportVersion(input: NewImportVersion): Promise<{ ve
         slug: images.slug,
         projectId: images.projectId,
         visible: sql<boolean>`${visibleImagesCondition(input.viewer, "images")}`,
-        writable: sql<boolean>`${imageAccessCondition(input.viewer, "edit")}`,
+        writable: sql<boolean>`${imageInProjectCondition(input.viewer, "contribute")}`,
       })
       .from(images)
       .where(eq(images.id, input.imageId));

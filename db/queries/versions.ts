@@ -1,7 +1,9 @@
 import { and, eq, sql } from "drizzle-orm";
 import { db } from "../client";
-import { conversions, imageVersions, images, type DiskFormat } from "../schema";
-import { usableVersionCondition, versionProducerIds, visibleVersionCondition } from "./access";
+import type { ReleaseAction } from "@/lib/governance/release";
+import { conversions, imageVersions, images, type DiskFormat, type ReleaseStatus } from "../schema";
+import { usableVersionCondition, versionCapabilities, versionProducerIds, visibleVersionCondition, type ProjectCapabilities } from "./access";
+import { approvedVersionsSql } from "./release-sql";
 import type { Viewer } from "./users";
 
 export interface DownloadableVersion {
@@ -116,6 +118,10 @@ export interface VersionDetail {
   revokedAncestor: { imageSlug: string; version: string } | null;
   /** A linked clone: a qcow2 overlay on its parent's blob. */
   linked: boolean;
+  /** The viewer produced it, so the four-eyes rule keeps them from approving it. */
+  producedByViewer: boolean;
+  /** What the viewer may do (access.ts): release actions its state allows them, rebuild (contribute), delete (manage). */
+  can: ProjectCapabilities & { release: ReleaseAction[] };
 }
 
 export async function getVersionDetail({ viewer, imageSlug, version }: { viewer: Viewer; imageSlug: string; version: string }): Promise<VersionDetail | null> {
@@ -142,6 +148,9 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
   const row = result.rows[0];
   if (!row) return null;
   const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  const producers = row.producers as { id: string; email: string }[];
+  const producedByViewer = producers.some((person) => person.id === viewer.id);
+  const projectId = String(row.project_id);
   return {
     id: String(row.id),
     version: String(row.version),
@@ -165,18 +174,18 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
     parent: row.parent_version ? { imageSlug: String(row.parent_image_slug), version: String(row.parent_version) } : null,
     linked: Boolean(row.linked),
     build: row.build_id ? { id: String(row.build_id), number: Number(row.build_number), recipeId: String(row.recipe_id), revision: Number(row.recipe_revision) } : null,
-    producers: row.producers as { id: string; email: string }[],
-    projectId: String(row.project_id),
+    producers,
+    projectId,
     replacement: row.replacement_version ? { version: String(row.replacement_version) } : null,
     revokedAncestor: row.revoked_version ? { imageSlug: String(row.revoked_image_slug), version: String(row.revoked_version) } : null,
+    producedByViewer,
+    can: versionCapabilities(viewer, { projectId, releaseStatus: row.release_status as ReleaseStatus, ready: row.data_status === "ready", producer: producedByViewer }),
   };
 }
 
 /** Approved versions of an image, newest first: what a retiring version can point people to. */
 export async function listApprovedVersions({ imageId, excludeId }: { imageId: string; excludeId: string }): Promise<{ id: string; version: string }[]> {
   const result = await db().execute<{ id: string; version: string }>(sql`
-    select id, version from image_versions
-    where image_id = ${imageId} and release_status = 'approved' and id <> ${excludeId}
-    order by created_at desc limit 100`);
+    select id, version from (${approvedVersionsSql(imageId, { excludingId: excludeId, limit: 100 })}) approved`);
   return result.rows;
 }

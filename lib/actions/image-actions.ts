@@ -30,12 +30,12 @@ export const changeTagAction = defineAction(changeTagSchema, async ({ imageIds, 
 });
 
 export const updateImageDetailsAction = defineAction(updateImageDetailsSchema, async ({ imageId, ...fields }, viewer) => {
-  await updateImageFields({ viewer, imageId, access: "edit", action: "image.edit", fields });
+  await updateImageFields({ viewer, imageId, need: "contribute", action: "image.edit", fields });
   return { slugs: await slugsOf([imageId]) };
 });
 
 export const setVisibilityAction = defineAction(setVisibilitySchema, async ({ imageId, visibility }, viewer) => {
-  await updateImageFields({ viewer, imageId, access: "manage", action: "image.visibility", fields: { visibility } });
+  await updateImageFields({ viewer, imageId, need: "manage", action: "image.visibility", fields: { visibility } });
   return { visibility, slugs: await slugsOf([imageId]) };
 });
 
@@ -44,13 +44,13 @@ export const setPropertyAction = defineAction(setPropertySchema, async ({ imageI
   if (!(key in current) && Object.keys(current).length >= MAX_PROPERTIES) {
     throw new HangarError("invalid", `An image has at most ${MAX_PROPERTIES} properties; remove one first.`);
   }
-  await updateImageFields({ viewer, imageId, access: "edit", action: "image.property_set", fields: { properties: { ...current, [key]: value } } });
+  await updateImageFields({ viewer, imageId, need: "contribute", action: "image.property_set", fields: { properties: { ...current, [key]: value } } });
   return { key, value, slugs: await slugsOf([imageId]) };
 });
 
 export const removePropertyAction = defineAction(removePropertySchema, async ({ imageId, key }, viewer) => {
   const current = (await getImageProperties({ viewer, imageId })) ?? {};
   const next = Object.fromEntries(Object.entries(current).filter(([name]) => name !== key));
-  await updateImageFields({ viewer, imageId, access: "edit", action: "image.property_remove", fields: { properties: next } });
+  await updateImageFields({ viewer, imageId, need: "contribute", action: "image.property_remove", fields: { properties: next } });
   return { key, slugs: await slugsOf([imageId]) };
 });

@@ -10,7 +10,6 @@
 // come back as words a person can act on instead of a stack. The 'use server' wrappers only
 // resolve the session and revalidate, so tests drive exactly this code with any caller.
 import { z } from "zod";
-import { AccessDenied } from "@/db/queries/images";
 import type { Viewer } from "@/db/queries/users";
 import { HangarError, type ErrorCode } from "@/lib/errors";
 
@@ -60,16 +59,6 @@ async function run<Schema extends z.ZodType, Result>(schema: Schema, input: unkn
     return { ok: true, data: await handler(parsed.data) };
   } catch (error) {
     if (error instanceof HangarError) return { ok: false, code: error.code, message: error.message, fieldErrors: error.fieldErrors };
-    if (error instanceof AccessDenied) {
-      return {
-        ok: false,
-        code: "forbidden",
-        message:
-          error.imageIds.length > 1
-            ? `You can't change ${error.imageIds.length} of the selected images: they don't exist, or you are not a member of their project. Nothing was changed.`
-            : "You can't change that image: it doesn't exist, or you are not a member of its project with the needed role. Nothing was changed.",
-      };
-    }
     console.error("server action failed", error);
     return { ok: false, code: "internal", message: "Something went wrong on the server; nothing was changed. Try again, and tell an admin if it keeps happening." };
   }

@@ -23,6 +23,7 @@ import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore } from "@/lib/storage";
 import { accelerationLabels, formatDuration } from "@/lib/format";
 import { acceleration, libguestfsEnv } from "@/lib/jobs/acceleration";
+import { isBuildable } from "@/lib/governance/release";
 import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { stepsNeedNetwork } from "@/lib/recipes/steps";
@@ -146,7 +147,7 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
   if (timeLimitMs !== null) phase(`Time limit: ${formatDuration(timeLimitMs)} (HANGAR_BUILD_TIMEOUT)`);
   try {
     if (!build.baseSha256 || !build.baseFormat) throw new StepFailed("The base version has no stored file any more; pick another base.");
-    if (["disabled", "revoked", "rejected"].includes(build.baseReleaseStatus)) {
+    if (!isBuildable(build.baseReleaseStatus)) {
       throw new StepFailed(`The base version is ${build.baseReleaseStatus} now; nobody may build on it. Pick another base.`);
     }
     await mkdir(workDir, { recursive: true, mode: 0o700 });

@@ -14,7 +14,7 @@ import { EVENTS } from "@tus/utils";
 import { z } from "zod";
 import { failImport, getUpload, getUploadForUser, createImportVersion, recordImportProgress, setVersionDataStatus } from "@/db/queries/uploads";
 import { isConnectionError } from "@/db/health";
-import { AccessDenied } from "@/db/queries/images";
+import { AccessDenied } from "@/db/queries/access";
 import { getProjectQuota } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { diskFormats } from "@/db/schema";

@@ -6,6 +6,7 @@ import { formatBytes } from "@/components/ui/format";
 import { Table, Td, Th, Tr } from "@/components/ui/table";
 import { listProjects } from "@/db/queries/projects";
 import { requireViewer } from "@/lib/auth/session";
+import { isAdmin } from "@/db/queries/access";
 
 export const metadata: Metadata = { title: "Projects" };
 
@@ -34,7 +35,7 @@ export default async function ProjectsPage() {
                     {project.name}
                   </Link>
                 </Td>
-                <Td>{project.role ?? (viewer.role === "admin" ? "admin" : "—")}</Td>
+                <Td>{project.role ?? (isAdmin(viewer) ? "admin" : "—")}</Td>
                 <Td className="text-right">{project.memberCount}</Td>
                 <Td className="text-right">{project.imageCount}</Td>
                 <Td className="text-right">

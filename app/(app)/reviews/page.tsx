@@ -10,12 +10,13 @@ import { formatBytes, humanize } from "@/components/ui/format";
 import { RelativeTime } from "@/components/ui/time";
 import { listPendingReviews, listRecentDecisions } from "@/db/queries/releases";
 import { requireViewer } from "@/lib/auth/session";
+import { isAdmin } from "@/db/queries/access";
 
 export const metadata: Metadata = { title: "Reviews" };
 
 export default async function ReviewsPage() {
   const viewer = await requireViewer("/reviews");
-  if (viewer.role !== "admin") forbidden();
+  if (!isAdmin(viewer)) forbidden();
   const [pending, recent] = await Promise.all([listPendingReviews(), listRecentDecisions({ reviewerId: viewer.id })]);
   return (
     <div>

@@ -8,6 +8,7 @@ import { Input, Label } from "@/components/ui/input";
 import { Table, Td, Th, Tr } from "@/components/ui/table";
 import { listAuditEvents, type AuditFilters } from "@/db/queries/audit";
 import { requireViewer } from "@/lib/auth/session";
+import { isAdmin } from "@/db/queries/access";
 
 export const metadata: Metadata = { title: "Audit log" };
 
@@ -37,7 +38,7 @@ function operatorOf(after: unknown): string | null {
 
 export default async function AuditPage({ searchParams }: { searchParams: Search }) {
   const viewer = await requireViewer("/admin/audit");
-  if (viewer.role !== "admin") forbidden();
+  if (!isAdmin(viewer)) forbidden();
   const raw = await searchParams;
   const params = { actor: one(raw.actor), action: one(raw.action), objectType: one(raw.objectType), objectId: one(raw.objectId), from: one(raw.from), to: one(raw.to) };
   const before = Number(one(raw.before)) || undefined;

@@ -13,6 +13,7 @@ import { Table, Td, Th, Tr } from "@/components/ui/table";
 import { listUsers } from "@/db/queries/accounts";
 import { requireViewer } from "@/lib/auth/session";
 import { env } from "@/lib/env";
+import { isAdmin } from "@/db/queries/access";
 
 export const metadata: Metadata = { title: "Users" };
 
@@ -20,7 +21,7 @@ type Search = Promise<Record<string, string | string[] | undefined>>;
 
 export default async function UsersPage({ searchParams }: { searchParams: Search }) {
   const viewer = await requireViewer("/admin/users");
-  if (viewer.role !== "admin") forbidden();
+  if (!isAdmin(viewer)) forbidden();
   const raw = (await searchParams).q;
   const q = typeof raw === "string" ? raw.trim().slice(0, 200) : "";
   const people = await listUsers({ actor: { kind: "viewer", viewer }, search: q || undefined });

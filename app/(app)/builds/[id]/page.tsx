@@ -29,8 +29,8 @@ export default async function BuildPage({ params }: { params: Promise<{ id: stri
       />
       <BuildLive
         buildId={build.id}
-        canCancel={build.canCancel}
-        canRetry={build.canRetry}
+        canCancel={build.can.cancel}
+        canRetry={build.can.retry}
         fingerprint={build.fingerprint}
         configuredTimeLimitSeconds={Math.round(env().HANGAR_BUILD_TIMEOUT / 1000)}
         initial={{

@@ -16,10 +16,10 @@ import { PropertiesEditor, PropertiesTable } from "@/components/images/propertie
 import { TagEditor } from "@/components/images/tag-editor";
 import { VisibilityForm } from "@/components/images/visibility-form";
 import { SharePanel } from "@/components/images/share-panel";
-import { projectRoleOf } from "@/db/queries/access";
 import { listImageShares } from "@/db/queries/shares";
 import { TagChip, VisibilityBadge } from "@/components/ui/badge";
 import { getViewer, requireViewer } from "@/lib/auth/session";
+import { isCurrentRelease } from "@/lib/governance/release";
 
 const SLUG_PATTERN = /^[a-z0-9][a-z0-9._-]{0,199}$/;
 
@@ -61,7 +61,7 @@ export default async function ImagePage({ params }: Props) {
     getNewerBaseForImage({ imageId: image.id }),
     listChannels({ imageId: image.id }),
     listChannelHistory({ imageId: image.id }),
-    image.canManage ? listImageShares({ viewer, imageId: image.id, projectId: image.projectId }) : Promise.resolve([]),
+    image.can.manage ? listImageShares({ viewer, imageId: image.id, projectId: image.projectId }) : Promise.resolve([]),
   ]);
   const newest = versions.find((version) => version.version === image.latestVersion);
   const properties = Object.entries(image.properties).sort(([a], [b]) => a.localeCompare(b));
@@ -91,7 +91,7 @@ export default async function ImagePage({ params }: Props) {
             Project <span className="text-fg">{image.projectName}</span>
           </span>
         </p>
-        {newerBase && (viewer.role === "admin" || projectRoleOf(viewer, image.projectId)) ? (
+        {newerBase && image.can.view ? (
           <p role="status" className="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
             The newest version, {newerBase.latestVersion}, is out of date: its base {newerBase.imageSlug} {newerBase.parentVersion} has a newer approved version,{" "}
             <Link href={`/images/${newerBase.imageSlug}/versions/${encodeURIComponent(newerBase.version)}`}>{newerBase.version}</Link>.{" "}
@@ -104,7 +104,7 @@ export default async function ImagePage({ params }: Props) {
         <div className="min-w-0 space-y-8">
           <Section id="description-title" title="Description">
             {image.description.trim() ? <Markdown source={image.description} /> : <p className="text-muted">No description yet.</p>}
-            {image.canEdit ? (
+            {image.can.contribute ? (
               <details className="group rounded-lg border border-line bg-surface">
                 <summary className="cursor-pointer select-none px-4 py-2 font-medium">Edit details</summary>
                 <div className="border-t border-line p-4">
@@ -124,7 +124,7 @@ export default async function ImagePage({ params }: Props) {
           </Section>
 
           <Section id="tags-title" title="Tags">
-            {image.canEdit ? (
+            {image.can.contribute ? (
               <TagEditor imageId={image.id} imageName={image.name} tags={image.tags} />
             ) : image.tags.length ? (
               <ul aria-label={`Tags of ${image.name}`} className="flex flex-wrap gap-1.5">
@@ -141,7 +141,7 @@ export default async function ImagePage({ params }: Props) {
 
           <Section id="properties-title" title="Properties">
             <p className="-mt-1 text-muted">Key/value metadata that tools read when they deploy this image, such as the disk bus.</p>
-            {image.canEdit ? <PropertiesEditor imageId={image.id} properties={properties} /> : <PropertiesTable properties={properties} />}
+            {image.can.contribute ? <PropertiesEditor imageId={image.id} properties={properties} /> : <PropertiesTable properties={properties} />}
           </Section>
         </div>
 
@@ -152,7 +152,7 @@ export default async function ImagePage({ params }: Props) {
             </h2>
             <ImageFacts image={image} latestSha256={newest?.sha256 ?? null} />
           </section>
-          {image.canManage ? (
+          {image.can.manage ? (
             <section aria-labelledby="access-title" className="rounded-lg border border-line bg-surface p-4">
               <h2 id="access-title" className="mb-2 text-base font-semibold">
                 Access
@@ -162,7 +162,7 @@ export default async function ImagePage({ params }: Props) {
               <SharePanel imageId={image.id} imageName={image.name} shares={shares} />
             </section>
           ) : null}
-          {image.canEdit ? null : (
+          {image.can.contribute ? null : (
             <p className="text-xs text-muted">You can read this image. Members of {image.projectName} can edit it.</p>
           )}
         </aside>
@@ -174,7 +174,7 @@ export default async function ImagePage({ params }: Props) {
         aside={
           <span className="flex items-center gap-3 text-muted">
             {versions.length} shown, newest first
-            {image.canEdit ? (
+            {image.can.contribute ? (
               <Link href={`/import?image=${encodeURIComponent(image.slug)}`} className={buttonClasses({ size: "sm", variant: "primary" })}>
                 Upload a new version
               </Link>
@@ -199,11 +199,11 @@ export default async function ImagePage({ params }: Props) {
               </li>
             ))}
           </ul>
-          {image.canManage ? (
+          {image.can.manage ? (
             <ChannelForm
               imageId={image.id}
               channelNames={channelRows.filter((channel) => !channel.managed).map((channel) => channel.name)}
-              versions={versions.filter((version) => version.releaseStatus === "approved").map((version) => ({ id: version.id, version: version.version }))}
+              versions={versions.filter((version) => isCurrentRelease(version.releaseStatus)).map((version) => ({ id: version.id, version: version.version }))}
             />
           ) : null}
           {channelHistory.length ? (

@@ -27,7 +27,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
     listIncomingShares({ viewer, projectId: project.id }),
     listClones({ viewer, projectId: project.id, limit: 20 }),
     listBuilds({ viewer, projectId: project.id, limit: 10 }),
-    project.canManage ? listActiveAccounts() : Promise.resolve([]),
+    project.can.manage ? listActiveAccounts() : Promise.resolve([]),
     getStorageBreakdown({ projectId: project.id }),
   ]);
   const percent = project.quotaBytes > 0 ? Math.min(100, Math.round((project.usedBytes / project.quotaBytes) * 100)) : 100;
@@ -45,7 +45,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
           {formatBytes(project.usedBytes)} used of {formatBytes(project.quotaBytes)} ({percent}%)
         </p>
         <StorageChart breakdown={storage} quotaBytes={project.quotaBytes} />
-        {viewer.role === "admin" ? <QuotaForm projectId={project.id} quotaGiB={Math.round((project.quotaBytes / 1024 ** 3) * 100) / 100} /> : null}
+        {project.can.setQuota ? <QuotaForm projectId={project.id} quotaGiB={Math.round((project.quotaBytes / 1024 ** 3) * 100) / 100} /> : null}
       </section>
 
       <section aria-labelledby="members-heading" className="space-y-3">
@@ -66,7 +66,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
                   {member.name ? `${member.name} · ` : ""}
                   {member.email}
                 </Td>
-                <Td>{project.canManage ? <MemberControls projectId={project.id} email={member.email} userId={member.userId} role={member.role} /> : member.role}</Td>
+                <Td>{project.can.manage ? <MemberControls projectId={project.id} email={member.email} userId={member.userId} role={member.role} /> : member.role}</Td>
               </Tr>
             ))}
           </tbody>
@@ -83,7 +83,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
             ))}
           </ul>
         ) : null}
-        {project.canManage ? <AddMemberForm projectId={project.id} people={people.filter((person) => !project.members.some((member) => member.email === person.email))} /> : null}
+        {project.can.manage ? <AddMemberForm projectId={project.id} people={people.filter((person) => !project.members.some((member) => member.email === person.email))} /> : null}
       </section>
 
       <section aria-labelledby="shared-heading" className="space-y-2">
@@ -101,7 +101,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
                     {share.offeredBy ? `, offered by ${share.offeredBy}` : ""} · {share.status === "pending" ? "waiting for an owner to accept" : "accepted"}
                   </span>
                 </span>
-                {share.status === "pending" && project.canManage ? <ShareAnswer share={share} /> : null}
+                {share.status === "pending" && project.can.manage ? <ShareAnswer share={share} /> : null}
               </li>
             ))}
           </ul>

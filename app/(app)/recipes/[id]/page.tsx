@@ -37,7 +37,7 @@ export default async function RecipePage({ params, searchParams }: { params: Pro
             In {recipe.projectName} · revision {recipe.latestRevision} · saved <RelativeTime date={latest.createdAt} /> by {latest.createdByEmail ?? "someone"}
           </>
         }
-        actions={recipe.canEdit ? <BuildButton recipeId={recipe.id} revision={latest.revision} /> : null}
+        actions={recipe.can.contribute ? <BuildButton recipeId={recipe.id} revision={latest.revision} /> : null}
       />
       {search.saved ? (
         <p role="status" className="rounded-md border border-line bg-surface px-3 py-2 text-sm">
@@ -57,9 +57,9 @@ export default async function RecipePage({ params, searchParams }: { params: Pro
 
       <section aria-labelledby="editor-heading" className="space-y-3">
         <h2 id="editor-heading" className="text-base font-semibold">
-          {recipe.canEdit ? `Edit (saving makes revision ${recipe.latestRevision + 1})` : "Recipe"}
+          {recipe.can.contribute ? `Edit (saving makes revision ${recipe.latestRevision + 1})` : "Recipe"}
         </h2>
-        <RecipeEditor key={latest.id} recipeId={recipe.id} projectId={recipe.projectId} initial={latest.document} choices={{ ...choices, projects }} canEdit={recipe.canEdit} />
+        <RecipeEditor key={latest.id} recipeId={recipe.id} projectId={recipe.projectId} initial={latest.document} choices={{ ...choices, projects }} canEdit={recipe.can.contribute} />
       </section>
 
       <section aria-labelledby="revisions-heading" className="space-y-3">

@@ -16,9 +16,8 @@ import { CloneForm } from "@/components/clones/clone-form";
 import { defaultResetOperations, getVersionUsage, identityResetOperations, listCloneTargets } from "@/db/queries/clones";
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
-import { projectRoleOf } from "@/db/queries/access";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
-import { availableActions } from "@/lib/governance/release";
+import { isBuildable, isCurrentRelease, producerNote, retiredNotices } from "@/lib/governance/release";
 import type { DataStatus, ReleaseStatus } from "@/db/enums";
 import { requireViewer } from "@/lib/auth/session";
 
@@ -35,13 +34,8 @@ export default async function VersionPage({ params }: Params) {
   const viewer = await requireViewer(`/images/${slug}/versions/${rawVersion}`);
   const detail = await getVersionDetail({ viewer, imageSlug: slug, version });
   if (!detail) notFound();
-  const role = projectRoleOf(viewer, detail.projectId);
-  const producer = detail.producers.some((person) => person.id === viewer.id);
-  const actions =
-    detail.dataStatus === "ready"
-      ? availableActions(detail.releaseStatus as ReleaseStatus, { admin: viewer.role === "admin", owner: role === "owner", member: role === "member" || role === "owner", producer })
-      : [];
-  const cloneable = detail.dataStatus === "ready" && detail.releaseStatus === "approved";
+  const cloneable = detail.dataStatus === "ready" && isCurrentRelease(detail.releaseStatus as ReleaseStatus);
+  const retiredNotice = retiredNotices[detail.releaseStatus as ReleaseStatus];
   const [decisions, replacements, lineage, newerBase, usage, cloneTargets] = await Promise.all([
     listReviews({ versionId: detail.id }),
     listApprovedVersions({ imageId: detail.imageId, excludeId: detail.id }),
@@ -102,7 +96,7 @@ export default async function VersionPage({ params }: Params) {
           </span>
         }
         actions={
-          detail.dataStatus === "ready" && !["rejected", "disabled", "revoked"].includes(detail.releaseStatus) ? (
+          detail.dataStatus === "ready" && isBuildable(detail.releaseStatus as ReleaseStatus) ? (
             <Link className={buttonClasses({ variant: "primary" })} href={`/recipes/new?${new URLSearchParams({ base: detail.imageSlug, version: detail.version })}`}>
               Customize
             </Link>
@@ -118,7 +112,7 @@ export default async function VersionPage({ params }: Params) {
             </Link>{" "}
             is the newest approved base now.
           </p>
-          {detail.build && (viewer.role === "admin" || (role && role !== "viewer")) ? <RebuildButton versionId={detail.id} /> : null}
+          {detail.build && detail.can.contribute ? <RebuildButton versionId={detail.id} /> : null}
         </div>
       ) : null}
       {detail.revokedAncestor ? (
@@ -127,10 +121,9 @@ export default async function VersionPage({ params }: Params) {
           supported base.
         </p>
       ) : null}
-      {["deprecated", "disabled", "revoked"].includes(detail.releaseStatus) ? (
+      {retiredNotice ? (
         <p role="status" className="rounded-md border border-line bg-surface p-3 text-sm">
-          This version is {detail.releaseStatus}.
-          {detail.releaseStatus === "deprecated" ? " It still works, but don't start anything new on it." : detail.releaseStatus === "disabled" ? " No new builds, clones or downloads except by admins." : " Nobody may use it."}
+          This version is {detail.releaseStatus}. {retiredNotice}
           {detail.replacement ? (
             <>
               {" "}Use{" "}
@@ -179,11 +172,11 @@ export default async function VersionPage({ params }: Params) {
             ) : null}
             <ReleaseControls
               versionId={detail.id}
-              actions={actions}
+              actions={detail.can.release}
               replacements={replacements}
-              producerNote={producer && detail.releaseStatus === "pending_review" ? "You produced this version, so another admin has to approve it." : undefined}
+              producerNote={detail.producedByViewer && detail.releaseStatus === "pending_review" ? producerNote : undefined}
             />
-            {viewer.role === "admin" || role === "owner" ? <DeleteVersionButton versionId={detail.id} label={`${detail.imageSlug} ${detail.version}`} imageSlug={detail.imageSlug} /> : null}
+            {detail.can.manage ? <DeleteVersionButton versionId={detail.id} label={`${detail.imageSlug} ${detail.version}`} imageSlug={detail.imageSlug} /> : null}
           </div>
           {lineage ? (
             <>
@@ -217,7 +210,7 @@ export default async function VersionPage({ params }: Params) {
               sourceLinked={detail.linked}
             />
           ) : (
-            <p className="text-sm text-muted">Only approved versions can be cloned{detail.releaseStatus === "approved" ? " once they are ready" : `; this one is ${humanize(detail.releaseStatus).toLowerCase()}`}.</p>
+            <p className="text-sm text-muted">Only approved versions can be cloned{isCurrentRelease(detail.releaseStatus as ReleaseStatus) ? " once they are ready" : `; this one is ${humanize(detail.releaseStatus).toLowerCase()}`}.</p>
           )}
         </section>
       </div>
