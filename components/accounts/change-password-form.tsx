@@ -6,18 +6,19 @@ import { describedBy, Field, Input } from "@/components/ui/input";
 import { ActionMessage } from "@/components/ui/action-message";
 import { useServerAction } from "@/components/ui/use-server-action";
 import { changeOwnPasswordServerAction } from "@/lib/actions/accounts";
-import { PASSWORD_MIN_LENGTH } from "@/lib/validations/accounts";
+import { changeOwnPasswordSchema, PASSWORD_MIN_LENGTH } from "@/lib/validations/accounts";
 
 export function ChangePasswordForm() {
   const ids = { current: useId(), password: useId(), confirm: useId() };
   const [values, setValues] = useState({ currentPassword: "", password: "", confirm: "" });
-  const { pending, run, outcome, fieldError } = useServerAction();
+  const { pending, run, check, outcome, fieldError } = useServerAction();
   const bind = (name: keyof typeof values) => ({ value: values[name], onChange: (event: React.ChangeEvent<HTMLInputElement>) => setValues({ ...values, [name]: event.target.value }) });
   return (
     <form
       className="max-w-sm space-y-3"
       onSubmit={(event) => {
         event.preventDefault();
+        if (!check(changeOwnPasswordSchema, values)) return;
         run(() => changeOwnPasswordServerAction(values), {
           success: "Your password is changed. Use the new one next time you sign in.",
           onSuccess: () => setValues({ currentPassword: "", password: "", confirm: "" }),

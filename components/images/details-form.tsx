@@ -7,6 +7,7 @@ import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select, Textarea } from "@/components/ui/input";
 import { useServerAction } from "@/components/ui/use-server-action";
 import { updateImageDetailsServerAction } from "@/lib/actions/images";
+import { updateImageDetailsSchema } from "@/lib/validations/images";
 
 export interface ImageDetails {
   imageId: string;
@@ -20,7 +21,7 @@ export interface ImageDetails {
 export function DetailsForm({ details }: { details: ImageDetails }) {
   const base = useId();
   const [values, setValues] = useState(details);
-  const { pending, outcome, run, fieldError } = useServerAction();
+  const { pending, outcome, run, check, fieldError } = useServerAction();
   const errorOf = (field: keyof ImageDetails) => fieldError(field);
   const set = (field: keyof ImageDetails) => (event: { target: { value: string } }) => setValues((current) => ({ ...current, [field]: event.target.value }));
   const control = (field: keyof ImageDetails, hint?: string) => ({
@@ -35,6 +36,7 @@ export function DetailsForm({ details }: { details: ImageDetails }) {
       className="space-y-3"
       onSubmit={(event) => {
         event.preventDefault();
+        if (!check(updateImageDetailsSchema, values)) return;
         run(() => updateImageDetailsServerAction(values), { success: "Saved the details." });
       }}
     >

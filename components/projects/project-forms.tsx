@@ -8,18 +8,20 @@ import { ActionMessage } from "@/components/ui/action-message";
 import { useServerAction } from "@/components/ui/use-server-action";
 import { projectRoles, type ProjectRole } from "@/db/enums";
 import { cancelInvitationServerAction, createProjectServerAction, removeMemberServerAction, setMemberServerAction, setQuotaServerAction } from "@/lib/actions/projects";
+import { createProjectSchema } from "@/lib/validations/projects";
 
 export function CreateProjectForm() {
   const router = useRouter();
   const ids = { name: useId(), slug: useId() };
   const [name, setName] = useState("");
   const [slug, setSlug] = useState("");
-  const { pending, run, outcome, fieldError } = useServerAction();
+  const { pending, run, check, outcome, fieldError } = useServerAction();
   return (
     <form
       className="flex flex-wrap items-end gap-3"
       onSubmit={(event) => {
         event.preventDefault();
+        if (!check(createProjectSchema, { name, slug })) return;
         run(() => createProjectServerAction({ name, slug }), { success: `Created ${name}.`, onSuccess: () => router.push(`/projects/${slug}`) });
       }}
     >

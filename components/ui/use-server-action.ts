@@ -2,7 +2,9 @@
 
 import { useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
+import type { z } from "zod";
 import type { ActionResult } from "@/lib/actions/safe-action";
+import { checkInput } from "@/lib/validations/check";
 
 type Failure = Extract<ActionResult<unknown>, { ok: false }>;
 
@@ -57,6 +59,12 @@ export function useServerAction() {
     /** The first field error, whatever the field, for forms with one input. */
     anyFieldError: Object.values(fieldErrors)[0]?.[0] as string | undefined,
     fieldErrors,
+    /** Checks input with the action's own schema (lib/validations) before sending it; a refusal shows as the server's would. */
+    check: (schema: z.ZodType, input: unknown): boolean => {
+      const checked = checkInput(schema, input);
+      if (!checked.ok) setOutcome({ kind: "error", text: checked.message, code: "invalid", fieldErrors: checked.fieldErrors });
+      return checked.ok;
+    },
     /** A refusal found before calling the server (the form's own checks), shown the same way. */
     fail: (text: string, fields: Record<string, string[]> = {}) => setOutcome({ kind: "error", text, fieldErrors: fields }),
     clear: () => setOutcome(null),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { architectures, diskFormats, visibilities } from "@/db/schema";
+import { architectures, diskFormats, visibilities } from "@/db/enums";
 
 export const versionLabelSchema = z
   .string()
