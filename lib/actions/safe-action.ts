@@ -1,3 +1,8 @@
+// Server actions are public endpoints. Each is defined here as (caller, raw input) → typed result:
+// the caller is re-checked, input is validated with the same zod schema as the form, and errors
+// come back as words a person can act on instead of a stack. The 'use server' wrappers only
+// resolve the session and revalidate, so tests drive exactly this code with any caller.
+//
 // Naming rule for actions, one per area:
 //   lib/actions/<area>-actions.ts   `<verb><Object>Action` = defineAction(schema, handler):
 //                                   (caller, raw input) → ActionResult; what tests and the CLI call.
@@ -5,11 +10,7 @@
 //                                   session, calls the Action of the same name, revalidates.
 //   lib/validations/<area>.ts       `<verb><Object>Schema`: the zod input schema, shared with forms.
 // A file holds one area (clones, shares, images …) and is named for it.
-// Server actions are public endpoints. Each is defined here as (caller, raw input) → typed result:
-// the caller is re-checked, input is validated with the same zod schema as the form, and errors
-// come back as words a person can act on instead of a stack. The 'use server' wrappers only
-// resolve the session and revalidate, so tests drive exactly this code with any caller.
-import { z } from "zod";
+import type { z } from "zod";
 import type { Viewer } from "@/db/queries/users";
 import { HangarError, type ErrorCode } from "@/lib/errors";
 import { checkInput } from "@/lib/validations/check";
