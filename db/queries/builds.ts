@@ -12,7 +12,7 @@ import { db } from "../client";
 import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus, type DiskFormat } from "../schema";
 import { recordAudit } from "./audit";
 import { buildFingerprint, resolveDocument, saveRecipe } from "./recipes";
-import { refuseOverQuota } from "./uploads";
+import { refuseOverQuota } from "./storage-usage";
 import { isUuid, type Viewer } from "./users";
 import { buildCapabilities, canCancelBuild, canInProject, projectScopedCondition, visibleVersionCondition } from "./access";
 import { approvedVersionsSql, releaseStatusIn } from "./release-sql";

@@ -344,6 +344,19 @@ export async function createImage({
   return image;
 }
 
+/** Creates an image in a transaction of its own, refusing a short name that is taken (with the form's field error). */
+export async function createImageWithUniqueSlug({ actorId, values }: { actorId: string; values: Parameters<typeof createImage>[0]["values"] }) {
+  const [taken] = await db().select({ id: images.id }).from(images).where(eq(images.slug, values.slug));
+  if (taken) throw new HangarError("conflict", `The short name ${values.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
+  return db().transaction((tx) => createImage({ tx, actorId, values }));
+}
+
+/** The short names of images an action just changed, for revalidating their pages. */
+export async function listImageSlugs({ imageIds }: { imageIds: string[] }): Promise<string[]> {
+  const rows = await db().select({ slug: images.slug }).from(images).where(inArray(images.id, imageIds));
+  return rows.map((row) => row.slug);
+}
+
 /** Records a version whose bytes are already in the blob store, as ready. */
 export async function createReadyVersion({
   tx,

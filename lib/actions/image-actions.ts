@@ -1,7 +1,4 @@
-import { inArray } from "drizzle-orm";
-import { db } from "@/db/client";
-import { changeImageTag, countTooManyTags, getImageProperties, MAX_TAGS_PER_IMAGE, updateImageFields } from "@/db/queries/images";
-import { images } from "@/db/schema";
+import { changeImageTag, countTooManyTags, getImageProperties, listImageSlugs, MAX_TAGS_PER_IMAGE, updateImageFields } from "@/db/queries/images";
 import { HangarError } from "@/lib/errors";
 import {
   changeTagSchema,
@@ -13,10 +10,7 @@ import {
 } from "@/lib/validations/images";
 import { defineAction } from "./safe-action";
 
-async function slugsOf(imageIds: string[]): Promise<string[]> {
-  const rows = await db().select({ slug: images.slug }).from(images).where(inArray(images.id, imageIds));
-  return rows.map((row) => row.slug);
-}
+const slugsOf = (imageIds: string[]) => listImageSlugs({ imageIds });
 
 export const changeTagAction = defineAction(changeTagSchema, async ({ imageIds, tag, op }, viewer) => {
   if (op === "add") {

@@ -1,11 +1,8 @@
-import { eq } from "drizzle-orm";
-import { db } from "@/db/client";
 import { requireInProject } from "@/db/queries/access";
 import { recordAudit } from "@/db/queries/audit";
-import { createImage } from "@/db/queries/images";
+import { createImageWithUniqueSlug } from "@/db/queries/images";
 import { createImportVersion } from "@/db/queries/uploads";
 import { getDownloadableVersion, requestConversion } from "@/db/queries/versions";
-import { images } from "@/db/schema";
 import { HangarError } from "@/lib/errors";
 import { checkUrl, UrlRefused } from "@/lib/imports/url-fetch";
 import { urlPolicyFromEnv } from "@/lib/imports/url-import";
@@ -16,9 +13,7 @@ import { defineAction } from "./safe-action";
 
 export const createImageForImportAction = defineAction(createImageForImportSchema, async (input, viewer) => {
   requireInProject(viewer, input.projectId, "contribute", "create images in it");
-  const [taken] = await db().select({ id: images.id }).from(images).where(eq(images.slug, input.slug));
-  if (taken) throw new HangarError("conflict", `The short name ${input.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
-  const image = await db().transaction((tx) => createImage({ tx, actorId: viewer.id, values: input }));
+  const image = await createImageWithUniqueSlug({ actorId: viewer.id, values: input });
   return { id: image.id, slug: image.slug };
 });
 

@@ -13,7 +13,7 @@ import { db } from "@/db/client";
 import { finishBuild, queueBuild } from "@/db/queries/builds";
 import { createReadyVersion } from "@/db/queries/images";
 import { saveRecipe } from "@/db/queries/recipes";
-import { projectUsage } from "@/db/queries/uploads";
+import { projectUsage } from "@/db/queries/storage-usage";
 import type { Viewer } from "@/db/queries/users";
 import { builds, imageVersions, projects } from "@/db/schema";
 import { saveRecipeAction, startBuildAction as startBuild } from "@/lib/actions/recipe-actions";
