@@ -16,7 +16,7 @@ import { saveRecipe } from "@/db/queries/recipes";
 import { projectUsage } from "@/db/queries/storage-usage";
 import type { Viewer } from "@/db/queries/users";
 import { builds, imageVersions, projects } from "@/db/schema";
-import { saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
+import { saveRecipeAction, startBuildAction as startBuild } from "@/lib/actions/recipe-actions";
 import { env } from "@/lib/env";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore } from "@/lib/storage";

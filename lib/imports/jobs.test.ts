@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { conversions, imageVersions, projects } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
-import { requestVersionConversion, startUrlImport } from "@/lib/actions/import-actions";
+import { requestConversionAction as requestVersionConversion, startUrlImportAction as startUrlImport } from "@/lib/actions/import-actions";
 import { env } from "@/lib/env";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { jobHandlers } from "@/lib/jobs/handlers";
