@@ -11,7 +11,7 @@ import { eq } from "drizzle-orm";
 import { db } from "../db/client";
 import { createImage, createReadyVersion } from "../db/queries/images";
 import { builds } from "../db/schema";
-import { saveRecipeAction, startBuild } from "../lib/actions/recipe-actions";
+import { saveRecipeAction, startBuildAction } from "../lib/actions/recipe-actions";
 import { buildTinyGuest } from "../lib/images/tiny-guest";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { startWorker } from "../lib/jobs/queue";
@@ -102,7 +102,7 @@ export async function run(): Promise<BenchRow[]> {
       let buildId = "";
       ours.push(
         await timed(async () => {
-          const started = await startBuild(viewer, { recipeId: saved.data.recipeId, force: true });
+          const started = await startBuildAction(viewer, { recipeId: saved.data.recipeId, force: true });
           if (!started.ok || !started.data.queued) throw new Error(started.ok ? "build was not queued" : started.message);
           buildId = started.data.buildId;
           for (;;) {

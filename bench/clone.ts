@@ -16,7 +16,7 @@ import { eq } from "drizzle-orm";
 import { db } from "../db/client";
 import { createImage, createReadyVersion } from "../db/queries/images";
 import { clones, imageVersions } from "../db/schema";
-import { cloneVersionAction } from "../lib/actions/team-actions";
+import { cloneVersionAction } from "../lib/actions/clone-actions";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { startWorker } from "../lib/jobs/queue";
 import { getBlobStore, hashFile, flushToDisk } from "../lib/storage";

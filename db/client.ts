@@ -1,7 +1,7 @@
 import { drizzle, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import pg from "pg";
 import { env } from "../lib/env";
-import { checkDatabase, isConnectionError } from "./health";
+import { checkDatabase } from "./health";
 import * as schema from "./schema";
 
 export type Database = NodePgDatabase<typeof schema>;
@@ -50,15 +50,4 @@ export async function closeDb(): Promise<void> {
   globalForDb.hangarPool = undefined;
   globalForDb.hangarDb = undefined;
   await current?.end();
-}
-
-/** Whether the database answers a trivial query now; a connection failure also starts the probe. */
-export async function pingDatabase(): Promise<boolean> {
-  try {
-    await pool().query("select 1");
-    return true;
-  } catch (error) {
-    if (isConnectionError(error)) checkDatabase();
-    return false;
-  }
 }

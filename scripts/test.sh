@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The README's second command: every test. Unit and integration tests (Vitest, real embedded
-# PostgreSQL, real qemu-img), then the browser tests (Playwright in Debian's Chromium against a
-# production build started the way `npm start` starts it).
+# The README's second command: every test. Type check, lint, formatting and schema-vs-migrations
+# checks, then unit and integration tests (Vitest, real embedded PostgreSQL, real qemu-img), then the
+# browser tests (Playwright in Debian's Chromium against a production build started the way
+# `npm start` starts it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-system.sh
@@ -10,6 +11,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 export LIBGUESTFS_BACKEND=direct
 npx tsc --noEmit -p tsconfig.check.json
+# Static checks stop the run early: lint (layers included), formatting, schema vs migrations.
+npm run --silent lint
+npm run --silent format:check
+npm run --silent db:check
 # Both runners always run to the end; the summary at the bottom decides the exit status.
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=reports/vitest.json || status=$?

@@ -14,10 +14,11 @@ import { getDownloadableVersion, getVersionDetail } from "@/db/queries/versions"
 import type { Viewer } from "@/db/queries/users";
 import { clones, imageShares, imageVersions, images, type ReleaseStatus } from "@/db/schema";
 import { moveChannelAction } from "@/lib/actions/channel-actions";
-import { changeTag, removeProperty, setProperty } from "@/lib/actions/image-actions";
+import { changeTagAction as changeTag, removePropertyAction as removeProperty, setPropertyAction as setProperty } from "@/lib/actions/image-actions";
 import { rebuildAction, saveRecipeAction } from "@/lib/actions/recipe-actions";
-import { changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
-import { answerShareAction, cloneVersionAction, offerShareAction, withdrawShareAction } from "@/lib/actions/team-actions";
+import { changeReleaseAction as changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
+import { cloneVersionAction } from "@/lib/actions/clone-actions";
+import { answerShareAction, offerShareAction, withdrawShareAction } from "@/lib/actions/share-actions";
 import { unique } from "./fixtures";
 import { auditCount, callerNames, createWorld, imageWith, projectRoles, realVersion, type CallerName, type World } from "./authorization-world";
 

@@ -3,21 +3,26 @@
 import { useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
-import { useActionFeedback } from "@/components/ui/use-action-feedback";
+import { ActionMessage } from "@/components/ui/action-message";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { changeOwnPasswordServerAction } from "@/lib/actions/accounts";
-import { PASSWORD_MIN_LENGTH } from "@/lib/validations/accounts";
+import { changeOwnPasswordSchema, PASSWORD_MIN_LENGTH } from "@/lib/validations/accounts";
 
 export function ChangePasswordForm() {
   const ids = { current: useId(), password: useId(), confirm: useId() };
   const [values, setValues] = useState({ currentPassword: "", password: "", confirm: "" });
-  const { pending, run, feedback, fieldError } = useActionFeedback();
+  const { pending, run, check, outcome, fieldError } = useServerAction();
   const bind = (name: keyof typeof values) => ({ value: values[name], onChange: (event: React.ChangeEvent<HTMLInputElement>) => setValues({ ...values, [name]: event.target.value }) });
   return (
     <form
       className="max-w-sm space-y-3"
       onSubmit={(event) => {
         event.preventDefault();
-        run(() => changeOwnPasswordServerAction(values), "Your password is changed. Use the new one next time you sign in.", () => setValues({ currentPassword: "", password: "", confirm: "" }));
+        if (!check(changeOwnPasswordSchema, values)) return;
+        run(() => changeOwnPasswordServerAction(values), {
+          success: "Your password is changed. Use the new one next time you sign in.",
+          onSuccess: () => setValues({ currentPassword: "", password: "", confirm: "" }),
+        });
       }}
     >
       <Field id={ids.current} label="Current password" error={fieldError("currentPassword")}>
@@ -32,7 +37,7 @@ export function ChangePasswordForm() {
       <Button type="submit" variant="primary" disabled={pending}>
         {pending ? "Changing…" : "Change password"}
       </Button>
-      {feedback}
+      <ActionMessage outcome={outcome} />
     </form>
   );
 }

@@ -3,19 +3,18 @@
 import { useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
-import { useActionFeedback } from "@/components/ui/use-action-feedback";
+import { ActionMessage } from "@/components/ui/action-message";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { inviteUserServerAction } from "@/lib/actions/accounts";
 import { OneTimeLink } from "./one-time-link";
-
-type Issued = { email: string; link: string; expiresAt: string };
 
 export function InviteUserForm({ linkHours }: { linkHours: number }) {
   const ids = { email: useId(), name: useId(), role: useId() };
   const [email, setEmail] = useState("");
   const [name, setName] = useState("");
   const [role, setRole] = useState<"member" | "admin">("member");
-  const [issued, setIssued] = useState<Issued | null>(null);
-  const { pending, run, feedback, fieldError } = useActionFeedback();
+  const [issued, setIssued] = useState<{ email: string; link: string; expiresAt: string } | null>(null);
+  const { pending, run, outcome, fieldError } = useServerAction();
   return (
     <div className="space-y-3">
       <form
@@ -23,16 +22,15 @@ export function InviteUserForm({ linkHours }: { linkHours: number }) {
         onSubmit={(event) => {
           event.preventDefault();
           setIssued(null);
-          run(
-            () => inviteUserServerAction({ email, name: name || undefined, role }),
-            `Created the account ${email}.`,
-            (result) => {
-              if (result.ok) setIssued(result.data as Issued);
+          run(() => inviteUserServerAction({ email, name: name || undefined, role }), {
+            success: `Created the account ${email}.`,
+            onSuccess: (data) => {
+              if (data.link && data.expiresAt) setIssued({ email: data.email, link: data.link, expiresAt: data.expiresAt });
               setEmail("");
               setName("");
               setRole("member");
             },
-          );
+          });
         }}
       >
         <Field id={ids.email} label="Email" error={fieldError("email")}>
@@ -53,7 +51,9 @@ export function InviteUserForm({ linkHours }: { linkHours: number }) {
         <p className="basis-full text-xs text-muted">
           Creates a local account and a one-time link, valid for {linkHours} hours, with which they choose their password.
         </p>
-        <div className="basis-full">{feedback}</div>
+        <div className="basis-full">
+          <ActionMessage outcome={outcome} />
+        </div>
       </form>
       {issued ? <OneTimeLink {...issued} /> : null}
     </div>

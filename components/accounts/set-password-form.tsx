@@ -1,9 +1,11 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useId, useState, useTransition } from "react";
+import { useId, useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { setPasswordWithLinkServerAction } from "@/lib/actions/accounts";
 import { PASSWORD_MIN_LENGTH } from "@/lib/validations/accounts";
 
@@ -12,26 +14,16 @@ export function SetPasswordForm({ token, email }: { token: string; email: string
   const ids = { password: useId(), confirm: useId() };
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
-  const [error, setError] = useState<{ text: string; fields: Record<string, string[]> } | null>(null);
-  const [pending, startTransition] = useTransition();
-  const fieldError = (name: string) => error?.fields[name]?.[0];
+  const { pending, run, outcome, fieldError } = useServerAction();
   return (
     <form
       className="space-y-3"
       onSubmit={(event) => {
         event.preventDefault();
-        startTransition(async () => {
-          const result = await setPasswordWithLinkServerAction({ token, password, confirm });
-          if (!result.ok) return setError({ text: result.message, fields: result.fieldErrors ?? {} });
-          router.push("/sign-in?notice=password-set");
-        });
+        run(() => setPasswordWithLinkServerAction({ token, password, confirm }), { refresh: false, onSuccess: () => router.push("/sign-in?notice=password-set") });
       }}
     >
-      {error ? (
-        <p role="alert" className="rounded-md bg-danger-soft px-3 py-2 text-sm text-danger">
-          {error.text}
-        </p>
-      ) : null}
+      <ActionMessage outcome={outcome} className="rounded-md bg-danger-soft px-3 py-2" />
       {/* Lets password managers file the new password under the right account. */}
       <input type="email" name="username" autoComplete="username" value={email} readOnly hidden />
       <Field id={ids.password} label="New password" hint={`At least ${PASSWORD_MIN_LENGTH} characters.`} error={fieldError("password")}>

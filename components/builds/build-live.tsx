@@ -2,10 +2,12 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef, useState, useTransition } from "react";
+import { useEffect, useRef, useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { BuildStatusBadge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { cx } from "@/components/ui/cx";
+import { useServerAction } from "@/components/ui/use-server-action";
 import type { BuildStatus } from "@/db/enums";
 import { cancelBuildServerAction, retryBuildServerAction } from "@/lib/actions/recipes";
 import { accelerationLabels, formatDuration, type Acceleration } from "@/lib/format";
@@ -58,8 +60,7 @@ export function BuildLive({
   const [logs, setLogs] = useState(initialLogs);
   const [follow, setFollow] = useState(true);
   const [connection, setConnection] = useState<"live" | "reconnecting" | "ended">(active(initial.status) ? "live" : "ended");
-  const [error, setError] = useState<string | null>(null);
-  const [pending, startTransition] = useTransition();
+  const { pending, run, outcome } = useServerAction();
   const logRef = useRef<HTMLDivElement>(null);
   const lastId = useRef(initialLogs.at(-1)?.id ?? 0);
 
@@ -91,16 +92,13 @@ export function BuildLive({
   const done = state.steps.filter((step) => step.status === "done").length;
   const percent = state.status === "succeeded" ? 100 : state.steps.length ? Math.round((done / state.steps.length) * 100) : 0;
   const cancel = () =>
-    startTransition(async () => {
-      const result = await cancelBuildServerAction({ buildId });
-      if (!result.ok) setError(result.message);
-      else setState((current) => ({ ...current, cancelRequested: true, status: result.data.status }));
-    });
+    run(() => cancelBuildServerAction({ buildId }), { refresh: false, onSuccess: (data) => setState((current) => ({ ...current, cancelRequested: true, status: data.status })) });
   const retry = () =>
-    startTransition(async () => {
-      const result = await retryBuildServerAction({ buildId });
-      if (!result.ok) setError(result.message);
-      else if (result.data.queued) router.push(`/builds/${result.data.buildId}`);
+    run(() => retryBuildServerAction({ buildId }), {
+      refresh: false,
+      onSuccess: (data) => {
+        if (data.queued) router.push(`/builds/${data.buildId}`);
+      },
     });
 
   return (
@@ -153,11 +151,7 @@ export function BuildLive({
               </Button>
             ) : null}
           </div>
-          {error ? (
-            <p role="alert" className="text-sm text-danger">
-              {error}
-            </p>
-          ) : null}
+          <ActionMessage outcome={outcome} />
         </div>
         <div role="group" aria-label="How this build runs">
           <dl className="space-y-2 text-xs">

@@ -1,10 +1,11 @@
 "use client";
 
-import { useRouter } from "next/navigation";
-import { createContext, useContext, useId, useState, useTransition, type ReactNode } from "react";
+import { createContext, useContext, useId, useState, type ReactNode } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
-import { changeTagAction } from "@/lib/actions/images";
+import { useServerAction } from "@/components/ui/use-server-action";
+import { changeTagServerAction } from "@/lib/actions/images";
 
 interface Selection {
   pageIds: string[];
@@ -73,37 +74,29 @@ export function SelectAllCheckbox() {
   );
 }
 
-type Outcome = { kind: "success"; text: string } | { kind: "error"; text: string } | null;
-
 const plural = (count: number) => `${count} image${count === 1 ? "" : "s"}`;
 
 export function BulkTagBar() {
   const { selected, clear } = useSelection();
-  const router = useRouter();
   const inputId = useId();
   const [tag, setTag] = useState("");
-  const [outcome, setOutcome] = useState<Outcome>(null);
-  const [pending, startTransition] = useTransition();
+  const action = useServerAction();
+  const { pending, outcome } = action;
   const count = selected.size;
 
-  const run = (op: "add" | "remove") => {
-    setOutcome(null);
-    startTransition(async () => {
-      const result = await changeTagAction({ imageIds: [...selected], tag, op });
-      if (!result.ok) {
-        setOutcome({ kind: "error", text: result.message });
-        return;
-      }
-      const { changed, tag: applied } = result.data;
-      const unchanged = count - changed;
-      const verb = op === "add" ? `Added tag “${applied}” to ${plural(changed)}` : `Removed tag “${applied}” from ${plural(changed)}`;
-      const rest = unchanged > 0 ? ` (${plural(unchanged)} ${op === "add" ? "already had it" : "did not have it"})` : "";
-      setOutcome({ kind: "success", text: `${verb}${rest}.` });
-      setTag("");
-      clear();
-      router.refresh();
+  const run = (op: "add" | "remove") =>
+    action.run(() => changeTagServerAction({ imageIds: [...selected], tag, op }), {
+      success: ({ changed, tag: applied }) => {
+        const unchanged = count - changed;
+        const verb = op === "add" ? `Added tag “${applied}” to ${plural(changed)}` : `Removed tag “${applied}” from ${plural(changed)}`;
+        const rest = unchanged > 0 ? ` (${plural(unchanged)} ${op === "add" ? "already had it" : "did not have it"})` : "";
+        return `${verb}${rest}.`;
+      },
+      onSuccess: () => {
+        setTag("");
+        clear();
+      },
     });
-  };
 
   if (count === 0 && !outcome) return <div role="status" className="sr-only" />;
 
@@ -141,16 +134,9 @@ export function BulkTagBar() {
             </Button>
           </form>
         ) : null}
-        <p role="status" className="text-sm text-success">
-          {outcome?.kind === "success" ? outcome.text : null}
-        </p>
-        {outcome?.kind === "error" ? (
-          <p role="alert" className="text-sm text-danger">
-            {outcome.text}
-          </p>
-        ) : null}
+        <ActionMessage outcome={outcome} />
         {count === 0 && outcome ? (
-          <Button variant="ghost" size="sm" onClick={() => setOutcome(null)}>
+          <Button variant="ghost" size="sm" onClick={action.clear}>
             Dismiss
           </Button>
         ) : null}

@@ -1,12 +1,16 @@
 "use client";
 
+import { useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useId, useState, useTransition } from "react";
-import { CloneList } from "@/components/clones/clone-list";
+import { useId, useState } from "react";
+import { CloneList, fetchClones } from "@/components/clones/clone-list";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
+import { cloneKeys } from "@/components/ui/query-keys";
+import { useServerAction } from "@/components/ui/use-server-action";
 import type { CloneRow, CloneTargetProject } from "@/db/queries/clones";
-import { cloneVersionServerAction } from "@/lib/actions/teams";
+import { cloneVersionServerAction } from "@/lib/actions/clones";
 
 interface ResetOption {
   name: string;
@@ -33,6 +37,7 @@ export function CloneForm({
   defaultReset: string[];
 }) {
   const router = useRouter();
+  const queryClient = useQueryClient();
   const ids = { project: useId(), target: useId(), image: useId(), slug: useId(), name: useId(), version: useId() };
   const [projectId, setProjectId] = useState(projects[0]?.id ?? "");
   const project = projects.find((candidate) => candidate.id === projectId);
@@ -44,38 +49,40 @@ export function CloneForm({
   const [mode, setMode] = useState<"linked" | "full">("linked");
   const [reset, setReset] = useState(false);
   const [operations, setOperations] = useState<string[]>(defaultReset);
-  const [pending, startTransition] = useTransition();
-  const [error, setError] = useState<{ text: string; fields: Record<string, string[]> } | null>(null);
+  const { pending, run, outcome, fieldError } = useServerAction();
   const [queued, setQueued] = useState<CloneRow | null>(null);
-  const fieldError = (field: string) => error?.fields[field]?.[0];
 
   if (projects.length === 0) {
     return <p className="text-sm text-muted">To clone, you need to be a member or owner of a project. Create one on the Projects page.</p>;
   }
 
   const submit = () =>
-    startTransition(async () => {
-      setError(null);
-      const result = await cloneVersionServerAction({
-        versionId,
-        projectId,
-        imageId: target === "existing" ? imageId : "",
-        newImageSlug: target === "new" ? slug : "",
-        newImageName: target === "new" ? name : "",
-        version,
-        mode,
-        resetIdentity: reset,
-        resetOperations: reset ? operations : [],
-      });
-      if (!result.ok) return setError({ text: result.message, fields: result.fieldErrors ?? {} });
-      const response = await fetch(`/api/clones?ids=${result.data.cloneId}`);
-      const [row] = response.ok ? ((await response.json()) as { clones: CloneRow[] }).clones : [];
-      if (row?.status === "succeeded" && row.result) {
-        router.push(`/images/${row.result.imageSlug}/versions/${encodeURIComponent(row.result.version)}`);
-        return;
-      }
-      if (row) setQueued({ ...row, createdAt: new Date(row.createdAt) });
-    });
+    run(
+      () =>
+        cloneVersionServerAction({
+          versionId,
+          projectId,
+          imageId: target === "existing" ? imageId : "",
+          newImageSlug: target === "new" ? slug : "",
+          newImageName: target === "new" ? name : "",
+          version,
+          mode,
+          resetIdentity: reset,
+          resetOperations: reset ? operations : [],
+        }),
+      {
+        refresh: false,
+        onSuccess: async ({ cloneId }) => {
+          const query = `ids=${cloneId}`;
+          const [row] = await queryClient.fetchQuery({ queryKey: cloneKeys.list(query), queryFn: ({ signal }) => fetchClones(query, signal) }).catch(() => []);
+          if (row?.status === "succeeded" && row.result) {
+            router.push(`/images/${row.result.imageSlug}/versions/${encodeURIComponent(row.result.version)}`);
+            return;
+          }
+          if (row) setQueued(row);
+        },
+      },
+    );
 
   if (queued) {
     return (
@@ -184,11 +191,7 @@ export function CloneForm({
       <Button type="submit" variant="primary" disabled={pending}>
         {pending ? "Cloning…" : reset || (mode === "full" && sourceLinked) ? "Queue the clone" : "Clone now"}
       </Button>
-      {error ? (
-        <p role="alert" className="text-sm text-danger">
-          {error.text}
-        </p>
-      ) : null}
+      <ActionMessage outcome={outcome} />
     </form>
   );
 }

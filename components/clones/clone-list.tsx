@@ -1,28 +1,32 @@
 "use client";
 
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useEffect, useState } from "react";
 import { ProgressBar } from "@/components/imports/progress-bar";
+import { cloneKeys } from "@/components/ui/query-keys";
 import type { CloneRow } from "@/db/queries/clones";
 
 const active = (row: CloneRow) => row.status === "queued" || row.status === "running";
 
-/** Clone requests with live progress: polls while any of them is still being made. */
+/** `query` is the /api/clones query string: projectId=… or ids=…. */
+export async function fetchClones(query: string, signal?: AbortSignal): Promise<CloneRow[]> {
+  const response = await fetch(`/api/clones?${query}`, { signal });
+  if (!response.ok) throw new Error(`clones ${response.status}`);
+  return ((await response.json()) as { clones: CloneRow[] }).clones.map((row) => ({ ...row, createdAt: new Date(row.createdAt) }));
+}
+
+/**
+ * Clone requests with live progress: polls while any of them is still being made. One query per
+ * list, so a slow answer can't overwrite a newer one.
+ */
 export function CloneList({ initial, query, empty = "No clones yet." }: { initial: CloneRow[]; query: string; empty?: string }) {
-  const [rows, setRows] = useState(initial);
-  const polling = rows.some(active);
-  useEffect(() => {
-    if (!polling) return;
-    const controller = new AbortController();
-    const timer = setInterval(async () => {
-      const response = await fetch(`/api/clones?${query}`, { signal: controller.signal }).catch(() => null);
-      if (response?.ok) setRows(((await response.json()) as { clones: CloneRow[] }).clones.map((row) => ({ ...row, createdAt: new Date(row.createdAt) })));
-    }, 1000);
-    return () => {
-      clearInterval(timer);
-      controller.abort();
-    };
-  }, [polling, query]);
+  const clones = useQuery({
+    queryKey: cloneKeys.list(query),
+    queryFn: ({ signal }) => fetchClones(query, signal),
+    initialData: initial,
+    refetchInterval: (current) => (current.state.data?.some(active) ? 1000 : false),
+  });
+  const rows = clones.data;
   if (rows.length === 0) return <p className="text-sm text-muted">{empty}</p>;
   return (
     <ul className="space-y-3" aria-label="Clones">

@@ -1,28 +1,22 @@
 "use client";
 
-import { useRouter } from "next/navigation";
-import { useId, useState, useTransition } from "react";
+import { useId, useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { moveChannelServerAction } from "@/lib/actions/channels";
 
 /** Create a channel or move one to another approved version. */
 export function ChannelForm({ imageId, channelNames, versions }: { imageId: string; channelNames: string[]; versions: { id: string; version: string }[] }) {
-  const router = useRouter();
   const ids = { name: useId(), version: useId() };
   const [name, setName] = useState(channelNames[0] ?? "stable");
   const [versionId, setVersionId] = useState(versions[0]?.id ?? "");
-  const [message, setMessage] = useState<{ error: boolean; text: string; fields?: Record<string, string[]> } | null>(null);
-  const [pending, startTransition] = useTransition();
+  const { pending, run, outcome, fieldError } = useServerAction();
   if (versions.length === 0) return <p className="text-sm text-muted">Channels can point at approved versions; this image has none yet.</p>;
   const submit = () =>
-    startTransition(async () => {
-      const result = await moveChannelServerAction({ imageId, name, versionId });
-      if (!result.ok) return setMessage({ error: true, text: result.message, fields: result.fieldErrors });
-      setMessage({ error: false, text: `${name} now points at ${versions.find((version) => version.id === versionId)?.version}.` });
-      router.refresh();
-    });
-  const nameError = message?.error ? message.fields?.name?.[0] : undefined;
+    run(() => moveChannelServerAction({ imageId, name, versionId }), { success: `${name} now points at ${versions.find((version) => version.id === versionId)?.version}.` });
+  const nameError = fieldError("name");
   return (
     <div className="flex flex-wrap items-end gap-2">
       <Field id={ids.name} label="Channel" error={nameError}>
@@ -45,11 +39,7 @@ export function ChannelForm({ imageId, channelNames, versions }: { imageId: stri
       <Button onClick={submit} disabled={pending}>
         {pending ? "Moving…" : "Move channel"}
       </Button>
-      {message ? (
-        <p role={message.error ? "alert" : "status"} className={message.error ? "basis-full text-sm text-danger" : "basis-full text-sm"}>
-          {message.text}
-        </p>
-      ) : null}
+      <ActionMessage outcome={outcome} className="basis-full" />
     </div>
   );
 }

@@ -2,11 +2,12 @@
 
 import { useId, useState } from "react";
 import { architectures, type Architecture } from "@/db/enums";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select, Textarea } from "@/components/ui/input";
-import { updateImageDetailsAction } from "@/lib/actions/images";
-import { FeedbackMessage } from "./feedback";
-import { useImageAction } from "./use-image-action";
+import { useServerAction } from "@/components/ui/use-server-action";
+import { updateImageDetailsServerAction } from "@/lib/actions/images";
+import { updateImageDetailsSchema } from "@/lib/validations/images";
 
 export interface ImageDetails {
   imageId: string;
@@ -20,9 +21,8 @@ export interface ImageDetails {
 export function DetailsForm({ details }: { details: ImageDetails }) {
   const base = useId();
   const [values, setValues] = useState(details);
-  const { pending, feedback, run } = useImageAction();
-  const errors = feedback?.kind === "error" ? feedback.fieldErrors : undefined;
-  const errorOf = (field: keyof ImageDetails) => errors?.[field]?.[0];
+  const { pending, outcome, run, check, fieldError } = useServerAction();
+  const errorOf = (field: keyof ImageDetails) => fieldError(field);
   const set = (field: keyof ImageDetails) => (event: { target: { value: string } }) => setValues((current) => ({ ...current, [field]: event.target.value }));
   const control = (field: keyof ImageDetails, hint?: string) => ({
     ...describedBy(`${base}-${field}`, { error: errorOf(field), hint }),
@@ -36,7 +36,8 @@ export function DetailsForm({ details }: { details: ImageDetails }) {
       className="space-y-3"
       onSubmit={(event) => {
         event.preventDefault();
-        run(() => updateImageDetailsAction(values), () => "Saved the details.");
+        if (!check(updateImageDetailsSchema, values)) return;
+        run(() => updateImageDetailsServerAction(values), { success: "Saved the details." });
       }}
     >
       <Field id={`${base}-name`} label="Name" error={errorOf("name")}>
@@ -66,7 +67,7 @@ export function DetailsForm({ details }: { details: ImageDetails }) {
         <Button type="submit" variant="primary" disabled={pending}>
           Save details
         </Button>
-        <FeedbackMessage feedback={feedback} fieldsShown={["name", "description", "os", "osVersion", "arch"]} />
+        <ActionMessage outcome={outcome} fieldsShown={["name", "description", "os", "osVersion", "arch"]} />
       </div>
     </form>
   );

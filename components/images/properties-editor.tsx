@@ -1,12 +1,12 @@
 "use client";
 
 import { useId, useState, type ReactNode } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
 import { Table, Td, Th, Tr } from "@/components/ui/table";
-import { removePropertyAction, setPropertyAction } from "@/lib/actions/images";
-import { FeedbackMessage } from "./feedback";
-import { useImageAction } from "./use-image-action";
+import { useServerAction } from "@/components/ui/use-server-action";
+import { removePropertyServerAction, setPropertyServerAction } from "@/lib/actions/images";
 
 type Properties = [string, string][];
 
@@ -42,21 +42,19 @@ export function PropertiesTable({ properties, actions }: { properties: Propertie
 
 export function PropertiesEditor({ imageId, properties }: { imageId: string; properties: Properties }) {
   const formId = useId();
-  const { pending, feedback, run } = useImageAction();
+  const { pending, outcome, run, fieldError } = useServerAction();
   const [key, setKey] = useState("");
   const [value, setValue] = useState("");
   const editing = properties.some(([existing]) => existing === key.trim());
-  const errors = feedback?.kind === "error" ? feedback.fieldErrors : undefined;
 
   const save = () =>
-    run(
-      () => setPropertyAction({ imageId, key, value }),
-      (data) => `Saved property ${data.key}.`,
-      () => {
+    run(() => setPropertyServerAction({ imageId, key, value }), {
+      success: (data) => `Saved property ${data.key}.`,
+      onSuccess: () => {
         setKey("");
         setValue("");
       },
-    );
+    });
 
   return (
     <div className="space-y-3">
@@ -81,7 +79,7 @@ export function PropertiesEditor({ imageId, properties }: { imageId: string; pro
               variant="ghost"
               aria-label={`Remove property ${name}`}
               disabled={pending}
-              onClick={() => run(() => removePropertyAction({ imageId, key: name }), (data) => `Removed property ${data.key}.`)}
+              onClick={() => run(() => removePropertyServerAction({ imageId, key: name }), { success: (data) => `Removed property ${data.key}.` })}
               className="text-danger"
             >
               Remove
@@ -96,17 +94,17 @@ export function PropertiesEditor({ imageId, properties }: { imageId: string; pro
           save();
         }}
       >
-        <Field id={`${formId}-key`} label="Property key" error={errors?.key?.[0]} className="w-48">
-          <Input {...describedBy(`${formId}-key`, { error: errors?.key?.[0] })} value={key} onChange={(event) => setKey(event.target.value)} autoComplete="off" placeholder="e.g. hw_disk_bus" />
+        <Field id={`${formId}-key`} label="Property key" error={fieldError("key")} className="w-48">
+          <Input {...describedBy(`${formId}-key`, { error: fieldError("key") })} value={key} onChange={(event) => setKey(event.target.value)} autoComplete="off" placeholder="e.g. hw_disk_bus" />
         </Field>
-        <Field id={`${formId}-value`} label="Property value" error={errors?.value?.[0]} className="min-w-48 flex-1">
-          <Input {...describedBy(`${formId}-value`, { error: errors?.value?.[0] })} value={value} onChange={(event) => setValue(event.target.value)} autoComplete="off" placeholder="e.g. virtio" />
+        <Field id={`${formId}-value`} label="Property value" error={fieldError("value")} className="min-w-48 flex-1">
+          <Input {...describedBy(`${formId}-value`, { error: fieldError("value") })} value={value} onChange={(event) => setValue(event.target.value)} autoComplete="off" placeholder="e.g. virtio" />
         </Field>
         <Button type="submit" disabled={pending || !key.trim()}>
           {editing ? "Save property" : "Add property"}
         </Button>
       </form>
-      <FeedbackMessage feedback={feedback} fieldsShown={["key", "value"]} />
+      <ActionMessage outcome={outcome} fieldsShown={["key", "value"]} />
     </div>
   );
 }

@@ -3,9 +3,10 @@
 import { useId, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
-import { useActionFeedback } from "@/components/ui/use-action-feedback";
+import { ActionMessage } from "@/components/ui/action-message";
+import { useServerAction } from "@/components/ui/use-server-action";
 import type { ShareRow } from "@/db/queries/shares";
-import { answerShareServerAction, offerShareServerAction, withdrawShareServerAction } from "@/lib/actions/teams";
+import { answerShareServerAction, offerShareServerAction, withdrawShareServerAction } from "@/lib/actions/shares";
 
 const statusWords: Record<string, string> = { pending: "waiting for its owners", accepted: "accepted", declined: "declined" };
 
@@ -13,7 +14,7 @@ const statusWords: Record<string, string> = { pending: "waiting for its owners",
 export function SharePanel({ imageId, imageName, shares }: { imageId: string; imageName: string; shares: ShareRow[] }) {
   const id = useId();
   const [projectSlug, setProjectSlug] = useState("");
-  const { pending, run, feedback, anyFieldError: fieldError } = useActionFeedback();
+  const { pending, run, outcome, anyFieldError: fieldError } = useServerAction();
   return (
     <div className="space-y-3">
       <p className="text-xs text-muted">Shared projects see {imageName} in their catalog once their owners accept, and only its approved versions.</p>
@@ -24,7 +25,7 @@ export function SharePanel({ imageId, imageName, shares }: { imageId: string; im
               <span>
                 {share.projectName} <span className="text-muted">({statusWords[share.status]})</span>
               </span>
-              <Button size="sm" variant="danger" disabled={pending} aria-label={`Stop sharing with ${share.projectName}`} onClick={() => run(() => withdrawShareServerAction({ imageId, projectId: share.projectId }), `No longer shared with ${share.projectName}.`)}>
+              <Button size="sm" variant="danger" disabled={pending} aria-label={`Stop sharing with ${share.projectName}`} onClick={() => run(() => withdrawShareServerAction({ imageId, projectId: share.projectId }), { success: `No longer shared with ${share.projectName}.` })}>
                 Stop sharing
               </Button>
             </li>
@@ -35,7 +36,7 @@ export function SharePanel({ imageId, imageName, shares }: { imageId: string; im
         className="flex flex-wrap items-end gap-2"
         onSubmit={(event) => {
           event.preventDefault();
-          run(() => offerShareServerAction({ imageId, projectSlug }), `Offered to ${projectSlug}; its owners can accept it on their project page.`, () => setProjectSlug(""));
+          run(() => offerShareServerAction({ imageId, projectSlug }), { success: `Offered to ${projectSlug}; its owners can accept it on their project page.`, onSuccess: () => setProjectSlug("") });
         }}
       >
         <Field id={id} label="Share with project (short name)" error={fieldError} className="min-w-0 flex-1">
@@ -45,23 +46,23 @@ export function SharePanel({ imageId, imageName, shares }: { imageId: string; im
           Share
         </Button>
       </form>
-      {feedback}
+      <ActionMessage outcome={outcome} />
     </div>
   );
 }
 
 /** A receiving project's owners accept or decline what was shared with it. */
 export function ShareAnswer({ share }: { share: ShareRow }) {
-  const { pending, run, feedback } = useActionFeedback();
+  const { pending, run, outcome } = useServerAction();
   return (
     <div className="flex flex-wrap items-center gap-2">
-      <Button size="sm" variant="primary" disabled={pending} aria-label={`Accept ${share.imageName}`} onClick={() => run(() => answerShareServerAction({ imageId: share.imageId, projectId: share.projectId, accept: true }), `Accepted ${share.imageName}.`)}>
+      <Button size="sm" variant="primary" disabled={pending} aria-label={`Accept ${share.imageName}`} onClick={() => run(() => answerShareServerAction({ imageId: share.imageId, projectId: share.projectId, accept: true }), { success: `Accepted ${share.imageName}.` })}>
         Accept
       </Button>
-      <Button size="sm" disabled={pending} aria-label={`Decline ${share.imageName}`} onClick={() => run(() => answerShareServerAction({ imageId: share.imageId, projectId: share.projectId, accept: false }), `Declined ${share.imageName}.`)}>
+      <Button size="sm" disabled={pending} aria-label={`Decline ${share.imageName}`} onClick={() => run(() => answerShareServerAction({ imageId: share.imageId, projectId: share.projectId, accept: false }), { success: `Declined ${share.imageName}.` })}>
         Decline
       </Button>
-      {feedback}
+      <ActionMessage outcome={outcome} />
     </div>
   );
 }

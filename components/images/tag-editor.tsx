@@ -2,13 +2,12 @@
 
 import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useId, useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
-import { changeTagAction } from "@/lib/actions/images";
-import { FeedbackMessage } from "./feedback";
-import { tagKeys } from "./tag-keys";
-import { TagsQueryProvider } from "./tags-query-provider";
-import { useImageAction } from "./use-image-action";
+import { tagKeys } from "@/components/ui/query-keys";
+import { useServerAction } from "@/components/ui/use-server-action";
+import { changeTagServerAction } from "@/lib/actions/images";
 
 async function fetchSuggestions(prefix: string, signal: AbortSignal): Promise<string[]> {
   const response = await fetch(`/api/tags?prefix=${encodeURIComponent(prefix)}`, { signal });
@@ -26,19 +25,11 @@ function useDebounced<T>(value: T, delay: number): T {
   return debounced;
 }
 
-export function TagEditor(props: { imageId: string; imageName: string; tags: string[] }) {
-  return (
-    <TagsQueryProvider>
-      <TagEditorInner {...props} />
-    </TagsQueryProvider>
-  );
-}
-
-function TagEditorInner({ imageId, imageName, tags }: { imageId: string; imageName: string; tags: string[] }) {
+export function TagEditor({ imageId, imageName, tags }: { imageId: string; imageName: string; tags: string[] }) {
   const inputId = useId();
   const listId = useId();
   const queryClient = useQueryClient();
-  const { pending, feedback, run } = useImageAction();
+  const { pending, outcome, run } = useServerAction();
   const [draft, setDraft] = useState("");
   const [open, setOpen] = useState(false);
   const [active, setActive] = useState(-1);
@@ -49,21 +40,24 @@ function TagEditorInner({ imageId, imageName, tags }: { imageId: string; imageNa
     queryFn: ({ signal }) => fetchSuggestions(prefix, signal),
     enabled: prefix.length > 0,
     placeholderData: keepPreviousData,
+    // Suggestions change rarely and a miss costs nothing: one retry, no refetch on focus.
+    staleTime: 30_000,
+    retry: 1,
+    refetchOnWindowFocus: false,
   });
   const options = (suggestions.data ?? []).filter((tag) => !tags.includes(tag));
   const expanded = open && prefix.length > 0 && options.length > 0;
 
   const change = (tag: string, op: "add" | "remove") =>
-    run(
-      () => changeTagAction({ imageIds: [imageId], tag, op }),
-      (data) => (op === "add" ? `Added tag “${data.tag}”.` : `Removed tag “${data.tag}”.`),
-      () => {
+    run(() => changeTagServerAction({ imageIds: [imageId], tag, op }), {
+      success: (data) => (op === "add" ? `Added tag “${data.tag}”.` : `Removed tag “${data.tag}”.`),
+      onSuccess: () => {
         if (op === "add") {
           setDraft("");
           void queryClient.invalidateQueries({ queryKey: tagKeys.all });
         }
       },
-    );
+    });
 
   const choose = (tag: string) => {
     setDraft(tag);
@@ -163,7 +157,7 @@ function TagEditorInner({ imageId, imageName, tags }: { imageId: string; imageNa
           Add
         </Button>
       </form>
-      <FeedbackMessage feedback={feedback} />
+      <ActionMessage outcome={outcome} />
     </div>
   );
 }

@@ -2,12 +2,12 @@
 
 import { useId, useState } from "react";
 import { visibilities, type Visibility } from "@/db/enums";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { humanize } from "@/components/ui/format";
 import { Label, Select } from "@/components/ui/input";
-import { setVisibilityAction } from "@/lib/actions/images";
-import { FeedbackMessage } from "./feedback";
-import { useImageAction } from "./use-image-action";
+import { useServerAction } from "@/components/ui/use-server-action";
+import { setVisibilityServerAction } from "@/lib/actions/images";
 
 const explanations: Record<Visibility, string> = {
   private: "Only members of its project can see it.",
@@ -18,13 +18,13 @@ const explanations: Record<Visibility, string> = {
 export function VisibilityForm({ imageId, visibility }: { imageId: string; visibility: Visibility }) {
   const id = useId();
   const [choice, setChoice] = useState<Visibility>(visibility);
-  const { pending, feedback, run } = useImageAction();
+  const { pending, outcome, run } = useServerAction();
   return (
     <form
       className="space-y-2"
       onSubmit={(event) => {
         event.preventDefault();
-        run(() => setVisibilityAction({ imageId, visibility: choice }), (data) => `Visibility is now ${data.visibility}.`);
+        run(() => setVisibilityServerAction({ imageId, visibility: choice }), { success: (data) => `Visibility is now ${data.visibility}.` });
       }}
     >
       <Label htmlFor={id}>Visibility</Label>
@@ -43,7 +43,7 @@ export function VisibilityForm({ imageId, visibility }: { imageId: string; visib
       <p id={`${id}-hint`} className="text-xs text-muted">
         {explanations[choice]}
       </p>
-      <FeedbackMessage feedback={feedback} />
+      <ActionMessage outcome={outcome} />
     </form>
   );
 }

@@ -1,12 +1,14 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useId, useState, useTransition } from "react";
+import { useId, useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select } from "@/components/ui/input";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { architectures } from "@/db/enums";
 import type { WritableImage } from "@/db/queries/images";
-import { createImageForImportAction } from "@/lib/actions/imports";
+import { createImageForImportServerAction } from "@/lib/actions/imports";
 import { UploadPanel } from "./upload-panel";
 import { UrlImportPanel } from "./url-import-panel";
 
@@ -18,15 +20,8 @@ function suggestVersion(): string {
 
 export function NewImageForm({ projects, onCreated }: { projects: { id: string; name: string }[]; onCreated: (slug: string) => void }) {
   const ids = { project: useId(), slug: useId(), name: useId(), os: useId(), osVersion: useId(), arch: useId() };
-  const [pending, startTransition] = useTransition();
-  const [error, setError] = useState<{ message: string; fields: Record<string, string[]> } | null>(null);
-  const fieldError = (name: string) => error?.fields[name]?.[0];
-  const submit = (form: FormData) =>
-    startTransition(async () => {
-      const result = await createImageForImportAction(Object.fromEntries(form));
-      if (result.ok) onCreated(result.data.slug);
-      else setError({ message: result.message, fields: result.fieldErrors ?? {} });
-    });
+  const { pending, run, outcome, fieldError } = useServerAction();
+  const submit = (form: FormData) => run(() => createImageForImportServerAction(Object.fromEntries(form)), { refresh: false, onSuccess: (data) => onCreated(data.slug) });
   if (projects.length === 0) {
     return <p className="text-sm text-muted">You are not a member of any project yet, so you can't create images. Ask a project owner to add you.</p>;
   }
@@ -66,11 +61,7 @@ export function NewImageForm({ projects, onCreated }: { projects: { id: string; 
         <Button type="submit" variant="primary" disabled={pending}>
           {pending ? "Creating…" : "Create image"}
         </Button>
-        {error && Object.keys(error.fields).length === 0 ? (
-          <p role="alert" className="text-sm text-danger">
-            {error.message}
-          </p>
-        ) : null}
+        <ActionMessage outcome={outcome} fieldsShown={["projectId", "name", "slug", "os", "osVersion", "arch"]} />
       </div>
     </form>
   );

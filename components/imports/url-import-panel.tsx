@@ -1,19 +1,17 @@
 "use client";
 
-import { QueryClient, QueryClientProvider, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
-import { useId, useState, useTransition } from "react";
+import { useId, useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
+import { importKeys } from "@/components/ui/query-keys";
+import { useServerAction } from "@/components/ui/use-server-action";
 import type { VersionProgress } from "@/db/queries/images";
-import { startUrlImportAction } from "@/lib/actions/imports";
+import { startUrlImportServerAction } from "@/lib/actions/imports";
 import { ClaimedFormatField } from "./claimed-format-field";
 import { ProgressBar } from "./progress-bar";
-
-export const importKeys = {
-  all: ["imports"] as const,
-  version: (versionId: string) => [...importKeys.all, "version", versionId] as const,
-};
 
 async function fetchProgress(versionId: string, signal: AbortSignal): Promise<VersionProgress> {
   const response = await fetch(`/api/versions/${versionId}/status`, { signal });
@@ -56,55 +54,48 @@ function ImportProgress({ versionId, imageName }: { versionId: string; imageName
 }
 
 export function UrlImportPanel({ imageId, imageName, suggestedVersion }: { imageId: string; imageName: string; suggestedVersion: string }) {
-  const [client] = useState(() => new QueryClient());
   const ids = { url: useId(), version: useId(), format: useId(), sha: useId() };
-  const [pending, startTransition] = useTransition();
-  const [error, setError] = useState<{ message: string; fields: Record<string, string[]> } | null>(null);
+  const { pending, run, outcome, fieldError } = useServerAction();
   const [versionId, setVersionId] = useState<string | null>(null);
 
   const submit = (form: FormData) =>
-    startTransition(async () => {
-      setError(null);
-      const result = await startUrlImportAction({
-        imageId,
-        url: String(form.get("url") ?? ""),
-        version: String(form.get("version") ?? ""),
-        format: String(form.get("format") ?? "detect"),
-        sha256: String(form.get("sha256") ?? ""),
-      });
-      if (result.ok) setVersionId(result.data.versionId);
-      else setError({ message: result.message, fields: result.fieldErrors ?? {} });
-    });
+    run(
+      () =>
+        startUrlImportServerAction({
+          imageId,
+          url: String(form.get("url") ?? ""),
+          version: String(form.get("version") ?? ""),
+          format: String(form.get("format") ?? "detect"),
+          sha256: String(form.get("sha256") ?? ""),
+        }),
+      { refresh: false, onSuccess: (data) => setVersionId(data.versionId) },
+    );
 
   return (
-    <QueryClientProvider client={client}>
+    <>
       <form action={submit} className="space-y-4">
-        <Field id={ids.url} label="Image URL" error={error?.fields.url?.[0]} hint="A public http:// or https:// link to the disk image file.">
-          <Input {...describedBy(ids.url, { error: error?.fields.url?.[0], hint: "A public http:// or https:// link to the disk image file." })} name="url" type="url" required placeholder="https://cloud.example.org/images/debian-12.qcow2" />
+        <Field id={ids.url} label="Image URL" error={fieldError("url")} hint="A public http:// or https:// link to the disk image file.">
+          <Input {...describedBy(ids.url, { error: fieldError("url"), hint: "A public http:// or https:// link to the disk image file." })} name="url" type="url" required placeholder="https://cloud.example.org/images/debian-12.qcow2" />
         </Field>
         <div className="grid gap-3 sm:grid-cols-3">
-          <Field id={ids.version} label="Version" error={error?.fields.version?.[0]}>
-            <Input {...describedBy(ids.version, { error: error?.fields.version?.[0] })} name="version" defaultValue={suggestedVersion} required />
+          <Field id={ids.version} label="Version" error={fieldError("version")}>
+            <Input {...describedBy(ids.version, { error: fieldError("version") })} name="version" defaultValue={suggestedVersion} required />
           </Field>
           <ClaimedFormatField id={ids.format} name="format" defaultValue="detect" />
-          <Field id={ids.sha} label="Expected sha256 (optional)" error={error?.fields.sha256?.[0]}>
-            <Input {...describedBy(ids.sha, { error: error?.fields.sha256?.[0] })} name="sha256" className="font-mono" spellCheck={false} />
+          <Field id={ids.sha} label="Expected sha256 (optional)" error={fieldError("sha256")}>
+            <Input {...describedBy(ids.sha, { error: fieldError("sha256") })} name="sha256" className="font-mono" spellCheck={false} />
           </Field>
         </div>
         <Button type="submit" variant="primary" disabled={pending}>
           {pending ? "Starting…" : "Import from URL"}
         </Button>
-        {error ? (
-          <p role="alert" className="text-sm text-danger">
-            {error.message}
-          </p>
-        ) : null}
+        <ActionMessage outcome={outcome} />
       </form>
       {versionId ? (
         <div className="mt-4">
           <ImportProgress versionId={versionId} imageName={imageName} />
         </div>
       ) : null}
-    </QueryClientProvider>
+    </>
   );
 }

@@ -2,8 +2,10 @@
 
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useState, useTransition } from "react";
+import { useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { startBuildServerAction } from "@/lib/actions/recipes";
 
 type Reused = { buildId: string; number: number; versionId: string; version: string; imageSlug: string };
@@ -11,16 +13,15 @@ type Reused = { buildId: string; number: number; versionId: string; version: str
 /** Queues a build; when the same fingerprint was built before, offers that output first. */
 export function BuildButton({ recipeId, revision }: { recipeId: string; revision: number }) {
   const router = useRouter();
-  const [pending, startTransition] = useTransition();
+  const { pending, run, outcome } = useServerAction();
   const [reused, setReused] = useState<Reused | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const build = (force: boolean) =>
-    startTransition(async () => {
-      setError(null);
-      const result = await startBuildServerAction({ recipeId, revision, force });
-      if (!result.ok) return setError(result.message);
-      if (result.data.queued) router.push(`/builds/${result.data.buildId}`);
-      else setReused(result.data.reused);
+    run(() => startBuildServerAction({ recipeId, revision, force }), {
+      refresh: false,
+      onSuccess: (data) => {
+        if (data.queued) router.push(`/builds/${data.buildId}`);
+        else setReused(data.reused);
+      },
     });
   return (
     <div className="flex flex-col items-end gap-2">
@@ -41,11 +42,7 @@ export function BuildButton({ recipeId, revision }: { recipeId: string; revision
           </Button>
         </div>
       ) : null}
-      {error ? (
-        <p role="alert" className="max-w-md text-sm text-danger">
-          {error}
-        </p>
-      ) : null}
+      <ActionMessage outcome={outcome} className="max-w-md" />
     </div>
   );
 }

@@ -1,26 +1,19 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState, useTransition } from "react";
+import { useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { deleteVersionServerAction } from "@/lib/actions/releases";
 
 /** Deletes a version after a confirmation; a refusal lists what still depends on it. */
 export function DeleteVersionButton({ versionId, label, imageSlug }: { versionId: string; label: string; imageSlug: string }) {
   const router = useRouter();
   const [confirming, setConfirming] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [pending, startTransition] = useTransition();
+  const { pending, run, outcome } = useServerAction();
   const remove = () =>
-    startTransition(async () => {
-      const result = await deleteVersionServerAction({ versionId });
-      if (!result.ok) {
-        setConfirming(false);
-        return setError(result.message);
-      }
-      router.push(`/images/${imageSlug}`);
-      router.refresh();
-    });
+    run(() => deleteVersionServerAction({ versionId }), { onSuccess: () => router.push(`/images/${imageSlug}`), onError: () => setConfirming(false) });
   return (
     <div className="space-y-2">
       {confirming ? (
@@ -38,11 +31,7 @@ export function DeleteVersionButton({ versionId, label, imageSlug }: { versionId
           Delete version…
         </Button>
       )}
-      {error ? (
-        <p role="alert" className="text-sm text-danger">
-          {error}
-        </p>
-      ) : null}
+      <ActionMessage outcome={outcome} />
     </div>
   );
 }

@@ -1,9 +1,10 @@
 "use client";
 
-import { useRouter } from "next/navigation";
-import { useId, useState, useTransition } from "react";
+import { useId, useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input, Select, Textarea } from "@/components/ui/input";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { changeReleaseServerAction } from "@/lib/actions/releases";
 import { retiringActions, transitions, type ReleaseAction } from "@/lib/governance/release";
 
@@ -29,45 +30,40 @@ export function ReleaseControls({
   replacements: { id: string; version: string }[];
   producerNote?: string;
 }) {
-  const router = useRouter();
   const ids = { action: useId(), reason: useId(), replacement: useId(), at: useId() };
   const [action, setAction] = useState<ReleaseAction | "">(actions[0] ?? "");
   const [reason, setReason] = useState("");
   const [replacement, setReplacement] = useState("");
   const [at, setAt] = useState("");
-  const [message, setMessage] = useState<{ tone: "ok" | "error"; text: string; fields?: Record<string, string[]> } | null>(null);
-  const [pending, startTransition] = useTransition();
-  const outcome = message ? (
-    <p role={message.tone === "error" ? "alert" : "status"} className={message.tone === "error" ? "text-sm text-danger" : "text-sm"}>
-      {message.text}
-    </p>
-  ) : null;
+  const { pending, run, outcome, fieldError } = useServerAction();
   // After a change that leaves this person nothing more to do, what happened stays on screen.
   if (actions.length === 0) {
     return outcome || producerNote ? (
       <div className="space-y-2">
-        {outcome}
+        <ActionMessage outcome={outcome} />
         {producerNote ? <p className="text-sm text-muted">{producerNote}</p> : null}
       </div>
     ) : null;
   }
   const retiring = action !== "" && retiringActions.includes(action);
-  const submit = () =>
-    startTransition(async () => {
-      if (!action) return;
-      const result = await changeReleaseServerAction({
-        versionId,
-        action,
-        reason,
-        replacementVersionId: retiring ? replacement || null : undefined,
-        at: retiring && at ? new Date(at).toISOString() : undefined,
-      });
-      if (!result.ok) return setMessage({ tone: "error", text: result.message, fields: result.fieldErrors });
-      setMessage({ tone: "ok", text: result.data.scheduledFor ? `Scheduled: ${labels[action].toLowerCase()} on ${new Date(result.data.scheduledFor).toLocaleString()}.` : `Done: the version is ${result.data.status.replace("_", " ")} now.` });
-      setReason("");
-      router.refresh();
-    });
-  const fieldError = (name: string) => (message?.tone === "error" ? message.fields?.[name]?.[0] : undefined);
+  const submit = () => {
+    if (!action) return;
+    run(
+      () =>
+        changeReleaseServerAction({
+          versionId,
+          action,
+          reason,
+          replacementVersionId: retiring ? replacement || null : undefined,
+          at: retiring && at ? new Date(at).toISOString() : undefined,
+        }),
+      {
+        success: (data) =>
+          data.scheduledFor ? `Scheduled: ${labels[action].toLowerCase()} on ${new Date(data.scheduledFor).toLocaleString()}.` : `Done: the version is ${data.status.replace("_", " ")} now.`,
+        onSuccess: () => setReason(""),
+      },
+    );
+  };
   return (
     <div className="space-y-3">
       <div className="grid gap-3 sm:grid-cols-2">
@@ -105,7 +101,7 @@ export function ReleaseControls({
         <Button variant={action === "revoke" || action === "reject" ? "danger" : "primary"} disabled={pending || !action} onClick={submit}>
           {pending ? "Saving…" : action ? labels[action] : "Change"}
         </Button>
-        {outcome}
+        <ActionMessage outcome={outcome} />
       </div>
       {producerNote ? <p className="text-xs text-muted">{producerNote}</p> : null}
     </div>

@@ -1,24 +1,24 @@
 "use client";
 
-import { useId, useState, useTransition } from "react";
+import { useId, useState } from "react";
+import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Textarea } from "@/components/ui/input";
+import { useServerAction } from "@/components/ui/use-server-action";
 import { changeReleaseServerAction } from "@/lib/actions/releases";
 
 /** Approve or reject one version in the review queue; rejecting needs a reason. */
 export function ReviewDecision({ versionId, label, ownVersion }: { versionId: string; label: string; ownVersion: boolean }) {
   const reasonId = useId();
   const [reason, setReason] = useState("");
-  const [message, setMessage] = useState<{ error: boolean; text: string } | null>(null);
-  const [pending, startTransition] = useTransition();
+  const { pending, run, outcome } = useServerAction();
   const [decided, setDecided] = useState(false);
   const decide = (action: "approve" | "reject") =>
-    startTransition(async () => {
-      const result = await changeReleaseServerAction({ versionId, action, reason });
-      if (!result.ok) return setMessage({ error: true, text: result.message });
+    run(() => changeReleaseServerAction({ versionId, action, reason }), {
+      success: action === "approve" ? `${label} approved.` : `${label} rejected.`,
+      onSuccess: () => setDecided(true),
       // The item stays in place with its outcome (refreshing would remove it and the message with it).
-      setDecided(true);
-      setMessage({ error: false, text: action === "approve" ? `${label} approved.` : `${label} rejected.` });
+      refresh: false,
     });
   return (
     <div className="space-y-2">
@@ -34,11 +34,7 @@ export function ReviewDecision({ versionId, label, ownVersion }: { versionId: st
         </Button>
         {ownVersion ? <span className="text-xs text-muted">You produced this version; another admin has to approve it.</span> : null}
       </div>
-      {message ? (
-        <p role={message.error ? "alert" : "status"} className={message.error ? "text-sm text-danger" : "text-sm"}>
-          {message.text}
-        </p>
-      ) : null}
+      <ActionMessage outcome={outcome} />
     </div>
   );
 }

@@ -1,3 +1,4 @@
+import { isAdmin } from "@/db/queries/access";
 import type { Viewer } from "@/db/queries/users";
 
 export interface NavItem {
@@ -11,9 +12,9 @@ export function navItemsFor(viewer: Viewer): NavItem[] {
     { href: "/import", label: "Import" },
     { href: "/recipes", label: "Recipes" },
     { href: "/builds", label: "Builds" },
-    ...(viewer.role === "admin" ? [{ href: "/reviews", label: "Reviews" }] : []),
+    ...(isAdmin(viewer) ? [{ href: "/reviews", label: "Reviews" }] : []),
     { href: "/projects", label: "Projects" },
-    ...(viewer.role === "admin"
+    ...(isAdmin(viewer)
       ? [
           { href: "/admin/users", label: "Users" },
           { href: "/admin/audit", label: "Audit" },

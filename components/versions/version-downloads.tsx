@@ -1,19 +1,16 @@
 "use client";
 
-import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState, useTransition } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { ActionMessage } from "@/components/ui/action-message";
 import { buttonClasses, Button } from "@/components/ui/button";
 import { formatBytes } from "@/components/ui/format";
+import { conversionKeys } from "@/components/ui/query-keys";
+import { useServerAction } from "@/components/ui/use-server-action";
 import type { ConversionRow } from "@/db/queries/versions";
-import { requestConversionAction } from "@/lib/actions/imports";
+import { requestConversionServerAction } from "@/lib/actions/imports";
 import { ProgressBar } from "@/components/imports/progress-bar";
 
 const targets = ["qcow2", "raw", "vmdk", "vhdx"] as const;
-
-export const conversionKeys = {
-  all: ["conversions"] as const,
-  version: (versionId: string) => [...conversionKeys.all, versionId] as const,
-};
 
 async function fetchConversions(versionId: string, signal: AbortSignal): Promise<ConversionRow[]> {
   const response = await fetch(`/api/versions/${versionId}/conversions`, { signal });
@@ -21,10 +18,9 @@ async function fetchConversions(versionId: string, signal: AbortSignal): Promise
   return ((await response.json()) as { conversions: ConversionRow[] }).conversions;
 }
 
-function Downloads({ versionId, format, fileSize, linked = false }: { versionId: string; format: string; fileSize: number; linked?: boolean }) {
+export function VersionDownloads({ versionId, format, fileSize, linked = false }: { versionId: string; format: string; fileSize: number; linked?: boolean }) {
   const queryClient = useQueryClient();
-  const [pending, startTransition] = useTransition();
-  const [error, setError] = useState<string | null>(null);
+  const { pending, run, outcome } = useServerAction();
   const conversions = useQuery({
     queryKey: conversionKeys.version(versionId),
     queryFn: ({ signal }) => fetchConversions(versionId, signal),
@@ -33,11 +29,9 @@ function Downloads({ versionId, format, fileSize, linked = false }: { versionId:
   const byFormat = new Map((conversions.data ?? []).map((row) => [row.targetFormat, row]));
 
   const convert = (target: string) =>
-    startTransition(async () => {
-      setError(null);
-      const result = await requestConversionAction({ versionId, format: target });
-      if (!result.ok) setError(result.message);
-      await queryClient.invalidateQueries({ queryKey: conversionKeys.version(versionId) });
+    run(() => requestConversionServerAction({ versionId, format: target }), {
+      refresh: false,
+      onSettled: () => queryClient.invalidateQueries({ queryKey: conversionKeys.version(versionId) }),
     });
 
   return (
@@ -77,20 +71,7 @@ function Downloads({ versionId, format, fileSize, linked = false }: { versionId:
             );
           })}
       </ul>
-      {error ? (
-        <p role="alert" className="text-sm text-danger">
-          {error}
-        </p>
-      ) : null}
+      <ActionMessage outcome={outcome} />
     </div>
-  );
-}
-
-export function VersionDownloads(props: { versionId: string; format: string; fileSize: number; linked?: boolean }) {
-  const [client] = useState(() => new QueryClient());
-  return (
-    <QueryClientProvider client={client}>
-      <Downloads {...props} />
-    </QueryClientProvider>
   );
 }

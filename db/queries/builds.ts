@@ -11,7 +11,7 @@ import { db } from "../client";
 import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus, type DiskFormat } from "../schema";
 import { recordAudit } from "./audit";
 import { buildFingerprint, resolveDocument, saveRecipe } from "./recipes";
-import { refuseOverQuota } from "./uploads";
+import { refuseOverQuota } from "./storage-usage";
 import type { Viewer } from "./users";
 import { isUuid } from "@/lib/ids";
 import { buildCapabilities, canCancelBuild, canInProject, projectScopedCondition, visibleVersionCondition } from "./access";

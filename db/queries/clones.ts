@@ -11,7 +11,7 @@ import { clones, imageVersions, images, projects, users, type CloneMode, type Cl
 import { canInProject, projectScopedCondition, requireInProject, visibleVersionCondition } from "./access";
 import { recordAudit } from "./audit";
 import { createImage, createReadyVersion } from "./images";
-import { refuseOverQuota } from "./uploads";
+import { refuseOverQuota } from "./storage-usage";
 import type { Viewer } from "./users";
 import { isUuid } from "@/lib/ids";
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { db, type Database } from "../client";
 import {
@@ -342,6 +342,19 @@ export async function createImage({
   if (values.tags?.length) await tx.insert(tags).values(values.tags.map((name) => ({ name }))).onConflictDoNothing();
   await recordAudit({ actorId, action: "image.create", objectType: "image", objectId: image.id, after: values }, tx);
   return image;
+}
+
+/** Creates an image in a transaction of its own, refusing a short name that is taken (with the form's field error). */
+export async function createImageWithUniqueSlug({ actorId, values }: { actorId: string; values: Parameters<typeof createImage>[0]["values"] }) {
+  const [taken] = await db().select({ id: images.id }).from(images).where(eq(images.slug, values.slug));
+  if (taken) throw new HangarError("conflict", `The short name ${values.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
+  return db().transaction((tx) => createImage({ tx, actorId, values }));
+}
+
+/** The short names of images an action just changed, for revalidating their pages. */
+export async function listImageSlugs({ imageIds }: { imageIds: string[] }): Promise<string[]> {
+  const rows = await db().select({ slug: images.slug }).from(images).where(inArray(images.id, imageIds));
+  return rows.map((row) => row.slug);
 }
 
 /** Records a version whose bytes are already in the blob store, as ready. */

@@ -3,7 +3,7 @@ import { HangarError } from "@/lib/errors";
 import { db, type Database } from "../client";
 import { images, projectInvitations, projectMembers, projects, recipes, users, type ProjectRole } from "../schema";
 import { recordAudit } from "./audit";
-import { projectUsage } from "./uploads";
+import { projectUsage } from "./storage-usage";
 import { type Viewer } from "./users";
 import { isAdmin, projectPageCapabilities, projectScopedCondition, requireInProject, type ProjectCapabilities } from "./access";
 

@@ -5,7 +5,7 @@ import { count, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { builds, imageVersions, recipeRevisions, recipes } from "@/db/schema";
-import { cancelBuildAction, retryBuildAction, saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
+import { cancelBuildAction, retryBuildAction, saveRecipeAction, startBuildAction as startBuild } from "@/lib/actions/recipe-actions";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
 import { attachRecipeFile, buildFingerprint } from "./recipes";

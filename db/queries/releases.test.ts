@@ -4,7 +4,7 @@ import { and, count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { auditEvents, imageVersions, images, reviews, scheduledReleases, type ReleaseStatus } from "@/db/schema";
-import { changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
+import { changeReleaseAction as changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
 import { releaseActions, transitions, type ReleaseAction } from "@/lib/governance/release";
 import { createTestBuildOutput, createTestImage, createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
 import { applyDueScheduledReleases, listPendingReviews } from "./releases";

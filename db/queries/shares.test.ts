@@ -4,7 +4,7 @@ import { and, count, eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { auditEvents, imageShares, images } from "@/db/schema";
-import { answerShareAction, offerShareAction, withdrawShareAction } from "@/lib/actions/team-actions";
+import { answerShareAction, offerShareAction, withdrawShareAction } from "@/lib/actions/share-actions";
 import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
 import { listCatalogImages } from "./catalog";
 import { getImageBySlug, listImageVersions } from "./images";

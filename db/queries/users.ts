@@ -1,4 +1,4 @@
-import { eq, isNull } from "drizzle-orm";
+import { eq, isNull, sql } from "drizzle-orm";
 import { db } from "../client";
 import { projectMembers, projects, users, type ProjectRole, type UserRole } from "../schema";
 
@@ -30,4 +30,15 @@ export async function getViewerById({ id }: { id: string }): Promise<Viewer | nu
 /** Active accounts for the member picker (shown to project owners and admins only). */
 export async function listActiveAccounts({ limit = 1000 }: { limit?: number } = {}): Promise<{ email: string; name: string | null }[]> {
   return db().select({ email: users.email, name: users.name }).from(users).where(isNull(users.disabledAt)).orderBy(users.email).limit(limit);
+}
+
+/** Whether the account an email signs in to (matched case-insensitively) is disabled; false when there is none. */
+export async function isAccountDisabled({ email }: { email: string }): Promise<boolean> {
+  const [user] = await db().select({ disabledAt: users.disabledAt }).from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`).limit(1);
+  return Boolean(user?.disabledAt);
+}
+
+/** Makes an account an admin: for people the configuration names as admins, at their first OIDC sign-in. */
+export async function grantAdminRole({ userId }: { userId: string }): Promise<void> {
+  await db().update(users).set({ role: "admin" }).where(eq(users.id, userId));
 }

@@ -4,7 +4,7 @@ import { db } from "@/db/client";
 import { auditEvents, images } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
-import { changeTag, removeProperty, setProperty, setVisibility, updateImageDetails } from "./image-actions";
+import { changeTagAction as changeTag, removePropertyAction as removeProperty, setPropertyAction as setProperty, setVisibilityAction as setVisibility, updateImageDetailsAction as updateImageDetails } from "./image-actions";
 
 let admin: Viewer;
 let owner: Viewer;

@@ -1,7 +1,4 @@
-import { inArray } from "drizzle-orm";
-import { db } from "@/db/client";
-import { changeImageTag, countTooManyTags, getImageProperties, MAX_TAGS_PER_IMAGE, updateImageFields } from "@/db/queries/images";
-import { images } from "@/db/schema";
+import { changeImageTag, countTooManyTags, getImageProperties, listImageSlugs, MAX_TAGS_PER_IMAGE, updateImageFields } from "@/db/queries/images";
 import { HangarError } from "@/lib/errors";
 import {
   changeTagSchema,
@@ -13,12 +10,9 @@ import {
 } from "@/lib/validations/images";
 import { defineAction } from "./safe-action";
 
-async function slugsOf(imageIds: string[]): Promise<string[]> {
-  const rows = await db().select({ slug: images.slug }).from(images).where(inArray(images.id, imageIds));
-  return rows.map((row) => row.slug);
-}
+const slugsOf = (imageIds: string[]) => listImageSlugs({ imageIds });
 
-export const changeTag = defineAction(changeTagSchema, async ({ imageIds, tag, op }, viewer) => {
+export const changeTagAction = defineAction(changeTagSchema, async ({ imageIds, tag, op }, viewer) => {
   if (op === "add") {
     const full = await countTooManyTags({ viewer, imageIds, tag });
     if (full.length) {
@@ -29,17 +23,17 @@ export const changeTag = defineAction(changeTagSchema, async ({ imageIds, tag, o
   return { changed, tag, slugs: await slugsOf(imageIds) };
 });
 
-export const updateImageDetails = defineAction(updateImageDetailsSchema, async ({ imageId, ...fields }, viewer) => {
+export const updateImageDetailsAction = defineAction(updateImageDetailsSchema, async ({ imageId, ...fields }, viewer) => {
   await updateImageFields({ viewer, imageId, need: "contribute", action: "image.edit", fields });
   return { slugs: await slugsOf([imageId]) };
 });
 
-export const setVisibility = defineAction(setVisibilitySchema, async ({ imageId, visibility }, viewer) => {
+export const setVisibilityAction = defineAction(setVisibilitySchema, async ({ imageId, visibility }, viewer) => {
   await updateImageFields({ viewer, imageId, need: "manage", action: "image.visibility", fields: { visibility } });
   return { visibility, slugs: await slugsOf([imageId]) };
 });
 
-export const setProperty = defineAction(setPropertySchema, async ({ imageId, key, value }, viewer) => {
+export const setPropertyAction = defineAction(setPropertySchema, async ({ imageId, key, value }, viewer) => {
   const current = (await getImageProperties({ viewer, imageId })) ?? {};
   if (!(key in current) && Object.keys(current).length >= MAX_PROPERTIES) {
     throw new HangarError("invalid", `An image has at most ${MAX_PROPERTIES} properties; remove one first.`);
@@ -48,7 +42,7 @@ export const setProperty = defineAction(setPropertySchema, async ({ imageId, key
   return { key, value, slugs: await slugsOf([imageId]) };
 });
 
-export const removeProperty = defineAction(removePropertySchema, async ({ imageId, key }, viewer) => {
+export const removePropertyAction = defineAction(removePropertySchema, async ({ imageId, key }, viewer) => {
   const current = (await getImageProperties({ viewer, imageId })) ?? {};
   const next = Object.fromEntries(Object.entries(current).filter(([name]) => name !== key));
   await updateImageFields({ viewer, imageId, need: "contribute", action: "image.property_remove", fields: { properties: next } });

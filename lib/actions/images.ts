@@ -13,22 +13,22 @@ function revalidateImages<T extends { slugs: string[] }>(result: ActionResult<T>
   return result;
 }
 
-export async function changeTagAction(input: unknown) {
-  return revalidateImages(await imageActions.changeTag(await getViewer(), input));
+export async function changeTagServerAction(input: unknown) {
+  return revalidateImages(await imageActions.changeTagAction(await getViewer(), input));
 }
 
-export async function updateImageDetailsAction(input: unknown) {
-  return revalidateImages(await imageActions.updateImageDetails(await getViewer(), input));
+export async function updateImageDetailsServerAction(input: unknown) {
+  return revalidateImages(await imageActions.updateImageDetailsAction(await getViewer(), input));
 }
 
-export async function setVisibilityAction(input: unknown) {
-  return revalidateImages(await imageActions.setVisibility(await getViewer(), input));
+export async function setVisibilityServerAction(input: unknown) {
+  return revalidateImages(await imageActions.setVisibilityAction(await getViewer(), input));
 }
 
-export async function setPropertyAction(input: unknown) {
-  return revalidateImages(await imageActions.setProperty(await getViewer(), input));
+export async function setPropertyServerAction(input: unknown) {
+  return revalidateImages(await imageActions.setPropertyAction(await getViewer(), input));
 }
 
-export async function removePropertyAction(input: unknown) {
-  return revalidateImages(await imageActions.removeProperty(await getViewer(), input));
+export async function removePropertyServerAction(input: unknown) {
+  return revalidateImages(await imageActions.removePropertyAction(await getViewer(), input));
 }

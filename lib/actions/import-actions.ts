@@ -1,29 +1,23 @@
-import { eq } from "drizzle-orm";
-import { z } from "zod";
-import { db } from "@/db/client";
 import { requireInProject } from "@/db/queries/access";
 import { recordAudit } from "@/db/queries/audit";
-import { createImage } from "@/db/queries/images";
+import { createImageWithUniqueSlug } from "@/db/queries/images";
 import { createImportVersion } from "@/db/queries/uploads";
 import { getDownloadableVersion, requestConversion } from "@/db/queries/versions";
-import { images } from "@/db/schema";
 import { HangarError } from "@/lib/errors";
-import { convertibleFormats } from "@/lib/imports/convert";
 import { checkUrl, UrlRefused } from "@/lib/imports/url-fetch";
 import { urlPolicyFromEnv } from "@/lib/imports/url-import";
 import { enqueue } from "@/lib/jobs/queue";
-import { createImageSchema, urlImportSchema } from "@/lib/validations/imports";
+import { requestConversionSchema } from "@/lib/validations/conversions";
+import { createImageForImportSchema, startUrlImportSchema } from "@/lib/validations/imports";
 import { defineAction } from "./safe-action";
 
-export const createImageForImport = defineAction(createImageSchema, async (input, viewer) => {
+export const createImageForImportAction = defineAction(createImageForImportSchema, async (input, viewer) => {
   requireInProject(viewer, input.projectId, "contribute", "create images in it");
-  const [taken] = await db().select({ id: images.id }).from(images).where(eq(images.slug, input.slug));
-  if (taken) throw new HangarError("conflict", `The short name ${input.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
-  const image = await db().transaction((tx) => createImage({ tx, actorId: viewer.id, values: input }));
+  const image = await createImageWithUniqueSlug({ actorId: viewer.id, values: input });
   return { id: image.id, slug: image.slug };
 });
 
-export const startUrlImport = defineAction(urlImportSchema, async (input, viewer) => {
+export const startUrlImportAction = defineAction(startUrlImportSchema, async (input, viewer) => {
   const policy = urlPolicyFromEnv();
   try {
     await checkUrl(input.url, policy);
@@ -52,12 +46,7 @@ export const startUrlImport = defineAction(urlImportSchema, async (input, viewer
   return { versionId: created.versionId, slugs: [created.imageSlug] };
 });
 
-const conversionSchema = z.object({
-  versionId: z.string().uuid("That version id is not valid."),
-  format: z.enum(convertibleFormats, { message: `Convert to one of: ${convertibleFormats.join(", ")}.` }),
-});
-
-export const requestVersionConversion = defineAction(conversionSchema, async ({ versionId, format }, viewer) => {
+export const requestConversionAction = defineAction(requestConversionSchema, async ({ versionId, format }, viewer) => {
   const version = await getDownloadableVersion({ viewer, versionId });
   if (!version) throw new HangarError("not_found", "That version doesn't exist, isn't ready, or you can't see it.");
   if (version.format === format && !version.linked) throw new HangarError("invalid", `This version is already ${format}; download it as it is.`);

@@ -5,31 +5,23 @@ import { cancelBuild, queueBuild, rebuildOnNewestBase, retryBuild } from "@/db/q
 import { saveRecipe } from "@/db/queries/recipes";
 import { enqueue } from "@/lib/jobs/queue";
 import { env } from "@/lib/env";
-import { boundedRecipeDocumentSchema } from "@/lib/recipes/yaml";
+import { cancelBuildSchema, rebuildSchema, retryBuildSchema, saveRecipeSchema, startBuildSchema } from "@/lib/validations/recipes";
 import { defineAction } from "./safe-action";
-
-const id = (what: string) => z.string({ message: `Say which ${what}.` }).uuid(`That is not a valid ${what} id.`);
-
-export const saveRecipeSchema = z.object({
-  recipeId: id("recipe").optional(),
-  projectId: id("project").optional(),
-  // Read when a request comes, not when the module loads, so the configured bound applies.
-  document: z.lazy(() => boundedRecipeDocumentSchema(env().HANGAR_MAX_GROW_SIZE)),
-});
 
 const sendBuild = (buildId: string) => enqueue("image.build", { buildId });
 
-export const saveRecipeAction = defineAction(saveRecipeSchema, async (input, viewer) =>
-  saveRecipe({ viewer, recipeId: input.recipeId, projectId: input.projectId, document: input.document }),
+// Read when a request comes, not when the module loads, so the configured bound applies.
+export const saveRecipeAction = defineAction(
+  z.lazy(() => saveRecipeSchema(env().HANGAR_MAX_GROW_SIZE)),
+  async (input, viewer) => saveRecipe({ viewer, recipeId: input.recipeId, projectId: input.projectId, document: input.document }),
 );
 
-export const startBuild = defineAction(
-  z.object({ recipeId: id("recipe"), revision: z.number().int().min(1).optional(), force: z.boolean().default(false) }),
-  async (input, viewer) => queueBuild({ viewer, recipeId: input.recipeId, revision: input.revision, force: input.force, send: sendBuild }),
+export const startBuildAction = defineAction(startBuildSchema, async (input, viewer) =>
+  queueBuild({ viewer, recipeId: input.recipeId, revision: input.revision, force: input.force, send: sendBuild }),
 );
 
-export const cancelBuildAction = defineAction(z.object({ buildId: id("build") }), async (input, viewer) => cancelBuild({ viewer, buildId: input.buildId }));
+export const cancelBuildAction = defineAction(cancelBuildSchema, async (input, viewer) => cancelBuild({ viewer, buildId: input.buildId }));
 
-export const retryBuildAction = defineAction(z.object({ buildId: id("build") }), async (input, viewer) => retryBuild({ viewer, buildId: input.buildId, send: sendBuild }));
+export const retryBuildAction = defineAction(retryBuildSchema, async (input, viewer) => retryBuild({ viewer, buildId: input.buildId, send: sendBuild }));
 
-export const rebuildAction = defineAction(z.object({ versionId: id("version") }), async (input, viewer) => rebuildOnNewestBase({ viewer, versionId: input.versionId, send: sendBuild }));
+export const rebuildAction = defineAction(rebuildSchema, async (input, viewer) => rebuildOnNewestBase({ viewer, versionId: input.versionId, send: sendBuild }));

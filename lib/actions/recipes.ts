@@ -11,7 +11,7 @@ export async function saveRecipeServerAction(input: unknown) {
 }
 
 export async function startBuildServerAction(input: unknown) {
-  const result = await recipeActions.startBuild(await getViewer(), input);
+  const result = await recipeActions.startBuildAction(await getViewer(), input);
   if (result.ok) revalidatePath("/builds");
   return result;
 }

@@ -5,7 +5,7 @@ import { getViewer } from "@/lib/auth/session";
 import * as releaseActions from "./release-actions";
 
 export async function changeReleaseServerAction(input: unknown) {
-  const result = await releaseActions.changeRelease(await getViewer(), input);
+  const result = await releaseActions.changeReleaseAction(await getViewer(), input);
   if (result.ok) {
     revalidatePath("/reviews");
     revalidatePath("/", "layout");

@@ -2,9 +2,18 @@
 // the caller is re-checked, input is validated with the same zod schema as the form, and errors
 // come back as words a person can act on instead of a stack. The 'use server' wrappers only
 // resolve the session and revalidate, so tests drive exactly this code with any caller.
-import { z } from "zod";
+//
+// Naming rule for actions, one per area:
+//   lib/actions/<area>-actions.ts   `<verb><Object>Action` = defineAction(schema, handler):
+//                                   (caller, raw input) → ActionResult; what tests and the CLI call.
+//   lib/actions/<area>s.ts          'use server' `<verb><Object>ServerAction(input)`: resolves the
+//                                   session, calls the Action of the same name, revalidates.
+//   lib/validations/<area>.ts       `<verb><Object>Schema`: the zod input schema, shared with forms.
+// A file holds one area (clones, shares, images …) and is named for it.
+import type { z } from "zod";
 import type { Viewer } from "@/db/queries/users";
-import { fieldErrorsOf, HangarError, INTERNAL_ERROR_MESSAGE, type ErrorCode } from "@/lib/errors";
+import { HangarError, INTERNAL_ERROR_MESSAGE, type ErrorCode } from "@/lib/errors";
+import { checkInput } from "@/lib/validations/check";
 
 export type ActionResult<T> =
   | { ok: true; data: T }
@@ -34,13 +43,10 @@ export function definePublicAction<Schema extends z.ZodType, Result>(
 }
 
 async function run<Schema extends z.ZodType, Result>(schema: Schema, input: unknown, handler: (input: z.output<Schema>) => Promise<Result>): Promise<ActionResult<Result>> {
-  const parsed = schema.safeParse(input);
-  if (!parsed.success) {
-    const first = parsed.error.issues[0]?.message ?? "The input is not valid.";
-    return { ok: false, code: "invalid", message: first, fieldErrors: fieldErrorsOf(parsed.error) };
-  }
+  const checked = checkInput(schema, input);
+  if (!checked.ok) return { ok: false, code: "invalid", message: checked.message, fieldErrors: checked.fieldErrors };
   try {
-    return { ok: true, data: await handler(parsed.data) };
+    return { ok: true, data: await handler(checked.data) };
   } catch (error) {
     if (error instanceof HangarError) return { ok: false, code: error.code, message: error.message, fieldErrors: error.fieldErrors };
     console.error("server action failed", error);

@@ -1,15 +1,13 @@
 import { Auth, setEnvDefaults } from "@auth/core";
-import { DrizzleAdapter } from "@auth/drizzle-adapter";
-import { eq, sql } from "drizzle-orm";
 import NextAuth, { CredentialsSignin, type NextAuthConfig } from "next-auth";
 import type { Provider } from "next-auth/providers";
 import Credentials from "next-auth/providers/credentials";
 import { z } from "zod";
-import { db } from "@/db/client";
+import { authAdapter } from "@/db/auth-adapter";
 import { recordSignIn } from "@/db/queries/accounts";
 import { recordAudit } from "@/db/queries/audit";
 import { acceptInvitations } from "@/db/queries/projects";
-import { accounts, users } from "@/db/schema";
+import { grantAdminRole, isAccountDisabled } from "@/db/queries/users";
 import { env } from "@/lib/env";
 import { clientAddressOf } from "./client-address";
 import { attemptPasswordSignIn } from "./sign-in-guard";
@@ -67,8 +65,7 @@ function providers(): Provider[] {
 }
 
 const authConfig = (): NextAuthConfig => ({
-  // The adapter's column types are narrower than ours (uuid ids, extra columns); the shapes match.
-  adapter: DrizzleAdapter(db(), { usersTable: users as never, accountsTable: accounts as never }),
+  adapter: authAdapter(),
   providers: providers(),
   session: { strategy: "jwt", maxAge: env().AUTH_SESSION_MAX_AGE },
   trustHost: true,
@@ -80,8 +77,7 @@ const authConfig = (): NextAuthConfig => ({
       // Before a first OIDC sign-in, user.id is the provider's subject, not ours: look up by email.
       const email = user.email?.toLowerCase();
       if (!email) return true;
-      const [row] = await db().select({ disabledAt: users.disabledAt }).from(users).where(sql`lower(${users.email}) = ${email}`).limit(1);
-      return !row?.disabledAt;
+      return !(await isAccountDisabled({ email }));
     },
     jwt({ token, user }) {
       if (user?.id) token.uid = user.id;
@@ -97,7 +93,7 @@ const authConfig = (): NextAuthConfig => ({
       if (!user.id) return;
       const email = user.email?.toLowerCase();
       if (email && env().HANGAR_OIDC_ADMIN_EMAILS.includes(email)) {
-        await db().update(users).set({ role: "admin" }).where(eq(users.id, user.id));
+        await grantAdminRole({ userId: user.id });
       }
       await recordAudit({ actorId: user.id, action: "user.create", objectType: "user", objectId: user.id, after: { email } });
     },

@@ -50,6 +50,22 @@ describe("viewerFromSessionCookie", () => {
     expect((await viewerFromSessionCookie({ headers: headers(cookie), secret }))?.id).toBe(user.id);
   });
 
+  it("joins a chunked __Secure- session, larger than one cookie holds", async () => {
+    process.env.AUTH_URL = "https://hangar.example";
+    const user = await createTestUser();
+    // Auth.js splits a session over 4 KiB into name.0, name.1, …
+    const value = await encode({ token: { uid: user.id, sub: user.id, padding: "x".repeat(6000) }, secret, salt: secure });
+    const pieces = [value.slice(0, 3000), value.slice(3000, 6000), value.slice(6000)];
+    const cookie = pieces.map((piece, index) => `${secure}.${index}=${piece}`).reverse().join("; ");
+    expect((await viewerFromSessionCookie({ headers: headers(cookie), secret }))?.id).toBe(user.id);
+  });
+
+  it("reads only the cookie, not a token in an Authorization header", async () => {
+    delete process.env.AUTH_URL;
+    const user = await createTestUser();
+    expect(await viewerFromSessionCookie({ headers: new Headers({ authorization: `Bearer ${await token(user.id, plain)}` }), secret })).toBeNull();
+  });
+
   it("refuses no cookie, another secret, the wrong salt and an expired session", async () => {
     delete process.env.AUTH_URL;
     const user = await createTestUser();

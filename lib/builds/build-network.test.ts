@@ -12,7 +12,7 @@ import { startHostServers, type HostServers } from "@/tests/host-servers";
 import { db } from "@/db/client";
 import { createReadyVersion } from "@/db/queries/images";
 import { buildLogs, builds, imageVersions } from "@/db/schema";
-import { saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
+import { saveRecipeAction, startBuildAction as startBuild } from "@/lib/actions/recipe-actions";
 import { getBlobStore } from "@/lib/storage";
 import { debianGuest, debianMirror } from "@/tests/debian-guest";
 import { createTestImage, createTestProject, createTestUser, viewerOf, storeTestBlob } from "@/tests/fixtures";

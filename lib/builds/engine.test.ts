@@ -12,7 +12,7 @@ import { createReadyVersion } from "@/db/queries/images";
 import { attachRecipeFile } from "@/db/queries/recipes";
 import type { Viewer } from "@/db/queries/users";
 import { buildLogs, builds, imageVersions } from "@/db/schema";
-import { cancelBuildAction, saveRecipeAction, startBuild } from "@/lib/actions/recipe-actions";
+import { cancelBuildAction, saveRecipeAction, startBuildAction as startBuild } from "@/lib/actions/recipe-actions";
 import { env } from "@/lib/env";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { jobHandlers } from "@/lib/jobs/handlers";

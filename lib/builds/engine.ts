@@ -8,14 +8,10 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { and, eq, sql } from "drizzle-orm";
-import { db } from "@/db/client";
+import { isBlobRecorded } from "@/db/queries/blobs";
+import { appendBuildLogs, claimBuild, completeBuild, heartbeatBuild, saveBuildSteps, setBuildProcessGroup } from "@/db/queries/build-runs";
 import { finishBuild, loadBuildForRun } from "@/db/queries/builds";
-import { recordAudit } from "@/db/queries/audit";
-import { createReadyVersion } from "@/db/queries/images";
-import { refuseOverQuota } from "@/db/queries/uploads";
-import { blobs, buildLogs, builds, images, type DiskFormat } from "@/db/schema";
-import { HangarError } from "@/lib/errors";
+import type { DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
 import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";
@@ -69,27 +65,9 @@ class LogWriter {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return this.writing;
-    this.writing = this.writing.then(() => db().insert(buildLogs).values(batch.map((entry) => ({ buildId: this.buildId, ...entry }))).then(() => undefined, (error) => console.error("build log write failed", error)));
+    this.writing = this.writing.then(() => appendBuildLogs(this.buildId, batch).catch((error) => console.error("build log write failed", error)));
     return this.writing;
   }
-}
-
-/** Claims a queued build for this worker; null when it was cancelled or already taken. */
-async function claim(buildId: string, runsOn: { acceleration: "kvm" | "tcg"; accelerationReason: string; timeLimitSeconds: number | null }) {
-  const [claimed] = await db()
-    .update(builds)
-    .set({
-      status: "running",
-      attempt: sql`${builds.attempt} + 1`,
-      startedAt: sql`now()`,
-      heartbeatAt: sql`now()`,
-      workerHost: os.hostname(),
-      workerPid: process.pid,
-      ...runsOn,
-    })
-    .where(and(eq(builds.id, buildId), eq(builds.status, "queued")))
-    .returning({ attempt: builds.attempt });
-  return claimed ?? null;
 }
 
 export interface BuildRunOptions {
@@ -101,7 +79,13 @@ export interface BuildRunOptions {
 
 export async function runBuild({ buildId }: { buildId: string }, { signal, timeLimitMs = null }: BuildRunOptions = {}): Promise<void> {
   const accel = await acceleration();
-  const claimed = await claim(buildId, { acceleration: accel.mode, accelerationReason: accel.reason, timeLimitSeconds: timeLimitMs === null ? null : Math.round(timeLimitMs / 1000) });
+  const claimed = await claimBuild(buildId, {
+    acceleration: accel.mode,
+    accelerationReason: accel.reason,
+    timeLimitSeconds: timeLimitMs === null ? null : Math.round(timeLimitMs / 1000),
+    workerHost: os.hostname(),
+    workerPid: process.pid,
+  });
   if (!claimed) return;
   const build = await loadBuildForRun(buildId);
   if (!build) return;
@@ -124,17 +108,12 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
   const saveSteps = async () => {
     if (!stepsDirty) return;
     stepsDirty = false;
-    await db().update(builds).set({ steps: tracker.progress }).where(eq(builds.id, buildId));
+    await saveBuildSteps(buildId, tracker.progress);
   };
   // Heartbeat: tells other workers this build is alive, and is where a cancel request is seen.
   const heartbeat = setInterval(() => {
     void (async () => {
-      const [row] = await db()
-        .update(builds)
-        .set({ heartbeatAt: sql`now()` })
-        .where(and(eq(builds.id, buildId), eq(builds.status, "running")))
-        .returning({ cancelRequestedAt: builds.cancelRequestedAt });
-      if (!row || row.cancelRequestedAt) stop(new Cancelled());
+      if (!(await heartbeatBuild(buildId))) stop(new Cancelled());
       await saveSteps();
     })().catch(() => {});
   }, HEARTBEAT_MS);
@@ -199,44 +178,22 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
 
     await store.putFromTempFile({ tempPath: output, sha256: ingest.sha256, size: ingest.size });
     stored = ingest.sha256;
-    const version = await db().transaction(async (tx) => {
-      // Checked again with the real size under the project's lock; the reservation it replaces is
-      // released in the same transaction (the build stops being running).
-      await refuseOverQuota(tx, { projectId: build.outputProjectId, needed: ingest.size, held: build.reservedBytes, what: "This build's output" }).catch((error: unknown) => {
-        throw error instanceof HangarError ? new StepFailed(error.message) : error;
-      });
-      const created = await createReadyVersion({
-        tx,
-        actorId: build.requestedById,
-        values: {
-          imageId: build.outputImageId,
-          version: `build-${build.number}`,
-          format: outputFormat,
-          virtualSize: ingest.report.virtualSize ?? 0,
-          fileSize: ingest.size,
-          sha256: ingest.sha256,
-          sha512: ingest.sha512,
-          releaseStatus: "pending_review",
-          source: "build",
-          parentVersionId: build.baseVersionId,
-          recipeRevisionId: build.revisionId,
-          buildId,
-          inspection: { ...ingest.report, qemuImg: ingest.qemuImg } as unknown as Record<string, unknown>,
-        },
-      });
-      // Only the attempt that claimed the build, still running and not cancelled, may finish it.
-      const [finished] = await tx
-        .update(builds)
-        .set({ status: "succeeded", outputVersionId: created.id, finishedAt: sql`now()`, processGroup: null })
-        .where(and(eq(builds.id, buildId), eq(builds.status, "running"), eq(builds.attempt, claimed.attempt), sql`${builds.cancelRequestedAt} is null`))
-        .returning({ id: builds.id });
-      if (!finished) throw new Cancelled();
-      await recordAudit({ actorId: build.requestedById, action: "build.succeed", objectType: "build", objectId: buildId, after: { versionId: created.id } }, tx);
-      return created;
+    const landed = await completeBuild({
+      build,
+      attempt: claimed.attempt,
+      output: {
+        format: outputFormat,
+        virtualSize: ingest.report.virtualSize ?? 0,
+        size: ingest.size,
+        sha256: ingest.sha256,
+        sha512: ingest.sha512,
+        inspection: { ...ingest.report, qemuImg: ingest.qemuImg } as unknown as Record<string, unknown>,
+      },
     });
+    if (landed.status === "refused") throw new StepFailed(landed.reason);
+    if (landed.status === "cancelled") throw new Cancelled();
     stored = null;
-    const [image] = await db().select({ slug: images.slug }).from(images).where(eq(images.id, build.outputImageId));
-    phase(`Done: ${image?.slug ?? "image"} build-${build.number} is waiting for review (version ${version.id})`);
+    phase(`Done: ${landed.imageSlug ?? "image"} build-${build.number} is waiting for review (version ${landed.versionId})`);
   } catch (error) {
     const outcome = error instanceof Cancelled || error instanceof JobStopped ? error : stopReason;
     if (outcome instanceof Cancelled) {
@@ -261,10 +218,7 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
       if (!(error instanceof StepFailed) && failedStep === null) console.error(`build ${buildId} failed`, error);
     }
     // Bytes stored for an output that did not land go again, unless a version has the same blob.
-    if (stored) {
-      const [kept] = await db().select({ sha256: blobs.sha256 }).from(blobs).where(eq(blobs.sha256, stored));
-      if (!kept) await store.delete(stored).catch(() => {});
-    }
+    if (stored && !(await isBlobRecorded(stored))) await store.delete(stored).catch(() => {});
   } finally {
     clearInterval(heartbeat);
     signal?.removeEventListener("abort", onJobStop);
@@ -293,7 +247,7 @@ async function runVirtCustomize({
 }): Promise<void> {
   const sandboxed = sandbox.wrap(VIRT_CUSTOMIZE, args);
   const run = runInProcessGroup(sandboxed.command, sandboxed.args, { signal, env: await libguestfsEnv() });
-  if (run.pid) await db().update(builds).set({ processGroup: run.pid }).where(eq(builds.id, buildId));
+  if (run.pid) await setBuildProcessGroup(buildId, run.pid);
   for (const [stream, name] of [
     [run.stdout, "out"],
     [run.stderr, "err"],

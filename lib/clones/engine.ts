@@ -8,10 +8,9 @@
 // The version appears only when completeClone's transaction commits.
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { eq } from "drizzle-orm";
-import { db } from "@/db/client";
+import { isBlobRecorded } from "@/db/queries/blobs";
 import { claimClone, completeClone, failClone, heartbeatClone, setCloneProgress, sharesSourceBytes, type ClonedBytes, type CloneWork } from "@/db/queries/clones";
-import { blobs, type DiskFormat } from "@/db/schema";
+import type { DiskFormat } from "@/db/schema";
 import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { qemuImgConvert, qemuImgCreateOverlay, qemuImgInfo } from "@/lib/images/qemu-img";
@@ -162,10 +161,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
     if (!(error instanceof HangarError)) console.error(`clone ${cloneId} failed`, error);
     await failClone(cloneId, reason);
     // Bytes stored for a clone that did not land go again, unless another version has the same blob.
-    if (stored) {
-      const [kept] = await db().select({ sha256: blobs.sha256 }).from(blobs).where(eq(blobs.sha256, stored));
-      if (!kept) await store.delete(stored).catch(() => {});
-    }
+    if (stored && !(await isBlobRecorded(stored))) await store.delete(stored).catch(() => {});
     return { status: "failed", reason };
   } finally {
     clearInterval(heartbeat);

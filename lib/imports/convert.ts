@@ -3,9 +3,8 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { eq, sql } from "drizzle-orm";
-import { db } from "@/db/client";
-import { blobs, conversions, imageVersions, type DiskFormat } from "@/db/schema";
+import { completeConversion, getConversionWork, setConversionState } from "@/db/queries/conversions";
+import type { DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
 import { qemuImgConvert } from "@/lib/images/qemu-img";
 import { jobStopped } from "@/lib/jobs/job-run";
@@ -15,26 +14,10 @@ import { checkProducedFile } from "./ingest";
 export const convertibleFormats = ["qcow2", "raw", "vmdk", "vhdx"] as const satisfies readonly DiskFormat[];
 export type ConvertibleFormat = (typeof convertibleFormats)[number];
 
-async function setConversion(id: string, values: Partial<typeof conversions.$inferInsert>) {
-  await db()
-    .update(conversions)
-    .set({ ...values, updatedAt: sql`now()` })
-    .where(eq(conversions.id, id));
-}
-
 export async function runConversion({ conversionId }: { conversionId: string }, { signal }: { signal?: AbortSignal } = {}) {
-  const [row] = await db()
-    .select({
-      status: conversions.status,
-      targetFormat: conversions.targetFormat,
-      sourceSha256: imageVersions.sha256,
-      sourceFormat: imageVersions.format,
-    })
-    .from(conversions)
-    .innerJoin(imageVersions, eq(imageVersions.id, conversions.versionId))
-    .where(eq(conversions.id, conversionId));
+  const row = await getConversionWork({ conversionId });
   if (!row || row.status === "succeeded" || !row.sourceSha256 || !row.sourceFormat) return;
-  await setConversion(conversionId, { status: "running", progress: 0, failureReason: null });
+  await setConversionState(conversionId, { status: "running", progress: 0, failureReason: null });
   const store = getBlobStore();
   const tempDir = path.join(env().dataDir, "tmp");
   await mkdir(tempDir, { recursive: true, mode: 0o700 });
@@ -50,7 +33,7 @@ export async function runConversion({ conversionId }: { conversionId: string }, 
       onProgress: (percent: number) => {
         if (percent - lastProgress >= 1) {
           lastProgress = percent;
-          void setConversion(conversionId, { progress: Math.floor(percent) }).catch(() => {});
+          void setConversionState(conversionId, { progress: Math.floor(percent) }).catch(() => {});
         }
       },
     });
@@ -62,17 +45,11 @@ export async function runConversion({ conversionId }: { conversionId: string }, 
     if (signal?.aborted) throw signal.reason;
     const hashes = { sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size };
     await store.putFromTempFile({ tempPath, sha256: hashes.sha256, size: hashes.size });
-    await db().transaction(async (tx) => {
-      await tx.insert(blobs).values({ sha256: hashes.sha256, sha512: hashes.sha512, size: hashes.size }).onConflictDoNothing();
-      await tx
-        .update(conversions)
-        .set({ status: "succeeded", progress: 100, sha256: hashes.sha256, fileSize: hashes.size, updatedAt: sql`now()` })
-        .where(eq(conversions.id, conversionId));
-    });
+    await completeConversion({ conversionId, ...hashes });
   } catch (error) {
     await rm(tempPath, { force: true });
     console.error("conversion failed", error);
-    await setConversion(conversionId, {
+    await setConversionState(conversionId, {
       status: "failed",
       failureReason: signal?.aborted ? (jobStopped(signal)?.message ?? "The conversion was stopped before it finished; request it again.") : "qemu-img could not convert this version; an admin can find the details in the server log.",
     });

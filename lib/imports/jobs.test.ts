@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { conversions, imageVersions, projects } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
-import { requestVersionConversion, startUrlImport } from "@/lib/actions/import-actions";
+import { requestConversionAction as requestVersionConversion, startUrlImportAction as startUrlImport } from "@/lib/actions/import-actions";
 import { env } from "@/lib/env";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { jobHandlers } from "@/lib/jobs/handlers";
@@ -114,6 +114,25 @@ describe("URL import through the job queue", () => {
     if (!started.ok) throw new Error(started.message);
     const version = await waitFor(() => versionRow(started.data.versionId), (row) => row.dataStatus === "failed" || row.dataStatus === "ready");
     expect(version.failureReason).toMatch(/passed the project's free quota/);
+    const leftovers = await readdir(path.join(env().dataDir, "tmp")).catch(() => []);
+    expect(leftovers.filter((name) => name.startsWith("url-"))).toEqual([]);
+  });
+
+  it("refuses a file that doesn't fit the quota others have reserved, as an upload would be, and keeps nothing", async () => {
+    const quotaProject = await createTestProject({ members: [{ viewer: member, role: "member" }] });
+    // Larger than the guest's 16 MiB virtual size, so only the free bytes can refuse it.
+    const quotaBytes = 32 * 1024 * 1024;
+    await db().update(projects).set({ quotaBytes }).where(eq(projects.id, quotaProject.id));
+    const quotaImage = await createTestImage({ projectId: quotaProject.id, versions: [] });
+    // An upload in flight holds its declared size: one byte less than the file is left.
+    await db().insert(imageVersions).values({ imageId: quotaImage.id, version: unique("v"), source: "upload", dataStatus: "uploading", bytesTotal: quotaBytes - qcow2.length + 1 });
+    const started = await startUrlImport(member, { imageId: quotaImage.id, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2` });
+    if (!started.ok) throw new Error(started.message);
+    const version = await waitFor(() => versionRow(started.data.versionId), (row) => row.dataStatus === "failed" || row.dataStatus === "ready");
+    expect(version).toMatchObject({ dataStatus: "failed", sha256: null, format: null });
+    expect(version.failureReason).toMatch(/^This file \([0-9.]+ [KM]iB\) does not fit in the project's storage quota: [0-9.]+ [KM]iB of [0-9.]+ [KM]iB is free\. Delete old versions or ask an admin for more quota\.$/);
+    const [received] = await db().select({ bytesReceived: imageVersions.bytesReceived }).from(imageVersions).where(eq(imageVersions.id, started.data.versionId));
+    expect(received!.bytesReceived).toBe(0);
     const leftovers = await readdir(path.join(env().dataDir, "tmp")).catch(() => []);
     expect(leftovers.filter((name) => name.startsWith("url-"))).toEqual([]);
   });

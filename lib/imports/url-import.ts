@@ -7,10 +7,10 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { eq } from "drizzle-orm";
-import { db } from "@/db/client";
-import { failImport, projectUsage, recordImportProgress, setVersionDataStatus } from "@/db/queries/uploads";
-import { imageVersions, images, projects, type DiskFormat } from "@/db/schema";
+import { getUrlImportTarget, reserveImportBytes } from "@/db/queries/imports";
+import { failImport, recordImportProgress, setVersionDataStatus } from "@/db/queries/uploads";
+import type { DiskFormat } from "@/db/schema";
+import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { formatBytes } from "@/lib/format";
 import { jobStopped } from "@/lib/jobs/job-run";
@@ -32,26 +32,20 @@ export function urlPolicyFromEnv(): UrlPolicy {
 }
 
 export async function runUrlImport(job: UrlImportJob, { signal, policy = urlPolicyFromEnv() }: { signal?: AbortSignal; policy?: UrlPolicy } = {}) {
-  const [row] = await db()
-    .select({ dataStatus: imageVersions.dataStatus, projectId: images.projectId, quotaBytes: projects.quotaBytes })
-    .from(imageVersions)
-    .innerJoin(images, eq(images.id, imageVersions.imageId))
-    .innerJoin(projects, eq(projects.id, images.projectId))
-    .where(eq(imageVersions.id, job.versionId));
+  const row = await getUrlImportTarget({ versionId: job.versionId });
   // A retried job whose version already finished (or was cancelled) has nothing left to do.
   if (!row || !["queued", "importing"].includes(row.dataStatus)) return;
   await setVersionDataStatus({ versionId: job.versionId, status: "importing" });
-  const usage = await projectUsage(db(), row.projectId);
-  const free = row.quotaBytes - usage.usedBytes;
   const tempDir = path.join(env().dataDir, "tmp");
   await mkdir(tempDir, { recursive: true, mode: 0o700 });
   const tempPath = path.join(tempDir, `url-${randomBytes(12).toString("hex")}`);
   const session = new IngestSession(job.claimedFormat);
   try {
     const fetched = await openUrl(job.url, { policy, signal });
-    if (fetched.contentLength !== null && fetched.contentLength > free) {
-      throw new ImportRefused(`The file (${formatBytes(fetched.contentLength)}) does not fit in the project's quota: ${formatBytes(Math.max(free, 0))} is free.`);
-    }
+    // The same quota rule as an upload's declared size, once the server has said how large the file is.
+    const free = await reserveImportBytes({ versionId: job.versionId, bytes: fetched.contentLength }).catch((error: unknown) => {
+      throw error instanceof HangarError ? new ImportRefused(error.message) : error;
+    });
     let lastProgress = 0;
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, callback) {

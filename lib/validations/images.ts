@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { architectures, diskFormats, releaseStatuses, visibilities } from "@/db/schema";
+import { architectures, diskFormats, releaseStatuses, visibilities } from "@/db/enums";
 
 export const TAG_MAX_LENGTH = 40;
 export const PROPERTY_KEY_MAX_LENGTH = 64;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { architectures, diskFormats, visibilities } from "@/db/schema";
+import { architectures, diskFormats, visibilities } from "@/db/enums";
 
 export const versionLabelSchema = z
   .string()
@@ -15,7 +15,7 @@ export const slugSchema = z
   .max(63, "A short name is at most 63 characters.")
   .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "A short name uses lowercase letters, digits and '-', like debian-12-base.");
 
-export const createImageSchema = z.object({
+export const createImageForImportSchema = z.object({
   projectId: z.string().uuid("Choose a project."),
   slug: slugSchema,
   name: z.string().trim().min(1, "Enter a name.").max(120, "A name is at most 120 characters."),
@@ -30,7 +30,7 @@ export const claimedFormatSchema = z.enum(["detect", ...diskFormats], {
   message: `The format is one of: detect, ${diskFormats.join(", ")}.`,
 });
 
-export const urlImportSchema = z.object({
+export const startUrlImportSchema = z.object({
   imageId: z.string().uuid("Choose the image this import is a version of."),
   version: versionLabelSchema,
   url: z.string().trim().min(1, "Paste the link to the image file.").max(2048, "That link is too long."),

@@ -1,5 +1,5 @@
 import { NextResponse } from "next/server";
-import { pingDatabase } from "@/db/client";
+import { pingDatabase } from "@/db/queries/health";
 import { databaseUnavailableBody, RETRY_AFTER_SECONDS } from "@/lib/http/database-unavailable";
 
 // For service managers, load balancers and the error page: is Hangar able to serve? Says nothing
