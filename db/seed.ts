@@ -1,6 +1,7 @@
 // First-start data: the admin account always; a small believable demo catalog when the database
 // is empty. Every demo version is a real disk image built here (tiny busybox guests), stored in
 // the blob store, with sizes and checksums read from the files themselves.
+import type { StoredInspection } from "@/lib/images/inspector/types";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
@@ -193,7 +194,7 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
   const work = await mkdtemp(path.join(os.tmpdir(), "hangar-seed-"));
   const store = getBlobStore();
   try {
-    const built: { image: DemoImage; version: DemoVersion; file: string; sha256: string; sha512: string; size: number; inspection: Record<string, unknown>; virtualSize: number }[] = [];
+    const built: { image: DemoImage; version: DemoVersion; file: string; sha256: string; sha512: string; size: number; inspection: StoredInspection; virtualSize: number }[] = [];
     for (const image of demoImages) {
       for (const version of image.versions) {
         const dir = path.join(work, `${image.slug}-${version.version}`);
@@ -222,7 +223,7 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
           file,
           ...hashes,
           virtualSize: verdict.virtualSize ?? 0,
-          inspection: verdict as unknown as Record<string, unknown>,
+          inspection: verdict,
         });
       }
     }

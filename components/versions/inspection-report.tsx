@@ -1,14 +1,10 @@
 import { formatBytes } from "@/components/ui/format";
-
-interface Problem {
-  code?: string;
-  message?: string;
-}
+import type { StoredInspection } from "@/lib/images/inspector/types";
 
 /** What the inspector and qemu-img found, in words first and the raw report after. */
-export function InspectionReport({ report }: { report: Record<string, unknown> | null }) {
+export function InspectionReport({ report }: { report: StoredInspection | null }) {
   if (!report) return <p className="text-muted">No inspection report: the file has not been inspected yet.</p>;
-  const problems = (Array.isArray(report.problems) ? report.problems : []) as Problem[];
+  const problems = Array.isArray(report.problems) ? report.problems : [];
   const safe = report.safe === true;
   return (
     <div className="space-y-3">

@@ -2,6 +2,7 @@
 // seen), step progress, log batches, the finishing transaction, and the sweep that ends builds
 // whose worker died. Only the attempt that claimed a build, still running and not cancelled, may
 // finish it, so a build never produces two outputs.
+import type { StoredInspection } from "@/lib/images/inspector/types";
 import { and, eq, isNull, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { db } from "../client";
@@ -63,7 +64,7 @@ export interface BuiltOutput {
   size: number;
   sha256: string;
   sha512: string;
-  inspection: Record<string, unknown>;
+  inspection: StoredInspection;
 }
 
 /** A build as loadBuildForRun reads it for its worker. */

@@ -3,6 +3,7 @@
 // by a queued job), optionally with an identity reset by virt-sysprep. The new version (and the
 // new image, when one was asked for) is written only when the bytes are stored, in one transaction
 // that re-checks the target and the quota; until then only the request row exists.
+import type { StoredInspection } from "@/lib/images/inspector/types";
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { isCurrentRelease, notCloneableWords } from "@/lib/governance/release";
@@ -174,7 +175,7 @@ export interface CloneWork {
     size: number;
     format: DiskFormat;
     virtualSize: number;
-    inspection: Record<string, unknown> | null;
+    inspection: StoredInspection | null;
     /** Whether the source is itself a linked clone (its file needs its base). */
     linked: boolean;
   };
@@ -258,7 +259,7 @@ export interface ClonedBytes {
   size: number;
   format: DiskFormat;
   virtualSize: number;
-  inspection: Record<string, unknown>;
+  inspection: StoredInspection;
   /** For a linked clone: the version whose blob is the overlay's backing file. */
   backingVersionId: string | null;
 }

@@ -1,3 +1,4 @@
+import type { StoredInspection } from "@/lib/images/inspector/types";
 import { and, eq, lt, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { db } from "../client";
@@ -149,7 +150,7 @@ export interface VerifiedFile {
   fileSize: number;
   sha256: string;
   sha512: string;
-  inspection: Record<string, unknown>;
+  inspection: StoredInspection;
 }
 
 /** Flips a version to ready in one transaction, once its bytes are in the blob store. */

@@ -1,3 +1,4 @@
+import type { StoredInspection } from "@/lib/images/inspector/types";
 import { and, eq, sql } from "drizzle-orm";
 import { db } from "../client";
 import type { ReleaseAction } from "@/lib/governance/release";
@@ -102,7 +103,7 @@ export interface VersionDetail {
   source: string;
   sourceUrl: string | null;
   originalFilename: string | null;
-  inspection: Record<string, unknown> | null;
+  inspection: StoredInspection | null;
   createdAt: Date;
   createdByEmail: string | null;
   imageId: string;
@@ -165,7 +166,7 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
     source: String(row.source),
     sourceUrl: (row.source_url as string | null) ?? null,
     originalFilename: (row.original_filename as string | null) ?? null,
-    inspection: (row.inspection as Record<string, unknown> | null) ?? null,
+    inspection: (row.inspection as StoredInspection | null) ?? null,
     createdAt: new Date(String(row.created_at)),
     createdByEmail: (row.created_by_email as string | null) ?? null,
     imageId: String(row.image_id),

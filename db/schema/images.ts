@@ -9,6 +9,7 @@ import type { Visibility, DiskFormat, Architecture, DataStatus, ReleaseStatus, V
 import { createdAt, inList, tsvector } from "./columns";
 import { users } from "./auth";
 import { projects } from "./projects";
+import type { StoredInspection } from "../../lib/images/inspector/types";
 
 export const blobs = pgTable("blobs", {
   sha256: text("sha256").primaryKey(),
@@ -102,7 +103,7 @@ export const imageVersions = pgTable(
     revokedAncestorId: uuid("revoked_ancestor_id"),
     /** A linked clone is a qcow2 overlay whose backing file is this version's blob. */
     backingVersionId: uuid("backing_version_id"),
-    inspection: jsonb("inspection").$type<Record<string, unknown>>(),
+    inspection: jsonb("inspection").$type<StoredInspection>(),
     bytesReceived: bigint("bytes_received", { mode: "number" }).notNull().default(0),
     bytesTotal: bigint("bytes_total", { mode: "number" }),
     notes: text("notes").notNull().default(""),

@@ -15,7 +15,6 @@ import type { DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
 import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";
-import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore } from "@/lib/storage";
 import { accelerationLabels, formatDuration } from "@/lib/format";
 import { acceleration, libguestfsEnv } from "@/lib/jobs/acceleration";
@@ -89,7 +88,7 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
   if (!claimed) return;
   const build = await loadBuildForRun(buildId);
   if (!build) return;
-  const document = build.document as unknown as RecipeDocument;
+  const document = build.document;
   const log = new LogWriter(buildId);
   const tracker = new StepTracker(document.steps);
   const workDir = buildWorkDir(buildId);
@@ -187,7 +186,7 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
         size: ingest.size,
         sha256: ingest.sha256,
         sha512: ingest.sha512,
-        inspection: { ...ingest.report, qemuImg: ingest.qemuImg } as unknown as Record<string, unknown>,
+        inspection: { ...ingest.report, qemuImg: ingest.qemuImg },
       },
     });
     if (landed.status === "refused") throw new StepFailed(landed.reason);

@@ -144,7 +144,7 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       // The copy is checked like any import before anyone can use it.
       const ingest = await checkProducedFile(made.file, made.bytes.format);
       if (ingest.refusal) throw new Error(`the copy failed inspection: ${ingest.refusal}`);
-      bytes = { ...made.bytes, sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size, virtualSize: ingest.report.virtualSize ?? 0, inspection: ingest.report as unknown as Record<string, unknown> };
+      bytes = { ...made.bytes, sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size, virtualSize: ingest.report.virtualSize ?? 0, inspection: ingest.report };
     }
     if (signal?.aborted) throw signal.reason; // the hashing pass does not watch the signal
     await store.putFromTempFile({ tempPath: made.file, sha256: bytes.sha256, size: bytes.size });

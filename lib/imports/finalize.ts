@@ -60,7 +60,7 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
         fileSize: ingest.size,
         sha256: ingest.sha256,
         sha512: ingest.sha512,
-        inspection: { ...ingest.report, qemuImg: checked.info ?? null } as unknown as Record<string, unknown>,
+        inspection: { ...ingest.report, qemuImg: checked.info ?? null },
       },
     });
     return { format, virtualSize, sha256: ingest.sha256, size: ingest.size };

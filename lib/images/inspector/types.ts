@@ -1,6 +1,17 @@
+import type { QemuImgInfo } from "../qemu-img";
 import type { VmdkDescriptorVerdict } from "./vmdk-descriptor";
 
 export type InspectedFormat = "raw" | "qcow2" | "vmdk" | "vhd" | "vhdx" | "vdi" | "iso" | "qed" | "luks";
+
+/**
+ * What a version keeps of its inspection (the `image_versions.inspection` column): the inspector's
+ * report, what `qemu-img info` said, and for a linked clone how Hangar made the overlay. Every field
+ * is optional: a clone of a raw copy stores `{}`, and rows written before a field existed lack it.
+ */
+export type StoredInspection = Partial<InspectionReport> & {
+  qemuImg?: QemuImgInfo | null;
+  linkedClone?: { backingVersionId: string; backingFormat: string; note: string };
+};
 
 export interface InspectionProblem {
   code: string;
