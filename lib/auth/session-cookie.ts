@@ -4,10 +4,11 @@
 // request, so a disabled account is refused at once.
 import { getToken } from "next-auth/jwt";
 import { getViewerById, type Viewer } from "@/db/queries/users";
+import { env } from "@/lib/env";
 
 /** Auth.js uses __Secure- cookies when the app's URL (AUTH_URL, else the request's) is https. */
 function usesSecureCookie(headers: Headers): boolean {
-  const authUrl = process.env.AUTH_URL ?? process.env.NEXTAUTH_URL;
+  const authUrl = env().AUTH_URL;
   const forwarded = headers.get("x-forwarded-proto")?.split(",")[0]?.trim();
   const protocol = authUrl ? new URL(authUrl).protocol : `${forwarded ?? "http"}:`;
   return protocol === "https:";
