@@ -7,7 +7,8 @@ import { contentSecurityPolicy, createNonce, pagePostRefusal } from "@/lib/http/
 
 export function proxy(request: NextRequest) {
   const refusal = pagePostRefusal(request);
-  if (refusal) return new NextResponse(refusal, { status: 403, headers: { "Content-Type": "text/plain; charset=utf-8" } });
+  if (refusal)
+    return new NextResponse(refusal, { status: 403, headers: { "Content-Type": "text/plain; charset=utf-8" } });
 
   const policy = contentSecurityPolicy(createNonce(), { dev: process.env.NODE_ENV === "development" });
   const requestHeaders = new Headers(request.headers);

@@ -39,24 +39,39 @@ export async function run(): Promise<BenchRow[]> {
   const project = { id: world.projectId };
   const counter = path.join(work, "launches.log");
   const wrapper = path.join(work, "qemu-counting");
-  await writeFile(wrapper, `#!/bin/sh\necho launch >> '${counter}'\nexec /usr/bin/qemu-system-x86_64 "$@"\n`, { mode: 0o755 });
+  await writeFile(wrapper, `#!/bin/sh\necho launch >> '${counter}'\nexec /usr/bin/qemu-system-x86_64 "$@"\n`, {
+    mode: 0o755,
+  });
   process.env.LIBGUESTFS_HV = wrapper;
   process.env.LIBGUESTFS_BACKEND = "direct";
   const adminId = viewer.id;
   let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
   try {
-
     const guest = await buildTinyGuest({ dir: work, name: "bench-base", sizeMiB: 64, formats: ["qcow2"] });
     const hashes = await hashFile(guest.qcow2!);
     const temp = path.join(work, "data", "base-copy");
     await copyFile(guest.qcow2!, temp);
     await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
     const baseImage = await db().transaction(async (tx) => {
-      const image = await createImage({ tx, actorId: adminId, values: { slug: "bench-base", name: "Bench base", os: "Linux", projectId: project.id } });
+      const image = await createImage({
+        tx,
+        actorId: adminId,
+        values: { slug: "bench-base", name: "Bench base", os: "Linux", projectId: project.id },
+      });
       await createReadyVersion({
         tx,
         actorId: adminId,
-        values: { imageId: image.id, version: "1", format: "qcow2", virtualSize: 64 * 1024 ** 2, fileSize: hashes.size, sha256: hashes.sha256, sha512: hashes.sha512, releaseStatus: "approved", source: "upload" },
+        values: {
+          imageId: image.id,
+          version: "1",
+          format: "qcow2",
+          virtualSize: 64 * 1024 ** 2,
+          fileSize: hashes.size,
+          sha256: hashes.sha256,
+          sha512: hashes.sha512,
+          releaseStatus: "approved",
+          source: "upload",
+        },
       });
       return image;
     });
@@ -75,9 +90,43 @@ export async function run(): Promise<BenchRow[]> {
         manual.push(
           await timed(async () => {
             const overlay = path.join(handDir, "overlay.qcow2");
-            await exec("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", await getBlobStore().localPath(hashes.sha256), overlay]);
-            await exec("virt-customize", ["--format", "qcow2", "-a", overlay, "--no-network", "--write", `/etc/bench:${content}`, "--mkdir", "/opt/bench", "--ssh-inject", `root:string:${key}`], { env: process.env });
-            await exec("qemu-img", ["convert", "-f", "qcow2", "-O", "qcow2", overlay, path.join(handDir, "output.qcow2")]);
+            await exec("qemu-img", [
+              "create",
+              "-q",
+              "-f",
+              "qcow2",
+              "-F",
+              "qcow2",
+              "-b",
+              await getBlobStore().localPath(hashes.sha256),
+              overlay,
+            ]);
+            await exec(
+              "virt-customize",
+              [
+                "--format",
+                "qcow2",
+                "-a",
+                overlay,
+                "--no-network",
+                "--write",
+                `/etc/bench:${content}`,
+                "--mkdir",
+                "/opt/bench",
+                "--ssh-inject",
+                `root:string:${key}`,
+              ],
+              { env: process.env },
+            );
+            await exec("qemu-img", [
+              "convert",
+              "-f",
+              "qcow2",
+              "-O",
+              "qcow2",
+              overlay,
+              path.join(handDir, "output.qcow2"),
+            ]);
           }),
         );
         await rm(handDir, { recursive: true, force: true });
@@ -103,28 +152,62 @@ export async function run(): Promise<BenchRow[]> {
       ours.push(
         await timed(async () => {
           const started = await startBuildAction(viewer, { recipeId: saved.data.recipeId, force: true });
-          if (!started.ok || !started.data.queued) throw new Error(started.ok ? "build was not queued" : started.message);
+          if (!started.ok || !started.data.queued)
+            throw new Error(started.ok ? "build was not queued" : started.message);
           buildId = started.data.buildId;
           for (;;) {
-            const [row] = await db().select({ status: builds.status, failureReason: builds.failureReason }).from(builds).where(eq(builds.id, buildId));
+            const [row] = await db()
+              .select({ status: builds.status, failureReason: builds.failureReason })
+              .from(builds)
+              .where(eq(builds.id, buildId));
             if (row?.status === "succeeded") return;
-            if (row && row.status !== "queued" && row.status !== "running") throw new Error(`build ${row.status}: ${row.failureReason}`);
+            if (row && row.status !== "queued" && row.status !== "running")
+              throw new Error(`build ${row.status}: ${row.failureReason}`);
             await new Promise((resolve) => setTimeout(resolve, 100));
           }
         }),
       );
       launchCounts.push((await launches(counter)) - before);
       if (round % 2 === 1) await byHand();
-      const [row] = await db().select({ queuedAt: builds.queuedAt, startedAt: builds.startedAt }).from(builds).where(eq(builds.id, buildId));
+      const [row] = await db()
+        .select({ queuedAt: builds.queuedAt, startedAt: builds.startedAt })
+        .from(builds)
+        .where(eq(builds.id, buildId));
       latencies.push((row!.startedAt!.getTime() - row!.queuedAt.getTime()) / 1000);
-      console.log(`round ${round + 1}: ours ${ours.at(-1)!.toFixed(1)} s, by hand ${manual.at(-1)!.toFixed(1)} s, appliance launches ${launchCounts.at(-1)}, queue latency ${(latencies.at(-1)! * 1000).toFixed(0)} ms`);
+      console.log(
+        `round ${round + 1}: ours ${ours.at(-1)!.toFixed(1)} s, by hand ${manual.at(-1)!.toFixed(1)} s, appliance launches ${launchCounts.at(-1)}, queue latency ${(latencies.at(-1)! * 1000).toFixed(0)} ms`,
+      );
     }
     const ratio = median(ours) / median(manual);
     const maxLaunches = Math.max(...launchCounts);
     return [
-      { metric: "build_vs_manual", value: median(ours), unit: "s", anchor: median(manual), ratio, target: "<= 1.5", pass: ratio <= 1.5 },
-      { metric: "appliance_launches", value: maxLaunches, unit: "per build", anchor: 1, ratio: maxLaunches, target: "== 1", pass: launchCounts.every((count) => count === 1) },
-      { metric: "queue_latency_p50", value: median(latencies) * 1000, unit: "ms", anchor: median(ours) * 1000, ratio: median(latencies) / median(ours), target: "report", pass: true },
+      {
+        metric: "build_vs_manual",
+        value: median(ours),
+        unit: "s",
+        anchor: median(manual),
+        ratio,
+        target: "<= 1.5",
+        pass: ratio <= 1.5,
+      },
+      {
+        metric: "appliance_launches",
+        value: maxLaunches,
+        unit: "per build",
+        anchor: 1,
+        ratio: maxLaunches,
+        target: "== 1",
+        pass: launchCounts.every((count) => count === 1),
+      },
+      {
+        metric: "queue_latency_p50",
+        value: median(latencies) * 1000,
+        unit: "ms",
+        anchor: median(ours) * 1000,
+        ratio: median(latencies) / median(ours),
+        target: "report",
+        pass: true,
+      },
     ];
   } finally {
     await worker?.stop();

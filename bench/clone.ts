@@ -62,11 +62,25 @@ export async function run(): Promise<BenchRow[]> {
       await copyFile(file, temp);
       await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
       const versionId = await db().transaction(async (tx) => {
-        const image = await createImage({ tx, actorId: null, values: { slug: `bench-base-${key}`, name: `Bench base ${key}`, os: "Linux", projectId: project.id } });
+        const image = await createImage({
+          tx,
+          actorId: null,
+          values: { slug: `bench-base-${key}`, name: `Bench base ${key}`, os: "Linux", projectId: project.id },
+        });
         const version = await createReadyVersion({
           tx,
           actorId: null,
-          values: { imageId: image.id, version: "1", format: "qcow2", virtualSize: gib * 1024 ** 3, fileSize: hashes.size, sha256: hashes.sha256, sha512: hashes.sha512, releaseStatus: "approved", source: "upload" },
+          values: {
+            imageId: image.id,
+            version: "1",
+            format: "qcow2",
+            virtualSize: gib * 1024 ** 3,
+            fileSize: hashes.size,
+            sha256: hashes.sha256,
+            sha512: hashes.sha512,
+            releaseStatus: "approved",
+            source: "upload",
+          },
         });
         return version.id;
       });
@@ -76,12 +90,28 @@ export async function run(): Promise<BenchRow[]> {
     let serial = 0;
     const ourLinked = async (key: "1g" | "8g") => {
       serial += 1;
-      const result = await cloneVersionAction(viewer, { versionId: bases[key].versionId, projectId: project.id, newImageSlug: `linked-${key}-${serial}`, version: "1", mode: "linked" });
+      const result = await cloneVersionAction(viewer, {
+        versionId: bases[key].versionId,
+        projectId: project.id,
+        newImageSlug: `linked-${key}-${serial}`,
+        version: "1",
+        mode: "linked",
+      });
       if (!result.ok || result.data.queued) throw new Error(`linked clone failed: ${JSON.stringify(result)}`);
     };
     const bareLinked = async (key: "1g" | "8g") => {
       serial += 1;
-      await exec("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", bases[key].file, path.join(work, `bare-${serial}.qcow2`)]);
+      await exec("qemu-img", [
+        "create",
+        "-q",
+        "-f",
+        "qcow2",
+        "-F",
+        "qcow2",
+        "-b",
+        bases[key].file,
+        path.join(work, `bare-${serial}.qcow2`),
+      ]);
     };
     // Warm both paths once (module loading, the first connection), outside the measurements.
     await ourLinked("1g");
@@ -91,30 +121,63 @@ export async function run(): Promise<BenchRow[]> {
     const linked8: number[] = [];
     const bare1: number[] = [];
     for (let round = 0; round < LINKED_ROUNDS; round += 1) {
-      const steps = [async () => linked1.push(await timed(() => ourLinked("1g"))), async () => bare1.push(await timed(() => bareLinked("1g"))), async () => linked8.push(await timed(() => ourLinked("8g")))];
+      const steps = [
+        async () => linked1.push(await timed(() => ourLinked("1g"))),
+        async () => bare1.push(await timed(() => bareLinked("1g"))),
+        async () => linked8.push(await timed(() => ourLinked("8g"))),
+      ];
       for (const step of round % 2 ? steps.reverse() : steps) await step();
     }
 
     // The flatten path needs a source whose file isn't self-contained: an approved linked clone.
-    const linkedSource = await cloneVersionAction(viewer, { versionId: bases["1g"].versionId, projectId: project.id, newImageSlug: "linked-source", version: "1", mode: "linked" });
+    const linkedSource = await cloneVersionAction(viewer, {
+      versionId: bases["1g"].versionId,
+      projectId: project.id,
+      newImageSlug: "linked-source",
+      version: "1",
+      mode: "linked",
+    });
     if (!linkedSource.ok) throw new Error(linkedSource.message);
     const [linkedRow] = await db().select().from(clones).where(eq(clones.id, linkedSource.data.cloneId));
-    await db().update(imageVersions).set({ releaseStatus: "approved" }).where(eq(imageVersions.id, linkedRow!.resultVersionId!));
-    const [overlay] = await db().select({ sha256: imageVersions.sha256 }).from(imageVersions).where(eq(imageVersions.id, linkedRow!.resultVersionId!));
+    await db()
+      .update(imageVersions)
+      .set({ releaseStatus: "approved" })
+      .where(eq(imageVersions.id, linkedRow!.resultVersionId!));
+    const [overlay] = await db()
+      .select({ sha256: imageVersions.sha256 })
+      .from(imageVersions)
+      .where(eq(imageVersions.id, linkedRow!.resultVersionId!));
     const overlayFile = await getBlobStore().localPath(overlay!.sha256!);
 
     worker = await startWorker({ handlers: jobHandlers, concurrency: 1, log: () => {} });
-    const samples = { full: [] as number[], flattenJob: [] as number[], flattenEndToEnd: [] as number[], bare: [] as number[], bareFlatten: [] as number[] };
+    const samples = {
+      full: [] as number[],
+      flattenJob: [] as number[],
+      flattenEndToEnd: [] as number[],
+      bare: [] as number[],
+      bareFlatten: [] as number[],
+    };
     /** A full clone, timed from the request to the version being ready; job time from the clone row. */
     const ourFull = async (versionId: string) => {
       serial += 1;
       const started = performance.now();
-      const result = await cloneVersionAction(viewer, { versionId, projectId: project.id, newImageSlug: `full-${serial}`, version: "1", mode: "full" });
+      const result = await cloneVersionAction(viewer, {
+        versionId,
+        projectId: project.id,
+        newImageSlug: `full-${serial}`,
+        version: "1",
+        mode: "full",
+      });
       if (!result.ok) throw new Error(result.message);
       for (;;) {
         const [row] = await db().select().from(clones).where(eq(clones.id, result.data.cloneId));
         if (row?.status === "failed") throw new Error(`full clone failed: ${row.failureReason}`);
-        if (row?.status === "succeeded") return { wall: (performance.now() - started) / 1000, job: (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000, queued: result.data.queued };
+        if (row?.status === "succeeded")
+          return {
+            wall: (performance.now() - started) / 1000,
+            job: (row.finishedAt!.getTime() - row.startedAt!.getTime()) / 1000,
+            queued: result.data.queued,
+          };
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
     };
@@ -133,7 +196,8 @@ export async function run(): Promise<BenchRow[]> {
       const steps = [
         async () => {
           const run = await ourFull(bases["1g"].versionId);
-          if (run.queued) throw new Error("a full clone of a self-contained version without reset should not need a job");
+          if (run.queued)
+            throw new Error("a full clone of a self-contained version without reset should not need a job");
           samples.full.push(run.wall);
         },
         async () => samples.bare.push(await bare(bases["1g"].file)),
@@ -150,16 +214,59 @@ export async function run(): Promise<BenchRow[]> {
 
     const rows: BenchRow[] = [];
     const linkedRatio = median(linked1) / median(bare1);
-    rows.push({ metric: "linked_vs_qemu_img", value: median(linked1) * 1000, unit: "ms", anchor: median(bare1) * 1000, ratio: linkedRatio, target: "<= 5", pass: linkedRatio <= 5 });
+    rows.push({
+      metric: "linked_vs_qemu_img",
+      value: median(linked1) * 1000,
+      unit: "ms",
+      anchor: median(bare1) * 1000,
+      ratio: linkedRatio,
+      target: "<= 5",
+      pass: linkedRatio <= 5,
+    });
     const sizeRatio = median(linked8) / median(linked1);
-    rows.push({ metric: "linked_8g_vs_1g", value: median(linked8) * 1000, unit: "ms", anchor: median(linked1) * 1000, ratio: sizeRatio, target: "<= 1.2", pass: sizeRatio <= 1.2 });
+    rows.push({
+      metric: "linked_8g_vs_1g",
+      value: median(linked8) * 1000,
+      unit: "ms",
+      anchor: median(linked1) * 1000,
+      ratio: sizeRatio,
+      target: "<= 1.2",
+      pass: sizeRatio <= 1.2,
+    });
     const fullRatio = median(samples.full) / median(samples.bare);
-    rows.push({ metric: "full_vs_qemu_img", value: median(samples.full), unit: "s", anchor: median(samples.bare), ratio: fullRatio, target: "<= 1.15", pass: fullRatio <= 1.15 });
+    rows.push({
+      metric: "full_vs_qemu_img",
+      value: median(samples.full),
+      unit: "s",
+      anchor: median(samples.bare),
+      ratio: fullRatio,
+      target: "<= 1.15",
+      pass: fullRatio <= 1.15,
+    });
     const flattenRatio = median(samples.flattenJob) / median(samples.bareFlatten);
-    rows.push({ metric: "full_flatten_vs_qemu_img", value: median(samples.flattenJob), unit: "s", anchor: median(samples.bareFlatten), ratio: flattenRatio, target: "<= 1.15", pass: flattenRatio <= 1.15 });
-    rows.push({ metric: "full_flatten_end_to_end", value: median(samples.flattenEndToEnd), unit: "s", anchor: median(samples.bareFlatten), ratio: median(samples.flattenEndToEnd) / median(samples.bareFlatten), target: "report (adds the queue pick-up)", pass: true });
+    rows.push({
+      metric: "full_flatten_vs_qemu_img",
+      value: median(samples.flattenJob),
+      unit: "s",
+      anchor: median(samples.bareFlatten),
+      ratio: flattenRatio,
+      target: "<= 1.15",
+      pass: flattenRatio <= 1.15,
+    });
+    rows.push({
+      metric: "full_flatten_end_to_end",
+      value: median(samples.flattenEndToEnd),
+      unit: "s",
+      anchor: median(samples.bareFlatten),
+      ratio: median(samples.flattenEndToEnd) / median(samples.bareFlatten),
+      target: "report (adds the queue pick-up)",
+      pass: true,
+    });
     console.log(
-      JSON.stringify({ data_mib: DATA_MIB, linked_1g_s: linked1, linked_8g_s: linked8, bare_create_s: bare1, ...samples }, (_, value) => (typeof value === "number" ? Math.round(value * 1000) / 1000 : value)),
+      JSON.stringify(
+        { data_mib: DATA_MIB, linked_1g_s: linked1, linked_8g_s: linked8, bare_create_s: bare1, ...samples },
+        (_, value) => (typeof value === "number" ? Math.round(value * 1000) / 1000 : value),
+      ),
     );
     return rows;
   } finally {

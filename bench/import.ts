@@ -50,7 +50,9 @@ async function sendFile(req: http.ClientRequest, file: string, size: number): Pr
       const length = readSync(fd, buffer, 0, Math.min(buffer.length, size - sent), sent);
       if (length === 0) throw new Error(`${file} ended early`);
       sent += length;
-      flushed[turn] = new Promise((resolve, reject) => req.write(buffer.subarray(0, length), (error) => (error ? reject(error) : resolve())));
+      flushed[turn] = new Promise((resolve, reject) =>
+        req.write(buffer.subarray(0, length), (error) => (error ? reject(error) : resolve())),
+      );
     }
     await Promise.all(flushed);
     req.end();
@@ -59,7 +61,10 @@ async function sendFile(req: http.ClientRequest, file: string, size: number): Pr
   }
 }
 
-function request(options: http.RequestOptions, body?: { file: string; size: number } | string): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
+function request(
+  options: http.RequestOptions,
+  body?: { file: string; size: number } | string,
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request(options, (res) => {
       let text = "";
@@ -67,7 +72,8 @@ function request(options: http.RequestOptions, body?: { file: string; size: numb
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
     });
     req.on("error", reject);
-    if (body && typeof body !== "string") sendFile(req, body.file, body.size).catch((error: Error) => req.destroy(error));
+    if (body && typeof body !== "string")
+      sendFile(req, body.file, body.size).catch((error: Error) => req.destroy(error));
     else req.end(body);
   });
 }
@@ -104,7 +110,8 @@ function treeRss(pid: number): number {
       const stat = readFileSync(`/proc/${process}/stat`, "utf8");
       total += Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[21]) * pageSize;
       for (const task of readdirSync(`/proc/${process}/task`)) {
-        for (const child of readFileSync(`/proc/${process}/task/${task}/children`, "utf8").split(" ").filter(Boolean)) queue.push(Number(child));
+        for (const child of readFileSync(`/proc/${process}/task/${task}/children`, "utf8").split(" ").filter(Boolean))
+          queue.push(Number(child));
       }
     } catch {
       // The process ended between listing and reading: it holds no memory any more.
@@ -114,11 +121,18 @@ function treeRss(pid: number): number {
 }
 
 async function startApp(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/start.ts")], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/start.ts")], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   child.stderr?.on("data", () => {});
   child.stdout?.on("data", () => {});
   for (let attempt = 0; attempt < 240; attempt += 1) {
-    const ok = await request({ host: "127.0.0.1", port, path: "/sign-in" }).then((response) => response.status === 200, () => false);
+    const ok = await request({ host: "127.0.0.1", port, path: "/sign-in" }).then(
+      (response) => response.status === 200,
+      () => false,
+    );
     if (ok) return child;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
@@ -139,24 +153,52 @@ export async function run(): Promise<BenchRow[]> {
     await applyMigrations(database.url);
     const password = `bench-${Math.random().toString(36).slice(2)}-password`;
     const adminId = await ensureAdmin({ email: "bench@hangar.local", password, log: () => {} });
-    const [project] = await db().insert(projects).values({ slug: "bench", name: "Bench", quotaBytes: 1024 ** 4 }).returning({ id: projects.id });
+    const [project] = await db()
+      .insert(projects)
+      .values({ slug: "bench", name: "Bench", quotaBytes: 1024 ** 4 })
+      .returning({ id: projects.id });
     await db().insert(projectMembers).values({ projectId: project!.id, userId: adminId, role: "owner" });
-    const image = await db().transaction((tx) => createImage({ tx, actorId: adminId, values: { slug: "bench-image", name: "Bench image", os: "Linux", projectId: project!.id } }));
+    const image = await db().transaction((tx) =>
+      createImage({
+        tx,
+        actorId: adminId,
+        values: { slug: "bench-image", name: "Bench image", os: "Linux", projectId: project!.id },
+      }),
+    );
 
     console.log(`Writing ${SIZE} random bytes...`);
     await exec("sh", ["-c", `head -c ${SIZE} /dev/urandom > '${source}'`]);
 
     const port = await freePort();
     app = await startApp(
-      { ...process.env, DATABASE_URL: database.url, HANGAR_DATA_DIR: dataDir, PORT: String(port), HANGAR_SEED_DEMO: "false", HANGAR_ADMIN_EMAIL: "bench@hangar.local", HANGAR_ADMIN_PASSWORD: password, HANGAR_WORKER_CONCURRENCY: "1" },
+      {
+        ...process.env,
+        DATABASE_URL: database.url,
+        HANGAR_DATA_DIR: dataDir,
+        PORT: String(port),
+        HANGAR_SEED_DEMO: "false",
+        HANGAR_ADMIN_EMAIL: "bench@hangar.local",
+        HANGAR_ADMIN_PASSWORD: password,
+        HANGAR_WORKER_CONCURRENCY: "1",
+      },
       port,
     );
     const cookies = new Cookies();
     const csrf = await request({ host: "127.0.0.1", port, path: "/api/auth/csrf" });
     cookies.take(csrf.headers);
     const signedIn = await request(
-      { host: "127.0.0.1", port, path: "/api/auth/callback/credentials", method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies.header() } },
-      new URLSearchParams({ csrfToken: (JSON.parse(csrf.text) as { csrfToken: string }).csrfToken, email: "bench@hangar.local", password }).toString(),
+      {
+        host: "127.0.0.1",
+        port,
+        path: "/api/auth/callback/credentials",
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies.header() },
+      },
+      new URLSearchParams({
+        csrfToken: (JSON.parse(csrf.text) as { csrfToken: string }).csrfToken,
+        email: "bench@hangar.local",
+        password,
+      }).toString(),
     );
     cookies.take(signedIn.headers);
 
@@ -181,7 +223,13 @@ export async function run(): Promise<BenchRow[]> {
           port,
           path: location.startsWith("http") ? new URL(location).pathname : location,
           method: "PATCH",
-          headers: { cookie: cookies.header(), "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream", "Content-Length": String(size) },
+          headers: {
+            cookie: cookies.header(),
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+            "Content-Length": String(size),
+          },
         },
         { file: source, size },
       );
@@ -216,9 +264,15 @@ export async function run(): Promise<BenchRow[]> {
       clearInterval(sampler);
       ours.push(SIZE / seconds);
       rssGrowth.push(peak - baseline);
-      console.log(`round ${round + 1}: ours ${(SIZE / seconds / 1e6).toFixed(0)} MB/s; sha256 ${sha256.toFixed(2)}s sha512 ${sha512.toFixed(2)}s cp+sync ${cp.toFixed(2)}s; rss +${((peak - baseline) / 1024 ** 2).toFixed(0)} MiB`);
+      console.log(
+        `round ${round + 1}: ours ${(SIZE / seconds / 1e6).toFixed(0)} MB/s; sha256 ${sha256.toFixed(2)}s sha512 ${sha512.toFixed(2)}s cp+sync ${cp.toFixed(2)}s; rss +${((peak - baseline) / 1024 ** 2).toFixed(0)} MiB`,
+      );
     }
-    const [ready] = await db().select({ sha256: imageVersions.sha256 }).from(imageVersions).where(eq(imageVersions.dataStatus, "ready")).limit(1);
+    const [ready] = await db()
+      .select({ sha256: imageVersions.sha256 })
+      .from(imageVersions)
+      .where(eq(imageVersions.dataStatus, "ready"))
+      .limit(1);
     if (!ready) throw new Error("no upload reached ready");
 
     // Conversion: our job against bare qemu-img on the same input.
@@ -233,11 +287,28 @@ export async function run(): Promise<BenchRow[]> {
     const sha512 = (await exec("openssl", ["dgst", "-sha512", "-r", convertSource])).stdout.split(" ")[0]!;
     const copied = path.join(dataDir, "tmp-convert-source");
     await exec("cp", [convertSource, copied]);
-    await getBlobStore().putFromTempFile({ tempPath: copied, sha256: convertSha, size: (await stat(convertSource)).size });
-    await db().insert(blobs).values({ sha256: convertSha, sha512, size: (await stat(convertSource)).size }).onConflictDoNothing();
+    await getBlobStore().putFromTempFile({
+      tempPath: copied,
+      sha256: convertSha,
+      size: (await stat(convertSource)).size,
+    });
+    await db()
+      .insert(blobs)
+      .values({ sha256: convertSha, sha512, size: (await stat(convertSource)).size })
+      .onConflictDoNothing();
     const [version] = await db()
       .insert(imageVersions)
-      .values({ imageId: image.id, version: `convert-${Date.now()}`, source: "upload", dataStatus: "ready", format: "qcow2", sha256: convertSha, sha512, fileSize: (await stat(convertSource)).size, virtualSize: SIZE })
+      .values({
+        imageId: image.id,
+        version: `convert-${Date.now()}`,
+        source: "upload",
+        dataStatus: "ready",
+        format: "qcow2",
+        sha256: convertSha,
+        sha512,
+        fileSize: (await stat(convertSource)).size,
+        virtualSize: SIZE,
+      })
       .returning({ id: imageVersions.id });
     for (let round = 0; round < Math.min(ROUNDS, 3); round += 1) {
       await exec("sync");
@@ -247,7 +318,10 @@ export async function run(): Promise<BenchRow[]> {
       });
       await rm(bareOut, { force: true });
       await db().delete(conversions).where(eq(conversions.versionId, version!.id));
-      const [conversion] = await db().insert(conversions).values({ versionId: version!.id, targetFormat: "vhdx" }).returning({ id: conversions.id });
+      const [conversion] = await db()
+        .insert(conversions)
+        .values({ versionId: version!.id, targetFormat: "vhdx" })
+        .returning({ id: conversions.id });
       await exec("sync");
       const ourSeconds = await timed(() => runConversion({ conversionId: conversion!.id }));
       const [done] = await db().select().from(conversions).where(eq(conversions.id, conversion!.id));
@@ -259,9 +333,33 @@ export async function run(): Promise<BenchRow[]> {
 
     const ourRate = median(ours);
     const rows: BenchRow[] = [
-      { metric: "import_vs_serial", value: ourRate / 1e6, unit: "MB/s", anchor: median(serial) / 1e6, ratio: ourRate / median(serial), target: ">= 1.0", pass: ourRate / median(serial) >= 1.0 },
-      { metric: "import_vs_ideal", value: ourRate / 1e6, unit: "MB/s", anchor: median(ideal) / 1e6, ratio: ourRate / median(ideal), target: ">= 0.6", pass: ourRate / median(ideal) >= 0.6 },
-      { metric: "upload_rss_growth", value: Math.max(...rssGrowth) / 1024 ** 2, unit: "MiB", anchor: 64, ratio: Math.max(...rssGrowth) / (64 * 1024 ** 2), target: "<= 64 MiB", pass: Math.max(...rssGrowth) <= 64 * 1024 ** 2 },
+      {
+        metric: "import_vs_serial",
+        value: ourRate / 1e6,
+        unit: "MB/s",
+        anchor: median(serial) / 1e6,
+        ratio: ourRate / median(serial),
+        target: ">= 1.0",
+        pass: ourRate / median(serial) >= 1.0,
+      },
+      {
+        metric: "import_vs_ideal",
+        value: ourRate / 1e6,
+        unit: "MB/s",
+        anchor: median(ideal) / 1e6,
+        ratio: ourRate / median(ideal),
+        target: ">= 0.6",
+        pass: ourRate / median(ideal) >= 0.6,
+      },
+      {
+        metric: "upload_rss_growth",
+        value: Math.max(...rssGrowth) / 1024 ** 2,
+        unit: "MiB",
+        anchor: 64,
+        ratio: Math.max(...rssGrowth) / (64 * 1024 ** 2),
+        target: "<= 64 MiB",
+        pass: Math.max(...rssGrowth) <= 64 * 1024 ** 2,
+      },
       {
         metric: "convert_vs_qemu_img",
         value: median(convertRounds.map((round) => round.ours)),
@@ -269,7 +367,8 @@ export async function run(): Promise<BenchRow[]> {
         anchor: median(convertRounds.map((round) => round.bare)),
         ratio: median(convertRounds.map((round) => round.ours)) / median(convertRounds.map((round) => round.bare)),
         target: "<= 1.15",
-        pass: median(convertRounds.map((round) => round.ours)) / median(convertRounds.map((round) => round.bare)) <= 1.15,
+        pass:
+          median(convertRounds.map((round) => round.ours)) / median(convertRounds.map((round) => round.bare)) <= 1.15,
       },
       {
         metric: "convert_allocated_ratio",

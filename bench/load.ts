@@ -55,7 +55,8 @@ const PACE_FRACTION = 0.8;
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const benchStart = performance.now();
-const say = (line: string) => console.log(`[${((performance.now() - benchStart) / 1000).toFixed(1).padStart(6)} s] ${line}`);
+const say = (line: string) =>
+  console.log(`[${((performance.now() - benchStart) / 1000).toFixed(1).padStart(6)} s] ${line}`);
 
 function percentile(values: number[], p: number): number {
   if (!values.length) return Number.NaN;
@@ -104,18 +105,26 @@ interface Hangar {
 
 async function startHangar(env: NodeJS.ProcessEnv, port: number): Promise<Hangar> {
   const output: string[] = [];
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/start.ts")], { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/start.ts")], {
+    cwd: root,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const keep = (chunk: Buffer) => {
     for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) {
       output.push(line);
-      if (/\[hangar\].*(PostgreSQL|database|Reconciled|ready)|postgres:/i.test(line)) say(`server: ${line.replace(/^\[hangar\] /, "")}`);
+      if (/\[hangar\].*(PostgreSQL|database|Reconciled|ready)|postgres:/i.test(line))
+        say(`server: ${line.replace(/^\[hangar\] /, "")}`);
     }
   };
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   for (let attempt = 0; attempt < 600; attempt += 1) {
     if (child.exitCode !== null) throw new Error(`Hangar exited while starting:\n${output.slice(-20).join("\n")}`);
-    const ok = await send(port, { path: "/api/health" }).then((answer) => answer.status === 200, () => false);
+    const ok = await send(port, { path: "/api/health" }).then(
+      (answer) => answer.status === 200,
+      () => false,
+    );
     if (ok) return { child, readyAt: performance.now(), output };
     await sleep(250);
   }
@@ -132,7 +141,18 @@ interface Read {
   databaseUnavailable: boolean;
 }
 
-const searches = ["", "q=bench", "q=load", "q=linux", "tag=gpu", "sort=name", "sort=size&order=desc", "view=versions", "q=3e8f1a2", "os=Linux&sort=updated"];
+const searches = [
+  "",
+  "q=bench",
+  "q=load",
+  "q=linux",
+  "tag=gpu",
+  "sort=name",
+  "sort=size&order=desc",
+  "view=versions",
+  "q=3e8f1a2",
+  "os=Linux&sort=updated",
+];
 
 async function readCatalog(port: number, cookies: Cookies, turn: number, reads: Read[]): Promise<void> {
   const query = searches[turn % searches.length]!;
@@ -140,17 +160,33 @@ async function readCatalog(port: number, cookies: Cookies, turn: number, reads: 
   // A person looks at the first page and, half the time, the next one.
   for (let page = 0; page < 2; page += 1) {
     const start = performance.now();
-    const answer = await send(port, { path: pathname, headers: { cookie: cookies.header(), accept: "text/html" } }).catch(() => null);
+    const answer = await send(port, {
+      path: pathname,
+      headers: { cookie: cookies.header(), accept: "text/html" },
+    }).catch(() => null);
     const end = performance.now();
     const status = answer?.status ?? 0;
-    reads.push({ start, end, status, databaseUnavailable: status === 503 && /database (is )?unavailable/i.test(answer?.text ?? "") });
-    const next = answer && status === 200 && turn % 2 === 0 ? /href="([^"]*[?&]cursor=[A-Za-z0-9_-]+[^"]*)"/.exec(answer.text)?.[1] : undefined;
+    reads.push({
+      start,
+      end,
+      status,
+      databaseUnavailable: status === 503 && /database (is )?unavailable/i.test(answer?.text ?? ""),
+    });
+    const next =
+      answer && status === 200 && turn % 2 === 0
+        ? /href="([^"]*[?&]cursor=[A-Za-z0-9_-]+[^"]*)"/.exec(answer.text)?.[1]
+        : undefined;
     if (!next) return;
     pathname = next.replaceAll("&amp;", "&");
   }
 }
 
-function runReaders(count: number, port: number, cookies: Cookies, until: () => boolean): { reads: Read[]; done: Promise<void> } {
+function runReaders(
+  count: number,
+  port: number,
+  cookies: Cookies,
+  until: () => boolean,
+): { reads: Read[]; done: Promise<void> } {
   const reads: Read[] = [];
   const done = Promise.all(
     Array.from({ length: count }, async (_, reader) => {
@@ -188,7 +224,13 @@ function patch(port: number, cookies: Cookies, upload: Upload, offset: number, a
         port,
         path: upload.location,
         method: "PATCH",
-        headers: { cookie: cookies.header(), "Tus-Resumable": "1.0.0", "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream", "Content-Length": String(UPLOAD_BYTES - offset) },
+        headers: {
+          cookie: cookies.header(),
+          "Tus-Resumable": "1.0.0",
+          "Upload-Offset": String(offset),
+          "Content-Type": "application/offset+octet-stream",
+          "Content-Length": String(UPLOAD_BYTES - offset),
+        },
       },
       (res) => {
         let text = "";
@@ -200,7 +242,10 @@ function patch(port: number, cookies: Cookies, upload: Upload, offset: number, a
     req.on("error", reject);
     void (async () => {
       let sent = offset;
-      for await (const chunk of createReadStream(upload.file, { start: offset, highWaterMark: MiB }) as AsyncIterable<Buffer>) {
+      for await (const chunk of createReadStream(upload.file, {
+        start: offset,
+        highWaterMark: MiB,
+      }) as AsyncIterable<Buffer>) {
         while (sent + chunk.length > allowed()) await sleep(50);
         if (req.destroyed) return;
         sent += chunk.length;
@@ -220,7 +265,13 @@ function patch(port: number, cookies: Cookies, upload: Upload, offset: number, a
   });
 }
 
-async function runUpload(port: () => number, cookies: Cookies, upload: Upload, imageId: string, allowed: () => number): Promise<void> {
+async function runUpload(
+  port: () => number,
+  cookies: Cookies,
+  upload: Upload,
+  imageId: string,
+  allowed: () => number,
+): Promise<void> {
   while (!upload.location) {
     const created = await send(port(), {
       path: "/api/uploads",
@@ -232,7 +283,8 @@ async function runUpload(port: () => number, cookies: Cookies, upload: Upload, i
         "Upload-Metadata": `imageId ${Buffer.from(imageId).toString("base64")},version ${Buffer.from(`load-${upload.index}`).toString("base64")},format ${Buffer.from("raw").toString("base64")}`,
       },
     }).catch(() => null);
-    if (created?.status === 201) upload.location = new URL(String(created.headers.location), "http://localhost").pathname;
+    if (created?.status === 201)
+      upload.location = new URL(String(created.headers.location), "http://localhost").pathname;
     else if (created && created.status < 500) {
       upload.lost = `create answered ${created.status}: ${created.text}`;
       return;
@@ -242,7 +294,11 @@ async function runUpload(port: () => number, cookies: Cookies, upload: Upload, i
   for (let attempt = 0; ; attempt += 1) {
     if (attempt > 0) {
       // Resuming: ask the server where it stands, as a tus client does after a broken connection.
-      const head = await send(port(), { path: upload.location, method: "HEAD", headers: { cookie: cookies.header(), "Tus-Resumable": "1.0.0" } }).catch(() => null);
+      const head = await send(port(), {
+        path: upload.location,
+        method: "HEAD",
+        headers: { cookie: cookies.header(), "Tus-Resumable": "1.0.0" },
+      }).catch(() => null);
       if (!head || head.status >= 500) {
         await sleep(500);
         continue;
@@ -255,7 +311,10 @@ async function runUpload(port: () => number, cookies: Cookies, upload: Upload, i
       upload.resumes += 1;
     }
     const answer = await patch(port(), cookies, upload, offset, allowed).catch(() => null);
-    if (answer?.status !== 204) say(`upload ${upload.index}: PATCH from ${offset} ${answer ? `answered ${answer.status} ${answer.text.slice(0, 120)}` : "broke off"}`);
+    if (answer?.status !== 204)
+      say(
+        `upload ${upload.index}: PATCH from ${offset} ${answer ? `answered ${answer.status} ${answer.text.slice(0, 120)}` : "broke off"}`,
+      );
     if (answer?.status === 204 && answer.headers["hangar-sha256"]) {
       upload.done = true;
       say(`upload ${upload.index} ready after ${upload.resumes} resumes`);
@@ -276,22 +335,38 @@ async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((entry) => entry.isFile()).map((entry) => path.join(entry.parentPath, entry.name));
 }
 
-async function orphans(dataDir: string): Promise<{ blobsWithoutVersion: string[]; readyWithoutBlob: string[]; blobRowsWithoutFile: string[]; tempFiles: string[]; halfWritten: string[] }> {
+async function orphans(dataDir: string): Promise<{
+  blobsWithoutVersion: string[];
+  readyWithoutBlob: string[];
+  blobRowsWithoutFile: string[];
+  tempFiles: string[];
+  halfWritten: string[];
+}> {
   const blobRoot = path.join(dataDir, "blobs");
-  const onDisk = new Set((await filesUnder(blobRoot)).filter((file) => !file.includes(`${path.sep}.incoming${path.sep}`)).map((file) => path.basename(file)));
-  const versions = await db().select({ id: imageVersions.id, sha256: imageVersions.sha256, status: imageVersions.dataStatus }).from(imageVersions);
+  const onDisk = new Set(
+    (await filesUnder(blobRoot))
+      .filter((file) => !file.includes(`${path.sep}.incoming${path.sep}`))
+      .map((file) => path.basename(file)),
+  );
+  const versions = await db()
+    .select({ id: imageVersions.id, sha256: imageVersions.sha256, status: imageVersions.dataStatus })
+    .from(imageVersions);
   const referenced = new Set(versions.map((version) => version.sha256).filter(Boolean));
   const rows = await db().select({ sha256: blobs.sha256 }).from(blobs);
   return {
     blobsWithoutVersion: [...onDisk].filter((sha) => !referenced.has(sha)),
-    readyWithoutBlob: versions.filter((version) => version.status === "ready" && (!version.sha256 || !onDisk.has(version.sha256))).map((version) => version.id),
+    readyWithoutBlob: versions
+      .filter((version) => version.status === "ready" && (!version.sha256 || !onDisk.has(version.sha256)))
+      .map((version) => version.id),
     blobRowsWithoutFile: rows.filter((row) => !onDisk.has(row.sha256)).map((row) => row.sha256),
     tempFiles: [
       ...(await filesUnder(path.join(dataDir, "uploads"))),
       ...(await filesUnder(path.join(dataDir, "tmp"))),
       ...(await filesUnder(path.join(blobRoot, ".incoming"))),
     ],
-    halfWritten: versions.filter((version) => version.status !== "ready" && version.status !== "failed").map((version) => `${version.id} (${version.status})`),
+    halfWritten: versions
+      .filter((version) => version.status !== "ready" && version.status !== "failed")
+      .map((version) => `${version.id} (${version.status})`),
   };
 }
 
@@ -319,7 +394,9 @@ export async function run(): Promise<BenchRow[]> {
   };
   let hangar: Hangar | undefined;
   try {
-    say(`load: ${UPLOADS} uploads × ${UPLOAD_BYTES / MiB} MiB, ${READERS} readers, ${LOAD_SECONDS} s under load, PostgreSQL down ${OUTAGE_SECONDS} s`);
+    say(
+      `load: ${UPLOADS} uploads × ${UPLOAD_BYTES / MiB} MiB, ${READERS} readers, ${LOAD_SECONDS} s under load, PostgreSQL down ${OUTAGE_SECONDS} s`,
+    );
     say("Writing the random upload files...");
     const uploads: Upload[] = [];
     for (let index = 0; index < UPLOADS; index += 1) {
@@ -336,29 +413,58 @@ export async function run(): Promise<BenchRow[]> {
     process.env.DATABASE_URL = databaseUrl;
     process.env.HANGAR_DATA_DIR = dataDir;
     const [admin] = await db().select({ id: users.id }).from(users).where(eq(users.email, "bench@hangar.local"));
-    const [project] = await db().insert(projects).values({ slug: "load", name: "Load", quotaBytes: 1024 ** 4 }).returning({ id: projects.id });
+    const [project] = await db()
+      .insert(projects)
+      .values({ slug: "load", name: "Load", quotaBytes: 1024 ** 4 })
+      .returning({ id: projects.id });
     await db().insert(projectMembers).values({ projectId: project!.id, userId: admin!.id, role: "owner" });
     // A catalog worth paging: images with a ready version each, all sharing one small real blob.
     const blobFile = path.join(dataDir, "catalog-blob");
     await writeFile(blobFile, Buffer.alloc(MiB, 7));
-    const blobSha256 = createHash("sha256").update(await readFile(blobFile)).digest("hex");
-    const blobSha512 = createHash("sha512").update(await readFile(blobFile)).digest("hex");
+    const blobSha256 = createHash("sha256")
+      .update(await readFile(blobFile))
+      .digest("hex");
+    const blobSha512 = createHash("sha512")
+      .update(await readFile(blobFile))
+      .digest("hex");
     await getBlobStore().putFromTempFile({ tempPath: blobFile, sha256: blobSha256, size: MiB });
     for (let index = 0; index < CATALOG_IMAGES; index += 1) {
       await db().transaction(async (tx) => {
         const image = await createImage({
           tx,
           actorId: admin!.id,
-          values: { slug: `load-${index}`, name: `Load image ${index} ${index % 7 === 0 ? "ci-runner-3e8f1a2" : "linux"}`, os: "Linux", projectId: project!.id, tags: index % 5 === 0 ? ["gpu"] : ["bench"] },
+          values: {
+            slug: `load-${index}`,
+            name: `Load image ${index} ${index % 7 === 0 ? "ci-runner-3e8f1a2" : "linux"}`,
+            os: "Linux",
+            projectId: project!.id,
+            tags: index % 5 === 0 ? ["gpu"] : ["bench"],
+          },
         });
         await createReadyVersion({
           tx,
           actorId: admin!.id,
-          values: { imageId: image.id, version: "1", format: "raw", virtualSize: MiB, fileSize: MiB, sha256: blobSha256, sha512: blobSha512, releaseStatus: "approved", source: "upload" },
+          values: {
+            imageId: image.id,
+            version: "1",
+            format: "raw",
+            virtualSize: MiB,
+            fileSize: MiB,
+            sha256: blobSha256,
+            sha512: blobSha512,
+            releaseStatus: "approved",
+            source: "upload",
+          },
         });
       });
     }
-    const target = await db().transaction((tx) => createImage({ tx, actorId: admin!.id, values: { slug: "load-uploads", name: "Load uploads", os: "Linux", projectId: project!.id } }));
+    const target = await db().transaction((tx) =>
+      createImage({
+        tx,
+        actorId: admin!.id,
+        values: { slug: "load-uploads", name: "Load uploads", os: "Linux", projectId: project!.id },
+      }),
+    );
     // The bench's own pool would only see the outage as terminated connections; close it until the end.
     await closeDb();
 
@@ -367,17 +473,30 @@ export async function run(): Promise<BenchRow[]> {
     cookies.take(csrf.headers);
     const signedIn = await send(
       port,
-      { path: "/api/auth/callback/credentials", method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies.header() } },
-      new URLSearchParams({ csrfToken: (JSON.parse(csrf.text) as { csrfToken: string }).csrfToken, email: "bench@hangar.local", password }).toString(),
+      {
+        path: "/api/auth/callback/credentials",
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies.header() },
+      },
+      new URLSearchParams({
+        csrfToken: (JSON.parse(csrf.text) as { csrfToken: string }).csrfToken,
+        email: "bench@hangar.local",
+        password,
+      }).toString(),
     );
     cookies.take(signedIn.headers);
     if (!cookies.header().includes("session-token")) throw new Error(`signing in failed: ${signedIn.status}`);
 
     // Warm-up: the first render of each route loads its modules.
-    await runReaders(Math.min(READERS, 4), port, cookies, (() => {
-      const until = performance.now() + 3000;
-      return () => performance.now() > until;
-    })()).done;
+    await runReaders(
+      Math.min(READERS, 4),
+      port,
+      cookies,
+      (() => {
+        const until = performance.now() + 3000;
+        return () => performance.now() > until;
+      })(),
+    ).done;
 
     say(`Idle: one reader for ${IDLE_SECONDS} s...`);
     const idleUntil = performance.now() + IDLE_SECONDS * 1000;
@@ -388,10 +507,13 @@ export async function run(): Promise<BenchRow[]> {
     const readersOnly = runReaders(READERS, port, cookies, () => performance.now() > readersOnlyUntil);
     await readersOnly.done;
 
-    say(`Load: ${UPLOADS} uploads and ${READERS} readers for ${LOAD_SECONDS} s, with a server kill and a database outage...`);
+    say(
+      `Load: ${UPLOADS} uploads and ${READERS} readers for ${LOAD_SECONDS} s, with a server kill and a database outage...`,
+    );
     const loadStart = performance.now();
     const loadEnd = loadStart + LOAD_SECONDS * 1000;
-    const allowed = () => UPLOAD_BYTES * Math.min(1, (performance.now() - loadStart) / (PACE_FRACTION * LOAD_SECONDS * 1000));
+    const allowed = () =>
+      UPLOAD_BYTES * Math.min(1, (performance.now() - loadStart) / (PACE_FRACTION * LOAD_SECONDS * 1000));
     const faults: { kind: "kill" | "outage"; start: number; end: number }[] = [];
     const rss: { baseline: number; peak: number }[] = [{ baseline: rssOf(hangar.child.pid), peak: 0 }];
     const sampler = setInterval(() => {
@@ -406,12 +528,22 @@ export async function run(): Promise<BenchRow[]> {
     // Fault 1: SIGKILL at a quarter of the run, once every upload is sending bytes (creating ten
     // sessions can take a while on a busy machine), then start it again at once.
     await sleep(LOAD_SECONDS * 250);
-    while (uploads.some((upload) => upload.sent === 0 && !upload.lost) && performance.now() < loadStart + LOAD_SECONDS * 1000) await sleep(100);
-    const inFlightAtKill = uploads.filter((upload) => upload.sent > 0 && !upload.done && !upload.lost).map((upload) => upload.index);
+    while (
+      uploads.some((upload) => upload.sent === 0 && !upload.lost) &&
+      performance.now() < loadStart + LOAD_SECONDS * 1000
+    )
+      await sleep(100);
+    const inFlightAtKill = uploads
+      .filter((upload) => upload.sent > 0 && !upload.done && !upload.lost)
+      .map((upload) => upload.index);
     const killAt = performance.now();
     say(`SIGKILL to the server (${inFlightAtKill.length} uploads in flight)`);
     hangar.child.kill("SIGKILL");
-    await new Promise((resolve) => (hangar!.child.exitCode !== null || hangar!.child.signalCode !== null ? resolve(null) : hangar!.child.once("exit", resolve)));
+    await new Promise((resolve) =>
+      hangar!.child.exitCode !== null || hangar!.child.signalCode !== null
+        ? resolve(null)
+        : hangar!.child.once("exit", resolve),
+    );
     hangar = await startHangar(env, port);
     const restartSeconds = (hangar.readyAt - killAt) / 1000;
     faults.push({ kind: "kill", start: killAt, end: hangar.readyAt + 1000 });
@@ -421,11 +553,19 @@ export async function run(): Promise<BenchRow[]> {
     // Fault 2: PostgreSQL down at 60% of the run, once the uploads cut by the kill are sending again.
     await sleep(Math.max(3000, loadStart + LOAD_SECONDS * 600 - performance.now()));
     const resumedBy = performance.now() + 60_000;
-    while (uploads.some((upload) => inFlightAtKill.includes(upload.index) && upload.resumes === 0 && !upload.done && !upload.lost) && performance.now() < resumedBy) await sleep(100);
+    while (
+      uploads.some(
+        (upload) => inFlightAtKill.includes(upload.index) && upload.resumes === 0 && !upload.done && !upload.lost,
+      ) &&
+      performance.now() < resumedBy
+    )
+      await sleep(100);
     const inFlightAtOutage = uploads.filter((upload) => !upload.done && !upload.lost).map((upload) => upload.index);
     const postmaster = Number((await readFile(path.join(dataDir, "pg", "postmaster.pid"), "utf8")).split("\n")[0]);
     const outageStart = performance.now();
-    say(`stopping PostgreSQL (pid ${postmaster}, ${inFlightAtOutage.length} uploads in flight) and holding its port for ${OUTAGE_SECONDS} s`);
+    say(
+      `stopping PostgreSQL (pid ${postmaster}, ${inFlightAtOutage.length} uploads in flight) and holding its port for ${OUTAGE_SECONDS} s`,
+    );
     process.kill(postmaster, "SIGINT");
     while (processAlive(postmaster)) await sleep(10);
     // Anything that connects meanwhile is cut at once, as a refused connection would be.
@@ -441,57 +581,120 @@ export async function run(): Promise<BenchRow[]> {
 
     await load.done;
     const finishBy = performance.now() + FINISH_TIMEOUT_MS;
-    await Promise.race([uploading, (async () => {
-      while (performance.now() < finishBy) await sleep(1000);
-    })()]);
+    await Promise.race([
+      uploading,
+      (async () => {
+        while (performance.now() < finishBy) await sleep(1000);
+      })(),
+    ]);
     clearInterval(sampler);
     for (const upload of uploads) if (!upload.done && !upload.lost) upload.lost = "did not finish in time";
 
     // Checks: every upload ready with its own sha256; nothing orphaned or half-written.
     const versions = await db()
-      .select({ version: imageVersions.version, status: imageVersions.dataStatus, sha256: imageVersions.sha256, reason: imageVersions.failureReason })
+      .select({
+        version: imageVersions.version,
+        status: imageVersions.dataStatus,
+        sha256: imageVersions.sha256,
+        reason: imageVersions.failureReason,
+      })
       .from(imageVersions)
-      .where(and(eq(imageVersions.imageId, target.id), inArray(imageVersions.version, uploads.map((upload) => `load-${upload.index}`))));
+      .where(
+        and(
+          eq(imageVersions.imageId, target.id),
+          inArray(
+            imageVersions.version,
+            uploads.map((upload) => `load-${upload.index}`),
+          ),
+        ),
+      );
     const intact = (upload: Upload) => {
       const version = versions.find((row) => row.version === `load-${upload.index}`);
       return upload.done && version?.status === "ready" && version.sha256 === upload.sha256;
     };
     for (const upload of uploads.filter((item) => !intact(item))) {
       const version = versions.find((row) => row.version === `load-${upload.index}`);
-      say(`upload ${upload.index} lost: ${upload.lost ?? ""} version ${version?.status ?? "missing"} ${version?.reason ?? ""}`);
+      say(
+        `upload ${upload.index} lost: ${upload.lost ?? ""} version ${version?.status ?? "missing"} ${version?.reason ?? ""}`,
+      );
     }
     const left = await orphans(dataDir);
     for (const [kind, items] of Object.entries(left)) if (items.length) say(`${kind}: ${items.join(", ")}`);
-    const orphanCount = left.blobsWithoutVersion.length + left.readyWithoutBlob.length + left.blobRowsWithoutFile.length + left.tempFiles.length;
+    const orphanCount =
+      left.blobsWithoutVersion.length +
+      left.readyWithoutBlob.length +
+      left.blobRowsWithoutFile.length +
+      left.tempFiles.length;
 
-    const inFault = (read: Read, kind: "kill" | "outage") => faults.some((fault) => fault.kind === kind && read.end >= fault.start && read.start <= fault.end);
+    const inFault = (read: Read, kind: "kill" | "outage") =>
+      faults.some((fault) => fault.kind === kind && read.end >= fault.start && read.start <= fault.end);
     const steady = load.reads.filter((read) => !inFault(read, "kill") && !inFault(read, "outage"));
     const outageReads = load.reads.filter((read) => inFault(read, "outage"));
     const readErrors = steady.filter((read) => read.status < 200 || read.status >= 300).length;
     const uploadErrors = uploads.filter((upload) => !intact(upload)).length;
     const loadErrors = readErrors + uploadErrors;
     const outage503s = outageReads.filter((read) => read.databaseUnavailable).length;
-    const outageOtherReads = outageReads.filter((read) => !read.databaseUnavailable && (read.status < 200 || read.status >= 300));
+    const outageOtherReads = outageReads.filter(
+      (read) => !read.databaseUnavailable && (read.status < 200 || read.status >= 300),
+    );
     const outageOther = outageOtherReads.length;
-    const byStatus = (reads: Read[]) => JSON.stringify(Object.fromEntries([...new Set(reads.map((read) => read.status))].map((status) => [status || "no answer", reads.filter((read) => read.status === status).length])));
+    const byStatus = (reads: Read[]) =>
+      JSON.stringify(
+        Object.fromEntries(
+          [...new Set(reads.map((read) => read.status))].map((status) => [
+            status || "no answer",
+            reads.filter((read) => read.status === status).length,
+          ]),
+        ),
+      );
     const killLost = uploads.filter((upload) => inFlightAtKill.includes(upload.index) && !intact(upload)).length;
-    const outageLost = uploads.filter((upload) => inFlightAtOutage.includes(upload.index) && !intact(upload)).length + left.halfWritten.length;
-    const latency = (reads: Read[]) => reads.filter((read) => read.status >= 200 && read.status < 300).map((read) => read.end - read.start);
+    const outageLost =
+      uploads.filter((upload) => inFlightAtOutage.includes(upload.index) && !intact(upload)).length +
+      left.halfWritten.length;
+    const latency = (reads: Read[]) =>
+      reads.filter((read) => read.status >= 200 && read.status < 300).map((read) => read.end - read.start);
     const p95Idle = percentile(latency(idle.reads), 95);
     const p95ReadersOnly = percentile(latency(readersOnly.reads), 95);
     const p95Load = percentile(latency(steady), 95);
-    const steadySeconds = (readUntil - loadStart - faults.reduce((sum, fault) => sum + fault.end - fault.start, 0)) / 1000;
+    const steadySeconds =
+      (readUntil - loadStart - faults.reduce((sum, fault) => sum + fault.end - fault.start, 0)) / 1000;
     const rssGrowth = Math.max(...rss.map((sample) => sample.peak - sample.baseline)) / MiB;
     say(
       `  reads: idle ${idle.reads.length}, readers only ${readersOnly.reads.length}, under load ${load.reads.length} (${steady.length} outside the faults, ${readErrors} failed; ${outageReads.length} during the outage: ${outage503s} clear 503s, ${outageOther} other failures ${byStatus(outageOtherReads)})`,
     );
-    say(`uploads: ${uploads.filter(intact).length}/${UPLOADS} ready with the right sha256; resumes ${uploads.map((upload) => upload.resumes).join(" ")}`);
+    say(
+      `uploads: ${uploads.filter(intact).length}/${UPLOADS} ready with the right sha256; resumes ${uploads.map((upload) => upload.resumes).join(" ")}`,
+    );
 
-    const count = (metric: string, value: number, target: string, pass: boolean, anchor = 0): BenchRow => ({ metric, value, unit: "count", anchor, ratio: anchor ? value / anchor : value, target, pass });
+    const count = (metric: string, value: number, target: string, pass: boolean, anchor = 0): BenchRow => ({
+      metric,
+      value,
+      unit: "count",
+      anchor,
+      ratio: anchor ? value / anchor : value,
+      target,
+      pass,
+    });
     return [
       count("load_errors", loadErrors, "== 0", loadErrors === 0, steady.length + UPLOADS),
-      { metric: "catalog_p95_under_load_vs_idle", value: p95Load, unit: "ms", anchor: p95Idle, ratio: p95Load / p95Idle, target: "<= 5", pass: p95Load / p95Idle <= 5 },
-      { metric: "catalog_p95_under_load_vs_readers_only", value: p95Load, unit: "ms", anchor: p95ReadersOnly, ratio: p95Load / p95ReadersOnly, target: "<= 2", pass: p95Load / p95ReadersOnly <= 2 },
+      {
+        metric: "catalog_p95_under_load_vs_idle",
+        value: p95Load,
+        unit: "ms",
+        anchor: p95Idle,
+        ratio: p95Load / p95Idle,
+        target: "<= 5",
+        pass: p95Load / p95Idle <= 5,
+      },
+      {
+        metric: "catalog_p95_under_load_vs_readers_only",
+        value: p95Load,
+        unit: "ms",
+        anchor: p95ReadersOnly,
+        ratio: p95Load / p95ReadersOnly,
+        target: "<= 2",
+        pass: p95Load / p95ReadersOnly <= 2,
+      },
       {
         metric: "catalog_reads_per_second_under_load",
         value: steady.length / steadySeconds,
@@ -501,11 +704,35 @@ export async function run(): Promise<BenchRow[]> {
         target: "report",
         pass: true,
       },
-      { metric: "server_rss_growth", value: rssGrowth, unit: "MiB", anchor: 512, ratio: rssGrowth / 512, target: "<= 512 MiB", pass: rssGrowth <= 512 },
-      { metric: "kill_restart_seconds", value: restartSeconds, unit: "s", anchor: 60, ratio: restartSeconds / 60, target: "<= 60 s", pass: restartSeconds <= 60 },
+      {
+        metric: "server_rss_growth",
+        value: rssGrowth,
+        unit: "MiB",
+        anchor: 512,
+        ratio: rssGrowth / 512,
+        target: "<= 512 MiB",
+        pass: rssGrowth <= 512,
+      },
+      {
+        metric: "kill_restart_seconds",
+        value: restartSeconds,
+        unit: "s",
+        anchor: 60,
+        ratio: restartSeconds / 60,
+        target: "<= 60 s",
+        pass: restartSeconds <= 60,
+      },
       count("kill_restart_lost", killLost, "== 0", killLost === 0, inFlightAtKill.length),
       count("orphans_after_restart", orphanCount, "== 0", orphanCount === 0),
-      { metric: "db_outage_seconds", value: (outageEnd - outageStart) / 1000, unit: "s", anchor: OUTAGE_SECONDS, ratio: (outageEnd - outageStart) / 1000 / OUTAGE_SECONDS, target: "report", pass: true },
+      {
+        metric: "db_outage_seconds",
+        value: (outageEnd - outageStart) / 1000,
+        unit: "s",
+        anchor: OUTAGE_SECONDS,
+        ratio: (outageEnd - outageStart) / 1000 / OUTAGE_SECONDS,
+        target: "report",
+        pass: true,
+      },
       count("db_outage_503s", outage503s, "> 0", outage503s > 0, outageReads.length),
       count("db_outage_non_503_errors", outageOther, "== 0", outageOther === 0, outageReads.length),
       count("db_outage_lost", outageLost, "== 0", outageLost === 0, inFlightAtOutage.length),

@@ -22,13 +22,21 @@ export async function run(): Promise<BenchRow[]> {
       .insert(users)
       .values({ email: "known@bench.local", passwordHash: await hashPassword("the right password") })
       .returning({ email: users.email });
-    const [ssoOnly] = await db().insert(users).values({ email: "sso@bench.local" }).returning({ id: users.id, email: users.email });
+    const [ssoOnly] = await db()
+      .insert(users)
+      .values({ email: "sso@bench.local" })
+      .returning({ id: users.id, email: users.email });
     await db().update(users).set({ passwordHash: null }).where(eq(users.id, ssoOnly!.id));
     let clock = Date.now();
     const attempt = async (email: string) => {
       clock += day;
       const started = performance.now();
-      const result = await attemptPasswordSignIn({ email, password: "a wrong guess", address: "192.0.2.1", now: new Date(clock) });
+      const result = await attemptPasswordSignIn({
+        email,
+        password: "a wrong guess",
+        address: "192.0.2.1",
+        now: new Date(clock),
+      });
       const ms = performance.now() - started;
       if (result.ok || result.throttled) throw new Error(`expected a plain failure for ${email}`);
       return ms;

@@ -34,8 +34,15 @@ export async function openBenchWorld(name: string, { quotaBytes }: { quotaBytes?
   try {
     process.env.DATABASE_URL = database.url;
     await applyMigrations(database.url);
-    const adminId = await ensureAdmin({ email: "bench@hangar.local", password: `bench-${Math.random().toString(36).slice(2)}-password`, log: () => {} });
-    const [project] = await db().insert(projects).values({ slug: "bench", name: "Bench", ...(quotaBytes ? { quotaBytes } : {}) }).returning({ id: projects.id });
+    const adminId = await ensureAdmin({
+      email: "bench@hangar.local",
+      password: `bench-${Math.random().toString(36).slice(2)}-password`,
+      log: () => {},
+    });
+    const [project] = await db()
+      .insert(projects)
+      .values({ slug: "bench", name: "Bench", ...(quotaBytes ? { quotaBytes } : {}) })
+      .returning({ id: projects.id });
     await db().insert(projectMembers).values({ projectId: project!.id, userId: adminId, role: "owner" });
     return { work, viewer: (await getViewerById({ id: adminId }))!, projectId: project!.id, close };
   } catch (error) {

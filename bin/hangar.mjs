@@ -7,8 +7,12 @@ import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const tsx = createRequire(import.meta.url).resolve("tsx");
-const result = spawnSync(process.execPath, ["--import", tsx, path.join(root, "lib/cli/main.ts"), ...process.argv.slice(2)], {
-  stdio: "inherit",
-  env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, "tsconfig.json") },
-});
+const result = spawnSync(
+  process.execPath,
+  ["--import", tsx, path.join(root, "lib/cli/main.ts"), ...process.argv.slice(2)],
+  {
+    stdio: "inherit",
+    env: { ...process.env, TSX_TSCONFIG_PATH: path.join(root, "tsconfig.json") },
+  },
+);
 process.exit(result.status ?? 2);

@@ -7,7 +7,10 @@ async function terminate(pids: number[]): Promise<void> {
   const admin = new pg.Client({ connectionString: databaseUrl() });
   await admin.connect();
   try {
-    const result = await admin.query<{ ended: boolean }>("select pg_terminate_backend(pid) as ended from unnest($1::int[]) as pid", [pids]);
+    const result = await admin.query<{ ended: boolean }>(
+      "select pg_terminate_backend(pid) as ended from unnest($1::int[]) as pid",
+      [pids],
+    );
     expect(result.rows.every((row) => row.ended)).toBe(true);
   } finally {
     await admin.end();
@@ -28,7 +31,11 @@ describe("the pool when PostgreSQL ends its connections", () => {
     const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     // Three connections at once, so the pool holds three idle ones afterwards.
     const clients = await Promise.all([pool().connect(), pool().connect(), pool().connect()]);
-    const pids = await Promise.all(clients.map(async (client) => (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid));
+    const pids = await Promise.all(
+      clients.map(
+        async (client) => (await client.query<{ pid: number }>("select pg_backend_pid() as pid")).rows[0]!.pid,
+      ),
+    );
     for (const client of clients) client.release();
     expect(pool().idleCount).toBe(3);
 

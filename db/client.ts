@@ -12,7 +12,9 @@ const globalForDb = globalThis as unknown as { hangarPool?: pg.Pool; hangarDb?: 
 export function databaseUrl(): string {
   const url = env().DATABASE_URL;
   if (!url) {
-    throw new Error("DATABASE_URL is not set. Start Hangar with `npm start`, which starts the embedded PostgreSQL and sets it.");
+    throw new Error(
+      "DATABASE_URL is not set. Start Hangar with `npm start`, which starts the embedded PostgreSQL and sets it.",
+    );
   }
   return url;
 }
@@ -31,7 +33,11 @@ export function pool(): pg.Pool {
   if (!globalForDb.hangarPool) {
     // A connection attempt that gets no answer (a server gone behind a firewall) fails after 10 s
     // instead of holding its request forever.
-    const created = new pg.Pool({ connectionString: databaseUrl(), max: env().HANGAR_DB_POOL_MAX, connectionTimeoutMillis: 10_000 });
+    const created = new pg.Pool({
+      connectionString: databaseUrl(),
+      max: env().HANGAR_DB_POOL_MAX,
+      connectionTimeoutMillis: 10_000,
+    });
     created.on("connect", (client) => client.on("error", onConnectionError));
     // The client's listener above has logged it; the pool re-emits an idle client's error.
     created.on("error", () => {});

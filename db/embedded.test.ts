@@ -73,7 +73,9 @@ describe("the embedded PostgreSQL's supervisor", () => {
     const api = await fetch(`${base}/api/tags?prefix=a`);
     expect(api.status).toBe(503);
     expect(api.headers.get("retry-after")).toBe("5");
-    expect(await api.json()).toEqual({ error: { code: "database_unavailable", message: expect.stringContaining("retry") } });
+    expect(await api.json()).toEqual({
+      error: { code: "database_unavailable", message: expect.stringContaining("retry") },
+    });
     const upload = await fetch(`${base}/api/uploads/abc`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } });
     expect(upload.status).toBe(503);
     expect(upload.headers.get("tus-resumable")).toBe("1.0.0");

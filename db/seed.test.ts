@@ -6,7 +6,8 @@ import { db } from "./client";
 import { ensureAdmin } from "./seed";
 import { users } from "./schema";
 
-const passwordHashOf = async (id: string) => (await db().select({ hash: users.passwordHash, role: users.role }).from(users).where(eq(users.id, id)))[0];
+const passwordHashOf = async (id: string) =>
+  (await db().select({ hash: users.passwordHash, role: users.role }).from(users).where(eq(users.id, id)))[0];
 
 describe("ensureAdmin", () => {
   it("generates a password, prints it once, and stores only an argon2 hash", async () => {

@@ -14,7 +14,15 @@ import { hashFile } from "@/lib/storage/hash";
 import { getBlobStore } from "@/lib/storage";
 import { db } from "./client";
 import { createImage, createReadyVersion } from "./queries/images";
-import { imageShares, projectMembers, projects, users, type DiskFormat, type ReleaseStatus, type Visibility } from "./schema";
+import {
+  imageShares,
+  projectMembers,
+  projects,
+  users,
+  type DiskFormat,
+  type ReleaseStatus,
+  type Visibility,
+} from "./schema";
 
 export interface SeedLog {
   (line: string): void;
@@ -24,7 +32,15 @@ function generatePassword(): string {
   return randomBytes(15).toString("base64url");
 }
 
-export async function ensureAdmin({ email, password, log }: { email: string; password?: string; log: SeedLog }): Promise<string> {
+export async function ensureAdmin({
+  email,
+  password,
+  log,
+}: {
+  email: string;
+  password?: string;
+  log: SeedLog;
+}): Promise<string> {
   const [existing] = await db()
     .select({ id: users.id, passwordHash: users.passwordHash })
     .from(users)
@@ -33,7 +49,10 @@ export async function ensureAdmin({ email, password, log }: { email: string; pas
   if (existing) {
     // A password in the environment is authoritative: that is how an operator resets it.
     if (password && !(existing.passwordHash && (await verifyPassword(existing.passwordHash, password)))) {
-      await db().update(users).set({ passwordHash: await hashPassword(password), role: "admin" }).where(eq(users.id, existing.id));
+      await db()
+        .update(users)
+        .set({ passwordHash: await hashPassword(password), role: "admin" })
+        .where(eq(users.id, existing.id));
       log(`Admin password for ${email} updated from HANGAR_ADMIN_PASSWORD.`);
     }
     return existing.id;
@@ -153,7 +172,8 @@ const demoImages: DemoImage[] = [
   {
     slug: "ci-runner",
     name: "CI runner",
-    description: "Debian-based build agent with Docker, Node 20 and Python 3.11 preinstalled. Internal to the data-science team.",
+    description:
+      "Debian-based build agent with Docker, Node 20 and Python 3.11 preinstalled. Internal to the data-science team.",
     os: "Debian",
     osVersion: "12",
     osId: "debian",
@@ -184,7 +204,12 @@ const demoImages: DemoImage[] = [
   },
 ];
 
-const osNames: Record<string, string> = { debian: "Debian GNU/Linux", ubuntu: "Ubuntu", alpine: "Alpine Linux", rocky: "Rocky Linux" };
+const osNames: Record<string, string> = {
+  debian: "Debian GNU/Linux",
+  ubuntu: "Ubuntu",
+  alpine: "Alpine Linux",
+  rocky: "Rocky Linux",
+};
 
 export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: SeedLog }): Promise<boolean> {
   const [anyProject] = await db().select({ id: projects.id }).from(projects).limit(1);
@@ -194,7 +219,16 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
   const work = await mkdtemp(path.join(os.tmpdir(), "hangar-seed-"));
   const store = getBlobStore();
   try {
-    const built: { image: DemoImage; version: DemoVersion; file: string; sha256: string; sha512: string; size: number; inspection: StoredInspection; virtualSize: number }[] = [];
+    const built: {
+      image: DemoImage;
+      version: DemoVersion;
+      file: string;
+      sha256: string;
+      sha512: string;
+      size: number;
+      inspection: StoredInspection;
+      virtualSize: number;
+    }[] = [];
     for (const image of demoImages) {
       for (const version of image.versions) {
         const dir = path.join(work, `${image.slug}-${version.version}`);
@@ -208,13 +242,18 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
             versionId: image.osVersion,
             prettyName: `${image.name} ${version.version}`,
           },
-          formats: ["raw", version.format].filter((format, index, all) => all.indexOf(format) === index) as ("raw" | "qcow2" | "vmdk")[],
+          formats: ["raw", version.format].filter((format, index, all) => all.indexOf(format) === index) as (
+            "raw" | "qcow2" | "vmdk"
+          )[],
           extraFiles: { "/etc/hangar-image": `${image.slug} ${version.version}\n` },
         });
         const file = guest[version.format as "raw" | "qcow2" | "vmdk"];
         if (!file) throw new Error(`the tiny guest builder did not produce ${version.format}`);
         const verdict = await inspectFile({ path: file, claimedFormat: version.format });
-        if (!verdict.safe) throw new Error(`demo image ${image.slug} ${version.version} failed inspection: ${JSON.stringify(verdict.problems)}`);
+        if (!verdict.safe)
+          throw new Error(
+            `demo image ${image.slug} ${version.version} failed inspection: ${JSON.stringify(verdict.problems)}`,
+          );
         const hashes = await hashFile(file);
         await store.putFromTempFile({ tempPath: file, sha256: hashes.sha256, size: hashes.size });
         built.push({
@@ -232,7 +271,11 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
         .insert(projects)
         .values([
           { slug: "platform", name: "Platform", description: "Base images maintained by the platform team." },
-          { slug: "data-science", name: "Data Science", description: "Notebook and CI images for the data-science team." },
+          {
+            slug: "data-science",
+            name: "Data Science",
+            description: "Notebook and CI images for the data-science team.",
+          },
         ])
         .returning({ id: projects.id, slug: projects.slug });
       if (!platform || !dataScience) throw new Error("creating demo projects returned nothing");
@@ -281,9 +324,13 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
           });
         }
       }
-      await tx.insert(imageShares).values({ imageId: imageIds["ci-runner"]!, projectId: platform.id, offeredById: adminId });
+      await tx
+        .insert(imageShares)
+        .values({ imageId: imageIds["ci-runner"]!, projectId: platform.id, offeredById: adminId });
     });
-    log(`Demo catalog ready: ${demoImages.length} images, ${built.length} versions (${((Date.now() - started) / 1000).toFixed(1)} s).`);
+    log(
+      `Demo catalog ready: ${demoImages.length} images, ${built.length} versions (${((Date.now() - started) / 1000).toFixed(1)} s).`,
+    );
     return true;
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -3,7 +3,10 @@ import { expect, test } from "@playwright/test";
 import { APP_ORIGIN } from "./env";
 import { signInWithPassword, uniqueName } from "./helpers";
 
-test("an admin invites a person, who sets a password from the link and signs in; once disabled, their session stops", async ({ page, browser }) => {
+test("an admin invites a person, who sets a password from the link and signs in; once disabled, their session stops", async ({
+  page,
+  browser,
+}) => {
   test.setTimeout(180_000);
   const email = `${uniqueName("invited")}@example.org`;
   const password = "invited person password 1";
@@ -22,10 +25,16 @@ test("an admin invites a person, who sets a password from the link and signs in;
   expect(link.startsWith(`${APP_ORIGIN}/set-password/`)).toBe(true);
 
   const accounts = page.getByRole("table", { name: "Accounts" });
-  await expect(accounts.getByRole("row", { name: new RegExp(email) }).getByText("invited", { exact: true })).toBeVisible();
+  await expect(
+    accounts.getByRole("row", { name: new RegExp(email) }).getByText("invited", { exact: true }),
+  ).toBeVisible();
   await page.screenshot({ path: "test-results/admin-users.png", fullPage: true });
   const axe = await new AxeBuilder({ page }).analyze();
-  expect(axe.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical").map((violation) => violation.id)).toEqual([]);
+  expect(
+    axe.violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map((violation) => violation.id),
+  ).toEqual([]);
 
   // The invited person, in a browser of their own.
   const person = await (await browser.newContext()).newPage();

@@ -27,11 +27,15 @@ test("the admin signs in with a password, sees admin navigation, and signs out",
   await expect(page).toHaveURL(/\/sign-in/);
 });
 
-test("a member signs in through OpenID Connect, is created on first sign-in, and may not see admin pages", async ({ page }) => {
+test("a member signs in through OpenID Connect, is created on first sign-in, and may not see admin pages", async ({
+  page,
+}) => {
   const login = uniqueName("oidc-member");
   await signInWithOidc(page, login);
   await expect(page.getByRole("link", { name: "Reviews" })).toHaveCount(0);
-  await page.getByRole("button", { name: new RegExp(oidcEmailOf(login).replace(".", "\\.") + "|account|user menu", "i") }).click();
+  await page
+    .getByRole("button", { name: new RegExp(oidcEmailOf(login).replace(".", "\\.") + "|account|user menu", "i") })
+    .click();
   await expect(page.getByText(oidcEmailOf(login))).toBeVisible();
   await page.goto("/reviews");
   await expect(page.getByRole("heading", { name: /may not see this|not allowed|forbidden/i })).toBeVisible();

@@ -25,7 +25,8 @@ test.beforeEach(async ({ context }) => {
     });
   });
   context.on("console", (message) => {
-    if (message.type() === "error" && /Content[- ]Security[- ]Policy/i.test(message.text())) violations.push(`console: ${message.text()}`);
+    if (message.type() === "error" && /Content[- ]Security[- ]Policy/i.test(message.text()))
+      violations.push(`console: ${message.text()}`);
   });
 });
 
@@ -36,7 +37,8 @@ function expectPolicy(response: Response | null) {
   const policy = response!.headers()["content-security-policy"] ?? "";
   expect(policy).toMatch(/script-src 'self' 'nonce-[A-Za-z0-9+/=]+' 'strict-dynamic'/);
   expect(policy).not.toMatch(/script-src[^;]*'unsafe-inline'/);
-  for (const directive of ["object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'", "form-action 'self'"]) expect(policy).toContain(directive);
+  for (const directive of ["object-src 'none'", "base-uri 'self'", "frame-ancestors 'none'", "form-action 'self'"])
+    expect(policy).toContain(directive);
   const nonce = /'nonce-([^']+)'/.exec(policy)![1]!;
   expect(nonces.has(nonce), "a nonce is never reused").toBe(false);
   nonces.add(nonce);
@@ -66,7 +68,12 @@ test("every page works under the Content-Security-Policy, with no violation", as
   const name = uniqueName("csp");
   await visit(page, "/import");
   await createImageOnImportPage(page, name);
-  const guest = await buildTinyGuest({ dir: await mkdtemp(path.join(os.tmpdir(), "hangar-e2e-csp-")), name, sizeMiB: 8, formats: ["raw"] });
+  const guest = await buildTinyGuest({
+    dir: await mkdtemp(path.join(os.tmpdir(), "hangar-e2e-csp-")),
+    name,
+    sizeMiB: 8,
+    formats: ["raw"],
+  });
   await page.getByLabel("Disk image file").setInputFiles(guest.raw);
   await page.getByLabel("Version", { exact: true }).fill("1.0.0");
   await page.getByRole("button", { name: "Start upload" }).click();
@@ -118,21 +125,34 @@ test("every page works under the Content-Security-Policy, with no violation", as
   expect(violations).toEqual([]);
 });
 
-test("a server action without an Origin, or from another origin, is refused; from Hangar's own it works", async ({ page }) => {
+test("a server action without an Origin, or from another origin, is refused; from Hangar's own it works", async ({
+  page,
+}) => {
   await signInWithPassword(page);
   await visit(page, "/images/debian-12-base");
   // Capture the tag editor's real server action call, then replay it.
   const tag = uniqueName("origin");
   const [request] = await Promise.all([
-    page.waitForRequest((candidate) => candidate.method() === "POST" && candidate.headers()["next-action"] !== undefined),
+    page.waitForRequest(
+      (candidate) => candidate.method() === "POST" && candidate.headers()["next-action"] !== undefined,
+    ),
     (async () => {
       await page.getByRole("combobox", { name: "Add a tag" }).fill(tag);
       await page.getByRole("combobox", { name: "Add a tag" }).press("Enter");
     })(),
   ]);
   await expect(page.getByRole("list", { name: /^Tags of / })).toContainText(tag);
-  const headers = Object.fromEntries(Object.entries(request.headers()).filter(([name]) => !["origin", "referer", "cookie", "content-length"].includes(name)));
-  const replay = (extra: Record<string, string>) => page.request.post(request.url(), { headers: { ...headers, ...extra }, data: request.postData() ?? "", failOnStatusCode: false });
+  const headers = Object.fromEntries(
+    Object.entries(request.headers()).filter(
+      ([name]) => !["origin", "referer", "cookie", "content-length"].includes(name),
+    ),
+  );
+  const replay = (extra: Record<string, string>) =>
+    page.request.post(request.url(), {
+      headers: { ...headers, ...extra },
+      data: request.postData() ?? "",
+      failOnStatusCode: false,
+    });
 
   const withoutOrigin = await replay({});
   expect(withoutOrigin.status()).toBe(403);

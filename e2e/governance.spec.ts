@@ -41,7 +41,10 @@ async function approve(reviewer: Page, label: string) {
   await expect(reviewer.getByRole("listitem", { name: label })).toHaveCount(0);
 }
 
-test("a member's build is approved by an admin, four-eyes holds for the admin's own build, latest moves, and the out-of-date version is rebuilt from the banner", async ({ page, browser }) => {
+test("a member's build is approved by an admin, four-eyes holds for the admin's own build, latest moves, and the out-of-date version is rebuilt from the banner", async ({
+  page,
+  browser,
+}) => {
   test.setTimeout(900_000);
   const tag = uniqueName("gov");
   const builderLogin = uniqueName("builder");
@@ -90,7 +93,9 @@ test("a member's build is approved by an admin, four-eyes holds for the admin's 
   const graph = page.getByTestId("lineage-graph");
   await expect(graph.getByText(app)).toBeVisible();
   await graph.screenshot({ path: test.info().outputPath("lineage-graph.png") });
-  await test.info().attach("lineage graph", { path: test.info().outputPath("lineage-graph.png"), contentType: "image/png" });
+  await test
+    .info()
+    .attach("lineage graph", { path: test.info().outputPath("lineage-graph.png"), contentType: "image/png" });
 
   // The member rebuilds from the banner with one click; it goes to review again.
   await builder.goto(`/images/jupyter-workstation/versions/${appVersion}`);

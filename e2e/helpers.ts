@@ -6,7 +6,9 @@ export async function signInWithPassword(page: Page, { email = ADMIN_EMAIL, pass
   await page.getByLabel("Email").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await expect(page.getByRole("searchbox", { name: "Search images" }).or(page.getByLabel("Search images"))).toBeVisible();
+  await expect(
+    page.getByRole("searchbox", { name: "Search images" }).or(page.getByLabel("Search images")),
+  ).toBeVisible();
 }
 
 // Goes through the loopback provider's real login and consent screens.

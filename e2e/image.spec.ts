@@ -10,7 +10,8 @@ test("an image page shows facts, versions and rendered markdown", async ({ page 
   await expect(page.locator("strong", { hasText: "Debian 12 (bookworm)" })).toBeVisible();
   const versions = page.getByRole("table", { name: /versions/i });
   // The three seeded versions (other specs may have built more into this image).
-  for (const version of ["12.7.0", "12.6.0", "12.5.0"]) await expect(versions.getByRole("link", { name: version, exact: true })).toBeVisible();
+  for (const version of ["12.7.0", "12.6.0", "12.5.0"])
+    await expect(versions.getByRole("link", { name: version, exact: true })).toBeVisible();
   await expect(versions).toContainText("qcow2");
 });
 
@@ -61,8 +62,14 @@ for (const [name, path] of [
       await signInWithPassword(page);
       await page.goto(path);
       const results = await new AxeBuilder({ page }).analyze();
-      const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-      expect(serious.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`)).toEqual([]);
+      const serious = results.violations.filter(
+        (violation) => violation.impact === "serious" || violation.impact === "critical",
+      );
+      expect(
+        serious.map(
+          (violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`,
+        ),
+      ).toEqual([]);
     });
   }
 }

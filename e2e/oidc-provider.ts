@@ -37,7 +37,11 @@ export async function startOidcProvider({ appOrigin }: { appOrigin: string }): P
   provider.proxy = false;
   // The provider answers a refused token request with a bare invalid_grant; the reason (such as a
   // redirect_uri that differs from the authorization request's) only shows here.
-  provider.on("grant.error", (_ctx, error) => console.error(`[oidc] token request refused: ${(error as { error_detail?: string }).error_detail ?? error.message}`));
+  provider.on("grant.error", (_ctx, error) =>
+    console.error(
+      `[oidc] token request refused: ${(error as { error_detail?: string }).error_detail ?? error.message}`,
+    ),
+  );
   const server: Server = await new Promise((resolve) => {
     const listening = provider.listen(OIDC_PORT, "127.0.0.1", () => resolve(listening));
   });

@@ -3,7 +3,10 @@ import { expect, test } from "@playwright/test";
 import { signInWithOidc, signInWithPassword, uniqueName } from "./helpers";
 import { oidcEmailOf } from "./oidc-provider";
 
-test("an owner creates a project, adds a person by email, and can't remove the last owner", async ({ page, browser }) => {
+test("an owner creates a project, adds a person by email, and can't remove the last owner", async ({
+  page,
+  browser,
+}) => {
   const login = uniqueName("teammate");
   // The teammate signs in once, so their account exists.
   const other = await browser.newContext();
@@ -47,7 +50,11 @@ test("an owner creates a project, adds a person by email, and can't remove the l
   await expect(members).toContainText("admin@hangar.local");
 
   const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical").map((violation) => violation.id)).toEqual([]);
+  expect(
+    results.violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map((violation) => violation.id),
+  ).toEqual([]);
 
   // The teammate now sees the project.
   const teammate = other.pages()[0]!;

@@ -6,8 +6,12 @@ const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBH5uVSaX1zjmR6c6Ff2mR1mA5hVQ4H
 
 async function expectAccessible(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
-  const serious = results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical");
-  expect(serious.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`)).toEqual([]);
+  const serious = results.violations.filter(
+    (violation) => violation.impact === "serious" || violation.impact === "critical",
+  );
+  expect(
+    serious.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(" ")).join(", ")}`),
+  ).toEqual([]);
 }
 
 async function addStep(page: Page, label: string) {
@@ -15,7 +19,9 @@ async function addStep(page: Page, label: string) {
   await page.getByRole("button", { name: "Add step" }).click();
 }
 
-test("a recipe is written in the editor, reordered, built with a live log, and its output waits for review", async ({ page }) => {
+test("a recipe is written in the editor, reordered, built with a live log, and its output waits for review", async ({
+  page,
+}) => {
   test.setTimeout(420_000);
   const name = uniqueName("web-base");
   await signInWithPassword(page);
@@ -54,7 +60,11 @@ test("a recipe is written in the editor, reordered, built with a live log, and i
   // YAML import explains problems by line.
   await page.getByText("YAML: export or import").click();
   await expect(page.getByLabel("Recipe YAML")).toContainText("type: ssh-key");
-  await page.getByLabel("Paste YAML to replace the form").fill(`name: x\nbase:\n  image: debian-12-base\n  version: 12.7.0\nsteps:\n  - type: mkdir\n    path: relative\noutput:\n  image: debian-12-base\n  format: qcow2\n`);
+  await page
+    .getByLabel("Paste YAML to replace the form")
+    .fill(
+      `name: x\nbase:\n  image: debian-12-base\n  version: 12.7.0\nsteps:\n  - type: mkdir\n    path: relative\noutput:\n  image: debian-12-base\n  format: qcow2\n`,
+    );
   await page.getByRole("button", { name: "Load YAML" }).click();
   await expect(page.getByRole("alert", { name: "YAML problems" })).toContainText("Line 7:");
 
@@ -84,18 +94,26 @@ test("a recipe is written in the editor, reordered, built with a live log, and i
   await expect(page.getByRole("status").filter({ hasText: "This exact build exists already" })).toBeVisible();
 });
 
-test("a recipe file over the limit is refused with the limit in words, and a signed-out caller is refused", async ({ page }) => {
+test("a recipe file over the limit is refused with the limit in words, and a signed-out caller is refused", async ({
+  page,
+}) => {
   await signInWithPassword(page);
   await page.goto("/recipes/new");
   const projectId = await page.getByLabel("Project").inputValue();
-  const tooLarge = await page.request.post(`/api/recipe-files?projectId=${projectId}&filename=big.bin`, { data: Buffer.alloc(16 * 1024 * 1024 + 1) });
+  const tooLarge = await page.request.post(`/api/recipe-files?projectId=${projectId}&filename=big.bin`, {
+    data: Buffer.alloc(16 * 1024 * 1024 + 1),
+  });
   expect(tooLarge.status()).toBe(413);
   expect((await tooLarge.json()).error.message).toMatch(/at most 16 MiB/);
-  const attached = await page.request.post(`/api/recipe-files?projectId=${projectId}&filename=hello.txt`, { data: Buffer.from("hello\n") });
+  const attached = await page.request.post(`/api/recipe-files?projectId=${projectId}&filename=hello.txt`, {
+    data: Buffer.from("hello\n"),
+  });
   expect(attached.status()).toBe(201);
   expect((await attached.json()).sha256).toBe("5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03");
   const signedOut = await page.context().browser()!.newContext({ baseURL: page.url() });
-  const anonymous = await signedOut.request.post(`/api/recipe-files?projectId=${projectId}`, { data: Buffer.from("x") });
+  const anonymous = await signedOut.request.post(`/api/recipe-files?projectId=${projectId}`, {
+    data: Buffer.from("x"),
+  });
   expect(anonymous.status()).toBe(401);
   await signedOut.close();
 });
@@ -107,7 +125,8 @@ test("the editor shows the bound on growing the disk as you type, and refuses to
   const grow = page.getByLabel("Grow the disk to (optional)");
   await expect(page.getByText(/Like 20G, at most 256 GiB; the build must also fit the project's quota/)).toBeVisible();
   await grow.fill("300G");
-  const bound = "Grow the disk to at most 256 GiB: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin).";
+  const bound =
+    "Grow the disk to at most 256 GiB: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin).";
   await expect(page.getByText(bound, { exact: true })).toBeVisible(); // as you type
   await expect(grow).toHaveAttribute("aria-invalid", "true");
   await page.getByLabel("Name", { exact: true }).fill(uniqueName("too-big"));

@@ -13,10 +13,17 @@ async function createProject(page: Page, name: string): Promise<{ name: string; 
 
 async function expectNoSeriousAxeViolations(page: Page) {
   const results = await new AxeBuilder({ page }).analyze();
-  expect(results.violations.filter((violation) => violation.impact === "serious" || violation.impact === "critical").map((violation) => violation.id)).toEqual([]);
+  expect(
+    results.violations
+      .filter((violation) => violation.impact === "serious" || violation.impact === "critical")
+      .map((violation) => violation.id),
+  ).toEqual([]);
 }
 
-test("a team owner clones a base into the team, another team can't see it until it is shared and accepted, then makes a full copy of it", async ({ page, browser }) => {
+test("a team owner clones a base into the team, another team can't see it until it is shared and accepted, then makes a full copy of it", async ({
+  page,
+  browser,
+}) => {
   test.setTimeout(300_000);
   const ownerA = await (await browser.newContext()).newPage();
   const ownerB = await (await browser.newContext()).newPage();

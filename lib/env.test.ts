@@ -35,17 +35,23 @@ describe("readEnv", () => {
   });
 
   it("treats empty values as unset", () => {
-    expect(readEnv({ DATABASE_URL: "", HANGAR_ADMIN_PASSWORD: "" })).toMatchObject({ DATABASE_URL: undefined, HANGAR_ADMIN_PASSWORD: undefined });
+    expect(readEnv({ DATABASE_URL: "", HANGAR_ADMIN_PASSWORD: "" })).toMatchObject({
+      DATABASE_URL: undefined,
+      HANGAR_ADMIN_PASSWORD: undefined,
+    });
   });
 
   it("enables OIDC only when issuer, client id and secret are all set", () => {
-    const full = { HANGAR_OIDC_ISSUER: "https://id.example.org", HANGAR_OIDC_CLIENT_ID: "hangar", HANGAR_OIDC_CLIENT_SECRET: "s3cret" };
+    const full = {
+      HANGAR_OIDC_ISSUER: "https://id.example.org",
+      HANGAR_OIDC_CLIENT_ID: "hangar",
+      HANGAR_OIDC_CLIENT_SECRET: "s3cret",
+    };
     expect(readEnv(full).oidcEnabled).toBe(true);
     expect(() => readEnv({ HANGAR_OIDC_ISSUER: full.HANGAR_OIDC_ISSUER })).toThrow(/all three/);
-    expect(readEnv({ ...full, HANGAR_OIDC_ADMIN_EMAILS: " Ops@Example.org , ,b@x.io" }).HANGAR_OIDC_ADMIN_EMAILS).toEqual([
-      "ops@example.org",
-      "b@x.io",
-    ]);
+    expect(
+      readEnv({ ...full, HANGAR_OIDC_ADMIN_EMAILS: " Ops@Example.org , ,b@x.io" }).HANGAR_OIDC_ADMIN_EMAILS,
+    ).toEqual(["ops@example.org", "b@x.io"]);
   });
 
   it("reads the grow-to bound as a size, 256 GiB unless set, and refuses what is not one", () => {
@@ -63,15 +69,30 @@ describe("readEnv", () => {
     expect(readEnv({ HANGAR_MAX_VIRTUAL_SIZE: "1.5t" }).HANGAR_MAX_VIRTUAL_SIZE).toBe(1.5 * 1024 ** 4);
     expect(readEnv({ HANGAR_MAX_VIRTUAL_SIZE: " 1099511627776 " }).HANGAR_MAX_VIRTUAL_SIZE).toBe(1024 ** 4);
     for (const bad of ["lots", "-1T", "0", "2X", "1e3", "100000P"]) {
-      expect(() => readEnv({ HANGAR_MAX_VIRTUAL_SIZE: bad }), bad).toThrow(/HANGAR_MAX_VIRTUAL_SIZE: “.*” is not a byte size; write bytes \(2199023255552\) or a number with K, M, G, T or P/);
+      expect(() => readEnv({ HANGAR_MAX_VIRTUAL_SIZE: bad }), bad).toThrow(
+        /HANGAR_MAX_VIRTUAL_SIZE: “.*” is not a byte size; write bytes \(2199023255552\) or a number with K, M, G, T or P/,
+      );
     }
   });
 
   it("reads job time limits as durations and the acceleration as auto, kvm or tcg", () => {
-    expect(readEnv({})).toMatchObject({ HANGAR_BUILD_TIMEOUT: 30 * 60_000, HANGAR_JOB_TIMEOUT: 2 * 3600_000, HANGAR_ACCEL: "auto" });
-    expect(readEnv({ HANGAR_BUILD_TIMEOUT: "45m", HANGAR_JOB_TIMEOUT: "90", HANGAR_ACCEL: "tcg" })).toMatchObject({ HANGAR_BUILD_TIMEOUT: 45 * 60_000, HANGAR_JOB_TIMEOUT: 90_000, HANGAR_ACCEL: "tcg" });
-    expect(readEnv({ HANGAR_BUILD_TIMEOUT: "2h", HANGAR_JOB_TIMEOUT: "" })).toMatchObject({ HANGAR_BUILD_TIMEOUT: 2 * 3600_000, HANGAR_JOB_TIMEOUT: 2 * 3600_000 });
-    expect(() => readEnv({ HANGAR_BUILD_TIMEOUT: "30 minutes" })).toThrow(/HANGAR_BUILD_TIMEOUT must be a duration between 1s and 12h, such as 1800, 90s, 30m or 2h \(got "30 minutes"\)/);
+    expect(readEnv({})).toMatchObject({
+      HANGAR_BUILD_TIMEOUT: 30 * 60_000,
+      HANGAR_JOB_TIMEOUT: 2 * 3600_000,
+      HANGAR_ACCEL: "auto",
+    });
+    expect(readEnv({ HANGAR_BUILD_TIMEOUT: "45m", HANGAR_JOB_TIMEOUT: "90", HANGAR_ACCEL: "tcg" })).toMatchObject({
+      HANGAR_BUILD_TIMEOUT: 45 * 60_000,
+      HANGAR_JOB_TIMEOUT: 90_000,
+      HANGAR_ACCEL: "tcg",
+    });
+    expect(readEnv({ HANGAR_BUILD_TIMEOUT: "2h", HANGAR_JOB_TIMEOUT: "" })).toMatchObject({
+      HANGAR_BUILD_TIMEOUT: 2 * 3600_000,
+      HANGAR_JOB_TIMEOUT: 2 * 3600_000,
+    });
+    expect(() => readEnv({ HANGAR_BUILD_TIMEOUT: "30 minutes" })).toThrow(
+      /HANGAR_BUILD_TIMEOUT must be a duration between 1s and 12h, such as 1800, 90s, 30m or 2h \(got "30 minutes"\)/,
+    );
     expect(() => readEnv({ HANGAR_JOB_TIMEOUT: "13h" })).toThrow(/HANGAR_JOB_TIMEOUT must be a duration/);
     expect(() => readEnv({ HANGAR_BUILD_TIMEOUT: "0" })).toThrow(/HANGAR_BUILD_TIMEOUT/);
     expect(() => readEnv({ HANGAR_ACCEL: "hvf" })).toThrow(/HANGAR_ACCEL must be auto, kvm or tcg/);
@@ -81,7 +102,10 @@ describe("readEnv", () => {
 describe("the configuration's documentation", () => {
   const root = path.resolve(__dirname, "..");
   const readme = readFileSync(path.join(root, "README.md"), "utf8");
-  const configuration = readme.slice(readme.indexOf("## Configuration"), readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1));
+  const configuration = readme.slice(
+    readme.indexOf("## Configuration"),
+    readme.indexOf("\n## ", readme.indexOf("## Configuration") + 1),
+  );
   const example = readFileSync(path.join(root, ".env.example"), "utf8");
 
   it("lists every variable of the schema in .env.example", () => {
@@ -112,8 +136,25 @@ describe("env()", () => {
 
   it("takes the variables that used to be read around the schema", () => {
     expect(readEnv({}).HANGAR_PG_PORT).toBeUndefined();
-    expect(readEnv({})).toMatchObject({ HANGAR_DB_POOL_MAX: 10, HANGAR_VIRT_CUSTOMIZE: "virt-customize", HANGAR_VIRT_SYSPREP: "virt-sysprep", HANGAR_URL_IMPORT_PORTS: [], HANGAR_URL_IMPORT_ALLOW_ADDRESSES: [], LIBGUESTFS_BACKEND: "direct" });
-    expect(readEnv({ HANGAR_PG_PORT: "5433", HANGAR_URL_IMPORT_PORTS: "8080, x,70000", HANGAR_URL_IMPORT_ALLOW_ADDRESSES: " 10.0.0.5 ,," })).toMatchObject({ HANGAR_PG_PORT: 5433, HANGAR_URL_IMPORT_PORTS: [8080], HANGAR_URL_IMPORT_ALLOW_ADDRESSES: ["10.0.0.5"] });
+    expect(readEnv({})).toMatchObject({
+      HANGAR_DB_POOL_MAX: 10,
+      HANGAR_VIRT_CUSTOMIZE: "virt-customize",
+      HANGAR_VIRT_SYSPREP: "virt-sysprep",
+      HANGAR_URL_IMPORT_PORTS: [],
+      HANGAR_URL_IMPORT_ALLOW_ADDRESSES: [],
+      LIBGUESTFS_BACKEND: "direct",
+    });
+    expect(
+      readEnv({
+        HANGAR_PG_PORT: "5433",
+        HANGAR_URL_IMPORT_PORTS: "8080, x,70000",
+        HANGAR_URL_IMPORT_ALLOW_ADDRESSES: " 10.0.0.5 ,,",
+      }),
+    ).toMatchObject({
+      HANGAR_PG_PORT: 5433,
+      HANGAR_URL_IMPORT_PORTS: [8080],
+      HANGAR_URL_IMPORT_ALLOW_ADDRESSES: ["10.0.0.5"],
+    });
     expect(() => readEnv({ HANGAR_PG_PORT: "postgres" })).toThrow(/HANGAR_PG_PORT/);
     expect(() => readEnv({ HANGAR_DB_POOL_MAX: "0" })).toThrow(/HANGAR_DB_POOL_MAX is at least 1/);
   });

@@ -19,11 +19,16 @@ function duration(name: string, fallback: string) {
     .transform((raw, context) => {
       const value = raw || fallback;
       const match = /^(\d+)\s*(s|m|h)?$/i.exec(value);
-      const seconds = match ? Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? "s").toLowerCase() as "s" | "m" | "h"] : NaN;
+      const seconds = match
+        ? Number(match[1]) * { s: 1, m: 60, h: 3600 }[(match[2] ?? "s").toLowerCase() as "s" | "m" | "h"]
+        : NaN;
       // The queue lets a job run a few minutes past its limit before handing it to another worker,
       // and pg-boss refuses expirations of a day or more.
       if (!(seconds >= 1 && seconds <= 12 * 3600)) {
-        context.addIssue({ code: "custom", message: `${name} must be a duration between 1s and 12h, such as 1800, 90s, 30m or 2h (got "${value}")` });
+        context.addIssue({
+          code: "custom",
+          message: `${name} must be a duration between 1s and 12h, such as 1800, 90s, 30m or 2h (got "${value}")`,
+        });
         return z.NEVER;
       }
       return seconds * 1000;
@@ -34,7 +39,10 @@ const envSchema = z.object({
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   HANGAR_DATA_DIR: z.string().trim().min(1).default(".hangar"),
   DATABASE_URL: optionalString.pipe(
-    z.string().regex(/^postgres(ql)?:\/\//, "DATABASE_URL must start with postgres:// or postgresql://").optional(),
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "DATABASE_URL must start with postgres:// or postgresql://")
+      .optional(),
   ),
   HANGAR_ADMIN_EMAIL: z.string().trim().toLowerCase().email().default("admin@hangar.local"),
   HANGAR_ADMIN_PASSWORD: optionalString.pipe(
@@ -47,10 +55,17 @@ const envSchema = z.object({
       .string()
       .url("AUTH_URL must be a URL such as https://hangar.example.org")
       // Zod runs this even when the URL check failed; that case already has its message.
-      .refine((value) => !URL.canParse(value) || /^https?:$/.test(new URL(value).protocol), "AUTH_URL must start with http:// or https://")
+      .refine(
+        (value) => !URL.canParse(value) || /^https?:$/.test(new URL(value).protocol),
+        "AUTH_URL must start with http:// or https://",
+      )
       .optional(),
   ),
-  AUTH_SESSION_MAX_AGE: z.coerce.number().int().min(60).default(8 * 60 * 60),
+  AUTH_SESSION_MAX_AGE: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .default(8 * 60 * 60),
   HANGAR_OIDC_ISSUER: optionalString.pipe(z.string().url("HANGAR_OIDC_ISSUER must be a URL").optional()),
   HANGAR_OIDC_CLIENT_ID: optionalString,
   HANGAR_OIDC_CLIENT_SECRET: optionalString,
@@ -65,7 +80,12 @@ const envSchema = z.object({
         .filter(Boolean),
     ),
   // How long a one-time set-password link (an invitation or a reset) stays valid.
-  HANGAR_PASSWORD_LINK_HOURS: z.coerce.number().int().min(1, "HANGAR_PASSWORD_LINK_HOURS is at least 1").max(24 * 30, "HANGAR_PASSWORD_LINK_HOURS is at most 720 (30 days)").default(72),
+  HANGAR_PASSWORD_LINK_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1, "HANGAR_PASSWORD_LINK_HOURS is at least 1")
+    .max(24 * 30, "HANGAR_PASSWORD_LINK_HOURS is at most 720 (30 days)")
+    .default(72),
   HANGAR_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(1),
   // A running build whose worker has not checked in for this long is taken as dead.
   HANGAR_BUILD_STALE_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
@@ -84,7 +104,10 @@ const envSchema = z.object({
     .transform((value, context) => {
       const bytes = parseByteSize(value);
       if (bytes === null || bytes < 1024 ** 2) {
-        context.addIssue({ code: "custom", message: "HANGAR_MAX_GROW_SIZE is a size of at least 1M, like 256G, 2T or a number of bytes" });
+        context.addIssue({
+          code: "custom",
+          message: "HANGAR_MAX_GROW_SIZE is a size of at least 1M, like 256G, 2T or a number of bytes",
+        });
         return z.NEVER;
       }
       return bytes;
@@ -98,7 +121,10 @@ const envSchema = z.object({
     .transform((value, context) => {
       const bytes = parseByteSize(value);
       if (bytes === null || bytes <= 0) {
-        context.addIssue({ code: "custom", message: `“${value}” is not a byte size; write bytes (2199023255552) or a number with K, M, G, T or P (2T, 512G)` });
+        context.addIssue({
+          code: "custom",
+          message: `“${value}” is not a byte size; write bytes (2199023255552) or a number with K, M, G, T or P (2T, 512G)`,
+        });
         return z.NEVER;
       }
       return bytes;
@@ -111,33 +137,79 @@ const envSchema = z.object({
   HANGAR_ACCEL: z.enum(["auto", "kvm", "tcg"], { message: "HANGAR_ACCEL must be auto, kvm or tcg" }).default("auto"),
   // Hosts a build's package manager may reach through Hangar's proxy (".example.org" allows every
   // name under it). Unset: the usual distribution mirrors and the hosts in this machine's apt sources.
-  HANGAR_BUILD_MIRRORS: optionalString.transform((value) => value?.split(",").map((host) => host.trim().toLowerCase()).filter(Boolean)).pipe(
-    z.array(z.string().regex(/^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, "HANGAR_BUILD_MIRRORS must list host names, separated by commas (e.g. deb.debian.org,.archive.ubuntu.com)")).optional(),
-  ),
+  HANGAR_BUILD_MIRRORS: optionalString
+    .transform((value) =>
+      value
+        ?.split(",")
+        .map((host) => host.trim().toLowerCase())
+        .filter(Boolean),
+    )
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(
+              /^\.?[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/,
+              "HANGAR_BUILD_MIRRORS must list host names, separated by commas (e.g. deb.debian.org,.archive.ubuntu.com)",
+            ),
+        )
+        .optional(),
+    ),
   // Non-global addresses (an internal mirror) that an allowed mirror host may resolve to.
   HANGAR_BUILD_MIRROR_ADDRESSES: z
     .string()
     .default("")
-    .transform((value) => value.split(",").map((address) => address.trim()).filter(Boolean))
-    .pipe(z.array(z.union([z.ipv4(), z.ipv6()], "HANGAR_BUILD_MIRROR_ADDRESSES must list IP addresses, separated by commas"))),
+    .transform((value) =>
+      value
+        .split(",")
+        .map((address) => address.trim())
+        .filter(Boolean),
+    )
+    .pipe(
+      z.array(
+        z.union([z.ipv4(), z.ipv6()], "HANGAR_BUILD_MIRROR_ADDRESSES must list IP addresses, separated by commas"),
+      ),
+    ),
   // URL imports reach ports 80 and 443 and public addresses; these add ports and exact internal
   // addresses (an internal mirror) an admin allows. Values that are not ports are ignored.
   HANGAR_URL_IMPORT_PORTS: z
     .string()
     .default("")
-    .transform((value) => value.split(",").map(Number).filter((port) => port > 0 && port < 65536)),
+    .transform((value) =>
+      value
+        .split(",")
+        .map(Number)
+        .filter((port) => port > 0 && port < 65536),
+    ),
   HANGAR_URL_IMPORT_ALLOW_ADDRESSES: z
     .string()
     .default("")
-    .transform((value) => value.split(",").map((address) => address.trim()).filter(Boolean)),
+    .transform((value) =>
+      value
+        .split(",")
+        .map((address) => address.trim())
+        .filter(Boolean),
+    ),
   // The libguestfs tools builds and identity resets run; tests point them at stand-ins.
   HANGAR_VIRT_CUSTOMIZE: z.string().trim().min(1).default("virt-customize"),
   HANGAR_VIRT_SYSPREP: z.string().trim().min(1).default("virt-sysprep"),
   // libguestfs's own settings, passed on to every libguestfs run (HANGAR_ACCEL adds force_tcg).
-  LIBGUESTFS_BACKEND: z.string().trim().default("direct").transform((value) => value || "direct"),
+  LIBGUESTFS_BACKEND: z
+    .string()
+    .trim()
+    .default("direct")
+    .transform((value) => value || "direct"),
   LIBGUESTFS_BACKEND_SETTINGS: z.string().trim().default(""),
   // The embedded PostgreSQL's port; unset, a free one is picked at each start.
-  HANGAR_PG_PORT: optionalString.pipe(z.coerce.number<string | undefined>().int().min(1, "HANGAR_PG_PORT must be a port number").max(65535, "HANGAR_PG_PORT must be a port number").optional()),
+  HANGAR_PG_PORT: optionalString.pipe(
+    z.coerce
+      .number<string | undefined>()
+      .int()
+      .min(1, "HANGAR_PG_PORT must be a port number")
+      .max(65535, "HANGAR_PG_PORT must be a port number")
+      .optional(),
+  ),
   // Connections each process keeps to PostgreSQL at most.
   HANGAR_DB_POOL_MAX: z.coerce.number().int().min(1, "HANGAR_DB_POOL_MAX is at least 1").max(1000).default(10),
   HANGAR_SEED_DEMO: z
@@ -157,7 +229,9 @@ export function readEnv(source: Record<string, string | undefined> = process.env
   const parsed = envSchema.safeParse(source);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  - ${issue.path.join(".")}: ${issue.message}`);
-    throw new Error(`Hangar's configuration is invalid; fix these environment variables (see .env.example):\n${lines.join("\n")}`);
+    throw new Error(
+      `Hangar's configuration is invalid; fix these environment variables (see .env.example):\n${lines.join("\n")}`,
+    );
   }
   const env = parsed.data;
   const oidcValues = [env.HANGAR_OIDC_ISSUER, env.HANGAR_OIDC_CLIENT_ID, env.HANGAR_OIDC_CLIENT_SECRET];

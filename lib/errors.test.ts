@@ -18,8 +18,12 @@ describe("the error module", () => {
   });
 
   it("writes one JSON error body, with fields only when there are some", () => {
-    expect(errorBody("not_found", "No such thing.")).toEqual({ error: { code: "not_found", message: "No such thing." } });
-    expect(errorBody("invalid", "Bad.", { name: ["Too long."] })).toEqual({ error: { code: "invalid", message: "Bad.", fields: { name: ["Too long."] } } });
+    expect(errorBody("not_found", "No such thing.")).toEqual({
+      error: { code: "not_found", message: "No such thing." },
+    });
+    expect(errorBody("invalid", "Bad.", { name: ["Too long."] })).toEqual({
+      error: { code: "invalid", message: "Bad.", fields: { name: ["Too long."] } },
+    });
   });
 
   it("answers a code with its status, body and headers", async () => {
@@ -35,12 +39,17 @@ describe("the error module", () => {
     });
     const refused = await refusing();
     expect(refused.status).toBe(403);
-    expect(await refused.json()).toEqual({ error: { code: "forbidden", message: "Not yours.", fields: { id: ["Not yours."] } } });
+    expect(await refused.json()).toEqual({
+      error: { code: "forbidden", message: "Not yours.", fields: { id: ["Not yours."] } },
+    });
 
     const log = vi.spyOn(console, "error").mockImplementation(() => {});
-    const failing = withRouteErrors(async (_request: Request) => {
-      throw new Error("connection string with a password");
-    }, { internalMessage: "Nothing was kept." });
+    const failing = withRouteErrors(
+      async (_request: Request) => {
+        throw new Error("connection string with a password");
+      },
+      { internalMessage: "Nothing was kept." },
+    );
     const failed = await failing(new Request("http://hangar.test/"));
     expect(failed.status).toBe(500);
     expect(await failed.json()).toEqual({ error: { code: "internal", message: "Nothing was kept." } });
@@ -52,7 +61,9 @@ describe("the error module", () => {
   });
 
   it("collects zod messages by field path", () => {
-    const parsed = z.object({ name: z.string().min(2, "Too short."), tags: z.array(z.string().max(1, "Too long.")) }).safeParse({ name: "a", tags: ["ok", "x"] });
+    const parsed = z
+      .object({ name: z.string().min(2, "Too short."), tags: z.array(z.string().max(1, "Too long.")) })
+      .safeParse({ name: "a", tags: ["ok", "x"] });
     expect(parsed.success).toBe(false);
     if (!parsed.success) expect(fieldErrorsOf(parsed.error)).toEqual({ name: ["Too short."], "tags.0": ["Too long."] });
     const whole = z.string({ message: "Text, please." }).safeParse(1);

@@ -41,11 +41,16 @@ export function errorBody(code: ErrorCode, message: string, fields?: Record<stri
   return { error: fields ? { code, message, fields } : { code, message } };
 }
 
-export function errorResponse(code: ErrorCode, message: string, init: { fields?: Record<string, string[]>; headers?: HeadersInit } = {}): Response {
+export function errorResponse(
+  code: ErrorCode,
+  message: string,
+  init: { fields?: Record<string, string[]>; headers?: HeadersInit } = {},
+): Response {
   return Response.json(errorBody(code, message, init.fields), { status: httpStatusOf(code), headers: init.headers });
 }
 
-export const INTERNAL_ERROR_MESSAGE = "Something went wrong on the server; nothing was changed. Try again, and tell an admin if it keeps happening.";
+export const INTERNAL_ERROR_MESSAGE =
+  "Something went wrong on the server; nothing was changed. Try again, and tell an admin if it keeps happening.";
 
 /**
  * Wraps a route handler so that a HangarError it throws is answered with the code's status and

@@ -34,11 +34,16 @@ export function formatDuration(ms: number): string {
     [Math.floor((seconds % 3600) / 60), "minute"],
     [seconds % 60, "second"],
   ];
-  const words = parts.filter(([count]) => count > 0).map(([count, unit]) => `${count} ${unit}${count === 1 ? "" : "s"}`);
+  const words = parts
+    .filter(([count]) => count > 0)
+    .map(([count, unit]) => `${count} ${unit}${count === 1 ? "" : "s"}`);
   return words.join(" ") || "0 seconds";
 }
 
 export type Acceleration = "kvm" | "tcg";
 
 /** How guests run, as the build page and the worker's log say it. */
-export const accelerationLabels: Record<Acceleration, string> = { kvm: "KVM (hardware)", tcg: "TCG (software emulation)" };
+export const accelerationLabels: Record<Acceleration, string> = {
+  kvm: "KVM (hardware)",
+  tcg: "TCG (software emulation)",
+};

@@ -8,7 +8,14 @@ describe("isUuid", () => {
   });
 
   it("refuses anything a uuid column would throw on", () => {
-    for (const value of ["", "not-a-uuid", "0b7c7a52-3c1e-4c4e-9a3f-2f1d8e6b9c0", "0b7c7a52-3c1e-4c4e-9a3f-2f1d8e6b9c01 ", "0b7c7a523c1e4c4e9a3f2f1d8e6b9c01", "' or 1=1 --"]) {
+    for (const value of [
+      "",
+      "not-a-uuid",
+      "0b7c7a52-3c1e-4c4e-9a3f-2f1d8e6b9c0",
+      "0b7c7a52-3c1e-4c4e-9a3f-2f1d8e6b9c01 ",
+      "0b7c7a523c1e4c4e9a3f2f1d8e6b9c01",
+      "' or 1=1 --",
+    ]) {
       expect(isUuid(value), value).toBe(false);
     }
   });

@@ -10,7 +10,10 @@ import { EXIT, helpText, resolve, type AdminIo } from "../lib/cli/admin";
 import { readEnv } from "../lib/env";
 
 async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) throw new Error("--password-stdin reads the password from a pipe, e.g. `printf %s \"$PASSWORD\" | npm run admin -- user create ...`.");
+  if (process.stdin.isTTY)
+    throw new Error(
+      '--password-stdin reads the password from a pipe, e.g. `printf %s "$PASSWORD" | npm run admin -- user create ...`.',
+    );
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString("utf8");
@@ -41,8 +44,13 @@ async function main(): Promise<number> {
       if (running) {
         url = running.url;
       } else {
-        console.error(`[admin] Starting the embedded PostgreSQL in ${path.join(config.dataDir, "pg")} for this command...`);
-        embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, log: (line) => console.error(`[admin] ${line}`) });
+        console.error(
+          `[admin] Starting the embedded PostgreSQL in ${path.join(config.dataDir, "pg")} for this command...`,
+        );
+        embedded = await startEmbeddedPostgres({
+          dataDir: config.dataDir,
+          log: (line) => console.error(`[admin] ${line}`),
+        });
         url = embedded.url;
       }
     }

@@ -18,7 +18,11 @@ import { ensureAdmin, seedDemoCatalog } from "../db/seed";
 import { CLIENT_ADDRESS_HEADER, clientAddress } from "../lib/auth/client-address";
 import { viewerFromSessionCookie } from "../lib/auth/session-cookie";
 import { readEnv } from "../lib/env";
-import { answeredDatabaseUnavailable, answerOutageErrorsAs503, writeDatabaseUnavailable } from "../lib/http/database-unavailable";
+import {
+  answeredDatabaseUnavailable,
+  answerOutageErrorsAs503,
+  writeDatabaseUnavailable,
+} from "../lib/http/database-unavailable";
 import { reconcileStorage } from "../lib/imports/reconcile";
 import { createUploadServer, isUploadPath } from "../lib/imports/tus";
 import { jobHandlers } from "../lib/jobs/handlers";
@@ -40,7 +44,9 @@ async function authSecret(dataDir: string, fromEnv: string | undefined): Promise
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: root, env, stdio: "inherit" });
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited with ${code}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited with ${code}`)),
+    );
   });
 }
 
@@ -113,7 +119,11 @@ async function main() {
     });
     await applyMigrations(databaseUrl);
     log("Database schema is up to date.");
-    const adminId = await ensureAdmin({ email: config.HANGAR_ADMIN_EMAIL, password: config.HANGAR_ADMIN_PASSWORD, log });
+    const adminId = await ensureAdmin({
+      email: config.HANGAR_ADMIN_EMAIL,
+      password: config.HANGAR_ADMIN_PASSWORD,
+      log,
+    });
     if (config.HANGAR_SEED_DEMO) await seedDemoCatalog({ adminId, log });
     await reconcileStorage({ log });
     if (config.HANGAR_WORKER_CONCURRENCY > 0) {
@@ -122,7 +132,11 @@ async function main() {
 
     if (!dev && !existsSync(path.join(root, ".next", "BUILD_ID"))) {
       log("No production build found; running `next build` once (about a minute)...");
-      await run(process.execPath, [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"], process.env);
+      await run(
+        process.execPath,
+        [path.join(root, "node_modules", "next", "dist", "bin", "next"), "build"],
+        process.env,
+      );
     }
     // Loaded only now: React picks its development or production build from NODE_ENV as it loads.
     const { default: next } = await import("next");
@@ -132,7 +146,9 @@ async function main() {
     await app.prepare();
     closeNext = () => app.close();
     const handleNext = app.getRequestHandler();
-    const uploads = createUploadServer({ viewerOf: (request) => viewerFromSessionCookie({ headers: request.headers, secret }) });
+    const uploads = createUploadServer({
+      viewerOf: (request) => viewerFromSessionCookie({ headers: request.headers, secret }),
+    });
     server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
       // Set here, where the socket is known, over anything a client sent under that name.

@@ -8,11 +8,17 @@ import { readEnv } from "../lib/env";
 
 const config = readEnv();
 if (!config.DATABASE_URL) {
-  console.error("Set DATABASE_URL to the PostgreSQL the web process uses (a separate worker can't start the embedded one).");
+  console.error(
+    "Set DATABASE_URL to the PostgreSQL the web process uses (a separate worker can't start the embedded one).",
+  );
   process.exit(1);
 }
 await applyMigrations(config.DATABASE_URL);
-const worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log: (line) => console.log(`[worker] ${line}`) });
+const worker = await startWorker({
+  handlers: jobHandlers,
+  concurrency: config.HANGAR_WORKER_CONCURRENCY,
+  log: (line) => console.log(`[worker] ${line}`),
+});
 let stopping = false;
 // Running jobs end failed with the reason and their process groups are killed before the exit.
 const stop = async () => {

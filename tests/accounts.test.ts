@@ -25,7 +25,8 @@ const auditFor = (userId: string, action: string) =>
     .from(auditEvents)
     .where(and(eq(auditEvents.objectId, userId), eq(auditEvents.action, action)))
     .then(([row]) => row!.n);
-const passwordHashOf = async (email: string) => (await db().select({ hash: users.passwordHash }).from(users).where(eq(users.email, email)))[0]?.hash ?? null;
+const passwordHashOf = async (email: string) =>
+  (await db().select({ hash: users.passwordHash }).from(users).where(eq(users.email, email)))[0]?.hash ?? null;
 
 async function invite(role: "admin" | "member" = "member") {
   const admin = await createTestUser({ role: "admin" });
@@ -40,37 +41,85 @@ describe("invitations and set-password links", () => {
   it("creates the account with a link on the configured origin, stores only the token's hash, works once", async () => {
     const { admin, email, link, token, userId } = await invite();
     expect(link).toMatch(new RegExp(`^${process.env.AUTH_URL ?? "http://localhost:"}`));
-    const stored = await db().select({ tokenHash: passwordLinks.tokenHash }).from(passwordLinks).where(eq(passwordLinks.userId, userId));
+    const stored = await db()
+      .select({ tokenHash: passwordLinks.tokenHash })
+      .from(passwordLinks)
+      .where(eq(passwordLinks.userId, userId));
     expect(stored).toHaveLength(1);
     expect(stored[0]!.tokenHash).not.toContain(token);
-    expect(await getPasswordLink({ token })).toMatchObject({ state: "valid", email, name: "Invitee", purpose: "invite" });
+    expect(await getPasswordLink({ token })).toMatchObject({
+      state: "valid",
+      email,
+      name: "Invitee",
+      purpose: "invite",
+    });
     expect(await auditFor(userId, "user.invite")).toBe(1);
-    expect((await listUsers({ actor: { kind: "viewer", viewer: admin }, search: email })).map((row) => [row.email, row.local, row.pendingLink?.purpose])).toEqual([[email, true, "invite"]]);
+    expect(
+      (await listUsers({ actor: { kind: "viewer", viewer: admin }, search: email })).map((row) => [
+        row.email,
+        row.local,
+        row.pendingLink?.purpose,
+      ]),
+    ).toEqual([[email, true, "invite"]]);
 
-    const mismatch = await setPasswordWithLinkAction({ token, password: "correct horse battery", confirm: "correct horse batterY" });
-    expect(mismatch).toMatchObject({ ok: false, code: "invalid", fieldErrors: { confirm: [expect.stringMatching(/not the same/)] } });
+    const mismatch = await setPasswordWithLinkAction({
+      token,
+      password: "correct horse battery",
+      confirm: "correct horse batterY",
+    });
+    expect(mismatch).toMatchObject({
+      ok: false,
+      code: "invalid",
+      fieldErrors: { confirm: [expect.stringMatching(/not the same/)] },
+    });
     const short = await setPasswordWithLinkAction({ token, password: "short", confirm: "short" });
-    expect(short).toMatchObject({ ok: false, code: "invalid", fieldErrors: { password: [expect.stringMatching(/at least 12/)] } });
+    expect(short).toMatchObject({
+      ok: false,
+      code: "invalid",
+      fieldErrors: { password: [expect.stringMatching(/at least 12/)] },
+    });
 
-    expect(await setPasswordWithLinkAction({ token, password: "correct horse battery", confirm: "correct horse battery" })).toEqual({ ok: true, data: { email } });
+    expect(
+      await setPasswordWithLinkAction({ token, password: "correct horse battery", confirm: "correct horse battery" }),
+    ).toEqual({ ok: true, data: { email } });
     expect(await verifyPassword((await passwordHashOf(email))!, "correct horse battery")).toBe(true);
     expect(await auditFor(userId, "user.password_set")).toBe(1);
 
-    const again = await setPasswordWithLinkAction({ token, password: "another password 1", confirm: "another password 1" });
+    const again = await setPasswordWithLinkAction({
+      token,
+      password: "another password 1",
+      confirm: "another password 1",
+    });
     expect(again).toMatchObject({ ok: false, message: expect.stringMatching(/already used.*ask an admin/i) });
     expect(await verifyPassword((await passwordHashOf(email))!, "correct horse battery")).toBe(true);
-    expect(await getPasswordLink({ token: "not-a-real-token-at-all" })).toEqual({ state: "invalid", reason: "unknown" });
+    expect(await getPasswordLink({ token: "not-a-real-token-at-all" })).toEqual({
+      state: "invalid",
+      reason: "unknown",
+    });
   });
 
   it("refuses an expired link, and an older link once a newer one is issued", async () => {
     const { token, userId, admin, email } = await invite();
-    await db().update(passwordLinks).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(passwordLinks.userId, userId));
+    await db()
+      .update(passwordLinks)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(passwordLinks.userId, userId));
     expect(await getPasswordLink({ token })).toEqual({ state: "invalid", reason: "expired" });
-    expect(await setPasswordWithLinkAction({ token, password: "correct horse battery", confirm: "correct horse battery" })).toMatchObject({ ok: false, message: expect.stringMatching(/expired.*ask an admin/i) });
+    expect(
+      await setPasswordWithLinkAction({ token, password: "correct horse battery", confirm: "correct horse battery" }),
+    ).toMatchObject({ ok: false, message: expect.stringMatching(/expired.*ask an admin/i) });
     expect(await passwordHashOf(email)).toBeNull();
 
-    const first = await resetUserPassword({ actor: { kind: "viewer", viewer: admin }, target: { userId }, lifetimeHours: 1 });
-    const second = await resetUserPassword({ actor: { kind: "viewer", viewer: admin }, target: { userId }, lifetimeHours: 1 });
+    const first = await resetUserPassword({
+      actor: { kind: "viewer", viewer: admin },
+      target: { userId },
+      lifetimeHours: 1,
+    });
+    const second = await resetUserPassword({
+      actor: { kind: "viewer", viewer: admin },
+      target: { userId },
+      lifetimeHours: 1,
+    });
     expect(await getPasswordLink({ token: first.token })).toEqual({ state: "invalid", reason: "used" });
     expect((await getPasswordLink({ token: second.token })).state).toBe("valid");
   });
@@ -78,22 +127,44 @@ describe("invitations and set-password links", () => {
   it("a reset ends the old password at once; the new link sets the next one; an SSO-only account is refused", async () => {
     const admin = await createTestUser({ role: "admin" });
     const user = await createTestUser();
-    await db().update(users).set({ passwordHash: await hashPassword("the old password 1") }).where(eq(users.id, user.id));
-    const issued = await resetUserPassword({ actor: { kind: "viewer", viewer: admin }, target: { userId: user.id }, lifetimeHours: 72 });
+    await db()
+      .update(users)
+      .set({ passwordHash: await hashPassword("the old password 1") })
+      .where(eq(users.id, user.id));
+    const issued = await resetUserPassword({
+      actor: { kind: "viewer", viewer: admin },
+      target: { userId: user.id },
+      lifetimeHours: 72,
+    });
     expect(await passwordHashOf(user.email)).toBeNull();
     expect(await auditFor(user.id, "user.password_reset")).toBe(1);
-    expect((await setPasswordWithLinkAction({ token: issued.token, password: "the new password 2", confirm: "the new password 2" })).ok).toBe(true);
+    expect(
+      (
+        await setPasswordWithLinkAction({
+          token: issued.token,
+          password: "the new password 2",
+          confirm: "the new password 2",
+        })
+      ).ok,
+    ).toBe(true);
 
     const sso = await createTestUser();
-    await db().execute(sql`insert into accounts (user_id, type, provider, provider_account_id) values (${sso.id}, 'oidc', 'oidc', ${sso.id})`);
-    await expect(resetUserPassword({ actor: { kind: "viewer", viewer: admin }, target: { userId: sso.id }, lifetimeHours: 72 })).rejects.toThrow(/single sign-on/);
+    await db().execute(
+      sql`insert into accounts (user_id, type, provider, provider_account_id) values (${sso.id}, 'oidc', 'oidc', ${sso.id})`,
+    );
+    await expect(
+      resetUserPassword({ actor: { kind: "viewer", viewer: admin }, target: { userId: sso.id }, lifetimeHours: 72 }),
+    ).rejects.toThrow(/single sign-on/);
   });
 
   it("a disabled account's link doesn't work", async () => {
     const { admin, userId, token } = await invite();
     await setUserDisabled({ actor: { kind: "viewer", viewer: admin }, target: { userId }, disabled: true });
     expect(await getPasswordLink({ token })).toEqual({ state: "invalid", reason: "disabled" });
-    expect((await setPasswordWithLinkAction({ token, password: "correct horse battery", confirm: "correct horse battery" })).ok).toBe(false);
+    expect(
+      (await setPasswordWithLinkAction({ token, password: "correct horse battery", confirm: "correct horse battery" }))
+        .ok,
+    ).toBe(false);
   });
 });
 
@@ -125,11 +196,16 @@ describe("disabling and the last active admin", () => {
       expect(results.filter((result) => result.status === "fulfilled")).toHaveLength(1);
       const refused = results.find((result) => result.status === "rejected") as PromiseRejectedResult;
       expect(String(refused.reason)).toMatch(/last active admin/);
-      const admins = await db().select({ id: users.id }).from(users).where(sql`role = 'admin' and disabled_at is null`);
+      const admins = await db()
+        .select({ id: users.id })
+        .from(users)
+        .where(sql`role = 'admin' and disabled_at is null`);
       expect(admins).toHaveLength(1);
       // Nor can the one left be disabled.
       const last = admins[0]!.id;
-      await expect(setUserDisabled({ actor: { kind: "operator" }, target: { userId: last }, disabled: true })).rejects.toThrow(/last active admin/);
+      await expect(
+        setUserDisabled({ actor: { kind: "operator" }, target: { userId: last }, disabled: true }),
+      ).rejects.toThrow(/last active admin/);
     } finally {
       for (const { id } of others) await db().update(users).set({ disabledAt: null }).where(eq(users.id, id));
     }
@@ -139,16 +215,37 @@ describe("disabling and the last active admin", () => {
 describe("changing one's own password", () => {
   it("needs the current password; an SSO-only account is told its provider manages it", async () => {
     const user = await createTestUser();
-    await db().update(users).set({ passwordHash: await hashPassword("my current password") }).where(eq(users.id, user.id));
-    const wrong = await changeOwnPasswordAction(user, { currentPassword: "not it at all", password: "my next password 1", confirm: "my next password 1" });
+    await db()
+      .update(users)
+      .set({ passwordHash: await hashPassword("my current password") })
+      .where(eq(users.id, user.id));
+    const wrong = await changeOwnPasswordAction(user, {
+      currentPassword: "not it at all",
+      password: "my next password 1",
+      confirm: "my next password 1",
+    });
     expect(wrong).toMatchObject({ ok: false, code: "invalid", fieldErrors: { currentPassword: [expect.any(String)] } });
     expect(await verifyPassword((await passwordHashOf(user.email))!, "my current password")).toBe(true);
-    expect((await changeOwnPasswordAction(user, { currentPassword: "my current password", password: "my next password 1", confirm: "my next password 1" })).ok).toBe(true);
+    expect(
+      (
+        await changeOwnPasswordAction(user, {
+          currentPassword: "my current password",
+          password: "my next password 1",
+          confirm: "my next password 1",
+        })
+      ).ok,
+    ).toBe(true);
     expect(await verifyPassword((await passwordHashOf(user.email))!, "my next password 1")).toBe(true);
     expect(await auditFor(user.id, "user.password_change")).toBe(1);
 
     const sso = await createTestUser();
-    expect(await changeOwnPasswordAction(sso, { currentPassword: "anything", password: "my next password 1", confirm: "my next password 1" })).toMatchObject({
+    expect(
+      await changeOwnPasswordAction(sso, {
+        currentPassword: "anything",
+        password: "my next password 1",
+        confirm: "my next password 1",
+      }),
+    ).toMatchObject({
       ok: false,
       message: expect.stringMatching(/identity provider/),
     });
@@ -157,12 +254,20 @@ describe("changing one's own password", () => {
 
 describe("npm run admin", () => {
   const admin = (args: string[]) =>
-    run(process.execPath, [path.join(root, "node_modules/tsx/dist/cli.mjs"), path.join(root, "scripts/admin.ts"), ...args], {
-      cwd: root,
-      env: { ...process.env, AUTH_URL: "http://127.0.0.1:4567" },
-    }).then(
+    run(
+      process.execPath,
+      [path.join(root, "node_modules/tsx/dist/cli.mjs"), path.join(root, "scripts/admin.ts"), ...args],
+      {
+        cwd: root,
+        env: { ...process.env, AUTH_URL: "http://127.0.0.1:4567" },
+      },
+    ).then(
       ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({
+        code: error.code,
+        stdout: error.stdout,
+        stderr: error.stderr,
+      }),
     );
 
   it("creates an account whose printed link works, lists it, disables it; refuses a bad email with a clear error", async () => {
@@ -171,15 +276,26 @@ describe("npm run admin", () => {
     expect(created.code).toBe(0);
     const link = created.stdout.match(/http:\/\/127\.0\.0\.1:4567\/set-password\/\S+/)?.[0];
     expect(link).toBeDefined();
-    expect(await setPasswordWithLinkAction({ token: tokenOf(link!), password: "set through cli link", confirm: "set through cli link" })).toMatchObject({ ok: true });
+    expect(
+      await setPasswordWithLinkAction({
+        token: tokenOf(link!),
+        password: "set through cli link",
+        confirm: "set through cli link",
+      }),
+    ).toMatchObject({ ok: true });
     const [row] = await db().select({ id: users.id, role: users.role }).from(users).where(eq(users.email, email));
     expect(row?.role).toBe("member");
-    const [event] = await db().select({ after: auditEvents.after, actorId: auditEvents.actorId }).from(auditEvents).where(and(eq(auditEvents.objectId, row!.id), eq(auditEvents.action, "user.invite")));
+    const [event] = await db()
+      .select({ after: auditEvents.after, actorId: auditEvents.actorId })
+      .from(auditEvents)
+      .where(and(eq(auditEvents.objectId, row!.id), eq(auditEvents.action, "user.invite")));
     expect(event).toMatchObject({ actorId: null, after: { by: "operator (CLI)" } });
 
     const listed = await admin(["user", "list", "--search", email]);
     expect(listed.code).toBe(0);
-    expect(listed.stdout).toMatch(new RegExp(`^${email.replace(/\./g, "\\.")}\\s+From CLI\\s+member\\s+password\\s+active`, "m"));
+    expect(listed.stdout).toMatch(
+      new RegExp(`^${email.replace(/\./g, "\\.")}\\s+From CLI\\s+member\\s+password\\s+active`, "m"),
+    );
     const json = await admin(["user", "list", "--json", "--search", email]);
     expect(JSON.parse(json.stdout)).toMatchObject([{ email, role: "member", disabledAt: null }]);
 

@@ -26,12 +26,38 @@ import {
   signInThrottles,
   users,
 } from "@/db/schema";
-import { inviteUserAction, resetUserPasswordAction, setUserDisabledAction, setUserRoleAction } from "@/lib/actions/account-actions";
+import {
+  inviteUserAction,
+  resetUserPasswordAction,
+  setUserDisabledAction,
+  setUserRoleAction,
+} from "@/lib/actions/account-actions";
 import { moveChannelAction } from "@/lib/actions/channel-actions";
-import { changeTagAction as changeTag, removePropertyAction as removeProperty, setPropertyAction as setProperty, setVisibilityAction as setVisibility, updateImageDetailsAction as updateImageDetails } from "@/lib/actions/image-actions";
-import { createImageForImportAction as createImageForImport, requestConversionAction as requestVersionConversion, startUrlImportAction as startUrlImport } from "@/lib/actions/import-actions";
-import { createProjectAction, removeMemberAction, setMemberAction, setQuotaAction } from "@/lib/actions/project-actions";
-import { cancelBuildAction, rebuildAction, retryBuildAction, saveRecipeAction, startBuildAction as startBuild } from "@/lib/actions/recipe-actions";
+import {
+  changeTagAction as changeTag,
+  removePropertyAction as removeProperty,
+  setPropertyAction as setProperty,
+  setVisibilityAction as setVisibility,
+  updateImageDetailsAction as updateImageDetails,
+} from "@/lib/actions/image-actions";
+import {
+  createImageForImportAction as createImageForImport,
+  requestConversionAction as requestVersionConversion,
+  startUrlImportAction as startUrlImport,
+} from "@/lib/actions/import-actions";
+import {
+  createProjectAction,
+  removeMemberAction,
+  setMemberAction,
+  setQuotaAction,
+} from "@/lib/actions/project-actions";
+import {
+  cancelBuildAction,
+  rebuildAction,
+  retryBuildAction,
+  saveRecipeAction,
+  startBuildAction as startBuild,
+} from "@/lib/actions/recipe-actions";
 import { changeReleaseAction as changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
 import type { ActionResult } from "@/lib/actions/safe-action";
 import { unlockSignInAction } from "@/lib/actions/sign-in-lock-actions";
@@ -82,7 +108,8 @@ async function queuedBuild() {
 }
 
 const imageRow = async (id: string) => db().select().from(images).where(eq(images.id, id));
-const versionRows = async (imageId: string) => db().select().from(imageVersions).where(eq(imageVersions.imageId, imageId));
+const versionRows = async (imageId: string) =>
+  db().select().from(imageVersions).where(eq(imageVersions.imageId, imageId));
 const buildRows = async (recipeId: string) => db().select().from(builds).where(eq(builds.recipeId, recipeId));
 
 interface ActionCase {
@@ -108,21 +135,36 @@ const cases: ActionCase[] = [
   {
     name: "changeTag",
     expected: contributors,
-    prepare: async () => ({ imageIds: [(await imageWith(world.project.id, ["approved"])).id], tag: "checked", op: "add" }),
+    prepare: async () => ({
+      imageIds: [(await imageWith(world.project.id, ["approved"])).id],
+      tag: "checked",
+      op: "add",
+    }),
     act: changeTag,
     rows: async (input) => imageRow((input.imageIds as string[])[0]!),
   },
   {
     name: "updateImageDetails",
     expected: contributors,
-    prepare: async () => ({ imageId: (await imageWith(world.project.id, ["approved"])).id, name: "Renamed", description: "new", os: "Debian", osVersion: "13", arch: "x86_64" }),
+    prepare: async () => ({
+      imageId: (await imageWith(world.project.id, ["approved"])).id,
+      name: "Renamed",
+      description: "new",
+      os: "Debian",
+      osVersion: "13",
+      arch: "x86_64",
+    }),
     act: updateImageDetails,
     rows: async (input) => imageRow(id(input, "imageId")),
   },
   {
     name: "setProperty",
     expected: contributors,
-    prepare: async () => ({ imageId: (await imageWith(world.project.id, ["approved"])).id, key: "hw_disk_bus", value: "virtio" }),
+    prepare: async () => ({
+      imageId: (await imageWith(world.project.id, ["approved"])).id,
+      key: "hw_disk_bus",
+      value: "virtio",
+    }),
     act: setProperty,
     rows: async (input) => imageRow(id(input, "imageId")),
   },
@@ -131,7 +173,10 @@ const cases: ActionCase[] = [
     expected: contributors,
     prepare: async () => {
       const image = await imageWith(world.project.id, ["approved"]);
-      await db().update(images).set({ properties: { hw_disk_bus: "virtio" } }).where(eq(images.id, image.id));
+      await db()
+        .update(images)
+        .set({ properties: { hw_disk_bus: "virtio" } })
+        .where(eq(images.id, image.id));
       return { imageId: image.id, key: "hw_disk_bus" };
     },
     act: removeProperty,
@@ -150,13 +195,21 @@ const cases: ActionCase[] = [
     expected: contributors,
     prepare: async () => ({ projectId: world.project.id, slug: unique("new-image"), name: "New image", os: "Debian" }),
     act: createImageForImport,
-    rows: async (input) => db().select().from(images).where(eq(images.slug, id(input, "slug"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(images)
+        .where(eq(images.slug, id(input, "slug"))),
   },
   {
     name: "startUrlImport",
     expected: contributors,
     // An IP literal: the URL check needs no DNS; no worker runs in this file to fetch it.
-    prepare: async () => ({ imageId: (await imageWith(world.project.id, [])).id, version: "2.0", url: "http://93.184.215.14/disk.qcow2" }),
+    prepare: async () => ({
+      imageId: (await imageWith(world.project.id, [])).id,
+      version: "2.0",
+      url: "http://93.184.215.14/disk.qcow2",
+    }),
     act: startUrlImport,
     rows: async (input) => versionRows(id(input, "imageId")),
   },
@@ -165,7 +218,11 @@ const cases: ActionCase[] = [
     expected: projectRoles,
     prepare: async () => ({ versionId: (await imageWith(world.project.id, ["approved"])).versions[0], format: "raw" }),
     act: requestVersionConversion,
-    rows: async (input) => db().select().from(conversions).where(eq(conversions.versionId, id(input, "versionId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(conversions)
+        .where(eq(conversions.versionId, id(input, "versionId"))),
   },
   // ── releases and channels ──
   {
@@ -173,16 +230,29 @@ const cases: ActionCase[] = [
     expected: contributors,
     prepare: async () => ({ versionId: (await imageWith(world.project.id, ["draft"])).versions[0], action: "submit" }),
     act: changeRelease,
-    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(imageVersions)
+        .where(eq(imageVersions.id, id(input, "versionId"))),
   },
   {
     name: "changeRelease approve",
     expected: adminsOnly,
-    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["pending_review"])).versions[0], action: "approve" }),
+    prepare: async () => ({
+      versionId: (await imageWith(world.project.id, ["pending_review"])).versions[0],
+      action: "approve",
+    }),
     act: changeRelease,
     rows: async (input) => [
-      await db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
-      await db().select().from(reviews).where(eq(reviews.versionId, id(input, "versionId"))),
+      await db()
+        .select()
+        .from(imageVersions)
+        .where(eq(imageVersions.id, id(input, "versionId"))),
+      await db()
+        .select()
+        .from(reviews)
+        .where(eq(reviews.versionId, id(input, "versionId"))),
     ],
   },
   // Four-eyes: whoever wrote any part of the built recipe or started the build produced the
@@ -190,64 +260,129 @@ const cases: ActionCase[] = [
   {
     name: "changeRelease approve (a build's output: the admin wrote the recipe, the member started the build)",
     expected: { ...adminsOnly, admin: "forbidden" },
-    prepare: async () => ({ versionId: (await createTestBuildOutput({ projectId: world.project.id, authors: [world.callers.admin!], starter: member() })).versionId, action: "approve" }),
+    prepare: async () => ({
+      versionId: (
+        await createTestBuildOutput({ projectId: world.project.id, authors: [world.callers.admin!], starter: member() })
+      ).versionId,
+      action: "approve",
+    }),
     act: changeRelease,
     rows: async (input) => [
-      await db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
-      await db().select().from(reviews).where(eq(reviews.versionId, id(input, "versionId"))),
+      await db()
+        .select()
+        .from(imageVersions)
+        .where(eq(imageVersions.id, id(input, "versionId"))),
+      await db()
+        .select()
+        .from(reviews)
+        .where(eq(reviews.versionId, id(input, "versionId"))),
     ],
   },
   {
     name: "changeRelease approve (a build's output: the member wrote the recipe, the admin started the build)",
     expected: { ...adminsOnly, admin: "forbidden" },
-    prepare: async () => ({ versionId: (await createTestBuildOutput({ projectId: world.project.id, authors: [member()], starter: world.callers.admin! })).versionId, action: "approve" }),
+    prepare: async () => ({
+      versionId: (
+        await createTestBuildOutput({ projectId: world.project.id, authors: [member()], starter: world.callers.admin! })
+      ).versionId,
+      action: "approve",
+    }),
     act: changeRelease,
     rows: async (input) => [
-      await db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
-      await db().select().from(reviews).where(eq(reviews.versionId, id(input, "versionId"))),
+      await db()
+        .select()
+        .from(imageVersions)
+        .where(eq(imageVersions.id, id(input, "versionId"))),
+      await db()
+        .select()
+        .from(reviews)
+        .where(eq(reviews.versionId, id(input, "versionId"))),
     ],
   },
   {
     name: "changeRelease deprecate",
     expected: managers,
-    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["approved"])).versions[0], action: "deprecate", reason: "old" }),
+    prepare: async () => ({
+      versionId: (await imageWith(world.project.id, ["approved"])).versions[0],
+      action: "deprecate",
+      reason: "old",
+    }),
     act: changeRelease,
-    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(imageVersions)
+        .where(eq(imageVersions.id, id(input, "versionId"))),
   },
   {
     name: "changeRelease revoke",
     expected: adminsOnly,
-    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["approved"])).versions[0], action: "revoke", reason: "leaked key" }),
+    prepare: async () => ({
+      versionId: (await imageWith(world.project.id, ["approved"])).versions[0],
+      action: "revoke",
+      reason: "leaked key",
+    }),
     act: changeRelease,
-    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(imageVersions)
+        .where(eq(imageVersions.id, id(input, "versionId"))),
   },
   {
     name: "changeRelease reject",
     expected: adminsOnly,
-    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["pending_review"])).versions[0], action: "reject", reason: "no changelog" }),
+    prepare: async () => ({
+      versionId: (await imageWith(world.project.id, ["pending_review"])).versions[0],
+      action: "reject",
+      reason: "no changelog",
+    }),
     act: changeRelease,
-    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(imageVersions)
+        .where(eq(imageVersions.id, id(input, "versionId"))),
   },
   {
     name: "changeRelease disable",
     expected: adminsOnly,
-    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["approved"])).versions[0], action: "disable", reason: "end of life" }),
+    prepare: async () => ({
+      versionId: (await imageWith(world.project.id, ["approved"])).versions[0],
+      action: "disable",
+      reason: "end of life",
+    }),
     act: changeRelease,
-    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(imageVersions)
+        .where(eq(imageVersions.id, id(input, "versionId"))),
   },
   {
     name: "changeRelease reinstate",
     expected: adminsOnly,
-    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["deprecated"])).versions[0], action: "reinstate" }),
+    prepare: async () => ({
+      versionId: (await imageWith(world.project.id, ["deprecated"])).versions[0],
+      action: "reinstate",
+    }),
     act: changeRelease,
-    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(imageVersions)
+        .where(eq(imageVersions.id, id(input, "versionId"))),
   },
   {
     name: "deleteVersionAction",
     expected: managers,
     prepare: async () => ({ versionId: (await imageWith(world.project.id, ["draft"])).versions[0] }),
     act: deleteVersionAction,
-    rows: async (input) => db().select().from(imageVersions).where(eq(imageVersions.id, id(input, "versionId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(imageVersions)
+        .where(eq(imageVersions.id, id(input, "versionId"))),
   },
   {
     name: "moveChannelAction",
@@ -258,8 +393,21 @@ const cases: ActionCase[] = [
     },
     act: moveChannelAction,
     rows: async (input) => {
-      const rows = await db().select().from(channels).where(eq(channels.imageId, id(input, "imageId")));
-      const moves = rows.length ? await db().select().from(channelMoves).where(inArray(channelMoves.channelId, rows.map((row) => row.id))) : [];
+      const rows = await db()
+        .select()
+        .from(channels)
+        .where(eq(channels.imageId, id(input, "imageId")));
+      const moves = rows.length
+        ? await db()
+            .select()
+            .from(channelMoves)
+            .where(
+              inArray(
+                channelMoves.channelId,
+                rows.map((row) => row.id),
+              ),
+            )
+        : [];
       return [rows, moves];
     },
   },
@@ -269,14 +417,25 @@ const cases: ActionCase[] = [
     expected: contributors,
     prepare: async () => ({ projectId: world.project.id, document: recipeDocument() }),
     act: saveRecipeAction,
-    rows: async (input) => db().select().from(recipes).where(eq(recipes.name, (input.document as RecipeDocument).name)),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(recipes)
+        .where(eq(recipes.name, (input.document as RecipeDocument).name)),
   },
   {
     name: "saveRecipeAction (new revision)",
     expected: contributors,
-    prepare: async () => ({ recipeId: (await savedRecipe()).recipeId, document: recipeDocument({ steps: [{ type: "write", path: "/etc/motd", content: "changed" }] }) }),
+    prepare: async () => ({
+      recipeId: (await savedRecipe()).recipeId,
+      document: recipeDocument({ steps: [{ type: "write", path: "/etc/motd", content: "changed" }] }),
+    }),
     act: saveRecipeAction,
-    rows: async (input) => db().select().from(recipeRevisions).where(eq(recipeRevisions.recipeId, id(input, "recipeId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(recipeRevisions)
+        .where(eq(recipeRevisions.recipeId, id(input, "recipeId"))),
   },
   {
     name: "startBuild",
@@ -291,7 +450,11 @@ const cases: ActionCase[] = [
     expected: { ...managers, member: "ok" },
     prepare: async () => ({ buildId: (await queuedBuild()).buildId }),
     act: cancelBuildAction,
-    rows: async (input) => db().select().from(builds).where(eq(builds.id, id(input, "buildId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(builds)
+        .where(eq(builds.id, id(input, "buildId"))),
   },
   {
     name: "retryBuildAction",
@@ -310,11 +473,20 @@ const cases: ActionCase[] = [
     prepare: async () => {
       const recipe = await savedRecipe(recipeDocument({ base: { image: baseSlug, channel: "latest" } }));
       const output = await imageWith(world.project.id, ["approved"]);
-      await db().update(imageVersions).set({ recipeRevisionId: recipe.revisionId, source: "build" }).where(eq(imageVersions.id, output.versions[0]!));
+      await db()
+        .update(imageVersions)
+        .set({ recipeRevisionId: recipe.revisionId, source: "build" })
+        .where(eq(imageVersions.id, output.versions[0]!));
       return { versionId: output.versions[0], recipeId: recipe.recipeId };
     },
     act: (viewer, input) => rebuildAction(viewer, { versionId: input.versionId }),
-    rows: async (input) => [await buildRows(id(input, "recipeId")), await db().select().from(recipeRevisions).where(eq(recipeRevisions.recipeId, id(input, "recipeId")))],
+    rows: async (input) => [
+      await buildRows(id(input, "recipeId")),
+      await db()
+        .select()
+        .from(recipeRevisions)
+        .where(eq(recipeRevisions.recipeId, id(input, "recipeId"))),
+    ],
   },
   // ── projects ──
   {
@@ -322,7 +494,11 @@ const cases: ActionCase[] = [
     expected: anyoneSignedIn,
     prepare: async () => ({ slug: unique("team"), name: "A team" }),
     act: createProjectAction,
-    rows: async (input) => db().select().from(projects).where(eq(projects.slug, id(input, "slug"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(projects)
+        .where(eq(projects.slug, id(input, "slug"))),
   },
   {
     name: "setMemberAction",
@@ -332,7 +508,11 @@ const cases: ActionCase[] = [
       return { projectId: world.project.id, email: newcomer.email, role: "member", userId: newcomer.id };
     },
     act: (viewer, { userId: _userId, ...input }) => setMemberAction(viewer, input),
-    rows: async (input) => db().select().from(projectMembers).where(and(eq(projectMembers.projectId, world.project.id), eq(projectMembers.userId, id(input, "userId")))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(projectMembers)
+        .where(and(eq(projectMembers.projectId, world.project.id), eq(projectMembers.userId, id(input, "userId")))),
   },
   {
     name: "removeMemberAction",
@@ -343,7 +523,11 @@ const cases: ActionCase[] = [
       return { projectId: world.project.id, userId: leaving.id };
     },
     act: removeMemberAction,
-    rows: async (input) => db().select().from(projectMembers).where(and(eq(projectMembers.projectId, world.project.id), eq(projectMembers.userId, id(input, "userId")))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(projectMembers)
+        .where(and(eq(projectMembers.projectId, world.project.id), eq(projectMembers.userId, id(input, "userId")))),
   },
   {
     name: "setQuotaAction",
@@ -357,16 +541,30 @@ const cases: ActionCase[] = [
   {
     name: "unlockSignInAction",
     // Admins only, whatever the account: no project is involved.
-    expected: { ...adminsOnly, viewer: "forbidden", member: "forbidden", "other member": "forbidden", "other owner": "forbidden" },
+    expected: {
+      ...adminsOnly,
+      viewer: "forbidden",
+      member: "forbidden",
+      "other member": "forbidden",
+      "other owner": "forbidden",
+    },
     prepare: async () => {
       const email = `${unique("locked")}@test.local`;
       for (let failure = 0; failure < accountRule.lockAtFailure; failure += 1) {
-        await attemptPasswordSignIn({ email, password: "wrong", address: `192.0.2.${Math.floor(Math.random() * 250)}` });
+        await attemptPasswordSignIn({
+          email,
+          password: "wrong",
+          address: `192.0.2.${Math.floor(Math.random() * 250)}`,
+        });
       }
       return { email };
     },
     act: unlockSignInAction,
-    rows: async (input) => db().select().from(signInThrottles).where(and(eq(signInThrottles.scope, "account"), eq(signInThrottles.key, id(input, "email")))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(signInThrottles)
+        .where(and(eq(signInThrottles.scope, "account"), eq(signInThrottles.key, id(input, "email")))),
   },
   // ── clones and shares ──
   {
@@ -374,20 +572,41 @@ const cases: ActionCase[] = [
     expected: contributors,
     prepare: async () => {
       const source = await realVersion(world, { projectId: world.project.id });
-      return { versionId: source.versionId, projectId: world.project.id, newImageSlug: unique("clone"), version: "1.0", mode: "linked" };
+      return {
+        versionId: source.versionId,
+        projectId: world.project.id,
+        newImageSlug: unique("clone"),
+        version: "1.0",
+        mode: "linked",
+      };
     },
     act: cloneVersionAction,
     rows: async (input) => [
-      await db().select().from(clones).where(eq(clones.sourceVersionId, id(input, "versionId"))),
-      await db().select().from(images).where(eq(images.slug, id(input, "newImageSlug"))),
+      await db()
+        .select()
+        .from(clones)
+        .where(eq(clones.sourceVersionId, id(input, "versionId"))),
+      await db()
+        .select()
+        .from(images)
+        .where(eq(images.slug, id(input, "newImageSlug"))),
     ],
   },
   {
     name: "offerShareAction",
     expected: managers,
-    prepare: async () => ({ imageId: (await imageWith(world.project.id, ["approved"])).id, projectSlug: world.thirdProject.slug }),
+    prepare: async () => ({
+      imageId: (await imageWith(world.project.id, ["approved"])).id,
+      projectSlug: world.thirdProject.slug,
+    }),
     act: offerShareAction,
-    rows: async (input) => [await imageRow(id(input, "imageId")), await db().select().from(imageShares).where(eq(imageShares.imageId, id(input, "imageId")))],
+    rows: async (input) => [
+      await imageRow(id(input, "imageId")),
+      await db()
+        .select()
+        .from(imageShares)
+        .where(eq(imageShares.imageId, id(input, "imageId"))),
+    ],
   },
   {
     name: "answerShareAction (a share offered to P)",
@@ -398,7 +617,11 @@ const cases: ActionCase[] = [
       return { imageId: image.id, projectId: world.project.id, accept: true };
     },
     act: answerShareAction,
-    rows: async (input) => db().select().from(imageShares).where(eq(imageShares.imageId, id(input, "imageId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(imageShares)
+        .where(eq(imageShares.imageId, id(input, "imageId"))),
   },
   {
     name: "withdrawShareAction (P's image shared with R)",
@@ -409,7 +632,11 @@ const cases: ActionCase[] = [
       return { imageId: image.id, projectId: world.thirdProject.id };
     },
     act: withdrawShareAction,
-    rows: async (input) => db().select().from(imageShares).where(eq(imageShares.imageId, id(input, "imageId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(imageShares)
+        .where(eq(imageShares.imageId, id(input, "imageId"))),
   },
   // ── accounts ──
   {
@@ -417,7 +644,11 @@ const cases: ActionCase[] = [
     expected: siteAdminsOnly,
     prepare: async () => ({ email: `${unique("invitee")}@test.local`, name: "New person", role: "member" }),
     act: inviteUserAction,
-    rows: async (input) => db().select().from(users).where(eq(users.email, id(input, "email"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(users)
+        .where(eq(users.email, id(input, "email"))),
   },
   {
     name: "setUserRoleAction (make admin)",
@@ -438,22 +669,38 @@ const cases: ActionCase[] = [
     expected: siteAdminsOnly,
     prepare: async () => ({ userId: (await createTestUser()).id }),
     act: resetUserPasswordAction,
-    rows: async (input) => db().select().from(passwordLinks).where(eq(passwordLinks.userId, id(input, "userId"))),
+    rows: async (input) =>
+      db()
+        .select()
+        .from(passwordLinks)
+        .where(eq(passwordLinks.userId, id(input, "userId"))),
   },
 ];
 
 beforeAll(async () => {
   world = await createWorld();
-  baseSlug = (await createTestImage({ projectId: world.project.id, versions: [{ version: "1.1", releaseStatus: "approved" }] })).slug;
+  baseSlug = (
+    await createTestImage({ projectId: world.project.id, versions: [{ version: "1.1", releaseStatus: "approved" }] })
+  ).slug;
   outputSlug = (await createTestImage({ projectId: world.project.id, versions: [] })).slug;
 });
 
 afterAll(async () => {
   // Nothing queued here may reach a worker of a later test file.
   const ourRecipes = db().select({ id: recipes.id }).from(recipes).where(eq(recipes.projectId, world.project.id));
-  await db().update(builds).set({ status: "cancelled" }).where(and(inArray(builds.recipeId, ourRecipes), eq(builds.status, "queued")));
-  const ours = db().select({ id: imageVersions.id }).from(imageVersions).innerJoin(images, eq(images.id, imageVersions.imageId)).where(eq(images.projectId, world.project.id));
-  await db().update(imageVersions).set({ dataStatus: "failed", failureReason: "authorization test" }).where(and(inArray(imageVersions.id, ours), eq(imageVersions.dataStatus, "queued")));
+  await db()
+    .update(builds)
+    .set({ status: "cancelled" })
+    .where(and(inArray(builds.recipeId, ourRecipes), eq(builds.status, "queued")));
+  const ours = db()
+    .select({ id: imageVersions.id })
+    .from(imageVersions)
+    .innerJoin(images, eq(images.id, imageVersions.imageId))
+    .where(eq(images.projectId, world.project.id));
+  await db()
+    .update(imageVersions)
+    .set({ dataStatus: "failed", failureReason: "authorization test" })
+    .where(and(inArray(imageVersions.id, ours), eq(imageVersions.dataStatus, "queued")));
   await db().delete(conversions).where(inArray(conversions.versionId, ours));
 });
 

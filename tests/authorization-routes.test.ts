@@ -58,12 +58,21 @@ beforeAll(async () => {
   world = await createWorld();
   privateVersion = await realVersion(world, { projectId: world.project.id });
   const member = world.callers.member!;
-  const base = await createTestImage({ projectId: world.project.id, versions: [{ version: "1.1", releaseStatus: "approved" }] });
+  const base = await createTestImage({
+    projectId: world.project.id,
+    versions: [{ version: "1.1", releaseStatus: "approved" }],
+  });
   const output = await createTestImage({ projectId: world.project.id, versions: [] });
   const recipe = await saveRecipe({
     viewer: member,
     projectId: world.project.id,
-    document: { name: unique("recipe"), description: "", base: { image: base.slug, version: "1.1" }, steps: [{ type: "write", path: "/etc/motd", content: "hi" }], output: { image: output.slug, format: "qcow2" } },
+    document: {
+      name: unique("recipe"),
+      description: "",
+      base: { image: base.slug, version: "1.1" },
+      steps: [{ type: "write", path: "/etc/motd", content: "hi" }],
+      output: { image: output.slug, format: "qcow2" },
+    },
   });
   const queued = await queueBuild({ viewer: member, recipeId: recipe.recipeId, send: async () => "not-sent" });
   if (!queued.queued) throw new Error("expected a queued build");
@@ -72,7 +81,16 @@ beforeAll(async () => {
   // A finished clone request of P, for the clone list (never picked up by a worker).
   const [clone] = await db()
     .insert(clones)
-    .values({ sourceVersionId: privateVersion.versionId, projectId: world.project.id, newImage: { slug: unique("c"), name: "c" }, version: "1.0", mode: "linked", status: "failed", failureReason: "authorization test", requestedById: member.id })
+    .values({
+      sourceVersionId: privateVersion.versionId,
+      projectId: world.project.id,
+      newImage: { slug: unique("c"), name: "c" },
+      version: "1.0",
+      mode: "linked",
+      status: "failed",
+      failureReason: "authorization test",
+      requestedById: member.id,
+    })
     .returning({ id: clones.id });
   cloneId = clone!.id;
 });
@@ -89,32 +107,53 @@ const routeCases: RouteCase[] = [
   {
     name: "GET /api/versions/[id]/download",
     expected: projectRoles,
-    call: () => download(new Request(url(`/api/versions/${privateVersion.versionId}/download`)), params(privateVersion.versionId)),
+    call: () =>
+      download(
+        new Request(url(`/api/versions/${privateVersion.versionId}/download`)),
+        params(privateVersion.versionId),
+      ),
     body: async (response) => expect((await response.arrayBuffer()).byteLength).toBe(world.blob.size),
   },
   {
     name: "HEAD /api/versions/[id]/download",
     expected: projectRoles,
-    call: () => downloadHead(new Request(url(`/api/versions/${privateVersion.versionId}/download`), { method: "HEAD" }), params(privateVersion.versionId)),
+    call: () =>
+      downloadHead(
+        new Request(url(`/api/versions/${privateVersion.versionId}/download`), { method: "HEAD" }),
+        params(privateVersion.versionId),
+      ),
     body: async (response) => expect(response.headers.get("content-length")).toBe(String(world.blob.size)),
   },
   {
     name: "GET /api/versions/[id]/conversions",
     expected: projectRoles,
-    call: () => conversionsRoute(new Request(url(`/api/versions/${privateVersion.versionId}/conversions`)), params(privateVersion.versionId)),
+    call: () =>
+      conversionsRoute(
+        new Request(url(`/api/versions/${privateVersion.versionId}/conversions`)),
+        params(privateVersion.versionId),
+      ),
     body: async (response) => expect(await response.json()).toEqual({ conversions: [] }),
   },
   {
     name: "GET /api/versions/[id]/lineage",
     expected: projectRoles,
-    call: () => lineageRoute(new Request(url(`/api/versions/${privateVersion.versionId}/lineage`)), params(privateVersion.versionId)),
+    call: () =>
+      lineageRoute(
+        new Request(url(`/api/versions/${privateVersion.versionId}/lineage`)),
+        params(privateVersion.versionId),
+      ),
     body: async (response) => expect((await response.json()).ancestry).toEqual([privateVersion.versionId]),
   },
   {
     name: "GET /api/versions/[id]/status",
     expected: projectRoles,
-    call: () => statusRoute(new Request(url(`/api/versions/${privateVersion.versionId}/status`)), params(privateVersion.versionId)),
-    body: async (response) => expect(await response.json()).toMatchObject({ id: privateVersion.versionId, dataStatus: "ready" }),
+    call: () =>
+      statusRoute(
+        new Request(url(`/api/versions/${privateVersion.versionId}/status`)),
+        params(privateVersion.versionId),
+      ),
+    body: async (response) =>
+      expect(await response.json()).toMatchObject({ id: privateVersion.versionId, dataStatus: "ready" }),
   },
   {
     name: "GET /api/builds/[id]/events (SSE)",
@@ -140,7 +179,9 @@ const routeCases: RouteCase[] = [
 ];
 
 describe("every read route × every caller", () => {
-  const cells = routeCases.flatMap((entry) => callerNames.map((caller) => [entry.name, caller, entry.expected[caller], entry] as const));
+  const cells = routeCases.flatMap((entry) =>
+    callerNames.map((caller) => [entry.name, caller, entry.expected[caller], entry] as const),
+  );
   it.each(cells)("%s by %s: %s", async (_name, caller, outcome, entry) => {
     as(caller);
     const audit = await auditCount();
@@ -152,31 +193,54 @@ describe("every read route × every caller", () => {
     expect(await auditCount()).toBe(audit);
   });
 
-  it.each(callerNames.filter((caller) => caller !== "anonymous"))("GET /api/clones lists P's clone to %s only if they may see P", async (caller) => {
-    as(caller);
-    const { clones: listed } = (await (await listClonesRoute(new Request(url(`/api/clones?projectId=${world.project.id}`)))).json()) as { clones: { id: string }[] };
-    const sees = projectRoles[caller] === "ok";
-    expect(listed.map((clone) => clone.id)).toEqual(sees ? [cloneId] : []);
-    // Asked for by id, without the project: the same answer.
-    const byId = (await (await listClonesRoute(new Request(url(`/api/clones?ids=${cloneId}`)))).json()) as { clones: { id: string }[] };
-    expect(byId.clones.map((clone) => clone.id)).toEqual(sees ? [cloneId] : []);
-  });
+  it.each(callerNames.filter((caller) => caller !== "anonymous"))(
+    "GET /api/clones lists P's clone to %s only if they may see P",
+    async (caller) => {
+      as(caller);
+      const { clones: listed } = (await (
+        await listClonesRoute(new Request(url(`/api/clones?projectId=${world.project.id}`)))
+      ).json()) as { clones: { id: string }[] };
+      const sees = projectRoles[caller] === "ok";
+      expect(listed.map((clone) => clone.id)).toEqual(sees ? [cloneId] : []);
+      // Asked for by id, without the project: the same answer.
+      const byId = (await (await listClonesRoute(new Request(url(`/api/clones?ids=${cloneId}`)))).json()) as {
+        clones: { id: string }[];
+      };
+      expect(byId.clones.map((clone) => clone.id)).toEqual(sees ? [cloneId] : []);
+    },
+  );
 });
 
 describe("downloads of disabled and revoked versions: admins only", () => {
-  const adminOnly: Expectation = { anonymous: "unauthenticated", viewer: "not_found", member: "not_found", owner: "not_found", "other member": "not_found", "other owner": "not_found", admin: "ok" };
+  const adminOnly: Expectation = {
+    anonymous: "unauthenticated",
+    viewer: "not_found",
+    member: "not_found",
+    owner: "not_found",
+    "other member": "not_found",
+    "other owner": "not_found",
+    admin: "ok",
+  };
   const retired: Record<string, string> = {};
   beforeAll(async () => {
-    for (const status of ["disabled", "revoked"] as const) retired[status] = (await realVersion(world, { projectId: world.project.id, releaseStatus: status, visibility: "public" })).versionId;
+    for (const status of ["disabled", "revoked"] as const)
+      retired[status] = (
+        await realVersion(world, { projectId: world.project.id, releaseStatus: status, visibility: "public" })
+      ).versionId;
   });
-  const cells = (["disabled", "revoked"] as const).flatMap((status) => callerNames.map((caller) => [status, caller, adminOnly[caller]] as const));
+  const cells = (["disabled", "revoked"] as const).flatMap((status) =>
+    callerNames.map((caller) => [status, caller, adminOnly[caller]] as const),
+  );
   it.each(cells)("a %s version by %s: %s", async (status, caller, outcome) => {
     as(caller);
     const versionId = retired[status]!;
     const response = await download(new Request(url(`/api/versions/${versionId}/download`)), params(versionId));
     expect(response.status).toBe(httpStatus[outcome]);
     if (outcome === "ok") expect((await response.arrayBuffer()).byteLength).toBe(world.blob.size);
-    const conversions = await conversionsRoute(new Request(url(`/api/versions/${versionId}/conversions`)), params(versionId));
+    const conversions = await conversionsRoute(
+      new Request(url(`/api/versions/${versionId}/conversions`)),
+      params(versionId),
+    );
     expect(conversions.status).toBe(httpStatus[outcome]);
   });
 });
@@ -186,15 +250,21 @@ describe("a public image's draft through the routes", () => {
   beforeAll(async () => {
     draft = (await imageWith(world.project.id, ["draft"], "public")).versions[0]!;
   });
-  it.each(callerNames.map((caller) => [caller, projectRoles[caller]] as const))("%s: %s for its status, lineage and download", async (caller, outcome) => {
-    as(caller);
-    for (const route of [statusRoute, lineageRoute, conversionsRoute]) {
-      const response = await route(new Request(url(`/api/versions/${draft}`)), params(draft));
-      expect(response.status).toBe(httpStatus[outcome]);
-    }
-    // Its bytes are not in the store (a fixture), so even allowed callers can't get a 200 here: only refusals are checked.
-    if (outcome !== "ok") expect((await download(new Request(url(`/api/versions/${draft}/download`)), params(draft))).status).toBe(httpStatus[outcome]);
-  });
+  it.each(callerNames.map((caller) => [caller, projectRoles[caller]] as const))(
+    "%s: %s for its status, lineage and download",
+    async (caller, outcome) => {
+      as(caller);
+      for (const route of [statusRoute, lineageRoute, conversionsRoute]) {
+        const response = await route(new Request(url(`/api/versions/${draft}`)), params(draft));
+        expect(response.status).toBe(httpStatus[outcome]);
+      }
+      // Its bytes are not in the store (a fixture), so even allowed callers can't get a 200 here: only refusals are checked.
+      if (outcome !== "ok")
+        expect((await download(new Request(url(`/api/versions/${draft}/download`)), params(draft))).status).toBe(
+          httpStatus[outcome],
+        );
+    },
+  );
 });
 
 describe("POST /api/recipe-files × every caller", () => {
@@ -204,7 +274,11 @@ describe("POST /api/recipe-files × every caller", () => {
     const before = { rows: await recipeFileRows(), audit: await auditCount() };
     const content = randomBytes(64);
     const response = await uploadRecipeFile(
-      new Request(url(`/api/recipe-files?projectId=${world.project.id}&filename=app.conf`), { method: "POST", body: content, headers: { "content-length": String(content.length) } }),
+      new Request(url(`/api/recipe-files?projectId=${world.project.id}&filename=app.conf`), {
+        method: "POST",
+        body: content,
+        headers: { "content-length": String(content.length) },
+      }),
     );
     const after = { rows: await recipeFileRows(), audit: await auditCount() };
     if (outcome === "ok") {
@@ -221,25 +295,43 @@ describe("POST /api/recipe-files × every caller", () => {
 describe("tus uploads × every caller, authenticated by the session cookie", () => {
   const secret = "authorization-test-secret-0123456789abcdef";
   const cookieName = "authjs.session-token";
-  const { handle } = createUploadServer({ viewerOf: (request) => viewerFromSessionCookie({ headers: request.headers, secret }) });
+  const { handle } = createUploadServer({
+    viewerOf: (request) => viewerFromSessionCookie({ headers: request.headers, secret }),
+  });
   const cookies = new Map<CallerName, string>();
   let imageId: string;
   let membersUpload: string;
   const authUrl = process.env.AUTH_URL;
-  const tus = (caller: CallerName, extra: Record<string, string> = {}) => ({ "Tus-Resumable": "1.0.0", ...(cookies.get(caller) ? { cookie: cookies.get(caller)! } : {}), ...extra });
+  const tus = (caller: CallerName, extra: Record<string, string> = {}) => ({
+    "Tus-Resumable": "1.0.0",
+    ...(cookies.get(caller) ? { cookie: cookies.get(caller)! } : {}),
+    ...extra,
+  });
   const metadata = (fields: Record<string, string>) =>
     Object.entries(fields)
       .map(([key, value]) => `${key} ${Buffer.from(value).toString("base64")}`)
       .join(",");
   const create = (caller: CallerName) =>
-    handle(new Request(url("/api/uploads"), { method: "POST", headers: tus(caller, { "Upload-Length": "4096", "Upload-Metadata": metadata({ imageId, version: unique("v") }) }) }));
+    handle(
+      new Request(url("/api/uploads"), {
+        method: "POST",
+        headers: tus(caller, {
+          "Upload-Length": "4096",
+          "Upload-Metadata": metadata({ imageId, version: unique("v") }),
+        }),
+      }),
+    );
   const imageVersionRows = () => db().select().from(imageVersions).where(eq(imageVersions.imageId, imageId));
 
   beforeAll(async () => {
     delete process.env.AUTH_URL;
     for (const caller of callerNames) {
       const viewer = world.callers[caller];
-      if (viewer) cookies.set(caller, `${cookieName}=${await encode({ token: { uid: viewer.id, sub: viewer.id }, secret, salt: cookieName })}`);
+      if (viewer)
+        cookies.set(
+          caller,
+          `${cookieName}=${await encode({ token: { uid: viewer.id, sub: viewer.id }, secret, salt: cookieName })}`,
+        );
     }
     imageId = (await imageWith(world.project.id, [])).id;
     const response = await create("member");
@@ -248,52 +340,88 @@ describe("tus uploads × every caller, authenticated by the session cookie", () 
 
   afterAll(async () => {
     if (authUrl !== undefined) process.env.AUTH_URL = authUrl;
-    for (const upload of await db().select({ id: uploads.id, versionId: uploads.versionId }).from(uploads).where(and(eq(uploads.projectId, world.project.id), eq(uploads.status, "active")))) {
-      await failImport({ versionId: upload.versionId, uploadId: upload.id, actorId: null, reason: "authorization test", status: "cancelled" });
+    for (const upload of await db()
+      .select({ id: uploads.id, versionId: uploads.versionId })
+      .from(uploads)
+      .where(and(eq(uploads.projectId, world.project.id), eq(uploads.status, "active")))) {
+      await failImport({
+        versionId: upload.versionId,
+        uploadId: upload.id,
+        actorId: null,
+        reason: "authorization test",
+        status: "cancelled",
+      });
     }
   });
 
-  it.each(callerNames.map((caller) => [caller, contributors[caller]] as const))("creating an upload for P's image as %s: %s", async (caller, outcome) => {
-    const before = { rows: await imageVersionRows(), audit: await auditCount() };
-    const response = await create(caller);
-    await response.body?.cancel();
-    const after = { rows: await imageVersionRows(), audit: await auditCount() };
-    if (outcome === "ok") {
-      expect(response.status).toBe(201);
-      expect(after.rows.length).toBe(before.rows.length + 1);
-    } else {
-      expect(response.status).toBe(httpStatus[outcome]);
-      expect(after).toEqual(before);
-    }
-  });
+  it.each(callerNames.map((caller) => [caller, contributors[caller]] as const))(
+    "creating an upload for P's image as %s: %s",
+    async (caller, outcome) => {
+      const before = { rows: await imageVersionRows(), audit: await auditCount() };
+      const response = await create(caller);
+      await response.body?.cancel();
+      const after = { rows: await imageVersionRows(), audit: await auditCount() };
+      if (outcome === "ok") {
+        expect(response.status).toBe(201);
+        expect(after.rows.length).toBe(before.rows.length + 1);
+      } else {
+        expect(response.status).toBe(httpStatus[outcome]);
+        expect(after).toEqual(before);
+      }
+    },
+  );
 
   // An upload session is its creator's alone: even an admin gets a 404 for someone else's.
-  const creatorOnly: Expectation = { anonymous: "unauthenticated", viewer: "not_found", member: "ok", owner: "not_found", "other member": "not_found", "other owner": "not_found", admin: "not_found" };
-  it.each(callerNames.map((caller) => [caller, creatorOnly[caller]] as const))("HEAD, PATCH and DELETE on the member's upload as %s: %s", async (caller, outcome) => {
-    const row = async () => db().select().from(uploads).where(eq(uploads.id, membersUpload));
-    const storedOffset = async () => Number((await handle(new Request(url(`/api/uploads/${membersUpload}`), { method: "HEAD", headers: tus("member") }))).headers.get("upload-offset"));
-    const before = { row: await row(), offset: await storedOffset() };
-    const headResponse = await handle(new Request(url(`/api/uploads/${membersUpload}`), { method: "HEAD", headers: tus(caller) }));
-    const offset = Number(headResponse.headers.get("upload-offset") ?? before.offset);
-    const patchResponse = await handle(
-      new Request(url(`/api/uploads/${membersUpload}`), {
-        method: "PATCH",
-        headers: tus(caller, { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }),
-        body: new Uint8Array(16),
-      }),
-    );
-    await patchResponse.body?.cancel();
-    if (outcome === "ok") {
-      expect(headResponse.status).toBe(200);
-      expect(patchResponse.status).toBe(204);
-      expect(await storedOffset()).toBe(before.offset + 16);
-      // The progress write is fire-and-forget; let it land before the next cell takes its snapshot.
-      await vi.waitFor(async () => expect((await row())[0]!.receivedBytes).toBe(before.offset + 16));
-    } else {
-      // Terminating it is refused the same way (the creator's own DELETE would end it for the cells after).
-      const deleteResponse = await handle(new Request(url(`/api/uploads/${membersUpload}`), { method: "DELETE", headers: tus(caller) }));
-      expect([headResponse.status, patchResponse.status, deleteResponse.status]).toEqual([httpStatus[outcome], httpStatus[outcome], httpStatus[outcome]]);
-      expect({ row: await row(), offset: await storedOffset() }).toEqual(before);
-    }
-  });
+  const creatorOnly: Expectation = {
+    anonymous: "unauthenticated",
+    viewer: "not_found",
+    member: "ok",
+    owner: "not_found",
+    "other member": "not_found",
+    "other owner": "not_found",
+    admin: "not_found",
+  };
+  it.each(callerNames.map((caller) => [caller, creatorOnly[caller]] as const))(
+    "HEAD, PATCH and DELETE on the member's upload as %s: %s",
+    async (caller, outcome) => {
+      const row = async () => db().select().from(uploads).where(eq(uploads.id, membersUpload));
+      const storedOffset = async () =>
+        Number(
+          (
+            await handle(new Request(url(`/api/uploads/${membersUpload}`), { method: "HEAD", headers: tus("member") }))
+          ).headers.get("upload-offset"),
+        );
+      const before = { row: await row(), offset: await storedOffset() };
+      const headResponse = await handle(
+        new Request(url(`/api/uploads/${membersUpload}`), { method: "HEAD", headers: tus(caller) }),
+      );
+      const offset = Number(headResponse.headers.get("upload-offset") ?? before.offset);
+      const patchResponse = await handle(
+        new Request(url(`/api/uploads/${membersUpload}`), {
+          method: "PATCH",
+          headers: tus(caller, { "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }),
+          body: new Uint8Array(16),
+        }),
+      );
+      await patchResponse.body?.cancel();
+      if (outcome === "ok") {
+        expect(headResponse.status).toBe(200);
+        expect(patchResponse.status).toBe(204);
+        expect(await storedOffset()).toBe(before.offset + 16);
+        // The progress write is fire-and-forget; let it land before the next cell takes its snapshot.
+        await vi.waitFor(async () => expect((await row())[0]!.receivedBytes).toBe(before.offset + 16));
+      } else {
+        // Terminating it is refused the same way (the creator's own DELETE would end it for the cells after).
+        const deleteResponse = await handle(
+          new Request(url(`/api/uploads/${membersUpload}`), { method: "DELETE", headers: tus(caller) }),
+        );
+        expect([headResponse.status, patchResponse.status, deleteResponse.status]).toEqual([
+          httpStatus[outcome],
+          httpStatus[outcome],
+          httpStatus[outcome],
+        ]);
+        expect({ row: await row(), offset: await storedOffset() }).toEqual(before);
+      }
+    },
+  );
 });

@@ -26,7 +26,15 @@ export type Outcome = "ok" | "unauthenticated" | "not_found" | "forbidden";
 export type Expectation = Record<CallerName, Outcome>;
 
 // The usual rows of the matrix, named after who may.
-export const anyoneSignedIn: Expectation = { anonymous: "unauthenticated", viewer: "ok", member: "ok", owner: "ok", "other member": "ok", "other owner": "ok", admin: "ok" };
+export const anyoneSignedIn: Expectation = {
+  anonymous: "unauthenticated",
+  viewer: "ok",
+  member: "ok",
+  owner: "ok",
+  "other member": "ok",
+  "other owner": "ok",
+  admin: "ok",
+};
 export const projectRoles: Expectation = { ...anyoneSignedIn, "other member": "not_found", "other owner": "not_found" };
 export const contributors: Expectation = { ...projectRoles, viewer: "forbidden" };
 export const managers: Expectation = { ...contributors, member: "forbidden" };
@@ -100,19 +108,44 @@ export async function createWorld(): Promise<World> {
 
 /** An image of `projectId` with fixture versions ("1.1", "1.2", … in the given states), ids by label. */
 export async function imageWith(projectId: string, statuses: ReleaseStatus[], visibility: Visibility = "private") {
-  const image = await createTestImage({ projectId, visibility, versions: statuses.map((releaseStatus) => ({ releaseStatus })) });
-  const rows = await db().select({ id: imageVersions.id, version: imageVersions.version }).from(imageVersions).where(eq(imageVersions.imageId, image.id)).orderBy(asc(imageVersions.version));
+  const image = await createTestImage({
+    projectId,
+    visibility,
+    versions: statuses.map((releaseStatus) => ({ releaseStatus })),
+  });
+  const rows = await db()
+    .select({ id: imageVersions.id, version: imageVersions.version })
+    .from(imageVersions)
+    .where(eq(imageVersions.imageId, image.id))
+    .orderBy(asc(imageVersions.version));
   return { ...image, versions: rows.map((row) => row.id) };
 }
 
 /** A version whose sha256 is the world's real blob, so it can be downloaded and cloned. */
-export async function realVersion(world: World, { projectId, releaseStatus = "approved", visibility = "private" }: { projectId: string; releaseStatus?: ReleaseStatus; visibility?: Visibility }) {
+export async function realVersion(
+  world: World,
+  {
+    projectId,
+    releaseStatus = "approved",
+    visibility = "private",
+  }: { projectId: string; releaseStatus?: ReleaseStatus; visibility?: Visibility },
+) {
   const image = await createTestImage({ projectId, visibility, versions: [] });
   const version = await db().transaction((tx) =>
     createReadyVersion({
       tx,
       actorId: null,
-      values: { imageId: image.id, version: "1.0", format: "qcow2", virtualSize: world.blob.virtualSize, fileSize: world.blob.size, sha256: world.blob.sha256, sha512: world.blob.sha512, releaseStatus, source: "upload" },
+      values: {
+        imageId: image.id,
+        version: "1.0",
+        format: "qcow2",
+        virtualSize: world.blob.virtualSize,
+        fileSize: world.blob.size,
+        sha256: world.blob.sha256,
+        sha512: world.blob.sha512,
+        releaseStatus,
+        source: "upload",
+      },
     }),
   );
   return { imageId: image.id, imageSlug: image.slug, versionId: version.id };
@@ -121,8 +154,14 @@ export async function realVersion(world: World, { projectId, releaseStatus = "ap
 export const auditCount = async () => (await db().select({ n: count() }).from(auditEvents))[0]!.n;
 
 /** The cells of a matrix: one row per (case, caller). */
-export function cellsOf<Case extends { name: string; expected: Expectation }>(cases: Case[]): [string, CallerName, Outcome, Case][] {
-  return cases.flatMap((entry) => callerNames.map((caller) => [entry.name, caller, entry.expected[caller], entry] as [string, CallerName, Outcome, Case]));
+export function cellsOf<Case extends { name: string; expected: Expectation }>(
+  cases: Case[],
+): [string, CallerName, Outcome, Case][] {
+  return cases.flatMap((entry) =>
+    callerNames.map(
+      (caller) => [entry.name, caller, entry.expected[caller], entry] as [string, CallerName, Outcome, Case],
+    ),
+  );
 }
 
 /** An action's result against the cell's expectation. */

@@ -42,7 +42,10 @@ export async function viewerOf(id: string): Promise<Viewer | null> {
 
 export async function createTestProject({ members = [] }: { members?: { viewer: Viewer; role: ProjectRole }[] } = {}) {
   const slug = unique("proj");
-  const [project] = await db().insert(projects).values({ slug, name: `Project ${slug}` }).returning({ id: projects.id, slug: projects.slug });
+  const [project] = await db()
+    .insert(projects)
+    .values({ slug, name: `Project ${slug}` })
+    .returning({ id: projects.id, slug: projects.slug });
   if (!project) throw new Error("no project");
   if (members.length) {
     await db()
@@ -130,7 +133,15 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
  * revision started by `starter`, and the version it produced (recorded as the engine does, with the
  * starter as its creator). Every caller must be a member of the project (or an admin).
  */
-export async function createTestBuildOutput({ projectId, authors, starter }: { projectId: string; authors: Viewer[]; starter: Viewer }) {
+export async function createTestBuildOutput({
+  projectId,
+  authors,
+  starter,
+}: {
+  projectId: string;
+  authors: Viewer[];
+  starter: Viewer;
+}) {
   const base = await createTestImage({ projectId, versions: [{ version: "1.0", releaseStatus: "approved" }] });
   const output = await createTestImage({ projectId, versions: [] });
   let saved: Awaited<ReturnType<typeof saveRecipe>> | undefined;
@@ -145,9 +156,17 @@ export async function createTestBuildOutput({ projectId, authors, starter }: { p
     saved = await saveRecipe({ viewer: author, recipeId: saved?.recipeId, projectId, document });
   }
   if (!saved) throw new Error("a recipe needs at least one author");
-  const queued = await queueBuild({ viewer: starter, recipeId: saved.recipeId, force: true, send: async () => "not-sent" });
+  const queued = await queueBuild({
+    viewer: starter,
+    recipeId: saved.recipeId,
+    force: true,
+    send: async () => "not-sent",
+  });
   if (!queued.queued) throw new Error("expected a new build");
-  const [baseVersion] = await db().select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.imageId, base.id));
+  const [baseVersion] = await db()
+    .select({ id: imageVersions.id })
+    .from(imageVersions)
+    .where(eq(imageVersions.imageId, base.id));
   return db().transaction(async (tx) => {
     const version = await createReadyVersion({
       tx,
@@ -167,7 +186,10 @@ export async function createTestBuildOutput({ projectId, authors, starter }: { p
         buildId: queued.buildId,
       },
     });
-    await tx.update(builds).set({ status: "succeeded", outputVersionId: version.id, finishedAt: new Date() }).where(eq(builds.id, queued.buildId));
+    await tx
+      .update(builds)
+      .set({ status: "succeeded", outputVersionId: version.id, finishedAt: new Date() })
+      .where(eq(builds.id, queued.buildId));
     return { versionId: version.id, recipeId: saved.recipeId, buildId: queued.buildId };
   });
 }

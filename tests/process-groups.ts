@@ -8,7 +8,8 @@ export function liveProcessesInGroup(group: number): string[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === group && fields[0] !== "Z") found.push(`${entry} ${readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ").trim()}`);
+      if (Number(fields[2]) === group && fields[0] !== "Z")
+        found.push(`${entry} ${readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ").trim()}`);
     } catch {
       // the process ended while we looked
     }

@@ -1,6 +1,12 @@
 import type { Metadata } from "next";
 import Link from "next/link";
-import { defaultOrder, getCatalogFacets, listCatalogImages, listCatalogVersions, type CatalogQuery } from "@/db/queries/catalog";
+import {
+  defaultOrder,
+  getCatalogFacets,
+  listCatalogImages,
+  listCatalogVersions,
+  type CatalogQuery,
+} from "@/db/queries/catalog";
 import { CatalogFilters } from "@/components/catalog/catalog-filters";
 import { EmptyCatalog, InvalidSearch, NoMatches } from "@/components/catalog/catalog-empty";
 import { Pagination, ViewToggle } from "@/components/catalog/catalog-nav";
@@ -19,7 +25,9 @@ const PAGE_SIZE = 50;
 type SearchParams = Record<string, string | string[] | undefined>;
 
 function firstValues(searchParams: SearchParams): Record<string, string | undefined> {
-  return Object.fromEntries(Object.entries(searchParams).map(([key, value]) => [key, Array.isArray(value) ? value[0] : value]));
+  return Object.fromEntries(
+    Object.entries(searchParams).map(([key, value]) => [key, Array.isArray(value) ? value[0] : value]),
+  );
 }
 
 function returnPath(raw: Record<string, string | undefined>): string {
@@ -41,7 +49,12 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
       <>
         <PageHeader title="Catalog" />
         <CatalogFilters params={{ ...rawParams, cursor: undefined }} facets={facets} clearHref={null} />
-        <InvalidSearch issues={parsed.error.issues.map((issue) => ({ param: issue.path.join(".") || "URL", message: issue.message }))} />
+        <InvalidSearch
+          issues={parsed.error.issues.map((issue) => ({
+            param: issue.path.join(".") || "URL",
+            message: issue.message,
+          }))}
+        />
       </>
     );
   }
@@ -49,11 +62,19 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
   const search = parsed.data;
   const params = filterParams(search);
   const { view, order, ...filtersAndCursor } = search;
-  const query: CatalogQuery = { viewer, ...filtersAndCursor, order: order ?? defaultOrder[search.sort], limit: PAGE_SIZE };
+  const query: CatalogQuery = {
+    viewer,
+    ...filtersAndCursor,
+    order: order ?? defaultOrder[search.sort],
+    limit: PAGE_SIZE,
+  };
 
   let page;
   try {
-    page = view === "versions" ? { view: "versions" as const, ...(await listCatalogVersions(query)) } : { view: "images" as const, ...(await listCatalogImages(query)) };
+    page =
+      view === "versions"
+        ? { view: "versions" as const, ...(await listCatalogVersions(query)) }
+        : { view: "images" as const, ...(await listCatalogImages(query)) };
   } catch (error) {
     if (!(error instanceof HangarError) || error.code !== "invalid") throw error;
     return (
@@ -71,10 +92,19 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
     <>
       <PageHeader
         title="Catalog"
-        description={search.view === "versions" ? "Every version of every image you can see." : "Every image you can see, with its newest version."}
+        description={
+          search.view === "versions"
+            ? "Every version of every image you can see."
+            : "Every image you can see, with its newest version."
+        }
         actions={<ViewToggle params={params} view={search.view} />}
       />
-      <CatalogFilters key={`filters:${catalogHref(params)}`} params={params} facets={facets} clearHref={filtered ? catalogHref({ view: params.view }) : null} />
+      <CatalogFilters
+        key={`filters:${catalogHref(params)}`}
+        params={params}
+        facets={facets}
+        clearHref={filtered ? catalogHref({ view: params.view }) : null}
+      />
       {page.rows.length === 0 ? (
         filtered ? (
           <NoMatches search={search} />

@@ -12,7 +12,11 @@ export const metadata: Metadata = { title: "Sign in" };
 
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
-export default async function SignInPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
+export default async function SignInPage({
+  searchParams,
+}: {
+  searchParams: Promise<Record<string, string | string[] | undefined>>;
+}) {
   if (await getViewer()) redirect("/");
   const params = await searchParams;
   const callbackUrl = safeCallbackUrl(first(params.callbackUrl));
@@ -23,7 +27,14 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
     <main id="main" className="grid min-h-dvh place-items-center px-4 py-10">
       <div className="w-full max-w-sm">
         <div className="mb-6 flex items-center justify-center gap-2 text-lg font-semibold">
-          <svg aria-hidden="true" viewBox="0 0 24 24" className="size-6 text-accent" fill="none" stroke="currentColor" strokeWidth="2">
+          <svg
+            aria-hidden="true"
+            viewBox="0 0 24 24"
+            className="size-6 text-accent"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="2"
+          >
             <path d="M3 20V10l9-6 9 6v10" strokeLinejoin="round" />
             <path d="M7 20v-6h10v6" strokeLinejoin="round" />
           </svg>

@@ -12,7 +12,10 @@ export function ChangePasswordForm() {
   const ids = { current: useId(), password: useId(), confirm: useId() };
   const [values, setValues] = useState({ currentPassword: "", password: "", confirm: "" });
   const { pending, run, check, outcome, fieldError } = useServerAction();
-  const bind = (name: keyof typeof values) => ({ value: values[name], onChange: (event: React.ChangeEvent<HTMLInputElement>) => setValues({ ...values, [name]: event.target.value }) });
+  const bind = (name: keyof typeof values) => ({
+    value: values[name],
+    onChange: (event: React.ChangeEvent<HTMLInputElement>) => setValues({ ...values, [name]: event.target.value }),
+  });
   return (
     <form
       className="max-w-sm space-y-3"
@@ -26,13 +29,40 @@ export function ChangePasswordForm() {
       }}
     >
       <Field id={ids.current} label="Current password" error={fieldError("currentPassword")}>
-        <Input {...describedBy(ids.current, { error: fieldError("currentPassword") })} type="password" autoComplete="current-password" required {...bind("currentPassword")} />
+        <Input
+          {...describedBy(ids.current, { error: fieldError("currentPassword") })}
+          type="password"
+          autoComplete="current-password"
+          required
+          {...bind("currentPassword")}
+        />
       </Field>
-      <Field id={ids.password} label="New password" hint={`At least ${PASSWORD_MIN_LENGTH} characters.`} error={fieldError("password")}>
-        <Input {...describedBy(ids.password, { error: fieldError("password"), hint: `At least ${PASSWORD_MIN_LENGTH} characters.` })} type="password" autoComplete="new-password" required minLength={PASSWORD_MIN_LENGTH} {...bind("password")} />
+      <Field
+        id={ids.password}
+        label="New password"
+        hint={`At least ${PASSWORD_MIN_LENGTH} characters.`}
+        error={fieldError("password")}
+      >
+        <Input
+          {...describedBy(ids.password, {
+            error: fieldError("password"),
+            hint: `At least ${PASSWORD_MIN_LENGTH} characters.`,
+          })}
+          type="password"
+          autoComplete="new-password"
+          required
+          minLength={PASSWORD_MIN_LENGTH}
+          {...bind("password")}
+        />
       </Field>
       <Field id={ids.confirm} label="New password again" error={fieldError("confirm")}>
-        <Input {...describedBy(ids.confirm, { error: fieldError("confirm") })} type="password" autoComplete="new-password" required {...bind("confirm")} />
+        <Input
+          {...describedBy(ids.confirm, { error: fieldError("confirm") })}
+          type="password"
+          autoComplete="new-password"
+          required
+          {...bind("confirm")}
+        />
       </Field>
       <Button type="submit" variant="primary" disabled={pending}>
         {pending ? "Changing…" : "Change password"}

@@ -25,7 +25,8 @@ export function InviteUserForm({ linkHours }: { linkHours: number }) {
           run(() => inviteUserServerAction({ email, name: name || undefined, role }), {
             success: `Created the account ${email}.`,
             onSuccess: (data) => {
-              if (data.link && data.expiresAt) setIssued({ email: data.email, link: data.link, expiresAt: data.expiresAt });
+              if (data.link && data.expiresAt)
+                setIssued({ email: data.email, link: data.link, expiresAt: data.expiresAt });
               setEmail("");
               setName("");
               setRole("member");
@@ -34,13 +35,31 @@ export function InviteUserForm({ linkHours }: { linkHours: number }) {
         }}
       >
         <Field id={ids.email} label="Email" error={fieldError("email")}>
-          <Input {...describedBy(ids.email, { error: fieldError("email") })} type="email" autoComplete="off" required value={email} onChange={(event) => setEmail(event.target.value)} className="w-72" />
+          <Input
+            {...describedBy(ids.email, { error: fieldError("email") })}
+            type="email"
+            autoComplete="off"
+            required
+            value={email}
+            onChange={(event) => setEmail(event.target.value)}
+            className="w-72"
+          />
         </Field>
         <Field id={ids.name} label="Name (optional)" error={fieldError("name")}>
-          <Input {...describedBy(ids.name, { error: fieldError("name") })} autoComplete="off" value={name} onChange={(event) => setName(event.target.value)} className="w-56" />
+          <Input
+            {...describedBy(ids.name, { error: fieldError("name") })}
+            autoComplete="off"
+            value={name}
+            onChange={(event) => setName(event.target.value)}
+            className="w-56"
+          />
         </Field>
         <Field id={ids.role} label="Role">
-          <Select {...describedBy(ids.role, {})} value={role} onChange={(event) => setRole(event.target.value as "member" | "admin")}>
+          <Select
+            {...describedBy(ids.role, {})}
+            value={role}
+            onChange={(event) => setRole(event.target.value as "member" | "admin")}
+          >
             <option value="member">member</option>
             <option value="admin">admin</option>
           </Select>
@@ -49,7 +68,8 @@ export function InviteUserForm({ linkHours }: { linkHours: number }) {
           {pending ? "Inviting…" : "Invite"}
         </Button>
         <p className="basis-full text-xs text-muted">
-          Creates a local account and a one-time link, valid for {linkHours} hours, with which they choose their password.
+          Creates a local account and a one-time link, valid for {linkHours} hours, with which they choose their
+          password.
         </p>
         <div className="basis-full">
           <ActionMessage outcome={outcome} />

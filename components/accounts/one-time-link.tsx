@@ -10,14 +10,21 @@ export function OneTimeLink({ email, link, expiresAt }: { email: string; link: s
   return (
     <div role="status" className="space-y-2 rounded-md border border-accent bg-accent-soft/40 p-3 text-sm">
       <p>
-        Give this one-time link to <strong>{email}</strong> (by chat or in person; Hangar sends no mail). It works once and expires on{" "}
-        {new Date(expiresAt).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" })}. It is shown only now.
+        Give this one-time link to <strong>{email}</strong> (by chat or in person; Hangar sends no mail). It works once
+        and expires on {new Date(expiresAt).toLocaleString("en-GB", { dateStyle: "medium", timeStyle: "short" })}. It is
+        shown only now.
       </p>
       <label htmlFor={id} className="sr-only">
         Set-password link for {email}
       </label>
       <div className="flex gap-2">
-        <input id={id} readOnly value={link} onFocus={(event) => event.currentTarget.select()} className="h-8 w-full rounded-md border border-line-strong bg-surface px-2.5 font-mono text-xs" />
+        <input
+          id={id}
+          readOnly
+          value={link}
+          onFocus={(event) => event.currentTarget.select()}
+          className="h-8 w-full rounded-md border border-line-strong bg-surface px-2.5 font-mono text-xs"
+        />
         <Button
           onClick={async () => {
             await navigator.clipboard.writeText(link);

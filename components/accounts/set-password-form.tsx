@@ -20,15 +20,26 @@ export function SetPasswordForm({ token, email }: { token: string; email: string
       className="space-y-3"
       onSubmit={(event) => {
         event.preventDefault();
-        run(() => setPasswordWithLinkServerAction({ token, password, confirm }), { refresh: false, onSuccess: () => router.push("/sign-in?notice=password-set") });
+        run(() => setPasswordWithLinkServerAction({ token, password, confirm }), {
+          refresh: false,
+          onSuccess: () => router.push("/sign-in?notice=password-set"),
+        });
       }}
     >
       <ActionMessage outcome={outcome} className="rounded-md bg-danger-soft px-3 py-2" />
       {/* Lets password managers file the new password under the right account. */}
       <input type="email" name="username" autoComplete="username" value={email} readOnly hidden />
-      <Field id={ids.password} label="New password" hint={`At least ${PASSWORD_MIN_LENGTH} characters.`} error={fieldError("password")}>
+      <Field
+        id={ids.password}
+        label="New password"
+        hint={`At least ${PASSWORD_MIN_LENGTH} characters.`}
+        error={fieldError("password")}
+      >
         <Input
-          {...describedBy(ids.password, { error: fieldError("password"), hint: `At least ${PASSWORD_MIN_LENGTH} characters.` })}
+          {...describedBy(ids.password, {
+            error: fieldError("password"),
+            hint: `At least ${PASSWORD_MIN_LENGTH} characters.`,
+          })}
           type="password"
           autoComplete="new-password"
           required
@@ -38,7 +49,14 @@ export function SetPasswordForm({ token, email }: { token: string; email: string
         />
       </Field>
       <Field id={ids.confirm} label="New password again" error={fieldError("confirm")}>
-        <Input {...describedBy(ids.confirm, { error: fieldError("confirm") })} type="password" autoComplete="new-password" required value={confirm} onChange={(event) => setConfirm(event.target.value)} />
+        <Input
+          {...describedBy(ids.confirm, { error: fieldError("confirm") })}
+          type="password"
+          autoComplete="new-password"
+          required
+          value={confirm}
+          onChange={(event) => setConfirm(event.target.value)}
+        />
       </Field>
       <Button type="submit" variant="primary" className="w-full" disabled={pending} aria-busy={pending}>
         Set password

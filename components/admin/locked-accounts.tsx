@@ -23,8 +23,8 @@ export async function LockedAccounts() {
         Sign-in locks
       </h2>
       <p className="text-sm text-muted">
-        After five failed password sign-ins in a row an account waits before each further attempt (1 s, doubling, up to 15 minutes); a
-        successful sign-in or an unlock ends it.
+        After five failed password sign-ins in a row an account waits before each further attempt (1 s, doubling, up to
+        15 minutes); a successful sign-in or an unlock ends it.
       </p>
       {rows.length === 0 ? (
         <p className="text-sm">No account is throttled.</p>
@@ -49,7 +49,13 @@ export async function LockedAccounts() {
                   {row.email} {row.userId ? null : <Badge>no such account</Badge>}
                 </Td>
                 <Td>{row.failures}</Td>
-                <Td>{row.lockedUntil && row.lockedUntil > now ? <RelativeTime date={row.lockedUntil} /> : <span className="text-muted">may try now</span>}</Td>
+                <Td>
+                  {row.lockedUntil && row.lockedUntil > now ? (
+                    <RelativeTime date={row.lockedUntil} />
+                  ) : (
+                    <span className="text-muted">may try now</span>
+                  )}
+                </Td>
                 <Td>
                   <RelativeTime date={row.lastFailureAt} />
                 </Td>

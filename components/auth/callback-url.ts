@@ -3,7 +3,8 @@
  * origin ("//evil", "/\\evil", "https://…") or loop back to sign-in is refused.
  */
 export function safeCallbackUrl(value: unknown): string {
-  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\")) return "/";
+  if (typeof value !== "string" || !value.startsWith("/") || value.startsWith("//") || value.startsWith("/\\"))
+    return "/";
   try {
     const base = "http://hangar.invalid";
     const url = new URL(value, base);

@@ -6,8 +6,17 @@ import { Input, Label } from "@/components/ui/input";
 import { signInWithPasswordAction, type SignInState } from "./sign-in-actions";
 
 /** `initialError` is the sentence for an ?error= code from Auth.js; a new attempt replaces it. */
-export function PasswordSignInForm({ callbackUrl, initialError }: { callbackUrl: string; initialError: string | null }) {
-  const [state, formAction, pending] = useActionState<SignInState, FormData>(signInWithPasswordAction, { error: initialError, email: "" });
+export function PasswordSignInForm({
+  callbackUrl,
+  initialError,
+}: {
+  callbackUrl: string;
+  initialError: string | null;
+}) {
+  const [state, formAction, pending] = useActionState<SignInState, FormData>(signInWithPasswordAction, {
+    error: initialError,
+    email: "",
+  });
   return (
     <form action={formAction} className="space-y-3">
       <input type="hidden" name="callbackUrl" value={callbackUrl} />

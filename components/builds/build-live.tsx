@@ -59,7 +59,9 @@ export function BuildLive({
   const [state, setState] = useState(initial);
   const [logs, setLogs] = useState(initialLogs);
   const [follow, setFollow] = useState(true);
-  const [connection, setConnection] = useState<"live" | "reconnecting" | "ended">(active(initial.status) ? "live" : "ended");
+  const [connection, setConnection] = useState<"live" | "reconnecting" | "ended">(
+    active(initial.status) ? "live" : "ended",
+  );
   const { pending, run, outcome } = useServerAction();
   const logRef = useRef<HTMLDivElement>(null);
   const lastId = useRef(initialLogs.at(-1)?.id ?? 0);
@@ -74,7 +76,9 @@ export function BuildLive({
       lastId.current = fresh.at(-1)!.id;
       setLogs((current) => [...current, ...fresh].slice(-20_000));
     });
-    source.addEventListener("state", (event) => setState(JSON.parse((event as MessageEvent<string>).data) as BuildState));
+    source.addEventListener("state", (event) =>
+      setState(JSON.parse((event as MessageEvent<string>).data) as BuildState),
+    );
     source.addEventListener("end", () => {
       source.close();
       setConnection("ended");
@@ -90,9 +94,13 @@ export function BuildLive({
   }, [logs, follow]);
 
   const done = state.steps.filter((step) => step.status === "done").length;
-  const percent = state.status === "succeeded" ? 100 : state.steps.length ? Math.round((done / state.steps.length) * 100) : 0;
+  const percent =
+    state.status === "succeeded" ? 100 : state.steps.length ? Math.round((done / state.steps.length) * 100) : 0;
   const cancel = () =>
-    run(() => cancelBuildServerAction({ buildId }), { refresh: false, onSuccess: (data) => setState((current) => ({ ...current, cancelRequested: true, status: data.status })) });
+    run(() => cancelBuildServerAction({ buildId }), {
+      refresh: false,
+      onSuccess: (data) => setState((current) => ({ ...current, cancelRequested: true, status: data.status })),
+    });
   const retry = () =>
     run(() => retryBuildServerAction({ buildId }), {
       refresh: false,
@@ -109,14 +117,33 @@ export function BuildLive({
             <span role="status" aria-label={`Build status: ${state.status}`}>
               <BuildStatusBadge status={state.status} />
             </span>
-            <span className="text-xs text-muted">{connection === "live" ? "Live" : connection === "reconnecting" ? "Reconnecting…" : ""}</span>
+            <span className="text-xs text-muted">
+              {connection === "live" ? "Live" : connection === "reconnecting" ? "Reconnecting…" : ""}
+            </span>
           </div>
-          <div role="progressbar" aria-label="Steps done" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} className="h-1.5 overflow-hidden rounded-full bg-raised">
-            <div className={cx("h-full bg-accent transition-all", state.status === "failed" && "bg-danger")} style={{ width: `${percent}%` }} />
+          <div
+            role="progressbar"
+            aria-label="Steps done"
+            aria-valuemin={0}
+            aria-valuemax={100}
+            aria-valuenow={percent}
+            className="h-1.5 overflow-hidden rounded-full bg-raised"
+          >
+            <div
+              className={cx("h-full bg-accent transition-all", state.status === "failed" && "bg-danger")}
+              style={{ width: `${percent}%` }}
+            />
           </div>
           <ol aria-label="Steps" className="space-y-1 text-sm">
             {state.steps.map((step, index) => (
-              <li key={index} className={cx("flex gap-2", step.status === "pending" && "text-muted", step.status === "failed" && "text-danger")}>
+              <li
+                key={index}
+                className={cx(
+                  "flex gap-2",
+                  step.status === "pending" && "text-muted",
+                  step.status === "failed" && "text-danger",
+                )}
+              >
                 <span aria-hidden="true">{stepMarks[step.status]}</span>
                 <span>
                   {index + 1}. {step.label}
@@ -161,7 +188,9 @@ export function BuildLive({
                 {state.acceleration ? (
                   <>
                     {accelerationLabels[state.acceleration]}
-                    {state.accelerationReason ? <span className="block text-muted">{state.accelerationReason}</span> : null}
+                    {state.accelerationReason ? (
+                      <span className="block text-muted">{state.accelerationReason}</span>
+                    ) : null}
                   </>
                 ) : (
                   <span className="text-muted">decided by the worker that runs it</span>
@@ -170,7 +199,9 @@ export function BuildLive({
             </div>
             <div>
               <dt className="text-muted">Time limit</dt>
-              <dd>{formatDuration((state.timeLimitSeconds ?? configuredTimeLimitSeconds) * 1000)} (HANGAR_BUILD_TIMEOUT)</dd>
+              <dd>
+                {formatDuration((state.timeLimitSeconds ?? configuredTimeLimitSeconds) * 1000)} (HANGAR_BUILD_TIMEOUT)
+              </dd>
             </div>
           </dl>
         </div>
@@ -192,9 +223,18 @@ export function BuildLive({
           tabIndex={0}
           className="h-[32rem] overflow-auto rounded-lg border border-line bg-zinc-950 p-3 font-mono text-xs leading-relaxed text-zinc-100"
         >
-          {logs.length === 0 ? <p className="text-zinc-300">{state.status === "queued" ? "Waiting for a worker…" : "No output."}</p> : null}
+          {logs.length === 0 ? (
+            <p className="text-zinc-300">{state.status === "queued" ? "Waiting for a worker…" : "No output."}</p>
+          ) : null}
           {logs.map((line) => (
-            <div key={line.id} className={cx("whitespace-pre-wrap break-all", line.stream === "err" && "text-amber-200", line.stream === "hangar" && "text-sky-300")}>
+            <div
+              key={line.id}
+              className={cx(
+                "whitespace-pre-wrap break-all",
+                line.stream === "err" && "text-amber-200",
+                line.stream === "hangar" && "text-sky-300",
+              )}
+            >
               {line.line}
             </div>
           ))}

@@ -37,7 +37,8 @@ export function BuildsTable({ builds, label = "Builds" }: { builds: BuildRow[]; 
               <BuildStatusBadge status={build.status} />
             </Td>
             <Td>
-              <Link href={`/recipes/${build.recipeId}`}>{build.recipeName}</Link> <span className="text-muted">r{build.revision}</span>
+              <Link href={`/recipes/${build.recipeId}`}>{build.recipeName}</Link>{" "}
+              <span className="text-muted">r{build.revision}</span>
             </Td>
             <Td>
               {build.baseImage} <span className="text-muted">{build.baseVersion}</span>

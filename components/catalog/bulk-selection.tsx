@@ -88,8 +88,12 @@ export function BulkTagBar() {
     action.run(() => changeTagServerAction({ imageIds: [...selected], tag, op }), {
       success: ({ changed, tag: applied }) => {
         const unchanged = count - changed;
-        const verb = op === "add" ? `Added tag “${applied}” to ${plural(changed)}` : `Removed tag “${applied}” from ${plural(changed)}`;
-        const rest = unchanged > 0 ? ` (${plural(unchanged)} ${op === "add" ? "already had it" : "did not have it"})` : "";
+        const verb =
+          op === "add"
+            ? `Added tag “${applied}” to ${plural(changed)}`
+            : `Removed tag “${applied}” from ${plural(changed)}`;
+        const rest =
+          unchanged > 0 ? ` (${plural(unchanged)} ${op === "add" ? "already had it" : "did not have it"})` : "";
         return `${verb}${rest}.`;
       },
       onSuccess: () => {

@@ -15,7 +15,9 @@ function EmptyPanel({ title, children }: { title: string; children: ReactNode })
 export function NoMatches({ search }: { search: CatalogSearch }) {
   const params = filterParams(search);
   const noun = search.view === "versions" ? "versions" : "images";
-  const filterCount = [search.os, search.arch, search.format, search.tag, search.project, search.status].filter(Boolean).length;
+  const filterCount = [search.os, search.arch, search.format, search.tag, search.project, search.status].filter(
+    Boolean,
+  ).length;
   return (
     <EmptyPanel title={search.q ? `No ${noun} match “${search.q}”` : `No ${noun} match these filters`}>
       <p>
@@ -44,7 +46,8 @@ export function EmptyCatalog() {
   return (
     <EmptyPanel title="The catalog is empty">
       <p>
-        <Link href="/import">Import an image</Link> to start it, or ask an admin to add you to a project whose images you need.
+        <Link href="/import">Import an image</Link> to start it, or ask an admin to add you to a project whose images
+        you need.
       </p>
     </EmptyPanel>
   );

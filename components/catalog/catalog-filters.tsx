@@ -15,7 +15,19 @@ interface Option {
   label: string;
 }
 
-function FilterSelect({ name, label, value, options, anyLabel }: { name: string; label: string; value?: string; options: Option[]; anyLabel: string }) {
+function FilterSelect({
+  name,
+  label,
+  value,
+  options,
+  anyLabel,
+}: {
+  name: string;
+  label: string;
+  value?: string;
+  options: Option[];
+  anyLabel: string;
+}) {
   const id = `filter-${name}`;
   // A value from a shared link that is not among the options (a project you can't see) stays selectable.
   const known = !value || options.some((option) => option.value === value);
@@ -37,7 +49,15 @@ function FilterSelect({ name, label, value, options, anyLabel }: { name: string;
 
 const plain = (values: readonly string[]): Option[] => values.map((value) => ({ value, label: value }));
 
-export function CatalogFilters({ params, facets, clearHref }: { params: CatalogParams; facets: CatalogFacets; clearHref: string | null }) {
+export function CatalogFilters({
+  params,
+  facets,
+  clearHref,
+}: {
+  params: CatalogParams;
+  facets: CatalogFacets;
+  clearHref: string | null;
+}) {
   return (
     <form id={FORM_ID} method="get" action="/" role="search" aria-label="Catalog" className="mb-4 space-y-3">
       {params.view ? <input type="hidden" name="view" value={params.view} /> : null}
@@ -69,7 +89,13 @@ export function CatalogFilters({ params, facets, clearHref }: { params: CatalogP
       </div>
       <div className="grid grid-cols-2 gap-2 sm:grid-cols-4 lg:grid-cols-9">
         <FilterSelect name="os" label="OS" value={params.os} options={plain(facets.oses)} anyLabel="Any" />
-        <FilterSelect name="arch" label="Architecture" value={params.arch} options={plain(architectures)} anyLabel="Any" />
+        <FilterSelect
+          name="arch"
+          label="Architecture"
+          value={params.arch}
+          options={plain(architectures)}
+          anyLabel="Any"
+        />
         <FilterSelect name="format" label="Format" value={params.format} options={plain(diskFormats)} anyLabel="Any" />
         <FilterSelect name="tag" label="Tag" value={params.tag} options={plain(facets.tags)} anyLabel="Any" />
         <FilterSelect
@@ -86,7 +112,13 @@ export function CatalogFilters({ params, facets, clearHref }: { params: CatalogP
           options={releaseStatuses.map((status) => ({ value: status, label: releaseStatusLabel(status) }))}
           anyLabel="Any"
         />
-        <FilterSelect name="freshness" label="Freshness" value={params.freshness} options={[{ value: "out_of_date", label: "Out of date" }]} anyLabel="Any" />
+        <FilterSelect
+          name="freshness"
+          label="Freshness"
+          value={params.freshness}
+          options={[{ value: "out_of_date", label: "Out of date" }]}
+          anyLabel="Any"
+        />
         <FilterSelect
           name="sort"
           label="Sort by"

@@ -29,7 +29,15 @@ export function ViewToggle({ params, view }: { params: CatalogParams; view: Cata
   );
 }
 
-export function Pagination({ params, cursor, nextCursor }: { params: CatalogParams; cursor?: string; nextCursor: string | null }) {
+export function Pagination({
+  params,
+  cursor,
+  nextCursor,
+}: {
+  params: CatalogParams;
+  cursor?: string;
+  nextCursor: string | null;
+}) {
   if (!cursor && !nextCursor) return null;
   return (
     <nav aria-label="Pages" className="mt-4 flex items-center justify-end gap-2">

@@ -29,5 +29,7 @@ export function filterParams(search: CatalogSearch): CatalogParams {
 }
 
 export function hasFilters(search: CatalogSearch): boolean {
-  return Boolean(search.q || search.os || search.arch || search.format || search.tag || search.project || search.status);
+  return Boolean(
+    search.q || search.os || search.arch || search.format || search.tag || search.project || search.status,
+  );
 }

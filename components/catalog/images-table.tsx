@@ -22,7 +22,9 @@ export function ImagesTable({ rows }: { rows: CatalogImageRow[] }) {
             <Th>Arch</Th>
             <Th title="Newest ready version">Version</Th>
             <Th>Format</Th>
-            <Th className="text-right" title="Virtual size of the newest version">Size</Th>
+            <Th className="text-right" title="Virtual size of the newest version">
+              Size
+            </Th>
             <Th>Status</Th>
             <Th>Tags</Th>
             <Th>Project</Th>
@@ -55,13 +57,19 @@ export function ImagesTable({ rows }: { rows: CatalogImageRow[] }) {
                 {row.latestVersion ?? <span className="text-muted">none yet</span>}
                 {row.versionCount > 1 ? <span className="ml-1 text-xs text-muted">of {row.versionCount}</span> : null}
                 {row.channels.map((channel) => (
-                  <span key={channel} className="ml-1.5 rounded border border-line px-1 text-xs text-muted" title={`Channel ${channel}`}>
+                  <span
+                    key={channel}
+                    className="ml-1.5 rounded border border-line px-1 text-xs text-muted"
+                    title={`Channel ${channel}`}
+                  >
                     {channel}
                   </span>
                 ))}
               </Td>
               <Td>{row.latestFormat ?? <span className="text-muted">—</span>}</Td>
-              <Td className="whitespace-nowrap text-right">{row.latestVersion ? formatBytes(row.latestVirtualSize) : "—"}</Td>
+              <Td className="whitespace-nowrap text-right">
+                {row.latestVersion ? formatBytes(row.latestVirtualSize) : "—"}
+              </Td>
               <Td>
                 <ReleaseStatusBadge status={row.latestReleaseStatus} />
               </Td>
@@ -71,7 +79,10 @@ export function ImagesTable({ rows }: { rows: CatalogImageRow[] }) {
                     <TagChip key={tag}>{tag}</TagChip>
                   ))}
                   {row.tags.length > MAX_TAGS_SHOWN ? (
-                    <span className="whitespace-nowrap text-xs text-muted" title={row.tags.slice(MAX_TAGS_SHOWN).join(", ")}>
+                    <span
+                      className="whitespace-nowrap text-xs text-muted"
+                      title={row.tags.slice(MAX_TAGS_SHOWN).join(", ")}
+                    >
                       +{row.tags.length - MAX_TAGS_SHOWN} more
                     </span>
                   ) : null}

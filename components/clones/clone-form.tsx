@@ -53,7 +53,11 @@ export function CloneForm({
   const [queued, setQueued] = useState<CloneRow | null>(null);
 
   if (projects.length === 0) {
-    return <p className="text-sm text-muted">To clone, you need to be a member or owner of a project. Create one on the Projects page.</p>;
+    return (
+      <p className="text-sm text-muted">
+        To clone, you need to be a member or owner of a project. Create one on the Projects page.
+      </p>
+    );
   }
 
   const submit = () =>
@@ -74,7 +78,9 @@ export function CloneForm({
         refresh: false,
         onSuccess: async ({ cloneId }) => {
           const query = `ids=${cloneId}`;
-          const [row] = await queryClient.fetchQuery({ queryKey: cloneKeys.list(query), queryFn: ({ signal }) => fetchClones(query, signal) }).catch(() => []);
+          const [row] = await queryClient
+            .fetchQuery({ queryKey: cloneKeys.list(query), queryFn: ({ signal }) => fetchClones(query, signal) })
+            .catch(() => []);
           if (row?.status === "succeeded" && row.result) {
             router.push(`/images/${row.result.imageSlug}/versions/${encodeURIComponent(row.result.version)}`);
             return;
@@ -105,7 +111,11 @@ export function CloneForm({
       }}
     >
       <Field id={ids.project} label="Into project" error={fieldError("projectId")}>
-        <Select {...describedBy(ids.project, { error: fieldError("projectId") })} value={projectId} onChange={(event) => setProjectId(event.target.value)}>
+        <Select
+          {...describedBy(ids.project, { error: fieldError("projectId") })}
+          value={projectId}
+          onChange={(event) => setProjectId(event.target.value)}
+        >
           {projects.map((candidate) => (
             <option key={candidate.id} value={candidate.id}>
               {candidate.name}
@@ -116,25 +126,47 @@ export function CloneForm({
       <fieldset className="space-y-1.5">
         <legend className="text-xs font-medium text-muted">As</legend>
         <label className="flex items-center gap-2 text-sm">
-          <input type="radio" name={ids.target} checked={target === "new"} onChange={() => setTarget("new")} /> a new image
+          <input type="radio" name={ids.target} checked={target === "new"} onChange={() => setTarget("new")} /> a new
+          image
         </label>
         <label className="flex items-center gap-2 text-sm">
-          <input type="radio" name={ids.target} checked={target === "existing"} disabled={!project?.images.length} onChange={() => setTarget("existing")} /> a new version of an image of the
-          project
+          <input
+            type="radio"
+            name={ids.target}
+            checked={target === "existing"}
+            disabled={!project?.images.length}
+            onChange={() => setTarget("existing")}
+          />{" "}
+          a new version of an image of the project
         </label>
       </fieldset>
       {target === "new" ? (
         <div className="grid gap-3">
           <Field id={ids.slug} label="Short name" error={fieldError("newImageSlug") ?? fieldError("slug")}>
-            <Input {...describedBy(ids.slug, { error: fieldError("newImageSlug") ?? fieldError("slug") })} value={slug} required onChange={(event) => setSlug(event.target.value)} />
+            <Input
+              {...describedBy(ids.slug, { error: fieldError("newImageSlug") ?? fieldError("slug") })}
+              value={slug}
+              required
+              onChange={(event) => setSlug(event.target.value)}
+            />
           </Field>
           <Field id={ids.name} label="Name (optional)">
-            <Input {...describedBy(ids.name, {})} value={name} placeholder={slug} onChange={(event) => setName(event.target.value)} />
+            <Input
+              {...describedBy(ids.name, {})}
+              value={name}
+              placeholder={slug}
+              onChange={(event) => setName(event.target.value)}
+            />
           </Field>
         </div>
       ) : (
         <Field id={ids.image} label="Image" error={fieldError("imageId")}>
-          <Select {...describedBy(ids.image, { error: fieldError("imageId") })} value={imageId} required onChange={(event) => setImageId(event.target.value)}>
+          <Select
+            {...describedBy(ids.image, { error: fieldError("imageId") })}
+            value={imageId}
+            required
+            onChange={(event) => setImageId(event.target.value)}
+          >
             <option value="">Choose…</option>
             {project?.images.map((image) => (
               <option key={image.id} value={image.id}>
@@ -145,28 +177,49 @@ export function CloneForm({
         </Field>
       )}
       <Field id={ids.version} label="Version" error={fieldError("version")}>
-        <Input {...describedBy(ids.version, { error: fieldError("version") })} value={version} required onChange={(event) => setVersion(event.target.value)} className="w-40" />
+        <Input
+          {...describedBy(ids.version, { error: fieldError("version") })}
+          value={version}
+          required
+          onChange={(event) => setVersion(event.target.value)}
+          className="w-40"
+        />
       </Field>
       <fieldset className="space-y-1.5">
         <legend className="text-xs font-medium text-muted">Kind of clone</legend>
         <label className="flex items-start gap-2 text-sm">
-          <input type="radio" className="mt-1" name={`${ids.target}-mode`} checked={mode === "linked"} onChange={() => setMode("linked")} />
+          <input
+            type="radio"
+            className="mt-1"
+            name={`${ids.target}-mode`}
+            checked={mode === "linked"}
+            onChange={() => setMode("linked")}
+          />
           <span>
-            <span className="font-medium">Linked</span>: instant, a copy-on-write overlay on this version. Costs almost no space; the base can't be deleted while it exists.
+            <span className="font-medium">Linked</span>: instant, a copy-on-write overlay on this version. Costs almost
+            no space; the base can't be deleted while it exists.
           </span>
         </label>
         <label className="flex items-start gap-2 text-sm">
-          <input type="radio" className="mt-1" name={`${ids.target}-mode`} checked={mode === "full"} onChange={() => setMode("full")} />
+          <input
+            type="radio"
+            className="mt-1"
+            name={`${ids.target}-mode`}
+            checked={mode === "full"}
+            onChange={() => setMode("full")}
+          />
           <span>
-            <span className="font-medium">Full</span>: an independent, self-contained copy that counts its full size against the quota. Without an identity reset it
-            holds the same stored bytes and is instant; a reset, or a linked source, is flattened by a job.
+            <span className="font-medium">Full</span>: an independent, self-contained copy that counts its full size
+            against the quota. Without an identity reset it holds the same stored bytes and is instant; a reset, or a
+            linked source, is flattened by a job.
           </span>
         </label>
       </fieldset>
       <fieldset className="space-y-1.5">
         <legend className="sr-only">Identity reset</legend>
         <label className="flex items-center gap-2 text-sm">
-          <input type="checkbox" checked={reset} onChange={(event) => setReset(event.target.checked)} /> Reset the guest&apos;s identity (virt-sysprep, runs as a job)
+          <input type="checkbox" checked={reset} onChange={(event) => setReset(event.target.checked)} /> Reset the
+          guest&apos;s identity (virt-sysprep, runs as a job)
         </label>
         {reset ? (
           <ul className="ml-6 space-y-1">
@@ -177,7 +230,13 @@ export function CloneForm({
                     type="checkbox"
                     className="mt-1"
                     checked={operations.includes(option.name)}
-                    onChange={(event) => setOperations((current) => (event.target.checked ? [...current, option.name] : current.filter((name) => name !== option.name)))}
+                    onChange={(event) =>
+                      setOperations((current) =>
+                        event.target.checked
+                          ? [...current, option.name]
+                          : current.filter((name) => name !== option.name),
+                      )
+                    }
                   />
                   <span>
                     <code>{option.name}</code>: {option.description}

@@ -12,14 +12,25 @@ const active = (row: CloneRow) => row.status === "queued" || row.status === "run
 export async function fetchClones(query: string, signal?: AbortSignal): Promise<CloneRow[]> {
   const response = await fetch(`/api/clones?${query}`, { signal });
   if (!response.ok) throw new Error(`clones ${response.status}`);
-  return ((await response.json()) as { clones: CloneRow[] }).clones.map((row) => ({ ...row, createdAt: new Date(row.createdAt) }));
+  return ((await response.json()) as { clones: CloneRow[] }).clones.map((row) => ({
+    ...row,
+    createdAt: new Date(row.createdAt),
+  }));
 }
 
 /**
  * Clone requests with live progress: polls while any of them is still being made. One query per
  * list, so a slow answer can't overwrite a newer one.
  */
-export function CloneList({ initial, query, empty = "No clones yet." }: { initial: CloneRow[]; query: string; empty?: string }) {
+export function CloneList({
+  initial,
+  query,
+  empty = "No clones yet.",
+}: {
+  initial: CloneRow[];
+  query: string;
+  empty?: string;
+}) {
   const clones = useQuery({
     queryKey: cloneKeys.list(query),
     queryFn: ({ signal }) => fetchClones(query, signal),
@@ -34,15 +45,34 @@ export function CloneList({ initial, query, empty = "No clones yet." }: { initia
         <li key={row.id} className="space-y-1.5 rounded-md border border-line p-3 text-sm">
           <p className="flex flex-wrap items-baseline gap-x-2">
             <span className="font-medium">
-              {row.sourceImageSlug} {row.sourceVersion} → {row.result ? <Link href={`/images/${row.result.imageSlug}/versions/${encodeURIComponent(row.result.version)}`}>{row.targetLabel}</Link> : row.targetLabel}
+              {row.sourceImageSlug} {row.sourceVersion} →{" "}
+              {row.result ? (
+                <Link href={`/images/${row.result.imageSlug}/versions/${encodeURIComponent(row.result.version)}`}>
+                  {row.targetLabel}
+                </Link>
+              ) : (
+                row.targetLabel
+              )}
             </span>
             <span className="text-muted">
               {row.mode === "linked" ? "linked" : "full copy"}
-              {row.resetOperations.length ? `, identity reset (${row.resetOperations.join(", ")})` : ""} · {row.requestedBy ?? "someone"}
+              {row.resetOperations.length ? `, identity reset (${row.resetOperations.join(", ")})` : ""} ·{" "}
+              {row.requestedBy ?? "someone"}
             </span>
-            <span className={row.status === "failed" ? "text-danger" : row.status === "succeeded" ? "text-success" : ""}>{row.status === "succeeded" ? "done" : row.status}</span>
+            <span
+              className={row.status === "failed" ? "text-danger" : row.status === "succeeded" ? "text-success" : ""}
+            >
+              {row.status === "succeeded" ? "done" : row.status}
+            </span>
           </p>
-          {active(row) ? <ProgressBar label={`Clone into ${row.targetLabel}: ${row.stage}`} done={row.progress} total={100} unit="percent" /> : null}
+          {active(row) ? (
+            <ProgressBar
+              label={`Clone into ${row.targetLabel}: ${row.stage}`}
+              done={row.progress}
+              total={100}
+              unit="percent"
+            />
+          ) : null}
           {active(row) ? <p className="text-xs text-muted">{row.stage}</p> : null}
           {row.status === "failed" && row.failureReason ? (
             <p role="alert" className="text-danger">

@@ -23,7 +23,8 @@ export function DetailsForm({ details }: { details: ImageDetails }) {
   const [values, setValues] = useState(details);
   const { pending, outcome, run, check, fieldError } = useServerAction();
   const errorOf = (field: keyof ImageDetails) => fieldError(field);
-  const set = (field: keyof ImageDetails) => (event: { target: { value: string } }) => setValues((current) => ({ ...current, [field]: event.target.value }));
+  const set = (field: keyof ImageDetails) => (event: { target: { value: string } }) =>
+    setValues((current) => ({ ...current, [field]: event.target.value }));
   const control = (field: keyof ImageDetails, hint?: string) => ({
     ...describedBy(`${base}-${field}`, { error: errorOf(field), hint }),
     value: values[field],

@@ -32,7 +32,11 @@ export function ImageFacts({ image, latestSha256 }: { image: ImageDetail; latest
       </Fact>
       <Fact term="Newest version">{image.latestVersion ?? <span className="text-muted">none ready yet</span>}</Fact>
       <Fact term="Latest SHA-256">
-        {latestSha256 ? <CopyValue value={latestSha256} shown={shortHash(latestSha256, 16)} label="SHA-256 of the newest version" /> : <span className="text-muted">—</span>}
+        {latestSha256 ? (
+          <CopyValue value={latestSha256} shown={shortHash(latestSha256, 16)} label="SHA-256 of the newest version" />
+        ) : (
+          <span className="text-muted">—</span>
+        )}
       </Fact>
     </dl>
   );

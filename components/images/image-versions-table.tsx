@@ -9,8 +9,17 @@ import { CopyValue } from "./copy-button";
 
 const isDataStatus = (value: string): value is DataStatus => (dataStatuses as readonly string[]).includes(value);
 
-export function ImageVersionsTable({ imageName, imageSlug, versions }: { imageName: string; imageSlug: string; versions: VersionRow[] }) {
-  if (!versions.length) return <p className="text-muted">No versions yet. Import a disk file to create the first one.</p>;
+export function ImageVersionsTable({
+  imageName,
+  imageSlug,
+  versions,
+}: {
+  imageName: string;
+  imageSlug: string;
+  versions: VersionRow[];
+}) {
+  if (!versions.length)
+    return <p className="text-muted">No versions yet. Import a disk file to create the first one.</p>;
   return (
     <Table label={`Versions of ${imageName}`}>
       <thead>
@@ -31,14 +40,20 @@ export function ImageVersionsTable({ imageName, imageSlug, versions }: { imageNa
         {versions.map((version) => (
           <Tr key={version.id}>
             <Td className="whitespace-nowrap font-medium">
-              <Link href={`/images/${imageSlug}/versions/${encodeURIComponent(version.version)}`}>{version.version}</Link>
+              <Link href={`/images/${imageSlug}/versions/${encodeURIComponent(version.version)}`}>
+                {version.version}
+              </Link>
             </Td>
             <Td>{version.format ?? <span className="text-muted">—</span>}</Td>
             <Td className="whitespace-nowrap text-right">{formatBytes(version.virtualSize)}</Td>
             <Td className="whitespace-nowrap text-right">{formatBytes(version.fileSize)}</Td>
             <Td className="whitespace-nowrap">
               {version.sha256 ? (
-                <CopyValue value={version.sha256} shown={shortHash(version.sha256)} label={`SHA-256 of version ${version.version}`} />
+                <CopyValue
+                  value={version.sha256}
+                  shown={shortHash(version.sha256)}
+                  label={`SHA-256 of version ${version.version}`}
+                />
               ) : (
                 <span className="text-muted">—</span>
               )}
@@ -53,7 +68,9 @@ export function ImageVersionsTable({ imageName, imageSlug, versions }: { imageNa
               <ReleaseStatusBadge status={version.releaseStatus} />
             </Td>
             <Td>{humanize(version.source)}</Td>
-            <Td className="max-w-48 truncate">{version.createdByEmail ?? <span className="text-muted">unknown</span>}</Td>
+            <Td className="max-w-48 truncate">
+              {version.createdByEmail ?? <span className="text-muted">unknown</span>}
+            </Td>
             <Td className="text-muted">
               <RelativeTime date={version.createdAt} />
             </Td>

@@ -10,7 +10,13 @@ import { removePropertyServerAction, setPropertyServerAction } from "@/lib/actio
 
 type Properties = [string, string][];
 
-export function PropertiesTable({ properties, actions }: { properties: Properties; actions?: (key: string, value: string) => ReactNode }) {
+export function PropertiesTable({
+  properties,
+  actions,
+}: {
+  properties: Properties;
+  actions?: (key: string, value: string) => ReactNode;
+}) {
   if (!properties.length) return <p className="text-muted">No properties.</p>;
   return (
     <Table label="Properties">
@@ -79,7 +85,11 @@ export function PropertiesEditor({ imageId, properties }: { imageId: string; pro
               variant="ghost"
               aria-label={`Remove property ${name}`}
               disabled={pending}
-              onClick={() => run(() => removePropertyServerAction({ imageId, key: name }), { success: (data) => `Removed property ${data.key}.` })}
+              onClick={() =>
+                run(() => removePropertyServerAction({ imageId, key: name }), {
+                  success: (data) => `Removed property ${data.key}.`,
+                })
+              }
               className="text-danger"
             >
               Remove
@@ -95,10 +105,22 @@ export function PropertiesEditor({ imageId, properties }: { imageId: string; pro
         }}
       >
         <Field id={`${formId}-key`} label="Property key" error={fieldError("key")} className="w-48">
-          <Input {...describedBy(`${formId}-key`, { error: fieldError("key") })} value={key} onChange={(event) => setKey(event.target.value)} autoComplete="off" placeholder="e.g. hw_disk_bus" />
+          <Input
+            {...describedBy(`${formId}-key`, { error: fieldError("key") })}
+            value={key}
+            onChange={(event) => setKey(event.target.value)}
+            autoComplete="off"
+            placeholder="e.g. hw_disk_bus"
+          />
         </Field>
         <Field id={`${formId}-value`} label="Property value" error={fieldError("value")} className="min-w-48 flex-1">
-          <Input {...describedBy(`${formId}-value`, { error: fieldError("value") })} value={value} onChange={(event) => setValue(event.target.value)} autoComplete="off" placeholder="e.g. virtio" />
+          <Input
+            {...describedBy(`${formId}-value`, { error: fieldError("value") })}
+            value={value}
+            onChange={(event) => setValue(event.target.value)}
+            autoComplete="off"
+            placeholder="e.g. virtio"
+          />
         </Field>
         <Button type="submit" disabled={pending || !key.trim()}>
           {editing ? "Save property" : "Add property"}

@@ -24,12 +24,19 @@ export function VisibilityForm({ imageId, visibility }: { imageId: string; visib
       className="space-y-2"
       onSubmit={(event) => {
         event.preventDefault();
-        run(() => setVisibilityServerAction({ imageId, visibility: choice }), { success: (data) => `Visibility is now ${data.visibility}.` });
+        run(() => setVisibilityServerAction({ imageId, visibility: choice }), {
+          success: (data) => `Visibility is now ${data.visibility}.`,
+        });
       }}
     >
       <Label htmlFor={id}>Visibility</Label>
       <div className="flex gap-2">
-        <Select id={id} value={choice} aria-describedby={`${id}-hint`} onChange={(event) => setChoice(event.target.value as Visibility)}>
+        <Select
+          id={id}
+          value={choice}
+          aria-describedby={`${id}-hint`}
+          onChange={(event) => setChoice(event.target.value as Visibility)}
+        >
           {visibilities.map((value) => (
             <option key={value} value={value}>
               {humanize(value)}

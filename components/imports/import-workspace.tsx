@@ -18,12 +18,26 @@ function suggestVersion(): string {
   return `${now.getUTCFullYear()}.${pad(now.getUTCMonth() + 1)}.${pad(now.getUTCDate())}-${pad(now.getUTCHours())}${pad(now.getUTCMinutes())}`;
 }
 
-export function NewImageForm({ projects, onCreated }: { projects: { id: string; name: string }[]; onCreated: (slug: string) => void }) {
+export function NewImageForm({
+  projects,
+  onCreated,
+}: {
+  projects: { id: string; name: string }[];
+  onCreated: (slug: string) => void;
+}) {
   const ids = { project: useId(), slug: useId(), name: useId(), os: useId(), osVersion: useId(), arch: useId() };
   const { pending, run, outcome, fieldError } = useServerAction();
-  const submit = (form: FormData) => run(() => createImageForImportServerAction(Object.fromEntries(form)), { refresh: false, onSuccess: (data) => onCreated(data.slug) });
+  const submit = (form: FormData) =>
+    run(() => createImageForImportServerAction(Object.fromEntries(form)), {
+      refresh: false,
+      onSuccess: (data) => onCreated(data.slug),
+    });
   if (projects.length === 0) {
-    return <p className="text-sm text-muted">You are not a member of any project yet, so you can't create images. Ask a project owner to add you.</p>;
+    return (
+      <p className="text-sm text-muted">
+        You are not a member of any project yet, so you can't create images. Ask a project owner to add you.
+      </p>
+    );
   }
   return (
     <form action={submit} className="grid gap-3 sm:grid-cols-3">
@@ -37,10 +51,20 @@ export function NewImageForm({ projects, onCreated }: { projects: { id: string; 
         </Select>
       </Field>
       <Field id={ids.name} label="Name" error={fieldError("name")}>
-        <Input {...describedBy(ids.name, { error: fieldError("name") })} name="name" required placeholder="Debian 12 base" />
+        <Input
+          {...describedBy(ids.name, { error: fieldError("name") })}
+          name="name"
+          required
+          placeholder="Debian 12 base"
+        />
       </Field>
       <Field id={ids.slug} label="Short name" error={fieldError("slug")} hint="Used in links, like debian-12-base.">
-        <Input {...describedBy(ids.slug, { error: fieldError("slug"), hint: "Used in links, like debian-12-base." })} name="slug" required pattern="[a-z0-9-]+" />
+        <Input
+          {...describedBy(ids.slug, { error: fieldError("slug"), hint: "Used in links, like debian-12-base." })}
+          name="slug"
+          required
+          pattern="[a-z0-9-]+"
+        />
       </Field>
       <Field id={ids.os} label="Operating system" error={fieldError("os")}>
         <Input {...describedBy(ids.os, { error: fieldError("os") })} name="os" required placeholder="Debian" />
@@ -67,7 +91,15 @@ export function NewImageForm({ projects, onCreated }: { projects: { id: string; 
   );
 }
 
-export function ImportWorkspace({ images, projects, selectedSlug }: { images: WritableImage[]; projects: { id: string; name: string }[]; selectedSlug: string | null }) {
+export function ImportWorkspace({
+  images,
+  projects,
+  selectedSlug,
+}: {
+  images: WritableImage[];
+  projects: { id: string; name: string }[];
+  selectedSlug: string | null;
+}) {
   const router = useRouter();
   const pickerId = useId();
   const [mode, setMode] = useState<"upload" | "url">("upload");
@@ -82,13 +114,20 @@ export function ImportWorkspace({ images, projects, selectedSlug }: { images: Wr
 
   return (
     <div className="space-y-6">
-      <section aria-labelledby={`${pickerId}-heading`} className="space-y-3 rounded-lg border border-line bg-surface p-4">
+      <section
+        aria-labelledby={`${pickerId}-heading`}
+        className="space-y-3 rounded-lg border border-line bg-surface p-4"
+      >
         <h2 id={`${pickerId}-heading`} className="text-sm font-semibold">
           1. Which image is this a version of?
         </h2>
         {images.length > 0 ? (
           <Field id={pickerId} label="Image">
-            <Select {...describedBy(pickerId, {})} value={selected?.slug ?? ""} onChange={(event) => choose(event.target.value)}>
+            <Select
+              {...describedBy(pickerId, {})}
+              value={selected?.slug ?? ""}
+              onChange={(event) => choose(event.target.value)}
+            >
               <option value="" disabled>
                 Choose an image…
               </option>
@@ -117,24 +156,48 @@ export function ImportWorkspace({ images, projects, selectedSlug }: { images: Wr
       </section>
 
       {selected ? (
-        <section aria-labelledby={`${pickerId}-source`} className="space-y-4 rounded-lg border border-line bg-surface p-4">
+        <section
+          aria-labelledby={`${pickerId}-source`}
+          className="space-y-4 rounded-lg border border-line bg-surface p-4"
+        >
           <div className="flex flex-wrap items-center justify-between gap-2">
             <h2 id={`${pickerId}-source`} className="text-sm font-semibold">
               2. Add a version to {selected.name}
             </h2>
             <div role="group" aria-label="Import source" className="inline-flex rounded-md border border-line-strong">
-              <Button size="sm" variant={mode === "upload" ? "primary" : "ghost"} aria-pressed={mode === "upload"} onClick={() => setMode("upload")}>
+              <Button
+                size="sm"
+                variant={mode === "upload" ? "primary" : "ghost"}
+                aria-pressed={mode === "upload"}
+                onClick={() => setMode("upload")}
+              >
                 Upload a file
               </Button>
-              <Button size="sm" variant={mode === "url" ? "primary" : "ghost"} aria-pressed={mode === "url"} onClick={() => setMode("url")}>
+              <Button
+                size="sm"
+                variant={mode === "url" ? "primary" : "ghost"}
+                aria-pressed={mode === "url"}
+                onClick={() => setMode("url")}
+              >
                 Import from URL
               </Button>
             </div>
           </div>
           {mode === "upload" ? (
-            <UploadPanel key={selected.id} imageId={selected.id} imageName={selected.name} imageSlug={selected.slug} suggestedVersion={suggestedVersion} />
+            <UploadPanel
+              key={selected.id}
+              imageId={selected.id}
+              imageName={selected.name}
+              imageSlug={selected.slug}
+              suggestedVersion={suggestedVersion}
+            />
           ) : (
-            <UrlImportPanel key={selected.id} imageId={selected.id} imageName={selected.name} suggestedVersion={suggestedVersion} />
+            <UrlImportPanel
+              key={selected.id}
+              imageId={selected.id}
+              imageName={selected.name}
+              suggestedVersion={suggestedVersion}
+            />
           )}
         </section>
       ) : null}

@@ -35,7 +35,10 @@ export function ProgressBar({
         aria-valuetext={percent === null ? `${formatBytes(done)} received` : `${Math.floor(percent)}%`}
         className="h-2 w-full overflow-hidden rounded-full bg-raised"
       >
-        <div className="h-full rounded-full bg-accent transition-[width] duration-300" style={{ width: `${percent ?? 0}%` }} />
+        <div
+          className="h-full rounded-full bg-accent transition-[width] duration-300"
+          style={{ width: `${percent ?? 0}%` }}
+        />
       </div>
       <p className="flex flex-wrap gap-x-4 text-xs tabular-nums text-muted">
         {unit === "percent" ? <span>{Math.floor(percent ?? 0)}%</span> : null}

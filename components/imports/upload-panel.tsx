@@ -47,7 +47,17 @@ function useSpeed() {
   };
 }
 
-export function UploadPanel({ imageId, imageName, imageSlug, suggestedVersion }: { imageId: string; imageName: string; imageSlug: string; suggestedVersion: string }) {
+export function UploadPanel({
+  imageId,
+  imageName,
+  imageSlug,
+  suggestedVersion,
+}: {
+  imageId: string;
+  imageName: string;
+  imageSlug: string;
+  suggestedVersion: string;
+}) {
   const ids = { file: useId(), version: useId(), format: useId(), sha: useId() };
   const [file, setFile] = useState<File | null>(null);
   const [version, setVersion] = useState(suggestedVersion);
@@ -94,7 +104,8 @@ export function UploadPanel({ imageId, imageName, imageSlug, suggestedVersion }:
         setPhase({ kind: "failed", message: serverMessage(error) });
       },
       onShouldRetry(error) {
-        const status = (error as { originalResponse?: { getStatus(): number } | null }).originalResponse?.getStatus() ?? 0;
+        const status =
+          (error as { originalResponse?: { getStatus(): number } | null }).originalResponse?.getStatus() ?? 0;
         // Refusals are final; only network trouble and server hiccups are worth retrying.
         return status === 0 || status === 409 || status === 423 || status >= 500;
       },
@@ -120,7 +131,8 @@ export function UploadPanel({ imageId, imageName, imageSlug, suggestedVersion }:
   };
 
   const busy = phase.kind === "uploading";
-  const shaError = sha256 && !/^[0-9a-fA-F]{64}$/.test(sha256.trim()) ? "A sha256 is 64 hexadecimal characters." : undefined;
+  const shaError =
+    sha256 && !/^[0-9a-fA-F]{64}$/.test(sha256.trim()) ? "A sha256 is 64 hexadecimal characters." : undefined;
 
   return (
     <div className="space-y-4">
@@ -138,7 +150,10 @@ export function UploadPanel({ imageId, imageName, imageSlug, suggestedVersion }:
         className={`rounded-lg border-2 border-dashed p-6 text-center transition-colors ${dragging ? "border-accent bg-accent-soft" : "border-line-strong"}`}
       >
         <p className="text-sm text-fg">Drop a disk image here (RAW, QCOW2, VMDK, VHD/VHDX, VDI, ISO), or</p>
-        <label htmlFor={ids.file} className="mt-2 inline-block cursor-pointer text-sm font-medium text-accent-strong underline">
+        <label
+          htmlFor={ids.file}
+          className="mt-2 inline-block cursor-pointer text-sm font-medium text-accent-strong underline"
+        >
           choose a file
         </label>
         <input
@@ -164,9 +179,19 @@ export function UploadPanel({ imageId, imageName, imageSlug, suggestedVersion }:
 
       <div className="grid gap-3 sm:grid-cols-3">
         <Field id={ids.version} label="Version">
-          <Input {...describedBy(ids.version, {})} value={version} onChange={(event) => setVersion(event.target.value)} disabled={busy || !!previous} />
+          <Input
+            {...describedBy(ids.version, {})}
+            value={version}
+            onChange={(event) => setVersion(event.target.value)}
+            disabled={busy || !!previous}
+          />
         </Field>
-        <ClaimedFormatField id={ids.format} value={format} onChange={(event) => setFormat(event.target.value)} disabled={busy || !!previous} />
+        <ClaimedFormatField
+          id={ids.format}
+          value={format}
+          onChange={(event) => setFormat(event.target.value)}
+          disabled={busy || !!previous}
+        />
         <Field id={ids.sha} label="Expected sha256 (optional)" error={shaError}>
           <Input
             {...describedBy(ids.sha, { error: shaError })}
@@ -180,7 +205,12 @@ export function UploadPanel({ imageId, imageName, imageSlug, suggestedVersion }:
       </div>
 
       {phase.kind === "uploading" || progress.done > 0 ? (
-        <ProgressBar label={`Uploading ${file?.name ?? "file"}`} done={progress.done} total={progress.total || file?.size || null} bytesPerSecond={phase.kind === "uploading" && !phase.paused ? progress.speed : null} />
+        <ProgressBar
+          label={`Uploading ${file?.name ?? "file"}`}
+          done={progress.done}
+          total={progress.total || file?.size || null}
+          bytesPerSecond={phase.kind === "uploading" && !phase.paused ? progress.speed : null}
+        />
       ) : null}
 
       <div className="flex flex-wrap items-center gap-2">
@@ -212,7 +242,11 @@ export function UploadPanel({ imageId, imageName, imageSlug, suggestedVersion }:
             .
           </p>
         ) : null}
-        {phase.kind === "cancelled" ? <p role="status" className="text-sm text-muted">Upload cancelled; nothing was kept.</p> : null}
+        {phase.kind === "cancelled" ? (
+          <p role="status" className="text-sm text-muted">
+            Upload cancelled; nothing was kept.
+          </p>
+        ) : null}
       </div>
       {phase.kind === "failed" ? (
         <p role="alert" className="rounded-md border border-danger bg-danger-soft p-3 text-sm text-danger">

@@ -47,13 +47,23 @@ function ImportProgress({ versionId, imageName }: { versionId: string; imageName
   }
   return (
     <div className="space-y-1">
-      <p className="text-sm text-muted">{data.dataStatus === "queued" ? "Waiting for a worker…" : "Downloading and inspecting…"}</p>
+      <p className="text-sm text-muted">
+        {data.dataStatus === "queued" ? "Waiting for a worker…" : "Downloading and inspecting…"}
+      </p>
       <ProgressBar label="URL import progress" done={data.bytesReceived} total={data.bytesTotal} />
     </div>
   );
 }
 
-export function UrlImportPanel({ imageId, imageName, suggestedVersion }: { imageId: string; imageName: string; suggestedVersion: string }) {
+export function UrlImportPanel({
+  imageId,
+  imageName,
+  suggestedVersion,
+}: {
+  imageId: string;
+  imageName: string;
+  suggestedVersion: string;
+}) {
   const ids = { url: useId(), version: useId(), format: useId(), sha: useId() };
   const { pending, run, outcome, fieldError } = useServerAction();
   const [versionId, setVersionId] = useState<string | null>(null);
@@ -74,16 +84,40 @@ export function UrlImportPanel({ imageId, imageName, suggestedVersion }: { image
   return (
     <>
       <form action={submit} className="space-y-4">
-        <Field id={ids.url} label="Image URL" error={fieldError("url")} hint="A public http:// or https:// link to the disk image file.">
-          <Input {...describedBy(ids.url, { error: fieldError("url"), hint: "A public http:// or https:// link to the disk image file." })} name="url" type="url" required placeholder="https://cloud.example.org/images/debian-12.qcow2" />
+        <Field
+          id={ids.url}
+          label="Image URL"
+          error={fieldError("url")}
+          hint="A public http:// or https:// link to the disk image file."
+        >
+          <Input
+            {...describedBy(ids.url, {
+              error: fieldError("url"),
+              hint: "A public http:// or https:// link to the disk image file.",
+            })}
+            name="url"
+            type="url"
+            required
+            placeholder="https://cloud.example.org/images/debian-12.qcow2"
+          />
         </Field>
         <div className="grid gap-3 sm:grid-cols-3">
           <Field id={ids.version} label="Version" error={fieldError("version")}>
-            <Input {...describedBy(ids.version, { error: fieldError("version") })} name="version" defaultValue={suggestedVersion} required />
+            <Input
+              {...describedBy(ids.version, { error: fieldError("version") })}
+              name="version"
+              defaultValue={suggestedVersion}
+              required
+            />
           </Field>
           <ClaimedFormatField id={ids.format} name="format" defaultValue="detect" />
           <Field id={ids.sha} label="Expected sha256 (optional)" error={fieldError("sha256")}>
-            <Input {...describedBy(ids.sha, { error: fieldError("sha256") })} name="sha256" className="font-mono" spellCheck={false} />
+            <Input
+              {...describedBy(ids.sha, { error: fieldError("sha256") })}
+              name="sha256"
+              className="font-mono"
+              spellCheck={false}
+            />
           </Field>
         </div>
         <Button type="submit" variant="primary" disabled={pending}>

@@ -26,10 +26,19 @@ const statusClasses: Record<string, string> = {
 function VersionCard({ data }: NodeProps<VersionNode>) {
   const { node } = data;
   return (
-    <div className={cx("rounded-md border-2 bg-surface px-2 py-1.5 text-xs shadow-sm", node.releaseStatus ? statusClasses[node.releaseStatus] : "border-dashed border-zinc-400", node.current && "ring-2 ring-accent")}>
+    <div
+      className={cx(
+        "rounded-md border-2 bg-surface px-2 py-1.5 text-xs shadow-sm",
+        node.releaseStatus ? statusClasses[node.releaseStatus] : "border-dashed border-zinc-400",
+        node.current && "ring-2 ring-accent",
+      )}
+    >
       <Handle type="target" position={Position.Top} className="!bg-zinc-400" />
       {node.imageSlug && node.version ? (
-        <Link href={`/images/${node.imageSlug}/versions/${encodeURIComponent(node.version)}`} className="block truncate font-medium">
+        <Link
+          href={`/images/${node.imageSlug}/versions/${encodeURIComponent(node.version)}`}
+          className="block truncate font-medium"
+        >
           {node.imageSlug} {node.version}
         </Link>
       ) : (
@@ -57,7 +66,13 @@ function layout(lineage: Lineage): { nodes: VersionNode[]; edges: Edge[] } {
   return {
     nodes: lineage.nodes.map((node) => {
       const position = graph.node(node.id);
-      return { id: node.id, type: "version", position: { x: position.x - WIDTH / 2, y: position.y - HEIGHT / 2 }, data: { node }, draggable: false };
+      return {
+        id: node.id,
+        type: "version",
+        position: { x: position.x - WIDTH / 2, y: position.y - HEIGHT / 2 },
+        data: { node },
+        draggable: false,
+      };
     }),
     edges: lineage.edges.map((edge) => ({ id: `${edge.from}-${edge.to}`, source: edge.from, target: edge.to })),
   };
@@ -67,12 +82,27 @@ function layout(lineage: Lineage): { nodes: VersionNode[]; edges: Edge[] } {
 export function LineageGraph({ lineage }: { lineage: Lineage }) {
   const { nodes, edges } = useMemo(() => layout(lineage), [lineage]);
   const byId = new Map(lineage.nodes.map((node) => [node.id, node]));
-  const name = (node: LineageNode) => (node.imageSlug ? `${node.imageSlug} ${node.version}` : "a version you can't see");
+  const name = (node: LineageNode) =>
+    node.imageSlug ? `${node.imageSlug} ${node.version}` : "a version you can't see";
   const descendants = lineage.nodes.filter((node) => !lineage.ancestry.includes(node.id));
   return (
     <div className="space-y-3">
-      <div role="group" aria-label={`Lineage graph with ${lineage.nodes.length} versions`} className="h-80 rounded-lg border border-line bg-canvas" data-testid="lineage-graph">
-        <ReactFlow nodes={nodes} edges={edges} nodeTypes={nodeTypes} fitView fitViewOptions={{ maxZoom: 1 }} nodesConnectable={false} elementsSelectable={false} proOptions={{ hideAttribution: true }}>
+      <div
+        role="group"
+        aria-label={`Lineage graph with ${lineage.nodes.length} versions`}
+        className="h-80 rounded-lg border border-line bg-canvas"
+        data-testid="lineage-graph"
+      >
+        <ReactFlow
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          fitView
+          fitViewOptions={{ maxZoom: 1 }}
+          nodesConnectable={false}
+          elementsSelectable={false}
+          proOptions={{ hideAttribution: true }}
+        >
           <Background />
           <Controls showInteractive={false} />
         </ReactFlow>

@@ -27,16 +27,33 @@ export function StorageChart({ breakdown, quotaBytes }: { breakdown: StorageBrea
   return (
     <div className="grid max-w-4xl gap-6 md:grid-cols-[minmax(0,3fr)_minmax(0,2fr)]">
       <figure className="space-y-1">
-        <svg viewBox={`0 0 ${WIDTH} ${HEIGHT}`} className="h-32 w-full rounded-md border border-line bg-surface" role="img" aria-label={`Stored bytes from ${points[0]!.day} (${formatBytes(points[0]!.bytes)}) to ${today} (${formatBytes(previous)}); quota ${formatBytes(quotaBytes)}`} preserveAspectRatio="none">
+        <svg
+          viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+          className="h-32 w-full rounded-md border border-line bg-surface"
+          role="img"
+          aria-label={`Stored bytes from ${points[0]!.day} (${formatBytes(points[0]!.bytes)}) to ${today} (${formatBytes(previous)}); quota ${formatBytes(quotaBytes)}`}
+          preserveAspectRatio="none"
+        >
           <path d={path} className="fill-accent/25 stroke-accent" strokeWidth={1.5} vectorEffect="non-scaling-stroke" />
-          {quotaBytes <= top ? <line x1={0} x2={WIDTH} y1={y(quotaBytes)} y2={y(quotaBytes)} className="stroke-danger" strokeDasharray="4 3" vectorEffect="non-scaling-stroke" /> : null}
+          {quotaBytes <= top ? (
+            <line
+              x1={0}
+              x2={WIDTH}
+              y1={y(quotaBytes)}
+              y2={y(quotaBytes)}
+              className="stroke-danger"
+              strokeDasharray="4 3"
+              vectorEffect="non-scaling-stroke"
+            />
+          ) : null}
         </svg>
         <div className="flex justify-between text-xs tabular-nums text-muted" aria-hidden="true">
           <span>{points[0]!.day}</span>
           <span>{today}</span>
         </div>
         <figcaption className="text-xs text-muted">
-          Bytes stored by the versions that exist today, by the day each was added; now {formatBytes(previous)}. The dashed line is the quota when it is in view.
+          Bytes stored by the versions that exist today, by the day each was added; now {formatBytes(previous)}. The
+          dashed line is the quota when it is in view.
         </figcaption>
       </figure>
       <ul aria-label="Largest images" className="space-y-1.5 text-sm">
@@ -52,7 +69,10 @@ export function StorageChart({ breakdown, quotaBytes }: { breakdown: StorageBrea
               </span>
             </div>
             <div className="h-1.5 rounded-full bg-raised" aria-hidden="true">
-              <div className="h-full rounded-full bg-accent" style={{ width: `${Math.max(2, (image.bytes / biggest) * 100)}%` }} />
+              <div
+                className="h-full rounded-full bg-accent"
+                style={{ width: `${Math.max(2, (image.bytes / biggest) * 100)}%` }}
+              />
             </div>
           </li>
         ))}

@@ -35,7 +35,8 @@ export function BuildButton({ recipeId, revision }: { recipeId: string; revision
             <Link href={`/images/${reused.imageSlug}/versions/${encodeURIComponent(reused.version)}`}>
               {reused.imageSlug} {reused.version}
             </Link>{" "}
-            from <Link href={`/builds/${reused.buildId}`}>build #{reused.number}</Link>. Use it instead of building again.
+            from <Link href={`/builds/${reused.buildId}`}>build #{reused.number}</Link>. Use it instead of building
+            again.
           </p>
           <Button size="sm" className="mt-2" disabled={pending} onClick={() => build(true)}>
             Build again anyway

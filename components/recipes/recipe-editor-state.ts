@@ -46,7 +46,10 @@ export interface EditorState {
   yamlProblems: YamlProblem[] | null;
 }
 
-type Editable = Pick<EditorState, "name" | "description" | "projectId" | "baseRef" | "outputImage" | "format" | "growTo" | "newStepType" | "yamlText">;
+type Editable = Pick<
+  EditorState,
+  "name" | "description" | "projectId" | "baseRef" | "outputImage" | "format" | "growTo" | "newStepType" | "yamlText"
+>;
 
 export type EditorAction =
   | { [Field in keyof Editable]: { type: "set"; field: Field; value: Editable[Field] } }[keyof Editable]
@@ -60,7 +63,8 @@ export type EditorAction =
   | { type: "imageCreated"; slug: string }
   | { type: "showAllErrors" };
 
-const baseRefOf = (base: RecipeDocument["base"]) => (base.version ? `version:${base.version}` : `channel:${base.channel ?? "latest"}`);
+const baseRefOf = (base: RecipeDocument["base"]) =>
+  base.version ? `version:${base.version}` : `channel:${base.channel ?? "latest"}`;
 
 export function initialEditorState({
   initial,
@@ -138,7 +142,11 @@ export function editorReducer(state: EditorState, action: EditorAction): EditorS
     case "updateStep":
       return {
         ...state,
-        steps: state.steps.map((step) => (step.key === action.key ? { ...step, touched: true, form: { ...step.form, [action.field]: action.value } } : step)),
+        steps: state.steps.map((step) =>
+          step.key === action.key
+            ? { ...step, touched: true, form: { ...step.form, [action.field]: action.value } }
+            : step,
+        ),
       };
     case "loadYaml": {
       const parsed = recipeFromYaml(state.yamlText);
@@ -154,7 +162,11 @@ export function editorReducer(state: EditorState, action: EditorAction): EditorS
         outputImage: recipe.output.image,
         format: recipe.output.format,
         growTo: recipe.output.growTo ?? "",
-        steps: recipe.steps.map((step, index) => ({ key: `added-${state.addedSteps + index + 1}`, form: fromStep(step), touched: false })),
+        steps: recipe.steps.map((step, index) => ({
+          key: `added-${state.addedSteps + index + 1}`,
+          form: fromStep(step),
+          touched: false,
+        })),
         addedSteps: state.addedSteps + recipe.steps.length,
         announcement: `Loaded the recipe from YAML: ${recipe.steps.length} steps. Save to keep it.`,
         focus: null,
@@ -163,7 +175,12 @@ export function editorReducer(state: EditorState, action: EditorAction): EditorS
     case "startCreatingImage":
       return { ...state, creatingImage: true };
     case "imageCreated":
-      return { ...state, outputs: [...state.outputs, { slug: action.slug, name: action.slug, projectName: "new" }], outputImage: action.slug, creatingImage: false };
+      return {
+        ...state,
+        outputs: [...state.outputs, { slug: action.slug, name: action.slug, projectName: "new" }],
+        outputImage: action.slug,
+        creatingImage: false,
+      };
     case "showAllErrors":
       return { ...state, showAllErrors: true };
   }
@@ -175,7 +192,9 @@ export function editorDocument(state: EditorState): RecipeDocument {
   return {
     name: state.name.trim(),
     description: state.description,
-    base: state.baseRef.startsWith("version:") ? { image: state.baseImage, version: state.baseRef.slice(8) } : { image: state.baseImage, channel: state.baseRef.slice(8) },
+    base: state.baseRef.startsWith("version:")
+      ? { image: state.baseImage, version: state.baseRef.slice(8) }
+      : { image: state.baseImage, channel: state.baseRef.slice(8) },
     steps: state.steps.map((step) => toStep(step.form) as Step),
     output: { image: state.outputImage, format: state.format, ...(growTo ? { growTo } : {}) },
   };
@@ -185,14 +204,23 @@ export function editorDocument(state: EditorState): RecipeDocument {
 export function editorProblems(state: EditorState, maxGrowBytes: number) {
   const errorsByStep = state.steps.map((step) => stepErrors(step.form));
   const invalidSteps = errorsByStep.filter((errors) => Object.keys(errors).length > 0).length;
-  const validSteps = state.steps.filter((_, index) => Object.keys(errorsByStep[index]!).length === 0).map((step) => toStep(step.form) as Step);
+  const validSteps = state.steps
+    .filter((_, index) => Object.keys(errorsByStep[index]!).length === 0)
+    .map((step) => toStep(step.form) as Step);
   const growTo = state.growTo.trim();
   return { errorsByStep, invalidSteps, validSteps, growProblem: growTo ? growToProblem(growTo, maxGrowBytes) : null };
 }
 
 /** Why saving is refused before the server is asked, or null when the form may be sent. */
-export function saveRefusal({ invalidSteps, growError }: { invalidSteps: number; growError: string | null | undefined }): string | null {
-  if (invalidSteps > 0) return `${invalidSteps} step${invalidSteps === 1 ? " has" : "s have"} problems; fix the fields marked in red.`;
+export function saveRefusal({
+  invalidSteps,
+  growError,
+}: {
+  invalidSteps: number;
+  growError: string | null | undefined;
+}): string | null {
+  if (invalidSteps > 0)
+    return `${invalidSteps} step${invalidSteps === 1 ? " has" : "s have"} problems; fix the fields marked in red.`;
   if (growError) return `The output can't be grown like that: ${growError}`;
   return null;
 }
@@ -201,6 +229,7 @@ export function saveRefusal({ invalidSteps, growError }: { invalidSteps: number;
 export function stepServerErrors(fields: Record<string, string[]> | undefined, index: number): Record<string, string> {
   const errors: Record<string, string> = {};
   const prefix = `document.steps.${index}.`;
-  for (const [key, messages] of Object.entries(fields ?? {})) if (key.startsWith(prefix) && messages[0]) errors[key.slice(prefix.length).split(".")[0]!] = messages[0];
+  for (const [key, messages] of Object.entries(fields ?? {}))
+    if (key.startsWith(prefix) && messages[0]) errors[key.slice(prefix.length).split(".")[0]!] = messages[0];
   return errors;
 }

@@ -38,7 +38,11 @@ export function RecipeEditor({
 }) {
   const router = useRouter();
   const id = useId();
-  const [state, dispatch] = useReducer(editorReducer, { initial, projectId, projects: choices.projects, outputs: choices.outputs }, initialEditorState);
+  const [state, dispatch] = useReducer(
+    editorReducer,
+    { initial, projectId, projects: choices.projects, outputs: choices.outputs },
+    initialEditorState,
+  );
   const saving = useServerAction();
 
   const document = editorDocument(state);
@@ -53,9 +57,13 @@ export function RecipeEditor({
     dispatch({ type: "showAllErrors" });
     const refusal = saveRefusal({ invalidSteps, growError });
     if (refusal) return saving.fail(refusal);
-    saving.run(() => saveRecipeServerAction({ recipeId, projectId: recipeId ? undefined : state.projectId, document }), {
-      onSuccess: (data) => router.push(`/recipes/${data.recipeId}?saved=${data.revision}${data.created ? "" : "&unchanged=1"}`),
-    });
+    saving.run(
+      () => saveRecipeServerAction({ recipeId, projectId: recipeId ? undefined : state.projectId, document }),
+      {
+        onSuccess: (data) =>
+          router.push(`/recipes/${data.recipeId}?saved=${data.revision}${data.created ? "" : "&unchanged=1"}`),
+      },
+    );
   };
 
   return (
@@ -66,15 +74,35 @@ export function RecipeEditor({
 
       <RecipeSection id={`${id}-recipe`} {...sections} projects={choices.projects} isNew={!recipeId} />
       <BaseSection id={`${id}-base`} {...sections} choices={choices} />
-      <RecipeSteps id={`${id}-steps`} state={state} dispatch={dispatch} errorsByStep={errorsByStep} serverFieldErrors={saving.fieldErrors} canEdit={canEdit} />
-      <OutputSection id={`${id}-output`} {...sections} projects={choices.projects} growError={growError} growHint={growHint} />
+      <RecipeSteps
+        id={`${id}-steps`}
+        state={state}
+        dispatch={dispatch}
+        errorsByStep={errorsByStep}
+        serverFieldErrors={saving.fieldErrors}
+        canEdit={canEdit}
+      />
+      <OutputSection
+        id={`${id}-output`}
+        {...sections}
+        projects={choices.projects}
+        growError={growError}
+        growHint={growHint}
+      />
 
       <section aria-labelledby={`${id}-preview`} className="space-y-2 rounded-lg border border-line bg-surface p-4">
         <h2 id={`${id}-preview`} className="text-sm font-semibold">
           What the build will run
         </h2>
-        {invalidSteps > 0 ? <p className="text-xs text-amber-800 dark:text-amber-200">{invalidSteps} step(s) with problems are left out of the preview.</p> : null}
-        <pre aria-label="Command preview" className="overflow-x-auto whitespace-pre-wrap break-all rounded-md bg-raised p-3 font-mono text-xs">
+        {invalidSteps > 0 ? (
+          <p className="text-xs text-amber-800 dark:text-amber-200">
+            {invalidSteps} step(s) with problems are left out of the preview.
+          </p>
+        ) : null}
+        <pre
+          aria-label="Command preview"
+          className="overflow-x-auto whitespace-pre-wrap break-all rounded-md bg-raised p-3 font-mono text-xs"
+        >
           {[
             `qemu-img create -f qcow2 -F <base format> -b <base blob> <work>/overlay.qcow2${growTo ? `\nqemu-img resize -f qcow2 <work>/overlay.qcow2 ${growTo}` : ""}`,
             previewCommand(validSteps),
@@ -101,7 +129,9 @@ export function RecipeEditor({
           <ActionMessage outcome={saving.outcome} />
         </div>
       ) : (
-        <p className="text-sm text-muted">You can read this recipe; only members and owners of its project can change it.</p>
+        <p className="text-sm text-muted">
+          You can read this recipe; only members and owners of its project can change it.
+        </p>
       )}
     </div>
   );

@@ -18,7 +18,15 @@ interface SectionProps {
 }
 
 /** Name, project (only for a new recipe) and description. */
-export function RecipeSection({ id, state, dispatch, serverField, canEdit, projects, isNew }: SectionProps & { projects: RecipeChoices["projects"]; isNew: boolean }) {
+export function RecipeSection({
+  id,
+  state,
+  dispatch,
+  serverField,
+  canEdit,
+  projects,
+  isNew,
+}: SectionProps & { projects: RecipeChoices["projects"]; isNew: boolean }) {
   const ids = { name: `${id}-name`, project: `${id}-project`, description: `${id}-description` };
   return (
     <section aria-labelledby={`${id}-section`} className="space-y-3 rounded-lg border border-line bg-surface p-4">
@@ -38,7 +46,11 @@ export function RecipeSection({ id, state, dispatch, serverField, canEdit, proje
         </Field>
         {isNew ? (
           <Field id={ids.project} label="Project" error={serverField("projectId")}>
-            <Select {...describedBy(ids.project, { error: serverField("projectId") })} value={state.projectId} onChange={(event) => dispatch({ type: "set", field: "projectId", value: event.target.value })}>
+            <Select
+              {...describedBy(ids.project, { error: serverField("projectId") })}
+              value={state.projectId}
+              onChange={(event) => dispatch({ type: "set", field: "projectId", value: event.target.value })}
+            >
               {projects.map((project) => (
                 <option key={project.id} value={project.id}>
                   {project.name}
@@ -64,9 +76,19 @@ export function RecipeSection({ id, state, dispatch, serverField, canEdit, proje
 const followHint = "Follow latest to build on the newest usable version each time.";
 
 /** The base image and which of its versions (or channel) the build starts from. */
-export function BaseSection({ id, state, dispatch, serverField, canEdit, choices }: SectionProps & { choices: Pick<RecipeChoices, "bases" | "channels"> }) {
+export function BaseSection({
+  id,
+  state,
+  dispatch,
+  serverField,
+  canEdit,
+  choices,
+}: SectionProps & { choices: Pick<RecipeChoices, "bases" | "channels"> }) {
   const ids = { image: `${id}-image`, version: `${id}-version` };
-  const baseImages = useMemo(() => [...new Map(choices.bases.map((base) => [base.image, base.imageName])).entries()], [choices.bases]);
+  const baseImages = useMemo(
+    () => [...new Map(choices.bases.map((base) => [base.image, base.imageName])).entries()],
+    [choices.bases],
+  );
   const baseVersions = choices.bases.filter((base) => base.image === state.baseImage);
   return (
     <section aria-labelledby={`${id}-section`} className="space-y-3 rounded-lg border border-line bg-surface p-4">
@@ -91,9 +113,17 @@ export function BaseSection({ id, state, dispatch, serverField, canEdit, choices
             ))}
           </Select>
         </Field>
-        <Field id={ids.version} label="Version" error={serverField("base.version") ?? serverField("base.channel") ?? serverField("base")} hint={followHint}>
+        <Field
+          id={ids.version}
+          label="Version"
+          error={serverField("base.version") ?? serverField("base.channel") ?? serverField("base")}
+          hint={followHint}
+        >
           <Select
-            {...describedBy(ids.version, { error: serverField("base.version") ?? serverField("base.channel"), hint: followHint })}
+            {...describedBy(ids.version, {
+              error: serverField("base.version") ?? serverField("base.channel"),
+              hint: followHint,
+            })}
             value={state.baseRef}
             disabled={!canEdit}
             onChange={(event) => dispatch({ type: "set", field: "baseRef", value: event.target.value })}
@@ -154,7 +184,12 @@ export function OutputSection({
           </Select>
         </Field>
         <Field id={ids.format} label="Format">
-          <Select {...describedBy(ids.format, {})} value={state.format} disabled={!canEdit} onChange={(event) => dispatch({ type: "set", field: "format", value: event.target.value as OutputFormat })}>
+          <Select
+            {...describedBy(ids.format, {})}
+            value={state.format}
+            disabled={!canEdit}
+            onChange={(event) => dispatch({ type: "set", field: "format", value: event.target.value as OutputFormat })}
+          >
             {outputFormats.map((value) => (
               <option key={value} value={value}>
                 {value}

@@ -47,7 +47,9 @@ export function RecipeSteps({
         <h2 id={`${id}-section`} className="text-sm font-semibold">
           Steps <span className="font-normal text-muted">({steps.length})</span>
         </h2>
-        <p className="text-xs text-muted">Drag a step by its handle, use the arrows, or focus a step and press Alt+↑ / Alt+↓.</p>
+        <p className="text-xs text-muted">
+          Drag a step by its handle, use the arrows, or focus a step and press Alt+↑ / Alt+↓.
+        </p>
       </div>
       {steps.length === 0 ? <p className="text-sm text-muted">No steps yet. Add one below.</p> : null}
       <ol aria-label="Steps" className="space-y-3">
@@ -89,13 +91,30 @@ export function RecipeSteps({
                 <h3 className="flex-1 text-sm font-medium">{stepLabels[step.form.type]}</h3>
                 {canEdit ? (
                   <>
-                    <Button size="sm" variant="ghost" aria-label={`Move step ${index + 1} up`} disabled={index === 0} onClick={() => move(index, index - 1)}>
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      aria-label={`Move step ${index + 1} up`}
+                      disabled={index === 0}
+                      onClick={() => move(index, index - 1)}
+                    >
                       ↑
                     </Button>
-                    <Button size="sm" variant="ghost" aria-label={`Move step ${index + 1} down`} disabled={index === steps.length - 1} onClick={() => move(index, index + 1)}>
+                    <Button
+                      size="sm"
+                      variant="ghost"
+                      aria-label={`Move step ${index + 1} down`}
+                      disabled={index === steps.length - 1}
+                      onClick={() => move(index, index + 1)}
+                    >
                       ↓
                     </Button>
-                    <Button size="sm" variant="danger" aria-label={`Remove step ${index + 1}`} onClick={() => dispatch({ type: "removeStep", index })}>
+                    <Button
+                      size="sm"
+                      variant="danger"
+                      aria-label={`Remove step ${index + 1}`}
+                      onClick={() => dispatch({ type: "removeStep", index })}
+                    >
                       Remove
                     </Button>
                   </>
@@ -117,7 +136,13 @@ export function RecipeSteps({
       {canEdit ? (
         <div className="flex flex-wrap items-end gap-2">
           <Field id={id} label="Add a step">
-            <Select {...describedBy(id, {})} value={state.newStepType} onChange={(event) => dispatch({ type: "set", field: "newStepType", value: event.target.value as StepType })}>
+            <Select
+              {...describedBy(id, {})}
+              value={state.newStepType}
+              onChange={(event) =>
+                dispatch({ type: "set", field: "newStepType", value: event.target.value as StepType })
+              }
+            >
               {(Object.keys(stepLabels) as StepType[]).map((type) => (
                 <option key={type} value={type}>
                   {stepLabels[type]}

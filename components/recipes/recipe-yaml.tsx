@@ -31,7 +31,11 @@ export function RecipeYaml({
         <div className="space-y-2">
           <div className="flex items-center justify-between">
             <h3 className="text-xs font-medium text-muted">This recipe as YAML</h3>
-            <a className="text-sm" download={`${fileName}.yaml`} href={`data:text/yaml;charset=utf-8,${encodeURIComponent(yamlExport)}`}>
+            <a
+              className="text-sm"
+              download={`${fileName}.yaml`}
+              href={`data:text/yaml;charset=utf-8,${encodeURIComponent(yamlExport)}`}
+            >
               Download YAML
             </a>
           </div>

@@ -22,7 +22,11 @@ export function StepFields({
   projectId: string | null;
 }) {
   const id = (field: string) => `${prefix}-${field}`;
-  const text = (field: string, label: string, options: { placeholder?: string; hint?: string; className?: string; list?: string } = {}) => (
+  const text = (
+    field: string,
+    label: string,
+    options: { placeholder?: string; hint?: string; className?: string; list?: string } = {},
+  ) => (
     <Field id={id(field)} label={label} error={errors[field]} hint={options.hint} className={options.className}>
       <Input
         {...describedBy(id(field), { error: errors[field], hint: options.hint })}
@@ -49,11 +53,23 @@ export function StepFields({
   switch (form.type) {
     case "install":
     case "uninstall":
-      return <div className="grid gap-3">{text("packages", "Packages", { placeholder: "curl nginx", hint: "Separate names with spaces or commas." })}</div>;
+      return (
+        <div className="grid gap-3">
+          {text("packages", "Packages", { placeholder: "curl nginx", hint: "Separate names with spaces or commas." })}
+        </div>
+      );
     case "run":
-      return <div className="grid gap-3 sm:grid-cols-2">{area("script", "Script (runs as root inside the guest with /bin/sh)", 5)}</div>;
+      return (
+        <div className="grid gap-3 sm:grid-cols-2">
+          {area("script", "Script (runs as root inside the guest with /bin/sh)", 5)}
+        </div>
+      );
     case "firstboot":
-      return <div className="grid gap-3 sm:grid-cols-2">{area("script", "Script (runs once when the guest first boots)", 5)}</div>;
+      return (
+        <div className="grid gap-3 sm:grid-cols-2">
+          {area("script", "Script (runs once when the guest first boots)", 5)}
+        </div>
+      );
     case "write":
       return (
         <div className="grid gap-3 sm:grid-cols-2">
@@ -66,13 +82,20 @@ export function StepFields({
       return (
         <div className="grid gap-3 sm:grid-cols-2">
           <AttachFile prefix={prefix} form={form} error={errors.blobSha256} onChange={onChange} projectId={projectId} />
-          {text("path", "Path in the guest", { placeholder: "/opt/app/config.json", hint: "Its folder must exist: add a Create a directory step first if needed." })}
+          {text("path", "Path in the guest", {
+            placeholder: "/opt/app/config.json",
+            hint: "Its folder must exist: add a Create a directory step first if needed.",
+          })}
           {text("mode", "Mode (optional)", { placeholder: "0644" })}
         </div>
       );
     case "mkdir":
     case "delete":
-      return <div className="grid gap-3 sm:grid-cols-2">{text("path", "Path in the guest", { placeholder: form.type === "mkdir" ? "/opt/app" : "/var/cache/old" })}</div>;
+      return (
+        <div className="grid gap-3 sm:grid-cols-2">
+          {text("path", "Path in the guest", { placeholder: form.type === "mkdir" ? "/opt/app" : "/var/cache/old" })}
+        </div>
+      );
     case "ssh-key":
       return (
         <div className="grid gap-3 sm:grid-cols-[10rem_1fr]">
@@ -81,7 +104,9 @@ export function StepFields({
         </div>
       );
     case "hostname":
-      return <div className="grid gap-3 sm:grid-cols-2">{text("hostname", "Host name", { placeholder: "web-01" })}</div>;
+      return (
+        <div className="grid gap-3 sm:grid-cols-2">{text("hostname", "Host name", { placeholder: "web-01" })}</div>
+      );
     case "timezone":
       return (
         <div className="grid gap-3 sm:grid-cols-2">
@@ -96,8 +121,20 @@ export function StepFields({
     case "root-password":
       return (
         <div className="grid gap-3 sm:grid-cols-2">
-          <Field id={id("policy")} label="Root password" error={errors.policy} hint="Hangar never stores a plaintext password.">
-            <Select {...describedBy(id("policy"), { error: errors.policy, hint: "Hangar never stores a plaintext password." })} value={form.policy} onChange={(event) => onChange("policy", event.target.value)}>
+          <Field
+            id={id("policy")}
+            label="Root password"
+            error={errors.policy}
+            hint="Hangar never stores a plaintext password."
+          >
+            <Select
+              {...describedBy(id("policy"), {
+                error: errors.policy,
+                hint: "Hangar never stores a plaintext password.",
+              })}
+              value={form.policy}
+              onChange={(event) => onChange("policy", event.target.value)}
+            >
               <option value="locked">Locked (no password login)</option>
               <option value="disabled">Disabled (no password at all)</option>
               <option value="random">Random (set in the image, never shown or stored)</option>
@@ -128,17 +165,35 @@ function AttachFile({
   const shown = state.message ?? error;
   const attach = async (file: File) => {
     if (!projectId) return setState({ busy: false, message: "Choose the recipe's project first." });
-    if (file.size > MAX_UPLOAD_FILE_BYTES) return setState({ busy: false, message: `A recipe file is at most ${MAX_UPLOAD_FILE_BYTES / 1024 ** 2} MiB.` });
+    if (file.size > MAX_UPLOAD_FILE_BYTES)
+      return setState({ busy: false, message: `A recipe file is at most ${MAX_UPLOAD_FILE_BYTES / 1024 ** 2} MiB.` });
     setState({ busy: true, message: null });
-    const response = await fetch(`/api/recipe-files?${new URLSearchParams({ projectId, filename: file.name })}`, { method: "POST", body: file }).catch(() => null);
+    const response = await fetch(`/api/recipe-files?${new URLSearchParams({ projectId, filename: file.name })}`, {
+      method: "POST",
+      body: file,
+    }).catch(() => null);
     const body = (await response?.json().catch(() => null)) as { sha256?: string; error?: { message?: string } } | null;
-    if (!response?.ok || !body?.sha256) return setState({ busy: false, message: body?.error?.message ?? "The file could not be attached; check your connection and try again." });
+    if (!response?.ok || !body?.sha256)
+      return setState({
+        busy: false,
+        message: body?.error?.message ?? "The file could not be attached; check your connection and try again.",
+      });
     onChange("blobSha256", body.sha256);
     onChange("filename", file.name);
     setState({ busy: false, message: null });
   };
   return (
-    <Field id={id} label="File" error={shown} hint={form.blobSha256 ? `Attached: ${form.filename || "file"} (sha256 ${form.blobSha256.slice(0, 12)}…)` : "Up to 16 MiB."} className="sm:col-span-2">
+    <Field
+      id={id}
+      label="File"
+      error={shown}
+      hint={
+        form.blobSha256
+          ? `Attached: ${form.filename || "file"} (sha256 ${form.blobSha256.slice(0, 12)}…)`
+          : "Up to 16 MiB."
+      }
+      className="sm:col-span-2"
+    >
       <input
         {...describedBy(id, { error: shown, hint: "file" })}
         type="file"

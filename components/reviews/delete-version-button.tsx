@@ -8,12 +8,23 @@ import { useServerAction } from "@/components/ui/use-server-action";
 import { deleteVersionServerAction } from "@/lib/actions/releases";
 
 /** Deletes a version after a confirmation; a refusal lists what still depends on it. */
-export function DeleteVersionButton({ versionId, label, imageSlug }: { versionId: string; label: string; imageSlug: string }) {
+export function DeleteVersionButton({
+  versionId,
+  label,
+  imageSlug,
+}: {
+  versionId: string;
+  label: string;
+  imageSlug: string;
+}) {
   const router = useRouter();
   const [confirming, setConfirming] = useState(false);
   const { pending, run, outcome } = useServerAction();
   const remove = () =>
-    run(() => deleteVersionServerAction({ versionId }), { onSuccess: () => router.push(`/images/${imageSlug}`), onError: () => setConfirming(false) });
+    run(() => deleteVersionServerAction({ versionId }), {
+      onSuccess: () => router.push(`/images/${imageSlug}`),
+      onError: () => setConfirming(false),
+    });
   return (
     <div className="space-y-2">
       {confirming ? (

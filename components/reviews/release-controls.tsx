@@ -59,7 +59,9 @@ export function ReleaseControls({
         }),
       {
         success: (data) =>
-          data.scheduledFor ? `Scheduled: ${labels[action].toLowerCase()} on ${new Date(data.scheduledFor).toLocaleString()}.` : `Done: the version is ${data.status.replace("_", " ")} now.`,
+          data.scheduledFor
+            ? `Scheduled: ${labels[action].toLowerCase()} on ${new Date(data.scheduledFor).toLocaleString()}.`
+            : `Done: the version is ${data.status.replace("_", " ")} now.`,
         onSuccess: () => setReason(""),
       },
     );
@@ -68,7 +70,11 @@ export function ReleaseControls({
     <div className="space-y-3">
       <div className="grid gap-3 sm:grid-cols-2">
         <Field id={ids.action} label="Change">
-          <Select {...describedBy(ids.action, {})} value={action} onChange={(event) => setAction(event.target.value as ReleaseAction)}>
+          <Select
+            {...describedBy(ids.action, {})}
+            value={action}
+            onChange={(event) => setAction(event.target.value as ReleaseAction)}
+          >
             {actions.map((value) => (
               <option key={value} value={value}>
                 {labels[value]} → {transitions[value].to.replace("_", " ")}
@@ -78,12 +84,21 @@ export function ReleaseControls({
         </Field>
         {retiring ? (
           <Field id={ids.at} label="When (empty: now)" error={fieldError("at")}>
-            <Input {...describedBy(ids.at, { error: fieldError("at") })} type="datetime-local" value={at} onChange={(event) => setAt(event.target.value)} />
+            <Input
+              {...describedBy(ids.at, { error: fieldError("at") })}
+              type="datetime-local"
+              value={at}
+              onChange={(event) => setAt(event.target.value)}
+            />
           </Field>
         ) : null}
         {retiring ? (
           <Field id={ids.replacement} label="Replacement (optional)" error={fieldError("replacementVersionId")}>
-            <Select {...describedBy(ids.replacement, { error: fieldError("replacementVersionId") })} value={replacement} onChange={(event) => setReplacement(event.target.value)}>
+            <Select
+              {...describedBy(ids.replacement, { error: fieldError("replacementVersionId") })}
+              value={replacement}
+              onChange={(event) => setReplacement(event.target.value)}
+            >
               <option value="">None</option>
               {replacements.map((option) => (
                 <option key={option.id} value={option.id}>
@@ -93,12 +108,26 @@ export function ReleaseControls({
             </Select>
           </Field>
         ) : null}
-        <Field id={ids.reason} label={action === "reject" ? "Reason (required)" : "Reason (optional)"} error={fieldError("reason")} className="sm:col-span-2">
-          <Textarea {...describedBy(ids.reason, { error: fieldError("reason") })} rows={2} value={reason} onChange={(event) => setReason(event.target.value)} />
+        <Field
+          id={ids.reason}
+          label={action === "reject" ? "Reason (required)" : "Reason (optional)"}
+          error={fieldError("reason")}
+          className="sm:col-span-2"
+        >
+          <Textarea
+            {...describedBy(ids.reason, { error: fieldError("reason") })}
+            rows={2}
+            value={reason}
+            onChange={(event) => setReason(event.target.value)}
+          />
         </Field>
       </div>
       <div className="flex flex-wrap items-center gap-3">
-        <Button variant={action === "revoke" || action === "reject" ? "danger" : "primary"} disabled={pending || !action} onClick={submit}>
+        <Button
+          variant={action === "revoke" || action === "reject" ? "danger" : "primary"}
+          disabled={pending || !action}
+          onClick={submit}
+        >
           {pending ? "Saving…" : action ? labels[action] : "Change"}
         </Button>
         <ActionMessage outcome={outcome} />

@@ -8,7 +8,15 @@ import { useServerAction } from "@/components/ui/use-server-action";
 import { changeReleaseServerAction } from "@/lib/actions/releases";
 
 /** Approve or reject one version in the review queue; rejecting needs a reason. */
-export function ReviewDecision({ versionId, label, ownVersion }: { versionId: string; label: string; ownVersion: boolean }) {
+export function ReviewDecision({
+  versionId,
+  label,
+  ownVersion,
+}: {
+  versionId: string;
+  label: string;
+  ownVersion: boolean;
+}) {
   const reasonId = useId();
   const [reason, setReason] = useState("");
   const { pending, run, outcome } = useServerAction();
@@ -23,16 +31,35 @@ export function ReviewDecision({ versionId, label, ownVersion }: { versionId: st
   return (
     <div className="space-y-2">
       <Field id={reasonId} label={`Reason for ${label}`} hint="Required to reject; shown to the author.">
-        <Textarea {...describedBy(reasonId, { hint: "Required to reject; shown to the author." })} rows={2} value={reason} onChange={(event) => setReason(event.target.value)} />
+        <Textarea
+          {...describedBy(reasonId, { hint: "Required to reject; shown to the author." })}
+          rows={2}
+          value={reason}
+          onChange={(event) => setReason(event.target.value)}
+        />
       </Field>
       <div className="flex flex-wrap items-center gap-2">
-        <Button variant="primary" size="sm" disabled={pending || decided || ownVersion} onClick={() => decide("approve")} aria-label={`Approve ${label}`}>
+        <Button
+          variant="primary"
+          size="sm"
+          disabled={pending || decided || ownVersion}
+          onClick={() => decide("approve")}
+          aria-label={`Approve ${label}`}
+        >
           Approve
         </Button>
-        <Button variant="danger" size="sm" disabled={pending || decided} onClick={() => decide("reject")} aria-label={`Reject ${label}`}>
+        <Button
+          variant="danger"
+          size="sm"
+          disabled={pending || decided}
+          onClick={() => decide("reject")}
+          aria-label={`Reject ${label}`}
+        >
           Reject
         </Button>
-        {ownVersion ? <span className="text-xs text-muted">You produced this version; another admin has to approve it.</span> : null}
+        {ownVersion ? (
+          <span className="text-xs text-muted">You produced this version; another admin has to approve it.</span>
+        ) : null}
       </div>
       <ActionMessage outcome={outcome} />
     </div>

@@ -45,7 +45,14 @@ export function AppShell({ viewer, children }: { viewer: Viewer | null; children
 
 function HangarMark() {
   return (
-    <svg aria-hidden="true" viewBox="0 0 24 24" className="size-5 text-accent" fill="none" stroke="currentColor" strokeWidth="2">
+    <svg
+      aria-hidden="true"
+      viewBox="0 0 24 24"
+      className="size-5 text-accent"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="2"
+    >
       <path d="M3 20V10l9-6 9 6v10" strokeLinejoin="round" />
       <path d="M7 20v-6h10v6" strokeLinejoin="round" />
     </svg>

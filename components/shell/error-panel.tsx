@@ -26,7 +26,10 @@ export function ErrorPanel({ error, reset }: { error: Error & { digest?: string 
       {databaseDown ? (
         <>
           <h1 className="text-lg font-semibold">The database is unavailable</h1>
-          <p className="mt-2 text-muted">Hangar can&apos;t reach its database right now: it is being restarted or cannot be reached. Try again in a few seconds.</p>
+          <p className="mt-2 text-muted">
+            Hangar can&apos;t reach its database right now: it is being restarted or cannot be reached. Try again in a
+            few seconds.
+          </p>
         </>
       ) : (
         <>

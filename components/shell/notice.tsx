@@ -12,7 +12,10 @@ export function Notice({
   action?: { href: string; label: string } | null;
 }) {
   return (
-    <section aria-labelledby="notice-title" className="mx-auto mt-10 max-w-xl rounded-lg border border-line bg-surface p-6">
+    <section
+      aria-labelledby="notice-title"
+      className="mx-auto mt-10 max-w-xl rounded-lg border border-line bg-surface p-6"
+    >
       <h1 id="notice-title" className="text-lg font-semibold">
         {title}
       </h1>

@@ -42,7 +42,10 @@ export function UserMenu({ name, email, role }: { name: string | null; email: st
         onClick={() => setOpen((value) => !value)}
         className="flex items-center gap-2 rounded-md px-1.5 py-1 text-sm hover:bg-raised"
       >
-        <span aria-hidden="true" className="grid size-6 place-items-center rounded-full bg-accent-soft text-xs font-semibold text-accent-strong">
+        <span
+          aria-hidden="true"
+          className="grid size-6 place-items-center rounded-full bg-accent-soft text-xs font-semibold text-accent-strong"
+        >
           {(name || email).charAt(0).toUpperCase()}
         </span>
         <span className="sr-only">Account menu: </span>
@@ -58,7 +61,11 @@ export function UserMenu({ name, email, role }: { name: string | null; email: st
         <div className="mt-2">
           <Badge tone={role === "admin" ? "accent" : "neutral"}>{role === "admin" ? "Admin" : "Member"}</Badge>
         </div>
-        <Link href="/settings/account" onClick={() => setOpen(false)} className="mt-3 block rounded-md border-t border-line px-2 pb-1.5 pt-3 text-sm text-fg hover:bg-raised hover:no-underline">
+        <Link
+          href="/settings/account"
+          onClick={() => setOpen(false)}
+          className="mt-3 block rounded-md border-t border-line px-2 pb-1.5 pt-3 text-sm text-fg hover:bg-raised hover:no-underline"
+        >
           Account settings
         </Link>
         <form action={signOutAction} className="mt-1 border-t border-line pt-3">

@@ -6,7 +6,15 @@ import type { ActionOutcome } from "./use-server-action";
  * a success when its text arrives; an error is an alert of its own. When every field error is
  * already shown next to its field (`fieldsShown`), the alert points there instead of repeating it.
  */
-export function ActionMessage({ outcome, fieldsShown = [], className }: { outcome: ActionOutcome; fieldsShown?: string[]; className?: string }) {
+export function ActionMessage({
+  outcome,
+  fieldsShown = [],
+  className,
+}: {
+  outcome: ActionOutcome;
+  fieldsShown?: string[];
+  className?: string;
+}) {
   const fieldErrors = outcome?.kind === "error" ? Object.keys(outcome.fieldErrors) : [];
   const allShown = fieldErrors.length > 0 && fieldErrors.every((field) => fieldsShown.includes(field));
   return (

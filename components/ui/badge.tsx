@@ -10,7 +10,8 @@ const tones: Record<BadgeTone, { badge: string; dot: string }> = {
   neutral: { badge: "bg-raised text-muted border-line", dot: "bg-zinc-400 dark:bg-zinc-500" },
   accent: { badge: "bg-accent-soft text-accent-strong border-transparent", dot: "bg-accent" },
   success: {
-    badge: "bg-emerald-50 text-emerald-800 border-emerald-200 dark:bg-emerald-950 dark:text-emerald-200 dark:border-emerald-900",
+    badge:
+      "bg-emerald-50 text-emerald-800 border-emerald-200 dark:bg-emerald-950 dark:text-emerald-200 dark:border-emerald-900",
     dot: "bg-emerald-600 dark:bg-emerald-400",
   },
   warning: {
@@ -23,11 +24,24 @@ const tones: Record<BadgeTone, { badge: string; dot: string }> = {
   },
 };
 
-export function Badge({ tone = "neutral", dot = true, children, title }: { tone?: BadgeTone; dot?: boolean; children: ReactNode; title?: string }) {
+export function Badge({
+  tone = "neutral",
+  dot = true,
+  children,
+  title,
+}: {
+  tone?: BadgeTone;
+  dot?: boolean;
+  children: ReactNode;
+  title?: string;
+}) {
   return (
     <span
       title={title}
-      className={cx("inline-flex items-center gap-1.5 whitespace-nowrap rounded-full border px-2 py-px text-xs font-medium", tones[tone].badge)}
+      className={cx(
+        "inline-flex items-center gap-1.5 whitespace-nowrap rounded-full border px-2 py-px text-xs font-medium",
+        tones[tone].badge,
+      )}
     >
       {dot ? <span aria-hidden="true" className={cx("size-1.5 rounded-full", tones[tone].dot)} /> : null}
       {children}
@@ -84,11 +98,19 @@ export function VisibilityBadge({ visibility }: { visibility: Visibility }) {
 
 export function TagChip({ children }: { children: ReactNode }) {
   return (
-    <span className="inline-flex items-center whitespace-nowrap rounded border border-line bg-raised px-1.5 text-xs text-fg">{children}</span>
+    <span className="inline-flex items-center whitespace-nowrap rounded border border-line bg-raised px-1.5 text-xs text-fg">
+      {children}
+    </span>
   );
 }
 
-const buildTones: Record<BuildStatus, BadgeTone> = { queued: "neutral", running: "accent", succeeded: "success", failed: "danger", cancelled: "neutral" };
+const buildTones: Record<BuildStatus, BadgeTone> = {
+  queued: "neutral",
+  running: "accent",
+  succeeded: "success",
+  failed: "danger",
+  cancelled: "neutral",
+};
 
 export function BuildStatusBadge({ status }: { status: BuildStatus }) {
   return <Badge tone={buildTones[status]}>{humanize(status)}</Badge>;

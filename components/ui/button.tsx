@@ -16,7 +16,10 @@ const sizes: Record<ButtonSize, string> = {
   md: "h-8 px-3 text-sm",
 };
 
-export function buttonClasses({ variant = "secondary", size = "md" }: { variant?: ButtonVariant; size?: ButtonSize } = {}): string {
+export function buttonClasses({
+  variant = "secondary",
+  size = "md",
+}: { variant?: ButtonVariant; size?: ButtonSize } = {}): string {
   return cx(
     "inline-flex shrink-0 items-center justify-center gap-1.5 whitespace-nowrap rounded-md border font-medium transition-colors",
     "disabled:cursor-not-allowed disabled:opacity-60 hover:no-underline",

@@ -5,7 +5,11 @@ import { cx } from "./cx";
 export function Table({ className, label, ...props }: HTMLAttributes<HTMLTableElement> & { label?: string }) {
   return (
     <div className="overflow-x-auto rounded-lg border border-line bg-surface">
-      <table aria-label={label} className={cx("w-full border-collapse text-left text-sm tabular-nums", className)} {...props} />
+      <table
+        aria-label={label}
+        className={cx("w-full border-collapse text-left text-sm tabular-nums", className)}
+        {...props}
+      />
     </div>
   );
 }
@@ -14,7 +18,10 @@ export function Th({ className, ...props }: ThHTMLAttributes<HTMLTableCellElemen
   return (
     <th
       scope="col"
-      className={cx("whitespace-nowrap border-b border-line bg-raised px-3 py-2 text-xs font-semibold text-muted", className)}
+      className={cx(
+        "whitespace-nowrap border-b border-line bg-raised px-3 py-2 text-xs font-semibold text-muted",
+        className,
+      )}
       {...props}
     />
   );

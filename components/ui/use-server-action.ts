@@ -9,7 +9,10 @@ import { checkInput } from "@/lib/validations/check";
 type Failure = Extract<ActionResult<unknown>, { ok: false }>;
 
 /** What the last call came to, as words for <ActionMessage>; null before the first call. */
-export type ActionOutcome = { kind: "success"; text: string } | { kind: "error"; text: string; code?: Failure["code"]; fieldErrors: Record<string, string[]> } | null;
+export type ActionOutcome =
+  | { kind: "success"; text: string }
+  | { kind: "error"; text: string; code?: Failure["code"]; fieldErrors: Record<string, string[]> }
+  | null;
 
 export interface RunOptions<T> {
   /** The status line after a success; none when omitted. */
@@ -62,11 +65,13 @@ export function useServerAction() {
     /** Checks input with the action's own schema (lib/validations) before sending it; a refusal shows as the server's would. */
     check: (schema: z.ZodType, input: unknown): boolean => {
       const checked = checkInput(schema, input);
-      if (!checked.ok) setOutcome({ kind: "error", text: checked.message, code: "invalid", fieldErrors: checked.fieldErrors });
+      if (!checked.ok)
+        setOutcome({ kind: "error", text: checked.message, code: "invalid", fieldErrors: checked.fieldErrors });
       return checked.ok;
     },
     /** A refusal found before calling the server (the form's own checks), shown the same way. */
-    fail: (text: string, fields: Record<string, string[]> = {}) => setOutcome({ kind: "error", text, fieldErrors: fields }),
+    fail: (text: string, fields: Record<string, string[]> = {}) =>
+      setOutcome({ kind: "error", text, fieldErrors: fields }),
     clear: () => setOutcome(null),
   };
 }

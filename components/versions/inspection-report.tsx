@@ -20,7 +20,11 @@ export function InspectionReport({ report }: { report: StoredInspection | null }
         <dt className="text-muted">Detected format</dt>
         <dd>{String(report.format ?? "—")}</dd>
         <dt className="text-muted">Virtual size</dt>
-        <dd>{typeof report.virtualSize === "number" ? `${formatBytes(report.virtualSize)} (${report.virtualSize.toLocaleString("en")} bytes)` : "—"}</dd>
+        <dd>
+          {typeof report.virtualSize === "number"
+            ? `${formatBytes(report.virtualSize)} (${report.virtualSize.toLocaleString("en")} bytes)`
+            : "—"}
+        </dd>
       </dl>
       {problems.length ? (
         <ul className="list-disc space-y-1 pl-5 text-sm text-danger">
@@ -31,7 +35,9 @@ export function InspectionReport({ report }: { report: StoredInspection | null }
       ) : null}
       <details className="rounded-md border border-line">
         <summary className="cursor-pointer px-3 py-1.5 text-sm font-medium">Full report</summary>
-        <pre className="max-h-96 overflow-auto border-t border-line p-3 text-xs leading-relaxed">{JSON.stringify(report, null, 2)}</pre>
+        <pre className="max-h-96 overflow-auto border-t border-line p-3 text-xs leading-relaxed">
+          {JSON.stringify(report, null, 2)}
+        </pre>
       </details>
     </div>
   );

@@ -18,13 +18,24 @@ async function fetchConversions(versionId: string, signal: AbortSignal): Promise
   return ((await response.json()) as { conversions: ConversionRow[] }).conversions;
 }
 
-export function VersionDownloads({ versionId, format, fileSize, linked = false }: { versionId: string; format: string; fileSize: number; linked?: boolean }) {
+export function VersionDownloads({
+  versionId,
+  format,
+  fileSize,
+  linked = false,
+}: {
+  versionId: string;
+  format: string;
+  fileSize: number;
+  linked?: boolean;
+}) {
   const queryClient = useQueryClient();
   const { pending, run, outcome } = useServerAction();
   const conversions = useQuery({
     queryKey: conversionKeys.version(versionId),
     queryFn: ({ signal }) => fetchConversions(versionId, signal),
-    refetchInterval: (query) => (query.state.data?.some((row) => row.status === "queued" || row.status === "running") ? 1000 : false),
+    refetchInterval: (query) =>
+      query.state.data?.some((row) => row.status === "queued" || row.status === "running") ? 1000 : false,
   });
   const byFormat = new Map((conversions.data ?? []).map((row) => [row.targetFormat, row]));
 
@@ -38,7 +49,8 @@ export function VersionDownloads({ versionId, format, fileSize, linked = false }
     <div className="space-y-3">
       {linked ? (
         <p className="text-sm text-muted">
-          This is a linked clone: its own file ({formatBytes(fileSize)}) only holds what differs from its base. Downloads are flattened into a self-contained file first.
+          This is a linked clone: its own file ({formatBytes(fileSize)}) only holds what differs from its base.
+          Downloads are flattened into a self-contained file first.
         </p>
       ) : (
         <a href={`/api/versions/${versionId}/download`} className={buttonClasses({ variant: "primary" })} download>
@@ -54,7 +66,11 @@ export function VersionDownloads({ versionId, format, fileSize, linked = false }
               <li key={target} className="flex flex-wrap items-center gap-3 text-sm">
                 <span className="w-14 font-medium">{target}</span>
                 {row?.status === "succeeded" && row.fileSize !== null ? (
-                  <a href={`/api/versions/${versionId}/download?format=${target}`} className={buttonClasses({ size: "sm" })} download>
+                  <a
+                    href={`/api/versions/${versionId}/download?format=${target}`}
+                    className={buttonClasses({ size: "sm" })}
+                    download
+                  >
                     Download {target} ({formatBytes(row.fileSize)})
                   </a>
                 ) : row && (row.status === "queued" || row.status === "running") ? (
@@ -63,10 +79,16 @@ export function VersionDownloads({ versionId, format, fileSize, linked = false }
                   </div>
                 ) : (
                   <Button size="sm" disabled={pending} onClick={() => convert(target)}>
-                    {row?.status === "failed" ? `Retry conversion to ${target}` : linked && target === format ? `Flatten to ${target}` : `Convert to ${target}`}
+                    {row?.status === "failed"
+                      ? `Retry conversion to ${target}`
+                      : linked && target === format
+                        ? `Flatten to ${target}`
+                        : `Convert to ${target}`}
                   </Button>
                 )}
-                {row?.status === "failed" && row.failureReason ? <span className="text-xs text-danger">{row.failureReason}</span> : null}
+                {row?.status === "failed" && row.failureReason ? (
+                  <span className="text-xs text-danger">{row.failureReason}</span>
+                ) : null}
               </li>
             );
           })}

@@ -11,7 +11,14 @@
 // take the aliases their query uses for `images` and `image_versions`.
 import { sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
-import { availableActions, blockedStatuses, releasedStatuses, usableReleasedStatuses, type ReleaseAction, type ReleaseStanding } from "@/lib/governance/release";
+import {
+  availableActions,
+  blockedStatuses,
+  releasedStatuses,
+  usableReleasedStatuses,
+  type ReleaseAction,
+  type ReleaseStanding,
+} from "@/lib/governance/release";
 import type { BuildStatus, ReleaseStatus } from "@/db/enums";
 import type { ProjectRole } from "../schema";
 import { releaseStatusIn } from "./release-sql";
@@ -55,11 +62,18 @@ export function isAdmin(viewer: Viewer | null): boolean {
 export type ProjectCapabilities = Record<ProjectCapability, boolean>;
 
 export function projectCapabilities(viewer: Viewer, projectId: string): ProjectCapabilities {
-  return { view: canInProject(viewer, projectId, "view"), contribute: canInProject(viewer, projectId, "contribute"), manage: canInProject(viewer, projectId, "manage") };
+  return {
+    view: canInProject(viewer, projectId, "view"),
+    contribute: canInProject(viewer, projectId, "contribute"),
+    manage: canInProject(viewer, projectId, "manage"),
+  };
 }
 
 /** A project's page: its own capabilities, and whether the viewer sets its storage quota (admins only). */
-export function projectPageCapabilities(viewer: Viewer, projectId: string): ProjectCapabilities & { setQuota: boolean } {
+export function projectPageCapabilities(
+  viewer: Viewer,
+  projectId: string,
+): ProjectCapabilities & { setQuota: boolean } {
   return { ...projectCapabilities(viewer, projectId), setQuota: isAdmin(viewer) };
 }
 
@@ -68,7 +82,12 @@ export function versionCapabilities(
   viewer: Viewer,
   version: { projectId: string; releaseStatus: ReleaseStatus; ready: boolean; producer: boolean },
 ): ProjectCapabilities & { release: ReleaseAction[] } {
-  const release = version.ready ? availableActions(version.releaseStatus, releaseStandingOf(viewer, version.projectId, { producer: version.producer })) : [];
+  const release = version.ready
+    ? availableActions(
+        version.releaseStatus,
+        releaseStandingOf(viewer, version.projectId, { producer: version.producer }),
+      )
+    : [];
   return { ...projectCapabilities(viewer, version.projectId), release };
 }
 
@@ -78,9 +97,15 @@ export function canCancelBuild(viewer: Viewer, build: { projectId: string; reque
 }
 
 /** A build's page: cancel while it runs, retry (a new build, so contributors) once it ended. */
-export function buildCapabilities(viewer: Viewer, build: { projectId: string; requestedById: string | null; status: BuildStatus }): { cancel: boolean; retry: boolean } {
+export function buildCapabilities(
+  viewer: Viewer,
+  build: { projectId: string; requestedById: string | null; status: BuildStatus },
+): { cancel: boolean; retry: boolean } {
   const active = build.status === "queued" || build.status === "running";
-  return { cancel: active && canCancelBuild(viewer, build), retry: !active && canInProject(viewer, build.projectId, "contribute") };
+  return {
+    cancel: active && canCancelBuild(viewer, build),
+    retry: !active && canInProject(viewer, build.projectId, "contribute"),
+  };
 }
 
 const whatTheyMay: Record<ProjectCapability, string> = {
@@ -93,10 +118,16 @@ const whatTheyMay: Record<ProjectCapability, string> = {
  * Throws unless the viewer may act with `need` in the project: `not_found` for people outside it
  * (they don't learn it exists), `forbidden` naming who may for members with too small a role.
  */
-export function requireInProject(viewer: Viewer | null, projectId: string, need: ProjectCapability, action: string): void {
+export function requireInProject(
+  viewer: Viewer | null,
+  projectId: string,
+  need: ProjectCapability,
+  action: string,
+): void {
   if (!viewer) throw new HangarError("unauthenticated", "Sign in first.");
   if (canInProject(viewer, projectId, need)) return;
-  if (projectRoleOf(viewer, projectId) === null) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
+  if (projectRoleOf(viewer, projectId) === null)
+    throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
   throw new HangarError("forbidden", `Only ${whatTheyMay[need]} can ${action}. Nothing was changed.`);
 }
 
@@ -105,15 +136,26 @@ export function requireInProject(viewer: Viewer | null, projectId: string, need:
  * can't see the image at all (`visible`, from visibleImagesCondition), `forbidden` naming who may
  * when they see it (a public or shared image, or a viewer of its project) but may not do this.
  */
-export function requireOnImage(viewer: Viewer | null, image: { projectId: string; visible: boolean } | null, need: ProjectCapability, action: string): void {
+export function requireOnImage(
+  viewer: Viewer | null,
+  image: { projectId: string; visible: boolean } | null,
+  need: ProjectCapability,
+  action: string,
+): void {
   if (viewer && image && canInProject(viewer, image.projectId, need)) return;
   throw imageRefusal(viewer, image, need, action);
 }
 
 /** The error requireOnImage throws, for callers that decided in SQL that the viewer may not act. */
-export function imageRefusal(viewer: Viewer | null, image: { visible: boolean } | null, need: ProjectCapability, action: string): HangarError {
+export function imageRefusal(
+  viewer: Viewer | null,
+  image: { visible: boolean } | null,
+  need: ProjectCapability,
+  action: string,
+): HangarError {
   if (!viewer) return new HangarError("unauthenticated", "Sign in first.");
-  if (!image?.visible) return new HangarError("not_found", "That image doesn't exist or you can't see it. Nothing was changed.");
+  if (!image?.visible)
+    return new HangarError("not_found", "That image doesn't exist or you can't see it. Nothing was changed.");
   return new HangarError("forbidden", `Only ${whatTheyMay[need]} can ${action}. Nothing was changed.`);
 }
 
@@ -128,7 +170,11 @@ export function viewerProjectIds(viewer: Viewer, need: ProjectCapability = "view
 }
 
 /** Rows owned by a project (recipes, builds, clones): `column` is their project id column. */
-export function projectScopedCondition(viewer: Viewer, column: SQL | { getSQL(): SQL }, need: ProjectCapability = "view"): SQL {
+export function projectScopedCondition(
+  viewer: Viewer,
+  column: SQL | { getSQL(): SQL },
+  need: ProjectCapability = "view",
+): SQL {
   if (isAdmin(viewer)) return sql`true`;
   return sql`${column} in (${viewerProjectIds(viewer, need)})`;
 }
@@ -159,9 +205,11 @@ interface Aliases {
   version?: string;
 }
 
-
 /** Versions the viewer may see: any in their projects, released ones of other images they see. */
-export function visibleVersionCondition(viewer: Viewer, { image = "images", version = "image_versions" }: Aliases = {}): SQL {
+export function visibleVersionCondition(
+  viewer: Viewer,
+  { image = "images", version = "image_versions" }: Aliases = {},
+): SQL {
   if (isAdmin(viewer)) return sql`true`;
   const i = sql.raw(image);
   const v = sql.raw(version);
@@ -173,7 +221,10 @@ export function visibleVersionCondition(viewer: Viewer, { image = "images", vers
  * (disabled, revoked; admins excepted); inside their project any other state, outside it the
  * usable released ones (approved, deprecated) in an image they see. Readiness is the caller's business.
  */
-export function usableVersionCondition(viewer: Viewer, { image = "images", version = "image_versions" }: Aliases = {}): SQL {
+export function usableVersionCondition(
+  viewer: Viewer,
+  { image = "images", version = "image_versions" }: Aliases = {},
+): SQL {
   if (isAdmin(viewer)) return sql`true`;
   const i = sql.raw(image);
   const v = sql.raw(version);
@@ -181,7 +232,11 @@ export function usableVersionCondition(viewer: Viewer, { image = "images", versi
 }
 
 /** How the viewer stands to a version of a project, for the release rules (lib/governance/release.ts). */
-export function releaseStandingOf(viewer: Viewer, projectId: string, { producer }: { producer: boolean }): ReleaseStanding {
+export function releaseStandingOf(
+  viewer: Viewer,
+  projectId: string,
+  { producer }: { producer: boolean },
+): ReleaseStanding {
   const role = projectRoleOf(viewer, projectId);
   return { admin: isAdmin(viewer), owner: role === "owner", member: role === "member" || role === "owner", producer };
 }

@@ -27,10 +27,24 @@ function requireAccountAdmin(actor: AccountActor, action: string): void {
   if (actor.kind === "viewer") requireAdmin(actor.viewer, action);
 }
 
-async function audit(tx: Tx, actor: AccountActor, event: { action: string; userId: string; before?: unknown; after?: Record<string, unknown> }) {
+async function audit(
+  tx: Tx,
+  actor: AccountActor,
+  event: { action: string; userId: string; before?: unknown; after?: Record<string, unknown> },
+) {
   // Operator changes have no user behind them; the audit row says where they came from.
   const after = actor.kind === "operator" ? { ...event.after, by: OPERATOR_LABEL } : event.after;
-  await recordAudit({ actorId: actorId(actor), action: event.action, objectType: "user", objectId: event.userId, before: event.before, after }, tx);
+  await recordAudit(
+    {
+      actorId: actorId(actor),
+      action: event.action,
+      objectType: "user",
+      objectId: event.userId,
+      before: event.before,
+      after,
+    },
+    tx,
+  );
 }
 
 export const normaliseEmail = (email: string) => email.trim().toLowerCase();
@@ -52,7 +66,15 @@ export interface UserListRow {
   pendingLink: { purpose: PasswordLinkPurpose; expiresAt: Date } | null;
 }
 
-export async function listUsers({ actor, search, limit = 500 }: { actor: AccountActor; search?: string; limit?: number }): Promise<UserListRow[]> {
+export async function listUsers({
+  actor,
+  search,
+  limit = 500,
+}: {
+  actor: AccountActor;
+  search?: string;
+  limit?: number;
+}): Promise<UserListRow[]> {
   requireAccountAdmin(actor, "see the list of accounts");
   const term = search?.trim();
   const pattern = term ? `%${term.replace(/[%_\\]/g, "\\$&")}%` : null;
@@ -95,7 +117,15 @@ export interface IssuedLink {
 
 const hashToken = (token: string) => createHash("sha256").update(token).digest("hex");
 
-async function issueLink(tx: Tx, { userId, purpose, createdById, lifetimeHours }: { userId: string; purpose: PasswordLinkPurpose; createdById: string | null; lifetimeHours: number }) {
+async function issueLink(
+  tx: Tx,
+  {
+    userId,
+    purpose,
+    createdById,
+    lifetimeHours,
+  }: { userId: string; purpose: PasswordLinkPurpose; createdById: string | null; lifetimeHours: number },
+) {
   // Only the newest link works: an older one that was handed on and not used is void now.
   await tx
     .update(passwordLinks)
@@ -109,17 +139,33 @@ async function issueLink(tx: Tx, { userId, purpose, createdById, lifetimeHours }
 
 async function lockUserByEmail(tx: Tx, email: string) {
   const [user] = await tx
-    .select({ id: users.id, email: users.email, role: users.role, disabledAt: users.disabledAt, passwordHash: users.passwordHash })
+    .select({
+      id: users.id,
+      email: users.email,
+      role: users.role,
+      disabledAt: users.disabledAt,
+      passwordHash: users.passwordHash,
+    })
     .from(users)
     .where(sql`lower(${users.email}) = ${normaliseEmail(email)}`)
     .for("update");
-  if (!user) throw new HangarError("not_found", `There is no account with the email ${normaliseEmail(email)}. Check the spelling, or invite them first.`);
+  if (!user)
+    throw new HangarError(
+      "not_found",
+      `There is no account with the email ${normaliseEmail(email)}. Check the spelling, or invite them first.`,
+    );
   return user;
 }
 
 async function lockUserById(tx: Tx, userId: string) {
   const [user] = await tx
-    .select({ id: users.id, email: users.email, role: users.role, disabledAt: users.disabledAt, passwordHash: users.passwordHash })
+    .select({
+      id: users.id,
+      email: users.email,
+      role: users.role,
+      disabledAt: users.disabledAt,
+      passwordHash: users.passwordHash,
+    })
     .from(users)
     .where(eq(users.id, userId))
     .for("update");
@@ -128,7 +174,8 @@ async function lockUserById(tx: Tx, userId: string) {
 }
 
 type Target = { userId: string } | { email: string };
-const lockTarget = (tx: Tx, target: Target) => ("userId" in target ? lockUserById(tx, target.userId) : lockUserByEmail(tx, target.email));
+const lockTarget = (tx: Tx, target: Target) =>
+  "userId" in target ? lockUserById(tx, target.userId) : lockUserByEmail(tx, target.email);
 
 /** Creates a local account with no password yet and a one-time link to choose one, or with a password given by an operator. */
 export async function inviteUser({
@@ -155,10 +202,23 @@ export async function inviteUser({
       .values({ email: address, name: name?.trim() || null, role, passwordHash: passwordHash ?? null })
       .onConflictDoNothing()
       .returning({ id: users.id });
-    if (!created) throw new HangarError("conflict", `${address} already has an account. To let them choose a new password, reset it instead.`);
-    await audit(tx, actor, { action: "user.invite", userId: created.id, after: { email: address, name: name?.trim() || null, role, withLink: !passwordHash } });
+    if (!created)
+      throw new HangarError(
+        "conflict",
+        `${address} already has an account. To let them choose a new password, reset it instead.`,
+      );
+    await audit(tx, actor, {
+      action: "user.invite",
+      userId: created.id,
+      after: { email: address, name: name?.trim() || null, role, withLink: !passwordHash },
+    });
     if (passwordHash) return { userId: created.id, email: address, token: null, expiresAt: null };
-    const link = await issueLink(tx, { userId: created.id, purpose: "invite", createdById: actorId(actor), lifetimeHours });
+    const link = await issueLink(tx, {
+      userId: created.id,
+      purpose: "invite",
+      createdById: actorId(actor),
+      lifetimeHours,
+    });
     return { userId: created.id, email: address, ...link };
   });
 }
@@ -169,15 +229,28 @@ const ADMIN_SET_LOCK = 7262011;
 
 async function refuseLastAdmin(tx: Tx, target: { id: string; role: UserRole; disabledAt: Date | null }, what: string) {
   if (target.role !== "admin" || target.disabledAt) return;
-  const [row] = await tx.execute<{ others: string }>(
-    sql`select count(*) as others from users where role = 'admin' and disabled_at is null and id <> ${target.id}`,
-  ).then((result) => result.rows);
+  const [row] = await tx
+    .execute<{ others: string }>(
+      sql`select count(*) as others from users where role = 'admin' and disabled_at is null and id <> ${target.id}`,
+    )
+    .then((result) => result.rows);
   if (Number(row?.others ?? 0) === 0) {
-    throw new HangarError("conflict", `You can't ${what} the last active admin: Hangar always needs one. Make someone else an admin first. Nothing was changed.`);
+    throw new HangarError(
+      "conflict",
+      `You can't ${what} the last active admin: Hangar always needs one. Make someone else an admin first. Nothing was changed.`,
+    );
   }
 }
 
-export async function setUserRole({ actor, target, role }: { actor: AccountActor; target: Target; role: UserRole }): Promise<{ userId: string; email: string; changed: boolean }> {
+export async function setUserRole({
+  actor,
+  target,
+  role,
+}: {
+  actor: AccountActor;
+  target: Target;
+  role: UserRole;
+}): Promise<{ userId: string; email: string; changed: boolean }> {
   requireAccountAdmin(actor, "change who is an admin");
   return db().transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${ADMIN_SET_LOCK})`);
@@ -190,7 +263,15 @@ export async function setUserRole({ actor, target, role }: { actor: AccountActor
   });
 }
 
-export async function setUserDisabled({ actor, target, disabled }: { actor: AccountActor; target: Target; disabled: boolean }): Promise<{ userId: string; email: string; changed: boolean }> {
+export async function setUserDisabled({
+  actor,
+  target,
+  disabled,
+}: {
+  actor: AccountActor;
+  target: Target;
+  disabled: boolean;
+}): Promise<{ userId: string; email: string; changed: boolean }> {
   requireAccountAdmin(actor, "disable or enable accounts");
   return db().transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(${ADMIN_SET_LOCK})`);
@@ -198,8 +279,16 @@ export async function setUserDisabled({ actor, target, disabled }: { actor: Acco
     if (Boolean(user.disabledAt) === disabled) return { userId: user.id, email: user.email, changed: false };
     if (disabled) await refuseLastAdmin(tx, user, "disable");
     // Sessions are checked against this column on every request, so they stop at once.
-    await tx.update(users).set({ disabledAt: disabled ? new Date() : null }).where(eq(users.id, user.id));
-    await audit(tx, actor, { action: disabled ? "user.disable" : "user.enable", userId: user.id, before: { disabledAt: user.disabledAt }, after: { disabled } });
+    await tx
+      .update(users)
+      .set({ disabledAt: disabled ? new Date() : null })
+      .where(eq(users.id, user.id));
+    await audit(tx, actor, {
+      action: disabled ? "user.disable" : "user.enable",
+      userId: user.id,
+      before: { disabledAt: user.disabledAt },
+      after: { disabled },
+    });
     return { userId: user.id, email: user.email, changed: true };
   });
 }
@@ -209,19 +298,36 @@ export async function setUserDisabled({ actor, target, disabled }: { actor: Acco
  * asked for when a password is lost or may be known to someone else, and a password that kept
  * working until the link is used would stay open to whoever knows it for as long as the link lives.
  */
-export async function resetUserPassword({ actor, target, lifetimeHours }: { actor: AccountActor; target: Target; lifetimeHours: number }): Promise<IssuedLink> {
+export async function resetUserPassword({
+  actor,
+  target,
+  lifetimeHours,
+}: {
+  actor: AccountActor;
+  target: Target;
+  lifetimeHours: number;
+}): Promise<IssuedLink> {
   requireAccountAdmin(actor, "reset passwords");
   return db().transaction(async (tx) => {
     const user = await lockTarget(tx, target);
     if (!user.passwordHash) {
-      const [sso] = await tx.execute<{ sso: boolean }>(sql`select exists (select 1 from accounts where user_id = ${user.id}) as sso`).then((result) => result.rows);
+      const [sso] = await tx
+        .execute<{ sso: boolean }>(sql`select exists (select 1 from accounts where user_id = ${user.id}) as sso`)
+        .then((result) => result.rows);
       if (sso?.sso) {
-        throw new HangarError("conflict", `${user.email} signs in through single sign-on; their password is managed by the identity provider, not by Hangar. Nothing was changed.`);
+        throw new HangarError(
+          "conflict",
+          `${user.email} signs in through single sign-on; their password is managed by the identity provider, not by Hangar. Nothing was changed.`,
+        );
       }
     }
     await tx.update(users).set({ passwordHash: null }).where(eq(users.id, user.id));
     const link = await issueLink(tx, { userId: user.id, purpose: "reset", createdById: actorId(actor), lifetimeHours });
-    await audit(tx, actor, { action: "user.password_reset", userId: user.id, after: { expiresAt: link.expiresAt.toISOString() } });
+    await audit(tx, actor, {
+      action: "user.password_reset",
+      userId: user.id,
+      after: { expiresAt: link.expiresAt.toISOString() },
+    });
     return { userId: user.id, email: user.email, ...link };
   });
 }
@@ -233,7 +339,14 @@ export type PasswordLinkState =
 /** What a set-password page may show for a token: whose account, or why the link no longer works. */
 export async function getPasswordLink({ token }: { token: string }): Promise<PasswordLinkState> {
   const [link] = await db()
-    .select({ usedAt: passwordLinks.usedAt, expiresAt: passwordLinks.expiresAt, purpose: passwordLinks.purpose, email: users.email, name: users.name, disabledAt: users.disabledAt })
+    .select({
+      usedAt: passwordLinks.usedAt,
+      expiresAt: passwordLinks.expiresAt,
+      purpose: passwordLinks.purpose,
+      email: users.email,
+      name: users.name,
+      disabledAt: users.disabledAt,
+    })
     .from(passwordLinks)
     .innerJoin(users, eq(users.id, passwordLinks.userId))
     .where(eq(passwordLinks.tokenHash, hashToken(token)))
@@ -253,12 +366,24 @@ export const passwordLinkRefusal: Record<Exclude<PasswordLinkState, { state: "va
 };
 
 /** Sets the password and burns the link in one step; of two uses at once exactly one wins. */
-export async function usePasswordLink({ token, passwordHash }: { token: string; passwordHash: string }): Promise<{ email: string }> {
+export async function usePasswordLink({
+  token,
+  passwordHash,
+}: {
+  token: string;
+  passwordHash: string;
+}): Promise<{ email: string }> {
   return db().transaction(async (tx) => {
     const [link] = await tx
       .update(passwordLinks)
       .set({ usedAt: new Date() })
-      .where(and(eq(passwordLinks.tokenHash, hashToken(token)), isNull(passwordLinks.usedAt), gt(passwordLinks.expiresAt, new Date())))
+      .where(
+        and(
+          eq(passwordLinks.tokenHash, hashToken(token)),
+          isNull(passwordLinks.usedAt),
+          gt(passwordLinks.expiresAt, new Date()),
+        ),
+      )
       .returning({ userId: passwordLinks.userId, purpose: passwordLinks.purpose });
     if (!link) {
       const state = await getPasswordLink({ token });
@@ -267,7 +392,16 @@ export async function usePasswordLink({ token, passwordHash }: { token: string; 
     const user = await lockUserById(tx, link.userId);
     if (user.disabledAt) throw new HangarError("forbidden", passwordLinkRefusal.disabled);
     await tx.update(users).set({ passwordHash }).where(eq(users.id, user.id));
-    await recordAudit({ actorId: user.id, action: "user.password_set", objectType: "user", objectId: user.id, after: { via: `${link.purpose} link` } }, tx);
+    await recordAudit(
+      {
+        actorId: user.id,
+        action: "user.password_set",
+        objectType: "user",
+        objectId: user.id,
+        after: { via: `${link.purpose} link` },
+      },
+      tx,
+    );
     return { email: user.email };
   });
 }
@@ -285,10 +419,15 @@ export async function changeOwnPassword({
   await db().transaction(async (tx) => {
     const user = await lockUserById(tx, viewer.id);
     if (!user.passwordHash) {
-      throw new HangarError("conflict", "Your account has no Hangar password: you sign in through single sign-on, so your password is managed by your identity provider.");
+      throw new HangarError(
+        "conflict",
+        "Your account has no Hangar password: you sign in through single sign-on, so your password is managed by your identity provider.",
+      );
     }
     if (!(await verifyCurrent(user.passwordHash))) {
-      throw new HangarError("invalid", "Your current password is not right. Nothing was changed.", { currentPassword: ["This is not your current password."] });
+      throw new HangarError("invalid", "Your current password is not right. Nothing was changed.", {
+        currentPassword: ["This is not your current password."],
+      });
     }
     await tx.update(users).set({ passwordHash: newPasswordHash }).where(eq(users.id, user.id));
     await recordAudit({ actorId: user.id, action: "user.password_change", objectType: "user", objectId: user.id }, tx);
@@ -296,12 +435,20 @@ export async function changeOwnPassword({
 }
 
 /** Whether the account has a Hangar password, for the account page (SSO-only people are told their provider manages it). */
-export async function getOwnAccount({ viewer }: { viewer: Viewer }): Promise<{ hasPassword: boolean; sso: boolean; lastSignInAt: Date | null }> {
+export async function getOwnAccount({
+  viewer,
+}: {
+  viewer: Viewer;
+}): Promise<{ hasPassword: boolean; sso: boolean; lastSignInAt: Date | null }> {
   const result = await db().execute<{ has_password: boolean; sso: boolean; last_sign_in_at: string | null }>(sql`
     select u.password_hash is not null as has_password, exists (select 1 from accounts a where a.user_id = u.id) as sso, u.last_sign_in_at
     from users u where u.id = ${viewer.id}`);
   const row = result.rows[0];
-  return { hasPassword: Boolean(row?.has_password), sso: Boolean(row?.sso), lastSignInAt: row?.last_sign_in_at ? new Date(row.last_sign_in_at) : null };
+  return {
+    hasPassword: Boolean(row?.has_password),
+    sso: Boolean(row?.sso),
+    lastSignInAt: row?.last_sign_in_at ? new Date(row.last_sign_in_at) : null,
+  };
 }
 
 export async function recordSignIn({ userId }: { userId: string }): Promise<void> {

@@ -5,7 +5,14 @@ import { auditEvents } from "../schema";
 type Executor = Pick<Database, "insert">;
 
 export async function recordAudit(
-  event: { actorId: string | null; action: string; objectType: string; objectId: string; before?: unknown; after?: unknown },
+  event: {
+    actorId: string | null;
+    action: string;
+    objectType: string;
+    objectId: string;
+    before?: unknown;
+    after?: unknown;
+  },
   executor: Executor = db(),
 ): Promise<void> {
   await executor.insert(auditEvents).values({

@@ -24,7 +24,13 @@ export interface BuildClaim {
 export async function claimBuild(buildId: string, claim: BuildClaim): Promise<{ attempt: number } | null> {
   const [claimed] = await db()
     .update(builds)
-    .set({ status: "running", attempt: sql`${builds.attempt} + 1`, startedAt: sql`now()`, heartbeatAt: sql`now()`, ...claim })
+    .set({
+      status: "running",
+      attempt: sql`${builds.attempt} + 1`,
+      startedAt: sql`now()`,
+      heartbeatAt: sql`now()`,
+      ...claim,
+    })
     .where(and(eq(builds.id, buildId), eq(builds.status, "queued")))
     .returning({ attempt: builds.attempt });
   return claimed ?? null;
@@ -70,7 +76,10 @@ export interface BuiltOutput {
 /** A build as loadBuildForRun reads it for its worker. */
 export type BuildRun = NonNullable<Awaited<ReturnType<typeof loadBuildForRun>>>;
 
-export type BuildCompletion = { status: "succeeded"; versionId: string; imageSlug: string | null } | { status: "refused"; reason: string } | { status: "cancelled" };
+export type BuildCompletion =
+  | { status: "succeeded"; versionId: string; imageSlug: string | null }
+  | { status: "refused"; reason: string }
+  | { status: "cancelled" };
 
 class Outcome extends Error {
   constructor(readonly completion: Exclude<BuildCompletion, { status: "succeeded" }>) {
@@ -95,7 +104,12 @@ export async function completeBuild({
 }): Promise<BuildCompletion> {
   try {
     return await db().transaction(async (tx) => {
-      await refuseOverQuota(tx, { projectId: build.outputProjectId, needed: output.size, held: build.reservedBytes, what: "This build's output" }).catch((error: unknown) => {
+      await refuseOverQuota(tx, {
+        projectId: build.outputProjectId,
+        needed: output.size,
+        held: build.reservedBytes,
+        what: "This build's output",
+      }).catch((error: unknown) => {
         throw error instanceof HangarError ? new Outcome({ status: "refused", reason: error.message }) : error;
       });
       const created = await createReadyVersion({
@@ -120,10 +134,26 @@ export async function completeBuild({
       const [finished] = await tx
         .update(builds)
         .set({ status: "succeeded", outputVersionId: created.id, finishedAt: sql`now()`, processGroup: null })
-        .where(and(eq(builds.id, build.id), eq(builds.status, "running"), eq(builds.attempt, attempt), isNull(builds.cancelRequestedAt)))
+        .where(
+          and(
+            eq(builds.id, build.id),
+            eq(builds.status, "running"),
+            eq(builds.attempt, attempt),
+            isNull(builds.cancelRequestedAt),
+          ),
+        )
         .returning({ id: builds.id });
       if (!finished) throw new Outcome({ status: "cancelled" });
-      await recordAudit({ actorId: build.requestedById, action: "build.succeed", objectType: "build", objectId: build.id, after: { versionId: created.id } }, tx);
+      await recordAudit(
+        {
+          actorId: build.requestedById,
+          action: "build.succeed",
+          objectType: "build",
+          objectId: build.id,
+          after: { versionId: created.id },
+        },
+        tx,
+      );
       const [image] = await tx.select({ slug: images.slug }).from(images).where(eq(images.id, build.outputImageId));
       return { status: "succeeded", versionId: created.id, imageSlug: image?.slug ?? null };
     });
@@ -133,13 +163,20 @@ export async function completeBuild({
   }
 }
 
-export const STALE_BUILD_REASON = "The worker running this build stopped without finishing it (its process or machine died). Nothing was kept; retry the build.";
+export const STALE_BUILD_REASON =
+  "The worker running this build stopped without finishing it (its process or machine died). Nothing was kept; retry the build.";
 
 /** Ends builds whose worker stopped sending heartbeats; returns where each ran, so its leftovers can go. */
-export async function sweepStaleBuildRuns({ staleSeconds }: { staleSeconds: number }): Promise<{ id: string; workerHost: string | null; processGroup: number | null }[]> {
+export async function sweepStaleBuildRuns({
+  staleSeconds,
+}: {
+  staleSeconds: number;
+}): Promise<{ id: string; workerHost: string | null; processGroup: number | null }[]> {
   return db()
     .update(builds)
     .set({ status: "failed", failureReason: STALE_BUILD_REASON, finishedAt: sql`now()` })
-    .where(and(eq(builds.status, "running"), sql`${builds.heartbeatAt} < now() - make_interval(secs => ${staleSeconds})`))
+    .where(
+      and(eq(builds.status, "running"), sql`${builds.heartbeatAt} < now() - make_interval(secs => ${staleSeconds})`),
+    )
     .returning({ id: builds.id, workerHost: builds.workerHost, processGroup: builds.processGroup });
 }

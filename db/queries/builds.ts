@@ -8,13 +8,29 @@ import { env } from "@/lib/env";
 import { notReusableStatuses } from "@/lib/governance/release";
 import { growToProblem } from "@/lib/recipes/steps";
 import { db } from "../client";
-import { buildLogs, builds, imageVersions, images, recipeRevisions, recipes, users, type BuildStatus, type DiskFormat } from "../schema";
+import {
+  buildLogs,
+  builds,
+  imageVersions,
+  images,
+  recipeRevisions,
+  recipes,
+  users,
+  type BuildStatus,
+  type DiskFormat,
+} from "../schema";
 import { recordAudit } from "./audit";
 import { buildFingerprint, resolveDocument, saveRecipe } from "./recipes";
 import { refuseOverQuota } from "./storage-usage";
 import type { Viewer } from "./users";
 import { isUuid } from "@/lib/ids";
-import { buildCapabilities, canCancelBuild, canInProject, projectScopedCondition, visibleVersionCondition } from "./access";
+import {
+  buildCapabilities,
+  canCancelBuild,
+  canInProject,
+  projectScopedCondition,
+  visibleVersionCondition,
+} from "./access";
 import { approvedVersionsSql, releaseStatusIn } from "./release-sql";
 
 export interface ReusedBuild {
@@ -34,7 +50,15 @@ export type QueueResult = { queued: true; buildId: string; number: number } | { 
  * its whole virtual size; the other formats store at least what the base stores (its own bytes and
  * those beneath it). What the steps add is known only at the end, and checked then.
  */
-export function buildReservation({ growToBytes, outputFormat, base }: { growToBytes: number | null; outputFormat: DiskFormat; base: { virtualSize: number; storedBytes: number } }): number {
+export function buildReservation({
+  growToBytes,
+  outputFormat,
+  base,
+}: {
+  growToBytes: number | null;
+  outputFormat: DiskFormat;
+  base: { virtualSize: number; storedBytes: number };
+}): number {
   const virtualSize = Math.max(growToBytes ?? 0, base.virtualSize);
   if (growToBytes !== null || outputFormat === "raw") return virtualSize;
   return base.storedBytes;
@@ -59,26 +83,59 @@ export async function queueBuild({
   /** Puts the job on the queue; returns the job id. */
   send: (buildId: string) => Promise<string>;
 }): Promise<QueueResult> {
-  if (!isUuid(recipeId)) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
-  const [recipe] = await db().select({ id: recipes.id, projectId: recipes.projectId, latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.id, recipeId));
-  if (!recipe || !canInProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
-  if (!canInProject(viewer, recipe.projectId, "contribute")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can build it; you can view it.");
+  if (!isUuid(recipeId))
+    throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
+  const [recipe] = await db()
+    .select({ id: recipes.id, projectId: recipes.projectId, latestRevision: recipes.latestRevision })
+    .from(recipes)
+    .where(eq(recipes.id, recipeId));
+  if (!recipe || !canInProject(viewer, recipe.projectId, "view"))
+    throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
+  if (!canInProject(viewer, recipe.projectId, "contribute"))
+    throw new HangarError(
+      "forbidden",
+      "Only members and owners of the recipe's project can build it; you can view it.",
+    );
   const [row] = await db()
-    .select({ id: recipeRevisions.id, revision: recipeRevisions.revision, document: recipeRevisions.document, growToBytes: recipeRevisions.growToBytes, outputFormat: recipeRevisions.outputFormat })
+    .select({
+      id: recipeRevisions.id,
+      revision: recipeRevisions.revision,
+      document: recipeRevisions.document,
+      growToBytes: recipeRevisions.growToBytes,
+      outputFormat: recipeRevisions.outputFormat,
+    })
     .from(recipeRevisions)
-    .where(and(eq(recipeRevisions.recipeId, recipeId), eq(recipeRevisions.revision, revision ?? recipe.latestRevision)));
+    .where(
+      and(eq(recipeRevisions.recipeId, recipeId), eq(recipeRevisions.revision, revision ?? recipe.latestRevision)),
+    );
   if (!row) throw new HangarError("not_found", `The recipe has no revision ${revision}.`);
   const document = row.document;
   const resolved = await resolveDocument({ viewer, document, projectId: recipe.projectId });
-  const fingerprint = buildFingerprint({ baseSha256: resolved.base.sha256, document, outputImageId: resolved.outputImageId });
+  const fingerprint = buildFingerprint({
+    baseSha256: resolved.base.sha256,
+    document,
+    outputImageId: resolved.outputImageId,
+  });
 
   if (!force) {
     const [existing] = await db()
-      .select({ buildId: builds.id, number: builds.number, versionId: imageVersions.id, version: imageVersions.version, imageSlug: images.slug })
+      .select({
+        buildId: builds.id,
+        number: builds.number,
+        versionId: imageVersions.id,
+        version: imageVersions.version,
+        imageSlug: images.slug,
+      })
       .from(builds)
       .innerJoin(imageVersions, eq(imageVersions.id, builds.outputVersionId))
       .innerJoin(images, eq(images.id, imageVersions.imageId))
-      .where(and(eq(builds.fingerprint, fingerprint), eq(builds.status, "succeeded"), sql`not ${releaseStatusIn(imageVersions.releaseStatus, notReusableStatuses)}`))
+      .where(
+        and(
+          eq(builds.fingerprint, fingerprint),
+          eq(builds.status, "succeeded"),
+          sql`not ${releaseStatusIn(imageVersions.releaseStatus, notReusableStatuses)}`,
+        ),
+      )
       .orderBy(desc(builds.finishedAt))
       .limit(1);
     if (existing) return { queued: false, reused: existing };
@@ -86,9 +143,16 @@ export async function queueBuild({
 
   // The bound may have been lowered since the revision was saved.
   const growProblem = document.output.growTo ? growToProblem(document.output.growTo, env().HANGAR_MAX_GROW_SIZE) : null;
-  if (growProblem) throw new HangarError("invalid", `This revision can't be built: ${growProblem} Save a revision that grows the disk less.`, { "output.growTo": [growProblem] });
+  if (growProblem)
+    throw new HangarError(
+      "invalid",
+      `This revision can't be built: ${growProblem} Save a revision that grows the disk less.`,
+      { "output.growTo": [growProblem] },
+    );
   const [stored] = await db()
-    .select({ storedBytes: sql<string>`${imageVersions.fileSize} + coalesce((select bv.file_size from image_versions bv where bv.id = ${imageVersions.backingVersionId}), 0)` })
+    .select({
+      storedBytes: sql<string>`${imageVersions.fileSize} + coalesce((select bv.file_size from image_versions bv where bv.id = ${imageVersions.backingVersionId}), 0)`,
+    })
     .from(imageVersions)
     .where(eq(imageVersions.id, resolved.base.versionId));
   const reservedBytes = buildReservation({
@@ -114,7 +178,13 @@ export async function queueBuild({
     // The catalog's "most used" order counts builds on any version of the base's image.
     await tx.execute(sql`update images set usage_count = usage_count + 1 where id = ${resolved.base.imageId}`);
     await recordAudit(
-      { actorId: viewer.id, action: "build.queue", objectType: "build", objectId: created!.id, after: { recipeId, revision: row.revision, baseVersionId: resolved.base.versionId, fingerprint, reservedBytes } },
+      {
+        actorId: viewer.id,
+        action: "build.queue",
+        objectType: "build",
+        objectId: created!.id,
+        after: { recipeId, revision: row.revision, baseVersionId: resolved.base.versionId, fingerprint, reservedBytes },
+      },
       tx,
     );
     return created!;
@@ -123,17 +193,31 @@ export async function queueBuild({
     await send(build.id);
   } catch (error) {
     console.error("could not queue build", error);
-    await finishBuild(build.id, { status: "failed", failureReason: "The build could not be put on the job queue; nothing ran. Try again in a moment." });
-    throw new HangarError("conflict", "The build could not be put on the job queue; nothing ran. Try again in a moment.");
+    await finishBuild(build.id, {
+      status: "failed",
+      failureReason: "The build could not be put on the job queue; nothing ran. Try again in a moment.",
+    });
+    throw new HangarError(
+      "conflict",
+      "The build could not be put on the job queue; nothing ran. Try again in a moment.",
+    );
   }
   return { queued: true, buildId: build.id, number: build.number };
 }
 
 /** Sets a terminal state unless the build already has one. Returns whether it changed. */
-export async function finishBuild(buildId: string, values: { status: Exclude<BuildStatus, "queued" | "running" | "succeeded">; failureReason?: string | null }): Promise<boolean> {
+export async function finishBuild(
+  buildId: string,
+  values: { status: Exclude<BuildStatus, "queued" | "running" | "succeeded">; failureReason?: string | null },
+): Promise<boolean> {
   const rows = await db()
     .update(builds)
-    .set({ status: values.status, failureReason: values.failureReason ?? null, finishedAt: sql`now()`, processGroup: null })
+    .set({
+      status: values.status,
+      failureReason: values.failureReason ?? null,
+      finishedAt: sql`now()`,
+      processGroup: null,
+    })
     .where(and(eq(builds.id, buildId), inArray(builds.status, ["queued", "running"])))
     .returning({ id: builds.id });
   return rows.length > 0;
@@ -142,7 +226,14 @@ export async function finishBuild(buildId: string, values: { status: Exclude<Bui
 async function loadForChange(viewer: Viewer, buildId: string) {
   if (!isUuid(buildId)) return null;
   const [build] = await db()
-    .select({ id: builds.id, status: builds.status, requestedById: builds.requestedById, projectId: recipes.projectId, recipeId: builds.recipeId, revision: recipeRevisions.revision })
+    .select({
+      id: builds.id,
+      status: builds.status,
+      requestedById: builds.requestedById,
+      projectId: recipes.projectId,
+      recipeId: builds.recipeId,
+      revision: recipeRevisions.revision,
+    })
     .from(builds)
     .innerJoin(recipes, eq(recipes.id, builds.recipeId))
     .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
@@ -152,16 +243,31 @@ async function loadForChange(viewer: Viewer, buildId: string) {
 }
 
 /** A queued build is cancelled at once; a running one is stopped by its worker within seconds. */
-export async function cancelBuild({ viewer, buildId }: { viewer: Viewer; buildId: string }): Promise<{ status: BuildStatus }> {
+export async function cancelBuild({
+  viewer,
+  buildId,
+}: {
+  viewer: Viewer;
+  buildId: string;
+}): Promise<{ status: BuildStatus }> {
   const build = await loadForChange(viewer, buildId);
-  if (!build) throw new HangarError("not_found", "That build doesn't exist or is in a project you are not a member of.");
+  if (!build)
+    throw new HangarError("not_found", "That build doesn't exist or is in a project you are not a member of.");
   if (!canCancelBuild(viewer, build)) {
-    throw new HangarError("forbidden", "Only the person who started this build, an owner of its project or an admin can cancel it.");
+    throw new HangarError(
+      "forbidden",
+      "Only the person who started this build, an owner of its project or an admin can cancel it.",
+    );
   }
   return db().transaction(async (tx) => {
     const [queued] = await tx
       .update(builds)
-      .set({ status: "cancelled", cancelRequestedAt: sql`now()`, finishedAt: sql`now()`, failureReason: "Cancelled before it started." })
+      .set({
+        status: "cancelled",
+        cancelRequestedAt: sql`now()`,
+        finishedAt: sql`now()`,
+        failureReason: "Cancelled before it started.",
+      })
       .where(and(eq(builds.id, buildId), eq(builds.status, "queued")))
       .returning({ id: builds.id });
     if (!queued) {
@@ -172,16 +278,35 @@ export async function cancelBuild({ viewer, buildId }: { viewer: Viewer; buildId
         .returning({ id: builds.id });
       if (!running) throw new HangarError("conflict", "This build has already finished; there is nothing to cancel.");
     }
-    await recordAudit({ actorId: viewer.id, action: "build.cancel", objectType: "build", objectId: buildId, before: { status: build.status } }, tx);
+    await recordAudit(
+      {
+        actorId: viewer.id,
+        action: "build.cancel",
+        objectType: "build",
+        objectId: buildId,
+        before: { status: build.status },
+      },
+      tx,
+    );
     return { status: queued ? ("cancelled" as const) : ("running" as const) };
   });
 }
 
 /** Retry is a new build of the same revision (never a reuse: the person asked to build again). */
-export async function retryBuild({ viewer, buildId, send }: { viewer: Viewer; buildId: string; send: (buildId: string) => Promise<string> }): Promise<QueueResult> {
+export async function retryBuild({
+  viewer,
+  buildId,
+  send,
+}: {
+  viewer: Viewer;
+  buildId: string;
+  send: (buildId: string) => Promise<string>;
+}): Promise<QueueResult> {
   const build = await loadForChange(viewer, buildId);
-  if (!build) throw new HangarError("not_found", "That build doesn't exist or is in a project you are not a member of.");
-  if (build.status === "queued" || build.status === "running") throw new HangarError("conflict", "This build is still going; wait for it to finish or cancel it first.");
+  if (!build)
+    throw new HangarError("not_found", "That build doesn't exist or is in a project you are not a member of.");
+  if (build.status === "queued" || build.status === "running")
+    throw new HangarError("conflict", "This build is still going; wait for it to finish or cancel it first.");
   return queueBuild({ viewer, recipeId: build.recipeId, revision: build.revision, force: true, send });
 }
 
@@ -220,19 +345,37 @@ function buildSelection() {
     queuedAt: builds.queuedAt,
     startedAt: builds.startedAt,
     finishedAt: builds.finishedAt,
-    outputImage: sql<string | null>`(select i.slug from image_versions v join images i on i.id = v.image_id where v.id = ${builds.outputVersionId})`,
+    outputImage: sql<
+      string | null
+    >`(select i.slug from image_versions v join images i on i.id = v.image_id where v.id = ${builds.outputVersionId})`,
     outputVersion: sql<string | null>`(select v.version from image_versions v where v.id = ${builds.outputVersionId})`,
   };
 }
 
-export async function listBuilds({ viewer, recipeId, projectId, limit = 100 }: { viewer: Viewer; recipeId?: string; projectId?: string; limit?: number }): Promise<BuildRow[]> {
+export async function listBuilds({
+  viewer,
+  recipeId,
+  projectId,
+  limit = 100,
+}: {
+  viewer: Viewer;
+  recipeId?: string;
+  projectId?: string;
+  limit?: number;
+}): Promise<BuildRow[]> {
   return db()
     .select(buildSelection())
     .from(builds)
     .innerJoin(recipes, eq(recipes.id, builds.recipeId))
     .innerJoin(recipeRevisions, eq(recipeRevisions.id, builds.revisionId))
     .leftJoin(users, eq(users.id, builds.requestedById))
-    .where(and(buildVisibleCondition(viewer), recipeId && isUuid(recipeId) ? eq(builds.recipeId, recipeId) : undefined, projectId && isUuid(projectId) ? eq(recipes.projectId, projectId) : undefined))
+    .where(
+      and(
+        buildVisibleCondition(viewer),
+        recipeId && isUuid(recipeId) ? eq(builds.recipeId, recipeId) : undefined,
+        projectId && isUuid(projectId) ? eq(recipes.projectId, projectId) : undefined,
+      ),
+    )
     .orderBy(desc(builds.number))
     .limit(limit);
 }
@@ -272,7 +415,11 @@ export async function getBuild({ viewer, id }: { viewer: Viewer; id: string }): 
     .where(and(eq(builds.id, id), buildVisibleCondition(viewer)));
   if (!row) return null;
   const { cancelRequestedAt, requestedById, projectId, ...rest } = row;
-  return { ...rest, cancelRequested: cancelRequestedAt !== null, can: buildCapabilities(viewer, { projectId, requestedById, status: row.status }) };
+  return {
+    ...rest,
+    cancelRequested: cancelRequestedAt !== null,
+    can: buildCapabilities(viewer, { projectId, requestedById, status: row.status }),
+  };
 }
 
 export interface LogLine {
@@ -282,7 +429,15 @@ export interface LogLine {
   line: string;
 }
 
-export async function getBuildLogs({ buildId, afterId = 0, limit = 2000 }: { buildId: string; afterId?: number; limit?: number }): Promise<LogLine[]> {
+export async function getBuildLogs({
+  buildId,
+  afterId = 0,
+  limit = 2000,
+}: {
+  buildId: string;
+  afterId?: number;
+  limit?: number;
+}): Promise<LogLine[]> {
   return db()
     .select({ id: buildLogs.id, at: buildLogs.at, stream: buildLogs.stream, line: buildLogs.line })
     .from(buildLogs)
@@ -338,19 +493,31 @@ export async function rebuildOnNewestBase({
 }): Promise<QueueResult> {
   if (!isUuid(versionId)) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
   const [row] = await db()
-    .select({ recipeId: recipeRevisions.recipeId, document: recipeRevisions.document, baseImageId: recipeRevisions.baseImageId })
+    .select({
+      recipeId: recipeRevisions.recipeId,
+      document: recipeRevisions.document,
+      baseImageId: recipeRevisions.baseImageId,
+    })
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
     .leftJoin(recipeRevisions, eq(recipeRevisions.id, imageVersions.recipeRevisionId))
     .where(and(eq(imageVersions.id, versionId), visibleVersionCondition(viewer)));
   if (!row) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
-  if (!row.recipeId || !row.baseImageId || !row.document) throw new HangarError("invalid", "This version was not built from a recipe, so there is nothing to rebuild; upload or clone a new one instead.");
+  if (!row.recipeId || !row.baseImageId || !row.document)
+    throw new HangarError(
+      "invalid",
+      "This version was not built from a recipe, so there is nothing to rebuild; upload or clone a new one instead.",
+    );
   const document = row.document;
   if (document.base.channel) return queueBuild({ viewer, recipeId: row.recipeId, send });
   const {
     rows: [newest],
   } = await db().execute<{ version: string }>(approvedVersionsSql(row.baseImageId));
   if (!newest) throw new HangarError("conflict", "The base image has no approved version to rebuild on.");
-  const saved = await saveRecipe({ viewer, recipeId: row.recipeId, document: { ...document, base: { image: document.base.image, version: newest.version } } });
+  const saved = await saveRecipe({
+    viewer,
+    recipeId: row.recipeId,
+    document: { ...document, base: { image: document.base.image, version: newest.version } },
+  });
   return queueBuild({ viewer, recipeId: row.recipeId, revision: saved.revision, send });
 }

@@ -54,7 +54,10 @@ beforeAll(async () => {
     os: "Debian",
     tags: [marker, "lts"],
     visibility: "public",
-    versions: [{ format: "qcow2", virtualSize: 300 }, { format: "vmdk", virtualSize: 500, releaseStatus: "pending_review" }],
+    versions: [
+      { format: "qcow2", virtualSize: 300 },
+      { format: "vmdk", virtualSize: 500, releaseStatus: "pending_review" },
+    ],
   });
   await createTestImage({
     projectId: bobsProject.id,
@@ -105,7 +108,10 @@ describe("catalog search and filters", () => {
     expect(names((await listCatalogImages(query(admin, { q: "book" }))).rows)).toEqual(["Debian bookworm base"]);
     expect(names((await listCatalogImages(query(admin, { q: "keepalived" }))).rows)).toEqual(["Zebra appliance"]);
     expect(names((await listCatalogImages(query(admin, { q: "edge" }))).rows)).toEqual(["Zebra appliance"]);
-    expect(names((await listCatalogImages(query(admin, { q: "lts" }))).rows)).toEqual(["Debian bookworm base", "Ubuntu noble server"]);
+    expect(names((await listCatalogImages(query(admin, { q: "lts" }))).rows)).toEqual([
+      "Debian bookworm base",
+      "Ubuntu noble server",
+    ]);
   });
 
   it("treats search punctuation as text, not query syntax", async () => {
@@ -122,19 +128,36 @@ describe("catalog search and filters", () => {
       "Bob's secret runner",
       "Ubuntu noble server",
     ]);
-    expect(names((await listCatalogImages(query(admin, { status: "pending_review" }))).rows)).toEqual(["Debian bookworm base"]);
+    expect(names((await listCatalogImages(query(admin, { status: "pending_review" }))).rows)).toEqual([
+      "Debian bookworm base",
+    ]);
   });
 
   it("shows the newest version's facts on each image", async () => {
     const [debian] = (await listCatalogImages(query(admin, { q: "bookworm" }))).rows;
-    expect(debian).toMatchObject({ latestVersion: "1.2", latestFormat: "vmdk", latestVirtualSize: 500, versionCount: 2 });
+    expect(debian).toMatchObject({
+      latestVersion: "1.2",
+      latestFormat: "vmdk",
+      latestVirtualSize: 500,
+      versionCount: 2,
+    });
   });
 
   it("shows people outside the project the newest released version, never a newer draft or pending one", async () => {
     const [debian] = (await listCatalogImages(query(bob, { q: "bookworm" }))).rows;
-    expect(debian).toMatchObject({ latestVersion: "1.1", latestFormat: "qcow2", latestVirtualSize: 300, latestReleaseStatus: "approved", versionCount: 1 });
-    expect((await listCatalogImages(query(bob, { status: "pending_review" }))).rows.map((row) => row.name)).not.toContain("Debian bookworm base");
-    expect((await listCatalogImages(query(bob, { format: "vmdk" }))).rows.map((row) => row.name)).not.toContain("Debian bookworm base");
+    expect(debian).toMatchObject({
+      latestVersion: "1.1",
+      latestFormat: "qcow2",
+      latestVirtualSize: 300,
+      latestReleaseStatus: "approved",
+      versionCount: 1,
+    });
+    expect(
+      (await listCatalogImages(query(bob, { status: "pending_review" }))).rows.map((row) => row.name),
+    ).not.toContain("Debian bookworm base");
+    expect((await listCatalogImages(query(bob, { format: "vmdk" }))).rows.map((row) => row.name)).not.toContain(
+      "Debian bookworm base",
+    );
     const [insider] = (await listCatalogImages(query(alice, { q: "bookworm" }))).rows;
     expect(insider).toMatchObject({ latestVersion: "1.2", latestReleaseStatus: "pending_review", versionCount: 2 });
   });
@@ -152,7 +175,9 @@ describe("catalog search and filters", () => {
     const facets = await getCatalogFacets({ viewer: alice });
     expect(facets.oses).toEqual(expect.arrayContaining(["Alpine", "Debian", "Ubuntu"]));
     expect(facets.tags).toContain(marker);
-    expect(facets.projects.map((project) => project.slug)).toEqual(expect.arrayContaining([alicesProject.slug, bobsProject.slug]));
+    expect(facets.projects.map((project) => project.slug)).toEqual(
+      expect.arrayContaining([alicesProject.slug, bobsProject.slug]),
+    );
   });
 
   it("lists and suggests only the tags of images the viewer sees", async () => {
@@ -170,7 +195,9 @@ describe("catalog search and filters", () => {
     const sharedTag = `gpu-${marker}`;
     const image = await createTestImage({ projectId: bobsProject.id, tags: [sharedTag], visibility: "shared" });
     expect(await listVisibleTags({ viewer: alice, prefix: sharedTag, limit: 50 })).toEqual([]);
-    await db().execute(sql`insert into image_shares (image_id, project_id, status) values (${image.id}, ${alicesProject.id}, 'accepted')`);
+    await db().execute(
+      sql`insert into image_shares (image_id, project_id, status) values (${image.id}, ${alicesProject.id}, 'accepted')`,
+    );
     expect(await listVisibleTags({ viewer: alice, prefix: sharedTag, limit: 50 })).toEqual([sharedTag]);
     // image_tags follows the array (a trigger): a removed tag is no longer the image's to show.
     await db().execute(sql`update images set tags = '{}' where id = ${image.id}`);
@@ -190,14 +217,32 @@ describe("search for words the text search parser reads as numbers", () => {
   beforeAll(async () => {
     hashMarker = uniqueLetters("hash");
     const project = await createTestProject();
-    await createTestImage({ projectId: project.id, slug: `ci-runner-3e8f1a2-${uniqueLetters("x")}`, name: "ci-runner-3e8f1a2", tags: [hashMarker] });
-    await createTestImage({ projectId: project.id, slug: `img-16978e6c-${uniqueLetters("x")}`, name: "16978e6c", osVersion: "12.5", tags: [hashMarker] });
-    await createTestImage({ projectId: project.id, slug: uniqueLetters("plain"), name: "Plain base", tags: [hashMarker, "build-1e10", "gpu"] });
+    await createTestImage({
+      projectId: project.id,
+      slug: `ci-runner-3e8f1a2-${uniqueLetters("x")}`,
+      name: "ci-runner-3e8f1a2",
+      tags: [hashMarker],
+    });
+    await createTestImage({
+      projectId: project.id,
+      slug: `img-16978e6c-${uniqueLetters("x")}`,
+      name: "16978e6c",
+      osVersion: "12.5",
+      tags: [hashMarker],
+    });
+    await createTestImage({
+      projectId: project.id,
+      slug: uniqueLetters("plain"),
+      name: "Plain base",
+      tags: [hashMarker, "build-1e10", "gpu"],
+    });
   });
 
   it("finds an image by its whole name, by each word of it and by what has been typed so far", async () => {
-    for (const q of ["ci-runner-3e8f1a2", "3e8f1a2", "3e8f", "3e8", "CI Runner", "runner 3e8f1a2"]) expect(await found(q), q).toEqual(["ci-runner-3e8f1a2"]);
-    for (const q of ["16978e6c", "16978e6", "16978e", "img-16978e6c", "12.5", "16978e6c 12.5"]) expect(await found(q), q).toEqual(["16978e6c"]);
+    for (const q of ["ci-runner-3e8f1a2", "3e8f1a2", "3e8f", "3e8", "CI Runner", "runner 3e8f1a2"])
+      expect(await found(q), q).toEqual(["ci-runner-3e8f1a2"]);
+    for (const q of ["16978e6c", "16978e6", "16978e", "img-16978e6c", "12.5", "16978e6c 12.5"])
+      expect(await found(q), q).toEqual(["16978e6c"]);
     for (const q of ["build-1e10", "1e10", "gpu 1e1"]) expect(await found(q), q).toEqual(["Plain base"]);
   });
 
@@ -205,7 +250,8 @@ describe("search for words the text search parser reads as numbers", () => {
     expect(await found("ci-runner-3e8f1a2 & | ! : * ( ) ' \" \\ <-> %_;--")).toEqual(["ci-runner-3e8f1a2"]);
     expect(await found("'16978e6c':*")).toEqual(["16978e6c"]);
     expect(await found("!(16978e6c)")).toEqual(["16978e6c"]);
-    for (const q of ["'", "''", "\\", "&&&", ":*", "!", "()", "<->", "' or 1=1 --"]) expect(await found(q), q).toEqual([]);
+    for (const q of ["'", "''", "\\", "&&&", ":*", "!", "()", "<->", "' or 1=1 --"])
+      expect(await found(q), q).toEqual([]);
   });
 
   it("does not match a word that is only part of a stored word's middle", async () => {
@@ -225,7 +271,9 @@ describe("search with many hits", () => {
     const walked: string[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < 3; page += 1) {
-      const result = await listCatalogImages(query(admin, { q: word, tag: undefined, sort: "name", order: "asc", limit: 1000, cursor }));
+      const result = await listCatalogImages(
+        query(admin, { q: word, tag: undefined, sort: "name", order: "asc", limit: 1000, cursor }),
+      );
       walked.push(...result.rows.map((row) => row.name));
       cursor = result.nextCursor ?? undefined;
     }
@@ -237,7 +285,9 @@ describe("search with many hits", () => {
 
 describe("most used", () => {
   it("orders images by how many clones and builds used them", async () => {
-    await db().execute(sql`update images set usage_count = case name when 'Ubuntu noble server' then 7 when 'Zebra appliance' then 3 else 0 end where ${marker} = any(tags)`);
+    await db().execute(
+      sql`update images set usage_count = case name when 'Ubuntu noble server' then 7 when 'Zebra appliance' then 3 else 0 end where ${marker} = any(tags)`,
+    );
     const rows = (await listCatalogImages(query(admin, { sort: "usage", order: "desc" }))).rows;
     expect(rows.slice(0, 2).map((row) => [row.name, row.usageCount])).toEqual([
       ["Ubuntu noble server", 7],
@@ -288,8 +338,8 @@ describe("keyset pagination", () => {
 
   it("refuses a tampered cursor with a clear error", async () => {
     await expect(listCatalogImages(query(admin, { cursor: "not-a-cursor" }))).rejects.toThrow(HangarError);
-    await expect(listCatalogImages(query(admin, { cursor: encodeCursor("x", "'; drop table images; --") }))).rejects.toThrow(
-      /page link is broken/,
-    );
+    await expect(
+      listCatalogImages(query(admin, { cursor: encodeCursor("x", "'; drop table images; --") })),
+    ).rejects.toThrow(/page link is broken/);
   });
 });

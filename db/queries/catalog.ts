@@ -4,7 +4,12 @@ import { sql, type SQL } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { db } from "../client";
 import type { Architecture, DataStatus, DiskFormat, ReleaseStatus, Visibility } from "../schema";
-import { imageInProjectCondition, projectScopedCondition, visibleImagesCondition, visibleVersionCondition } from "./access";
+import {
+  imageInProjectCondition,
+  projectScopedCondition,
+  visibleImagesCondition,
+  visibleVersionCondition,
+} from "./access";
 import { approvedVersionsSql } from "./release-sql";
 import { listVisibleTags } from "./images";
 import type { Viewer } from "./users";
@@ -77,7 +82,12 @@ export interface Page<Row> {
   nextCursor: string | null;
 }
 
-export const defaultOrder: Record<CatalogSort, SortOrder> = { name: "asc", updated: "desc", size: "desc", usage: "desc" };
+export const defaultOrder: Record<CatalogSort, SortOrder> = {
+  name: "asc",
+  updated: "desc",
+  size: "desc",
+  usage: "desc",
+};
 
 type CursorValue = string | number;
 
@@ -144,18 +154,31 @@ function imageFilterConditions(filters: CatalogFilters, imageAlias: string, sear
   if (filters.os) conditions.push(sql`${alias}.os = ${filters.os}`);
   if (filters.arch) conditions.push(sql`${alias}.arch = ${filters.arch}`);
   if (filters.tag) conditions.push(sql`${alias}.tags @> array[${filters.tag}]::text[]`);
-  if (filters.project) conditions.push(sql`${alias}.project_id = (select id from projects where slug = ${filters.project})`);
+  if (filters.project)
+    conditions.push(sql`${alias}.project_id = (select id from projects where slug = ${filters.project})`);
   return conditions;
 }
 
-function keysetCondition(key: SQL, order: SortOrder, cursor: string | undefined, idColumn: SQL, cast: "text" | "number" | "timestamp"): SQL | null {
+function keysetCondition(
+  key: SQL,
+  order: SortOrder,
+  cursor: string | undefined,
+  idColumn: SQL,
+  cast: "text" | "number" | "timestamp",
+): SQL | null {
   if (!cursor) return null;
   const decoded = decodeCursor(cursor);
   if (!decoded) throw new HangarError("invalid", "That page link is broken or out of date; go back to the first page.");
   const [rawValue, id] = decoded;
   const value =
-    cast === "timestamp" ? sql`${String(rawValue)}::timestamptz` : cast === "number" ? sql`${Number(rawValue)}::bigint` : sql`${String(rawValue)}`;
-  return order === "asc" ? sql`(${key}, ${idColumn}) > (${value}, ${id}::uuid)` : sql`(${key}, ${idColumn}) < (${value}, ${id}::uuid)`;
+    cast === "timestamp"
+      ? sql`${String(rawValue)}::timestamptz`
+      : cast === "number"
+        ? sql`${Number(rawValue)}::bigint`
+        : sql`${String(rawValue)}`;
+  return order === "asc"
+    ? sql`(${key}, ${idColumn}) > (${value}, ${id}::uuid)`
+    : sql`(${key}, ${idColumn}) < (${value}, ${id}::uuid)`;
 }
 
 function orderBy(key: SQL, idColumn: SQL, order: SortOrder): SQL {
@@ -165,7 +188,10 @@ function orderBy(key: SQL, idColumn: SQL, order: SortOrder): SQL {
 
 // Timestamps travel in the cursor as PostgreSQL's own text form: a JS Date would drop the
 // microseconds and make the next page skip or repeat rows.
-function cursorValue(sort: CatalogSort, row: { name?: string; timestampText: string; size?: number | null; usage?: number }): CursorValue {
+function cursorValue(
+  sort: CatalogSort,
+  row: { name?: string; timestampText: string; size?: number | null; usage?: number },
+): CursorValue {
   if (sort === "name") return row.name ?? "";
   if (sort === "size") return row.size ?? 0;
   if (sort === "usage") return row.usage ?? 0;
@@ -186,7 +212,10 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   const conditions = [visibleImagesCondition(query.viewer), ...imageFilterConditions(query, "i", search)];
   // People outside an image's project see its newest released version, never a draft.
   const member = imageInProjectCondition(query.viewer, "view", "i");
-  const seen = (column: string) => (query.viewer.role === "admin" ? sql.raw(`i.latest_${column}`) : sql`(case when ${member} then ${sql.raw(`i.latest_${column}`)} else ${sql.raw(`i.released_${column}`)} end)`);
+  const seen = (column: string) =>
+    query.viewer.role === "admin"
+      ? sql.raw(`i.latest_${column}`)
+      : sql`(case when ${member} then ${sql.raw(`i.latest_${column}`)} else ${sql.raw(`i.released_${column}`)} end)`;
   if (query.format) conditions.push(sql`${seen("format")} = ${query.format}`);
   if (query.status) conditions.push(sql`${seen("release_status")} = ${query.status}`);
   if (query.freshness === "out_of_date") conditions.push(outOfDateCondition(seen("version_id")));
@@ -228,7 +257,10 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   // Channel badges for this page only: one small indexed lookup, never part of the sorted scan.
   if (rows.length) {
     const named = await db().execute<{ image_id: string; names: string[] }>(
-      sql`select image_id, array_agg(name order by name) as names from channels where image_id in (${sql.join(rows.map((row) => sql`${row.id}::uuid`), sql`, `)}) group by image_id`,
+      sql`select image_id, array_agg(name order by name) as names from channels where image_id in (${sql.join(
+        rows.map((row) => sql`${row.id}::uuid`),
+        sql`, `,
+      )}) group by image_id`,
     );
     const byImage = new Map(named.rows.map((row) => [row.image_id, row.names]));
     for (const row of rows) row.channels = byImage.get(row.id) ?? [];
@@ -237,7 +269,15 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   const lastRaw = result.rows[query.limit - 1];
   const nextCursor =
     result.rows.length > query.limit && last && lastRaw
-      ? encodeCursor(cursorValue(query.sort, { name: last.name, timestampText: String(lastRaw.cursor_ts), size: Number(lastRaw.cursor_size), usage: last.usageCount }), last.id)
+      ? encodeCursor(
+          cursorValue(query.sort, {
+            name: last.name,
+            timestampText: String(lastRaw.cursor_ts),
+            size: Number(lastRaw.cursor_size),
+            usage: last.usageCount,
+          }),
+          last.id,
+        )
       : null;
   return { rows, nextCursor };
 }
@@ -253,7 +293,10 @@ export async function listCatalogVersions(query: CatalogQuery): Promise<Page<Cat
   };
   const { key, cast } = sortKeys[query.sort];
   const search = await planSearch(query.q, "i");
-  const conditions = [visibleVersionCondition(query.viewer, { image: "i", version: "v" }), ...imageFilterConditions(query, "i", search)];
+  const conditions = [
+    visibleVersionCondition(query.viewer, { image: "i", version: "v" }),
+    ...imageFilterConditions(query, "i", search),
+  ];
   if (query.format) conditions.push(sql`v.format = ${query.format}`);
   if (query.status) conditions.push(sql`v.release_status = ${query.status}`);
   if (query.freshness === "out_of_date") conditions.push(outOfDateCondition(sql`v.id`));
@@ -292,7 +335,10 @@ export async function listCatalogVersions(query: CatalogQuery): Promise<Page<Cat
   const versionSort = query.sort === "size" ? "size" : "updated";
   const nextCursor =
     result.rows.length > query.limit && last && lastRaw
-      ? encodeCursor(cursorValue(versionSort, { timestampText: String(lastRaw.cursor_ts), size: last.virtualSize }), last.id)
+      ? encodeCursor(
+          cursorValue(versionSort, { timestampText: String(lastRaw.cursor_ts), size: last.virtualSize }),
+          last.id,
+        )
       : null;
   return { rows, nextCursor };
 }

@@ -19,7 +19,14 @@ const version: Record<string, string> = {};
 beforeAll(async () => {
   owner = await createTestUser();
   member = await createTestUser();
-  const projectId = (await createTestProject({ members: [{ viewer: owner, role: "owner" }, { viewer: member, role: "member" }] })).id;
+  const projectId = (
+    await createTestProject({
+      members: [
+        { viewer: owner, role: "owner" },
+        { viewer: member, role: "member" },
+      ],
+    })
+  ).id;
   owner = (await viewerOf(owner.id))!;
   member = (await viewerOf(member.id))!;
   const image = await createTestImage({
@@ -34,15 +41,23 @@ beforeAll(async () => {
   });
   imageId = image.id;
   imageSlug = image.slug;
-  for (const row of await db().select({ id: imageVersions.id, version: imageVersions.version }).from(imageVersions).where(eq(imageVersions.imageId, imageId))) version[row.version] = row.id;
+  for (const row of await db()
+    .select({ id: imageVersions.id, version: imageVersions.version })
+    .from(imageVersions)
+    .where(eq(imageVersions.imageId, imageId)))
+    version[row.version] = row.id;
 });
 
 const moves = async () => (await db().select({ n: count() }).from(channelMoves))[0]!.n;
 
 describe("channels", () => {
   it("are moved by owners to approved versions, with history and an audit event", async () => {
-    expect(await moveChannelAction(owner, { imageId, name: "stable", versionId: version["1"] })).toMatchObject({ ok: true });
-    expect(await moveChannelAction(owner, { imageId, name: "stable", versionId: version["2"] })).toMatchObject({ ok: true });
+    expect(await moveChannelAction(owner, { imageId, name: "stable", versionId: version["1"] })).toMatchObject({
+      ok: true,
+    });
+    expect(await moveChannelAction(owner, { imageId, name: "stable", versionId: version["2"] })).toMatchObject({
+      ok: true,
+    });
     const channels = await listChannels({ imageId });
     expect(channels.map((channel) => [channel.name, channel.version, channel.managed])).toEqual([
       ["latest", "2", true],
@@ -53,7 +68,9 @@ describe("channels", () => {
       { channel: "stable", versionId: version["2"] },
       { channel: "stable", versionId: version["1"] },
     ]);
-    expect((await listAuditEvents({ objectId: imageId, actor: owner.email.slice(0, 12) })).length).toBeGreaterThanOrEqual(2);
+    expect(
+      (await listAuditEvents({ objectId: imageId, actor: owner.email.slice(0, 12) })).length,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it.each([
@@ -70,8 +87,14 @@ describe("channels", () => {
 
   it("refuses members who are not owners, and moving latest", async () => {
     const before = await moves();
-    expect(await moveChannelAction(member, { imageId, name: "stable", versionId: version["1"] })).toMatchObject({ ok: false, code: "forbidden" });
-    expect(await moveChannelAction(owner, { imageId, name: "latest", versionId: version["1"] })).toMatchObject({ ok: false, code: "invalid" });
+    expect(await moveChannelAction(member, { imageId, name: "stable", versionId: version["1"] })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
+    expect(await moveChannelAction(owner, { imageId, name: "latest", versionId: version["1"] })).toMatchObject({
+      ok: false,
+      code: "invalid",
+    });
     expect(await moves()).toBe(before);
   });
 
@@ -79,6 +102,8 @@ describe("channels", () => {
     await moveChannelAction(owner, { imageId, name: "lts", versionId: version["1"] });
     expect((await resolveBase({ viewer: member, image: imageSlug, channel: "lts" })).version).toBe("1");
     expect((await resolveBase({ viewer: member, image: imageSlug, channel: "latest" })).version).toBe("2");
-    await expect(resolveBase({ viewer: member, image: imageSlug, channel: "nightly" })).rejects.toThrow(/no channel “nightly”/);
+    await expect(resolveBase({ viewer: member, image: imageSlug, channel: "nightly" })).rejects.toThrow(
+      /no channel “nightly”/,
+    );
   });
 });

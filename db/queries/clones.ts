@@ -8,7 +8,17 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { isCurrentRelease, notCloneableWords } from "@/lib/governance/release";
 import { db, type Database } from "../client";
-import { clones, imageVersions, images, projects, users, type CloneMode, type CloneStatus, type DiskFormat, type ReleaseStatus } from "../schema";
+import {
+  clones,
+  imageVersions,
+  images,
+  projects,
+  users,
+  type CloneMode,
+  type CloneStatus,
+  type DiskFormat,
+  type ReleaseStatus,
+} from "../schema";
 import { canInProject, projectScopedCondition, requireInProject, visibleVersionCondition } from "./access";
 import { recordAudit } from "./audit";
 import { createImage, createReadyVersion } from "./images";
@@ -27,7 +37,13 @@ export const identityResetOperations = {
   logfiles: "Remove log files",
 } as const;
 export type IdentityResetOperation = keyof typeof identityResetOperations;
-export const defaultResetOperations: IdentityResetOperation[] = ["machine-id", "ssh-hostkeys", "net-hwaddr", "dhcp-client-state", "logfiles"];
+export const defaultResetOperations: IdentityResetOperation[] = [
+  "machine-id",
+  "ssh-hostkeys",
+  "net-hwaddr",
+  "dhcp-client-state",
+  "logfiles",
+];
 
 /** What a linked clone's overlay is held to before it exists: its header and a little growth. */
 export const LINKED_RESERVATION = 1024 ** 2;
@@ -74,9 +90,17 @@ async function loadCloneSource(viewer: Viewer, versionId: string): Promise<Clone
   const row = result.rows[0];
   if (!row) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
   const label = `${String(row.slug)} ${String(row.version)}`;
-  if (row.data_status !== "ready" || !row.sha256 || !row.format) throw new HangarError("conflict", `${label} has no stored file (it is ${String(row.data_status)}); only ready versions can be cloned.`);
+  if (row.data_status !== "ready" || !row.sha256 || !row.format)
+    throw new HangarError(
+      "conflict",
+      `${label} has no stored file (it is ${String(row.data_status)}); only ready versions can be cloned.`,
+    );
   const status = row.release_status as ReleaseStatus;
-  if (!isCurrentRelease(status)) throw new HangarError("conflict", `${label} can't be cloned: ${notCloneableWords[status] ?? "it is not approved"}. Only approved versions are cloned.`);
+  if (!isCurrentRelease(status))
+    throw new HangarError(
+      "conflict",
+      `${label} can't be cloned: ${notCloneableWords[status] ?? "it is not approved"}. Only approved versions are cloned.`,
+    );
   return {
     versionId: String(row.id),
     imageSlug: String(row.slug),
@@ -95,20 +119,43 @@ function cloneReservation(source: CloneSource, mode: CloneMode, resetting: boole
 
 /** Checks the target inside a transaction (project row locked); throws what is wrong. */
 async function checkTarget(tx: Tx, target: CloneTarget): Promise<{ image: { id: string; slug: string } | null }> {
-  const [project] = await tx.select({ id: projects.id }).from(projects).where(eq(projects.id, target.projectId)).for("update");
+  const [project] = await tx
+    .select({ id: projects.id })
+    .from(projects)
+    .where(eq(projects.id, target.projectId))
+    .for("update");
   if (!project) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
   if (target.imageId) {
-    const [image] = await tx.select({ id: images.id, projectId: images.projectId, slug: images.slug }).from(images).where(eq(images.id, target.imageId));
+    const [image] = await tx
+      .select({ id: images.id, projectId: images.projectId, slug: images.slug })
+      .from(images)
+      .where(eq(images.id, target.imageId));
     if (!image || image.projectId !== target.projectId) {
-      throw new HangarError("invalid", "The clone goes into an image of the chosen project; pick one of its images or name a new one.", { imageId: ["Not an image of this project."] });
+      throw new HangarError(
+        "invalid",
+        "The clone goes into an image of the chosen project; pick one of its images or name a new one.",
+        { imageId: ["Not an image of this project."] },
+      );
     }
-    const [clash] = await tx.select({ id: imageVersions.id }).from(imageVersions).where(and(eq(imageVersions.imageId, image.id), eq(imageVersions.version, target.version)));
-    if (clash) throw new HangarError("conflict", `${image.slug} already has a version ${target.version}; choose another version number.`, { version: ["This version exists already."] });
+    const [clash] = await tx
+      .select({ id: imageVersions.id })
+      .from(imageVersions)
+      .where(and(eq(imageVersions.imageId, image.id), eq(imageVersions.version, target.version)));
+    if (clash)
+      throw new HangarError(
+        "conflict",
+        `${image.slug} already has a version ${target.version}; choose another version number.`,
+        { version: ["This version exists already."] },
+      );
     return { image: { id: image.id, slug: image.slug } };
   }
-  if (!target.newImage) throw new HangarError("invalid", "Pick an image of the project for the clone, or name a new one.");
+  if (!target.newImage)
+    throw new HangarError("invalid", "Pick an image of the project for the clone, or name a new one.");
   const [taken] = await tx.select({ id: images.id }).from(images).where(eq(images.slug, target.newImage.slug));
-  if (taken) throw new HangarError("conflict", `The short name ${target.newImage.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
+  if (taken)
+    throw new HangarError("conflict", `The short name ${target.newImage.slug} is taken; choose another.`, {
+      slug: ["This short name is taken."],
+    });
   return { image: null };
 }
 
@@ -154,12 +201,23 @@ export async function requestClone(input: CloneRequestInput): Promise<RequestedC
         stage: "Waiting for a worker",
       })
       .returning({ id: clones.id });
-    await recordAudit({ actorId: viewer!.id, action: "clone.request", objectType: "clone", objectId: row!.id, after: { source: `${source.imageSlug} ${source.version}`, mode, resetOperations, target } }, tx);
+    await recordAudit(
+      {
+        actorId: viewer!.id,
+        action: "clone.request",
+        objectType: "clone",
+        objectId: row!.id,
+        after: { source: `${source.imageSlug} ${source.version}`, mode, resetOperations, target },
+      },
+      tx,
+    );
     return row!;
   });
   // Nothing to wait for: a linked clone without reset is an overlay of a few hundred KiB, and some
   // full clones are the source's own bytes.
-  const immediate = (mode === "linked" && resetOperations.length === 0) || sharesSourceBytes(mode, resetOperations, source.backing !== null);
+  const immediate =
+    (mode === "linked" && resetOperations.length === 0) ||
+    sharesSourceBytes(mode, resetOperations, source.backing !== null);
   return { cloneId: clone.id, queue: !immediate };
 }
 
@@ -231,10 +289,14 @@ export async function setCloneProgress(cloneId: string, values: { progress?: num
 
 /** A running clone's worker says it is alive; see sweepStaleClones. */
 export async function heartbeatClone(cloneId: string): Promise<void> {
-  await db().update(clones).set({ updatedAt: sql`now()` }).where(and(eq(clones.id, cloneId), eq(clones.status, "running")));
+  await db()
+    .update(clones)
+    .set({ updatedAt: sql`now()` })
+    .where(and(eq(clones.id, cloneId), eq(clones.status, "running")));
 }
 
-export const STALE_CLONE_REASON = "The worker making this clone stopped without finishing it (its process or machine died). Nothing was created; clone again.";
+export const STALE_CLONE_REASON =
+  "The worker making this clone stopped without finishing it (its process or machine died). Nothing was created; clone again.";
 
 /** Ends clones whose worker stopped checking in; returns their ids so their work folders can go. */
 export async function sweepStaleClones({ staleSeconds }: { staleSeconds: number }): Promise<string[]> {
@@ -268,33 +330,53 @@ export interface ClonedBytes {
  * Writes the clone's version (and image) now that its bytes are in the blob store: re-checks the
  * target and the quota with the real size under the project's lock, all in one transaction.
  */
-export async function completeClone(cloneId: string, bytes: ClonedBytes): Promise<{ imageSlug: string; version: string; versionId: string }> {
+export async function completeClone(
+  cloneId: string,
+  bytes: ClonedBytes,
+): Promise<{ imageSlug: string; version: string; versionId: string }> {
   return db().transaction(async (tx) => {
     const [clone] = await tx.select().from(clones).where(eq(clones.id, cloneId)).for("update");
-    if (!clone || (clone.status !== "running" && clone.status !== "queued")) throw new HangarError("conflict", "This clone was already finished or given up.");
+    if (!clone || (clone.status !== "running" && clone.status !== "queued"))
+      throw new HangarError("conflict", "This clone was already finished or given up.");
     const [source] = await tx
-      .select({ imageId: imageVersions.imageId, os: images.os, osVersion: images.osVersion, arch: images.arch, description: images.description })
+      .select({
+        imageId: imageVersions.imageId,
+        os: images.os,
+        osVersion: images.osVersion,
+        arch: images.arch,
+        description: images.description,
+      })
       .from(imageVersions)
       .innerJoin(images, eq(images.id, imageVersions.imageId))
       .where(eq(imageVersions.id, clone.sourceVersionId));
     if (!source) throw new HangarError("conflict", "The source version was deleted while it was being cloned.");
-    const checked = await checkTarget(tx, { projectId: clone.projectId, imageId: clone.targetImageId ?? undefined, newImage: clone.newImage ?? undefined, version: clone.version });
-    await refuseOverQuota(tx, { projectId: clone.projectId, needed: bytes.size, held: clone.reservedBytes, what: "This clone" });
+    const checked = await checkTarget(tx, {
+      projectId: clone.projectId,
+      imageId: clone.targetImageId ?? undefined,
+      newImage: clone.newImage ?? undefined,
+      version: clone.version,
+    });
+    await refuseOverQuota(tx, {
+      projectId: clone.projectId,
+      needed: bytes.size,
+      held: clone.reservedBytes,
+      what: "This clone",
+    });
     const image =
       checked.image ??
       (await createImage({
-          tx,
-          actorId: clone.requestedById,
-          values: {
-            slug: clone.newImage!.slug,
-            name: clone.newImage!.name,
-            description: source.description,
-            os: source.os,
-            osVersion: source.osVersion,
-            arch: source.arch,
-            projectId: clone.projectId,
-          },
-        }));
+        tx,
+        actorId: clone.requestedById,
+        values: {
+          slug: clone.newImage!.slug,
+          name: clone.newImage!.name,
+          description: source.description,
+          os: source.os,
+          osVersion: source.osVersion,
+          arch: source.arch,
+          projectId: clone.projectId,
+        },
+      }));
     const version = await createReadyVersion({
       tx,
       actorId: clone.requestedById,
@@ -315,10 +397,26 @@ export async function completeClone(cloneId: string, bytes: ClonedBytes): Promis
     });
     await tx
       .update(clones)
-      .set({ status: "succeeded", progress: 100, stage: "Done", resultVersionId: version.id, finishedAt: sql`now()`, updatedAt: sql`now()` })
+      .set({
+        status: "succeeded",
+        progress: 100,
+        stage: "Done",
+        resultVersionId: version.id,
+        finishedAt: sql`now()`,
+        updatedAt: sql`now()`,
+      })
       .where(eq(clones.id, cloneId));
     await tx.execute(sql`update images set usage_count = usage_count + 1 where id = ${source.imageId}`);
-    await recordAudit({ actorId: clone.requestedById, action: "clone.complete", objectType: "clone", objectId: cloneId, after: { versionId: version.id, image: image.slug, version: clone.version, mode: clone.mode } }, tx);
+    await recordAudit(
+      {
+        actorId: clone.requestedById,
+        action: "clone.complete",
+        objectType: "clone",
+        objectId: cloneId,
+        after: { versionId: version.id, image: image.slug, version: clone.version, mode: clone.mode },
+      },
+      tx,
+    );
     return { imageSlug: image.slug, version: clone.version, versionId: version.id };
   });
 }
@@ -341,7 +439,17 @@ export interface CloneRow {
 }
 
 /** Clones of the projects the viewer belongs to (all for admins), newest first. */
-export async function listClones({ viewer, projectId, cloneIds, limit = 50 }: { viewer: Viewer; projectId?: string; cloneIds?: string[]; limit?: number }): Promise<CloneRow[]> {
+export async function listClones({
+  viewer,
+  projectId,
+  cloneIds,
+  limit = 50,
+}: {
+  viewer: Viewer;
+  projectId?: string;
+  cloneIds?: string[];
+  limit?: number;
+}): Promise<CloneRow[]> {
   const conditions = [projectScopedCondition(viewer, clones.projectId)];
   if (projectId) conditions.push(eq(clones.projectId, projectId));
   if (cloneIds) {
@@ -360,9 +468,13 @@ export async function listClones({ viewer, projectId, cloneIds, limit = 50 }: { 
       failureReason: clones.failureReason,
       sourceImageSlug: sql<string>`(select i.slug from image_versions v join images i on i.id = v.image_id where v.id = ${clones.sourceVersionId})`,
       sourceVersion: sql<string>`(select v.version from image_versions v where v.id = ${clones.sourceVersionId})`,
-      targetSlug: sql<string | null>`coalesce((select slug from images where id = ${clones.targetImageId}), ${clones.newImage}->>'slug')`,
+      targetSlug: sql<
+        string | null
+      >`coalesce((select slug from images where id = ${clones.targetImageId}), ${clones.newImage}->>'slug')`,
       version: clones.version,
-      resultImageSlug: sql<string | null>`(select i.slug from image_versions v join images i on i.id = v.image_id where v.id = ${clones.resultVersionId})`,
+      resultImageSlug: sql<
+        string | null
+      >`(select i.slug from image_versions v join images i on i.id = v.image_id where v.id = ${clones.resultVersionId})`,
       projectSlug: projects.slug,
       requestedBy: users.email,
       createdAt: clones.createdAt,
@@ -400,7 +512,13 @@ export interface CloneTargetProject {
 /** Projects the viewer may clone into (member or owner; every project for admins), with their images. */
 export async function listCloneTargets({ viewer }: { viewer: Viewer }): Promise<CloneTargetProject[]> {
   const rows = await db()
-    .select({ id: projects.id, name: projects.name, imageId: images.id, imageSlug: images.slug, imageName: images.name })
+    .select({
+      id: projects.id,
+      name: projects.name,
+      imageId: images.id,
+      imageSlug: images.slug,
+      imageName: images.name,
+    })
     .from(projects)
     .leftJoin(images, eq(images.projectId, projects.id))
     .where(projectScopedCondition(viewer, projects.id, "contribute"))
@@ -410,7 +528,8 @@ export async function listCloneTargets({ viewer }: { viewer: Viewer }): Promise<
   for (const row of rows) {
     const project = byProject.get(row.id) ?? { id: row.id, name: row.name, images: [] };
     byProject.set(row.id, project);
-    if (row.imageId && row.imageSlug && row.imageName) project.images.push({ id: row.imageId, slug: row.imageSlug, name: row.imageName });
+    if (row.imageId && row.imageSlug && row.imageName)
+      project.images.push({ id: row.imageId, slug: row.imageSlug, name: row.imageName });
   }
   return [...byProject.values()];
 }
@@ -423,8 +542,22 @@ export interface VersionUsage {
 }
 
 /** How many clones and builds used a version, and by which projects. */
-export async function getVersionUsage({ viewer, versionId, ownerProjectId }: { viewer: Viewer; versionId: string; ownerProjectId: string }): Promise<VersionUsage> {
-  const result = await db().execute<{ project_id: string; slug: string; name: string; clones: number; builds: number }>(sql`
+export async function getVersionUsage({
+  viewer,
+  versionId,
+  ownerProjectId,
+}: {
+  viewer: Viewer;
+  versionId: string;
+  ownerProjectId: string;
+}): Promise<VersionUsage> {
+  const result = await db().execute<{
+    project_id: string;
+    slug: string;
+    name: string;
+    clones: number;
+    builds: number;
+  }>(sql`
     with uses as (
       select project_id, 1 as clone, 0 as build from clones where source_version_id = ${versionId} and status = 'succeeded'
       union all
@@ -435,7 +568,16 @@ export async function getVersionUsage({ viewer, versionId, ownerProjectId }: { v
   const seesNames = canInProject(viewer, ownerProjectId, "view");
   const byProject = result.rows.map((row) => {
     const named = seesNames || canInProject(viewer, row.project_id, "view");
-    return { projectSlug: named ? row.slug : null, projectName: named ? row.name : null, clones: Number(row.clones), builds: Number(row.builds) };
+    return {
+      projectSlug: named ? row.slug : null,
+      projectName: named ? row.name : null,
+      clones: Number(row.clones),
+      builds: Number(row.builds),
+    };
   });
-  return { clones: byProject.reduce((sum, row) => sum + row.clones, 0), builds: byProject.reduce((sum, row) => sum + row.builds, 0), byProject };
+  return {
+    clones: byProject.reduce((sum, row) => sum + row.clones, 0),
+    builds: byProject.reduce((sum, row) => sum + row.builds, 0),
+    byProject,
+  };
 }

@@ -19,7 +19,10 @@ export async function getConversionWork({ conversionId }: { conversionId: string
   return row ?? null;
 }
 
-export async function setConversionState(conversionId: string, values: Partial<Pick<typeof conversions.$inferInsert, "status" | "progress" | "failureReason">>): Promise<void> {
+export async function setConversionState(
+  conversionId: string,
+  values: Partial<Pick<typeof conversions.$inferInsert, "status" | "progress" | "failureReason">>,
+): Promise<void> {
   await db()
     .update(conversions)
     .set({ ...values, updatedAt: sql`now()` })
@@ -27,7 +30,17 @@ export async function setConversionState(conversionId: string, values: Partial<P
 }
 
 /** Records the converted file, already in the blob store, and its blob in one transaction. */
-export async function completeConversion({ conversionId, sha256, sha512, size }: { conversionId: string; sha256: string; sha512: string; size: number }): Promise<void> {
+export async function completeConversion({
+  conversionId,
+  sha256,
+  sha512,
+  size,
+}: {
+  conversionId: string;
+  sha256: string;
+  sha512: string;
+  size: number;
+}): Promise<void> {
   await db().transaction(async (tx) => {
     await tx.insert(blobs).values({ sha256, sha512, size }).onConflictDoNothing();
     await tx

@@ -14,7 +14,16 @@ import {
   type Visibility,
 } from "../schema";
 import { recordAudit } from "./audit";
-import { AccessDenied, imageInProjectCondition, projectCapabilities, releasedCondition, visibleImagesCondition, visibleVersionCondition, type ProjectCapabilities, type ProjectCapability } from "./access";
+import {
+  AccessDenied,
+  imageInProjectCondition,
+  projectCapabilities,
+  releasedCondition,
+  visibleImagesCondition,
+  visibleVersionCondition,
+  type ProjectCapabilities,
+  type ProjectCapability,
+} from "./access";
 import type { Viewer } from "./users";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
@@ -64,7 +73,9 @@ export async function getImageBySlug({ viewer, slug }: { viewer: Viewer; slug: s
       createdAt: images.createdAt,
       updatedAt: images.updatedAt,
       // Outside its project, an image's newest version is its newest released one.
-      latestVersion: sql<string | null>`case when ${imageInProjectCondition(viewer, "view")} then ${images.latestVersion} else ${images.releasedVersion} end`,
+      latestVersion: sql<
+        string | null
+      >`case when ${imageInProjectCondition(viewer, "view")} then ${images.latestVersion} else ${images.releasedVersion} end`,
     })
     .from(images)
     .innerJoin(projects, eq(projects.id, images.projectId))
@@ -89,7 +100,13 @@ export interface VersionRow {
   createdAt: Date;
 }
 
-export async function listImageVersions({ viewer, imageId }: { viewer: Viewer; imageId: string }): Promise<VersionRow[]> {
+export async function listImageVersions({
+  viewer,
+  imageId,
+}: {
+  viewer: Viewer;
+  imageId: string;
+}): Promise<VersionRow[]> {
   return db()
     .select({
       id: imageVersions.id,
@@ -119,7 +136,15 @@ export async function listImageVersions({ viewer, imageId }: { viewer: Viewer; i
  * dictionary tag walks its holders in image_tags and stops at the first one the viewer sees; the
  * LIMIT 1 keeps PostgreSQL from turning this into a join over every visible image instead.
  */
-export async function listVisibleTags({ viewer, prefix = "", limit }: { viewer: Viewer; prefix?: string; limit: number }): Promise<string[]> {
+export async function listVisibleTags({
+  viewer,
+  prefix = "",
+  limit,
+}: {
+  viewer: Viewer;
+  prefix?: string;
+  limit: number;
+}): Promise<string[]> {
   const like = `${prefix.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
   const rows = await db().execute<{ name: string }>(sql`
     select t.name from tags t
@@ -180,19 +205,30 @@ export async function changeImageTag({
     const changed = await tx
       .update(images)
       .set({
-        tags: op === "add" ? sql`array_append(${images.tags}, ${tag}::text)` : sql`array_remove(${images.tags}, ${tag}::text)`,
+        tags:
+          op === "add"
+            ? sql`array_append(${images.tags}, ${tag}::text)`
+            : sql`array_remove(${images.tags}, ${tag}::text)`,
         updatedAt: sql`now()`,
       })
       .where(
         and(
           inArray(images.id, imageIds),
-          op === "add" ? sql`not (${images.tags} @> array[${tag}]::text[])` : sql`${images.tags} @> array[${tag}]::text[]`,
+          op === "add"
+            ? sql`not (${images.tags} @> array[${tag}]::text[])`
+            : sql`${images.tags} @> array[${tag}]::text[]`,
         ),
       )
       .returning({ id: images.id, tags: images.tags });
     for (const row of changed) {
       await recordAudit(
-        { actorId: viewer.id, action: op === "add" ? "image.tag_add" : "image.tag_remove", objectType: "image", objectId: row.id, after: { tag, tags: row.tags } },
+        {
+          actorId: viewer.id,
+          action: op === "add" ? "image.tag_add" : "image.tag_remove",
+          objectType: "image",
+          objectId: row.id,
+          after: { tag, tags: row.tags },
+        },
         tx,
       );
     }
@@ -203,7 +239,15 @@ export async function changeImageTag({
 export const MAX_TAGS_PER_IMAGE = 32;
 
 /** Names of the images among `imageIds` the viewer may tag that have no room for `tag`; others are refused later. */
-export async function countTooManyTags({ viewer, imageIds, tag }: { viewer: Viewer; imageIds: string[]; tag: string }): Promise<string[]> {
+export async function countTooManyTags({
+  viewer,
+  imageIds,
+  tag,
+}: {
+  viewer: Viewer;
+  imageIds: string[];
+  tag: string;
+}): Promise<string[]> {
   const rows = await db()
     .select({ name: images.name })
     .from(images)
@@ -277,7 +321,13 @@ export async function updateImageFields({
 }
 
 /** The properties of an image the viewer may edit, or null (the change is then refused by updateImageFields). */
-export async function getImageProperties({ viewer, imageId }: { viewer: Viewer; imageId: string }): Promise<Record<string, string> | null> {
+export async function getImageProperties({
+  viewer,
+  imageId,
+}: {
+  viewer: Viewer;
+  imageId: string;
+}): Promise<Record<string, string> | null> {
   const [row] = await db()
     .select({ properties: images.properties })
     .from(images)
@@ -339,15 +389,28 @@ export async function createImage({
     .values({ ...values, createdById: actorId })
     .returning({ id: images.id, slug: images.slug });
   if (!image) throw new Error("inserting the image returned nothing");
-  if (values.tags?.length) await tx.insert(tags).values(values.tags.map((name) => ({ name }))).onConflictDoNothing();
+  if (values.tags?.length)
+    await tx
+      .insert(tags)
+      .values(values.tags.map((name) => ({ name })))
+      .onConflictDoNothing();
   await recordAudit({ actorId, action: "image.create", objectType: "image", objectId: image.id, after: values }, tx);
   return image;
 }
 
 /** Creates an image in a transaction of its own, refusing a short name that is taken (with the form's field error). */
-export async function createImageWithUniqueSlug({ actorId, values }: { actorId: string; values: Parameters<typeof createImage>[0]["values"] }) {
+export async function createImageWithUniqueSlug({
+  actorId,
+  values,
+}: {
+  actorId: string;
+  values: Parameters<typeof createImage>[0]["values"];
+}) {
   const [taken] = await db().select({ id: images.id }).from(images).where(eq(images.slug, values.slug));
-  if (taken) throw new HangarError("conflict", `The short name ${values.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
+  if (taken)
+    throw new HangarError("conflict", `The short name ${values.slug} is taken; choose another.`, {
+      slug: ["This short name is taken."],
+    });
   return db().transaction((tx) => createImage({ tx, actorId, values }));
 }
 
@@ -416,9 +479,21 @@ export interface WritableImage {
 }
 
 /** Images the viewer may add versions to, for the import page's picker. */
-export async function listWritableImages({ viewer, limit = 500 }: { viewer: Viewer; limit?: number }): Promise<WritableImage[]> {
+export async function listWritableImages({
+  viewer,
+  limit = 500,
+}: {
+  viewer: Viewer;
+  limit?: number;
+}): Promise<WritableImage[]> {
   return db()
-    .select({ id: images.id, slug: images.slug, name: images.name, projectName: projects.name, latestVersion: images.latestVersion })
+    .select({
+      id: images.id,
+      slug: images.slug,
+      name: images.name,
+      projectName: projects.name,
+      latestVersion: images.latestVersion,
+    })
     .from(images)
     .innerJoin(projects, eq(projects.id, images.projectId))
     .where(imageInProjectCondition(viewer, "contribute"))
@@ -438,7 +513,13 @@ export interface VersionProgress {
   imageSlug: string;
 }
 
-export async function getVersionProgress({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<VersionProgress | null> {
+export async function getVersionProgress({
+  viewer,
+  versionId,
+}: {
+  viewer: Viewer;
+  versionId: string;
+}): Promise<VersionProgress | null> {
   const [row] = await db()
     .select({
       id: imageVersions.id,

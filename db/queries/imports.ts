@@ -6,7 +6,11 @@ import { imageVersions, images, projects, type DataStatus } from "../schema";
 import { freeQuotaBytes, refuseImportOverQuota } from "./storage-usage";
 
 /** The version a URL import fills, with its project and quota; null when it is gone. */
-export async function getUrlImportTarget({ versionId }: { versionId: string }): Promise<{ dataStatus: DataStatus; projectId: string; quotaBytes: number } | null> {
+export async function getUrlImportTarget({
+  versionId,
+}: {
+  versionId: string;
+}): Promise<{ dataStatus: DataStatus; projectId: string; quotaBytes: number } | null> {
   const [row] = await db()
     .select({ dataStatus: imageVersions.dataStatus, projectId: images.projectId, quotaBytes: projects.quotaBytes })
     .from(imageVersions)
@@ -21,20 +25,38 @@ export async function getUrlImportTarget({ versionId }: { versionId: string }): 
  * under the project's lock, refuses a file that doesn't fit (a HangarError saying how much is free)
  * and reserves its size on the version. Returns the bytes this import may take at most.
  */
-export async function reserveImportBytes({ versionId, bytes }: { versionId: string; bytes: number | null }): Promise<number> {
+export async function reserveImportBytes({
+  versionId,
+  bytes,
+}: {
+  versionId: string;
+  bytes: number | null;
+}): Promise<number> {
   return db().transaction(async (tx) => {
     const [version] = await tx
-      .select({ projectId: images.projectId, held: sql<string>`coalesce(${imageVersions.bytesTotal}, ${imageVersions.bytesReceived})` })
+      .select({
+        projectId: images.projectId,
+        held: sql<string>`coalesce(${imageVersions.bytesTotal}, ${imageVersions.bytesReceived})`,
+      })
       .from(imageVersions)
       .innerJoin(images, eq(images.id, imageVersions.imageId))
       .where(eq(imageVersions.id, versionId));
     if (!version) throw new Error(`version ${versionId} is gone`);
-    const [project] = await tx.select({ quotaBytes: projects.quotaBytes }).from(projects).where(eq(projects.id, version.projectId)).for("update");
+    const [project] = await tx
+      .select({ quotaBytes: projects.quotaBytes })
+      .from(projects)
+      .where(eq(projects.id, version.projectId))
+      .for("update");
     if (!project) throw new Error(`the project of version ${versionId} is gone`);
     const held = Number(version.held);
     // Of unknown size, the download itself stops where the free bytes end.
     if (bytes === null) return freeQuotaBytes(tx, version.projectId, project.quotaBytes, held);
-    const free = await refuseImportOverQuota(tx, { projectId: version.projectId, quotaBytes: project.quotaBytes, bytes, held });
+    const free = await refuseImportOverQuota(tx, {
+      projectId: version.projectId,
+      quotaBytes: project.quotaBytes,
+      bytes,
+      held,
+    });
     await tx.update(imageVersions).set({ bytesTotal: bytes }).where(eq(imageVersions.id, versionId));
     return free;
   });
@@ -46,7 +68,9 @@ export async function reserveImportBytes({ versionId, bytes }: { versionId: stri
  * exists have nobody left to run them.
  */
 export async function listInterruptedImports(): Promise<string[]> {
-  const queueExists = (await db().execute<{ present: boolean }>(sql`select to_regclass('pgboss.job') is not null as present`)).rows[0]?.present;
+  const queueExists = (
+    await db().execute<{ present: boolean }>(sql`select to_regclass('pgboss.job') is not null as present`)
+  ).rows[0]?.present;
   const noLiveJob = queueExists
     ? sql`not exists (select 1 from pgboss.job j where j.name = 'image.import-url' and j.data->>'versionId' = v.id::text and j.state in ('created', 'retry', 'active'))`
     : sql`true`;

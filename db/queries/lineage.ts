@@ -33,7 +33,13 @@ export interface Lineage {
 const MAX_DEPTH = 64;
 const MAX_NODES = 500;
 
-export async function getLineage({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<Lineage | null> {
+export async function getLineage({
+  viewer,
+  versionId,
+}: {
+  viewer: Viewer;
+  versionId: string;
+}): Promise<Lineage | null> {
   if (!isUuid(versionId)) return null;
   const result = await db().execute<Record<string, unknown>>(sql`
     with recursive up as (
@@ -81,13 +87,20 @@ export async function getLineage({ viewer, versionId }: { viewer: Viewer; versio
   if (!current || current.imageSlug === null) return null;
   const byId = new Map(nodes.map((node) => [node.id, node]));
   const ancestry: string[] = [];
-  for (let node: LineageNode | undefined = current; node; node = node.parentId ? byId.get(node.parentId) : undefined) ancestry.unshift(node.id);
-  const edges = nodes.filter((node) => node.parentId && byId.has(node.parentId)).map((node) => ({ from: node.parentId!, to: node.id }));
+  for (let node: LineageNode | undefined = current; node; node = node.parentId ? byId.get(node.parentId) : undefined)
+    ancestry.unshift(node.id);
+  const edges = nodes
+    .filter((node) => node.parentId && byId.has(node.parentId))
+    .map((node) => ({ from: node.parentId!, to: node.id }));
   return { nodes, edges, ancestry };
 }
 
 /** For an out-of-date version: the newest approved version of its parent's image, or null. */
-export async function getNewerBase({ versionId }: { versionId: string }): Promise<{ imageSlug: string; version: string; parentVersion: string } | null> {
+export async function getNewerBase({
+  versionId,
+}: {
+  versionId: string;
+}): Promise<{ imageSlug: string; version: string; parentVersion: string } | null> {
   const result = await db().execute<{ image_slug: string; version: string; parent_version: string }>(sql`
     select i.slug as image_slug, n.version, p.version as parent_version
     from image_versions v

@@ -5,13 +5,23 @@ import { images, projectInvitations, projectMembers, projects, recipes, users, t
 import { recordAudit } from "./audit";
 import { projectUsage } from "./storage-usage";
 import { type Viewer } from "./users";
-import { isAdmin, projectPageCapabilities, projectScopedCondition, requireInProject, type ProjectCapabilities } from "./access";
+import {
+  isAdmin,
+  projectPageCapabilities,
+  projectScopedCondition,
+  requireInProject,
+  type ProjectCapabilities,
+} from "./access";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** Projects the viewer may create images in: every project for admins, else where member or owner. */
 export async function listProjectsForImport({ viewer }: { viewer: Viewer }): Promise<{ id: string; name: string }[]> {
-  return db().select({ id: projects.id, name: projects.name }).from(projects).where(projectScopedCondition(viewer, projects.id, "contribute")).orderBy(asc(projects.name));
+  return db()
+    .select({ id: projects.id, name: projects.name })
+    .from(projects)
+    .where(projectScopedCondition(viewer, projects.id, "contribute"))
+    .orderBy(asc(projects.name));
 }
 
 export async function getProjectQuota({ projectId }: { projectId: string }): Promise<number | null> {
@@ -36,9 +46,10 @@ export interface ProjectSummary {
 }
 
 export async function listProjects({ viewer, slug }: { viewer: Viewer; slug?: string }): Promise<ProjectSummary[]> {
-  const conditions = [projectScopedCondition(viewer, sql`p.id`), slug === undefined ? undefined : sql`p.slug = ${slug}`].filter(
-    (condition): condition is SQL => condition !== undefined,
-  );
+  const conditions = [
+    projectScopedCondition(viewer, sql`p.id`),
+    slug === undefined ? undefined : sql`p.slug = ${slug}`,
+  ].filter((condition): condition is SQL => condition !== undefined);
   const result = await db().execute<Record<string, unknown>>(sql`
     select p.id, p.slug, p.name, p.description, p.quota_bytes, m.role,
            (select count(*) from project_members pm where pm.project_id = p.id) as member_count,
@@ -82,16 +93,30 @@ export async function getProject({ viewer, slug }: { viewer: Viewer; slug: strin
       .where(eq(projectMembers.projectId, summary.id))
       .orderBy(asc(users.email)),
     db()
-      .select({ slug: images.slug, name: images.name, latestVersion: images.latestVersion, versionCount: images.versionCount, visibility: images.visibility })
+      .select({
+        slug: images.slug,
+        name: images.name,
+        latestVersion: images.latestVersion,
+        versionCount: images.versionCount,
+        visibility: images.visibility,
+      })
       .from(images)
       .where(eq(images.projectId, summary.id))
       .orderBy(asc(images.name)),
-    db().select({ id: recipes.id, name: recipes.name, latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.projectId, summary.id)).orderBy(asc(recipes.name)),
+    db()
+      .select({ id: recipes.id, name: recipes.name, latestRevision: recipes.latestRevision })
+      .from(recipes)
+      .where(eq(recipes.projectId, summary.id))
+      .orderBy(asc(recipes.name)),
   ]);
   const can = projectPageCapabilities(viewer, summary.id);
   const invitations = can.manage
     ? await db()
-        .select({ email: projectInvitations.email, role: projectInvitations.role, createdAt: projectInvitations.createdAt })
+        .select({
+          email: projectInvitations.email,
+          role: projectInvitations.role,
+          createdAt: projectInvitations.createdAt,
+        })
         .from(projectInvitations)
         .where(eq(projectInvitations.projectId, summary.id))
         .orderBy(asc(projectInvitations.email))
@@ -106,13 +131,28 @@ async function requireManager(viewer: Viewer, projectId: string): Promise<void> 
   if (!project) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
 }
 
-export async function createProject({ viewer, values }: { viewer: Viewer; values: { slug: string; name: string; description?: string } }): Promise<{ id: string; slug: string }> {
+export async function createProject({
+  viewer,
+  values,
+}: {
+  viewer: Viewer;
+  values: { slug: string; name: string; description?: string };
+}): Promise<{ id: string; slug: string }> {
   const [taken] = await db().select({ id: projects.id }).from(projects).where(eq(projects.slug, values.slug));
-  if (taken) throw new HangarError("conflict", `The short name ${values.slug} is taken; choose another.`, { slug: ["This short name is taken."] });
+  if (taken)
+    throw new HangarError("conflict", `The short name ${values.slug} is taken; choose another.`, {
+      slug: ["This short name is taken."],
+    });
   return db().transaction(async (tx) => {
-    const [project] = await tx.insert(projects).values({ slug: values.slug, name: values.name, description: values.description ?? "" }).returning({ id: projects.id, slug: projects.slug });
+    const [project] = await tx
+      .insert(projects)
+      .values({ slug: values.slug, name: values.name, description: values.description ?? "" })
+      .returning({ id: projects.id, slug: projects.slug });
     await tx.insert(projectMembers).values({ projectId: project!.id, userId: viewer.id, role: "owner" });
-    await recordAudit({ actorId: viewer.id, action: "project.create", objectType: "project", objectId: project!.id, after: values }, tx);
+    await recordAudit(
+      { actorId: viewer.id, action: "project.create", objectType: "project", objectId: project!.id, after: values },
+      tx,
+    );
     return project!;
   });
 }
@@ -121,35 +161,87 @@ export async function createProject({ viewer, values }: { viewer: Viewer; values
  * Adds an existing account by email, or changes the role of a member; an email without an account
  * yet is invited, and joins with that role when it first signs in.
  */
-export async function setMember({ viewer, projectId, email, role }: { viewer: Viewer; projectId: string; email: string; role: ProjectRole }): Promise<{ invited: boolean }> {
+export async function setMember({
+  viewer,
+  projectId,
+  email,
+  role,
+}: {
+  viewer: Viewer;
+  projectId: string;
+  email: string;
+  role: ProjectRole;
+}): Promise<{ invited: boolean }> {
   await requireManager(viewer, projectId);
   const address = email.trim().toLowerCase();
-  const [user] = await db().select({ id: users.id, disabledAt: users.disabledAt }).from(users).where(sql`lower(${users.email}) = ${address}`);
-  if (user?.disabledAt) throw new HangarError("invalid", `The account ${email} is disabled; an admin has to enable it before it can join a project.`, { email: ["This account is disabled."] });
+  const [user] = await db()
+    .select({ id: users.id, disabledAt: users.disabledAt })
+    .from(users)
+    .where(sql`lower(${users.email}) = ${address}`);
+  if (user?.disabledAt)
+    throw new HangarError(
+      "invalid",
+      `The account ${email} is disabled; an admin has to enable it before it can join a project.`,
+      { email: ["This account is disabled."] },
+    );
   if (!user) {
     await db().transaction(async (tx) => {
       await tx
         .insert(projectInvitations)
         .values({ projectId, email: address, role, invitedById: viewer.id })
-        .onConflictDoUpdate({ target: [projectInvitations.projectId, projectInvitations.email], set: { role, invitedById: viewer.id, createdAt: sql`now()` } });
-      await recordAudit({ actorId: viewer.id, action: "project.invite", objectType: "project", objectId: projectId, after: { email: address, role } }, tx);
+        .onConflictDoUpdate({
+          target: [projectInvitations.projectId, projectInvitations.email],
+          set: { role, invitedById: viewer.id, createdAt: sql`now()` },
+        });
+      await recordAudit(
+        {
+          actorId: viewer.id,
+          action: "project.invite",
+          objectType: "project",
+          objectId: projectId,
+          after: { email: address, role },
+        },
+        tx,
+      );
     });
     return { invited: true };
   }
   await db().transaction(async (tx) => {
-    const [before] = await tx.select({ role: projectMembers.role }).from(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, user.id))).for("update");
+    const [before] = await tx
+      .select({ role: projectMembers.role })
+      .from(projectMembers)
+      .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, user.id)))
+      .for("update");
     if (before?.role === "owner" && role !== "owner") await refuseLastOwner(tx, projectId, "demote");
     await tx
       .insert(projectMembers)
       .values({ projectId, userId: user.id, role })
       .onConflictDoUpdate({ target: [projectMembers.projectId, projectMembers.userId], set: { role } });
-    await recordAudit({ actorId: viewer.id, action: before ? "project.member_role" : "project.member_add", objectType: "project", objectId: projectId, before: before ? { email, role: before.role } : null, after: { email, role } }, tx);
+    await recordAudit(
+      {
+        actorId: viewer.id,
+        action: before ? "project.member_role" : "project.member_add",
+        objectType: "project",
+        objectId: projectId,
+        before: before ? { email, role: before.role } : null,
+        after: { email, role },
+      },
+      tx,
+    );
   });
   return { invited: false };
 }
 
 /** Withdraws an invitation that was not taken up yet. */
-export async function cancelInvitation({ viewer, projectId, email }: { viewer: Viewer; projectId: string; email: string }): Promise<void> {
+export async function cancelInvitation({
+  viewer,
+  projectId,
+  email,
+}: {
+  viewer: Viewer;
+  projectId: string;
+  email: string;
+}): Promise<void> {
   await requireManager(viewer, projectId);
   await db().transaction(async (tx) => {
     const [removed] = await tx
@@ -157,7 +249,16 @@ export async function cancelInvitation({ viewer, projectId, email }: { viewer: V
       .where(and(eq(projectInvitations.projectId, projectId), eq(projectInvitations.email, email.trim().toLowerCase())))
       .returning({ email: projectInvitations.email, role: projectInvitations.role });
     if (!removed) throw new HangarError("not_found", "There is no such invitation; it may have been taken up already.");
-    await recordAudit({ actorId: viewer.id, action: "project.invite_cancel", objectType: "project", objectId: projectId, before: removed }, tx);
+    await recordAudit(
+      {
+        actorId: viewer.id,
+        action: "project.invite_cancel",
+        objectType: "project",
+        objectId: projectId,
+        before: removed,
+      },
+      tx,
+    );
   });
 }
 
@@ -167,39 +268,103 @@ export async function acceptInvitations({ userId, email }: { userId: string; ema
   return db().transaction(async (tx) => {
     const waiting = await tx.delete(projectInvitations).where(eq(projectInvitations.email, address)).returning();
     for (const invitation of waiting) {
-      await tx.insert(projectMembers).values({ projectId: invitation.projectId, userId, role: invitation.role }).onConflictDoNothing();
-      await recordAudit({ actorId: userId, action: "project.member_join", objectType: "project", objectId: invitation.projectId, after: { email: address, role: invitation.role, invitedById: invitation.invitedById } }, tx);
+      await tx
+        .insert(projectMembers)
+        .values({ projectId: invitation.projectId, userId, role: invitation.role })
+        .onConflictDoNothing();
+      await recordAudit(
+        {
+          actorId: userId,
+          action: "project.member_join",
+          objectType: "project",
+          objectId: invitation.projectId,
+          after: { email: address, role: invitation.role, invitedById: invitation.invitedById },
+        },
+        tx,
+      );
     }
     return waiting.length;
   });
 }
 
-export async function removeMember({ viewer, projectId, userId }: { viewer: Viewer; projectId: string; userId: string }): Promise<void> {
+export async function removeMember({
+  viewer,
+  projectId,
+  userId,
+}: {
+  viewer: Viewer;
+  projectId: string;
+  userId: string;
+}): Promise<void> {
   await requireManager(viewer, projectId);
   await db().transaction(async (tx) => {
-    const [member] = await tx.select({ role: projectMembers.role }).from(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId))).for("update");
+    const [member] = await tx
+      .select({ role: projectMembers.role })
+      .from(projectMembers)
+      .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)))
+      .for("update");
     if (!member) throw new HangarError("not_found", "That person is not a member of the project.");
     if (member.role === "owner") await refuseLastOwner(tx, projectId, "remove");
-    await tx.delete(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)));
-    await recordAudit({ actorId: viewer.id, action: "project.member_remove", objectType: "project", objectId: projectId, before: { userId, role: member.role } }, tx);
+    await tx
+      .delete(projectMembers)
+      .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.userId, userId)));
+    await recordAudit(
+      {
+        actorId: viewer.id,
+        action: "project.member_remove",
+        objectType: "project",
+        objectId: projectId,
+        before: { userId, role: member.role },
+      },
+      tx,
+    );
   });
 }
 
 async function refuseLastOwner(tx: Tx, projectId: string, what: "remove" | "demote") {
   // Lock every owner row so two concurrent changes can't both leave the project without one.
-  const owners = await tx.select({ userId: projectMembers.userId }).from(projectMembers).where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.role, "owner"))).for("update");
+  const owners = await tx
+    .select({ userId: projectMembers.userId })
+    .from(projectMembers)
+    .where(and(eq(projectMembers.projectId, projectId), eq(projectMembers.role, "owner")))
+    .for("update");
   if (owners.length <= 1) {
-    throw new HangarError("conflict", `You can't ${what} the last owner: a project always needs one. Make someone else an owner first. Nothing was changed.`);
+    throw new HangarError(
+      "conflict",
+      `You can't ${what} the last owner: a project always needs one. Make someone else an owner first. Nothing was changed.`,
+    );
   }
 }
 
-export async function setQuota({ viewer, projectId, quotaBytes }: { viewer: Viewer; projectId: string; quotaBytes: number }): Promise<void> {
+export async function setQuota({
+  viewer,
+  projectId,
+  quotaBytes,
+}: {
+  viewer: Viewer;
+  projectId: string;
+  quotaBytes: number;
+}): Promise<void> {
   if (!isAdmin(viewer)) throw new HangarError("forbidden", "Only admins set storage quotas. Nothing was changed.");
   await db().transaction(async (tx) => {
-    const [before] = await tx.select({ quotaBytes: projects.quotaBytes }).from(projects).where(eq(projects.id, projectId)).for("update");
+    const [before] = await tx
+      .select({ quotaBytes: projects.quotaBytes })
+      .from(projects)
+      .where(eq(projects.id, projectId))
+      .for("update");
     if (!before) throw new HangarError("not_found", "That project doesn't exist.");
     await tx.update(projects).set({ quotaBytes }).where(eq(projects.id, projectId));
-    await recordAudit({ actorId: viewer.id, action: "project.quota", objectType: "project", objectId: projectId, before, after: { quotaBytes } }, tx);
+    await recordAudit(
+      {
+        actorId: viewer.id,
+        action: "project.quota",
+        objectType: "project",
+        objectId: projectId,
+        before,
+        after: { quotaBytes },
+      },
+      tx,
+    );
   });
 }
 
@@ -228,5 +393,13 @@ export async function getStorageBreakdown({ projectId }: { projectId: string }):
     total += Number(row.added);
     return { day: row.day, bytes: total };
   });
-  return { history, byImage: perImage.rows.map((row) => ({ slug: row.slug, name: row.name, bytes: Number(row.bytes), linked: Number(row.linked) })) };
+  return {
+    history,
+    byImage: perImage.rows.map((row) => ({
+      slug: row.slug,
+      name: row.name,
+      bytes: Number(row.bytes),
+      linked: Number(row.linked),
+    })),
+  };
 }

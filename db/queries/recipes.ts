@@ -9,16 +9,36 @@ import { isBuildable, unbuildableStatuses } from "@/lib/governance/release";
 import { growToBytes } from "@/lib/recipes/steps";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { db, type Database } from "../client";
-import { blobs, channels, imageVersions, images, projects, recipeFiles, recipeRevisions, recipes, users, type DiskFormat, type ReleaseStatus } from "../schema";
+import {
+  blobs,
+  channels,
+  imageVersions,
+  images,
+  projects,
+  recipeFiles,
+  recipeRevisions,
+  recipes,
+  users,
+  type DiskFormat,
+  type ReleaseStatus,
+} from "../schema";
 import { recordAudit } from "./audit";
 import { channelVersion } from "./channels";
 import type { Viewer } from "./users";
 import { isUuid } from "@/lib/ids";
-import { canInProject, imageInProjectCondition, projectCapabilities, projectScopedCondition, usableVersionCondition, visibleImagesCondition, visibleVersionCondition, type ProjectCapabilities } from "./access";
+import {
+  canInProject,
+  imageInProjectCondition,
+  projectCapabilities,
+  projectScopedCondition,
+  usableVersionCondition,
+  visibleImagesCondition,
+  visibleVersionCondition,
+  type ProjectCapabilities,
+} from "./access";
 import { approvedVersionsSql, releaseStatusIn } from "./release-sql";
 
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
-
 
 /**
  * Versions the viewer may build on: ready, not rejected/disabled/revoked, and either released
@@ -49,15 +69,34 @@ async function findBaseImage(viewer: Viewer, slug: string) {
 }
 
 /** The version a recipe's base names now: a pinned version, or the newest usable one for `latest`. */
-export async function resolveBase({ viewer, image, version, channel }: { viewer: Viewer; image: string; version?: string | null; channel?: string | null }): Promise<ResolvedBase> {
+export async function resolveBase({
+  viewer,
+  image,
+  version,
+  channel,
+}: {
+  viewer: Viewer;
+  image: string;
+  version?: string | null;
+  channel?: string | null;
+}): Promise<ResolvedBase> {
   const found = await findBaseImage(viewer, image);
-  const noSuchImage = new HangarError("not_found", `There is no base image “${image}” you can use. Check the short name, or ask for access to its project.`, { "base.image": ["No such image."] });
+  const noSuchImage = new HangarError(
+    "not_found",
+    `There is no base image “${image}” you can use. Check the short name, or ask for access to its project.`,
+    { "base.image": ["No such image."] },
+  );
   if (!found) throw noSuchImage;
   // latest is the newest approved version; any other channel is the version it points at now.
   let channelTarget: string | null = null;
   if (channel && channel !== "latest") {
     channelTarget = await channelVersion({ imageId: found.id, name: channel });
-    if (!channelTarget) throw new HangarError("invalid", `The image “${image}” has no channel “${channel}”. Follow latest, or pin a version.`, { "base.channel": ["Unknown channel."] });
+    if (!channelTarget)
+      throw new HangarError(
+        "invalid",
+        `The image “${image}” has no channel “${channel}”. Follow latest, or pin a version.`,
+        { "base.channel": ["Unknown channel."] },
+      );
   }
   const rows = await db()
     .select({
@@ -77,7 +116,11 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
     .where(
       and(
         eq(images.id, found.id),
-        version ? eq(imageVersions.version, version) : channelTarget ? eq(imageVersions.id, channelTarget) : sql`${imageVersions.id} = (select id from (${approvedVersionsSql(found.id)}) latest)`,
+        version
+          ? eq(imageVersions.version, version)
+          : channelTarget
+            ? eq(imageVersions.id, channelTarget)
+            : sql`${imageVersions.id} = (select id from (${approvedVersionsSql(found.id)}) latest)`,
       ),
     )
     .orderBy(desc(imageVersions.createdAt), desc(imageVersions.id))
@@ -85,14 +128,21 @@ export async function resolveBase({ viewer, image, version, channel }: { viewer:
   // A version the viewer can't see (a draft of a public image) is, to them, no version at all.
   const row = rows[0]?.visible ? rows[0] : undefined;
   if (!row) {
-    if (version) throw new HangarError("not_found", `The image “${image}” has no version “${version}”.`, { "base.version": ["No such version."] });
-    throw new HangarError("not_found", `The image “${image}” has no approved version you can build on yet.`, { "base.channel": ["Nothing usable yet."] });
+    if (version)
+      throw new HangarError("not_found", `The image “${image}” has no version “${version}”.`, {
+        "base.version": ["No such version."],
+      });
+    throw new HangarError("not_found", `The image “${image}” has no approved version you can build on yet.`, {
+      "base.channel": ["Nothing usable yet."],
+    });
   }
   if (!row.usable) {
     const why = !isBuildable(row.releaseStatus)
       ? `it is ${row.releaseStatus}; nobody may build on it. Pick another version.`
       : "it is not ready or not released to you yet.";
-    throw new HangarError("forbidden", `You can't build on ${image} ${row.version}: ${why}`, { "base.version": ["Not usable."] });
+    throw new HangarError("forbidden", `You can't build on ${image} ${row.version}: ${why}`, {
+      "base.version": ["Not usable."],
+    });
   }
   return { ...row, format: row.format!, sha256: row.sha256!, virtualSize: row.virtualSize ?? 0 };
 }
@@ -104,24 +154,53 @@ export interface ResolvedDocument {
 }
 
 /** Checks every reference in a recipe document against what the viewer may use and write. */
-export async function resolveDocument({ viewer, document, projectId }: { viewer: Viewer; document: RecipeDocument; projectId: string }): Promise<ResolvedDocument> {
+export async function resolveDocument({
+  viewer,
+  document,
+  projectId,
+}: {
+  viewer: Viewer;
+  document: RecipeDocument;
+  projectId: string;
+}): Promise<ResolvedDocument> {
   const attached = document.steps.flatMap((step) => (step.type === "upload" ? [step.blobSha256] : []));
   if (attached.length) {
     const found = await db()
       .select({ sha256: recipeFiles.sha256 })
       .from(recipeFiles)
-      .where(and(eq(recipeFiles.projectId, projectId), sql`${recipeFiles.sha256} in (${sql.join(attached.map((sha) => sql`${sha}`), sql`, `)})`));
+      .where(
+        and(
+          eq(recipeFiles.projectId, projectId),
+          sql`${recipeFiles.sha256} in (${sql.join(
+            attached.map((sha) => sql`${sha}`),
+            sql`, `,
+          )})`,
+        ),
+      );
     const known = new Set(found.map((row) => row.sha256));
     const index = document.steps.findIndex((step) => step.type === "upload" && !known.has(step.blobSha256));
     if (index >= 0) {
-      throw new HangarError("invalid", `Step ${index + 1} uploads a file that is not attached to this recipe's project; attach the file again.`, {
-        [`document.steps.${index}.blobSha256`]: ["Attach the file again."],
-      });
+      throw new HangarError(
+        "invalid",
+        `Step ${index + 1} uploads a file that is not attached to this recipe's project; attach the file again.`,
+        {
+          [`document.steps.${index}.blobSha256`]: ["Attach the file again."],
+        },
+      );
     }
   }
-  const base = await resolveBase({ viewer, image: document.base.image, version: document.base.version, channel: document.base.channel });
+  const base = await resolveBase({
+    viewer,
+    image: document.base.image,
+    version: document.base.version,
+    channel: document.base.channel,
+  });
   const [output] = await db()
-    .select({ id: images.id, projectId: images.projectId, canEdit: sql<boolean>`${imageInProjectCondition(viewer, "contribute")}` })
+    .select({
+      id: images.id,
+      projectId: images.projectId,
+      canEdit: sql<boolean>`${imageInProjectCondition(viewer, "contribute")}`,
+    })
     .from(images)
     .where(eq(images.slug, document.output.image));
   if (!output || !output.canEdit) {
@@ -139,9 +218,15 @@ export function normaliseDocument(document: RecipeDocument): RecipeDocument {
   return {
     name: document.name,
     description: document.description ?? "",
-    base: document.base.version ? { image: document.base.image, version: document.base.version } : { image: document.base.image, channel: document.base.channel! },
+    base: document.base.version
+      ? { image: document.base.image, version: document.base.version }
+      : { image: document.base.image, channel: document.base.channel! },
     steps: document.steps,
-    output: { image: document.output.image, format: document.output.format, ...(document.output.growTo ? { growTo: document.output.growTo } : {}) },
+    output: {
+      image: document.output.image,
+      format: document.output.format,
+      ...(document.output.growTo ? { growTo: document.output.growTo } : {}),
+    },
   };
 }
 
@@ -161,7 +246,15 @@ function canonicalJson(value: unknown): string {
  * sha256(base version sha256 + normalised revision). Only what decides the output's bytes and
  * where it lands counts: renaming a recipe or re-describing it does not change the fingerprint.
  */
-export function buildFingerprint({ baseSha256, document, outputImageId }: { baseSha256: string; document: RecipeDocument; outputImageId: string }): string {
+export function buildFingerprint({
+  baseSha256,
+  document,
+  outputImageId,
+}: {
+  baseSha256: string;
+  document: RecipeDocument;
+  outputImageId: string;
+}): string {
   const normalised = normaliseDocument(document);
   return createHash("sha256")
     .update(baseSha256)
@@ -200,7 +293,10 @@ export async function listRecipes({ viewer }: { viewer: Viewer }): Promise<Recip
     })
     .from(recipes)
     .innerJoin(projects, eq(projects.id, recipes.projectId))
-    .innerJoin(recipeRevisions, and(eq(recipeRevisions.recipeId, recipes.id), eq(recipeRevisions.revision, recipes.latestRevision)))
+    .innerJoin(
+      recipeRevisions,
+      and(eq(recipeRevisions.recipeId, recipes.id), eq(recipeRevisions.revision, recipes.latestRevision)),
+    )
     .where(recipeVisibleCondition(viewer))
     .orderBy(desc(recipes.updatedAt))
     .limit(500);
@@ -229,19 +325,37 @@ export interface RecipeDetail {
   latestRevision: number;
   /** What the viewer may do in its project (access.ts): contribute saves revisions and builds. */
   can: ProjectCapabilities;
-  revisions: { id: string; revision: number; createdAt: Date; createdByEmail: string | null; document: RecipeDocument }[];
+  revisions: {
+    id: string;
+    revision: number;
+    createdAt: Date;
+    createdByEmail: string | null;
+    document: RecipeDocument;
+  }[];
 }
 
 export async function getRecipe({ viewer, id }: { viewer: Viewer; id: string }): Promise<RecipeDetail | null> {
   if (!isUuid(id)) return null;
   const [recipe] = await db()
-    .select({ id: recipes.id, name: recipes.name, projectId: recipes.projectId, projectName: projects.name, latestRevision: recipes.latestRevision })
+    .select({
+      id: recipes.id,
+      name: recipes.name,
+      projectId: recipes.projectId,
+      projectName: projects.name,
+      latestRevision: recipes.latestRevision,
+    })
     .from(recipes)
     .innerJoin(projects, eq(projects.id, recipes.projectId))
     .where(and(eq(recipes.id, id), recipeVisibleCondition(viewer)));
   if (!recipe) return null;
   const revisions = await db()
-    .select({ id: recipeRevisions.id, revision: recipeRevisions.revision, createdAt: recipeRevisions.createdAt, createdByEmail: users.email, document: recipeRevisions.document })
+    .select({
+      id: recipeRevisions.id,
+      revision: recipeRevisions.revision,
+      createdAt: recipeRevisions.createdAt,
+      createdByEmail: users.email,
+      document: recipeRevisions.document,
+    })
     .from(recipeRevisions)
     .leftJoin(users, eq(users.id, recipeRevisions.createdById))
     .where(eq(recipeRevisions.recipeId, id))
@@ -273,15 +387,26 @@ export async function saveRecipe({
   let recipeProject: string;
   if (recipeId) {
     const [recipe] = await db().select({ projectId: recipes.projectId }).from(recipes).where(eq(recipes.id, recipeId));
-    if (!recipe || !canInProject(viewer, recipe.projectId, "view")) throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
-    if (!canInProject(viewer, recipe.projectId, "contribute")) throw new HangarError("forbidden", "Only members and owners of the recipe's project can change it; you can view it.");
+    if (!recipe || !canInProject(viewer, recipe.projectId, "view"))
+      throw new HangarError("not_found", "That recipe doesn't exist or is in a project you are not a member of.");
+    if (!canInProject(viewer, recipe.projectId, "contribute"))
+      throw new HangarError(
+        "forbidden",
+        "Only members and owners of the recipe's project can change it; you can view it.",
+      );
     recipeProject = recipe.projectId;
   } else if (projectId && canInProject(viewer, projectId, "contribute")) {
     recipeProject = projectId;
   } else if (projectId && canInProject(viewer, projectId, "view")) {
-    throw new HangarError("forbidden", "Only members and owners of a project can add recipes to it; you can view it. Choose a project you are a member of.", { projectId: ["Not a project you may write to."] });
+    throw new HangarError(
+      "forbidden",
+      "Only members and owners of a project can add recipes to it; you can view it. Choose a project you are a member of.",
+      { projectId: ["Not a project you may write to."] },
+    );
   } else {
-    throw new HangarError("not_found", "Choose a project you are a member of for this recipe.", { projectId: ["No such project among yours."] });
+    throw new HangarError("not_found", "Choose a project you are a member of for this recipe.", {
+      projectId: ["No such project among yours."],
+    });
   }
   const resolved = await resolveDocument({ viewer, document: normalised, projectId: recipeProject });
   return db().transaction(async (tx: Tx) => {
@@ -289,7 +414,11 @@ export async function saveRecipe({
     let previous: { revision: number; document: unknown; id: string } | undefined;
     if (id) {
       // The row lock orders concurrent saves, so each gets its own revision number.
-      const [recipe] = await tx.select({ latestRevision: recipes.latestRevision }).from(recipes).where(eq(recipes.id, id)).for("update");
+      const [recipe] = await tx
+        .select({ latestRevision: recipes.latestRevision })
+        .from(recipes)
+        .where(eq(recipes.id, id))
+        .for("update");
       if (!recipe) throw new HangarError("not_found", "That recipe doesn't exist any more.");
       [previous] = await tx
         .select({ revision: recipeRevisions.revision, document: recipeRevisions.document, id: recipeRevisions.id })
@@ -299,7 +428,10 @@ export async function saveRecipe({
         return { recipeId: id, revision: previous.revision, revisionId: previous.id, created: false };
       }
     } else {
-      const [recipe] = await tx.insert(recipes).values({ projectId: recipeProject, name: normalised.name, createdById: viewer.id }).returning({ id: recipes.id });
+      const [recipe] = await tx
+        .insert(recipes)
+        .values({ projectId: recipeProject, name: normalised.name, createdById: viewer.id })
+        .returning({ id: recipes.id });
       id = recipe!.id;
     }
     const revision = (previous?.revision ?? 0) + 1;
@@ -318,8 +450,21 @@ export async function saveRecipe({
         createdById: viewer.id,
       })
       .returning({ id: recipeRevisions.id });
-    await tx.update(recipes).set({ name: normalised.name, latestRevision: revision, updatedAt: sql`now()` }).where(eq(recipes.id, id));
-    await recordAudit({ actorId: viewer.id, action: revision === 1 ? "recipe.create" : "recipe.revise", objectType: "recipe", objectId: id, before: previous?.document ?? null, after: normalised }, tx);
+    await tx
+      .update(recipes)
+      .set({ name: normalised.name, latestRevision: revision, updatedAt: sql`now()` })
+      .where(eq(recipes.id, id));
+    await recordAudit(
+      {
+        actorId: viewer.id,
+        action: revision === 1 ? "recipe.create" : "recipe.revise",
+        objectType: "recipe",
+        objectId: id,
+        before: previous?.document ?? null,
+        after: normalised,
+      },
+      tx,
+    );
     return { recipeId: id, revision, revisionId: row!.id, created: true };
   });
 }
@@ -327,7 +472,13 @@ export async function saveRecipe({
 /** Base versions and output images the editor offers the viewer. */
 export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
   const bases = await db()
-    .select({ image: images.slug, imageName: images.name, version: imageVersions.version, releaseStatus: imageVersions.releaseStatus, format: imageVersions.format })
+    .select({
+      image: images.slug,
+      imageName: images.name,
+      version: imageVersions.version,
+      releaseStatus: imageVersions.releaseStatus,
+      format: imageVersions.format,
+    })
     .from(imageVersions)
     .innerJoin(images, eq(images.id, imageVersions.imageId))
     .where(buildableVersionCondition(viewer))
@@ -353,7 +504,8 @@ export async function listRecipeChoices({ viewer }: { viewer: Viewer }) {
 /** Who may attach files to a project's recipes: members and owners; outsiders don't learn it exists. */
 export function requireAttachAccess(viewer: Viewer, projectId: string): void {
   if (canInProject(viewer, projectId, "contribute")) return;
-  if (!canInProject(viewer, projectId, "view")) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
+  if (!canInProject(viewer, projectId, "view"))
+    throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
   throw new HangarError("forbidden", "You can only attach files in projects where you are a member or owner.");
 }
 
@@ -374,6 +526,15 @@ export async function attachRecipeFile({
       .insert(recipeFiles)
       .values({ projectId, sha256: file.sha256, size: file.size, filename: file.filename, uploadedById: viewer.id })
       .onConflictDoNothing();
-    await recordAudit({ actorId: viewer.id, action: "recipe.attach-file", objectType: "project", objectId: projectId, after: { sha256: file.sha256, filename: file.filename, size: file.size } }, tx);
+    await recordAudit(
+      {
+        actorId: viewer.id,
+        action: "recipe.attach-file",
+        objectType: "project",
+        objectId: projectId,
+        after: { sha256: file.sha256, filename: file.filename, size: file.size },
+      },
+      tx,
+    );
   });
 }

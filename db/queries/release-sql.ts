@@ -10,7 +10,10 @@ import type { ReleaseStatus } from "@/db/enums";
  * or a column of the outer query), newest first; `limit` of them, by default the newest alone.
  * `excludingId` leaves one version out (the version asking about its own base).
  */
-export function approvedVersionsSql(imageId: SQL | string, { excludingId, limit = 1 }: { excludingId?: SQL | string; limit?: number } = {}): SQL {
+export function approvedVersionsSql(
+  imageId: SQL | string,
+  { excludingId, limit = 1 }: { excludingId?: SQL | string; limit?: number } = {},
+): SQL {
   const excluding = excludingId === undefined ? sql`` : sql` and id <> ${excludingId}`;
   return sql`select id, version, created_at from image_versions
     where image_id = ${imageId} and release_status = 'approved' and data_status = 'ready'${excluding}

@@ -4,7 +4,14 @@
 // transaction. Dates in the future become scheduled changes applied by the scheduler.
 import { and, eq, isNull, lte, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
-import { illegalTransition, isCurrentRelease, releaseRefusal, retiringActions, transitions, type ReleaseAction } from "@/lib/governance/release";
+import {
+  illegalTransition,
+  isCurrentRelease,
+  releaseRefusal,
+  retiringActions,
+  transitions,
+  type ReleaseAction,
+} from "@/lib/governance/release";
 import { db, type Database } from "../client";
 import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
@@ -45,65 +52,147 @@ async function loadVersion(viewer: Viewer, versionId: string) {
 }
 
 /** Applies or schedules a release change for `viewer`. */
-export async function changeReleaseStatus({ viewer, change }: { viewer: Viewer; change: ReleaseChange }): Promise<{ status: ReleaseStatus; scheduledFor: Date | null }> {
+export async function changeReleaseStatus({
+  viewer,
+  change,
+}: {
+  viewer: Viewer;
+  change: ReleaseChange;
+}): Promise<{ status: ReleaseStatus; scheduledFor: Date | null }> {
   const version = await loadVersion(viewer, change.versionId);
   if (!version) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
   // The same rule availableActions offers the page's buttons by; the state is checked below.
-  const refusal = releaseRefusal(change.action, releaseStandingOf(viewer, version.projectId, { producer: version.producedByViewer }));
+  const refusal = releaseRefusal(
+    change.action,
+    releaseStandingOf(viewer, version.projectId, { producer: version.producedByViewer }),
+  );
   if (refusal) throw new HangarError("forbidden", refusal);
   const transition = transitions[change.action];
-  if (version.dataStatus !== "ready") throw new HangarError("conflict", "This version has no stored file yet (or its import failed); only ready versions can be released.");
+  if (version.dataStatus !== "ready")
+    throw new HangarError(
+      "conflict",
+      "This version has no stored file yet (or its import failed); only ready versions can be released.",
+    );
   const reason = (change.reason ?? "").trim();
-  if (change.action === "reject" && !reason) throw new HangarError("invalid", "Say why you reject this version, so its author knows what to fix.", { reason: ["A reason is required to reject."] });
+  if (change.action === "reject" && !reason)
+    throw new HangarError("invalid", "Say why you reject this version, so its author knows what to fix.", {
+      reason: ["A reason is required to reject."],
+    });
   const retiring = retiringActions.includes(change.action);
   if (!retiring && (change.replacementVersionId || change.at)) {
-    throw new HangarError("invalid", `Only deprecating, disabling or revoking can name a replacement or a date; ${transition.verb} happens now.`);
+    throw new HangarError(
+      "invalid",
+      `Only deprecating, disabling or revoking can name a replacement or a date; ${transition.verb} happens now.`,
+    );
   }
   if (change.replacementVersionId) {
     const replacement = await loadVersion(viewer, change.replacementVersionId);
-    if (!replacement || replacement.id === version.id) throw new HangarError("invalid", "The replacement must be another version.", { replacementVersionId: ["Pick another version."] });
+    if (!replacement || replacement.id === version.id)
+      throw new HangarError("invalid", "The replacement must be another version.", {
+        replacementVersionId: ["Pick another version."],
+      });
     if (!isCurrentRelease(replacement.releaseStatus)) {
-      throw new HangarError("invalid", `The replacement must be an approved version; ${replacement.version} is ${replacement.releaseStatus.replace("_", " ")}.`, { replacementVersionId: ["Pick an approved version."] });
+      throw new HangarError(
+        "invalid",
+        `The replacement must be an approved version; ${replacement.version} is ${replacement.releaseStatus.replace("_", " ")}.`,
+        { replacementVersionId: ["Pick an approved version."] },
+      );
     }
   }
   const illegal = illegalTransition(change.action, version.releaseStatus);
   if (change.at) {
-    if (change.at.getTime() <= Date.now()) throw new HangarError("invalid", "The date is in the past; pick a moment in the future, or apply the change now.", { at: ["Pick a future date."] });
+    if (change.at.getTime() <= Date.now())
+      throw new HangarError(
+        "invalid",
+        "The date is in the past; pick a moment in the future, or apply the change now.",
+        { at: ["Pick a future date."] },
+      );
     // Scheduling is checked against today's state too; the scheduler checks again when it runs.
     if (illegal) throw new HangarError("conflict", illegal);
     await db().transaction(async (tx) => {
       const [row] = await tx
         .insert(scheduledReleases)
-        .values({ versionId: version.id, action: change.action, reason, replacementVersionId: change.replacementVersionId ?? null, runAt: change.at!, createdById: viewer.id })
+        .values({
+          versionId: version.id,
+          action: change.action,
+          reason,
+          replacementVersionId: change.replacementVersionId ?? null,
+          runAt: change.at!,
+          createdById: viewer.id,
+        })
         .returning({ id: scheduledReleases.id });
-      await recordAudit({ actorId: viewer.id, action: `release.schedule-${change.action}`, objectType: "version", objectId: version.id, after: { scheduleId: row!.id, runAt: change.at, reason } }, tx);
+      await recordAudit(
+        {
+          actorId: viewer.id,
+          action: `release.schedule-${change.action}`,
+          objectType: "version",
+          objectId: version.id,
+          after: { scheduleId: row!.id, runAt: change.at, reason },
+        },
+        tx,
+      );
     });
     return { status: version.releaseStatus, scheduledFor: change.at };
   }
   if (illegal) throw new HangarError("conflict", illegal);
-  const status = await db().transaction((tx) => applyChange(tx, { actorId: viewer.id, versionId: version.id, imageId: version.imageId, action: change.action, reason, replacementVersionId: change.replacementVersionId ?? null }));
+  const status = await db().transaction((tx) =>
+    applyChange(tx, {
+      actorId: viewer.id,
+      versionId: version.id,
+      imageId: version.imageId,
+      action: change.action,
+      reason,
+      replacementVersionId: change.replacementVersionId ?? null,
+    }),
+  );
   return { status, scheduledFor: null };
 }
 
 /** The state change itself; refuses if someone changed the version first. */
 async function applyChange(
   tx: Tx,
-  { actorId, versionId, imageId, action, reason, replacementVersionId }: { actorId: string | null; versionId: string; imageId: string; action: ReleaseAction; reason: string; replacementVersionId: string | null },
+  {
+    actorId,
+    versionId,
+    imageId,
+    action,
+    reason,
+    replacementVersionId,
+  }: {
+    actorId: string | null;
+    versionId: string;
+    imageId: string;
+    action: ReleaseAction;
+    reason: string;
+    replacementVersionId: string | null;
+  },
 ): Promise<ReleaseStatus> {
   const transition = transitions[action];
-  const [before] = await tx.select({ status: imageVersions.releaseStatus }).from(imageVersions).where(eq(imageVersions.id, versionId)).for("update");
+  const [before] = await tx
+    .select({ status: imageVersions.releaseStatus })
+    .from(imageVersions)
+    .where(eq(imageVersions.id, versionId))
+    .for("update");
   // Checked again under the row lock: the caller saw an older state, or a schedule was made long ago.
-  const illegal = before ? illegalTransition(action, before.status) : "That version was deleted in the meantime; nothing was changed.";
+  const illegal = before
+    ? illegalTransition(action, before.status)
+    : "That version was deleted in the meantime; nothing was changed.";
   if (illegal) throw new HangarError("conflict", illegal);
   await tx
     .update(imageVersions)
     .set({
       releaseStatus: transition.to,
-      ...(retiringActions.includes(action) ? { replacementVersionId } : action === "reinstate" ? { replacementVersionId: null } : {}),
+      ...(retiringActions.includes(action)
+        ? { replacementVersionId }
+        : action === "reinstate"
+          ? { replacementVersionId: null }
+          : {}),
     })
     .where(eq(imageVersions.id, versionId));
   if (action === "approve" || action === "reject") {
-    await tx.insert(reviews).values({ versionId, reviewerId: actorId, decision: action === "approve" ? "approved" : "rejected", reason });
+    await tx
+      .insert(reviews)
+      .values({ versionId, reviewerId: actorId, decision: action === "approve" ? "approved" : "rejected", reason });
   }
   if (action === "revoke") {
     // Every descendant, through any depth of builds and clones, in one statement.
@@ -116,14 +205,32 @@ async function applyChange(
       where id in (select id from descendants) and revoked_ancestor_id is null`);
   }
   await refreshImageLatest(tx, imageId);
-  await recordAudit({ actorId, action: `release.${action}`, objectType: "version", objectId: versionId, before: { releaseStatus: before?.status }, after: { releaseStatus: transition.to, reason, replacementVersionId } }, tx);
+  await recordAudit(
+    {
+      actorId,
+      action: `release.${action}`,
+      objectType: "version",
+      objectId: versionId,
+      before: { releaseStatus: before?.status },
+      after: { releaseStatus: transition.to, reason, replacementVersionId },
+    },
+    tx,
+  );
   return transition.to;
 }
 
 /** Applies every scheduled change that is due; each outcome is recorded on its row. */
 export async function applyDueScheduledReleases({ now = new Date() }: { now?: Date } = {}): Promise<number> {
   const due = await db()
-    .select({ id: scheduledReleases.id, versionId: scheduledReleases.versionId, action: scheduledReleases.action, reason: scheduledReleases.reason, replacementVersionId: scheduledReleases.replacementVersionId, createdById: scheduledReleases.createdById, imageId: imageVersions.imageId })
+    .select({
+      id: scheduledReleases.id,
+      versionId: scheduledReleases.versionId,
+      action: scheduledReleases.action,
+      reason: scheduledReleases.reason,
+      replacementVersionId: scheduledReleases.replacementVersionId,
+      createdById: scheduledReleases.createdById,
+      imageId: imageVersions.imageId,
+    })
     .from(scheduledReleases)
     .innerJoin(imageVersions, eq(imageVersions.id, scheduledReleases.versionId))
     .where(and(isNull(scheduledReleases.appliedAt), lte(scheduledReleases.runAt, now)))
@@ -140,12 +247,22 @@ export async function applyDueScheduledReleases({ now = new Date() }: { now?: Da
       if (!claimed) return;
       try {
         await tx.transaction(async (inner) => {
-          await applyChange(inner, { actorId: row.createdById, versionId: row.versionId, imageId: row.imageId, action: row.action as ReleaseAction, reason: row.reason, replacementVersionId: row.replacementVersionId });
+          await applyChange(inner, {
+            actorId: row.createdById,
+            versionId: row.versionId,
+            imageId: row.imageId,
+            action: row.action as ReleaseAction,
+            reason: row.reason,
+            replacementVersionId: row.replacementVersionId,
+          });
         });
         await tx.update(scheduledReleases).set({ outcome: "applied" }).where(eq(scheduledReleases.id, row.id));
       } catch (error) {
         const message = error instanceof HangarError ? error.message : "failed on the server";
-        await tx.update(scheduledReleases).set({ outcome: `skipped: ${message}` }).where(eq(scheduledReleases.id, row.id));
+        await tx
+          .update(scheduledReleases)
+          .set({ outcome: `skipped: ${message}` })
+          .where(eq(scheduledReleases.id, row.id));
       }
     });
   }
@@ -226,7 +343,12 @@ export async function listPendingReviews(): Promise<PendingReview[]> {
     inspectionFormat: (row.inspection_format as string | null) ?? null,
     revisionDocument: (row.revision_document as RecipeDocument | null) ?? null,
     previousBuild: row.prev_version
-      ? { version: String(row.prev_version), revision: Number(row.prev_revision), recipeName: String(row.prev_recipe_name), document: row.prev_document as RecipeDocument }
+      ? {
+          version: String(row.prev_version),
+          revision: Number(row.prev_revision),
+          recipeName: String(row.prev_recipe_name),
+          document: row.prev_document as RecipeDocument,
+        }
       : null,
   }));
 }
@@ -252,7 +374,15 @@ export async function versionDependants(versionId: string): Promise<string[]> {
     union all select 'channel', 'channel ' || c.name from channels c where c.version_id = ${versionId}
     union all select 'replacement', i.slug || ' ' || v.version from image_versions v join images i on i.id = v.image_id where v.replacement_version_id = ${versionId}
     limit 50`);
-  const words: Record<string, string> = { descendant: "built or cloned from it", linked: "a linked clone whose overlay reads from it", clone: "being made from it", recipe: "pinned to it", build: "ran on it", channel: "points at it", replacement: "names it as replacement" };
+  const words: Record<string, string> = {
+    descendant: "built or cloned from it",
+    linked: "a linked clone whose overlay reads from it",
+    clone: "being made from it",
+    recipe: "pinned to it",
+    build: "ran on it",
+    channel: "points at it",
+    replacement: "names it as replacement",
+  };
   return result.rows.map((row) => `${row.label} (${words[row.kind]})`);
 }
 
@@ -260,25 +390,54 @@ export async function versionDependants(versionId: string): Promise<string[]> {
 export async function deleteVersion({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<void> {
   const version = await loadVersion(viewer, versionId);
   if (!version) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
-  if (!canInProject(viewer, version.projectId, "manage")) throw new HangarError("forbidden", "Only owners of the image's project and admins can delete versions. Nothing was changed.");
+  if (!canInProject(viewer, version.projectId, "manage"))
+    throw new HangarError(
+      "forbidden",
+      "Only owners of the image's project and admins can delete versions. Nothing was changed.",
+    );
   await db().transaction(async (tx) => {
     await tx.select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.id, versionId)).for("update");
     const dependants = await versionDependants(versionId);
     if (dependants.length) {
-      throw new HangarError("conflict", `${version.version} can't be deleted while other things depend on it: ${dependants.join("; ")}. Remove or move those first, or revoke this version instead.`);
+      throw new HangarError(
+        "conflict",
+        `${version.version} can't be deleted while other things depend on it: ${dependants.join("; ")}. Remove or move those first, or revoke this version instead.`,
+      );
     }
     await tx.delete(imageVersions).where(eq(imageVersions.id, versionId));
     await refreshImageLatest(tx, version.imageId);
-    await recordAudit({ actorId: viewer.id, action: "version.delete", objectType: "version", objectId: versionId, before: { imageId: version.imageId, version: version.version, releaseStatus: version.releaseStatus } }, tx);
+    await recordAudit(
+      {
+        actorId: viewer.id,
+        action: "version.delete",
+        objectType: "version",
+        objectId: versionId,
+        before: { imageId: version.imageId, version: version.version, releaseStatus: version.releaseStatus },
+      },
+      tx,
+    );
   });
 }
 
 /** What this reviewer decided lately, so the queue can show outcomes after items leave it. */
 export async function listRecentDecisions({ reviewerId, minutes = 60 }: { reviewerId: string; minutes?: number }) {
-  const result = await db().execute<{ image_slug: string; version: string; decision: string; reason: string; created_at: string }>(sql`
+  const result = await db().execute<{
+    image_slug: string;
+    version: string;
+    decision: string;
+    reason: string;
+    created_at: string;
+  }>(sql`
     select i.slug as image_slug, v.version, r.decision, r.reason, r.created_at
     from reviews r join image_versions v on v.id = r.version_id join images i on i.id = v.image_id
     where r.reviewer_id = ${reviewerId} and r.created_at > now() - make_interval(mins => ${minutes})
     order by r.created_at desc limit 20`);
-  return result.rows.map((row) => ({ label: `${row.image_slug} ${row.version}`, imageSlug: row.image_slug, version: row.version, decision: row.decision, reason: row.reason, at: new Date(row.created_at) }));
+  return result.rows.map((row) => ({
+    label: `${row.image_slug} ${row.version}`,
+    imageSlug: row.image_slug,
+    version: row.version,
+    decision: row.decision,
+    reason: row.reason,
+    at: new Date(row.created_at),
+  }));
 }

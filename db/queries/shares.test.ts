@@ -20,12 +20,24 @@ let projectA: { id: string; slug: string };
 let projectB: { id: string; slug: string };
 
 const reload = async (viewer: Viewer) => (await viewerOf(viewer.id))!;
-const shareRow = async (imageId: string, projectId: string) => (await db().select().from(imageShares).where(and(eq(imageShares.imageId, imageId), eq(imageShares.projectId, projectId))))[0];
+const shareRow = async (imageId: string, projectId: string) =>
+  (
+    await db()
+      .select()
+      .from(imageShares)
+      .where(and(eq(imageShares.imageId, imageId), eq(imageShares.projectId, projectId)))
+  )[0];
 const seesImage = async (viewer: Viewer, slug: string) => (await getImageBySlug({ viewer, slug })) !== null;
 const auditCount = async () => (await db().select({ n: count() }).from(auditEvents))[0]!.n;
 
 beforeAll(async () => {
-  [ownerA, memberA, ownerB, memberB, outsider] = await Promise.all([createTestUser(), createTestUser(), createTestUser(), createTestUser(), createTestUser()]);
+  [ownerA, memberA, ownerB, memberB, outsider] = await Promise.all([
+    createTestUser(),
+    createTestUser(),
+    createTestUser(),
+    createTestUser(),
+    createTestUser(),
+  ]);
   projectA = await createTestProject({
     members: [
       { viewer: ownerA, role: "owner" },
@@ -39,7 +51,13 @@ beforeAll(async () => {
     ],
   });
   await createTestProject({ members: [{ viewer: outsider, role: "owner" }] });
-  [ownerA, memberA, ownerB, memberB, outsider] = await Promise.all([reload(ownerA), reload(memberA), reload(ownerB), reload(memberB), reload(outsider)]);
+  [ownerA, memberA, ownerB, memberB, outsider] = await Promise.all([
+    reload(ownerA),
+    reload(memberA),
+    reload(ownerB),
+    reload(memberB),
+    reload(outsider),
+  ]);
 });
 
 // The slug holds a word PostgreSQL's text search parser reads as a number (16978e6c): the catalog
@@ -60,37 +78,69 @@ describe("offering and accepting a share", () => {
     const image = await privateImage();
     expect(await seesImage(memberB, image.slug)).toBe(false);
 
-    expect(await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectB.slug })).toMatchObject({ ok: true });
+    expect(await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectB.slug })).toMatchObject({
+      ok: true,
+    });
     expect(await shareRow(image.id, projectB.id)).toMatchObject({ status: "pending", offeredById: ownerA.id });
-    expect((await db().select({ visibility: images.visibility }).from(images).where(eq(images.id, image.id)))[0]!.visibility).toBe("shared");
+    expect(
+      (await db().select({ visibility: images.visibility }).from(images).where(eq(images.id, image.id)))[0]!.visibility,
+    ).toBe("shared");
     // Pending: still invisible, but listed for the receiving project.
     expect(await seesImage(memberB, image.slug)).toBe(false);
-    expect((await listIncomingShares({ viewer: memberB, projectId: projectB.id })).map((row) => row.imageSlug)).toContain(image.slug);
+    expect(
+      (await listIncomingShares({ viewer: memberB, projectId: projectB.id })).map((row) => row.imageSlug),
+    ).toContain(image.slug);
 
-    expect(await answerShareAction(ownerB, { imageId: image.id, projectId: projectB.id, accept: true })).toMatchObject({ ok: true, data: { status: "accepted" } });
+    expect(await answerShareAction(ownerB, { imageId: image.id, projectId: projectB.id, accept: true })).toMatchObject({
+      ok: true,
+      data: { status: "accepted" },
+    });
     expect(await seesImage(memberB, image.slug)).toBe(true);
-    const catalog = await listCatalogImages({ viewer: memberB, q: image.slug, sort: "updated", order: "desc", limit: 50 });
+    const catalog = await listCatalogImages({
+      viewer: memberB,
+      q: image.slug,
+      sort: "updated",
+      order: "desc",
+      limit: 50,
+    });
     expect(catalog.rows.map((row) => row.slug)).toContain(image.slug);
-    expect((await listImageVersions({ viewer: memberB, imageId: image.id })).map((row) => row.version)).toEqual(["1.0"]);
+    expect((await listImageVersions({ viewer: memberB, imageId: image.id })).map((row) => row.version)).toEqual([
+      "1.0",
+    ]);
     // Its own project still sees the draft; someone outside both still sees nothing.
-    expect((await listImageVersions({ viewer: memberA, imageId: image.id })).map((row) => row.version).sort()).toEqual(["1.0", "2.0-draft"]);
+    expect((await listImageVersions({ viewer: memberA, imageId: image.id })).map((row) => row.version).sort()).toEqual([
+      "1.0",
+      "2.0-draft",
+    ]);
     expect(await seesImage(outsider, image.slug)).toBe(false);
   });
 
   it("lets the receiving owner decline, and the offering owner ask again or withdraw", async () => {
     const image = await privateImage();
     await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectB.slug });
-    expect(await answerShareAction(ownerB, { imageId: image.id, projectId: projectB.id, accept: false })).toMatchObject({ ok: true, data: { status: "declined" } });
+    expect(await answerShareAction(ownerB, { imageId: image.id, projectId: projectB.id, accept: false })).toMatchObject(
+      { ok: true, data: { status: "declined" } },
+    );
     expect(await seesImage(memberB, image.slug)).toBe(false);
-    expect(await answerShareAction(ownerB, { imageId: image.id, projectId: projectB.id, accept: true })).toMatchObject({ ok: false, code: "conflict" });
+    expect(await answerShareAction(ownerB, { imageId: image.id, projectId: projectB.id, accept: true })).toMatchObject({
+      ok: false,
+      code: "conflict",
+    });
 
-    expect(await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectB.slug })).toMatchObject({ ok: true });
+    expect(await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectB.slug })).toMatchObject({
+      ok: true,
+    });
     expect(await shareRow(image.id, projectB.id)).toMatchObject({ status: "pending", decidedById: null });
-    expect(await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectB.slug })).toMatchObject({ ok: false, code: "conflict" });
+    expect(await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectB.slug })).toMatchObject({
+      ok: false,
+      code: "conflict",
+    });
     await answerShareAction(ownerB, { imageId: image.id, projectId: projectB.id, accept: true });
     expect(await seesImage(memberB, image.slug)).toBe(true);
 
-    expect(await withdrawShareAction(ownerA, { imageId: image.id, projectId: projectB.id })).toMatchObject({ ok: true });
+    expect(await withdrawShareAction(ownerA, { imageId: image.id, projectId: projectB.id })).toMatchObject({
+      ok: true,
+    });
     expect(await shareRow(image.id, projectB.id)).toBeUndefined();
     expect(await seesImage(memberB, image.slug)).toBe(false);
   });
@@ -103,9 +153,16 @@ describe("refusals change nothing", () => {
     const missing = await offerShareAction(ownerA, { imageId: image.id, projectSlug: "no-such-project-here" });
     expect(missing).toMatchObject({ ok: false, code: "not_found" });
     if (!missing.ok) expect(missing.message).toContain("There is no project called no-such-project-here");
-    expect(await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectA.slug })).toMatchObject({ ok: false, code: "invalid" });
-    expect(await db().select({ n: count() }).from(imageShares).where(eq(imageShares.imageId, image.id))).toEqual([{ n: 0 }]);
-    expect((await db().select({ visibility: images.visibility }).from(images).where(eq(images.id, image.id)))[0]!.visibility).toBe("private");
+    expect(await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectA.slug })).toMatchObject({
+      ok: false,
+      code: "invalid",
+    });
+    expect(await db().select({ n: count() }).from(imageShares).where(eq(imageShares.imageId, image.id))).toEqual([
+      { n: 0 },
+    ]);
+    expect(
+      (await db().select({ visibility: images.visibility }).from(images).where(eq(images.id, image.id)))[0]!.visibility,
+    ).toBe("private");
     expect(await auditCount()).toBe(before);
   });
 
@@ -115,7 +172,10 @@ describe("refusals change nothing", () => {
     ["an owner of another project", () => outsider, "not_found"],
   ] as const)("refuses %s offering a share", async (_, caller, code) => {
     const image = await privateImage();
-    expect(await offerShareAction(caller(), { imageId: image.id, projectSlug: projectB.slug })).toMatchObject({ ok: false, code });
+    expect(await offerShareAction(caller(), { imageId: image.id, projectSlug: projectB.slug })).toMatchObject({
+      ok: false,
+      code,
+    });
     expect(await shareRow(image.id, projectB.id)).toBeUndefined();
   });
 
@@ -126,7 +186,9 @@ describe("refusals change nothing", () => {
   ] as const)("refuses %s accepting a share", async (_, caller, code) => {
     const image = await privateImage();
     await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectB.slug });
-    expect(await answerShareAction(caller(), { imageId: image.id, projectId: projectB.id, accept: true })).toMatchObject({ ok: false, code });
+    expect(
+      await answerShareAction(caller(), { imageId: image.id, projectId: projectB.id, accept: true }),
+    ).toMatchObject({ ok: false, code });
     expect(await shareRow(image.id, projectB.id)).toMatchObject({ status: "pending" });
     expect(await seesImage(memberB, image.slug)).toBe(false);
   });
@@ -135,8 +197,14 @@ describe("refusals change nothing", () => {
     const image = await privateImage();
     await offerShareAction(ownerA, { imageId: image.id, projectSlug: projectB.slug });
     await answerShareAction(ownerB, { imageId: image.id, projectId: projectB.id, accept: true });
-    expect(await withdrawShareAction(ownerB, { imageId: image.id, projectId: projectB.id })).toMatchObject({ ok: false, code: "not_found" });
-    expect(await withdrawShareAction(memberA, { imageId: image.id, projectId: projectB.id })).toMatchObject({ ok: false, code: "forbidden" });
+    expect(await withdrawShareAction(ownerB, { imageId: image.id, projectId: projectB.id })).toMatchObject({
+      ok: false,
+      code: "not_found",
+    });
+    expect(await withdrawShareAction(memberA, { imageId: image.id, projectId: projectB.id })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
     expect(await shareRow(image.id, projectB.id)).toMatchObject({ status: "accepted" });
   });
 });

@@ -18,7 +18,13 @@ const t = signInThrottles;
 /** The account an email signs in to (matched case-insensitively), disabled or not; null if none. */
 export async function getPasswordAccount({ email }: { email: string }) {
   const [user] = await db()
-    .select({ id: users.id, name: users.name, email: users.email, passwordHash: users.passwordHash, disabledAt: users.disabledAt })
+    .select({
+      id: users.id,
+      name: users.name,
+      email: users.email,
+      passwordHash: users.passwordHash,
+      disabledAt: users.disabledAt,
+    })
     .from(users)
     .where(sql`lower(${users.email}) = ${email}`)
     .limit(1);
@@ -86,7 +92,11 @@ export async function reserveSignInAttempt({
         const row = result.rows[0];
         // Locked: undo whatever this attempt already counted on the other counters.
         if (!row) throw new Refused();
-        counted.push({ scope, failures: Number(row.failures), lockedUntil: row.locked_until ? new Date(row.locked_until) : null });
+        counted.push({
+          scope,
+          failures: Number(row.failures),
+          lockedUntil: row.locked_until ? new Date(row.locked_until) : null,
+        });
       }
       return counted;
     });
@@ -112,10 +122,7 @@ export async function getSignInLocks({ email, address, now }: { email: string; a
     .select({ scope: t.scope, lockedUntil: t.lockedUntil })
     .from(t)
     .where(
-      and(
-        sql`(${t.scope}, ${t.key}) in (('account', ${email}), ('address', ${address}))`,
-        gt(t.lockedUntil, now),
-      ),
+      and(sql`(${t.scope}, ${t.key}) in (('account', ${email}), ('address', ${address}))`, gt(t.lockedUntil, now)),
     );
   const of = (scope: SignInThrottleScope) => rows.find((row) => row.scope === scope)?.lockedUntil ?? null;
   return { account: of("account"), address: of("address") };

@@ -9,7 +9,10 @@ import { projects } from "../schema";
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** Bytes a project holds: its ready versions plus what its in-flight imports, clones and builds have reserved. */
-export async function projectUsage(tx: Tx | Database, projectId: string): Promise<{ usedBytes: number; reservedBytes: number }> {
+export async function projectUsage(
+  tx: Tx | Database,
+  projectId: string,
+): Promise<{ usedBytes: number; reservedBytes: number }> {
   const result = await tx.execute<{ used: string | null; reserved: string | null }>(sql`
     select
       (select coalesce(sum(v.file_size), 0) from image_versions v join images i on i.id = v.image_id
@@ -28,7 +31,12 @@ export async function projectUsage(tx: Tx | Database, projectId: string): Promis
  * what is stored and what others hold for work in flight; `held` is what the caller itself
  * reserved earlier and is now replacing with a real size. Call it with the project row locked.
  */
-export async function freeQuotaBytes(tx: Tx | Database, projectId: string, quotaBytes: number, held = 0): Promise<number> {
+export async function freeQuotaBytes(
+  tx: Tx | Database,
+  projectId: string,
+  quotaBytes: number,
+  held = 0,
+): Promise<number> {
   const usage = await projectUsage(tx, projectId);
   return quotaBytes - usage.usedBytes - (usage.reservedBytes - held);
 }
@@ -37,8 +45,15 @@ export async function freeQuotaBytes(tx: Tx | Database, projectId: string, quota
  * Locks the project row and refuses `needed` bytes that don't fit, saying how much is needed and
  * how much is free. `what` starts the sentence: "This clone", "This build".
  */
-export async function refuseOverQuota(tx: Tx, { projectId, needed, held = 0, what }: { projectId: string; needed: number; held?: number; what: string }): Promise<void> {
-  const [project] = await tx.select({ quotaBytes: projects.quotaBytes, name: projects.name }).from(projects).where(eq(projects.id, projectId)).for("update");
+export async function refuseOverQuota(
+  tx: Tx,
+  { projectId, needed, held = 0, what }: { projectId: string; needed: number; held?: number; what: string },
+): Promise<void> {
+  const [project] = await tx
+    .select({ quotaBytes: projects.quotaBytes, name: projects.name })
+    .from(projects)
+    .where(eq(projects.id, projectId))
+    .for("update");
   if (!project) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
   const free = await freeQuotaBytes(tx, projectId, project.quotaBytes, held);
   if (needed > free) {
@@ -53,7 +68,10 @@ export async function refuseOverQuota(tx: Tx, { projectId, needed, held = 0, wha
  * Refuses an imported file of `bytes` that doesn't fit the project's free quota, saying how much is
  * free and what to do. Call it with the project row locked; `held` as for freeQuotaBytes.
  */
-export async function refuseImportOverQuota(tx: Tx, { projectId, quotaBytes, bytes, held = 0 }: { projectId: string; quotaBytes: number; bytes: number; held?: number }): Promise<number> {
+export async function refuseImportOverQuota(
+  tx: Tx,
+  { projectId, quotaBytes, bytes, held = 0 }: { projectId: string; quotaBytes: number; bytes: number; held?: number },
+): Promise<number> {
   const free = await freeQuotaBytes(tx, projectId, quotaBytes, held);
   if (bytes > free) {
     throw new HangarError(

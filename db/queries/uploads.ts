@@ -27,7 +27,9 @@ export interface NewImportVersion {
  * that the project's quota has room for the declared size. Locks the project row so two imports
  * can't both squeeze into the last free bytes.
  */
-export async function createImportVersion(input: NewImportVersion): Promise<{ versionId: string; projectId: string; imageSlug: string; quotaBytes: number }> {
+export async function createImportVersion(
+  input: NewImportVersion,
+): Promise<{ versionId: string; projectId: string; imageSlug: string; quotaBytes: number }> {
   return db().transaction(async (tx) => {
     const [image] = await tx
       .select({
@@ -46,12 +48,21 @@ export async function createImportVersion(input: NewImportVersion): Promise<{ ve
       .where(eq(projects.id, image.projectId))
       .for("update");
     if (!project) throw new AccessDenied([input.imageId]);
-    if (input.declaredLength !== null) await refuseImportOverQuota(tx, { projectId: image.projectId, quotaBytes: project.quotaBytes, bytes: input.declaredLength });
+    if (input.declaredLength !== null)
+      await refuseImportOverQuota(tx, {
+        projectId: image.projectId,
+        quotaBytes: project.quotaBytes,
+        bytes: input.declaredLength,
+      });
     const [clash] = await tx
       .select({ id: imageVersions.id })
       .from(imageVersions)
       .where(and(eq(imageVersions.imageId, image.id), eq(imageVersions.version, input.version)));
-    if (clash) throw new HangarError("conflict", `Version ${input.version} already exists for this image; choose another version number.`);
+    if (clash)
+      throw new HangarError(
+        "conflict",
+        `Version ${input.version} already exists for this image; choose another version number.`,
+      );
     const [version] = await tx
       .insert(imageVersions)
       .values({
@@ -87,7 +98,13 @@ export async function createImportVersion(input: NewImportVersion): Promise<{ ve
         action: input.source === "upload" ? "version.upload_start" : "version.url_import_start",
         objectType: "version",
         objectId: version.id,
-        after: { imageId: image.id, version: input.version, declaredLength: input.declaredLength, claimedFormat: input.claimedFormat, sourceUrl: input.sourceUrl },
+        after: {
+          imageId: image.id,
+          version: input.version,
+          declaredLength: input.declaredLength,
+          claimedFormat: input.claimedFormat,
+          sourceUrl: input.sourceUrl,
+        },
       },
       tx,
     );
@@ -135,12 +152,30 @@ export async function getUpload({ id }: { id: string }): Promise<UploadSession |
   return row ?? null;
 }
 
-export async function recordImportProgress({ versionId, bytesReceived, uploadId }: { versionId: string; bytesReceived: number; uploadId?: string }) {
+export async function recordImportProgress({
+  versionId,
+  bytesReceived,
+  uploadId,
+}: {
+  versionId: string;
+  bytesReceived: number;
+  uploadId?: string;
+}) {
   await db().update(imageVersions).set({ bytesReceived }).where(eq(imageVersions.id, versionId));
-  if (uploadId) await db().update(uploads).set({ receivedBytes: bytesReceived, updatedAt: sql`now()` }).where(eq(uploads.id, uploadId));
+  if (uploadId)
+    await db()
+      .update(uploads)
+      .set({ receivedBytes: bytesReceived, updatedAt: sql`now()` })
+      .where(eq(uploads.id, uploadId));
 }
 
-export async function setVersionDataStatus({ versionId, status }: { versionId: string; status: "uploading" | "importing" }) {
+export async function setVersionDataStatus({
+  versionId,
+  status,
+}: {
+  versionId: string;
+  status: "uploading" | "importing";
+}) {
   await db().update(imageVersions).set({ dataStatus: status }).where(eq(imageVersions.id, versionId));
 }
 
@@ -154,9 +189,22 @@ export interface VerifiedFile {
 }
 
 /** Flips a version to ready in one transaction, once its bytes are in the blob store. */
-export async function completeImport({ versionId, uploadId, actorId, file }: { versionId: string; uploadId?: string; actorId: string | null; file: VerifiedFile }) {
+export async function completeImport({
+  versionId,
+  uploadId,
+  actorId,
+  file,
+}: {
+  versionId: string;
+  uploadId?: string;
+  actorId: string | null;
+  file: VerifiedFile;
+}) {
   await db().transaction(async (tx) => {
-    await tx.insert(blobs).values({ sha256: file.sha256, sha512: file.sha512, size: file.fileSize }).onConflictDoNothing();
+    await tx
+      .insert(blobs)
+      .values({ sha256: file.sha256, sha512: file.sha512, size: file.fileSize })
+      .onConflictDoNothing();
     const [version] = await tx
       .update(imageVersions)
       .set({
@@ -170,36 +218,76 @@ export async function completeImport({ versionId, uploadId, actorId, file }: { v
         sha512: file.sha512,
         inspection: file.inspection,
       })
-      .where(and(eq(imageVersions.id, versionId), sql`${imageVersions.dataStatus} in ('queued', 'uploading', 'importing')`))
+      .where(
+        and(eq(imageVersions.id, versionId), sql`${imageVersions.dataStatus} in ('queued', 'uploading', 'importing')`),
+      )
       .returning({ imageId: imageVersions.imageId });
     if (!version) throw new HangarError("conflict", "This import was cancelled or already finished.");
-    if (uploadId) await tx.update(uploads).set({ status: "completed", receivedBytes: file.fileSize, updatedAt: sql`now()` }).where(eq(uploads.id, uploadId));
+    if (uploadId)
+      await tx
+        .update(uploads)
+        .set({ status: "completed", receivedBytes: file.fileSize, updatedAt: sql`now()` })
+        .where(eq(uploads.id, uploadId));
     await refreshImageLatest(tx, version.imageId);
     await recordAudit(
-      { actorId, action: "version.ready", objectType: "version", objectId: versionId, after: { format: file.format, sha256: file.sha256, fileSize: file.fileSize } },
+      {
+        actorId,
+        action: "version.ready",
+        objectType: "version",
+        objectId: versionId,
+        after: { format: file.format, sha256: file.sha256, fileSize: file.fileSize },
+      },
       tx,
     );
   });
 }
 
 /** Ends an import as failed with a reason a person can act on. Idempotent. */
-export async function failImport({ versionId, uploadId, actorId, reason, status = "failed" }: { versionId: string; uploadId?: string; actorId: string | null; reason: string; status?: "failed" | "cancelled" }) {
+export async function failImport({
+  versionId,
+  uploadId,
+  actorId,
+  reason,
+  status = "failed",
+}: {
+  versionId: string;
+  uploadId?: string;
+  actorId: string | null;
+  reason: string;
+  status?: "failed" | "cancelled";
+}) {
   await db().transaction(async (tx) => {
     const [version] = await tx
       .update(imageVersions)
       .set({ dataStatus: "failed", failureReason: reason })
       .where(and(eq(imageVersions.id, versionId), sql`${imageVersions.dataStatus} <> 'ready'`))
       .returning({ imageId: imageVersions.imageId });
-    if (uploadId) await tx.update(uploads).set({ status, updatedAt: sql`now()` }).where(and(eq(uploads.id, uploadId), eq(uploads.status, "active")));
+    if (uploadId)
+      await tx
+        .update(uploads)
+        .set({ status, updatedAt: sql`now()` })
+        .where(and(eq(uploads.id, uploadId), eq(uploads.status, "active")));
     if (version) {
       await refreshImageLatest(tx, version.imageId);
-      await recordAudit({ actorId, action: status === "cancelled" ? "version.import_cancelled" : "version.import_failed", objectType: "version", objectId: versionId, after: { reason } }, tx);
+      await recordAudit(
+        {
+          actorId,
+          action: status === "cancelled" ? "version.import_cancelled" : "version.import_failed",
+          objectType: "version",
+          objectId: versionId,
+          after: { reason },
+        },
+        tx,
+      );
     }
   });
 }
 
 export async function listExpiredActiveUploads({ now = new Date() }: { now?: Date } = {}) {
-  return db().select(uploadColumns).from(uploads).where(and(eq(uploads.status, "active"), lt(uploads.expiresAt, now)));
+  return db()
+    .select(uploadColumns)
+    .from(uploads)
+    .where(and(eq(uploads.status, "active"), lt(uploads.expiresAt, now)));
 }
 
 export async function listActiveUploadIds(): Promise<Set<string>> {

@@ -10,7 +10,6 @@ export interface Viewer {
   memberships: { projectId: string; projectSlug: string; projectName: string; role: ProjectRole }[];
 }
 
-
 export async function getViewerById({ id }: { id: string }): Promise<Viewer | null> {
   const [user] = await db()
     .select({ id: users.id, email: users.email, name: users.name, role: users.role, disabledAt: users.disabledAt })
@@ -19,7 +18,12 @@ export async function getViewerById({ id }: { id: string }): Promise<Viewer | nu
     .limit(1);
   if (!user || user.disabledAt) return null;
   const memberships = await db()
-    .select({ projectId: projects.id, projectSlug: projects.slug, projectName: projects.name, role: projectMembers.role })
+    .select({
+      projectId: projects.id,
+      projectSlug: projects.slug,
+      projectName: projects.name,
+      role: projectMembers.role,
+    })
     .from(projectMembers)
     .innerJoin(projects, eq(projects.id, projectMembers.projectId))
     .where(eq(projectMembers.userId, id))
@@ -28,13 +32,24 @@ export async function getViewerById({ id }: { id: string }): Promise<Viewer | nu
 }
 
 /** Active accounts for the member picker (shown to project owners and admins only). */
-export async function listActiveAccounts({ limit = 1000 }: { limit?: number } = {}): Promise<{ email: string; name: string | null }[]> {
-  return db().select({ email: users.email, name: users.name }).from(users).where(isNull(users.disabledAt)).orderBy(users.email).limit(limit);
+export async function listActiveAccounts({ limit = 1000 }: { limit?: number } = {}): Promise<
+  { email: string; name: string | null }[]
+> {
+  return db()
+    .select({ email: users.email, name: users.name })
+    .from(users)
+    .where(isNull(users.disabledAt))
+    .orderBy(users.email)
+    .limit(limit);
 }
 
 /** Whether the account an email signs in to (matched case-insensitively) is disabled; false when there is none. */
 export async function isAccountDisabled({ email }: { email: string }): Promise<boolean> {
-  const [user] = await db().select({ disabledAt: users.disabledAt }).from(users).where(sql`lower(${users.email}) = ${email.toLowerCase()}`).limit(1);
+  const [user] = await db()
+    .select({ disabledAt: users.disabledAt })
+    .from(users)
+    .where(sql`lower(${users.email}) = ${email.toLowerCase()}`)
+    .limit(1);
   return Boolean(user?.disabledAt);
 }
 

@@ -3,7 +3,13 @@ import { and, eq, sql } from "drizzle-orm";
 import { db } from "../client";
 import type { ReleaseAction } from "@/lib/governance/release";
 import { conversions, imageVersions, images, type DiskFormat, type ReleaseStatus } from "../schema";
-import { usableVersionCondition, versionCapabilities, versionProducerIds, visibleVersionCondition, type ProjectCapabilities } from "./access";
+import {
+  usableVersionCondition,
+  versionCapabilities,
+  versionProducerIds,
+  visibleVersionCondition,
+  type ProjectCapabilities,
+} from "./access";
 import { approvedVersionsSql } from "./release-sql";
 import type { Viewer } from "./users";
 
@@ -19,7 +25,13 @@ export interface DownloadableVersion {
 }
 
 /** A ready version the viewer may see and use, or null. */
-export async function getDownloadableVersion({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<DownloadableVersion | null> {
+export async function getDownloadableVersion({
+  viewer,
+  versionId,
+}: {
+  viewer: Viewer;
+  versionId: string;
+}): Promise<DownloadableVersion | null> {
   const [row] = await db()
     .select({
       id: imageVersions.id,
@@ -58,10 +70,20 @@ const conversionColumns = {
 };
 
 export async function listConversions({ versionId }: { versionId: string }): Promise<ConversionRow[]> {
-  return db().select(conversionColumns).from(conversions).where(eq(conversions.versionId, versionId)).orderBy(conversions.targetFormat);
+  return db()
+    .select(conversionColumns)
+    .from(conversions)
+    .where(eq(conversions.versionId, versionId))
+    .orderBy(conversions.targetFormat);
 }
 
-export async function getConversion({ versionId, targetFormat }: { versionId: string; targetFormat: DiskFormat }): Promise<ConversionRow | null> {
+export async function getConversion({
+  versionId,
+  targetFormat,
+}: {
+  versionId: string;
+  targetFormat: DiskFormat;
+}): Promise<ConversionRow | null> {
   const [row] = await db()
     .select(conversionColumns)
     .from(conversions)
@@ -73,7 +95,15 @@ export async function getConversion({ versionId, targetFormat }: { versionId: st
  * Returns the conversion for (version, format), creating it or re-arming a failed one. `queued`
  * says whether the caller must enqueue a job for it.
  */
-export async function requestConversion({ versionId, targetFormat, requestedById }: { versionId: string; targetFormat: DiskFormat; requestedById: string }) {
+export async function requestConversion({
+  versionId,
+  targetFormat,
+  requestedById,
+}: {
+  versionId: string;
+  targetFormat: DiskFormat;
+  requestedById: string;
+}) {
   const [inserted] = await db()
     .insert(conversions)
     .values({ versionId, targetFormat, requestedById })
@@ -125,7 +155,15 @@ export interface VersionDetail {
   can: ProjectCapabilities & { release: ReleaseAction[] };
 }
 
-export async function getVersionDetail({ viewer, imageSlug, version }: { viewer: Viewer; imageSlug: string; version: string }): Promise<VersionDetail | null> {
+export async function getVersionDetail({
+  viewer,
+  imageSlug,
+  version,
+}: {
+  viewer: Viewer;
+  imageSlug: string;
+  version: string;
+}): Promise<VersionDetail | null> {
   const result = await db().execute<Record<string, unknown>>(sql`
     select v.id, v.version, v.format, v.virtual_size, v.file_size, v.sha256, v.sha512, v.data_status, v.failure_reason,
            v.release_status, v.source, v.source_url, v.original_filename, v.inspection, v.created_at,
@@ -172,20 +210,42 @@ export async function getVersionDetail({ viewer, imageSlug, version }: { viewer:
     imageId: String(row.image_id),
     imageSlug: String(row.image_slug),
     imageName: String(row.image_name),
-    parent: row.parent_version ? { imageSlug: String(row.parent_image_slug), version: String(row.parent_version) } : null,
+    parent: row.parent_version
+      ? { imageSlug: String(row.parent_image_slug), version: String(row.parent_version) }
+      : null,
     linked: Boolean(row.linked),
-    build: row.build_id ? { id: String(row.build_id), number: Number(row.build_number), recipeId: String(row.recipe_id), revision: Number(row.recipe_revision) } : null,
+    build: row.build_id
+      ? {
+          id: String(row.build_id),
+          number: Number(row.build_number),
+          recipeId: String(row.recipe_id),
+          revision: Number(row.recipe_revision),
+        }
+      : null,
     producers,
     projectId,
     replacement: row.replacement_version ? { version: String(row.replacement_version) } : null,
-    revokedAncestor: row.revoked_version ? { imageSlug: String(row.revoked_image_slug), version: String(row.revoked_version) } : null,
+    revokedAncestor: row.revoked_version
+      ? { imageSlug: String(row.revoked_image_slug), version: String(row.revoked_version) }
+      : null,
     producedByViewer,
-    can: versionCapabilities(viewer, { projectId, releaseStatus: row.release_status as ReleaseStatus, ready: row.data_status === "ready", producer: producedByViewer }),
+    can: versionCapabilities(viewer, {
+      projectId,
+      releaseStatus: row.release_status as ReleaseStatus,
+      ready: row.data_status === "ready",
+      producer: producedByViewer,
+    }),
   };
 }
 
 /** Approved versions of an image, newest first: what a retiring version can point people to. */
-export async function listApprovedVersions({ imageId, excludeId }: { imageId: string; excludeId: string }): Promise<{ id: string; version: string }[]> {
+export async function listApprovedVersions({
+  imageId,
+  excludeId,
+}: {
+  imageId: string;
+  excludeId: string;
+}): Promise<{ id: string; version: string }[]> {
   const result = await db().execute<{ id: string; version: string }>(sql`
     select id, version from (${approvedVersionsSql(imageId, { excludingId: excludeId, limit: 100 })}) approved`);
   return result.rows;

@@ -14,5 +14,8 @@ export const auditEvents = pgTable(
     before: jsonb("before"),
     after: jsonb("after"),
   },
-  (table) => [index("audit_events_at_idx").on(table.at), index("audit_events_object_idx").on(table.objectType, table.objectId)],
+  (table) => [
+    index("audit_events_at_idx").on(table.at),
+    index("audit_events_object_idx").on(table.objectType, table.objectId),
+  ],
 );

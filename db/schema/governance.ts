@@ -21,7 +21,10 @@ export const reviews = pgTable(
     reason: text("reason").notNull().default(""),
     createdAt: createdAt(),
   },
-  (table) => [index("reviews_version_idx").on(table.versionId), check("reviews_decision_check", inList("decision", reviewDecisions))],
+  (table) => [
+    index("reviews_version_idx").on(table.versionId),
+    check("reviews_decision_check", inList("decision", reviewDecisions)),
+  ],
 );
 
 /** Deprecations, disablements and revocations set for a later date, applied by the scheduler. */
@@ -41,7 +44,11 @@ export const scheduledReleases = pgTable(
     appliedAt: timestamp("applied_at", { withTimezone: true, mode: "date" }),
     outcome: text("outcome"),
   },
-  (table) => [index("scheduled_releases_due_idx").on(table.runAt).where(sql`applied_at is null`)],
+  (table) => [
+    index("scheduled_releases_due_idx")
+      .on(table.runAt)
+      .where(sql`applied_at is null`),
+  ],
 );
 
 /** Named pointers per image (`stable`, `testing`); `latest` is derived and never stored. */

@@ -3,7 +3,19 @@
 // denormalised copy of the newest version so the catalog can page through a hundred thousand images
 // by keyset without a join per row. Converted downloads are cached as their own blobs.
 import { sql } from "drizzle-orm";
-import { bigint, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { visibilities, architectures, dataStatuses, releaseStatuses, versionSources } from "../enums";
 import type { Visibility, DiskFormat, Architecture, DataStatus, ReleaseStatus, VersionSource } from "../enums";
 import { createdAt, inList, tsvector } from "./columns";
@@ -33,7 +45,10 @@ export const images = pgTable(
       .notNull()
       .references(() => projects.id),
     createdById: uuid("created_by_id").references(() => users.id, { onDelete: "set null" }),
-    tags: text("tags").array().notNull().default(sql`'{}'::text[]`),
+    tags: text("tags")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     properties: jsonb("properties").$type<Record<string, string>>().notNull().default({}),
     latestVersionId: uuid("latest_version_id"),
     latestVersion: text("latest_version"),

@@ -12,7 +12,9 @@ export const projects = pgTable(
     slug: text("slug").notNull(),
     name: text("name").notNull(),
     description: text("description").notNull().default(""),
-    quotaBytes: bigint("quota_bytes", { mode: "number" }).notNull().default(100 * 1024 ** 3),
+    quotaBytes: bigint("quota_bytes", { mode: "number" })
+      .notNull()
+      .default(100 * 1024 ** 3),
     createdAt: createdAt(),
   },
   (table) => [uniqueIndex("projects_slug_key").on(table.slug)],

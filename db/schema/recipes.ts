@@ -1,5 +1,18 @@
 import { sql } from "drizzle-orm";
-import { bigint, bigserial, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigint,
+  bigserial,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { buildStatuses } from "../enums";
 import type { DiskFormat, BuildStatus } from "../enums";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
@@ -95,7 +108,10 @@ export const builds = pgTable(
     /** sha256(base version sha256 + normalised recipe revision). */
     fingerprint: text("fingerprint").notNull(),
     status: text("status").$type<BuildStatus>().notNull().default("queued"),
-    steps: jsonb("steps").$type<{ label: string; status: "pending" | "running" | "done" | "failed" }[]>().notNull().default([]),
+    steps: jsonb("steps")
+      .$type<{ label: string; status: "pending" | "running" | "done" | "failed" }[]>()
+      .notNull()
+      .default([]),
     outputVersionId: uuid("output_version_id").references(() => imageVersions.id, { onDelete: "set null" }),
     failureReason: text("failure_reason"),
     requestedById: uuid("requested_by_id").references(() => users.id, { onDelete: "set null" }),
@@ -120,8 +136,12 @@ export const builds = pgTable(
     uniqueIndex("builds_number_key").on(table.number),
     index("builds_recipe_idx").on(table.recipeId, table.queuedAt),
     index("builds_queued_idx").on(table.queuedAt, table.id),
-    index("builds_fingerprint_idx").on(table.fingerprint).where(sql`status = 'succeeded'`),
-    index("builds_running_idx").on(table.heartbeatAt).where(sql`status = 'running'`),
+    index("builds_fingerprint_idx")
+      .on(table.fingerprint)
+      .where(sql`status = 'succeeded'`),
+    index("builds_running_idx")
+      .on(table.heartbeatAt)
+      .where(sql`status = 'running'`),
     uniqueIndex("builds_output_key").on(table.outputVersionId),
     check("builds_status_check", inList("status", buildStatuses)),
   ],

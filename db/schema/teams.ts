@@ -62,7 +62,10 @@ export const clones = pgTable(
     version: text("version").notNull(),
     mode: text("mode").$type<CloneMode>().notNull(),
     /** virt-sysprep operations run on the copy; empty for none. */
-    resetOperations: text("reset_operations").array().notNull().default(sql`'{}'::text[]`),
+    resetOperations: text("reset_operations")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     status: text("status").$type<CloneStatus>().notNull().default("queued"),
     progress: integer("progress").notNull().default(0),
     stage: text("stage").notNull().default(""),

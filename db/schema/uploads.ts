@@ -38,7 +38,9 @@ export const uploads = pgTable(
   (table) => [
     index("uploads_user_idx").on(table.userId),
     index("uploads_version_idx").on(table.versionId),
-    index("uploads_active_project_idx").on(table.projectId).where(sql`status = 'active'`),
+    index("uploads_active_project_idx")
+      .on(table.projectId)
+      .where(sql`status = 'active'`),
     check("uploads_status_check", inList("status", uploadStatuses)),
   ],
 );

@@ -8,14 +8,20 @@ import { cloneVersionSchema } from "@/lib/validations/clones";
 import { defineAction } from "./safe-action";
 
 export const cloneVersionAction = defineAction(cloneVersionSchema, async (input, viewer) => {
-  const resetOperations = input.resetIdentity ? (input.resetOperations?.length ? input.resetOperations : defaultResetOperations) : [];
+  const resetOperations = input.resetIdentity
+    ? input.resetOperations?.length
+      ? input.resetOperations
+      : defaultResetOperations
+    : [];
   const clone = await requestClone({
     viewer,
     sourceVersionId: input.versionId,
     target: {
       projectId: input.projectId,
       imageId: input.imageId,
-      newImage: input.newImageSlug ? { slug: input.newImageSlug, name: input.newImageName ?? input.newImageSlug } : undefined,
+      newImage: input.newImageSlug
+        ? { slug: input.newImageSlug, name: input.newImageName ?? input.newImageSlug }
+        : undefined,
       version: input.version,
     },
     mode: input.mode,

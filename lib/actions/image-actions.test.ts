@@ -4,7 +4,13 @@ import { db } from "@/db/client";
 import { auditEvents, images } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
-import { changeTagAction as changeTag, removePropertyAction as removeProperty, setPropertyAction as setProperty, setVisibilityAction as setVisibility, updateImageDetailsAction as updateImageDetails } from "./image-actions";
+import {
+  changeTagAction as changeTag,
+  removePropertyAction as removeProperty,
+  setPropertyAction as setProperty,
+  setVisibilityAction as setVisibility,
+  updateImageDetailsAction as updateImageDetails,
+} from "./image-actions";
 
 let admin: Viewer;
 let owner: Viewer;
@@ -17,7 +23,14 @@ let othersPrivate: { id: string };
 
 async function snapshot(ids: string[]) {
   const rows = await db()
-    .select({ id: images.id, tags: images.tags, name: images.name, visibility: images.visibility, properties: images.properties, updatedAt: images.updatedAt })
+    .select({
+      id: images.id,
+      tags: images.tags,
+      name: images.name,
+      visibility: images.visibility,
+      properties: images.properties,
+      updatedAt: images.updatedAt,
+    })
     .from(images)
     .where(inArray(images.id, ids))
     .orderBy(images.id);
@@ -47,7 +60,8 @@ beforeEach(async () => {
   othersPrivate = await createTestImage({ projectId: otherProject.id, tags: ["secret"] });
 });
 
-const tagsOf = async (id: string) => (await db().select({ tags: images.tags }).from(images).where(eq(images.id, id)))[0]?.tags;
+const tagsOf = async (id: string) =>
+  (await db().select({ tags: images.tags }).from(images).where(eq(images.id, id)))[0]?.tags;
 
 describe("tagging", () => {
   it("lets a project member add and remove a tag, with an audit event for each change", async () => {
@@ -118,32 +132,61 @@ describe("tagging", () => {
   });
 
   it("refuses unknown and malformed ids, and unauthenticated callers", async () => {
-    expect(await changeTag(member, { imageIds: ["00000000-0000-4000-8000-000000000000"], tag: "x", op: "add" })).toMatchObject({
+    expect(
+      await changeTag(member, { imageIds: ["00000000-0000-4000-8000-000000000000"], tag: "x", op: "add" }),
+    ).toMatchObject({
       ok: false,
       code: "not_found",
     });
-    expect(await changeTag(member, { imageIds: ["1 or 1=1"], tag: "x", op: "add" })).toMatchObject({ ok: false, code: "invalid" });
-    expect(await changeTag(member, { imageIds: [], tag: "x", op: "add" })).toMatchObject({ ok: false, code: "invalid" });
-    expect(await changeTag(member, { imageIds: [imageA.id], tag: "x", op: "explode" })).toMatchObject({ ok: false, code: "invalid" });
-    expect(await changeTag(null, { imageIds: [imageA.id], tag: "x", op: "add" })).toMatchObject({ ok: false, code: "unauthenticated" });
+    expect(await changeTag(member, { imageIds: ["1 or 1=1"], tag: "x", op: "add" })).toMatchObject({
+      ok: false,
+      code: "invalid",
+    });
+    expect(await changeTag(member, { imageIds: [], tag: "x", op: "add" })).toMatchObject({
+      ok: false,
+      code: "invalid",
+    });
+    expect(await changeTag(member, { imageIds: [imageA.id], tag: "x", op: "explode" })).toMatchObject({
+      ok: false,
+      code: "invalid",
+    });
+    expect(await changeTag(null, { imageIds: [imageA.id], tag: "x", op: "add" })).toMatchObject({
+      ok: false,
+      code: "unauthenticated",
+    });
     expect(await tagsOf(imageA.id)).toEqual(["base"]);
   });
 
   it("lets an admin tag any image", async () => {
-    expect(await changeTag(admin, { imageIds: [othersPrivate.id], tag: "audited", op: "add" })).toMatchObject({ ok: true });
+    expect(await changeTag(admin, { imageIds: [othersPrivate.id], tag: "audited", op: "add" })).toMatchObject({
+      ok: true,
+    });
     expect(await tagsOf(othersPrivate.id)).toEqual(["secret", "audited"]);
   });
 });
 
 describe("details, properties and visibility", () => {
-  const details = { name: "Renamed", description: "# Hello\n\nNew text", os: "Debian", osVersion: "12", arch: "x86_64" };
+  const details = {
+    name: "Renamed",
+    description: "# Hello\n\nNew text",
+    os: "Debian",
+    osVersion: "12",
+    arch: "x86_64",
+  };
 
   it("lets a member edit details and properties", async () => {
     expect(await updateImageDetails(member, { imageId: imageA.id, ...details })).toMatchObject({ ok: true });
-    expect(await setProperty(member, { imageId: imageA.id, key: "hw_disk_bus", value: "virtio" })).toMatchObject({ ok: true });
-    expect(await setProperty(member, { imageId: imageA.id, key: "os_distro", value: "debian" })).toMatchObject({ ok: true });
+    expect(await setProperty(member, { imageId: imageA.id, key: "hw_disk_bus", value: "virtio" })).toMatchObject({
+      ok: true,
+    });
+    expect(await setProperty(member, { imageId: imageA.id, key: "os_distro", value: "debian" })).toMatchObject({
+      ok: true,
+    });
     expect(await removeProperty(member, { imageId: imageA.id, key: "hw_disk_bus" })).toMatchObject({ ok: true });
-    const [row] = await db().select({ name: images.name, properties: images.properties }).from(images).where(eq(images.id, imageA.id));
+    const [row] = await db()
+      .select({ name: images.name, properties: images.properties })
+      .from(images)
+      .where(eq(images.id, imageA.id));
     expect(row).toEqual({ name: "Renamed", properties: { os_distro: "debian" } });
   });
 
@@ -151,27 +194,54 @@ describe("details, properties and visibility", () => {
     const result = await updateImageDetails(member, { imageId: imageA.id, ...details, name: "", arch: "sparc" });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(Object.keys(result.fieldErrors ?? {}).sort()).toEqual(["arch", "name"]);
-    expect(await setProperty(member, { imageId: imageA.id, key: "bad key!", value: "x" })).toMatchObject({ ok: false, code: "invalid" });
-    expect(await setProperty(member, { imageId: imageA.id, key: "k", value: "v".repeat(513) })).toMatchObject({ ok: false, code: "invalid" });
+    expect(await setProperty(member, { imageId: imageA.id, key: "bad key!", value: "x" })).toMatchObject({
+      ok: false,
+      code: "invalid",
+    });
+    expect(await setProperty(member, { imageId: imageA.id, key: "k", value: "v".repeat(513) })).toMatchObject({
+      ok: false,
+      code: "invalid",
+    });
   });
 
   it("refuses outsiders and project viewers, changing nothing", async () => {
     const before = await snapshot([imageA.id]);
     for (const caller of [outsider, projectViewer]) {
-      expect(await updateImageDetails(caller, { imageId: imageA.id, ...details })).toMatchObject({ ok: false, code: "forbidden" });
-      expect(await setProperty(caller, { imageId: imageA.id, key: "k", value: "v" })).toMatchObject({ ok: false, code: "forbidden" });
-      expect(await removeProperty(caller, { imageId: imageA.id, key: "k" })).toMatchObject({ ok: false, code: "forbidden" });
-      expect(await setVisibility(caller, { imageId: imageA.id, visibility: "private" })).toMatchObject({ ok: false, code: "forbidden" });
+      expect(await updateImageDetails(caller, { imageId: imageA.id, ...details })).toMatchObject({
+        ok: false,
+        code: "forbidden",
+      });
+      expect(await setProperty(caller, { imageId: imageA.id, key: "k", value: "v" })).toMatchObject({
+        ok: false,
+        code: "forbidden",
+      });
+      expect(await removeProperty(caller, { imageId: imageA.id, key: "k" })).toMatchObject({
+        ok: false,
+        code: "forbidden",
+      });
+      expect(await setVisibility(caller, { imageId: imageA.id, visibility: "private" })).toMatchObject({
+        ok: false,
+        code: "forbidden",
+      });
     }
     expect(await snapshot([imageA.id])).toEqual(before);
   });
 
   it("lets only owners and admins change visibility", async () => {
-    expect(await setVisibility(member, { imageId: imageB.id, visibility: "public" })).toMatchObject({ ok: false, code: "forbidden" });
+    expect(await setVisibility(member, { imageId: imageB.id, visibility: "public" })).toMatchObject({
+      ok: false,
+      code: "forbidden",
+    });
     expect(await setVisibility(owner, { imageId: imageB.id, visibility: "public" })).toMatchObject({ ok: true });
     expect(await setVisibility(admin, { imageId: othersPrivate.id, visibility: "public" })).toMatchObject({ ok: true });
-    expect(await setVisibility(owner, { imageId: imageB.id, visibility: "everyone" })).toMatchObject({ ok: false, code: "invalid" });
-    const rows = await db().select({ id: images.id, visibility: images.visibility }).from(images).where(inArray(images.id, [imageB.id, othersPrivate.id]));
+    expect(await setVisibility(owner, { imageId: imageB.id, visibility: "everyone" })).toMatchObject({
+      ok: false,
+      code: "invalid",
+    });
+    const rows = await db()
+      .select({ id: images.id, visibility: images.visibility })
+      .from(images)
+      .where(inArray(images.id, [imageB.id, othersPrivate.id]));
     expect(rows.every((row) => row.visibility === "public")).toBe(true);
   });
 });

@@ -49,10 +49,17 @@ export const startUrlImportAction = defineAction(startUrlImportSchema, async (in
 export const requestConversionAction = defineAction(requestConversionSchema, async ({ versionId, format }, viewer) => {
   const version = await getDownloadableVersion({ viewer, versionId });
   if (!version) throw new HangarError("not_found", "That version doesn't exist, isn't ready, or you can't see it.");
-  if (version.format === format && !version.linked) throw new HangarError("invalid", `This version is already ${format}; download it as it is.`);
+  if (version.format === format && !version.linked)
+    throw new HangarError("invalid", `This version is already ${format}; download it as it is.`);
   const conversion = await requestConversion({ versionId, targetFormat: format, requestedById: viewer.id });
   if (conversion.queued) {
-    await recordAudit({ actorId: viewer.id, action: "version.convert", objectType: "version", objectId: versionId, after: { format, conversionId: conversion.id } });
+    await recordAudit({
+      actorId: viewer.id,
+      action: "version.convert",
+      objectType: "version",
+      objectId: versionId,
+      after: { format, conversionId: conversion.id },
+    });
     await enqueue("image.convert", { conversionId: conversion.id });
   }
   return { conversionId: conversion.id, slugs: [version.imageSlug] };

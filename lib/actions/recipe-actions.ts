@@ -5,7 +5,13 @@ import { cancelBuild, queueBuild, rebuildOnNewestBase, retryBuild } from "@/db/q
 import { saveRecipe } from "@/db/queries/recipes";
 import { enqueue } from "@/lib/jobs/queue";
 import { env } from "@/lib/env";
-import { cancelBuildSchema, rebuildSchema, retryBuildSchema, saveRecipeSchema, startBuildSchema } from "@/lib/validations/recipes";
+import {
+  cancelBuildSchema,
+  rebuildSchema,
+  retryBuildSchema,
+  saveRecipeSchema,
+  startBuildSchema,
+} from "@/lib/validations/recipes";
 import { defineAction } from "./safe-action";
 
 const sendBuild = (buildId: string) => enqueue("image.build", { buildId });
@@ -13,15 +19,22 @@ const sendBuild = (buildId: string) => enqueue("image.build", { buildId });
 // Read when a request comes, not when the module loads, so the configured bound applies.
 export const saveRecipeAction = defineAction(
   z.lazy(() => saveRecipeSchema(env().HANGAR_MAX_GROW_SIZE)),
-  async (input, viewer) => saveRecipe({ viewer, recipeId: input.recipeId, projectId: input.projectId, document: input.document }),
+  async (input, viewer) =>
+    saveRecipe({ viewer, recipeId: input.recipeId, projectId: input.projectId, document: input.document }),
 );
 
 export const startBuildAction = defineAction(startBuildSchema, async (input, viewer) =>
   queueBuild({ viewer, recipeId: input.recipeId, revision: input.revision, force: input.force, send: sendBuild }),
 );
 
-export const cancelBuildAction = defineAction(cancelBuildSchema, async (input, viewer) => cancelBuild({ viewer, buildId: input.buildId }));
+export const cancelBuildAction = defineAction(cancelBuildSchema, async (input, viewer) =>
+  cancelBuild({ viewer, buildId: input.buildId }),
+);
 
-export const retryBuildAction = defineAction(retryBuildSchema, async (input, viewer) => retryBuild({ viewer, buildId: input.buildId, send: sendBuild }));
+export const retryBuildAction = defineAction(retryBuildSchema, async (input, viewer) =>
+  retryBuild({ viewer, buildId: input.buildId, send: sendBuild }),
+);
 
-export const rebuildAction = defineAction(rebuildSchema, async (input, viewer) => rebuildOnNewestBase({ viewer, versionId: input.versionId, send: sendBuild }));
+export const rebuildAction = defineAction(rebuildSchema, async (input, viewer) =>
+  rebuildOnNewestBase({ viewer, versionId: input.versionId, send: sendBuild }),
+);

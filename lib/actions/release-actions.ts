@@ -4,6 +4,10 @@ import { changeReleaseStatus, deleteVersion } from "@/db/queries/releases";
 import { changeReleaseSchema, deleteVersionSchema } from "@/lib/validations/releases";
 import { defineAction } from "./safe-action";
 
-export const changeReleaseAction = defineAction(changeReleaseSchema, async (input, viewer) => changeReleaseStatus({ viewer, change: input }));
+export const changeReleaseAction = defineAction(changeReleaseSchema, async (input, viewer) =>
+  changeReleaseStatus({ viewer, change: input }),
+);
 
-export const deleteVersionAction = defineAction(deleteVersionSchema, async (input, viewer) => deleteVersion({ viewer, versionId: input.versionId }));
+export const deleteVersionAction = defineAction(deleteVersionSchema, async (input, viewer) =>
+  deleteVersion({ viewer, versionId: input.versionId }),
+);

@@ -16,8 +16,7 @@ import { HangarError, INTERNAL_ERROR_MESSAGE, type ErrorCode } from "@/lib/error
 import { checkInput } from "@/lib/validations/check";
 
 export type ActionResult<T> =
-  | { ok: true; data: T }
-  | { ok: false; code: ErrorCode; message: string; fieldErrors?: Record<string, string[]> };
+  { ok: true; data: T } | { ok: false; code: ErrorCode; message: string; fieldErrors?: Record<string, string[]> };
 
 export type DefinedAction<Result> = (viewer: Viewer | null, input: unknown) => Promise<ActionResult<Result>>;
 
@@ -26,7 +25,8 @@ export function defineAction<Schema extends z.ZodType, Result>(
   handler: (input: z.output<Schema>, viewer: Viewer) => Promise<Result>,
 ): DefinedAction<Result> {
   return async (viewer, input) => {
-    if (!viewer) return { ok: false, code: "unauthenticated", message: "Your session has ended. Sign in again to continue." };
+    if (!viewer)
+      return { ok: false, code: "unauthenticated", message: "Your session has ended. Sign in again to continue." };
     return run(schema, input, (parsed) => handler(parsed, viewer));
   };
 }
@@ -42,13 +42,18 @@ export function definePublicAction<Schema extends z.ZodType, Result>(
   return (input) => run(schema, input, handler);
 }
 
-async function run<Schema extends z.ZodType, Result>(schema: Schema, input: unknown, handler: (input: z.output<Schema>) => Promise<Result>): Promise<ActionResult<Result>> {
+async function run<Schema extends z.ZodType, Result>(
+  schema: Schema,
+  input: unknown,
+  handler: (input: z.output<Schema>) => Promise<Result>,
+): Promise<ActionResult<Result>> {
   const checked = checkInput(schema, input);
   if (!checked.ok) return { ok: false, code: "invalid", message: checked.message, fieldErrors: checked.fieldErrors };
   try {
     return { ok: true, data: await handler(checked.data) };
   } catch (error) {
-    if (error instanceof HangarError) return { ok: false, code: error.code, message: error.message, fieldErrors: error.fieldErrors };
+    if (error instanceof HangarError)
+      return { ok: false, code: error.code, message: error.message, fieldErrors: error.fieldErrors };
     console.error("server action failed", error);
     return { ok: false, code: "internal", message: INTERNAL_ERROR_MESSAGE };
   }

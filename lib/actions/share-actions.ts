@@ -4,8 +4,14 @@ import { answerShare, offerShare, withdrawShare } from "@/db/queries/shares";
 import { answerShareSchema, offerShareSchema, withdrawShareSchema } from "@/lib/validations/shares";
 import { defineAction } from "./safe-action";
 
-export const offerShareAction = defineAction(offerShareSchema, async (input, viewer) => offerShare({ viewer, ...input }));
+export const offerShareAction = defineAction(offerShareSchema, async (input, viewer) =>
+  offerShare({ viewer, ...input }),
+);
 
-export const answerShareAction = defineAction(answerShareSchema, async (input, viewer) => answerShare({ viewer, ...input }));
+export const answerShareAction = defineAction(answerShareSchema, async (input, viewer) =>
+  answerShare({ viewer, ...input }),
+);
 
-export const withdrawShareAction = defineAction(withdrawShareSchema, async (input, viewer) => withdrawShare({ viewer, ...input }));
+export const withdrawShareAction = defineAction(withdrawShareSchema, async (input, viewer) =>
+  withdrawShare({ viewer, ...input }),
+);

@@ -31,7 +31,13 @@ export function clientAddress({
   forwardedFor: string | string[] | undefined;
   trustedProxies: number;
 }): string {
-  const hops = [socketAddress, ...[forwardedFor ?? []].flat().flatMap((value) => value.split(",")).reverse()];
+  const hops = [
+    socketAddress,
+    ...[forwardedFor ?? []]
+      .flat()
+      .flatMap((value) => value.split(","))
+      .reverse(),
+  ];
   // Fewer hops than proxies: the nearest one that is there (the header was shorter than promised).
   for (let index = Math.min(trustedProxies, hops.length - 1); index >= 0; index -= 1) {
     const address = normalise(hops[index]);

@@ -41,7 +41,8 @@ function providers(): Provider[] {
         if (!parsed.success) throw new InvalidCredentials();
         const result = await attemptPasswordSignIn({ ...parsed.data, address: clientAddressOf(request) });
         if (result.ok) return result.user;
-        if (result.throttled) throw new ThrottledSignIn(throttledCode(result.throttled.scope, result.throttled.retryAfterSeconds));
+        if (result.throttled)
+          throw new ThrottledSignIn(throttledCode(result.throttled.scope, result.throttled.retryAfterSeconds));
         throw new InvalidCredentials();
       },
     }),
@@ -95,7 +96,13 @@ const authConfig = (): NextAuthConfig => ({
       if (email && env().HANGAR_OIDC_ADMIN_EMAILS.includes(email)) {
         await grantAdminRole({ userId: user.id });
       }
-      await recordAudit({ actorId: user.id, action: "user.create", objectType: "user", objectId: user.id, after: { email } });
+      await recordAudit({
+        actorId: user.id,
+        action: "user.create",
+        objectType: "user",
+        objectId: user.id,
+        after: { email },
+      });
     },
     async signIn({ user, account }) {
       if (!user.id) return;
@@ -128,5 +135,12 @@ export async function authRouteHandler(request: Request): Promise<Response> {
   setEnvDefaults(process.env, config, true);
   const url = new URL(request.url);
   const body = request.method === "POST" ? await request.text() : undefined;
-  return Auth(new Request(new URL(`${url.pathname}${url.search}`, env().origin), { method: request.method, headers: request.headers, body }), config);
+  return Auth(
+    new Request(new URL(`${url.pathname}${url.search}`, env().origin), {
+      method: request.method,
+      headers: request.headers,
+      body,
+    }),
+    config,
+  );
 }

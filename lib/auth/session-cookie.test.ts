@@ -34,8 +34,12 @@ describe("viewerFromSessionCookie", () => {
   it("uses the __Secure- cookie when the app's URL is https, and only that one", async () => {
     process.env.AUTH_URL = "https://hangar.example";
     const user = await createTestUser();
-    expect((await viewerFromSessionCookie({ headers: headers(`${secure}=${await token(user.id, secure)}`), secret }))?.id).toBe(user.id);
-    expect(await viewerFromSessionCookie({ headers: headers(`${plain}=${await token(user.id, plain)}`), secret })).toBeNull();
+    expect(
+      (await viewerFromSessionCookie({ headers: headers(`${secure}=${await token(user.id, secure)}`), secret }))?.id,
+    ).toBe(user.id);
+    expect(
+      await viewerFromSessionCookie({ headers: headers(`${plain}=${await token(user.id, plain)}`), secret }),
+    ).toBeNull();
     delete process.env.AUTH_URL;
     const forwarded = headers(`${secure}=${await token(user.id, secure)}`, { "x-forwarded-proto": "https" });
     expect((await viewerFromSessionCookie({ headers: forwarded, secret }))?.id).toBe(user.id);
@@ -54,25 +58,49 @@ describe("viewerFromSessionCookie", () => {
     process.env.AUTH_URL = "https://hangar.example";
     const user = await createTestUser();
     // Auth.js splits a session over 4 KiB into name.0, name.1, …
-    const value = await encode({ token: { uid: user.id, sub: user.id, padding: "x".repeat(6000) }, secret, salt: secure });
+    const value = await encode({
+      token: { uid: user.id, sub: user.id, padding: "x".repeat(6000) },
+      secret,
+      salt: secure,
+    });
     const pieces = [value.slice(0, 3000), value.slice(3000, 6000), value.slice(6000)];
-    const cookie = pieces.map((piece, index) => `${secure}.${index}=${piece}`).reverse().join("; ");
+    const cookie = pieces
+      .map((piece, index) => `${secure}.${index}=${piece}`)
+      .reverse()
+      .join("; ");
     expect((await viewerFromSessionCookie({ headers: headers(cookie), secret }))?.id).toBe(user.id);
   });
 
   it("reads only the cookie, not a token in an Authorization header", async () => {
     delete process.env.AUTH_URL;
     const user = await createTestUser();
-    expect(await viewerFromSessionCookie({ headers: new Headers({ authorization: `Bearer ${await token(user.id, plain)}` }), secret })).toBeNull();
+    expect(
+      await viewerFromSessionCookie({
+        headers: new Headers({ authorization: `Bearer ${await token(user.id, plain)}` }),
+        secret,
+      }),
+    ).toBeNull();
   });
 
   it("refuses no cookie, another secret, the wrong salt and an expired session", async () => {
     delete process.env.AUTH_URL;
     const user = await createTestUser();
     expect(await viewerFromSessionCookie({ headers: new Headers(), secret })).toBeNull();
-    expect(await viewerFromSessionCookie({ headers: headers(`${plain}=${await token(user.id, plain, { secret: "another-secret-entirely-0123456789" })}`), secret })).toBeNull();
-    expect(await viewerFromSessionCookie({ headers: headers(`${plain}=${await token(user.id, secure)}`), secret })).toBeNull();
-    expect(await viewerFromSessionCookie({ headers: headers(`${plain}=${await token(user.id, plain, { maxAge: -60 })}`), secret })).toBeNull();
+    expect(
+      await viewerFromSessionCookie({
+        headers: headers(`${plain}=${await token(user.id, plain, { secret: "another-secret-entirely-0123456789" })}`),
+        secret,
+      }),
+    ).toBeNull();
+    expect(
+      await viewerFromSessionCookie({ headers: headers(`${plain}=${await token(user.id, secure)}`), secret }),
+    ).toBeNull();
+    expect(
+      await viewerFromSessionCookie({
+        headers: headers(`${plain}=${await token(user.id, plain, { maxAge: -60 })}`),
+        secret,
+      }),
+    ).toBeNull();
     expect(await viewerFromSessionCookie({ headers: headers(`${plain}=garbage`), secret })).toBeNull();
   });
 });

@@ -14,7 +14,13 @@ function usesSecureCookie(headers: Headers): boolean {
   return protocol === "https:";
 }
 
-export async function viewerFromSessionCookie({ headers, secret }: { headers: Headers; secret: string }): Promise<Viewer | null> {
+export async function viewerFromSessionCookie({
+  headers,
+  secret,
+}: {
+  headers: Headers;
+  secret: string;
+}): Promise<Viewer | null> {
   // Only the cookie: getToken would also take a bearer token from an Authorization header.
   const req = { headers: new Headers({ cookie: headers.get("cookie") ?? "" }) };
   // A token that is expired, tampered with or sealed with another secret is no session at all (null).

@@ -6,7 +6,13 @@ import { db } from "@/db/client";
 import { auditEvents, users } from "@/db/schema";
 import { createTestUser, unique } from "@/tests/fixtures";
 import { hashPassword } from "./password";
-import { accountRule, addressRule, attemptPasswordSignIn, listThrottledAccounts, unlockAccountSignIn } from "./sign-in-guard";
+import {
+  accountRule,
+  addressRule,
+  attemptPasswordSignIn,
+  listThrottledAccounts,
+  unlockAccountSignIn,
+} from "./sign-in-guard";
 
 // The real argon2, counted: every path of a failed sign-in must run one real verification.
 const argon2 = vi.hoisted(() => ({ verifiedHashes: [] as string[] }));
@@ -34,7 +40,8 @@ async function localUser({ disabled = false, withPassword = true } = {}) {
 }
 
 /** A fresh address per test, so tests don't share an address counter. */
-const anAddress = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
+const anAddress = () =>
+  `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}`;
 
 async function failedAudits(email: string) {
   return db()
@@ -56,7 +63,10 @@ describe("per-account throttle", () => {
     const at = (ms: number) => new Date(start + ms);
 
     for (let failure = 1; failure <= 4; failure += 1) {
-      expect(await attemptPasswordSignIn({ email: user.email, password: "wrong", address, now: at(0) })).toEqual({ ok: false, throttled: null });
+      expect(await attemptPasswordSignIn({ email: user.email, password: "wrong", address, now: at(0) })).toEqual({
+        ok: false,
+        throttled: null,
+      });
     }
     // The fifth failure starts the first lock, and says so.
     expect(await attemptPasswordSignIn({ email: user.email, password: "wrong", address, now: at(0) })).toEqual({
@@ -68,7 +78,9 @@ describe("per-account throttle", () => {
       ok: false,
       throttled: { scope: "account", retryAfterSeconds: 1 },
     });
-    expect(argon2.verifiedHashes.length, "a locked attempt is refused without looking at the password").toBe(verificationsBefore);
+    expect(argon2.verifiedHashes.length, "a locked attempt is refused without looking at the password").toBe(
+      verificationsBefore,
+    );
 
     // Each further failure doubles the wait: 2 s, 4 s, 8 s …
     let clock = seconds(1) + 1;
@@ -80,23 +92,43 @@ describe("per-account throttle", () => {
       clock += seconds(wait) + 1;
     }
 
-    const [row] = await listThrottledAccounts({ now: at(clock) }).then((rows) => rows.filter((entry) => entry.email === user.email));
+    const [row] = await listThrottledAccounts({ now: at(clock) }).then((rows) =>
+      rows.filter((entry) => entry.email === user.email),
+    );
     expect(row).toMatchObject({ email: user.email, userId: user.id, failures: 9, lastAddress: address });
 
-    expect(await attemptPasswordSignIn({ email: user.email, password, address, now: at(clock) })).toMatchObject({ ok: true, user: { id: user.id } });
+    expect(await attemptPasswordSignIn({ email: user.email, password, address, now: at(clock) })).toMatchObject({
+      ok: true,
+      user: { id: user.id },
+    });
     // A success forgets the failures: the next mistake is the first again.
-    expect(await listThrottledAccounts({ now: at(clock) }).then((rows) => rows.some((entry) => entry.email === user.email))).toBe(false);
-    expect(await attemptPasswordSignIn({ email: user.email, password: "wrong", address, now: at(clock) })).toEqual({ ok: false, throttled: null });
+    expect(
+      await listThrottledAccounts({ now: at(clock) }).then((rows) => rows.some((entry) => entry.email === user.email)),
+    ).toBe(false);
+    expect(await attemptPasswordSignIn({ email: user.email, password: "wrong", address, now: at(clock) })).toEqual({
+      ok: false,
+      throttled: null,
+    });
   });
 
   it("lets only five of a burst of parallel guesses be verified", async () => {
     const user = await localUser();
     const now = new Date();
-    const answers = await Promise.all(Array.from({ length: 20 }, () => attemptPasswordSignIn({ email: user.email, password: "wrong", address: anAddress(), now })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        attemptPasswordSignIn({ email: user.email, password: "wrong", address: anAddress(), now }),
+      ),
+    );
     expect(argon2.verifiedHashes).toHaveLength(accountRule.lockAtFailure);
-    expect(answers.filter((answer) => !answer.ok && answer.throttled === null)).toHaveLength(accountRule.lockAtFailure - 1);
-    expect(answers.filter((answer) => !answer.ok && answer.throttled?.scope === "account")).toHaveLength(20 - accountRule.lockAtFailure + 1);
-    const [row] = await listThrottledAccounts({ now }).then((rows) => rows.filter((entry) => entry.email === user.email));
+    expect(answers.filter((answer) => !answer.ok && answer.throttled === null)).toHaveLength(
+      accountRule.lockAtFailure - 1,
+    );
+    expect(answers.filter((answer) => !answer.ok && answer.throttled?.scope === "account")).toHaveLength(
+      20 - accountRule.lockAtFailure + 1,
+    );
+    const [row] = await listThrottledAccounts({ now }).then((rows) =>
+      rows.filter((entry) => entry.email === user.email),
+    );
     expect(row, "refused attempts are not counted").toMatchObject({ failures: accountRule.lockAtFailure });
   });
 
@@ -118,7 +150,10 @@ describe("per-account throttle", () => {
       last = await attemptPasswordSignIn({ email: user.email, password: "wrong", address, now: new Date(clock) });
       if (!last.ok && last.throttled) clock += seconds(last.throttled.retryAfterSeconds) + 1;
     }
-    expect(last).toEqual({ ok: false, throttled: { scope: "account", retryAfterSeconds: accountRule.maxLockMs / 1000 } });
+    expect(last).toEqual({
+      ok: false,
+      throttled: { scope: "account", retryAfterSeconds: accountRule.maxLockMs / 1000 },
+    });
   });
 
   it("throttles an email with no account exactly like one with an account", async () => {
@@ -126,8 +161,16 @@ describe("per-account throttle", () => {
     const address = anAddress();
     const now = new Date();
     const answers = [];
-    for (let failure = 1; failure <= 6; failure += 1) answers.push(await attemptPasswordSignIn({ email, password, address, now }));
-    expect(answers.map((answer) => !answer.ok && answer.throttled)).toEqual([null, null, null, null, { scope: "account", retryAfterSeconds: 1 }, { scope: "account", retryAfterSeconds: 1 }]);
+    for (let failure = 1; failure <= 6; failure += 1)
+      answers.push(await attemptPasswordSignIn({ email, password, address, now }));
+    expect(answers.map((answer) => !answer.ok && answer.throttled)).toEqual([
+      null,
+      null,
+      null,
+      null,
+      { scope: "account", retryAfterSeconds: 1 },
+      { scope: "account", retryAfterSeconds: 1 },
+    ]);
   });
 
   it("is lifted by an unlock, which is audited with what was forgotten", async () => {
@@ -135,10 +178,16 @@ describe("per-account throttle", () => {
     const admin = await createTestUser({ role: "admin" });
     const address = anAddress();
     const now = new Date();
-    for (let failure = 1; failure <= 7; failure += 1) await attemptPasswordSignIn({ email: user.email, password: "wrong", address, now });
-    expect(await attemptPasswordSignIn({ email: user.email, password, address, now })).toMatchObject({ ok: false, throttled: { scope: "account" } });
+    for (let failure = 1; failure <= 7; failure += 1)
+      await attemptPasswordSignIn({ email: user.email, password: "wrong", address, now });
+    expect(await attemptPasswordSignIn({ email: user.email, password, address, now })).toMatchObject({
+      ok: false,
+      throttled: { scope: "account" },
+    });
 
-    expect(await unlockAccountSignIn({ email: user.email.toUpperCase(), actorId: admin.id })).toEqual({ unlocked: true });
+    expect(await unlockAccountSignIn({ email: user.email.toUpperCase(), actorId: admin.id })).toEqual({
+      unlocked: true,
+    });
     expect(await attemptPasswordSignIn({ email: user.email, password, address, now })).toMatchObject({ ok: true });
 
     const [audit] = await db()
@@ -156,21 +205,44 @@ describe("per-address throttle", () => {
     const now = new Date();
     const target = await localUser();
     for (let failure = 1; failure < addressRule.lockAtFailure; failure += 1) {
-      const answer = await attemptPasswordSignIn({ email: `${unique("spray")}@test.local`, password: "guess", address, now });
+      const answer = await attemptPasswordSignIn({
+        email: `${unique("spray")}@test.local`,
+        password: "guess",
+        address,
+        now,
+      });
       expect(answer).toEqual({ ok: false, throttled: null });
     }
-    expect(await attemptPasswordSignIn({ email: `${unique("spray")}@test.local`, password: "guess", address, now })).toEqual({
+    expect(
+      await attemptPasswordSignIn({ email: `${unique("spray")}@test.local`, password: "guess", address, now }),
+    ).toEqual({
       ok: false,
       throttled: { scope: "address", retryAfterSeconds: addressRule.windowMs / 1000 },
     });
     // Even the right password of an untouched account waits, from that address only.
-    expect(await attemptPasswordSignIn({ email: target.email, password, address, now: new Date(now.getTime() + seconds(60)) })).toEqual({
+    expect(
+      await attemptPasswordSignIn({
+        email: target.email,
+        password,
+        address,
+        now: new Date(now.getTime() + seconds(60)),
+      }),
+    ).toEqual({
       ok: false,
       throttled: { scope: "address", retryAfterSeconds: addressRule.windowMs / 1000 - 60 },
     });
-    expect(await attemptPasswordSignIn({ email: target.email, password, address: anAddress(), now })).toMatchObject({ ok: true });
+    expect(await attemptPasswordSignIn({ email: target.email, password, address: anAddress(), now })).toMatchObject({
+      ok: true,
+    });
     // The window ends and the address may try again.
-    expect(await attemptPasswordSignIn({ email: target.email, password, address, now: new Date(now.getTime() + addressRule.windowMs + 1) })).toMatchObject({ ok: true });
+    expect(
+      await attemptPasswordSignIn({
+        email: target.email,
+        password,
+        address,
+        now: new Date(now.getTime() + addressRule.windowMs + 1),
+      }),
+    ).toMatchObject({ ok: true });
   });
 });
 
@@ -184,16 +256,24 @@ describe("shared counters", () => {
       const { closeDb } = await import("@/db/client");
       for (let i = 0; i < 3; i += 1) await attemptPasswordSignIn({ email: ${JSON.stringify(user.email)}, password: "wrong", address: ${JSON.stringify(address)} });
       await closeDb();`;
-    await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { env: process.env, cwd: process.cwd() });
+    await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      env: process.env,
+      cwd: process.cwd(),
+    });
 
     const [row] = await listThrottledAccounts().then((rows) => rows.filter((entry) => entry.email === user.email));
     expect(row, "three failures are below the lock").toBeUndefined();
     // Two at once here reach five in all: the fifth locks, whichever of them it is. (A fixed clock,
     // so a slow machine can't outlast the one-second lock before the last call.)
     const now = new Date();
-    const answers = await Promise.all([1, 2].map(() => attemptPasswordSignIn({ email: user.email, password: "wrong", address, now })));
+    const answers = await Promise.all(
+      [1, 2].map(() => attemptPasswordSignIn({ email: user.email, password: "wrong", address, now })),
+    );
     expect(answers.filter((answer) => !answer.ok && answer.throttled?.scope === "account")).toHaveLength(1);
-    expect(await attemptPasswordSignIn({ email: user.email, password, address, now })).toMatchObject({ ok: false, throttled: { scope: "account" } });
+    expect(await attemptPasswordSignIn({ email: user.email, password, address, now })).toMatchObject({
+      ok: false,
+      throttled: { scope: "account" },
+    });
     const [locked] = await listThrottledAccounts().then((rows) => rows.filter((entry) => entry.email === user.email));
     expect(locked).toMatchObject({ failures: 5 });
   });
@@ -232,21 +312,34 @@ describe("failed attempts", () => {
     const email = `${unique("nobody")}@test.local`;
     const address = anAddress();
     const now = new Date();
-    for (let failure = 1; failure <= 5; failure += 1) await attemptPasswordSignIn({ email, password: "wrong", address, now });
+    for (let failure = 1; failure <= 5; failure += 1)
+      await attemptPasswordSignIn({ email, password: "wrong", address, now });
     await attemptPasswordSignIn({ email, password: "wrong", address, now });
     const rows = await failedAudits(email);
-    expect(rows.at(-1)!.after).toEqual({ email, address, reason: "throttled", lockedScope: "account", lockedUntil: new Date(now.getTime() + 1000).toISOString() });
+    expect(rows.at(-1)!.after).toEqual({
+      email,
+      address,
+      reason: "throttled",
+      lockedScope: "account",
+      lockedUntil: new Date(now.getTime() + 1000).toISOString(),
+    });
   });
 
   it("each run one real argon2 verification with real hash parameters, whether or not the account exists, has a password or is disabled", async () => {
     const known = await localUser();
-    const [{ passwordHash }] = (await db().select({ passwordHash: users.passwordHash }).from(users).where(eq(users.id, known.id))) as [{ passwordHash: string }];
+    const [{ passwordHash }] = (await db()
+      .select({ passwordHash: users.passwordHash })
+      .from(users)
+      .where(eq(users.id, known.id))) as [{ passwordHash: string }];
     const parameters = (hash: string) => hash.split("$").slice(1, 4).join("$");
     const disabled = await localUser({ disabled: true });
     const ssoOnly = await localUser({ withPassword: false });
     for (const email of [known.email, disabled.email, ssoOnly.email, `${unique("nobody")}@test.local`]) {
       argon2.verifiedHashes.length = 0;
-      expect(await attemptPasswordSignIn({ email, password: "wrong", address: anAddress() })).toEqual({ ok: false, throttled: null });
+      expect(await attemptPasswordSignIn({ email, password: "wrong", address: anAddress() })).toEqual({
+        ok: false,
+        throttled: null,
+      });
       expect(argon2.verifiedHashes, email).toHaveLength(1);
       expect(parameters(argon2.verifiedHashes[0]!), email).toBe(parameters(passwordHash));
     }

@@ -27,7 +27,13 @@ import type { ThrottleScope } from "./sign-in-messages";
 const minute = 60_000;
 
 /** Five failures in a row are free; from the fifth on each locks 1 s, 2 s, 4 s … up to 15 min. A day without failures forgives. */
-export const accountRule = { kind: "growing", quietMs: 24 * 60 * minute, lockAtFailure: 5, firstLockMs: 1000, maxLockMs: 15 * minute } as const satisfies ThrottleRule;
+export const accountRule = {
+  kind: "growing",
+  quietMs: 24 * 60 * minute,
+  lockAtFailure: 5,
+  firstLockMs: 1000,
+  maxLockMs: 15 * minute,
+} as const satisfies ThrottleRule;
 /** Looser, to stop one address spraying guesses across many accounts: 20 failures per 15 minutes. */
 export const addressRule = { kind: "window", windowMs: 15 * minute, lockAtFailure: 20 } as const satisfies ThrottleRule;
 
@@ -46,7 +52,10 @@ function dummyPasswordHash(): Promise<string> {
   return dummyHash;
 }
 
-function laterLock(locks: { account: Date | null; address: Date | null }): { scope: ThrottleScope; until: Date } | null {
+function laterLock(locks: {
+  account: Date | null;
+  address: Date | null;
+}): { scope: ThrottleScope; until: Date } | null {
   const { account, address } = locks;
   if (account && (!address || account >= address)) return { scope: "account", until: account };
   return address ? { scope: "address", until: address } : null;
@@ -54,14 +63,23 @@ function laterLock(locks: { account: Date | null; address: Date | null }): { sco
 
 const secondsUntil = (until: Date, now: Date) => Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
 
-async function auditFailure(attempt: { email: string; address: string }, reason: FailureReason, lock: { scope: ThrottleScope; until: Date } | null) {
+async function auditFailure(
+  attempt: { email: string; address: string },
+  reason: FailureReason,
+  lock: { scope: ThrottleScope; until: Date } | null,
+) {
   // The password is never recorded, not even a wrong one: it is often a typo of the real one.
   await recordAudit({
     actorId: null,
     action: "user.sign_in_failed",
     objectType: "sign_in",
     objectId: attempt.email,
-    after: { email: attempt.email, address: attempt.address, reason, ...(lock ? { lockedScope: lock.scope, lockedUntil: lock.until.toISOString() } : {}) },
+    after: {
+      email: attempt.email,
+      address: attempt.address,
+      reason,
+      ...(lock ? { lockedScope: lock.scope, lockedUntil: lock.until.toISOString() } : {}),
+    },
   });
 }
 
@@ -82,7 +100,11 @@ export async function attemptPasswordSignIn({
 }): Promise<PasswordSignInResult> {
   const attempt = { email, address };
   const addressCounter = { scope: "address", key: address, rule: addressRule } as const;
-  const counted = await reserveSignInAttempt({ counters: [{ scope: "account", key: email, rule: accountRule }, addressCounter], address, now });
+  const counted = await reserveSignInAttempt({
+    counters: [{ scope: "account", key: email, rule: accountRule }, addressCounter],
+    address,
+    now,
+  });
   if (!counted) {
     // Refused before the password is looked at, and not counted: a lock can't be made longer by
     // knocking, and the right password does not get through it either.
@@ -99,14 +121,22 @@ export async function attemptPasswordSignIn({
     return { ok: true, user: { id: user.id, name: user.name, email: user.email } };
   }
 
-  const reason: FailureReason = !user ? "unknown_account" : user.disabledAt ? "disabled" : !user.passwordHash ? "no_password" : "wrong_password";
+  const reason: FailureReason = !user
+    ? "unknown_account"
+    : user.disabledAt
+      ? "disabled"
+      : !user.passwordHash
+        ? "no_password"
+        : "wrong_password";
   // The failure that starts a lock says so at once, rather than only the next attempt.
   const started = laterLock({
     account: counted.find((counter) => counter.scope === "account")?.lockedUntil ?? null,
     address: counted.find((counter) => counter.scope === "address")?.lockedUntil ?? null,
   });
   await auditFailure(attempt, reason, started);
-  return started ? { ok: false, throttled: { scope: started.scope, retryAfterSeconds: secondsUntil(started.until, now) } } : { ok: false, throttled: null };
+  return started
+    ? { ok: false, throttled: { scope: started.scope, retryAfterSeconds: secondsUntil(started.until, now) } }
+    : { ok: false, throttled: null };
 }
 
 /**
@@ -114,7 +144,13 @@ export async function attemptPasswordSignIn({
  * operator CLI (`npm run admin -- user unlock EMAIL`); `actorId` is null for the CLI. Audited when
  * there was something to forget.
  */
-export async function unlockAccountSignIn({ email, actorId }: { email: string; actorId: string | null }): Promise<{ unlocked: boolean }> {
+export async function unlockAccountSignIn({
+  email,
+  actorId,
+}: {
+  email: string;
+  actorId: string | null;
+}): Promise<{ unlocked: boolean }> {
   const key = email.trim().toLowerCase();
   const cleared = await clearAccountFailures({ email: key });
   if (!cleared) return { unlocked: false };
@@ -123,12 +159,19 @@ export async function unlockAccountSignIn({ email, actorId }: { email: string; a
     action: "user.sign_in_unlock",
     objectType: "sign_in",
     objectId: key,
-    before: { failures: cleared.failures, lockedUntil: cleared.lockedUntil?.toISOString() ?? null, lastAddress: cleared.lastAddress },
+    before: {
+      failures: cleared.failures,
+      lockedUntil: cleared.lockedUntil?.toISOString() ?? null,
+      lastAddress: cleared.lastAddress,
+    },
   });
   return { unlocked: true };
 }
 
 /** Accounts in the growing-delay regime (locked now, or locked again by their next failure). */
 export function listThrottledAccounts({ now = new Date() }: { now?: Date } = {}) {
-  return listLockedAccounts({ minFailures: accountRule.lockAtFailure, since: new Date(now.getTime() - accountRule.quietMs) });
+  return listLockedAccounts({
+    minFailures: accountRule.lockAtFailure,
+    since: new Date(now.getTime() - accountRule.quietMs),
+  });
 }

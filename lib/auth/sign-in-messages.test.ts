@@ -4,9 +4,15 @@ import { throttledCode, throttledMessage } from "./sign-in-messages";
 
 describe("throttled sign-in messages", () => {
   it("say whose limit it is and when to retry, in seconds or whole minutes rounded up", () => {
-    expect(throttledMessage(throttledCode("account", 1))).toBe("Too many failed sign-ins for this account. Try again in 1 second, or ask an admin to unlock it.");
-    expect(throttledMessage(throttledCode("account", 240))).toBe("Too many failed sign-ins for this account. Try again in 4 minutes, or ask an admin to unlock it.");
-    expect(throttledMessage(throttledCode("address", 61))).toBe("Too many failed sign-ins from your network address. Try again in 2 minutes.");
+    expect(throttledMessage(throttledCode("account", 1))).toBe(
+      "Too many failed sign-ins for this account. Try again in 1 second, or ask an admin to unlock it.",
+    );
+    expect(throttledMessage(throttledCode("account", 240))).toBe(
+      "Too many failed sign-ins for this account. Try again in 4 minutes, or ask an admin to unlock it.",
+    );
+    expect(throttledMessage(throttledCode("address", 61))).toBe(
+      "Too many failed sign-ins from your network address. Try again in 2 minutes.",
+    );
   });
 
   it("reach the sign-in page through Auth.js's ?error=CredentialsSignin&code=, and anything else stays a wrong password", () => {

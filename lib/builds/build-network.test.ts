@@ -23,10 +23,11 @@ const run = promisify(execFile);
 // Only the guest's Debian mirror is allowed. This machine's network answers for Debian's mirror
 // from a non-global address, which the proxy refuses unless an admin allows it: allow exactly those.
 const mirror = new URL(debianMirror()).hostname;
-const mirrorAddresses = (await lookup(mirror, { all: true })).map((entry) => entry.address).filter((address) => ipaddr.parse(address).range() !== "unicast");
+const mirrorAddresses = (await lookup(mirror, { all: true }))
+  .map((entry) => entry.address)
+  .filter((address) => ipaddr.parse(address).range() !== "unicast");
 process.env.HANGAR_BUILD_MIRRORS = mirror;
 process.env.HANGAR_BUILD_MIRROR_ADDRESSES = mirrorAddresses.join(",");
-
 
 let projectId: string;
 let member: Awaited<ReturnType<typeof createTestUser>>;
@@ -46,7 +47,17 @@ beforeAll(async () => {
     createReadyVersion({
       tx,
       actorId: null,
-      values: { imageId: base.id, version: "12", format: "qcow2", virtualSize: 1024 ** 3, fileSize: hashes.size, sha256: hashes.sha256, sha512: hashes.sha512, releaseStatus: "approved", source: "upload" },
+      values: {
+        imageId: base.id,
+        version: "12",
+        format: "qcow2",
+        virtualSize: 1024 ** 3,
+        fileSize: hashes.size,
+        sha256: hashes.sha256,
+        sha512: hashes.sha512,
+        releaseStatus: "approved",
+        source: "upload",
+      },
     }),
   );
   baseSlug = base.slug;
@@ -74,7 +85,9 @@ function probeScript(): string {
     direct("private-192", "192.168.1.1", 80),
     proxied("proxy-loopback", `GET http://127.0.0.1:${hostServers.loopbackPort}/ HTTP/1.0`),
     proxied("proxy-localhost", `GET http://localhost:${hostServers.loopbackPort}/ HTTP/1.0`),
-    ...(hostServers.host ? [proxied("proxy-host-address", `CONNECT ${hostServers.host.address}:${hostServers.host.port} HTTP/1.1`)] : []),
+    ...(hostServers.host
+      ? [proxied("proxy-host-address", `CONNECT ${hostServers.host.address}:${hostServers.host.port} HTTP/1.1`)]
+      : []),
     proxied("proxy-private", "CONNECT 10.0.0.1:443 HTTP/1.1"),
     proxied("proxy-metadata", "GET http://169.254.169.254/latest/meta-data/ HTTP/1.0"),
     "cat /root/probe",
@@ -104,19 +117,29 @@ describe("a build that installs packages", () => {
     await runBuild({ buildId });
 
     const [done] = await db().select().from(builds).where(eq(builds.id, buildId));
-    const log = (await db().select({ line: buildLogs.line }).from(buildLogs).where(eq(buildLogs.buildId, buildId))).map((row) => row.line).join("\n");
+    const log = (await db().select({ line: buildLogs.line }).from(buildLogs).where(eq(buildLogs.buildId, buildId)))
+      .map((row) => row.line)
+      .join("\n");
     expect(done!.failureReason, log).toBeNull();
     expect(done!.status).toBe("succeeded");
     expect(hostServers.reached).toEqual([]);
     // Every refusal is in the build log, with the reason.
-    expect(log).toMatch(new RegExp(`refused GET http://127\\.0\\.0\\.1:${hostServers.loopbackPort}/: 127\\.0\\.0\\.1 is not an allowed package mirror`));
+    expect(log).toMatch(
+      new RegExp(
+        `refused GET http://127\\.0\\.0\\.1:${hostServers.loopbackPort}/: 127\\.0\\.0\\.1 is not an allowed package mirror`,
+      ),
+    );
     expect(log).toMatch(/refused CONNECT 10\.0\.0\.1:443/);
 
     const [version] = await db().select().from(imageVersions).where(eq(imageVersions.id, done!.outputVersionId!));
-    const { stdout } = await run("virt-cat", ["--format=qcow2", "-a", await getBlobStore().localPath(version!.sha256!), "/root/probe", "/root/hello.txt"], {
-      env: { ...process.env, LIBGUESTFS_BACKEND: "direct" },
-      timeout: 600_000,
-    });
+    const { stdout } = await run(
+      "virt-cat",
+      ["--format=qcow2", "-a", await getBlobStore().localPath(version!.sha256!), "/root/probe", "/root/hello.txt"],
+      {
+        env: { ...process.env, LIBGUESTFS_BACKEND: "direct" },
+        timeout: 600_000,
+      },
+    );
     const probe = stdout.split("\n");
     expect(probe[0]).toBe("proxy env: http://169.254.2.2:3128");
     const attempts = probe.filter((line) => / (reached|blocked)/.test(line));

@@ -85,15 +85,25 @@ describe("mirror host names", () => {
 
 describe("the build proxy", () => {
   it("passes an allowed mirror through, for http and for CONNECT, without the proxy's own headers", async () => {
-    const { proxy, log } = await proxyWith({ mirrors: ["mirror.example"], allowedAddresses: ["127.0.0.1"], ports: [mirrorPort] }, { "mirror.example": ["127.0.0.1"] });
+    const { proxy, log } = await proxyWith(
+      { mirrors: ["mirror.example"], allowedAddresses: ["127.0.0.1"], ports: [mirrorPort] },
+      { "mirror.example": ["127.0.0.1"] },
+    );
     try {
-      const plain = await ask(proxy, `GET http://mirror.example:${mirrorPort}/debian/dists/bookworm/Release HTTP/1.1\r\nHost: mirror.example:${mirrorPort}\r\nProxy-Connection: keep-alive\r\nConnection: close\r\n\r\n`);
+      const plain = await ask(
+        proxy,
+        `GET http://mirror.example:${mirrorPort}/debian/dists/bookworm/Release HTTP/1.1\r\nHost: mirror.example:${mirrorPort}\r\nProxy-Connection: keep-alive\r\nConnection: close\r\n\r\n`,
+      );
       expect(plain).toMatch(/^HTTP\/1\.1 200 /);
       expect(plain).toContain(`package index for mirror.example:${mirrorPort}`);
       expect(mirrorRequests.at(-1)!.url).toBe("/debian/dists/bookworm/Release");
       expect(mirrorRequests.at(-1)!.headers["proxy-connection"]).toBeUndefined();
       // CONNECT carries any protocol once allowed; plain HTTP inside the tunnel shows it is connected.
-      const tunnel = await ask(proxy, `CONNECT mirror.example:${mirrorPort} HTTP/1.1\r\nHost: mirror.example:${mirrorPort}\r\n\r\n`, "GET /tunnelled HTTP/1.0\r\nHost: mirror.example\r\n\r\n");
+      const tunnel = await ask(
+        proxy,
+        `CONNECT mirror.example:${mirrorPort} HTTP/1.1\r\nHost: mirror.example:${mirrorPort}\r\n\r\n`,
+        "GET /tunnelled HTTP/1.0\r\nHost: mirror.example\r\n\r\n",
+      );
       expect(tunnel).toMatch(/^HTTP\/1\.1 200 Connection Established\r\n\r\nHTTP\/1\.1 200 OK/);
       expect(tunnel).toContain("package index for mirror.example");
       expect(log).toEqual([]);
@@ -107,10 +117,17 @@ describe("the build proxy", () => {
     await new Promise<void>((done) => closed.listen(0, "127.0.0.1", done));
     const closedPort = (closed.address() as net.AddressInfo).port;
     await new Promise<void>((done) => closed.close(() => done()));
-    const { proxy, log } = await proxyWith({ mirrors: ["mirror.example"], allowedAddresses: ["127.0.0.1"], ports: [closedPort] }, { "mirror.example": ["127.0.0.1"] });
+    const { proxy, log } = await proxyWith(
+      { mirrors: ["mirror.example"], allowedAddresses: ["127.0.0.1"], ports: [closedPort] },
+      { "mirror.example": ["127.0.0.1"] },
+    );
     try {
-      expect(await ask(proxy, `GET http://mirror.example:${closedPort}/x HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 502 /);
-      expect(await ask(proxy, `CONNECT mirror.example:${closedPort} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 502 /);
+      expect(await ask(proxy, `GET http://mirror.example:${closedPort}/x HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(
+        /^HTTP\/1\.1 502 /,
+      );
+      expect(await ask(proxy, `CONNECT mirror.example:${closedPort} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(
+        /^HTTP\/1\.1 502 /,
+      );
       expect(log).toHaveLength(2);
       expect(log[0]).toMatch(new RegExp(`network: GET http://mirror\\.example:${closedPort}/x failed: .*ECONNREFUSED`));
       expect(log[1]).toMatch(new RegExp(`network: CONNECT mirror\\.example:${closedPort} failed: .*ECONNREFUSED`));
@@ -148,8 +165,12 @@ describe("the build proxy", () => {
     const { proxy, log } = await proxyWith({ mirrors: [address], ports: [servicePort, 443] });
     const host = address.includes(":") ? `[${address}]` : address;
     try {
-      expect(await ask(proxy, `GET http://${host}:${servicePort}/ HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
-      expect(await ask(proxy, `CONNECT ${host}:${servicePort} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+      expect(await ask(proxy, `GET http://${host}:${servicePort}/ HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(
+        /^HTTP\/1\.1 403 /,
+      );
+      expect(await ask(proxy, `CONNECT ${host}:${servicePort} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(
+        /^HTTP\/1\.1 403 /,
+      );
       expect(log).toHaveLength(2);
       for (const line of log) expect(line).toMatch(/non-global address among/);
       expect(serviceHits).toBe(0);
@@ -172,10 +193,17 @@ describe("the build proxy", () => {
   ];
 
   it.each(internalAnswers)("refuses a mirror name that resolves to %s", async (_label, addresses) => {
-    const { proxy, log } = await proxyWith({ mirrors: ["mirror.example"], ports: [servicePort, 443] }, { "mirror.example": addresses });
+    const { proxy, log } = await proxyWith(
+      { mirrors: ["mirror.example"], ports: [servicePort, 443] },
+      { "mirror.example": addresses },
+    );
     try {
-      expect(await ask(proxy, `GET http://mirror.example:${servicePort}/ HTTP/1.1\r\nHost: mirror.example\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
-      expect(await ask(proxy, `CONNECT mirror.example:${servicePort} HTTP/1.1\r\nHost: mirror.example\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+      expect(
+        await ask(proxy, `GET http://mirror.example:${servicePort}/ HTTP/1.1\r\nHost: mirror.example\r\n\r\n`),
+      ).toMatch(/^HTTP\/1\.1 403 /);
+      expect(
+        await ask(proxy, `CONNECT mirror.example:${servicePort} HTTP/1.1\r\nHost: mirror.example\r\n\r\n`),
+      ).toMatch(/^HTTP\/1\.1 403 /);
       expect(log).toHaveLength(2);
       for (const line of log) expect(line).toMatch(/non-global address among .* for mirror\.example/);
       expect(serviceHits).toBe(0);
@@ -186,9 +214,15 @@ describe("the build proxy", () => {
 
   it("refuses the real name localhost as a mirror (the system resolver answers loopback)", async () => {
     const log: string[] = [];
-    const proxy = await startEgressProxy({ socketPath: path.join(dir, "real-dns.sock"), policy: { mirrors: ["localhost"], allowedAddresses: [], ports: [servicePort] }, log: (line) => log.push(line) });
+    const proxy = await startEgressProxy({
+      socketPath: path.join(dir, "real-dns.sock"),
+      policy: { mirrors: ["localhost"], allowedAddresses: [], ports: [servicePort] },
+      log: (line) => log.push(line),
+    });
     try {
-      expect(await ask(proxy, `GET http://localhost:${servicePort}/ HTTP/1.1\r\nHost: localhost\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+      expect(await ask(proxy, `GET http://localhost:${servicePort}/ HTTP/1.1\r\nHost: localhost\r\n\r\n`)).toMatch(
+        /^HTTP\/1\.1 403 /,
+      );
       expect(log[0]).toMatch(/non-global address among .*(127\.0\.0\.1|::1).* for localhost/);
       expect(serviceHits).toBe(0);
     } finally {
@@ -197,10 +231,17 @@ describe("the build proxy", () => {
   });
 
   it("refuses ports other than the allowed ones, methods other than GET and HEAD, and requests that are not for a proxy", async () => {
-    const { proxy, log } = await proxyWith({ mirrors: ["mirror.example"], allowedAddresses: ["127.0.0.1"], ports: [80, 443] }, { "mirror.example": ["127.0.0.1"] });
+    const { proxy, log } = await proxyWith(
+      { mirrors: ["mirror.example"], allowedAddresses: ["127.0.0.1"], ports: [80, 443] },
+      { "mirror.example": ["127.0.0.1"] },
+    );
     try {
-      expect(await ask(proxy, `CONNECT mirror.example:${mirrorPort} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
-      expect(await ask(proxy, `POST http://mirror.example/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
+      expect(await ask(proxy, `CONNECT mirror.example:${mirrorPort} HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(
+        /^HTTP\/1\.1 403 /,
+      );
+      expect(await ask(proxy, `POST http://mirror.example/x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`)).toMatch(
+        /^HTTP\/1\.1 403 /,
+      );
       expect(await ask(proxy, `GET /etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n`)).toMatch(/^HTTP\/1\.1 403 /);
       expect(log[0]).toMatch(new RegExp(`port ${mirrorPort} is not allowed`));
       expect(log[1]).toMatch(/only GET and HEAD/);

@@ -26,10 +26,24 @@ export interface EgressProxy {
 class Refused extends Error {}
 
 // Headers that belong to one hop (RFC 9110 §7.6.1); a proxy never forwards them.
-const hopByHop = new Set(["connection", "proxy-connection", "keep-alive", "proxy-authorization", "proxy-authenticate", "te", "trailer", "transfer-encoding", "upgrade"]);
+const hopByHop = new Set([
+  "connection",
+  "proxy-connection",
+  "keep-alive",
+  "proxy-authorization",
+  "proxy-authenticate",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+]);
 
 function endToEndHeaders(headers: http.IncomingHttpHeaders): http.OutgoingHttpHeaders {
-  const named = new Set(String(headers.connection ?? "").split(",").map((name) => name.trim().toLowerCase()));
+  const named = new Set(
+    String(headers.connection ?? "")
+      .split(",")
+      .map((name) => name.trim().toLowerCase()),
+  );
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !hopByHop.has(name) && !named.has(name)));
 }
 
@@ -59,18 +73,27 @@ export async function startEgressProxy({
   resolve?: Resolver;
 }): Promise<EgressProxy> {
   const check = async (host: string, port: number): Promise<string> => {
-    if (!isMirrorHost(host, policy.mirrors)) throw new Refused(`${host} is not an allowed package mirror (HANGAR_BUILD_MIRRORS)`);
-    if (!policy.ports.includes(port)) throw new Refused(`port ${port} is not allowed (only ${policy.ports.join(", ")})`);
+    if (!isMirrorHost(host, policy.mirrors))
+      throw new Refused(`${host} is not an allowed package mirror (HANGAR_BUILD_MIRRORS)`);
+    if (!policy.ports.includes(port))
+      throw new Refused(`port ${port} is not allowed (only ${policy.ports.join(", ")})`);
     try {
       return await resolveGlobalAddress(host, policy, resolve);
     } catch (error) {
-      if (error instanceof UrlRefused) throw new Refused(`${error.detail}; a build may only reach mirrors on public addresses (or HANGAR_BUILD_MIRROR_ADDRESSES)`);
+      if (error instanceof UrlRefused)
+        throw new Refused(
+          `${error.detail}; a build may only reach mirrors on public addresses (or HANGAR_BUILD_MIRROR_ADDRESSES)`,
+        );
       throw error;
     }
   };
   const refusal = (what: string, error: unknown) => {
     const reason = (error as Error).message;
-    log(error instanceof Refused ? `[hangar] network: refused ${what}: ${reason}` : `[hangar] network: ${what} failed: ${reason}`);
+    log(
+      error instanceof Refused
+        ? `[hangar] network: refused ${what}: ${reason}`
+        : `[hangar] network: ${what} failed: ${reason}`,
+    );
     return reason;
   };
 
@@ -87,7 +110,14 @@ export async function startEgressProxy({
       if (request.method !== "GET" && request.method !== "HEAD") throw new Refused("only GET and HEAD are allowed");
       const port = url.port ? Number(url.port) : 80;
       const address = await check(url.hostname.replace(/^\[|\]$/g, ""), port);
-      const upstream = http.request({ hostname: address, port, method: request.method, path: `${url.pathname}${url.search}`, headers: { ...endToEndHeaders(request.headers), host: url.host }, timeout: 60_000 });
+      const upstream = http.request({
+        hostname: address,
+        port,
+        method: request.method,
+        path: `${url.pathname}${url.search}`,
+        headers: { ...endToEndHeaders(request.headers), host: url.host },
+        timeout: 60_000,
+      });
       upstream.on("response", (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.statusMessage, endToEndHeaders(answer.headers));
         answer.pipe(response);
@@ -95,7 +125,8 @@ export async function startEgressProxy({
       upstream.on("timeout", () => upstream.destroy(new Error("the mirror did not answer in time")));
       upstream.on("error", (error) => {
         refusal(what, error);
-        if (!response.headersSent) response.writeHead(502, { "content-type": "text/plain" }).end(`Hangar's build proxy: ${error.message}\n`);
+        if (!response.headersSent)
+          response.writeHead(502, { "content-type": "text/plain" }).end(`Hangar's build proxy: ${error.message}\n`);
         else response.destroy();
       });
       // The guest hung up before the answer was through: stop fetching it.
@@ -105,7 +136,9 @@ export async function startEgressProxy({
       upstream.end();
     } catch (error) {
       const reason = refusal(what, error);
-      response.writeHead(error instanceof Refused ? 403 : 502, { "content-type": "text/plain", connection: "close" }).end(`Hangar's build proxy refused ${what}: ${reason}\n`);
+      response
+        .writeHead(error instanceof Refused ? 403 : 502, { "content-type": "text/plain", connection: "close" })
+        .end(`Hangar's build proxy refused ${what}: ${reason}\n`);
     }
   });
 
@@ -134,7 +167,9 @@ export async function startEgressProxy({
       client.on("close", () => upstream.destroy());
     } catch (error) {
       const reason = refusal(what, error);
-      client.end(`HTTP/1.1 ${error instanceof Refused ? "403 Forbidden" : "502 Bad Gateway"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nHangar's build proxy refused ${what}: ${reason}\n`);
+      client.end(
+        `HTTP/1.1 ${error instanceof Refused ? "403 Forbidden" : "502 Bad Gateway"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nHangar's build proxy refused ${what}: ${reason}\n`,
+      );
     }
   });
 

@@ -19,7 +19,15 @@ import { jobHandlers } from "@/lib/jobs/handlers";
 import { startWorker, type Worker } from "@/lib/jobs/queue";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore, hashFile } from "@/lib/storage";
-import { createTestImage, createTestProject, createTestUser, unique, viewerOf, waitFor, storeTestBlob } from "@/tests/fixtures";
+import {
+  createTestImage,
+  createTestProject,
+  createTestUser,
+  unique,
+  viewerOf,
+  waitFor,
+  storeTestBlob,
+} from "@/tests/fixtures";
 import { liveProcessesInGroup } from "@/tests/process-groups";
 import { sweepStaleBuilds } from "./sweeper";
 
@@ -36,7 +44,13 @@ let worker: Worker | undefined;
 const buildRow = async (id: string) => (await db().select().from(builds).where(eq(builds.id, id)))[0]!;
 
 function recipe(steps: RecipeDocument["steps"], name = unique("recipe")): RecipeDocument {
-  return { name, description: "", base: { image: baseSlug, version: "1.0" }, steps, output: { image: outputSlug, format: "qcow2" } };
+  return {
+    name,
+    description: "",
+    base: { image: baseSlug, version: "1.0" },
+    steps,
+    output: { image: outputSlug, format: "qcow2" },
+  };
 }
 
 async function saveAndBuild(document: RecipeDocument, force = false) {
@@ -49,7 +63,10 @@ async function saveAndBuild(document: RecipeDocument, force = false) {
 
 /** virt-cat prints the files one after another; one appliance launch reads them all. */
 async function virtCat(sha256: string, files: string[]): Promise<string> {
-  const { stdout } = await run("virt-cat", ["--format=qcow2", "-a", await getBlobStore().localPath(sha256), ...files], { env: { ...process.env, LIBGUESTFS_BACKEND: "direct" }, timeout: 240_000 });
+  const { stdout } = await run("virt-cat", ["--format=qcow2", "-a", await getBlobStore().localPath(sha256), ...files], {
+    env: { ...process.env, LIBGUESTFS_BACKEND: "direct" },
+    timeout: 240_000,
+  });
   return stdout;
 }
 
@@ -76,7 +93,17 @@ beforeAll(async () => {
     createReadyVersion({
       tx,
       actorId: null,
-      values: { imageId: base.id, version: "1.0", format: "qcow2", virtualSize: 32 * 1024 ** 2, fileSize: hashes.size, sha256: hashes.sha256, sha512: hashes.sha512, releaseStatus: "approved", source: "upload" },
+      values: {
+        imageId: base.id,
+        version: "1.0",
+        format: "qcow2",
+        virtualSize: 32 * 1024 ** 2,
+        fileSize: hashes.size,
+        sha256: hashes.sha256,
+        sha512: hashes.sha512,
+        releaseStatus: "approved",
+        source: "upload",
+      },
     }),
   );
   baseSlug = base.slug;
@@ -100,7 +127,11 @@ describe("a worker killed mid-build", () => {
     try {
       const { result } = await saveAndBuild(recipe([{ type: "write", path: "/etc/killed", content: "never" }]));
       if (!result.queued) throw new Error("expected a new build");
-      const running = await waitFor(() => buildRow(result.buildId), (row) => row.status === "running" && row.processGroup !== null, 120_000);
+      const running = await waitFor(
+        () => buildRow(result.buildId),
+        (row) => row.status === "running" && row.processGroup !== null,
+        120_000,
+      );
       expect(running.workerPid).toBe(child.pid);
       child.kill("SIGKILL");
       // Any worker's sweep sees the missing heartbeat; the test runs the same sweep directly.
@@ -116,9 +147,16 @@ describe("a worker killed mid-build", () => {
       expect(failed.failureReason).toMatch(/worker running this build stopped/);
       expect(failed.outputVersionId).toBeNull();
       // The orphaned appliance was killed with its process group and the work directory removed.
-      await waitFor(() => Promise.resolve(groupAlive(running.processGroup!)), (alive) => !alive, 15_000);
+      await waitFor(
+        () => Promise.resolve(groupAlive(running.processGroup!)),
+        (alive) => !alive,
+        15_000,
+      );
       expect(await readdir(path.join(env().dataDir, "builds")).catch(() => [])).not.toContain(result.buildId);
-      const outputs = await db().select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.buildId, result.buildId));
+      const outputs = await db()
+        .select({ id: imageVersions.id })
+        .from(imageVersions)
+        .where(eq(imageVersions.buildId, result.buildId));
       expect(outputs).toHaveLength(0);
     } finally {
       child.kill("SIGKILL");
@@ -140,9 +178,17 @@ describe("a worker stopped mid-build (SIGTERM, as Ctrl-C or a service manager st
     try {
       const { result } = await saveAndBuild(recipe([{ type: "write", path: "/etc/stopped", content: "never" }]));
       if (!result.queued) throw new Error("expected a new build");
-      const running = await waitFor(() => buildRow(result.buildId), (row) => row.status === "running" && row.processGroup !== null, 120_000);
+      const running = await waitFor(
+        () => buildRow(result.buildId),
+        (row) => row.status === "running" && row.processGroup !== null,
+        120_000,
+      );
       expect(running.workerPid).toBe(child.pid);
-      await waitFor(() => Promise.resolve(liveProcessesInGroup(running.processGroup!)), (live) => live.some((line) => line.includes("virt-customize")), 30_000);
+      await waitFor(
+        () => Promise.resolve(liveProcessesInGroup(running.processGroup!)),
+        (live) => live.some((line) => line.includes("virt-customize")),
+        30_000,
+      );
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
       // Nothing of the build's group outlives the worker: no sweep, no waiting after the exit.
@@ -163,7 +209,12 @@ describe("a build past its time limit", () => {
   let limited: Worker | undefined;
   beforeAll(async () => {
     // Long enough to claim the build and start virt-customize, far shorter than an appliance launch under TCG.
-    limited = await startWorker({ handlers: jobHandlers, concurrency: 1, log: () => {}, timeLimits: { "image.build": 8000 } });
+    limited = await startWorker({
+      handlers: jobHandlers,
+      concurrency: 1,
+      log: () => {},
+      timeLimits: { "image.build": 8000 },
+    });
   });
   afterAll(async () => {
     await limited?.stop();
@@ -172,18 +223,34 @@ describe("a build past its time limit", () => {
   it("ends failed with the limit named, kills its process group and keeps nothing; the build records how it ran", async () => {
     const { result } = await saveAndBuild(recipe([{ type: "write", path: "/etc/too-slow", content: "never" }]));
     if (!result.queued) throw new Error("expected a new build");
-    const running = await waitFor(() => buildRow(result.buildId), (row) => row.processGroup !== null || (row.status !== "running" && row.status !== "queued"), 60_000);
+    const running = await waitFor(
+      () => buildRow(result.buildId),
+      (row) => row.processGroup !== null || (row.status !== "running" && row.status !== "queued"),
+      60_000,
+    );
     expect(running.processGroup).not.toBeNull();
     expect(running).toMatchObject({ timeLimitSeconds: 8, acceleration: "tcg" });
     expect(running.accelerationReason).toMatch(/\/dev\/kvm does not exist/);
-    const done = await waitFor(() => buildRow(result.buildId), (row) => row.status !== "running", 60_000);
+    const done = await waitFor(
+      () => buildRow(result.buildId),
+      (row) => row.status !== "running",
+      60_000,
+    );
     expect(done.status).toBe("failed");
-    expect(done.failureReason).toBe("Stopped after 8 seconds, the build time limit (HANGAR_BUILD_TIMEOUT); nothing was kept. Retry the build, or ask an operator to raise HANGAR_BUILD_TIMEOUT if it needs longer.");
+    expect(done.failureReason).toBe(
+      "Stopped after 8 seconds, the build time limit (HANGAR_BUILD_TIMEOUT); nothing was kept. Retry the build, or ask an operator to raise HANGAR_BUILD_TIMEOUT if it needs longer.",
+    );
     expect(liveProcessesInGroup(running.processGroup!)).toEqual([]);
     expect(done.outputVersionId).toBeNull();
     // The work directory goes right after the row is marked failed.
-    await waitFor(() => readdir(path.join(env().dataDir, "builds")).catch(() => [] as string[]), (entries) => !entries.includes(result.buildId), 10_000);
-    const logs = (await db().select({ line: buildLogs.line }).from(buildLogs).where(eq(buildLogs.buildId, result.buildId))).map((row) => row.line);
+    await waitFor(
+      () => readdir(path.join(env().dataDir, "builds")).catch(() => [] as string[]),
+      (entries) => !entries.includes(result.buildId),
+      10_000,
+    );
+    const logs = (
+      await db().select({ line: buildLogs.line }).from(buildLogs).where(eq(buildLogs.buildId, result.buildId))
+    ).map((row) => row.line);
     expect(logs).toContain("[hangar] Time limit: 8 seconds (HANGAR_BUILD_TIMEOUT)");
     expect(logs.some((line) => line.startsWith("[hangar] Guests run with TCG (software emulation)"))).toBe(true);
   }, 180_000);
@@ -205,37 +272,78 @@ describe("builds on the real worker", () => {
       { type: "write", path: "/etc/hangar-built", content: "built by hangar\n", mode: "0644" },
       { type: "mkdir", path: "/opt/app" },
       { type: "upload", path: "/opt/app/hello.txt", blobSha256: attached.sha256, filename: "hello.txt" },
-      { type: "run", script: "echo ran-in-guest > /root/ran.txt\necho \"it's quoted\" >> /root/ran.txt\n" },
+      { type: "run", script: 'echo ran-in-guest > /root/ran.txt\necho "it\'s quoted" >> /root/ran.txt\n' },
       { type: "ssh-key", user: "root", key },
     ]);
     const { recipeId, result } = await saveAndBuild(document);
     if (!result.queued) throw new Error("expected a new build");
-    const done = await waitFor(() => buildRow(result.buildId), (row) => row.status !== "queued" && row.status !== "running");
+    const done = await waitFor(
+      () => buildRow(result.buildId),
+      (row) => row.status !== "queued" && row.status !== "running",
+    );
     expect(done.failureReason).toBeNull();
     expect(done.status).toBe("succeeded");
     expect(done.steps.map((step) => step.status)).toEqual(["done", "done", "done", "done", "done"]);
 
     const [version] = await db().select().from(imageVersions).where(eq(imageVersions.id, done.outputVersionId!));
-    expect(version).toMatchObject({ source: "build", releaseStatus: "pending_review", dataStatus: "ready", format: "qcow2", buildId: result.buildId, recipeRevisionId: done.revisionId });
-    const [base] = await db().select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.id, done.baseVersionId));
+    expect(version).toMatchObject({
+      source: "build",
+      releaseStatus: "pending_review",
+      dataStatus: "ready",
+      format: "qcow2",
+      buildId: result.buildId,
+      recipeRevisionId: done.revisionId,
+    });
+    const [base] = await db()
+      .select({ id: imageVersions.id })
+      .from(imageVersions)
+      .where(eq(imageVersions.id, done.baseVersionId));
     expect(version!.parentVersionId).toBe(base!.id);
     expect(done.fingerprint).toMatch(/^[0-9a-f]{64}$/);
-    const info = JSON.parse((await run("qemu-img", ["info", "--output=json", "-f", "qcow2", await getBlobStore().localPath(version!.sha256!)])).stdout) as Record<string, unknown>;
+    const info = JSON.parse(
+      (
+        await run("qemu-img", [
+          "info",
+          "--output=json",
+          "-f",
+          "qcow2",
+          await getBlobStore().localPath(version!.sha256!),
+        ])
+      ).stdout,
+    ) as Record<string, unknown>;
     expect(info["backing-filename"]).toBeUndefined(); // flattened: the output stands alone
 
-    const files = await virtCat(version!.sha256!, ["/etc/hangar-built", "/opt/app/hello.txt", "/root/ran.txt", "/root/.ssh/authorized_keys"]);
-    expect(files).toMatch(new RegExp(`^built by hangar\nuploaded through hangar\nran-in-guest\nit's quoted\n.*${key.split(" ")[1]}`, "s"));
+    const files = await virtCat(version!.sha256!, [
+      "/etc/hangar-built",
+      "/opt/app/hello.txt",
+      "/root/ran.txt",
+      "/root/.ssh/authorized_keys",
+    ]);
+    expect(files).toMatch(
+      new RegExp(`^built by hangar\nuploaded through hangar\nran-in-guest\nit's quoted\n.*${key.split(" ")[1]}`, "s"),
+    );
     expect(await readdir(path.join(env().dataDir, "builds")).catch(() => [])).not.toContain(result.buildId);
 
     // The same fingerprint again offers the existing output instead of rebuilding.
     const again = await startBuild(member, { recipeId });
-    expect(again.ok && again.data).toMatchObject({ queued: false, reused: { buildId: result.buildId, versionId: version!.id } });
+    expect(again.ok && again.data).toMatchObject({
+      queued: false,
+      reused: { buildId: result.buildId, versionId: version!.id },
+    });
   }, 400_000);
 
   it("ends failed showing the step and the guest's output when a command fails inside the guest", async () => {
-    const { result } = await saveAndBuild(recipe([{ type: "write", path: "/etc/first", content: "ok" }, { type: "run", script: "echo about-to-fail\necho broken-thing >&2\nexit 3\n" }]));
+    const { result } = await saveAndBuild(
+      recipe([
+        { type: "write", path: "/etc/first", content: "ok" },
+        { type: "run", script: "echo about-to-fail\necho broken-thing >&2\nexit 3\n" },
+      ]),
+    );
     if (!result.queued) throw new Error("expected a new build");
-    const done = await waitFor(() => buildRow(result.buildId), (row) => row.status !== "queued" && row.status !== "running");
+    const done = await waitFor(
+      () => buildRow(result.buildId),
+      (row) => row.status !== "queued" && row.status !== "running",
+    );
     expect(done.status).toBe("failed");
     expect(done.failureReason).toMatch(/^Step 2 \(Run a command\) failed/);
     expect(done.failureReason).toContain("broken-thing");
@@ -246,12 +354,24 @@ describe("builds on the real worker", () => {
   it("cancels a running build within seconds and keeps nothing", async () => {
     const { result } = await saveAndBuild(recipe([{ type: "write", path: "/etc/cancelled", content: "no" }]));
     if (!result.queued) throw new Error("expected a new build");
-    const running = await waitFor(() => buildRow(result.buildId), (row) => row.status === "running" && row.processGroup !== null, 120_000);
+    const running = await waitFor(
+      () => buildRow(result.buildId),
+      (row) => row.status === "running" && row.processGroup !== null,
+      120_000,
+    );
     const cancelled = await cancelBuildAction(member, { buildId: result.buildId });
     expect(cancelled.ok).toBe(true);
-    const done = await waitFor(() => buildRow(result.buildId), (row) => row.status !== "running", 30_000);
+    const done = await waitFor(
+      () => buildRow(result.buildId),
+      (row) => row.status !== "running",
+      30_000,
+    );
     expect(done.status).toBe("cancelled");
     expect(done.outputVersionId).toBeNull();
-    await waitFor(() => Promise.resolve(groupAlive(running.processGroup!)), (alive) => !alive, 15_000);
+    await waitFor(
+      () => Promise.resolve(groupAlive(running.processGroup!)),
+      (alive) => !alive,
+      15_000,
+    );
   }, 300_000);
 });

@@ -9,7 +9,14 @@ import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { isBlobRecorded } from "@/db/queries/blobs";
-import { appendBuildLogs, claimBuild, completeBuild, heartbeatBuild, saveBuildSteps, setBuildProcessGroup } from "@/db/queries/build-runs";
+import {
+  appendBuildLogs,
+  claimBuild,
+  completeBuild,
+  heartbeatBuild,
+  saveBuildSteps,
+  setBuildProcessGroup,
+} from "@/db/queries/build-runs";
 import { finishBuild, loadBuildForRun } from "@/db/queries/builds";
 import type { DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
@@ -64,7 +71,9 @@ class LogWriter {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return this.writing;
-    this.writing = this.writing.then(() => appendBuildLogs(this.buildId, batch).catch((error) => console.error("build log write failed", error)));
+    this.writing = this.writing.then(() =>
+      appendBuildLogs(this.buildId, batch).catch((error) => console.error("build log write failed", error)),
+    );
     return this.writing;
   }
 }
@@ -76,7 +85,10 @@ export interface BuildRunOptions {
   timeLimitMs?: number | null;
 }
 
-export async function runBuild({ buildId }: { buildId: string }, { signal, timeLimitMs = null }: BuildRunOptions = {}): Promise<void> {
+export async function runBuild(
+  { buildId }: { buildId: string },
+  { signal, timeLimitMs = null }: BuildRunOptions = {},
+): Promise<void> {
   const accel = await acceleration();
   const claimed = await claimBuild(buildId, {
     acceleration: accel.mode,
@@ -99,7 +111,14 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
     controller.abort(reason);
   };
   // The worker's signal: the time limit passed or Hangar is stopping.
-  const onJobStop = () => stop(jobStopped(signal) ?? new JobStopped("shutdown", "The worker running this build was stopped before it finished; nothing was kept. Retry the build."));
+  const onJobStop = () =>
+    stop(
+      jobStopped(signal) ??
+        new JobStopped(
+          "shutdown",
+          "The worker running this build was stopped before it finished; nothing was kept. Retry the build.",
+        ),
+    );
   signal?.addEventListener("abort", onJobStop, { once: true });
   if (signal?.aborted) onJobStop();
 
@@ -124,14 +143,21 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
   phase(`Guests run with ${accelerationLabels[accel.mode]}: ${accel.reason}`);
   if (timeLimitMs !== null) phase(`Time limit: ${formatDuration(timeLimitMs)} (HANGAR_BUILD_TIMEOUT)`);
   try {
-    if (!build.baseSha256 || !build.baseFormat) throw new StepFailed("The base version has no stored file any more; pick another base.");
+    if (!build.baseSha256 || !build.baseFormat)
+      throw new StepFailed("The base version has no stored file any more; pick another base.");
     if (!isBuildable(build.baseReleaseStatus)) {
-      throw new StepFailed(`The base version is ${build.baseReleaseStatus} now; nobody may build on it. Pick another base.`);
+      throw new StepFailed(
+        `The base version is ${build.baseReleaseStatus} now; nobody may build on it. Pick another base.`,
+      );
     }
     await mkdir(workDir, { recursive: true, mode: 0o700 });
     const overlay = path.join(workDir, "overlay.qcow2");
     phase(`Creating a qcow2 overlay on the base (${build.baseFormat}, ${build.baseSha256.slice(0, 12)}…)`);
-    await qemuImgCreateOverlay({ base: await store.localPath(build.baseSha256), baseFormat: build.baseFormat, dst: overlay });
+    await qemuImgCreateOverlay({
+      base: await store.localPath(build.baseSha256),
+      baseFormat: build.baseFormat,
+      dst: overlay,
+    });
     if (build.growToBytes && build.growToBytes > (build.baseVirtualSize ?? 0)) {
       phase(`Growing the disk to ${build.growToBytes} bytes`);
       await qemuImgResize({ path: overlay, format: "qcow2", sizeBytes: build.growToBytes });
@@ -140,7 +166,8 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
     // Scripts and uploaded files are handed over as files, never through a shell.
     const scripts: [string, string][] = [];
     const blobPaths = new Map<string, string>();
-    for (const step of document.steps) if (step.type === "upload") blobPaths.set(step.blobSha256, await store.localPath(step.blobSha256));
+    for (const step of document.steps)
+      if (step.type === "upload") blobPaths.set(step.blobSha256, await store.localPath(step.blobSha256));
     const command = virtCustomizeArgs({
       disk: overlay,
       steps: document.steps,
@@ -155,10 +182,23 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
     });
     for (const [file, content] of scripts) await writeFile(file, content, { mode: 0o600 });
 
-    phase(`Running virt-customize with ${document.steps.length} step${document.steps.length === 1 ? "" : "s"} (one appliance launch)`);
-    const sandbox = await openBuildSandbox({ network: stepsNeedNetwork(document.steps), log: (line) => log.write("hangar", line) });
+    phase(
+      `Running virt-customize with ${document.steps.length} step${document.steps.length === 1 ? "" : "s"} (one appliance launch)`,
+    );
+    const sandbox = await openBuildSandbox({
+      network: stepsNeedNetwork(document.steps),
+      log: (line) => log.write("hangar", line),
+    });
     try {
-      await runVirtCustomize({ buildId, args: command.args, sandbox, log, tracker, signal: controller.signal, onProgress: () => (stepsDirty = true) });
+      await runVirtCustomize({
+        buildId,
+        args: command.args,
+        sandbox,
+        log,
+        tracker,
+        signal: controller.signal,
+        onProgress: () => (stepsDirty = true),
+      });
     } finally {
       await sandbox.close();
     }
@@ -169,7 +209,13 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
     const outputFormat = build.outputFormat as DiskFormat;
     const output = path.join(workDir, `output.${outputFormat}`);
     phase(`Converting to ${outputFormat} (flattening the overlay)`);
-    await qemuImgConvert({ src: overlay, srcFormat: "qcow2", dst: output, dstFormat: outputFormat, signal: controller.signal });
+    await qemuImgConvert({
+      src: overlay,
+      srcFormat: "qcow2",
+      dst: output,
+      dstFormat: outputFormat,
+      signal: controller.signal,
+    });
     phase("Hashing and inspecting the output");
     const ingest = await checkProducedFile(output, outputFormat);
     if (ingest.refusal) throw new StepFailed(`The output failed inspection: ${ingest.refusal}`);
@@ -192,7 +238,9 @@ export async function runBuild({ buildId }: { buildId: string }, { signal, timeL
     if (landed.status === "refused") throw new StepFailed(landed.reason);
     if (landed.status === "cancelled") throw new Cancelled();
     stored = null;
-    phase(`Done: ${landed.imageSlug ?? "image"} build-${build.number} is waiting for review (version ${landed.versionId})`);
+    phase(
+      `Done: ${landed.imageSlug ?? "image"} build-${build.number} is waiting for review (version ${landed.versionId})`,
+    );
   } catch (error) {
     const outcome = error instanceof Cancelled || error instanceof JobStopped ? error : stopReason;
     if (outcome instanceof Cancelled) {

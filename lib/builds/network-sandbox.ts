@@ -44,7 +44,11 @@ server.listen(Number(port), "127.0.0.1", () => {
 
 export function egressPolicy(): EgressPolicy {
   const config = env();
-  return { mirrors: config.HANGAR_BUILD_MIRRORS ?? defaultMirrorHosts(), allowedAddresses: config.HANGAR_BUILD_MIRROR_ADDRESSES, ports: [80, 443] };
+  return {
+    mirrors: config.HANGAR_BUILD_MIRRORS ?? defaultMirrorHosts(),
+    allowedAddresses: config.HANGAR_BUILD_MIRROR_ADDRESSES,
+    ports: [80, 443],
+  };
 }
 
 export interface BuildSandbox {
@@ -59,10 +63,20 @@ const unsandboxed: BuildSandbox = { wrap: (command, args) => ({ command, args })
  * The sandbox for one virt-customize run. Without network steps, virt-customize runs with
  * --no-network and its appliance has no network device at all, so it needs none.
  */
-export async function openBuildSandbox({ network, log, policy = egressPolicy() }: { network: boolean; log: (line: string) => void; policy?: EgressPolicy }): Promise<BuildSandbox> {
+export async function openBuildSandbox({
+  network,
+  log,
+  policy = egressPolicy(),
+}: {
+  network: boolean;
+  log: (line: string) => void;
+  policy?: EgressPolicy;
+}): Promise<BuildSandbox> {
   if (!network) return unsandboxed;
   if (process.getuid?.() !== 0) {
-    throw new Error("This recipe installs or updates packages, which Hangar only allows in an isolated network namespace, and creating one needs root: run Hangar's worker as root, or build without install, uninstall and update steps.");
+    throw new Error(
+      "This recipe installs or updates packages, which Hangar only allows in an isolated network namespace, and creating one needs root: run Hangar's worker as root, or build without install, uninstall and update steps.",
+    );
   }
   // A short path: Unix socket paths are limited to 107 bytes.
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-egress-"));
@@ -72,7 +86,18 @@ export async function openBuildSandbox({ network, log, policy = egressPolicy() }
   return {
     wrap: (command, args) => ({
       command: "unshare",
-      args: ["--net", "--", process.execPath, "-e", FORWARDER, socketPath, String(NAMESPACE_PROXY_PORT), `http://${GUEST_GATEWAY}:${NAMESPACE_PROXY_PORT}`, command, ...args],
+      args: [
+        "--net",
+        "--",
+        process.execPath,
+        "-e",
+        FORWARDER,
+        socketPath,
+        String(NAMESPACE_PROXY_PORT),
+        `http://${GUEST_GATEWAY}:${NAMESPACE_PROXY_PORT}`,
+        command,
+        ...args,
+      ],
     }),
     close: async () => {
       await proxy.close();

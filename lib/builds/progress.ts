@@ -23,7 +23,6 @@ const markerOf: Record<StepType, RegExp> = {
   "selinux-relabel": /^SELinux relabelling/,
 };
 
-
 export type StepState = "pending" | "running" | "done" | "failed";
 
 export interface StepProgress {
@@ -68,7 +67,9 @@ export class StepTracker {
     const marker = markerPattern.exec(text)?.[1];
     if (!marker) return false;
     if (/^Finishing off/.test(marker)) return this.finishRunning();
-    const index = this.steps.findIndex((step, position) => this.progress[position]!.status === "pending" && markerOf[step.type].test(marker));
+    const index = this.steps.findIndex(
+      (step, position) => this.progress[position]!.status === "pending" && markerOf[step.type].test(marker),
+    );
     if (index < 0) return false;
     this.finishRunning();
     this.progress[index]!.status = "running";

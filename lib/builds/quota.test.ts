@@ -38,16 +38,32 @@ let member: Viewer;
 const queued: string[] = [];
 
 /** A project of its own with this quota, a base the member may build on, and an output image. */
-async function projectWithQuota(quotaBytes: number, base?: { sha256: string; sha512: string; size: number; virtualSize: number }) {
+async function projectWithQuota(
+  quotaBytes: number,
+  base?: { sha256: string; sha512: string; size: number; virtualSize: number },
+) {
   const project = await createTestProject({ members: [{ viewer: member, role: "member" }] });
   await db().update(projects).set({ quotaBytes }).where(eq(projects.id, project.id));
-  const baseImage = await createTestImage({ projectId: project.id, versions: base ? [] : [{ version: "1.0", releaseStatus: "approved", virtualSize: 64 * MiB }] });
+  const baseImage = await createTestImage({
+    projectId: project.id,
+    versions: base ? [] : [{ version: "1.0", releaseStatus: "approved", virtualSize: 64 * MiB }],
+  });
   if (base) {
     await db().transaction((tx) =>
       createReadyVersion({
         tx,
         actorId: null,
-        values: { imageId: baseImage.id, version: "1.0", format: "qcow2", virtualSize: base.virtualSize, fileSize: base.size, sha256: base.sha256, sha512: base.sha512, releaseStatus: "approved", source: "upload" },
+        values: {
+          imageId: baseImage.id,
+          version: "1.0",
+          format: "qcow2",
+          virtualSize: base.virtualSize,
+          fileSize: base.size,
+          sha256: base.sha256,
+          sha512: base.sha512,
+          releaseStatus: "approved",
+          source: "upload",
+        },
       }),
     );
   }
@@ -69,7 +85,8 @@ async function storedBlobs(): Promise<string[]> {
   return names.sort();
 }
 
-const buildCount = async (recipeId: string) => (await db().select({ n: count() }).from(builds).where(eq(builds.recipeId, recipeId)))[0]!.n;
+const buildCount = async (recipeId: string) =>
+  (await db().select({ n: count() }).from(builds).where(eq(builds.recipeId, recipeId)))[0]!.n;
 
 beforeAll(async () => {
   member = await createTestUser();
@@ -87,7 +104,10 @@ describe("when a build is requested", () => {
     const saved = await saveRecipe({ viewer, projectId, document: document() });
     const result = await startBuild(viewer, { recipeId: saved.recipeId });
     expect(result).toMatchObject({ ok: false, code: "invalid" });
-    if (!result.ok) expect(result.message).toMatch(/^This build needs 1 MiB but Project .* has 512 KiB of its 1.5 MiB quota free\. Free 512 KiB \(delete old versions\) or ask an admin for more quota\. Nothing was created\.$/);
+    if (!result.ok)
+      expect(result.message).toMatch(
+        /^This build needs 1 MiB but Project .* has 512 KiB of its 1.5 MiB quota free\. Free 512 KiB \(delete old versions\) or ask an admin for more quota\. Nothing was created\.$/,
+      );
     expect(await buildCount(saved.recipeId)).toBe(0);
   });
 
@@ -98,10 +118,14 @@ describe("when a build is requested", () => {
     const first = await queueBuild({ viewer, recipeId: saved.recipeId, force: true, send: async () => "not-sent" });
     if (!first.queued) throw new Error("expected a queued build");
     queued.push(first.buildId);
-    expect((await db().select({ reservedBytes: builds.reservedBytes }).from(builds).where(eq(builds.id, first.buildId)))[0]!.reservedBytes).toBe(64 * MiB);
+    expect(
+      (await db().select({ reservedBytes: builds.reservedBytes }).from(builds).where(eq(builds.id, first.buildId)))[0]!
+        .reservedBytes,
+    ).toBe(64 * MiB);
     const second = await startBuild(viewer, { recipeId: saved.recipeId, force: true });
     expect(second).toMatchObject({ ok: false, code: "invalid" });
-    if (!second.ok) expect(second.message).toMatch(/^This build needs 64 MiB but .* has 32 MiB of its 97 MiB quota free/);
+    if (!second.ok)
+      expect(second.message).toMatch(/^This build needs 64 MiB but .* has 32 MiB of its 97 MiB quota free/);
     expect(await buildCount(saved.recipeId)).toBe(1);
   });
 
@@ -111,7 +135,8 @@ describe("when a build is requested", () => {
     if (!saved.ok) throw new Error(saved.message);
     const result = await startBuild(viewer, { recipeId: saved.data.recipeId });
     expect(result).toMatchObject({ ok: false, code: "invalid" });
-    if (!result.ok) expect(result.message).toMatch(/^This build needs 20 GiB but .* has [0-9.]+ GiB of its 10 GiB quota free/);
+    if (!result.ok)
+      expect(result.message).toMatch(/^This build needs 20 GiB but .* has [0-9.]+ GiB of its 10 GiB quota free/);
     expect(await buildCount(saved.data.recipeId)).toBe(0);
   });
 });
@@ -123,9 +148,13 @@ describe("growing the disk", () => {
     const result = await saveRecipeAction(viewer, { projectId, document: document({ growTo: "257G" }) });
     expect(result).toMatchObject({ ok: false, code: "invalid" });
     if (!result.ok) {
-      expect(result.fieldErrors?.["document.output.growTo"]).toEqual(["Grow the disk to at most 256 GiB: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin)."]);
+      expect(result.fieldErrors?.["document.output.growTo"]).toEqual([
+        "Grow the disk to at most 256 GiB: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin).",
+      ]);
     }
-    expect(await saveRecipeAction(viewer, { projectId, document: document({ growTo: "256G" }) })).toMatchObject({ ok: true });
+    expect(await saveRecipeAction(viewer, { projectId, document: document({ growTo: "256G" }) })).toMatchObject({
+      ok: true,
+    });
   });
 
   it("refuses to build a saved revision whose size is above the bound now (an admin lowered it)", async () => {
@@ -133,7 +162,11 @@ describe("growing the disk", () => {
     // Saved before the bound was lowered: the data layer keeps what the form accepted then.
     const saved = await saveRecipe({ viewer, projectId, document: document({ growTo: "300G" }) });
     const result = await startBuild(viewer, { recipeId: saved.recipeId });
-    expect(result).toMatchObject({ ok: false, code: "invalid", fieldErrors: { "output.growTo": [expect.stringMatching(/at most 256 GiB/)] } });
+    expect(result).toMatchObject({
+      ok: false,
+      code: "invalid",
+      fieldErrors: { "output.growTo": [expect.stringMatching(/at most 256 GiB/)] },
+    });
     expect(await buildCount(saved.recipeId)).toBe(0);
   });
 });
@@ -170,16 +203,23 @@ describe("when the output is done", () => {
     if (!request.queued) throw new Error("expected a queued build");
     queued.push(request.buildId);
     // An admin lowered the quota while the build waited for a worker.
-    await db().update(projects).set({ quotaBytes: 16 * MiB }).where(eq(projects.id, projectId));
+    await db()
+      .update(projects)
+      .set({ quotaBytes: 16 * MiB })
+      .where(eq(projects.id, projectId));
     const blobsBefore = await storedBlobs();
 
     await runBuild({ buildId: request.buildId });
 
     const [done] = await db().select().from(builds).where(eq(builds.id, request.buildId));
     expect(done!.status).toBe("failed");
-    expect(done!.failureReason).toMatch(/^This build's output needs 32 MiB but .* has [0-9.]+ MiB of its 16 MiB quota free\. .* Nothing was created\.$/);
+    expect(done!.failureReason).toMatch(
+      /^This build's output needs 32 MiB but .* has [0-9.]+ MiB of its 16 MiB quota free\. .* Nothing was created\.$/,
+    );
     expect(done!.outputVersionId).toBeNull();
-    expect(await db().select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.buildId, request.buildId))).toEqual([]);
+    expect(
+      await db().select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.buildId, request.buildId)),
+    ).toEqual([]);
     // The raw output's bytes were stored before the check refused them; they went again.
     expect(await storedBlobs()).toEqual(blobsBefore);
     expect(await readdir(path.join(env().dataDir, "builds")).catch(() => [])).not.toContain(request.buildId);

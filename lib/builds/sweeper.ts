@@ -10,7 +10,10 @@ import { env } from "@/lib/env";
 import { cloneWorkDir } from "@/lib/clones/engine";
 import { buildWorkDir } from "./engine";
 
-export async function sweepStaleBuilds({ staleSeconds = env().HANGAR_BUILD_STALE_SECONDS, log = console.log }: { staleSeconds?: number; log?: (line: string) => void } = {}): Promise<number> {
+export async function sweepStaleBuilds({
+  staleSeconds = env().HANGAR_BUILD_STALE_SECONDS,
+  log = console.log,
+}: { staleSeconds?: number; log?: (line: string) => void } = {}): Promise<number> {
   const builds = await sweepStaleBuildRuns({ staleSeconds });
   for (const row of builds) {
     log(`Build ${row.id} lost its worker; marked failed.`);

@@ -80,7 +80,8 @@ describe("step → virt-customize arguments", () => {
   it("produces arguments the real virt-customize accepts (it fails only on the missing disk)", async () => {
     const { args } = virtCustomizeArgs({ disk: path.join(dir, "missing.qcow2"), steps: everyStep, files });
     for (const [index, step] of everyStep.entries()) {
-      if (step.type === "run" || step.type === "firstboot") await writeFile(files.script(index, step.script), step.script);
+      if (step.type === "run" || step.type === "firstboot")
+        await writeFile(files.script(index, step.script), step.script);
     }
     const failure = await run("virt-customize", args, { env: { ...process.env, LIBGUESTFS_BACKEND: "direct" } }).then(
       () => null,
@@ -104,7 +105,9 @@ describe("step → virt-customize arguments", () => {
   });
 
   it("redacts a generated root password from log lines", () => {
-    expect(redactLogLine("[  12.0] Setting random password of root to Xk3p9QzL")).toBe("[  12.0] Setting random password of root to [redacted]");
+    expect(redactLogLine("[  12.0] Setting random password of root to Xk3p9QzL")).toBe(
+      "[  12.0] Setting random password of root to [redacted]",
+    );
     expect(redactLogLine("[  13.0] Installing packages: curl")).toBe("[  13.0] Installing packages: curl");
   });
 });

@@ -29,9 +29,17 @@ function stepArgs(step: Step, index: number, files: HostFiles): string[] {
     case "run":
       return ["--run", files.script(index, step.script)];
     case "write":
-      return ["--write", `${step.path}:${step.content}`, ...(step.mode ? ["--chmod", `${step.mode}:${step.path}`] : [])];
+      return [
+        "--write",
+        `${step.path}:${step.content}`,
+        ...(step.mode ? ["--chmod", `${step.mode}:${step.path}`] : []),
+      ];
     case "upload":
-      return ["--upload", `${files.blob(step.blobSha256)}:${step.path}`, ...(step.mode ? ["--chmod", `${step.mode}:${step.path}`] : [])];
+      return [
+        "--upload",
+        `${files.blob(step.blobSha256)}:${step.path}`,
+        ...(step.mode ? ["--chmod", `${step.mode}:${step.path}`] : []),
+      ];
     case "mkdir":
       return ["--mkdir", step.path];
     case "delete":
@@ -58,7 +66,15 @@ export interface VirtCustomizeCommand {
 }
 
 /** The whole command for an overlay disk we created ourselves (always qcow2, always named). */
-export function virtCustomizeArgs({ disk, steps, files }: { disk: string; steps: Step[]; files: HostFiles }): VirtCustomizeCommand {
+export function virtCustomizeArgs({
+  disk,
+  steps,
+  files,
+}: {
+  disk: string;
+  steps: Step[];
+  files: HostFiles;
+}): VirtCustomizeCommand {
   const args = ["--format", "qcow2", "-a", disk, ...(stepsNeedNetwork(steps) ? [] : ["--no-network"])];
   const stepStarts: number[] = [];
   steps.forEach((step, index) => {

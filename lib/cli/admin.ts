@@ -4,7 +4,14 @@
 // the same rules hold (the last active admin stays, every change is audited). Groups and
 // commands are a table: a later issue adds its own group here.
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import { inviteUser, listUsers, resetUserPassword, setUserDisabled, setUserRole, type AccountActor } from "@/db/queries/accounts";
+import {
+  inviteUser,
+  listUsers,
+  resetUserPassword,
+  setUserDisabled,
+  setUserRole,
+  type AccountActor,
+} from "@/db/queries/accounts";
 import { HangarError } from "@/lib/errors";
 import { unlockAccountSignIn } from "@/lib/auth/sign-in-guard";
 import { setPasswordUrl } from "@/lib/auth/links";
@@ -27,15 +34,24 @@ interface Command {
   usage: string;
   summary: string;
   options?: ParseArgsConfig["options"];
-  run: (parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] }, io: AdminIo) => Promise<number>;
+  run: (
+    parsed: { values: Record<string, string | boolean | (string | boolean)[] | undefined>; positionals: string[] },
+    io: AdminIo,
+  ) => Promise<number>;
 }
 
 const operator: AccountActor = { kind: "operator" };
 
 function oneEmail(positionals: string[], usage: string): string {
-  if (positionals.length !== 1) throw new UsageError(positionals.length ? `Give exactly one email address.\n\nUsage: ${usage}` : `Say which account: give its email address.\n\nUsage: ${usage}`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length
+        ? `Give exactly one email address.\n\nUsage: ${usage}`
+        : `Say which account: give its email address.\n\nUsage: ${usage}`,
+    );
   const parsed = emailSchema.safeParse(positionals[0]);
-  if (!parsed.success) throw new UsageError(`“${positionals[0]}” is not an email address; give one such as alice@example.org.`);
+  if (!parsed.success)
+    throw new UsageError(`“${positionals[0]}” is not an email address; give one such as alice@example.org.`);
   return parsed.data;
 }
 
@@ -44,7 +60,13 @@ const linkLines = (email: string, token: string, expiresAt: Date) => [
   setPasswordUrl(token),
 ];
 
-const simple = (usage: string, summary: string, act: (email: string) => Promise<{ email: string; changed: boolean }>, done: string, already: string): Command => ({
+const simple = (
+  usage: string,
+  summary: string,
+  act: (email: string) => Promise<{ email: string; changed: boolean }>,
+  done: string,
+  already: string,
+): Command => ({
   usage,
   summary,
   run: async ({ positionals }, io) => {
@@ -65,27 +87,63 @@ const userCommands: Record<string, Command> = {
       if (values["password-stdin"]) {
         const password = (await io.readStdin()).replace(/\r?\n$/, "");
         const checked = newPasswordSchema.safeParse(password);
-        if (!checked.success) throw new UsageError(`The password from standard input is not usable: ${checked.error.issues[0]?.message}`);
+        if (!checked.success)
+          throw new UsageError(`The password from standard input is not usable: ${checked.error.issues[0]?.message}`);
         passwordHash = await hashPassword(checked.data);
       }
       const name = typeof values.name === "string" ? values.name : undefined;
       const role = values.admin ? "admin" : "member";
-      const issued = await inviteUser({ actor: operator, email, name, role, passwordHash, lifetimeHours: env().HANGAR_PASSWORD_LINK_HOURS });
+      const issued = await inviteUser({
+        actor: operator,
+        email,
+        name,
+        role,
+        passwordHash,
+        lifetimeHours: env().HANGAR_PASSWORD_LINK_HOURS,
+      });
       io.out(`Created ${role} account ${issued.email}.`);
       if (issued.token) for (const line of linkLines(issued.email, issued.token, issued.expiresAt)) io.out(line);
       else io.out("Its password is the one read from standard input.");
       return EXIT.ok;
     },
   },
-  disable: simple("user disable EMAIL", "disable an account; its sessions stop at once", (email) => setUserDisabled({ actor: operator, target: { email }, disabled: true }), "is disabled; their sessions have ended", "was already disabled"),
-  enable: simple("user enable EMAIL", "enable a disabled account again", (email) => setUserDisabled({ actor: operator, target: { email }, disabled: false }), "is enabled again", "was already enabled"),
-  "make-admin": simple("user make-admin EMAIL", "make an account an admin", (email) => setUserRole({ actor: operator, target: { email }, role: "admin" }), "is an admin now", "was already an admin"),
-  "revoke-admin": simple("user revoke-admin EMAIL", "make an admin a member again (never the last active admin)", (email) => setUserRole({ actor: operator, target: { email }, role: "member" }), "is a member now", "was not an admin"),
+  disable: simple(
+    "user disable EMAIL",
+    "disable an account; its sessions stop at once",
+    (email) => setUserDisabled({ actor: operator, target: { email }, disabled: true }),
+    "is disabled; their sessions have ended",
+    "was already disabled",
+  ),
+  enable: simple(
+    "user enable EMAIL",
+    "enable a disabled account again",
+    (email) => setUserDisabled({ actor: operator, target: { email }, disabled: false }),
+    "is enabled again",
+    "was already enabled",
+  ),
+  "make-admin": simple(
+    "user make-admin EMAIL",
+    "make an account an admin",
+    (email) => setUserRole({ actor: operator, target: { email }, role: "admin" }),
+    "is an admin now",
+    "was already an admin",
+  ),
+  "revoke-admin": simple(
+    "user revoke-admin EMAIL",
+    "make an admin a member again (never the last active admin)",
+    (email) => setUserRole({ actor: operator, target: { email }, role: "member" }),
+    "is a member now",
+    "was not an admin",
+  ),
   "reset-password": {
     usage: "user reset-password EMAIL",
     summary: "end a local account's password at once and print a one-time link to choose a new one",
     run: async ({ positionals }, io) => {
-      const issued = await resetUserPassword({ actor: operator, target: { email: oneEmail(positionals, userCommands["reset-password"]!.usage) }, lifetimeHours: env().HANGAR_PASSWORD_LINK_HOURS });
+      const issued = await resetUserPassword({
+        actor: operator,
+        target: { email: oneEmail(positionals, userCommands["reset-password"]!.usage) },
+        lifetimeHours: env().HANGAR_PASSWORD_LINK_HOURS,
+      });
       io.out(`The password of ${issued.email} no longer works.`);
       for (const line of linkLines(issued.email, issued.token, issued.expiresAt)) io.out(line);
       return EXIT.ok;
@@ -97,7 +155,11 @@ const userCommands: Record<string, Command> = {
     run: async ({ positionals }, io) => {
       const email = oneEmail(positionals, userCommands.unlock!.usage);
       const { unlocked } = await unlockAccountSignIn({ email, actorId: null });
-      io.out(unlocked ? `Sign-in for ${email} is unlocked; its failed attempts are forgotten.` : `${email} had no failed sign-ins to forget; nothing changed.`);
+      io.out(
+        unlocked
+          ? `Sign-in for ${email} is unlocked; its failed attempts are forgotten.`
+          : `${email} had no failed sign-ins to forget; nothing changed.`,
+      );
       return EXIT.ok;
     },
   },
@@ -106,8 +168,13 @@ const userCommands: Record<string, Command> = {
     summary: "list every account (email, name, role, how they sign in, status, last sign-in, projects)",
     options: { json: { type: "boolean" }, search: { type: "string" } },
     run: async ({ values, positionals }, io) => {
-      if (positionals.length) throw new UsageError(`user list takes no arguments (to filter, use --search ${positionals[0]}).`);
-      const people = await listUsers({ actor: operator, search: typeof values.search === "string" ? values.search : undefined, limit: 100_000 });
+      if (positionals.length)
+        throw new UsageError(`user list takes no arguments (to filter, use --search ${positionals[0]}).`);
+      const people = await listUsers({
+        actor: operator,
+        search: typeof values.search === "string" ? values.search : undefined,
+        limit: 100_000,
+      });
       if (values.json) {
         io.out(JSON.stringify(people, null, 2));
         return EXIT.ok;
@@ -117,7 +184,13 @@ const userCommands: Record<string, Command> = {
         person.name ?? "",
         person.role,
         [person.local ? "password" : null, person.sso ? "sso" : null].filter(Boolean).join("+") || "-",
-        person.disabledAt ? "disabled" : person.pendingLink ? (person.pendingLink.purpose === "invite" ? "invited" : "reset") : "active",
+        person.disabledAt
+          ? "disabled"
+          : person.pendingLink
+            ? person.pendingLink.purpose === "invite"
+              ? "invited"
+              : "reset"
+            : "active",
         person.lastSignInAt ? person.lastSignInAt.toISOString().slice(0, 16).replace("T", " ") : "never",
         person.projects.map((project) => `${project.slug}:${project.role}`).join(",") || "-",
       ]);
@@ -134,20 +207,32 @@ const groups: Record<string, { summary: string; commands: Record<string, Command
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
-  const line = (cells: string[]) => cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ");
+  const line = (cells: string[]) =>
+    cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join("  ");
   return [line(header), ...rows.map(line)].join("\n");
 }
 
 export function helpText(): string {
-  const lines = ["Usage: npm run admin -- <command> [options]", "", "Runs on the server with direct database access (DATABASE_URL, or the embedded PostgreSQL in HANGAR_DATA_DIR).", ""];
+  const lines = [
+    "Usage: npm run admin -- <command> [options]",
+    "",
+    "Runs on the server with direct database access (DATABASE_URL, or the embedded PostgreSQL in HANGAR_DATA_DIR).",
+    "",
+  ];
   for (const group of Object.values(groups)) {
     for (const command of Object.values(group.commands)) lines.push(`  ${command.usage}`, `      ${command.summary}`);
   }
-  lines.push("  help", "      this text", "", "Exit status: 0 done, 1 refused (no such account, the last active admin…), 2 wrong usage or input.");
+  lines.push(
+    "  help",
+    "      this text",
+    "",
+    "Exit status: 0 done, 1 refused (no such account, the last active admin…), 2 wrong usage or input.",
+  );
   return lines.join("\n");
 }
 
-export type Resolved = { kind: "help" } | { kind: "usage"; message: string } | { kind: "command"; run: (io: AdminIo) => Promise<number> };
+export type Resolved =
+  { kind: "help" } | { kind: "usage"; message: string } | { kind: "command"; run: (io: AdminIo) => Promise<number> };
 
 /** Parses the command line without touching the database, so `help` and typos need none. */
 export function resolve(argv: string[]): Resolved {
@@ -158,7 +243,12 @@ export function resolve(argv: string[]): Resolved {
   const command = commandName ? group.commands[commandName] : undefined;
   if (!command) {
     const known = Object.keys(group.commands).join(", ");
-    return { kind: "usage", message: commandName ? `Unknown command “${groupName} ${commandName}”; ${groupName} commands are: ${known}.` : `Say what to do with ${group.summary}: ${known}.\n\n${helpText()}` };
+    return {
+      kind: "usage",
+      message: commandName
+        ? `Unknown command “${groupName} ${commandName}”; ${groupName} commands are: ${known}.`
+        : `Say what to do with ${group.summary}: ${known}.\n\n${helpText()}`,
+    };
   }
   let parsed;
   try {

@@ -13,7 +13,10 @@ let guest: Awaited<ReturnType<typeof buildTinyGuest>>;
 
 async function hangar(args: string[], environment: Record<string, string> = {}) {
   try {
-    const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: os.tmpdir(), env: { ...process.env, ...environment } });
+    const { stdout, stderr } = await run(process.execPath, [cli, ...args], {
+      cwd: os.tmpdir(),
+      env: { ...process.env, ...environment },
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -24,7 +27,19 @@ async function hangar(args: string[], environment: Record<string, string> = {}) 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), "hangar-cli-"));
   guest = await buildTinyGuest({ dir, name: "cli", sizeMiB: 8, formats: ["raw", "qcow2"] });
-  await run("qemu-img", ["create", "-q", "-f", "qcow2", "-u", "-F", "raw", "-b", "/etc/passwd", path.join(dir, "backed.qcow2"), "1M"]);
+  await run("qemu-img", [
+    "create",
+    "-q",
+    "-f",
+    "qcow2",
+    "-u",
+    "-F",
+    "raw",
+    "-b",
+    "/etc/passwd",
+    path.join(dir, "backed.qcow2"),
+    "1M",
+  ]);
   await run("qemu-img", ["create", "-q", "-f", "qcow2", path.join(dir, "huge.qcow2"), "16T"]);
 });
 
@@ -32,13 +47,22 @@ describe("hangar inspect", () => {
   it("prints the verdict as JSON and exits 0 for a safe image, from any directory", async () => {
     const result = await hangar(["inspect", guest.qcow2!]);
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ format: "qcow2", virtualSize: 8 * 1024 * 1024, safe: true, problems: [] });
+    expect(JSON.parse(result.stdout)).toEqual({
+      format: "qcow2",
+      virtualSize: 8 * 1024 * 1024,
+      safe: true,
+      problems: [],
+    });
   });
 
   it("exits 1 with the reasons for an unsafe image or a false claim", async () => {
     const backed = await hangar(["inspect", path.join(dir, "backed.qcow2")]);
     expect(backed.code).toBe(1);
-    expect(JSON.parse(backed.stdout)).toMatchObject({ format: "qcow2", safe: false, problems: expect.arrayContaining([expect.objectContaining({ code: "qcow2_backing_file" })]) });
+    expect(JSON.parse(backed.stdout)).toMatchObject({
+      format: "qcow2",
+      safe: false,
+      problems: expect.arrayContaining([expect.objectContaining({ code: "qcow2_backing_file" })]),
+    });
     const claimed = await hangar(["inspect", "--format", "raw", guest.qcow2!]);
     expect(claimed.code).toBe(1);
     expect(JSON.parse(claimed.stdout).problems[0].message).toMatch(/claims to be raw but is a qcow2 image/);
@@ -50,7 +74,9 @@ describe("hangar inspect", () => {
     expect(refused.code).toBe(1);
     const verdict = JSON.parse(refused.stdout) as { safe: boolean; problems: { code: string; message: string }[] };
     expect(verdict).toMatchObject({ safe: false, problems: [{ code: "virtual_size_cap" }] });
-    expect(verdict.problems[0]!.message).toMatch(/16 TiB .* above the 2 TiB this Hangar accepts \(the HANGAR_MAX_VIRTUAL_SIZE setting\)/);
+    expect(verdict.problems[0]!.message).toMatch(
+      /16 TiB .* above the 2 TiB this Hangar accepts \(the HANGAR_MAX_VIRTUAL_SIZE setting\)/,
+    );
     expect((await hangar(["inspect", huge], { HANGAR_MAX_VIRTUAL_SIZE: "16T" })).code).toBe(0);
     const small = await hangar(["inspect", guest.qcow2!], { HANGAR_MAX_VIRTUAL_SIZE: "4M" });
     expect(small.code).toBe(1);
@@ -61,7 +87,13 @@ describe("hangar inspect", () => {
   });
 
   it("exits 2 with usage for bad invocations", async () => {
-    for (const args of [[], ["inspect"], ["frobnicate", guest.raw], ["inspect", "--bogus", guest.raw], ["inspect", path.join(dir, "missing.img")]]) {
+    for (const args of [
+      [],
+      ["inspect"],
+      ["frobnicate", guest.raw],
+      ["inspect", "--bogus", guest.raw],
+      ["inspect", path.join(dir, "missing.img")],
+    ]) {
       const result = await hangar(args);
       expect(result.code, args.join(" ")).toBe(2);
       expect(result.stderr).toMatch(/Usage: hangar inspect|not a readable file|Unknown/);

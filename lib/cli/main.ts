@@ -20,7 +20,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: rest, options: { format: { type: "string" }, help: { type: "boolean", short: "h" } }, allowPositionals: true });
+    parsed = parseArgs({
+      args: rest,
+      options: { format: { type: "string" }, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+    });
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${usage}`);
     return 2;
@@ -40,7 +44,13 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const verdict = await inspectFile({ path: file, claimedFormat: parsed.values.format ?? null });
-  console.log(JSON.stringify({ format: verdict.format, virtualSize: verdict.virtualSize, safe: verdict.safe, problems: verdict.problems }, null, 2));
+  console.log(
+    JSON.stringify(
+      { format: verdict.format, virtualSize: verdict.virtualSize, safe: verdict.safe, problems: verdict.problems },
+      null,
+      2,
+    ),
+  );
   return verdict.safe ? 0 : 1;
 }
 

@@ -46,19 +46,36 @@ async function storedBlobs(): Promise<string[]> {
 
 const cloneRow = async (id: string) => (await db().select().from(clones).where(eq(clones.id, id)))[0]!;
 const versionRow = async (id: string) => (await db().select().from(imageVersions).where(eq(imageVersions.id, id)))[0]!;
-const imageCount = async (slug: string) => (await db().select({ n: count() }).from(images).where(eq(images.slug, slug)))[0]!.n;
+const imageCount = async (slug: string) =>
+  (await db().select({ n: count() }).from(images).where(eq(images.slug, slug)))[0]!.n;
 const teamVersionCount = async () =>
-  (await db().select({ n: count() }).from(imageVersions).innerJoin(images, eq(images.id, imageVersions.imageId)).where(eq(images.projectId, teamProjectId)))[0]!.n;
+  (
+    await db()
+      .select({ n: count() })
+      .from(imageVersions)
+      .innerJoin(images, eq(images.id, imageVersions.imageId))
+      .where(eq(images.projectId, teamProjectId))
+  )[0]!.n;
 
 beforeAll(async () => {
   [owner, teamMember, outsider] = await Promise.all([createTestUser(), createTestUser(), createTestUser()]);
   baseProjectId = (await createTestProject({ members: [{ viewer: owner, role: "owner" }] })).id;
   teamProjectId = (await createTestProject({ members: [{ viewer: teamMember, role: "member" }] })).id;
   await createTestProject({ members: [{ viewer: outsider, role: "owner" }] });
-  [owner, teamMember, outsider] = (await Promise.all([viewerOf(owner.id), viewerOf(teamMember.id), viewerOf(outsider.id)])) as [Viewer, Viewer, Viewer];
+  [owner, teamMember, outsider] = (await Promise.all([
+    viewerOf(owner.id),
+    viewerOf(teamMember.id),
+    viewerOf(outsider.id),
+  ])) as [Viewer, Viewer, Viewer];
 
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-clone-"));
-  const guest = await buildTinyGuest({ dir, name: "clone-base", sizeMiB: 32, formats: ["qcow2"], extraFiles: { "/etc/machine-id": MACHINE_ID } });
+  const guest = await buildTinyGuest({
+    dir,
+    name: "clone-base",
+    sizeMiB: 32,
+    formats: ["qcow2"],
+    extraFiles: { "/etc/machine-id": MACHINE_ID },
+  });
   const hashes = await hashFile(guest.qcow2!);
   const temp = path.join(env().dataDir, `clone-base-${hashes.sha256.slice(0, 8)}`);
   await copyFile(guest.qcow2!, temp);
@@ -68,7 +85,17 @@ beforeAll(async () => {
     createReadyVersion({
       tx,
       actorId: owner.id,
-      values: { imageId: image.id, version: "1.0", format: "qcow2", virtualSize: 32 * 1024 ** 2, fileSize: hashes.size, sha256: hashes.sha256, sha512: hashes.sha512, releaseStatus: "approved", source: "upload" },
+      values: {
+        imageId: image.id,
+        version: "1.0",
+        format: "qcow2",
+        virtualSize: 32 * 1024 ** 2,
+        fileSize: hashes.size,
+        sha256: hashes.sha256,
+        sha512: hashes.sha512,
+        releaseStatus: "approved",
+        source: "upload",
+      },
     }),
   );
   base = { versionId: version.id, sha256: hashes.sha256, slug: image.slug };
@@ -83,7 +110,14 @@ describe("a linked clone", () => {
 
   it("is made at once as a small overlay on the base's blob, with lineage, counted by its own bytes", async () => {
     const slug = unique("linked");
-    const result = await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: slug, newImageName: "Linked", version: "1.0", mode: "linked" });
+    const result = await cloneVersionAction(teamMember, {
+      versionId: base.versionId,
+      projectId: teamProjectId,
+      newImageSlug: slug,
+      newImageName: "Linked",
+      version: "1.0",
+      mode: "linked",
+    });
     expect(result).toMatchObject({ ok: true, data: { queued: false } });
     if (!result.ok) return;
     const clone = await cloneRow(result.data.cloneId);
@@ -91,7 +125,15 @@ describe("a linked clone", () => {
     const version = await versionRow(clone.resultVersionId!);
     cloneVersionId = version.id;
     linkedSourceId = version.id;
-    expect(version).toMatchObject({ source: "clone", parentVersionId: base.versionId, backingVersionId: base.versionId, dataStatus: "ready", releaseStatus: "draft", format: "qcow2", virtualSize: 32 * 1024 ** 2 });
+    expect(version).toMatchObject({
+      source: "clone",
+      parentVersionId: base.versionId,
+      backingVersionId: base.versionId,
+      dataStatus: "ready",
+      releaseStatus: "draft",
+      format: "qcow2",
+      virtualSize: 32 * 1024 ** 2,
+    });
     expect(version.createdById).toBe(teamMember.id);
 
     const overlay = await getBlobStore().localPath(version.sha256!);
@@ -101,12 +143,18 @@ describe("a linked clone", () => {
     expect(version.fileSize!).toBeLessThan(1024 * 1024);
     expect((await hashFile(overlay)).sha256).toBe(version.sha256);
     // The overlay reads exactly the base's content.
-    await expect(run("qemu-img", ["compare", "-f", "qcow2", "-F", "qcow2", overlay, await getBlobStore().localPath(base.sha256)])).resolves.toMatchObject({ stdout: expect.stringContaining("Images are identical") });
-    expect((await getVersionUsage({ viewer: owner, versionId: base.versionId, ownerProjectId: baseProjectId })).clones).toBeGreaterThanOrEqual(1);
+    await expect(
+      run("qemu-img", ["compare", "-f", "qcow2", "-F", "qcow2", overlay, await getBlobStore().localPath(base.sha256)]),
+    ).resolves.toMatchObject({ stdout: expect.stringContaining("Images are identical") });
+    expect(
+      (await getVersionUsage({ viewer: owner, versionId: base.versionId, ownerProjectId: baseProjectId })).clones,
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it("keeps its base from being deleted", async () => {
-    await expect(deleteVersion({ viewer: owner, versionId: base.versionId })).rejects.toThrow(/linked clone whose overlay reads from it/);
+    await expect(deleteVersion({ viewer: owner, versionId: base.versionId })).rejects.toThrow(
+      /linked clone whose overlay reads from it/,
+    );
     expect(await versionRow(base.versionId)).toMatchObject({ id: base.versionId, dataStatus: "ready" });
   });
 
@@ -128,7 +176,15 @@ describe("refusals", () => {
   it("refuses to clone into a project the caller is not a member of, and creates nothing", async () => {
     const before = await teamVersionCount();
     const slug = unique("nope");
-    expect(await cloneVersionAction(outsider, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: slug, version: "1.0", mode: "linked" })).toMatchObject({ ok: false, code: "not_found" });
+    expect(
+      await cloneVersionAction(outsider, {
+        versionId: base.versionId,
+        projectId: teamProjectId,
+        newImageSlug: slug,
+        version: "1.0",
+        mode: "linked",
+      }),
+    ).toMatchObject({ ok: false, code: "not_found" });
     expect(await teamVersionCount()).toBe(before);
     expect(await imageCount(slug)).toBe(0);
   });
@@ -140,45 +196,104 @@ describe("refusals", () => {
     ["revoked", /revoked/],
   ] as const)("refuses to clone a %s version", async (releaseStatus, reason) => {
     const image = await createTestImage({ projectId: teamProjectId, versions: [{ version: "9.0", releaseStatus }] });
-    const [version] = await db().select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.imageId, image.id));
+    const [version] = await db()
+      .select({ id: imageVersions.id })
+      .from(imageVersions)
+      .where(eq(imageVersions.imageId, image.id));
     const slug = unique("bad");
-    const result = await cloneVersionAction(teamMember, { versionId: version!.id, projectId: teamProjectId, newImageSlug: slug, version: "1.0", mode: "full" });
+    const result = await cloneVersionAction(teamMember, {
+      versionId: version!.id,
+      projectId: teamProjectId,
+      newImageSlug: slug,
+      version: "1.0",
+      mode: "full",
+    });
     // Disabled and revoked versions of one's own project are seen but never used.
     expect(result).toMatchObject({ ok: false });
     if (!result.ok) expect(result.message).toMatch(reason);
     expect(await imageCount(slug)).toBe(0);
-    expect(await db().select({ n: count() }).from(clones).where(eq(clones.sourceVersionId, version!.id))).toEqual([{ n: 0 }]);
+    expect(await db().select({ n: count() }).from(clones).where(eq(clones.sourceVersionId, version!.id))).toEqual([
+      { n: 0 },
+    ]);
   });
 
   it("refuses a clone the quota can't hold, saying how much it needs", async () => {
     const tight = await createTestProject({ members: [{ viewer: teamMember, role: "member" }] });
     await db().update(projects).set({ quotaBytes: 1024 }).where(eq(projects.id, tight.id));
     const member = (await viewerOf(teamMember.id))!;
-    const result = await cloneVersionAction(member, { versionId: base.versionId, projectId: tight.id, newImageSlug: unique("big"), version: "1.0", mode: "full" });
+    const result = await cloneVersionAction(member, {
+      versionId: base.versionId,
+      projectId: tight.id,
+      newImageSlug: unique("big"),
+      version: "1.0",
+      mode: "full",
+    });
     expect(result).toMatchObject({ ok: false, code: "invalid" });
-    if (!result.ok) expect(result.message).toMatch(/This clone needs [0-9.]+ MiB but .* has 1 KiB of its 1 KiB quota free\. Free [0-9.]+ MiB/);
+    if (!result.ok)
+      expect(result.message).toMatch(
+        /This clone needs [0-9.]+ MiB but .* has 1 KiB of its 1 KiB quota free\. Free [0-9.]+ MiB/,
+      );
     expect(await db().select({ n: count() }).from(clones).where(eq(clones.projectId, tight.id))).toEqual([{ n: 0 }]);
   });
 
   it("refuses a version number the image already has, and a short name that is taken", async () => {
     const image = await createTestImage({ projectId: teamProjectId, versions: [{ version: "2.0" }] });
-    expect(await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, imageId: image.id, version: "2.0", mode: "linked" })).toMatchObject({ ok: false, code: "conflict" });
-    expect(await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: image.slug, version: "1.0", mode: "linked" })).toMatchObject({ ok: false, code: "conflict" });
-    expect(await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, imageId: image.id, newImageSlug: unique("both"), version: "3.0", mode: "linked" })).toMatchObject({ ok: false, code: "invalid" });
+    expect(
+      await cloneVersionAction(teamMember, {
+        versionId: base.versionId,
+        projectId: teamProjectId,
+        imageId: image.id,
+        version: "2.0",
+        mode: "linked",
+      }),
+    ).toMatchObject({ ok: false, code: "conflict" });
+    expect(
+      await cloneVersionAction(teamMember, {
+        versionId: base.versionId,
+        projectId: teamProjectId,
+        newImageSlug: image.slug,
+        version: "1.0",
+        mode: "linked",
+      }),
+    ).toMatchObject({ ok: false, code: "conflict" });
+    expect(
+      await cloneVersionAction(teamMember, {
+        versionId: base.versionId,
+        projectId: teamProjectId,
+        imageId: image.id,
+        newImageSlug: unique("both"),
+        version: "3.0",
+        mode: "linked",
+      }),
+    ).toMatchObject({ ok: false, code: "invalid" });
   });
 });
 
 describe("a full clone of a self-contained version without reset", () => {
   it("is the same bytes: made at once, holding the base's stored file, its full size counted", async () => {
     const blobsBefore = await storedBlobs();
-    const result = await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: unique("same"), version: "1.0", mode: "full" });
+    const result = await cloneVersionAction(teamMember, {
+      versionId: base.versionId,
+      projectId: teamProjectId,
+      newImageSlug: unique("same"),
+      version: "1.0",
+      mode: "full",
+    });
     expect(result).toMatchObject({ ok: true, data: { queued: false } });
     if (!result.ok) return;
     const clone = await cloneRow(result.data.cloneId);
     expect(clone.status).toBe("succeeded");
     const version = await versionRow(clone.resultVersionId!);
     const baseVersion = await versionRow(base.versionId);
-    expect(version).toMatchObject({ source: "clone", parentVersionId: base.versionId, backingVersionId: null, sha256: base.sha256, sha512: baseVersion.sha512, fileSize: baseVersion.fileSize, format: "qcow2" });
+    expect(version).toMatchObject({
+      source: "clone",
+      parentVersionId: base.versionId,
+      backingVersionId: null,
+      sha256: base.sha256,
+      sha512: baseVersion.sha512,
+      fileSize: baseVersion.fileSize,
+      format: "qcow2",
+    });
     expect(await storedBlobs()).toEqual(blobsBefore);
     // Independent of its source: deleting the source would leave the shared file to the clone.
     const info = await qemuImgInfo({ path: await getBlobStore().localPath(version.sha256!), format: "qcow2" });
@@ -189,10 +304,21 @@ describe("a full clone of a self-contained version without reset", () => {
 describe("a clone made at once that can't land", () => {
   it("answers the caller with the reason: of two same-named clones at once, one lands and the other is refused", async () => {
     const slug = unique("twice");
-    const request = () => cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: slug, version: "1.0", mode: "linked" });
+    const request = () =>
+      cloneVersionAction(teamMember, {
+        versionId: base.versionId,
+        projectId: teamProjectId,
+        newImageSlug: slug,
+        version: "1.0",
+        mode: "linked",
+      });
     const results = await Promise.all([request(), request()]);
     expect(results.filter((result) => result.ok)).toHaveLength(1);
-    expect(results.find((result) => !result.ok)).toMatchObject({ ok: false, code: "conflict", message: `The short name ${slug} is taken; choose another.` });
+    expect(results.find((result) => !result.ok)).toMatchObject({
+      ok: false,
+      code: "conflict",
+      message: `The short name ${slug} is taken; choose another.`,
+    });
     expect(await imageCount(slug)).toBe(1);
   });
 });
@@ -201,12 +327,31 @@ describe("a clone whose worker died", () => {
   it("is ended failed with the reason by any worker's sweep, and can't land afterwards", async () => {
     const [row] = await db()
       .insert(clones)
-      .values({ sourceVersionId: base.versionId, projectId: teamProjectId, newImage: { slug: unique("orphan"), name: "Orphan" }, version: "1.0", mode: "full", status: "running", reservedBytes: 4096, updatedAt: new Date(Date.now() - 10 * 60_000) })
+      .values({
+        sourceVersionId: base.versionId,
+        projectId: teamProjectId,
+        newImage: { slug: unique("orphan"), name: "Orphan" },
+        version: "1.0",
+        mode: "full",
+        status: "running",
+        reservedBytes: 4096,
+        updatedAt: new Date(Date.now() - 10 * 60_000),
+      })
       .returning({ id: clones.id });
     await sweepStaleBuilds({ log: () => {} });
     const swept = await cloneRow(row!.id);
     expect(swept).toMatchObject({ status: "failed", failureReason: STALE_CLONE_REASON });
-    await expect(completeClone(row!.id, { sha256: "0".repeat(64), sha512: "0".repeat(128), size: 1, format: "qcow2", virtualSize: 1, inspection: {}, backingVersionId: null })).rejects.toThrow(/already finished/);
+    await expect(
+      completeClone(row!.id, {
+        sha256: "0".repeat(64),
+        sha512: "0".repeat(128),
+        size: 1,
+        format: "qcow2",
+        virtualSize: 1,
+        inspection: {},
+        backingVersionId: null,
+      }),
+    ).rejects.toThrow(/already finished/);
   });
 });
 
@@ -214,20 +359,38 @@ describe("a full clone with identity reset (real virt-sysprep)", () => {
   it("is made by a job: no backing file, a new machine-id, its full size counted", async () => {
     worker = await startWorker({ handlers: jobHandlers, log: () => {} });
     const slug = unique("full");
-    const result = await cloneVersionAction(teamMember, { versionId: base.versionId, projectId: teamProjectId, newImageSlug: slug, version: "1.0", mode: "full", resetIdentity: true });
+    const result = await cloneVersionAction(teamMember, {
+      versionId: base.versionId,
+      projectId: teamProjectId,
+      newImageSlug: slug,
+      version: "1.0",
+      mode: "full",
+      resetIdentity: true,
+    });
     expect(result).toMatchObject({ ok: true, data: { queued: true } });
     if (!result.ok) return;
     // Nothing is visible until it is done.
     expect(await imageCount(slug)).toBe(0);
-    const done = await waitFor(() => cloneRow(result.data.cloneId), (row) => row.status === "succeeded" || row.status === "failed");
+    const done = await waitFor(
+      () => cloneRow(result.data.cloneId),
+      (row) => row.status === "succeeded" || row.status === "failed",
+    );
     expect(done).toMatchObject({ status: "succeeded", failureReason: null });
     expect(done.resetOperations).toContain("machine-id");
     const version = await versionRow(done.resultVersionId!);
-    expect(version).toMatchObject({ source: "clone", parentVersionId: base.versionId, backingVersionId: null, format: "qcow2" });
+    expect(version).toMatchObject({
+      source: "clone",
+      parentVersionId: base.versionId,
+      backingVersionId: null,
+      format: "qcow2",
+    });
     const file = await getBlobStore().localPath(version.sha256!);
     const info = await qemuImgInfo({ path: file, format: "qcow2" });
     expect(info["backing-filename"]).toBeUndefined();
-    const { stdout } = await run("virt-cat", ["--format=qcow2", "-a", file, "/etc/machine-id"], { env: { ...process.env, LIBGUESTFS_BACKEND: "direct" }, timeout: 240_000 });
+    const { stdout } = await run("virt-cat", ["--format=qcow2", "-a", file, "/etc/machine-id"], {
+      env: { ...process.env, LIBGUESTFS_BACKEND: "direct" },
+      timeout: 240_000,
+    });
     expect(stdout).not.toBe(MACHINE_ID);
     expect(stdout.trim()).toBe("");
     expect(version.fileSize).toBe((await hashFile(file)).size);
@@ -242,7 +405,13 @@ describe("a full clone with identity reset (real virt-sysprep)", () => {
     worker = undefined;
     // Cloning the linked clone in full has to flatten it: a job copies and hashes new bytes.
     await db().update(imageVersions).set({ releaseStatus: "approved" }).where(eq(imageVersions.id, linkedSourceId));
-    const result = await cloneVersionAction(member, { versionId: linkedSourceId, projectId: project.id, newImageSlug: slug, version: "1.0", mode: "full" });
+    const result = await cloneVersionAction(member, {
+      versionId: linkedSourceId,
+      projectId: project.id,
+      newImageSlug: slug,
+      version: "1.0",
+      mode: "full",
+    });
     expect(result).toMatchObject({ ok: true, data: { queued: true } });
     if (!result.ok) return;
     // Someone else's upload took the room before the job ran.
@@ -250,11 +419,20 @@ describe("a full clone with identity reset (real virt-sysprep)", () => {
     await db().update(clones).set({ reservedBytes: 0 }).where(eq(clones.id, result.data.cloneId));
     const blobsBefore = await storedBlobs();
     worker = await startWorker({ handlers: jobHandlers, log: () => {} });
-    const done = await waitFor(() => cloneRow(result.data.cloneId), (row) => row.status === "succeeded" || row.status === "failed");
+    const done = await waitFor(
+      () => cloneRow(result.data.cloneId),
+      (row) => row.status === "succeeded" || row.status === "failed",
+    );
     expect(done.status).toBe("failed");
     expect(done.failureReason).toMatch(/This clone needs .* but .* quota free/);
     expect(await imageCount(slug)).toBe(0);
-    expect(await db().select({ n: count() }).from(imageVersions).innerJoin(images, eq(images.id, imageVersions.imageId)).where(and(eq(images.projectId, project.id)))).toEqual([{ n: 0 }]);
+    expect(
+      await db()
+        .select({ n: count() })
+        .from(imageVersions)
+        .innerJoin(images, eq(images.id, imageVersions.imageId))
+        .where(and(eq(images.projectId, project.id))),
+    ).toEqual([{ n: 0 }]);
     // The copy's bytes were stored before the quota check refused them; they went again.
     expect(await storedBlobs()).toEqual(blobsBefore);
   }, 300_000);

@@ -9,7 +9,16 @@
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { isBlobRecorded } from "@/db/queries/blobs";
-import { claimClone, completeClone, failClone, heartbeatClone, setCloneProgress, sharesSourceBytes, type ClonedBytes, type CloneWork } from "@/db/queries/clones";
+import {
+  claimClone,
+  completeClone,
+  failClone,
+  heartbeatClone,
+  setCloneProgress,
+  sharesSourceBytes,
+  type ClonedBytes,
+  type CloneWork,
+} from "@/db/queries/clones";
 import type { DiskFormat } from "@/db/schema";
 import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
@@ -31,7 +40,17 @@ export function cloneWorkDir(cloneId: string): string {
 }
 
 /** One virt-sysprep run in its own process group, killed with it on abort (the clone's time limit or a stopping worker). */
-export async function runSysprep({ file, format, operations, signal }: { file: string; format: DiskFormat; operations: string[]; signal?: AbortSignal }): Promise<void> {
+export async function runSysprep({
+  file,
+  format,
+  operations,
+  signal,
+}: {
+  file: string;
+  format: DiskFormat;
+  operations: string[];
+  signal?: AbortSignal;
+}): Promise<void> {
   const args = ["--format", format, "-a", file, "--operations", operations.join(",")];
   const run = runInProcessGroup(VIRT_SYSPREP, args, { signal, env: await libguestfsEnv() });
   let output = "";
@@ -44,11 +63,18 @@ export async function runSysprep({ file, format, operations, signal }: { file: s
   if (signal?.aborted) throw signal.reason;
   if (code !== 0) {
     const last = output.trim().split("\n").filter(Boolean).slice(-3).join(" ");
-    throw new HangarError("invalid", `The identity reset failed (virt-sysprep exited with ${code}): ${last || "no output"}`);
+    throw new HangarError(
+      "invalid",
+      `The identity reset failed (virt-sysprep exited with ${code}): ${last || "no output"}`,
+    );
   }
 }
 
-async function makeLinked(work: CloneWork, dir: string, signal?: AbortSignal): Promise<{ file: string; bytes: Omit<ClonedBytes, "sha256" | "sha512" | "size"> }> {
+async function makeLinked(
+  work: CloneWork,
+  dir: string,
+  signal?: AbortSignal,
+): Promise<{ file: string; bytes: Omit<ClonedBytes, "sha256" | "sha512" | "size"> }> {
   const base = await getBlobStore().localPath(work.source.sha256);
   const file = path.join(dir, "clone.qcow2");
   await setCloneProgress(work.id, { stage: "Creating the overlay", progress: 5 });
@@ -58,8 +84,14 @@ async function makeLinked(work: CloneWork, dir: string, signal?: AbortSignal): P
     await runSysprep({ file, format: "qcow2", operations: work.resetOperations, signal });
   }
   const info = await qemuImgInfo({ path: file, format: "qcow2" });
-  if (info.format !== "qcow2" || info["backing-filename"] !== path.resolve(base) || info["format-specific"]?.data?.["data-file"]) {
-    throw new Error(`the overlay is not what was created: ${JSON.stringify({ format: info.format, backing: info["backing-filename"] })}`);
+  if (
+    info.format !== "qcow2" ||
+    info["backing-filename"] !== path.resolve(base) ||
+    info["format-specific"]?.data?.["data-file"]
+  ) {
+    throw new Error(
+      `the overlay is not what was created: ${JSON.stringify({ format: info.format, backing: info["backing-filename"] })}`,
+    );
   }
   return {
     file,
@@ -83,7 +115,11 @@ async function makeLinked(work: CloneWork, dir: string, signal?: AbortSignal): P
   };
 }
 
-async function makeFull(work: CloneWork, dir: string, signal?: AbortSignal): Promise<{ file: string; bytes: Omit<ClonedBytes, "sha256" | "sha512" | "size"> }> {
+async function makeFull(
+  work: CloneWork,
+  dir: string,
+  signal?: AbortSignal,
+): Promise<{ file: string; bytes: Omit<ClonedBytes, "sha256" | "sha512" | "size"> }> {
   const src = await getBlobStore().localPath(work.source.sha256);
   const format: DiskFormat = keptFormats.includes(work.source.format) ? work.source.format : "qcow2";
   const file = path.join(dir, `clone.${format}`);
@@ -106,7 +142,10 @@ async function makeFull(work: CloneWork, dir: string, signal?: AbortSignal): Pro
     },
   });
   if (resetting) {
-    await setCloneProgress(work.id, { stage: `Resetting identity (${work.resetOperations.join(", ")})`, progress: copyShare });
+    await setCloneProgress(work.id, {
+      stage: `Resetting identity (${work.resetOperations.join(", ")})`,
+      progress: copyShare,
+    });
     await runSysprep({ file, format, operations: work.resetOperations, signal });
   }
   await setCloneProgress(work.id, { stage: "Checking and storing", progress: 95 });
@@ -116,7 +155,10 @@ async function makeFull(work: CloneWork, dir: string, signal?: AbortSignal): Pro
 export type CloneOutcome = { status: "succeeded" } | { status: "failed"; reason: string } | { status: "not-runnable" };
 
 /** Runs one clone to its end: succeeded with a version, or failed with a reason and nothing kept. */
-export async function runClone({ cloneId }: { cloneId: string }, { signal }: { signal?: AbortSignal } = {}): Promise<CloneOutcome> {
+export async function runClone(
+  { cloneId }: { cloneId: string },
+  { signal }: { signal?: AbortSignal } = {},
+): Promise<CloneOutcome> {
   const work = await claimClone(cloneId);
   if (!work) return { status: "not-runnable" };
   const dir = cloneWorkDir(cloneId);
@@ -130,7 +172,15 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       // blob is already stored, checked and hashed, and now also held by the new version.
       await setCloneProgress(cloneId, { stage: "Sharing the stored file (identical bytes)", progress: 50 });
       const { sha256, sha512, size, format, virtualSize, inspection } = work.source;
-      await completeClone(cloneId, { sha256, sha512, size, format, virtualSize, backingVersionId: null, inspection: inspection ?? {} });
+      await completeClone(cloneId, {
+        sha256,
+        sha512,
+        size,
+        format,
+        virtualSize,
+        backingVersionId: null,
+        inspection: inspection ?? {},
+      });
       return { status: "succeeded" };
     }
     await rm(dir, { recursive: true, force: true });
@@ -144,7 +194,14 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
       // The copy is checked like any import before anyone can use it.
       const ingest = await checkProducedFile(made.file, made.bytes.format);
       if (ingest.refusal) throw new Error(`the copy failed inspection: ${ingest.refusal}`);
-      bytes = { ...made.bytes, sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size, virtualSize: ingest.report.virtualSize ?? 0, inspection: ingest.report };
+      bytes = {
+        ...made.bytes,
+        sha256: ingest.sha256,
+        sha512: ingest.sha512,
+        size: ingest.size,
+        virtualSize: ingest.report.virtualSize ?? 0,
+        inspection: ingest.report,
+      };
     }
     if (signal?.aborted) throw signal.reason; // the hashing pass does not watch the signal
     await store.putFromTempFile({ tempPath: made.file, sha256: bytes.sha256, size: bytes.size });
@@ -154,7 +211,8 @@ export async function runClone({ cloneId }: { cloneId: string }, { signal }: { s
     return { status: "succeeded" };
   } catch (error) {
     const reason = signal?.aborted
-      ? (jobStopped(signal)?.message ?? "The clone was stopped before it finished (the worker shut down); request it again.")
+      ? (jobStopped(signal)?.message ??
+        "The clone was stopped before it finished (the worker shut down); request it again.")
       : error instanceof HangarError
         ? error.message
         : "The clone could not be made; an admin can find the details in the server log. Nothing was created.";

@@ -29,7 +29,8 @@ describe("availableActions", () => {
   it("offers a member only submitting a draft or a rejected version", () => {
     expect(availableActions("draft", member)).toEqual(["submit"]);
     expect(availableActions("rejected", member)).toEqual(["submit"]);
-    for (const status of releaseStatuses.filter((status) => status !== "draft" && status !== "rejected")) expect(availableActions(status, member)).toEqual([]);
+    for (const status of releaseStatuses.filter((status) => status !== "draft" && status !== "rejected"))
+      expect(availableActions(status, member)).toEqual([]);
   });
 
   it("offers an owner deprecating an approved version too, and nothing an admin alone decides", () => {
@@ -40,7 +41,9 @@ describe("availableActions", () => {
 
   it("offers an admin every legal transition, but never approving what they produced", () => {
     for (const status of releaseStatuses) {
-      expect(availableActions(status, admin)).toEqual(releaseActions.filter((action) => transitions[action].from.includes(status)));
+      expect(availableActions(status, admin)).toEqual(
+        releaseActions.filter((action) => transitions[action].from.includes(status)),
+      );
     }
     expect(availableActions("pending_review", { ...admin, producer: true })).toEqual(["reject"]);
   });
@@ -53,8 +56,12 @@ describe("availableActions", () => {
 describe("releaseRefusal", () => {
   it("names who may take the action", () => {
     expect(releaseRefusal("approve", owner)).toBe("Only an admin can approve a version. Nothing was changed.");
-    expect(releaseRefusal("deprecate", member)).toBe("Only an owner of the image's project or an admin can deprecate a version. Nothing was changed.");
-    expect(releaseRefusal("submit", viewer)).toBe("Only a member of the image's project can submit for review a version. Nothing was changed.");
+    expect(releaseRefusal("deprecate", member)).toBe(
+      "Only an owner of the image's project or an admin can deprecate a version. Nothing was changed.",
+    );
+    expect(releaseRefusal("submit", viewer)).toBe(
+      "Only a member of the image's project can submit for review a version. Nothing was changed.",
+    );
   });
 
   it("refuses a producer's own approval with the four-eyes rule, after the role", () => {
@@ -67,7 +74,9 @@ describe("releaseRefusal", () => {
     for (const standing of [viewer, member, owner, admin, { ...admin, producer: true }]) {
       for (const status of releaseStatuses) {
         const legal = releaseActions.filter((action) => transitions[action].from.includes(status));
-        expect(availableActions(status, standing)).toEqual(legal.filter((action) => releaseRefusal(action, standing) === null));
+        expect(availableActions(status, standing)).toEqual(
+          legal.filter((action) => releaseRefusal(action, standing) === null),
+        );
       }
     }
   });
@@ -76,8 +85,12 @@ describe("releaseRefusal", () => {
 describe("illegalTransition", () => {
   it("explains which states an action may start from", () => {
     expect(illegalTransition("approve", "pending_review")).toBeNull();
-    expect(illegalTransition("approve", "draft")).toBe("You can't approve this version: it is a draft. Only a version that is waiting for review can be.");
-    expect(illegalTransition("reinstate", "approved")).toBe("You can't reinstate this version: it is approved. Only a version that is deprecated or disabled can be.");
+    expect(illegalTransition("approve", "draft")).toBe(
+      "You can't approve this version: it is a draft. Only a version that is waiting for review can be.",
+    );
+    expect(illegalTransition("reinstate", "approved")).toBe(
+      "You can't reinstate this version: it is approved. Only a version that is deprecated or disabled can be.",
+    );
   });
 });
 
@@ -93,7 +106,8 @@ describe("status sets", () => {
   it("builds on anything but rejected, disabled and revoked versions, and clones approved ones only", () => {
     expect(releaseStatuses.filter(isBuildable)).toEqual(["draft", "pending_review", "approved", "deprecated"]);
     expect(releaseStatuses.filter(isCurrentRelease)).toEqual(["approved"]);
-    for (const status of releaseStatuses.filter((status) => !isCurrentRelease(status))) expect(notCloneableWords[status]).toBeTruthy();
+    for (const status of releaseStatuses.filter((status) => !isCurrentRelease(status)))
+      expect(notCloneableWords[status]).toBeTruthy();
   });
 
   it("has a notice for every state a retiring action leads to", () => {

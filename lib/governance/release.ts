@@ -113,7 +113,12 @@ export const producerNote = "You produced this version, so another admin has to 
 /** Why this person may not take `action` at all, whatever the version's state, in words; null when they may. */
 export function releaseRefusal(action: ReleaseAction, standing: ReleaseStanding): string | null {
   const transition = transitions[action];
-  const allowed = transition.who === "admin" ? standing.admin : transition.who === "owner" ? standing.admin || standing.owner : standing.admin || standing.member || standing.owner;
+  const allowed =
+    transition.who === "admin"
+      ? standing.admin
+      : transition.who === "owner"
+        ? standing.admin || standing.owner
+        : standing.admin || standing.member || standing.owner;
   if (!allowed) return `Only ${whoWords[transition.who]} can ${transition.verb} a version. Nothing was changed.`;
   if (action === "approve" && standing.producer) return fourEyesRefusal;
   return null;
@@ -121,5 +126,7 @@ export function releaseRefusal(action: ReleaseAction, standing: ReleaseStanding)
 
 /** The actions a person with this standing could take on a version in `status`. */
 export function availableActions(status: ReleaseStatus, standing: ReleaseStanding): ReleaseAction[] {
-  return releaseActions.filter((action) => transitions[action].from.includes(status) && releaseRefusal(action, standing) === null);
+  return releaseActions.filter(
+    (action) => transitions[action].from.includes(status) && releaseRefusal(action, standing) === null,
+  );
 }

@@ -59,7 +59,11 @@ export function writeDatabaseUnavailable(req: http.IncomingMessage, res: http.Se
 }
 
 /** The HTTP server's gate: during an outage, answers the 503 at once and returns true. */
-export function answeredDatabaseUnavailable(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): boolean {
+export function answeredDatabaseUnavailable(
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  pathname: string,
+): boolean {
   if (isDatabaseAvailable() || !needsDatabase(pathname)) return false;
   writeDatabaseUnavailable(req, res, pathname);
   return true;
@@ -79,6 +83,10 @@ export function answerOutageErrorsAs503(res: http.ServerResponse): void {
       this.setHeader("Cache-Control", "no-store");
       statusCode = 503;
     }
-    return (writeHead as (this: http.ServerResponse, code: number, ...more: unknown[]) => http.ServerResponse).call(this, statusCode, ...rest);
+    return (writeHead as (this: http.ServerResponse, code: number, ...more: unknown[]) => http.ServerResponse).call(
+      this,
+      statusCode,
+      ...rest,
+    );
   } as typeof res.writeHead;
 }

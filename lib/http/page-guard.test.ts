@@ -5,7 +5,16 @@ import { contentSecurityPolicy, pagePostRefusal } from "./page-guard";
 
 const page = "http://hangar.test:3000/images/debian";
 const actionPost = (headers: Record<string, string>) =>
-  new NextRequest(page, { method: "POST", headers: { host: "hangar.test:3000", "next-action": "7f00aa", "content-type": "text/plain;charset=UTF-8", ...headers }, body: "[]" });
+  new NextRequest(page, {
+    method: "POST",
+    headers: {
+      host: "hangar.test:3000",
+      "next-action": "7f00aa",
+      "content-type": "text/plain;charset=UTF-8",
+      ...headers,
+    },
+    body: "[]",
+  });
 
 describe("server-action POSTs", () => {
   it("refuses one without an Origin header with 403 and a message saying why", async () => {
@@ -16,7 +25,12 @@ describe("server-action POSTs", () => {
   });
 
   it("refuses one from another origin, a lookalike host or another port", async () => {
-    for (const origin of ["https://attacker.example", "http://hangar.test.attacker.example:3000", "http://hangar.test:3001", "not a url"]) {
+    for (const origin of [
+      "https://attacker.example",
+      "http://hangar.test.attacker.example:3000",
+      "http://hangar.test:3001",
+      "not a url",
+    ]) {
       const response = proxy(actionPost({ origin }));
       expect(response.status, origin).toBe(403);
       expect(await response.text()).toMatch(/not from this Hangar/);
@@ -25,7 +39,9 @@ describe("server-action POSTs", () => {
 
   it("lets a same-origin one through, also behind a reverse proxy that sets X-Forwarded-Host", () => {
     expect(proxy(actionPost({ origin: "http://hangar.test:3000" })).status).toBe(200);
-    expect(proxy(actionPost({ origin: "https://hangar.example.org", "x-forwarded-host": "hangar.example.org" })).status).toBe(200);
+    expect(
+      proxy(actionPost({ origin: "https://hangar.example.org", "x-forwarded-host": "hangar.example.org" })).status,
+    ).toBe(200);
     expect(pagePostRefusal(new Request(page, { method: "GET" }))).toBeNull();
   });
 });

@@ -25,7 +25,9 @@ describe("contentDisposition", () => {
   it("keeps only a safe base name and encodes the original", () => {
     expect(contentDisposition("../../etc/passwd")).toBe(`attachment; filename="passwd"; filename*=UTF-8''passwd`);
     expect(contentDisposition('evil"\r\nSet-Cookie: x=1.qcow2')).not.toMatch(/[\r\n"]{2}|\r|\n/);
-    expect(contentDisposition("débian 12.qcow2")).toBe(`attachment; filename="d_bian_12.qcow2"; filename*=UTF-8''d%C3%A9bian%2012.qcow2`);
+    expect(contentDisposition("débian 12.qcow2")).toBe(
+      `attachment; filename="d_bian_12.qcow2"; filename*=UTF-8''d%C3%A9bian%2012.qcow2`,
+    );
     expect(contentDisposition("")).toBe(`attachment; filename="image"; filename*=UTF-8''image`);
   });
 });

@@ -43,10 +43,14 @@ describe("crossCheck", () => {
   it("refuses a virtual size beyond the quota or the global cap", async () => {
     const overQuota = await crossCheck({ path: guest.qcow2!, report: report({}), quotaBytes: 1024 * 1024 });
     expect(overQuota.problems.map((problem) => problem.code)).toEqual(["virtual_size_quota"]);
-    expect(overQuota.problems[0]!.message).toMatch(/virtual size \(16 MiB\) is larger than the project's whole storage quota \(1 MiB\)/);
+    expect(overQuota.problems[0]!.message).toMatch(
+      /virtual size \(16 MiB\) is larger than the project's whole storage quota \(1 MiB\)/,
+    );
     const overCap = await crossCheck({ path: guest.qcow2!, report: report({}), maxVirtualSize: 1024 * 1024 });
     expect(overCap.problems.map((problem) => problem.code)).toEqual(["virtual_size_cap"]);
-    expect(overCap.problems[0]!.message).toMatch(/virtual size is 16 MiB \(16777216 bytes\), above the 1 MiB this Hangar accepts \(the HANGAR_MAX_VIRTUAL_SIZE setting\)/);
+    expect(overCap.problems[0]!.message).toMatch(
+      /virtual size is 16 MiB \(16777216 bytes\), above the 1 MiB this Hangar accepts \(the HANGAR_MAX_VIRTUAL_SIZE setting\)/,
+    );
   });
 
   it("refuses a structurally valid 16 TiB disk by the global cap (2 TiB unless configured), whoever asks", async () => {
@@ -55,9 +59,19 @@ describe("crossCheck", () => {
     const verdict = await inspectFile({ path: huge, claimedFormat: "qcow2" });
     expect(verdict).toMatchObject({ format: "qcow2", virtualSize: 16 * 1024 ** 4, safe: false });
     expect(verdict.problems.map((problem) => problem.code)).toEqual(["virtual_size_cap"]);
-    expect(verdict.problems[0]!.message).toMatch(/16 TiB \(17592186044416 bytes\), above the 2 TiB this Hangar accepts \(the HANGAR_MAX_VIRTUAL_SIZE setting\)/);
+    expect(verdict.problems[0]!.message).toMatch(
+      /16 TiB \(17592186044416 bytes\), above the 2 TiB this Hangar accepts \(the HANGAR_MAX_VIRTUAL_SIZE setting\)/,
+    );
     // Just under the cap passes: the cap, not the inspector, refused it.
-    expect((await crossCheck({ path: huge, report: { ...verdict, safe: true, problems: [] }, maxVirtualSize: 16 * 1024 ** 4 })).safe).toBe(true);
+    expect(
+      (
+        await crossCheck({
+          path: huge,
+          report: { ...verdict, safe: true, problems: [] },
+          maxVirtualSize: 16 * 1024 ** 4,
+        })
+      ).safe,
+    ).toBe(true);
   });
 
   it("reports a backing file qemu-img sees, even if the inspector were fooled", async () => {
@@ -80,7 +94,13 @@ describe("qemu-img operations", () => {
   it("converts with progress, keeps the output sparse, and the output passes inspection", async () => {
     const progress: number[] = [];
     const out = path.join(dir, "converted.vhdx");
-    await qemuImgConvert({ src: guest.qcow2!, srcFormat: "qcow2", dst: out, dstFormat: "vhdx", onProgress: (value) => progress.push(value) });
+    await qemuImgConvert({
+      src: guest.qcow2!,
+      srcFormat: "qcow2",
+      dst: out,
+      dstFormat: "vhdx",
+      onProgress: (value) => progress.push(value),
+    });
     expect(progress.at(-1)).toBe(100);
     const verdict = await inspectFile({ path: out, claimedFormat: "vhdx" });
     expect(verdict).toMatchObject({ format: "vhdx", safe: true, virtualSize: 16 * 1024 * 1024 });
@@ -95,6 +115,8 @@ describe("qemu-img operations", () => {
   });
 
   it("runs qemu-img under prlimit, so a runaway call is stopped", async () => {
-    await expect(run("prlimit", ["--as=1048576", "--", "qemu-img", "info", "-f", "qcow2", guest.qcow2!])).rejects.toThrow();
+    await expect(
+      run("prlimit", ["--as=1048576", "--", "qemu-img", "info", "-f", "qcow2", guest.qcow2!]),
+    ).rejects.toThrow();
   });
 });

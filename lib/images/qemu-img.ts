@@ -30,7 +30,11 @@ interface Limits {
 }
 
 const inspectLimits: Limits = { cpuSeconds: 30, addressSpaceBytes: 1024 ** 3, timeoutMs: 60_000 };
-const convertLimits: Limits = { cpuSeconds: 4 * 60 * 60, addressSpaceBytes: 4 * 1024 ** 3, timeoutMs: 6 * 60 * 60 * 1000 };
+const convertLimits: Limits = {
+  cpuSeconds: 4 * 60 * 60,
+  addressSpaceBytes: 4 * 1024 ** 3,
+  timeoutMs: 6 * 60 * 60 * 1000,
+};
 
 function limited(args: string[], limits: Limits): [string, string[]] {
   return ["prlimit", [`--cpu=${limits.cpuSeconds}`, `--as=${limits.addressSpaceBytes}`, "--", "qemu-img", ...args]];
@@ -38,7 +42,11 @@ function limited(args: string[], limits: Limits): [string, string[]] {
 
 async function qemuImg(args: string[], limits: Limits = inspectLimits): Promise<string> {
   const [command, argv] = limited(args, limits);
-  const { stdout } = await run(command, argv, { timeout: limits.timeoutMs, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, LC_ALL: "C" } });
+  const { stdout } = await run(command, argv, {
+    timeout: limits.timeoutMs,
+    maxBuffer: 16 * 1024 * 1024,
+    env: { ...process.env, LC_ALL: "C" },
+  });
   return stdout;
 }
 
@@ -49,7 +57,15 @@ export interface QemuImgInfo {
   "backing-filename"?: string;
   "full-backing-filename"?: string;
   "backing-filename-format"?: string;
-  "format-specific"?: { type: string; data?: Record<string, unknown> & { "data-file"?: string; corrupt?: boolean; "create-type"?: string; extents?: { filename: string }[] } };
+  "format-specific"?: {
+    type: string;
+    data?: Record<string, unknown> & {
+      "data-file"?: string;
+      corrupt?: boolean;
+      "create-type"?: string;
+      extents?: { filename: string }[];
+    };
+  };
 }
 
 export async function qemuImgInfo({ path: file, format }: { path: string; format: string }): Promise<QemuImgInfo> {
@@ -68,7 +84,11 @@ export interface CrossCheckResult {
  * conversion, build output and clone passes through crossCheck, so this is its one home) or above
  * the project's whole quota.
  */
-function virtualSizeProblems(virtualSize: number, maxVirtualSize: number, quotaBytes: number | undefined): InspectionProblem[] {
+function virtualSizeProblems(
+  virtualSize: number,
+  maxVirtualSize: number,
+  quotaBytes: number | undefined,
+): InspectionProblem[] {
   const problems: InspectionProblem[] = [];
   if (virtualSize > maxVirtualSize) {
     problems.push({
@@ -101,44 +121,84 @@ export async function crossCheck({
   maxVirtualSize?: number;
 }): Promise<CrossCheckResult> {
   // A size the header already states is refused before qemu-img is even asked.
-  const claimed = report.virtualSize !== null ? virtualSizeProblems(report.virtualSize, maxVirtualSize, quotaBytes) : [];
+  const claimed =
+    report.virtualSize !== null ? virtualSizeProblems(report.virtualSize, maxVirtualSize, quotaBytes) : [];
   if (claimed.length) return { safe: false, problems: claimed };
   const problems: InspectionProblem[] = [];
   let info: QemuImgInfo;
   try {
     info = await qemuImgInfo({ path: file, format: report.format });
   } catch (error) {
-    const detail = String((error as { stderr?: string }).stderr ?? (error as Error).message).trim().split("\n").pop();
-    return { safe: false, problems: [{ code: "qemu_img_failed", message: `qemu-img could not read the file as ${report.format} (${detail}). The file is damaged or not what it claims to be.` }] };
+    const detail = String((error as { stderr?: string }).stderr ?? (error as Error).message)
+      .trim()
+      .split("\n")
+      .pop();
+    return {
+      safe: false,
+      problems: [
+        {
+          code: "qemu_img_failed",
+          message: `qemu-img could not read the file as ${report.format} (${detail}). The file is damaged or not what it claims to be.`,
+        },
+      ],
+    };
   }
   const expected = qemuFormatOf(report.format);
   if (info.format !== expected) {
-    problems.push({ code: "qemu_format_mismatch", message: `qemu-img reads this file as ${info.format}, but the inspection found ${report.format}; Hangar refuses files whose format is ambiguous.` });
+    problems.push({
+      code: "qemu_format_mismatch",
+      message: `qemu-img reads this file as ${info.format}, but the inspection found ${report.format}; Hangar refuses files whose format is ambiguous.`,
+    });
   }
   if (info["backing-filename"] || info["full-backing-filename"]) {
-    problems.push({ code: "backing_file", message: `qemu-img reports a backing file (${info["backing-filename"] ?? info["full-backing-filename"]}); upload a self-contained image (qemu-img convert flattens it).` });
+    problems.push({
+      code: "backing_file",
+      message: `qemu-img reports a backing file (${info["backing-filename"] ?? info["full-backing-filename"]}); upload a self-contained image (qemu-img convert flattens it).`,
+    });
   }
   const data = info["format-specific"]?.data;
-  if (data?.["data-file"]) problems.push({ code: "external_data_file", message: "qemu-img reports an external data file; upload a self-contained image." });
-  if (data?.corrupt === true) problems.push({ code: "corrupt", message: "qemu-img marks this qcow2 image as corrupt; repair it with qemu-img check -r all before uploading." });
+  if (data?.["data-file"])
+    problems.push({
+      code: "external_data_file",
+      message: "qemu-img reports an external data file; upload a self-contained image.",
+    });
+  if (data?.corrupt === true)
+    problems.push({
+      code: "corrupt",
+      message: "qemu-img marks this qcow2 image as corrupt; repair it with qemu-img check -r all before uploading.",
+    });
   if (report.format === "vmdk") {
     const createType = data?.["create-type"];
     if (createType !== "monolithicSparse" && createType !== "streamOptimized") {
-      problems.push({ code: "vmdk_create_type", message: `qemu-img reports the VMDK type ${String(createType)}; only monolithicSparse and streamOptimized are accepted.` });
+      problems.push({
+        code: "vmdk_create_type",
+        message: `qemu-img reports the VMDK type ${String(createType)}; only monolithicSparse and streamOptimized are accepted.`,
+      });
     }
     const resolved = path.resolve(file);
     for (const extent of data?.extents ?? []) {
       if (path.resolve(path.dirname(file), extent.filename) !== resolved) {
-        problems.push({ code: "vmdk_extent", message: "qemu-img reports a VMDK extent in another file; upload a single-file VMDK." });
+        problems.push({
+          code: "vmdk_extent",
+          message: "qemu-img reports a VMDK extent in another file; upload a single-file VMDK.",
+        });
       }
     }
   }
   const virtualSize = info["virtual-size"];
-  if (!(virtualSize > 0)) problems.push({ code: "virtual_size_zero", message: "qemu-img reports a virtual size of 0; the image is empty or malformed." });
+  if (!(virtualSize > 0))
+    problems.push({
+      code: "virtual_size_zero",
+      message: "qemu-img reports a virtual size of 0; the image is empty or malformed.",
+    });
   // qemu reads raw (and ISO) as whole 512-byte sectors; every other format states its size.
-  const expectedSize = report.format === "raw" || report.format === "iso" ? Math.ceil(report.fileSize / 512) * 512 : report.virtualSize;
+  const expectedSize =
+    report.format === "raw" || report.format === "iso" ? Math.ceil(report.fileSize / 512) * 512 : report.virtualSize;
   if (expectedSize !== null && virtualSize !== expectedSize) {
-    problems.push({ code: "virtual_size_mismatch", message: `qemu-img reports a virtual size of ${virtualSize} bytes but the file says ${expectedSize}; the file is inconsistent.` });
+    problems.push({
+      code: "virtual_size_mismatch",
+      message: `qemu-img reports a virtual size of ${virtualSize} bytes but the file says ${expectedSize}; the file is inconsistent.`,
+    });
   }
   problems.push(...virtualSizeProblems(virtualSize, maxVirtualSize, quotaBytes));
   return { safe: problems.length === 0, problems, info };
@@ -149,8 +209,18 @@ export interface FileVerdict extends InspectionReport {
 }
 
 /** Streams a local file through the inspector, then the cross-check: the CLI and the seed use this. */
-export async function inspectFile({ path: file, claimedFormat, chunkSize = 1024 * 1024 }: { path: string; claimedFormat?: string | null; chunkSize?: number }): Promise<FileVerdict> {
-  const inspector = createInspector({ claimedFormat: claimedFormat && claimedFormat !== "detect" ? claimedFormat : undefined });
+export async function inspectFile({
+  path: file,
+  claimedFormat,
+  chunkSize = 1024 * 1024,
+}: {
+  path: string;
+  claimedFormat?: string | null;
+  chunkSize?: number;
+}): Promise<FileVerdict> {
+  const inspector = createInspector({
+    claimedFormat: claimedFormat && claimedFormat !== "detect" ? claimedFormat : undefined,
+  });
   for await (const chunk of createReadStream(file, { highWaterMark: chunkSize })) inspector.write(chunk as Buffer);
   const report = inspector.finish();
   if (!report.safe) return report;
@@ -158,17 +228,41 @@ export async function inspectFile({ path: file, claimedFormat, chunkSize = 1024 
   return { ...report, safe: checked.safe, problems: [...report.problems, ...checked.problems], qemuImg: checked.info };
 }
 
-export async function qemuImgCreate({ path: file, format, sizeBytes }: { path: string; format: string; sizeBytes: number }): Promise<void> {
+export async function qemuImgCreate({
+  path: file,
+  format,
+  sizeBytes,
+}: {
+  path: string;
+  format: string;
+  sizeBytes: number;
+}): Promise<void> {
   await qemuImg(["create", "-q", "-f", qemuFormatOf(format), file, String(sizeBytes)]);
 }
 
 /** A qcow2 overlay on a base we chose: explicit -F, so the base is never probed. */
-export async function qemuImgCreateOverlay({ base, baseFormat, dst }: { base: string; baseFormat: string; dst: string }): Promise<void> {
+export async function qemuImgCreateOverlay({
+  base,
+  baseFormat,
+  dst,
+}: {
+  base: string;
+  baseFormat: string;
+  dst: string;
+}): Promise<void> {
   await qemuImg(["create", "-q", "-f", "qcow2", "-F", qemuFormatOf(baseFormat), "-b", path.resolve(base), dst]);
 }
 
 /** Grows a disk's virtual size (the partitions and filesystems inside stay as they are). */
-export async function qemuImgResize({ path: file, format, sizeBytes }: { path: string; format: string; sizeBytes: number }): Promise<void> {
+export async function qemuImgResize({
+  path: file,
+  format,
+  sizeBytes,
+}: {
+  path: string;
+  format: string;
+  sizeBytes: number;
+}): Promise<void> {
   await qemuImg(["resize", "-q", "-f", qemuFormatOf(format), file, String(sizeBytes)]);
 }
 
@@ -193,7 +287,17 @@ export async function qemuImgConvert({
   signal?: AbortSignal;
 }): Promise<void> {
   const output = qemuFormatOf(dstFormat);
-  const args = ["convert", "-p", "-f", qemuFormatOf(srcFormat), "-O", output, ...(convertOptions[output] ?? []), src, dst];
+  const args = [
+    "convert",
+    "-p",
+    "-f",
+    qemuFormatOf(srcFormat),
+    "-O",
+    output,
+    ...(convertOptions[output] ?? []),
+    src,
+    dst,
+  ];
   const [command, argv] = limited(args, convertLimits);
   // In a process group like the libguestfs tools, so a stopping or dying Hangar leaves no copy running.
   const run = runInProcessGroup(command, argv, { signal, timeoutMs: convertLimits.timeoutMs });
@@ -210,4 +314,3 @@ export async function qemuImgConvert({
   if (signal?.aborted) throw signal.reason;
   if (code !== 0) throw new Error(`qemu-img convert exited with ${code}: ${stderr.trim()}`);
 }
-

@@ -23,11 +23,21 @@ describe("buildTinyGuest", () => {
       name: "fmt",
       hostname: "web-01",
       sizeMiB: 32,
-      osRelease: { id: "debian", name: "Debian GNU/Linux", versionId: "12", prettyName: "Debian GNU/Linux 12 (bookworm)" },
+      osRelease: {
+        id: "debian",
+        name: "Debian GNU/Linux",
+        versionId: "12",
+        prettyName: "Debian GNU/Linux 12 (bookworm)",
+      },
       formats: ["raw", "qcow2", "vmdk", "vhdx"],
       extraFiles: { "/etc/motd": "hello from hangar\n", "/opt/app/config.ini": "[app]\n" },
     });
-    for (const [format, file] of [["raw", guest.raw], ["qcow2", guest.qcow2], ["vmdk", guest.vmdk], ["vhdx", guest.vhdx]] as const) {
+    for (const [format, file] of [
+      ["raw", guest.raw],
+      ["qcow2", guest.qcow2],
+      ["vmdk", guest.vmdk],
+      ["vhdx", guest.vhdx],
+    ] as const) {
       expect(file).toBe(path.join(dir, `fmt.${format}`));
       const { stdout } = await run("qemu-img", ["info", "--output=json", "-f", format, file!]);
       const info = JSON.parse(stdout) as {

@@ -58,7 +58,13 @@ function osReleaseValue(value: string): string {
 }
 
 function osReleaseFile({ id, name, versionId, prettyName }: OsRelease): string {
-  return [`NAME=${osReleaseValue(name)}`, `ID=${id}`, `VERSION_ID=${osReleaseValue(versionId)}`, `PRETTY_NAME=${osReleaseValue(prettyName)}`, ""].join("\n");
+  return [
+    `NAME=${osReleaseValue(name)}`,
+    `ID=${id}`,
+    `VERSION_ID=${osReleaseValue(versionId)}`,
+    `PRETTY_NAME=${osReleaseValue(prettyName)}`,
+    "",
+  ].join("\n");
 }
 
 /** Every path under `dir`, relative to it, parents before children. */
@@ -72,8 +78,24 @@ async function walk(dir: string, prefix = ""): Promise<string[]> {
   return found;
 }
 
-async function populateRoot(root: string, { hostname, osRelease, extraFiles }: { hostname: string; osRelease: OsRelease; extraFiles: Record<string, string> }) {
-  for (const folder of ["bin", "sbin", "usr/bin", "usr/sbin", "etc", "root", "tmp", "proc", "sys", "dev", "var/log", "home"]) {
+async function populateRoot(
+  root: string,
+  { hostname, osRelease, extraFiles }: { hostname: string; osRelease: OsRelease; extraFiles: Record<string, string> },
+) {
+  for (const folder of [
+    "bin",
+    "sbin",
+    "usr/bin",
+    "usr/sbin",
+    "etc",
+    "root",
+    "tmp",
+    "proc",
+    "sys",
+    "dev",
+    "var/log",
+    "home",
+  ]) {
     await mkdir(path.join(root, folder), { recursive: true });
   }
   await copyFile(BUSYBOX, path.join(root, "bin/busybox"));
@@ -97,7 +119,9 @@ async function populateRoot(root: string, { hostname, osRelease, extraFiles }: {
     const target = path.resolve(root, `.${path.posix.resolve("/", file)}`);
     // debugfs reads its commands one per line with double-quoted paths, so neither may appear in a name.
     if (!file.startsWith("/") || /["\n\\]/.test(file) || !target.startsWith(`${root}${path.sep}`)) {
-      throw new Error(`extraFiles key ${JSON.stringify(file)} must be an absolute guest path without quotes, backslashes or newlines`);
+      throw new Error(
+        `extraFiles key ${JSON.stringify(file)} must be an absolute guest path without quotes, backslashes or newlines`,
+      );
     }
     await mkdir(path.dirname(target), { recursive: true });
     await writeFile(target, content);
@@ -119,7 +143,9 @@ async function pinSourceTimes(root: string): Promise<string[]> {
  * fake clock so the superblock's write time stays fixed too.
  */
 async function pinImageCtimes(raw: string, paths: string[], env: NodeJS.ProcessEnv): Promise<void> {
-  const commands = ["/", "/lost+found", ...paths.map((relative) => `/${relative}`)].map((guestPath) => `sif "${guestPath}" ctime @${FIXED_TIME}`);
+  const commands = ["/", "/lost+found", ...paths.map((relative) => `/${relative}`)].map(
+    (guestPath) => `sif "${guestPath}" ctime @${FIXED_TIME}`,
+  );
   const commandFile = `${raw}.debugfs`;
   await writeFile(commandFile, `${commands.join("\n")}\n`);
   try {
@@ -141,7 +167,8 @@ export async function buildTinyGuest({
   formats = ["raw", "qcow2"],
   extraFiles = {},
 }: BuildTinyGuestOptions): Promise<TinyGuest> {
-  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) throw new Error(`tiny guest name ${JSON.stringify(name)} must be a plain file name`);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name))
+    throw new Error(`tiny guest name ${JSON.stringify(name)} must be a plain file name`);
   await mkdir(dir, { recursive: true });
   const root = path.resolve(dir, `${name}-root`);
   await rm(root, { recursive: true, force: true });
@@ -154,7 +181,11 @@ export async function buildTinyGuest({
     await rm(raw, { force: true });
     await run("truncate", ["-s", `${sizeMiB}M`, raw]);
     const uuid = uuidFrom(name);
-    await run("mkfs.ext4", ["-q", "-F", "-L", "root", "-U", uuid, "-E", `root_owner=0:0,hash_seed=${uuid}`, "-d", root, raw], { env });
+    await run(
+      "mkfs.ext4",
+      ["-q", "-F", "-L", "root", "-U", uuid, "-E", `root_owner=0:0,hash_seed=${uuid}`, "-d", root, raw],
+      { env },
+    );
     await pinImageCtimes(raw, paths, env);
     const guest: TinyGuest = { raw, osRelease };
     for (const format of formats) {

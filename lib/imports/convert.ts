@@ -14,7 +14,10 @@ import { checkProducedFile } from "./ingest";
 export const convertibleFormats = ["qcow2", "raw", "vmdk", "vhdx"] as const satisfies readonly DiskFormat[];
 export type ConvertibleFormat = (typeof convertibleFormats)[number];
 
-export async function runConversion({ conversionId }: { conversionId: string }, { signal }: { signal?: AbortSignal } = {}) {
+export async function runConversion(
+  { conversionId }: { conversionId: string },
+  { signal }: { signal?: AbortSignal } = {},
+) {
   const row = await getConversionWork({ conversionId });
   if (!row || row.status === "succeeded" || !row.sourceSha256 || !row.sourceFormat) return;
   await setConversionState(conversionId, { status: "running", progress: 0, failureReason: null });
@@ -51,7 +54,9 @@ export async function runConversion({ conversionId }: { conversionId: string }, 
     console.error("conversion failed", error);
     await setConversionState(conversionId, {
       status: "failed",
-      failureReason: signal?.aborted ? (jobStopped(signal)?.message ?? "The conversion was stopped before it finished; request it again.") : "qemu-img could not convert this version; an admin can find the details in the server log.",
+      failureReason: signal?.aborted
+        ? (jobStopped(signal)?.message ?? "The conversion was stopped before it finished; request it again.")
+        : "qemu-img could not convert this version; an admin can find the details in the server log.",
     });
   }
 }

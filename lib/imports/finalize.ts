@@ -44,9 +44,13 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
         `The file's sha256 is ${ingest.sha256}, not the ${input.expectedSha256} you expected: the file changed or was damaged on the way. Check the source and upload it again.`,
       );
     }
-    if (!ingest.report.safe) throw new ImportRefused(firstProblem(ingest.report.problems, "The file did not pass inspection."));
+    if (!ingest.report.safe)
+      throw new ImportRefused(firstProblem(ingest.report.problems, "The file did not pass inspection."));
     const checked = await crossCheck({ path: input.tempPath, report: ingest.report, quotaBytes: input.quotaBytes });
-    if (!checked.safe) throw new ImportRefused(firstProblem(checked.problems, "qemu-img did not agree with the inspection of this file."));
+    if (!checked.safe)
+      throw new ImportRefused(
+        firstProblem(checked.problems, "qemu-img did not agree with the inspection of this file."),
+      );
     const format = ingest.report.format as DiskFormat;
     const virtualSize = ingest.report.virtualSize ?? 0;
     await getBlobStore().putFromTempFile({ tempPath: input.tempPath, sha256: ingest.sha256, size: ingest.size });
@@ -66,7 +70,10 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
     return { format, virtualSize, sha256: ingest.sha256, size: ingest.size };
   } catch (error) {
     await rm(input.tempPath, { force: true });
-    const reason = error instanceof ImportRefused ? error.reason : "The import failed on the server while storing the file; nothing was kept. Try again.";
+    const reason =
+      error instanceof ImportRefused
+        ? error.reason
+        : "The import failed on the server while storing the file; nothing was kept. Try again.";
     if (!(error instanceof ImportRefused)) console.error("import finalisation failed", error);
     await failImport({ versionId: input.versionId, uploadId: input.uploadId, actorId: input.actorId, reason });
     throw error instanceof ImportRefused ? error : new ImportRefused(reason);

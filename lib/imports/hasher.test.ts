@@ -6,7 +6,8 @@ describe("createStreamingHasher", () => {
   it.each([17, 512, 65536, 1024 * 1024])("matches node:crypto whatever the chunk size (%i)", async (chunkSize) => {
     const data = randomBytes(3 * 1024 * 1024 + 123);
     const hasher = createStreamingHasher({ slotBytes: 64 * 1024, slots: 4 });
-    for (let offset = 0; offset < data.length; offset += chunkSize) await hasher.update(data.subarray(offset, offset + chunkSize));
+    for (let offset = 0; offset < data.length; offset += chunkSize)
+      await hasher.update(data.subarray(offset, offset + chunkSize));
     expect(hasher.bytes()).toBe(data.length);
     expect(await hasher.digest()).toEqual({
       sha256: createHash("sha256").update(data).digest("hex"),
@@ -39,7 +40,8 @@ describe("createStreamingHasher slots", () => {
       copy.set(bytes, position);
       written += bytes.length;
     });
-    for (let offset = 0; offset < data.length; offset += 5000) await hasher.update(data.subarray(offset, offset + 5000));
+    for (let offset = 0; offset < data.length; offset += 5000)
+      await hasher.update(data.subarray(offset, offset + 5000));
     await hasher.flush();
     expect(written).toBe(data.length);
     expect(copy.equals(data)).toBe(true);

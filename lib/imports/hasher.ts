@@ -125,7 +125,8 @@ function takeRing(bytes: number): SharedArrayBuffer {
   const spare = spareRings.get(bytes)?.pop();
   if (spare) return spare;
   const pages = Math.ceil(bytes / PAGE);
-  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }).buffer as unknown as SharedArrayBuffer;
+  return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true })
+    .buffer as unknown as SharedArrayBuffer;
 }
 
 function giveBackRing(ring: SharedArrayBuffer) {
@@ -180,8 +181,13 @@ export interface HasherOptions {
   observe?: (bytes: Uint8Array) => void;
 }
 
-export function createStreamingHasher({ slotBytes = DEFAULT_SLOT_BYTES, slots = DEFAULT_SLOTS, observe }: HasherOptions = {}): StreamingHasher {
-  if (slotBytes % SLOT_ALIGNMENT !== 0 || slots < 2) throw new Error("slots must be a multiple of 4 KiB, and at least two");
+export function createStreamingHasher({
+  slotBytes = DEFAULT_SLOT_BYTES,
+  slots = DEFAULT_SLOTS,
+  observe,
+}: HasherOptions = {}): StreamingHasher {
+  if (slotBytes % SLOT_ALIGNMENT !== 0 || slots < 2)
+    throw new Error("slots must be a multiple of 4 KiB, and at least two");
   const ring = takeRing(slotBytes * slots);
   const view = new Uint8Array(ring, 0, slotBytes * slots);
   // Per slot: how many of the hash threads and the sink are still using it.

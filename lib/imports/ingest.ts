@@ -64,7 +64,8 @@ export class IngestSession {
     if (length === 0) return session;
     const file = await open(path, "r");
     try {
-      const read = async (target: Uint8Array, position: number) => (await file.read(target, 0, Math.min(target.length, length - position), position)).bytesRead;
+      const read = async (target: Uint8Array, position: number) =>
+        (await file.read(target, 0, Math.min(target.length, length - position), position)).bytesRead;
       while (session.received < length) {
         const count = await session.hasher.fill(read);
         if (count === 0) throw new Error(`${path} ended after ${session.received} of the ${length} bytes expected`);
@@ -96,7 +97,14 @@ export interface ProducedFileCheck extends IngestResult {
  */
 export async function checkProducedFile(file: string, format: DiskFormat): Promise<ProducedFileCheck> {
   const size = (await stat(file)).size;
-  const [ingest] = await Promise.all([IngestSession.fromFile(file, size, format).then((session) => session.finish()), flushToDisk(file)]);
+  const [ingest] = await Promise.all([
+    IngestSession.fromFile(file, size, format).then((session) => session.finish()),
+    flushToDisk(file),
+  ]);
   const checked = ingest.report.safe ? await crossCheck({ path: file, report: ingest.report }) : ingest.report;
-  return { ...ingest, refusal: checked.safe ? null : checked.problems.map((problem) => problem.message).join(" "), qemuImg: "info" in checked ? (checked.info ?? null) : null };
+  return {
+    ...ingest,
+    refusal: checked.safe ? null : checked.problems.map((problem) => problem.message).join(" "),
+    qemuImg: "info" in checked ? (checked.info ?? null) : null,
+  };
 }

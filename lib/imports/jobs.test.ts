@@ -14,7 +14,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { conversions, imageVersions, projects } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
-import { requestConversionAction as requestVersionConversion, startUrlImportAction as startUrlImport } from "@/lib/actions/import-actions";
+import {
+  requestConversionAction as requestVersionConversion,
+  startUrlImportAction as startUrlImport,
+} from "@/lib/actions/import-actions";
 import { env } from "@/lib/env";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { jobHandlers } from "@/lib/jobs/handlers";
@@ -44,13 +47,35 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, t
 }
 
 const versionRow = async (versionId: string) =>
-  (await db().select({ dataStatus: imageVersions.dataStatus, failureReason: imageVersions.failureReason, sha256: imageVersions.sha256, format: imageVersions.format }).from(imageVersions).where(eq(imageVersions.id, versionId)))[0]!;
+  (
+    await db()
+      .select({
+        dataStatus: imageVersions.dataStatus,
+        failureReason: imageVersions.failureReason,
+        sha256: imageVersions.sha256,
+        format: imageVersions.format,
+      })
+      .from(imageVersions)
+      .where(eq(imageVersions.id, versionId))
+  )[0]!;
 
 beforeAll(async () => {
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-jobs-"));
   const guest = await buildTinyGuest({ dir, name: "jobs", sizeMiB: 16, formats: ["raw", "qcow2"] });
   qcow2 = await readFile(guest.qcow2!);
-  await run("qemu-img", ["create", "-q", "-f", "qcow2", "-u", "-F", "raw", "-b", "/etc/passwd", path.join(dir, "backed.qcow2"), "1M"]);
+  await run("qemu-img", [
+    "create",
+    "-q",
+    "-f",
+    "qcow2",
+    "-u",
+    "-F",
+    "raw",
+    "-b",
+    "/etc/passwd",
+    path.join(dir, "backed.qcow2"),
+    "1M",
+  ]);
   backed = await readFile(path.join(dir, "backed.qcow2"));
   server = http.createServer((request, response) => {
     if (request.url === "/guest.qcow2") response.writeHead(200, { "content-length": qcow2.length }).end(qcow2);
@@ -63,7 +88,9 @@ beforeAll(async () => {
       response.on("close", () => clearInterval(timer));
     } else response.writeHead(404).end();
   });
-  port = await new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+  port = await new Promise<number>((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
+  );
   // What an admin would configure to import from an internal mirror.
   process.env.HANGAR_URL_IMPORT_ALLOW_ADDRESSES = "127.0.0.1";
   process.env.HANGAR_URL_IMPORT_PORTS = String(port);
@@ -82,24 +109,47 @@ afterAll(async () => {
 
 describe("URL import through the job queue", () => {
   it("downloads, inspects, hashes and stores a real image", async () => {
-    const started = await startUrlImport(member, { imageId, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2`, format: "qcow2" });
+    const started = await startUrlImport(member, {
+      imageId,
+      version: unique("v"),
+      url: `http://127.0.0.1:${port}/guest.qcow2`,
+      format: "qcow2",
+    });
     if (!started.ok) throw new Error(started.message);
-    const version = await waitFor(() => versionRow(started.data.versionId), (row) => row.dataStatus === "ready" || row.dataStatus === "failed");
-    expect(version).toMatchObject({ dataStatus: "ready", format: "qcow2", sha256: createHash("sha256").update(qcow2).digest("hex") });
+    const version = await waitFor(
+      () => versionRow(started.data.versionId),
+      (row) => row.dataStatus === "ready" || row.dataStatus === "failed",
+    );
+    expect(version).toMatchObject({
+      dataStatus: "ready",
+      format: "qcow2",
+      sha256: createHash("sha256").update(qcow2).digest("hex"),
+    });
     expect(await getBlobStore().stat(version.sha256!)).toEqual({ size: qcow2.length });
   });
 
   it("refuses a hostile file with its reason and keeps nothing", async () => {
-    const started = await startUrlImport(member, { imageId, version: unique("v"), url: `http://127.0.0.1:${port}/backed.qcow2` });
+    const started = await startUrlImport(member, {
+      imageId,
+      version: unique("v"),
+      url: `http://127.0.0.1:${port}/backed.qcow2`,
+    });
     if (!started.ok) throw new Error(started.message);
-    const version = await waitFor(() => versionRow(started.data.versionId), (row) => row.dataStatus === "failed" || row.dataStatus === "ready");
+    const version = await waitFor(
+      () => versionRow(started.data.versionId),
+      (row) => row.dataStatus === "failed" || row.dataStatus === "ready",
+    );
     expect(version.dataStatus).toBe("failed");
     expect(version.failureReason).toMatch(/backing file/);
     expect(version.sha256).toBeNull();
   });
 
   it("refuses internal addresses before queueing anything, with a reason", async () => {
-    const result = await startUrlImport(member, { imageId, version: unique("v"), url: "http://169.254.169.254/latest/meta-data/" });
+    const result = await startUrlImport(member, {
+      imageId,
+      version: unique("v"),
+      url: "http://169.254.169.254/latest/meta-data/",
+    });
     expect(result).toMatchObject({ ok: false, code: "invalid" });
     if (!result.ok) expect(result.fieldErrors?.url?.[0]).toMatch(/private or internal address/);
     const other = await startUrlImport(member, { imageId, version: unique("v"), url: "file:///etc/passwd" });
@@ -108,11 +158,21 @@ describe("URL import through the job queue", () => {
 
   it("stops a download that passes the project's quota while the bytes arrive, keeping nothing", async () => {
     const quotaProject = await createTestProject({ members: [{ viewer: member, role: "member" }] });
-    await db().update(projects).set({ quotaBytes: 2 * 1024 * 1024 }).where(eq(projects.id, quotaProject.id));
+    await db()
+      .update(projects)
+      .set({ quotaBytes: 2 * 1024 * 1024 })
+      .where(eq(projects.id, quotaProject.id));
     const quotaImage = await createTestImage({ projectId: quotaProject.id, versions: [] });
-    const started = await startUrlImport(member, { imageId: quotaImage.id, version: unique("v"), url: `http://127.0.0.1:${port}/endless` });
+    const started = await startUrlImport(member, {
+      imageId: quotaImage.id,
+      version: unique("v"),
+      url: `http://127.0.0.1:${port}/endless`,
+    });
     if (!started.ok) throw new Error(started.message);
-    const version = await waitFor(() => versionRow(started.data.versionId), (row) => row.dataStatus === "failed" || row.dataStatus === "ready");
+    const version = await waitFor(
+      () => versionRow(started.data.versionId),
+      (row) => row.dataStatus === "failed" || row.dataStatus === "ready",
+    );
     expect(version.failureReason).toMatch(/passed the project's free quota/);
     const leftovers = await readdir(path.join(env().dataDir, "tmp")).catch(() => []);
     expect(leftovers.filter((name) => name.startsWith("url-"))).toEqual([]);
@@ -125,13 +185,33 @@ describe("URL import through the job queue", () => {
     await db().update(projects).set({ quotaBytes }).where(eq(projects.id, quotaProject.id));
     const quotaImage = await createTestImage({ projectId: quotaProject.id, versions: [] });
     // An upload in flight holds its declared size: one byte less than the file is left.
-    await db().insert(imageVersions).values({ imageId: quotaImage.id, version: unique("v"), source: "upload", dataStatus: "uploading", bytesTotal: quotaBytes - qcow2.length + 1 });
-    const started = await startUrlImport(member, { imageId: quotaImage.id, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2` });
+    await db()
+      .insert(imageVersions)
+      .values({
+        imageId: quotaImage.id,
+        version: unique("v"),
+        source: "upload",
+        dataStatus: "uploading",
+        bytesTotal: quotaBytes - qcow2.length + 1,
+      });
+    const started = await startUrlImport(member, {
+      imageId: quotaImage.id,
+      version: unique("v"),
+      url: `http://127.0.0.1:${port}/guest.qcow2`,
+    });
     if (!started.ok) throw new Error(started.message);
-    const version = await waitFor(() => versionRow(started.data.versionId), (row) => row.dataStatus === "failed" || row.dataStatus === "ready");
+    const version = await waitFor(
+      () => versionRow(started.data.versionId),
+      (row) => row.dataStatus === "failed" || row.dataStatus === "ready",
+    );
     expect(version).toMatchObject({ dataStatus: "failed", sha256: null, format: null });
-    expect(version.failureReason).toMatch(/^This file \([0-9.]+ [KM]iB\) does not fit in the project's storage quota: [0-9.]+ [KM]iB of [0-9.]+ [KM]iB is free\. Delete old versions or ask an admin for more quota\.$/);
-    const [received] = await db().select({ bytesReceived: imageVersions.bytesReceived }).from(imageVersions).where(eq(imageVersions.id, started.data.versionId));
+    expect(version.failureReason).toMatch(
+      /^This file \([0-9.]+ [KM]iB\) does not fit in the project's storage quota: [0-9.]+ [KM]iB of [0-9.]+ [KM]iB is free\. Delete old versions or ask an admin for more quota\.$/,
+    );
+    const [received] = await db()
+      .select({ bytesReceived: imageVersions.bytesReceived })
+      .from(imageVersions)
+      .where(eq(imageVersions.id, started.data.versionId));
     expect(received!.bytesReceived).toBe(0);
     const leftovers = await readdir(path.join(env().dataDir, "tmp")).catch(() => []);
     expect(leftovers.filter((name) => name.startsWith("url-"))).toEqual([]);
@@ -140,16 +220,27 @@ describe("URL import through the job queue", () => {
   it("refuses imports into images the caller can't write to", async () => {
     const stranger = await createTestUser();
     // The image is private to another project: to a stranger it doesn't exist.
-    expect(await startUrlImport(stranger, { imageId, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2` })).toMatchObject({ ok: false, code: "not_found" });
-    expect(await startUrlImport(null, { imageId, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2` })).toMatchObject({ ok: false, code: "unauthenticated" });
+    expect(
+      await startUrlImport(stranger, { imageId, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2` }),
+    ).toMatchObject({ ok: false, code: "not_found" });
+    expect(
+      await startUrlImport(null, { imageId, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2` }),
+    ).toMatchObject({ ok: false, code: "unauthenticated" });
   });
 });
 
 describe("conversions through the job queue", () => {
   it("converts once per format, caches the result as a blob, and the output is what was asked for", async () => {
-    const started = await startUrlImport(member, { imageId, version: unique("v"), url: `http://127.0.0.1:${port}/guest.qcow2` });
+    const started = await startUrlImport(member, {
+      imageId,
+      version: unique("v"),
+      url: `http://127.0.0.1:${port}/guest.qcow2`,
+    });
     if (!started.ok) throw new Error(started.message);
-    await waitFor(() => versionRow(started.data.versionId), (row) => row.dataStatus === "ready");
+    await waitFor(
+      () => versionRow(started.data.versionId),
+      (row) => row.dataStatus === "ready",
+    );
     const requested = await requestVersionConversion(member, { versionId: started.data.versionId, format: "vhdx" });
     if (!requested.ok) throw new Error(requested.message);
     const conversion = await waitFor(
@@ -162,9 +253,13 @@ describe("conversions through the job queue", () => {
     expect(JSON.parse(stdout)).toMatchObject({ format: "vhdx", "virtual-size": 16 * 1024 * 1024 });
     const again = await requestVersionConversion(member, { versionId: started.data.versionId, format: "vhdx" });
     expect(again).toMatchObject({ ok: true, data: { conversionId: requested.data.conversionId } });
-    expect(await requestVersionConversion(member, { versionId: started.data.versionId, format: "qcow2" })).toMatchObject({ ok: false, code: "invalid" });
+    expect(
+      await requestVersionConversion(member, { versionId: started.data.versionId, format: "qcow2" }),
+    ).toMatchObject({ ok: false, code: "invalid" });
     const stranger = await createTestUser();
-    expect(await requestVersionConversion(stranger, { versionId: started.data.versionId, format: "raw" })).toMatchObject({ ok: false, code: "not_found" });
+    expect(
+      await requestVersionConversion(stranger, { versionId: started.data.versionId, format: "raw" }),
+    ).toMatchObject({ ok: false, code: "not_found" });
   });
 });
 

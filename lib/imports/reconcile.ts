@@ -19,14 +19,25 @@ export interface ReconcileReport {
   removedBlobs: number;
 }
 
-export async function reconcileStorage({ log = () => {} }: { log?: (line: string) => void } = {}): Promise<ReconcileReport> {
+export async function reconcileStorage({
+  log = () => {},
+}: { log?: (line: string) => void } = {}): Promise<ReconcileReport> {
   const report: ReconcileReport = { expiredUploads: 0, interruptedImports: 0, removedTempFiles: 0, removedBlobs: 0 };
   for (const upload of await listExpiredActiveUploads()) {
-    await failImport({ versionId: upload.versionId, uploadId: upload.id, actorId: null, reason: "The upload expired after 24 hours without finishing; start it again." });
+    await failImport({
+      versionId: upload.versionId,
+      uploadId: upload.id,
+      actorId: null,
+      reason: "The upload expired after 24 hours without finishing; start it again.",
+    });
     report.expiredUploads += 1;
   }
   for (const versionId of await listInterruptedImports()) {
-    await failImport({ versionId, actorId: null, reason: "The server stopped while this import was being processed; nothing was kept. Start the import again." });
+    await failImport({
+      versionId,
+      actorId: null,
+      reason: "The server stopped while this import was being processed; nothing was kept. Start the import again.",
+    });
     report.interruptedImports += 1;
   }
 

@@ -18,10 +18,15 @@ describe("openTempFileWriter", () => {
     const data = randomBytes(9 * 1024 * 1024 + 123);
     const session = new IngestSession(null);
     // Three requests ending at odd offsets, as a resumed upload's would.
-    for (const [from, to] of [[0, 5000], [5000, 4 * 1024 * 1024 + 17], [4 * 1024 * 1024 + 17, data.length]] as const) {
+    for (const [from, to] of [
+      [0, 5000],
+      [5000, 4 * 1024 * 1024 + 17],
+      [4 * 1024 * 1024 + 17, data.length],
+    ] as const) {
       const writer = await openTempFileWriter(file);
       session.writeTo(writer);
-      for (let offset = from; offset < to; offset += 65536) await session.write(data.subarray(offset, Math.min(offset + 65536, to)));
+      for (let offset = from; offset < to; offset += 65536)
+        await session.write(data.subarray(offset, Math.min(offset + 65536, to)));
       await session.flush();
       session.writeTo(null);
       await writer.close();

@@ -14,7 +14,7 @@ import { SLOT_ALIGNMENT } from "./hasher";
 const WRITEBACK_EVERY_BYTES = 64 * 1024 * 1024;
 
 async function writeAll(handle: FileHandle, bytes: Uint8Array, position: number): Promise<void> {
-  for (let done = 0; done < bytes.length; ) {
+  for (let done = 0; done < bytes.length;) {
     const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
     done += bytesWritten;
   }

@@ -49,7 +49,13 @@ async function create(length: number, fields: Record<string, string> = {}, as: V
   return { response, id: location?.split("/").pop() ?? "", body: await response.text() };
 }
 
-async function patch(id: string, offset: number, body: Uint8Array | ReadableStream, as: Viewer | null = owner, contentType = "application/offset+octet-stream") {
+async function patch(
+  id: string,
+  offset: number,
+  body: Uint8Array | ReadableStream,
+  as: Viewer | null = owner,
+  contentType = "application/offset+octet-stream",
+) {
   current = as;
   const response = await handle(
     new Request(`${base}/${id}`, {
@@ -64,12 +70,17 @@ async function patch(id: string, offset: number, body: Uint8Array | ReadableStre
 
 async function head(id: string, as: Viewer | null = owner) {
   current = as;
-  const response = await handle(new Request(`${base}/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } }));
+  const response = await handle(
+    new Request(`${base}/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } }),
+  );
   return { status: response.status, offset: Number(response.headers.get("upload-offset")) };
 }
 
 async function versionOf(uploadId: string) {
-  const [upload] = await db().select({ versionId: uploads.versionId, status: uploads.status }).from(uploads).where(eq(uploads.id, uploadId));
+  const [upload] = await db()
+    .select({ versionId: uploads.versionId, status: uploads.status })
+    .from(uploads)
+    .where(eq(uploads.id, uploadId));
   const [version] = await db()
     .select({
       dataStatus: imageVersions.dataStatus,
@@ -113,7 +124,13 @@ describe("tus uploads", () => {
     expect(last.status).toBe(204);
     const { upload, version } = await versionOf(id);
     expect(upload.status).toBe("completed");
-    expect(version).toMatchObject({ dataStatus: "ready", format: "qcow2", sha256: sha256(qcow2), fileSize: qcow2.length, virtualSize: 16 * 1024 * 1024 });
+    expect(version).toMatchObject({
+      dataStatus: "ready",
+      format: "qcow2",
+      sha256: sha256(qcow2),
+      fileSize: qcow2.length,
+      virtualSize: 16 * 1024 * 1024,
+    });
     expect(version.sha512).toBe(createHash("sha512").update(qcow2).digest("hex"));
     expect(version.inspection).toMatchObject({ format: "qcow2", safe: true });
     expect(await getBlobStore().stat(sha256(qcow2))).toEqual({ size: qcow2.length });
@@ -125,7 +142,12 @@ describe("tus uploads", () => {
     expect((await patch(again.id, 0, qcow2)).status).toBe(204);
     const { version } = await versionOf(again.id);
     expect(version).toMatchObject({ dataStatus: "ready", format: "qcow2", sha256: sha256(qcow2) });
-    expect(await db().select().from(blobs).where(eq(blobs.sha256, sha256(qcow2)))).toHaveLength(1);
+    expect(
+      await db()
+        .select()
+        .from(blobs)
+        .where(eq(blobs.sha256, sha256(qcow2))),
+    ).toHaveLength(1);
   });
 
   it("resumes after a connection drops mid-way, with hashes of exactly the bytes received", async () => {
@@ -155,7 +177,11 @@ describe("tus uploads", () => {
     const response = await restarted.handle(
       new Request(`${base}/${id}`, {
         method: "PATCH",
-        headers: { "Tus-Resumable": "1.0.0", "Upload-Offset": String(half), "Content-Type": "application/offset+octet-stream" },
+        headers: {
+          "Tus-Resumable": "1.0.0",
+          "Upload-Offset": String(half),
+          "Content-Type": "application/offset+octet-stream",
+        },
         body: new Uint8Array(qcow2.subarray(half)),
         duplex: "half",
       } as RequestInit),
@@ -170,7 +196,9 @@ describe("tus uploads", () => {
     const { id } = await create(raw.length);
     await patch(id, 0, raw.subarray(0, 4096));
     current = owner;
-    const response = await handle(new Request(`${base}/${id}`, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" } }));
+    const response = await handle(
+      new Request(`${base}/${id}`, { method: "DELETE", headers: { "Tus-Resumable": "1.0.0" } }),
+    );
     expect(response.status).toBe(204);
     expect(tempFileExists(id)).toBe(false);
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -227,18 +255,27 @@ describe("tus uploads", () => {
     const preflight = await handle(
       new Request(base, {
         method: "OPTIONS",
-        headers: { Origin: foreign, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "tus-resumable, upload-length" },
+        headers: {
+          Origin: foreign,
+          "Access-Control-Request-Method": "POST",
+          "Access-Control-Request-Headers": "tus-resumable, upload-length",
+        },
       }),
     );
     expect(preflight.headers.get("access-control-allow-origin")).toBeNull();
     const { id } = await create(raw.length);
-    const probe = await handle(new Request(`${base}/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", Origin: foreign } }));
+    const probe = await handle(
+      new Request(`${base}/${id}`, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0", Origin: foreign } }),
+    );
     expect(probe.status).toBe(200);
     expect(probe.headers.get("access-control-allow-origin")).toBeNull();
   });
 
   it("refuses an upload larger than the project's free quota before any byte arrives", async () => {
-    await db().update(projects).set({ quotaBytes: 10 * 1024 * 1024 * 1024 }).where(eq(projects.id, projectId));
+    await db()
+      .update(projects)
+      .set({ quotaBytes: 10 * 1024 * 1024 * 1024 })
+      .where(eq(projects.id, projectId));
     const result = await create(11 * 1024 * 1024 * 1024);
     expect(result.response.status).toBe(413);
     expect(result.body).toMatch(/does not fit in the project's storage quota/);
@@ -276,7 +313,9 @@ describe("tus uploads", () => {
     expect(result.status).toBe(422);
     const { version } = await versionOf(id);
     expect(version).toMatchObject({ dataStatus: "failed", sha256: null });
-    expect(version.failureReason).toMatch(/virtual size is 16 TiB .* above the 2 TiB this Hangar accepts \(the HANGAR_MAX_VIRTUAL_SIZE setting\)/);
+    expect(version.failureReason).toMatch(
+      /virtual size is 16 TiB .* above the 2 TiB this Hangar accepts \(the HANGAR_MAX_VIRTUAL_SIZE setting\)/,
+    );
     expect(tempFileExists(id)).toBe(false);
   });
 
@@ -290,7 +329,10 @@ describe("tus uploads", () => {
 
   it("answers an expired upload with 410", async () => {
     const { id } = await create(raw.length);
-    await db().update(uploads).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(uploads.id, id));
+    await db()
+      .update(uploads)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(uploads.id, id));
     expect((await patch(id, 0, raw.subarray(0, 100))).status).toBe(410);
   });
 

@@ -12,7 +12,14 @@ import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { Server } from "@tus/server";
 import { EVENTS } from "@tus/utils";
 import { z } from "zod";
-import { failImport, getUpload, getUploadForUser, createImportVersion, recordImportProgress, setVersionDataStatus } from "@/db/queries/uploads";
+import {
+  failImport,
+  getUpload,
+  getUploadForUser,
+  createImportVersion,
+  recordImportProgress,
+  setVersionDataStatus,
+} from "@/db/queries/uploads";
 import { isConnectionError } from "@/db/health";
 import { AccessDenied } from "@/db/queries/access";
 import { getProjectQuota } from "@/db/queries/projects";
@@ -36,11 +43,20 @@ export const MAX_UPLOAD_BYTES = 1024 ** 4;
 const blankToUndefined = (value: unknown) => (value === null || value === "" ? undefined : value);
 
 const metadataSchema = z.object({
-  imageId: z.preprocess(blankToUndefined, z.string({ message: "Choose the image this upload is a version of." }).uuid("Choose the image this upload is a version of.")),
-  version: z.preprocess(blankToUndefined, versionLabelSchema.optional()).pipe(z.string({ message: "Enter a version for this upload." })),
+  imageId: z.preprocess(
+    blankToUndefined,
+    z
+      .string({ message: "Choose the image this upload is a version of." })
+      .uuid("Choose the image this upload is a version of."),
+  ),
+  version: z
+    .preprocess(blankToUndefined, versionLabelSchema.optional())
+    .pipe(z.string({ message: "Enter a version for this upload." })),
   format: z.preprocess(
     blankToUndefined,
-    z.enum(["detect", ...diskFormats], { message: `The claimed format is one of: detect, ${diskFormats.join(", ")}.` }).default("detect"),
+    z
+      .enum(["detect", ...diskFormats], { message: `The claimed format is one of: detect, ${diskFormats.join(", ")}.` })
+      .default("detect"),
   ),
   sha256: z.preprocess(
     blankToUndefined,
@@ -55,7 +71,10 @@ const metadataSchema = z.object({
 });
 
 // What a tus hook throws to refuse a request: the status and the JSON error body every route sends.
-const httpError = (code: ErrorCode, message: string) => ({ status_code: httpStatusOf(code), body: JSON.stringify(errorBody(code, message)) });
+const httpError = (code: ErrorCode, message: string) => ({
+  status_code: httpStatusOf(code),
+  body: JSON.stringify(errorBody(code, message)),
+});
 
 const progressWrites = new Map<string, number>();
 
@@ -98,24 +117,33 @@ export function createUploadServer(deps: UploadServerDeps) {
     namingFunction: () => randomBytes(16).toString("hex"),
     // A hook that ran into a database outage is the same clear 503 as the HTTP server's gate gives.
     onResponseError(_request, error) {
-      if (isConnectionError(error)) return { status_code: httpStatusOf("database_unavailable"), body: JSON.stringify(databaseUnavailableBody()) };
+      if (isConnectionError(error))
+        return { status_code: httpStatusOf("database_unavailable"), body: JSON.stringify(databaseUnavailableBody()) };
     },
     async onIncomingRequest(request, uploadId) {
       const viewer = await deps.viewerOf(request as unknown as Request);
-      if (!viewer) throw httpError("unauthenticated", "Your session has ended. Sign in again; the upload resumes where it stopped.");
+      if (!viewer)
+        throw httpError(
+          "unauthenticated",
+          "Your session has ended. Sign in again; the upload resumes where it stopped.",
+        );
       if (request.method === "POST") return;
       const upload = await getUploadForUser({ id: uploadId, userId: viewer.id });
       if (!upload) throw httpError("not_found", "There is no such upload.");
       versionOf.set(uploadId, upload.versionId);
-      if (upload.status !== "active") throw httpError("gone", `This upload has already ${upload.status === "completed" ? "finished" : "ended"}.`);
-      if (upload.expiresAt.getTime() < Date.now()) throw httpError("gone", "This upload expired after 24 hours without finishing; start it again.");
+      if (upload.status !== "active")
+        throw httpError("gone", `This upload has already ${upload.status === "completed" ? "finished" : "ended"}.`);
+      if (upload.expiresAt.getTime() < Date.now())
+        throw httpError("gone", "This upload expired after 24 hours without finishing; start it again.");
     },
     async onUploadCreate(request, upload) {
       const viewer = await deps.viewerOf(request as unknown as Request);
       if (!viewer) throw httpError("unauthenticated", "Sign in to upload.");
-      if (upload.size === undefined) throw httpError("invalid", "Tell the server the file's size (Upload-Length) when starting the upload.");
+      if (upload.size === undefined)
+        throw httpError("invalid", "Tell the server the file's size (Upload-Length) when starting the upload.");
       const parsed = metadataSchema.safeParse(upload.metadata ?? {});
-      if (!parsed.success) throw httpError("invalid", parsed.error.issues[0]?.message ?? "The upload's details are not valid.");
+      if (!parsed.success)
+        throw httpError("invalid", parsed.error.issues[0]?.message ?? "The upload's details are not valid.");
       const metadata = parsed.data;
       try {
         const created = await createImportVersion({
@@ -132,9 +160,14 @@ export function createUploadServer(deps: UploadServerDeps) {
         versionOf.set(upload.id, created.versionId);
         return { metadata: { ...upload.metadata, versionId: created.versionId, imageSlug: created.imageSlug } };
       } catch (error) {
-        if (error instanceof AccessDenied) throw httpError("forbidden", "You can't add versions to that image: it doesn't exist, or you are not a member of its project.");
+        if (error instanceof AccessDenied)
+          throw httpError(
+            "forbidden",
+            "You can't add versions to that image: it doesn't exist, or you are not a member of its project.",
+          );
         // `invalid` from createImportVersion is the quota refusal: the declared file is too large.
-        if (error instanceof HangarError) throw httpError(error.code === "invalid" ? "too_large" : error.code, error.message);
+        if (error instanceof HangarError)
+          throw httpError(error.code === "invalid" ? "too_large" : error.code, error.message);
         throw error;
       }
     },
@@ -150,7 +183,10 @@ export function createUploadServer(deps: UploadServerDeps) {
       // Trust the live session only if it saw exactly the bytes on disk; otherwise re-read them.
       const live = store.takeSession(upload.id);
       if (live && live.bytes !== upload.offset) live.abort();
-      const ingest = live && live.bytes === upload.offset ? live : await IngestSession.fromFile(tempPath, upload.offset, session.claimedFormat);
+      const ingest =
+        live && live.bytes === upload.offset
+          ? live
+          : await IngestSession.fromFile(tempPath, upload.offset, session.claimedFormat);
       try {
         const result = await finalizeImport({
           versionId: session.versionId,
@@ -177,14 +213,23 @@ export function createUploadServer(deps: UploadServerDeps) {
   server.on(EVENTS.POST_TERMINATE, (_request, _response, uploadId) => {
     void (async () => {
       const session = await getUpload({ id: uploadId });
-      if (session) await failImport({ versionId: session.versionId, uploadId, actorId: session.userId, reason: "The upload was cancelled.", status: "cancelled" });
+      if (session)
+        await failImport({
+          versionId: session.versionId,
+          uploadId,
+          actorId: session.userId,
+          reason: "The upload was cancelled.",
+          status: "cancelled",
+        });
     })();
   });
 
   // tus answers an unexpected content type with 400; the protocol's 415 is clearer, so say it first.
   const handle = async (request: Request): Promise<Response> => {
     if (request.method === "PATCH" && request.headers.get("content-type") !== "application/offset+octet-stream") {
-      return errorResponse("unsupported_media_type", "Upload data must be sent as application/offset+octet-stream.", { headers: { "Tus-Resumable": "1.0.0" } });
+      return errorResponse("unsupported_media_type", "Upload data must be sent as application/offset+octet-stream.", {
+        headers: { "Tus-Resumable": "1.0.0" },
+      });
     }
     return server.handleWeb(request);
   };
@@ -215,7 +260,8 @@ const BODY_BUFFER_BYTES = 1024 * 1024;
  */
 function requestFromNode(req: http.IncomingMessage, res: http.ServerResponse): Request {
   const headers = new Headers();
-  for (let index = 0; index < req.rawHeaders.length; index += 2) headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!);
+  for (let index = 0; index < req.rawHeaders.length; index += 2)
+    headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!);
   let body: ReadableStream<Uint8Array> | undefined;
   if (req.method !== "GET" && req.method !== "HEAD") {
     let settled = false;
@@ -251,7 +297,12 @@ function requestFromNode(req: http.IncomingMessage, res: http.ServerResponse): R
       { highWaterMark: BODY_BUFFER_BYTES, size: (chunk) => chunk.byteLength },
     );
   }
-  const request = new Request(new URL(req.url ?? "/", "http://localhost"), { method: req.method, headers, body, duplex: "half" } as RequestInit);
+  const request = new Request(new URL(req.url ?? "/", "http://localhost"), {
+    method: req.method,
+    headers,
+    body,
+    duplex: "half",
+  } as RequestInit);
   // tus's own Node adapter (srvx) exposes the Node objects like this; tus then aborts on a socket error.
   return Object.assign(request, { runtime: { name: "node", node: { req, res } } });
 }

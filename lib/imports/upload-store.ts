@@ -41,7 +41,11 @@ export class IngestingFileStore extends FileStore {
     const existing = this.sessions.get(uploadId);
     if (existing && existing.bytes === offset) return existing;
     existing?.abort();
-    const rebuilt = await IngestSession.fromFile(this.pathOf(uploadId), offset, await this.hooks.claimedFormatOf(uploadId));
+    const rebuilt = await IngestSession.fromFile(
+      this.pathOf(uploadId),
+      offset,
+      await this.hooks.claimedFormatOf(uploadId),
+    );
     this.sessions.set(uploadId, rebuilt);
     return rebuilt;
   }

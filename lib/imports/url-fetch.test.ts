@@ -50,12 +50,20 @@ describe("checkUrl", () => {
   });
 
   it("refuses names that resolve to an internal address, or to any internal address among several", async () => {
-    expect((await refusal(checkUrl("http://metadata.internal/x", defaultUrlPolicy, async () => ["169.254.169.254"]))).userMessage).toMatch(/internal/);
-    expect((await refusal(checkUrl("http://localhost/x", defaultUrlPolicy, async () => ["::1", "127.0.0.1"]))).userMessage).toMatch(/internal/);
-    expect((await refusal(checkUrl("http://mixed.example/x", defaultUrlPolicy, async () => ["93.184.216.34", "10.1.2.3"]))).userMessage).toMatch(
-      /internal/,
+    expect(
+      (await refusal(checkUrl("http://metadata.internal/x", defaultUrlPolicy, async () => ["169.254.169.254"])))
+        .userMessage,
+    ).toMatch(/internal/);
+    expect(
+      (await refusal(checkUrl("http://localhost/x", defaultUrlPolicy, async () => ["::1", "127.0.0.1"]))).userMessage,
+    ).toMatch(/internal/);
+    expect(
+      (await refusal(checkUrl("http://mixed.example/x", defaultUrlPolicy, async () => ["93.184.216.34", "10.1.2.3"])))
+        .userMessage,
+    ).toMatch(/internal/);
+    expect((await refusal(checkUrl("http://nowhere.example/x", defaultUrlPolicy, async () => []))).userMessage).toMatch(
+      /could not be found/,
     );
-    expect((await refusal(checkUrl("http://nowhere.example/x", defaultUrlPolicy, async () => []))).userMessage).toMatch(/could not be found/);
   });
 
   it.each([
@@ -92,7 +100,9 @@ describe("openUrl against real servers on loopback", () => {
   const payload = Buffer.alloc(256 * 1024, 7);
 
   const listen = (server: http.Server) =>
-    new Promise<number>((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)));
+    new Promise<number>((resolve) =>
+      server.listen(0, "127.0.0.1", () => resolve((server.address() as AddressInfo).port)),
+    );
 
   beforeAll(async () => {
     imageServer = http.createServer((request, response) => {
@@ -122,7 +132,11 @@ describe("openUrl against real servers on loopback", () => {
   });
 
   // An admin-style allowance for exactly this loopback address and these ports.
-  const allowLoopback = (): UrlPolicy => ({ ...defaultUrlPolicy, allowedPorts: [imagePort, redirectPort], allowedAddresses: ["127.0.0.1"] });
+  const allowLoopback = (): UrlPolicy => ({
+    ...defaultUrlPolicy,
+    allowedPorts: [imagePort, redirectPort],
+    allowedAddresses: ["127.0.0.1"],
+  });
 
   const readAll = async (body: NodeJS.ReadableStream) => {
     const chunks: Buffer[] = [];
@@ -140,13 +154,18 @@ describe("openUrl against real servers on loopback", () => {
     expect((await readAll(fetched.body)).equals(payload)).toBe(true);
   });
 
-  it.each(["/to-metadata", "/to-loopback-v6", "/to-file"])("re-checks the redirect hop %s and refuses it", async (path) => {
-    const error = await refusal(openUrl(`http://127.0.0.1:${redirectPort}${path}`, { policy: allowLoopback() }));
-    expect(error.userMessage).toMatch(/internal|Only http|Only ports/);
-  });
+  it.each(["/to-metadata", "/to-loopback-v6", "/to-file"])(
+    "re-checks the redirect hop %s and refuses it",
+    async (path) => {
+      const error = await refusal(openUrl(`http://127.0.0.1:${redirectPort}${path}`, { policy: allowLoopback() }));
+      expect(error.userMessage).toMatch(/internal|Only http|Only ports/);
+    },
+  );
 
   it("stops redirect loops", async () => {
-    expect((await refusal(openUrl(`http://127.0.0.1:${redirectPort}/loop`, { policy: allowLoopback() }))).userMessage).toMatch(/too many times/);
+    expect(
+      (await refusal(openUrl(`http://127.0.0.1:${redirectPort}/loop`, { policy: allowLoopback() }))).userMessage,
+    ).toMatch(/too many times/);
   });
 
   it("reports an HTTP error without echoing the remote's body", async () => {
@@ -156,7 +175,9 @@ describe("openUrl against real servers on loopback", () => {
   });
 
   it("refuses a file larger than the cap from its declared length", async () => {
-    const error = await refusal(openUrl(`http://127.0.0.1:${imagePort}/image`, { policy: { ...allowLoopback(), maxBytes: 1024 } }));
+    const error = await refusal(
+      openUrl(`http://127.0.0.1:${imagePort}/image`, { policy: { ...allowLoopback(), maxBytes: 1024 } }),
+    );
     expect(error.userMessage).toMatch(/larger than the import limit/);
   });
 });

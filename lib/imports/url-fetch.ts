@@ -39,15 +39,22 @@ export class UrlRefused extends Error {
 
 export type Resolver = (hostname: string) => Promise<string[]>;
 
-const systemResolver: Resolver = async (hostname) => (await dnsLookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+const systemResolver: Resolver = async (hostname) =>
+  (await dnsLookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
 
 /** The address family's own form with IPv4-mapped IPv6 unwrapped, or null when it is not global. */
 export function globalAddress(address: string, policy: Pick<UrlPolicy, "allowedAddresses">): string | null {
   if (!ipaddr.isValid(address)) return null;
   let parsed = ipaddr.parse(address);
-  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()) parsed = (parsed as ipaddr.IPv6).toIPv4Address();
+  if (parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress())
+    parsed = (parsed as ipaddr.IPv6).toIPv4Address();
   const normalized = parsed.toString();
-  if (policy.allowedAddresses.some((allowed) => ipaddr.isValid(allowed) && ipaddr.parse(allowed).toString() === normalized)) return normalized;
+  if (
+    policy.allowedAddresses.some(
+      (allowed) => ipaddr.isValid(allowed) && ipaddr.parse(allowed).toString() === normalized,
+    )
+  )
+    return normalized;
   return parsed.range() === "unicast" ? normalized : null;
 }
 
@@ -58,22 +65,35 @@ export interface CheckedTarget {
 }
 
 /** Validates one URL (one hop) and resolves it to a single checked address. */
-export async function checkUrl(raw: string, policy: UrlPolicy = defaultUrlPolicy, resolve: Resolver = systemResolver): Promise<CheckedTarget> {
+export async function checkUrl(
+  raw: string,
+  policy: UrlPolicy = defaultUrlPolicy,
+  resolve: Resolver = systemResolver,
+): Promise<CheckedTarget> {
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    throw new UrlRefused("That is not a valid URL. Paste a full http:// or https:// link to the image file.", `unparseable URL ${JSON.stringify(raw)}`);
+    throw new UrlRefused(
+      "That is not a valid URL. Paste a full http:// or https:// link to the image file.",
+      `unparseable URL ${JSON.stringify(raw)}`,
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new UrlRefused("Only http:// and https:// links can be imported.", `scheme ${url.protocol}`);
   }
   if (url.username || url.password) {
-    throw new UrlRefused("Links with a user name or password in them can't be imported; use a link that needs no login.", "userinfo present");
+    throw new UrlRefused(
+      "Links with a user name or password in them can't be imported; use a link that needs no login.",
+      "userinfo present",
+    );
   }
   const port = url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
   if (!policy.allowedPorts.includes(port)) {
-    throw new UrlRefused(`Only ports ${policy.allowedPorts.join(" and ")} are allowed for imports; ask an admin to allow port ${port}.`, `port ${port}`);
+    throw new UrlRefused(
+      `Only ports ${policy.allowedPorts.join(" and ")} are allowed for imports; ask an admin to allow port ${port}.`,
+      `port ${port}`,
+    );
   }
   const address = await resolveGlobalAddress(url.hostname, policy, resolve);
   return { url, address, port };
@@ -84,10 +104,15 @@ export async function checkUrl(raw: string, policy: UrlPolicy = defaultUrlPolicy
  * to, refusing when it has no address or when ANY of its addresses is not global: Hangar's only
  * rule for which servers it connects to on someone else's behalf (URL imports, a build's proxy).
  */
-export async function resolveGlobalAddress(hostname: string, policy: Pick<UrlPolicy, "allowedAddresses">, resolve: Resolver = systemResolver): Promise<string> {
+export async function resolveGlobalAddress(
+  hostname: string,
+  policy: Pick<UrlPolicy, "allowedAddresses">,
+  resolve: Resolver = systemResolver,
+): Promise<string> {
   const host = hostname.replace(/^\[|\]$/g, "");
   const addresses = net.isIP(host) ? [host] : await resolve(host).catch(() => []);
-  if (addresses.length === 0) throw new UrlRefused("The server in that link could not be found. Check the link.", `no addresses for ${host}`);
+  if (addresses.length === 0)
+    throw new UrlRefused("The server in that link could not be found. Check the link.", `no addresses for ${host}`);
   const checked = addresses.map((address) => globalAddress(address, policy));
   const firstChecked = checked[0];
   if (checked.some((address) => address === null) || !firstChecked) {
@@ -124,7 +149,9 @@ function requestOnce(target: CheckedTarget, policy: UrlPolicy, signal: AbortSign
       },
       resolve,
     );
-    request.on("timeout", () => request.destroy(new UrlRefused("The server in that link did not answer in time.", "socket timeout")));
+    request.on("timeout", () =>
+      request.destroy(new UrlRefused("The server in that link did not answer in time.", "socket timeout")),
+    );
     request.on("error", reject);
     request.end();
   });
@@ -133,10 +160,17 @@ function requestOnce(target: CheckedTarget, policy: UrlPolicy, signal: AbortSign
 /** Opens the URL, following redirects that pass the same checks. The caller consumes `body`. */
 export async function openUrl(
   raw: string,
-  { policy = defaultUrlPolicy, resolve = systemResolver, signal }: { policy?: UrlPolicy; resolve?: Resolver; signal?: AbortSignal } = {},
+  {
+    policy = defaultUrlPolicy,
+    resolve = systemResolver,
+    signal,
+  }: { policy?: UrlPolicy; resolve?: Resolver; signal?: AbortSignal } = {},
 ): Promise<FetchedBody> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new UrlRefused("The download took too long and was stopped.", "overall timeout")), policy.timeoutMs);
+  const timer = setTimeout(
+    () => controller.abort(new UrlRefused("The download took too long and was stopped.", "overall timeout")),
+    policy.timeoutMs,
+  );
   timer.unref();
   signal?.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
   let current = raw;
@@ -147,27 +181,44 @@ export async function openUrl(
       response = await requestOnce(target, policy, controller.signal);
     } catch (error) {
       if (error instanceof UrlRefused) throw error;
-      throw new UrlRefused("The server in that link could not be reached.", `request failed: ${(error as Error).message}`);
+      throw new UrlRefused(
+        "The server in that link could not be reached.",
+        `request failed: ${(error as Error).message}`,
+      );
     }
     const status = response.statusCode ?? 0;
     if ([301, 302, 303, 307, 308].includes(status)) {
       response.resume();
       const location = response.headers.location;
-      if (!location) throw new UrlRefused("The server answered with a redirect that leads nowhere.", `redirect ${status} without Location`);
+      if (!location)
+        throw new UrlRefused(
+          "The server answered with a redirect that leads nowhere.",
+          `redirect ${status} without Location`,
+        );
       current = new URL(location, target.url).toString();
       continue;
     }
     if (status < 200 || status > 299) {
       response.resume();
-      throw new UrlRefused(`The server refused the download (HTTP ${status}). Check that the link works without signing in.`, `HTTP ${status}`);
+      throw new UrlRefused(
+        `The server refused the download (HTTP ${status}). Check that the link works without signing in.`,
+        `HTTP ${status}`,
+      );
     }
     const declared = response.headers["content-length"] ? Number(response.headers["content-length"]) : null;
     if (declared !== null && declared > policy.maxBytes) {
       response.destroy();
-      throw new UrlRefused(`The file is larger than the import limit (${policy.maxBytes} bytes).`, `content-length ${declared}`);
+      throw new UrlRefused(
+        `The file is larger than the import limit (${policy.maxBytes} bytes).`,
+        `content-length ${declared}`,
+      );
     }
     response.on("close", () => clearTimeout(timer));
-    return { body: response, contentLength: declared !== null && Number.isFinite(declared) ? declared : null, finalUrl: current };
+    return {
+      body: response,
+      contentLength: declared !== null && Number.isFinite(declared) ? declared : null,
+      finalUrl: current,
+    };
   }
   throw new UrlRefused("The link redirects too many times.", `more than ${policy.maxRedirects} redirects`);
 }

@@ -28,10 +28,17 @@ export interface UrlImportJob {
 
 export function urlPolicyFromEnv(): UrlPolicy {
   const { HANGAR_URL_IMPORT_PORTS: ports, HANGAR_URL_IMPORT_ALLOW_ADDRESSES: addresses } = env();
-  return { ...defaultUrlPolicy, allowedPorts: [...defaultUrlPolicy.allowedPorts, ...ports], allowedAddresses: addresses };
+  return {
+    ...defaultUrlPolicy,
+    allowedPorts: [...defaultUrlPolicy.allowedPorts, ...ports],
+    allowedAddresses: addresses,
+  };
 }
 
-export async function runUrlImport(job: UrlImportJob, { signal, policy = urlPolicyFromEnv() }: { signal?: AbortSignal; policy?: UrlPolicy } = {}) {
+export async function runUrlImport(
+  job: UrlImportJob,
+  { signal, policy = urlPolicyFromEnv() }: { signal?: AbortSignal; policy?: UrlPolicy } = {},
+) {
   const row = await getUrlImportTarget({ versionId: job.versionId });
   // A retried job whose version already finished (or was cancelled) has nothing left to do.
   if (!row || !["queued", "importing"].includes(row.dataStatus)) return;
@@ -43,14 +50,20 @@ export async function runUrlImport(job: UrlImportJob, { signal, policy = urlPoli
   try {
     const fetched = await openUrl(job.url, { policy, signal });
     // The same quota rule as an upload's declared size, once the server has said how large the file is.
-    const free = await reserveImportBytes({ versionId: job.versionId, bytes: fetched.contentLength }).catch((error: unknown) => {
-      throw error instanceof HangarError ? new ImportRefused(error.message) : error;
-    });
+    const free = await reserveImportBytes({ versionId: job.versionId, bytes: fetched.contentLength }).catch(
+      (error: unknown) => {
+        throw error instanceof HangarError ? new ImportRefused(error.message) : error;
+      },
+    );
     let lastProgress = 0;
     const tap = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
         if (session.bytes + chunk.length > Math.min(free, policy.maxBytes)) {
-          callback(new ImportRefused(`The download passed the project's free quota (${formatBytes(Math.max(free, 0))}) and was stopped; nothing was kept.`));
+          callback(
+            new ImportRefused(
+              `The download passed the project's free quota (${formatBytes(Math.max(free, 0))}) and was stopped; nothing was kept.`,
+            ),
+          );
           return;
         }
         session.write(chunk).then(() => {

@@ -28,7 +28,22 @@ export interface ProbeCommand {
 export function seabiosProbe(accel: Acceleration): ProbeCommand {
   return {
     command: "qemu-system-x86_64",
-    args: ["-accel", accel, "-machine", "pc", "-m", "16", "-nodefaults", "-display", "none", "-no-reboot", "-chardev", "stdio,id=debug", "-device", "isa-debugcon,iobase=0x402,chardev=debug"],
+    args: [
+      "-accel",
+      accel,
+      "-machine",
+      "pc",
+      "-m",
+      "16",
+      "-nodefaults",
+      "-display",
+      "none",
+      "-no-reboot",
+      "-chardev",
+      "stdio,id=debug",
+      "-device",
+      "isa-debugcon,iobase=0x402,chardev=debug",
+    ],
     ready: /SeaBIOS/,
   };
 }
@@ -49,13 +64,19 @@ export async function probeAcceleration({
   arch?: string;
 } = {}): Promise<AccelerationDecision> {
   if (setting !== "auto") return { mode: setting, reason: `set by HANGAR_ACCEL=${setting}` };
-  const tcg = (reason: string): AccelerationDecision => ({ mode: "tcg", reason: `${reason}; set HANGAR_ACCEL=kvm to force KVM` });
+  const tcg = (reason: string): AccelerationDecision => ({
+    mode: "tcg",
+    reason: `${reason}; set HANGAR_ACCEL=kvm to force KVM`,
+  });
   try {
     await access(kvmDevice, constants.R_OK | constants.W_OK);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return { mode: "tcg", reason: `${kvmDevice} does not exist` };
-    return { mode: "tcg", reason: `${kvmDevice} can't be opened for reading and writing (${code}); give Hangar's user access to it (the kvm group) to use KVM` };
+    return {
+      mode: "tcg",
+      reason: `${kvmDevice} can't be opened for reading and writing (${code}); give Hangar's user access to it (the kvm group) to use KVM`,
+    };
   }
   // The flags and the BIOS probe are x86's; elsewhere a /dev/kvm that opens is trusted.
   if (arch !== "x64") return { mode: "kvm", reason: `${kvmDevice} opens (not probed on ${arch})` };
@@ -65,7 +86,11 @@ export async function probeAcceleration({
 }
 
 /** Starts the probe guest; KVM only if it prints `ready` within the bound. The group is gone when this returns. */
-async function realProbe(probe: ProbeCommand, timeoutMs: number, tcg: (reason: string) => AccelerationDecision): Promise<AccelerationDecision> {
+async function realProbe(
+  probe: ProbeCommand,
+  timeoutMs: number,
+  tcg: (reason: string) => AccelerationDecision,
+): Promise<AccelerationDecision> {
   const controller = new AbortController();
   const run = runInProcessGroup(probe.command, probe.args, { signal: controller.signal });
   let stdout = "";
@@ -83,7 +108,8 @@ async function realProbe(probe: ProbeCommand, timeoutMs: number, tcg: (reason: s
   const code = await run.exit.catch(() => null);
   clearTimeout(timer);
   if (ready) return { mode: "kvm", reason: "/dev/kvm ran a test guest" };
-  if (controller.signal.aborted) return tcg(`a test guest under KVM did not start within ${Math.round(timeoutMs / 1000)} s`);
+  if (controller.signal.aborted)
+    return tcg(`a test guest under KVM did not start within ${Math.round(timeoutMs / 1000)} s`);
   const last = stderr.trim().split("\n").pop() || `exit code ${code}`;
   return tcg(`a test guest under KVM failed (${last})`);
 }
@@ -101,7 +127,9 @@ export async function libguestfsEnv(): Promise<Record<string, string>> {
   const decision = await acceleration();
   const result: Record<string, string> = { LIBGUESTFS_BACKEND: env().LIBGUESTFS_BACKEND };
   if (decision.mode === "tcg") {
-    const settings = env().LIBGUESTFS_BACKEND_SETTINGS.split(":").filter((setting) => setting && setting !== "force_kvm");
+    const settings = env()
+      .LIBGUESTFS_BACKEND_SETTINGS.split(":")
+      .filter((setting) => setting && setting !== "force_kvm");
     result.LIBGUESTFS_BACKEND_SETTINGS = [...settings, "force_tcg"].join(":");
   }
   return result;

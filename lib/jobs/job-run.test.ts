@@ -27,13 +27,18 @@ describe("startJobRun", () => {
     const conversion = startJobRun("image.convert", { limitMs: 1000 });
     const group = runInProcessGroup("sh", stubborn, { signal: conversion.signal });
     await group.exit;
-    expect(jobStopped(conversion.signal)?.message).toMatch(/^Stopped after 1 second, the conversion time limit \(HANGAR_JOB_TIMEOUT\)/);
+    expect(jobStopped(conversion.signal)?.message).toMatch(
+      /^Stopped after 1 second, the conversion time limit \(HANGAR_JOB_TIMEOUT\)/,
+    );
     expect(liveProcessesInGroup(group.pid!)).toEqual([]);
 
     const clone = startJobRun("image.clone", { limitMs: 60_000 });
     clone.shutdown();
     clone.finish();
-    expect(jobStopped(clone.signal)).toMatchObject({ why: "shutdown", message: "Hangar was stopped while this clone ran; nothing was kept. Request the clone again." });
+    expect(jobStopped(clone.signal)).toMatchObject({
+      why: "shutdown",
+      message: "Hangar was stopped while this clone ran; nothing was kept. Request the clone again.",
+    });
   });
 
   it("leaves a job that finishes in time alone", async () => {

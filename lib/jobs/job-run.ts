@@ -17,7 +17,11 @@ interface JobKind {
 
 const kinds: Partial<Record<JobName, JobKind>> = {
   "image.build": { noun: "build", again: "Retry the build", limitVariable: "HANGAR_BUILD_TIMEOUT" },
-  "image.convert": { noun: "conversion", again: "Request the download in this format again", limitVariable: "HANGAR_JOB_TIMEOUT" },
+  "image.convert": {
+    noun: "conversion",
+    again: "Request the download in this format again",
+    limitVariable: "HANGAR_JOB_TIMEOUT",
+  },
   "image.clone": { noun: "clone", again: "Request the clone again", limitVariable: "HANGAR_JOB_TIMEOUT" },
   "image.import-url": { noun: "import", again: "Start the import again", limitVariable: "HANGAR_JOB_TIMEOUT" },
 };
@@ -64,7 +68,9 @@ export function startJobRun(name: JobName, { limitMs = jobTimeLimit(name) }: { l
   return {
     signal: controller.signal,
     shutdown() {
-      controller.abort(new JobStopped("shutdown", `Hangar was stopped while this ${kind.noun} ran; nothing was kept. ${kind.again}.`));
+      controller.abort(
+        new JobStopped("shutdown", `Hangar was stopped while this ${kind.noun} ran; nothing was kept. ${kind.again}.`),
+      );
     },
     finish() {
       clearTimeout(timer);

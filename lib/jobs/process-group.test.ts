@@ -11,7 +11,11 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../.
 
 describe("runInProcessGroup", () => {
   it("passes the tool's exit code and output through the watching shell", async () => {
-    const run = runInProcessGroup("sh", ["-c", "echo \"$1 and 'quotes'\"; exit 7", "sh", "an argument with spaces"], {});
+    const run = runInProcessGroup(
+      "sh",
+      ["-c", "echo \"$1 and 'quotes'\"; exit 7", "sh", "an argument with spaces"],
+      {},
+    );
     let output = "";
     run.stdout.on("data", (chunk) => (output += chunk));
     expect(await run.exit).toBe(7);
@@ -23,10 +27,25 @@ describe("runInProcessGroup", () => {
 const run = runInProcessGroup("sh", ["-c", "trap '' TERM; sleep 300 & sleep 301"], {});
 console.log(run.pid);
 await run.exit;`;
-    const parent = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
-    const group = await new Promise<number>((resolve) => parent.stdout.once("data", (chunk: Buffer) => resolve(Number(chunk.toString()))));
-    await waitFor(() => Promise.resolve(liveProcessesInGroup(group)), (live) => live.some((line) => line.includes("sleep 301")), 10_000);
+    const parent = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const group = await new Promise<number>((resolve) =>
+      parent.stdout.once("data", (chunk: Buffer) => resolve(Number(chunk.toString()))),
+    );
+    await waitFor(
+      () => Promise.resolve(liveProcessesInGroup(group)),
+      (live) => live.some((line) => line.includes("sleep 301")),
+      10_000,
+    );
     parent.kill("SIGKILL");
-    expect(await waitFor(() => Promise.resolve(liveProcessesInGroup(group)), (live) => live.length === 0, 10_000)).toEqual([]);
+    expect(
+      await waitFor(
+        () => Promise.resolve(liveProcessesInGroup(group)),
+        (live) => live.length === 0,
+        10_000,
+      ),
+    ).toEqual([]);
   });
 });

@@ -34,7 +34,11 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals) {
 }
 
 /** Starts `command` as the leader of a new process group: abort (or the timeout) sends SIGTERM, then SIGKILL. */
-export function runInProcessGroup(command: string, args: string[], { signal, timeoutMs, env }: { signal?: AbortSignal; timeoutMs?: number; env?: Record<string, string> }): GroupRun {
+export function runInProcessGroup(
+  command: string,
+  args: string[],
+  { signal, timeoutMs, env }: { signal?: AbortSignal; timeoutMs?: number; env?: Record<string, string> },
+): GroupRun {
   if (signal?.aborted) throw signal.reason;
   const child = spawn("/bin/sh", ["-c", WATCHED_RUN, "hangar-run", command, ...args], {
     detached: true,

@@ -9,11 +9,23 @@ import { accelerationLabels, formatDuration } from "@/lib/format";
 import { acceleration } from "./acceleration";
 import { jobTimeLimit, startJobRun, type JobRun } from "./job-run";
 
-export const jobNames = ["image.import-url", "image.convert", "image.build", "image.clone", "release.apply-scheduled"] as const;
+export const jobNames = [
+  "image.import-url",
+  "image.convert",
+  "image.build",
+  "image.clone",
+  "release.apply-scheduled",
+] as const;
 export type JobName = (typeof jobNames)[number];
 
 export interface JobPayloads {
-  "image.import-url": { versionId: string; url: string; claimedFormat: DiskFormat | null; expectedSha256: string | null; actorId: string };
+  "image.import-url": {
+    versionId: string;
+    url: string;
+    claimedFormat: DiskFormat | null;
+    expectedSha256: string | null;
+    actorId: string;
+  };
   "image.convert": { conversionId: string };
   "image.build": { buildId: string };
   "image.clone": { cloneId: string };
@@ -21,7 +33,10 @@ export interface JobPayloads {
 }
 
 /** `signal` aborts with a JobStopped when the job's time limit passes or the worker stops. */
-export type JobHandler<Name extends JobName> = (data: JobPayloads[Name], context: { jobId: string; signal: AbortSignal; timeLimitMs: number | null }) => Promise<void>;
+export type JobHandler<Name extends JobName> = (
+  data: JobPayloads[Name],
+  context: { jobId: string; signal: AbortSignal; timeLimitMs: number | null },
+) => Promise<void>;
 export type JobHandlers = { [Name in JobName]: JobHandler<Name> };
 
 const globalForQueue = globalThis as unknown as { hangarBoss?: Promise<PgBoss> };
@@ -37,7 +52,12 @@ async function createQueues(boss: PgBoss): Promise<void> {
     // expireInSeconds bounds how long a job may run before another worker may take it over.
     // A build is never retried by the queue: a build whose worker died ends failed (see
     // lib/builds/sweeper.ts) and the person retries it, so no build can produce two outputs.
-    await boss.createQueue(name, { name, retryLimit: name === "image.build" ? 0 : 2, retryDelay: 5, expireInSeconds: 4 * 60 * 60 });
+    await boss.createQueue(name, {
+      name,
+      retryLimit: name === "image.build" ? 0 : 2,
+      retryDelay: 5,
+      expireInSeconds: 4 * 60 * 60,
+    });
   }
 }
 
@@ -62,7 +82,11 @@ export async function closeQueue(): Promise<void> {
   if (boss) await (await boss).stop({ graceful: false, close: true });
 }
 
-export async function enqueue<Name extends JobName>(name: Name, data: JobPayloads[Name], options: PgBoss.SendOptions = {}): Promise<string> {
+export async function enqueue<Name extends JobName>(
+  name: Name,
+  data: JobPayloads[Name],
+  options: PgBoss.SendOptions = {},
+): Promise<string> {
   const boss = await queue();
   // pg-boss hands a job that is still active after its expiry to another worker; a job with a
   // time limit is stopped by its own worker first.
@@ -121,14 +145,17 @@ export async function startWorker({
     }
   }
   // Every worker watches for builds whose worker died, including at its own start.
-  const sweep = () => void sweepStaleBuilds({ log }).catch((error) => log(`build sweep failed: ${(error as Error).message}`));
+  const sweep = () =>
+    void sweepStaleBuilds({ log }).catch((error) => log(`build sweep failed: ${(error as Error).message}`));
   sweep();
   const sweeper = setInterval(sweep, 5000);
   const limits = jobNames.flatMap((name) => {
     const limit = timeLimits[name] ?? jobTimeLimit(name);
     return limit === null ? [] : [`${name} ${formatDuration(limit)}`];
   });
-  log(`Job worker started (${concurrency} at a time per kind: ${jobNames.join(", ")}; time limits: ${limits.join(", ")}).`);
+  log(
+    `Job worker started (${concurrency} at a time per kind: ${jobNames.join(", ")}; time limits: ${limits.join(", ")}).`,
+  );
   return {
     // Running jobs end failed with the reason and their process groups are killed before this
     // returns, so stopping Hangar leaves no virt-customize or qemu behind.
@@ -140,7 +167,10 @@ export async function startWorker({
       while (running.size > 0 && Date.now() < deadline) {
         for (const run of running.keys()) run.shutdown();
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([Promise.allSettled(running.values()), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0))))]);
+        await Promise.race([
+          Promise.allSettled(running.values()),
+          new Promise((resolve) => (timer = setTimeout(resolve, Math.max(deadline - Date.now(), 0)))),
+        ]);
         clearTimeout(timer);
       }
       if (running.size > 0) log(`${running.size} job(s) did not finish their clean-up within 30 s of the stop.`);

@@ -27,9 +27,15 @@ const packageName = z
   .trim()
   .min(1, "A package name can't be empty.")
   .max(128, "A package name is at most 128 characters.")
-  .regex(/^[A-Za-z0-9][A-Za-z0-9.+_~-]*$/, "A package name uses letters, digits and . + _ ~ - only (no spaces or shell characters).");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9.+_~-]*$/,
+    "A package name uses letters, digits and . + _ ~ - only (no spaces or shell characters).",
+  );
 
-const packages = z.array(packageName).min(1, "List at least one package.").max(200, "At most 200 packages in one step.");
+const packages = z
+  .array(packageName)
+  .min(1, "List at least one package.")
+  .max(200, "At most 200 packages in one step.");
 
 const fileMode = z
   .string()
@@ -52,7 +58,9 @@ export const stepSchema = z.discriminatedUnion("type", [
     .object({
       type: z.literal("write"),
       path: guestPath,
-      content: z.string().refine((value) => utf8Length(value) <= MAX_WRITE_BYTES, "Write at most 1 MiB; upload larger files instead."),
+      content: z
+        .string()
+        .refine((value) => utf8Length(value) <= MAX_WRITE_BYTES, "Write at most 1 MiB; upload larger files instead."),
       mode: fileMode,
     })
     .strict(),
@@ -66,11 +74,18 @@ export const stepSchema = z.discriminatedUnion("type", [
     })
     .strict(),
   z.object({ type: z.literal("mkdir"), path: guestPath }).strict(),
-  z.object({ type: z.literal("delete"), path: guestPath.refine((value) => value.replace(/\/+$/, "") !== "", "Deleting / is not allowed.") }).strict(),
+  z
+    .object({
+      type: z.literal("delete"),
+      path: guestPath.refine((value) => value.replace(/\/+$/, "") !== "", "Deleting / is not allowed."),
+    })
+    .strict(),
   z
     .object({
       type: z.literal("ssh-key"),
-      user: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, "A user name is lowercase letters, digits, _ and -, like root or deploy."),
+      user: z
+        .string()
+        .regex(/^[a-z_][a-z0-9_-]{0,31}$/, "A user name is lowercase letters, digits, _ and -, like root or deploy."),
       key: z
         .string()
         .trim()
@@ -86,12 +101,29 @@ export const stepSchema = z.discriminatedUnion("type", [
       hostname: z
         .string()
         .max(253, "A host name is at most 253 characters.")
-        .regex(/^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/, "A host name uses letters, digits and -, in dot-separated parts."),
+        .regex(
+          /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$/,
+          "A host name uses letters, digits and -, in dot-separated parts.",
+        ),
     })
     .strict(),
-  z.object({ type: z.literal("timezone"), timezone: z.string().refine((value) => timezones.has(value), "Choose a time zone from the list, like Europe/Berlin or UTC.") }).strict(),
+  z
+    .object({
+      type: z.literal("timezone"),
+      timezone: z
+        .string()
+        .refine((value) => timezones.has(value), "Choose a time zone from the list, like Europe/Berlin or UTC."),
+    })
+    .strict(),
   // Never a plaintext password: the account is disabled, locked, or gets a random one.
-  z.object({ type: z.literal("root-password"), policy: z.enum(["disabled", "locked", "random"], { message: "The root password policy is disabled, locked or random." }) }).strict(),
+  z
+    .object({
+      type: z.literal("root-password"),
+      policy: z.enum(["disabled", "locked", "random"], {
+        message: "The root password policy is disabled, locked or random.",
+      }),
+    })
+    .strict(),
   z.object({ type: z.literal("firstboot"), script }).strict(),
   z.object({ type: z.literal("selinux-relabel") }).strict(),
 ]);
@@ -117,7 +149,6 @@ export const stepLabels: Record<StepType, string> = {
   "selinux-relabel": "SELinux relabel",
 };
 
-
 export const stepsSchema = z.array(stepSchema).max(MAX_STEPS, `A recipe has at most ${MAX_STEPS} steps.`);
 
 /** Package steps need the guest to reach its repositories; everything else runs offline. */
@@ -141,6 +172,7 @@ export function growToBytes(growTo: string | undefined): number | null {
 export function growToProblem(growTo: string, maxBytes: number): string | null {
   const bytes = growToBytes(growTo);
   if (bytes === null) return "Grow the disk to a size like 20G (a whole number with M, G or T).";
-  if (bytes > maxBytes) return `Grow the disk to at most ${formatBytes(maxBytes)}: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin).`;
+  if (bytes > maxBytes)
+    return `Grow the disk to at most ${formatBytes(maxBytes)}: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin).`;
   return null;
 }

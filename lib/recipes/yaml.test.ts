@@ -9,7 +9,11 @@ const recipe: RecipeDocument = {
   steps: [
     { type: "install", packages: ["git", "make"] },
     { type: "write", path: "/etc/motd", content: "Built by Hangar\nline: two\n", mode: "0644" },
-    { type: "ssh-key", user: "ci", key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBH5uVSaX1zjmR6c6Ff2mR1mA5hVQ4Hk3ucOm5ddCx8Z ci@hangar" },
+    {
+      type: "ssh-key",
+      user: "ci",
+      key: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBH5uVSaX1zjmR6c6Ff2mR1mA5hVQ4Hk3ucOm5ddCx8Z ci@hangar",
+    },
     { type: "root-password", policy: "locked" },
   ],
   output: { image: "ci-runner", format: "qcow2", growTo: "20G" },
@@ -58,7 +62,9 @@ describe("recipe YAML", () => {
   });
 
   it("requires a base pinned to a version or following a channel, not both", () => {
-    const both = recipeFromYaml(recipeToYaml({ ...recipe, base: { image: "debian-12-base", version: "1", channel: "latest" } }));
+    const both = recipeFromYaml(
+      recipeToYaml({ ...recipe, base: { image: "debian-12-base", version: "1", channel: "latest" } }),
+    );
     expect(both.ok).toBe(false);
     if (!both.ok) expect(both.problems[0]!.message).toMatch(/not both/);
   });
@@ -69,12 +75,16 @@ describe("grow the disk to", () => {
   it("is checked against the admins' bound as the editor and the save action check it", () => {
     expect(growToProblem("20G", 256 * GiB)).toBeNull();
     expect(growToProblem("256G", 256 * GiB)).toBeNull();
-    expect(growToProblem("257G", 256 * GiB)).toBe("Grow the disk to at most 256 GiB: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin).");
+    expect(growToProblem("257G", 256 * GiB)).toBe(
+      "Grow the disk to at most 256 GiB: that is this Hangar's limit (HANGAR_MAX_GROW_SIZE, set by an admin).",
+    );
     expect(growToProblem("1T", 512 * GiB)).toMatch(/at most 512 GiB/);
     expect(growToProblem("20 GB", 256 * GiB)).toMatch(/like 20G/);
     const bounded = boundedRecipeDocumentSchema(10 * GiB).safeParse(recipe);
     expect(bounded.success).toBe(false);
-    expect(bounded.error?.issues).toEqual([expect.objectContaining({ path: ["output", "growTo"], message: expect.stringMatching(/at most 10 GiB/) })]);
+    expect(bounded.error?.issues).toEqual([
+      expect.objectContaining({ path: ["output", "growTo"], message: expect.stringMatching(/at most 10 GiB/) }),
+    ]);
     expect(boundedRecipeDocumentSchema(20 * GiB).safeParse(recipe).success).toBe(true);
   });
 });

@@ -11,19 +11,32 @@ export const recipeDocumentSchema = z
     description: z.string().max(20_000).default(""),
     base: z
       .object({
-        image: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "The base image is given by its short name, like debian-12-base."),
+        image: z
+          .string()
+          .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "The base image is given by its short name, like debian-12-base."),
         version: z.string().max(64).optional(),
         channel: z.string().max(64).optional(),
       })
       .strict()
-      .refine((base) => Boolean(base.version) !== Boolean(base.channel), "Pin the base to a version, or follow a channel (like latest), not both."),
+      .refine(
+        (base) => Boolean(base.version) !== Boolean(base.channel),
+        "Pin the base to a version, or follow a channel (like latest), not both.",
+      ),
     steps: stepsSchema,
     output: z
       .object({
         image: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "The output image is given by its short name."),
-        format: z.enum(diskFormats.filter((format) => ["qcow2", "raw", "vmdk", "vhdx"].includes(format)) as ["qcow2", "raw", "vmdk", "vhdx"], {
-          message: "The output format is qcow2, raw, vmdk or vhdx.",
-        }),
+        format: z.enum(
+          diskFormats.filter((format) => ["qcow2", "raw", "vmdk", "vhdx"].includes(format)) as [
+            "qcow2",
+            "raw",
+            "vmdk",
+            "vhdx",
+          ],
+          {
+            message: "The output format is qcow2, raw, vmdk or vhdx.",
+          },
+        ),
         growTo: z
           .string()
           .regex(/^\d+[MGT]$/, "Grow the disk to a size like 20G.")
@@ -64,13 +77,19 @@ function nodeAt(root: Node | null | undefined, path: (string | number)[]): Node 
   return node ?? null;
 }
 
-export function recipeFromYaml(text: string): { ok: true; recipe: RecipeDocument } | { ok: false; problems: YamlProblem[] } {
+export function recipeFromYaml(
+  text: string,
+): { ok: true; recipe: RecipeDocument } | { ok: false; problems: YamlProblem[] } {
   const lines = new LineCounter();
   const document = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (document.errors.length) {
     return {
       ok: false,
-      problems: document.errors.map((error) => ({ line: lines.linePos(error.pos[0]).line, path: "", message: `This is not valid YAML: ${error.message.split("\n")[0]}` })),
+      problems: document.errors.map((error) => ({
+        line: lines.linePos(error.pos[0]).line,
+        path: "",
+        message: `This is not valid YAML: ${error.message.split("\n")[0]}`,
+      })),
     };
   }
   const parsed = recipeDocumentSchema.safeParse(document.toJS());
@@ -82,8 +101,13 @@ export function recipeFromYaml(text: string): { ok: true; recipe: RecipeDocument
       // Point at the key itself when it is unknown, else at the value that is wrong.
       const unrecognized = issue.code === "unrecognized_keys" ? [...path, ...(issue.keys ?? []).slice(0, 1)] : path;
       let node = nodeAt(document.contents as Node | null, unrecognized);
-      for (let depth = unrecognized.length; !node?.range && depth > 0; depth -= 1) node = nodeAt(document.contents as Node | null, unrecognized.slice(0, depth - 1));
-      return { line: node?.range ? lines.linePos(node.range[0]).line : null, path: path.join("."), message: issue.message };
+      for (let depth = unrecognized.length; !node?.range && depth > 0; depth -= 1)
+        node = nodeAt(document.contents as Node | null, unrecognized.slice(0, depth - 1));
+      return {
+        line: node?.range ? lines.linePos(node.range[0]).line : null,
+        path: path.join("."),
+        message: issue.message,
+      };
     }),
   };
 }

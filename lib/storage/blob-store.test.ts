@@ -43,8 +43,12 @@ describe("local blob store", () => {
     expect(existsSync(tempPath)).toBe(false);
     expect(await store.stat(digest)).toEqual({ size: data.length });
     expect((await readAll(await store.createReadStream(digest))).equals(data)).toBe(true);
-    expect((await readAll(await store.createReadStream(digest, { start: 10, end: 19 }))).equals(data.subarray(10, 20))).toBe(true);
-    expect((await readAll(await store.createReadStream(digest, { start: 0, end: 0 }))).equals(data.subarray(0, 1))).toBe(true);
+    expect(
+      (await readAll(await store.createReadStream(digest, { start: 10, end: 19 }))).equals(data.subarray(10, 20)),
+    ).toBe(true);
+    expect(
+      (await readAll(await store.createReadStream(digest, { start: 0, end: 0 }))).equals(data.subarray(0, 1)),
+    ).toBe(true);
     const lastByte = { start: data.length - 1, end: data.length - 1 };
     expect((await readAll(await store.createReadStream(digest, lastByte))).equals(data.subarray(-1))).toBe(true);
 
@@ -64,7 +68,12 @@ describe("local blob store", () => {
     const { store, temp } = await setup();
     const data = randomBytes(100);
     await store.putFromTempFile({ tempPath: await temp(data), sha256: sha(data), size: 100 });
-    for (const range of [{ start: 0, end: 100 }, { start: 5, end: 4 }, { start: -1, end: 3 }, { start: 0.5, end: 3 }]) {
+    for (const range of [
+      { start: 0, end: 100 },
+      { start: 5, end: 4 },
+      { start: -1, end: 3 },
+      { start: 0.5, end: 3 },
+    ]) {
       await expect(store.createReadStream(sha(data), range)).rejects.toThrow(RangeError);
     }
   });
@@ -72,9 +81,13 @@ describe("local blob store", () => {
   it("keeps the same bytes once and removes the second temp file", async () => {
     const { store, temp } = await setup();
     const data = randomBytes(1000);
-    expect(await store.putFromTempFile({ tempPath: await temp(data), sha256: sha(data), size: data.length })).toEqual({ created: true });
+    expect(await store.putFromTempFile({ tempPath: await temp(data), sha256: sha(data), size: data.length })).toEqual({
+      created: true,
+    });
     const second = await temp(data);
-    expect(await store.putFromTempFile({ tempPath: second, sha256: sha(data), size: data.length })).toEqual({ created: false });
+    expect(await store.putFromTempFile({ tempPath: second, sha256: sha(data), size: data.length })).toEqual({
+      created: false,
+    });
     expect(existsSync(second)).toBe(false);
     expect(await listAll(store)).toEqual([sha(data)]);
   });
@@ -83,7 +96,9 @@ describe("local blob store", () => {
     const { store, temp } = await setup();
     const data = randomBytes(1000);
     const tempPath = await temp(data);
-    await expect(store.putFromTempFile({ tempPath, sha256: sha(data), size: 999 })).rejects.toThrow(/1000 bytes, expected 999/);
+    await expect(store.putFromTempFile({ tempPath, sha256: sha(data), size: 999 })).rejects.toThrow(
+      /1000 bytes, expected 999/,
+    );
     expect((await readFile(tempPath)).equals(data)).toBe(true);
     expect((await stat(tempPath)).mode & 0o777).toBe(0o600);
     expect(await store.stat(sha(data))).toBeNull();
@@ -96,24 +111,31 @@ describe("local blob store", () => {
     const link = path.join(dir, "link");
     await symlink(secret, link);
     const size = (await stat(secret)).size;
-    await expect(store.putFromTempFile({ tempPath: link, sha256: sha(await readFile(secret)), size })).rejects.toThrow(/not a regular file/);
+    await expect(store.putFromTempFile({ tempPath: link, sha256: sha(await readFile(secret)), size })).rejects.toThrow(
+      /not a regular file/,
+    );
     expect((await stat(secret)).mode & 0o777).toBe(0o600);
     expect(await listAll(store)).toEqual([]);
   });
 
-  it.each(["../../etc/passwd", "A".repeat(64), "abc", `${"a".repeat(63)}/`, `${"a".repeat(64)}\n`, `../${"a".repeat(61)}`, ""])(
-    "refuses %j as a blob name everywhere",
-    async (bad) => {
-      const { store, temp } = await setup();
-      const tempPath = await temp(Buffer.from("x"));
-      await expect(store.stat(bad)).rejects.toThrow(/not a sha256/);
-      await expect(store.createReadStream(bad)).rejects.toThrow(/not a sha256/);
-      await expect(store.localPath(bad)).rejects.toThrow(/not a sha256/);
-      await expect(store.delete(bad)).rejects.toThrow(/not a sha256/);
-      await expect(store.putFromTempFile({ tempPath, sha256: bad, size: 1 })).rejects.toThrow(/not a sha256/);
-      expect(existsSync(tempPath)).toBe(true);
-    },
-  );
+  it.each([
+    "../../etc/passwd",
+    "A".repeat(64),
+    "abc",
+    `${"a".repeat(63)}/`,
+    `${"a".repeat(64)}\n`,
+    `../${"a".repeat(61)}`,
+    "",
+  ])("refuses %j as a blob name everywhere", async (bad) => {
+    const { store, temp } = await setup();
+    const tempPath = await temp(Buffer.from("x"));
+    await expect(store.stat(bad)).rejects.toThrow(/not a sha256/);
+    await expect(store.createReadStream(bad)).rejects.toThrow(/not a sha256/);
+    await expect(store.localPath(bad)).rejects.toThrow(/not a sha256/);
+    await expect(store.delete(bad)).rejects.toThrow(/not a sha256/);
+    await expect(store.putFromTempFile({ tempPath, sha256: bad, size: 1 })).rejects.toThrow(/not a sha256/);
+    expect(existsSync(tempPath)).toBe(true);
+  });
 
   it("lists every stored blob and nothing else", async () => {
     const { root, store, temp } = await setup();
@@ -143,7 +165,9 @@ describe("local blob store", () => {
       const data = randomBytes(50_000);
       const tempPath = path.join(shm, "upload");
       await writeFile(tempPath, data, { mode: 0o600 });
-      expect(await store.putFromTempFile({ tempPath, sha256: sha(data), size: data.length })).toEqual({ created: true });
+      expect(await store.putFromTempFile({ tempPath, sha256: sha(data), size: data.length })).toEqual({
+        created: true,
+      });
       expect(existsSync(tempPath)).toBe(false);
       const local = await store.localPath(sha(data));
       expect((await readFile(local)).equals(data)).toBe(true);

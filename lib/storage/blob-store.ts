@@ -35,7 +35,8 @@ export class BlobNotFoundError extends Error {
 const SHA256 = /^[0-9a-f]{64}$/;
 
 export function assertSha256(value: string): string {
-  if (typeof value !== "string" || !SHA256.test(value)) throw new Error(`not a sha256 digest: ${JSON.stringify(value)?.slice(0, 80)}`);
+  if (typeof value !== "string" || !SHA256.test(value))
+    throw new Error(`not a sha256 digest: ${JSON.stringify(value)?.slice(0, 80)}`);
   return value;
 }
 
@@ -96,7 +97,8 @@ export function createLocalBlobStore({ root }: { root: string }): BlobStore {
       // lstat, not stat: a symlink moved in would make the "blob" whatever file it points at.
       const info = await lstat(tempPath);
       if (!info.isFile()) throw new Error(`temp path ${tempPath} is not a regular file; refusing to store it`);
-      if (info.size !== size) throw new Error(`temp file is ${info.size} bytes, expected ${size}; refusing to store it`);
+      if (info.size !== size)
+        throw new Error(`temp file is ${info.size} bytes, expected ${size}; refusing to store it`);
       if (await stat(target).catch(() => null)) {
         await rm(tempPath, { force: true });
         return { created: false };
@@ -135,7 +137,8 @@ export function createLocalBlobStore({ root }: { root: string }): BlobStore {
           if (!second.isDirectory() || !/^[0-9a-f]{2}$/.test(second.name)) continue;
           for (const blob of await entries(path.join(base, first.name, second.name))) {
             // Only names where pathOf() would look, so whatever list() yields, stat() and delete() can reach.
-            if (blob.isFile() && SHA256.test(blob.name) && blob.name.startsWith(first.name + second.name)) yield blob.name;
+            if (blob.isFile() && SHA256.test(blob.name) && blob.name.startsWith(first.name + second.name))
+              yield blob.name;
           }
         }
       }

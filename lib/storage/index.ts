@@ -12,6 +12,7 @@ const globalForStore = globalThis as unknown as { hangarBlobStore?: { root: stri
 export function getBlobStore(): BlobStore {
   const root = path.join(env().dataDir, "blobs");
   // Kept on globalThis so dev-mode module reloads share one instance; re-made if the data dir changes (tests).
-  if (globalForStore.hangarBlobStore?.root !== root) globalForStore.hangarBlobStore = { root, store: createLocalBlobStore({ root }) };
+  if (globalForStore.hangarBlobStore?.root !== root)
+    globalForStore.hangarBlobStore = { root, store: createLocalBlobStore({ root }) };
   return globalForStore.hangarBlobStore.store;
 }

@@ -11,7 +11,8 @@ export function tempDir(root: string): string {
 
 /** Creates an empty private (0600) file under `<root>/tmp/` and returns its path. */
 export async function createTempPath({ root, prefix }: { root: string; prefix: string }): Promise<string> {
-  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(prefix)) throw new Error(`temp file prefix ${JSON.stringify(prefix)} must be 1-32 lowercase letters, digits or dashes`);
+  if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(prefix))
+    throw new Error(`temp file prefix ${JSON.stringify(prefix)} must be 1-32 lowercase letters, digits or dashes`);
   const dir = tempDir(root);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${prefix}-${randomBytes(12).toString("hex")}`);

@@ -11,5 +11,9 @@ export function checkInput<Schema extends z.ZodType>(
 ): { ok: true; data: z.output<Schema> } | { ok: false; message: string; fieldErrors: Record<string, string[]> } {
   const parsed = schema.safeParse(input);
   if (parsed.success) return { ok: true, data: parsed.data };
-  return { ok: false, message: parsed.error.issues[0]?.message ?? "The input is not valid.", fieldErrors: fieldErrorsOf(parsed.error) };
+  return {
+    ok: false,
+    message: parsed.error.issues[0]?.message ?? "The input is not valid.",
+    fieldErrors: fieldErrorsOf(parsed.error),
+  };
 }

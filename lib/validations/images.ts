@@ -36,12 +36,18 @@ export const propertyKeySchema = z
   .trim()
   .min(1, "Enter a key.")
   .max(PROPERTY_KEY_MAX_LENGTH, `A key is at most ${PROPERTY_KEY_MAX_LENGTH} characters.`)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, "A key uses letters, digits, '_', '.', ':' and '-' (for example hw_disk_bus).");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.:-]*$/,
+    "A key uses letters, digits, '_', '.', ':' and '-' (for example hw_disk_bus).",
+  );
 
 export const setPropertySchema = z.object({
   imageId: imageIdSchema,
   key: propertyKeySchema,
-  value: z.string().trim().max(PROPERTY_VALUE_MAX_LENGTH, `A value is at most ${PROPERTY_VALUE_MAX_LENGTH} characters.`),
+  value: z
+    .string()
+    .trim()
+    .max(PROPERTY_VALUE_MAX_LENGTH, `A value is at most ${PROPERTY_VALUE_MAX_LENGTH} characters.`),
 });
 
 export const removePropertySchema = z.object({ imageId: imageIdSchema, key: propertyKeySchema });
@@ -66,16 +72,50 @@ const emptyToUndefined = (value: unknown) => (typeof value === "string" && value
 export const catalogSearchSchema = z.object({
   q: z.preprocess(emptyToUndefined, z.string().trim().max(200, "Search text is at most 200 characters.").optional()),
   os: z.preprocess(emptyToUndefined, z.string().max(60).optional()),
-  arch: z.preprocess(emptyToUndefined, z.enum(architectures, { message: `Architecture is one of: ${architectures.join(", ")}.` }).optional()),
-  format: z.preprocess(emptyToUndefined, z.enum(diskFormats, { message: `Format is one of: ${diskFormats.join(", ")}.` }).optional()),
+  arch: z.preprocess(
+    emptyToUndefined,
+    z.enum(architectures, { message: `Architecture is one of: ${architectures.join(", ")}.` }).optional(),
+  ),
+  format: z.preprocess(
+    emptyToUndefined,
+    z.enum(diskFormats, { message: `Format is one of: ${diskFormats.join(", ")}.` }).optional(),
+  ),
   tag: z.preprocess(emptyToUndefined, tagSchema.optional()),
-  project: z.preprocess(emptyToUndefined, z.string().max(80).regex(/^[a-z0-9-]+$/, "Project is a project slug.").optional()),
-  status: z.preprocess(emptyToUndefined, z.enum(releaseStatuses, { message: `Status is one of: ${releaseStatuses.join(", ")}.` }).optional()),
-  freshness: z.preprocess(emptyToUndefined, z.enum(["out_of_date"], { message: "Freshness can only be out_of_date." }).optional()),
-  sort: z.preprocess(emptyToUndefined, z.enum(["name", "updated", "size", "usage"], { message: "Sort by name, updated, size or usage." }).default("updated")),
+  project: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .max(80)
+      .regex(/^[a-z0-9-]+$/, "Project is a project slug.")
+      .optional(),
+  ),
+  status: z.preprocess(
+    emptyToUndefined,
+    z.enum(releaseStatuses, { message: `Status is one of: ${releaseStatuses.join(", ")}.` }).optional(),
+  ),
+  freshness: z.preprocess(
+    emptyToUndefined,
+    z.enum(["out_of_date"], { message: "Freshness can only be out_of_date." }).optional(),
+  ),
+  sort: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(["name", "updated", "size", "usage"], { message: "Sort by name, updated, size or usage." })
+      .default("updated"),
+  ),
   order: z.preprocess(emptyToUndefined, z.enum(["asc", "desc"], { message: "Order is asc or desc." }).optional()),
-  view: z.preprocess(emptyToUndefined, z.enum(["images", "versions"], { message: "View is images or versions." }).default("images")),
-  cursor: z.preprocess(emptyToUndefined, z.string().max(400).regex(/^[A-Za-z0-9_-]+$/, "That page link is broken.").optional()),
+  view: z.preprocess(
+    emptyToUndefined,
+    z.enum(["images", "versions"], { message: "View is images or versions." }).default("images"),
+  ),
+  cursor: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .max(400)
+      .regex(/^[A-Za-z0-9_-]+$/, "That page link is broken.")
+      .optional(),
+  ),
 });
 
 export const catalogParamNames = Object.keys(catalogSearchSchema.shape) as (keyof typeof catalogSearchSchema.shape)[];

@@ -6,14 +6,20 @@ export const versionLabelSchema = z
   .trim()
   .min(1, "Enter a version, for example 1.0.0 or 2024.11.")
   .max(64, "A version is at most 64 characters.")
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._+-]*$/, "A version uses letters, digits, '.', '_', '+' and '-' (for example 12.7.0 or 20241124-1).");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._+-]*$/,
+    "A version uses letters, digits, '.', '_', '+' and '-' (for example 12.7.0 or 20241124-1).",
+  );
 
 export const slugSchema = z
   .string()
   .trim()
   .min(2, "A short name is at least 2 characters.")
   .max(63, "A short name is at most 63 characters.")
-  .regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, "A short name uses lowercase letters, digits and '-', like debian-12-base.");
+  .regex(
+    /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/,
+    "A short name uses lowercase letters, digits and '-', like debian-12-base.",
+  );
 
 export const createImageForImportSchema = z.object({
   projectId: z.string().uuid("Choose a project."),

@@ -26,5 +26,8 @@ export const removeMemberSchema = z.object({ projectId, userId: z.string().uuid(
 
 export const setQuotaSchema = z.object({
   projectId,
-  quotaGiB: z.coerce.number({ message: "The quota is a number of GiB." }).min(0, "A quota can't be negative.").max(1024 * 1024, "That quota is larger than 1 PiB."),
+  quotaGiB: z.coerce
+    .number({ message: "The quota is a number of GiB." })
+    .min(0, "A quota can't be negative.")
+    .max(1024 * 1024, "That quota is larger than 1 PiB."),
 });

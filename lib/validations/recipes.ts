@@ -11,7 +11,11 @@ export const saveRecipeSchema = (maxGrowBytes: number) =>
     document: boundedRecipeDocumentSchema(maxGrowBytes),
   });
 
-export const startBuildSchema = z.object({ recipeId: id("recipe"), revision: z.number().int().min(1).optional(), force: z.boolean().default(false) });
+export const startBuildSchema = z.object({
+  recipeId: id("recipe"),
+  revision: z.number().int().min(1).optional(),
+  force: z.boolean().default(false),
+});
 
 export const cancelBuildSchema = z.object({ buildId: id("build") });
 

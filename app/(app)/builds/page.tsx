@@ -12,7 +12,10 @@ export default async function BuildsPage() {
   const builds = await listBuilds({ viewer });
   return (
     <div>
-      <PageHeader title="Builds" description="Every build of the recipes in your projects, newest first. Open one to watch its log live." />
+      <PageHeader
+        title="Builds"
+        description="Every build of the recipes in your projects, newest first. Open one to watch its log live."
+      />
       {builds.length ? (
         <BuildsTable builds={builds} />
       ) : (

@@ -9,7 +9,9 @@ export const metadata: Metadata = { title: "Import" };
 
 export default async function ImportPage({ searchParams }: { searchParams: Promise<{ image?: string | string[] }> }) {
   const { image } = await searchParams;
-  const viewer = await requireViewer(`/import${typeof image === "string" ? `?image=${encodeURIComponent(image)}` : ""}`);
+  const viewer = await requireViewer(
+    `/import${typeof image === "string" ? `?image=${encodeURIComponent(image)}` : ""}`,
+  );
   const [images, projects] = await Promise.all([listWritableImages({ viewer }), listProjectsForImport({ viewer })]);
   return (
     <div className="space-y-6">

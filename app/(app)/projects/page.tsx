@@ -15,7 +15,10 @@ export default async function ProjectsPage() {
   const projects = await listProjects({ viewer });
   return (
     <div className="space-y-6">
-      <PageHeader title="Projects" description="Teams: their members and roles, images, recipes and how much of their storage quota is used." />
+      <PageHeader
+        title="Projects"
+        description="Teams: their members and roles, images, recipes and how much of their storage quota is used."
+      />
       {projects.length ? (
         <Table label="Projects">
           <thead>
@@ -46,7 +49,9 @@ export default async function ProjectsPage() {
           </tbody>
         </Table>
       ) : (
-        <p className="rounded-lg border border-line bg-surface p-6 text-muted">You are not in a project yet. Create one, or ask a project owner to add you.</p>
+        <p className="rounded-lg border border-line bg-surface p-6 text-muted">
+          You are not in a project yet. Create one, or ask a project owner to add you.
+        </p>
       )}
       <section aria-labelledby="new-project" className="space-y-3 rounded-lg border border-line bg-surface p-4">
         <h2 id="new-project" className="text-sm font-semibold">

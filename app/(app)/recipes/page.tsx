@@ -25,7 +25,8 @@ export default async function RecipesPage() {
       />
       {recipes.length === 0 ? (
         <p className="rounded-lg border border-line bg-surface p-6 text-muted">
-          No recipes yet. <Link href="/recipes/new">Write the first one</Link>, or open a version in the catalog and choose Customize.
+          No recipes yet. <Link href="/recipes/new">Write the first one</Link>, or open a version in the catalog and
+          choose Customize.
         </p>
       ) : (
         <Table label="Recipes">
@@ -50,7 +51,8 @@ export default async function RecipesPage() {
                 </Td>
                 <Td>{recipe.projectName}</Td>
                 <Td>
-                  <Link href={`/images/${recipe.baseImage}`}>{recipe.baseImage}</Link> <span className="text-muted">{recipe.baseRef}</span>
+                  <Link href={`/images/${recipe.baseImage}`}>{recipe.baseImage}</Link>{" "}
+                  <span className="text-muted">{recipe.baseRef}</span>
                 </Td>
                 <Td>
                   <Link href={`/images/${recipe.outputImage}`}>{recipe.outputImage}</Link>

@@ -31,7 +31,10 @@ export default async function ReviewsPage() {
           <ul aria-label="Your recent decisions" className="mt-1 space-y-0.5 text-sm">
             {recent.map((decision) => (
               <li key={`${decision.label}-${decision.at.getTime()}`}>
-                <Link href={`/images/${decision.imageSlug}/versions/${encodeURIComponent(decision.version)}`}>{decision.label}</Link> {decision.decision}
+                <Link href={`/images/${decision.imageSlug}/versions/${encodeURIComponent(decision.version)}`}>
+                  {decision.label}
+                </Link>{" "}
+                {decision.decision}
                 {decision.reason ? `: “${decision.reason}”` : ""} · <RelativeTime date={decision.at} />
               </li>
             ))}
@@ -45,7 +48,11 @@ export default async function ReviewsPage() {
           {pending.map((item) => {
             const label = `${item.imageSlug} ${item.version}`;
             return (
-              <li key={item.id} aria-label={label} className="grid gap-4 rounded-lg border border-line bg-surface p-4 lg:grid-cols-[minmax(0,1fr)_22rem]">
+              <li
+                key={item.id}
+                aria-label={label}
+                className="grid gap-4 rounded-lg border border-line bg-surface p-4 lg:grid-cols-[minmax(0,1fr)_22rem]"
+              >
                 <div className="min-w-0 space-y-2">
                   <h2 className="text-base font-semibold">
                     <Link href={`/images/${item.imageSlug}/versions/${encodeURIComponent(item.version)}`}>
@@ -55,7 +62,8 @@ export default async function ReviewsPage() {
                   <dl className="grid grid-cols-[9rem_minmax(0,1fr)] gap-x-3 gap-y-1 text-sm">
                     <dt className="text-muted">Produced by</dt>
                     <dd>
-                      {item.producers.length ? item.producers.map((person) => person.email).join(", ") : "unknown"} · <RelativeTime date={item.createdAt} />
+                      {item.producers.length ? item.producers.map((person) => person.email).join(", ") : "unknown"} ·{" "}
+                      <RelativeTime date={item.createdAt} />
                     </dd>
                     <dt className="text-muted">From</dt>
                     <dd>
@@ -64,7 +72,9 @@ export default async function ReviewsPage() {
                       {item.parentImageSlug && item.parentVersion ? (
                         <>
                           {" on "}
-                          <Link href={`/images/${item.parentImageSlug}/versions/${encodeURIComponent(item.parentVersion)}`}>
+                          <Link
+                            href={`/images/${item.parentImageSlug}/versions/${encodeURIComponent(item.parentVersion)}`}
+                          >
                             {item.parentImageSlug} {item.parentVersion}
                           </Link>
                         </>
@@ -76,7 +86,13 @@ export default async function ReviewsPage() {
                         <dd>
                           <Link href={`/builds/${item.buildId}`}>build #{item.buildNumber} and its log</Link>
                           {" · "}
-                          <Link href={item.revision && item.revision > 1 ? `/recipes/${item.recipeId}?from=${item.revision - 1}&to=${item.revision}#diff` : `/recipes/${item.recipeId}`}>
+                          <Link
+                            href={
+                              item.revision && item.revision > 1
+                                ? `/recipes/${item.recipeId}?from=${item.revision - 1}&to=${item.revision}#diff`
+                                : `/recipes/${item.recipeId}`
+                            }
+                          >
                             recipe revision {item.revision}
                             {item.revision && item.revision > 1 ? " (changes)" : ""}
                           </Link>
@@ -84,7 +100,15 @@ export default async function ReviewsPage() {
                       </>
                     ) : null}
                     <dt className="text-muted">Inspection</dt>
-                    <dd>{item.inspectionSafe === null ? "—" : item.inspectionSafe ? <Badge tone="success">Safe ({item.inspectionFormat})</Badge> : <Badge tone="danger">Problems found</Badge>}</dd>
+                    <dd>
+                      {item.inspectionSafe === null ? (
+                        "—"
+                      ) : item.inspectionSafe ? (
+                        <Badge tone="success">Safe ({item.inspectionFormat})</Badge>
+                      ) : (
+                        <Badge tone="danger">Problems found</Badge>
+                      )}
+                    </dd>
                     <dt className="text-muted">Sizes</dt>
                     <dd>
                       {formatBytes(item.virtualSize)} virtual · {formatBytes(item.fileSize)} file · {item.format ?? "—"}
@@ -93,7 +117,8 @@ export default async function ReviewsPage() {
                   {item.revisionDocument && item.previousBuild ? (
                     <details className="text-sm">
                       <summary className="cursor-pointer">
-                        Recipe changes since the previous build of {item.imageSlug} ({item.previousBuild.version}, {item.previousBuild.recipeName} r{item.previousBuild.revision})
+                        Recipe changes since the previous build of {item.imageSlug} ({item.previousBuild.version},{" "}
+                        {item.previousBuild.recipeName} r{item.previousBuild.revision})
                       </summary>
                       <RevisionDiff
                         from={{ revision: item.previousBuild.revision, document: item.previousBuild.document }}
@@ -102,7 +127,11 @@ export default async function ReviewsPage() {
                     </details>
                   ) : null}
                 </div>
-                <ReviewDecision versionId={item.id} label={label} ownVersion={item.producers.some((person) => person.id === viewer.id)} />
+                <ReviewDecision
+                  versionId={item.id}
+                  label={label}
+                  ownVersion={item.producers.some((person) => person.id === viewer.id)}
+                />
               </li>
             );
           })}

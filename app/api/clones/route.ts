@@ -20,7 +20,10 @@ export async function GET(request: Request) {
   const viewer = await getViewer();
   if (!viewer) return errorResponse("unauthenticated", "Sign in to see clones.");
   const query = querySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
-  if (!query.success) return errorResponse("invalid", query.error.issues[0]?.message ?? "Bad query.", { fields: fieldErrorsOf(query.error) });
+  if (!query.success)
+    return errorResponse("invalid", query.error.issues[0]?.message ?? "Bad query.", {
+      fields: fieldErrorsOf(query.error),
+    });
   const clones = await listClones({ viewer, projectId: query.data.projectId, cloneIds: query.data.ids });
   return Response.json({ clones }, { headers: { "Cache-Control": "no-store" } });
 }

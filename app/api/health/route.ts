@@ -8,5 +8,8 @@ export const dynamic = "force-dynamic";
 
 export async function GET() {
   if (await pingDatabase()) return NextResponse.json({ status: "ok" }, { headers: { "Cache-Control": "no-store" } });
-  return NextResponse.json(databaseUnavailableBody(), { status: 503, headers: { "Retry-After": String(RETRY_AFTER_SECONDS), "Cache-Control": "no-store" } });
+  return NextResponse.json(databaseUnavailableBody(), {
+    status: 503,
+    headers: { "Retry-After": String(RETRY_AFTER_SECONDS), "Cache-Control": "no-store" },
+  });
 }

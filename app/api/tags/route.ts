@@ -25,7 +25,9 @@ export async function GET(request: NextRequest) {
     limit: request.nextUrl.searchParams.get("limit") ?? undefined,
   });
   if (!parsed.success) {
-    return errorResponse("invalid", parsed.error.issues[0]?.message ?? "The query is not valid.", { fields: fieldErrorsOf(parsed.error) });
+    return errorResponse("invalid", parsed.error.issues[0]?.message ?? "The query is not valid.", {
+      fields: fieldErrorsOf(parsed.error),
+    });
   }
   const tags = await listVisibleTags({ viewer, ...parsed.data });
   return NextResponse.json({ tags }, { headers: { "Cache-Control": "private, max-age=30" } });

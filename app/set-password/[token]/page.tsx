@@ -13,7 +13,10 @@ export default async function SetPasswordPage({ params }: { params: Promise<{ to
     <main id="main" className="grid min-h-dvh place-items-center px-4 py-10">
       <div className="w-full max-w-sm">
         <p className="mb-6 text-center text-lg font-semibold">Hangar</p>
-        <section aria-labelledby="set-password-title" className="rounded-lg border border-line bg-surface p-6 shadow-sm">
+        <section
+          aria-labelledby="set-password-title"
+          className="rounded-lg border border-line bg-surface p-6 shadow-sm"
+        >
           <h1 id="set-password-title" className="text-lg font-semibold">
             Choose your password
           </h1>

@@ -7,7 +7,15 @@
 // point at (requested while the bytes stream past), the last 1.5 KiB, one line of text, and the
 // current line of a VMDK's embedded descriptor (parsed as it streams, since it may be 2 MiB). Every
 // decision is made from those, so the verdict cannot depend on how the stream was chunked.
-import { findingFor, hasMbrSignature, partitionTableKind, partitionTableProblems, planCaptures, problemMessages, vmdkDescriptorRegion } from "./formats";
+import {
+  findingFor,
+  hasMbrSignature,
+  partitionTableKind,
+  partitionTableProblems,
+  planCaptures,
+  problemMessages,
+  vmdkDescriptorRegion,
+} from "./formats";
 import { createVmdkDescriptorScanner, type VmdkDescriptorScanner } from "./vmdk-descriptor";
 import type { Evidence, FormatFinding, InspectedFormat, InspectionProblem, InspectionReport } from "./types";
 import { MAX_VIRTUAL_SIZE } from "./types";
@@ -127,10 +135,17 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
       if (!descriptorLooked && headFilled >= 512) {
         descriptorLooked = true;
         const region = vmdkDescriptorRegion(head.subarray(0, 512));
-        if (region) descriptor = { scanner: createVmdkDescriptorScanner(region), start: region.start, end: region.start + region.length };
+        if (region)
+          descriptor = {
+            scanner: createVmdkDescriptorScanner(region),
+            start: region.start,
+            end: region.start + region.length,
+          };
       }
       if (descriptor && chunkStart < descriptor.end && position > descriptor.start) {
-        descriptor.scanner.feed(chunk.subarray(Math.max(descriptor.start - chunkStart, 0), Math.min(descriptor.end, position) - chunkStart));
+        descriptor.scanner.feed(
+          chunk.subarray(Math.max(descriptor.start - chunkStart, 0), Math.min(descriptor.end, position) - chunkStart),
+        );
       }
       for (const capture of [...pending]) feedCapture(capture, chunk, chunkStart);
       if (!planned && headFilled === HEAD_SIZE) {
@@ -157,7 +172,8 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
       const tailStart = (position - tailLength) % TAIL_SIZE;
       const tail = new Uint8Array(tailLength);
       tail.set(tailRing.subarray(tailStart, Math.min(tailStart + tailLength, TAIL_SIZE)), 0);
-      if (tailStart + tailLength > TAIL_SIZE) tail.set(tailRing.subarray(0, tailStart + tailLength - TAIL_SIZE), TAIL_SIZE - tailStart);
+      if (tailStart + tailLength > TAIL_SIZE)
+        tail.set(tailRing.subarray(0, tailStart + tailLength - TAIL_SIZE), TAIL_SIZE - tailStart);
       const evidence: Evidence = {
         head: head.subarray(0, headFilled),
         fileSize: position,
@@ -170,7 +186,14 @@ export function createInspector({ claimedFormat }: { claimedFormat?: string } = 
     },
 
     retainedBytes() {
-      return head.length + tailRing.length + line.length + (descriptor?.scanner.retainedBytes() ?? 0) + pending.reduce((sum, item) => sum + item.bytes.length, 0) + [...captures.values()].reduce((sum, bytes) => sum + bytes.length, 0);
+      return (
+        head.length +
+        tailRing.length +
+        line.length +
+        (descriptor?.scanner.retainedBytes() ?? 0) +
+        pending.reduce((sum, item) => sum + item.bytes.length, 0) +
+        [...captures.values()].reduce((sum, bytes) => sum + bytes.length, 0)
+      );
     },
   };
 }
@@ -180,13 +203,19 @@ function decide(evidence: Evidence, missedCaptures: string[], claimedFormat: str
   const problems: InspectionProblem[] = [];
   let finding: FormatFinding;
   if (findings.length === 0) {
-    finding = { format: "raw", virtualSize: evidence.fileSize, problems: partitionTableProblems(evidence.head), details: { partitionTable: partitionTableKind(evidence.head) } };
+    finding = {
+      format: "raw",
+      virtualSize: evidence.fileSize,
+      problems: partitionTableProblems(evidence.head),
+      details: { partitionTable: partitionTableKind(evidence.head) },
+    };
   } else if (findings.length === 1) {
     finding = findings[0]!;
     // A header at offset 0 that also ends its first sector with 55AA is read as an image by qemu and
     // as a partitioned disk by firmware and partitioning tools. An ISO's first 32 KiB are a system
     // area meant for an MBR or GPT (hybrid ISOs); a fixed VHD's first sector is the guest's own.
-    const headerInFirstSector = finding.format !== "iso" && !(finding.format === "vhd" && finding.details.footerAt === "end");
+    const headerInFirstSector =
+      finding.format !== "iso" && !(finding.format === "vhd" && finding.details.footerAt === "end");
     if (headerInFirstSector && hasMbrSignature(evidence.head)) {
       problems.push({
         code: "polyglot_mbr",
@@ -195,7 +224,12 @@ function decide(evidence: Evidence, missedCaptures: string[], claimedFormat: str
     }
   } else {
     const names = findings.map((item) => item.format);
-    finding = { format: findings[0]!.format, virtualSize: findings[0]!.virtualSize, problems: [], details: { matches: names } };
+    finding = {
+      format: findings[0]!.format,
+      virtualSize: findings[0]!.virtualSize,
+      problems: [],
+      details: { matches: names },
+    };
     problems.push({
       code: "polyglot",
       message: `The file matches several disk formats at once (${names.join(", ")}). Files built to be read differently by different tools are refused; export the image again in one format.`,
@@ -208,7 +242,10 @@ function decide(evidence: Evidence, missedCaptures: string[], claimedFormat: str
   if (evidence.fileSize === 0) {
     problems.push({ code: "empty", message: "The file is empty. Pick the disk image file itself." });
   } else if (finding.virtualSize !== null && finding.virtualSize <= 0 && !problems.length) {
-    problems.push({ code: "virtual_size_zero", message: `The ${finding.format} header gives a virtual size of 0; the image is malformed.` });
+    problems.push({
+      code: "virtual_size_zero",
+      message: `The ${finding.format} header gives a virtual size of 0; the image is malformed.`,
+    });
   }
   if (finding.virtualSize !== null && finding.virtualSize >= MAX_VIRTUAL_SIZE) {
     problems.push({
@@ -218,7 +255,10 @@ function decide(evidence: Evidence, missedCaptures: string[], claimedFormat: str
   }
   const claimed = claimedFormat && claimedFormat !== "detect" ? claimedFormat : null;
   if (claimed && !ALL_FORMATS.includes(claimed as InspectedFormat)) {
-    problems.push({ code: "unknown_claim", message: `“${claimed}” is not a disk format Hangar knows; choose one of ${ALL_FORMATS.join(", ")}, or detect.` });
+    problems.push({
+      code: "unknown_claim",
+      message: `“${claimed}” is not a disk format Hangar knows; choose one of ${ALL_FORMATS.join(", ")}, or detect.`,
+    });
   } else if (claimed && claimed !== finding.format) {
     problems.push({ code: "format_mismatch", message: problemMessages.mismatch(claimed, finding) });
   }

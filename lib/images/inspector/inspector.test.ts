@@ -31,11 +31,16 @@ async function patch(target: string, offset: number, bytes: Uint8Array | number[
 }
 
 const u32be = (value: number) => [(value >>> 24) & 255, (value >>> 16) & 255, (value >>> 8) & 255, value & 255];
-const u64be = (value: bigint) => Array.from({ length: 8 }, (_, index) => Number((value >> BigInt(56 - index * 8)) & 255n));
+const u64be = (value: bigint) =>
+  Array.from({ length: 8 }, (_, index) => Number((value >> BigInt(56 - index * 8)) & 255n));
 const u64le = (value: bigint) => u64be(value).reverse();
 const u32le = (value: number) => u32be(value).reverse();
 
-async function inspectAt(target: string, readSize: number, claimedFormat?: string): Promise<InspectionReport & { retained: number }> {
+async function inspectAt(
+  target: string,
+  readSize: number,
+  claimedFormat?: string,
+): Promise<InspectionReport & { retained: number }> {
   const inspector = createInspector({ claimedFormat });
   const data = await readFile(target);
   let retained = 0;
@@ -79,7 +84,10 @@ async function vmdkWithDescriptor(name: string, transform: (text: string) => str
   const delta = descriptorSectors - oldSectors;
   const region = original.subarray(512, oldEnd);
   const end = region.indexOf(0);
-  const text = Buffer.from(transform(region.subarray(0, end === -1 ? region.length : end).toString("latin1")), "latin1");
+  const text = Buffer.from(
+    transform(region.subarray(0, end === -1 ? region.length : end).toString("latin1")),
+    "latin1",
+  );
   if (text.length > descriptorSectors * 512) throw new Error("descriptor does not fit");
   const descriptor = Buffer.alloc(descriptorSectors * 512);
   text.copy(descriptor);
@@ -149,7 +157,12 @@ describe("qcow2", () => {
     ["a protocol", ["-b", "nbd://127.0.0.1:10809/export"]],
     ["a json: spec", ["-b", 'json:{"driver":"raw","file":{"driver":"file","filename":"/etc/shadow"}}']],
   ])("refuses a backing file given as %s", async (_label, backing) => {
-    const target = await qemuCreate(`backing-${backing[1]!.length}.qcow2`, "qcow2", "1M", ["-u", "-F", "raw", ...backing]);
+    const target = await qemuCreate(`backing-${backing[1]!.length}.qcow2`, "qcow2", "1M", [
+      "-u",
+      "-F",
+      "raw",
+      ...backing,
+    ]);
     const report = await verdict(target);
     expect(report.safe).toBe(false);
     expect(codes(report)).toContain("qcow2_backing_file");
@@ -204,13 +217,19 @@ describe("vmdk", () => {
     const report = await verdict(flat);
     expect(report).toMatchObject({ format: "vmdk", safe: false });
     expect(report.problems[0]!.message).toMatch(/VMDK descriptor that points at another file/);
-    await writeFile(file("hostile.vmdk"), '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\nRW 2048 FLAT "/etc/passwd" 0\n');
+    await writeFile(
+      file("hostile.vmdk"),
+      '# Disk DescriptorFile\nversion=1\nCID=fffffffe\nparentCID=ffffffff\ncreateType="monolithicFlat"\nRW 2048 FLAT "/etc/passwd" 0\n',
+    );
     expect(codes(await verdict(file("hostile.vmdk")))).toContain("vmdk_text_descriptor");
   });
 
   it("finds a text descriptor however far into the file its createType line sits", async () => {
     const padding = "# padding comment line to push createType far into the file\n".repeat(20_000);
-    await writeFile(file("far.vmdk"), `# Disk DescriptorFile\nversion=1\n${padding}createType="monolithicFlat"\nRW 2048 FLAT "/etc/passwd" 0\n`);
+    await writeFile(
+      file("far.vmdk"),
+      `# Disk DescriptorFile\nversion=1\n${padding}createType="monolithicFlat"\nRW 2048 FLAT "/etc/passwd" 0\n`,
+    );
     expect((await stat(file("far.vmdk"))).size).toBeGreaterThan(1024 * 1024);
     expect(await verdict(file("far.vmdk"))).toMatchObject({ format: "vmdk", safe: false });
   });
@@ -231,9 +250,21 @@ describe("vmdk", () => {
     const cases: [string, (text: string) => string, string][] = [
       ["dup", (text) => text.replace("parentCID=ffffffff", 'createType="vmfs"\n'), "vmdk_duplicate_createtype"],
       ["case", (text) => text.replace("createType", "createtype"), "vmdk_createtype_case"],
-      ["parent", (text) => text.replace("parentCID=ffffffff", "parentCID=ffffffff\nparentFileNameHint=\"/etc/passwd\""), "vmdk_parent"],
-      ["type", (text) => text.replace('createType="monolithicSparse"', 'createType="twoGbMaxExtentFlat"'), "vmdk_create_type"],
-      ["two-extents", (text) => text.replace(/(RW \d+ SPARSE "[^"]*")/, '$1\nRW 2048 FLAT "other.vmdk" 0'), "vmdk_extent_count"],
+      [
+        "parent",
+        (text) => text.replace("parentCID=ffffffff", 'parentCID=ffffffff\nparentFileNameHint="/etc/passwd"'),
+        "vmdk_parent",
+      ],
+      [
+        "type",
+        (text) => text.replace('createType="monolithicSparse"', 'createType="twoGbMaxExtentFlat"'),
+        "vmdk_create_type",
+      ],
+      [
+        "two-extents",
+        (text) => text.replace(/(RW \d+ SPARSE "[^"]*")/, '$1\nRW 2048 FLAT "other.vmdk" 0'),
+        "vmdk_extent_count",
+      ],
     ];
     for (const [name, transform, code] of cases) {
       const target = await qemuCreate(`${name}.vmdk`, "vmdk", "1M");
@@ -253,7 +284,11 @@ describe("vmdk", () => {
     footerMarker.writeUInt32LE(3, 12);
     const withFooter = (footer: Buffer) => Buffer.concat([stream, footerMarker, footer, Buffer.alloc(512)]);
     await writeFile(file("footer-ok.vmdk"), withFooter(header));
-    expect(await verdict(file("footer-ok.vmdk"))).toMatchObject({ format: "vmdk", safe: true, details: { footer: true } });
+    expect(await verdict(file("footer-ok.vmdk"))).toMatchObject({
+      format: "vmdk",
+      safe: true,
+      details: { footer: true },
+    });
     await writeFile(file("footer-missing.vmdk"), stream);
     expect(codes(await verdict(file("footer-missing.vmdk")))).toContain("vmdk_footer_missing");
     const wrong = Buffer.from(header);
@@ -264,10 +299,15 @@ describe("vmdk", () => {
     // The markers' padding must be zero (qemu doesn't look; data hidden there is refused).
     const dirtyMarker = Buffer.from(footerMarker);
     dirtyMarker[300] = 0x41;
-    await writeFile(file("footer-marker-padding.vmdk"), Buffer.concat([stream, dirtyMarker, header, Buffer.alloc(512)]));
+    await writeFile(
+      file("footer-marker-padding.vmdk"),
+      Buffer.concat([stream, dirtyMarker, header, Buffer.alloc(512)]),
+    );
     const markerReport = await verdict(file("footer-marker-padding.vmdk"));
     expect(codes(markerReport)).toEqual(["vmdk_footer_marker_padding"]);
-    expect(markerReport.problems[0]!.message).toMatch(/padding of the streamOptimized VMDK's footer marker is not zero/);
+    expect(markerReport.problems[0]!.message).toMatch(
+      /padding of the streamOptimized VMDK's footer marker is not zero/,
+    );
     const dirtyEnd = Buffer.alloc(512);
     dirtyEnd[511] = 1;
     await writeFile(file("eos-padding.vmdk"), Buffer.concat([stream, footerMarker, header, dirtyEnd]));
@@ -280,19 +320,74 @@ describe("vmdk", () => {
 
   it("refuses descriptor lines that are none of the known kinds, instead of skipping them as qemu does", async () => {
     const cases: [string, (text: string) => string, string, RegExp][] = [
-      ["access", (text) => text.replace(/RW (\d+) SPARSE/, "RWX $1 SPARSE"), "vmdk_extent_access", /access mode “RWX” \(line \d+\), which qemu doesn't know; only RW, RDONLY and NOACCESS/],
-      ["extent-type", (text) => text.replace(/SPARSE "/, 'SPARSEX "'), "vmdk_extent_unknown_type", /extent of type “SPARSEX”/],
-      ["garbage", (text) => text.replace("# Extent description", "this is not a descriptor line"), "vmdk_descriptor_line", /neither a comment, a key = value setting nor an extent \(line \d+: “this is not/],
-      ["unknown-key", (text) => text.replace("parentCID=ffffffff", "parentCID=ffffffff\nfileName=\"/etc/passwd\""), "vmdk_unknown_key", /key “fileName”/],
-      ["key-case", (text) => text.replace("parentCID=", "parentcid="), "vmdk_key_case", /spells the key parentCID as “parentcid”/],
+      [
+        "access",
+        (text) => text.replace(/RW (\d+) SPARSE/, "RWX $1 SPARSE"),
+        "vmdk_extent_access",
+        /access mode “RWX” \(line \d+\), which qemu doesn't know; only RW, RDONLY and NOACCESS/,
+      ],
+      [
+        "extent-type",
+        (text) => text.replace(/SPARSE "/, 'SPARSEX "'),
+        "vmdk_extent_unknown_type",
+        /extent of type “SPARSEX”/,
+      ],
+      [
+        "garbage",
+        (text) => text.replace("# Extent description", "this is not a descriptor line"),
+        "vmdk_descriptor_line",
+        /neither a comment, a key = value setting nor an extent \(line \d+: “this is not/,
+      ],
+      [
+        "unknown-key",
+        (text) => text.replace("parentCID=ffffffff", 'parentCID=ffffffff\nfileName="/etc/passwd"'),
+        "vmdk_unknown_key",
+        /key “fileName”/,
+      ],
+      [
+        "key-case",
+        (text) => text.replace("parentCID=", "parentcid="),
+        "vmdk_key_case",
+        /spells the key parentCID as “parentcid”/,
+      ],
       ["ddb-case", (text) => text.replace("ddb.adapterType", "DDB.adapterType"), "vmdk_key_case", /“DDB.adapterType”/],
-      ["duplicate-key", (text) => text.replace("parentCID=ffffffff", "parentCID=ffffffff\nCID=12345678"), "vmdk_duplicate_key", /declares CID more than once/],
+      [
+        "duplicate-key",
+        (text) => text.replace("parentCID=ffffffff", "parentCID=ffffffff\nCID=12345678"),
+        "vmdk_duplicate_key",
+        /declares CID more than once/,
+      ],
       ["bad-version", (text) => text.replace("version=1", "version=7"), "vmdk_key_value", /version has the value “7”/],
-      ["unquoted-type", (text) => text.replace('createType="monolithicSparse"', "createType=monolithicSparse"), "vmdk_key_value", /createType has the value/],
-      ["hint-in-comment", (text) => text.replace("# Disk DescriptorFile", '# parentFileNameHint="/etc/passwd"'), "vmdk_parent", /parentFileNameHint/],
-      ["control-chars", (text) => text.replace("# Disk DescriptorFile", "# Disk\x01DescriptorFile"), "vmdk_descriptor_binary", /control characters/],
-      ["extent-size", (text) => text.replace(/RW (\d+) SPARSE/, "RW 4096 SPARSE"), "vmdk_extent_size", /4096 sectors but the header says the disk has 2048/],
-      ["stream-type", (text) => text.replace('createType="monolithicSparse"', 'createType="streamOptimized"'), "vmdk_create_type_mismatch", /says streamOptimized but its header describes a monolithicSparse disk/],
+      [
+        "unquoted-type",
+        (text) => text.replace('createType="monolithicSparse"', "createType=monolithicSparse"),
+        "vmdk_key_value",
+        /createType has the value/,
+      ],
+      [
+        "hint-in-comment",
+        (text) => text.replace("# Disk DescriptorFile", '# parentFileNameHint="/etc/passwd"'),
+        "vmdk_parent",
+        /parentFileNameHint/,
+      ],
+      [
+        "control-chars",
+        (text) => text.replace("# Disk DescriptorFile", "# Disk\x01DescriptorFile"),
+        "vmdk_descriptor_binary",
+        /control characters/,
+      ],
+      [
+        "extent-size",
+        (text) => text.replace(/RW (\d+) SPARSE/, "RW 4096 SPARSE"),
+        "vmdk_extent_size",
+        /4096 sectors but the header says the disk has 2048/,
+      ],
+      [
+        "stream-type",
+        (text) => text.replace('createType="monolithicSparse"', 'createType="streamOptimized"'),
+        "vmdk_create_type_mismatch",
+        /says streamOptimized but its header describes a monolithicSparse disk/,
+      ],
     ];
     for (const [name, transform, code, message] of cases) {
       const target = await qemuCreate(`line-${name}.vmdk`, "vmdk", "1M");
@@ -309,7 +404,10 @@ describe("vmdk", () => {
       text
         .replace(/RW (\d+) SPARSE/, "RDONLY $1 SPARSE")
         .replace("version=1", 'version=1\nencoding="UTF-8"\nisNativeSnapshot="no"')
-        .replace("#DDB", '#DDB\n  ddb.uuid.image = "6e2f1c41-0000-4000-8000-000000000001"\nddb.longContentID = "0123abcd"')
+        .replace(
+          "#DDB",
+          '#DDB\n  ddb.uuid.image = "6e2f1c41-0000-4000-8000-000000000001"\nddb.longContentID = "0123abcd"',
+        )
         .replace(/\n/g, "\r\n"),
     );
     expect(await verdict(fine)).toMatchObject({ format: "vmdk", safe: true, problems: [] });
@@ -332,9 +430,16 @@ describe("vmdk", () => {
   });
 
   it("accepts a monolithicSparse VMDK with a 2 MiB descriptor, as qemu does, with bounded memory", async () => {
-    const target = await vmdkWithDescriptor("desc-2m.vmdk", (text) => `${text}${"# padding: a long descriptor is still a descriptor\n".repeat(40_000)}ddb.comment = "end"\n`, 4096);
+    const target = await vmdkWithDescriptor(
+      "desc-2m.vmdk",
+      (text) => `${text}${"# padding: a long descriptor is still a descriptor\n".repeat(40_000)}ddb.comment = "end"\n`,
+      4096,
+    );
     const { stdout } = await run("qemu-img", ["info", "--output=json", "-f", "vmdk", target]);
-    const info = JSON.parse(stdout) as { "virtual-size": number; "format-specific": { data: { "create-type": string; extents: { filename: string }[] } } };
+    const info = JSON.parse(stdout) as {
+      "virtual-size": number;
+      "format-specific": { data: { "create-type": string; extents: { filename: string }[] } };
+    };
     expect(info["format-specific"].data["create-type"]).toBe("monolithicSparse");
     await run("qemu-img", ["check", "-f", "vmdk", target]);
     // qemu really uses the relocated tables: write through it and read the bytes back.
@@ -342,12 +447,22 @@ describe("vmdk", () => {
     const { stdout: read } = await run("qemu-io", ["-f", "vmdk", "-c", "read -P 0xab 1M 64k", target]);
     expect(read).not.toMatch(/Pattern verification failed/);
     const report = await verdict(target);
-    expect(report).toMatchObject({ format: "vmdk", safe: true, problems: [], virtualSize: info["virtual-size"], details: { createType: "monolithicSparse" } });
+    expect(report).toMatchObject({
+      format: "vmdk",
+      safe: true,
+      problems: [],
+      virtualSize: info["virtual-size"],
+      details: { createType: "monolithicSparse" },
+    });
     for (const size of READ_SIZES) expect((await inspectAt(target, size)).retained).toBeLessThan(1.5 * 1024 * 1024);
     expect(await inspectFile({ path: target, claimedFormat: "vmdk" })).toMatchObject({ safe: true, problems: [] });
 
     // The same file with a bad line at its very end (beyond what qemu reads) is still refused.
-    const tailLine = await vmdkWithDescriptor("desc-2m-bad.vmdk", (text) => `${text}${"# padding\n".repeat(200_000)}RWX 2048 SPARSE "x.vmdk"\n`, 4096);
+    const tailLine = await vmdkWithDescriptor(
+      "desc-2m-bad.vmdk",
+      (text) => `${text}${"# padding\n".repeat(200_000)}RWX 2048 SPARSE "x.vmdk"\n`,
+      4096,
+    );
     expect(codes(await verdict(tailLine))).toContain("vmdk_extent_access");
     const tooBig = await qemuCreate("desc-too-big.vmdk", "vmdk", "1M");
     await patch(tooBig, 36, u64le(4097n));
@@ -457,12 +572,17 @@ describe("polyglots, banned formats and false claims", () => {
     const report = await verdict(target);
     expect(report).toMatchObject({ format: "iso", safe: false });
     expect(codes(report)).toEqual(["iso_both_endian"]);
-    expect(report.problems[0]!.message).toMatch(new RegExp(`stores its ${field} twice with different values \\(\\d+ little-endian, \\d+ big-endian\\)`));
+    expect(report.problems[0]!.message).toMatch(
+      new RegExp(`stores its ${field} twice with different values \\(\\d+ little-endian, \\d+ big-endian\\)`),
+    );
   });
 
   it("refuses QED and LUKS", async () => {
     expect(await verdict(await qemuCreate("a.qed", "qed", "1M"))).toMatchObject({ format: "qed", safe: false });
-    await writeFile(file("luks.img"), Buffer.concat([Buffer.from("LUKS\xba\xbe\x00\x01", "latin1"), Buffer.alloc(8192)]));
+    await writeFile(
+      file("luks.img"),
+      Buffer.concat([Buffer.from("LUKS\xba\xbe\x00\x01", "latin1"), Buffer.alloc(8192)]),
+    );
     const report = await verdict(file("luks.img"));
     expect(report).toMatchObject({ format: "luks", safe: false });
     expect(report.problems[0]!.message).toMatch(/LUKS-encrypted/);
@@ -472,7 +592,9 @@ describe("polyglots, banned formats and false claims", () => {
     for (const format of ["qcow2", "vmdk"]) {
       const report = await verdict(await qemuCreate(`claimed-raw.${format}`, format, "1M"), "raw");
       expect(report.safe).toBe(false);
-      expect(report.problems.map((problem) => problem.message).join(" ")).toMatch(new RegExp(`claims to be raw but is a ${format} image`));
+      expect(report.problems.map((problem) => problem.message).join(" ")).toMatch(
+        new RegExp(`claims to be raw but is a ${format} image`),
+      );
     }
   });
 
@@ -496,7 +618,19 @@ describe("polyglots, banned formats and false claims", () => {
 });
 
 /** One 16-byte MBR partition entry. */
-function mbrEntry({ boot = 0, chs = [0, 2, 0], type, start, sectors }: { boot?: number; chs?: number[]; type: number; start: number; sectors: number }) {
+function mbrEntry({
+  boot = 0,
+  chs = [0, 2, 0],
+  type,
+  start,
+  sectors,
+}: {
+  boot?: number;
+  chs?: number[];
+  type: number;
+  start: number;
+  sectors: number;
+}) {
   const entry = Buffer.alloc(16);
   entry[0] = boot;
   entry.set(chs, 1);
@@ -527,7 +661,10 @@ describe("MBR and GPT partition tables (as OpenStack's GPT inspector, and more)"
       [await rawDisk("ext4.raw", ["mkfs.ext4", "-q", "-F"]), null],
       [await rawDisk("vfat.raw", ["mkfs.vfat"]), null],
     ];
-    for (const command of [["mklabel", "msdos", "mkpart", "primary", "ext4", "1MiB", "1536KiB"], ["mklabel", "gpt", "mkpart", "root", "ext4", "1MiB", "1536KiB"]]) {
+    for (const command of [
+      ["mklabel", "msdos", "mkpart", "primary", "ext4", "1MiB", "1536KiB"],
+      ["mklabel", "gpt", "mkpart", "root", "ext4", "1MiB", "1536KiB"],
+    ]) {
       const target = file(`parted-${command[1]}.raw`);
       await run("truncate", ["-s", "2M", target]);
       await run("parted", ["-s", target, ...command]);
@@ -535,19 +672,59 @@ describe("MBR and GPT partition tables (as OpenStack's GPT inspector, and more)"
     }
     for (const [target, table] of cases) {
       const report = await verdict(target);
-      expect(report, target).toMatchObject({ format: "raw", safe: true, problems: [], details: { partitionTable: table } });
+      expect(report, target).toMatchObject({
+        format: "raw",
+        safe: true,
+        problems: [],
+        details: { partitionTable: table },
+      });
       expect((await inspectFile({ path: target, claimedFormat: "raw" })).safe, target).toBe(true);
     }
   });
 
   it.each([
-    ["a 55AA signature with no partition at all", [], "mbr_empty", /55AA boot signature but its partition table has no partition at all/],
-    ["a boot flag other than 0x00 or 0x80", [mbrEntry({ boot: 0x12, type: 0x83, start: 2048, sectors: 4096 })], "mbr_boot_flag", /boot flag 0x12/],
-    ["a protective entry with boot flag 0x80", [mbrEntry({ boot: 0x80, type: 0xee, start: 1, sectors: 16383 })], "gpt_protective_mbr", /protective MBR entry has the boot flag 0x80/],
-    ["a protective entry with CHS (0,1,0)", [mbrEntry({ chs: [0, 1, 0], type: 0xee, start: 1, sectors: 16383 })], "gpt_protective_mbr", /CHS \(0,1,0\) instead of \(0,2,0\)/],
-    ["a protective entry at LBA 2", [mbrEntry({ type: 0xee, start: 2, sectors: 16383 })], "gpt_protective_mbr", /starts at LBA 2 instead of 1/],
-    ["a protective entry beside another partition", [mbrEntry({ type: 0xee, start: 1, sectors: 2047 }), mbrEntry({ type: 0x83, start: 2048, sectors: 4096 })], "gpt_protective_mbr", /hybrid MBR/],
-    ["a partition over the MBR itself", [mbrEntry({ type: 0x83, start: 0, sectors: 4096 })], "mbr_partition", /starts at sector 0/],
+    [
+      "a 55AA signature with no partition at all",
+      [],
+      "mbr_empty",
+      /55AA boot signature but its partition table has no partition at all/,
+    ],
+    [
+      "a boot flag other than 0x00 or 0x80",
+      [mbrEntry({ boot: 0x12, type: 0x83, start: 2048, sectors: 4096 })],
+      "mbr_boot_flag",
+      /boot flag 0x12/,
+    ],
+    [
+      "a protective entry with boot flag 0x80",
+      [mbrEntry({ boot: 0x80, type: 0xee, start: 1, sectors: 16383 })],
+      "gpt_protective_mbr",
+      /protective MBR entry has the boot flag 0x80/,
+    ],
+    [
+      "a protective entry with CHS (0,1,0)",
+      [mbrEntry({ chs: [0, 1, 0], type: 0xee, start: 1, sectors: 16383 })],
+      "gpt_protective_mbr",
+      /CHS \(0,1,0\) instead of \(0,2,0\)/,
+    ],
+    [
+      "a protective entry at LBA 2",
+      [mbrEntry({ type: 0xee, start: 2, sectors: 16383 })],
+      "gpt_protective_mbr",
+      /starts at LBA 2 instead of 1/,
+    ],
+    [
+      "a protective entry beside another partition",
+      [mbrEntry({ type: 0xee, start: 1, sectors: 2047 }), mbrEntry({ type: 0x83, start: 2048, sectors: 4096 })],
+      "gpt_protective_mbr",
+      /hybrid MBR/,
+    ],
+    [
+      "a partition over the MBR itself",
+      [mbrEntry({ type: 0x83, start: 0, sectors: 4096 })],
+      "mbr_partition",
+      /starts at sector 0/,
+    ],
   ])("refuses a raw disk with %s", async (label, entries, code, message) => {
     const target = await rawDisk(`mbr-${code}-${label.length}.raw`, ["sgdisk", "-n", "1:2048:0"]);
     const table = Buffer.alloc(66);
@@ -582,7 +759,9 @@ describe("MBR and GPT partition tables (as OpenStack's GPT inspector, and more)"
     const report = await verdict(target);
     expect(report).toMatchObject({ format, safe: false });
     expect(codes(report)).toEqual(["polyglot_mbr"]);
-    expect(report.problems[0]!.message).toMatch(new RegExp(`${format} image whose first sector also carries an MBR boot signature`));
+    expect(report.problems[0]!.message).toMatch(
+      new RegExp(`${format} image whose first sector also carries an MBR boot signature`),
+    );
   });
 
   it("accepts a fixed VHD of a partitioned disk (its first sector is the guest's MBR)", async () => {
@@ -595,11 +774,23 @@ describe("MBR and GPT partition tables (as OpenStack's GPT inspector, and more)"
   it("keeps ISO hybrids with an MBR or a GPT as ISO", async () => {
     const isohybrid = file("isohybrid.iso");
     await run("genisoimage", ["-quiet", "-o", isohybrid, "/etc/hostname"]);
-    await patch(isohybrid, 446, Buffer.concat([mbrEntry({ boot: 0x80, chs: [0, 1, 0], type: 0x17, start: 0, sectors: 200 }), Buffer.alloc(48), Buffer.from([0x55, 0xaa])]));
+    await patch(
+      isohybrid,
+      446,
+      Buffer.concat([
+        mbrEntry({ boot: 0x80, chs: [0, 1, 0], type: 0x17, start: 0, sectors: 200 }),
+        Buffer.alloc(48),
+        Buffer.from([0x55, 0xaa]),
+      ]),
+    );
     expect(await verdict(isohybrid)).toMatchObject({ format: "iso", safe: true, problems: [] });
     const gpt = file("gpt-hybrid.iso");
     await run("genisoimage", ["-quiet", "-o", gpt, "/etc/hostname"]);
-    await patch(gpt, 446, Buffer.concat([mbrEntry({ type: 0xee, start: 1, sectors: 200 }), Buffer.alloc(48), Buffer.from([0x55, 0xaa])]));
+    await patch(
+      gpt,
+      446,
+      Buffer.concat([mbrEntry({ type: 0xee, start: 1, sectors: 200 }), Buffer.alloc(48), Buffer.from([0x55, 0xaa])]),
+    );
     await patch(gpt, 512, Buffer.from("EFI PART"));
     expect(await verdict(gpt)).toMatchObject({ format: "iso", safe: true, problems: [] });
   });

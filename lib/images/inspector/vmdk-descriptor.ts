@@ -60,7 +60,13 @@ const quoteLine = (text: string) => {
   return `“${shown.replace(/[^\x20-\x7e]/g, "?")}”`;
 };
 
-export function createVmdkDescriptorScanner({ length, capacitySectors }: { length: number; capacitySectors: number }): VmdkDescriptorScanner {
+export function createVmdkDescriptorScanner({
+  length,
+  capacitySectors,
+}: {
+  length: number;
+  capacitySectors: number;
+}): VmdkDescriptorScanner {
   const line = new Uint8Array(LINE_KEEP);
   let lineLength = 0;
   let lineNumber = 1;
@@ -85,21 +91,33 @@ export function createVmdkDescriptorScanner({ length, capacitySectors }: { lengt
     if (key.startsWith("ddb.")) return;
     const known = Object.keys(HEADER_KEYS).find((name) => name.toLowerCase() === key.toLowerCase());
     if (truncated) {
-      refuse("vmdk_descriptor_line_length", `The VMDK descriptor's line ${lineNumber} (${key}) is longer than ${LINE_KEEP} bytes; the file is malformed or crafted.`);
+      refuse(
+        "vmdk_descriptor_line_length",
+        `The VMDK descriptor's line ${lineNumber} (${key}) is longer than ${LINE_KEEP} bytes; the file is malformed or crafted.`,
+      );
       return;
     }
     if (known && known !== key) {
       if (known === "createType") {
-        refuse("vmdk_createtype_case", `The VMDK descriptor spells createType as “${key}”; qemu and other tools disagree on such files, so they are refused.`);
+        refuse(
+          "vmdk_createtype_case",
+          `The VMDK descriptor spells createType as “${key}”; qemu and other tools disagree on such files, so they are refused.`,
+        );
         createTypes.push(value.replace(/^"|"$/g, ""));
       } else {
-        refuse("vmdk_key_case", `The VMDK descriptor spells the key ${known} as “${key}” (line ${lineNumber}); keys are case-sensitive and tools disagree on such files, so they are refused.`);
+        refuse(
+          "vmdk_key_case",
+          `The VMDK descriptor spells the key ${known} as “${key}” (line ${lineNumber}); keys are case-sensitive and tools disagree on such files, so they are refused.`,
+        );
       }
       return;
     }
     if (!known) {
       if (key.toLowerCase().startsWith("ddb.")) {
-        refuse("vmdk_key_case", `The VMDK descriptor has the key “${key}” (line ${lineNumber}); disk database keys start with lower-case “ddb.”, so the file is refused.`);
+        refuse(
+          "vmdk_key_case",
+          `The VMDK descriptor has the key “${key}” (line ${lineNumber}); disk database keys start with lower-case “ddb.”, so the file is refused.`,
+        );
       } else {
         refuse(
           "vmdk_unknown_key",
@@ -109,12 +127,19 @@ export function createVmdkDescriptorScanner({ length, capacitySectors }: { lengt
       return;
     }
     if (key === "createType") createTypes.push(value.replace(/^"|"$/g, ""));
-    else if (seenKeys.has(key)) refuse("vmdk_duplicate_key", `The VMDK descriptor declares ${key} more than once; such files are read differently by different tools and are refused.`);
+    else if (seenKeys.has(key))
+      refuse(
+        "vmdk_duplicate_key",
+        `The VMDK descriptor declares ${key} more than once; such files are read differently by different tools and are refused.`,
+      );
     seenKeys.add(key);
     if (endsAt <= QEMU_DESCRIPTOR_WINDOW) keysInQemuWindow.add(key);
     if (key === PARENT_HINT) return;
     if (!HEADER_KEYS[key]!(value)) {
-      refuse("vmdk_key_value", `The VMDK descriptor's ${key} has the value ${quoteLine(value)} (line ${lineNumber}), which is not a valid ${key}; the file is malformed.`);
+      refuse(
+        "vmdk_key_value",
+        `The VMDK descriptor's ${key} has the value ${quoteLine(value)} (line ${lineNumber}), which is not a valid ${key}; the file is malformed.`,
+      );
     }
   };
 
@@ -130,7 +155,10 @@ export function createVmdkDescriptorScanner({ length, capacitySectors }: { lengt
     }
     const match = /^(\S+)\s+(\d+)\s+(\S+)(?:\s+"([^"]*)")?(?:\s+(\S+))?$/.exec(text);
     if (!match) {
-      refuse("vmdk_extent_line", `The VMDK descriptor has an extent line qemu can't parse (line ${lineNumber}: ${quoteLine(text)}); the file is malformed or crafted.`);
+      refuse(
+        "vmdk_extent_line",
+        `The VMDK descriptor has an extent line qemu can't parse (line ${lineNumber}: ${quoteLine(text)}); the file is malformed or crafted.`,
+      );
       return;
     }
     const [, , sectors = "0", type = "", fileName, offset] = match;
@@ -142,10 +170,14 @@ export function createVmdkDescriptorScanner({ length, capacitySectors }: { lengt
       return;
     }
     if (type === "SPARSE" && (fileName === undefined || offset !== undefined)) {
-      refuse("vmdk_extent_line", `The VMDK descriptor's SPARSE extent line ${quoteLine(text)} (line ${lineNumber}) should be: access, size, SPARSE and a quoted file name, nothing more; the file is malformed.`);
+      refuse(
+        "vmdk_extent_line",
+        `The VMDK descriptor's SPARSE extent line ${quoteLine(text)} (line ${lineNumber}) should be: access, size, SPARSE and a quoted file name, nothing more; the file is malformed.`,
+      );
       return;
     }
-    if (extents.length < MAX_EXTENTS_KEPT) extents.push({ access, sectors: Number(sectors), type, fileName: fileName ?? "" });
+    if (extents.length < MAX_EXTENTS_KEPT)
+      extents.push({ access, sectors: Number(sectors), type, fileName: fileName ?? "" });
   };
 
   const endLine = () => {
@@ -156,7 +188,11 @@ export function createVmdkDescriptorScanner({ length, capacitySectors }: { lengt
     if (text && !text.startsWith("#")) {
       const assignment = /^([^\s="]+)\s*=\s*(.*)$/.exec(text);
       if (assignment) handleKey(assignment[1]!, assignment[2]!, truncated, endsAt);
-      else if (truncated) refuse("vmdk_descriptor_line_length", `The VMDK descriptor's line ${lineNumber} is longer than ${LINE_KEEP} bytes and is not a comment; the file is malformed or crafted.`);
+      else if (truncated)
+        refuse(
+          "vmdk_descriptor_line_length",
+          `The VMDK descriptor's line ${lineNumber} is longer than ${LINE_KEEP} bytes and is not a comment; the file is malformed or crafted.`,
+        );
       else if (/^\S+\s+\d+\s/.test(text) || ACCESS_MODES.includes(text.split(/\s+/)[0]!)) handleExtent(text);
       else {
         refuse(
@@ -185,7 +221,8 @@ export function createVmdkDescriptorScanner({ length, capacitySectors }: { lengt
           continue;
         }
         // Streaming search for the one key qemu finds anywhere, even inside a comment.
-        parentMatch = byte === PARENT_HINT.charCodeAt(parentMatch) ? parentMatch + 1 : byte === PARENT_HINT.charCodeAt(0) ? 1 : 0;
+        parentMatch =
+          byte === PARENT_HINT.charCodeAt(parentMatch) ? parentMatch + 1 : byte === PARENT_HINT.charCodeAt(0) ? 1 : 0;
         if (parentMatch === PARENT_HINT.length) {
           parentHintSeen = true;
           parentMatch = 0;
@@ -199,16 +236,29 @@ export function createVmdkDescriptorScanner({ length, capacitySectors }: { lengt
     finish() {
       const truncated = !terminated && consumed < length;
       if (!terminated && lineLength) endLine();
-      if (binary) refuse("vmdk_descriptor_binary", "The VMDK descriptor contains control characters; it is not text, so the file is malformed or crafted.");
-      if (parentHintSeen) refuse("vmdk_parent", "The VMDK is a delta disk that names a parent file (parentFileNameHint). Upload a self-contained VMDK.");
+      if (binary)
+        refuse(
+          "vmdk_descriptor_binary",
+          "The VMDK descriptor contains control characters; it is not text, so the file is malformed or crafted.",
+        );
+      if (parentHintSeen)
+        refuse(
+          "vmdk_parent",
+          "The VMDK is a delta disk that names a parent file (parentFileNameHint). Upload a self-contained VMDK.",
+        );
       if (!terminated && !truncated && length < QEMU_DESCRIPTOR_WINDOW) {
         refuse(
           "vmdk_descriptor_unterminated",
           "The VMDK descriptor fills its declared size with no terminating zero byte, so qemu would read on into the data after it; the file is malformed or crafted.",
         );
       }
-      if (createTypes.length === 0) problems.set("vmdk_no_createtype", "The VMDK descriptor has no createType; the file is malformed.");
-      if (createTypes.length > 1) refuse("vmdk_duplicate_createtype", "The VMDK descriptor declares createType more than once; such files are read differently by different tools and are refused.");
+      if (createTypes.length === 0)
+        problems.set("vmdk_no_createtype", "The VMDK descriptor has no createType; the file is malformed.");
+      if (createTypes.length > 1)
+        refuse(
+          "vmdk_duplicate_createtype",
+          "The VMDK descriptor declares createType more than once; such files are read differently by different tools and are refused.",
+        );
       const createType = createTypes[0] ?? null;
       if (createType !== null && createType !== "monolithicSparse" && createType !== "streamOptimized") {
         refuse(
@@ -218,18 +268,30 @@ export function createVmdkDescriptorScanner({ length, capacitySectors }: { lengt
       }
       for (const key of ["CID", "parentCID"]) {
         if (!keysInQemuWindow.has(key)) {
-          refuse("vmdk_cid_missing", `The VMDK descriptor has no ${key} line in its first 10 KiB, where qemu looks for it; qemu can't open such a file.`);
+          refuse(
+            "vmdk_cid_missing",
+            `The VMDK descriptor has no ${key} line in its first 10 KiB, where qemu looks for it; qemu can't open such a file.`,
+          );
         }
       }
       if (extentCount !== 1 && !problems.has("vmdk_extent_access") && !problems.has("vmdk_extent_unknown_type")) {
-        refuse("vmdk_extent_count", `The VMDK descriptor lists ${extentCount} extents; exactly one, inside the file itself, is accepted.`);
+        refuse(
+          "vmdk_extent_count",
+          `The VMDK descriptor lists ${extentCount} extents; exactly one, inside the file itself, is accepted.`,
+        );
       }
       for (const extent of extents) {
         if (extent.type !== "SPARSE") {
           const why = extent.type === "ZERO" ? "which holds no data" : "which means another file";
-          refuse("vmdk_extent_type", `The VMDK descriptor lists a ${extent.type} extent, ${why}; a self-contained VMDK has one SPARSE extent inside itself. Upload a monolithicSparse or streamOptimized VMDK.`);
+          refuse(
+            "vmdk_extent_type",
+            `The VMDK descriptor lists a ${extent.type} extent, ${why}; a self-contained VMDK has one SPARSE extent inside itself. Upload a monolithicSparse or streamOptimized VMDK.`,
+          );
         } else if (!extent.fileName || /[/\\:]/.test(extent.fileName)) {
-          refuse("vmdk_extent_path", `The VMDK descriptor points at “${extent.fileName}”, a path to another file. Upload a self-contained VMDK.`);
+          refuse(
+            "vmdk_extent_path",
+            `The VMDK descriptor points at “${extent.fileName}”, a path to another file. Upload a self-contained VMDK.`,
+          );
         } else if (extent.sectors !== capacitySectors) {
           refuse(
             "vmdk_extent_size",

@@ -40,12 +40,33 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
   const viewer = await requireViewer("/admin/audit");
   if (!isAdmin(viewer)) forbidden();
   const raw = await searchParams;
-  const params = { actor: one(raw.actor), action: one(raw.action), objectType: one(raw.objectType), objectId: one(raw.objectId), from: one(raw.from), to: one(raw.to) };
+  const params = {
+    actor: one(raw.actor),
+    action: one(raw.action),
+    objectType: one(raw.objectType),
+    objectId: one(raw.objectId),
+    from: one(raw.from),
+    to: one(raw.to),
+  };
   const before = Number(one(raw.before)) || undefined;
-  const filters: AuditFilters = { actor: params.actor || undefined, action: params.action || undefined, objectType: params.objectType || undefined, objectId: params.objectId || undefined, from: date(params.from), to: date(params.to), before };
+  const filters: AuditFilters = {
+    actor: params.actor || undefined,
+    action: params.action || undefined,
+    objectType: params.objectType || undefined,
+    objectId: params.objectId || undefined,
+    from: date(params.from),
+    to: date(params.to),
+    before,
+  };
   const events = await listAuditEvents(filters, PAGE + 1);
   const page = events.slice(0, PAGE);
-  const next = events.length > PAGE ? new URLSearchParams({ ...Object.fromEntries(Object.entries(params).filter(([, value]) => value)), before: String(page.at(-1)!.id) }) : null;
+  const next =
+    events.length > PAGE
+      ? new URLSearchParams({
+          ...Object.fromEntries(Object.entries(params).filter(([, value]) => value)),
+          before: String(page.at(-1)!.id),
+        })
+      : null;
   const fields: [keyof typeof params, string, string][] = [
     ["actor", "Actor email contains", "alice@"],
     ["action", "Action starts with", "release."],
@@ -56,12 +77,24 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
   ];
   return (
     <div className="space-y-5">
-      <PageHeader title="Audit log" description="Every state change with who did it, to what, and the before and after. Nothing here can be edited from the app." />
-      <form method="get" className="grid grid-cols-2 items-end gap-3 rounded-lg border border-line bg-surface p-3 sm:grid-cols-4 lg:grid-cols-7">
+      <PageHeader
+        title="Audit log"
+        description="Every state change with who did it, to what, and the before and after. Nothing here can be edited from the app."
+      />
+      <form
+        method="get"
+        className="grid grid-cols-2 items-end gap-3 rounded-lg border border-line bg-surface p-3 sm:grid-cols-4 lg:grid-cols-7"
+      >
         {fields.map(([name, label, placeholder]) => (
           <div key={name} className="space-y-1">
             <Label htmlFor={`audit-${name}`}>{label}</Label>
-            <Input id={`audit-${name}`} name={name} defaultValue={params[name]} placeholder={placeholder} type={name === "from" || name === "to" ? "datetime-local" : "text"} />
+            <Input
+              id={`audit-${name}`}
+              name={name}
+              defaultValue={params[name]}
+              placeholder={placeholder}
+              type={name === "from" || name === "to" ? "datetime-local" : "text"}
+            />
           </div>
         ))}
         <div className="flex gap-2">
@@ -96,7 +129,10 @@ export default async function AuditPage({ searchParams }: { searchParams: Search
                   <code className="text-xs">{event.action}</code>
                 </Td>
                 <Td className="text-xs">
-                  {event.objectType} <code className="break-all" title={event.objectId}>{event.objectId.slice(0, 8)}</code>
+                  {event.objectType}{" "}
+                  <code className="break-all" title={event.objectId}>
+                    {event.objectId.slice(0, 8)}
+                  </code>
                 </Td>
                 <Td className="max-w-xs break-all font-mono text-xs text-muted">{summary(event.before)}</Td>
                 <Td className="max-w-xs break-all font-mono text-xs text-muted">{summary(event.after)}</Td>

@@ -27,7 +27,10 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
   const people = await listUsers({ actor: { kind: "viewer", viewer }, search: q || undefined });
   return (
     <div className="space-y-8">
-      <PageHeader title="Users" description="Everyone who can sign in to Hangar: local accounts and single sign-on. Every change here is recorded in the audit log." />
+      <PageHeader
+        title="Users"
+        description="Everyone who can sign in to Hangar: local accounts and single sign-on. Every change here is recorded in the audit log."
+      />
 
       <section aria-labelledby="invite-heading" className="space-y-3 rounded-lg border border-line bg-surface p-4">
         <h2 id="invite-heading" className="text-base font-semibold">
@@ -78,7 +81,11 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
                     <div className="font-medium">{person.email}</div>
                     {person.name ? <div className="text-xs text-muted">{person.name}</div> : null}
                   </Td>
-                  <Td className="whitespace-nowrap text-xs">{[person.local ? "password" : null, person.sso ? "single sign-on" : null].filter(Boolean).join(", ") || "—"}</Td>
+                  <Td className="whitespace-nowrap text-xs">
+                    {[person.local ? "password" : null, person.sso ? "single sign-on" : null]
+                      .filter(Boolean)
+                      .join(", ") || "—"}
+                  </Td>
                   <Td>
                     <Badge tone={person.role === "admin" ? "accent" : "neutral"}>{person.role}</Badge>
                   </Td>
@@ -89,13 +96,20 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
                       <ul>
                         {person.projects.map((project) => (
                           <li key={project.slug}>
-                            <Link href={`/projects/${project.slug}`}>{project.name}</Link> <span className="text-muted">({project.role})</span>
+                            <Link href={`/projects/${project.slug}`}>{project.name}</Link>{" "}
+                            <span className="text-muted">({project.role})</span>
                           </li>
                         ))}
                       </ul>
                     )}
                   </Td>
-                  <Td className="whitespace-nowrap text-xs">{person.lastSignInAt ? formatDateTime(person.lastSignInAt) : <span className="text-muted">never</span>}</Td>
+                  <Td className="whitespace-nowrap text-xs">
+                    {person.lastSignInAt ? (
+                      formatDateTime(person.lastSignInAt)
+                    ) : (
+                      <span className="text-muted">never</span>
+                    )}
+                  </Td>
                   <Td className="text-xs">
                     {person.disabledAt ? (
                       <Badge tone="danger">disabled</Badge>
@@ -108,7 +122,13 @@ export default async function UsersPage({ searchParams }: { searchParams: Search
                     )}
                   </Td>
                   <Td>
-                    <UserControls userId={person.id} email={person.email} role={person.role} disabled={Boolean(person.disabledAt)} canReset={person.local || !person.sso} />
+                    <UserControls
+                      userId={person.id}
+                      email={person.email}
+                      role={person.role}
+                      disabled={Boolean(person.disabledAt)}
+                      canReset={person.local || !person.sso}
+                    />
                   </Td>
                 </Tr>
               ))}

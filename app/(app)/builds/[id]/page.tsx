@@ -22,7 +22,8 @@ export default async function BuildPage({ params }: { params: Promise<{ id: stri
         title={`Build #${build.number}`}
         description={
           <>
-            <Link href={`/recipes/${build.recipeId}`}>{build.recipeName}</Link> revision {build.revision} on {build.baseImage} {build.baseVersion} · queued <RelativeTime date={build.queuedAt} /> by{" "}
+            <Link href={`/recipes/${build.recipeId}`}>{build.recipeName}</Link> revision {build.revision} on{" "}
+            {build.baseImage} {build.baseVersion} · queued <RelativeTime date={build.queuedAt} /> by{" "}
             {build.requestedBy ?? "someone"}
           </>
         }
@@ -46,7 +47,12 @@ export default async function BuildPage({ params }: { params: Promise<{ id: stri
           accelerationReason: build.accelerationReason,
           timeLimitSeconds: build.timeLimitSeconds,
         }}
-        initialLogs={logs.map((line) => ({ id: line.id, at: line.at.toISOString(), stream: line.stream, line: line.line }))}
+        initialLogs={logs.map((line) => ({
+          id: line.id,
+          at: line.at.toISOString(),
+          stream: line.stream,
+          line: line.line,
+        }))}
       />
     </div>
   );

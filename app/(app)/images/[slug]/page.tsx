@@ -37,7 +37,17 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   return { title: image?.name ?? "Image not found" };
 }
 
-function Section({ id, title, children, aside }: { id: string; title: string; children: ReactNode; aside?: ReactNode }) {
+function Section({
+  id,
+  title,
+  children,
+  aside,
+}: {
+  id: string;
+  title: string;
+  children: ReactNode;
+  aside?: ReactNode;
+}) {
   return (
     <section aria-labelledby={id} className="space-y-3">
       <div className="flex items-baseline justify-between gap-3">
@@ -92,10 +102,20 @@ export default async function ImagePage({ params }: Props) {
           </span>
         </p>
         {newerBase && image.can.view ? (
-          <p role="status" className="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
-            The newest version, {newerBase.latestVersion}, is out of date: its base {newerBase.imageSlug} {newerBase.parentVersion} has a newer approved version,{" "}
-            <Link href={`/images/${newerBase.imageSlug}/versions/${encodeURIComponent(newerBase.version)}`}>{newerBase.version}</Link>.{" "}
-            <Link href={`/images/${image.slug}/versions/${encodeURIComponent(newerBase.latestVersion)}`}>Rebuild it from its version page</Link>.
+          <p
+            role="status"
+            className="mt-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"
+          >
+            The newest version, {newerBase.latestVersion}, is out of date: its base {newerBase.imageSlug}{" "}
+            {newerBase.parentVersion} has a newer approved version,{" "}
+            <Link href={`/images/${newerBase.imageSlug}/versions/${encodeURIComponent(newerBase.version)}`}>
+              {newerBase.version}
+            </Link>
+            .{" "}
+            <Link href={`/images/${image.slug}/versions/${encodeURIComponent(newerBase.latestVersion)}`}>
+              Rebuild it from its version page
+            </Link>
+            .
           </p>
         ) : null}
       </div>
@@ -103,7 +123,11 @@ export default async function ImagePage({ params }: Props) {
       <div className="grid gap-8 lg:grid-cols-[minmax(0,1fr)_22rem]">
         <div className="min-w-0 space-y-8">
           <Section id="description-title" title="Description">
-            {image.description.trim() ? <Markdown source={image.description} /> : <p className="text-muted">No description yet.</p>}
+            {image.description.trim() ? (
+              <Markdown source={image.description} />
+            ) : (
+              <p className="text-muted">No description yet.</p>
+            )}
             {image.can.contribute ? (
               <details className="group rounded-lg border border-line bg-surface">
                 <summary className="cursor-pointer select-none px-4 py-2 font-medium">Edit details</summary>
@@ -140,8 +164,14 @@ export default async function ImagePage({ params }: Props) {
           </Section>
 
           <Section id="properties-title" title="Properties">
-            <p className="-mt-1 text-muted">Key/value metadata that tools read when they deploy this image, such as the disk bus.</p>
-            {image.can.contribute ? <PropertiesEditor imageId={image.id} properties={properties} /> : <PropertiesTable properties={properties} />}
+            <p className="-mt-1 text-muted">
+              Key/value metadata that tools read when they deploy this image, such as the disk bus.
+            </p>
+            {image.can.contribute ? (
+              <PropertiesEditor imageId={image.id} properties={properties} />
+            ) : (
+              <PropertiesTable properties={properties} />
+            )}
           </Section>
         </div>
 
@@ -175,7 +205,10 @@ export default async function ImagePage({ params }: Props) {
           <span className="flex items-center gap-3 text-muted">
             {versions.length} shown, newest first
             {image.can.contribute ? (
-              <Link href={`/import?image=${encodeURIComponent(image.slug)}`} className={buttonClasses({ size: "sm", variant: "primary" })}>
+              <Link
+                href={`/import?image=${encodeURIComponent(image.slug)}`}
+                className={buttonClasses({ size: "sm", variant: "primary" })}
+              >
                 Upload a new version
               </Link>
             ) : null}
@@ -191,10 +224,15 @@ export default async function ImagePage({ params }: Props) {
               <li key={channel.name} className="rounded-md border border-line bg-surface px-2.5 py-1 text-sm">
                 <span className="font-medium">{channel.name}</span> →{" "}
                 {channel.version ? (
-                  <Link className="underline" href={`/images/${image.slug}/versions/${encodeURIComponent(channel.version)}`}>
+                  <Link
+                    className="underline"
+                    href={`/images/${image.slug}/versions/${encodeURIComponent(channel.version)}`}
+                  >
                     {channel.version}
                   </Link>
-                ) : <span className="text-muted">nothing approved yet</span>}
+                ) : (
+                  <span className="text-muted">nothing approved yet</span>
+                )}
                 {channel.managed ? <span className="text-xs text-muted"> (managed: newest approved)</span> : null}
               </li>
             ))}
@@ -203,7 +241,9 @@ export default async function ImagePage({ params }: Props) {
             <ChannelForm
               imageId={image.id}
               channelNames={channelRows.filter((channel) => !channel.managed).map((channel) => channel.name)}
-              versions={versions.filter((version) => isCurrentRelease(version.releaseStatus)).map((version) => ({ id: version.id, version: version.version }))}
+              versions={versions
+                .filter((version) => isCurrentRelease(version.releaseStatus))
+                .map((version) => ({ id: version.id, version: version.version }))}
             />
           ) : null}
           {channelHistory.length ? (
@@ -212,7 +252,8 @@ export default async function ImagePage({ params }: Props) {
               <ol className="mt-2 space-y-1">
                 {channelHistory.map((move, index) => (
                   <li key={index}>
-                    {move.name}: {move.fromVersion ?? "new"} → {move.toVersion ?? "?"} by {move.actor ?? "someone"}, {formatDateTime(move.at)}
+                    {move.name}: {move.fromVersion ?? "new"} → {move.toVersion ?? "?"} by {move.actor ?? "someone"},{" "}
+                    {formatDateTime(move.at)}
                   </li>
                 ))}
               </ol>

@@ -30,7 +30,8 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
     project.can.manage ? listActiveAccounts() : Promise.resolve([]),
     getStorageBreakdown({ projectId: project.id }),
   ]);
-  const percent = project.quotaBytes > 0 ? Math.min(100, Math.round((project.usedBytes / project.quotaBytes) * 100)) : 100;
+  const percent =
+    project.quotaBytes > 0 ? Math.min(100, Math.round((project.usedBytes / project.quotaBytes) * 100)) : 100;
   return (
     <div className="space-y-8">
       <PageHeader title={project.name} description={project.description || `Your role: ${project.role ?? "admin"}`} />
@@ -38,14 +39,23 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
         <h2 id="storage-heading" className="text-base font-semibold">
           Storage
         </h2>
-        <div role="progressbar" aria-label="Storage used of quota" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} className="h-2 max-w-xl overflow-hidden rounded-full bg-raised">
+        <div
+          role="progressbar"
+          aria-label="Storage used of quota"
+          aria-valuemin={0}
+          aria-valuemax={100}
+          aria-valuenow={percent}
+          className="h-2 max-w-xl overflow-hidden rounded-full bg-raised"
+        >
           <div className={percent >= 90 ? "h-full bg-danger" : "h-full bg-accent"} style={{ width: `${percent}%` }} />
         </div>
         <p className="text-sm">
           {formatBytes(project.usedBytes)} used of {formatBytes(project.quotaBytes)} ({percent}%)
         </p>
         <StorageChart breakdown={storage} quotaBytes={project.quotaBytes} />
-        {project.can.setQuota ? <QuotaForm projectId={project.id} quotaGiB={Math.round((project.quotaBytes / 1024 ** 3) * 100) / 100} /> : null}
+        {project.can.setQuota ? (
+          <QuotaForm projectId={project.id} quotaGiB={Math.round((project.quotaBytes / 1024 ** 3) * 100) / 100} />
+        ) : null}
       </section>
 
       <section aria-labelledby="members-heading" className="space-y-3">
@@ -66,7 +76,18 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
                   {member.name ? `${member.name} · ` : ""}
                   {member.email}
                 </Td>
-                <Td>{project.can.manage ? <MemberControls projectId={project.id} email={member.email} userId={member.userId} role={member.role} /> : member.role}</Td>
+                <Td>
+                  {project.can.manage ? (
+                    <MemberControls
+                      projectId={project.id}
+                      email={member.email}
+                      userId={member.userId}
+                      role={member.role}
+                    />
+                  ) : (
+                    member.role
+                  )}
+                </Td>
               </Tr>
             ))}
           </tbody>
@@ -76,14 +97,20 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
             {project.invitations.map((invitation) => (
               <li key={invitation.email} className="flex flex-wrap items-center gap-3">
                 <span>
-                  {invitation.email} <span className="text-muted">invited as {invitation.role}, joins at first sign-in</span>
+                  {invitation.email}{" "}
+                  <span className="text-muted">invited as {invitation.role}, joins at first sign-in</span>
                 </span>
                 <CancelInvitationButton projectId={project.id} email={invitation.email} />
               </li>
             ))}
           </ul>
         ) : null}
-        {project.can.manage ? <AddMemberForm projectId={project.id} people={people.filter((person) => !project.members.some((member) => member.email === person.email))} /> : null}
+        {project.can.manage ? (
+          <AddMemberForm
+            projectId={project.id}
+            people={people.filter((person) => !project.members.some((member) => member.email === person.email))}
+          />
+        ) : null}
       </section>
 
       <section aria-labelledby="shared-heading" className="space-y-2">
@@ -93,12 +120,20 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
         {incoming.length ? (
           <ul className="space-y-2 text-sm">
             {incoming.map((share) => (
-              <li key={share.imageId} className="flex flex-wrap items-center justify-between gap-3 rounded-md border border-line p-3">
+              <li
+                key={share.imageId}
+                className="flex flex-wrap items-center justify-between gap-3 rounded-md border border-line p-3"
+              >
                 <span>
-                  {share.status === "accepted" ? <Link href={`/images/${share.imageSlug}`}>{share.imageName}</Link> : <span className="font-medium">{share.imageName}</span>}{" "}
+                  {share.status === "accepted" ? (
+                    <Link href={`/images/${share.imageSlug}`}>{share.imageName}</Link>
+                  ) : (
+                    <span className="font-medium">{share.imageName}</span>
+                  )}{" "}
                   <span className="text-muted">
                     from {share.fromProject}
-                    {share.offeredBy ? `, offered by ${share.offeredBy}` : ""} · {share.status === "pending" ? "waiting for an owner to accept" : "accepted"}
+                    {share.offeredBy ? `, offered by ${share.offeredBy}` : ""} ·{" "}
+                    {share.status === "pending" ? "waiting for an owner to accept" : "accepted"}
                   </span>
                 </span>
                 {share.status === "pending" && project.can.manage ? <ShareAnswer share={share} /> : null}
@@ -106,7 +141,10 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
             ))}
           </ul>
         ) : (
-          <p className="text-sm text-muted">Nothing is shared with this project. Owners of other projects can share images with it by its short name, {project.slug}.</p>
+          <p className="text-sm text-muted">
+            Nothing is shared with this project. Owners of other projects can share images with it by its short name,{" "}
+            {project.slug}.
+          </p>
         )}
       </section>
 
@@ -114,7 +152,11 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
         <h2 id="clones-heading" className="text-base font-semibold">
           Clones
         </h2>
-        <CloneList initial={projectClones} query={`projectId=${project.id}`} empty="No clones yet. Clone an approved version into this project from its version page." />
+        <CloneList
+          initial={projectClones}
+          query={`projectId=${project.id}`}
+          empty="No clones yet. Clone an approved version into this project from its version page."
+        />
       </section>
 
       <div className="grid gap-8 lg:grid-cols-2">
@@ -128,7 +170,8 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
                 <li key={image.slug}>
                   <Link href={`/images/${image.slug}`}>{image.name}</Link>{" "}
                   <span className="text-muted">
-                    {image.latestVersion ?? "no version yet"} · {image.versionCount} version{image.versionCount === 1 ? "" : "s"} · {image.visibility}
+                    {image.latestVersion ?? "no version yet"} · {image.versionCount} version
+                    {image.versionCount === 1 ? "" : "s"} · {image.visibility}
                   </span>
                 </li>
               ))}
@@ -145,7 +188,8 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
             <ul className="space-y-1 text-sm">
               {project.recipes.map((recipe) => (
                 <li key={recipe.id}>
-                  <Link href={`/recipes/${recipe.id}`}>{recipe.name}</Link> <span className="text-muted">r{recipe.latestRevision}</span>
+                  <Link href={`/recipes/${recipe.id}`}>{recipe.name}</Link>{" "}
+                  <span className="text-muted">r{recipe.latestRevision}</span>
                 </li>
               ))}
             </ul>
@@ -159,7 +203,11 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
         <h2 id="builds-heading" className="text-base font-semibold">
           Recent builds
         </h2>
-        {projectBuilds.length ? <BuildsTable builds={projectBuilds} label="Recent builds of this project" /> : <p className="text-sm text-muted">No builds yet.</p>}
+        {projectBuilds.length ? (
+          <BuildsTable builds={projectBuilds} label="Recent builds of this project" />
+        ) : (
+          <p className="text-sm text-muted">No builds yet.</p>
+        )}
       </section>
     </div>
   );

@@ -12,20 +12,33 @@ type Search = Promise<{ base?: string | string[]; version?: string | string[] }>
 export default async function NewRecipePage({ searchParams }: { searchParams: Search }) {
   const { base, version } = await searchParams;
   const viewer = await requireViewer("/recipes/new");
-  const [{ bases, outputs, channels, maxGrowBytes }, projects] = await Promise.all([listRecipeChoices({ viewer }), listProjectsForImport({ viewer })]);
-  const baseImage = typeof base === "string" && bases.some((entry) => entry.image === base) ? base : (bases[0]?.image ?? "");
-  const baseVersion = typeof version === "string" && bases.some((entry) => entry.image === baseImage && entry.version === version) ? version : undefined;
+  const [{ bases, outputs, channels, maxGrowBytes }, projects] = await Promise.all([
+    listRecipeChoices({ viewer }),
+    listProjectsForImport({ viewer }),
+  ]);
+  const baseImage =
+    typeof base === "string" && bases.some((entry) => entry.image === base) ? base : (bases[0]?.image ?? "");
+  const baseVersion =
+    typeof version === "string" && bases.some((entry) => entry.image === baseImage && entry.version === version)
+      ? version
+      : undefined;
   if (projects.length === 0) {
     return (
       <div>
         <PageHeader title="New recipe" />
-        <p className="rounded-lg border border-line bg-surface p-6 text-muted">You are not a member of a project you can write to, so you can't create recipes yet. Ask a project owner to add you.</p>
+        <p className="rounded-lg border border-line bg-surface p-6 text-muted">
+          You are not a member of a project you can write to, so you can't create recipes yet. Ask a project owner to
+          add you.
+        </p>
       </div>
     );
   }
   return (
     <div>
-      <PageHeader title="New recipe" description="Pick a base, add steps, choose where the output lands. Nothing runs until you build." />
+      <PageHeader
+        title="New recipe"
+        description="Pick a base, add steps, choose where the output lands. Nothing runs until you build."
+      />
       <RecipeEditor
         choices={{ bases, outputs, projects, channels, maxGrowBytes }}
         canEdit

@@ -13,7 +13,10 @@ export default async function AccountSettingsPage() {
   const account = await getOwnAccount({ viewer });
   return (
     <div className="space-y-8">
-      <PageHeader title="Your account" description={`${viewer.email}${viewer.name ? ` · ${viewer.name}` : ""} · ${viewer.role}`} />
+      <PageHeader
+        title="Your account"
+        description={`${viewer.email}${viewer.name ? ` · ${viewer.name}` : ""} · ${viewer.role}`}
+      />
       <section aria-labelledby="password-heading" className="space-y-3">
         <h2 id="password-heading" className="text-base font-semibold">
           Password
@@ -22,11 +25,14 @@ export default async function AccountSettingsPage() {
           <ChangePasswordForm />
         ) : (
           <p className="text-sm">
-            You sign in through {env().HANGAR_OIDC_NAME}: your password is managed by your identity provider, not by Hangar. Change it there.
+            You sign in through {env().HANGAR_OIDC_NAME}: your password is managed by your identity provider, not by
+            Hangar. Change it there.
           </p>
         )}
       </section>
-      {account.lastSignInAt ? <p className="text-xs text-muted">Last sign-in: {formatDateTime(account.lastSignInAt)}</p> : null}
+      {account.lastSignInAt ? (
+        <p className="text-xs text-muted">Last sign-in: {formatDateTime(account.lastSignInAt)}</p>
+      ) : null}
     </div>
   );
 }

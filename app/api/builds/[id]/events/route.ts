@@ -15,28 +15,49 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   const { id } = await params;
   const viewer = await getViewer();
   if (!viewer) return errorResponse("unauthenticated", "Your session has ended. Sign in again to continue.");
-  if (!(await getBuild({ viewer, id }))) return errorResponse("not_found", "That build doesn't exist or is in a project you are not a member of.");
+  if (!(await getBuild({ viewer, id })))
+    return errorResponse("not_found", "That build doesn't exist or is in a project you are not a member of.");
   const url = new URL(request.url);
   let after = Number(request.headers.get("last-event-id") ?? url.searchParams.get("after") ?? 0) || 0;
   const encoder = new TextEncoder();
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       const send = (event: string, data: unknown, eventId?: number) =>
-        controller.enqueue(encoder.encode(`${eventId !== undefined ? `id: ${eventId}\n` : ""}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`));
+        controller.enqueue(
+          encoder.encode(
+            `${eventId !== undefined ? `id: ${eventId}\n` : ""}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+          ),
+        );
       let lastState = "";
       try {
         while (!request.signal.aborted) {
           const build = await getBuild({ viewer, id });
           if (!build) break;
           // One query per tick; more only while a batch comes back full.
-          for (let full = true; full; ) {
+          for (let full = true; full;) {
             const batch = await getBuildLogs({ buildId: id, afterId: after, limit: LOG_BATCH });
             full = batch.length === LOG_BATCH;
             if (!batch.length) break;
             after = batch.at(-1)!.id;
-            send("log", batch.map((line) => ({ id: line.id, at: line.at, stream: line.stream, line: line.line })), after);
+            send(
+              "log",
+              batch.map((line) => ({ id: line.id, at: line.at, stream: line.stream, line: line.line })),
+              after,
+            );
           }
-          const state = JSON.stringify({ status: build.status, steps: build.steps, failureReason: build.failureReason, cancelRequested: build.cancelRequested, outputImage: build.outputImage, outputVersion: build.outputVersion, startedAt: build.startedAt, finishedAt: build.finishedAt, acceleration: build.acceleration, accelerationReason: build.accelerationReason, timeLimitSeconds: build.timeLimitSeconds });
+          const state = JSON.stringify({
+            status: build.status,
+            steps: build.steps,
+            failureReason: build.failureReason,
+            cancelRequested: build.cancelRequested,
+            outputImage: build.outputImage,
+            outputVersion: build.outputVersion,
+            startedAt: build.startedAt,
+            finishedAt: build.finishedAt,
+            acceleration: build.acceleration,
+            accelerationReason: build.accelerationReason,
+            timeLimitSeconds: build.timeLimitSeconds,
+          });
           if (state !== lastState) {
             lastState = state;
             controller.enqueue(encoder.encode(`event: state\ndata: ${state}\n\n`));
@@ -58,5 +79,11 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
       }
     },
   });
-  return new Response(stream, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" } });
+  return new Response(stream, {
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache, no-transform",
+      "x-accel-buffering": "no",
+    },
+  });
 }

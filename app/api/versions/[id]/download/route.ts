@@ -16,7 +16,8 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   const viewer = await getViewer();
   if (!viewer) return errorResponse("unauthenticated", "Sign in to download images.");
   const { id } = await params;
-  if (!z.string().uuid().safeParse(id).success) return errorResponse("not_found", "That version doesn't exist, or you can't see it.");
+  if (!z.string().uuid().safeParse(id).success)
+    return errorResponse("not_found", "That version doesn't exist, or you can't see it.");
   const query = querySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
   if (!query.success) return errorResponse("invalid", `The format is one of: ${diskFormats.join(", ")}.`);
   const version = await getDownloadableVersion({ viewer, versionId: id });
@@ -30,8 +31,12 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   if (wanted !== version.format || version.linked) {
     const conversion = await getConversion({ versionId: version.id, targetFormat: wanted });
     if (!conversion || conversion.status !== "succeeded" || !conversion.sha256 || conversion.fileSize === null) {
-      const what = version.linked && wanted === version.format ? `a self-contained (flattened) ${wanted} file` : `${wanted}`;
-      return errorResponse("conflict", `This version has not been converted to ${what} yet. Request the conversion on the version's page and download it when it's done.`);
+      const what =
+        version.linked && wanted === version.format ? `a self-contained (flattened) ${wanted} file` : `${wanted}`;
+      return errorResponse(
+        "conflict",
+        `This version has not been converted to ${what} yet. Request the conversion on the version's page and download it when it's done.`,
+      );
     }
     sha256 = conversion.sha256;
     size = conversion.fileSize;
@@ -48,7 +53,8 @@ export async function GET(request: Request, { params }: { params: Promise<{ id: 
   });
   if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
   const ifRange = request.headers.get("if-range");
-  const range = ifRange && ifRange !== etag ? { kind: "full" as const } : parseRange(request.headers.get("range"), size);
+  const range =
+    ifRange && ifRange !== etag ? { kind: "full" as const } : parseRange(request.headers.get("range"), size);
   const store = getBlobStore();
   if (range.kind === "unsatisfiable") {
     headers.set("Content-Range", `bytes */${size}`);

@@ -13,7 +13,12 @@ import { RebuildButton } from "@/components/lineage/rebuild-button";
 import { DeleteVersionButton } from "@/components/reviews/delete-version-button";
 import { ReleaseControls } from "@/components/reviews/release-controls";
 import { CloneForm } from "@/components/clones/clone-form";
-import { defaultResetOperations, getVersionUsage, identityResetOperations, listCloneTargets } from "@/db/queries/clones";
+import {
+  defaultResetOperations,
+  getVersionUsage,
+  identityResetOperations,
+  listCloneTargets,
+} from "@/db/queries/clones";
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
@@ -49,13 +54,23 @@ export default async function VersionPage({ params }: Params) {
     ["Virtual size", formatBytes(detail.virtualSize)],
     ["File size", formatBytes(detail.fileSize)],
     ["SHA-256", detail.sha256 ? <CopyValue value={detail.sha256} shown={detail.sha256} label="SHA-256" /> : "—"],
-    ["SHA-512", detail.sha512 ? <CopyValue value={detail.sha512} shown={`${detail.sha512.slice(0, 32)}…`} label="SHA-512" /> : "—"],
+    [
+      "SHA-512",
+      detail.sha512 ? (
+        <CopyValue value={detail.sha512} shown={`${detail.sha512.slice(0, 32)}…`} label="SHA-512" />
+      ) : (
+        "—"
+      ),
+    ],
     ["Source", detail.sourceUrl ? `${humanize(detail.source)}: ${detail.sourceUrl}` : humanize(detail.source)],
     ...(detail.parent
       ? ([
           [
             detail.source === "clone" ? (detail.linked ? "Linked clone of" : "Cloned from") : "Built from",
-            <Link key="parent" href={`/images/${detail.parent.imageSlug}/versions/${encodeURIComponent(detail.parent.version)}`}>
+            <Link
+              key="parent"
+              href={`/images/${detail.parent.imageSlug}/versions/${encodeURIComponent(detail.parent.version)}`}
+            >
               {detail.parent.imageSlug} {detail.parent.version}
             </Link>,
           ],
@@ -66,7 +81,8 @@ export default async function VersionPage({ params }: Params) {
           [
             "Build",
             <span key="build">
-              <Link href={`/builds/${detail.build.id}`}>build #{detail.build.number}</Link> of <Link href={`/recipes/${detail.build.recipeId}`}>recipe revision {detail.build.revision}</Link>
+              <Link href={`/builds/${detail.build.id}`}>build #{detail.build.number}</Link> of{" "}
+              <Link href={`/recipes/${detail.build.recipeId}`}>recipe revision {detail.build.revision}</Link>
             </span>,
           ],
         ] as [string, React.ReactNode][])
@@ -79,13 +95,19 @@ export default async function VersionPage({ params }: Params) {
     ],
     ["Original file name", detail.originalFilename ?? "—"],
     ["Created by", detail.createdByEmail ?? "unknown"],
-    ...(detail.build ? ([["Produced by", detail.producers.map((person) => person.email).join(", ") || "unknown"]] as [string, React.ReactNode][]) : []),
+    ...(detail.build
+      ? ([["Produced by", detail.producers.map((person) => person.email).join(", ") || "unknown"]] as [
+          string,
+          React.ReactNode,
+        ][])
+      : []),
     ["Created", formatDateTime(detail.createdAt)],
   ];
   return (
     <div className="space-y-8">
       <nav aria-label="Breadcrumb" className="text-sm text-muted">
-        <Link href="/">Catalog</Link> / <Link href={`/images/${detail.imageSlug}`}>{detail.imageName}</Link> / {detail.version}
+        <Link href="/">Catalog</Link> / <Link href={`/images/${detail.imageSlug}`}>{detail.imageName}</Link> /{" "}
+        {detail.version}
       </nav>
       <PageHeader
         title={`${detail.imageName} ${detail.version}`}
@@ -97,14 +119,20 @@ export default async function VersionPage({ params }: Params) {
         }
         actions={
           detail.dataStatus === "ready" && isBuildable(detail.releaseStatus as ReleaseStatus) ? (
-            <Link className={buttonClasses({ variant: "primary" })} href={`/recipes/new?${new URLSearchParams({ base: detail.imageSlug, version: detail.version })}`}>
+            <Link
+              className={buttonClasses({ variant: "primary" })}
+              href={`/recipes/new?${new URLSearchParams({ base: detail.imageSlug, version: detail.version })}`}
+            >
               Customize
             </Link>
           ) : null
         }
       />
       {newerBase ? (
-        <div role="status" className="flex flex-wrap items-center justify-between gap-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100">
+        <div
+          role="status"
+          className="flex flex-wrap items-center justify-between gap-3 rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-800 dark:bg-amber-950 dark:text-amber-100"
+        >
           <p>
             Out of date: it was built on {newerBase.imageSlug} {newerBase.parentVersion}, and{" "}
             <Link href={`/images/${newerBase.imageSlug}/versions/${encodeURIComponent(newerBase.version)}`}>
@@ -117,8 +145,8 @@ export default async function VersionPage({ params }: Params) {
       ) : null}
       {detail.revokedAncestor ? (
         <p role="alert" className="rounded-md border border-danger bg-danger-soft p-3 text-sm text-danger">
-          Built from a revoked version: {detail.revokedAncestor.imageSlug} {detail.revokedAncestor.version} was revoked, so this version carries what it carried. Rebuild it on a
-          supported base.
+          Built from a revoked version: {detail.revokedAncestor.imageSlug} {detail.revokedAncestor.version} was revoked,
+          so this version carries what it carried. Rebuild it on a supported base.
         </p>
       ) : null}
       {retiredNotice ? (
@@ -126,7 +154,8 @@ export default async function VersionPage({ params }: Params) {
           This version is {detail.releaseStatus}. {retiredNotice}
           {detail.replacement ? (
             <>
-              {" "}Use{" "}
+              {" "}
+              Use{" "}
               <Link href={`/images/${detail.imageSlug}/versions/${encodeURIComponent(detail.replacement.version)}`}>
                 {detail.imageSlug} {detail.replacement.version}
               </Link>{" "}
@@ -164,7 +193,8 @@ export default async function VersionPage({ params }: Params) {
               <ol aria-label="Review decisions" className="space-y-1 text-sm">
                 {decisions.map((decision, index) => (
                   <li key={index}>
-                    <span className="font-medium">{decision.decision === "approved" ? "Approved" : "Rejected"}</span> by {decision.reviewer ?? "an admin"}, {formatDateTime(decision.createdAt)}
+                    <span className="font-medium">{decision.decision === "approved" ? "Approved" : "Rejected"}</span> by{" "}
+                    {decision.reviewer ?? "an admin"}, {formatDateTime(decision.createdAt)}
                     {decision.reason ? <>: “{decision.reason}”</> : null}
                   </li>
                 ))}
@@ -174,9 +204,17 @@ export default async function VersionPage({ params }: Params) {
               versionId={detail.id}
               actions={detail.can.release}
               replacements={replacements}
-              producerNote={detail.producedByViewer && detail.releaseStatus === "pending_review" ? producerNote : undefined}
+              producerNote={
+                detail.producedByViewer && detail.releaseStatus === "pending_review" ? producerNote : undefined
+              }
             />
-            {detail.can.manage ? <DeleteVersionButton versionId={detail.id} label={`${detail.imageSlug} ${detail.version}`} imageSlug={detail.imageSlug} /> : null}
+            {detail.can.manage ? (
+              <DeleteVersionButton
+                versionId={detail.id}
+                label={`${detail.imageSlug} ${detail.version}`}
+                imageSlug={detail.imageSlug}
+              />
+            ) : null}
           </div>
           {lineage ? (
             <>
@@ -192,7 +230,12 @@ export default async function VersionPage({ params }: Params) {
             Download
           </h2>
           {detail.dataStatus === "ready" && detail.format && detail.fileSize !== null ? (
-            <VersionDownloads versionId={detail.id} format={detail.format} fileSize={detail.fileSize} linked={detail.linked} />
+            <VersionDownloads
+              versionId={detail.id}
+              format={detail.format}
+              fileSize={detail.fileSize}
+              linked={detail.linked}
+            />
           ) : (
             <p className="text-sm text-muted">Downloads appear once the version is ready.</p>
           )}
@@ -205,12 +248,21 @@ export default async function VersionPage({ params }: Params) {
               sourceLabel={`${detail.imageSlug} ${detail.version}`}
               suggestedSlug={`${detail.imageSlug}-clone`.slice(0, 63)}
               projects={cloneTargets}
-              resetOptions={Object.entries(identityResetOperations).map(([name, description]) => ({ name, description }))}
+              resetOptions={Object.entries(identityResetOperations).map(([name, description]) => ({
+                name,
+                description,
+              }))}
               defaultReset={defaultResetOperations}
               sourceLinked={detail.linked}
             />
           ) : (
-            <p className="text-sm text-muted">Only approved versions can be cloned{isCurrentRelease(detail.releaseStatus as ReleaseStatus) ? " once they are ready" : `; this one is ${humanize(detail.releaseStatus).toLowerCase()}`}.</p>
+            <p className="text-sm text-muted">
+              Only approved versions can be cloned
+              {isCurrentRelease(detail.releaseStatus as ReleaseStatus)
+                ? " once they are ready"
+                : `; this one is ${humanize(detail.releaseStatus).toLowerCase()}`}
+              .
+            </p>
           )}
         </section>
       </div>
