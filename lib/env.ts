@@ -10,6 +10,18 @@ const optionalString = z
   .transform((value) => (value === "" ? undefined : value))
   .optional();
 
+/** A comma-separated list, each entry trimmed, empty entries dropped; unset is an empty list. */
+const commaList = () =>
+  z
+    .string()
+    .default("")
+    .transform((value) =>
+      value
+        .split(",")
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    );
+
 /** A duration: a whole number of seconds, or with a unit (`90s`, `30m`, `2h`); at most 12 hours. */
 function duration(name: string, fallback: string) {
   return z
@@ -70,15 +82,7 @@ const envSchema = z.object({
   HANGAR_OIDC_CLIENT_ID: optionalString,
   HANGAR_OIDC_CLIENT_SECRET: optionalString,
   HANGAR_OIDC_NAME: z.string().trim().min(1).default("Single sign-on"),
-  HANGAR_OIDC_ADMIN_EMAILS: z
-    .string()
-    .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((email) => email.trim().toLowerCase())
-        .filter(Boolean),
-    ),
+  HANGAR_OIDC_ADMIN_EMAILS: commaList().transform((emails) => emails.map((email) => email.toLowerCase())),
   // How long a one-time set-password link (an invitation or a reset) stays valid.
   HANGAR_PASSWORD_LINK_HOURS: z.coerce
     .number()
@@ -157,40 +161,15 @@ const envSchema = z.object({
         .optional(),
     ),
   // Non-global addresses (an internal mirror) that an allowed mirror host may resolve to.
-  HANGAR_BUILD_MIRROR_ADDRESSES: z
-    .string()
-    .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((address) => address.trim())
-        .filter(Boolean),
-    )
-    .pipe(
-      z.array(
-        z.union([z.ipv4(), z.ipv6()], "HANGAR_BUILD_MIRROR_ADDRESSES must list IP addresses, separated by commas"),
-      ),
-    ),
+  HANGAR_BUILD_MIRROR_ADDRESSES: commaList().pipe(
+    z.array(z.union([z.ipv4(), z.ipv6()], "HANGAR_BUILD_MIRROR_ADDRESSES must list IP addresses, separated by commas")),
+  ),
   // URL imports reach ports 80 and 443 and public addresses; these add ports and exact internal
   // addresses (an internal mirror) an admin allows. Values that are not ports are ignored.
-  HANGAR_URL_IMPORT_PORTS: z
-    .string()
-    .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map(Number)
-        .filter((port) => port > 0 && port < 65536),
-    ),
-  HANGAR_URL_IMPORT_ALLOW_ADDRESSES: z
-    .string()
-    .default("")
-    .transform((value) =>
-      value
-        .split(",")
-        .map((address) => address.trim())
-        .filter(Boolean),
-    ),
+  HANGAR_URL_IMPORT_PORTS: commaList().transform((ports) =>
+    ports.map(Number).filter((port) => port > 0 && port < 65536),
+  ),
+  HANGAR_URL_IMPORT_ALLOW_ADDRESSES: commaList(),
   // The libguestfs tools builds and identity resets run; tests point them at stand-ins.
   HANGAR_VIRT_CUSTOMIZE: z.string().trim().min(1).default("virt-customize"),
   HANGAR_VIRT_SYSPREP: z.string().trim().min(1).default("virt-sysprep"),
