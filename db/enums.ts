@@ -26,3 +26,27 @@ export type DataStatus = (typeof dataStatuses)[number];
 export type ReleaseStatus = (typeof releaseStatuses)[number];
 export type VersionSource = (typeof versionSources)[number];
 export type BuildStatus = (typeof buildStatuses)[number];
+
+export const cloneModes = ["linked", "full"] as const;
+export type CloneMode = (typeof cloneModes)[number];
+
+/** Formats a stored version can be converted to for download (qemu-img writes each of them). */
+export const convertibleFormats = ["qcow2", "raw", "vmdk", "vhdx"] as const satisfies readonly DiskFormat[];
+export type ConvertibleFormat = (typeof convertibleFormats)[number];
+
+/** What an identity reset (virt-sysprep) may do to a clone, in the words the clone form shows. */
+export const identityResetOperations = {
+  "machine-id": "Clear /etc/machine-id so the guest makes a new one at first boot",
+  "ssh-hostkeys": "Remove the SSH host keys so the guest makes new ones",
+  "net-hwaddr": "Remove fixed network hardware (MAC) addresses from the network configuration",
+  "dhcp-client-state": "Forget DHCP leases",
+  logfiles: "Remove log files",
+} as const;
+export type IdentityResetOperation = keyof typeof identityResetOperations;
+export const defaultResetOperations: IdentityResetOperation[] = [
+  "machine-id",
+  "ssh-hostkeys",
+  "net-hwaddr",
+  "dhcp-client-state",
+  "logfiles",
+];

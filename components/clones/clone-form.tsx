@@ -11,6 +11,7 @@ import { cloneKeys } from "@/components/ui/query-keys";
 import { useServerAction } from "@/components/ui/use-server-action";
 import type { CloneRow, CloneTargetProject } from "@/db/queries/clones";
 import { cloneVersionServerAction } from "@/lib/actions/clones";
+import { cloneVersionSchema } from "@/lib/validations/clones";
 
 interface ResetOption {
   name: string;
@@ -49,7 +50,7 @@ export function CloneForm({
   const [mode, setMode] = useState<"linked" | "full">("linked");
   const [reset, setReset] = useState(false);
   const [operations, setOperations] = useState<string[]>(defaultReset);
-  const { pending, run, outcome, fieldError } = useServerAction();
+  const { pending, run, check, outcome, fieldError } = useServerAction();
   const [queued, setQueued] = useState<CloneRow | null>(null);
 
   if (projects.length === 0) {
@@ -60,35 +61,35 @@ export function CloneForm({
     );
   }
 
-  const submit = () =>
-    run(
-      () =>
-        cloneVersionServerAction({
-          versionId,
-          projectId,
-          imageId: target === "existing" ? imageId : "",
-          newImageSlug: target === "new" ? slug : "",
-          newImageName: target === "new" ? name : "",
-          version,
-          mode,
-          resetIdentity: reset,
-          resetOperations: reset ? operations : [],
-        }),
-      {
-        refresh: false,
-        onSuccess: async ({ cloneId }) => {
-          const query = `ids=${cloneId}`;
-          const [row] = await queryClient
-            .fetchQuery({ queryKey: cloneKeys.list(query), queryFn: ({ signal }) => fetchClones(query, signal) })
-            .catch(() => []);
-          if (row?.status === "succeeded" && row.result) {
-            router.push(`/images/${row.result.imageSlug}/versions/${encodeURIComponent(row.result.version)}`);
-            return;
-          }
-          if (row) setQueued(row);
-        },
+  const submit = () => {
+    const input = {
+      versionId,
+      projectId,
+      imageId: target === "existing" ? imageId : "",
+      newImageSlug: target === "new" ? slug : "",
+      newImageName: target === "new" ? name : "",
+      version,
+      mode,
+      resetIdentity: reset,
+      resetOperations: reset ? operations : [],
+    };
+    // The server's own schema, so a slip is named at the field before anything is sent.
+    if (!check(cloneVersionSchema, input)) return;
+    run(() => cloneVersionServerAction(input), {
+      refresh: false,
+      onSuccess: async ({ cloneId }) => {
+        const query = `ids=${cloneId}`;
+        const [row] = await queryClient
+          .fetchQuery({ queryKey: cloneKeys.list(query), queryFn: ({ signal }) => fetchClones(query, signal) })
+          .catch(() => []);
+        if (row?.status === "succeeded" && row.result) {
+          router.push(`/images/${row.result.imageSlug}/versions/${encodeURIComponent(row.result.version)}`);
+          return;
+        }
+        if (row) setQueued(row);
       },
-    );
+    });
+  };
 
   if (queued) {
     return (

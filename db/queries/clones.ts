@@ -8,6 +8,7 @@ import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { isCurrentRelease, notCloneableWords } from "@/lib/governance/release";
 import { db, type Database } from "../client";
+import type { IdentityResetOperation } from "../enums";
 import {
   clones,
   imageVersions,
@@ -29,21 +30,6 @@ import { isUuid } from "@/lib/ids";
 type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 /** virt-sysprep operations an identity reset may run, with what each does in words. */
-export const identityResetOperations = {
-  "machine-id": "Clear /etc/machine-id so the guest makes a new one at first boot",
-  "ssh-hostkeys": "Remove the SSH host keys so the guest makes new ones",
-  "net-hwaddr": "Remove fixed network hardware (MAC) addresses from the network configuration",
-  "dhcp-client-state": "Forget DHCP leases",
-  logfiles: "Remove log files",
-} as const;
-export type IdentityResetOperation = keyof typeof identityResetOperations;
-export const defaultResetOperations: IdentityResetOperation[] = [
-  "machine-id",
-  "ssh-hostkeys",
-  "net-hwaddr",
-  "dhcp-client-state",
-  "logfiles",
-];
 
 /** What a linked clone's overlay is held to before it exists: its header and a little growth. */
 export const LINKED_RESERVATION = 1024 ** 2;

@@ -1,6 +1,7 @@
 // Teams: sharing images with other projects, and clones.
 import { sql } from "drizzle-orm";
 import { bigint, check, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { cloneModes, type CloneMode } from "../enums";
 import { createdAt, inList } from "./columns";
 import { users } from "./auth";
 import { projects } from "./projects";
@@ -35,8 +36,6 @@ export const imageShares = pgTable(
   ],
 );
 
-export const cloneModes = ["linked", "full"] as const;
-export type CloneMode = (typeof cloneModes)[number];
 export const cloneStatuses = ["queued", "running", "succeeded", "failed"] as const;
 export type CloneStatus = (typeof cloneStatuses)[number];
 

@@ -1,6 +1,7 @@
 // Clones as actions: every rule (who may clone where, what may be cloned, quotas) is enforced in
 // db/queries/clones.ts and access.ts.
-import { defaultResetOperations, requestClone } from "@/db/queries/clones";
+import { requestClone } from "@/db/queries/clones";
+import { defaultResetOperations } from "@/db/enums";
 import { HangarError } from "@/lib/errors";
 import { runClone } from "@/lib/clones/engine";
 import { enqueue } from "@/lib/jobs/queue";

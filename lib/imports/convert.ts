@@ -4,15 +4,11 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { completeConversion, getConversionWork, setConversionState } from "@/db/queries/conversions";
-import type { DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
 import { qemuImgConvert } from "@/lib/images/qemu-img";
 import { jobStopped } from "@/lib/jobs/job-run";
 import { getBlobStore } from "@/lib/storage";
 import { checkProducedFile } from "./ingest";
-
-export const convertibleFormats = ["qcow2", "raw", "vmdk", "vhdx"] as const satisfies readonly DiskFormat[];
-export type ConvertibleFormat = (typeof convertibleFormats)[number];
 
 export async function runConversion(
   { conversionId }: { conversionId: string },

@@ -1,8 +1,5 @@
-// The reset operations and clone modes are still defined next to the data layer (db/queries/clones.ts,
-// db/schema): until they move to db/enums, this module is for the server only.
 import { z } from "zod";
-import { identityResetOperations, type IdentityResetOperation } from "@/db/queries/clones";
-import { cloneModes } from "@/db/schema";
+import { cloneModes, identityResetOperations, type IdentityResetOperation } from "@/db/enums";
 import { slugSchema, versionLabelSchema } from "./imports";
 
 const resetNames = Object.keys(identityResetOperations) as [IdentityResetOperation, ...IdentityResetOperation[]];

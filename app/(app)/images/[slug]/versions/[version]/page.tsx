@@ -13,12 +13,8 @@ import { RebuildButton } from "@/components/lineage/rebuild-button";
 import { DeleteVersionButton } from "@/components/reviews/delete-version-button";
 import { ReleaseControls } from "@/components/reviews/release-controls";
 import { CloneForm } from "@/components/clones/clone-form";
-import {
-  defaultResetOperations,
-  getVersionUsage,
-  identityResetOperations,
-  listCloneTargets,
-} from "@/db/queries/clones";
+import { getVersionUsage, listCloneTargets } from "@/db/queries/clones";
+import { defaultResetOperations, identityResetOperations } from "@/db/enums";
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
