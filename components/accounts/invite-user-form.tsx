@@ -6,6 +6,7 @@ import { describedBy, Field, Input, Select } from "@/components/ui/input";
 import { ActionMessage } from "@/components/ui/action-message";
 import { useServerAction } from "@/components/ui/use-server-action";
 import { inviteUserServerAction } from "@/lib/actions/accounts";
+import { inviteUserSchema } from "@/lib/validations/accounts";
 import { OneTimeLink } from "./one-time-link";
 
 export function InviteUserForm({ linkHours }: { linkHours: number }) {
@@ -14,7 +15,7 @@ export function InviteUserForm({ linkHours }: { linkHours: number }) {
   const [name, setName] = useState("");
   const [role, setRole] = useState<"member" | "admin">("member");
   const [issued, setIssued] = useState<{ email: string; link: string; expiresAt: string } | null>(null);
-  const { pending, run, outcome, fieldError } = useServerAction();
+  const { pending, run, check, outcome, fieldError } = useServerAction();
   return (
     <div className="space-y-3">
       <form
@@ -22,7 +23,9 @@ export function InviteUserForm({ linkHours }: { linkHours: number }) {
         onSubmit={(event) => {
           event.preventDefault();
           setIssued(null);
-          run(() => inviteUserServerAction({ email, name: name || undefined, role }), {
+          const input = { email, name: name || undefined, role };
+          if (!check(inviteUserSchema, input)) return;
+          run(() => inviteUserServerAction(input), {
             success: `Created the account ${email}.`,
             onSuccess: (data) => {
               if (data.link && data.expiresAt)

@@ -7,19 +7,20 @@ import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
 import { useServerAction } from "@/components/ui/use-server-action";
 import { setPasswordWithLinkServerAction } from "@/lib/actions/accounts";
-import { PASSWORD_MIN_LENGTH } from "@/lib/validations/accounts";
+import { PASSWORD_MIN_LENGTH, setPasswordWithLinkSchema } from "@/lib/validations/accounts";
 
 export function SetPasswordForm({ token, email }: { token: string; email: string }) {
   const router = useRouter();
   const ids = { password: useId(), confirm: useId() };
   const [password, setPassword] = useState("");
   const [confirm, setConfirm] = useState("");
-  const { pending, run, outcome, fieldError } = useServerAction();
+  const { pending, run, check, outcome, fieldError } = useServerAction();
   return (
     <form
       className="space-y-3"
       onSubmit={(event) => {
         event.preventDefault();
+        if (!check(setPasswordWithLinkSchema, { token, password, confirm })) return;
         run(() => setPasswordWithLinkServerAction({ token, password, confirm }), {
           refresh: false,
           onSuccess: () => router.push("/sign-in?notice=password-set"),

@@ -7,6 +7,7 @@ import { describedBy, Field, Input } from "@/components/ui/input";
 import { Table, Td, Th, Tr } from "@/components/ui/table";
 import { useServerAction } from "@/components/ui/use-server-action";
 import { removePropertyServerAction, setPropertyServerAction } from "@/lib/actions/images";
+import { setPropertySchema } from "@/lib/validations/images";
 
 type Properties = [string, string][];
 
@@ -48,12 +49,13 @@ export function PropertiesTable({
 
 export function PropertiesEditor({ imageId, properties }: { imageId: string; properties: Properties }) {
   const formId = useId();
-  const { pending, outcome, run, fieldError } = useServerAction();
+  const { pending, outcome, run, check, fieldError } = useServerAction();
   const [key, setKey] = useState("");
   const [value, setValue] = useState("");
   const editing = properties.some(([existing]) => existing === key.trim());
 
-  const save = () =>
+  const save = () => {
+    if (!check(setPropertySchema, { imageId, key, value })) return;
     run(() => setPropertyServerAction({ imageId, key, value }), {
       success: (data) => `Saved property ${data.key}.`,
       onSuccess: () => {
@@ -61,6 +63,7 @@ export function PropertiesEditor({ imageId, properties }: { imageId: string; pro
         setValue("");
       },
     });
+  };
 
   return (
     <div className="space-y-3">

@@ -9,6 +9,7 @@ import { useServerAction } from "@/components/ui/use-server-action";
 import { architectures } from "@/db/enums";
 import type { WritableImage } from "@/db/queries/images";
 import { createImageForImportServerAction } from "@/lib/actions/imports";
+import { createImageForImportSchema } from "@/lib/validations/imports";
 import { UploadPanel } from "./upload-panel";
 import { UrlImportPanel } from "./url-import-panel";
 
@@ -26,12 +27,15 @@ export function NewImageForm({
   onCreated: (slug: string) => void;
 }) {
   const ids = { project: useId(), slug: useId(), name: useId(), os: useId(), osVersion: useId(), arch: useId() };
-  const { pending, run, outcome, fieldError } = useServerAction();
-  const submit = (form: FormData) =>
-    run(() => createImageForImportServerAction(Object.fromEntries(form)), {
+  const { pending, run, check, outcome, fieldError } = useServerAction();
+  const submit = (form: FormData) => {
+    const input = Object.fromEntries(form);
+    if (!check(createImageForImportSchema, input)) return;
+    run(() => createImageForImportServerAction(input), {
       refresh: false,
       onSuccess: (data) => onCreated(data.slug),
     });
+  };
   if (projects.length === 0) {
     return (
       <p className="text-sm text-muted">

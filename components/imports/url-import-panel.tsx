@@ -10,6 +10,7 @@ import { importKeys } from "@/components/ui/query-keys";
 import { useServerAction } from "@/components/ui/use-server-action";
 import type { VersionProgress } from "@/db/queries/images";
 import { startUrlImportServerAction } from "@/lib/actions/imports";
+import { startUrlImportSchema } from "@/lib/validations/imports";
 import { ClaimedFormatField } from "./claimed-format-field";
 import { ProgressBar } from "./progress-bar";
 
@@ -65,21 +66,23 @@ export function UrlImportPanel({
   suggestedVersion: string;
 }) {
   const ids = { url: useId(), version: useId(), format: useId(), sha: useId() };
-  const { pending, run, outcome, fieldError } = useServerAction();
+  const { pending, run, check, outcome, fieldError } = useServerAction();
   const [versionId, setVersionId] = useState<string | null>(null);
 
-  const submit = (form: FormData) =>
-    run(
-      () =>
-        startUrlImportServerAction({
-          imageId,
-          url: String(form.get("url") ?? ""),
-          version: String(form.get("version") ?? ""),
-          format: String(form.get("format") ?? "detect"),
-          sha256: String(form.get("sha256") ?? ""),
-        }),
-      { refresh: false, onSuccess: (data) => setVersionId(data.versionId) },
-    );
+  const submit = (form: FormData) => {
+    const input = {
+      imageId,
+      url: String(form.get("url") ?? ""),
+      version: String(form.get("version") ?? ""),
+      format: String(form.get("format") ?? "detect"),
+      sha256: String(form.get("sha256") ?? ""),
+    };
+    if (!check(startUrlImportSchema, input)) return;
+    run(() => startUrlImportServerAction(input), {
+      refresh: false,
+      onSuccess: (data) => setVersionId(data.versionId),
+    });
+  };
 
   return (
     <>
