@@ -3,7 +3,7 @@
 import { eq, sql } from "drizzle-orm";
 import { db } from "../client";
 import { imageVersions, images, projects, type DataStatus } from "../schema";
-import { freeQuotaBytes, refuseImportOverQuota } from "./storage-usage";
+import { freeQuotaBytes, lockProjectQuota, refuseImportOverQuota } from "./storage-usage";
 
 /** The version a URL import fills, with its project and quota; null when it is gone. */
 export async function getUrlImportTarget({
@@ -42,11 +42,7 @@ export async function reserveImportBytes({
       .innerJoin(images, eq(images.id, imageVersions.imageId))
       .where(eq(imageVersions.id, versionId));
     if (!version) throw new Error(`version ${versionId} is gone`);
-    const [project] = await tx
-      .select({ quotaBytes: projects.quotaBytes })
-      .from(projects)
-      .where(eq(projects.id, version.projectId))
-      .for("update");
+    const project = await lockProjectQuota(tx, version.projectId);
     if (!project) throw new Error(`the project of version ${versionId} is gone`);
     const held = Number(version.held);
     // Of unknown size, the download itself stops where the free bytes end.

@@ -42,6 +42,22 @@ export async function freeQuotaBytes(
 }
 
 /**
+ * Locks a project's row for a quota decision, so two writers can't both take the last free bytes;
+ * null when the project is gone. Every quota check that adds bytes starts here.
+ */
+export async function lockProjectQuota(
+  tx: Tx,
+  projectId: string,
+): Promise<{ quotaBytes: number; name: string } | null> {
+  const [project] = await tx
+    .select({ quotaBytes: projects.quotaBytes, name: projects.name })
+    .from(projects)
+    .where(eq(projects.id, projectId))
+    .for("update");
+  return project ?? null;
+}
+
+/**
  * Locks the project row and refuses `needed` bytes that don't fit, saying how much is needed and
  * how much is free. `what` starts the sentence: "This clone", "This build".
  */
@@ -49,11 +65,7 @@ export async function refuseOverQuota(
   tx: Tx,
   { projectId, needed, held = 0, what }: { projectId: string; needed: number; held?: number; what: string },
 ): Promise<void> {
-  const [project] = await tx
-    .select({ quotaBytes: projects.quotaBytes, name: projects.name })
-    .from(projects)
-    .where(eq(projects.id, projectId))
-    .for("update");
+  const project = await lockProjectQuota(tx, projectId);
   if (!project) throw new HangarError("not_found", "That project doesn't exist or you are not a member of it.");
   const free = await freeQuotaBytes(tx, projectId, project.quotaBytes, held);
   if (needed > free) {

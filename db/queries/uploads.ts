@@ -2,11 +2,11 @@ import type { StoredInspection } from "@/lib/images/inspector/types";
 import { and, eq, lt, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { db } from "../client";
-import { blobs, imageVersions, images, projects, uploads, type DiskFormat, type VersionSource } from "../schema";
+import { blobs, imageVersions, images, uploads, type DiskFormat, type VersionSource } from "../schema";
 import { recordAudit } from "./audit";
 import { AccessDenied, imageInProjectCondition, imageRefusal, visibleImagesCondition } from "./access";
 import { refreshImageLatest } from "./images";
-import { refuseImportOverQuota } from "./storage-usage";
+import { lockProjectQuota, refuseImportOverQuota } from "./storage-usage";
 import type { Viewer } from "./users";
 
 export interface NewImportVersion {
@@ -42,11 +42,7 @@ export async function createImportVersion(
       .from(images)
       .where(eq(images.id, input.imageId));
     if (!image?.writable) throw imageRefusal(input.viewer, image ?? null, "contribute", "add versions to its images");
-    const [project] = await tx
-      .select({ quotaBytes: projects.quotaBytes })
-      .from(projects)
-      .where(eq(projects.id, image.projectId))
-      .for("update");
+    const project = await lockProjectQuota(tx, image.projectId);
     if (!project) throw new AccessDenied([input.imageId]);
     if (input.declaredLength !== null)
       await refuseImportOverQuota(tx, {
