@@ -1,12 +1,15 @@
 "use client";
 
-import { useRouter } from "next/navigation";
+import { unstable_rethrow, useRouter } from "next/navigation";
 import { useState, useTransition } from "react";
 import type { z } from "zod";
 import type { ActionResult } from "@/lib/actions/safe-action";
 import { checkInput } from "@/lib/validations/check";
 
 type Failure = Extract<ActionResult<unknown>, { ok: false }>;
+
+const UNREACHABLE_MESSAGE =
+  "Hangar did not answer: the connection was lost or the server is restarting. Check your connection and try again; reload the page to see what was saved.";
 
 /** What the last call came to, as words for <ActionMessage>; null before the first call. */
 export type ActionOutcome =
@@ -38,7 +41,15 @@ export function useServerAction() {
   function run<T>(call: () => Promise<ActionResult<T>>, options: RunOptions<T> = {}) {
     setOutcome(null);
     startTransition(async () => {
-      const result = await call();
+      let result: ActionResult<T>;
+      try {
+        result = await call();
+      } catch (error) {
+        // The action never answered (connection lost, server restarting): say so in words, not a
+        // crash page. Next's own signals (a redirect, not-found) keep their meaning.
+        unstable_rethrow(error);
+        result = { ok: false, code: "internal", message: UNREACHABLE_MESSAGE };
+      }
       if (!result.ok) {
         setOutcome({ kind: "error", text: result.message, code: result.code, fieldErrors: result.fieldErrors ?? {} });
         options.onError?.(result);
