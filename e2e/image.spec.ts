@@ -32,6 +32,20 @@ test("a tag is added with autocomplete and removed on the image page", async ({ 
   await expect(page.getByRole("button", { name: `Remove tag ${tag}` })).toHaveCount(0);
 });
 
+test("an action that gets no answer says so in words and keeps the page", async ({ page, context }) => {
+  const tag = uniqueName("offline");
+  await signInWithPassword(page);
+  await page.goto("/images/ubuntu-24-04-server");
+  await context.setOffline(true);
+  await page.getByLabel("Add a tag").fill(tag);
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  await expect(page.getByRole("alert").filter({ hasText: /did not answer/ })).toBeVisible();
+  await expect(page.getByRole("heading", { level: 1, name: /Ubuntu 24\.04/ })).toBeVisible();
+  await context.setOffline(false);
+  await page.reload();
+  await expect(page.getByRole("button", { name: `Remove tag ${tag}` })).toHaveCount(0);
+});
+
 test("a member sees an image they don't own read-only", async ({ page }) => {
   await signInWithOidc(page, uniqueName("reader"));
   await page.goto("/images/debian-12-base");
