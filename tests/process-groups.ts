@@ -8,8 +8,11 @@ export function liveProcessesInGroup(group: number): string[] {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === group && fields[0] !== "Z")
-        found.push(`${entry} ${readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ").trim()}`);
+      if (Number(fields[2]) !== group || fields[0] === "Z" || fields[0] === "X") continue;
+      // An empty command line means the kernel has already released the process's memory: it was
+      // killed and is exiting, a moment before it turns zombie. (Kernel threads are never in our groups.)
+      const command = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ").trim();
+      if (command) found.push(`${entry} ${command}`);
     } catch {
       // the process ended while we looked
     }
