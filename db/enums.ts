@@ -16,6 +16,11 @@ export const releaseStatuses = [
 ] as const;
 export const versionSources = ["upload", "url", "build", "clone"] as const;
 export const buildStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+/** Content scans, diffs and boot tests: `succeeded` means the job ran to its answer (a boot test's verdict is `result`). */
+export const contentJobStatuses = ["queued", "running", "succeeded", "failed", "cancelled"] as const;
+export const bootTestResults = ["passed", "failed", "timed_out", "not_bootable"] as const;
+/** Whose version ordering a package follows: dpkg's, rpm's, apk's (compared with dpkg's rules), or none known. */
+export const packageSchemes = ["deb", "rpm", "apk", "other"] as const;
 
 export type UserRole = (typeof userRoles)[number];
 export type ProjectRole = (typeof projectRoles)[number];
@@ -26,6 +31,9 @@ export type DataStatus = (typeof dataStatuses)[number];
 export type ReleaseStatus = (typeof releaseStatuses)[number];
 export type VersionSource = (typeof versionSources)[number];
 export type BuildStatus = (typeof buildStatuses)[number];
+export type ContentJobStatus = (typeof contentJobStatuses)[number];
+export type BootTestResult = (typeof bootTestResults)[number];
+export type PackageScheme = (typeof packageSchemes)[number];
 
 export const cloneModes = ["linked", "full"] as const;
 export type CloneMode = (typeof cloneModes)[number];

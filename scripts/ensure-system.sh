@@ -21,6 +21,12 @@ command -v debootstrap >/dev/null 2>&1 || need+=(debootstrap)
 command -v file >/dev/null 2>&1 || need+=(file)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v genisoimage >/dev/null 2>&1 || need+=(genisoimage)
+# Boot tests run the image in a real virtual machine (TCG where there is no usable KVM).
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+# Content inspection and diffs drive libguestfs through its Python API: one appliance launch each.
+/usr/bin/python3 -c "import guestfs" >/dev/null 2>&1 || need+=(python3-guestfs)
+# The rpm version-ordering tests compare against rpm's own rpm.vercmp (rpmdevtools is not in Debian).
+command -v rpm >/dev/null 2>&1 || need+=(rpm)
 # libguestfs boots its appliance with a host kernel; without recommends apt does not pull one in.
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 

@@ -5,6 +5,7 @@
 import { sql } from "drizzle-orm";
 import {
   bigint,
+  boolean,
   check,
   index,
   integer,
@@ -63,6 +64,10 @@ export const images = pgTable(
     releasedVirtualSize: bigint("released_virtual_size", { mode: "number" }).notNull().default(0),
     releasedReleaseStatus: text("released_release_status").$type<ReleaseStatus>(),
     releasedCount: integer("released_count").notNull().default(0),
+    /** Approval needs a passing boot test of the version (an owner/admin setting). */
+    bootTestRequired: boolean("boot_test_required").notNull().default(false),
+    /** A line the image prints when it is up; null means a login prompt on the serial console. */
+    bootSuccessMarker: text("boot_success_marker"),
     /** Clones and builds that used any of its versions: the catalog's "most used" order. */
     usageCount: integer("usage_count").notNull().default(0),
     /** Searched with hangar_search_query(q): both tokenize with hangar_search_words (migration 0007). */

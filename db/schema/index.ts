@@ -8,3 +8,4 @@ export * from "./recipes";
 export * from "./governance";
 export * from "./teams";
 export * from "./audit";
+export * from "./content";

@@ -1,6 +1,9 @@
 import { applyDueScheduledReleases } from "@/db/queries/releases";
 import { runBuild } from "@/lib/builds/engine";
 import { runClone } from "@/lib/clones/engine";
+import { runBootTest } from "@/lib/content/boot-test";
+import { runFileDiff } from "@/lib/content/file-diff";
+import { runContentScan } from "@/lib/content/scan";
 import { runConversion } from "@/lib/imports/convert";
 import { runUrlImport } from "@/lib/imports/url-import";
 import type { JobHandlers } from "./queue";
@@ -11,4 +14,7 @@ export const jobHandlers: JobHandlers = {
   "image.build": (data, { signal, timeLimitMs }) => runBuild(data, { signal, timeLimitMs }),
   "image.clone": async (data, { signal }) => void (await runClone(data, { signal })),
   "release.apply-scheduled": async () => void (await applyDueScheduledReleases()),
+  "content.inspect": (data, { signal }) => runContentScan(data, { signal }),
+  "content.diff": (data, { signal }) => runFileDiff(data, { signal }),
+  "image.boot-test": (data, { signal }) => runBootTest(data, { signal }),
 };

@@ -24,6 +24,9 @@ const kinds: Partial<Record<JobName, JobKind>> = {
   },
   "image.clone": { noun: "clone", again: "Request the clone again", limitVariable: "HANGAR_JOB_TIMEOUT" },
   "image.import-url": { noun: "import", again: "Start the import again", limitVariable: "HANGAR_JOB_TIMEOUT" },
+  "content.inspect": { noun: "content inspection", again: "Inspect it again", limitVariable: "HANGAR_JOB_TIMEOUT" },
+  "content.diff": { noun: "file comparison", again: "Compare the files again", limitVariable: "HANGAR_JOB_TIMEOUT" },
+  "image.boot-test": { noun: "boot test", again: "Test the boot again", limitVariable: "HANGAR_JOB_TIMEOUT" },
 };
 
 export class JobStopped extends Error {

@@ -15,6 +15,9 @@ export const jobNames = [
   "image.build",
   "image.clone",
   "release.apply-scheduled",
+  "content.inspect",
+  "content.diff",
+  "image.boot-test",
 ] as const;
 export type JobName = (typeof jobNames)[number];
 
@@ -30,6 +33,10 @@ export interface JobPayloads {
   "image.build": { buildId: string };
   "image.clone": { cloneId: string };
   "release.apply-scheduled": Record<string, never>;
+  /** Reads what is inside a blob (one content_scans row per sha256). */
+  "content.inspect": { sha256: string };
+  "content.diff": { diffId: string };
+  "image.boot-test": { bootTestId: string };
 }
 
 /** `signal` aborts with a JobStopped when the job's time limit passes or the worker stops. */
