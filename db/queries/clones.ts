@@ -403,7 +403,12 @@ export async function completeClone(
       },
       tx,
     );
-    return { imageSlug: image.slug, version: clone.version, versionId: version.id, scanRequested: version.scanRequested };
+    return {
+      imageSlug: image.slug,
+      version: clone.version,
+      versionId: version.id,
+      scanRequested: version.scanRequested,
+    };
   });
 }
 

@@ -19,7 +19,8 @@ export const rescanVersionAction = defineAction(rescanVersionSchema, async (inpu
   if (!version!.ready || !version!.sha256)
     throw new HangarError("conflict", "This version's file is not ready yet; its content is read once it is.");
   const sha256 = version!.sha256;
-  if (await requestAndSendContentScan(sha256)) return { imageSlug: version!.imageSlug, sha256, status: "queued" as const };
+  if (await requestAndSendContentScan(sha256))
+    return { imageSlug: version!.imageSlug, sha256, status: "queued" as const };
   const scan = await getContentScan(sha256);
   throw new HangarError(
     "conflict",

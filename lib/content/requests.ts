@@ -22,7 +22,9 @@ export async function requestAndSendContentScan(sha256: string): Promise<boolean
 }
 
 /** At worker start: one insert..select for ready versions without a scan, then a job for every queued scan. */
-export async function reconcileContentScans({ log = console.log }: { log?: (line: string) => void } = {}): Promise<number> {
+export async function reconcileContentScans({
+  log = console.log,
+}: { log?: (line: string) => void } = {}): Promise<number> {
   const queued = await requestMissingContentScans();
   for (const sha256 of queued) await enqueue("content.inspect", { sha256 });
   if (queued.length > 0) log(`Content inspection queued for ${queued.length} image file(s) not read yet.`);

@@ -34,7 +34,6 @@ const script = () => path.join(path.dirname(fileURLToPath(import.meta.url)), "gu
 /** More than any honest inspection prints (the script caps every list); a bigger output is refused. */
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
-
 /** The package manager's version ordering a package's versions follow. */
 export function packageSchemeOf(packageFormat: string | null): PackageScheme {
   if (packageFormat === "deb") return "deb";
@@ -73,7 +72,11 @@ const filesystemSchema = z.object({
 });
 const packageSchema = z.object({
   name: guestString.min(1),
-  epoch: z.number().int().nonnegative().max(2 ** 31 - 1),
+  epoch: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(2 ** 31 - 1),
   version: guestString,
   release: guestString,
   arch: guestString,
