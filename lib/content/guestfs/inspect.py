@@ -260,13 +260,14 @@ def inspect(disk, disk_format):
                     "reason": "The image's filesystems could not be read, so nothing inside it could be inspected; they may be corrupt: "
                     + "; ".join(unmountable[:3]),
                 }
-            if not fs:
+            known = [f for f in fs if f["type"] not in ("unknown", "")]
+            if not known:
                 reason = "No operating system was found: the disk has no filesystem libguestfs recognises (it is empty, unformatted or encrypted)."
             else:
-                kinds = ", ".join(sorted({f["type"] for f in fs}))
+                kinds = ", ".join(sorted({f["type"] for f in known}))
                 reason = "No operating system was found: the disk holds %d filesystem%s (%s) but none looks like an installed OS (a data disk)." % (
-                    len(fs),
-                    "" if len(fs) == 1 else "s",
+                    len(known),
+                    "" if len(known) == 1 else "s",
                     kinds,
                 )
             result.update(osFound=False, noOsReason=reason)
