@@ -1,13 +1,16 @@
 // A worker that dies (kill -9, a lost machine) stops sending heartbeats. Any worker notices: the
 // build ends failed with the reason, its leftover processes on this machine are killed and its
 // work directory removed. The finishing transaction only accepts the attempt that claimed the
-// build while it is still running, so a build can never produce two outputs.
+// build while it is still running, so a build can never produce two outputs. File diffs
+// (lib/content/file-diff.ts) are swept the same way.
 import os from "node:os";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { sweepStaleBuildRuns } from "@/db/queries/build-runs";
 import { sweepStaleClones } from "@/db/queries/clones";
+import { sweepStaleFileDiffs } from "@/db/queries/version-diffs";
 import { env } from "@/lib/env";
 import { cloneWorkDir } from "@/lib/clones/engine";
+import { diffWorkDir } from "@/lib/content/file-diff";
 import { buildWorkDir } from "./engine";
 
 export async function sweepStaleBuilds({
@@ -29,6 +32,18 @@ export async function sweepStaleBuilds({
   for (const id of await sweepStaleClones({ staleSeconds: Math.max(staleSeconds, 30) })) {
     log(`Clone ${id} lost its worker; marked failed.`);
     await rm(cloneWorkDir(id), { recursive: true, force: true });
+  }
+  for (const row of await sweepStaleFileDiffs({ staleSeconds })) {
+    log(`File diff ${row.id} lost its worker; marked failed.`);
+    if (row.workerHost !== os.hostname()) continue;
+    if (row.processGroup && (await groupIsOurs(row.processGroup))) {
+      try {
+        process.kill(-row.processGroup, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await rm(diffWorkDir(row.id), { recursive: true, force: true });
   }
   return builds.length;
 }
