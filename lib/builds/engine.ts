@@ -24,6 +24,7 @@ import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/image
 import { checkProducedFile } from "@/lib/imports/ingest";
 import { getBlobStore } from "@/lib/storage";
 import { accelerationLabels, formatDuration } from "@/lib/format";
+import { queueBootTestAfterBuild } from "@/lib/content/boot-queue";
 import { acceleration, libguestfsEnv } from "@/lib/jobs/acceleration";
 import { isBuildable } from "@/lib/governance/release";
 import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
@@ -238,6 +239,7 @@ export async function runBuild(
     if (landed.status === "refused") throw new StepFailed(landed.reason);
     if (landed.status === "cancelled") throw new Cancelled();
     stored = null;
+    await queueBootTestAfterBuild(landed.versionId, build.requestedById);
     phase(
       `Done: ${landed.imageSlug ?? "image"} build-${build.number} is waiting for review (version ${landed.versionId})`,
     );

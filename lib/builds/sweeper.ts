@@ -4,10 +4,12 @@
 // build while it is still running, so a build can never produce two outputs.
 import os from "node:os";
 import { readdir, readFile, rm } from "node:fs/promises";
+import { sweepStaleBootTestRuns } from "@/db/queries/boot-tests";
 import { sweepStaleBuildRuns } from "@/db/queries/build-runs";
 import { sweepStaleClones } from "@/db/queries/clones";
 import { env } from "@/lib/env";
 import { cloneWorkDir } from "@/lib/clones/engine";
+import { bootTestWorkDir } from "@/lib/content/boot-test";
 import { buildWorkDir } from "./engine";
 
 export async function sweepStaleBuilds({
@@ -29,6 +31,18 @@ export async function sweepStaleBuilds({
   for (const id of await sweepStaleClones({ staleSeconds: Math.max(staleSeconds, 30) })) {
     log(`Clone ${id} lost its worker; marked failed.`);
     await rm(cloneWorkDir(id), { recursive: true, force: true });
+  }
+  for (const row of await sweepStaleBootTestRuns({ staleSeconds: Math.max(staleSeconds, 30) })) {
+    log(`Boot test ${row.id} lost its worker; marked failed.`);
+    if (row.workerHost !== os.hostname()) continue;
+    if (row.processGroup && (await groupIsOurs(row.processGroup))) {
+      try {
+        process.kill(-row.processGroup, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    await rm(bootTestWorkDir(row.id), { recursive: true, force: true });
   }
   return builds.length;
 }

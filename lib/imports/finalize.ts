@@ -6,6 +6,7 @@ import { completeImport, failImport } from "@/db/queries/uploads";
 import type { DiskFormat } from "@/db/schema";
 import { crossCheck } from "@/lib/images/qemu-img";
 import { getBlobStore } from "@/lib/storage";
+import { queueBootTestAfterUpload } from "@/lib/content/boot-queue";
 import type { IngestResult } from "./ingest";
 
 export class ImportRefused extends Error {
@@ -66,6 +67,12 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
         sha512: ingest.sha512,
         inspection: { ...ingest.report, qemuImg: checked.info ?? null },
       },
+    });
+    await queueBootTestAfterUpload({
+      versionId: input.versionId,
+      sha256: ingest.sha256,
+      format,
+      actorId: input.actorId,
     });
     return { format, virtualSize, sha256: ingest.sha256, size: ingest.size };
   } catch (error) {
