@@ -3,6 +3,7 @@ import Link from "next/link";
 import { forbidden } from "next/navigation";
 import { RevisionDiff } from "@/components/recipes/revision-diff";
 import { ReviewDecision } from "@/components/reviews/review-decision";
+import { BootTestBadge } from "@/components/boot-tests/boot-test-badge";
 import { PageHeader } from "@/components/shell/page-header";
 import { Badge } from "@/components/ui/badge";
 import { formatBytes, humanize } from "@/components/ui/format";
@@ -109,6 +110,10 @@ export default async function ReviewsPage() {
                         <Badge tone="danger">Problems found</Badge>
                       )}
                     </dd>
+                    <dt className="text-muted">Boot test</dt>
+                    <dd>
+                      <BootTestBadge test={item.bootTest} />
+                    </dd>
                     <dt className="text-muted">Sizes</dt>
                     <dd>
                       {formatBytes(item.virtualSize)} virtual · {formatBytes(item.fileSize)} file · {item.format ?? "—"}
@@ -131,6 +136,7 @@ export default async function ReviewsPage() {
                   versionId={item.id}
                   label={label}
                   ownVersion={item.producers.some((person) => person.id === viewer.id)}
+                  approveHeldBack={item.approveHeldBack}
                 />
               </li>
             );

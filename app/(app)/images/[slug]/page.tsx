@@ -1,4 +1,5 @@
 import type { Metadata } from "next";
+import { BootSettingsSection } from "./boot-settings-section";
 import Link from "next/link";
 import { formatDateTime } from "@/components/ui/format";
 import { notFound } from "next/navigation";
@@ -192,6 +193,7 @@ export default async function ImagePage({ params }: Props) {
               <SharePanel imageId={image.id} imageName={image.name} shares={shares} />
             </section>
           ) : null}
+          {image.can.manage ? <BootSettingsSection viewer={viewer} imageId={image.id} /> : null}
           {image.can.contribute ? null : (
             <p className="text-xs text-muted">You can read this image. Members of {image.projectName} can edit it.</p>
           )}

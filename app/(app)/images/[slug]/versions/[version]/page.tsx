@@ -18,9 +18,11 @@ import { defaultResetOperations, identityResetOperations } from "@/db/enums";
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
-import { isBuildable, isCurrentRelease, producerNote, retiredNotices } from "@/lib/governance/release";
+import { heldBackActions, isBuildable, isCurrentRelease, producerNote, retiredNotices } from "@/lib/governance/release";
 import type { DataStatus, ReleaseStatus } from "@/db/enums";
 import { requireViewer } from "@/lib/auth/session";
+import { getBootGate } from "@/db/queries/boot-tests";
+import { BootTestSection } from "./boot-test-section";
 
 type Params = { params: Promise<{ slug: string; version: string }> };
 
@@ -45,6 +47,7 @@ export default async function VersionPage({ params }: Params) {
     getVersionUsage({ viewer, versionId: detail.id, ownerProjectId: detail.projectId }),
     cloneable ? listCloneTargets({ viewer }) : Promise.resolve([]),
   ]);
+  const heldBack = heldBackActions(detail.can.release, { bootGate: await getBootGate({ versionId: detail.id }) });
   const facts: [string, React.ReactNode][] = [
     ["Format", detail.format ?? "—"],
     ["Virtual size", formatBytes(detail.virtualSize)],
@@ -199,6 +202,7 @@ export default async function VersionPage({ params }: Params) {
             <ReleaseControls
               versionId={detail.id}
               actions={detail.can.release}
+              heldBack={heldBack}
               replacements={replacements}
               producerNote={
                 detail.producedByViewer && detail.releaseStatus === "pending_review" ? producerNote : undefined
@@ -262,6 +266,7 @@ export default async function VersionPage({ params }: Params) {
           )}
         </section>
       </div>
+      <BootTestSection viewer={viewer} version={detail} />
     </div>
   );
 }
