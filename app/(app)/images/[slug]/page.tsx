@@ -112,8 +112,9 @@ export default async function ImagePage({ params }: Props) {
               :{" "}
               <span className="text-fg">
                 {detected.facts.osFound
-                  ? [detected.facts.productName ?? detected.facts.distro, detected.facts.arch].filter(Boolean).join(", ") ||
-                    "an unidentified OS"
+                  ? [detected.facts.productName ?? detected.facts.distro, detected.facts.arch]
+                      .filter(Boolean)
+                      .join(", ") || "an unidentified OS"
                   : "no operating system"}
               </span>
             </span>
