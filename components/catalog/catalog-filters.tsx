@@ -154,7 +154,7 @@ export function CatalogFilters({
         />
         <FilterSelect
           name="detectedArch"
-          label="Detected architecture"
+          label="Detected arch"
           value={params.detectedArch}
           options={plain(facets.detectedArches)}
           anyLabel="Any"
