@@ -284,7 +284,7 @@ export interface ReviewContent {
   boot: BootResult | null;
 }
 
-/** For each version the viewer may see: its scan, mismatches, package diff against its parent and latest boot result. */
+/** For each version the viewer may see: its scan, mismatches, package diff against its parent (when they may see that too) and latest boot result. */
 export async function listReviewContents({
   viewer,
   versionIds,
@@ -296,13 +296,15 @@ export async function listReviewContents({
   if (!ids.length) return new Map();
   const result = await db().execute<Row>(sql`
     select v.id, v.sha256, i.os, i.os_version as typed_os_version, i.arch as typed_arch, ${scanColumns},
-           pv.id as parent_id, pv.version as parent_version, pi.slug as parent_image_slug, pv.sha256 as parent_sha256,
+           pv.id as parent_id, pv.version as parent_version, pv.slug as parent_image_slug, pv.sha256 as parent_sha256,
            ps.status as parent_scan_status
     from image_versions v
     join images i on i.id = v.image_id
     left join content_scans s on s.sha256 = v.sha256
-    left join image_versions pv on pv.id = v.parent_version_id
-    left join images pi on pi.id = pv.image_id
+    left join lateral (
+      select pv.id, pv.version, pv.sha256, pi.slug from image_versions pv join images pi on pi.id = pv.image_id
+      where pv.id = v.parent_version_id and ${visibleVersionCondition(viewer, { image: "pi", version: "pv" })}
+    ) pv on true
     left join content_scans ps on ps.sha256 = pv.sha256
     where v.id in (${sql.join(
       ids.map((id) => sql`${id}::uuid`),
