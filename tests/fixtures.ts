@@ -5,6 +5,7 @@ import { copyFile } from "node:fs/promises";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { db } from "@/db/client";
+import { contentScans } from "@/db/schema";
 import { queueBuild } from "@/db/queries/builds";
 import { createImage, createReadyVersion } from "@/db/queries/images";
 import { saveRecipe } from "@/db/queries/recipes";
@@ -201,4 +202,12 @@ export async function storeTestBlob(file: string) {
   await copyFile(file, temp);
   await getBlobStore().putFromTempFile({ tempPath: temp, sha256: hashes.sha256, size: hashes.size });
   return hashes;
+}
+
+/**
+ * Writes a content scan row as a test wants it. A version made ready already holds a queued scan of
+ * its blob (the inspection job's), so this replaces that row rather than adding a second one.
+ */
+export async function writeTestScan(values: typeof contentScans.$inferInsert): Promise<void> {
+  await db().insert(contentScans).values(values).onConflictDoUpdate({ target: contentScans.sha256, set: values });
 }

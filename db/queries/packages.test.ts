@@ -3,6 +3,7 @@
 // missing releases), unfinished scans and unready versions are left out, and the diff sorts
 // every change into its category.
 import { randomBytes } from "node:crypto";
+import { writeTestScan } from "@/tests/fixtures";
 import { eq, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
@@ -57,10 +58,13 @@ async function scan(
   packages: ContentPackage[],
   status: "succeeded" | "running" = "succeeded",
 ) {
-  await db()
-    .insert(contentScans)
-    .values({ sha256, status, osFound: true, distro: scheme === "rpm" ? "rocky" : "debian", osVersion: "12" })
-    .onConflictDoNothing();
+  await writeTestScan({
+    sha256,
+    status,
+    osFound: true,
+    distro: scheme === "rpm" ? "rocky" : "debian",
+    osVersion: "12",
+  });
   await replaceScanPackages({ scanSha256: sha256, scheme, packages });
 }
 

@@ -4,7 +4,7 @@
 // keyed once per ordering (dpkg's for deb, apk and other; rpm's for rpm): one indexed query.
 import { eq, sql, type SQL } from "drizzle-orm";
 import type { PackageScheme } from "@/db/enums";
-import { keyRange, sortKey, VersionSyntaxError, type KeyRange } from "@/lib/content/package-versions";
+import { keyRange, storedSortKey, VersionSyntaxError, type KeyRange } from "@/lib/content/package-versions";
 import type { ContentFilesystem, ContentPackage } from "@/lib/content/types";
 import { HangarError } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
@@ -22,12 +22,6 @@ const keyFamilies: { schemes: PackageScheme[]; keyedAs: PackageScheme }[] = [
   { schemes: ["rpm"], keyedAs: "rpm" },
 ];
 
-// What a guest reports is stored even when it is no valid version (a hand-built package): the
-// key is then made from it with anything no version uses turned into a separator.
-function keyableParts(part: string): string {
-  return part.replace(/[^\x21-\x7e]/g, ".").replace(/\d{256,}/g, (digits) => digits.slice(0, 255));
-}
-
 export function packageRowsFor(
   scanSha256: string,
   scheme: PackageScheme,
@@ -42,11 +36,7 @@ export function packageRowsFor(
     release: pkg.release,
     arch: pkg.arch,
     scheme,
-    sortKey: sortKey(scheme, {
-      epoch: Math.max(0, Math.min(pkg.epoch, 2 ** 31 - 1)),
-      upstreamVersion: keyableParts(pkg.upstreamVersion),
-      release: keyableParts(pkg.release),
-    }),
+    sortKey: storedSortKey(scheme, pkg),
   }));
 }
 

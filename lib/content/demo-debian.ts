@@ -26,7 +26,6 @@ import { buildBootableDebian } from "./debian-image";
 
 const run = promisify(execFile);
 
-
 /** The machine's Debian mirror (not its security archive); deb.debian.org when none is configured. */
 export function debianMirror(): string {
   return aptSourceUris().find((uri) => /\/debian\/?$/.test(uri)) ?? "http://deb.debian.org/debian";
@@ -109,7 +108,9 @@ export async function runDemoDebianImage(
   try {
     progress = setInterval(() => {
       void directoryBytes(work).then((bytes) =>
-        recordImportProgress({ versionId, bytesReceived: Math.min(bytes, DEMO_DEBIAN_EXPECTED_BYTES - 1) }).catch(() => {}),
+        recordImportProgress({ versionId, bytesReceived: Math.min(bytes, DEMO_DEBIAN_EXPECTED_BYTES - 1) }).catch(
+          () => {},
+        ),
       );
     }, 3000);
     const built = await buildBootableDebian({ workDir: path.join(work, "build"), mirror, signal });

@@ -303,3 +303,21 @@ export function keyInRange(key: Buffer, range: KeyRange): boolean {
   }
   return true;
 }
+
+// What a guest reports is stored even when it is no valid version (a hand-built package): the
+// key is then made from it with anything no version uses turned into a separator.
+function keyableParts(part: string): string {
+  return part.replace(/[^\x21-\x7e]/g, ".").replace(/\d{256,}/g, (digits) => digits.slice(0, 255));
+}
+
+/** The sort key of a package as a guest reported it (epoch clamped, unusable characters made separators). */
+export function storedSortKey(
+  scheme: PackageScheme,
+  pkg: { epoch: number; upstreamVersion: string; release: string },
+): Buffer {
+  return sortKey(scheme, {
+    epoch: Math.max(0, Math.min(pkg.epoch, 2 ** 31 - 1)),
+    upstreamVersion: keyableParts(pkg.upstreamVersion),
+    release: keyableParts(pkg.release),
+  });
+}

@@ -3,6 +3,7 @@
 // and the schema published with the spec, tests/schemas), and the download route on the real
 // database: the documents, their file names, 404 for a hidden version, 409 before a finished scan.
 import { randomBytes } from "node:crypto";
+import { writeTestScan } from "@/tests/fixtures";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Spec, Validation } from "@cyclonedx/cyclonedx-library";
@@ -13,7 +14,7 @@ import { beforeAll, describe, expect, it, vi } from "vitest";
 import { db } from "@/db/client";
 import { replaceScanPackages, type SbomScan } from "@/db/queries/packages";
 import type { Viewer } from "@/db/queries/users";
-import { contentScans, imageVersions } from "@/db/schema";
+import { imageVersions } from "@/db/schema";
 import { createTestImage, createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
 import { GET as sbomRoute } from "@/app/api/versions/[id]/sbom/route";
 import { cycloneDxSbom, packageUrl, spdxSbom, type SbomInput, type SbomPackage } from "./sbom";
@@ -213,24 +214,20 @@ describe("GET /api/versions/[id]/sbom", () => {
     for (const row of rows) ids[row.version] = row.id;
     const sha = (version: string) => rows.find((row) => row.version === version)!.sha256!;
     for (const version of ["1.0", "3.0"]) {
-      await db()
-        .insert(contentScans)
-        .values({
-          sha256: sha(version),
-          status: "succeeded",
-          osFound: true,
-          osType: "linux",
-          distro: "debian",
-          productName: "Debian GNU/Linux 12 (bookworm)",
-          osVersion: "12",
-          arch: "x86_64",
-          finishedAt: new Date(),
-        });
+      await writeTestScan({
+        sha256: sha(version),
+        status: "succeeded",
+        osFound: true,
+        osType: "linux",
+        distro: "debian",
+        productName: "Debian GNU/Linux 12 (bookworm)",
+        osVersion: "12",
+        arch: "x86_64",
+        finishedAt: new Date(),
+      });
       await replaceScanPackages({ scanSha256: sha(version), scheme: "deb", packages: input.packages });
     }
-    await db()
-      .insert(contentScans)
-      .values({ sha256: sha("2.0"), status: "running" });
+    await writeTestScan({ sha256: sha("2.0"), status: "running" });
   });
 
   const call = (versionId: string, query = "") =>

@@ -24,6 +24,7 @@ import { libguestfsEnv } from "@/lib/jobs/acceleration";
 import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { getBlobStore } from "@/lib/storage";
+import { storedSortKey } from "./package-versions";
 import type { ContentFacts, ContentPackage } from "./types";
 import { contentScanWorkDir } from "./work-dir";
 
@@ -40,17 +41,6 @@ export function packageSchemeOf(packageFormat: string | null): PackageScheme {
   if (packageFormat === "rpm") return "rpm";
   if (packageFormat === "apk") return "apk";
   return "other";
-}
-
-// PLACEHOLDER, to be replaced by `sortKey` from lib/content/package-versions.ts (another helper's
-// branch) when it is merged: the real key encodes (epoch, version, release) so that byte order is
-// the package manager's own ordering. This one only keeps rows insertable; it orders nothing.
-export function sortKeyPlaceholder(
-  scheme: PackageScheme,
-  { epoch, upstreamVersion, release }: { epoch: number; upstreamVersion: string; release: string },
-): Buffer {
-  void scheme;
-  return Buffer.from(`${epoch}:${upstreamVersion}-${release}`);
 }
 
 /** As the package manager prints it: [epoch:]version[-release]. */
@@ -126,7 +116,7 @@ export function factsFromOutput(output: Extract<InspectOutput, { ok: true }>): {
       release: item.release,
       arch: item.arch,
     };
-    return { ...parts, scheme, sortKey: sortKeyPlaceholder(scheme, parts) };
+    return { ...parts, scheme, sortKey: storedSortKey(scheme, parts) };
   });
   const { ok, launchMs, packages: omitted, ...facts } = output;
   void ok;
