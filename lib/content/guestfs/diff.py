@@ -19,6 +19,8 @@ import time
 import guestfs
 
 TEXT_MAX = 64 * 1024
+# More paths than this in one image is refused rather than exhausting the worker's memory.
+PATHS_MAX = 1_000_000
 TEXT_TOTAL_MAX = 4 * 1024 * 1024
 BATCH = 500
 SIDES = ("from", "to")
@@ -181,6 +183,10 @@ def list_tree(g, prefix, work, side):
     with open(names_file, "rb") as handle:
         raw_names = [name for name in handle.read().split(b"\0") if name]
     os.unlink(names_file)
+    if len(raw_names) > PATHS_MAX:
+        raise RuntimeError(
+            "the %s image holds more than %d files and directories; that is more than Hangar compares" % (side, PATHS_MAX)
+        )
     tree = {}
     by_dir = {}
     for raw in raw_names:
