@@ -304,6 +304,8 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
         });
         imageIds[image.slug] = created.id;
         for (const entry of built.filter((candidate) => candidate.image === image)) {
+          // Requests each new file's content scan in this transaction; the worker starting next
+          // sends the jobs (reconcileContentScans in scripts/start.ts).
           await createReadyVersion({
             tx,
             actorId: adminId,

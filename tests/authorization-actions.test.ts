@@ -13,6 +13,7 @@ import {
   channelMoves,
   channels,
   clones,
+  contentScans,
   conversions,
   imageShares,
   imageVersions,
@@ -64,6 +65,7 @@ import type { ActionResult } from "@/lib/actions/safe-action";
 import { unlockSignInAction } from "@/lib/actions/sign-in-lock-actions";
 import { cloneVersionAction } from "@/lib/actions/clone-actions";
 import { cancelFileDiffAction, requestFileDiffAction } from "@/lib/actions/diff-actions";
+import { rescanVersionAction } from "@/lib/actions/content-actions";
 import { answerShareAction, offerShareAction, withdrawShareAction } from "@/lib/actions/share-actions";
 import { accountRule, attemptPasswordSignIn } from "@/lib/auth/sign-in-guard";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
@@ -631,6 +633,23 @@ const cases: ActionCase[] = [
         .select()
         .from(versionDiffs)
         .where(eq(versionDiffs.id, id(input, "diffId"))),
+  },
+  // ── content ──
+  {
+    name: "rescanVersionAction (a failed scan, Inspect again)",
+    expected: contributors,
+    prepare: async () => {
+      const version = await realVersion(world, { projectId: world.project.id });
+      await db()
+        .update(contentScans)
+        .set({ status: "failed", failureReason: "authorization test" })
+        .where(eq(contentScans.sha256, world.blob.sha256));
+      return { versionId: version.versionId };
+    },
+    act: rescanVersionAction,
+    rows: async () => db().select().from(contentScans).where(eq(contentScans.sha256, world.blob.sha256)),
+    // Asking for a job is not a change to an object people own: no audit event.
+    audited: false,
   },
   {
     name: "offerShareAction",

@@ -7,10 +7,12 @@ import os from "node:os";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { sweepStaleBuildRuns } from "@/db/queries/build-runs";
 import { sweepStaleClones } from "@/db/queries/clones";
+import { sweepStaleContentScans } from "@/db/queries/content-scans";
 import { sweepStaleFileDiffs } from "@/db/queries/version-diffs";
 import { env } from "@/lib/env";
 import { cloneWorkDir } from "@/lib/clones/engine";
 import { diffWorkDir } from "@/lib/content/file-diff";
+import { contentScanWorkDir } from "@/lib/content/work-dir";
 import { buildWorkDir } from "./engine";
 
 export async function sweepStaleBuilds({
@@ -33,19 +35,28 @@ export async function sweepStaleBuilds({
     log(`Clone ${id} lost its worker; marked failed.`);
     await rm(cloneWorkDir(id), { recursive: true, force: true });
   }
+  for (const row of await sweepStaleContentScans({ staleSeconds: Math.max(staleSeconds, 30) })) {
+    log(`Content inspection of ${row.sha256.slice(0, 12)}… lost its worker; marked failed.`);
+    await stopLeftovers(row, contentScanWorkDir(row.sha256));
+  }
   for (const row of await sweepStaleFileDiffs({ staleSeconds })) {
     log(`File diff ${row.id} lost its worker; marked failed.`);
-    if (row.workerHost !== os.hostname()) continue;
-    if (row.processGroup && (await groupIsOurs(row.processGroup))) {
-      try {
-        process.kill(-row.processGroup, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    await rm(diffWorkDir(row.id), { recursive: true, force: true });
+    await stopLeftovers(row, diffWorkDir(row.id));
   }
   return builds.length;
+}
+
+/** A swept job that ran on this machine: its processes are killed and its work directory removed. */
+async function stopLeftovers(row: { workerHost: string | null; processGroup: number | null }, workDir: string) {
+  if (row.workerHost !== os.hostname()) return;
+  if (row.processGroup && (await groupIsOurs(row.processGroup))) {
+    try {
+      process.kill(-row.processGroup, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await rm(workDir, { recursive: true, force: true });
 }
 
 /** A process-group id can be reused; only a group still running libguestfs tools is killed. */
@@ -57,7 +68,7 @@ async function groupIsOurs(group: number): Promise<boolean> {
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (Number(fields[2]) !== group) continue;
       const command = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replace(/\0/g, " ");
-      if (/virt-customize|qemu-system|qemu-kvm|supermin|guestfs|passt/.test(command)) return true;
+      if (/virt-customize|qemu-system|qemu-kvm|supermin|guestfs|passt|inspect\.py/.test(command)) return true;
     } catch {
       // the process ended while we looked
     }

@@ -14,7 +14,7 @@ export const jobHandlers: JobHandlers = {
   "image.build": (data, { signal, timeLimitMs }) => runBuild(data, { signal, timeLimitMs }),
   "image.clone": async (data, { signal }) => void (await runClone(data, { signal })),
   "release.apply-scheduled": async () => void (await applyDueScheduledReleases()),
-  "content.inspect": (data, { signal }) => runContentScan(data, { signal }),
+  "content.inspect": async (data, { signal }) => void (await runContentScan(data, { signal })),
   "content.diff": (data, { signal }) => runFileDiff(data, { signal }),
   "image.boot-test": (data, { signal }) => runBootTest(data, { signal }),
 };
