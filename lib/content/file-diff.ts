@@ -174,9 +174,8 @@ export async function runFileDiff(
       ],
       {
         signal: controller.signal,
-        // libguestfs' overlays and sockets go in the work directory (removed with it, even after a
-        // kill); its appliance cache stays in the shared temp folder, built once per machine.
-        env: { LIBGUESTFS_CACHEDIR: os.tmpdir(), ...(await libguestfsEnv()), TMPDIR: workDir },
+        // libguestfs' overlays and sockets go in the work directory, removed with it even after a kill.
+        env: { ...(await libguestfsEnv()), LIBGUESTFS_TMPDIR: workDir, PYTHONDONTWRITEBYTECODE: "1" },
       },
     );
     if (run.pid) await setFileDiffProcessGroup(diffId, run.pid);
