@@ -137,6 +137,16 @@ const envSchema = z.object({
   // (conversions, clones, URL imports) shares one.
   HANGAR_BUILD_TIMEOUT: duration("HANGAR_BUILD_TIMEOUT", "30m"),
   HANGAR_JOB_TIMEOUT: duration("HANGAR_JOB_TIMEOUT", "2h"),
+  // Boot tests: how long a guest may take to show its success condition (a login prompt or the
+  // image's marker), and the memory it gets, in MiB (QEMU's address space and CPU time are bounded
+  // from these with prlimit).
+  HANGAR_BOOT_TEST_TIMEOUT: duration("HANGAR_BOOT_TEST_TIMEOUT", "10m"),
+  HANGAR_BOOT_TEST_MEMORY: z.coerce
+    .number({ message: "HANGAR_BOOT_TEST_MEMORY is the guest's memory in MiB, such as 512" })
+    .int("HANGAR_BOOT_TEST_MEMORY is a whole number of MiB")
+    .min(64, "HANGAR_BOOT_TEST_MEMORY is at least 64 (MiB)")
+    .max(65536, "HANGAR_BOOT_TEST_MEMORY is at most 65536 (MiB)")
+    .default(512),
   // Hardware acceleration for libguestfs (and qemu): auto probes whether KVM really runs a guest.
   HANGAR_ACCEL: z.enum(["auto", "kvm", "tcg"], { message: "HANGAR_ACCEL must be auto, kvm or tcg" }).default("auto"),
   // Hosts a build's package manager may reach through Hangar's proxy (".example.org" allows every
@@ -192,6 +202,12 @@ const envSchema = z.object({
   // Connections each process keeps to PostgreSQL at most.
   HANGAR_DB_POOL_MAX: z.coerce.number().int().min(1, "HANGAR_DB_POOL_MAX is at least 1").max(1000).default(10),
   HANGAR_SEED_DEMO: z
+    .enum(["true", "false", "1", "0"])
+    .default("true")
+    .transform((value) => value === "true" || value === "1"),
+  // The demo catalog also builds a real, bootable Debian 12 from Debian's packages (a background
+  // job of a few minutes that needs the Debian mirror in apt's sources).
+  HANGAR_DEMO_REAL_DEBIAN: z
     .enum(["true", "false", "1", "0"])
     .default("true")
     .transform((value) => value === "true" || value === "1"),

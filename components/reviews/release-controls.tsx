@@ -24,9 +24,12 @@ export function ReleaseControls({
   actions,
   replacements,
   producerNote,
+  heldBack = {},
 }: {
   versionId: string;
   actions: ReleaseAction[];
+  /** Actions offered but held back for now, with the reason (a required boot test has not passed). */
+  heldBack?: Partial<Record<ReleaseAction, string>>;
   replacements: { id: string; version: string }[];
   producerNote?: string;
 }) {
@@ -125,13 +128,14 @@ export function ReleaseControls({
       <div className="flex flex-wrap items-center gap-3">
         <Button
           variant={action === "revoke" || action === "reject" ? "danger" : "primary"}
-          disabled={pending || !action}
+          disabled={pending || !action || Boolean(action && heldBack[action])}
           onClick={submit}
         >
           {pending ? "Saving…" : action ? labels[action] : "Change"}
         </Button>
         <ActionMessage outcome={outcome} />
       </div>
+      {action && heldBack[action] ? <p className="text-sm text-muted">{heldBack[action]}</p> : null}
       {producerNote ? <p className="text-xs text-muted">{producerNote}</p> : null}
     </div>
   );

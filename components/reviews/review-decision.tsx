@@ -12,10 +12,13 @@ export function ReviewDecision({
   versionId,
   label,
   ownVersion,
+  approveHeldBack = null,
 }: {
   versionId: string;
   label: string;
   ownVersion: boolean;
+  /** Why approving is held back for now (a required boot test has not passed), if so. */
+  approveHeldBack?: string | null;
 }) {
   const reasonId = useId();
   const [reason, setReason] = useState("");
@@ -42,7 +45,7 @@ export function ReviewDecision({
         <Button
           variant="primary"
           size="sm"
-          disabled={pending || decided || ownVersion}
+          disabled={pending || decided || ownVersion || Boolean(approveHeldBack)}
           onClick={() => decide("approve")}
           aria-label={`Approve ${label}`}
         >
@@ -60,6 +63,7 @@ export function ReviewDecision({
         {ownVersion ? (
           <span className="text-xs text-muted">You produced this version; another admin has to approve it.</span>
         ) : null}
+        {approveHeldBack && !ownVersion ? <span className="text-xs text-muted">{approveHeldBack}</span> : null}
       </div>
       <ActionMessage outcome={outcome} />
     </div>

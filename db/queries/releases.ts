@@ -5,16 +5,19 @@
 import { and, eq, isNull, lte, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import {
+  bootGateRefusal,
   illegalTransition,
   isCurrentRelease,
   releaseRefusal,
   retiringActions,
   transitions,
+  type BootGate,
   type ReleaseAction,
 } from "@/lib/governance/release";
 import { db, type Database } from "../client";
 import { imageVersions, images, reviews, scheduledReleases, users, type ReleaseStatus } from "../schema";
 import { recordAudit } from "./audit";
+import { getBootGate } from "./boot-tests";
 import { refreshImageLatest } from "./images";
 import type { Viewer } from "./users";
 import { isUuid } from "@/lib/ids";
@@ -135,6 +138,10 @@ export async function changeReleaseStatus({
     return { status: version.releaseStatus, scheduledFor: change.at };
   }
   if (illegal) throw new HangarError("conflict", illegal);
+  if (change.action === "approve") {
+    const held = bootGateRefusal(await getBootGate({ versionId: version.id }));
+    if (held) throw new HangarError("conflict", `${held} Nothing was changed.`);
+  }
   const status = await db().transaction((tx) =>
     applyChange(tx, {
       actorId: viewer.id,
@@ -293,6 +300,10 @@ export interface PendingReview {
   /** For builds: this revision and the one behind the previous build into the same image. */
   revisionDocument: RecipeDocument | null;
   previousBuild: { version: string; revision: number; recipeName: string; document: RecipeDocument } | null;
+  /** Its newest boot test, if any. */
+  bootTest: { id: string; status: string; result: string | null; durationMs: number | null } | null;
+  /** Why approving is held back for now (a required boot test has not passed), or null. */
+  approveHeldBack: string | null;
 }
 
 /** Every version waiting for review, oldest first, with what a reviewer needs to decide. */
@@ -304,7 +315,8 @@ export async function listPendingReviews(): Promise<PendingReview[]> {
            v.created_at, pi.slug as parent_image_slug, pv.version as parent_version,
            b.id as build_id, b.number as build_number, rr.recipe_id, rr.revision,
            (v.inspection->>'safe')::boolean as inspection_safe, v.inspection->>'format' as inspection_format,
-           rr.document as revision_document, prev.version as prev_version, prev.revision as prev_revision, prev.recipe_name as prev_recipe_name, prev.document as prev_document
+           rr.document as revision_document, prev.version as prev_version, prev.revision as prev_revision, prev.recipe_name as prev_recipe_name, prev.document as prev_document,
+           i.boot_test_required, bt.id as boot_test_id, bt.status as boot_status, bt.result as boot_result, bt.duration_ms as boot_duration_ms
     from image_versions v
     join images i on i.id = v.image_id
     left join image_versions pv on pv.id = v.parent_version_id
@@ -317,6 +329,9 @@ export async function listPendingReviews(): Promise<PendingReview[]> {
       where pv.image_id = v.image_id and pv.id <> v.id and (pv.created_at, pv.id) < (v.created_at, v.id)
       order by pv.created_at desc, pv.id desc limit 1
     ) prev on v.recipe_revision_id is not null
+    left join lateral (
+      select b.id, b.status, b.result, b.duration_ms from boot_tests b where b.version_id = v.id order by b.queued_at desc, b.id desc limit 1
+    ) bt on true
     where v.release_status = 'pending_review'
     order by v.created_at, v.id
     limit 500`);
@@ -350,6 +365,23 @@ export async function listPendingReviews(): Promise<PendingReview[]> {
           document: row.prev_document as RecipeDocument,
         }
       : null,
+    bootTest: row.boot_test_id
+      ? {
+          id: String(row.boot_test_id),
+          status: String(row.boot_status),
+          result: (row.boot_result as string | null) ?? null,
+          durationMs: num(row.boot_duration_ms),
+        }
+      : null,
+    approveHeldBack: bootGateRefusal({
+      required: Boolean(row.boot_test_required),
+      latest: row.boot_test_id
+        ? {
+            status: row.boot_status as NonNullable<BootGate["latest"]>["status"],
+            result: (row.boot_result as string | null) ?? null,
+          }
+        : null,
+    }),
   }));
 }
 

@@ -25,6 +25,7 @@ import { checkProducedFile } from "@/lib/imports/ingest";
 import { sendContentScan } from "@/lib/content/requests";
 import { getBlobStore } from "@/lib/storage";
 import { accelerationLabels, formatDuration } from "@/lib/format";
+import { queueBootTestAfterBuild } from "@/lib/content/boot-queue";
 import { acceleration, libguestfsEnv } from "@/lib/jobs/acceleration";
 import { isBuildable } from "@/lib/governance/release";
 import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
@@ -241,6 +242,7 @@ export async function runBuild(
     stored = null;
     // The output's content is read by its own job (packages, OS facts), sent now that it landed.
     if (landed.scanRequested) await sendContentScan(ingest.sha256);
+    await queueBootTestAfterBuild(landed.versionId, build.requestedById);
     phase(
       `Done: ${landed.imageSlug ?? "image"} build-${build.number} is waiting for review (version ${landed.versionId})`,
     );

@@ -1,10 +1,11 @@
 // A worker that dies (kill -9, a lost machine) stops sending heartbeats. Any worker notices: the
 // build ends failed with the reason, its leftover processes on this machine are killed and its
 // work directory removed. The finishing transaction only accepts the attempt that claimed the
-// build while it is still running, so a build can never produce two outputs. File diffs
-// (lib/content/file-diff.ts) are swept the same way.
+// build while it is still running, so a build can never produce two outputs. Content
+// scans, file diffs and boot tests (lib/content) are swept the same way.
 import os from "node:os";
 import { readdir, readFile, rm } from "node:fs/promises";
+import { sweepStaleBootTestRuns } from "@/db/queries/boot-tests";
 import { sweepStaleBuildRuns } from "@/db/queries/build-runs";
 import { sweepStaleClones } from "@/db/queries/clones";
 import { sweepStaleContentScans } from "@/db/queries/content-scans";
@@ -13,6 +14,7 @@ import { env } from "@/lib/env";
 import { cloneWorkDir } from "@/lib/clones/engine";
 import { diffWorkDir } from "@/lib/content/file-diff";
 import { contentScanWorkDir } from "@/lib/content/work-dir";
+import { bootTestWorkDir } from "@/lib/content/boot-test";
 import { buildWorkDir } from "./engine";
 
 export async function sweepStaleBuilds({
@@ -43,6 +45,10 @@ export async function sweepStaleBuilds({
     log(`File diff ${row.id} lost its worker; marked failed.`);
     await stopLeftovers(row, diffWorkDir(row.id));
   }
+  for (const row of await sweepStaleBootTestRuns({ staleSeconds: Math.max(staleSeconds, 30) })) {
+    log(`Boot test ${row.id} lost its worker; marked failed.`);
+    await stopLeftovers(row, bootTestWorkDir(row.id));
+  }
   return builds.length;
 }
 
@@ -68,7 +74,7 @@ async function groupIsOurs(group: number): Promise<boolean> {
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
       if (Number(fields[2]) !== group) continue;
       const command = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replace(/\0/g, " ");
-      if (/virt-customize|qemu-system|qemu-kvm|supermin|guestfs|passt|inspect\.py/.test(command)) return true;
+      if (/virt-customize|qemu-system|qemu-kvm|supermin|guestfs|passt/.test(command)) return true;
     } catch {
       // the process ended while we looked
     }

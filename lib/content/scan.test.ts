@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import {
   getContentScan,
+  requestContentScan,
   requestContentScanCancel,
   requestMissingContentScans,
   sweepStaleContentScans,
@@ -22,6 +23,7 @@ import type { Viewer } from "@/db/queries/users";
 import { contentPackages, contentScans, type DiskFormat } from "@/db/schema";
 import { rescanVersionAction } from "@/lib/actions/content-actions";
 import { qemuImgCreateOverlay } from "@/lib/images/qemu-img";
+import { startJobRun } from "@/lib/jobs/job-run";
 import { buildTinyGuest, type TinyGuest } from "@/lib/images/tiny-guest";
 import { getBlobStore } from "@/lib/storage";
 import { debianGuest, debianGuestPackages } from "@/tests/debian-guest";
@@ -318,6 +320,23 @@ describe("requests, cancel and the sweep", () => {
       status: "failed",
       failureReason: STALE_CONTENT_SCAN_REASON,
     });
+  });
+
+  it("a time limit or a stopping worker ends the scan failed with the JobStopped reason", async () => {
+    expect(await requestContentScan({ sha256: blobs.cancel })).toBe(true);
+    const run = startJobRun("content.inspect", { limitMs: null });
+    run.shutdown();
+    const outcome = await runContentScan({ sha256: blobs.cancel }, { signal: run.signal });
+    run.finish();
+    expect(outcome).toMatchObject({
+      status: "failed",
+      reason: expect.stringMatching(/Hangar was stopped while this content inspection ran/),
+    });
+    expect(await getContentScan(blobs.cancel)).toMatchObject({
+      status: "failed",
+      failureReason: (outcome as { reason: string }).reason,
+    });
+    expect(existsSync(contentScanWorkDir(blobs.cancel))).toBe(false);
   });
 
   it("a blob no ready version holds fails with a reason, without a launch", async () => {

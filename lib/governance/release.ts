@@ -130,3 +130,48 @@ export function availableActions(status: ReleaseStatus, standing: ReleaseStandin
     (action) => transitions[action].from.includes(status) && releaseRefusal(action, standing) === null,
   );
 }
+
+/** What the boot-test approval gate knows about a version (db/queries/boot-tests.ts getBootGate). */
+export interface BootGate {
+  /** Its image requires a passing boot test before approval (an owner/admin setting). */
+  required: boolean;
+  /** Its newest boot test, if any. */
+  latest: { status: "queued" | "running" | "succeeded" | "failed" | "cancelled"; result: string | null } | null;
+}
+
+const bootResultWords: Record<string, string> = {
+  failed: "failed",
+  timed_out: "timed out",
+  not_bootable: "found the disk not bootable",
+};
+
+/**
+ * Why approving is refused by the boot-test gate, in words; null when the image doesn't require a
+ * boot test or the version's latest boot test passed.
+ */
+export function bootGateRefusal(gate: BootGate): string | null {
+  if (!gate.required) return null;
+  const latest = gate.latest;
+  if (latest?.status === "succeeded" && latest.result === "passed") return null;
+  const lead = "This image requires a passing boot test before approval";
+  if (!latest)
+    return `${lead}, and this version has not been boot-tested yet. Run “Test boot” and approve once it passes.`;
+  if (latest.status === "queued" || latest.status === "running")
+    return `${lead}; this version's boot test is still ${latest.status === "queued" ? "waiting to run" : "running"}. Approve once it passes.`;
+  const outcome =
+    latest.status === "succeeded"
+      ? (bootResultWords[latest.result ?? ""] ?? "did not pass")
+      : latest.status === "cancelled"
+        ? "was cancelled"
+        : "could not run";
+  return `${lead}; this version's latest boot test ${outcome}. Fix the image or test it again, and approve once it passes.`;
+}
+
+/** Actions a person could take but that are held back for now, with the reason a disabled button shows. */
+export function heldBackActions(
+  actions: ReleaseAction[],
+  { bootGate }: { bootGate: BootGate },
+): Partial<Record<ReleaseAction, string>> {
+  const refusal = actions.includes("approve") ? bootGateRefusal(bootGate) : null;
+  return refusal ? { approve: refusal } : {};
+}

@@ -7,6 +7,7 @@ import type { DiskFormat } from "@/db/schema";
 import { crossCheck } from "@/lib/images/qemu-img";
 import { sendContentScan } from "@/lib/content/requests";
 import { getBlobStore } from "@/lib/storage";
+import { queueBootTestAfterUpload } from "@/lib/content/boot-queue";
 import type { IngestResult } from "./ingest";
 
 export class ImportRefused extends Error {
@@ -70,6 +71,12 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
     });
     // Outside the catch: the version is ready whatever happens to the inspection job.
     if (completed.scanRequested) await sendContentScan(ingest.sha256);
+    await queueBootTestAfterUpload({
+      versionId: input.versionId,
+      sha256: ingest.sha256,
+      format,
+      actorId: input.actorId,
+    });
     return { format, virtualSize, sha256: ingest.sha256, size: ingest.size };
   } catch (error) {
     await rm(input.tempPath, { force: true });

@@ -2,6 +2,7 @@ import { applyDueScheduledReleases } from "@/db/queries/releases";
 import { runBuild } from "@/lib/builds/engine";
 import { runClone } from "@/lib/clones/engine";
 import { runBootTest } from "@/lib/content/boot-test";
+import { runDemoDebianImage } from "@/lib/content/demo-debian";
 import { runFileDiff } from "@/lib/content/file-diff";
 import { runContentScan } from "@/lib/content/scan";
 import { runConversion } from "@/lib/imports/convert";
@@ -17,4 +18,5 @@ export const jobHandlers: JobHandlers = {
   "content.inspect": async (data, { signal }) => void (await runContentScan(data, { signal })),
   "content.diff": (data, { signal }) => runFileDiff(data, { signal }),
   "image.boot-test": (data, { signal }) => runBootTest(data, { signal }),
+  "demo.debian-image": (data, { signal }) => runDemoDebianImage(data, { signal }),
 };

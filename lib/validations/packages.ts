@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { HangarError } from "@/lib/errors";
 import { packageSchemes } from "@/db/enums";
 import { parseVersion, VersionSyntaxError, type VersionOperator } from "@/lib/content/package-versions";
 
@@ -65,3 +66,15 @@ export type SbomFormat = (typeof sbomFormats)[number];
 export const exportSbomSchema = z.object({
   format: z.enum(sbomFormats, { message: "The format is cyclonedx or spdx." }).default("cyclonedx"),
 });
+
+/** The condition as a person writes it: "openssl < 3.0.14". */
+export function formatPackageCondition(condition: PackageCondition): string {
+  return condition.op && condition.version ? `${condition.name} ${condition.op} ${condition.version}` : condition.name;
+}
+
+/** The condition, or a HangarError saying what is wrong with it (for pages that show the message by the field). */
+export function readPackageCondition(text: string): PackageCondition {
+  const parsed = parsePackageCondition(text);
+  if ("error" in parsed) throw new HangarError("invalid", parsed.error);
+  return parsed;
+}

@@ -14,13 +14,18 @@ import { DeleteVersionButton } from "@/components/reviews/delete-version-button"
 import { ReleaseControls } from "@/components/reviews/release-controls";
 import { CloneForm } from "@/components/clones/clone-form";
 import { getVersionUsage, listCloneTargets } from "@/db/queries/clones";
+import { getVersionContents } from "@/db/queries/content";
+import { ContentsSection } from "@/components/content/contents-section";
+import { MismatchWarning } from "@/components/content/mismatch-warning";
 import { defaultResetOperations, identityResetOperations } from "@/db/enums";
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
 import { getVersionDetail, listApprovedVersions } from "@/db/queries/versions";
-import { isBuildable, isCurrentRelease, producerNote, retiredNotices } from "@/lib/governance/release";
+import { heldBackActions, isBuildable, isCurrentRelease, producerNote, retiredNotices } from "@/lib/governance/release";
 import type { DataStatus, ReleaseStatus } from "@/db/enums";
 import { requireViewer } from "@/lib/auth/session";
+import { getBootGate } from "@/db/queries/boot-tests";
+import { BootTestSection } from "./boot-test-section";
 
 type Params = { params: Promise<{ slug: string; version: string }> };
 
@@ -37,14 +42,16 @@ export default async function VersionPage({ params }: Params) {
   if (!detail) notFound();
   const cloneable = detail.dataStatus === "ready" && isCurrentRelease(detail.releaseStatus as ReleaseStatus);
   const retiredNotice = retiredNotices[detail.releaseStatus as ReleaseStatus];
-  const [decisions, replacements, lineage, newerBase, usage, cloneTargets] = await Promise.all([
+  const [decisions, replacements, lineage, newerBase, usage, cloneTargets, contents] = await Promise.all([
     listReviews({ versionId: detail.id }),
     listApprovedVersions({ imageId: detail.imageId, excludeId: detail.id }),
     getLineage({ viewer, versionId: detail.id }),
     getNewerBase({ versionId: detail.id }),
     getVersionUsage({ viewer, versionId: detail.id, ownerProjectId: detail.projectId }),
     cloneable ? listCloneTargets({ viewer }) : Promise.resolve([]),
+    getVersionContents({ viewer, versionId: detail.id }),
   ]);
+  const heldBack = heldBackActions(detail.can.release, { bootGate: await getBootGate({ versionId: detail.id }) });
   const facts: [string, React.ReactNode][] = [
     ["Format", detail.format ?? "—"],
     ["Virtual size", formatBytes(detail.virtualSize)],
@@ -160,6 +167,7 @@ export default async function VersionPage({ params }: Params) {
           ) : null}
         </p>
       ) : null}
+      {contents ? <MismatchWarning mismatches={contents.mismatches} /> : null}
       {detail.dataStatus === "failed" && detail.failureReason ? (
         <p role="alert" className="rounded-md border border-danger bg-danger-soft p-3 text-sm text-danger">
           {detail.failureReason}
@@ -199,6 +207,7 @@ export default async function VersionPage({ params }: Params) {
             <ReleaseControls
               versionId={detail.id}
               actions={detail.can.release}
+              heldBack={heldBack}
               replacements={replacements}
               producerNote={
                 detail.producedByViewer && detail.releaseStatus === "pending_review" ? producerNote : undefined
@@ -262,6 +271,12 @@ export default async function VersionPage({ params }: Params) {
           )}
         </section>
       </div>
+      {contents ? (
+        <div className="rounded-lg border border-line bg-surface p-4">
+          <ContentsSection contents={contents} />
+        </div>
+      ) : null}
+      <BootTestSection viewer={viewer} version={detail} />
     </div>
   );
 }

@@ -1,0 +1,190 @@
+// A real, bootable Debian 12 disk made from Debian's own packages, for the demo catalog and the
+// tests that need an OS that boots: a minbase bookworm root with a kernel, systemd and udev
+// (debootstrap from the configured mirror), in one ext4 partition of an MBR disk, with EXTLINUX as
+// its bootloader and the kernel's console on the first serial port (systemd then starts a login
+// prompt there). The file system is written on the host (`mke2fs -d` at the partition's offset, no
+// loop device); only installing the bootloader needs a mounted file system, which is one
+// libguestfs appliance launch. Root's password is locked, so nobody can log in.
+import { randomUUID } from "node:crypto";
+import { access, mkdir, readdir, rm, stat, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { libguestfsEnv } from "@/lib/jobs/acceleration";
+import { runInProcessGroup } from "@/lib/jobs/process-group";
+
+export const BOOTABLE_DEBIAN_HOSTNAME = "hangar-debian";
+/** Virtual size of the disk: the root takes a little over half of it. */
+const DISK_BYTES = 1024 ** 3;
+const PARTITION_OFFSET = 1024 ** 2;
+/** Modules the initramfs needs to find the root on the disks QEMU offers (virtio, IDE, SATA, SCSI). */
+const INITRAMFS_MODULES = [
+  "virtio_pci",
+  "virtio_blk",
+  "virtio_scsi",
+  "ata_piix",
+  "ata_generic",
+  "ahci",
+  "sd_mod",
+  "ext4",
+];
+const MBR_CODE = ["/usr/lib/EXTLINUX/mbr.bin", "/usr/lib/syslinux/mbr/mbr.bin", "/usr/share/syslinux/mbr.bin"];
+
+export interface BootableDebian {
+  /** The qcow2 disk, in the work directory. */
+  disk: string;
+  /** `dpkg-query -W` run in the root: one "name\tversion" line per installed package. */
+  packages: string[];
+}
+
+export interface BuildBootableDebianOptions {
+  /** A private directory the build may fill (about 1.5 GB at its peak); the caller removes it. */
+  workDir: string;
+  /** A Debian mirror, such as http://deb.debian.org/debian. */
+  mirror: string;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Runs one tool in its own process group; rejects with its last words when it fails. */
+async function tool(
+  command: string,
+  args: string[],
+  { signal, log, env }: { signal?: AbortSignal; log?: (line: string) => void; env?: Record<string, string> },
+): Promise<string> {
+  const run = runInProcessGroup(command, args, { signal, env });
+  let stdout = "";
+  let tail = "";
+  run.stdout.setEncoding("utf8").on("data", (text: string) => {
+    stdout += text;
+    for (const line of text.split("\n")) if (line.trim()) log?.(line);
+  });
+  run.stderr.setEncoding("utf8").on("data", (text: string) => {
+    tail = (tail + text).slice(-2000);
+    for (const line of text.split("\n")) if (line.trim()) log?.(line);
+  });
+  const code = await run.exit;
+  if (signal?.aborted) throw signal.reason;
+  if (code !== 0) throw new Error(`${command} exited with ${code}: ${tail.trim().split("\n").slice(-3).join(" / ")}`);
+  return stdout;
+}
+
+async function firstExisting(paths: string[]): Promise<string> {
+  for (const candidate of paths) {
+    try {
+      await access(candidate);
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new Error(`no EXTLINUX master boot record found (install the extlinux package): looked at ${paths.join(", ")}`);
+}
+
+/** The newest kernel and its initramfs under the root's /boot, as paths inside the guest. */
+async function kernelFiles(root: string): Promise<{ kernel: string; initrd: string }> {
+  const names = await readdir(path.join(root, "boot"));
+  const kernels = names.filter((name) => name.startsWith("vmlinuz-")).sort();
+  const kernel = kernels.at(-1);
+  if (!kernel) throw new Error("debootstrap installed no kernel under /boot");
+  const initrd = `initrd.img-${kernel.slice("vmlinuz-".length)}`;
+  if (!names.includes(initrd)) throw new Error(`the kernel ${kernel} has no ${initrd}`);
+  return { kernel: `/boot/${kernel}`, initrd: `/boot/${initrd}` };
+}
+
+export async function buildBootableDebian({
+  workDir,
+  mirror,
+  log,
+  signal,
+}: BuildBootableDebianOptions): Promise<BootableDebian> {
+  const say = (line: string) => log?.(`[debian] ${line}`);
+  const run = (command: string, args: string[], env?: Record<string, string>) =>
+    tool(command, args, { signal, log, env });
+  const mbr = await firstExisting(MBR_CODE);
+  await mkdir(workDir, { recursive: true });
+  const root = path.join(workDir, "root");
+  await rm(root, { recursive: true, force: true });
+
+  say(`debootstrap --variant=minbase bookworm from ${mirror}`);
+  await run("debootstrap", [
+    "--variant=minbase",
+    "--include=linux-image-amd64,systemd-sysv,udev",
+    "bookworm",
+    root,
+    mirror,
+  ]);
+
+  say("Configuring: hostname, fstab, locked root, a small initramfs");
+  const uuid = randomUUID();
+  const write = (file: string, content: string) => writeFile(path.join(root, file), content);
+  await write("etc/hostname", `${BOOTABLE_DEBIAN_HOSTNAME}\n`);
+  await write("etc/hosts", `127.0.0.1\tlocalhost\n127.0.1.1\t${BOOTABLE_DEBIAN_HOSTNAME}\n`);
+  await write("etc/fstab", `UUID=${uuid}\t/\text4\terrors=remount-ro\t0\t1\n`);
+  await write("etc/initramfs-tools/conf.d/hangar", "MODULES=list\n");
+  await write("etc/initramfs-tools/modules", `${INITRAMFS_MODULES.join("\n")}\n`);
+  await run("chroot", [root, "passwd", "--lock", "root"]);
+  await run("chroot", [root, "update-initramfs", "-u", "-k", "all"]);
+  const packages = (await run("chroot", [root, "dpkg-query", "-W"])).split("\n").filter(Boolean);
+  const { kernel, initrd } = await kernelFiles(root);
+  await mkdir(path.join(root, "boot/extlinux"), { recursive: true });
+  await write(
+    "boot/extlinux/extlinux.conf",
+    [
+      "SERIAL 0 115200",
+      "DEFAULT debian",
+      "PROMPT 0",
+      "TIMEOUT 0",
+      "LABEL debian",
+      `  LINUX ${kernel}`,
+      `  INITRD ${initrd}`,
+      `  APPEND root=UUID=${uuid} ro console=ttyS0,115200`,
+      "",
+    ].join("\n"),
+  );
+  // Downloaded .deb files and package lists are not part of the system.
+  for (const dir of ["var/cache/apt/archives", "var/lib/apt/lists"]) {
+    for (const name of await readdir(path.join(root, dir)).catch(() => [] as string[]))
+      if (name !== "partial" && name !== "lock") await rm(path.join(root, dir, name), { recursive: true, force: true });
+  }
+
+  say("Writing the disk: an MBR partition table, ext4 at 1 MiB, the EXTLINUX boot code");
+  const raw = path.join(workDir, "disk.raw");
+  await rm(raw, { force: true });
+  await run("truncate", ["-s", String(DISK_BYTES), raw]);
+  const table = path.join(workDir, "partitions.sfdisk");
+  await writeFile(table, `label: dos\nstart=${PARTITION_OFFSET / 512}, type=83, bootable\n`);
+  await run("sh", ["-c", 'sfdisk --no-reread --no-tell-kernel "$1" < "$2"', "sfdisk", raw, table]);
+  // EXTLINUX reads ext4 without the 64bit feature; the rest are mke2fs's defaults.
+  await run("mke2fs", [
+    "-q",
+    "-F",
+    "-t",
+    "ext4",
+    "-O",
+    "^64bit",
+    "-L",
+    "root",
+    "-U",
+    uuid,
+    "-E",
+    `offset=${PARTITION_OFFSET}`,
+    "-d",
+    root,
+    raw,
+    `${(DISK_BYTES - PARTITION_OFFSET) / 1024}k`,
+  ]);
+  await run("dd", [`if=${mbr}`, `of=${raw}`, "bs=440", "count=1", "conv=notrunc", "status=none"]);
+  await rm(root, { recursive: true, force: true });
+
+  say("Installing EXTLINUX into the partition (one libguestfs appliance launch)");
+  await run(
+    "guestfish",
+    ["--rw", "--format=raw", "-a", raw, "--", "run", ":", "mount", "/dev/sda1", "/", ":", "extlinux", "/boot/extlinux"],
+    await libguestfsEnv(),
+  );
+
+  const disk = path.join(workDir, "disk.qcow2");
+  await run("qemu-img", ["convert", "-f", "raw", "-O", "qcow2", raw, disk]);
+  await rm(raw, { force: true });
+  say(`Done: ${packages.length} packages, ${Math.round((await stat(disk)).size / 1024 ** 2)} MiB qcow2`);
+  return { disk, packages };
+}
