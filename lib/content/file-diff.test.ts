@@ -18,6 +18,7 @@ import { imageVersions, versionDiffs } from "@/db/schema";
 import { cancelFileDiffAction, requestFileDiffAction } from "@/lib/actions/diff-actions";
 import { sweepStaleBuilds } from "@/lib/builds/sweeper";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
+import { startJobRun } from "@/lib/jobs/job-run";
 import { getBlobStore } from "@/lib/storage";
 import { liveProcessesInGroup } from "@/tests/process-groups";
 import { createTestImage, createTestProject, createTestUser, storeTestBlob, viewerOf, waitFor } from "@/tests/fixtures";
@@ -281,6 +282,27 @@ describe("the file diff of two versions", () => {
     expect(await cancelFileDiffAction(admin, { diffId: next })).toEqual({ ok: true, data: { status: "cancelled" } });
     expect(await diffRow(next)).toMatchObject({ status: "cancelled", failureReason: "Cancelled before it started." });
   }, 300_000);
+
+  it("is stopped by its time limit: failed with the limit's words, its process group and work directory gone", async () => {
+    // A pair not compared yet: the same bytes as the first diff, through the non-linked base of the clone.
+    const requested = await requestFileDiffAction(owner, { fromVersionId: ids.same, toVersionId: ids.to });
+    expect(requested).toMatchObject({ ok: true, data: { queued: true } });
+    const id = (requested as { data: { diffId: string } }).data.diffId;
+    const job = startJobRun("content.diff", { limitMs: 6000 });
+    const running = runFileDiff({ diffId: id }, { signal: job.signal });
+    const group = (await waitFor(
+      () => diffRow(id),
+      (row) => row.processGroup !== null,
+      60_000,
+    ))!.processGroup!;
+    await running;
+    job.finish();
+    const row = await diffRow(id);
+    expect(row).toMatchObject({ status: "failed", files: null });
+    expect(row.failureReason).toMatch(/^Stopped after 6 seconds, the file comparison time limit \(HANGAR_JOB_TIMEOUT\)/);
+    expect(liveProcessesInGroup(group)).toEqual([]);
+    await expect(access(diffWorkDir(id))).rejects.toThrow();
+  }, 120_000);
 
   it("fails with a readable reason when a version's file is missing, and may then be asked for again", async () => {
     const first = await requestFileDiffAction(owner, { fromVersionId: ids.from, toVersionId: ids.lost });
