@@ -26,6 +26,7 @@ import {
   reviews,
   signInThrottles,
   users,
+  versionDiffs,
 } from "@/db/schema";
 import {
   inviteUserAction,
@@ -63,6 +64,7 @@ import { changeReleaseAction as changeRelease, deleteVersionAction } from "@/lib
 import type { ActionResult } from "@/lib/actions/safe-action";
 import { unlockSignInAction } from "@/lib/actions/sign-in-lock-actions";
 import { cloneVersionAction } from "@/lib/actions/clone-actions";
+import { cancelFileDiffAction, requestFileDiffAction } from "@/lib/actions/diff-actions";
 import { rescanVersionAction } from "@/lib/actions/content-actions";
 import { answerShareAction, offerShareAction, withdrawShareAction } from "@/lib/actions/share-actions";
 import { accountRule, attemptPasswordSignIn } from "@/lib/auth/sign-in-guard";
@@ -594,6 +596,44 @@ const cases: ActionCase[] = [
         .where(eq(images.slug, id(input, "newImageSlug"))),
     ],
   },
+  // ── version diffs ── (two versions with the same bytes: answered at once, no job queued)
+  {
+    name: "requestFileDiffAction (two versions of P)",
+    expected: projectRoles,
+    prepare: async () => ({
+      fromVersionId: (await realVersion(world, { projectId: world.project.id })).versionId,
+      toVersionId: (await realVersion(world, { projectId: world.project.id })).versionId,
+    }),
+    act: requestFileDiffAction,
+    audited: false,
+    rows: async (input) =>
+      db()
+        .select()
+        .from(versionDiffs)
+        .where(eq(versionDiffs.fromVersionId, id(input, "fromVersionId"))),
+  },
+  {
+    name: "cancelFileDiffAction (queued, asked for by the member)",
+    expected: { ...projectRoles, viewer: "forbidden", owner: "forbidden" },
+    prepare: async () => {
+      const [diff] = await db()
+        .insert(versionDiffs)
+        .values({
+          fromVersionId: (await realVersion(world, { projectId: world.project.id })).versionId,
+          toVersionId: (await realVersion(world, { projectId: world.project.id })).versionId,
+          requestedById: member().id,
+        })
+        .returning({ id: versionDiffs.id });
+      return { diffId: diff!.id };
+    },
+    act: cancelFileDiffAction,
+    audited: false,
+    rows: async (input) =>
+      db()
+        .select()
+        .from(versionDiffs)
+        .where(eq(versionDiffs.id, id(input, "diffId"))),
+  },
   // ── content ──
   {
     name: "rescanVersionAction (a failed scan, Inspect again)",
@@ -721,6 +761,10 @@ afterAll(async () => {
     .set({ dataStatus: "failed", failureReason: "authorization test" })
     .where(and(inArray(imageVersions.id, ours), eq(imageVersions.dataStatus, "queued")));
   await db().delete(conversions).where(inArray(conversions.versionId, ours));
+  await db()
+    .update(versionDiffs)
+    .set({ status: "cancelled" })
+    .where(and(inArray(versionDiffs.fromVersionId, ours), eq(versionDiffs.status, "queued")));
 });
 
 describe("every action × every caller", () => {

@@ -13,7 +13,7 @@ import { finishBuild, queueBuild } from "@/db/queries/builds";
 import { saveRecipe } from "@/db/queries/recipes";
 import type { Viewer } from "@/db/queries/users";
 import { replaceScanPackages } from "@/db/queries/packages";
-import { clones, contentScans, imageVersions, recipeFiles, uploads } from "@/db/schema";
+import { clones, contentScans, imageVersions, recipeFiles, uploads, versionDiffs } from "@/db/schema";
 import { viewerFromSessionCookie } from "@/lib/auth/session-cookie";
 import { createUploadServer } from "@/lib/imports/tus";
 import { GET as buildEvents } from "@/app/api/builds/[id]/events/route";
@@ -25,6 +25,7 @@ import { GET as download, HEAD as downloadHead } from "@/app/api/versions/[id]/d
 import { GET as lineageRoute } from "@/app/api/versions/[id]/lineage/route";
 import { GET as sbomRoute } from "@/app/api/versions/[id]/sbom/route";
 import { GET as statusRoute } from "@/app/api/versions/[id]/status/route";
+import { GET as diffRoute } from "@/app/api/diffs/[id]/route";
 import { createTestImage, unique } from "./fixtures";
 import {
   anyoneSignedIn,
@@ -55,6 +56,7 @@ const url = (path: string) => `http://hangar.test${path}`;
 let privateVersion: { versionId: string; imageSlug: string };
 let finishedBuildId: string;
 let cloneId: string;
+let diffId: string;
 
 beforeAll(async () => {
   world = await createWorld();
@@ -95,6 +97,18 @@ beforeAll(async () => {
     })
     .returning({ id: clones.id });
   cloneId = clone!.id;
+  // A finished file diff of two versions of P (seen by those who see both).
+  const [diff] = await db()
+    .insert(versionDiffs)
+    .values({
+      fromVersionId: privateVersion.versionId,
+      toVersionId: (await realVersion(world, { projectId: world.project.id })).versionId,
+      status: "succeeded",
+      files: [],
+      requestedById: member.id,
+    })
+    .returning({ id: versionDiffs.id });
+  diffId = diff!.id;
   // P's version has been inspected: its SBOM can be downloaded.
   await db()
     .insert(contentScans)
@@ -118,6 +132,13 @@ interface RouteCase {
 }
 
 const routeCases: RouteCase[] = [
+  {
+    name: "GET /api/diffs/[id]",
+    expected: projectRoles,
+    call: () => diffRoute(new Request(url(`/api/diffs/${diffId}`)), params(diffId)),
+    body: async (response) =>
+      expect(await response.json()).toMatchObject({ id: diffId, status: "succeeded", files: [] }),
+  },
   {
     name: "GET /api/versions/[id]/download",
     expected: projectRoles,
