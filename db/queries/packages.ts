@@ -192,13 +192,18 @@ function decodeSearchCursor(text: string): SearchCursor {
   throw new HangarError("invalid", "That page link is broken or out of date; go back to the first page.");
 }
 
+const FEW_HITS = 1000;
+
 /**
  * Every ready version the viewer may see whose finished scan contains a package matching the
  * condition, by image (slug) and newest version first; one row per matching package (a multi-arch
- * or multi-kernel system may list a name more than once). The matching packages are collected
- * first through the index (at most one row per scanned blob for a name) and only then joined:
- * left to itself the planner walks images in page order and probes each, which costs the whole
- * catalog when few or no versions match.
+ * or multi-kernel system may list a name more than once).
+ *
+ * Like the catalog's text search, a bounded count through the index tells few hits from many:
+ * few are collected first and joined (walking the catalog in page order and probing each version
+ * would cost the whole catalog when few or none match); many are found by walking versions in
+ * page order and probing each one's packages, which fills a page after a few dozen versions
+ * instead of joining and sorting thousands of hits.
  */
 export async function searchPackageVersions({
   viewer,
@@ -215,33 +220,53 @@ export async function searchPackageVersions({
   const keyset = after
     ? sql`and (i.slug > ${after.slug} or (i.slug = ${after.slug} and (v.created_at, v.id, cp.id) < (${after.createdAt}::timestamptz, ${after.versionId}::uuid, ${after.packageId}::bigint)))`
     : sql``;
-  const result = await db().execute<{
-    version_id: string;
-    version: string;
-    created_at: string;
-    image_id: string;
-    image_slug: string;
-    image_name: string;
-    project_slug: string;
-    package_id: string;
-    package_name: string;
-    package_version: string;
-    arch: string;
-    scheme: PackageScheme;
-  }>(sql`
-    with hits as materialized (${packageHitsSql(condition)})
-    select v.id as version_id, v.version, v.created_at::text as created_at, i.id as image_id, i.slug as image_slug,
-           i.name as image_name, p.slug as project_slug, cp.id as package_id, cp.name as package_name,
-           cp.version as package_version, cp.arch, cp.scheme
-    from hits cp
-    join content_scans s on s.sha256 = cp.scan_sha256 and s.status = 'succeeded'
-    join image_versions v on v.sha256 = cp.scan_sha256 and v.data_status = 'ready'
-    join images i on i.id = v.image_id
-    join projects p on p.id = i.project_id
+  // Both statements are a few milliseconds of index work; parallel workers would only add their
+  // start-up (tens of milliseconds, more on a busy machine) on top.
+  const result = await db().transaction(async (tx) => {
+    await tx.execute(sql`set local max_parallel_workers_per_gather = 0`);
+    // How many package rows match, counted no further than FEW_HITS through the index.
+    const probe = await tx.execute<{ hits: number }>(
+      sql`select count(*)::int as hits from (${packageHitsSql(condition)} limit ${FEW_HITS + 1}) h`,
+    );
+    const many = (probe.rows[0]?.hits ?? 0) > FEW_HITS;
+    const columns = sql`v.id as version_id, v.version, v.created_at::text as created_at, i.id as image_id, i.slug as image_slug,
+      i.name as image_name, p.slug as project_slug, cp.id as package_id, cp.name as package_name,
+      cp.version as package_version, cp.arch, cp.scheme`;
+    return tx.execute<{
+      version_id: string;
+      version: string;
+      created_at: string;
+      image_id: string;
+      image_slug: string;
+      image_name: string;
+      project_slug: string;
+      package_id: string;
+      package_name: string;
+      package_version: string;
+      arch: string;
+      scheme: PackageScheme;
+    }>(sql`
+    ${
+      many
+        ? sql`select ${columns}
+      from images i
+      join projects p on p.id = i.project_id
+      join image_versions v on v.image_id = i.id and v.data_status = 'ready'
+      join content_scans s on s.sha256 = v.sha256 and s.status = 'succeeded'
+      join content_packages cp on cp.scan_sha256 = v.sha256 and ${packageMatchSql(condition, "cp")}`
+        : sql`with hits as materialized (${packageHitsSql(condition)})
+      select ${columns}
+      from hits cp
+      join content_scans s on s.sha256 = cp.scan_sha256 and s.status = 'succeeded'
+      join image_versions v on v.sha256 = cp.scan_sha256 and v.data_status = 'ready'
+      join images i on i.id = v.image_id
+      join projects p on p.id = i.project_id`
+    }
     where ${visibleVersionCondition(viewer, { image: "i", version: "v" })}
       ${keyset}
     order by i.slug asc, v.created_at desc, v.id desc, cp.id desc
     limit ${limit + 1}`);
+  });
   const page = result.rows.slice(0, limit);
   const rows = page.map((row) => ({
     versionId: row.version_id,
