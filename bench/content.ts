@@ -274,6 +274,9 @@ async function measurePackages({ admin, member }: { admin: Viewer; member: Viewe
 }
 
 /** Each group of rows opens (and closes) its own database and data directory. */
+/** Package search and diff (a seeded catalog), then the content job and the boot test on the real Debian fixture. */
 export async function run(): Promise<BenchRow[]> {
-  return [...(await packageRows())];
+  const { inspectRows } = await import("./content-inspect");
+  const { bootRows } = await import("./content-boot");
+  return [...(await packageRows()), ...(await inspectRows()), ...(await bootRows())];
 }
