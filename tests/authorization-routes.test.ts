@@ -12,9 +12,10 @@ import { failImport } from "@/db/queries/uploads";
 import { finishBuild, queueBuild } from "@/db/queries/builds";
 import { saveRecipe } from "@/db/queries/recipes";
 import type { Viewer } from "@/db/queries/users";
-import { clones, imageVersions, recipeFiles, uploads } from "@/db/schema";
+import { bootTestLogs, bootTests, clones, imageVersions, recipeFiles, uploads } from "@/db/schema";
 import { viewerFromSessionCookie } from "@/lib/auth/session-cookie";
 import { createUploadServer } from "@/lib/imports/tus";
+import { GET as bootTestLog } from "@/app/api/boot-tests/[id]/log/route";
 import { GET as buildEvents } from "@/app/api/builds/[id]/events/route";
 import { GET as listClonesRoute } from "@/app/api/clones/route";
 import { POST as uploadRecipeFile } from "@/app/api/recipe-files/route";
@@ -53,6 +54,7 @@ const url = (path: string) => `http://hangar.test${path}`;
 let privateVersion: { versionId: string; imageSlug: string };
 let finishedBuildId: string;
 let cloneId: string;
+let bootTestId: string;
 
 beforeAll(async () => {
   world = await createWorld();
@@ -93,6 +95,19 @@ beforeAll(async () => {
     })
     .returning({ id: clones.id });
   cloneId = clone!.id;
+  // A finished boot test of the private version, with a console line that looks like markup.
+  const [bootTest] = await db()
+    .insert(bootTests)
+    .values({
+      versionId: privateVersion.versionId,
+      status: "succeeded",
+      result: "passed",
+      successPattern: "<login prompt>",
+      timeoutSeconds: 60,
+    })
+    .returning({ id: bootTests.id });
+  bootTestId = bootTest!.id;
+  await db().insert(bootTestLogs).values({ bootTestId, line: "<b>debian login:</b>" });
 });
 
 interface RouteCase {
@@ -154,6 +169,18 @@ const routeCases: RouteCase[] = [
       ),
     body: async (response) =>
       expect(await response.json()).toMatchObject({ id: privateVersion.versionId, dataStatus: "ready" }),
+  },
+  {
+    name: "GET /api/boot-tests/[id]/log",
+    expected: projectRoles,
+    call: () => bootTestLog(new Request(url(`/api/boot-tests/${bootTestId}/log?after=0`)), params(bootTestId)),
+    body: async (response) => {
+      expect(response.headers.get("content-type")).toMatch(/application\/json/);
+      const body = await response.json();
+      expect(body.test).toMatchObject({ id: bootTestId, status: "succeeded", result: "passed" });
+      expect(body.test.projectId).toBeUndefined();
+      expect(body.lines.map((line: { line: string }) => line.line)).toEqual(["<b>debian login:</b>"]);
+    },
   },
   {
     name: "GET /api/builds/[id]/events (SSE)",

@@ -74,7 +74,13 @@ export function bootableDebian(): Promise<CachedBootableDebian> {
       const work = await mkdtemp(path.join(dir, "building-"));
       try {
         const started = Date.now();
-        const built = await buildBootableDebian({ workDir: work, mirror: debianMirror() });
+        const built = await buildBootableDebian({
+          workDir: work,
+          mirror: debianMirror(),
+          log: (line) => {
+            if (line.startsWith("[debian]")) console.log(line);
+          },
+        });
         const out = path.join(work, "out");
         await mkdir(out);
         await rename(built.disk, path.join(out, "disk.qcow2"));
