@@ -11,9 +11,13 @@ import { hashPassword, verifyPassword } from "@/lib/auth/password";
 import { inspectFile } from "@/lib/images/qemu-img";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { hashFile } from "@/lib/storage/hash";
+import { debianMirror } from "@/lib/content/demo-debian";
+import { env } from "@/lib/env";
+import { enqueue } from "@/lib/jobs/queue";
 import { getBlobStore } from "@/lib/storage";
 import { db } from "./client";
 import { createImage, createReadyVersion } from "./queries/images";
+import { createPendingDemoVersion, type DemoTx as Tx } from "./queries/demo";
 import {
   imageShares,
   projectMembers,
@@ -211,7 +215,64 @@ const osNames: Record<string, string> = {
   rocky: "Rocky Linux",
 };
 
-export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: SeedLog }): Promise<boolean> {
+/**
+ * The demo's real Debian 12: the image, the image its recipe builds into, and the version the
+ * `demo.debian-image` job fills (importing until then, with progress), so the catalog is usable at once.
+ */
+async function seedRealDebian(tx: Tx, { adminId, projectId }: { adminId: string; projectId: string }): Promise<string> {
+  const base = await createImage({
+    tx,
+    actorId: adminId,
+    values: {
+      slug: "debian-12-minimal",
+      name: "Debian 12 minimal (real)",
+      description:
+        "A real **Debian 12 (bookworm)** made by Hangar from Debian's own packages with `debootstrap`: a kernel, systemd and GRUB, and nothing else. Its contents, packages and boot test are read from its bytes.",
+      os: "Debian",
+      osVersion: "12",
+      arch: "x86_64",
+      visibility: "public",
+      projectId,
+      tags: ["base", "real", "bootable"],
+      properties: { hw_disk_bus: "virtio", os_distro: "debian" },
+    },
+  });
+  await createImage({
+    tx,
+    actorId: adminId,
+    values: {
+      slug: "debian-12-minimal-hello",
+      name: "Debian 12 with GNU hello",
+      description: "Built by the demo recipe from Debian 12 minimal (real): it installs GNU hello from Debian's package.",
+      os: "Debian",
+      osVersion: "12",
+      arch: "x86_64",
+      visibility: "public",
+      projectId,
+      tags: ["demo", "built"],
+      properties: {},
+    },
+  });
+  return createPendingDemoVersion(tx, {
+    imageId: base.id,
+    version: "12",
+    adminId,
+    sourceUrl: debianMirror(),
+    filename: "debian-12-minimal.qcow2",
+  });
+}
+
+export async function seedDemoCatalog({
+  adminId,
+  log,
+  realDebian = env().HANGAR_DEMO_REAL_DEBIAN,
+}: {
+  adminId: string;
+  log: SeedLog;
+  /** Also build the real Debian 12 demo image (a background job of a few minutes). */
+  realDebian?: boolean;
+}): Promise<boolean> {
+  let realDebianVersionId: string | null = null;
   const [anyProject] = await db().select({ id: projects.id }).from(projects).limit(1);
   if (anyProject) return false;
   log("Seeding the demo catalog (building small real disk images)...");
@@ -304,6 +365,8 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
         });
         imageIds[image.slug] = created.id;
         for (const entry of built.filter((candidate) => candidate.image === image)) {
+          // Requests each new file's content scan in this transaction; the worker starting next
+          // sends the jobs (reconcileContentScans in scripts/start.ts).
           await createReadyVersion({
             tx,
             actorId: adminId,
@@ -327,7 +390,13 @@ export async function seedDemoCatalog({ adminId, log }: { adminId: string; log: 
       await tx
         .insert(imageShares)
         .values({ imageId: imageIds["ci-runner"]!, projectId: platform.id, offeredById: adminId });
+      if (realDebian) realDebianVersionId = await seedRealDebian(tx, { adminId, projectId: platform.id });
     });
+    if (realDebianVersionId) {
+      // After the commit: the worker may pick the job up at once.
+      await enqueue("demo.debian-image", { versionId: realDebianVersionId });
+      log("The real Debian 12 demo image is being built from Debian's packages; it appears when its job finishes.");
+    }
     log(
       `Demo catalog ready: ${demoImages.length} images, ${built.length} versions (${((Date.now() - started) / 1000).toFixed(1)} s).`,
     );

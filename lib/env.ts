@@ -205,6 +205,12 @@ const envSchema = z.object({
     .enum(["true", "false", "1", "0"])
     .default("true")
     .transform((value) => value === "true" || value === "1"),
+  // The demo catalog also builds a real, bootable Debian 12 from Debian's packages (a background
+  // job of a few minutes that needs the Debian mirror in apt's sources).
+  HANGAR_DEMO_REAL_DEBIAN: z
+    .enum(["true", "false", "1", "0"])
+    .default("true")
+    .transform((value) => value === "true" || value === "1"),
 });
 
 export type HangarEnv = z.infer<typeof envSchema> & { dataDir: string; oidcEnabled: boolean; origin: string };

@@ -25,6 +25,7 @@ import {
 } from "../lib/http/database-unavailable";
 import { reconcileStorage } from "../lib/imports/reconcile";
 import { createUploadServer, isUploadPath } from "../lib/imports/tus";
+import { reconcileContentScans } from "../lib/content/requests";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { closeQueue, startWorker, type Worker } from "../lib/jobs/queue";
 
@@ -128,6 +129,11 @@ async function main() {
     await reconcileStorage({ log });
     if (config.HANGAR_WORKER_CONCURRENCY > 0) {
       worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log });
+      // Ready versions whose content was never read (the demo catalog just seeded, versions from
+      // before inspection existed) get their scan; cheap: one insert..select, then a job per scan.
+      await reconcileContentScans({ log }).catch((error) =>
+        log(`Content inspection reconcile failed: ${(error as Error).message}`),
+      );
     }
 
     if (!dev && !existsSync(path.join(root, ".next", "BUILD_ID"))) {

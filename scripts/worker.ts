@@ -5,6 +5,7 @@ import { applyMigrations } from "../db/migrate";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { startWorker } from "../lib/jobs/queue";
 import { readEnv } from "../lib/env";
+import { reconcileContentScans } from "../lib/content/requests";
 
 const config = readEnv();
 if (!config.DATABASE_URL) {
@@ -19,6 +20,10 @@ const worker = await startWorker({
   concurrency: config.HANGAR_WORKER_CONCURRENCY,
   log: (line) => console.log(`[worker] ${line}`),
 });
+// Ready versions whose content was never read (from before inspection existed) get their scan.
+await reconcileContentScans({ log: (line) => console.log(`[worker] ${line}`) }).catch((error) =>
+  console.error(`[worker] content inspection reconcile failed: ${(error as Error).message}`),
+);
 let stopping = false;
 // Running jobs end failed with the reason and their process groups are killed before the exit.
 const stop = async () => {

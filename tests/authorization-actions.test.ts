@@ -15,6 +15,7 @@ import {
   channelMoves,
   channels,
   clones,
+  contentScans,
   conversions,
   imageShares,
   imageVersions,
@@ -69,6 +70,7 @@ import { changeReleaseAction as changeRelease, deleteVersionAction } from "@/lib
 import type { ActionResult } from "@/lib/actions/safe-action";
 import { unlockSignInAction } from "@/lib/actions/sign-in-lock-actions";
 import { cloneVersionAction } from "@/lib/actions/clone-actions";
+import { rescanVersionAction } from "@/lib/actions/content-actions";
 import { answerShareAction, offerShareAction, withdrawShareAction } from "@/lib/actions/share-actions";
 import { accountRule, attemptPasswordSignIn } from "@/lib/auth/sign-in-guard";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
@@ -634,6 +636,23 @@ const cases: ActionCase[] = [
         .from(images)
         .where(eq(images.slug, id(input, "newImageSlug"))),
     ],
+  },
+  // ── content ──
+  {
+    name: "rescanVersionAction (a failed scan, Inspect again)",
+    expected: contributors,
+    prepare: async () => {
+      const version = await realVersion(world, { projectId: world.project.id });
+      await db()
+        .update(contentScans)
+        .set({ status: "failed", failureReason: "authorization test" })
+        .where(eq(contentScans.sha256, world.blob.sha256));
+      return { versionId: version.versionId };
+    },
+    act: rescanVersionAction,
+    rows: async () => db().select().from(contentScans).where(eq(contentScans.sha256, world.blob.sha256)),
+    // Asking for a job is not a change to an object people own: no audit event.
+    audited: false,
   },
   {
     name: "offerShareAction",

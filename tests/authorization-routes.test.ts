@@ -12,7 +12,8 @@ import { failImport } from "@/db/queries/uploads";
 import { finishBuild, queueBuild } from "@/db/queries/builds";
 import { saveRecipe } from "@/db/queries/recipes";
 import type { Viewer } from "@/db/queries/users";
-import { bootTestLogs, bootTests, clones, imageVersions, recipeFiles, uploads } from "@/db/schema";
+import { replaceScanPackages } from "@/db/queries/packages";
+import { bootTestLogs, bootTests, clones, contentScans, imageVersions, recipeFiles, uploads } from "@/db/schema";
 import { viewerFromSessionCookie } from "@/lib/auth/session-cookie";
 import { createUploadServer } from "@/lib/imports/tus";
 import { GET as bootTestLog } from "@/app/api/boot-tests/[id]/log/route";
@@ -23,6 +24,7 @@ import { GET as suggestTagsRoute } from "@/app/api/tags/route";
 import { GET as conversionsRoute } from "@/app/api/versions/[id]/conversions/route";
 import { GET as download, HEAD as downloadHead } from "@/app/api/versions/[id]/download/route";
 import { GET as lineageRoute } from "@/app/api/versions/[id]/lineage/route";
+import { GET as sbomRoute } from "@/app/api/versions/[id]/sbom/route";
 import { GET as statusRoute } from "@/app/api/versions/[id]/status/route";
 import { createTestImage, unique } from "./fixtures";
 import {
@@ -108,6 +110,18 @@ beforeAll(async () => {
     .returning({ id: bootTests.id });
   bootTestId = bootTest!.id;
   await db().insert(bootTestLogs).values({ bootTestId, line: "<b>debian login:</b>" });
+  // P's version has been inspected: its SBOM can be downloaded.
+  await db()
+    .insert(contentScans)
+    .values({ sha256: world.blob.sha256, status: "succeeded", osFound: true, distro: "debian", osVersion: "12" })
+    .onConflictDoNothing();
+  await replaceScanPackages({
+    scanSha256: world.blob.sha256,
+    scheme: "deb",
+    packages: [
+      { name: "openssl", version: "3.0.11-1", epoch: 0, upstreamVersion: "3.0.11", release: "1", arch: "amd64" },
+    ],
+  });
 });
 
 interface RouteCase {
@@ -158,6 +172,16 @@ const routeCases: RouteCase[] = [
         params(privateVersion.versionId),
       ),
     body: async (response) => expect((await response.json()).ancestry).toEqual([privateVersion.versionId]),
+  },
+  {
+    name: "GET /api/versions/[id]/sbom",
+    expected: projectRoles,
+    call: () =>
+      sbomRoute(
+        new Request(url(`/api/versions/${privateVersion.versionId}/sbom?format=spdx`)),
+        params(privateVersion.versionId),
+      ),
+    body: async (response) => expect((await response.json()).packages).toHaveLength(2),
   },
   {
     name: "GET /api/versions/[id]/status",

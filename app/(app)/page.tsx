@@ -17,6 +17,7 @@ import { PageHeader } from "@/components/shell/page-header";
 import { HangarError } from "@/lib/errors";
 import { requireViewer } from "@/lib/auth/session";
 import { catalogParamNames, catalogSearchSchema } from "@/lib/validations/images";
+import { readPackageCondition, type PackageCondition } from "@/lib/validations/packages";
 
 export const metadata: Metadata = { title: "Catalog" };
 
@@ -61,10 +62,22 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
 
   const search = parsed.data;
   const params = filterParams(search);
-  const { view, order, ...filtersAndCursor } = search;
+  const { view, order, contains, ...filtersAndCursor } = search;
+  // A bad package condition is reported next to its field; the results stay what they would be without it.
+  let containsPackage: PackageCondition | undefined;
+  let containsError: string | undefined;
+  if (contains) {
+    try {
+      containsPackage = readPackageCondition(contains);
+    } catch (error) {
+      if (!(error instanceof HangarError)) throw error;
+      containsError = error.message;
+    }
+  }
   const query: CatalogQuery = {
     viewer,
     ...filtersAndCursor,
+    containsPackage,
     order: order ?? defaultOrder[search.sort],
     limit: PAGE_SIZE,
   };
@@ -104,6 +117,7 @@ export default async function CatalogPage({ searchParams }: { searchParams: Prom
         params={params}
         facets={facets}
         clearHref={filtered ? catalogHref({ view: params.view }) : null}
+        containsError={containsError}
       />
       {page.rows.length === 0 ? (
         filtered ? (

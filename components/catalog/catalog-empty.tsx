@@ -15,9 +15,17 @@ function EmptyPanel({ title, children }: { title: string; children: ReactNode })
 export function NoMatches({ search }: { search: CatalogSearch }) {
   const params = filterParams(search);
   const noun = search.view === "versions" ? "versions" : "images";
-  const filterCount = [search.os, search.arch, search.format, search.tag, search.project, search.status].filter(
-    Boolean,
-  ).length;
+  const filterCount = [
+    search.os,
+    search.arch,
+    search.format,
+    search.tag,
+    search.project,
+    search.status,
+    search.distro,
+    search.detectedArch,
+    search.contains,
+  ].filter(Boolean).length;
   return (
     <EmptyPanel title={search.q ? `No ${noun} match “${search.q}”` : `No ${noun} match these filters`}>
       <p>

@@ -53,10 +53,13 @@ export function CatalogFilters({
   params,
   facets,
   clearHref,
+  containsError,
 }: {
   params: CatalogParams;
   facets: CatalogFacets;
   clearHref: string | null;
+  /** Why the "Contains package" condition was not applied. */
+  containsError?: string;
 }) {
   return (
     <form id={FORM_ID} method="get" action="/" role="search" aria-label="Catalog" className="mb-4 space-y-3">
@@ -140,6 +143,48 @@ export function CatalogFilters({
           ]}
           anyLabel="Default"
         />
+      </div>
+      <div className="grid grid-cols-2 gap-2 sm:grid-cols-4">
+        <FilterSelect
+          name="distro"
+          label="Detected OS"
+          value={params.distro}
+          options={plain(facets.detectedDistros)}
+          anyLabel="Any"
+        />
+        <FilterSelect
+          name="detectedArch"
+          label="Detected arch"
+          value={params.detectedArch}
+          options={plain(facets.detectedArches)}
+          anyLabel="Any"
+        />
+        <div className="col-span-2 min-w-0 space-y-1">
+          <Label htmlFor="filter-contains">Contains package</Label>
+          <Input
+            id="filter-contains"
+            name="contains"
+            type="text"
+            defaultValue={params.contains ?? ""}
+            placeholder="openssl < 3.0.14"
+            autoComplete="off"
+            spellCheck={false}
+            aria-invalid={containsError ? true : undefined}
+            aria-describedby={containsError ? "filter-contains-error" : "filter-contains-hint"}
+          />
+          {containsError ? (
+            <p id="filter-contains-error" role="alert" className="text-xs text-danger">
+              {containsError} The results below ignore this filter.
+            </p>
+          ) : (
+            <p id="filter-contains-hint" className="text-xs text-muted">
+              A package name, optionally with =, &lt;, &lt;=, &gt; or &gt;= and a version; press Enter to apply.{" "}
+              {params.contains ? (
+                <Link href={`/packages?${new URLSearchParams({ q: params.contains })}`}>Where does it occur?</Link>
+              ) : null}
+            </p>
+          )}
+        </div>
       </div>
       {clearHref ? (
         <p className="text-xs">

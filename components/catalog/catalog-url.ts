@@ -22,6 +22,9 @@ export function filterParams(search: CatalogSearch): CatalogParams {
     tag: search.tag,
     project: search.project,
     status: search.status,
+    distro: search.distro,
+    detectedArch: search.detectedArch,
+    contains: search.contains,
     sort: search.sort === "updated" ? undefined : search.sort,
     order: search.order,
     view: search.view === "images" ? undefined : search.view,
@@ -30,6 +33,15 @@ export function filterParams(search: CatalogSearch): CatalogParams {
 
 export function hasFilters(search: CatalogSearch): boolean {
   return Boolean(
-    search.q || search.os || search.arch || search.format || search.tag || search.project || search.status,
+    search.q ||
+    search.os ||
+    search.arch ||
+    search.format ||
+    search.tag ||
+    search.project ||
+    search.status ||
+    search.distro ||
+    search.detectedArch ||
+    search.contains,
   );
 }

@@ -9,6 +9,7 @@ export interface NavItem {
 export function navItemsFor(viewer: Viewer): NavItem[] {
   return [
     { href: "/", label: "Catalog" },
+    { href: "/packages", label: "Packages" },
     { href: "/import", label: "Import" },
     { href: "/recipes", label: "Recipes" },
     { href: "/builds", label: "Builds" },

@@ -77,7 +77,7 @@ export interface BuiltOutput {
 export type BuildRun = NonNullable<Awaited<ReturnType<typeof loadBuildForRun>>>;
 
 export type BuildCompletion =
-  | { status: "succeeded"; versionId: string; imageSlug: string | null }
+  | { status: "succeeded"; versionId: string; imageSlug: string | null; scanRequested: boolean }
   | { status: "refused"; reason: string }
   | { status: "cancelled" };
 
@@ -155,7 +155,12 @@ export async function completeBuild({
         tx,
       );
       const [image] = await tx.select({ slug: images.slug }).from(images).where(eq(images.id, build.outputImageId));
-      return { status: "succeeded", versionId: created.id, imageSlug: image?.slug ?? null };
+      return {
+        status: "succeeded",
+        versionId: created.id,
+        imageSlug: image?.slug ?? null,
+        scanRequested: created.scanRequested,
+      };
     });
   } catch (error) {
     if (error instanceof Outcome) return error.completion;

@@ -12,6 +12,8 @@ import {
 } from "./access";
 import { approvedVersionsSql } from "./release-sql";
 import { listVisibleTags } from "./images";
+import { imagesContainingPackageCondition } from "./packages";
+import type { PackageCondition } from "@/lib/validations/packages";
 import type { Viewer } from "./users";
 
 export type CatalogSort = "name" | "updated" | "size" | "usage";
@@ -27,6 +29,11 @@ export interface CatalogFilters {
   project?: string;
   status?: string;
   freshness?: "out_of_date";
+  /** Detected by content scans (not typed): distribution id and architecture. */
+  distro?: string;
+  detectedArch?: string;
+  /** A parsed "contains package" condition (lib/validations/packages.ts). */
+  containsPackage?: PackageCondition;
 }
 
 export interface CatalogQuery extends CatalogFilters {
@@ -200,6 +207,27 @@ function cursorValue(
 
 const whereAll = (conditions: SQL[]) => (conditions.length ? sql`where ${sql.join(conditions, sql` and `)}` : sql``);
 
+/** A succeeded content scan of the version `version` (an alias) detected this distro and arch. */
+function scanMatches(filters: CatalogFilters, version: string): SQL | null {
+  const parts: SQL[] = [];
+  if (filters.distro) parts.push(sql`ds.distro = ${filters.distro}`);
+  if (filters.detectedArch) parts.push(sql`ds.arch = ${filters.detectedArch}`);
+  if (!parts.length) return null;
+  return sql`exists (select 1 from content_scans ds where ds.sha256 = ${sql.raw(version)}.sha256 and ds.status = 'succeeded' and ${sql.join(parts, sql` and `)})`;
+}
+
+/** Detected facts and contained packages, for images (alias `i`): some version the viewer sees matches. */
+function imageContentConditions(query: CatalogQuery): SQL[] {
+  const conditions: SQL[] = [];
+  const scan = scanMatches(query, "dv");
+  if (scan)
+    conditions.push(
+      sql`exists (select 1 from image_versions dv where dv.image_id = i.id and ${visibleVersionCondition(query.viewer, { image: "i", version: "dv" })} and ${scan})`,
+    );
+  if (query.containsPackage) conditions.push(imagesContainingPackageCondition(query.viewer, query.containsPackage));
+  return conditions;
+}
+
 export async function listCatalogImages(query: CatalogQuery): Promise<Page<CatalogImageRow>> {
   const sortKeys: Record<CatalogSort, { key: SQL; cast: "text" | "number" | "timestamp" }> = {
     name: { key: sql`i.name`, cast: "text" },
@@ -219,6 +247,7 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
   if (query.format) conditions.push(sql`${seen("format")} = ${query.format}`);
   if (query.status) conditions.push(sql`${seen("release_status")} = ${query.status}`);
   if (query.freshness === "out_of_date") conditions.push(outOfDateCondition(seen("version_id")));
+  conditions.push(...imageContentConditions(query));
   const keyset = keysetCondition(key, query.order, query.cursor, sql`i.id`, cast);
   if (keyset) conditions.push(keyset);
 
@@ -300,6 +329,10 @@ export async function listCatalogVersions(query: CatalogQuery): Promise<Page<Cat
   if (query.format) conditions.push(sql`v.format = ${query.format}`);
   if (query.status) conditions.push(sql`v.release_status = ${query.status}`);
   if (query.freshness === "out_of_date") conditions.push(outOfDateCondition(sql`v.id`));
+  const scan = scanMatches(query, "v");
+  if (scan) conditions.push(scan);
+  // Versions of images holding the package (the package condition is per image).
+  if (query.containsPackage) conditions.push(imagesContainingPackageCondition(query.viewer, query.containsPackage));
   const keyset = keysetCondition(key, query.order, query.cursor, sql`v.id`, cast);
   if (keyset) conditions.push(keyset);
 
@@ -345,13 +378,16 @@ export async function listCatalogVersions(query: CatalogQuery): Promise<Page<Cat
 
 export interface CatalogFacets {
   oses: string[];
+  /** Distributions and architectures content scans detected. */
+  detectedDistros: string[];
+  detectedArches: string[];
   tags: string[];
   projects: { slug: string; name: string }[];
 }
 
 // Distinct OS values by a loose index scan over images_os_idx: cheap however many images exist.
 export async function getCatalogFacets({ viewer }: { viewer: Viewer }): Promise<CatalogFacets> {
-  const [oses, tagRows, projectRows] = await Promise.all([
+  const [oses, tagRows, projectRows, distros, arches] = await Promise.all([
     db().execute<{ os: string }>(sql`
       with recursive t as (
         (select os from images order by os limit 1)
@@ -364,6 +400,21 @@ export async function getCatalogFacets({ viewer }: { viewer: Viewer }): Promise<
       where ${projectScopedCondition(viewer, sql`p.id`)}
          or exists (select 1 from images i where i.project_id = p.id and i.visibility <> 'private' and ${visibleImagesCondition(viewer, "i")})
       order by name limit 500`),
+    // Loose index scans over content_scans_distro_idx, like the OS list above.
+    db().execute<{ distro: string }>(sql`
+      with recursive t as (
+        (select distro from content_scans where distro is not null order by distro limit 1)
+        union all
+        select (select distro from content_scans where distro > t.distro order by distro limit 1) from t where t.distro is not null
+      ) select distro from t where distro is not null limit 100`),
+    db().execute<{ arch: string }>(sql`
+      select distinct arch from content_scans where status = 'succeeded' and arch is not null order by arch limit 50`),
   ]);
-  return { oses: oses.rows.map((row) => row.os), tags: tagRows, projects: projectRows.rows };
+  return {
+    oses: oses.rows.map((row) => row.os),
+    tags: tagRows,
+    projects: projectRows.rows,
+    detectedDistros: distros.rows.map((row) => row.distro),
+    detectedArches: arches.rows.map((row) => row.arch),
+  };
 }

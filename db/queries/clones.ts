@@ -319,7 +319,7 @@ export interface ClonedBytes {
 export async function completeClone(
   cloneId: string,
   bytes: ClonedBytes,
-): Promise<{ imageSlug: string; version: string; versionId: string }> {
+): Promise<{ imageSlug: string; version: string; versionId: string; scanRequested: boolean }> {
   return db().transaction(async (tx) => {
     const [clone] = await tx.select().from(clones).where(eq(clones.id, cloneId)).for("update");
     if (!clone || (clone.status !== "running" && clone.status !== "queued"))
@@ -403,7 +403,12 @@ export async function completeClone(
       },
       tx,
     );
-    return { imageSlug: image.slug, version: clone.version, versionId: version.id };
+    return {
+      imageSlug: image.slug,
+      version: clone.version,
+      versionId: version.id,
+      scanRequested: version.scanRequested,
+    };
   });
 }
 

@@ -14,6 +14,7 @@ import {
   type Visibility,
 } from "../schema";
 import { recordAudit } from "./audit";
+import { insertContentScanRequest } from "./content-scans";
 import {
   AccessDenied,
   imageInProjectCondition,
@@ -420,7 +421,7 @@ export async function listImageSlugs({ imageIds }: { imageIds: string[] }): Prom
   return rows.map((row) => row.slug);
 }
 
-/** Records a version whose bytes are already in the blob store, as ready. */
+/** Records a version whose bytes are already in the blob store, as ready, and requests its content scan when the bytes are new. */
 export async function createReadyVersion({
   tx,
   actorId,
@@ -456,6 +457,9 @@ export async function createReadyVersion({
     .values({ ...values, dataStatus: "ready", createdById: actorId })
     .returning({ id: imageVersions.id });
   if (!version) throw new Error("inserting the version returned nothing");
+  // New bytes get their content read (identical bytes already have a scan); the caller sends the
+  // job once this transaction commits (lib/content/requests.ts).
+  const scanRequested = await insertContentScanRequest(tx, { sha256: values.sha256 });
   await refreshImageLatest(tx, values.imageId);
   await recordAudit(
     {
@@ -467,7 +471,7 @@ export async function createReadyVersion({
     },
     tx,
   );
-  return version;
+  return { ...version, scanRequested };
 }
 
 export interface WritableImage {

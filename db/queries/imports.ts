@@ -68,7 +68,7 @@ export async function listInterruptedImports(): Promise<string[]> {
     await db().execute<{ present: boolean }>(sql`select to_regclass('pgboss.job') is not null as present`)
   ).rows[0]?.present;
   const noLiveJob = queueExists
-    ? sql`not exists (select 1 from pgboss.job j where j.name = 'image.import-url' and j.data->>'versionId' = v.id::text and j.state in ('created', 'retry', 'active'))`
+    ? sql`not exists (select 1 from pgboss.job j where j.name in ('image.import-url', 'demo.debian-image') and j.data->>'versionId' = v.id::text and j.state in ('created', 'retry', 'active'))`
     : sql`true`;
   const interrupted = await db().execute<{ id: string }>(sql`
     select v.id from image_versions v

@@ -4,6 +4,7 @@ import { HangarError } from "@/lib/errors";
 import { db } from "../client";
 import { blobs, imageVersions, images, uploads, type DiskFormat, type VersionSource } from "../schema";
 import { recordAudit } from "./audit";
+import { insertContentScanRequest } from "./content-scans";
 import { AccessDenied, imageInProjectCondition, imageRefusal, visibleImagesCondition } from "./access";
 import { refreshImageLatest } from "./images";
 import { lockProjectQuota, refuseImportOverQuota } from "./storage-usage";
@@ -195,8 +196,8 @@ export async function completeImport({
   uploadId?: string;
   actorId: string | null;
   file: VerifiedFile;
-}) {
-  await db().transaction(async (tx) => {
+}): Promise<{ scanRequested: boolean }> {
+  return db().transaction(async (tx) => {
     await tx
       .insert(blobs)
       .values({ sha256: file.sha256, sha512: file.sha512, size: file.fileSize })
@@ -235,6 +236,8 @@ export async function completeImport({
       },
       tx,
     );
+    // New bytes get their content read; the caller sends the job once this commits.
+    return { scanRequested: await insertContentScanRequest(tx, { sha256: file.sha256 }) };
   });
 }
 

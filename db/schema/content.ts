@@ -20,7 +20,7 @@ import {
 import { contentJobStatuses, bootTestResults, packageSchemes } from "../enums";
 import type { BootTestResult, ContentJobStatus, PackageScheme } from "../enums";
 import type { ContentFilesystem, FileDiff } from "../../lib/content/types";
-import { createdAt, inList } from "./columns";
+import { inList } from "./columns";
 import { users } from "./auth";
 import { blobs, imageVersions } from "./images";
 

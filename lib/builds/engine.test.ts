@@ -31,6 +31,10 @@ import {
 import { liveProcessesInGroup } from "@/tests/process-groups";
 import { sweepStaleBuilds } from "./sweeper";
 
+// Content inspection (an appliance launch per new file) is tested in lib/content/scan.test.ts; here
+// its jobs are taken and dropped so they cost nothing.
+const handlers = { ...jobHandlers, "content.inspect": async () => {} };
+
 const run = promisify(execFile);
 const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBH5uVSaX1zjmR6c6Ff2mR1mA5hVQ4Hk3ucOm5ddCx8Z deploy@ci";
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../..");
@@ -210,7 +214,7 @@ describe("a build past its time limit", () => {
   beforeAll(async () => {
     // Long enough to claim the build and start virt-customize, far shorter than an appliance launch under TCG.
     limited = await startWorker({
-      handlers: jobHandlers,
+      handlers,
       concurrency: 1,
       log: () => {},
       timeLimits: { "image.build": 8000 },
@@ -258,7 +262,7 @@ describe("a build past its time limit", () => {
 
 describe("builds on the real worker", () => {
   beforeAll(async () => {
-    worker = await startWorker({ handlers: jobHandlers, concurrency: 1, log: () => {} });
+    worker = await startWorker({ handlers, concurrency: 1, log: () => {} });
   });
 
   it("builds a recipe end to end: file, command and SSH key are in the output, with lineage and fingerprint", async () => {

@@ -22,6 +22,7 @@ import type { DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
 import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";
+import { sendContentScan } from "@/lib/content/requests";
 import { getBlobStore } from "@/lib/storage";
 import { accelerationLabels, formatDuration } from "@/lib/format";
 import { queueBootTestAfterBuild } from "@/lib/content/boot-queue";
@@ -239,6 +240,8 @@ export async function runBuild(
     if (landed.status === "refused") throw new StepFailed(landed.reason);
     if (landed.status === "cancelled") throw new Cancelled();
     stored = null;
+    // The output's content is read by its own job (packages, OS facts), sent now that it landed.
+    if (landed.scanRequested) await sendContentScan(ingest.sha256);
     await queueBootTestAfterBuild(landed.versionId, build.requestedById);
     phase(
       `Done: ${landed.imageSlug ?? "image"} build-${build.number} is waiting for review (version ${landed.versionId})`,

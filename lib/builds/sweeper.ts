@@ -1,14 +1,19 @@
 // A worker that dies (kill -9, a lost machine) stops sending heartbeats. Any worker notices: the
 // build ends failed with the reason, its leftover processes on this machine are killed and its
 // work directory removed. The finishing transaction only accepts the attempt that claimed the
-// build while it is still running, so a build can never produce two outputs.
+// build while it is still running, so a build can never produce two outputs. Content
+// scans, file diffs and boot tests (lib/content) are swept the same way.
 import os from "node:os";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { sweepStaleBootTestRuns } from "@/db/queries/boot-tests";
 import { sweepStaleBuildRuns } from "@/db/queries/build-runs";
 import { sweepStaleClones } from "@/db/queries/clones";
+import { sweepStaleContentScans } from "@/db/queries/content-scans";
+import { sweepStaleFileDiffs } from "@/db/queries/version-diffs";
 import { env } from "@/lib/env";
 import { cloneWorkDir } from "@/lib/clones/engine";
+import { diffWorkDir } from "@/lib/content/file-diff";
+import { contentScanWorkDir } from "@/lib/content/work-dir";
 import { bootTestWorkDir } from "@/lib/content/boot-test";
 import { buildWorkDir } from "./engine";
 
@@ -32,19 +37,32 @@ export async function sweepStaleBuilds({
     log(`Clone ${id} lost its worker; marked failed.`);
     await rm(cloneWorkDir(id), { recursive: true, force: true });
   }
+  for (const row of await sweepStaleContentScans({ staleSeconds: Math.max(staleSeconds, 30) })) {
+    log(`Content inspection of ${row.sha256.slice(0, 12)}… lost its worker; marked failed.`);
+    await stopLeftovers(row, contentScanWorkDir(row.sha256));
+  }
+  for (const row of await sweepStaleFileDiffs({ staleSeconds })) {
+    log(`File diff ${row.id} lost its worker; marked failed.`);
+    await stopLeftovers(row, diffWorkDir(row.id));
+  }
   for (const row of await sweepStaleBootTestRuns({ staleSeconds: Math.max(staleSeconds, 30) })) {
     log(`Boot test ${row.id} lost its worker; marked failed.`);
-    if (row.workerHost !== os.hostname()) continue;
-    if (row.processGroup && (await groupIsOurs(row.processGroup))) {
-      try {
-        process.kill(-row.processGroup, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    await rm(bootTestWorkDir(row.id), { recursive: true, force: true });
+    await stopLeftovers(row, bootTestWorkDir(row.id));
   }
   return builds.length;
+}
+
+/** A swept job that ran on this machine: its processes are killed and its work directory removed. */
+async function stopLeftovers(row: { workerHost: string | null; processGroup: number | null }, workDir: string) {
+  if (row.workerHost !== os.hostname()) return;
+  if (row.processGroup && (await groupIsOurs(row.processGroup))) {
+    try {
+      process.kill(-row.processGroup, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  await rm(workDir, { recursive: true, force: true });
 }
 
 /** A process-group id can be reused; only a group still running libguestfs tools is killed. */

@@ -25,6 +25,10 @@ import { startWorker, type Worker } from "@/lib/jobs/queue";
 import { getBlobStore, hashFile } from "@/lib/storage";
 import { createTestImage, createTestProject, createTestUser, unique, viewerOf, waitFor } from "@/tests/fixtures";
 
+// Content inspection (an appliance launch per new file) is tested in lib/content/scan.test.ts; here
+// its jobs are taken and dropped so they cost nothing.
+const handlers = { ...jobHandlers, "content.inspect": async () => {} };
+
 const run = promisify(execFile);
 const MACHINE_ID = "0123456789abcdef0123456789abcdef\n";
 
@@ -357,7 +361,7 @@ describe("a clone whose worker died", () => {
 
 describe("a full clone with identity reset (real virt-sysprep)", () => {
   it("is made by a job: no backing file, a new machine-id, its full size counted", async () => {
-    worker = await startWorker({ handlers: jobHandlers, log: () => {} });
+    worker = await startWorker({ handlers, log: () => {} });
     const slug = unique("full");
     const result = await cloneVersionAction(teamMember, {
       versionId: base.versionId,
@@ -397,7 +401,7 @@ describe("a full clone with identity reset (real virt-sysprep)", () => {
   }, 600_000);
 
   it("fails with how much it needs when the quota fills up while it runs, and leaves nothing", async () => {
-    worker ??= await startWorker({ handlers: jobHandlers, log: () => {} });
+    worker ??= await startWorker({ handlers, log: () => {} });
     const slug = unique("squeezed");
     const project = await createTestProject({ members: [{ viewer: teamMember, role: "member" }] });
     const member = (await viewerOf(teamMember.id))!;
@@ -418,7 +422,7 @@ describe("a full clone with identity reset (real virt-sysprep)", () => {
     await db().update(projects).set({ quotaBytes: 4096 }).where(eq(projects.id, project.id));
     await db().update(clones).set({ reservedBytes: 0 }).where(eq(clones.id, result.data.cloneId));
     const blobsBefore = await storedBlobs();
-    worker = await startWorker({ handlers: jobHandlers, log: () => {} });
+    worker = await startWorker({ handlers, log: () => {} });
     const done = await waitFor(
       () => cloneRow(result.data.cloneId),
       (row) => row.status === "succeeded" || row.status === "failed",

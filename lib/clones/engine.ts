@@ -27,6 +27,7 @@ import { checkProducedFile } from "@/lib/imports/ingest";
 import { libguestfsEnv } from "@/lib/jobs/acceleration";
 import { jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
+import { sendContentScan } from "@/lib/content/requests";
 import { getBlobStore, hashFile } from "@/lib/storage";
 
 export const VIRT_SYSPREP = env().HANGAR_VIRT_SYSPREP;
@@ -172,7 +173,8 @@ export async function runClone(
       // blob is already stored, checked and hashed, and now also held by the new version.
       await setCloneProgress(cloneId, { stage: "Sharing the stored file (identical bytes)", progress: 50 });
       const { sha256, sha512, size, format, virtualSize, inspection } = work.source;
-      await completeClone(cloneId, {
+      // The same bytes: their content scan is the source's (requested here only if it had none).
+      const shared = await completeClone(cloneId, {
         sha256,
         sha512,
         size,
@@ -181,6 +183,7 @@ export async function runClone(
         backingVersionId: null,
         inspection: inspection ?? {},
       });
+      if (shared.scanRequested) await sendContentScan(sha256);
       return { status: "succeeded" };
     }
     await rm(dir, { recursive: true, force: true });
@@ -206,8 +209,9 @@ export async function runClone(
     if (signal?.aborted) throw signal.reason; // the hashing pass does not watch the signal
     await store.putFromTempFile({ tempPath: made.file, sha256: bytes.sha256, size: bytes.size });
     stored = bytes.sha256;
-    await completeClone(cloneId, bytes);
+    const completed = await completeClone(cloneId, bytes);
     stored = null;
+    if (completed.scanRequested) await sendContentScan(bytes.sha256);
     return { status: "succeeded" };
   } catch (error) {
     const reason = signal?.aborted

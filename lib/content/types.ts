@@ -49,10 +49,19 @@ export type FileChange = "added" | "removed" | "changed";
 export interface FileDiff {
   path: string;
   change: FileChange;
-  /** "file", "directory", "symlink", ... */
+  /** "file", "directory", "symlink", ...; "note" for a stored note that is not a difference (below). */
   type: string;
   sizeBefore: number | null;
   sizeAfter: number | null;
+  /** For a change: what changed ("content", "target", "mode 0644 → 0600", "owner 0:0 → 1000:1000", "type file → symlink"). */
+  details?: string[];
   /** For small text files under /etc: a unified line diff. */
   lineDiff?: string;
+  /**
+   * Only on entries of type "note", stored after the differences: what the comparison could not
+   * cover, and how many differences were left out past the cap. Reads (db/queries/version-diffs.ts)
+   * hand them apart from the differences.
+   */
+  note?: string;
+  omitted?: number;
 }

@@ -5,6 +5,7 @@ import { rm } from "node:fs/promises";
 import { completeImport, failImport } from "@/db/queries/uploads";
 import type { DiskFormat } from "@/db/schema";
 import { crossCheck } from "@/lib/images/qemu-img";
+import { sendContentScan } from "@/lib/content/requests";
 import { getBlobStore } from "@/lib/storage";
 import { queueBootTestAfterUpload } from "@/lib/content/boot-queue";
 import type { IngestResult } from "./ingest";
@@ -55,7 +56,7 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
     const format = ingest.report.format as DiskFormat;
     const virtualSize = ingest.report.virtualSize ?? 0;
     await getBlobStore().putFromTempFile({ tempPath: input.tempPath, sha256: ingest.sha256, size: ingest.size });
-    await completeImport({
+    const completed = await completeImport({
       versionId: input.versionId,
       uploadId: input.uploadId,
       actorId: input.actorId,
@@ -68,6 +69,8 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
         inspection: { ...ingest.report, qemuImg: checked.info ?? null },
       },
     });
+    // Outside the catch: the version is ready whatever happens to the inspection job.
+    if (completed.scanRequested) await sendContentScan(ingest.sha256);
     await queueBootTestAfterUpload({
       versionId: input.versionId,
       sha256: ingest.sha256,

@@ -26,6 +26,10 @@ import { getBlobStore } from "@/lib/storage";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
 import { reconcileStorage } from "./reconcile";
 
+// Content inspection (an appliance launch per new file) is tested in lib/content/scan.test.ts; here
+// its jobs are taken and dropped so they cost nothing.
+const handlers = { ...jobHandlers, "content.inspect": async () => {} };
+
 const run = promisify(execFile);
 let server: http.Server;
 let port = 0;
@@ -94,7 +98,7 @@ beforeAll(async () => {
   // What an admin would configure to import from an internal mirror.
   process.env.HANGAR_URL_IMPORT_ALLOW_ADDRESSES = "127.0.0.1";
   process.env.HANGAR_URL_IMPORT_PORTS = String(port);
-  worker = await startWorker({ handlers: jobHandlers, concurrency: 2, log: () => {} });
+  worker = await startWorker({ handlers, concurrency: 2, log: () => {} });
   member = await createTestUser();
   projectId = (await createTestProject({ members: [{ viewer: member, role: "member" }] })).id;
   imageId = (await createTestImage({ projectId, versions: [] })).id;

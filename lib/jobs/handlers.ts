@@ -2,6 +2,7 @@ import { applyDueScheduledReleases } from "@/db/queries/releases";
 import { runBuild } from "@/lib/builds/engine";
 import { runClone } from "@/lib/clones/engine";
 import { runBootTest } from "@/lib/content/boot-test";
+import { runDemoDebianImage } from "@/lib/content/demo-debian";
 import { runFileDiff } from "@/lib/content/file-diff";
 import { runContentScan } from "@/lib/content/scan";
 import { runConversion } from "@/lib/imports/convert";
@@ -14,7 +15,8 @@ export const jobHandlers: JobHandlers = {
   "image.build": (data, { signal, timeLimitMs }) => runBuild(data, { signal, timeLimitMs }),
   "image.clone": async (data, { signal }) => void (await runClone(data, { signal })),
   "release.apply-scheduled": async () => void (await applyDueScheduledReleases()),
-  "content.inspect": (data, { signal }) => runContentScan(data, { signal }),
+  "content.inspect": async (data, { signal }) => void (await runContentScan(data, { signal })),
   "content.diff": (data, { signal }) => runFileDiff(data, { signal }),
   "image.boot-test": (data, { signal }) => runBootTest(data, { signal }),
+  "demo.debian-image": (data, { signal }) => runDemoDebianImage(data, { signal }),
 };

@@ -18,6 +18,7 @@ export const jobNames = [
   "content.inspect",
   "content.diff",
   "image.boot-test",
+  "demo.debian-image",
 ] as const;
 export type JobName = (typeof jobNames)[number];
 
@@ -37,6 +38,8 @@ export interface JobPayloads {
   "content.inspect": { sha256: string };
   "content.diff": { diffId: string };
   "image.boot-test": { bootTestId: string };
+  /** The demo catalog's real Debian: debootstrap, ingest, then a recipe build on it. */
+  "demo.debian-image": { versionId: string };
 }
 
 /** `signal` aborts with a JobStopped when the job's time limit passes or the worker stops. */
@@ -61,7 +64,7 @@ async function createQueues(boss: PgBoss): Promise<void> {
     // lib/builds/sweeper.ts) and the person retries it, so no build can produce two outputs.
     await boss.createQueue(name, {
       name,
-      retryLimit: name === "image.build" ? 0 : 2,
+      retryLimit: name === "image.build" || name === "demo.debian-image" ? 0 : 2,
       retryDelay: 5,
       expireInSeconds: 4 * 60 * 60,
     });

@@ -97,6 +97,28 @@ export const catalogSearchSchema = z.object({
     emptyToUndefined,
     z.enum(["out_of_date"], { message: "Freshness can only be out_of_date." }).optional(),
   ),
+  /** Detected facts from content scans: the distribution id (debian, ubuntu …) and architecture. */
+  distro: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .max(60)
+      .regex(/^[A-Za-z0-9._-]+$/, "Detected OS is a distribution id such as debian.")
+      .optional(),
+  ),
+  detectedArch: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .max(30)
+      .regex(/^[A-Za-z0-9_-]+$/, "Detected architecture is a name such as x86_64.")
+      .optional(),
+  ),
+  /** "Contains package": a package condition (openssl < 3.0.14), parsed by the page so a bad one is reported next to its field. */
+  contains: z.preprocess(
+    emptyToUndefined,
+    z.string().trim().max(200, "A package condition is at most 200 characters.").optional(),
+  ),
   sort: z.preprocess(
     emptyToUndefined,
     z

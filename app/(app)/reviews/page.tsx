@@ -11,6 +11,57 @@ import { RelativeTime } from "@/components/ui/time";
 import { listPendingReviews, listRecentDecisions } from "@/db/queries/releases";
 import { requireViewer } from "@/lib/auth/session";
 import { isAdmin } from "@/db/queries/access";
+import { listReviewContents, type ReviewContent } from "@/db/queries/content";
+import { MismatchWarning } from "@/components/content/mismatch-warning";
+import { PackageDiffView, packageDiffSummary } from "@/components/content/package-diff";
+
+function ContentsLine({ content }: { content: ReviewContent | undefined }) {
+  const scan = content?.scan;
+  if (!scan || scan.status === "none") return <>Not inspected yet</>;
+  if (scan.status === "queued" || scan.status === "running")
+    return <>{scan.status === "queued" ? "Inspection queued" : "Inspection running"}</>;
+  if (scan.status === "failed" || scan.status === "cancelled")
+    return (
+      <>
+        Inspection {scan.status}: {scan.reason}
+      </>
+    );
+  if (scan.status !== "succeeded") return null;
+  const { facts } = scan;
+  if (!facts.osFound) return <>No operating system found{facts.noOsReason ? `: ${facts.noOsReason}` : ""}</>;
+  return (
+    <>
+      {[facts.productName ?? facts.distro, facts.arch].filter(Boolean).join(", ") || "Unidentified OS"} ·{" "}
+      {facts.packageCount} package{facts.packageCount === 1 ? "" : "s"}
+    </>
+  );
+}
+
+function ParentDiff({ content, label }: { content: ReviewContent | undefined; label: string }) {
+  if (!content?.parent) return null;
+  const parentLabel = `${content.parent.imageSlug} ${content.parent.version}`;
+  if (!content.packageDiff) {
+    const waiting =
+      content.scan.status !== "succeeded"
+        ? `${label} has not been inspected successfully yet`
+        : `its parent ${parentLabel} has not been inspected successfully yet`;
+    return (
+      <p className="text-sm text-muted">
+        Package changes against the parent appear once both are inspected: {waiting}.
+      </p>
+    );
+  }
+  return (
+    <details className="text-sm">
+      <summary className="cursor-pointer">
+        Package changes since the parent {parentLabel}: {packageDiffSummary(content.packageDiff)}
+      </summary>
+      <div className="mt-2">
+        <PackageDiffView diff={content.packageDiff} open />
+      </div>
+    </details>
+  );
+}
 
 export const metadata: Metadata = { title: "Reviews" };
 
@@ -18,6 +69,7 @@ export default async function ReviewsPage() {
   const viewer = await requireViewer("/reviews");
   if (!isAdmin(viewer)) forbidden();
   const [pending, recent] = await Promise.all([listPendingReviews(), listRecentDecisions({ reviewerId: viewer.id })]);
+  const contents = await listReviewContents({ viewer, versionIds: pending.map((item) => item.id) });
   return (
     <div>
       <PageHeader
@@ -48,6 +100,7 @@ export default async function ReviewsPage() {
         <ul aria-label="Versions waiting for review" className="space-y-4">
           {pending.map((item) => {
             const label = `${item.imageSlug} ${item.version}`;
+            const content = contents.get(item.id);
             return (
               <li
                 key={item.id}
@@ -110,6 +163,10 @@ export default async function ReviewsPage() {
                         <Badge tone="danger">Problems found</Badge>
                       )}
                     </dd>
+                    <dt className="text-muted">Contents</dt>
+                    <dd>
+                      <ContentsLine content={content} />
+                    </dd>
                     <dt className="text-muted">Boot test</dt>
                     <dd>
                       <BootTestBadge test={item.bootTest} />
@@ -119,6 +176,8 @@ export default async function ReviewsPage() {
                       {formatBytes(item.virtualSize)} virtual · {formatBytes(item.fileSize)} file · {item.format ?? "—"}
                     </dd>
                   </dl>
+                  <MismatchWarning mismatches={content?.mismatches ?? []} />
+                  <ParentDiff content={content} label={label} />
                   {item.revisionDocument && item.previousBuild ? (
                     <details className="text-sm">
                       <summary className="cursor-pointer">

@@ -18,6 +18,8 @@ import { TagEditor } from "@/components/images/tag-editor";
 import { VisibilityForm } from "@/components/images/visibility-form";
 import { SharePanel } from "@/components/images/share-panel";
 import { listImageShares } from "@/db/queries/shares";
+import { getImageDetectedFacts } from "@/db/queries/content";
+import { MismatchWarning } from "@/components/content/mismatch-warning";
 import { TagChip, VisibilityBadge } from "@/components/ui/badge";
 import { getViewer, requireViewer } from "@/lib/auth/session";
 import { isCurrentRelease } from "@/lib/governance/release";
@@ -67,12 +69,13 @@ export default async function ImagePage({ params }: Props) {
   const viewer = await requireViewer(`/images/${encodeURIComponent(slug)}`);
   const image = await loadImage(slug);
   if (!image) notFound();
-  const [versions, newerBase, channelRows, channelHistory, shares] = await Promise.all([
+  const [versions, newerBase, channelRows, channelHistory, shares, detected] = await Promise.all([
     listImageVersions({ viewer, imageId: image.id }),
     getNewerBaseForImage({ imageId: image.id }),
     listChannels({ imageId: image.id }),
     listChannelHistory({ imageId: image.id }),
     image.can.manage ? listImageShares({ viewer, imageId: image.id, projectId: image.projectId }) : Promise.resolve([]),
+    getImageDetectedFacts({ viewer, imageId: image.id }),
   ]);
   const newest = versions.find((version) => version.version === image.latestVersion);
   const properties = Object.entries(image.properties).sort(([a], [b]) => a.localeCompare(b));
@@ -101,7 +104,28 @@ export default async function ImagePage({ params }: Props) {
           <span>
             Project <span className="text-fg">{image.projectName}</span>
           </span>
+          {detected ? (
+            <span>
+              Detected in{" "}
+              <Link href={`/images/${image.slug}/versions/${encodeURIComponent(detected.version)}`}>
+                {detected.version}
+              </Link>
+              :{" "}
+              <span className="text-fg">
+                {detected.facts.osFound
+                  ? [detected.facts.productName ?? detected.facts.distro, detected.facts.arch]
+                      .filter(Boolean)
+                      .join(", ") || "an unidentified OS"
+                  : "no operating system"}
+              </span>
+            </span>
+          ) : null}
         </p>
+        {detected?.mismatches.length ? (
+          <div className="mt-3">
+            <MismatchWarning mismatches={detected.mismatches} context={`as found in version ${detected.version}`} />
+          </div>
+        ) : null}
         {newerBase && image.can.view ? (
           <p
             role="status"

@@ -14,6 +14,9 @@ import { DeleteVersionButton } from "@/components/reviews/delete-version-button"
 import { ReleaseControls } from "@/components/reviews/release-controls";
 import { CloneForm } from "@/components/clones/clone-form";
 import { getVersionUsage, listCloneTargets } from "@/db/queries/clones";
+import { getVersionContents } from "@/db/queries/content";
+import { ContentsSection } from "@/components/content/contents-section";
+import { MismatchWarning } from "@/components/content/mismatch-warning";
 import { defaultResetOperations, identityResetOperations } from "@/db/enums";
 import { getLineage, getNewerBase } from "@/db/queries/lineage";
 import { listReviews } from "@/db/queries/releases";
@@ -39,13 +42,14 @@ export default async function VersionPage({ params }: Params) {
   if (!detail) notFound();
   const cloneable = detail.dataStatus === "ready" && isCurrentRelease(detail.releaseStatus as ReleaseStatus);
   const retiredNotice = retiredNotices[detail.releaseStatus as ReleaseStatus];
-  const [decisions, replacements, lineage, newerBase, usage, cloneTargets] = await Promise.all([
+  const [decisions, replacements, lineage, newerBase, usage, cloneTargets, contents] = await Promise.all([
     listReviews({ versionId: detail.id }),
     listApprovedVersions({ imageId: detail.imageId, excludeId: detail.id }),
     getLineage({ viewer, versionId: detail.id }),
     getNewerBase({ versionId: detail.id }),
     getVersionUsage({ viewer, versionId: detail.id, ownerProjectId: detail.projectId }),
     cloneable ? listCloneTargets({ viewer }) : Promise.resolve([]),
+    getVersionContents({ viewer, versionId: detail.id }),
   ]);
   const heldBack = heldBackActions(detail.can.release, { bootGate: await getBootGate({ versionId: detail.id }) });
   const facts: [string, React.ReactNode][] = [
@@ -163,6 +167,7 @@ export default async function VersionPage({ params }: Params) {
           ) : null}
         </p>
       ) : null}
+      {contents ? <MismatchWarning mismatches={contents.mismatches} /> : null}
       {detail.dataStatus === "failed" && detail.failureReason ? (
         <p role="alert" className="rounded-md border border-danger bg-danger-soft p-3 text-sm text-danger">
           {detail.failureReason}
@@ -266,6 +271,11 @@ export default async function VersionPage({ params }: Params) {
           )}
         </section>
       </div>
+      {contents ? (
+        <div className="rounded-lg border border-line bg-surface p-4">
+          <ContentsSection contents={contents} />
+        </div>
+      ) : null}
       <BootTestSection viewer={viewer} version={detail} />
     </div>
   );
