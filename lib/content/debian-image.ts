@@ -6,7 +6,7 @@
 // loop device); only installing the bootloader needs a mounted file system, which is one
 // libguestfs appliance launch. Root's password is locked, so nobody can log in.
 import { randomUUID } from "node:crypto";
-import { access, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { access, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { libguestfsEnv } from "@/lib/jobs/acceleration";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
@@ -178,6 +178,24 @@ async function build({
   await write("etc/hosts", `127.0.0.1\tlocalhost\n127.0.1.1\t${BOOTABLE_DEBIAN_HOSTNAME}\n`);
   await write("etc/fstab", `UUID=${uuid}\t/\text4\terrors=remount-ro\t0\t1\n`);
   await run("chroot", [root, "passwd", "--lock", "root"]);
+  // The serial login prompt must not hang on udev: Debian's serial-getty@.service waits (90 s at
+  // most, then gives up for good) for udev to announce /dev/ttyS0, which a busy TCG host may not
+  // manage in time. This instance starts as soon as the system is up; the kernel made the device.
+  const template = await readFile(path.join(root, "lib/systemd/system/serial-getty@.service"), "utf8");
+  await write(
+    "etc/systemd/system/serial-getty@ttyS0.service",
+    template
+      .split("\n")
+      .filter((line) => !line.startsWith("BindsTo="))
+      .map((line) => (line.startsWith("After=") ? line.replace(/\s*dev-%i\.device/, "") : line))
+      .join("\n"),
+  );
+  await mkdir(path.join(root, "etc/systemd/system/getty.target.wants"), { recursive: true });
+  await rm(path.join(root, "etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"), { force: true });
+  await symlink(
+    "/etc/systemd/system/serial-getty@ttyS0.service",
+    path.join(root, "etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"),
+  );
   const packages = (await run("chroot", [root, "dpkg-query", "-W"])).split("\n").filter(Boolean);
   const { kernel, initrd } = await kernelFiles(root);
   await mkdir(path.join(root, "boot/extlinux"), { recursive: true });
