@@ -9,7 +9,7 @@ import path from "node:path";
 import { buildBootableDebian } from "@/lib/content/debian-image";
 import { debianMirror } from "./debian-guest";
 
-const CACHE_VERSION = "bookworm-bootable-v2";
+const CACHE_VERSION = "bookworm-bootable-v3";
 
 export interface CachedBootableDebian {
   /** The qcow2 disk: never write to it (use it as a backing file or with -snapshot). */
