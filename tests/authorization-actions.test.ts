@@ -4,11 +4,13 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
+import { createBootTest } from "@/db/queries/boot-tests";
 import { finishBuild, queueBuild } from "@/db/queries/builds";
 import { saveRecipe } from "@/db/queries/recipes";
 import { offerShare } from "@/db/queries/shares";
 import type { Viewer } from "@/db/queries/users";
 import {
+  bootTests,
   builds,
   channelMoves,
   channels,
@@ -34,6 +36,11 @@ import {
   setUserDisabledAction,
   setUserRoleAction,
 } from "@/lib/actions/account-actions";
+import {
+  cancelBootTestAction as cancelBootTest,
+  requestBootTestAction as requestBootTest,
+  updateBootSettingsAction as updateBootSettings,
+} from "@/lib/actions/boot-test-actions";
 import { moveChannelAction } from "@/lib/actions/channel-actions";
 import {
   changeTagAction as changeTag,
@@ -114,6 +121,8 @@ async function queuedBuild() {
 const imageRow = async (id: string) => db().select().from(images).where(eq(images.id, id));
 const versionRows = async (imageId: string) =>
   db().select().from(imageVersions).where(eq(imageVersions.imageId, imageId));
+const bootTestRows = async (versionId: string) =>
+  db().select().from(bootTests).where(eq(bootTests.versionId, versionId));
 const buildRows = async (recipeId: string) => db().select().from(builds).where(eq(builds.recipeId, recipeId));
 
 interface ActionCase {
@@ -191,6 +200,40 @@ const cases: ActionCase[] = [
     expected: managers,
     prepare: async () => ({ imageId: (await imageWith(world.project.id, ["approved"])).id, visibility: "public" }),
     act: setVisibility,
+    rows: async (input) => imageRow(id(input, "imageId")),
+  },
+  // ── boot tests ──
+  {
+    name: "requestBootTest",
+    expected: contributors,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["pending_review"])).versions[0]! }),
+    act: requestBootTest,
+    rows: async (input) => bootTestRows(id(input, "versionId")),
+  },
+  {
+    name: "cancelBootTest",
+    expected: contributors,
+    prepare: async () => {
+      const versionId = (await imageWith(world.project.id, ["pending_review"])).versions[0]!;
+      const queued = await createBootTest({ versionId, trigger: "manual", requestedById: null, timeoutSeconds: 60 });
+      return { bootTestId: queued.bootTestId };
+    },
+    act: cancelBootTest,
+    rows: async (input) =>
+      db()
+        .select()
+        .from(bootTests)
+        .where(eq(bootTests.id, id(input, "bootTestId"))),
+  },
+  {
+    name: "updateBootSettings",
+    expected: managers,
+    prepare: async () => ({
+      imageId: (await imageWith(world.project.id, ["approved"])).id,
+      required: true,
+      marker: "READY",
+    }),
+    act: updateBootSettings,
     rows: async (input) => imageRow(id(input, "imageId")),
   },
   // ── imports ──

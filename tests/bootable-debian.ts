@@ -9,7 +9,7 @@ import path from "node:path";
 import { buildBootableDebian } from "@/lib/content/debian-image";
 import { debianMirror } from "./debian-guest";
 
-const CACHE_VERSION = "bookworm-bootable-v1";
+const CACHE_VERSION = "bookworm-bootable-v3";
 
 export interface CachedBootableDebian {
   /** The qcow2 disk: never write to it (use it as a backing file or with -snapshot). */
@@ -74,7 +74,13 @@ export function bootableDebian(): Promise<CachedBootableDebian> {
       const work = await mkdtemp(path.join(dir, "building-"));
       try {
         const started = Date.now();
-        const built = await buildBootableDebian({ workDir: work, mirror: debianMirror() });
+        const built = await buildBootableDebian({
+          workDir: work,
+          mirror: debianMirror(),
+          log: (line) => {
+            if (line.startsWith("[debian]")) console.log(line);
+          },
+        });
         const out = path.join(work, "out");
         await mkdir(out);
         await rename(built.disk, path.join(out, "disk.qcow2"));
