@@ -243,7 +243,8 @@ async function seedRealDebian(tx: Tx, { adminId, projectId }: { adminId: string;
     values: {
       slug: "debian-12-minimal-hello",
       name: "Debian 12 with GNU hello",
-      description: "Built by the demo recipe from Debian 12 minimal (real): it installs GNU hello from Debian's package.",
+      description:
+        "Built by the demo recipe from Debian 12 minimal (real): it installs GNU hello from Debian's package.",
       os: "Debian",
       osVersion: "12",
       arch: "x86_64",

@@ -299,7 +299,9 @@ describe("the file diff of two versions", () => {
     job.finish();
     const row = await diffRow(id);
     expect(row).toMatchObject({ status: "failed", files: null });
-    expect(row.failureReason).toMatch(/^Stopped after 6 seconds, the file comparison time limit \(HANGAR_JOB_TIMEOUT\)/);
+    expect(row.failureReason).toMatch(
+      /^Stopped after 6 seconds, the file comparison time limit \(HANGAR_JOB_TIMEOUT\)/,
+    );
     expect(liveProcessesInGroup(group)).toEqual([]);
     await expect(access(diffWorkDir(id))).rejects.toThrow();
   }, 120_000);
