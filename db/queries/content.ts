@@ -1,9 +1,8 @@
 // Reads of what is inside a version: its content scan (state, OS facts, filesystems, packages),
-// the latest boot test result per version, and what the image, review and compare pages need
-// around them. Every read re-checks the caller through access.ts: a version the viewer may not see
-// reads as null, exactly like one that does not exist.
+// and what the image, review and compare pages need around them. Every read re-checks the caller
+// through access.ts: a version the viewer may not see reads as null, exactly like one that does not exist.
 import { sql, type SQL } from "drizzle-orm";
-import type { BootTestResult, ContentJobStatus } from "@/db/enums";
+import type { ContentJobStatus } from "@/db/enums";
 import { contentMismatches, type TypedFacts } from "@/lib/content/mismatch";
 import type { ContentFilesystem } from "@/lib/content/types";
 import { isUuid } from "@/lib/ids";
@@ -209,42 +208,6 @@ export async function getVersionContents({
   };
 }
 
-export interface BootResult {
-  bootTestId: string;
-  status: ContentJobStatus;
-  result: BootTestResult | null;
-  durationMs: number | null;
-  finishedAt: Date | null;
-  failureReason: string | null;
-}
-
-/** The newest boot test of each version (by when it was queued); versions never tested are absent. */
-export async function latestBootResult(versionIds: string[]): Promise<Map<string, BootResult>> {
-  const ids = versionIds.filter(isUuid);
-  if (!ids.length) return new Map();
-  const result = await db().execute<Row>(sql`
-    select distinct on (version_id) version_id, id, status, result, duration_ms, finished_at, failure_reason
-    from boot_tests
-    where version_id in (${sql.join(
-      ids.map((id) => sql`${id}::uuid`),
-      sql`, `,
-    )})
-    order by version_id, queued_at desc, id desc`);
-  return new Map(
-    result.rows.map((row) => [
-      String(row.version_id),
-      {
-        bootTestId: String(row.id),
-        status: row.status as ContentJobStatus,
-        result: (row.result as BootTestResult | null) ?? null,
-        durationMs: row.duration_ms === null ? null : Number(row.duration_ms),
-        finishedAt: date(row.finished_at),
-        failureReason: text(row.failure_reason),
-      },
-    ]),
-  );
-}
-
 export interface ImageDetectedFacts {
   version: string;
   facts: ScanFacts;
@@ -281,10 +244,9 @@ export interface ReviewContent {
   parent: { imageSlug: string; version: string; id: string } | null;
   parentScan: ScanState["status"] | null;
   packageDiff: PackageDiff | null;
-  boot: BootResult | null;
 }
 
-/** For each version the viewer may see: its scan, mismatches, package diff against its parent (when they may see that too) and latest boot result. */
+/** For each version the viewer may see: its scan, mismatches, package diff against its parent (when they may see that too) (the boot test comes with the review list itself: releases.ts listPendingReviews). */
 export async function listReviewContents({
   viewer,
   versionIds,
@@ -310,7 +272,6 @@ export async function listReviewContents({
       ids.map((id) => sql`${id}::uuid`),
       sql`, `,
     )}) and ${visibleVersionCondition(viewer, { image: "i", version: "v" })}`);
-  const boots = await latestBootResult(ids);
   const entries = await Promise.all(
     result.rows.map(async (row): Promise<[string, ReviewContent]> => {
       const scan = scanStateOf(row);
@@ -333,7 +294,6 @@ export async function listReviewContents({
             : null,
           parentScan: parentScan as ScanState["status"] | null,
           packageDiff,
-          boot: boots.get(String(row.id)) ?? null,
         },
       ];
     }),
