@@ -12,9 +12,7 @@ import { sweepStaleContentScans } from "@/db/queries/content-scans";
 import { sweepStaleFileDiffs } from "@/db/queries/version-diffs";
 import { env } from "@/lib/env";
 import { cloneWorkDir } from "@/lib/clones/engine";
-import { diffWorkDir } from "@/lib/content/file-diff";
-import { contentScanWorkDir } from "@/lib/content/work-dir";
-import { bootTestWorkDir } from "@/lib/content/boot-test";
+import { bootTestWorkDir, contentScanWorkDir, diffWorkDir } from "@/lib/content/work-dir";
 import { buildWorkDir } from "./engine";
 
 export async function sweepStaleBuilds({

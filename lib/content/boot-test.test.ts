@@ -23,7 +23,8 @@ import { bootableDebian } from "@/tests/bootable-debian";
 import { createTestProject, createTestUser, storeTestBlob, unique, viewerOf, waitFor } from "@/tests/fixtures";
 import { liveProcessesInGroup } from "@/tests/process-groups";
 import { queueBootTestAfterUpload } from "./boot-queue";
-import { bootTestWorkDir, runBootTest } from "./boot-test";
+import { runBootTest } from "./boot-test";
+import { bootTestWorkDir } from "./work-dir";
 
 let admin: Viewer;
 let member: Viewer;

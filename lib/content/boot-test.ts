@@ -22,21 +22,17 @@ import { env } from "@/lib/env";
 import { accelerationLabels, formatDuration, type Acceleration } from "@/lib/format";
 import { qemuImgCreateOverlay } from "@/lib/images/qemu-img";
 import { acceleration } from "@/lib/jobs/acceleration";
-import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
+import { JobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
+import { Cancelled, superviseRun } from "@/lib/jobs/supervised-run";
 import { getBlobStore } from "@/lib/storage";
 import { ConsoleLines, describeSuccess, fatalLine, successMatcher } from "./boot-console";
 import { checkBootability, type Firmware } from "./boot-sectors";
+import { bootTestWorkDir } from "./work-dir";
 
-const HEARTBEAT_MS = 1000;
 const LOG_FLUSH_MS = 250;
 /** The console kept per test; what the guest prints beyond it is counted as dropped, not stored. */
 export const MAX_CONSOLE_BYTES = 1024 ** 2;
-
-/** Where a boot test's overlay lives; removed when the test ends, however it ends. */
-export function bootTestWorkDir(bootTestId: string): string {
-  return path.join(env().dataDir, "boot-tests", bootTestId);
-}
 
 const UEFI_FIRMWARE: Record<string, string[]> = {
   x86_64: ["/usr/share/ovmf/OVMF.fd", "/usr/share/OVMF/OVMF.fd", "/usr/share/qemu/OVMF.fd"],
@@ -132,8 +128,6 @@ export function qemuLimits({ memoryMiB, timeoutSeconds }: { memoryMiB: number; t
   return [`--cpu=${timeoutSeconds * 2 + 120}`, `--as=${addressSpace}`];
 }
 
-class Cancelled extends Error {}
-
 /** Console lines go to PostgreSQL a batch at a time, up to MAX_CONSOLE_BYTES. */
 class ConsoleWriter {
   private pending: string[] = [];
@@ -208,36 +202,18 @@ export async function runBootTest(
   const log = new ConsoleWriter(bootTestId);
   const say = (line: string) => log.write(line, { hangar: true });
   const workDir = bootTestWorkDir(bootTestId);
-  const controller = new AbortController();
-  let stopReason: Cancelled | JobStopped | null = null;
-  const stop = (reason: Cancelled | JobStopped) => {
-    stopReason ??= reason;
-    controller.abort(reason);
-  };
-  const onJobStop = () =>
-    stop(
-      jobStopped(signal) ??
-        new JobStopped(
-          "shutdown",
-          "The worker running this boot test was stopped before it finished. Test the boot again.",
-        ),
-    );
-  signal?.addEventListener("abort", onJobStop, { once: true });
-  if (signal?.aborted) onJobStop();
-  const heartbeat = setInterval(() => {
-    void heartbeatBootTest(bootTestId)
-      .then((alive) => {
-        if (!alive) stop(new Cancelled());
-      })
-      .catch(() => {});
-  }, HEARTBEAT_MS);
+  const run = superviseRun({
+    signal,
+    heartbeat: () => heartbeatBootTest(bootTestId),
+    shutdownMessage: "The worker running this boot test was stopped before it finished. Test the boot again.",
+  });
   const started = Date.now();
   const elapsed = () => Date.now() - started;
   let verdict: BootVerdict;
   try {
-    verdict = await boot({ test, accel, log, say, workDir, signal: controller.signal });
+    verdict = await boot({ test, accel, log, say, workDir, signal: run.signal });
   } catch (error) {
-    const outcome = error instanceof Cancelled || error instanceof JobStopped ? error : stopReason;
+    const outcome = run.outcomeOf(error);
     if (outcome instanceof Cancelled) {
       say("Cancelled.");
       verdict = { status: "cancelled", result: null, failureReason: "Cancelled while it ran.", durationMs: elapsed() };
@@ -251,8 +227,7 @@ export async function runBootTest(
       verdict = { status: "failed", result: null, failureReason: reason, durationMs: elapsed() };
     }
   } finally {
-    clearInterval(heartbeat);
-    signal?.removeEventListener("abort", onJobStop);
+    run.end();
   }
   try {
     await log.flush();

@@ -22,7 +22,8 @@ import { startJobRun } from "@/lib/jobs/job-run";
 import { getBlobStore } from "@/lib/storage";
 import { liveProcessesInGroup } from "@/tests/process-groups";
 import { createTestImage, createTestProject, createTestUser, storeTestBlob, viewerOf, waitFor } from "@/tests/fixtures";
-import { diffWorkDir, runFileDiff, toStoredFiles, unifiedLineDiff } from "./file-diff";
+import { runFileDiff, toStoredFiles, unifiedLineDiff } from "./file-diff";
+import { diffWorkDir } from "./work-dir";
 import type { FileDiff } from "./types";
 
 const run = promisify(execFile);

@@ -15,31 +15,17 @@ import {
   heartbeatFileDiff,
   setFileDiffProcessGroup,
 } from "@/db/queries/version-diffs";
-import { env } from "@/lib/env";
-import { libguestfsEnv } from "@/lib/jobs/acceleration";
-import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
-import { runInProcessGroup } from "@/lib/jobs/process-group";
+import { JobStopped } from "@/lib/jobs/job-run";
+import { Cancelled, superviseRun } from "@/lib/jobs/supervised-run";
 import { BlobNotFoundError, getBlobStore } from "@/lib/storage";
+import { guestfsScript, runGuestfsScript } from "./guestfs-run";
 import type { FileDiff } from "./types";
+import { diffWorkDir } from "./work-dir";
 
 /** Differences stored per diff; past it the list is cut (sorted by path) and says how many were left out. */
 export const FILE_DIFF_MAX_ENTRIES = 20_000;
 /** A line diff longer than this is cut with a note. */
 export const LINE_DIFF_MAX_CHARS = 64 * 1024;
-const PYTHON = "/usr/bin/python3";
-const HEARTBEAT_MS = 1000;
-
-export function diffScriptPath(): string {
-  return path.resolve(process.cwd(), "lib/content/guestfs/diff.py");
-}
-
-/** Where a diff's private files live; removed when it ends, however it ends. */
-export function diffWorkDir(diffId: string): string {
-  return path.join(env().dataDir, "diffs", diffId);
-}
-
-class Cancelled extends Error {}
-
 class DiffFailed extends Error {}
 
 interface ScriptEntry {
@@ -131,32 +117,13 @@ export async function runFileDiff(
   const work = await claimFileDiff(diffId, { workerHost: os.hostname(), workerPid: process.pid });
   if (!work) return;
   const workDir = diffWorkDir(diffId);
-  const controller = new AbortController();
-  let stopReason: Cancelled | JobStopped | null = null;
-  const stop = (reason: Cancelled | JobStopped) => {
-    stopReason ??= reason;
-    controller.abort(reason);
-  };
-  const onJobStop = () =>
-    stop(
-      jobStopped(signal) ??
-        new JobStopped(
-          "shutdown",
-          "The worker comparing these versions was stopped before it finished. Compare them again.",
-        ),
-    );
-  signal?.addEventListener("abort", onJobStop, { once: true });
-  if (signal?.aborted) onJobStop();
-  // Heartbeat: tells other workers this diff is alive, and is where a cancel request is seen.
-  const heartbeat = setInterval(() => {
-    void heartbeatFileDiff(diffId)
-      .then((alive) => {
-        if (!alive) stop(new Cancelled());
-      })
-      .catch(() => {});
-  }, HEARTBEAT_MS);
+  const run = superviseRun({
+    signal,
+    heartbeat: () => heartbeatFileDiff(diffId),
+    shutdownMessage: "The worker comparing these versions was stopped before it finished. Compare them again.",
+  });
   try {
-    if (controller.signal.aborted) throw stopReason!;
+    run.throwIfStopped();
     await mkdir(workDir, { recursive: true, mode: 0o700 });
     const store = getBlobStore();
     const blobPath = (sha256: string) =>
@@ -168,10 +135,9 @@ export async function runFileDiff(
         throw error;
       });
     const output = path.join(workDir, "result.json");
-    const run = runInProcessGroup(
-      PYTHON,
+    const script = await runGuestfsScript(
+      guestfsScript("diff.py"),
       [
-        diffScriptPath(),
         await blobPath(work.from.sha256),
         work.from.format,
         await blobPath(work.to.sha256),
@@ -180,19 +146,14 @@ export async function runFileDiff(
         workDir,
         String(FILE_DIFF_MAX_ENTRIES),
       ],
-      {
-        signal: controller.signal,
-        // libguestfs' overlays and sockets go in the work directory, removed with it even after a kill.
-        env: { ...(await libguestfsEnv()), LIBGUESTFS_TMPDIR: workDir, PYTHONDONTWRITEBYTECODE: "1" },
-      },
+      { workDir, signal: run.signal },
     );
-    if (run.pid) await setFileDiffProcessGroup(diffId, run.pid);
-    let stderr = "";
-    run.stderr.setEncoding("utf8").on("data", (text: string) => (stderr = (stderr + text).slice(-8000)));
-    run.stdout.resume();
-    const code = await run.exit;
-    if (controller.signal.aborted) throw stopReason!;
+    if (script.pid) await setFileDiffProcessGroup(diffId, script.pid);
+    script.stdout.resume();
+    const code = await script.exit;
+    run.throwIfStopped();
     if (code !== 0) {
+      const stderr = script.stderrTail();
       const said = stderr
         .split("\n")
         .reverse()
@@ -204,9 +165,9 @@ export async function runFileDiff(
       );
     }
     const result = JSON.parse(await readFile(output, "utf8")) as ScriptResult;
-    if (!(await completeFileDiff(diffId, toStoredFiles(result)))) throw stopReason ?? new Cancelled();
+    if (!(await completeFileDiff(diffId, toStoredFiles(result)))) throw run.stopReason ?? new Cancelled();
   } catch (error) {
-    const outcome = error instanceof Cancelled || error instanceof JobStopped ? error : stopReason;
+    const outcome = run.outcomeOf(error);
     if (outcome instanceof Cancelled) {
       await finishFileDiff(diffId, { status: "cancelled", failureReason: "Cancelled while running." });
     } else if (outcome instanceof JobStopped) {
@@ -220,8 +181,7 @@ export async function runFileDiff(
       if (!(error instanceof DiffFailed)) console.error(`file diff ${diffId} failed`, error);
     }
   } finally {
-    clearInterval(heartbeat);
-    signal?.removeEventListener("abort", onJobStop);
+    run.end();
     await rm(workDir, { recursive: true, force: true });
   }
 }

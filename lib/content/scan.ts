@@ -7,7 +7,6 @@
 import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import {
   claimContentScan,
@@ -20,18 +19,14 @@ import {
 } from "@/db/queries/content-scans";
 import type { PackageScheme } from "@/db/enums";
 import { qemuFormatOf, qemuImgInfo } from "@/lib/images/qemu-img";
-import { libguestfsEnv } from "@/lib/jobs/acceleration";
-import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
-import { runInProcessGroup } from "@/lib/jobs/process-group";
+import { JobStopped } from "@/lib/jobs/job-run";
+import { Cancelled, superviseRun } from "@/lib/jobs/supervised-run";
 import { getBlobStore } from "@/lib/storage";
+import { guestfsScript, runGuestfsScript } from "./guestfs-run";
 import { storedSortKey } from "./package-versions";
 import type { ContentFacts, ContentPackage } from "./types";
 import { contentScanWorkDir } from "./work-dir";
 
-const HEARTBEAT_MS = 1000;
-/** The system Python, which has libguestfs's bindings (python3-guestfs); not whatever python3 is first on PATH. */
-const PYTHON = "/usr/bin/python3";
-const script = () => path.join(path.dirname(fileURLToPath(import.meta.url)), "guestfs", "inspect.py");
 /** More than any honest inspection prints (the script caps every list); a bigger output is refused. */
 const MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
@@ -95,8 +90,6 @@ const outputSchema = z.discriminatedUnion("ok", [
   }),
 ]);
 export type InspectOutput = z.infer<typeof outputSchema>;
-
-class Cancelled extends Error {}
 
 /** A failure whose message is already a reason a person can read. */
 class ScanFailed extends Error {}
@@ -170,12 +163,7 @@ async function runInspectScript({
   sha256: string;
   signal: AbortSignal;
 }): Promise<InspectOutput> {
-  const run = runInProcessGroup(PYTHON, [script(), disk, format], {
-    signal,
-    // libguestfs's temporary files (its own read-only overlay of the disk) go in the work dir;
-    // the appliance cache stays where it is, so it is built once per machine.
-    env: { ...(await libguestfsEnv()), LIBGUESTFS_TMPDIR: workDir, PYTHONDONTWRITEBYTECODE: "1" },
-  });
+  const run = await runGuestfsScript(guestfsScript("inspect.py"), [disk, format], { workDir, signal });
   if (run.pid) await setContentScanProcessGroup(sha256, run.pid);
   const chunks: Buffer[] = [];
   let size = 0;
@@ -185,13 +173,11 @@ async function runInspectScript({
     if (size > MAX_OUTPUT_BYTES) tooBig = true;
     else chunks.push(chunk);
   });
-  let stderr = "";
-  run.stderr.setEncoding("utf8").on("data", (text: string) => (stderr = (stderr + text).slice(-8000)));
   const code = await run.exit;
   if (signal.aborted) throw signal.reason;
   if (tooBig) throw new ScanFailed("The inspection printed more than Hangar accepts; nothing was kept.");
   if (code !== 0) {
-    const last = stderr.trim().split("\n").filter(Boolean).slice(-3).join(" ");
+    const last = run.stderrTail().trim().split("\n").filter(Boolean).slice(-3).join(" ");
     throw new ScanFailed(`The inspection failed (exit code ${code}): ${last || "no output"}`);
   }
   let parsed: unknown;
@@ -222,44 +208,26 @@ export async function runContentScan(
   if (!(await claimContentScan(sha256, { workerHost: os.hostname(), workerPid: process.pid })))
     return { status: "not-runnable" };
   const workDir = contentScanWorkDir(sha256);
-  const controller = new AbortController();
-  let stopReason: Cancelled | JobStopped | null = null;
-  const stop = (reason: Cancelled | JobStopped) => {
-    stopReason ??= reason;
-    controller.abort(reason);
-  };
-  const onJobStop = () =>
-    stop(
-      jobStopped(signal) ??
-        new JobStopped(
-          "shutdown",
-          "The worker reading this image was stopped before it finished; nothing was kept. Inspect it again.",
-        ),
-    );
-  signal?.addEventListener("abort", onJobStop, { once: true });
-  if (signal?.aborted) onJobStop();
-  // Heartbeat: tells other workers this scan is alive, and is where a cancel request is seen.
-  const heartbeat = setInterval(() => {
-    void heartbeatContentScan(sha256)
-      .then((alive) => {
-        if (!alive) stop(new Cancelled());
-      })
-      .catch(() => {});
-  }, HEARTBEAT_MS);
+  const run = superviseRun({
+    signal,
+    heartbeat: () => heartbeatContentScan(sha256),
+    shutdownMessage:
+      "The worker reading this image was stopped before it finished; nothing was kept. Inspect it again.",
+  });
   try {
     await rm(workDir, { recursive: true, force: true });
     await mkdir(workDir, { recursive: true, mode: 0o700 });
     const { disk, format } = await resolveDisk(sha256);
-    if (controller.signal.aborted) throw stopReason!;
-    const output = await runInspectScript({ disk, format, workDir, sha256, signal: controller.signal });
+    run.throwIfStopped();
+    const output = await runInspectScript({ disk, format, workDir, sha256, signal: run.signal });
     if (!output.ok) throw new ScanFailed(output.reason);
     const { facts, packages } = factsFromOutput(output);
-    if (controller.signal.aborted) throw stopReason!;
+    run.throwIfStopped();
     const stored = await completeContentScan({ sha256, facts, packages, durationMs: Date.now() - started });
     if (!stored) throw new Cancelled();
     return { status: "succeeded", launchMs: output.launchMs };
   } catch (error) {
-    const outcome = error instanceof Cancelled || error instanceof JobStopped ? error : (stopReason ?? error);
+    const outcome = run.outcomeOf(error) ?? error;
     if (outcome instanceof Cancelled) {
       const reason = "Cancelled while running; nothing was kept.";
       await failContentScan({ sha256, status: "cancelled", reason });
@@ -274,8 +242,7 @@ export async function runContentScan(
     await failContentScan({ sha256, status: "failed", reason });
     return { status: "failed", reason };
   } finally {
-    clearInterval(heartbeat);
-    signal?.removeEventListener("abort", onJobStop);
+    run.end();
     await rm(workDir, { recursive: true, force: true });
   }
 }
