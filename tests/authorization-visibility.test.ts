@@ -7,12 +7,25 @@
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
+import { getBootTest, getLatestBootTest } from "@/db/queries/boot-tests";
 import { listCatalogImages, listCatalogVersions } from "@/db/queries/catalog";
+import { getVersionContents, listPickableVersions, listReviewContents } from "@/db/queries/content";
 import { getImageBySlug, getVersionProgress, listImageVersions } from "@/db/queries/images";
 import { getLineage } from "@/db/queries/lineage";
+import { getVersionSbomSource, searchPackageVersions } from "@/db/queries/packages";
+import { getFileDiff, getFileDiffById } from "@/db/queries/version-diffs";
 import { getDownloadableVersion, getVersionDetail } from "@/db/queries/versions";
 import type { Viewer } from "@/db/queries/users";
-import { clones, imageShares, imageVersions, images, type ReleaseStatus } from "@/db/schema";
+import {
+  bootTests,
+  clones,
+  contentPackages,
+  imageShares,
+  imageVersions,
+  images,
+  versionDiffs,
+  type ReleaseStatus,
+} from "@/db/schema";
 import { moveChannelAction } from "@/lib/actions/channel-actions";
 import {
   changeTagAction as changeTag,
@@ -23,7 +36,7 @@ import { rebuildAction, saveRecipeAction } from "@/lib/actions/recipe-actions";
 import { changeReleaseAction as changeRelease, deleteVersionAction } from "@/lib/actions/release-actions";
 import { cloneVersionAction } from "@/lib/actions/clone-actions";
 import { answerShareAction, offerShareAction, withdrawShareAction } from "@/lib/actions/share-actions";
-import { unique } from "./fixtures";
+import { unique, writeTestScan } from "./fixtures";
 import {
   auditCount,
   callerNames,
@@ -265,6 +278,93 @@ describe("a public image", () => {
       );
       expect(await rebuildAction(viewer, { versionId: draft })).toMatchObject({ ok: false, code: "not_found" });
       expect(await snapshot()).toEqual(before);
+    },
+  );
+});
+
+describe("what is inside a version", () => {
+  // A public image: 1.0 approved (everyone sees it), 1.1 pending review (its project's alone). Both
+  // scanned with a package of their own name, compared with each other, and 1.1 boot-tested.
+  let image: Awaited<ReturnType<typeof imageWith>>;
+  let approved: string;
+  let pending: string;
+  let diffId: string;
+  let bootTestId: string;
+  const pkgName = unique("inside").toLowerCase();
+  beforeAll(async () => {
+    image = await imageWith(world.project.id, ["approved", "pending_review"], "public");
+    [approved, pending] = image.versions as [string, string];
+    const shas = await db()
+      .select({ id: imageVersions.id, sha256: imageVersions.sha256 })
+      .from(imageVersions)
+      .where(eq(imageVersions.imageId, image.id));
+    for (const [index, { sha256 }] of shas.entries()) {
+      await writeTestScan({ sha256: sha256!, status: "succeeded", osFound: true, distro: "debian", packageCount: 1 });
+      await db()
+        .insert(contentPackages)
+        .values({
+          scanSha256: sha256!,
+          name: pkgName,
+          version: `1.${index}`,
+          epoch: 0,
+          upstreamVersion: `1.${index}`,
+          release: "",
+          arch: "amd64",
+          scheme: "deb",
+          sortKey: Buffer.from(`1.${index}`),
+        });
+    }
+    const [diff] = await db()
+      .insert(versionDiffs)
+      .values({
+        fromVersionId: approved,
+        toVersionId: pending,
+        status: "succeeded",
+        files: [{ path: "/etc/hostname", change: "changed", type: "file", sizeBefore: 5, sizeAfter: 6 }],
+      })
+      .returning({ id: versionDiffs.id });
+    diffId = diff!.id;
+    const [test] = await db()
+      .insert(bootTests)
+      .values({
+        versionId: pending,
+        status: "succeeded",
+        result: "passed",
+        successPattern: "login:",
+        timeoutSeconds: 60,
+      })
+      .returning({ id: bootTests.id });
+    bootTestId = test!.id;
+  });
+
+  it.each(signedIn)(
+    "shows %s the contents, packages, diffs, SBOM and boot test of a hidden version only inside its project",
+    async (caller) => {
+      const viewer = viewerFor(caller);
+      const sees = inProject(caller);
+      // The released version: everyone.
+      expect((await getVersionContents({ viewer, versionId: approved }))?.scan.status).toBe("succeeded");
+      expect(Boolean(await getVersionSbomSource({ viewer, versionId: approved }))).toBe(true);
+      // The pending one: its project (and admins) only, through every read the pages and routes use.
+      expect(Boolean(await getVersionContents({ viewer, versionId: pending }))).toBe(sees);
+      expect(Boolean(await getVersionSbomSource({ viewer, versionId: pending }))).toBe(sees);
+      const hits = await searchPackageVersions({ viewer, condition: { name: pkgName }, limit: 50 });
+      expect(hits.rows.map((row) => row.versionId).sort()).toEqual((sees ? [approved, pending] : [approved]).sort());
+      expect((await listReviewContents({ viewer, versionIds: [approved, pending] })).has(pending)).toBe(sees);
+      const pickable = (await listPickableVersions({ viewer, include: [approved, pending] })).map((row) => row.id);
+      expect(pickable).toContain(approved);
+      expect(pickable.includes(pending)).toBe(sees);
+      expect(Boolean(await getFileDiffById({ viewer, diffId }))).toBe(sees);
+      if (sees) {
+        const diff = await getFileDiff({ viewer, fromVersionId: approved, toVersionId: pending });
+        expect(diff?.files?.map((file) => file.path)).toEqual(["/etc/hostname"]);
+      } else {
+        await expect(getFileDiff({ viewer, fromVersionId: approved, toVersionId: pending })).rejects.toMatchObject({
+          code: "not_found",
+        });
+      }
+      expect(Boolean(await getBootTest({ viewer, bootTestId }))).toBe(sees);
+      expect(Boolean(await getLatestBootTest({ viewer, versionId: pending }))).toBe(sees);
     },
   );
 });
