@@ -178,7 +178,9 @@ export function CatalogFilters({
             </p>
           ) : (
             <p id="filter-contains-hint" className="text-xs text-muted">
-              A package name, optionally with =, &lt;, &lt;=, &gt; or &gt;= and a version; press Enter to apply.{" "}
+              A package name, optionally with =, &lt;, &lt;=, &gt; or &gt;= and a version; press Enter to apply. For
+              Debian packages a version without a revision means revision “”, so openssl = 3.0.14 does not match
+              3.0.14-1 (use &gt;=).{" "}
               {params.contains ? (
                 <Link href={`/packages?${new URLSearchParams({ q: params.contains })}`}>Where does it occur?</Link>
               ) : null}

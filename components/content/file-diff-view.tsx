@@ -2,6 +2,7 @@ import { formatBytes, formatDateTime } from "@/components/ui/format";
 import { Table, Td, Th, Tr } from "@/components/ui/table";
 import type { FileDiffView } from "@/db/queries/version-diffs";
 import type { FileDiff } from "@/lib/content/types";
+import { CancelFileDiffButton } from "./cancel-file-diff-button";
 import { CompareFilesButton } from "./compare-files-button";
 import { RefreshWhilePending } from "./refresh-while-pending";
 
@@ -37,12 +38,15 @@ export function FileDiffSection({
     );
   if (diff.status === "queued" || diff.status === "running")
     return (
-      <RefreshWhilePending>
-        {diff.status === "queued"
-          ? `File comparison queued (since ${formatDateTime(diff.queuedAt)})…`
-          : "Comparing files…"}{" "}
-        This page updates when it ends.
-      </RefreshWhilePending>
+      <div className="space-y-2">
+        <RefreshWhilePending>
+          {diff.status === "queued"
+            ? `File comparison queued (since ${formatDateTime(diff.queuedAt)})…`
+            : "Comparing files…"}{" "}
+          This page updates when it ends.
+        </RefreshWhilePending>
+        {diff.canCancel ? <CancelFileDiffButton diffId={diff.id} requested={diff.cancelRequested} /> : null}
+      </div>
     );
   if (diff.status === "failed" || diff.status === "cancelled")
     return (
@@ -57,14 +61,36 @@ export function FileDiffSection({
   const files = diff.files ?? [];
   const counts = { added: 0, removed: 0, changed: 0 };
   for (const file of files) counts[file.change] += 1;
-  if (!files.length) return <p className="text-sm text-muted">No files differ.</p>;
+  // What the comparison could not cover (an image without an OS, a filesystem that didn't mount),
+  // or where the stored list was cut.
+  const notes = diff.notes.length ? (
+    <ul aria-label="About this comparison" className="list-disc space-y-1 pl-5 text-sm text-muted">
+      {diff.notes.map((note) => (
+        <li key={note}>{note}</li>
+      ))}
+    </ul>
+  ) : null;
+  if (!files.length)
+    return (
+      <div className="space-y-2">
+        <p className="text-sm text-muted">No files differ.</p>
+        {notes}
+      </div>
+    );
   const shown = files.slice(0, MAX_ROWS);
   return (
     <div className="space-y-2 text-sm">
+      {notes}
       <p>
         <span className="font-medium tabular-nums">{counts.added}</span> added ·{" "}
         <span className="font-medium tabular-nums">{counts.removed}</span> removed ·{" "}
         <span className="font-medium tabular-nums">{counts.changed}</span> changed
+        {diff.omitted ? (
+          <>
+            {" "}
+            · <span className="font-medium tabular-nums">{diff.omitted}</span> more not listed
+          </>
+        ) : null}
         {diff.finishedAt ? <span className="text-muted"> (compared {formatDateTime(diff.finishedAt)})</span> : null}
       </p>
       <div className="max-h-[36rem] overflow-y-auto rounded-lg">
@@ -83,6 +109,9 @@ export function FileDiffSection({
               <Tr key={`${file.change}:${file.path}`}>
                 <Td className="max-w-[36rem] break-all font-mono text-xs">
                   {file.path}
+                  {file.details?.length ? (
+                    <span className="mt-0.5 block font-sans text-muted">{file.details.join(" · ")}</span>
+                  ) : null}
                   {file.lineDiff ? (
                     <details className="mt-1">
                       <summary className="cursor-pointer font-sans text-accent">Line changes</summary>

@@ -32,7 +32,8 @@ export function PackageSearchForm({ value, error }: { value?: string; error?: st
       ) : (
         <p id="package-search-hint" className="text-xs text-muted">
           A package name, optionally with =, &lt;, &lt;=, &gt; or &gt;= and a version, compared with the package
-          manager’s own ordering.
+          manager’s own ordering. For Debian packages a version without a revision means revision “”, so openssl =
+          3.0.14 does not match 3.0.14-1 (use &gt;=).
         </p>
       )}
     </form>
