@@ -3,7 +3,7 @@
 // queued -> running, heartbeat (where a cancel request is seen), the facts and packages stored in
 // one transaction, a readable reason on failure, and the sweep that ends scans whose worker died.
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
-import type { ContentFacts } from "@/lib/content/types";
+import type { ContentFacts, ContentPackage } from "@/lib/content/types";
 import { isUuid } from "@/lib/ids";
 import { db, type Database } from "../client";
 import type { PackageScheme } from "../enums";
@@ -164,16 +164,8 @@ export async function findContentScanDisk(sha256: string): Promise<ContentScanDi
   };
 }
 
-export interface StoredPackage {
-  name: string;
-  version: string;
-  epoch: number;
-  upstreamVersion: string;
-  release: string;
-  arch: string;
-  scheme: PackageScheme;
-  sortKey: Buffer;
-}
+/** A package row as stored: the package, and its place in its scheme's version ordering. */
+export type StoredPackage = ContentPackage & { scheme: PackageScheme; sortKey: Buffer };
 
 const PACKAGE_BATCH = 1000;
 

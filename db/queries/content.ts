@@ -4,33 +4,15 @@
 import { sql, type SQL } from "drizzle-orm";
 import type { ContentJobStatus } from "@/db/enums";
 import { contentMismatches, type TypedFacts } from "@/lib/content/mismatch";
-import type { ContentFilesystem } from "@/lib/content/types";
+import type { ContentFacts, ContentFilesystem, ContentPackage } from "@/lib/content/types";
 import { isUuid } from "@/lib/ids";
 import { db } from "../client";
 import { visibleVersionCondition } from "./access";
 import { diffPackages, type PackageDiff } from "./packages";
 import type { Viewer } from "./users";
 
-/** What inspection found in the bytes (a succeeded scan). */
-export interface ScanFacts {
-  osFound: boolean;
-  noOsReason: string | null;
-  osType: string | null;
-  distro: string | null;
-  productName: string | null;
-  osVersion: string | null;
-  arch: string | null;
-  hostname: string | null;
-  packageFormat: string | null;
-  packageManager: string | null;
-  initSystem: string | null;
-  kernels: string[];
-  filesystems: ContentFilesystem[];
-  loginUsers: string[];
-  enabledServices: string[];
-  packageCount: number;
-  finishedAt: Date | null;
-}
+/** What inspection found in the bytes (a succeeded scan): the stored facts, how many packages, and when. */
+export type ScanFacts = Omit<ContentFacts, "packages"> & { packageCount: number; finishedAt: Date | null };
 
 /** Where the version's scan stands: none yet, waiting or running, ended without facts, or its facts. */
 export type ScanState =
@@ -39,14 +21,8 @@ export type ScanState =
   | { status: "failed" | "cancelled"; reason: string }
   | { status: "succeeded"; facts: ScanFacts };
 
-export interface ContentPackageListRow {
-  name: string;
-  version: string;
-  epoch: number;
-  upstreamVersion: string;
-  release: string;
-  arch: string;
-}
+/** A row of a version's package list. */
+export type ContentPackageListRow = ContentPackage;
 
 export interface VersionRef {
   id: string;
