@@ -31,9 +31,15 @@ import {
 import { liveProcessesInGroup } from "@/tests/process-groups";
 import { sweepStaleBuilds } from "./sweeper";
 
-// Content inspection (an appliance launch per new file) is tested in lib/content/scan.test.ts; here
-// its jobs are taken and dropped so they cost nothing.
-const handlers = { ...jobHandlers, "content.inspect": async () => {} };
+// Content jobs (an appliance launch or a VM boot per new file) are tested in lib/content; here their
+// jobs, including those other test files left queued, are taken and dropped so they cost nothing.
+const handlers = {
+  ...jobHandlers,
+  "content.inspect": async () => {},
+  "content.diff": async () => {},
+  "image.boot-test": async () => {},
+  "demo.debian-image": async () => {},
+};
 
 const run = promisify(execFile);
 const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBH5uVSaX1zjmR6c6Ff2mR1mA5hVQ4Hk3ucOm5ddCx8Z deploy@ci";

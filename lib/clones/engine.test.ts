@@ -25,9 +25,15 @@ import { startWorker, type Worker } from "@/lib/jobs/queue";
 import { getBlobStore, hashFile } from "@/lib/storage";
 import { createTestImage, createTestProject, createTestUser, unique, viewerOf, waitFor } from "@/tests/fixtures";
 
-// Content inspection (an appliance launch per new file) is tested in lib/content/scan.test.ts; here
-// its jobs are taken and dropped so they cost nothing.
-const handlers = { ...jobHandlers, "content.inspect": async () => {} };
+// Content jobs (an appliance launch or a VM boot per new file) are tested in lib/content; here their
+// jobs, including those other test files left queued, are taken and dropped so they cost nothing.
+const handlers = {
+  ...jobHandlers,
+  "content.inspect": async () => {},
+  "content.diff": async () => {},
+  "image.boot-test": async () => {},
+  "demo.debian-image": async () => {},
+};
 
 const run = promisify(execFile);
 const MACHINE_ID = "0123456789abcdef0123456789abcdef\n";

@@ -26,9 +26,15 @@ import { getBlobStore } from "@/lib/storage";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
 import { reconcileStorage } from "./reconcile";
 
-// Content inspection (an appliance launch per new file) is tested in lib/content/scan.test.ts; here
-// its jobs are taken and dropped so they cost nothing.
-const handlers = { ...jobHandlers, "content.inspect": async () => {} };
+// Content jobs (an appliance launch or a VM boot per new file) are tested in lib/content; here their
+// jobs, including those other test files left queued, are taken and dropped so they cost nothing.
+const handlers = {
+  ...jobHandlers,
+  "content.inspect": async () => {},
+  "content.diff": async () => {},
+  "image.boot-test": async () => {},
+  "demo.debian-image": async () => {},
+};
 
 const run = promisify(execFile);
 let server: http.Server;
