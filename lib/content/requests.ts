@@ -5,10 +5,16 @@
 import { requestContentScan, requestMissingContentScans } from "@/db/queries/content-scans";
 import { enqueue } from "@/lib/jobs/queue";
 
+/**
+ * Scans someone is waiting for (new bytes just landed, or a person asked) go before the start-up
+ * backlog: a fresh demo catalog queues a dozen, at a minute or more each under TCG.
+ */
+const WAITED_FOR = { priority: 1 };
+
 /** Sends the inspection job for a blob whose request is recorded. Never throws: the reconcile resends a lost one. */
 export async function sendContentScan(sha256: string): Promise<void> {
   try {
-    await enqueue("content.inspect", { sha256 });
+    await enqueue("content.inspect", { sha256 }, WAITED_FOR);
   } catch (error) {
     console.error(`could not queue the content inspection of ${sha256}; it is sent again at the next start`, error);
   }
@@ -17,7 +23,7 @@ export async function sendContentScan(sha256: string): Promise<void> {
 /** Requests a blob's scan (again, when it failed or was cancelled) and sends its job; false when one is already queued, running or done. */
 export async function requestAndSendContentScan(sha256: string): Promise<boolean> {
   const send = await requestContentScan({ sha256 });
-  if (send) await enqueue("content.inspect", { sha256 });
+  if (send) await enqueue("content.inspect", { sha256 }, WAITED_FOR);
   return send;
 }
 
