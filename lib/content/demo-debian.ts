@@ -174,6 +174,8 @@ async function startDemoBuild(plan: DemoDebianPlan, deb: string): Promise<void> 
         "The demo recipe: installs GNU hello from Debian's own package on the real Debian 12 base, so the build's contents, diff, SBOM and boot test have something to show.",
       base: { image: plan.baseSlug, version: plan.baseVersion },
       steps: [
+        // virt-customize's upload does not create the directory it writes into.
+        { type: "mkdir", path: "/var/cache/hangar" },
         { type: "upload", path: `/var/cache/hangar/${filename}`, blobSha256: hashes.sha256, filename, mode: "0644" },
         {
           type: "run",
