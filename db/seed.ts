@@ -263,6 +263,14 @@ async function seedRealDebian(tx: Tx, { adminId, projectId }: { adminId: string;
   });
 }
 
+/**
+ * The real Debian's images and its importing version in a project of the caller's choosing, without
+ * the rest of the catalog or the job (the demo job's test runs it itself); returns the version's id.
+ */
+export function seedRealDebianDemo({ adminId, projectId }: { adminId: string; projectId: string }): Promise<string> {
+  return db().transaction((tx) => seedRealDebian(tx, { adminId, projectId }));
+}
+
 export async function seedDemoCatalog({
   adminId,
   log,
