@@ -120,6 +120,10 @@ export async function buildBootableDebian({
   await write("etc/hostname", `${BOOTABLE_DEBIAN_HOSTNAME}\n`);
   await write("etc/hosts", `127.0.0.1\tlocalhost\n127.0.1.1\t${BOOTABLE_DEBIAN_HOSTNAME}\n`);
   await write("etc/fstab", `UUID=${uuid}\t/\text4\terrors=remount-ro\t0\t1\n`);
+  // Under software emulation on a busy host udev can take more than systemd's 90 s to announce
+  // /dev/ttyS0, and the serial getty (the login prompt boot tests wait for) then never starts.
+  await mkdir(path.join(root, "etc/systemd/system.conf.d"), { recursive: true });
+  await write("etc/systemd/system.conf.d/hangar.conf", "[Manager]\nDefaultDeviceTimeoutSec=10min\n");
   await write("etc/initramfs-tools/conf.d/hangar", "MODULES=list\n");
   await write("etc/initramfs-tools/modules", `${INITRAMFS_MODULES.join("\n")}\n`);
   await run("chroot", [root, "passwd", "--lock", "root"]);
@@ -191,7 +195,7 @@ export async function buildBootableDebian({
 }
 
 /** Bumped whenever buildBootableDebian makes a different disk, so an old cache is not reused. */
-const CACHE_VERSION = "bookworm-bootable-v1";
+const CACHE_VERSION = "bookworm-bootable-v2";
 
 export interface CachedBootableDebian {
   /** The qcow2 disk: never write to it (copy it, or use it as a backing file or with -snapshot). */
