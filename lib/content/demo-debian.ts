@@ -32,26 +32,48 @@ export function debianMirror(): string {
   return aptSourceUris().find((uri) => /\/debian\/?$/.test(uri)) ?? "http://deb.debian.org/debian";
 }
 
-/** Bytes under a directory, for progress; a file that vanishes while we look counts as nothing. */
-async function directoryBytes(dir: string): Promise<number> {
-  let total = 0;
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
-  for (const entry of entries) {
-    if (!entry.isFile()) continue;
-    total += await stat(path.join(entry.parentPath, entry.name)).then(
-      (info) => info.size,
-      () => 0,
-    );
-  }
-  return total;
+/**
+ * Bytes on disk under some directories, for progress: `du` on one file system, so it never walks
+ * the /proc and /sys that debootstrap mounts inside the root it is building.
+ */
+async function diskBytes(dirs: string[]): Promise<number> {
+  const stdout = await run("du", ["-s", "-x", "-c", "-B1", ...dirs], { timeout: 60_000 }).then(
+    (result) => result.stdout,
+    // A directory that vanished while du looked: it still prints the total of the rest.
+    (error: { stdout?: string }) => error.stdout ?? "",
+  );
+  const total = Number(stdout.trim().split("\n").at(-1)?.split("\t")[0]);
+  return Number.isFinite(total) ? total : 0;
 }
 
-/** Bytes the machine-wide Debian build in progress has written (its building-* directories). */
-async function building(cacheDir: string): Promise<number> {
-  const names = await readdir(cacheDir).catch(() => [] as string[]);
-  let total = 0;
-  for (const name of names) if (name.startsWith("building-")) total += await directoryBytes(path.join(cacheDir, name));
-  return total;
+/**
+ * Records the job's progress every few seconds until stopped: what the machine-wide Debian build
+ * has written so far (its building-* directories; nothing once the disk is cached), then our copy.
+ */
+function watchProgress(versionId: string, cacheDir: string, work: string): () => Promise<void> {
+  const stop = new AbortController();
+  const watching = (async () => {
+    while (!stop.signal.aborted) {
+      const names = await readdir(cacheDir).catch(() => [] as string[]);
+      const dirs = [
+        ...names.filter((name) => name.startsWith("building-")).map((name) => path.join(cacheDir, name)),
+        work,
+      ];
+      const bytes = await diskBytes(dirs);
+      if (stop.signal.aborted) break;
+      await recordImportProgress({ versionId, bytesReceived: Math.min(bytes, DEMO_DEBIAN_EXPECTED_BYTES - 1) }).catch(
+        () => {},
+      );
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, 3000);
+        stop.signal.addEventListener("abort", () => (clearTimeout(timer), resolve(undefined)), { once: true });
+      });
+    }
+  })();
+  return async () => {
+    stop.abort();
+    await watching;
+  };
 }
 
 /**
@@ -114,23 +136,14 @@ export async function runDemoDebianImage(
   await mkdir(work, { recursive: true, mode: 0o700 });
   const mirror = debianMirror();
   const cacheDir = bootableDebianCacheDir();
-  let progress: NodeJS.Timeout | undefined;
+  const stopProgress = watchProgress(versionId, cacheDir, work);
   try {
-    // Progress: what the machine-wide build has written so far (nothing once it is cached), then our copy.
-    progress = setInterval(() => {
-      void building(cacheDir)
-        .then(async (bytes) => {
-          const total = bytes + (await directoryBytes(work));
-          await recordImportProgress({ versionId, bytesReceived: Math.min(total, DEMO_DEBIAN_EXPECTED_BYTES - 1) });
-        })
-        .catch(() => {});
-    }, 3000);
     // Built once per machine (a second fresh start, the tests and the end-to-end run share it); the
     // cached disk stays where it is, and finalizeImport moves our copy into the blob store.
     const cached = await cachedBootableDebian({ mirror, signal });
     const disk = path.join(work, "debian-12.qcow2");
     await copyFile(cached.disk, disk, constants.COPYFILE_FICLONE);
-    clearInterval(progress);
+    await stopProgress();
     const size = (await stat(disk)).size;
     const ingest = await (await IngestSession.fromFile(disk, size, "qcow2")).finish();
     const deb = await downloadDebianPackage({ name: "hello", mirror, dir: path.join(work, "deb"), signal });
@@ -144,7 +157,7 @@ export async function runDemoDebianImage(
     });
     await startDemoBuild(plan, deb);
   } catch (error) {
-    clearInterval(progress);
+    await stopProgress();
     const reason =
       error instanceof ImportRefused
         ? error.reason
