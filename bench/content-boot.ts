@@ -1,7 +1,7 @@
 // Boot test benchmark: Hangar's boot test of the bootable Debian fixture (requested through the
 // action, run by the real worker from the job queue, until the row says passed) against a bare
 // qemu-system-x86_64 of the same file with the same arguments started by hand and stopped when
-// the same login prompt appears, in the same run, alternating, medians.
+// the same login prompt appears, in the same run, alternating which goes first, medians.
 import { spawn } from "node:child_process";
 import { eq } from "drizzle-orm";
 import { db } from "../db/client";
@@ -87,8 +87,7 @@ export async function bootRows(): Promise<BenchRow[]> {
     worker = await startWorker({ handlers: jobHandlers, concurrency: 1, log: () => {} });
     const ours: number[] = [];
     const bare: number[] = [];
-    for (let round = 0; round < ROUNDS; round += 1) {
-      bare.push(await bareBoot(file));
+    const hangar = async () => {
       const started = performance.now();
       const requested = await requestBootTestAction(world.viewer, { versionId: version.id });
       if (!requested.ok) throw new Error(requested.message);
@@ -102,6 +101,16 @@ export async function bootRows(): Promise<BenchRow[]> {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       ours.push((performance.now() - started) / 1000);
+    };
+    // Alternating which goes first, so a machine getting busier or quieter weighs on both.
+    for (let round = 0; round < ROUNDS; round += 1) {
+      if (round % 2 === 0) {
+        bare.push(await bareBoot(file));
+        await hangar();
+      } else {
+        await hangar();
+        bare.push(await bareBoot(file));
+      }
       console.log(`round ${round + 1}: Hangar ${ours.at(-1)!.toFixed(1)} s, bare QEMU ${bare.at(-1)!.toFixed(1)} s`);
     }
     const value = median(ours);

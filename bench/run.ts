@@ -10,6 +10,7 @@ const benchmarks: Record<string, () => Promise<BenchRow[]>> = {
   clone: async () => (await import("./clone")).run(),
   signin: async () => (await import("./signin")).run(),
   load: async () => (await import("./load")).run(),
+  content: async () => (await import("./content")).run(),
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));

@@ -23,6 +23,8 @@ command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v genisoimage >/dev/null 2>&1 || need+=(genisoimage)
 # Boot tests run the image in a real virtual machine (TCG where there is no usable KVM).
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+# The bootable Debian image (demo and tests) gets EXTLINUX: its master boot record comes from the host.
+[ -f /usr/lib/EXTLINUX/mbr.bin ] || need+=(extlinux)
 # Content inspection and diffs drive libguestfs through its Python API: one appliance launch each.
 /usr/bin/python3 -c "import guestfs" >/dev/null 2>&1 || need+=(python3-guestfs)
 # The rpm version-ordering tests compare against rpm's own rpm.vercmp (rpmdevtools is not in Debian).

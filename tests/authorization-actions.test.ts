@@ -4,11 +4,13 @@
 import { and, eq, inArray } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
+import { createBootTest } from "@/db/queries/boot-tests";
 import { finishBuild, queueBuild } from "@/db/queries/builds";
 import { saveRecipe } from "@/db/queries/recipes";
 import { offerShare } from "@/db/queries/shares";
 import type { Viewer } from "@/db/queries/users";
 import {
+  bootTests,
   builds,
   channelMoves,
   channels,
@@ -26,6 +28,7 @@ import {
   reviews,
   signInThrottles,
   users,
+  versionDiffs,
 } from "@/db/schema";
 import {
   inviteUserAction,
@@ -33,6 +36,11 @@ import {
   setUserDisabledAction,
   setUserRoleAction,
 } from "@/lib/actions/account-actions";
+import {
+  cancelBootTestAction as cancelBootTest,
+  requestBootTestAction as requestBootTest,
+  updateBootSettingsAction as updateBootSettings,
+} from "@/lib/actions/boot-test-actions";
 import { moveChannelAction } from "@/lib/actions/channel-actions";
 import {
   changeTagAction as changeTag,
@@ -63,6 +71,7 @@ import { changeReleaseAction as changeRelease, deleteVersionAction } from "@/lib
 import type { ActionResult } from "@/lib/actions/safe-action";
 import { unlockSignInAction } from "@/lib/actions/sign-in-lock-actions";
 import { cloneVersionAction } from "@/lib/actions/clone-actions";
+import { cancelFileDiffAction, requestFileDiffAction } from "@/lib/actions/diff-actions";
 import { rescanVersionAction } from "@/lib/actions/content-actions";
 import { answerShareAction, offerShareAction, withdrawShareAction } from "@/lib/actions/share-actions";
 import { accountRule, attemptPasswordSignIn } from "@/lib/auth/sign-in-guard";
@@ -112,6 +121,8 @@ async function queuedBuild() {
 const imageRow = async (id: string) => db().select().from(images).where(eq(images.id, id));
 const versionRows = async (imageId: string) =>
   db().select().from(imageVersions).where(eq(imageVersions.imageId, imageId));
+const bootTestRows = async (versionId: string) =>
+  db().select().from(bootTests).where(eq(bootTests.versionId, versionId));
 const buildRows = async (recipeId: string) => db().select().from(builds).where(eq(builds.recipeId, recipeId));
 
 interface ActionCase {
@@ -189,6 +200,40 @@ const cases: ActionCase[] = [
     expected: managers,
     prepare: async () => ({ imageId: (await imageWith(world.project.id, ["approved"])).id, visibility: "public" }),
     act: setVisibility,
+    rows: async (input) => imageRow(id(input, "imageId")),
+  },
+  // ── boot tests ──
+  {
+    name: "requestBootTest",
+    expected: contributors,
+    prepare: async () => ({ versionId: (await imageWith(world.project.id, ["pending_review"])).versions[0]! }),
+    act: requestBootTest,
+    rows: async (input) => bootTestRows(id(input, "versionId")),
+  },
+  {
+    name: "cancelBootTest",
+    expected: contributors,
+    prepare: async () => {
+      const versionId = (await imageWith(world.project.id, ["pending_review"])).versions[0]!;
+      const queued = await createBootTest({ versionId, trigger: "manual", requestedById: null, timeoutSeconds: 60 });
+      return { bootTestId: queued.bootTestId };
+    },
+    act: cancelBootTest,
+    rows: async (input) =>
+      db()
+        .select()
+        .from(bootTests)
+        .where(eq(bootTests.id, id(input, "bootTestId"))),
+  },
+  {
+    name: "updateBootSettings",
+    expected: managers,
+    prepare: async () => ({
+      imageId: (await imageWith(world.project.id, ["approved"])).id,
+      required: true,
+      marker: "READY",
+    }),
+    act: updateBootSettings,
     rows: async (input) => imageRow(id(input, "imageId")),
   },
   // ── imports ──
@@ -594,6 +639,44 @@ const cases: ActionCase[] = [
         .where(eq(images.slug, id(input, "newImageSlug"))),
     ],
   },
+  // ── version diffs ── (two versions with the same bytes: answered at once, no job queued)
+  {
+    name: "requestFileDiffAction (two versions of P)",
+    expected: projectRoles,
+    prepare: async () => ({
+      fromVersionId: (await realVersion(world, { projectId: world.project.id })).versionId,
+      toVersionId: (await realVersion(world, { projectId: world.project.id })).versionId,
+    }),
+    act: requestFileDiffAction,
+    audited: false,
+    rows: async (input) =>
+      db()
+        .select()
+        .from(versionDiffs)
+        .where(eq(versionDiffs.fromVersionId, id(input, "fromVersionId"))),
+  },
+  {
+    name: "cancelFileDiffAction (queued, asked for by the member)",
+    expected: { ...projectRoles, viewer: "forbidden", owner: "forbidden" },
+    prepare: async () => {
+      const [diff] = await db()
+        .insert(versionDiffs)
+        .values({
+          fromVersionId: (await realVersion(world, { projectId: world.project.id })).versionId,
+          toVersionId: (await realVersion(world, { projectId: world.project.id })).versionId,
+          requestedById: member().id,
+        })
+        .returning({ id: versionDiffs.id });
+      return { diffId: diff!.id };
+    },
+    act: cancelFileDiffAction,
+    audited: false,
+    rows: async (input) =>
+      db()
+        .select()
+        .from(versionDiffs)
+        .where(eq(versionDiffs.id, id(input, "diffId"))),
+  },
   // ── content ──
   {
     name: "rescanVersionAction (a failed scan, Inspect again)",
@@ -721,6 +804,10 @@ afterAll(async () => {
     .set({ dataStatus: "failed", failureReason: "authorization test" })
     .where(and(inArray(imageVersions.id, ours), eq(imageVersions.dataStatus, "queued")));
   await db().delete(conversions).where(inArray(conversions.versionId, ours));
+  await db()
+    .update(versionDiffs)
+    .set({ status: "cancelled" })
+    .where(and(inArray(versionDiffs.fromVersionId, ours), eq(versionDiffs.status, "queued")));
 });
 
 describe("every action × every caller", () => {

@@ -13,9 +13,10 @@ import { finishBuild, queueBuild } from "@/db/queries/builds";
 import { saveRecipe } from "@/db/queries/recipes";
 import type { Viewer } from "@/db/queries/users";
 import { replaceScanPackages } from "@/db/queries/packages";
-import { clones, contentScans, imageVersions, recipeFiles, uploads } from "@/db/schema";
+import { bootTestLogs, bootTests, clones, imageVersions, recipeFiles, uploads, versionDiffs } from "@/db/schema";
 import { viewerFromSessionCookie } from "@/lib/auth/session-cookie";
 import { createUploadServer } from "@/lib/imports/tus";
+import { GET as bootTestLog } from "@/app/api/boot-tests/[id]/log/route";
 import { GET as buildEvents } from "@/app/api/builds/[id]/events/route";
 import { GET as listClonesRoute } from "@/app/api/clones/route";
 import { POST as uploadRecipeFile } from "@/app/api/recipe-files/route";
@@ -25,7 +26,8 @@ import { GET as download, HEAD as downloadHead } from "@/app/api/versions/[id]/d
 import { GET as lineageRoute } from "@/app/api/versions/[id]/lineage/route";
 import { GET as sbomRoute } from "@/app/api/versions/[id]/sbom/route";
 import { GET as statusRoute } from "@/app/api/versions/[id]/status/route";
-import { createTestImage, unique } from "./fixtures";
+import { GET as diffRoute } from "@/app/api/diffs/[id]/route";
+import { createTestImage, unique, writeTestScan } from "./fixtures";
 import {
   anyoneSignedIn,
   auditCount,
@@ -55,6 +57,8 @@ const url = (path: string) => `http://hangar.test${path}`;
 let privateVersion: { versionId: string; imageSlug: string };
 let finishedBuildId: string;
 let cloneId: string;
+let diffId: string;
+let bootTestId: string;
 
 beforeAll(async () => {
   world = await createWorld();
@@ -95,11 +99,39 @@ beforeAll(async () => {
     })
     .returning({ id: clones.id });
   cloneId = clone!.id;
+  // A finished file diff of two versions of P (seen by those who see both).
+  const [diff] = await db()
+    .insert(versionDiffs)
+    .values({
+      fromVersionId: privateVersion.versionId,
+      toVersionId: (await realVersion(world, { projectId: world.project.id })).versionId,
+      status: "succeeded",
+      files: [],
+      requestedById: member.id,
+    })
+    .returning({ id: versionDiffs.id });
+  diffId = diff!.id;
+  // A finished boot test of the private version, with a console line that looks like markup.
+  const [bootTest] = await db()
+    .insert(bootTests)
+    .values({
+      versionId: privateVersion.versionId,
+      status: "succeeded",
+      result: "passed",
+      successPattern: "<login prompt>",
+      timeoutSeconds: 60,
+    })
+    .returning({ id: bootTests.id });
+  bootTestId = bootTest!.id;
+  await db().insert(bootTestLogs).values({ bootTestId, line: "<b>debian login:</b>" });
   // P's version has been inspected: its SBOM can be downloaded.
-  await db()
-    .insert(contentScans)
-    .values({ sha256: world.blob.sha256, status: "succeeded", osFound: true, distro: "debian", osVersion: "12" })
-    .onConflictDoNothing();
+  await writeTestScan({
+    sha256: world.blob.sha256,
+    status: "succeeded",
+    osFound: true,
+    distro: "debian",
+    osVersion: "12",
+  });
   await replaceScanPackages({
     scanSha256: world.blob.sha256,
     scheme: "deb",
@@ -118,6 +150,13 @@ interface RouteCase {
 }
 
 const routeCases: RouteCase[] = [
+  {
+    name: "GET /api/diffs/[id]",
+    expected: projectRoles,
+    call: () => diffRoute(new Request(url(`/api/diffs/${diffId}`)), params(diffId)),
+    body: async (response) =>
+      expect(await response.json()).toMatchObject({ id: diffId, status: "succeeded", files: [] }),
+  },
   {
     name: "GET /api/versions/[id]/download",
     expected: projectRoles,
@@ -178,6 +217,18 @@ const routeCases: RouteCase[] = [
       ),
     body: async (response) =>
       expect(await response.json()).toMatchObject({ id: privateVersion.versionId, dataStatus: "ready" }),
+  },
+  {
+    name: "GET /api/boot-tests/[id]/log",
+    expected: projectRoles,
+    call: () => bootTestLog(new Request(url(`/api/boot-tests/${bootTestId}/log?after=0`)), params(bootTestId)),
+    body: async (response) => {
+      expect(response.headers.get("content-type")).toMatch(/application\/json/);
+      const body = await response.json();
+      expect(body.test).toMatchObject({ id: bootTestId, status: "succeeded", result: "passed" });
+      expect(body.test.projectId).toBeUndefined();
+      expect(body.lines.map((line: { line: string }) => line.line)).toEqual(["<b>debian login:</b>"]);
+    },
   },
   {
     name: "GET /api/builds/[id]/events (SSE)",

@@ -96,6 +96,11 @@ export function canCancelBuild(viewer: Viewer, build: { projectId: string; reque
   return build.requestedById === viewer.id || canInProject(viewer, build.projectId, "manage");
 }
 
+/** A file diff of two versions (seen by whoever sees both): whoever asked for it and admins may cancel it. */
+export function canCancelFileDiff(viewer: Viewer, diff: { requestedById: string | null }): boolean {
+  return diff.requestedById === viewer.id || isAdmin(viewer);
+}
+
 /** A build's page: cancel while it runs, retry (a new build, so contributors) once it ended. */
 export function buildCapabilities(
   viewer: Viewer,

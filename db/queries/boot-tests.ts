@@ -152,23 +152,33 @@ export async function cancelBootTest({
       "forbidden",
       "Only members (not viewers) of the image's project and admins can cancel a boot test. Nothing was changed.",
     );
-  const [queued] = await db()
-    .update(bootTests)
-    .set({
-      status: "cancelled",
-      cancelRequestedAt: sql`now()`,
-      finishedAt: sql`now()`,
-      failureReason: "Cancelled before it started.",
-    })
-    .where(and(eq(bootTests.id, test.id), eq(bootTests.status, "queued")))
-    .returning({ status: bootTests.status });
-  if (queued) return { status: "cancelled" };
-  const [running] = await db()
-    .update(bootTests)
-    .set({ cancelRequestedAt: sql`coalesce(${bootTests.cancelRequestedAt}, now())` })
-    .where(and(eq(bootTests.id, test.id), eq(bootTests.status, "running")))
-    .returning({ status: bootTests.status });
-  if (running) return { status: "running" };
+  const outcome = await db().transaction(async (tx) => {
+    const [queued] = await tx
+      .update(bootTests)
+      .set({
+        status: "cancelled",
+        cancelRequestedAt: sql`now()`,
+        finishedAt: sql`now()`,
+        failureReason: "Cancelled before it started.",
+      })
+      .where(and(eq(bootTests.id, test.id), eq(bootTests.status, "queued")))
+      .returning({ status: bootTests.status });
+    const [running] = queued
+      ? []
+      : await tx
+          .update(bootTests)
+          .set({ cancelRequestedAt: sql`coalesce(${bootTests.cancelRequestedAt}, now())` })
+          .where(and(eq(bootTests.id, test.id), eq(bootTests.status, "running")))
+          .returning({ status: bootTests.status });
+    const status = queued?.status ?? running?.status;
+    if (!status) return null;
+    await recordAudit(
+      { actorId: viewer.id, action: "boot-test.cancel", objectType: "boot_test", objectId: test.id, after: { status } },
+      tx,
+    );
+    return { status };
+  });
+  if (outcome) return outcome;
   throw new HangarError("conflict", `This boot test has already ended (${test.status}); there is nothing to cancel.`);
 }
 

@@ -202,6 +202,25 @@ describe("searchPackageVersions", () => {
     expect(await found(admin, `${ssl} < 3.0.12`)).toEqual(["deb/1:3.0.11-1~deb12u2", "private/1:3.0.9-1"]);
   });
 
+  it("answers the same when many package rows match (versions walked in page order and probed)", async () => {
+    const conditions = [ssl, `${ssl} < 3.0.14`, `${ssl} >= 3.0.11-1~deb12u2`, `${ssl} = 1:3.0.7`, `${ssl} < 1:0`];
+    const before = await Promise.all(
+      conditions.flatMap((text) => [found(stranger, text), found(member, text), found(admin, text)]),
+    );
+    // More matching rows than the probe counts, in a scanned blob no version uses.
+    const noise = (scheme: string) =>
+      Array.from({ length: 1001 }, (_, index) =>
+        pkg(ssl, scheme === "rpm" ? "1:3.0.0-1" : "3.0.0-1", `${scheme}${index}`),
+      );
+    await standalone("deb", noise("deb"));
+    await standalone("rpm", noise("rpm"));
+    const after = await Promise.all(
+      conditions.flatMap((text) => [found(stranger, text), found(member, text), found(admin, text)]),
+    );
+    expect(after).toEqual(before);
+    expect(before[0]!.length).toBeGreaterThan(0);
+  });
+
   it("pages by keyset without repeating or skipping a row", async () => {
     const seen: string[] = [];
     let cursor: string | undefined;

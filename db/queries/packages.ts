@@ -78,30 +78,52 @@ function rangeSql(column: SQL, range: KeyRange): SQL[] {
   return parts;
 }
 
-/** `<alias>.name = … and (the version condition under each scheme's ordering)`. */
-function packageMatchSql(condition: PackageCondition, alias: string): SQL {
-  const p = sql.raw(alias);
-  if (!condition.op || !condition.version) return sql`${p}.name = ${condition.name}`;
+/** Each scheme's sort_key range for the condition, keyed under its ordering; null for a bare name. */
+function schemeRanges(condition: PackageCondition): { scheme: PackageScheme; range: KeyRange }[] | null {
+  if (!condition.op || !condition.version) return null;
   const { op, version } = condition;
-  let branches: SQL[];
   try {
-    branches = keyFamilies.map(({ schemes, keyedAs }) => {
-      const bounds = rangeSql(sql`${p}.sort_key`, keyRange(keyedAs, op, version));
-      const schemeSql =
-        schemes.length === 1
-          ? sql`${p}.scheme = ${schemes[0]}`
-          : sql`${p}.scheme in (${sql.join(
-              schemes.map((scheme) => sql`${scheme}`),
-              sql`, `,
-            )})`;
-      return sql`(${sql.join([schemeSql, ...bounds], sql` and `)})`;
+    return keyFamilies.flatMap(({ schemes, keyedAs }) => {
+      const range = keyRange(keyedAs, op, version);
+      return schemes.map((scheme) => ({ scheme, range }));
     });
   } catch (error) {
     if (error instanceof VersionSyntaxError)
       throw new HangarError("invalid", `The version "${version}" is not valid: ${error.message}`);
     throw error;
   }
+}
+
+/** `<alias>.name = … and (the version condition under each scheme's ordering)`, for a row already found. */
+function packageMatchSql(condition: PackageCondition, alias: string): SQL {
+  const p = sql.raw(alias);
+  const ranges = schemeRanges(condition);
+  if (!ranges) return sql`${p}.name = ${condition.name}`;
+  const branches = ranges.map(
+    ({ scheme, range }) =>
+      sql`(${sql.join([sql`${p}.scheme = ${scheme}`, ...rangeSql(sql`${p}.sort_key`, range)], sql` and `)})`,
+  );
   return sql`${p}.name = ${condition.name} and (${sql.join(branches, sql` or `)})`;
+}
+
+/**
+ * The package rows matching a condition, as one index range scan of (name, scheme, sort_key) per
+ * scheme (union all): an OR of ranges would be read as "every row of that name, then filtered".
+ */
+function packageHitsSql(condition: PackageCondition): SQL {
+  const columns = sql`id, scan_sha256, name, version, arch, scheme`;
+  const ranges = schemeRanges(condition);
+  if (!ranges) return sql`select ${columns} from content_packages where name = ${condition.name}`;
+  return sql.join(
+    ranges.map(
+      ({ scheme, range }) =>
+        sql`(select ${columns} from content_packages where ${sql.join(
+          [sql`name = ${condition.name}`, sql`scheme = ${scheme}`, ...rangeSql(sql`sort_key`, range)],
+          sql` and `,
+        )})`,
+    ),
+    sql` union all `,
+  );
 }
 
 /**
@@ -160,10 +182,18 @@ function decodeSearchCursor(text: string): SearchCursor {
   throw new HangarError("invalid", "That page link is broken or out of date; go back to the first page.");
 }
 
+const FEW_HITS = 1000;
+
 /**
  * Every ready version the viewer may see whose finished scan contains a package matching the
  * condition, by image (slug) and newest version first; one row per matching package (a multi-arch
  * or multi-kernel system may list a name more than once).
+ *
+ * Like the catalog's text search, a bounded count through the index tells few hits from many:
+ * few are collected first and joined (walking the catalog in page order and probing each version
+ * would cost the whole catalog when few or none match); many are found by walking versions in
+ * page order and probing each one's packages, which fills a page after a few dozen versions
+ * instead of joining and sorting thousands of hits.
  */
 export async function searchPackageVersions({
   viewer,
@@ -180,33 +210,53 @@ export async function searchPackageVersions({
   const keyset = after
     ? sql`and (i.slug > ${after.slug} or (i.slug = ${after.slug} and (v.created_at, v.id, cp.id) < (${after.createdAt}::timestamptz, ${after.versionId}::uuid, ${after.packageId}::bigint)))`
     : sql``;
-  const result = await db().execute<{
-    version_id: string;
-    version: string;
-    created_at: string;
-    image_id: string;
-    image_slug: string;
-    image_name: string;
-    project_slug: string;
-    package_id: string;
-    package_name: string;
-    package_version: string;
-    arch: string;
-    scheme: PackageScheme;
-  }>(sql`
-    select v.id as version_id, v.version, v.created_at::text as created_at, i.id as image_id, i.slug as image_slug,
-           i.name as image_name, p.slug as project_slug, cp.id as package_id, cp.name as package_name,
-           cp.version as package_version, cp.arch, cp.scheme
-    from content_packages cp
-    join content_scans s on s.sha256 = cp.scan_sha256 and s.status = 'succeeded'
-    join image_versions v on v.sha256 = cp.scan_sha256 and v.data_status = 'ready'
-    join images i on i.id = v.image_id
-    join projects p on p.id = i.project_id
-    where ${packageMatchSql(condition, "cp")}
-      and ${visibleVersionCondition(viewer, { image: "i", version: "v" })}
+  // Both statements are a few milliseconds of index work; parallel workers would only add their
+  // start-up (tens of milliseconds, more on a busy machine) on top.
+  const result = await db().transaction(async (tx) => {
+    await tx.execute(sql`set local max_parallel_workers_per_gather = 0`);
+    // How many package rows match, counted no further than FEW_HITS through the index.
+    const probe = await tx.execute<{ hits: number }>(
+      sql`select count(*)::int as hits from (${packageHitsSql(condition)} limit ${FEW_HITS + 1}) h`,
+    );
+    const many = (probe.rows[0]?.hits ?? 0) > FEW_HITS;
+    const columns = sql`v.id as version_id, v.version, v.created_at::text as created_at, i.id as image_id, i.slug as image_slug,
+      i.name as image_name, p.slug as project_slug, cp.id as package_id, cp.name as package_name,
+      cp.version as package_version, cp.arch, cp.scheme`;
+    return tx.execute<{
+      version_id: string;
+      version: string;
+      created_at: string;
+      image_id: string;
+      image_slug: string;
+      image_name: string;
+      project_slug: string;
+      package_id: string;
+      package_name: string;
+      package_version: string;
+      arch: string;
+      scheme: PackageScheme;
+    }>(sql`
+    ${
+      many
+        ? sql`select ${columns}
+      from images i
+      join projects p on p.id = i.project_id
+      join image_versions v on v.image_id = i.id and v.data_status = 'ready'
+      join content_scans s on s.sha256 = v.sha256 and s.status = 'succeeded'
+      join content_packages cp on cp.scan_sha256 = v.sha256 and ${packageMatchSql(condition, "cp")}`
+        : sql`with hits as materialized (${packageHitsSql(condition)})
+      select ${columns}
+      from hits cp
+      join content_scans s on s.sha256 = cp.scan_sha256 and s.status = 'succeeded'
+      join image_versions v on v.sha256 = cp.scan_sha256 and v.data_status = 'ready'
+      join images i on i.id = v.image_id
+      join projects p on p.id = i.project_id`
+    }
+    where ${visibleVersionCondition(viewer, { image: "i", version: "v" })}
       ${keyset}
     order by i.slug asc, v.created_at desc, v.id desc, cp.id desc
     limit ${limit + 1}`);
+  });
   const page = result.rows.slice(0, limit);
   const rows = page.map((row) => ({
     versionId: row.version_id,
@@ -275,30 +325,27 @@ export async function diffPackages({
   fromSha256: string;
   toSha256: string;
 }): Promise<PackageDiff | null> {
-  const [scans, packages] = await Promise.all([
-    db().execute<{ sha256: string }>(
-      sql`select sha256 from content_scans where sha256 in (${fromSha256}, ${toSha256}) and status = 'succeeded'`,
-    ),
-    db().execute<{
-      scan_sha256: string;
-      name: string;
-      version: string;
-      epoch: number;
-      upstream_version: string;
-      release: string;
-      arch: string;
-      scheme: PackageScheme;
-      sort_key: Buffer;
-    }>(sql`
-      select scan_sha256, name, version, epoch, upstream_version, release, arch, scheme, sort_key
-      from content_packages where scan_sha256 in (${fromSha256}, ${toSha256})`),
-  ]);
-  const finished = new Set(scans.rows.map((row) => row.sha256));
+  // One round trip: each finished scan once (a scan with no packages still says it finished).
+  const result = await db().execute<{
+    scan: string;
+    name: string | null;
+    version: string;
+    epoch: number;
+    upstream_version: string;
+    release: string;
+    arch: string;
+    scheme: PackageScheme;
+    sort_key: Buffer;
+  }>(sql`
+    select s.sha256 as scan, p.name, p.version, p.epoch, p.upstream_version, p.release, p.arch, p.scheme, p.sort_key
+    from content_scans s left join content_packages p on p.scan_sha256 = s.sha256
+    where s.sha256 in (${fromSha256}, ${toSha256}) and s.status = 'succeeded'`);
+  const finished = new Set(result.rows.map((row) => row.scan));
   if (!finished.has(fromSha256) || !finished.has(toSha256)) return null;
   const group = (sha256: string) => {
     const groups = new Map<string, StoredPackage[]>();
-    for (const row of packages.rows) {
-      if (row.scan_sha256 !== sha256) continue;
+    for (const row of result.rows) {
+      if (row.scan !== sha256 || row.name === null) continue;
       const key = `${row.name}\u0000${row.arch}`;
       const list = groups.get(key) ?? [];
       list.push({

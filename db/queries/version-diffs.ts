@@ -9,7 +9,7 @@ import { HangarError } from "@/lib/errors";
 import { isUuid } from "@/lib/ids";
 import { db } from "../client";
 import { imageVersions, versionDiffs, type ContentJobStatus, type DiskFormat } from "../schema";
-import { isAdmin, visibleVersionCondition } from "./access";
+import { canCancelFileDiff, visibleVersionCondition } from "./access";
 import type { Viewer } from "./users";
 
 const NOT_FOUND = "That version doesn't exist or you can't see it. Nothing was compared.";
@@ -260,7 +260,7 @@ function toView(viewer: Viewer, row: DiffRow): FileDiffView {
     queuedAt: row.queuedAt,
     startedAt: row.startedAt,
     finishedAt: row.finishedAt,
-    canCancel: active && (row.requestedById === viewer.id || isAdmin(viewer)),
+    canCancel: active && canCancelFileDiff(viewer, row),
   };
 }
 

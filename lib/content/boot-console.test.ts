@@ -39,6 +39,8 @@ describe("success and failure", () => {
     const login = successMatcher(LOGIN_PROMPT_PATTERN);
     expect(login("hangar-debian login:")).toBe(true);
     expect(login("localhost login: ")).toBe(true);
+    expect(login("hangar-debian login: [  100.608758] powernow_k8: Power state transitions not supported")).toBe(true);
+    expect(login("login:")).toBe(true);
     expect(login("[  OK  ] Reached target login: no")).toBe(false);
     expect(login("Last login: Mon")).toBe(false);
     const marker = successMatcher("READY (1.0)");

@@ -5,7 +5,8 @@
 
 /** Stored as a boot test's success pattern when the image has no marker: a login prompt. */
 export const LOGIN_PROMPT_PATTERN = "<login prompt>";
-const LOGIN_PROMPT = /(^|\s)login:\s*$/;
+// "<hostname> login: " at the start of a line; the kernel may print on the same line right after it.
+const LOGIN_PROMPT = /^(?!Last login:)(\S+ )?login:(\s|$)/;
 export const MAX_CONSOLE_LINE = 2000;
 
 /** Lines of the kernel or firmware that mean the boot has failed for good. */
@@ -68,6 +69,13 @@ export class ConsoleLines {
   /** The unfinished line so far, cleaned. */
   get partial(): string {
     return cleanConsoleLine(this.buffer);
+  }
+
+  /** The unfinished line, cleaned, taken out (it is not returned again). */
+  takePartial(): string {
+    const partial = cleanConsoleLine(this.buffer);
+    this.buffer = "";
+    return partial;
   }
 
   /** Ends the stream: the unfinished line, if any. */

@@ -372,9 +372,8 @@ async function boot({
       look(line);
     }
     // A login prompt waits on an unfinished line.
-    const partial = lines.partial;
-    if (partial && success(partial)) {
-      log.write(partial);
+    if (!decided && lines.partial && success(lines.partial)) {
+      log.write(lines.takePartial());
       decide("passed", null);
     }
   });

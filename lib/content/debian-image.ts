@@ -6,7 +6,7 @@
 // loop device); only installing the bootloader needs a mounted file system, which is one
 // libguestfs appliance launch. Root's password is locked, so nobody can log in.
 import { randomUUID } from "node:crypto";
-import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { libguestfsEnv } from "@/lib/jobs/acceleration";
@@ -26,6 +26,7 @@ const INITRAMFS_MODULES = [
   "ahci",
   "sd_mod",
   "ext4",
+  "crc32c_generic",
 ];
 const MBR_CODE = ["/usr/lib/EXTLINUX/mbr.bin", "/usr/lib/syslinux/mbr/mbr.bin", "/usr/share/syslinux/mbr.bin"];
 
@@ -80,6 +81,20 @@ async function firstExisting(paths: string[]): Promise<string> {
   throw new Error(`no EXTLINUX master boot record found (install the extlinux package): looked at ${paths.join(", ")}`);
 }
 
+/**
+ * Unmounts whatever debootstrap left mounted inside the root (/proc, /sys, device binds when it was
+ * stopped half-way), deepest first, so that removing the root never reaches the host's files.
+ */
+async function releaseMounts(root: string): Promise<void> {
+  const prefix = `${path.resolve(root)}/`;
+  const mounts = (await readFile("/proc/mounts", "utf8").catch(() => ""))
+    .split("\n")
+    .map((line) => line.split(" ")[1]?.replace(/\\040/g, " ") ?? "")
+    .filter((point) => point.startsWith(prefix))
+    .sort((a, b) => b.length - a.length);
+  for (const point of mounts) await tool("umount", ["-l", point], {}).catch(() => {});
+}
+
 /** The newest kernel and its initramfs under the root's /boot, as paths inside the guest. */
 async function kernelFiles(root: string): Promise<{ kernel: string; initrd: string }> {
   const names = await readdir(path.join(root, "boot"));
@@ -103,31 +118,85 @@ export async function buildBootableDebian({
   const mbr = await firstExisting(MBR_CODE);
   await mkdir(workDir, { recursive: true });
   const root = path.join(workDir, "root");
+  await releaseMounts(root);
   await rm(root, { recursive: true, force: true });
+  try {
+    return await build({ root, workDir, mbr, mirror, run, say });
+  } finally {
+    await releaseMounts(root);
+    await rm(root, { recursive: true, force: true });
+  }
+}
 
+async function build({
+  root,
+  workDir,
+  mbr,
+  mirror,
+  run,
+  say,
+}: {
+  root: string;
+  workDir: string;
+  mbr: string;
+  mirror: string;
+  run: (command: string, args: string[], env?: Record<string, string>) => Promise<string>;
+  say: (line: string) => void;
+}): Promise<BootableDebian> {
+  // Two stages, so that the initramfs is configured before the kernel's package makes one: with
+  // Debian's default (every driver) that alone takes minutes, and it is made twice during the install.
   say(`debootstrap --variant=minbase bookworm from ${mirror}`);
   await run("debootstrap", [
+    "--foreign",
     "--variant=minbase",
     "--include=linux-image-amd64,systemd-sysv,udev",
     "bookworm",
     root,
     mirror,
   ]);
+  const write = (file: string, content: string, mode = 0o644) => writeFile(path.join(root, file), content, { mode });
+  await mkdir(path.join(root, "etc/initramfs-tools/conf.d"), { recursive: true });
+  await mkdir(path.join(root, "etc/initramfs-tools/hooks"), { recursive: true });
+  await write("etc/initramfs-tools/conf.d/hangar", "MODULES=list\n");
+  await write(
+    "etc/initramfs-tools/hooks/hangar-disks",
+    [
+      "#!/bin/sh",
+      "# Hangar: the drivers to find the root file system on the disks QEMU offers.",
+      'case "$1" in prereqs) exit 0 ;; esac',
+      ". /usr/share/initramfs-tools/hook-functions",
+      `for module in ${INITRAMFS_MODULES.join(" ")}; do manual_add_modules "$module"; done`,
+      "",
+    ].join("\n"),
+    0o755,
+  );
+  say("debootstrap's second stage: installing and configuring the packages");
+  await run("chroot", [root, "/debootstrap/debootstrap", "--second-stage"]);
 
-  say("Configuring: hostname, fstab, locked root, a small initramfs");
+  say("Configuring: hostname, fstab, locked root");
   const uuid = randomUUID();
-  const write = (file: string, content: string) => writeFile(path.join(root, file), content);
   await write("etc/hostname", `${BOOTABLE_DEBIAN_HOSTNAME}\n`);
   await write("etc/hosts", `127.0.0.1\tlocalhost\n127.0.1.1\t${BOOTABLE_DEBIAN_HOSTNAME}\n`);
   await write("etc/fstab", `UUID=${uuid}\t/\text4\terrors=remount-ro\t0\t1\n`);
-  // Under software emulation on a busy host udev can take more than systemd's 90 s to announce
-  // /dev/ttyS0, and the serial getty (the login prompt boot tests wait for) then never starts.
-  await mkdir(path.join(root, "etc/systemd/system.conf.d"), { recursive: true });
-  await write("etc/systemd/system.conf.d/hangar.conf", "[Manager]\nDefaultDeviceTimeoutSec=10min\n");
-  await write("etc/initramfs-tools/conf.d/hangar", "MODULES=list\n");
-  await write("etc/initramfs-tools/modules", `${INITRAMFS_MODULES.join("\n")}\n`);
   await run("chroot", [root, "passwd", "--lock", "root"]);
-  await run("chroot", [root, "update-initramfs", "-u", "-k", "all"]);
+  // The serial login prompt must not hang on udev: Debian's serial-getty@.service waits (90 s at
+  // most, then gives up for good) for udev to announce /dev/ttyS0, which a busy TCG host may not
+  // manage in time. This instance starts as soon as the system is up; the kernel made the device.
+  const template = await readFile(path.join(root, "lib/systemd/system/serial-getty@.service"), "utf8");
+  await write(
+    "etc/systemd/system/serial-getty@ttyS0.service",
+    template
+      .split("\n")
+      .filter((line) => !line.startsWith("BindsTo="))
+      .map((line) => (line.startsWith("After=") ? line.replace(/\s*dev-%i\.device/, "") : line))
+      .join("\n"),
+  );
+  await mkdir(path.join(root, "etc/systemd/system/getty.target.wants"), { recursive: true });
+  await rm(path.join(root, "etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"), { force: true });
+  await symlink(
+    "/etc/systemd/system/serial-getty@ttyS0.service",
+    path.join(root, "etc/systemd/system/getty.target.wants/serial-getty@ttyS0.service"),
+  );
   const packages = (await run("chroot", [root, "dpkg-query", "-W"])).split("\n").filter(Boolean);
   const { kernel, initrd } = await kernelFiles(root);
   await mkdir(path.join(root, "boot/extlinux"), { recursive: true });
@@ -178,6 +247,7 @@ export async function buildBootableDebian({
     `${(DISK_BYTES - PARTITION_OFFSET) / 1024}k`,
   ]);
   await run("dd", [`if=${mbr}`, `of=${raw}`, "bs=440", "count=1", "conv=notrunc", "status=none"]);
+  await releaseMounts(root);
   await rm(root, { recursive: true, force: true });
 
   say("Installing EXTLINUX into the partition (one libguestfs appliance launch)");
@@ -195,7 +265,7 @@ export async function buildBootableDebian({
 }
 
 /** Bumped whenever buildBootableDebian makes a different disk, so an old cache is not reused. */
-const CACHE_VERSION = "bookworm-bootable-v2";
+const CACHE_VERSION = "bookworm-bootable-v3";
 
 export interface CachedBootableDebian {
   /** The qcow2 disk: never write to it (copy it, or use it as a backing file or with -snapshot). */

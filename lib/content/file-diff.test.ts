@@ -18,6 +18,7 @@ import { imageVersions, versionDiffs } from "@/db/schema";
 import { cancelFileDiffAction, requestFileDiffAction } from "@/lib/actions/diff-actions";
 import { sweepStaleBuilds } from "@/lib/builds/sweeper";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
+import { startJobRun } from "@/lib/jobs/job-run";
 import { getBlobStore } from "@/lib/storage";
 import { liveProcessesInGroup } from "@/tests/process-groups";
 import { createTestImage, createTestProject, createTestUser, storeTestBlob, viewerOf, waitFor } from "@/tests/fixtures";
@@ -33,7 +34,7 @@ let owner: Viewer;
 let outsider: Viewer;
 let admin: Viewer;
 /** Versions in the owner's private project: from (tiny guest A), to (a linked clone on guest B), same (A's bytes again). */
-const ids = { from: "", to: "", same: "", notReady: "", hidden: "" };
+const ids = { from: "", to: "", same: "", notReady: "", hidden: "", lost: "" };
 let diffId = "";
 
 const diffCount = async () => (await db().select({ n: count() }).from(versionDiffs))[0]!.n;
@@ -123,6 +124,9 @@ beforeAll(async () => {
   ids.to = await addVersion(image.id, "b-linked", await storeTestBlob(overlay), { backingVersionId: baseB });
   ids.notReady = await addVersion(image.id, "importing", blobA);
   await db().update(imageVersions).set({ dataStatus: "importing" }).where(eq(imageVersions.id, ids.notReady));
+  // Ready, but its bytes are not in the blob store (the fixture's sha256 is random).
+  const lostImage = await createTestImage({ projectId, visibility: "private" });
+  ids.lost = (await db().select().from(imageVersions).where(eq(imageVersions.imageId, lostImage.id)))[0]!.id;
   const hiddenImage = await createTestImage({ projectId: otherProjectId, visibility: "private" });
   ids.hidden = (await db().select().from(imageVersions).where(eq(imageVersions.imageId, hiddenImage.id)))[0]!.id;
 }, 120_000);
@@ -278,6 +282,45 @@ describe("the file diff of two versions", () => {
     expect(await cancelFileDiffAction(admin, { diffId: next })).toEqual({ ok: true, data: { status: "cancelled" } });
     expect(await diffRow(next)).toMatchObject({ status: "cancelled", failureReason: "Cancelled before it started." });
   }, 300_000);
+
+  it("is stopped by its time limit: failed with the limit's words, its process group and work directory gone", async () => {
+    // A pair not compared yet: the same bytes as the first diff, through the non-linked base of the clone.
+    const requested = await requestFileDiffAction(owner, { fromVersionId: ids.same, toVersionId: ids.to });
+    expect(requested).toMatchObject({ ok: true, data: { queued: true } });
+    const id = (requested as { data: { diffId: string } }).data.diffId;
+    const job = startJobRun("content.diff", { limitMs: 6000 });
+    const running = runFileDiff({ diffId: id }, { signal: job.signal });
+    const group = (await waitFor(
+      () => diffRow(id),
+      (row) => row.processGroup !== null,
+      60_000,
+    ))!.processGroup!;
+    await running;
+    job.finish();
+    const row = await diffRow(id);
+    expect(row).toMatchObject({ status: "failed", files: null });
+    expect(row.failureReason).toMatch(/^Stopped after 6 seconds, the file comparison time limit \(HANGAR_JOB_TIMEOUT\)/);
+    expect(liveProcessesInGroup(group)).toEqual([]);
+    await expect(access(diffWorkDir(id))).rejects.toThrow();
+  }, 120_000);
+
+  it("fails with a readable reason when a version's file is missing, and may then be asked for again", async () => {
+    const first = await requestFileDiffAction(owner, { fromVersionId: ids.from, toVersionId: ids.lost });
+    expect(first).toMatchObject({ ok: true, data: { queued: true } });
+    const id = (first as { data: { diffId: string } }).data.diffId;
+    await runFileDiff({ diffId: id });
+    expect(await diffRow(id)).toMatchObject({
+      status: "failed",
+      files: null,
+      failureReason:
+        "The stored file of one of the versions is missing from the blob store; nothing could be compared. An admin should check the store.",
+    });
+    await expect(access(diffWorkDir(id))).rejects.toThrow();
+    const again = await requestFileDiffAction(owner, { fromVersionId: ids.from, toVersionId: ids.lost });
+    expect(again).toMatchObject({ ok: true, data: { status: "queued", queued: true } });
+    expect((again as { data: { diffId: string } }).data.diffId).not.toBe(id);
+    await cancelFileDiffAction(owner, { diffId: (again as { data: { diffId: string } }).data.diffId });
+  });
 
   it("is ended by the sweep when its worker stops sending heartbeats", async () => {
     const [row] = await db()

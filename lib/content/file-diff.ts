@@ -19,7 +19,7 @@ import { env } from "@/lib/env";
 import { libguestfsEnv } from "@/lib/jobs/acceleration";
 import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
-import { getBlobStore } from "@/lib/storage";
+import { BlobNotFoundError, getBlobStore } from "@/lib/storage";
 import type { FileDiff } from "./types";
 
 /** Differences stored per diff; past it the list is cut (sorted by path) and says how many were left out. */
@@ -159,14 +159,22 @@ export async function runFileDiff(
     if (controller.signal.aborted) throw stopReason!;
     await mkdir(workDir, { recursive: true, mode: 0o700 });
     const store = getBlobStore();
+    const blobPath = (sha256: string) =>
+      store.localPath(sha256).catch((error: unknown) => {
+        if (error instanceof BlobNotFoundError)
+          throw new DiffFailed(
+            "The stored file of one of the versions is missing from the blob store; nothing could be compared. An admin should check the store.",
+          );
+        throw error;
+      });
     const output = path.join(workDir, "result.json");
     const run = runInProcessGroup(
       PYTHON,
       [
         diffScriptPath(),
-        await store.localPath(work.from.sha256),
+        await blobPath(work.from.sha256),
         work.from.format,
-        await store.localPath(work.to.sha256),
+        await blobPath(work.to.sha256),
         work.to.format,
         output,
         workDir,
@@ -174,9 +182,8 @@ export async function runFileDiff(
       ],
       {
         signal: controller.signal,
-        // libguestfs' overlays and sockets go in the work directory (removed with it, even after a
-        // kill); its appliance cache stays in the shared temp folder, built once per machine.
-        env: { LIBGUESTFS_CACHEDIR: os.tmpdir(), ...(await libguestfsEnv()), TMPDIR: workDir },
+        // libguestfs' overlays and sockets go in the work directory, removed with it even after a kill.
+        env: { ...(await libguestfsEnv()), LIBGUESTFS_TMPDIR: workDir, PYTHONDONTWRITEBYTECODE: "1" },
       },
     );
     if (run.pid) await setFileDiffProcessGroup(diffId, run.pid);

@@ -6,15 +6,15 @@ import { requestContentScan, requestMissingContentScans } from "@/db/queries/con
 import { enqueue } from "@/lib/jobs/queue";
 
 /**
- * Scans someone is waiting for (new bytes just landed, or a person asked) go before the start-up
- * backlog: a fresh demo catalog queues a dozen, at a minute or more each under TCG.
+ * What someone just uploaded, built or cloned is read before the backlog the start-up reconcile
+ * queues (a first start queues every demo version): pg-boss takes higher priorities first.
  */
-const WAITED_FOR = { priority: 1 };
+const FRESH_PRIORITY = 1;
 
 /** Sends the inspection job for a blob whose request is recorded. Never throws: the reconcile resends a lost one. */
 export async function sendContentScan(sha256: string): Promise<void> {
   try {
-    await enqueue("content.inspect", { sha256 }, WAITED_FOR);
+    await enqueue("content.inspect", { sha256 }, { priority: FRESH_PRIORITY });
   } catch (error) {
     console.error(`could not queue the content inspection of ${sha256}; it is sent again at the next start`, error);
   }
@@ -23,7 +23,7 @@ export async function sendContentScan(sha256: string): Promise<void> {
 /** Requests a blob's scan (again, when it failed or was cancelled) and sends its job; false when one is already queued, running or done. */
 export async function requestAndSendContentScan(sha256: string): Promise<boolean> {
   const send = await requestContentScan({ sha256 });
-  if (send) await enqueue("content.inspect", { sha256 }, WAITED_FOR);
+  if (send) await enqueue("content.inspect", { sha256 }, { priority: FRESH_PRIORITY });
   return send;
 }
 

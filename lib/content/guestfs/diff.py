@@ -19,6 +19,8 @@ import time
 import guestfs
 
 TEXT_MAX = 64 * 1024
+# More paths than this in one image is refused rather than exhausting the worker's memory.
+PATHS_MAX = 1_000_000
 TEXT_TOTAL_MAX = 4 * 1024 * 1024
 BATCH = 500
 SIDES = ("from", "to")
@@ -29,6 +31,11 @@ STARTED = time.monotonic()
 
 def log(message):
     print("[%.1fs] %s" % (time.monotonic() - STARTED, message), file=sys.stderr, flush=True)
+
+
+def first_line(error, limit=200):
+    lines = str(error).splitlines()
+    return lines[0][:limit] if lines else type(error).__name__
 
 
 def drive_of(g, device, drives):
@@ -139,7 +146,9 @@ def mount_side(g, index, plan, is_os, notes):
     for mountpoint, device in plan:
         target = prefix if mountpoint == "/" else prefix + mountpoint
         if is_os and mountpoint != "/" and passes_symlink(g, prefix, mountpoint):
-            notes.append("The %s image's %s is not compared: its mountpoint is a symbolic link." % (side, mountpoint))
+            notes.append(
+                "The %s image's %s is not compared: its mountpoint is a symbolic link." % (side, mountpoint[:200])
+            )
             continue
         try:
             g.mount_ro(device, target)
@@ -148,7 +157,7 @@ def mount_side(g, index, plan, is_os, notes):
                 raise
             notes.append(
                 "The %s image's %s (%s) could not be mounted: %s"
-                % (side, mountpoint, device, str(error).splitlines()[0][:200])
+                % (side, mountpoint[:200], device[:200], first_line(error))
             )
 
 
@@ -181,6 +190,10 @@ def list_tree(g, prefix, work, side):
     with open(names_file, "rb") as handle:
         raw_names = [name for name in handle.read().split(b"\0") if name]
     os.unlink(names_file)
+    if len(raw_names) > PATHS_MAX:
+        raise RuntimeError(
+            "the %s image holds more than %d files and directories; that is more than Hangar compares" % (side, PATHS_MAX)
+        )
     tree = {}
     by_dir = {}
     for raw in raw_names:
@@ -365,5 +378,11 @@ if __name__ == "__main__":
         main()
     except RuntimeError as error:
         # libguestfs' own words; the caller turns them into a failure reason.
-        print("error: " + str(error).splitlines()[0][:500] if str(error) else "error: libguestfs failed", file=sys.stderr)
+        print("error: " + first_line(error, 500), file=sys.stderr)
         sys.exit(2)
+    except Exception as error:  # anything else: its type and first line, the traceback for the log
+        import traceback
+
+        traceback.print_exc()
+        print("error: %s: %s" % (type(error).__name__, first_line(error, 500)), file=sys.stderr)
+        sys.exit(3)
