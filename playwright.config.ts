@@ -11,6 +11,13 @@ export default defineConfig({
   expect: { timeout: 10_000 },
   reporter: [["list"], ["json", { outputFile: "reports/playwright.json" }]],
   globalSetup: "./e2e/global-setup.ts",
+  // The content spec waits for the demo catalog's real Debian pipeline (build or cache, scan, boot
+  // test, the hello build and its scan and boot test): it runs first and alone, and the other specs
+  // run after it, so that pipeline's guests are not competing with theirs for the CPU.
+  projects: [
+    { name: "content", testMatch: /content\.spec\.ts$/ },
+    { name: "app", testIgnore: /content\.spec\.ts$/, dependencies: ["content"] },
+  ],
   use: {
     baseURL: APP_ORIGIN,
     trace: "retain-on-failure",

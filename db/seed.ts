@@ -17,7 +17,7 @@ import { enqueue } from "@/lib/jobs/queue";
 import { getBlobStore } from "@/lib/storage";
 import { db } from "./client";
 import { createImage, createReadyVersion } from "./queries/images";
-import { createPendingDemoVersion, type DemoTx as Tx } from "./queries/demo";
+import { createPendingDemoVersion, DEMO_DEBIAN_FILENAME, type DemoTx as Tx } from "./queries/demo";
 import {
   imageShares,
   projectMembers,
@@ -227,7 +227,7 @@ async function seedRealDebian(tx: Tx, { adminId, projectId }: { adminId: string;
       slug: "debian-12-minimal",
       name: "Debian 12 minimal (real)",
       description:
-        "A real **Debian 12 (bookworm)** made by Hangar from Debian's own packages with `debootstrap`: a kernel, systemd and GRUB, and nothing else. Its contents, packages and boot test are read from its bytes.",
+        "A real **Debian 12 (bookworm)** made by Hangar from Debian's own packages with `debootstrap`: a kernel, systemd and the EXTLINUX bootloader, and nothing else. Its contents, packages and boot test are read from its bytes.",
       os: "Debian",
       osVersion: "12",
       arch: "x86_64",
@@ -259,8 +259,16 @@ async function seedRealDebian(tx: Tx, { adminId, projectId }: { adminId: string;
     version: "12",
     adminId,
     sourceUrl: debianMirror(),
-    filename: "debian-12-minimal.qcow2",
+    filename: DEMO_DEBIAN_FILENAME,
   });
+}
+
+/**
+ * The real Debian's images and its importing version in a project of the caller's choosing, without
+ * the rest of the catalog or the job (the demo job's test runs it itself); returns the version's id.
+ */
+export function seedRealDebianDemo({ adminId, projectId }: { adminId: string; projectId: string }): Promise<string> {
+  return db().transaction((tx) => seedRealDebian(tx, { adminId, projectId }));
 }
 
 export async function seedDemoCatalog({

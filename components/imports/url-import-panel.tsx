@@ -1,31 +1,18 @@
 "use client";
 
-import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useId, useState } from "react";
 import { ActionMessage } from "@/components/ui/action-message";
 import { Button } from "@/components/ui/button";
 import { describedBy, Field, Input } from "@/components/ui/input";
-import { importKeys } from "@/components/ui/query-keys";
 import { useServerAction } from "@/components/ui/use-server-action";
-import type { VersionProgress } from "@/db/queries/images";
 import { startUrlImportServerAction } from "@/lib/actions/imports";
 import { startUrlImportSchema } from "@/lib/validations/imports";
 import { ClaimedFormatField } from "./claimed-format-field";
-import { ProgressBar } from "./progress-bar";
-
-async function fetchProgress(versionId: string, signal: AbortSignal): Promise<VersionProgress> {
-  const response = await fetch(`/api/versions/${versionId}/status`, { signal });
-  if (!response.ok) throw new Error(`status ${response.status}`);
-  return (await response.json()) as VersionProgress;
-}
+import { useVersionProgress, VersionProgressBar } from "./version-progress";
 
 function ImportProgress({ versionId, imageName }: { versionId: string; imageName: string }) {
-  const progress = useQuery({
-    queryKey: importKeys.version(versionId),
-    queryFn: ({ signal }) => fetchProgress(versionId, signal),
-    refetchInterval: (query) => (["ready", "failed"].includes(query.state.data?.dataStatus ?? "") ? false : 1000),
-  });
+  const progress = useVersionProgress(versionId);
   const data = progress.data;
   if (!data) return <p className="text-sm text-muted">Queued…</p>;
   if (data.dataStatus === "failed") {
@@ -46,14 +33,7 @@ function ImportProgress({ versionId, imageName }: { versionId: string; imageName
       </p>
     );
   }
-  return (
-    <div className="space-y-1">
-      <p className="text-sm text-muted">
-        {data.dataStatus === "queued" ? "Waiting for a worker…" : "Downloading and inspecting…"}
-      </p>
-      <ProgressBar label="URL import progress" done={data.bytesReceived} total={data.bytesTotal} />
-    </div>
-  );
+  return <VersionProgressBar progress={data} label="URL import progress" activity="Downloading and inspecting…" />;
 }
 
 export function UrlImportPanel({

@@ -72,5 +72,8 @@ export async function createPendingDemoVersion(
   return row.id;
 }
 
+/** The demo Debian version's original file name: how its page knows it is being built, not downloaded. */
+export const DEMO_DEBIAN_FILENAME = "debian-12-minimal.qcow2";
+
 /** What the finished root file system weighs, for the progress bar (measured: about 600 MB). */
 export const DEMO_DEBIAN_EXPECTED_BYTES = 600 * 1024 * 1024;

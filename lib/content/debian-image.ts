@@ -6,7 +6,8 @@
 // loop device); only installing the bootloader needs a mounted file system, which is one
 // libguestfs appliance launch. Root's password is locked, so nobody can log in.
 import { randomUUID } from "node:crypto";
-import { access, mkdir, readdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { access, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { libguestfsEnv } from "@/lib/jobs/acceleration";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
@@ -261,4 +262,131 @@ async function build({
   await rm(raw, { force: true });
   say(`Done: ${packages.length} packages, ${Math.round((await stat(disk)).size / 1024 ** 2)} MiB qcow2`);
   return { disk, packages };
+}
+
+/** Bumped whenever buildBootableDebian makes a different disk, so an old cache is not reused. */
+const CACHE_VERSION = "bookworm-bootable-v3";
+
+export interface CachedBootableDebian {
+  /** The qcow2 disk: never write to it (copy it, or use it as a backing file or with -snapshot). */
+  disk: string;
+  /** `dpkg-query -W` of its root, one "name\tversion" line per package. */
+  packagesFile: string;
+}
+
+export interface CachedBootableDebianOptions {
+  /** Where the machine-wide cache lives; the system's temp folder by default. */
+  cacheRoot?: string;
+  mirror: string;
+  log?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+async function readyIn(dir: string): Promise<CachedBootableDebian | null> {
+  const result = { disk: path.join(dir, "ready", "disk.qcow2"), packagesFile: path.join(dir, "ready", "packages.txt") };
+  try {
+    await stat(result.disk);
+    await stat(result.packagesFile);
+    return result;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", abort);
+      resolve();
+    }, ms);
+    const abort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener("abort", abort, { once: true });
+  });
+}
+
+/** Takes the build lock, or waits while a live process holds it; null once someone else finished. */
+async function lockCache(dir: string, signal?: AbortSignal): Promise<string | null> {
+  const lockDir = path.join(dir, "lock");
+  for (;;) {
+    if (await readyIn(dir)) return null;
+    try {
+      await mkdir(lockDir);
+      await writeFile(path.join(lockDir, "pid"), String(process.pid));
+      return lockDir;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      const pid = Number(await readFile(path.join(lockDir, "pid"), "utf8").catch(() => "0"));
+      // A lock without a pid yet is being taken right now; one whose process is gone is stale.
+      if (pid && !alive(pid)) await rm(lockDir, { recursive: true, force: true });
+      else await sleep(2000, signal);
+    }
+  }
+}
+
+/** The cache's directory: the finished disk is under ready/, a build in progress under building-*. */
+export function bootableDebianCacheDir(cacheRoot = os.tmpdir()): string {
+  return path.join(cacheRoot, `hangar-bootable-debian-${CACHE_VERSION}`);
+}
+
+const building = new Map<string, Promise<CachedBootableDebian>>();
+
+/**
+ * The bootable Debian, built once per machine and kept under `cacheRoot` (keyed by CACHE_VERSION),
+ * so a second fresh start of Hangar, the tests and the end-to-end run share one build. A half-built
+ * one is never handed out: the finished files are renamed into place together, and processes that
+ * ask at once wait for the one building it (a lock directory naming its process; a dead holder's
+ * lock is taken over). Callers must not write to the returned disk: copy it first.
+ */
+export function cachedBootableDebian({
+  cacheRoot = os.tmpdir(),
+  mirror,
+  log,
+  signal,
+}: CachedBootableDebianOptions): Promise<CachedBootableDebian> {
+  const dir = bootableDebianCacheDir(cacheRoot);
+  const existing = building.get(dir);
+  if (existing) return existing;
+  const promise = (async () => {
+    await mkdir(dir, { recursive: true });
+    const held = await lockCache(dir, signal);
+    if (!held) return (await readyIn(dir))!;
+    try {
+      const cached = await readyIn(dir);
+      if (cached) return cached;
+      const work = await mkdtemp(path.join(dir, "building-"));
+      try {
+        const started = Date.now();
+        const built = await buildBootableDebian({ workDir: work, mirror, log, signal });
+        const out = path.join(work, "out");
+        await mkdir(out);
+        await rename(built.disk, path.join(out, "disk.qcow2"));
+        await writeFile(path.join(out, "packages.txt"), `${built.packages.join("\n")}\n`);
+        await rename(out, path.join(dir, "ready"));
+        log?.(`[debian] Cached in ${dir} after ${Math.round((Date.now() - started) / 1000)} s`);
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+      return (await readyIn(dir))!;
+    } finally {
+      await rm(held, { recursive: true, force: true });
+    }
+  })();
+  building.set(dir, promise);
+  // A failed or stopped build is not remembered: the next caller tries again.
+  promise.catch(() => building.delete(dir));
+  return promise;
 }

@@ -153,7 +153,15 @@ def enabled_services(g, init):
 
 def packages(g, root):
     found = []
-    for app in g.inspect_list_applications2(root)[:MAX_PACKAGES]:
+    try:
+        apps = g.inspect_list_applications2(root)
+    except RuntimeError as error:
+        # A root that looks like Debian or Fedora but has no package database (such as a bare file
+        # tree with an os-release) has no installed packages; any other failure is real.
+        if "No such file or directory" in str(error):
+            return []
+        raise
+    for app in apps[:MAX_PACKAGES]:
         found.append(
             {
                 "name": text(app.get("app2_name")) or "",

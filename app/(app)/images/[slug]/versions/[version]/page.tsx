@@ -26,6 +26,17 @@ import type { DataStatus, ReleaseStatus } from "@/db/enums";
 import { requireViewer } from "@/lib/auth/session";
 import { getBootGate } from "@/db/queries/boot-tests";
 import { BootTestSection } from "./boot-test-section";
+import { LiveVersionProgress } from "@/components/imports/version-progress";
+import { DEMO_DEBIAN_FILENAME } from "@/db/queries/demo";
+import { getVersionProgress } from "@/db/queries/images";
+
+/** What an importing version is doing, in words. */
+function importActivity(detail: { source: string; originalFilename: string | null }): string {
+  if (detail.source === "url" && detail.originalFilename === DEMO_DEBIAN_FILENAME)
+    return "Being built from Debian's packages (debootstrap), then inspected…";
+  if (detail.source === "url") return "Downloading and inspecting…";
+  return "Inspecting…";
+}
 
 type Params = { params: Promise<{ slug: string; version: string }> };
 
@@ -51,6 +62,9 @@ export default async function VersionPage({ params }: Params) {
     cloneable ? listCloneTargets({ viewer }) : Promise.resolve([]),
     getVersionContents({ viewer, versionId: detail.id }),
   ]);
+  const progress = ["queued", "uploading", "importing"].includes(detail.dataStatus)
+    ? await getVersionProgress({ viewer, versionId: detail.id })
+    : null;
   const heldBack = heldBackActions(detail.can.release, { bootGate: await getBootGate({ versionId: detail.id }) });
   const facts: [string, React.ReactNode][] = [
     ["Format", detail.format ?? "—"],
@@ -168,6 +182,14 @@ export default async function VersionPage({ params }: Params) {
         </p>
       ) : null}
       {contents ? <MismatchWarning mismatches={contents.mismatches} /> : null}
+      {progress ? (
+        <LiveVersionProgress
+          versionId={detail.id}
+          initial={progress}
+          label="Version progress"
+          activity={importActivity(detail)}
+        />
+      ) : null}
       {detail.dataStatus === "failed" && detail.failureReason ? (
         <p role="alert" className="rounded-md border border-danger bg-danger-soft p-3 text-sm text-danger">
           {detail.failureReason}
