@@ -130,8 +130,9 @@ async function main() {
     if (config.HANGAR_WORKER_CONCURRENCY > 0) {
       worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log });
       // Ready versions whose content was never read (the demo catalog just seeded, versions from
-      // before inspection existed) get their scan; cheap: one insert..select, then a job per scan.
-      await reconcileContentScans({ log }).catch((error) =>
+      // before inspection existed) get their scan: one insert..select, then a job per scan, in the
+      // background so a large backlog never delays the first page.
+      void reconcileContentScans({ log }).catch((error) =>
         log(`Content inspection reconcile failed: ${(error as Error).message}`),
       );
     }

@@ -20,10 +20,6 @@ const worker = await startWorker({
   concurrency: config.HANGAR_WORKER_CONCURRENCY,
   log: (line) => console.log(`[worker] ${line}`),
 });
-// Ready versions whose content was never read (from before inspection existed) get their scan.
-await reconcileContentScans({ log: (line) => console.log(`[worker] ${line}`) }).catch((error) =>
-  console.error(`[worker] content inspection reconcile failed: ${(error as Error).message}`),
-);
 let stopping = false;
 // Running jobs end failed with the reason and their process groups are killed before the exit.
 const stop = async () => {
@@ -35,3 +31,8 @@ const stop = async () => {
 };
 process.on("SIGINT", () => void stop());
 process.on("SIGTERM", () => void stop());
+// Ready versions whose content was never read (from before inspection existed) get their scan; in
+// the background, after the stop handlers, so a stop during a long backlog still ends jobs cleanly.
+void reconcileContentScans({ log: (line) => console.log(`[worker] ${line}`) }).catch((error) =>
+  console.error(`[worker] content inspection reconcile failed: ${(error as Error).message}`),
+);
