@@ -58,3 +58,28 @@ export const defaultResetOperations: IdentityResetOperation[] = [
   "dhcp-client-state",
   "logfiles",
 ];
+
+/** What an API token may do: read, change what its owner may change, or also act as an admin. */
+export const tokenScopes = ["read", "write", "admin"] as const;
+export type TokenScope = (typeof tokenScopes)[number];
+
+/** The events a webhook can subscribe to; `ping` is the test event, always sent when asked. */
+export const webhookEventTypes = [
+  "version.ready",
+  "version.failed",
+  "version.deleted",
+  "review.pending",
+  "review.approved",
+  "review.rejected",
+  "release.changed",
+  "build.started",
+  "build.succeeded",
+  "build.failed",
+  "build.cancelled",
+  "channel.moved",
+  "clone.finished",
+  "ping",
+] as const;
+export type WebhookEventType = (typeof webhookEventTypes)[number];
+export const webhookDeliveryStatuses = ["pending", "succeeded", "failed"] as const;
+export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];

@@ -9,3 +9,4 @@ export * from "./governance";
 export * from "./teams";
 export * from "./audit";
 export * from "./content";
+export * from "./automation";
