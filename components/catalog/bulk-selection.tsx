@@ -105,46 +105,50 @@ export function BulkTagBar() {
   if (count === 0 && !outcome) return <div role="status" className="sr-only" />;
 
   return (
-    <div className="fixed inset-x-0 bottom-4 z-20 flex justify-center px-4">
-      <div className="flex max-w-3xl flex-wrap items-center gap-x-3 gap-y-2 rounded-lg border border-line-strong bg-surface px-4 py-2.5 shadow-lg">
-        {count > 0 ? (
-          <form
-            className="flex flex-wrap items-center gap-2"
-            onSubmit={(event) => {
-              event.preventDefault();
-              run("add");
-            }}
-          >
-            <span className="font-medium">{count} selected</span>
-            <label htmlFor={inputId} className="sr-only">
-              Tag for selected images
-            </label>
-            <Input
-              id={inputId}
-              value={tag}
-              onChange={(event) => setTag(event.target.value)}
-              placeholder="tag"
-              autoComplete="off"
-              className="w-40"
-            />
-            <Button type="submit" variant="primary" size="sm" disabled={pending || !tag.trim()}>
-              Add tag
+    <>
+      {/* As tall as the bar and its margin, so the last rows can be scrolled out from under it. */}
+      <div aria-hidden="true" className="h-40" />
+      <div className="fixed inset-x-0 bottom-4 z-20 flex justify-center px-4">
+        <div className="flex max-w-3xl flex-wrap items-center gap-x-3 gap-y-2 rounded-lg border border-line-strong bg-surface px-4 py-2.5 shadow-lg">
+          {count > 0 ? (
+            <form
+              className="flex flex-wrap items-center gap-2"
+              onSubmit={(event) => {
+                event.preventDefault();
+                run("add");
+              }}
+            >
+              <span className="font-medium">{count} selected</span>
+              <label htmlFor={inputId} className="sr-only">
+                Tag for selected images
+              </label>
+              <Input
+                id={inputId}
+                value={tag}
+                onChange={(event) => setTag(event.target.value)}
+                placeholder="tag"
+                autoComplete="off"
+                className="w-40"
+              />
+              <Button type="submit" variant="primary" size="sm" disabled={pending || !tag.trim()}>
+                Add tag
+              </Button>
+              <Button size="sm" disabled={pending || !tag.trim()} onClick={() => run("remove")}>
+                Remove tag
+              </Button>
+              <Button variant="ghost" size="sm" onClick={clear}>
+                Clear selection
+              </Button>
+            </form>
+          ) : null}
+          <ActionMessage outcome={outcome} />
+          {count === 0 && outcome ? (
+            <Button variant="ghost" size="sm" onClick={action.clear}>
+              Dismiss
             </Button>
-            <Button size="sm" disabled={pending || !tag.trim()} onClick={() => run("remove")}>
-              Remove tag
-            </Button>
-            <Button variant="ghost" size="sm" onClick={clear}>
-              Clear selection
-            </Button>
-          </form>
-        ) : null}
-        <ActionMessage outcome={outcome} />
-        {count === 0 && outcome ? (
-          <Button variant="ghost" size="sm" onClick={action.clear}>
-            Dismiss
-          </Button>
-        ) : null}
+          ) : null}
+        </div>
       </div>
-    </div>
+    </>
   );
 }
