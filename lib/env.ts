@@ -211,6 +211,14 @@ const envSchema = z.object({
     .enum(["true", "false", "1", "0"])
     .default("true")
     .transform((value) => value === "true" || value === "1"),
+  // API tokens: expiry in days when none is given, and whether a token may be made that never expires.
+  HANGAR_TOKEN_DEFAULT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  HANGAR_TOKEN_ALLOW_NO_EXPIRY: z
+    .enum(["true", "false", "1", "0"])
+    .default("false")
+    .transform((value) => value === "true" || value === "1"),
+  // Requests per minute one API token (or one signed-in person, or one address without either) may make.
+  HANGAR_API_RATE_LIMIT: z.coerce.number().int().min(1).max(1_000_000).default(600),
 });
 
 export type HangarEnv = z.infer<typeof envSchema> & { dataDir: string; oidcEnabled: boolean; origin: string };

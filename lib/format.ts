@@ -47,3 +47,17 @@ export const accelerationLabels: Record<Acceleration, string> = {
   kvm: "KVM (hardware)",
   tcg: "TCG (software emulation)",
 };
+
+// UTC so the text is the same wherever it is rendered; the zone is printed so nobody guesses.
+const absolute = new Intl.DateTimeFormat("en-GB", {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  timeZone: "UTC",
+});
+
+export function formatDateTime(date: Date): string {
+  return `${absolute.format(date)} UTC`;
+}

@@ -1,4 +1,4 @@
-export { formatBytes } from "@/lib/format";
+export { formatBytes, formatDateTime } from "@/lib/format";
 
 const relative = new Intl.RelativeTimeFormat("en", { numeric: "auto" });
 const steps: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -20,20 +20,6 @@ export function formatRelativeTime(date: Date, now: Date = new Date()): string {
     value /= size;
   }
   return relative.format(Math.round(value), "year");
-}
-
-// UTC so the text is the same wherever it is rendered; the zone is printed so nobody guesses.
-const absolute = new Intl.DateTimeFormat("en-GB", {
-  year: "numeric",
-  month: "short",
-  day: "numeric",
-  hour: "2-digit",
-  minute: "2-digit",
-  timeZone: "UTC",
-});
-
-export function formatDateTime(date: Date): string {
-  return `${absolute.format(date)} UTC`;
 }
 
 export function shortHash(hash: string | null | undefined, length = 12): string {

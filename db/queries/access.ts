@@ -20,7 +20,7 @@ import {
   type ReleaseStanding,
 } from "@/lib/governance/release";
 import type { BuildStatus, ReleaseStatus } from "@/db/enums";
-import type { ProjectRole } from "../schema";
+import type { ProjectRole, TokenScope } from "../schema";
 import { releaseStatusIn } from "./release-sql";
 import type { Viewer } from "./users";
 
@@ -288,4 +288,39 @@ export function versionProducerIds(version: string): SQL {
         where built.id = ${v}.recipe_revision_id
           and f.sha256 in (select step->>'blobSha256' from jsonb_array_elements(built.document->'steps') step where step->>'type' = 'upload')
     ) producer where producer.user_id is not null`;
+}
+
+const roleRank: Record<ProjectRole, number> = { viewer: 0, member: 1, owner: 2 };
+
+/**
+ * What a caller with an API token may do: never more than the token's owner may do now. A `read`
+ * token sees what its owner sees and changes nothing (every project role becomes viewer, no admin);
+ * `write` acts as its owner in projects but not as an admin; `admin` is its owner in full. A project
+ * token reaches only its project, at the lower of its role and its owner's current role there.
+ */
+export function narrowViewerToToken(
+  owner: Viewer,
+  token: { id: string; scope: TokenScope; projectId: string | null; projectRole: ProjectRole | null },
+): Viewer {
+  const capRole = (role: ProjectRole): ProjectRole => {
+    let capped = role;
+    if (token.projectRole && roleRank[token.projectRole] < roleRank[capped]) capped = token.projectRole;
+    if (token.scope === "read") capped = "viewer";
+    return capped;
+  };
+  const memberships = owner.memberships
+    .filter((membership) => token.projectId === null || membership.projectId === token.projectId)
+    .map((membership) => ({ ...membership, role: capRole(membership.role) }));
+  return {
+    ...owner,
+    role: token.scope === "admin" && token.projectId === null ? owner.role : "member",
+    memberships,
+    token: { id: token.id, scope: token.scope, projectId: token.projectId },
+  };
+}
+
+/** Whether a token's scope covers what a request needs (read < write < admin). */
+export function tokenScopeCovers(scope: TokenScope, need: TokenScope): boolean {
+  const rank: Record<TokenScope, number> = { read: 0, write: 1, admin: 2 };
+  return rank[scope] >= rank[need];
 }

@@ -1,6 +1,6 @@
 import { eq, isNull, sql } from "drizzle-orm";
 import { db } from "../client";
-import { projectMembers, projects, users, type ProjectRole, type UserRole } from "../schema";
+import { projectMembers, projects, users, type ProjectRole, type TokenScope, type UserRole } from "../schema";
 
 export interface Viewer {
   id: string;
@@ -8,6 +8,8 @@ export interface Viewer {
   name: string | null;
   role: UserRole;
   memberships: { projectId: string; projectSlug: string; projectName: string; role: ProjectRole }[];
+  /** Set when the caller came with an API token: its rights were already narrowed to the token's. */
+  token?: { id: string; scope: TokenScope; projectId: string | null };
 }
 
 export async function getViewerById({ id }: { id: string }): Promise<Viewer | null> {
