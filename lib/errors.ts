@@ -1,6 +1,9 @@
 // The one error module: every refusal is a HangarError with a code, each code has one HTTP status,
-// and every JSON error body an API route or the upload server sends is `{ error: { code, message, fields? } }`.
+// and every JSON error body an API route or the upload server sends is
+// `{ error: { code, message, fields?, requestId? } }` (the request id when the error answers a request).
 import type { z } from "zod";
+import { logger } from "@/lib/observability/log";
+import { currentRequestId, requestIdOf, runWithRequestId } from "@/lib/observability/request-context";
 
 const statusOfCode = {
   invalid: 400,
@@ -34,11 +37,17 @@ export function httpStatusOf(code: ErrorCode): number {
 }
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; fields?: Record<string, string[]> };
+  error: { code: ErrorCode; message: string; fields?: Record<string, string[]>; requestId?: string };
 }
 
-export function errorBody(code: ErrorCode, message: string, fields?: Record<string, string[]>): ErrorBody {
-  return { error: fields ? { code, message, fields } : { code, message } };
+/** The error body; `requestId` defaults to the id of the request being answered, if any. */
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  fields?: Record<string, string[]>,
+  requestId: string | undefined = currentRequestId(),
+): ErrorBody {
+  return { error: { code, message, ...(fields ? { fields } : {}), ...(requestId ? { requestId } : {}) } };
 }
 
 export function errorResponse(
@@ -60,14 +69,20 @@ export function withRouteErrors<Args extends unknown[]>(
   handler: (...args: Args) => Promise<Response>,
   { internalMessage = INTERNAL_ERROR_MESSAGE }: { internalMessage?: string } = {},
 ): (...args: Args) => Promise<Response> {
-  return async (...args) => {
+  const run = async (...args: Args) => {
     try {
       return await handler(...args);
     } catch (error) {
       if (error instanceof HangarError) return errorResponse(error.code, error.message, { fields: error.fieldErrors });
-      console.error("route handler failed", error);
+      logger().error({ err: error, requestId: currentRequestId() }, "route handler failed");
       return errorResponse("internal", internalMessage);
     }
+  };
+  // Normally the HTTP server has set the request's id for everything it runs; a request that
+  // carries one outside it (a bare `next start` behind a proxy) gets it here.
+  return (...args) => {
+    const requestId = currentRequestId() ? undefined : requestIdOf(args[0]);
+    return requestId ? runWithRequestId(requestId, () => run(...args)) : run(...args);
   };
 }
 
