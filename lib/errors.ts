@@ -2,8 +2,18 @@
 // and every JSON error body an API route or the upload server sends is
 // `{ error: { code, message, fields?, requestId? } }` (the request id when the error answers a request).
 import type { z } from "zod";
-import { logger } from "@/lib/observability/log";
-import { currentRequestId, requestIdOf, runWithRequestId } from "@/lib/observability/request-context";
+import { requestIdOf } from "@/lib/observability/request-id";
+
+// Client components import this module too (fieldErrorsOf), so the server's request context and
+// logger (lib/observability, Node-only) are read from where those modules keep them on globalThis.
+const server = globalThis as unknown as {
+  hangarRequestContext?: { getStore(): { requestId: string } | undefined };
+  hangarLogger?: { error(fields: object, message: string): void };
+};
+
+function currentRequestId(): string | undefined {
+  return server.hangarRequestContext?.getStore()?.requestId;
+}
 
 const statusOfCode = {
   invalid: 400,
@@ -53,9 +63,12 @@ export function errorBody(
 export function errorResponse(
   code: ErrorCode,
   message: string,
-  init: { fields?: Record<string, string[]>; headers?: HeadersInit } = {},
+  init: { fields?: Record<string, string[]>; headers?: HeadersInit; requestId?: string } = {},
 ): Response {
-  return Response.json(errorBody(code, message, init.fields), { status: httpStatusOf(code), headers: init.headers });
+  return Response.json(errorBody(code, message, init.fields, init.requestId), {
+    status: httpStatusOf(code),
+    headers: init.headers,
+  });
 }
 
 export const INTERNAL_ERROR_MESSAGE =
@@ -69,20 +82,19 @@ export function withRouteErrors<Args extends unknown[]>(
   handler: (...args: Args) => Promise<Response>,
   { internalMessage = INTERNAL_ERROR_MESSAGE }: { internalMessage?: string } = {},
 ): (...args: Args) => Promise<Response> {
-  const run = async (...args: Args) => {
+  return async (...args) => {
     try {
       return await handler(...args);
     } catch (error) {
-      if (error instanceof HangarError) return errorResponse(error.code, error.message, { fields: error.fieldErrors });
-      logger().error({ err: error, requestId: currentRequestId() }, "route handler failed");
-      return errorResponse("internal", internalMessage);
+      // Normally the HTTP server has set the request's id for everything it runs; otherwise the
+      // id on the request (a bare `next start` behind a proxy that sets one).
+      const requestId = currentRequestId() ?? requestIdOf(args[0]);
+      if (error instanceof HangarError)
+        return errorResponse(error.code, error.message, { fields: error.fieldErrors, requestId });
+      if (server.hangarLogger) server.hangarLogger.error({ err: error, requestId }, "route handler failed");
+      else console.error("route handler failed", error);
+      return errorResponse("internal", internalMessage, { requestId });
     }
-  };
-  // Normally the HTTP server has set the request's id for everything it runs; a request that
-  // carries one outside it (a bare `next start` behind a proxy) gets it here.
-  return (...args) => {
-    const requestId = currentRequestId() ? undefined : requestIdOf(args[0]);
-    return requestId ? runWithRequestId(requestId, () => run(...args)) : run(...args);
   };
 }
 

@@ -25,9 +25,3 @@ export async function listPendingMigrations(): Promise<string[]> {
   const latest = Number(result.rows[0]?.latest ?? 0);
   return journal.entries.filter((entry) => entry.when > latest).map((entry) => entry.tag);
 }
-
-/** Whether pg-boss's tables (the job queue lives in Hangar's PostgreSQL) exist and answer. */
-export async function pingQueueTables(): Promise<boolean> {
-  const result = await db().execute<{ present: boolean }>(sql`select to_regclass('pgboss.job') is not null as present`);
-  return result.rows[0]?.present === true;
-}

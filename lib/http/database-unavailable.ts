@@ -4,7 +4,7 @@
 import type http from "node:http";
 import { isDatabaseAvailable } from "@/db/health";
 import { errorBody, httpStatusOf, type ErrorBody } from "@/lib/errors";
-import { REQUEST_ID_HEADER } from "@/lib/observability/request-context";
+import { REQUEST_ID_HEADER } from "@/lib/observability/request-id";
 
 export const RETRY_AFTER_SECONDS = 5;
 export const DATABASE_UNAVAILABLE_MESSAGE = `The database is unavailable at the moment (it is being restarted or cannot be reached). Nothing was changed; retry in ${RETRY_AFTER_SECONDS} seconds.`;

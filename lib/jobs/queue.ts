@@ -88,7 +88,11 @@ export function queue(): Promise<PgBoss> {
     await boss.start();
     await createQueues(boss);
     return boss;
-  })();
+  })().catch((error: unknown) => {
+    // A client that could not start (the database was away) is tried afresh next time.
+    globalForQueue.hangarBoss = undefined;
+    throw error;
+  });
   return globalForQueue.hangarBoss;
 }
 

@@ -1,6 +1,6 @@
 // The one logger: JSON lines (pino) for log collectors, pretty-printed when a person watches the
 // terminal. Kept on globalThis so the custom server and Next's bundled copy of this module write
-// through one pino instance (and one pretty-printing stream).
+// through one pino instance (and one pretty-printing stream); lib/errors.ts finds it there too.
 import pino, { type Logger } from "pino";
 import pretty from "pino-pretty";
 import { env } from "@/lib/env";

@@ -5,9 +5,9 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { databaseUnavailableReason, isDatabaseAvailable } from "@/db/health";
-import { listPendingMigrations, pingDatabase, pingQueueTables } from "@/db/queries/health";
+import { listPendingMigrations, pingDatabase } from "@/db/queries/health";
 import { env } from "@/lib/env";
-import { isWorkerRunning } from "@/lib/jobs/queue";
+import { isWorkerRunning, queue } from "@/lib/jobs/queue";
 
 export interface ReadinessCheck {
   name: "database" | "migrations" | "blob_store" | "queue";
@@ -22,6 +22,7 @@ export interface Readiness {
 }
 
 const CACHE_MS = 1500;
+const CHECK_TIMEOUT_MS = 3000;
 const globalForReadiness = globalThis as unknown as { hangarReadiness?: { at: number; result: Promise<Readiness> } };
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
@@ -62,19 +63,37 @@ async function checkBlobStore(): Promise<ReadinessCheck> {
 async function checkQueue(databaseOk: boolean): Promise<ReadinessCheck> {
   if (isWorkerRunning()) return { name: "queue", ok: true, reason: "A job worker runs in this process." };
   if (!databaseOk) return { name: "queue", ok: false, reason: "Not checked: the database does not answer." };
-  // A web process without a worker only sends jobs: the queue's tables must be there to take them.
+  // A web process without a worker only sends jobs: its sending client must start (it installs
+  // the queue's tables if no worker has yet), as the first enqueue would.
   try {
-    return (await pingQueueTables())
-      ? { name: "queue", ok: true, reason: "No worker in this process; the queue's tables answer." }
-      : { name: "queue", ok: false, reason: "The job queue's tables are missing (no worker has started yet)." };
+    await queue();
+    return { name: "queue", ok: true, reason: "No worker in this process; the sending client is started." };
   } catch (error) {
     return { name: "queue", ok: false, reason: `The job queue can't be reached: ${messageOf(error)}` };
   }
 }
 
+/** A check that hangs (a database behind a dead network path) fails after a while, so probes get an answer. */
+function limited(name: ReadinessCheck["name"], check: Promise<ReadinessCheck>): Promise<ReadinessCheck> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<ReadinessCheck>((resolve) => {
+    timer = setTimeout(
+      () => resolve({ name, ok: false, reason: `No answer within ${CHECK_TIMEOUT_MS / 1000} s.` }),
+      CHECK_TIMEOUT_MS,
+    );
+  });
+  return Promise.race([check, timeout]).finally(() => clearTimeout(timer));
+}
+
 async function runChecks(): Promise<Readiness> {
-  const [database, blobStore] = await Promise.all([checkDatabase(), checkBlobStore()]);
-  const [migrations, queue] = await Promise.all([checkMigrations(database.ok), checkQueue(database.ok)]);
+  const [database, blobStore] = await Promise.all([
+    limited("database", checkDatabase()),
+    limited("blob_store", checkBlobStore()),
+  ]);
+  const [migrations, queue] = await Promise.all([
+    limited("migrations", checkMigrations(database.ok)),
+    limited("queue", checkQueue(database.ok)),
+  ]);
   const checks = [database, migrations, blobStore, queue];
   return { ready: checks.every((check) => check.ok), checks };
 }

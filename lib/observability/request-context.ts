@@ -4,8 +4,9 @@
 // globalThis: the custom server sets it, and Next's bundled copy of this module reads the same one.
 import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
+import { isSafeRequestId } from "./request-id";
 
-export const REQUEST_ID_HEADER = "x-request-id";
+export { REQUEST_ID_HEADER } from "./request-id";
 
 interface RequestContext {
   requestId: string;
@@ -18,25 +19,15 @@ function storage(): AsyncLocalStorage<RequestContext> {
   return globalForContext.hangarRequestContext;
 }
 
-// Short and plain, so a client's id can't smuggle anything into headers, logs or labels.
-const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
-
 /** An incoming X-Request-Id when it is a short safe token, else a fresh one. */
 export function requestIdFor(incoming: string | string[] | undefined): string {
   const value = Array.isArray(incoming) ? incoming[0] : incoming;
-  return value && SAFE_REQUEST_ID.test(value) ? value : randomUUID();
+  return isSafeRequestId(value) ? value : randomUUID();
 }
 
 /** The id of the request this code runs for, if any. */
 export function currentRequestId(): string | undefined {
   return storage().getStore()?.requestId;
-}
-
-/** The id a request carries: set by the HTTP server on the request's headers. */
-export function requestIdOf(request: unknown): string | undefined {
-  if (!(request instanceof Request)) return undefined;
-  const value = request.headers.get(REQUEST_ID_HEADER);
-  return value && SAFE_REQUEST_ID.test(value) ? value : undefined;
 }
 
 export function runWithRequestId<T>(requestId: string, run: () => T): T {
