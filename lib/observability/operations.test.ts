@@ -15,7 +15,7 @@ import { applyMigrations } from "@/db/migrate";
 import { CLIENT_ADDRESS_HEADER, clientAddress } from "@/lib/auth/client-address";
 import { HangarError, withRouteErrors } from "@/lib/errors";
 import { answeredDatabaseUnavailable } from "@/lib/http/database-unavailable";
-import { closeQueue } from "@/lib/jobs/queue";
+import { closeQueue, enqueue, jobNames, startWorker, type JobHandlers } from "@/lib/jobs/queue";
 import { answerOperations, observeRequest, startMetricsServer } from "./http";
 import { runWithRequestId } from "./request-context";
 import { routeSegmentsOf } from "./route-label";
@@ -224,6 +224,44 @@ describe("operations endpoints", () => {
       expect((await fetch(`${base}/healthz`)).status).toBe(404);
     } finally {
       server.close();
+    }
+  });
+
+  it("times jobs by kind and result, and counts the queue", async () => {
+    process.env.HANGAR_ACCEL = "tcg"; // no KVM probe in this test
+    const handlers = Object.fromEntries(jobNames.map((name) => [name, async () => {}])) as unknown as JobHandlers;
+    handlers["image.clone"] = async () => {};
+    handlers["content.diff"] = async () => {
+      throw new Error("the comparison failed");
+    };
+    const worker = await startWorker({ handlers, log: () => {} });
+    try {
+      await enqueue("image.clone", { cloneId: "00000000-0000-0000-0000-000000000001" });
+      await enqueue("content.diff", { diffId: "00000000-0000-0000-0000-000000000002" }, { retryLimit: 0 });
+      let text = "";
+      for (let attempt = 0; attempt < 100; attempt += 1) {
+        text = await (await fetch(`${open.base}/metrics`)).text();
+        if (text.includes('kind="content.diff",result="failed"') && text.includes('kind="image.clone"')) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const samples = parseMetrics(text);
+      const count = (labels: string) =>
+        samples.find((entry) => entry.name === "hangar_job_duration_seconds_count" && entry.labels.includes(labels))
+          ?.value;
+      expect(count('kind="image.clone",result="succeeded"')).toBe(1);
+      expect(count('kind="content.diff",result="failed"')).toBe(1);
+      // Once the cached answer (1.5 s) is renewed, the queue check sees the worker.
+      let reason = "";
+      for (let attempt = 0; attempt < 40 && !/worker runs in this process/.test(reason); attempt += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        const readyz = (await (await fetch(`${open.base}/readyz`)).json()) as {
+          checks: { name: string; reason: string }[];
+        };
+        reason = readyz.checks.find((check) => check.name === "queue")?.reason ?? "";
+      }
+      expect(reason).toBe("A job worker runs in this process.");
+    } finally {
+      await worker.stop();
     }
   });
 
