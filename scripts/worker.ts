@@ -21,7 +21,16 @@ await applyMigrations(config.DATABASE_URL);
 const worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log });
 // A worker serves no HTTP; its metrics (job durations, queue depth) are scraped from a port of its own.
 const metricsServer = config.HANGAR_METRICS_PORT
-  ? await startMetricsServer({ host: config.HANGAR_METRICS_HOST, port: config.HANGAR_METRICS_PORT })
+  ? await startMetricsServer({ host: config.HANGAR_METRICS_HOST, port: config.HANGAR_METRICS_PORT }).catch(
+      async (error: Error) => {
+        logger().fatal(
+          `Can't serve metrics on ${config.HANGAR_METRICS_HOST}:${config.HANGAR_METRICS_PORT}: ${error.message}`,
+        );
+        await worker.stop();
+        await closeDb();
+        process.exit(1);
+      },
+    )
   : undefined;
 let stopping = false;
 // Running jobs end failed with the reason and their process groups are killed before the exit.
