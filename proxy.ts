@@ -1,5 +1,6 @@
 // Runs in front of every page (not /api, whose route handlers check callers themselves and may
-// take bodies larger than a proxied request may carry, nor static files): sets the per-request
+// take bodies larger than a proxied request may carry, nor static files, nor the operational
+// /healthz, /readyz and /metrics, which the HTTP server answers itself): sets the per-request
 // Content-Security-Policy, whose nonce Next.js reads from the request header and puts on its own
 // scripts, and refuses page POSTs (server actions) that no Hangar page sent.
 import { NextResponse, type NextRequest } from "next/server";
@@ -19,5 +20,5 @@ export function proxy(request: NextRequest) {
 }
 
 export const config = {
-  matcher: ["/((?!api/|_next/static/|_next/image|icon.svg|favicon.ico).*)"],
+  matcher: ["/((?!api/|_next/static/|_next/image|icon.svg|favicon.ico|healthz|readyz|metrics).*)"],
 };

@@ -46,6 +46,18 @@ export function pool(): pg.Pool {
   return globalForDb.hangarPool;
 }
 
+/** This process's connections to PostgreSQL, for the metrics; null before the first query. */
+export function poolUsage(): { total: number; idle: number; waiting: number; max: number } | null {
+  const current = globalForDb.hangarPool;
+  if (!current) return null;
+  return {
+    total: current.totalCount,
+    idle: current.idleCount,
+    waiting: current.waitingCount,
+    max: current.options.max ?? 10,
+  };
+}
+
 export function db(): Database {
   globalForDb.hangarDb ??= drizzle(pool(), { schema });
   return globalForDb.hangarDb;

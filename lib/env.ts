@@ -201,6 +201,31 @@ const envSchema = z.object({
   ),
   // Connections each process keeps to PostgreSQL at most.
   HANGAR_DB_POOL_MAX: z.coerce.number().int().min(1, "HANGAR_DB_POOL_MAX is at least 1").max(1000).default(10),
+  // Structured logs (pino): the least severe level written.
+  HANGAR_LOG_LEVEL: z.preprocess(
+    (value) => (typeof value === "string" ? value.trim().toLowerCase() || undefined : value),
+    z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+        message: "HANGAR_LOG_LEVEL is one of fatal, error, warn, info, debug, trace or silent",
+      })
+      .default("info"),
+  ),
+  // GET /metrics: with a token, callers send `Authorization: Bearer <token>`; without one, only
+  // loopback clients are answered. HANGAR_METRICS_PORT also serves it, without auth, on its own port.
+  HANGAR_METRICS_TOKEN: optionalString,
+  HANGAR_METRICS_PORT: optionalString.pipe(
+    z.coerce
+      .number<string | undefined>()
+      .int()
+      .min(1, "HANGAR_METRICS_PORT must be a port number")
+      .max(65535, "HANGAR_METRICS_PORT must be a port number")
+      .optional(),
+  ),
+  HANGAR_METRICS_HOST: z
+    .string()
+    .trim()
+    .default("127.0.0.1")
+    .transform((value) => value || "127.0.0.1"),
   HANGAR_SEED_DEMO: z
     .enum(["true", "false", "1", "0"])
     .default("true")

@@ -1,6 +1,19 @@
 // The one error module: every refusal is a HangarError with a code, each code has one HTTP status,
-// and every JSON error body an API route or the upload server sends is `{ error: { code, message, fields? } }`.
+// and every JSON error body an API route or the upload server sends is
+// `{ error: { code, message, fields?, requestId? } }` (the request id when the error answers a request).
 import type { z } from "zod";
+import { requestIdOf } from "@/lib/observability/request-id";
+
+// Client components import this module too (fieldErrorsOf), so the server's request context and
+// logger (lib/observability, Node-only) are read from where those modules keep them on globalThis.
+const server = globalThis as unknown as {
+  hangarRequestContext?: { getStore(): { requestId: string } | undefined };
+  hangarLogger?: { error(fields: object, message: string): void };
+};
+
+function currentRequestId(): string | undefined {
+  return server.hangarRequestContext?.getStore()?.requestId;
+}
 
 const statusOfCode = {
   invalid: 400,
@@ -35,19 +48,28 @@ export function httpStatusOf(code: ErrorCode): number {
 }
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; fields?: Record<string, string[]> };
+  error: { code: ErrorCode; message: string; fields?: Record<string, string[]>; requestId?: string };
 }
 
-export function errorBody(code: ErrorCode, message: string, fields?: Record<string, string[]>): ErrorBody {
-  return { error: fields ? { code, message, fields } : { code, message } };
+/** The error body; `requestId` defaults to the id of the request being answered, if any. */
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  fields?: Record<string, string[]>,
+  requestId: string | undefined = currentRequestId(),
+): ErrorBody {
+  return { error: { code, message, ...(fields ? { fields } : {}), ...(requestId ? { requestId } : {}) } };
 }
 
 export function errorResponse(
   code: ErrorCode,
   message: string,
-  init: { fields?: Record<string, string[]>; headers?: HeadersInit } = {},
+  init: { fields?: Record<string, string[]>; headers?: HeadersInit; requestId?: string } = {},
 ): Response {
-  return Response.json(errorBody(code, message, init.fields), { status: httpStatusOf(code), headers: init.headers });
+  return Response.json(errorBody(code, message, init.fields, init.requestId), {
+    status: httpStatusOf(code),
+    headers: init.headers,
+  });
 }
 
 export const INTERNAL_ERROR_MESSAGE =
@@ -65,9 +87,14 @@ export function withRouteErrors<Args extends unknown[]>(
     try {
       return await handler(...args);
     } catch (error) {
-      if (error instanceof HangarError) return errorResponse(error.code, error.message, { fields: error.fieldErrors });
-      console.error("route handler failed", error);
-      return errorResponse("internal", internalMessage);
+      // Normally the HTTP server has set the request's id for everything it runs; otherwise the
+      // id on the request (a bare `next start` behind a proxy that sets one).
+      const requestId = currentRequestId() ?? requestIdOf(args[0]);
+      if (error instanceof HangarError)
+        return errorResponse(error.code, error.message, { fields: error.fieldErrors, requestId });
+      if (server.hangarLogger) server.hangarLogger.error({ err: error, requestId }, "route handler failed");
+      else console.error("route handler failed", error);
+      return errorResponse("internal", internalMessage, { requestId });
     }
   };
 }

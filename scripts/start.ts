@@ -18,6 +18,10 @@ import { ensureAdmin, seedDemoCatalog } from "../db/seed";
 import { CLIENT_ADDRESS_HEADER, clientAddress } from "../lib/auth/client-address";
 import { viewerFromSessionCookie } from "../lib/auth/session-cookie";
 import { readEnv } from "../lib/env";
+import { answerOperations, observeRequest, startMetricsServer } from "../lib/observability/http";
+import { lineLogger, logger } from "../lib/observability/log";
+import { runWithRequestId } from "../lib/observability/request-context";
+import { routeSegmentsOf } from "../lib/observability/route-label";
 import {
   answeredDatabaseUnavailable,
   answerOutageErrorsAs503,
@@ -31,7 +35,7 @@ import { closeQueue, startWorker, type Worker } from "../lib/jobs/queue";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dev = process.argv.includes("--dev");
-const log = (line: string) => console.log(line ? `[hangar] ${line}` : "");
+const log = lineLogger("hangar");
 
 async function authSecret(dataDir: string, fromEnv: string | undefined): Promise<string> {
   if (fromEnv) return fromEnv;
@@ -56,12 +60,14 @@ async function main() {
   try {
     config = readEnv();
   } catch (error) {
+    // The logger reads its level from the same (invalid) configuration: this one goes out plainly.
     console.error((error as Error).message);
     process.exit(1);
   }
   await mkdir(config.dataDir, { recursive: true });
   let embedded: EmbeddedDatabase | undefined;
   let server: http.Server | undefined;
+  let metricsServer: http.Server | undefined;
   let closeNext: (() => Promise<void>) | undefined;
   let worker: Worker | undefined;
   let stopping = false;
@@ -72,7 +78,8 @@ async function main() {
     log("Stopping: running jobs end now (each says why) and their processes are killed...");
     // The worker stops alongside the HTTP server: its builds' virt-customize and qemu must be gone
     // before this process exits, and requests in flight don't need them.
-    const workerStopped = worker?.stop().catch((error) => console.error(error));
+    const workerStopped = worker?.stop().catch((error) => logger().error({ err: error }, "worker stop failed"));
+    metricsServer?.close();
     if (server?.listening) {
       // Requests in flight get a moment to finish; then the rest are cut (an upload resumes later).
       const closed = new Promise((resolve) => server?.close(resolve));
@@ -81,14 +88,14 @@ async function main() {
       await closed;
       clearTimeout(timer);
     }
-    await closeNext?.().catch((error) => console.error(error));
+    await closeNext?.().catch((error) => logger().error({ err: error }, "Next.js stop failed"));
     await workerStopped;
     // The sending queue client (server actions enqueue through it) goes before its database does.
     await closeQueue().catch(() => {});
     await closeDb().catch(() => {});
     if (embedded) {
       log("Stopping the embedded PostgreSQL...");
-      await embedded.stop().catch((error) => console.error(error));
+      await embedded.stop().catch((error) => logger().error({ err: error }, "PostgreSQL stop failed"));
     }
     process.exit(code);
   };
@@ -156,30 +163,44 @@ async function main() {
     const uploads = createUploadServer({
       viewerOf: (request) => viewerFromSessionCookie({ headers: request.headers, secret }),
     });
+    // The metrics' route label keeps only the static names of Hangar's own routes.
+    const knownSegments = routeSegmentsOf(path.join(root, "app"));
     server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
       const pathname = new URL(req.url ?? "/", "http://localhost").pathname;
       // Set here, where the socket is known, over anything a client sent under that name.
-      req.headers[CLIENT_ADDRESS_HEADER] = clientAddress({
+      const address = clientAddress({
         socketAddress: req.socket.remoteAddress,
         forwardedFor: req.headers["x-forwarded-for"],
         trustedProxies: config.HANGAR_TRUST_PROXY,
       });
-      // During a database outage, answer a clear 503 at once instead of running into it.
-      if (answeredDatabaseUnavailable(req, res, pathname)) return;
-      answerOutageErrorsAs503(res);
-      const handled = isUploadPath(pathname) ? uploads.handleNode(req, res) : handleNext(req, res);
-      handled.catch((error: unknown) => {
-        console.error(error);
-        if (!res.headersSent) {
-          if (isConnectionError(error)) writeDatabaseUnavailable(req, res, pathname);
-          else res.writeHead(500).end();
-        } else res.destroy();
+      req.headers[CLIENT_ADDRESS_HEADER] = address;
+      const requestId = observeRequest(req, res, { pathname, knownSegments });
+      runWithRequestId(requestId, () => {
+        const fail = (error: unknown) => {
+          logger().error({ err: error, requestId }, "request failed");
+          if (!res.headersSent) {
+            if (isConnectionError(error)) writeDatabaseUnavailable(req, res, pathname);
+            else res.writeHead(500).end();
+          } else res.destroy();
+        };
+        // Health, readiness and metrics answer before the outage gate: they report the outage.
+        void answerOperations(req, res, { pathname, metricsToken: config.HANGAR_METRICS_TOKEN, clientAddress: address })
+          .then((answered) => {
+            if (answered) return;
+            // During a database outage, answer a clear 503 at once instead of running into it.
+            if (answeredDatabaseUnavailable(req, res, pathname)) return;
+            answerOutageErrorsAs503(res);
+            return isUploadPath(pathname) ? uploads.handleNode(req, res) : handleNext(req, res);
+          })
+          .catch(fail);
       });
     });
     await new Promise<void>((resolve, reject) => server?.once("error", reject).listen(config.PORT, resolve));
+    if (config.HANGAR_METRICS_PORT)
+      metricsServer = await startMetricsServer({ host: config.HANGAR_METRICS_HOST, port: config.HANGAR_METRICS_PORT });
     log(`Hangar is ready on ${config.origin}`);
   } catch (error) {
-    console.error(`[hangar] Start-up failed: ${(error as Error).message}`);
+    logger().fatal({ err: error }, `Start-up failed: ${(error as Error).message}`);
     await shutdown(1);
   }
 }

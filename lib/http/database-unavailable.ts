@@ -4,6 +4,7 @@
 import type http from "node:http";
 import { isDatabaseAvailable } from "@/db/health";
 import { errorBody, httpStatusOf, type ErrorBody } from "@/lib/errors";
+import { REQUEST_ID_HEADER } from "@/lib/observability/request-id";
 
 export const RETRY_AFTER_SECONDS = 5;
 export const DATABASE_UNAVAILABLE_MESSAGE = `The database is unavailable at the moment (it is being restarted or cannot be reached). Nothing was changed; retry in ${RETRY_AFTER_SECONDS} seconds.`;
@@ -13,8 +14,8 @@ function needsDatabase(pathname: string): boolean {
   return !pathname.startsWith("/_next/static/") && pathname !== "/icon.svg" && pathname !== "/favicon.ico";
 }
 
-export function databaseUnavailableBody(): ErrorBody {
-  return errorBody("database_unavailable", DATABASE_UNAVAILABLE_MESSAGE);
+export function databaseUnavailableBody(requestId?: string): ErrorBody {
+  return errorBody("database_unavailable", DATABASE_UNAVAILABLE_MESSAGE, undefined, requestId);
 }
 
 const page = `<!doctype html>
@@ -38,7 +39,10 @@ const page = `<!doctype html>
 /** Answers a request with the 503: JSON for the API and uploads, a page for everything else. */
 export function writeDatabaseUnavailable(req: http.IncomingMessage, res: http.ServerResponse, pathname: string): void {
   const json = pathname.startsWith("/api/") || !(req.headers.accept ?? "").includes("text/html");
-  const body = json ? JSON.stringify(databaseUnavailableBody()) : page;
+  const requestId = req.headers[REQUEST_ID_HEADER];
+  const body = json
+    ? JSON.stringify(databaseUnavailableBody(typeof requestId === "string" ? requestId : undefined))
+    : page;
   const headers: http.OutgoingHttpHeaders = {
     "Content-Type": json ? "application/json; charset=utf-8" : "text/html; charset=utf-8",
     "Content-Length": Buffer.byteLength(body),

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, readdir, stat } from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { eq } from "drizzle-orm";
@@ -13,6 +15,7 @@ import { qemuImgCreate } from "@/lib/images/qemu-img";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { getBlobStore } from "@/lib/storage";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
+import { metricsText } from "@/lib/observability/metrics";
 import { createUploadServer } from "./tus";
 
 let owner: Viewer;
@@ -22,7 +25,7 @@ let projectId: string;
 let qcow2: Buffer;
 let raw: Buffer;
 let current: Viewer | null = null;
-const { handle } = createUploadServer({ viewerOf: async () => current });
+const { handle, handleNode } = createUploadServer({ viewerOf: async () => current });
 
 const base = "http://hangar.test/api/uploads";
 const b64 = (value: string) => Buffer.from(value).toString("base64");
@@ -135,6 +138,31 @@ describe("tus uploads", () => {
     expect(version.inspection).toMatchObject({ format: "qcow2", safe: true });
     expect(await getBlobStore().stat(sha256(qcow2))).toEqual({ size: qcow2.length });
     expect(tempFileExists(id)).toBe(false);
+  });
+
+  it("counts the bytes that arrive through the HTTP server's upload path, and the uploads in flight", async () => {
+    const sample = async (name: string) =>
+      Number(new RegExp(`^${name} (\\S+)$`, "m").exec((await metricsText()).body)?.[1] ?? NaN);
+    const before = await sample("hangar_upload_bytes_received_total");
+    const server = http.createServer((req, res) => void handleNode(req, res));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const { id } = await create(qcow2.length, { format: "qcow2" });
+      const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/uploads/${id}`, {
+        method: "PATCH",
+        headers: {
+          "Tus-Resumable": "1.0.0",
+          "Upload-Offset": "0",
+          "Content-Type": "application/offset+octet-stream",
+        },
+        body: new Uint8Array(qcow2),
+      });
+      expect(response.status).toBe(204);
+      expect((await sample("hangar_upload_bytes_received_total")) - before).toBe(qcow2.length);
+      expect(await sample("hangar_uploads_in_flight")).toBe(0);
+    } finally {
+      server.close();
+    }
   });
 
   it("stores the same bytes once, and takes empty optional fields as not given", async () => {

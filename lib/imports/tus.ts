@@ -28,6 +28,7 @@ import { diskFormats } from "@/db/schema";
 import { errorBody, errorResponse, HangarError, httpStatusOf, type ErrorCode } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { databaseUnavailableBody } from "@/lib/http/database-unavailable";
+import { uploadBytesReceived, uploadStarted } from "@/lib/observability/metrics";
 import { flushToDisk } from "@/lib/storage";
 import { versionLabelSchema } from "@/lib/validations/imports";
 import { finalizeImport, ImportRefused } from "./finalize";
@@ -236,6 +237,7 @@ export function createUploadServer(deps: UploadServerDeps) {
 
   /** The HTTP server's entry point: the same handler, with the body read straight off the socket. */
   const handleNode = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    if (req.method === "PATCH") res.once("close", uploadStarted());
     const response = await handle(requestFromNode(req, res));
     // Answered before the body was read (a refusal): the rest of it is not wanted on this connection.
     if (!req.complete) res.once("finish", () => req.destroy());
@@ -270,6 +272,7 @@ function requestFromNode(req: http.IncomingMessage, res: http.ServerResponse): R
         start(controller) {
           req.on("data", (chunk: Buffer) => {
             if (settled) return;
+            uploadBytesReceived(chunk.byteLength);
             controller.enqueue(chunk);
             if ((controller.desiredSize ?? 0) <= 0) req.pause();
           });

@@ -6,8 +6,10 @@ import type { DiskFormat } from "@/db/schema";
 import { sweepStaleBuilds } from "@/lib/builds/sweeper";
 import { env } from "@/lib/env";
 import { accelerationLabels, formatDuration } from "@/lib/format";
+import { logger } from "@/lib/observability/log";
+import { observeJob, type JobResult } from "@/lib/observability/metrics";
 import { acceleration } from "./acceleration";
-import { jobTimeLimit, startJobRun, type JobRun } from "./job-run";
+import { jobStopped, jobTimeLimit, startJobRun, type JobRun } from "./job-run";
 
 export const jobNames = [
   "image.import-url",
@@ -49,7 +51,12 @@ export type JobHandler<Name extends JobName> = (
 ) => Promise<void>;
 export type JobHandlers = { [Name in JobName]: JobHandler<Name> };
 
-const globalForQueue = globalThis as unknown as { hangarBoss?: Promise<PgBoss> };
+const globalForQueue = globalThis as unknown as { hangarBoss?: Promise<PgBoss>; hangarWorkersRunning?: number };
+
+/** Whether a worker (its own pg-boss client, started and not stopped) runs in this process. */
+export function isWorkerRunning(): boolean {
+  return (globalForQueue.hangarWorkersRunning ?? 0) > 0;
+}
 
 function connectionString(): string {
   const url = env().DATABASE_URL;
@@ -77,11 +84,15 @@ export function queue(): Promise<PgBoss> {
     // It installs the queue's schema and queues when it is first (a web process may start
     // before any worker has); both are idempotent and guarded by pg-boss's own advisory lock.
     const boss = new PgBoss({ connectionString: connectionString(), max: 3, supervise: false, schedule: false });
-    boss.on("error", (error) => console.error("job queue error", error));
+    boss.on("error", (error) => logger().error({ err: error }, "job queue error"));
     await boss.start();
     await createQueues(boss);
     return boss;
-  })();
+  })().catch((error: unknown) => {
+    // A client that could not start (the database was away) is tried afresh next time.
+    globalForQueue.hangarBoss = undefined;
+    throw error;
+  });
   return globalForQueue.hangarBoss;
 }
 
@@ -131,6 +142,7 @@ export async function startWorker({
   boss.on("error", (error) => log(`job queue error: ${(error as Error).message}`));
   await boss.start();
   await createQueues(boss);
+  globalForQueue.hangarWorkersRunning = (globalForQueue.hangarWorkersRunning ?? 0) + 1;
   // Scheduled deprecations, disablements and revocations: pg-boss's cron, once a minute, one
   // worker at a time whatever the number of workers.
   await boss.schedule("release.apply-scheduled", "* * * * *", {}, { singletonKey: "release.apply-scheduled" });
@@ -145,10 +157,20 @@ export async function startWorker({
         const run = startJobRun(name, { limitMs: timeLimitMs });
         // A job fetched while the worker stops still ends with the reason rather than vanishing.
         if (stopping) run.shutdown();
-        const done = handler(job.data, { jobId: job.id, signal: run.signal, timeLimitMs }).finally(() => {
-          run.finish();
-          running.delete(run);
-        });
+        const started = performance.now();
+        const result = (outcome: "succeeded" | "failed"): JobResult => jobStopped(run.signal)?.why ?? outcome;
+        const done = handler(job.data, { jobId: job.id, signal: run.signal, timeLimitMs })
+          .then(
+            () => observeJob(name, result("succeeded"), (performance.now() - started) / 1000),
+            (error: unknown) => {
+              observeJob(name, result("failed"), (performance.now() - started) / 1000);
+              throw error;
+            },
+          )
+          .finally(() => {
+            run.finish();
+            running.delete(run);
+          });
         running.set(run, done);
         await done;
       });
@@ -184,6 +206,7 @@ export async function startWorker({
         clearTimeout(timer);
       }
       if (running.size > 0) log(`${running.size} job(s) did not finish their clean-up within 30 s of the stop.`);
+      globalForQueue.hangarWorkersRunning = Math.max((globalForQueue.hangarWorkersRunning ?? 1) - 1, 0);
       await boss.stop({ graceful: true, timeout: 5000, close: true });
     },
   };
