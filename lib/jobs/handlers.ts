@@ -7,6 +7,7 @@ import { runFileDiff } from "@/lib/content/file-diff";
 import { runContentScan } from "@/lib/content/scan";
 import { runConversion } from "@/lib/imports/convert";
 import { runUrlImport } from "@/lib/imports/url-import";
+import { runWebhookDelivery } from "@/lib/webhooks/deliver";
 import type { JobHandlers } from "./queue";
 
 export const jobHandlers: JobHandlers = {
@@ -19,4 +20,5 @@ export const jobHandlers: JobHandlers = {
   "content.diff": (data, { signal }) => runFileDiff(data, { signal }),
   "image.boot-test": (data, { signal }) => runBootTest(data, { signal }),
   "demo.debian-image": (data, { signal }) => runDemoDebianImage(data, { signal }),
+  "webhook.deliver": (data, { signal }) => runWebhookDelivery(data, { signal }),
 };
