@@ -1,7 +1,7 @@
 import { and, arrayContains, desc, eq, inArray, isNull, or } from "drizzle-orm";
 import { db } from "../client";
 import { recordAudit } from "./audit";
-import { projects, users, webhookDeliveries, webhooks } from "../schema";
+import { builds, images, imageVersions, projects, recipes, users, webhookDeliveries, webhooks } from "../schema";
 import type { WebhookDeliveryStatus, WebhookEventType } from "../enums";
 
 export type WebhookRow = typeof webhooks.$inferSelect;
@@ -25,7 +25,13 @@ export async function insertWebhook({
     const [row] = await tx.insert(webhooks).values(values).returning();
     if (!row) throw new Error("webhook insert returned nothing");
     await recordAudit(
-      { actorId: values.createdById, action: "webhook.create", objectType: "webhook", objectId: row.id, after: audited(row) },
+      {
+        actorId: values.createdById,
+        action: "webhook.create",
+        objectType: "webhook",
+        objectId: row.id,
+        after: audited(row),
+      },
       tx,
     );
     return row;
@@ -64,7 +70,14 @@ export async function updateWebhook({
     const [row] = await tx.update(webhooks).set(changes).where(eq(webhooks.id, id)).returning();
     if (!row) return null;
     await recordAudit(
-      { actorId, action: "webhook.update", objectType: "webhook", objectId: id, before: audited(before), after: audited(row) },
+      {
+        actorId,
+        action: "webhook.update",
+        objectType: "webhook",
+        objectId: id,
+        before: audited(before),
+        after: audited(row),
+      },
       tx,
     );
     return row;
@@ -110,7 +123,8 @@ export async function listSubscribedWebhooks({
   projectId: string | null;
   type: WebhookEventType;
 }): Promise<{ id: string }[]> {
-  const scope = projectId === null ? isNull(webhooks.projectId) : or(isNull(webhooks.projectId), eq(webhooks.projectId, projectId));
+  const scope =
+    projectId === null ? isNull(webhooks.projectId) : or(isNull(webhooks.projectId), eq(webhooks.projectId, projectId));
   return db()
     .select({ id: webhooks.id })
     .from(webhooks)
@@ -219,3 +233,46 @@ export async function listDeliveries({ webhookIds, limit = 20 }: { webhookIds: s
     .limit(limit * webhookIds.length);
 }
 export type WebhookDeliverySummary = Awaited<ReturnType<typeof listDeliveries>>[number];
+
+/** A version as webhook events describe it, with its image and project. */
+export async function findVersionForEvent({ versionId }: { versionId: string }) {
+  const [row] = await db()
+    .select({
+      projectId: images.projectId,
+      version: {
+        id: imageVersions.id,
+        version: imageVersions.version,
+        format: imageVersions.format,
+        sha256: imageVersions.sha256,
+        dataStatus: imageVersions.dataStatus,
+        releaseStatus: imageVersions.releaseStatus,
+      },
+      image: { id: images.id, slug: images.slug, name: images.name },
+    })
+    .from(imageVersions)
+    .innerJoin(images, eq(images.id, imageVersions.imageId))
+    .where(eq(imageVersions.id, versionId));
+  return row ?? null;
+}
+
+/** A build as webhook events describe it, with its recipe and project. */
+export async function findBuildForEvent({ buildId }: { buildId: string }) {
+  const [row] = await db()
+    .select({
+      projectId: recipes.projectId,
+      build: {
+        id: builds.id,
+        number: builds.number,
+        status: builds.status,
+        failureReason: builds.failureReason,
+        outputVersionId: builds.outputVersionId,
+        baseVersionId: builds.baseVersionId,
+      },
+      recipe: { id: recipes.id, name: recipes.name },
+      requestedById: builds.requestedById,
+    })
+    .from(builds)
+    .innerJoin(recipes, eq(recipes.id, builds.recipeId))
+    .where(eq(builds.id, buildId));
+  return row ?? null;
+}

@@ -22,7 +22,10 @@ export const createWebhookSchema = z.object({
     .string()
     .trim()
     .max(200, "Keep the secret under 200 characters.")
-    .refine((value) => value === "" || value.length >= 16, "A secret needs at least 16 characters; leave it empty to have one generated.")
+    .refine(
+      (value) => value === "" || value.length >= 16,
+      "A secret needs at least 16 characters; leave it empty to have one generated.",
+    )
     .default(""),
   active: z.boolean().default(true),
   /** Admins only: deliveries may go to loopback and private addresses. */
@@ -43,6 +46,8 @@ export const deleteWebhookSchema = webhookIdSchema;
 export const sendWebhookTestSchema = webhookIdSchema;
 export const listWebhookDeliveriesSchema = webhookIdSchema;
 
-export const listWebhooksSchema = z.object({ projectId: z.string().uuid("Say which project.").nullable().default(null) });
+export const listWebhooksSchema = z.object({
+  projectId: z.string().uuid("Say which project.").nullable().default(null),
+});
 
 export const redeliverWebhookSchema = z.object({ deliveryId: z.string().uuid("Say which delivery.") });

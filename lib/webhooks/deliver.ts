@@ -8,10 +8,9 @@ import net from "node:net";
 import { findDeliveryTarget, recordDeliveryAttempt } from "@/db/queries/webhooks";
 import { env } from "@/lib/env";
 import { UrlRefused, type CheckedTarget } from "@/lib/imports/url-fetch";
+import { WEBHOOK_ATTEMPTS } from "./events";
 import { checkWebhookUrl } from "./target";
 
-/** Attempts per delivery, the first included. */
-export const WEBHOOK_ATTEMPTS = 6;
 const EXCERPT_BYTES = 1024;
 
 /** GitHub's convention, so existing verifiers work: `sha256=` + hex HMAC of the exact body bytes. */

@@ -14,7 +14,10 @@ async function addressesOf(hostname: string): Promise<string[]> {
 }
 
 /** Throws UrlRefused (with a message for people) unless the URL may receive webhooks. */
-export async function checkWebhookUrl(raw: string, { allowInternal }: { allowInternal: boolean }): Promise<CheckedTarget> {
+export async function checkWebhookUrl(
+  raw: string,
+  { allowInternal }: { allowInternal: boolean },
+): Promise<CheckedTarget> {
   const policy = urlPolicyFromEnv();
   try {
     if (!allowInternal) return await checkUrl(raw, policy);
@@ -41,8 +44,17 @@ export async function checkWebhookUrl(raw: string, { allowInternal }: { allowInt
 function webhookWording(message: string): string {
   return message
     .replace("Paste a full http:// or https:// link to the image file.", "Use a full http:// or https:// URL.")
-    .replace("Only http:// and https:// links can be imported.", "Webhooks can only be sent to http:// and https:// URLs.")
-    .replace("which Hangar does not download from. Use a public link, or ask an admin.", "which Hangar does not send webhooks to. Use a public URL, or ask an admin to allow internal addresses for this webhook.")
+    .replace(
+      "Only http:// and https:// links can be imported.",
+      "Webhooks can only be sent to http:// and https:// URLs.",
+    )
+    .replace(
+      "which Hangar does not download from. Use a public link, or ask an admin.",
+      "which Hangar does not send webhooks to. Use a public URL, or ask an admin to allow internal addresses for this webhook.",
+    )
     .replace("are allowed for imports", "are allowed for webhooks")
-    .replace("can't be imported; use a link that needs no login", "can't receive webhooks; the secret signs each delivery instead");
+    .replace(
+      "can't be imported; use a link that needs no login",
+      "can't receive webhooks; the secret signs each delivery instead",
+    );
 }
