@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
-import { auditEvents, imageVersions, webhookDeliveries, webhooks } from "@/db/schema";
+import { auditEvents, imageVersions, scheduledReleases, webhookDeliveries, webhooks } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
 import { changeReleaseAction } from "@/lib/actions/release-actions";
 import {
@@ -252,6 +252,35 @@ describe("webhook deliveries", () => {
     expect(globalHook.received[0]!.json.type).toBe("review.pending");
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(elsewhere.received).toHaveLength(0);
+  });
+  it("sends release.changed when a scheduled change is applied, naming who scheduled it", async () => {
+    const target = await receiver();
+    const otherProject = await createTestProject({ members: [{ viewer: owner, role: "owner" }] });
+    await createInternal(target.url, ["release.changed"], otherProject.id);
+    const image = await createTestImage({ projectId: otherProject.id, versions: [{ releaseStatus: "approved" }] });
+    const [version] = await db().select().from(imageVersions).where(eq(imageVersions.imageId, image.id));
+    await db()
+      .insert(scheduledReleases)
+      .values({
+        versionId: version!.id,
+        action: "deprecate",
+        runAt: new Date(Date.now() - 1000),
+        createdById: owner.id,
+      });
+    await jobHandlers["release.apply-scheduled"](
+      {},
+      { jobId: "x", signal: new AbortController().signal, timeLimitMs: null },
+    );
+    await waitFor(
+      async () => target.received.length,
+      (n) => n >= 1,
+      20_000,
+    );
+    expect(target.received[0]!.json).toMatchObject({
+      type: "release.changed",
+      actor: { id: owner.id },
+      data: { action: "deprecate", version: { id: version!.id, releaseStatus: "deprecated" } },
+    });
   });
 });
 
