@@ -2,8 +2,7 @@
 // subscribed webhook, then one queue job each. Nothing here may fail or slow the caller's action,
 // so the work runs detached and errors are only logged.
 import { randomUUID } from "node:crypto";
-import type { WebhookEventType } from "@/db/enums";
-import type { ReleaseStatus } from "@/db/enums";
+import type { ReleaseStatus, WebhookEventType } from "@/db/enums";
 import {
   findBuildForEvent,
   findEventContext,
