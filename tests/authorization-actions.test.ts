@@ -892,7 +892,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Nothing queued here may reach a worker of a later test file.
+  // Nothing queued here may reach a worker of a later test file: a delivery whose webhook is gone
+  // (its rows go with it) is dropped by the job.
+  await db().delete(webhooks).where(eq(webhooks.url, hookUrl));
   const ourRecipes = db().select({ id: recipes.id }).from(recipes).where(eq(recipes.projectId, world.project.id));
   await db()
     .update(builds)

@@ -3,6 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { auditEvents, imageVersions, scheduledReleases, webhookDeliveries, webhooks } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
+import { queueBuild } from "@/db/queries/builds";
+import { saveRecipe } from "@/db/queries/recipes";
+import { moveChannelAction } from "@/lib/actions/channel-actions";
+import { cancelBuildAction } from "@/lib/actions/recipe-actions";
 import { changeReleaseAction } from "@/lib/actions/release-actions";
 import {
   createWebhookAction,
@@ -15,7 +19,7 @@ import {
 } from "@/lib/actions/webhook-actions";
 import { jobHandlers } from "@/lib/jobs/handlers";
 import { startWorker, type JobHandlers, type Worker } from "@/lib/jobs/queue";
-import { createTestImage, createTestProject, createTestUser, waitFor } from "@/tests/fixtures";
+import { createTestImage, createTestProject, createTestUser, unique, viewerOf, waitFor } from "@/tests/fixtures";
 import { startWebhookReceiver, verifySignature, type WebhookReceiver } from "@/tests/webhook-receiver";
 import { queueWebhookEvent } from "./events";
 
@@ -70,7 +74,6 @@ beforeAll(async () => {
     ],
   }));
   // Memberships are read into the viewer when it is made.
-  const { viewerOf } = await import("@/tests/fixtures");
   owner = (await viewerOf(owner.id))!;
   contributor = (await viewerOf(contributor.id))!;
   worker = await startWorker({ handlers, log: () => {} });
@@ -253,6 +256,47 @@ describe("webhook deliveries", () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(elsewhere.received).toHaveLength(0);
   });
+  it("sends channel.moved and build.cancelled from the real actions", async () => {
+    const target = await receiver();
+    const project = await createTestProject({ members: [{ viewer: owner, role: "owner" }] });
+    owner = (await viewerOf(owner.id))!;
+    await createInternal(target.url, ["channel.moved", "build.cancelled"], project.id);
+    const base = await createTestImage({ projectId: project.id, versions: [{ version: "1.1" }] });
+    const output = await createTestImage({ projectId: project.id, versions: [] });
+    const [version] = await db().select().from(imageVersions).where(eq(imageVersions.imageId, base.id));
+    expect(await moveChannelAction(owner, { imageId: base.id, name: "stable", versionId: version!.id })).toMatchObject({
+      ok: true,
+    });
+    const recipe = await saveRecipe({
+      viewer: owner,
+      projectId: project.id,
+      document: {
+        name: unique("recipe"),
+        description: "",
+        base: { image: base.slug, version: "1.1" },
+        steps: [{ type: "write", path: "/etc/motd", content: "hello" }],
+        output: { image: output.slug, format: "qcow2" },
+      },
+    });
+    const queued = await queueBuild({ viewer: owner, recipeId: recipe.recipeId, send: async () => "not-sent" });
+    if (!queued.queued) throw new Error("expected a queued build");
+    expect(await cancelBuildAction(owner, { buildId: queued.buildId })).toMatchObject({ ok: true });
+    await waitFor(
+      async () => target.received.length,
+      (n) => n >= 2,
+      20_000,
+    );
+    const byType = Object.fromEntries(target.received.map((r) => [r.json.type, r.json]));
+    expect(byType["channel.moved"]).toMatchObject({
+      actor: { id: owner.id },
+      data: { channel: "stable", version: { id: version!.id }, image: { id: base.id } },
+    });
+    expect(byType["build.cancelled"]).toMatchObject({
+      project: { id: project.id },
+      data: { build: { id: queued.buildId, status: "cancelled" }, recipe: { id: recipe.recipeId } },
+    });
+  });
+
   it("sends release.changed when a scheduled change is applied, naming who scheduled it", async () => {
     const target = await receiver();
     const otherProject = await createTestProject({ members: [{ viewer: owner, role: "owner" }] });
