@@ -180,6 +180,10 @@ const envSchema = z.object({
     ports.map(Number).filter((port) => port > 0 && port < 65536),
   ),
   HANGAR_URL_IMPORT_ALLOW_ADDRESSES: commaList(),
+  /** One webhook delivery attempt's limit; a timeout counts as a failed attempt. */
+  HANGAR_WEBHOOK_TIMEOUT: duration("HANGAR_WEBHOOK_TIMEOUT", "10s"),
+  /** The first retry's delay; each next one doubles (pg-boss backoff). */
+  HANGAR_WEBHOOK_RETRY_DELAY: duration("HANGAR_WEBHOOK_RETRY_DELAY", "5s"),
   // The libguestfs tools builds and identity resets run; tests point them at stand-ins.
   HANGAR_VIRT_CUSTOMIZE: z.string().trim().min(1).default("virt-customize"),
   HANGAR_VIRT_SYSPREP: z.string().trim().min(1).default("virt-sysprep"),

@@ -29,6 +29,8 @@ import {
   signInThrottles,
   users,
   versionDiffs,
+  webhookDeliveries,
+  webhooks,
 } from "@/db/schema";
 import {
   inviteUserAction,
@@ -42,6 +44,14 @@ import {
   updateBootSettingsAction as updateBootSettings,
 } from "@/lib/actions/boot-test-actions";
 import { moveChannelAction } from "@/lib/actions/channel-actions";
+import {
+  createWebhookAction,
+  deleteWebhookAction,
+  redeliverWebhookAction,
+  sendWebhookTestAction,
+  updateWebhookAction,
+} from "@/lib/actions/webhook-actions";
+import { insertDeliveries, insertWebhook } from "@/db/queries/webhooks";
 import {
   changeTagAction as changeTag,
   removePropertyAction as removeProperty,
@@ -138,6 +148,29 @@ interface ActionCase {
 }
 
 const id = (input: Record<string, unknown>, key: string) => String(input[key]);
+
+// Webhooks made here point at a loopback address the operator allows (nothing listens there), so a
+// delivery a later worker picks up never leaves the machine.
+process.env.HANGAR_URL_IMPORT_ALLOW_ADDRESSES = "127.0.0.3";
+process.env.HANGAR_URL_IMPORT_PORTS = "9";
+const hookUrl = "http://127.0.0.3:9/hook";
+async function webhookIn(projectId: string | null) {
+  return insertWebhook({
+    values: {
+      projectId,
+      url: hookUrl,
+      secret: "authorization-test-secret",
+      events: ["build.failed"],
+      description: "",
+      active: true,
+      allowInternal: false,
+      createdById: world.callers.admin!.id,
+    },
+  });
+}
+const webhookRows = async (webhookId: string) => db().select().from(webhooks).where(eq(webhooks.id, webhookId));
+const deliveryRows = async (webhookId: string) =>
+  db().select().from(webhookDeliveries).where(eq(webhookDeliveries.webhookId, webhookId));
 
 // Accounts belong to no project: everyone but an admin gets the same refusal.
 const siteAdminsOnly: Expectation = { ...adminsOnly, "other member": "forbidden", "other owner": "forbidden" };
@@ -457,6 +490,77 @@ const cases: ActionCase[] = [
         : [];
       return [rows, moves];
     },
+  },
+  // ── webhooks ──
+  {
+    name: "createWebhookAction (project)",
+    expected: managers,
+    prepare: async () => ({
+      projectId: world.project.id,
+      url: hookUrl,
+      events: ["build.failed"],
+      description: unique("hook"),
+    }),
+    act: createWebhookAction,
+    rows: async (input) =>
+      db()
+        .select()
+        .from(webhooks)
+        .where(eq(webhooks.description, id(input, "description"))),
+  },
+  {
+    name: "createWebhookAction (global)",
+    expected: siteAdminsOnly,
+    prepare: async () => ({ projectId: null, url: hookUrl, events: ["build.failed"], description: unique("hook") }),
+    act: createWebhookAction,
+    rows: async (input) =>
+      db()
+        .select()
+        .from(webhooks)
+        .where(eq(webhooks.description, id(input, "description"))),
+  },
+  {
+    name: "updateWebhookAction",
+    expected: managers,
+    prepare: async () => ({ id: (await webhookIn(world.project.id)).id, active: false }),
+    act: updateWebhookAction,
+    rows: async (input) => webhookRows(id(input, "id")),
+  },
+  {
+    name: "updateWebhookAction (global)",
+    expected: siteAdminsOnly,
+    prepare: async () => ({ id: (await webhookIn(null)).id, active: false }),
+    act: updateWebhookAction,
+    rows: async (input) => webhookRows(id(input, "id")),
+  },
+  {
+    name: "deleteWebhookAction",
+    expected: managers,
+    prepare: async () => ({ id: (await webhookIn(world.project.id)).id }),
+    act: deleteWebhookAction,
+    rows: async (input) => webhookRows(id(input, "id")),
+  },
+  {
+    name: "sendWebhookTestAction",
+    expected: managers,
+    prepare: async () => ({ id: (await webhookIn(world.project.id)).id }),
+    act: sendWebhookTestAction,
+    rows: async (input) => deliveryRows(id(input, "id")),
+    audited: false,
+  },
+  {
+    name: "redeliverWebhookAction",
+    expected: managers,
+    prepare: async () => {
+      const webhook = await webhookIn(world.project.id);
+      const [delivery] = await insertDeliveries({
+        rows: [{ webhookId: webhook.id, eventId: crypto.randomUUID(), eventType: "build.failed", payload: {} }],
+      });
+      return { deliveryId: delivery!.id, webhookId: webhook.id };
+    },
+    act: (viewer, input) => redeliverWebhookAction(viewer, { deliveryId: input.deliveryId }),
+    rows: async (input) => deliveryRows(id(input, "webhookId")),
+    audited: false,
   },
   // ── recipes and builds ──
   {
@@ -788,7 +892,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  // Nothing queued here may reach a worker of a later test file.
+  // Nothing queued here may reach a worker of a later test file: a delivery whose webhook is gone
+  // (its rows go with it) is dropped by the job.
+  await db().delete(webhooks).where(eq(webhooks.url, hookUrl));
   const ourRecipes = db().select({ id: recipes.id }).from(recipes).where(eq(recipes.projectId, world.project.id));
   await db()
     .update(builds)

@@ -19,6 +19,7 @@ export function navItemsFor(viewer: Viewer): NavItem[] {
       ? [
           { href: "/admin/users", label: "Users" },
           { href: "/admin/audit", label: "Audit" },
+          { href: "/admin/webhooks", label: "Webhooks" },
         ]
       : []),
   ];

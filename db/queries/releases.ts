@@ -227,7 +227,14 @@ async function applyChange(
 }
 
 /** Applies every scheduled change that is due; each outcome is recorded on its row. */
-export async function applyDueScheduledReleases({ now = new Date() }: { now?: Date } = {}): Promise<number> {
+export async function applyDueScheduledReleases({
+  now = new Date(),
+  onApplied,
+}: {
+  now?: Date;
+  /** Called for each change once its transaction committed (webhook events). */
+  onApplied?: (applied: { versionId: string; actorId: string | null; action: ReleaseAction }) => Promise<void>;
+} = {}): Promise<number> {
   const due = await db()
     .select({
       id: scheduledReleases.id,
@@ -244,14 +251,14 @@ export async function applyDueScheduledReleases({ now = new Date() }: { now?: Da
     .orderBy(scheduledReleases.runAt)
     .limit(500);
   for (const row of due) {
-    await db().transaction(async (tx) => {
+    const applied = await db().transaction(async (tx) => {
       // Claim the row first so two schedulers never apply it twice.
       const [claimed] = await tx
         .update(scheduledReleases)
         .set({ appliedAt: sql`now()` })
         .where(and(eq(scheduledReleases.id, row.id), isNull(scheduledReleases.appliedAt)))
         .returning({ id: scheduledReleases.id });
-      if (!claimed) return;
+      if (!claimed) return false;
       try {
         await tx.transaction(async (inner) => {
           await applyChange(inner, {
@@ -264,14 +271,18 @@ export async function applyDueScheduledReleases({ now = new Date() }: { now?: Da
           });
         });
         await tx.update(scheduledReleases).set({ outcome: "applied" }).where(eq(scheduledReleases.id, row.id));
+        return true;
       } catch (error) {
         const message = error instanceof HangarError ? error.message : "failed on the server";
         await tx
           .update(scheduledReleases)
           .set({ outcome: `skipped: ${message}` })
           .where(eq(scheduledReleases.id, row.id));
+        return false;
       }
     });
+    if (applied)
+      await onApplied?.({ versionId: row.versionId, actorId: row.createdById, action: row.action as ReleaseAction });
   }
   return due.length;
 }

@@ -12,6 +12,7 @@ import {
   saveRecipeSchema,
   startBuildSchema,
 } from "@/lib/validations/recipes";
+import { queueBuildEvent } from "@/lib/webhooks/events";
 import { defineAction } from "./safe-action";
 
 const sendBuild = (buildId: string) => enqueue("image.build", { buildId });
@@ -27,9 +28,13 @@ export const startBuildAction = defineAction(startBuildSchema, async (input, vie
   queueBuild({ viewer, recipeId: input.recipeId, revision: input.revision, force: input.force, send: sendBuild }),
 );
 
-export const cancelBuildAction = defineAction(cancelBuildSchema, async (input, viewer) =>
-  cancelBuild({ viewer, buildId: input.buildId }),
-);
+export const cancelBuildAction = defineAction(cancelBuildSchema, async (input, viewer) => {
+  const result = await cancelBuild({ viewer, buildId: input.buildId });
+  // A running build is cancelled by its worker, which sends the event when it stops.
+  if (result.status === "cancelled")
+    await queueBuildEvent("build.cancelled", { buildId: input.buildId, actorId: viewer.id });
+  return result;
+});
 
 export const retryBuildAction = defineAction(retryBuildSchema, async (input, viewer) =>
   retryBuild({ viewer, buildId: input.buildId, send: sendBuild }),

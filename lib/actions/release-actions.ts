@@ -2,11 +2,15 @@
 // and legal transitions are all checked in db/queries/releases.ts, never only in the page.
 import { changeReleaseStatus, deleteVersion } from "@/db/queries/releases";
 import { changeReleaseSchema, deleteVersionSchema } from "@/lib/validations/releases";
+import { queueReleaseEvent } from "@/lib/webhooks/events";
 import { defineAction } from "./safe-action";
 
-export const changeReleaseAction = defineAction(changeReleaseSchema, async (input, viewer) =>
-  changeReleaseStatus({ viewer, change: input }),
-);
+export const changeReleaseAction = defineAction(changeReleaseSchema, async (input, viewer) => {
+  const result = await changeReleaseStatus({ viewer, change: input });
+  if (!result.scheduledFor)
+    await queueReleaseEvent({ versionId: input.versionId, actorId: viewer.id, extra: { action: input.action } });
+  return result;
+});
 
 export const deleteVersionAction = defineAction(deleteVersionSchema, async (input, viewer) =>
   deleteVersion({ viewer, versionId: input.versionId }),

@@ -20,6 +20,7 @@ import {
 import { finishBuild, loadBuildForRun } from "@/db/queries/builds";
 import type { DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
+import { queueBuildEvent, queueVersionEvent } from "@/lib/webhooks/events";
 import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";
 import { sendContentScan } from "@/lib/content/requests";
@@ -100,6 +101,7 @@ export async function runBuild(
     workerPid: process.pid,
   });
   if (!claimed) return;
+  await queueBuildEvent("build.started", { buildId });
   const build = await loadBuildForRun(buildId);
   if (!build) return;
   const document = build.document;
@@ -243,6 +245,8 @@ export async function runBuild(
     // The output's content is read by its own job (packages, OS facts), sent now that it landed.
     if (landed.scanRequested) await sendContentScan(ingest.sha256);
     await queueBootTestAfterBuild(landed.versionId, build.requestedById);
+    await queueBuildEvent("build.succeeded", { buildId });
+    await queueVersionEvent("version.ready", { versionId: landed.versionId, actorId: build.requestedById });
     phase(
       `Done: ${landed.imageSlug ?? "image"} build-${build.number} is waiting for review (version ${landed.versionId})`,
     );
@@ -251,9 +255,11 @@ export async function runBuild(
     if (outcome instanceof Cancelled) {
       phase("Cancelled; nothing was kept.");
       await finishBuild(buildId, { status: "cancelled", failureReason: "Cancelled while running; nothing was kept." });
+      await queueBuildEvent("build.cancelled", { buildId });
     } else if (outcome instanceof JobStopped) {
       phase(outcome.message);
       await finishBuild(buildId, { status: "failed", failureReason: outcome.message });
+      await queueBuildEvent("build.failed", { buildId });
     } else {
       const failedStep = tracker.fail();
       const reason =
@@ -266,6 +272,7 @@ export async function runBuild(
       stepsDirty = true;
       await saveSteps().catch(() => {});
       await finishBuild(buildId, { status: "failed", failureReason: reason });
+      await queueBuildEvent("build.failed", { buildId });
       // A step failing in the guest is the recipe's problem and is in the log; anything else is ours.
       if (!(error instanceof StepFailed) && failedStep === null) console.error(`build ${buildId} failed`, error);
     }

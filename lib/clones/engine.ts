@@ -28,6 +28,7 @@ import { libguestfsEnv } from "@/lib/jobs/acceleration";
 import { jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { sendContentScan } from "@/lib/content/requests";
+import { queueVersionEvent } from "@/lib/webhooks/events";
 import { getBlobStore, hashFile } from "@/lib/storage";
 
 export const VIRT_SYSPREP = env().HANGAR_VIRT_SYSPREP;
@@ -153,6 +154,12 @@ async function makeFull(
   return { file, bytes: { format, virtualSize: 0, backingVersionId: null, inspection: {} } };
 }
 
+/** A finished clone is a new ready version too. */
+async function queueCloneEvents(cloneId: string, versionId: string): Promise<void> {
+  await queueVersionEvent("clone.finished", { versionId, extra: { clone: { id: cloneId } } });
+  await queueVersionEvent("version.ready", { versionId });
+}
+
 export type CloneOutcome = { status: "succeeded" } | { status: "failed"; reason: string } | { status: "not-runnable" };
 
 /** Runs one clone to its end: succeeded with a version, or failed with a reason and nothing kept. */
@@ -184,6 +191,7 @@ export async function runClone(
         inspection: inspection ?? {},
       });
       if (shared.scanRequested) await sendContentScan(sha256);
+      await queueCloneEvents(cloneId, shared.versionId);
       return { status: "succeeded" };
     }
     await rm(dir, { recursive: true, force: true });
@@ -212,6 +220,7 @@ export async function runClone(
     const completed = await completeClone(cloneId, bytes);
     stored = null;
     if (completed.scanRequested) await sendContentScan(bytes.sha256);
+    await queueCloneEvents(cloneId, completed.versionId);
     return { status: "succeeded" };
   } catch (error) {
     const reason = signal?.aborted

@@ -7,6 +7,7 @@ import type { DiskFormat } from "@/db/schema";
 import { crossCheck } from "@/lib/images/qemu-img";
 import { sendContentScan } from "@/lib/content/requests";
 import { getBlobStore } from "@/lib/storage";
+import { queueVersionEvent } from "@/lib/webhooks/events";
 import { queueBootTestAfterUpload } from "@/lib/content/boot-queue";
 import type { IngestResult } from "./ingest";
 
@@ -77,6 +78,7 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
       format,
       actorId: input.actorId,
     });
+    await queueVersionEvent("version.ready", { versionId: input.versionId, actorId: input.actorId });
     return { format, virtualSize, sha256: ingest.sha256, size: ingest.size };
   } catch (error) {
     await rm(input.tempPath, { force: true });
@@ -86,6 +88,11 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
         : "The import failed on the server while storing the file; nothing was kept. Try again.";
     if (!(error instanceof ImportRefused)) console.error("import finalisation failed", error);
     await failImport({ versionId: input.versionId, uploadId: input.uploadId, actorId: input.actorId, reason });
+    await queueVersionEvent("version.failed", {
+      versionId: input.versionId,
+      actorId: input.actorId,
+      extra: { reason },
+    });
     throw error instanceof ImportRefused ? error : new ImportRefused(reason);
   }
 }

@@ -14,6 +14,7 @@ import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { formatBytes } from "@/lib/format";
 import { jobStopped } from "@/lib/jobs/job-run";
+import { queueVersionEvent } from "@/lib/webhooks/events";
 import { finalizeImport, ImportRefused } from "./finalize";
 import { IngestSession } from "./ingest";
 import { defaultUrlPolicy, openUrl, UrlRefused, type UrlPolicy } from "./url-fetch";
@@ -90,6 +91,7 @@ export async function runUrlImport(
             ? (jobStopped(signal)?.message ?? "The import was stopped before it finished; start it again.")
             : "The download failed part-way. Check that the link works and try again.";
     await failImport({ versionId: job.versionId, actorId: job.actorId, reason });
+    await queueVersionEvent("version.failed", { versionId: job.versionId, actorId: job.actorId, extra: { reason } });
     return;
   }
   // finalizeImport records its own refusal on the version.

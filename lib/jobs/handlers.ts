@@ -7,6 +7,8 @@ import { runFileDiff } from "@/lib/content/file-diff";
 import { runContentScan } from "@/lib/content/scan";
 import { runConversion } from "@/lib/imports/convert";
 import { runUrlImport } from "@/lib/imports/url-import";
+import { runWebhookDelivery } from "@/lib/webhooks/deliver";
+import { queueReleaseEvent } from "@/lib/webhooks/events";
 import type { JobHandlers } from "./queue";
 
 export const jobHandlers: JobHandlers = {
@@ -14,9 +16,13 @@ export const jobHandlers: JobHandlers = {
   "image.convert": (data, { signal }) => runConversion(data, { signal }),
   "image.build": (data, { signal, timeLimitMs }) => runBuild(data, { signal, timeLimitMs }),
   "image.clone": async (data, { signal }) => void (await runClone(data, { signal })),
-  "release.apply-scheduled": async () => void (await applyDueScheduledReleases()),
+  "release.apply-scheduled": async () =>
+    void (await applyDueScheduledReleases({
+      onApplied: ({ versionId, actorId, action }) => queueReleaseEvent({ versionId, actorId, extra: { action } }),
+    })),
   "content.inspect": async (data, { signal }) => void (await runContentScan(data, { signal })),
   "content.diff": (data, { signal }) => runFileDiff(data, { signal }),
   "image.boot-test": (data, { signal }) => runBootTest(data, { signal }),
   "demo.debian-image": (data, { signal }) => runDemoDebianImage(data, { signal }),
+  "webhook.deliver": (data, { signal }) => runWebhookDelivery(data, { signal }),
 };

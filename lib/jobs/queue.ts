@@ -21,6 +21,7 @@ export const jobNames = [
   "content.diff",
   "image.boot-test",
   "demo.debian-image",
+  "webhook.deliver",
 ] as const;
 export type JobName = (typeof jobNames)[number];
 
@@ -42,6 +43,8 @@ export interface JobPayloads {
   "image.boot-test": { bootTestId: string };
   /** The demo catalog's real Debian: debootstrap, ingest, then a recipe build on it. */
   "demo.debian-image": { versionId: string };
+  /** One attempt at one webhook delivery; retried with backoff (lib/webhooks/events.ts). */
+  "webhook.deliver": { deliveryId: string };
 }
 
 /** `signal` aborts with a JobStopped when the job's time limit passes or the worker stops. */

@@ -35,6 +35,11 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
   return (
     <div className="space-y-8">
       <PageHeader title={project.name} description={project.description || `Your role: ${project.role ?? "admin"}`} />
+      {project.can.manage ? (
+        <p className="text-sm">
+          <Link href={`/projects/${project.slug}/webhooks`}>Webhooks</Link>
+        </p>
+      ) : null}
       <section aria-labelledby="storage-heading" className="space-y-2">
         <h2 id="storage-heading" className="text-base font-semibold">
           Storage
