@@ -7,6 +7,7 @@ import { runFileDiff } from "@/lib/content/file-diff";
 import { runContentScan } from "@/lib/content/scan";
 import { runConversion } from "@/lib/imports/convert";
 import { runUrlImport } from "@/lib/imports/url-import";
+import { runAllRetention } from "@/lib/retention/run";
 import type { JobHandlers } from "./queue";
 
 export const jobHandlers: JobHandlers = {
@@ -15,6 +16,7 @@ export const jobHandlers: JobHandlers = {
   "image.build": (data, { signal, timeLimitMs }) => runBuild(data, { signal, timeLimitMs }),
   "image.clone": async (data, { signal }) => void (await runClone(data, { signal })),
   "release.apply-scheduled": async () => void (await applyDueScheduledReleases()),
+  "retention.run": async () => void (await runAllRetention()),
   "content.inspect": async (data, { signal }) => void (await runContentScan(data, { signal })),
   "content.diff": (data, { signal }) => runFileDiff(data, { signal }),
   "image.boot-test": (data, { signal }) => runBootTest(data, { signal }),
