@@ -6,7 +6,7 @@ import { and, asc, desc, eq, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import type { RetentionRule, RetentionVersion } from "@/lib/retention/plan";
 import { db } from "../client";
-import { auditEvents, imageVersions, images, retentionRules, reviews, type ReleaseStatus } from "../schema";
+import { imageVersions, images, retentionRules, type ReleaseStatus } from "../schema";
 import { requireOnImage, visibleImagesCondition } from "./access";
 import { recordAudit } from "./audit";
 import { applyChange, deleteUnusedVersion, versionDependants } from "./releases";
@@ -173,8 +173,13 @@ export async function listRetentionVersions({ imageId }: { imageId: string }): P
       version: imageVersions.version,
       releaseStatus: imageVersions.releaseStatus,
       createdAt: imageVersions.createdAt,
-      approvedAt: sql<string | null>`(select max(${reviews.createdAt}) from ${reviews} where ${reviews.versionId} = ${imageVersions.id} and ${reviews.decision} = 'approved')`,
-      deprecatedAt: sql<string | null>`(select max(${auditEvents.at}) from ${auditEvents} where ${auditEvents.objectType} = 'version' and ${auditEvents.objectId} = ${imageVersions.id}::text and ${auditEvents.action} = 'release.deprecate')`,
+      // Spelled out: inside these subqueries drizzle's unqualified column names would mean the inner table's.
+      approvedAt: sql<
+        string | null
+      >`(select max(r.created_at) from reviews r where r.version_id = image_versions.id and r.decision = 'approved')`,
+      deprecatedAt: sql<
+        string | null
+      >`(select max(a.at) from audit_events a where a.object_type = 'version' and a.object_id = image_versions.id::text and a.action = 'release.deprecate')`,
     })
     .from(imageVersions)
     .where(and(eq(imageVersions.imageId, imageId), eq(imageVersions.dataStatus, "ready")))
