@@ -442,7 +442,10 @@ export async function deleteUnusedVersion(
   {
     actorId,
     version,
-  }: { actorId: string | null; version: { id: string; imageId: string; version: string; releaseStatus: ReleaseStatus } },
+  }: {
+    actorId: string | null;
+    version: { id: string; imageId: string; version: string; releaseStatus: ReleaseStatus };
+  },
 ): Promise<void> {
   const [locked] = await tx
     .select({ id: imageVersions.id })

@@ -7,7 +7,7 @@ import { HangarError } from "@/lib/errors";
 import type { RetentionRule, RetentionVersion } from "@/lib/retention/plan";
 import { db } from "../client";
 import { imageVersions, images, retentionRules, type ReleaseStatus } from "../schema";
-import { requireOnImage, visibleImagesCondition } from "./access";
+import { canInProject, requireOnImage, visibleImagesCondition } from "./access";
 import { recordAudit } from "./audit";
 import { applyChange, deleteUnusedVersion, versionDependants } from "./releases";
 import type { Viewer } from "./users";
@@ -288,4 +288,16 @@ export async function recordRetentionRun({
     .update(retentionRules)
     .set({ lastRunAt: at, lastRunSummary: summary })
     .where(eq(retentionRules.imageId, imageId));
+}
+
+/** The image's rule for its page: null unless the viewer may manage the image (owners, admins). */
+export async function getRetentionRuleForViewer({
+  viewer,
+  image,
+}: {
+  viewer: Viewer;
+  image: { id: string; projectId: string };
+}): Promise<StoredRetentionRule | null> {
+  if (!canInProject(viewer, image.projectId, "manage")) return null;
+  return getRetentionRule({ imageId: image.id });
 }

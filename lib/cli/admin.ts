@@ -206,7 +206,9 @@ const userCommands: Record<string, Command> = {
 
 function printRetention(reports: RetentionReport[], io: AdminIo): void {
   for (const report of reports) {
-    io.out(`${report.image.slug}: ${describeSummary(report.summary)}${report.dryRun ? " (dry run, nothing changed)" : ""}`);
+    io.out(
+      `${report.image.slug}: ${describeSummary(report.summary)}${report.dryRun ? " (dry run, nothing changed)" : ""}`,
+    );
     if (report.changes.length)
       io.out(
         table(
@@ -224,7 +226,8 @@ const retentionCommands: Record<string, Command> = {
       "apply retention rules now: one image's saved rule, or every enabled rule; --dry-run prints the plan and changes nothing",
     options: { image: { type: "string" }, "dry-run": { type: "boolean" }, json: { type: "boolean" } },
     run: async ({ values, positionals }, io) => {
-      if (positionals.length) throw new UsageError(`retention run takes no arguments (for one image, use --image ${positionals[0]}).`);
+      if (positionals.length)
+        throw new UsageError(`retention run takes no arguments (for one image, use --image ${positionals[0]}).`);
       const dryRun = values["dry-run"] === true;
       const actor = { kind: "system", label: OPERATOR_LABEL } as const;
       let reports: RetentionReport[];

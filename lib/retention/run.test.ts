@@ -41,7 +41,9 @@ beforeAll(async () => {
     })
   ).id;
   await createTestProject({ members: [{ viewer: otherOwner, role: "owner" }] });
-  [owner, member, otherOwner] = (await Promise.all([owner, member, otherOwner].map((v) => viewerOf(v.id)))) as Viewer[];
+  owner = (await viewerOf(owner.id))!;
+  member = (await viewerOf(member.id))!;
+  otherOwner = (await viewerOf(otherOwner.id))!;
 });
 
 /** 0.8 and 0.9 deprecated long ago (a channel points at 0.9), 1.0–1.2 approved, 1.2 recent. */
@@ -79,7 +81,12 @@ async function statuses(imageId: string): Promise<Record<string, string>> {
 /** What happened to the versions after they were created. */
 async function auditFor(ids: string[]) {
   const rows = await db()
-    .select({ action: auditEvents.action, actorId: auditEvents.actorId, objectId: auditEvents.objectId, after: auditEvents.after })
+    .select({
+      action: auditEvents.action,
+      actorId: auditEvents.actorId,
+      objectId: auditEvents.objectId,
+      after: auditEvents.after,
+    })
     .from(auditEvents)
     .where(and(eq(auditEvents.objectType, "version"), inArray(auditEvents.objectId, ids)));
   return rows.filter((row) => row.action !== "version.create");
@@ -109,7 +116,11 @@ describe("retention on real versions", () => {
     ]);
     expect(preview.data[3]!.reason).toMatch(/channel legacy \(points at it\)/);
 
-    const dry = await runRetention({ image, actor: { kind: "viewer", viewer: owner }, dryRun: true });
+    const dry = await runRetention({
+      image: { ...image, projectId },
+      actor: { kind: "viewer", viewer: owner },
+      dryRun: true,
+    });
     expect(dry.summary).toMatchObject({ dryRun: true, deprecated: 2, deleted: 1, refused: 1, failed: 0 });
     expect(await statuses(image.id)).toEqual(before);
     expect(await auditFor(Object.values(ids))).toEqual([]);
@@ -220,8 +231,6 @@ describe("who may manage retention", () => {
     const result = await setRetentionRuleAction(owner, { imageId: image.id, ...rule, deprecateAfterDays: 0 });
     expect(result).toMatchObject({ ok: false, code: "invalid" });
     if (!result.ok) expect(result.fieldErrors?.deprecateAfterDays).toBeDefined();
-    expect(
-      await db().select().from(retentionRules).where(eq(retentionRules.imageId, image.id)),
-    ).toEqual([]);
+    expect(await db().select().from(retentionRules).where(eq(retentionRules.imageId, image.id))).toEqual([]);
   });
 });

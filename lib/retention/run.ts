@@ -122,9 +122,7 @@ export async function runRetention({
     deleted: count("delete"),
     refused: changes.filter((change) => change.kind === "refused-delete").length,
     failed: changes.filter((change) => change.outcome.startsWith("not applied")).length,
-    changes: changes
-      .slice(0, 100)
-      .map(({ kind, version, reason, outcome }) => ({ kind, version, reason, outcome })),
+    changes: changes.slice(0, 100).map(({ kind, version, reason, outcome }) => ({ kind, version, reason, outcome })),
   };
   if (!dryRun) await recordRetentionRun({ imageId: image.id, at: now, summary });
   return { image, dryRun, changes, summary };
