@@ -14,6 +14,7 @@ import {
   setRetentionRuleAction,
 } from "@/lib/actions/retention-actions";
 import { createTestImage, createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
+import { resolve } from "@/lib/cli/admin";
 import { DAILY_JOB_LABEL, runAllRetention, runRetention } from "./run";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -201,6 +202,45 @@ describe("retention on real versions", () => {
     const retention = audit.find((row) => row.action === "retention.deprecate")!;
     expect(retention.actorId).toBeNull();
     expect(retention.after).toMatchObject({ by: DAILY_JOB_LABEL });
+  });
+});
+
+describe("npm run admin -- retention run", () => {
+  async function admin_(argv: string[]) {
+    const resolved = resolve(argv);
+    if (resolved.kind !== "command") throw new Error(`not a command: ${resolved.kind}`);
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await resolved.run({
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      readStdin: async () => "",
+    });
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  }
+
+  it("prints the plan with --dry-run and changes nothing, then applies it as the operator", async () => {
+    const { image, ids } = await imageWithHistory();
+    await setRetentionRuleAction(owner, { imageId: image.id, ...rule, enabled: false });
+    const dry = await admin_(["retention", "run", "--image", image.slug, "--dry-run"]);
+    expect(dry.code).toBe(0);
+    expect(dry.out).toContain(
+      `${image.slug}: 2 to deprecate, 1 to delete, 1 kept because something depends on it (dry run, nothing changed)`,
+    );
+    expect(dry.out).toMatch(/0\.9\s+deprecated\s+refused-delete\s+planned\s+Deprecated \d+ days ago .*channel legacy/);
+    expect(await statuses(image.id)).toEqual(before);
+
+    const applied = await admin_(["retention", "run", "--image", image.slug]);
+    expect(applied.code).toBe(0);
+    expect(applied.out).toContain(`${image.slug}: 2 deprecated, 1 deleted, 1 kept because something depends on it`);
+    expect((await statuses(image.id))["1.0"]).toBe("deprecated");
+    const retention = (await auditFor([ids["1.0"]!])).find((row) => row.action === "retention.deprecate")!;
+    expect(retention).toMatchObject({ actorId: null, after: { by: "operator (CLI)" } });
+  });
+
+  it("refuses an unknown image with exit status 1", async () => {
+    const result = await admin_(["retention", "run", "--image", "no-such-image-here"]);
+    expect(result.code).toBe(1);
   });
 });
 
