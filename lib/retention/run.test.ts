@@ -5,7 +5,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { auditEvents, channels, imageVersions, retentionRules, reviews } from "@/db/schema";
-import { getRetentionRule } from "@/db/queries/retention";
+import { deleteVersionForRetention, getRetentionRule } from "@/db/queries/retention";
 import type { Viewer } from "@/db/queries/users";
 import {
   getRetentionRuleAction,
@@ -173,6 +173,21 @@ describe("retention on real versions", () => {
     expect(preview.data.filter((change) => change.kind === "deprecate").map((change) => change.version)).toEqual([
       "1.1",
     ]);
+  });
+
+  it("re-checks under the row lock: a version reinstated since the plan is not deleted", async () => {
+    const { image, ids } = await imageWithHistory();
+    await expect(
+      deleteVersionForRetention({
+        actorId: null,
+        by: DAILY_JOB_LABEL,
+        imageId: image.id,
+        versionId: ids["1.0"]!,
+        reason: "planned before it was reinstated",
+      }),
+    ).rejects.toThrow("1.0 is no longer deprecated; it was kept.");
+    expect(await statuses(image.id)).toEqual(before);
+    expect(await auditFor(Object.values(ids))).toEqual([]);
   });
 
   it("never deletes a version another version was built or cloned from", async () => {

@@ -80,7 +80,7 @@ export async function runRetention({
       continue;
     }
     changes.push({ ...change, outcome: "applied" });
-    await queueWebhookEvent(
+    await sendEvent(
       change.kind === "deprecate"
         ? {
             type: "release.changed",
@@ -126,6 +126,15 @@ export async function runRetention({
   };
   if (!dryRun) await recordRetentionRun({ imageId: image.id, at: now, summary });
   return { image, dryRun, changes, summary };
+}
+
+/** A webhook that can't be queued is logged; the change it reports is already made and audited. */
+async function sendEvent(event: Parameters<typeof queueWebhookEvent>[0]): Promise<void> {
+  try {
+    await queueWebhookEvent(event);
+  } catch (error) {
+    console.error(`retention: could not queue the ${event.type} webhook event`, error);
+  }
 }
 
 /** The daily job: every image with an enabled rule; one image's failure does not stop the rest. */
