@@ -91,6 +91,12 @@ const envSchema = z.object({
     .max(24 * 30, "HANGAR_PASSWORD_LINK_HOURS is at most 720 (30 days)")
     .default(72),
   HANGAR_WORKER_CONCURRENCY: z.coerce.number().int().min(0).max(64).default(1),
+  // When retention rules run (cron, server time zone); empty: never on their own.
+  HANGAR_RETENTION_CRON: z
+    .string()
+    .trim()
+    .regex(/^$|^(\S+\s+){4}\S+$/, "HANGAR_RETENTION_CRON is a cron expression of five fields, like 17 3 * * *")
+    .default("17 3 * * *"),
   // A running build whose worker has not checked in for this long is taken as dead.
   HANGAR_BUILD_STALE_SECONDS: z.coerce.number().int().min(3).max(3600).default(60),
   // How many reverse proxies stand in front of Hangar: their X-Forwarded-For entries name the

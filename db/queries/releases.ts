@@ -24,7 +24,7 @@ import { isUuid } from "@/lib/ids";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { canInProject, releaseStandingOf, versionProducerIds, visibleVersionCondition } from "./access";
 
-type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
+export type Tx = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
 export interface ReleaseChange {
   versionId: string;
@@ -155,8 +155,11 @@ export async function changeReleaseStatus({
   return { status, scheduledFor: null };
 }
 
-/** The state change itself; refuses if someone changed the version first. */
-async function applyChange(
+/**
+ * The state change itself; refuses if someone changed the version first. The caller has decided
+ * who may (changeReleaseStatus for a person, the scheduler and retention for the system).
+ */
+export async function applyChange(
   tx: Tx,
   {
     actorId,
@@ -438,28 +441,48 @@ export async function deleteVersion({ viewer, versionId }: { viewer: Viewer; ver
       "forbidden",
       "Only owners of the image's project and admins can delete versions. Nothing was changed.",
     );
-  await db().transaction(async (tx) => {
-    await tx.select({ id: imageVersions.id }).from(imageVersions).where(eq(imageVersions.id, versionId)).for("update");
-    const dependants = await versionDependants(versionId);
-    if (dependants.length) {
-      throw new HangarError(
-        "conflict",
-        `${version.version} can't be deleted while other things depend on it: ${dependants.join("; ")}. Remove or move those first, or revoke this version instead.`,
-      );
-    }
-    await tx.delete(imageVersions).where(eq(imageVersions.id, versionId));
-    await refreshImageLatest(tx, version.imageId);
-    await recordAudit(
-      {
-        actorId: viewer.id,
-        action: "version.delete",
-        objectType: "version",
-        objectId: versionId,
-        before: { imageId: version.imageId, version: version.version, releaseStatus: version.releaseStatus },
-      },
-      tx,
+  await db().transaction((tx) => deleteUnusedVersion(tx, { actorId: viewer.id, version }));
+}
+
+/**
+ * Deletes a version under a row lock unless something depends on it (then refuses naming what),
+ * with the audit event in the same transaction. The caller has decided who may.
+ */
+export async function deleteUnusedVersion(
+  tx: Tx,
+  {
+    actorId,
+    version,
+  }: {
+    actorId: string | null;
+    version: { id: string; imageId: string; version: string; releaseStatus: ReleaseStatus };
+  },
+): Promise<void> {
+  const [locked] = await tx
+    .select({ id: imageVersions.id })
+    .from(imageVersions)
+    .where(eq(imageVersions.id, version.id))
+    .for("update");
+  if (!locked) throw new HangarError("conflict", "That version was deleted in the meantime; nothing was changed.");
+  const dependants = await versionDependants(version.id);
+  if (dependants.length) {
+    throw new HangarError(
+      "conflict",
+      `${version.version} can't be deleted while other things depend on it: ${dependants.join("; ")}. Remove or move those first, or revoke this version instead.`,
     );
-  });
+  }
+  await tx.delete(imageVersions).where(eq(imageVersions.id, version.id));
+  await refreshImageLatest(tx, version.imageId);
+  await recordAudit(
+    {
+      actorId,
+      action: "version.delete",
+      objectType: "version",
+      objectId: version.id,
+      before: { imageId: version.imageId, version: version.version, releaseStatus: version.releaseStatus },
+    },
+    tx,
+  );
 }
 
 /** What this reviewer decided lately, so the queue can show outcomes after items leave it. */

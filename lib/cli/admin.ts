@@ -10,6 +10,7 @@ import {
   resetUserPassword,
   setUserDisabled,
   setUserRole,
+  OPERATOR_LABEL,
   type AccountActor,
 } from "@/db/queries/accounts";
 import { HangarError } from "@/lib/errors";
@@ -18,6 +19,8 @@ import { setPasswordUrl } from "@/lib/auth/links";
 import { hashPassword } from "@/lib/auth/password";
 import { env } from "@/lib/env";
 import { emailSchema, newPasswordSchema } from "@/lib/validations/accounts";
+import { findRetentionImage } from "@/db/queries/retention";
+import { runAllRetention, runRetention, describeSummary, type RetentionReport } from "@/lib/retention/run";
 
 export interface AdminIo {
   out: (line: string) => void;
@@ -201,8 +204,51 @@ const userCommands: Record<string, Command> = {
   },
 };
 
+function printRetention(reports: RetentionReport[], io: AdminIo): void {
+  for (const report of reports) {
+    io.out(
+      `${report.image.slug}: ${describeSummary(report.summary)}${report.dryRun ? " (dry run, nothing changed)" : ""}`,
+    );
+    if (report.changes.length)
+      io.out(
+        table(
+          ["VERSION", "STATUS", "CHANGE", "OUTCOME", "REASON"],
+          report.changes.map((change) => [change.version, change.from, change.kind, change.outcome, change.reason]),
+        ),
+      );
+  }
+}
+
+const retentionCommands: Record<string, Command> = {
+  run: {
+    usage: "retention run [--image SLUG] [--dry-run] [--json]",
+    summary:
+      "apply retention rules now: one image's saved rule, or every enabled rule; --dry-run prints the plan and changes nothing",
+    options: { image: { type: "string" }, "dry-run": { type: "boolean" }, json: { type: "boolean" } },
+    run: async ({ values, positionals }, io) => {
+      if (positionals.length)
+        throw new UsageError(`retention run takes no arguments (for one image, use --image ${positionals[0]}).`);
+      const dryRun = values["dry-run"] === true;
+      const actor = { kind: "system", label: OPERATOR_LABEL } as const;
+      let reports: RetentionReport[];
+      if (typeof values.image === "string") {
+        const image = await findRetentionImage({ slug: values.image });
+        if (!image) throw new HangarError("not_found", `There is no image ${values.image}.`);
+        reports = [await runRetention({ image, actor, dryRun })];
+      } else {
+        reports = await runAllRetention({ actor, dryRun, log: io.err });
+        if (!reports.length) io.out("No image has an enabled retention rule; nothing to do.");
+      }
+      if (values.json) io.out(JSON.stringify(reports, null, 2));
+      else printRetention(reports, io);
+      return EXIT.ok;
+    },
+  },
+};
+
 const groups: Record<string, { summary: string; commands: Record<string, Command> }> = {
   user: { summary: "accounts", commands: userCommands },
+  retention: { summary: "retention rules", commands: retentionCommands },
 };
 
 function table(header: string[], rows: string[][]): string {

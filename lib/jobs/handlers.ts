@@ -7,6 +7,7 @@ import { runFileDiff } from "@/lib/content/file-diff";
 import { runContentScan } from "@/lib/content/scan";
 import { runConversion } from "@/lib/imports/convert";
 import { runUrlImport } from "@/lib/imports/url-import";
+import { runAllRetention } from "@/lib/retention/run";
 import { runWebhookDelivery } from "@/lib/webhooks/deliver";
 import { queueReleaseEvent } from "@/lib/webhooks/events";
 import type { JobHandlers } from "./queue";
@@ -20,6 +21,7 @@ export const jobHandlers: JobHandlers = {
     void (await applyDueScheduledReleases({
       onApplied: ({ versionId, actorId, action }) => queueReleaseEvent({ versionId, actorId, extra: { action } }),
     })),
+  "retention.run": async () => void (await runAllRetention()),
   "content.inspect": async (data, { signal }) => void (await runContentScan(data, { signal })),
   "content.diff": (data, { signal }) => runFileDiff(data, { signal }),
   "image.boot-test": (data, { signal }) => runBootTest(data, { signal }),

@@ -17,6 +17,7 @@ export const jobNames = [
   "image.build",
   "image.clone",
   "release.apply-scheduled",
+  "retention.run",
   "content.inspect",
   "content.diff",
   "image.boot-test",
@@ -37,6 +38,8 @@ export interface JobPayloads {
   "image.build": { buildId: string };
   "image.clone": { cloneId: string };
   "release.apply-scheduled": Record<string, never>;
+  /** Every enabled retention rule, daily (HANGAR_RETENTION_CRON). */
+  "retention.run": Record<string, never>;
   /** Reads what is inside a blob (one content_scans row per sha256). */
   "content.inspect": { sha256: string };
   "content.diff": { diffId: string };
@@ -149,6 +152,10 @@ export async function startWorker({
   // Scheduled deprecations, disablements and revocations: pg-boss's cron, once a minute, one
   // worker at a time whatever the number of workers.
   await boss.schedule("release.apply-scheduled", "* * * * *", {}, { singletonKey: "release.apply-scheduled" });
+  // Retention rules, daily by default; an empty HANGAR_RETENTION_CRON stops the schedule.
+  const retentionCron = env().HANGAR_RETENTION_CRON;
+  if (retentionCron) await boss.schedule("retention.run", retentionCron, {}, { singletonKey: "retention.run" });
+  else await boss.unschedule("retention.run");
   const running = new Map<JobRun, Promise<void>>();
   let stopping = false;
   for (const name of jobNames) {

@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { BootSettingsSection } from "./boot-settings-section";
+import { RetentionSection } from "./retention-section";
 import Link from "next/link";
 import { formatDateTime } from "@/components/ui/format";
 import { notFound } from "next/navigation";
@@ -218,6 +219,7 @@ export default async function ImagePage({ params }: Props) {
             </section>
           ) : null}
           {image.can.manage ? <BootSettingsSection viewer={viewer} imageId={image.id} /> : null}
+          {image.can.manage ? <RetentionSection viewer={viewer} image={image} /> : null}
           {image.can.contribute ? null : (
             <p className="text-xs text-muted">You can read this image. Members of {image.projectName} can edit it.</p>
           )}
