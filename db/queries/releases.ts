@@ -433,7 +433,13 @@ export async function versionDependants(versionId: string): Promise<string[]> {
 }
 
 /** Deletes a version nothing depends on; otherwise refuses with the list of dependants. */
-export async function deleteVersion({ viewer, versionId }: { viewer: Viewer; versionId: string }): Promise<void> {
+export async function deleteVersion({
+  viewer,
+  versionId,
+}: {
+  viewer: Viewer;
+  versionId: string;
+}): Promise<{ projectId: string; imageId: string; version: string; releaseStatus: ReleaseStatus }> {
   const version = await loadVersion(viewer, versionId);
   if (!version) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
   if (!canInProject(viewer, version.projectId, "manage"))
@@ -442,6 +448,12 @@ export async function deleteVersion({ viewer, versionId }: { viewer: Viewer; ver
       "Only owners of the image's project and admins can delete versions. Nothing was changed.",
     );
   await db().transaction((tx) => deleteUnusedVersion(tx, { actorId: viewer.id, version }));
+  return {
+    projectId: version.projectId,
+    imageId: version.imageId,
+    version: version.version,
+    releaseStatus: version.releaseStatus,
+  };
 }
 
 /**

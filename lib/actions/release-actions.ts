@@ -2,7 +2,7 @@
 // and legal transitions are all checked in db/queries/releases.ts, never only in the page.
 import { changeReleaseStatus, deleteVersion } from "@/db/queries/releases";
 import { changeReleaseSchema, deleteVersionSchema } from "@/lib/validations/releases";
-import { queueReleaseEvent } from "@/lib/webhooks/events";
+import { queueReleaseEvent, queueWebhookEvent } from "@/lib/webhooks/events";
 import { defineAction } from "./safe-action";
 
 export const changeReleaseAction = defineAction(changeReleaseSchema, async (input, viewer) => {
@@ -12,6 +12,17 @@ export const changeReleaseAction = defineAction(changeReleaseSchema, async (inpu
   return result;
 });
 
-export const deleteVersionAction = defineAction(deleteVersionSchema, async (input, viewer) =>
-  deleteVersion({ viewer, versionId: input.versionId }),
-);
+export const deleteVersionAction = defineAction(deleteVersionSchema, async (input, viewer) => {
+  const deleted = await deleteVersion({ viewer, versionId: input.versionId });
+  void queueWebhookEvent({
+    type: "version.deleted",
+    projectId: deleted.projectId,
+    actorId: viewer.id,
+    object: {
+      imageId: deleted.imageId,
+      versionId: input.versionId,
+      version: deleted.version,
+      releaseStatus: deleted.releaseStatus,
+    },
+  });
+});
