@@ -139,3 +139,15 @@ export async function recordApiTokenUse({ id, address }: { id: string; address: 
       ),
     );
 }
+
+/** Tokens whose id is `reference`, or whose shown prefix starts with it (an operator types either). */
+export async function findApiTokensByReference({ reference }: { reference: string }): Promise<ApiTokenRow[]> {
+  const isId = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(reference);
+  return db()
+    .select(rowColumns)
+    .from(apiTokens)
+    .innerJoin(users, eq(users.id, apiTokens.userId))
+    .leftJoin(projects, eq(projects.id, apiTokens.projectId))
+    .where(isId ? eq(apiTokens.id, reference) : sql`starts_with(${apiTokens.prefix}, ${reference.replace(/…$/, "")})`)
+    .limit(2);
+}

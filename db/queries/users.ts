@@ -33,6 +33,16 @@ export async function getViewerById({ id }: { id: string }): Promise<Viewer | nu
   return { id: user.id, email: user.email, name: user.name, role: user.role, memberships };
 }
 
+/** An enabled account by email (case-insensitive), with its memberships; null when absent or disabled. */
+export async function getViewerByEmail({ email }: { email: string }): Promise<Viewer | null> {
+  const [user] = await db()
+    .select({ id: users.id })
+    .from(users)
+    .where(sql`lower(${users.email}) = lower(${email})`)
+    .limit(1);
+  return user ? getViewerById({ id: user.id }) : null;
+}
+
 /** Active accounts for the member picker (shown to project owners and admins only). */
 export async function listActiveAccounts({ limit = 1000 }: { limit?: number } = {}): Promise<
   { email: string; name: string | null }[]

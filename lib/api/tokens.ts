@@ -2,10 +2,18 @@
 // match them. Only the sha256 is stored (the secret has 256 bits of entropy, so a slow hash adds
 // nothing); a presented secret is looked up by its hash and the hashes compared in constant time.
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { findApiTokenByHash, insertApiToken, recordApiTokenUse, type ApiTokenRow } from "@/db/queries/api-tokens";
+import {
+  findApiTokenByHash,
+  insertApiToken,
+  recordApiTokenUse,
+  revokeApiToken,
+  type ApiTokenRow,
+} from "@/db/queries/api-tokens";
+import { recordAudit } from "@/db/queries/audit";
 import { narrowViewerToToken } from "@/db/queries/access";
 import { getViewerById, type Viewer } from "@/db/queries/users";
 import type { ProjectRole, TokenScope } from "@/db/enums";
+import { env } from "@/lib/env";
 import { HangarError } from "@/lib/errors";
 import { formatDateTime } from "@/lib/format";
 
@@ -78,4 +86,112 @@ export async function viewerFromTokenSecret(secret: string, { address }: { addre
     );
   await recordApiTokenUse({ id: token.id, address });
   return narrowViewerToToken(owner, token);
+}
+
+/** Days until expiry from `30`, `30d` or `never` (null); a message saying what is wrong otherwise. */
+export function parseTokenExpiry(text: string | undefined): number | null {
+  const value = (text ?? "").trim().toLowerCase();
+  if (!value) return env().HANGAR_TOKEN_DEFAULT_DAYS;
+  if (value === "never") {
+    if (!env().HANGAR_TOKEN_ALLOW_NO_EXPIRY)
+      throw new HangarError(
+        "invalid",
+        "Tokens that never expire are turned off here (HANGAR_TOKEN_ALLOW_NO_EXPIRY); give a number of days such as 90d.",
+        { expires: ["Give a number of days, such as 90d."] },
+      );
+    return null;
+  }
+  const match = /^(\d{1,4})d?$/.exec(value);
+  const days = match ? Number(match[1]) : NaN;
+  if (!(days >= 1 && days <= 3650))
+    throw new HangarError("invalid", `“${text}” is not an expiry; give a number of days from 1 to 3650, such as 30d.`, {
+      expires: ["Give a number of days from 1 to 3650, such as 30d."],
+    });
+  return days;
+}
+
+/**
+ * Makes a token for `owner`, the one rule for every way one is made (settings page, project page,
+ * operator command): a project token is for a project the owner is in, read gives it the viewer role
+ * there and write the owner's own role; only an admin's personal token may have the admin scope.
+ */
+export async function createTokenFor({
+  actorId,
+  owner,
+  name,
+  scope,
+  projectSlug,
+  expiresInDays,
+}: {
+  actorId: string | null;
+  owner: Viewer;
+  name: string;
+  scope: TokenScope;
+  projectSlug?: string;
+  expiresInDays: number | null;
+}): Promise<{ token: ApiTokenRow; secret: string }> {
+  let project: { id: string; role: ProjectRole } | null = null;
+  if (projectSlug) {
+    const membership = owner.memberships.find((entry) => entry.projectSlug === projectSlug);
+    if (!membership)
+      throw new HangarError(
+        "not_found",
+        `${owner.email} is not a member of a project ${projectSlug}; a project token can only be made for one's own project.`,
+      );
+    if (scope === "admin")
+      throw new HangarError("invalid", "A project token can have the read or write scope, not admin.", {
+        scope: ["Choose read or write for a project token."],
+      });
+    project = { id: membership.projectId, role: scope === "read" ? "viewer" : membership.role };
+  } else if (scope === "admin" && owner.role !== "admin")
+    throw new HangarError(
+      "invalid",
+      `${owner.email} is not an admin, so a token with the admin scope could do nothing more; choose read or write.`,
+      { scope: ["Only admins can have admin-scoped tokens."] },
+    );
+  const expiresAt = expiresInDays === null ? null : new Date(Date.now() + expiresInDays * 24 * 3600 * 1000);
+  const issued = await issueApiToken({
+    userId: owner.id,
+    projectId: project?.id ?? null,
+    projectRole: project?.role ?? null,
+    name,
+    scope,
+    expiresAt,
+  });
+  await recordAudit({
+    actorId,
+    action: "token.create",
+    objectType: "api_token",
+    objectId: issued.token.id,
+    after: {
+      owner: owner.email,
+      name,
+      scope,
+      project: projectSlug ?? null,
+      projectRole: project?.role ?? null,
+      prefix: issued.token.prefix,
+      expiresAt: expiresAt?.toISOString() ?? null,
+    },
+  });
+  return issued;
+}
+
+/** Revokes a token at once and audits it; false when it was already revoked. */
+export async function revokeTokenAs({
+  actorId,
+  token,
+}: {
+  actorId: string | null;
+  token: ApiTokenRow;
+}): Promise<boolean> {
+  const revoked = await revokeApiToken({ id: token.id, revokedById: actorId });
+  if (revoked)
+    await recordAudit({
+      actorId,
+      action: "token.revoke",
+      objectType: "api_token",
+      objectId: token.id,
+      before: { owner: token.userEmail, name: token.name, prefix: token.prefix, scope: token.scope },
+    });
+  return revoked;
 }

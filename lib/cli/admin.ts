@@ -13,6 +13,10 @@ import {
   OPERATOR_LABEL,
   type AccountActor,
 } from "@/db/queries/accounts";
+import { findApiTokensByReference, listAllApiTokens } from "@/db/queries/api-tokens";
+import { getViewerByEmail } from "@/db/queries/users";
+import { tokenScopes, type TokenScope } from "@/db/enums";
+import { createTokenFor, parseTokenExpiry, revokeTokenAs } from "@/lib/api/tokens";
 import { HangarError } from "@/lib/errors";
 import { unlockAccountSignIn } from "@/lib/auth/sign-in-guard";
 import { setPasswordUrl } from "@/lib/auth/links";
@@ -246,9 +250,113 @@ const retentionCommands: Record<string, Command> = {
   },
 };
 
+const tokenScopeValue = (value: unknown): TokenScope => {
+  if (typeof value === "string" && (tokenScopes as readonly string[]).includes(value)) return value as TokenScope;
+  throw new UsageError(
+    value === undefined
+      ? "Say what the token may do: --scope read, write or admin."
+      : `“${String(value)}” is not a scope; use read, write or admin.`,
+  );
+};
+
+const tokenCommands: Record<string, Command> = {
+  create: {
+    usage: "token create --user EMAIL --scope read|write|admin [--project SLUG] [--expires 30d|never] [--name NAME]",
+    summary: "make an API token for an account (a project token with --project) and print its secret once",
+    options: {
+      user: { type: "string" },
+      scope: { type: "string" },
+      project: { type: "string" },
+      expires: { type: "string" },
+      name: { type: "string" },
+    },
+    run: async ({ values, positionals }, io) => {
+      if (positionals.length)
+        throw new UsageError(`token create takes no arguments.\n\nUsage: ${tokenCommands.create!.usage}`);
+      if (typeof values.user !== "string")
+        throw new UsageError(`Say whose token it is: --user EMAIL.\n\nUsage: ${tokenCommands.create!.usage}`);
+      const email = oneEmail([values.user], tokenCommands.create!.usage);
+      const scope = tokenScopeValue(values.scope);
+      const owner = await getViewerByEmail({ email });
+      if (!owner) throw new HangarError("not_found", `There is no enabled account ${email}.`);
+      const name = typeof values.name === "string" && values.name.trim() ? values.name.trim() : `${scope} token`;
+      const { token, secret } = await createTokenFor({
+        actorId: null,
+        owner,
+        name,
+        scope,
+        projectSlug: typeof values.project === "string" ? values.project : undefined,
+        expiresInDays: parseTokenExpiry(typeof values.expires === "string" ? values.expires : undefined),
+      });
+      io.out(
+        `Created ${token.projectSlug ? `project token for ${token.projectSlug} (${token.projectRole})` : "personal token"} “${token.name}” for ${token.userEmail}, scope ${token.scope}, ${token.expiresAt ? `expires ${token.expiresAt.toISOString()}` : "never expires"}.`,
+      );
+      io.out("Its secret is shown only now; store it where it is needed:");
+      io.out(secret);
+      return EXIT.ok;
+    },
+  },
+  list: {
+    usage: "token list [--user EMAIL] [--json]",
+    summary: "list API tokens (never their secrets): owner, project, scope, expiry, last use, revoked",
+    options: { user: { type: "string" }, json: { type: "boolean" } },
+    run: async ({ values }, io) => {
+      let tokens = await listAllApiTokens({ limit: 100_000 });
+      if (typeof values.user === "string") {
+        const email = values.user.toLowerCase();
+        tokens = tokens.filter((token) => token.userEmail.toLowerCase() === email);
+      }
+      if (values.json) {
+        io.out(JSON.stringify(tokens, null, 2));
+        return EXIT.ok;
+      }
+      const when = (date: Date | null) => (date ? date.toISOString().slice(0, 16).replace("T", " ") : "-");
+      io.out(
+        table(
+          ["ID", "PREFIX", "OWNER", "NAME", "PROJECT", "SCOPE", "EXPIRES (UTC)", "LAST USED", "STATE"],
+          tokens.map((token) => [
+            token.id,
+            `${token.prefix}…`,
+            token.userEmail,
+            token.name,
+            token.projectSlug ? `${token.projectSlug}:${token.projectRole}` : "-",
+            token.scope,
+            token.expiresAt ? when(token.expiresAt) : "never",
+            token.lastUsedAt ? `${when(token.lastUsedAt)} ${token.lastUsedAddress ?? ""}`.trim() : "never",
+            token.revokedAt ? "revoked" : token.expiresAt && token.expiresAt <= new Date() ? "expired" : "active",
+          ]),
+        ),
+      );
+      io.out(`${tokens.length} token${tokens.length === 1 ? "" : "s"}.`);
+      return EXIT.ok;
+    },
+  },
+  revoke: {
+    usage: "token revoke ID|PREFIX",
+    summary: "revoke a token at once (by its id, or the prefix token list shows)",
+    run: async ({ positionals }, io) => {
+      if (positionals.length !== 1)
+        throw new UsageError(`Say which token: its id or its prefix.\n\nUsage: ${tokenCommands.revoke!.usage}`);
+      const found = await findApiTokensByReference({ reference: positionals[0]! });
+      if (!found.length) throw new HangarError("not_found", `No token has the id or prefix ${positionals[0]}.`);
+      if (found.length > 1)
+        throw new HangarError("conflict", `More than one token starts with ${positionals[0]}; give its id instead.`);
+      const token = found[0]!;
+      const revoked = await revokeTokenAs({ actorId: null, token });
+      io.out(
+        revoked
+          ? `Revoked ${token.prefix}… (“${token.name}”, ${token.userEmail}); it stops working at once.`
+          : `${token.prefix}… was already revoked; nothing changed.`,
+      );
+      return EXIT.ok;
+    },
+  },
+};
+
 const groups: Record<string, { summary: string; commands: Record<string, Command> }> = {
   user: { summary: "accounts", commands: userCommands },
   retention: { summary: "retention rules", commands: retentionCommands },
+  token: { summary: "API tokens", commands: tokenCommands },
 };
 
 function table(header: string[], rows: string[][]): string {
