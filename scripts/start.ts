@@ -16,7 +16,6 @@ import { isConnectionError } from "../db/health";
 import { applyMigrations } from "../db/migrate";
 import { ensureAdmin, seedDemoCatalog } from "../db/seed";
 import { CLIENT_ADDRESS_HEADER, clientAddress } from "../lib/auth/client-address";
-import { viewerFromSessionCookie } from "../lib/auth/session-cookie";
 import { readEnv } from "../lib/env";
 import { answerOperations, observeRequest, startMetricsServer } from "../lib/observability/http";
 import { lineLogger, logger } from "../lib/observability/log";
@@ -28,7 +27,7 @@ import {
   writeDatabaseUnavailable,
 } from "../lib/http/database-unavailable";
 import { reconcileStorage } from "../lib/imports/reconcile";
-import { createUploadServer, isUploadPath } from "../lib/imports/tus";
+import { createUploadServer, isUploadPath, uploadViewerOf } from "../lib/imports/tus";
 import { reconcileContentScans } from "../lib/content/requests";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { closeQueue, startWorker, type Worker } from "../lib/jobs/queue";
@@ -161,7 +160,7 @@ async function main() {
     closeNext = () => app.close();
     const handleNext = app.getRequestHandler();
     const uploads = createUploadServer({
-      viewerOf: (request) => viewerFromSessionCookie({ headers: request.headers, secret }),
+      viewerOf: (request) => uploadViewerOf(request, { secret }),
     });
     // The metrics' route label keeps only the static names of Hangar's own routes.
     const knownSegments = routeSegmentsOf(path.join(root, "app"));

@@ -4,14 +4,13 @@
 // routes themselves only call the same (viewer, input) actions and queries the pages use.
 import { z } from "zod";
 import { recordAudit } from "@/db/queries/audit";
-import { tokenScopeCovers } from "@/db/queries/access";
 import type { Viewer } from "@/db/queries/users";
 import type { TokenScope } from "@/db/enums";
 import type { ActionResult } from "@/lib/actions/safe-action";
 import { clientAddressOf } from "@/lib/auth/client-address";
 import { errorResponse, HangarError, INTERNAL_ERROR_MESSAGE } from "@/lib/errors";
 import { takeRequest } from "./rate-limit";
-import { viewerFromTokenSecret } from "./tokens";
+import { viewerFromAuthorization } from "./tokens";
 
 export interface ApiContext<Params> {
   request: Request;
@@ -23,17 +22,14 @@ export interface ApiContext<Params> {
 const READ_METHODS = new Set(["GET", "HEAD"]);
 const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-async function callerOf(request: Request): Promise<Viewer> {
+async function callerOf(request: Request, need: TokenScope): Promise<Viewer> {
   const authorization = request.headers.get("authorization");
-  if (authorization !== null) {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
-    if (!match)
-      throw new HangarError(
-        "unauthenticated",
-        "The Authorization header must be “Bearer <token>”, with a token from Settings → Access tokens.",
-      );
-    return viewerFromTokenSecret(match[1]!, { address: clientAddressOf(request) });
-  }
+  if (authorization !== null)
+    return viewerFromAuthorization(authorization, {
+      address: clientAddressOf(request),
+      need,
+      what: `${request.method} ${new URL(request.url).pathname}`,
+    });
   if (!READ_METHODS.has(request.method))
     throw new HangarError(
       "unauthenticated",
@@ -60,12 +56,7 @@ export function apiRoute<Params = Record<string, never>>(
 ): (request: Request, context: { params: Promise<Params> }) => Promise<Response> {
   return async (request, context) => {
     try {
-      const viewer = await callerOf(request);
-      if (viewer.token && !tokenScopeCovers(viewer.token.scope, need))
-        throw new HangarError(
-          "forbidden",
-          `This token has the ${viewer.token.scope} scope; ${request.method} ${new URL(request.url).pathname} needs ${need}. Use a token with the ${need} scope.`,
-        );
+      const viewer = await callerOf(request, need);
       const limited = takeRequest(viewer.token ? `token:${viewer.token.id}` : `user:${viewer.id}`);
       if (!limited.ok)
         return errorResponse(

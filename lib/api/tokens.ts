@@ -10,7 +10,7 @@ import {
   type ApiTokenRow,
 } from "@/db/queries/api-tokens";
 import { recordAudit } from "@/db/queries/audit";
-import { narrowViewerToToken } from "@/db/queries/access";
+import { narrowViewerToToken, tokenScopeCovers } from "@/db/queries/access";
 import { getViewerById, type Viewer } from "@/db/queries/users";
 import type { ProjectRole, TokenScope } from "@/db/enums";
 import { env } from "@/lib/env";
@@ -86,6 +86,29 @@ export async function viewerFromTokenSecret(secret: string, { address }: { addre
     );
   await recordApiTokenUse({ id: token.id, address });
   return narrowViewerToToken(owner, token);
+}
+
+/**
+ * The caller an `Authorization` header names (`Bearer hgr_…`), refused when the header is malformed,
+ * the token is not usable, or its scope does not cover `need`.
+ */
+export async function viewerFromAuthorization(
+  authorization: string,
+  { address, need, what }: { address: string; need: TokenScope; what: string },
+): Promise<Viewer> {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!match)
+    throw new HangarError(
+      "unauthenticated",
+      "The Authorization header must be “Bearer <token>”, with a token from Settings → Access tokens.",
+    );
+  const viewer = await viewerFromTokenSecret(match[1]!, { address });
+  if (viewer.token && !tokenScopeCovers(viewer.token.scope, need))
+    throw new HangarError(
+      "forbidden",
+      `This token has the ${viewer.token.scope} scope; ${what} needs ${need}. Use a token with the ${need} scope.`,
+    );
+  return viewer;
 }
 
 /** Days until expiry from `30`, `30d` or `never` (null); a message saying what is wrong otherwise. */

@@ -16,7 +16,8 @@ import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { getBlobStore } from "@/lib/storage";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
 import { metricsText } from "@/lib/observability/metrics";
-import { createUploadServer } from "./tus";
+import { issueApiToken } from "@/lib/api/tokens";
+import { createUploadServer, uploadViewerOf } from "./tus";
 
 let owner: Viewer;
 let stranger: Viewer;
@@ -371,5 +372,38 @@ describe("tus uploads", () => {
     expect(names).toContain(id);
     expect(names.some((name) => name.includes("passwd"))).toBe(false);
     expect((await stat(path.join(env().dataDir, "uploads", id))).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("uploads with an API token (the CLI's push)", () => {
+  const tokenServer = createUploadServer({ viewerOf: (request) => uploadViewerOf(request, { secret: "unused-here" }) });
+  const start = (authorization: string) =>
+    tokenServer.handle(
+      new Request(base, {
+        method: "POST",
+        headers: {
+          authorization,
+          "Tus-Resumable": "1.0.0",
+          "Upload-Length": "1024",
+          "Upload-Metadata": metadata({ imageId, version: unique("v") }),
+        },
+      }),
+    );
+  const token = async (scope: "read" | "write") =>
+    (await issueApiToken({ userId: owner.id, projectId: null, projectRole: null, name: scope, scope, expiresAt: null }))
+      .secret;
+
+  it("takes a write token, refuses a read token and a bad one with their reasons, and starts nothing for them", async () => {
+    const before = await db().select({ id: uploads.id }).from(uploads);
+    const read = await start(`Bearer ${await token("read")}`);
+    expect(read.status).toBe(403);
+    expect(await read.text()).toMatch(/read scope; uploading needs write/);
+    const bad = await start("Bearer hgr_not-a-token");
+    expect(bad.status).toBe(401);
+    expect(await bad.text()).toMatch(/not a Hangar token/);
+    expect(await db().select({ id: uploads.id }).from(uploads)).toHaveLength(before.length);
+    const write = await start(`Bearer ${await token("write")}`);
+    expect(write.status).toBe(201);
+    expect(write.headers.get("location")).toMatch(/\/api\/uploads\/[0-9a-f]+$/);
   });
 });

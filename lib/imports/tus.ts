@@ -25,6 +25,9 @@ import { AccessDenied } from "@/db/queries/access";
 import { getProjectQuota } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { diskFormats } from "@/db/schema";
+import { viewerFromAuthorization } from "@/lib/api/tokens";
+import { clientAddressOf } from "@/lib/auth/client-address";
+import { viewerFromSessionCookie } from "@/lib/auth/session-cookie";
 import { errorBody, errorResponse, HangarError, httpStatusOf, type ErrorCode } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { databaseUnavailableBody } from "@/lib/http/database-unavailable";
@@ -79,6 +82,17 @@ const httpError = (code: ErrorCode, message: string) => ({
 
 const progressWrites = new Map<string, number>();
 
+/** Who an upload is from: a write-scoped API token (the CLI's push), or else the browser's session cookie. */
+export function uploadViewerOf(request: Request, { secret }: { secret: string }): Promise<Viewer | null> {
+  const authorization = request.headers.get("authorization");
+  if (authorization === null) return viewerFromSessionCookie({ headers: request.headers, secret });
+  return viewerFromAuthorization(authorization, {
+    address: clientAddressOf(request),
+    need: "write",
+    what: "uploading",
+  });
+}
+
 export interface UploadServerDeps {
   viewerOf(request: Request): Promise<Viewer | null>;
 }
@@ -118,6 +132,7 @@ export function createUploadServer(deps: UploadServerDeps) {
     namingFunction: () => randomBytes(16).toString("hex"),
     // A hook that ran into a database outage is the same clear 503 as the HTTP server's gate gives.
     onResponseError(_request, error) {
+      if (error instanceof HangarError) return httpError(error.code, error.message);
       if (isConnectionError(error))
         return { status_code: httpStatusOf("database_unavailable"), body: JSON.stringify(databaseUnavailableBody()) };
     },

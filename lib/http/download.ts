@@ -1,0 +1,77 @@
+// A version's file (or a finished conversion of it) as an HTTP answer, with ranges, ETag and
+// If-Range, for whoever the route decided the caller is: the page's session or an API token.
+import { Readable } from "node:stream";
+import { z } from "zod";
+import { getConversion, getDownloadableVersion } from "@/db/queries/versions";
+import { diskFormats } from "@/db/schema";
+import type { Viewer } from "@/db/queries/users";
+import { errorResponse } from "@/lib/errors";
+import { getBlobStore } from "@/lib/storage";
+import { contentDisposition, parseRange } from "./range";
+
+const querySchema = z.object({ format: z.enum(diskFormats).optional() });
+
+export async function downloadResponse({
+  request,
+  viewer,
+  versionId,
+}: {
+  request: Request;
+  viewer: Viewer;
+  versionId: string;
+}): Promise<Response> {
+  if (!z.string().uuid().safeParse(versionId).success)
+    return errorResponse("not_found", "That version doesn't exist, or you can't see it.");
+  const query = querySchema.safeParse(Object.fromEntries(new URL(request.url).searchParams));
+  if (!query.success) return errorResponse("invalid", `The format is one of: ${diskFormats.join(", ")}.`);
+  const version = await getDownloadableVersion({ viewer, versionId });
+  if (!version) return errorResponse("not_found", "That version doesn't exist, isn't ready, or you can't see it.");
+
+  let sha256 = version.sha256;
+  let size = version.fileSize;
+  let format = version.format;
+  // A linked clone's own file names its base as backing file: it leaves only flattened.
+  const wanted = query.data.format ?? version.format;
+  if (wanted !== version.format || version.linked) {
+    const conversion = await getConversion({ versionId: version.id, targetFormat: wanted });
+    if (!conversion || conversion.status !== "succeeded" || !conversion.sha256 || conversion.fileSize === null) {
+      const what =
+        version.linked && wanted === version.format ? `a self-contained (flattened) ${wanted} file` : `${wanted}`;
+      return errorResponse(
+        "conflict",
+        `This version has not been converted to ${what} yet. Request the conversion on the version's page and download it when it's done.`,
+      );
+    }
+    sha256 = conversion.sha256;
+    size = conversion.fileSize;
+    format = wanted;
+  }
+
+  const etag = `"${sha256}"`;
+  const headers = new Headers({
+    "Accept-Ranges": "bytes",
+    ETag: etag,
+    "Content-Type": "application/octet-stream",
+    "Content-Disposition": contentDisposition(`${version.imageSlug}-${version.version}.${format}`),
+    "Cache-Control": "private, max-age=0, must-revalidate",
+  });
+  if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
+  const ifRange = request.headers.get("if-range");
+  const range =
+    ifRange && ifRange !== etag ? { kind: "full" as const } : parseRange(request.headers.get("range"), size);
+  const store = getBlobStore();
+  if (range.kind === "unsatisfiable") {
+    headers.set("Content-Range", `bytes */${size}`);
+    return new Response(null, { status: 416, headers });
+  }
+  if (range.kind === "partial") {
+    headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
+    headers.set("Content-Length", String(range.end - range.start + 1));
+    const body = await store.createReadStream(sha256, { start: range.start, end: range.end });
+    return new Response(Readable.toWeb(body as Readable) as ReadableStream, { status: 206, headers });
+  }
+  headers.set("Content-Length", String(size));
+  if (request.method === "HEAD") return new Response(null, { status: 200, headers });
+  const body = await store.createReadStream(sha256);
+  return new Response(Readable.toWeb(body as Readable) as ReadableStream, { status: 200, headers });
+}
