@@ -30,7 +30,7 @@ export async function insertWebhook({
         action: "webhook.create",
         objectType: "webhook",
         objectId: row.id,
-        after: audited(row),
+        after: webhookWithoutSecret(row),
       },
       tx,
     );
@@ -38,8 +38,8 @@ export async function insertWebhook({
   });
 }
 
-/** What the audit log keeps of a webhook: everything but its secret. */
-function audited(row: WebhookRow) {
+/** A webhook as the audit log and every answer show it: everything but its secret. */
+export function webhookWithoutSecret(row: WebhookRow) {
   return {
     projectId: row.projectId,
     url: row.url,
@@ -75,8 +75,8 @@ export async function updateWebhook({
         action: "webhook.update",
         objectType: "webhook",
         objectId: id,
-        before: audited(before),
-        after: audited(row),
+        before: webhookWithoutSecret(before),
+        after: webhookWithoutSecret(row),
       },
       tx,
     );
@@ -89,7 +89,7 @@ export async function deleteWebhook({ id, actorId }: { id: string; actorId: stri
     const [row] = await tx.delete(webhooks).where(eq(webhooks.id, id)).returning();
     if (!row) return false;
     await recordAudit(
-      { actorId, action: "webhook.delete", objectType: "webhook", objectId: id, before: audited(row) },
+      { actorId, action: "webhook.delete", objectType: "webhook", objectId: id, before: webhookWithoutSecret(row) },
       tx,
     );
     return true;

@@ -11,6 +11,7 @@ import {
   listDeliveries,
   listWebhooks,
   updateWebhook,
+  webhookWithoutSecret,
   type WebhookRow,
 } from "@/db/queries/webhooks";
 import { HangarError } from "@/lib/errors";
@@ -52,18 +53,6 @@ async function requireSafeUrl(url: string, allowInternal: boolean): Promise<void
   }
 }
 
-function summary(row: WebhookRow) {
-  return {
-    id: row.id,
-    projectId: row.projectId,
-    url: row.url,
-    events: row.events,
-    description: row.description,
-    active: row.active,
-    allowInternal: row.allowInternal,
-  };
-}
-
 export const createWebhookAction = defineAction(createWebhookSchema, async (input, viewer) => {
   requireWebhookManager(viewer, input.projectId);
   if (input.allowInternal) requireAdmin(viewer, "let a webhook reach internal addresses");
@@ -82,7 +71,7 @@ export const createWebhookAction = defineAction(createWebhookSchema, async (inpu
     },
   });
   // The secret is shown this once; lists never include it.
-  return { webhook: summary(row), secret };
+  return { webhook: { id: row.id, ...webhookWithoutSecret(row) }, secret };
 });
 
 export const updateWebhookAction = defineAction(updateWebhookSchema, async (input, viewer) => {
@@ -103,7 +92,7 @@ export const updateWebhookAction = defineAction(updateWebhookSchema, async (inpu
     },
   });
   if (!row) throw new HangarError("not_found", "That webhook doesn't exist.");
-  return summary(row);
+  return { id: row.id, ...webhookWithoutSecret(row) };
 });
 
 export const deleteWebhookAction = defineAction(deleteWebhookSchema, async (input, viewer) => {
