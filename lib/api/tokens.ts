@@ -21,6 +21,8 @@ export const TOKEN_PREFIX = "hgr_";
 const SECRET_PATTERN = /^hgr_[A-Za-z0-9_-]{43}$/;
 /** How many characters of the secret a list shows, so a person can tell their tokens apart. */
 const SHOWN_CHARACTERS = TOKEN_PREFIX.length + 8;
+/** Last use is written at most this often per token and address (db/queries/api-tokens.ts says the same in SQL). */
+const USE_RECORD_INTERVAL_MS = 60_000;
 
 export const hashTokenSecret = (secret: string) => createHash("sha256").update(secret).digest("hex");
 
@@ -84,7 +86,13 @@ export async function viewerFromTokenSecret(secret: string, { address }: { addre
       "unauthenticated",
       `This project token's owner (${token.userEmail}) is no longer a member of ${token.projectSlug}, so the token no longer works. Ask a project owner for a new one.`,
     );
-  await recordApiTokenUse({ id: token.id, address });
+  // The row just read says when it was last recorded: skip the write unless it is stale or the address changed.
+  if (
+    !token.lastUsedAt ||
+    token.lastUsedAt.getTime() < Date.now() - USE_RECORD_INTERVAL_MS ||
+    token.lastUsedAddress !== address
+  )
+    await recordApiTokenUse({ id: token.id, address });
   return narrowViewerToToken(owner, token);
 }
 
