@@ -33,9 +33,9 @@ function templateOf(file: string): string {
 async function implementedOperations(): Promise<Set<string>> {
   const operations = new Set<string>();
   for (const file of await routeFiles(root)) {
-    const module = (await import(file)) as Record<string, unknown>;
+    const routeModule = (await import(file)) as Record<string, unknown>;
     for (const method of METHODS)
-      if (typeof module[method] === "function") operations.add(`${method} ${templateOf(file)}`);
+      if (typeof routeModule[method] === "function") operations.add(`${method} ${templateOf(file)}`);
   }
   return operations;
 }
