@@ -51,16 +51,16 @@ const errorDescriptions: Record<ErrorCode, string> = {
 
 /** Error responses for an operation: always 401, 429 and 500, plus the codes it names. */
 export function errorResponses(...codes: ErrorCode[]): ZodOpenApiResponsesObject {
-  const responses: ZodOpenApiResponsesObject = {};
+  const responses: Record<string, { description: string; content: object }> = {};
   for (const code of new Set<ErrorCode>(["unauthenticated", "rate_limited", "internal", ...codes])) {
     const status = String(httpStatusOf(code));
-    const earlier = responses[status] as { description: string } | undefined;
+    const earlier = responses[status];
     responses[status] = {
       description: earlier ? `${earlier.description} ${errorDescriptions[code]}` : errorDescriptions[code],
       content: { "application/json": { schema: errorBodySchema } },
     };
   }
-  return responses;
+  return responses as ZodOpenApiResponsesObject;
 }
 
 export function jsonContent(schema: z.ZodType) {
