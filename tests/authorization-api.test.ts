@@ -1,0 +1,276 @@
+// Every /api/v1 operation × every kind of token holder, through the real route handlers on the real
+// database. A holder is a person of the authorization world with a token of some scope (or a project
+// token, or nobody). What a holder gets follows from two rules: the token's scope must cover what the
+// operation needs (else 403 before anything is read), and then the person's rights, narrowed to the
+// token, decide as they do in the web UI. Every answer's status must be one the OpenAPI document
+// lists for that operation, and a refused change must leave the database exactly as it was.
+import { sql } from "drizzle-orm";
+import path from "node:path";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { db } from "@/db/client";
+import type { ProjectRole, TokenScope } from "@/db/enums";
+import { issueApiToken } from "@/lib/api/tokens";
+import { apiDocument } from "@/lib/api/openapi/document";
+import {
+  anyoneSignedIn,
+  createWorld,
+  projectRoles,
+  realVersion,
+  type CallerName,
+  type Expectation,
+  type Outcome,
+  type World,
+} from "./authorization-world";
+
+vi.mock("@/lib/auth/session", () => ({ getViewer: async () => null }));
+
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] as const;
+type Method = (typeof METHODS)[number];
+
+interface Request_ {
+  params?: Record<string, string>;
+  query?: Record<string, string>;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+interface Case {
+  /** "METHOD /api/v1/path/{param}", as in the OpenAPI document. */
+  operation: string;
+  need: TokenScope;
+  /** What each person gets with a token that covers `need` (the project's targets live in P). */
+  expected: Expectation;
+  /** A fresh target for one cell: what to send. */
+  cell: () => Promise<Request_>;
+}
+
+interface Holder {
+  name: string;
+  /** Whose rights decide, once the scope covers the operation (null: nobody signed in). */
+  actsAs: CallerName;
+  scope: TokenScope | null;
+  secret: string | null;
+}
+
+let world: World;
+let holders: Holder[] = [];
+let shared: { imageSlug: string; versionId: string };
+
+const everyone: Expectation = { ...anyoneSignedIn, anonymous: "ok" };
+
+const cases = (): Case[] => [
+  {
+    operation: "GET /api/v1/openapi.json",
+    need: "read",
+    expected: everyone,
+    cell: async () => ({}),
+  },
+  {
+    operation: "GET /api/v1/images/{slug}/channels/{channel}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: shared.imageSlug, channel: "latest" } }),
+  },
+  {
+    operation: "GET /api/v1/versions/{id}/download",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { id: shared.versionId } }),
+  },
+  {
+    operation: "HEAD /api/v1/versions/{id}/download",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { id: shared.versionId } }),
+  },
+];
+
+const scopeRank: Record<TokenScope, number> = { read: 0, write: 1, admin: 2 };
+
+/** What a holder should get for a case. */
+function outcomeFor(holder: Holder, entry: Case): Outcome {
+  if (entry.expected.anonymous === "ok") return "ok";
+  if (!holder.secret) return "unauthenticated";
+  if (scopeRank[holder.scope!] < scopeRank[entry.need]) return "forbidden";
+  return entry.expected[holder.actsAs];
+}
+
+async function routeOf(operation: string) {
+  const [method, template] = operation.split(" ") as [Method, string];
+  const directory = template
+    .replace(/^\/api\/v1/, "")
+    .split("/")
+    .map((segment) => segment.replace(/^\{(.+)\}$/, "[$1]"))
+    .join("/");
+  const file = path.resolve(__dirname, `../app/api/v1${directory}/route.ts`);
+  const module_ = (await import(/* @vite-ignore */ file)) as Record<string, unknown>;
+  return module_[method] as (
+    request: Request,
+    context: { params: Promise<Record<string, string>> },
+  ) => Promise<Response>;
+}
+
+async function send(entry: Case, holder: Holder): Promise<Response> {
+  const [method, template] = entry.operation.split(" ") as [Method, string];
+  const request = await entry.cell();
+  const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(request.params?.[name] ?? ""));
+  const url = new URL(`http://hangar.test${path}`);
+  for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
+  const headers: Record<string, string> = { ...request.headers };
+  if (holder.secret) headers.authorization = `Bearer ${holder.secret}`;
+  if (request.body !== undefined) headers["content-type"] ??= "application/json";
+  const handler = await routeOf(entry.operation);
+  return handler(
+    new Request(url, {
+      method,
+      headers,
+      body:
+        request.body === undefined
+          ? undefined
+          : typeof request.body === "string"
+            ? request.body
+            : JSON.stringify(request.body),
+    }),
+    { params: Promise.resolve(request.params ?? {}) },
+  );
+}
+
+// The tables an API change could touch, as one digest each; token bookkeeping (last use, the
+// token.used audit row) is expected to change and is left out.
+const watched = [
+  "images",
+  "image_versions",
+  "image_tags",
+  "channels",
+  "channel_moves",
+  "recipes",
+  "recipe_revisions",
+  "builds",
+  "clones",
+  "conversions",
+  "reviews",
+  "scheduled_releases",
+  "projects",
+  "project_members",
+  "uploads",
+];
+
+async function fingerprint(): Promise<Record<string, string>> {
+  const digests: Record<string, string> = {};
+  for (const table of watched) {
+    const rows = await db().execute<{ digest: string | null }>(
+      sql.raw(`select md5(string_agg(t::text, '|' order by t::text)) as digest from ${table} t`),
+    );
+    digests[table] = rows.rows[0]?.digest ?? "";
+  }
+  const audit = await db().execute<{ digest: string | null }>(
+    sql.raw(
+      `select md5(string_agg(a::text, '|' order by a::text)) as digest from audit_events a where action <> 'token.used'`,
+    ),
+  );
+  digests.audit_events = audit.rows[0]?.digest ?? "";
+  return digests;
+}
+
+const statusOf: Record<Exclude<Outcome, "ok">, number> = { unauthenticated: 401, forbidden: 403, not_found: 404 };
+
+function documentedStatuses(operation: string): string[] {
+  const [method, template] = operation.split(" ") as [Method, string];
+  const item = (apiDocument().paths ?? {})[template] as Record<string, { responses?: object }> | undefined;
+  return Object.keys(item?.[method.toLowerCase()]?.responses ?? {});
+}
+
+async function tokenFor(
+  userId: string,
+  scope: TokenScope,
+  project: { id: string; role: ProjectRole } | null = null,
+): Promise<string> {
+  const { secret } = await issueApiToken({
+    userId,
+    projectId: project?.id ?? null,
+    projectRole: project?.role ?? null,
+    name: `matrix ${scope}`,
+    scope,
+    expiresAt: null,
+  });
+  return secret;
+}
+
+beforeAll(async () => {
+  world = await createWorld();
+  const version = await realVersion(world, { projectId: world.project.id });
+  shared = { imageSlug: version.imageSlug, versionId: version.versionId };
+  const people: CallerName[] = ["viewer", "member", "owner", "other member", "other owner"];
+  holders = [{ name: "nobody", actsAs: "anonymous", scope: null, secret: null }];
+  for (const person of people)
+    for (const scope of ["read", "write"] as const)
+      holders.push({
+        name: `${person}, ${scope} token`,
+        actsAs: person,
+        scope,
+        secret: await tokenFor(world.callers[person]!.id, scope),
+      });
+  const admin = world.callers.admin!;
+  // An admin's read or write token carries no admin power: the admin is then an outsider to P.
+  holders.push(
+    { name: "admin, read token", actsAs: "other member", scope: "read", secret: await tokenFor(admin.id, "read") },
+    { name: "admin, write token", actsAs: "other member", scope: "write", secret: await tokenFor(admin.id, "write") },
+    { name: "admin, admin token", actsAs: "admin", scope: "admin", secret: await tokenFor(admin.id, "admin") },
+  );
+  const owner = world.callers.owner!;
+  // The owner's project tokens for CI: limited to P and to the role they were made with.
+  holders.push(
+    {
+      name: "owner's P token as viewer",
+      actsAs: "viewer",
+      scope: "read",
+      secret: await tokenFor(owner.id, "read", { id: world.project.id, role: "viewer" }),
+    },
+    {
+      name: "owner's P token as member",
+      actsAs: "member",
+      scope: "write",
+      secret: await tokenFor(owner.id, "write", { id: world.project.id, role: "member" }),
+    },
+    {
+      name: "other owner's Q token",
+      actsAs: "other owner",
+      scope: "write",
+      secret: await tokenFor(world.callers["other owner"]!.id, "write", { id: world.otherProject.id, role: "owner" }),
+    },
+  );
+});
+
+describe("the /api/v1 authorization matrix", () => {
+  it("has a row for every operation in the OpenAPI document", () => {
+    const covered = new Set(cases().map((entry) => entry.operation));
+    const documented: string[] = [];
+    for (const [template, item] of Object.entries(apiDocument().paths ?? {}))
+      for (const method of METHODS)
+        if ((item as Record<string, unknown>)[method.toLowerCase()]) documented.push(`${method} ${template}`);
+    expect(documented.filter((operation) => !covered.has(operation)).sort()).toEqual([]);
+  });
+
+  for (const entry of cases())
+    it(`${entry.operation}: every holder gets what their token and rights allow, and a refusal changes nothing`, async () => {
+      const documented = documentedStatuses(entry.operation);
+      const failures: string[] = [];
+      for (const holder of holders) {
+        const expected = outcomeFor(holder, entry);
+        const before = entry.need === "read" || expected === "ok" ? null : await fingerprint();
+        const response = await send(entry, holder);
+        await response.body?.cancel();
+        const status = response.status;
+        const got = status < 400 ? "ok" : status;
+        const want = expected === "ok" ? "ok" : statusOf[expected];
+        if (got !== want) failures.push(`${holder.name}: expected ${want}, got ${status}`);
+        if (!documented.includes(String(status))) failures.push(`${holder.name}: ${status} is not documented`);
+        if (before) {
+          const after = await fingerprint();
+          const changed = Object.keys(before).filter((table) => before[table] !== after[table]);
+          if (changed.length) failures.push(`${holder.name}: a refused request changed ${changed.join(", ")}`);
+        }
+      }
+      expect(failures).toEqual([]);
+    });
+});
