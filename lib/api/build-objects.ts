@@ -128,19 +128,14 @@ export async function readRecipeBody(request: Request, url: URL): Promise<{ proj
   const text = await readLimited(request, RECIPE_BODY_LIMIT);
   const parsed = recipeFromYaml(text);
   if (!parsed.ok) {
-    const [first] = parsed.problems;
-    const where = (problem: (typeof parsed.problems)[number]) =>
-      problem.line === null ? "" : ` (line ${problem.line}${problem.column ? `, column ${problem.column}` : ""})`;
+    const at = (problem: (typeof parsed.problems)[number]) =>
+      problem.line === null ? "" : `Line ${problem.line}${problem.column ? `, column ${problem.column}` : ""}: `;
     const fields: Record<string, string[]> = {};
     for (const problem of parsed.problems)
-      (fields[problem.path ? `document.${problem.path}` : "document"] ??= []).push(
-        `${problem.message}${where(problem)}`,
-      );
-    throw new HangarError(
-      "invalid",
-      `The recipe YAML has ${parsed.problems.length === 1 ? "a problem" : `${parsed.problems.length} problems`}: ${first!.message}${where(first!)}.`,
-      fields,
-    );
+      (fields[problem.path ? `document.${problem.path}` : "document"] ??= []).push(`${at(problem)}${problem.message}`);
+    const [first] = parsed.problems;
+    const more = parsed.problems.length > 1 ? ` (and ${parsed.problems.length - 1} more; see fields)` : "";
+    throw new HangarError("invalid", `The recipe YAML was refused. ${at(first!)}${first!.message}${more}`, fields);
   }
   return { project: url.searchParams.get("project") ?? undefined, document: parsed.recipe };
 }

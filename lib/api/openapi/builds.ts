@@ -51,11 +51,9 @@ export const buildSchema = z
 
 const startedBuildSchema = buildSchema
   .extend({
-    reused: z
-      .boolean()
-      .meta({
-        description: "True when an earlier build of the same inputs still has its output and nothing was queued.",
-      }),
+    reused: z.boolean().meta({
+      description: "True when an earlier build of the same inputs still has its output and nothing was queued.",
+    }),
   })
   .meta({ id: "StartedBuild" });
 
