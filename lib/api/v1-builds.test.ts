@@ -9,6 +9,7 @@ import { finishBuild, queueBuild } from "@/db/queries/builds";
 import { builds, imageVersions } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
 import type { TokenScope } from "@/db/enums";
+import { buildEventStream } from "@/lib/builds/log-stream";
 import { closeQueue } from "@/lib/jobs/queue";
 import { recipeToYaml, type RecipeDocument } from "@/lib/recipes/yaml";
 import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
@@ -522,6 +523,35 @@ describe("GET /api/v1/builds/{id}/log", () => {
       new Promise((resolve) => setTimeout(() => resolve(false), 3000)),
     ]);
     expect(closed).toBe(true);
+    await finishBuild(queued.buildId, { status: "cancelled" });
+  });
+});
+
+describe("buildEventStream", () => {
+  it("stops polling once the reader cancels the body, though the request was not aborted", async () => {
+    const recipe = await createRecipe();
+    const queued = await queueBuild({ viewer: member, recipeId: recipe.id, force: true, send: async () => "not-sent" });
+    if (!queued.queued) throw new Error("expected a new build");
+    let ticks = 0;
+    const response = buildEventStream({
+      viewer: member,
+      buildId: queued.buildId,
+      after: 0,
+      signal: new AbortController().signal,
+      // The same state every tick: nothing is sent after the first, so only the cancel can stop it.
+      stateOf: () => {
+        ticks += 1;
+        return { status: "queued" };
+      },
+      endOf: () => null,
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await reader.cancel();
+    const atCancel = ticks;
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(ticks - atCancel).toBeLessThanOrEqual(1);
     await finishBuild(queued.buildId, { status: "cancelled" });
   });
 });

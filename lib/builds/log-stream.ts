@@ -41,7 +41,15 @@ export function buildEventStream({
 }): Response {
   const encoder = new TextEncoder();
   let lastLine = after;
+  // Stops on either: the request is aborted, or the reader cancels the body (Next does on disconnect).
+  const stop = new AbortController();
+  const stopped = stop.signal;
+  if (signal.aborted) stop.abort();
+  else signal.addEventListener("abort", () => stop.abort(), { once: true });
   const stream = new ReadableStream<Uint8Array>({
+    cancel() {
+      stop.abort();
+    },
     async start(controller) {
       const send = (event: string, data: unknown, eventId?: number) =>
         controller.enqueue(
@@ -51,12 +59,12 @@ export function buildEventStream({
         );
       let lastState = "";
       try {
-        while (!signal.aborted) {
+        while (!stopped.aborted) {
           // Read before the lines: the worker writes its last lines before it sets the final state.
           const build = await getBuild({ viewer, id: buildId });
           if (!build) break;
           // One query per tick; more only while a batch comes back full.
-          for (let full = true; full && !signal.aborted;) {
+          for (let full = true; full && !stopped.aborted;) {
             const batch = await getBuildLogs({ buildId, afterId: lastLine, limit: LOG_BATCH });
             full = batch.length === LOG_BATCH;
             if (!batch.length) break;
@@ -80,14 +88,14 @@ export function buildEventStream({
             const timer = setTimeout(done, POLL_MS);
             function done() {
               clearTimeout(timer);
-              signal.removeEventListener("abort", done);
+              stopped.removeEventListener("abort", done);
               resolve();
             }
-            signal.addEventListener("abort", done, { once: true });
+            stopped.addEventListener("abort", done, { once: true });
           });
         }
       } catch (error) {
-        if (!signal.aborted) console.error("build event stream failed", error);
+        if (!stopped.aborted) console.error("build event stream failed", error);
       } finally {
         try {
           controller.close();
