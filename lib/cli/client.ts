@@ -1,7 +1,7 @@
 // The CLI's one seam to the server: which Hangar and which token (flags, then HANGAR_URL /
 // HANGAR_TOKEN, then the config file), JSON requests to /api/v1, and the API's error shape turned
 // into a CliError that says what the server said.
-import { readConfig } from "./config";
+import { readConfig, type Environment } from "./config";
 import { CliError } from "./errors";
 
 export interface Globals {
@@ -13,7 +13,7 @@ export interface Globals {
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
-  environment: NodeJS.ProcessEnv;
+  environment: Environment;
   stderrIsTty: boolean;
   stdinIsTty: boolean;
 }
@@ -65,8 +65,11 @@ const NETWORK_CODES: Record<string, string> = {
 
 /** A failure to talk to the server at all, said plainly. */
 export function unreachable(url: string, error: unknown): CliError {
-  const cause = (error as { cause?: { code?: string } }).cause ?? (error as { code?: string });
-  const code = cause?.code;
+  // fetch wraps the socket's error; connecting to "localhost" tries several addresses (AggregateError).
+  type Coded = { code?: string; errors?: Coded[]; cause?: Coded };
+  const outer = error as Coded;
+  const inner = outer.cause ?? outer;
+  const code = inner.code ?? inner.errors?.[0]?.code ?? outer.code;
   const why = (code && NETWORK_CODES[code]) ?? (error as Error).message;
   return new CliError(
     "unreachable",

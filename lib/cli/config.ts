@@ -6,18 +6,19 @@ import os from "node:os";
 import path from "node:path";
 import { CliError } from "./errors";
 
+export type Environment = Record<string, string | undefined>;
+
 export interface StoredConfig {
   url?: string;
   token?: string;
 }
 
-export function configDir(environment: NodeJS.ProcessEnv = process.env): string {
+export function configDir(environment: Environment = process.env): string {
   const base = environment.XDG_CONFIG_HOME?.trim() || path.join(os.homedir(), ".config");
   return path.join(base, "hangar");
 }
 
-export const configFile = (environment: NodeJS.ProcessEnv = process.env) =>
-  path.join(configDir(environment), "config.json");
+export const configFile = (environment: Environment = process.env) => path.join(configDir(environment), "config.json");
 
 /** Why a config file's mode is refused, or null when only its owner can read or write it. */
 export function permissionProblem(file: string, mode: number): string | null {
@@ -25,7 +26,7 @@ export function permissionProblem(file: string, mode: number): string | null {
   return `${file} can be read or changed by other users (mode ${(mode & 0o777).toString(8).padStart(3, "0")}), and it holds a token. Run: chmod 600 ${file}`;
 }
 
-export async function readConfig(environment: NodeJS.ProcessEnv = process.env): Promise<StoredConfig> {
+export async function readConfig(environment: Environment = process.env): Promise<StoredConfig> {
   const file = configFile(environment);
   const info = await stat(file).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return null;
@@ -50,7 +51,7 @@ export async function readConfig(environment: NodeJS.ProcessEnv = process.env): 
 }
 
 /** Writes the config through a temporary file created 0600, so the token is never briefly readable. */
-export async function writeConfig(config: StoredConfig, environment: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function writeConfig(config: StoredConfig, environment: Environment = process.env): Promise<string> {
   const dir = configDir(environment);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   await chmod(dir, 0o700);
@@ -62,7 +63,7 @@ export async function writeConfig(config: StoredConfig, environment: NodeJS.Proc
   return file;
 }
 
-export async function removeConfig(environment: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+export async function removeConfig(environment: Environment = process.env): Promise<boolean> {
   const file = configFile(environment);
   const existed = await stat(file).then(
     () => true,

@@ -45,11 +45,10 @@ const globalHelp = `Global options:
   -h, --help     help for a command`;
 
 function overview(): string {
-  const width = Math.max(...Object.values(commands).map((command) => command.usage.length));
   return [
     "Usage: hangar <command> [options]",
     "",
-    ...Object.values(commands).map((command) => `  ${command.usage.padEnd(width)}  ${command.summary}`),
+    ...Object.values(commands).flatMap((command) => [`  ${command.usage}`, `      ${command.summary}`]),
     "",
     globalHelp,
     "",

@@ -202,17 +202,20 @@ Exit status 1 when the server refuses the file, with its reason.`,
       upload.options.onError = (error) => reject(uploadError(connection, error));
     });
     let interrupted = false;
+    // A terminal's Ctrl-C reaches both this process and bin/hangar.mjs, which passes it on: once is enough.
     const onInterrupt = () => {
+      if (interrupted) return;
       interrupted = true;
       void upload.abort().finally(() => {
+        const message = `push interrupted after ${formatBytes(sent)} of ${formatBytes(info.size)}; run the same command again to resume.`;
         io.err(
-          `\nhangar: push interrupted after ${formatBytes(sent)} of ${formatBytes(info.size)}; run the same command again to resume.`,
+          context.globals.json ? JSON.stringify({ error: { code: "interrupted", message } }) : `\nhangar: ${message}`,
         );
         process.exit(130);
       });
     };
-    process.once("SIGINT", onInterrupt);
-    process.once("SIGTERM", onInterrupt);
+    process.on("SIGINT", onInterrupt);
+    process.on("SIGTERM", onInterrupt);
     try {
       const previous = await upload.findPreviousUploads();
       if (previous[0]) upload.resumeFromPreviousUpload(previous[0]);
