@@ -185,6 +185,13 @@ Exit status 1 when the server refuses the file, with its reason.`,
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: true,
       retryDelays: [0, 1000, 3000],
+      // A dropped connection, a server error or a moved offset (409 to a PATCH) is worth another try;
+      // a refusal (a taken version label, a bad token, over quota) is not.
+      onShouldRetry(error) {
+        const status = error.originalResponse?.getStatus() ?? 0;
+        const method = error.originalRequest?.getMethod();
+        return status === 0 || status >= 500 || status === 423 || (status === 409 && method === "PATCH");
+      },
       // The version the upload creates is named in the session's metadata, readable only until it finishes.
       async onBeforeRequest(request: HttpRequest) {
         if (request.getMethod() !== "PATCH") return;
