@@ -143,6 +143,10 @@ export async function readRecipeBody(request: Request, url: URL): Promise<{ proj
 /** Whether the caller asked for YAML (Accept: application/yaml, or ?format=yaml). */
 export function wantsYaml(request: Request, url: URL): boolean {
   const format = url.searchParams.get("format");
+  if (format !== null && format !== "json" && format !== "yaml")
+    throw new HangarError("invalid", `A recipe comes as json or yaml, not ${format}.`, {
+      format: ["Use json or yaml."],
+    });
   if (format) return format === "yaml";
   return /\b(application|text)\/(x-)?yaml\b/i.test(request.headers.get("accept") ?? "");
 }

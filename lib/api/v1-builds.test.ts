@@ -179,6 +179,13 @@ describe("recipes over /api/v1", () => {
       headers: { accept: "application/yaml" },
     });
     expect(await byAccept.text()).toBe(text);
+    const badFormat = await call(recipeRoute.GET, {
+      params: { id: recipe.id },
+      token: tokens.ownerRead,
+      path: "/api/v1/x?format=xml",
+    });
+    expect(badFormat.status).toBe(400);
+    expect((await errorOf(badFormat)).fields?.format).toBeDefined();
 
     const same = await call(recipeRoute.PUT, {
       params: { id: recipe.id },

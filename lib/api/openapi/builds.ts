@@ -174,7 +174,7 @@ export const buildPaths: ZodOpenApiPathsObject = {
       tags: ["Recipes"],
       summary: "A recipe, as JSON or as its YAML",
       requestParams: { path: idPath("recipe"), query: formatQuery },
-      responses: { "200": recipeOrYaml("The recipe."), ...errorResponses("forbidden", "not_found") },
+      responses: { "200": recipeOrYaml("The recipe."), ...errorResponses("invalid", "forbidden", "not_found") },
     },
     put: {
       operationId: "updateRecipe",
