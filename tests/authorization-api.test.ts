@@ -11,9 +11,13 @@ import { db } from "@/db/client";
 import type { ProjectRole, TokenScope } from "@/db/enums";
 import { issueApiToken } from "@/lib/api/tokens";
 import { apiDocument } from "@/lib/api/openapi/document";
+import { unique } from "./fixtures";
 import {
   anyoneSignedIn,
+  contributors,
   createWorld,
+  imageWith,
+  managers,
   projectRoles,
   realVersion,
   type CallerName,
@@ -42,6 +46,8 @@ interface Case {
   expected: Expectation;
   /** A fresh target for one cell: what to send. */
   cell: () => Promise<Request_>;
+  /** What tells this row from another of the same operation. */
+  note?: string;
 }
 
 interface Holder {
@@ -83,6 +89,112 @@ const cases = (): Case[] => [
     expected: projectRoles,
     cell: async () => ({ params: { id: shared.versionId } }),
   },
+  // ── images, versions, channels, projects, clones ──
+  // Lists answer everyone signed in, each with what they may see (the list tests check the contents).
+  { operation: "GET /api/v1/images", need: "read", expected: anyoneSignedIn, cell: async () => ({}) },
+  {
+    operation: "POST /api/v1/images",
+    need: "write",
+    expected: contributors,
+    cell: async () => ({ body: { project: world.project.slug, slug: unique("api-new"), name: "New", os: "Debian" } }),
+  },
+  {
+    operation: "GET /api/v1/images/{slug}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: shared.imageSlug } }),
+  },
+  {
+    operation: "PATCH /api/v1/images/{slug}",
+    need: "write",
+    expected: contributors,
+    cell: async () => ({
+      params: { slug: (await imageWith(world.project.id, ["approved"])).slug },
+      body: { name: "Renamed", addTags: ["checked"], setProperties: { hw_disk_bus: "virtio" } },
+    }),
+  },
+  {
+    operation: "PATCH /api/v1/images/{slug}",
+    note: "with visibility, the owner's: refused to members as a whole",
+    need: "write",
+    expected: managers,
+    cell: async () => ({
+      params: { slug: (await imageWith(world.project.id, ["approved"])).slug },
+      body: { name: "Renamed", visibility: "public" },
+    }),
+  },
+  {
+    operation: "GET /api/v1/images/{slug}/versions",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: shared.imageSlug } }),
+  },
+  {
+    operation: "GET /api/v1/images/{slug}/versions/{version}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: shared.imageSlug, version: "1.0" } }),
+  },
+  {
+    operation: "GET /api/v1/images/{slug}/channels",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: shared.imageSlug } }),
+  },
+  {
+    operation: "PUT /api/v1/images/{slug}/channels/{channel}",
+    need: "write",
+    expected: managers,
+    cell: async () => {
+      const image = await imageWith(world.project.id, ["approved"]);
+      return { params: { slug: image.slug, channel: "stable" }, body: { versionId: image.versions[0] } };
+    },
+  },
+  { operation: "GET /api/v1/versions", need: "read", expected: anyoneSignedIn, cell: async () => ({}) },
+  {
+    operation: "GET /api/v1/versions/{id}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { id: shared.versionId } }),
+  },
+  {
+    // Anyone who may download a version may ask for it in another format.
+    operation: "POST /api/v1/versions/{id}/conversions",
+    need: "write",
+    expected: projectRoles,
+    cell: async () => ({
+      params: { id: (await imageWith(world.project.id, ["approved"])).versions[0]! },
+      body: { format: "raw" },
+    }),
+  },
+  {
+    operation: "POST /api/v1/versions/{id}/clones",
+    need: "write",
+    expected: contributors,
+    cell: async () => ({
+      params: { id: (await realVersion(world, { projectId: world.project.id })).versionId },
+      body: { project: world.project.slug, newImageSlug: unique("api-clone"), version: "1.0", mode: "linked" },
+    }),
+  },
+  { operation: "GET /api/v1/projects", need: "read", expected: anyoneSignedIn, cell: async () => ({}) },
+  {
+    operation: "GET /api/v1/projects/{slug}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: world.project.slug } }),
+  },
+  {
+    operation: "GET /api/v1/projects/{slug}/members",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: world.project.slug } }),
+  },
+  {
+    operation: "GET /api/v1/projects/{slug}/clones",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: world.project.slug } }),
+  },
 ];
 
 const scopeRank: Record<TokenScope, number> = { read: 0, write: 1, admin: 2 };
@@ -110,9 +222,8 @@ async function routeOf(operation: string) {
   ) => Promise<Response>;
 }
 
-async function send(entry: Case, holder: Holder): Promise<Response> {
+async function send(entry: Case, holder: Holder, request: Request_): Promise<Response> {
   const [method, template] = entry.operation.split(" ") as [Method, string];
-  const request = await entry.cell();
   const path = template.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(request.params?.[name] ?? ""));
   const url = new URL(`http://hangar.test${path}`);
   for (const [key, value] of Object.entries(request.query ?? {})) url.searchParams.set(key, value);
@@ -252,13 +363,15 @@ describe("the /api/v1 authorization matrix", () => {
   });
 
   for (const entry of cases())
-    it(`${entry.operation}: every holder gets what their token and rights allow, and a refusal changes nothing`, async () => {
+    it(`${entry.operation}${entry.note ? ` (${entry.note})` : ""}: every holder gets what their token and rights allow, and a refusal changes nothing`, async () => {
       const documented = documentedStatuses(entry.operation);
       const failures: string[] = [];
       for (const holder of holders) {
         const expected = outcomeFor(holder, entry);
+        // The cell's fresh target is made before the "before" picture: only the request may change nothing.
+        const request = await entry.cell();
         const before = entry.need === "read" || expected === "ok" ? null : await fingerprint();
-        const response = await send(entry, holder);
+        const response = await send(entry, holder, request);
         await response.body?.cancel();
         const status = response.status;
         const got = status < 400 ? "ok" : status;
