@@ -12,7 +12,14 @@ import type { TokenScope } from "@/db/enums";
 import { buildEventStream } from "@/lib/builds/log-stream";
 import { closeQueue } from "@/lib/jobs/queue";
 import { recipeToYaml, type RecipeDocument } from "@/lib/recipes/yaml";
-import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
+import {
+  createTestBuildOutput,
+  createTestImage,
+  createTestProject,
+  createTestUser,
+  unique,
+  viewerOf,
+} from "@/tests/fixtures";
 import { issueApiToken } from "./tokens";
 
 // Signed out, except where a test signs someone in for the browser's own build page stream.
@@ -383,6 +390,23 @@ describe("builds over /api/v1", () => {
     expect(again).toMatchObject({ status: "queued", recipeId: recipe.id, revision: 1 });
     const stop = await call(cancelRoute.POST, { params: { id: again.id }, method: "POST", token: tokens.ownerWrite });
     expect(((await stop.json()) as BuildJson).status).toBe("cancelled");
+  });
+
+  it("answers an earlier build with the same inputs (200, reused) when no body asks to force", async () => {
+    const earlier = await createTestBuildOutput({ projectId: project.id, authors: [member], starter: member });
+    const response = await call(startRoute.POST, {
+      params: { id: earlier.recipeId },
+      method: "POST",
+      token: tokens.ownerWrite,
+    });
+    expect(response.status).toBe(200);
+    const build = (await response.json()) as BuildJson;
+    expect(build).toMatchObject({ id: earlier.buildId, status: "succeeded", reused: true });
+    expect(build.output.versionId).toBe(earlier.versionId);
+    expect(build.output.version).toMatch(/^build-\d+$/);
+    expect(await db().select({ id: builds.id }).from(builds).where(eq(builds.recipeId, earlier.recipeId))).toHaveLength(
+      1,
+    );
   });
 
   it("asks a running build's worker to stop: cancelRequested, still running", async () => {
