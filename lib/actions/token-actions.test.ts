@@ -51,7 +51,9 @@ describe("token actions", () => {
     const member = await createTestUser();
     const admin = await createTestUser({ role: "admin" });
     const inTenDays = new Date(Date.now() + 10 * 24 * 3600 * 1000).toISOString().slice(0, 10);
-    const dated = await created(await createApiTokenAction(member, { name: "dated", scope: "read", expires: inTenDays }));
+    const dated = await created(
+      await createApiTokenAction(member, { name: "dated", scope: "read", expires: inTenDays }),
+    );
     expect(dated.token.expiresAt!.toISOString().slice(0, 10)).toBe(inTenDays);
 
     const past = await createApiTokenAction(member, { name: "past", scope: "read", expires: "2020-01-01" });
@@ -81,7 +83,9 @@ describe("token actions", () => {
         { viewer: viewer, role: "viewer" },
       ],
     });
-    const [ownerNow, memberNow, viewerNow] = await Promise.all([owner, member, viewer].map((v) => viewerOf(v.id)));
+    const ownerNow = (await viewerOf(owner.id))!;
+    const memberNow = (await viewerOf(member.id))!;
+    const viewerNow = (await viewerOf(viewer.id))!;
     const countBefore = (await db().select().from(apiTokens).where(eq(apiTokens.projectId, project.id))).length;
 
     expect(
