@@ -193,7 +193,7 @@ function NewTokenSecret({ secret, name }: { secret: string; name: string }) {
       </p>
       <div className="space-y-1">
         <p>Use it as a bearer token:</p>
-        <pre className="overflow-x-auto rounded-md bg-raised p-2 text-xs">
+        <pre className="whitespace-pre-wrap break-all rounded-md bg-raised p-2 text-xs">
           {`curl -H "Authorization: Bearer ${secret}" ${origin}/api/v1/images`}
         </pre>
         <p>
