@@ -181,6 +181,19 @@ export function imageRefusal(
 /** `select project_id …` of the projects where the viewer holds `need`. */
 export function viewerProjectIds(viewer: Viewer, need: ProjectCapability = "view"): SQL {
   const roles = rolesFor[need];
+  // A token's caller carries memberships already narrowed to the token (narrowViewerToToken); the
+  // stored roles would give a project token or a capped role its owner's full rights back.
+  if (viewer.token) {
+    const ids = viewer.memberships
+      .filter((membership) => roles.includes(membership.role))
+      .map((membership) => sql`${membership.projectId}::uuid`);
+    return ids.length
+      ? sql`select project_id from (values ${sql.join(
+          ids.map((id) => sql`(${id})`),
+          sql`, `,
+        )}) as token_projects(project_id)`
+      : sql`select null::uuid as project_id where false`;
+  }
   if (roles.length === 3) return sql`select project_id from project_members where user_id = ${viewer.id}`;
   return sql`select project_id from project_members where user_id = ${viewer.id} and role in (${sql.join(
     roles.map((role) => sql`${role}`),

@@ -27,6 +27,8 @@ export interface CatalogFilters {
   format?: string;
   tag?: string;
   project?: string;
+  /** One image, by slug (the API's versions of an image). */
+  image?: string;
   status?: string;
   freshness?: "out_of_date";
   /** Detected by content scans (not typed): distribution id and architecture. */
@@ -54,12 +56,14 @@ export interface CatalogImageRow {
   visibility: Visibility;
   tags: string[];
   latestVersion: string | null;
+  latestVersionId: string | null;
   latestFormat: DiskFormat | null;
   latestVirtualSize: number;
   latestReleaseStatus: ReleaseStatus | null;
   versionCount: number;
   /** Clones and builds that used any of its versions. */
   usageCount: number;
+  projectId: string;
   projectSlug: string;
   projectName: string;
   updatedAt: Date;
@@ -163,6 +167,7 @@ function imageFilterConditions(filters: CatalogFilters, imageAlias: string, sear
   if (filters.tag) conditions.push(sql`${alias}.tags @> array[${filters.tag}]::text[]`);
   if (filters.project)
     conditions.push(sql`${alias}.project_id = (select id from projects where slug = ${filters.project})`);
+  if (filters.image) conditions.push(sql`${alias}.slug = ${filters.image}`);
   return conditions;
 }
 
@@ -253,12 +258,12 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
 
   const result = await db().execute<Record<string, unknown>>(sql`
     ${search.cte}
-    select i.id, i.slug, i.name, i.os, i.os_version, i.arch, i.visibility, i.tags, ${seen("version")} as latest_version,
+    select i.id, i.slug, i.name, i.os, i.os_version, i.arch, i.visibility, i.tags, ${seen("version")} as latest_version, ${seen("version_id")} as latest_version_id,
            ${seen("format")} as latest_format, ${seen("virtual_size")} as latest_virtual_size, ${seen("release_status")} as latest_release_status,
            (case when ${member} then i.version_count else i.released_count end) as version_count, i.usage_count, i.updated_at,
            i.latest_virtual_size as cursor_size,
            i.updated_at::text as cursor_ts,
-           p.slug as project_slug, p.name as project_name
+           p.id as project_id, p.slug as project_slug, p.name as project_name
     from images i join projects p on p.id = i.project_id
     ${whereAll(conditions)}
     ${orderBy(key, sql`i.id`, query.order)}
@@ -273,11 +278,13 @@ export async function listCatalogImages(query: CatalogQuery): Promise<Page<Catal
     visibility: row.visibility as Visibility,
     tags: row.tags as string[],
     latestVersion: (row.latest_version as string | null) ?? null,
+    latestVersionId: (row.latest_version_id as string | null) ?? null,
     latestFormat: (row.latest_format as DiskFormat | null) ?? null,
     latestVirtualSize: Number(row.latest_virtual_size),
     latestReleaseStatus: (row.latest_release_status as ReleaseStatus | null) ?? null,
     versionCount: Number(row.version_count),
     usageCount: Number(row.usage_count),
+    projectId: String(row.project_id),
     projectSlug: String(row.project_slug),
     projectName: String(row.project_name),
     updatedAt: new Date(row.updated_at as string),

@@ -427,6 +427,13 @@ export interface CloneRow {
   projectSlug: string;
   requestedBy: string | null;
   createdAt: Date;
+  sourceVersionId: string;
+  /** The image the clone goes into (an existing one, or the new one it names) and its version label. */
+  targetImageSlug: string | null;
+  version: string;
+  resultVersionId: string | null;
+  /** The keyset position of this row (created_at in PostgreSQL's text form keeps its microseconds). */
+  position: { createdAt: string; id: string };
 }
 
 /** Clones of the projects the viewer belongs to (all for admins), newest first. */
@@ -434,15 +441,20 @@ export async function listClones({
   viewer,
   projectId,
   cloneIds,
+  after,
   limit = 50,
 }: {
   viewer: Viewer;
   projectId?: string;
   cloneIds?: string[];
+  /** Keyset paging: the clones after this row's `position` (newest first). */
+  after?: { createdAt: string; id: string };
   limit?: number;
 }): Promise<CloneRow[]> {
   const conditions = [projectScopedCondition(viewer, clones.projectId)];
   if (projectId) conditions.push(eq(clones.projectId, projectId));
+  if (after)
+    conditions.push(sql`(${clones.createdAt}, ${clones.id}) < (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
   if (cloneIds) {
     const ids = cloneIds.filter(isUuid);
     if (ids.length === 0) return [];
@@ -469,12 +481,15 @@ export async function listClones({
       projectSlug: projects.slug,
       requestedBy: users.email,
       createdAt: clones.createdAt,
+      createdAtText: sql<string>`${clones.createdAt}::text`,
+      sourceVersionId: clones.sourceVersionId,
+      resultVersionId: clones.resultVersionId,
     })
     .from(clones)
     .innerJoin(projects, eq(projects.id, clones.projectId))
     .leftJoin(users, eq(users.id, clones.requestedById))
     .where(and(...conditions))
-    .orderBy(desc(clones.createdAt))
+    .orderBy(desc(clones.createdAt), desc(clones.id))
     .limit(limit);
   return rows.map((row) => ({
     id: row.id,
@@ -491,6 +506,11 @@ export async function listClones({
     projectSlug: row.projectSlug,
     requestedBy: row.requestedBy,
     createdAt: row.createdAt,
+    sourceVersionId: row.sourceVersionId,
+    targetImageSlug: row.targetSlug,
+    version: row.version,
+    resultVersionId: row.resultVersionId,
+    position: { createdAt: row.createdAtText, id: row.id },
   }));
 }
 

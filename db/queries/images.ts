@@ -50,6 +50,7 @@ export interface ImageDetail {
   createdAt: Date;
   updatedAt: Date;
   latestVersion: string | null;
+  latestVersionId: string | null;
   /** What the viewer may do in its project (access.ts): contribute edits metadata and tags and adds versions, manage sets visibility, shares and channels. */
   can: ProjectCapabilities;
 }
@@ -77,6 +78,9 @@ export async function getImageBySlug({ viewer, slug }: { viewer: Viewer; slug: s
       latestVersion: sql<
         string | null
       >`case when ${imageInProjectCondition(viewer, "view")} then ${images.latestVersion} else ${images.releasedVersion} end`,
+      latestVersionId: sql<
+        string | null
+      >`case when ${imageInProjectCondition(viewer, "view")} then ${images.latestVersionId} else ${images.releasedVersionId} end`,
     })
     .from(images)
     .innerJoin(projects, eq(projects.id, images.projectId))

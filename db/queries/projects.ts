@@ -72,6 +72,49 @@ export async function listProjects({ viewer, slug }: { viewer: Viewer; slug?: st
   );
 }
 
+export interface ProjectRef {
+  id: string;
+  slug: string;
+  name: string;
+  /** The viewer's own role there (null for an admin who is not a member). */
+  role: ProjectRole | null;
+  createdAt: Date;
+}
+
+/**
+ * The projects the viewer belongs to (all for admins), by name: a lean keyset page (name, id) for
+ * the API, without the usage sums the projects page shows. `slug` narrows to one project.
+ */
+export async function listProjectRefs({
+  viewer,
+  slug,
+  after,
+  limit = 50,
+}: {
+  viewer: Viewer;
+  slug?: string;
+  after?: { name: string; id: string };
+  limit?: number;
+}): Promise<ProjectRef[]> {
+  const conditions = [projectScopedCondition(viewer, sql`p.id`)];
+  if (slug !== undefined) conditions.push(sql`p.slug = ${slug}`);
+  if (after) conditions.push(sql`(p.name, p.id) > (${after.name}, ${after.id}::uuid)`);
+  const result = await db().execute<Record<string, unknown>>(sql`
+    select p.id, p.slug, p.name, p.created_at, m.role
+    from projects p left join project_members m on m.project_id = p.id and m.user_id = ${viewer.id}
+    where ${sql.join(conditions, sql` and `)}
+    order by p.name, p.id limit ${limit}`);
+  // A token narrows the caller's roles (access.ts): report the narrowed one, not the stored one.
+  const narrowed = new Map(viewer.memberships.map((membership) => [membership.projectId, membership.role]));
+  return result.rows.map((row) => ({
+    id: String(row.id),
+    slug: String(row.slug),
+    name: String(row.name),
+    role: row.role ? (narrowed.get(String(row.id)) ?? null) : null,
+    createdAt: new Date(String(row.created_at)),
+  }));
+}
+
 export interface ProjectDetail extends ProjectSummary {
   members: { userId: string; email: string; name: string | null; role: ProjectRole }[];
   /** Only for those who manage the project. */

@@ -1,5 +1,6 @@
 import type { StoredInspection } from "@/lib/images/inspector/types";
 import { and, eq, sql } from "drizzle-orm";
+import { isUuid } from "@/lib/ids";
 import { db } from "../client";
 import type { ReleaseAction } from "@/lib/governance/release";
 import { conversions, imageVersions, images, type DiskFormat, type ReleaseStatus } from "../schema";
@@ -249,4 +250,78 @@ export async function listApprovedVersions({
   const result = await db().execute<{ id: string; version: string }>(sql`
     select id, version from (${approvedVersionsSql(imageId, { excludingId: excludeId, limit: 100 })}) approved`);
   return result.rows;
+}
+
+export interface VersionFacts {
+  id: string;
+  imageId: string;
+  imageSlug: string;
+  imageName: string;
+  version: string;
+  format: DiskFormat | null;
+  fileSize: number | null;
+  virtualSize: number | null;
+  sha256: string | null;
+  dataStatus: string;
+  releaseStatus: ReleaseStatus;
+  source: string;
+  failureReason: string | null;
+  inspection: StoredInspection | null;
+  createdAt: Date;
+  /** The newest boot test that reached a verdict. */
+  boot: { result: string; at: Date } | null;
+}
+
+/**
+ * Versions the viewer sees, by id, with what a machine needs about each (the API's Version): one
+ * indexed query for a whole page, in the order of `versionIds`.
+ */
+export async function listVersionFacts({
+  viewer,
+  versionIds,
+}: {
+  viewer: Viewer;
+  versionIds: string[];
+}): Promise<VersionFacts[]> {
+  const ids = versionIds.filter(isUuid).map((id) => id.toLowerCase());
+  if (!ids.length) return [];
+  const result = await db().execute<Record<string, unknown>>(sql`
+    select v.id, v.image_id, images.slug as image_slug, images.name as image_name, v.version, v.format, v.file_size,
+           v.virtual_size, v.sha256, v.data_status, v.release_status, v.source, v.failure_reason, v.inspection,
+           v.created_at, bt.result as boot_result, bt.finished_at as boot_at
+    from image_versions v
+    join images on images.id = v.image_id
+    left join lateral (
+      select result, finished_at from boot_tests b where b.version_id = v.id and b.result is not null
+      order by b.queued_at desc, b.id desc limit 1
+    ) bt on true
+    where v.id in (${sql.join(
+      ids.map((id) => sql`${id}::uuid`),
+      sql`, `,
+    )}) and ${visibleVersionCondition(viewer, { image: "images", version: "v" })}`);
+  const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  const byId = new Map(
+    result.rows.map((row) => [
+      String(row.id),
+      {
+        id: String(row.id),
+        imageId: String(row.image_id),
+        imageSlug: String(row.image_slug),
+        imageName: String(row.image_name),
+        version: String(row.version),
+        format: (row.format as DiskFormat | null) ?? null,
+        fileSize: num(row.file_size),
+        virtualSize: num(row.virtual_size),
+        sha256: (row.sha256 as string | null) ?? null,
+        dataStatus: String(row.data_status),
+        releaseStatus: row.release_status as ReleaseStatus,
+        source: String(row.source),
+        failureReason: (row.failure_reason as string | null) ?? null,
+        inspection: (row.inspection as StoredInspection | null) ?? null,
+        createdAt: new Date(String(row.created_at)),
+        boot: row.boot_result ? { result: String(row.boot_result), at: new Date(String(row.boot_at)) } : null,
+      },
+    ]),
+  );
+  return ids.flatMap((id) => byId.get(id) ?? []);
 }

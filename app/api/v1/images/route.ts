@@ -1,0 +1,14 @@
+import { createImageFromApi } from "@/lib/api/image-changes";
+import { listImagesPage, readQuery } from "@/lib/api/images";
+import { createImageBodySchema, imageListQuerySchema } from "@/lib/api/openapi/images";
+import { apiRoute, queryObject, readJsonBody } from "@/lib/api/route";
+
+export const dynamic = "force-dynamic";
+
+export const GET = apiRoute("read", async ({ viewer, url }) =>
+  Response.json(await listImagesPage(viewer, readQuery(imageListQuerySchema, queryObject(url)))),
+);
+
+export const POST = apiRoute("write", async ({ request, viewer }) =>
+  Response.json(await createImageFromApi(viewer, await readJsonBody(request, createImageBodySchema)), { status: 201 }),
+);

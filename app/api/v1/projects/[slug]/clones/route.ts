@@ -1,0 +1,9 @@
+import { listProjectClonesPage, readQuery } from "@/lib/api/images";
+import { pageQuerySchema } from "@/lib/api/openapi/common";
+import { apiRoute, queryObject } from "@/lib/api/route";
+
+export const dynamic = "force-dynamic";
+
+export const GET = apiRoute<{ slug: string }>("read", async ({ viewer, params, url }) =>
+  Response.json(await listProjectClonesPage(viewer, params.slug, readQuery(pageQuerySchema, queryObject(url)))),
+);
