@@ -16,6 +16,7 @@ import { issueApiToken } from "@/lib/api/tokens";
 import { closeQueue } from "@/lib/jobs/queue";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { apiDocument } from "@/lib/api/openapi/document";
+import { unique } from "./fixtures";
 import {
   adminsOnly,
   anyoneSignedIn,
@@ -51,6 +52,8 @@ interface Case {
   expected: Expectation;
   /** A fresh target for one cell: what to send. */
   cell: () => Promise<Request_>;
+  /** What tells this row from another of the same operation. */
+  note?: string;
 }
 
 interface Holder {
@@ -93,6 +96,112 @@ const cases = (): Case[] => [
     cell: async () => ({ params: { id: shared.versionId } }),
   },
   ...buildCases(),
+  // ── images, versions, channels, projects, clones ──
+  // Lists answer everyone signed in, each with what they may see (the list tests check the contents).
+  { operation: "GET /api/v1/images", need: "read", expected: anyoneSignedIn, cell: async () => ({}) },
+  {
+    operation: "POST /api/v1/images",
+    need: "write",
+    expected: contributors,
+    cell: async () => ({ body: { project: world.project.slug, slug: unique("api-new"), name: "New", os: "Debian" } }),
+  },
+  {
+    operation: "GET /api/v1/images/{slug}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: shared.imageSlug } }),
+  },
+  {
+    operation: "PATCH /api/v1/images/{slug}",
+    need: "write",
+    expected: contributors,
+    cell: async () => ({
+      params: { slug: (await imageWith(world.project.id, ["approved"])).slug },
+      body: { name: "Renamed", addTags: ["checked"], setProperties: { hw_disk_bus: "virtio" } },
+    }),
+  },
+  {
+    operation: "PATCH /api/v1/images/{slug}",
+    note: "with visibility, the owner's: refused to members as a whole",
+    need: "write",
+    expected: managers,
+    cell: async () => ({
+      params: { slug: (await imageWith(world.project.id, ["approved"])).slug },
+      body: { name: "Renamed", visibility: "public" },
+    }),
+  },
+  {
+    operation: "GET /api/v1/images/{slug}/versions",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: shared.imageSlug } }),
+  },
+  {
+    operation: "GET /api/v1/images/{slug}/versions/{version}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: shared.imageSlug, version: "1.0" } }),
+  },
+  {
+    operation: "GET /api/v1/images/{slug}/channels",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: shared.imageSlug } }),
+  },
+  {
+    operation: "PUT /api/v1/images/{slug}/channels/{channel}",
+    need: "write",
+    expected: managers,
+    cell: async () => {
+      const image = await imageWith(world.project.id, ["approved"]);
+      return { params: { slug: image.slug, channel: "stable" }, body: { versionId: image.versions[0] } };
+    },
+  },
+  { operation: "GET /api/v1/versions", need: "read", expected: anyoneSignedIn, cell: async () => ({}) },
+  {
+    operation: "GET /api/v1/versions/{id}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { id: shared.versionId } }),
+  },
+  {
+    // Anyone who may download a version may ask for it in another format.
+    operation: "POST /api/v1/versions/{id}/conversions",
+    need: "write",
+    expected: projectRoles,
+    cell: async () => ({
+      params: { id: (await imageWith(world.project.id, ["approved"])).versions[0]! },
+      body: { format: "raw" },
+    }),
+  },
+  {
+    operation: "POST /api/v1/versions/{id}/clones",
+    need: "write",
+    expected: contributors,
+    cell: async () => ({
+      params: { id: (await realVersion(world, { projectId: world.project.id })).versionId },
+      body: { project: world.project.slug, newImageSlug: unique("api-clone"), version: "1.0", mode: "linked" },
+    }),
+  },
+  { operation: "GET /api/v1/projects", need: "read", expected: anyoneSignedIn, cell: async () => ({}) },
+  {
+    operation: "GET /api/v1/projects/{slug}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: world.project.slug } }),
+  },
+  {
+    operation: "GET /api/v1/projects/{slug}/members",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: world.project.slug } }),
+  },
+  {
+    operation: "GET /api/v1/projects/{slug}/clones",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { slug: world.project.slug } }),
+  },
 ];
 
 // Recipes, builds, reviews and release changes. Builds are queued (never run) and ended afterwards.
@@ -374,7 +483,7 @@ describe("the /api/v1 authorization matrix", () => {
   });
 
   for (const entry of cases())
-    it(`${entry.operation}: every holder gets what their token and rights allow, and a refusal changes nothing`, async () => {
+    it(`${entry.operation}${entry.note ? ` (${entry.note})` : ""}: every holder gets what their token and rights allow, and a refusal changes nothing`, async () => {
       const documented = documentedStatuses(entry.operation);
       const failures: string[] = [];
       for (const holder of holders) {

@@ -97,6 +97,20 @@ export function canCancelBuild(viewer: Viewer, build: { projectId: string; reque
 }
 
 /** A file diff of two versions (seen by whoever sees both): whoever asked for it and admins may cancel it. */
+/** An API token may be revoked by its owner, an owner of its project (a project token) and admins. */
+export function canRevokeApiToken(viewer: Viewer, token: { userId: string; projectId: string | null }): boolean {
+  return (
+    token.userId === viewer.id ||
+    isAdmin(viewer) ||
+    (token.projectId !== null && canInProject(viewer, token.projectId, "manage"))
+  );
+}
+
+/** A project token is made by someone who manages the project and is in it (the token acts as them there). */
+export function canMakeProjectToken(viewer: Viewer, projectId: string): boolean {
+  return canInProject(viewer, projectId, "manage") && projectRoleOf(viewer, projectId) !== null;
+}
+
 export function canCancelFileDiff(viewer: Viewer, diff: { requestedById: string | null }): boolean {
   return diff.requestedById === viewer.id || isAdmin(viewer);
 }
@@ -167,6 +181,19 @@ export function imageRefusal(
 /** `select project_id …` of the projects where the viewer holds `need`. */
 export function viewerProjectIds(viewer: Viewer, need: ProjectCapability = "view"): SQL {
   const roles = rolesFor[need];
+  // A token's caller carries memberships already narrowed to the token (narrowViewerToToken); the
+  // stored roles would give a project token or a capped role its owner's full rights back.
+  if (viewer.token) {
+    const ids = viewer.memberships
+      .filter((membership) => roles.includes(membership.role))
+      .map((membership) => sql`${membership.projectId}::uuid`);
+    return ids.length
+      ? sql`select project_id from (values ${sql.join(
+          ids.map((id) => sql`(${id})`),
+          sql`, `,
+        )}) as token_projects(project_id)`
+      : sql`select null::uuid as project_id where false`;
+  }
   if (roles.length === 3) return sql`select project_id from project_members where user_id = ${viewer.id}`;
   return sql`select project_id from project_members where user_id = ${viewer.id} and role in (${sql.join(
     roles.map((role) => sql`${role}`),

@@ -12,10 +12,19 @@ import type { TokenScope } from "@/db/enums";
 import { buildEventStream } from "@/lib/builds/log-stream";
 import { closeQueue } from "@/lib/jobs/queue";
 import { recipeToYaml, type RecipeDocument } from "@/lib/recipes/yaml";
-import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
+import {
+  createTestBuildOutput,
+  createTestImage,
+  createTestProject,
+  createTestUser,
+  unique,
+  viewerOf,
+} from "@/tests/fixtures";
 import { issueApiToken } from "./tokens";
 
-vi.mock("@/lib/auth/session", () => ({ getViewer: async () => null }));
+// Signed out, except where a test signs someone in for the browser's own build page stream.
+const session = vi.hoisted(() => ({ viewer: null as unknown }));
+vi.mock("@/lib/auth/session", () => ({ getViewer: async () => session.viewer }));
 
 const recipesRoute = await import("@/app/api/v1/recipes/route");
 const recipeRoute = await import("@/app/api/v1/recipes/[id]/route");
@@ -24,6 +33,7 @@ const buildRoute = await import("@/app/api/v1/builds/[id]/route");
 const logRoute = await import("@/app/api/v1/builds/[id]/log/route");
 const cancelRoute = await import("@/app/api/v1/builds/[id]/cancel/route");
 const retryRoute = await import("@/app/api/v1/builds/[id]/retry/route");
+const browserEventsRoute = await import("@/app/api/builds/[id]/events/route");
 const reviewsRoute = await import("@/app/api/v1/reviews/route");
 const releaseRoute = await import("@/app/api/v1/versions/[id]/release/route");
 const changesRoute = await import("@/app/api/v1/versions/[id]/release-changes/route");
@@ -176,6 +186,13 @@ describe("recipes over /api/v1", () => {
       headers: { accept: "application/yaml" },
     });
     expect(await byAccept.text()).toBe(text);
+    const badFormat = await call(recipeRoute.GET, {
+      params: { id: recipe.id },
+      token: tokens.ownerRead,
+      path: "/api/v1/x?format=xml",
+    });
+    expect(badFormat.status).toBe(400);
+    expect((await errorOf(badFormat)).fields?.format).toBeDefined();
 
     const same = await call(recipeRoute.PUT, {
       params: { id: recipe.id },
@@ -375,6 +392,23 @@ describe("builds over /api/v1", () => {
     expect(((await stop.json()) as BuildJson).status).toBe("cancelled");
   });
 
+  it("answers an earlier build with the same inputs (200, reused) when no body asks to force", async () => {
+    const earlier = await createTestBuildOutput({ projectId: project.id, authors: [member], starter: member });
+    const response = await call(startRoute.POST, {
+      params: { id: earlier.recipeId },
+      method: "POST",
+      token: tokens.ownerWrite,
+    });
+    expect(response.status).toBe(200);
+    const build = (await response.json()) as BuildJson;
+    expect(build).toMatchObject({ id: earlier.buildId, status: "succeeded", reused: true });
+    expect(build.output.versionId).toBe(earlier.versionId);
+    expect(build.output.version).toMatch(/^build-\d+$/);
+    expect(await db().select({ id: builds.id }).from(builds).where(eq(builds.recipeId, earlier.recipeId))).toHaveLength(
+      1,
+    );
+  });
+
   it("asks a running build's worker to stop: cancelRequested, still running", async () => {
     const recipe = await createRecipe();
     const queued = await queueBuild({ viewer: member, recipeId: recipe.id, force: true, send: async () => "not-sent" });
@@ -524,6 +558,30 @@ describe("GET /api/v1/builds/{id}/log", () => {
     ]);
     expect(closed).toBe(true);
     await finishBuild(queued.buildId, { status: "cancelled" });
+  });
+});
+
+describe("GET /api/builds/{id}/events (the browser's build page)", () => {
+  it("still sends log, state in the page's shape, and end with the status, from the shared stream", async () => {
+    const recipe = await createRecipe();
+    const queued = await queueBuild({ viewer: member, recipeId: recipe.id, force: true, send: async () => "not-sent" });
+    if (!queued.queued) throw new Error("expected a new build");
+    await appendBuildLogs(queued.buildId, [{ stream: "stdout", line: "page line" }]);
+    await finishBuild(queued.buildId, { status: "cancelled" });
+    session.viewer = member;
+    try {
+      const response = await call(browserEventsRoute.GET, { params: { id: queued.buildId } });
+      expect(response.status).toBe(200);
+      const { events, closed } = await readEvents(response);
+      expect(closed).toBe(true);
+      expect(events.map((event) => event.event)).toEqual(["log", "state", "end"]);
+      expect(events[1]!.data).toMatchObject({ status: "cancelled", outputImage: null, steps: expect.any(Array) });
+      expect(events[2]!.data).toEqual({ status: "cancelled" });
+      session.viewer = null;
+      expect((await call(browserEventsRoute.GET, { params: { id: queued.buildId } })).status).toBe(401);
+    } finally {
+      session.viewer = null;
+    }
   });
 });
 
