@@ -7,7 +7,6 @@ import { createReadStream } from "node:fs";
 import { mkdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import * as tus from "tus-js-client";
 import type { DetailedError, HttpRequest, UploadOptions } from "tus-js-client";
 import { api, connectionOf, segment, unreachable, type Connection } from "../client";
 import { emit, stringValue, type Command } from "../command";
@@ -17,11 +16,6 @@ import { formatBytes, progressMeter } from "../format";
 
 const usage = "hangar push FILE --image SLUG --version V [--format F] [--chunk-size SIZE] [--no-wait]";
 const FINISHED = new Set(["ready", "failed"]);
-
-// The Node build exports a file-backed URL store that tus-js-client's type declarations leave out.
-const { FileUrlStorage } = tus as unknown as {
-  FileUrlStorage: new (file: string) => NonNullable<UploadOptions["urlStorage"]>;
-};
 
 interface VersionState {
   id: string;
@@ -104,7 +98,8 @@ function uploadError(connection: Connection, error: Error): CliError {
 }
 
 async function waitForVersion(connection: Connection, versionId: string): Promise<VersionState> {
-  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+  // Checks of a large file take seconds: a short cap keeps the answer close to the moment it is known.
+  for (let delay = 250; ; delay = Math.min(delay * 2, 1000)) {
     const state = await api<VersionState>(connection, `/api/v1/versions/${segment(versionId)}`);
     if (FINISHED.has(state.dataStatus)) return state;
     await sleep(delay);
@@ -168,6 +163,12 @@ Exit status 1 when the server refuses the file, with its reason.`,
       total: info.size,
     });
 
+    // Loaded here, not at start-up: only push needs it. Its Node build also exports a file-backed
+    // URL store that the type declarations leave out.
+    const tus = await import("tus-js-client");
+    const { FileUrlStorage } = tus as unknown as {
+      FileUrlStorage: new (file: string) => NonNullable<UploadOptions["urlStorage"]>;
+    };
     const upload = new tus.Upload(createReadStream(file), {
       endpoint: `${connection.url}/api/uploads`,
       headers: { Authorization: `Bearer ${connection.token}`, "User-Agent": "hangar-cli" },
