@@ -6,13 +6,14 @@ import { createHash, randomBytes } from "node:crypto";
 import { chmod, mkdtemp, readFile, rename, stat, truncate, writeFile, open } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { expect, test } from "@playwright/test";
 import { ADMIN_EMAIL, APP_ORIGIN, appEnv } from "./env";
 import { uniqueName } from "./helpers";
 
 const run = promisify(execFile);
-const root = path.resolve(__dirname, "..");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "bin/hangar.mjs");
 
 interface Result {
@@ -331,6 +332,30 @@ test.describe("push", () => {
     expect(refused.code).toBe(1);
     expect(JSON.parse(refused.stderr).error.message.length).toBeGreaterThan(10);
   });
+});
+
+test("build --follow streams a recipe's build log and exits with its result", async () => {
+  test.setTimeout(420_000);
+  const base = await apiJson<{ project: { slug: string } }>("/api/v1/images/debian-12-base");
+  const name = uniqueName("cli-build");
+  // A single small write: the quickest build there is, and unique content so no earlier build matches it.
+  const yaml = `name: ${name}\nbase:\n  image: debian-12-base\n  version: 12.7.0\nsteps:\n  - type: write\n    path: /etc/motd\n    content: "Built by ${name}"\noutput:\n  image: debian-12-base\n  format: qcow2\n`;
+  const created = await fetch(`${APP_ORIGIN}/api/v1/recipes?project=${base.project.slug}`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/yaml" },
+    body: yaml,
+  });
+  expect(created.status, await created.clone().text()).toBe(201);
+  const recipe = (await created.json()) as { id: string };
+
+  const followed = await cliRun(["build", recipe.id, "--follow"]);
+  expect(followed.code, followed.stderr).toBe(0);
+  expect(followed.stdout).toContain("virt-customize");
+  expect(followed.stdout).toMatch(/Build [0-9a-f-]{36}: succeeded/);
+  const buildId = followed.stdout.match(/Build ([0-9a-f-]{36}): succeeded/)![1]!;
+  const shown = await cliRun(["builds", "show", buildId, "--json"]);
+  expect(shown.code, shown.stderr).toBe(0);
+  expect(json(shown)).toMatchObject({ id: buildId, recipeId: recipe.id, status: "succeeded" });
 });
 
 test("images show and builds report the server's answers", async () => {
