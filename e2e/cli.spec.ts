@@ -318,12 +318,23 @@ test.describe("push", () => {
   });
 
   test("channel set moves a channel; approve and reject say the server's answer", async () => {
-    const moved = await cliRun(["channel", "set", slug, "candidate", "1.0.0", "--json"]);
+    // Channels point only at approved versions: the demo's are.
+    const channel = uniqueName("cli");
+    const moved = await cliRun(["channel", "set", "debian-12-base", channel, "12.6.0", "--json"]);
     expect(moved.code, moved.stderr).toBe(0);
-    expect(json<{ version: { version: string } }>(moved).version.version).toBe("1.0.0");
-    const pulled = await cliRun(["pull", `${slug}@candidate`, "-o", path.join(work, "candidate.qcow2"), "--json"]);
+    expect(json<{ version: { version: string } }>(moved).version.version).toBe("12.6.0");
+    const pulled = await cliRun([
+      "pull",
+      `debian-12-base@${channel}`,
+      "-o",
+      path.join(work, "channel.qcow2"),
+      "--json",
+    ]);
     expect(pulled.code, pulled.stderr).toBe(0);
-    expect(json(pulled)).toMatchObject({ version: "1.0.0", verified: true });
+    expect(json(pulled)).toMatchObject({ version: "12.6.0", verified: true });
+    const draft = await cliRun(["channel", "set", slug, "candidate", "1.0.0"]);
+    expect(draft.code).toBe(1);
+    expect(draft.stderr).toContain("A channel can only point at an approved version; 1.0.0 is draft.");
 
     const noReason = await cliRun(["reject", `${slug}:1.0.0`]);
     expect(noReason.code).toBe(2);
