@@ -253,9 +253,9 @@ export const buildPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "listReviews",
       tags: ["Reviews"],
-      summary: "Versions waiting for review that the caller may decide on, oldest first",
+      summary: "Versions waiting for review that the caller may approve, oldest first",
       description:
-        "Only admins decide on reviews (with an admin-scope token), never on versions they produced; for anyone else the list is empty.",
+        "Only admins approve (with an admin-scope token), never versions they produced (four-eyes rule): those are left out. For anyone else the list is empty.",
       requestParams: { query: pageQuerySchema },
       responses: {
         "200": jsonResponse("A page of versions.", pageOf(versionSchema)),
