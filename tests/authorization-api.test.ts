@@ -5,14 +5,20 @@
 // token, decide as they do in the web UI. Every answer's status must be one the OpenAPI document
 // lists for that operation, and a refused change must leave the database exactly as it was.
 import { sql } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
 import path from "node:path";
-import { beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { db } from "@/db/client";
 import type { ProjectRole, TokenScope } from "@/db/enums";
+import { finishBuild, queueBuild } from "@/db/queries/builds";
+import { saveRecipe } from "@/db/queries/recipes";
 import { issueApiToken } from "@/lib/api/tokens";
+import { closeQueue } from "@/lib/jobs/queue";
+import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { apiDocument } from "@/lib/api/openapi/document";
 import { unique } from "./fixtures";
 import {
+  adminsOnly,
   anyoneSignedIn,
   contributors,
   createWorld,
@@ -89,6 +95,7 @@ const cases = (): Case[] => [
     expected: projectRoles,
     cell: async () => ({ params: { id: shared.versionId } }),
   },
+  ...buildCases(),
   // ── images, versions, channels, projects, clones ──
   // Lists answer everyone signed in, each with what they may see (the list tests check the contents).
   { operation: "GET /api/v1/images", need: "read", expected: anyoneSignedIn, cell: async () => ({}) },
@@ -196,6 +203,109 @@ const cases = (): Case[] => [
     cell: async () => ({ params: { slug: world.project.slug } }),
   },
 ];
+
+// Recipes, builds, reviews and release changes. Builds are queued (never run) and ended afterwards.
+const buildCases = (): Case[] => [
+  { operation: "GET /api/v1/recipes", need: "read", expected: anyoneSignedIn, cell: async () => ({}) },
+  {
+    operation: "POST /api/v1/recipes",
+    need: "write",
+    expected: contributors,
+    cell: async () => ({ body: { project: world.project.slug, document: recipeDocument() } }),
+  },
+  {
+    operation: "GET /api/v1/recipes/{id}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { id: await newRecipe() } }),
+  },
+  {
+    operation: "PUT /api/v1/recipes/{id}",
+    need: "write",
+    expected: contributors,
+    cell: async () => ({ params: { id: await newRecipe() }, body: { document: recipeDocument() } }),
+  },
+  {
+    operation: "POST /api/v1/recipes/{id}/builds",
+    need: "write",
+    expected: contributors,
+    cell: async () => ({ params: { id: await newRecipe() } }),
+  },
+  {
+    operation: "GET /api/v1/builds/{id}",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { id: await newBuild({ ended: false }) } }),
+  },
+  {
+    operation: "GET /api/v1/builds/{id}/log",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { id: await newBuild({ ended: true }) } }),
+  },
+  {
+    // Started by the admin, so only owners (and the admin) may cancel it.
+    operation: "POST /api/v1/builds/{id}/cancel",
+    need: "write",
+    expected: managers,
+    cell: async () => ({ params: { id: await newBuild({ ended: false }) } }),
+  },
+  {
+    operation: "POST /api/v1/builds/{id}/retry",
+    need: "write",
+    expected: contributors,
+    cell: async () => ({ params: { id: await newBuild({ ended: true }) } }),
+  },
+  { operation: "GET /api/v1/reviews", need: "read", expected: anyoneSignedIn, cell: async () => ({}) },
+  {
+    operation: "POST /api/v1/versions/{id}/release",
+    need: "write",
+    expected: adminsOnly,
+    cell: async () => ({
+      params: { id: (await imageWith(world.project.id, ["pending_review"])).versions[0]! },
+      body: { action: "approve" },
+    }),
+  },
+  {
+    operation: "GET /api/v1/versions/{id}/release-changes",
+    need: "read",
+    expected: projectRoles,
+    cell: async () => ({ params: { id: (await imageWith(world.project.id, ["pending_review"])).versions[0]! } }),
+  },
+];
+
+let recipeImages: { base: string; output: string } | undefined;
+
+function recipeDocument(): RecipeDocument {
+  return {
+    name: `matrix recipe ${randomUUID().slice(0, 8)}`,
+    description: "",
+    base: { image: recipeImages!.base, version: "1.1" },
+    steps: [{ type: "write", path: "/etc/motd", content: "matrix\n" }],
+    output: { image: recipeImages!.output, format: "qcow2" },
+  } as RecipeDocument;
+}
+
+async function newRecipe(): Promise<string> {
+  const saved = await saveRecipe({
+    viewer: world.callers.owner!,
+    projectId: world.project.id,
+    document: recipeDocument(),
+  });
+  return saved.recipeId;
+}
+
+async function newBuild({ ended }: { ended: boolean }): Promise<string> {
+  const queued = await queueBuild({
+    viewer: world.callers.admin!,
+    recipeId: await newRecipe(),
+    force: true,
+    send: async () => "not-sent",
+  });
+  if (!queued.queued) throw new Error("expected a new build");
+  if (ended) await finishBuild(queued.buildId, { status: "cancelled" });
+  return queued.buildId;
+}
 
 const scopeRank: Record<TokenScope, number> = { read: 0, write: 1, admin: 2 };
 
@@ -311,6 +421,10 @@ beforeAll(async () => {
   world = await createWorld();
   const version = await realVersion(world, { projectId: world.project.id });
   shared = { imageSlug: version.imageSlug, versionId: version.versionId };
+  recipeImages = {
+    base: (await imageWith(world.project.id, ["approved"])).slug,
+    output: (await imageWith(world.project.id, [])).slug,
+  };
   const people: CallerName[] = ["viewer", "member", "owner", "other member", "other owner"];
   holders = [{ name: "nobody", actsAs: "anonymous", scope: null, secret: null }];
   for (const person of people)
@@ -352,6 +466,12 @@ beforeAll(async () => {
   );
 });
 
+// Builds the allowed calls queued must not wait for a worker of a later test file to run them.
+afterAll(async () => {
+  await db().execute(sql`update builds set status = 'cancelled', finished_at = now() where status = 'queued'`);
+  await closeQueue();
+});
+
 describe("the /api/v1 authorization matrix", () => {
   it("has a row for every operation in the OpenAPI document", () => {
     const covered = new Set(cases().map((entry) => entry.operation));
@@ -368,7 +488,7 @@ describe("the /api/v1 authorization matrix", () => {
       const failures: string[] = [];
       for (const holder of holders) {
         const expected = outcomeFor(holder, entry);
-        // The cell's fresh target is made before the "before" picture: only the request may change nothing.
+        // The cell's fresh target is made first: only what the request itself does counts as a change.
         const request = await entry.cell();
         const before = entry.need === "read" || expected === "ok" ? null : await fingerprint();
         const response = await send(entry, holder, request);

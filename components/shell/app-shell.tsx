@@ -35,6 +35,12 @@ export function AppShell({ viewer, children }: { viewer: Viewer | null; children
       <main id="main" tabIndex={-1} className="mx-auto max-w-screen-2xl px-4 py-6 focus:outline-none">
         {children}
       </main>
+      <footer className="mx-auto max-w-screen-2xl px-4 pb-6 text-sm text-muted">
+        <nav aria-label="For machines" className="flex gap-4 border-t border-line pt-3">
+          <Link href="/api">API reference</Link>
+          <a href="/api/v1/openapi.json">OpenAPI document</a>
+        </nav>
+      </footer>
       {viewer ? <SearchShortcut /> : null}
       <Suspense>
         <RouteAnnouncer />

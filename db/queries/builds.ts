@@ -325,6 +325,9 @@ export interface BuildRow {
   finishedAt: Date | null;
   outputImage: string | null;
   outputVersion: string | null;
+  outputVersionId: string | null;
+  /** The image the build's revision writes into (known from the start, unlike its version). */
+  targetImage: string;
 }
 
 function buildVisibleCondition(viewer: Viewer): SQL {
@@ -349,6 +352,8 @@ function buildSelection() {
       string | null
     >`(select i.slug from image_versions v join images i on i.id = v.image_id where v.id = ${builds.outputVersionId})`,
     outputVersion: sql<string | null>`(select v.version from image_versions v where v.id = ${builds.outputVersionId})`,
+    outputVersionId: builds.outputVersionId,
+    targetImage: sql<string>`(select i.slug from images i where i.id = ${recipeRevisions.outputImageId})`,
   };
 }
 

@@ -290,6 +290,7 @@ export async function listRecipes({ viewer }: { viewer: Viewer }): Promise<Recip
       latestRevision: recipes.latestRevision,
       document: recipeRevisions.document,
       updatedAt: recipes.updatedAt,
+      position: sql<string>`${recipes.createdAt}::text`,
     })
     .from(recipes)
     .innerJoin(projects, eq(projects.id, recipes.projectId))
@@ -537,4 +538,67 @@ export async function attachRecipeFile({
       tx,
     );
   });
+}
+
+export interface RecipeRecord {
+  id: string;
+  name: string;
+  projectId: string;
+  projectSlug: string;
+  latestRevision: number;
+  document: RecipeDocument;
+  createdAt: Date;
+  updatedAt: Date;
+  /** createdAt at the database's full precision, for a keyset cursor. */
+  position: string;
+}
+
+/**
+ * Recipes the viewer sees with their latest document, newest first, for the API: one by id, or a
+ * page after a (createdAt, id) position, optionally in one project.
+ */
+export async function listRecipeRecords({
+  viewer,
+  id,
+  projectSlug,
+  after,
+  limit = 50,
+}: {
+  viewer: Viewer;
+  id?: string;
+  projectSlug?: string;
+  after?: { position: string; id: string };
+  limit?: number;
+}): Promise<RecipeRecord[]> {
+  if (id !== undefined && !isUuid(id)) return [];
+  return db()
+    .select({
+      id: recipes.id,
+      name: recipes.name,
+      projectId: recipes.projectId,
+      projectSlug: projects.slug,
+      latestRevision: recipes.latestRevision,
+      document: recipeRevisions.document,
+      createdAt: recipes.createdAt,
+      updatedAt: recipes.updatedAt,
+      position: sql<string>`${recipes.createdAt}::text`,
+    })
+    .from(recipes)
+    .innerJoin(projects, eq(projects.id, recipes.projectId))
+    .innerJoin(
+      recipeRevisions,
+      and(eq(recipeRevisions.recipeId, recipes.id), eq(recipeRevisions.revision, recipes.latestRevision)),
+    )
+    .where(
+      and(
+        recipeVisibleCondition(viewer),
+        id !== undefined ? eq(recipes.id, id) : undefined,
+        projectSlug !== undefined ? eq(projects.slug, projectSlug) : undefined,
+        after && isUuid(after.id)
+          ? sql`(${recipes.createdAt}, ${recipes.id}) < (${after.position}::timestamptz, ${after.id}::uuid)`
+          : undefined,
+      ),
+    )
+    .orderBy(desc(recipes.createdAt), desc(recipes.id))
+    .limit(limit);
 }

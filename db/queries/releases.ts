@@ -5,9 +5,11 @@
 import { and, eq, isNull, lte, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import {
+  availableActions,
   bootGateRefusal,
   illegalTransition,
   isCurrentRelease,
+  releaseActions,
   releaseRefusal,
   retiringActions,
   transitions,
@@ -517,5 +519,154 @@ export async function listRecentDecisions({ reviewerId, minutes = 60 }: { review
     decision: row.decision,
     reason: row.reason,
     at: new Date(row.created_at),
+  }));
+}
+
+export interface VersionRecord {
+  id: string;
+  image: { id: string; slug: string; name: string };
+  version: string;
+  format: string | null;
+  fileSize: number | null;
+  virtualSize: number | null;
+  sha256: string | null;
+  dataStatus: string;
+  releaseStatus: ReleaseStatus;
+  source: string;
+  createdAt: Date;
+  inspection: unknown;
+  boot: { result: string; at: Date } | null;
+  failureReason: string | null;
+}
+
+/** Versions by id as the API shows them, in the order asked, leaving out those the viewer can't see. */
+export async function listVersionRecords({ viewer, ids }: { viewer: Viewer; ids: string[] }): Promise<VersionRecord[]> {
+  const wanted = ids.filter(isUuid);
+  if (!wanted.length) return [];
+  const result = await db().execute<Record<string, unknown>>(sql`
+    select v.id, images.id as image_id, images.slug as image_slug, images.name as image_name, v.version, v.format,
+           v.file_size, v.virtual_size, v.sha256, v.data_status, v.release_status, v.source, v.created_at, v.inspection,
+           v.failure_reason, bt.result as boot_result, bt.finished_at as boot_at
+    from image_versions v
+    join images on images.id = v.image_id
+    left join lateral (
+      select b.result, b.finished_at from boot_tests b
+      where b.version_id = v.id and b.result is not null order by b.finished_at desc nulls last, b.id desc limit 1
+    ) bt on true
+    where v.id in (${sql.join(
+      wanted.map((id) => sql`${id}::uuid`),
+      sql`, `,
+    )}) and ${visibleVersionCondition(viewer, { image: "images", version: "v" })}`);
+  const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  const byId = new Map(
+    result.rows.map((row) => [
+      String(row.id),
+      {
+        id: String(row.id),
+        image: { id: String(row.image_id), slug: String(row.image_slug), name: String(row.image_name) },
+        version: String(row.version),
+        format: (row.format as string | null) ?? null,
+        fileSize: num(row.file_size),
+        virtualSize: num(row.virtual_size),
+        sha256: (row.sha256 as string | null) ?? null,
+        dataStatus: String(row.data_status),
+        releaseStatus: row.release_status as ReleaseStatus,
+        source: String(row.source),
+        createdAt: new Date(String(row.created_at)),
+        inspection: row.inspection ?? null,
+        boot: row.boot_result ? { result: String(row.boot_result), at: new Date(String(row.boot_at)) } : null,
+        failureReason: (row.failure_reason as string | null) ?? null,
+      },
+    ]),
+  );
+  return wanted.flatMap((id) => byId.get(id) ?? []);
+}
+
+/**
+ * Versions waiting for review that the viewer may decide on (approve or reject), oldest first as on
+ * the review page, after a (createdAt, id) position. Whether they may is the release rules' answer.
+ */
+export async function listDecidableReviews({
+  viewer,
+  after,
+  limit,
+}: {
+  viewer: Viewer;
+  after?: { position: string; id: string };
+  limit: number;
+}): Promise<{ id: string; position: string }[]> {
+  const found: { id: string; position: string }[] = [];
+  let from = after && isUuid(after.id) ? after : undefined;
+  for (;;) {
+    const batch = await db().execute<{ id: string; position: string; project_id: string; producer: boolean }>(sql`
+      select v.id, v.created_at::text as position, images.project_id,
+             ${viewer.id}::uuid in (${versionProducerIds("v")}) as producer
+      from image_versions v
+      join images on images.id = v.image_id
+      where v.release_status = 'pending_review'
+        and ${visibleVersionCondition(viewer, { image: "images", version: "v" })}
+        ${from ? sql`and (v.created_at, v.id) > (${from.position}::timestamptz, ${from.id}::uuid)` : sql``}
+      order by v.created_at, v.id
+      limit ${limit}`);
+    for (const row of batch.rows) {
+      const standing = releaseStandingOf(viewer, row.project_id, { producer: row.producer });
+      if (availableActions("pending_review", standing).some((action) => action === "approve" || action === "reject"))
+        found.push({ id: row.id, position: row.position });
+      if (found.length === limit) return found;
+    }
+    if (batch.rows.length < limit) return found;
+    from = batch.rows.at(-1)!;
+  }
+}
+
+export interface ReleaseChangeRecord {
+  id: number;
+  versionId: string;
+  action: string;
+  fromStatus: string | null;
+  toStatus: string | null;
+  reason: string | null;
+  actor: { id: string; email: string } | null;
+  at: Date;
+}
+
+/**
+ * A version's release changes from the audit trail, newest first, after an event id; null when the
+ * viewer can't see the version. Scheduled changes appear when they were applied.
+ */
+export async function listReleaseChanges({
+  viewer,
+  versionId,
+  afterId,
+  limit,
+}: {
+  viewer: Viewer;
+  versionId: string;
+  afterId?: number;
+  limit: number;
+}): Promise<ReleaseChangeRecord[] | null> {
+  if (!(await loadVersion(viewer, versionId))) return null;
+  const result = await db().execute<Record<string, unknown>>(sql`
+    select a.id, a.action, a.before->>'releaseStatus' as from_status, a.after->>'releaseStatus' as to_status,
+           a.after->>'reason' as reason, u.id as actor_id, u.email as actor_email, a.at
+    from audit_events a
+    left join users u on u.id = a.actor_id
+    where a.object_type = 'version' and a.object_id = ${versionId}
+      and a.action in (${sql.join(
+        releaseActions.map((action) => sql`${`release.${action}`}`),
+        sql`, `,
+      )})
+      ${afterId !== undefined ? sql`and a.id < ${afterId}` : sql``}
+    order by a.id desc
+    limit ${limit}`);
+  return result.rows.map((row) => ({
+    id: Number(row.id),
+    versionId,
+    action: String(row.action).replace(/^release\./, ""),
+    fromStatus: (row.from_status as string | null) ?? null,
+    toStatus: (row.to_status as string | null) ?? null,
+    reason: (row.reason as string | null) || null,
+    actor: row.actor_id ? { id: String(row.actor_id), email: String(row.actor_email) } : null,
+    at: new Date(String(row.at)),
   }));
 }

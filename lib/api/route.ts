@@ -131,7 +131,8 @@ function tooLarge(maxBytes: number) {
   );
 }
 
-async function readLimited(request: Request, maxBytes: number): Promise<string> {
+/** A body as text, refused with 413 once it passes `maxBytes` (whatever Content-Length claimed). */
+export async function readLimited(request: Request, maxBytes: number): Promise<string> {
   if (!request.body) return "";
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];

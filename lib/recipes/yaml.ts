@@ -58,6 +58,8 @@ export function boundedRecipeDocumentSchema(maxGrowBytes: number) {
 
 export interface YamlProblem {
   line: number | null;
+  /** Where on the line, for syntax errors (1-based); null when only the line is known. */
+  column?: number | null;
   path: string;
   message: string;
 }
@@ -87,6 +89,7 @@ export function recipeFromYaml(
       ok: false,
       problems: document.errors.map((error) => ({
         line: lines.linePos(error.pos[0]).line,
+        column: lines.linePos(error.pos[0]).col,
         path: "",
         message: `This is not valid YAML: ${error.message.split("\n")[0]}`,
       })),

@@ -1,0 +1,190 @@
+// The recipes/builds/reviews area of /api/v1: the objects it answers with (shaped by the schemas in
+// openapi/builds.ts) and reading a recipe body, which comes as the YAML the UI exports or as JSON.
+import type { z } from "zod";
+import { getBuild, type BuildDetail, type QueueResult } from "@/db/queries/builds";
+import { listRecipeRecords, type RecipeRecord } from "@/db/queries/recipes";
+import type { Viewer } from "@/db/queries/users";
+import type { ActionResult } from "@/lib/actions/safe-action";
+import type { ReleaseChangeRecord, VersionRecord } from "@/db/queries/releases";
+import { env } from "@/lib/env";
+import { HangarError } from "@/lib/errors";
+import { recipeFromYaml } from "@/lib/recipes/yaml";
+import {
+  RECIPE_BODY_LIMIT,
+  recipeJsonBodySchema,
+  type buildSchema,
+  type recipeSchema,
+  type releaseChangeSchema,
+  type versionSchema,
+} from "./openapi/builds";
+import { checkInput } from "@/lib/validations/check";
+import { decodeCursor, encodeCursor } from "./cursor";
+import { DEFAULT_PAGE_SIZE, type pageQuerySchema } from "./openapi/common";
+import { queryObject, readJsonBody, readLimited } from "./route";
+
+type Json<Schema extends z.ZodType> = z.input<Schema>;
+
+export function recipeObject(recipe: RecipeRecord): Json<typeof recipeSchema> {
+  return {
+    id: recipe.id,
+    name: recipe.name,
+    project: { id: recipe.projectId, slug: recipe.projectSlug },
+    revision: recipe.latestRevision,
+    base: recipe.document.base,
+    output: recipe.document.output,
+    document: recipe.document,
+    createdAt: recipe.createdAt.toISOString(),
+    updatedAt: recipe.updatedAt.toISOString(),
+  };
+}
+
+export function buildObject(build: BuildDetail): Json<typeof buildSchema> {
+  return {
+    id: build.id,
+    number: build.number,
+    recipeId: build.recipeId,
+    revision: build.revision,
+    status: build.status,
+    failureReason: build.failureReason,
+    cancelRequested: build.cancelRequested,
+    steps: build.steps,
+    output: {
+      imageSlug: build.outputImage ?? build.targetImage,
+      version: build.outputVersion,
+      versionId: build.outputVersionId,
+    },
+    createdAt: build.queuedAt.toISOString(),
+    startedAt: build.startedAt?.toISOString() ?? null,
+    finishedAt: build.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export function versionObject(version: VersionRecord): Json<typeof versionSchema> {
+  return {
+    ...version,
+    createdAt: version.createdAt.toISOString(),
+    downloadUrl: `${env().origin}/api/v1/versions/${version.id}/download`,
+    boot: version.boot ? { result: version.boot.result, at: version.boot.at.toISOString() } : null,
+  };
+}
+
+export function releaseChangeObject(change: ReleaseChangeRecord): Json<typeof releaseChangeSchema> {
+  return {
+    ...change,
+    id: String(change.id),
+    action: change.action as Json<typeof releaseChangeSchema>["action"],
+    fromStatus: change.fromStatus as Json<typeof releaseChangeSchema>["fromStatus"],
+    toStatus: change.toStatus as Json<typeof releaseChangeSchema>["toStatus"],
+    at: change.at.toISOString(),
+  };
+}
+
+/** A list's query checked with its schema, the cursor decoded: a bad value is a 400 naming the field. */
+export function readPageQuery<Schema extends typeof pageQuerySchema, Position extends Record<string, unknown>>(
+  url: URL,
+  schema: Schema,
+): { query: z.output<Schema>; after: Position | undefined; limit: number } {
+  const checked = checkInput(schema, queryObject(url));
+  if (!checked.ok) throw new HangarError("invalid", checked.message, checked.fieldErrors);
+  const { cursor, limit } = checked.data;
+  return {
+    query: checked.data,
+    after: cursor ? decodeCursor<Position>(cursor) : undefined,
+    limit: limit ?? DEFAULT_PAGE_SIZE,
+  };
+}
+
+/** A page answer: `rows` were asked for with one more than `limit`, to know whether there is a next page. */
+export function pageResponse<Row, Item>(
+  rows: Row[],
+  limit: number,
+  item: (row: Row) => Item,
+  positionOf: (row: Row) => Record<string, unknown>,
+): Response {
+  const page = rows.slice(0, limit);
+  const more = rows.length > limit;
+  return Response.json({
+    items: page.map(item),
+    nextCursor: more && page.length ? encodeCursor(positionOf(page.at(-1)!)) : null,
+  });
+}
+
+const YAML_TYPES = /^(application\/(x-)?yaml|text\/(x-)?yaml)\b/i;
+
+/**
+ * A recipe body: YAML (the project from ?project=) or JSON {project, document}. The document is
+ * returned unchecked beyond YAML syntax and shape: the save action validates it like the editor does.
+ */
+export async function readRecipeBody(request: Request, url: URL): Promise<{ project?: string; document: unknown }> {
+  const type = request.headers.get("content-type") ?? "";
+  if (!YAML_TYPES.test(type)) {
+    const body = await readJsonBody(request, recipeJsonBodySchema, { maxBytes: RECIPE_BODY_LIMIT });
+    if (body.project !== undefined && typeof body.project !== "string")
+      throw new HangarError("invalid", "The project is given by its slug, as a string.", {
+        project: ["Give the project's slug."],
+      });
+    return { project: body.project as string | undefined, document: body.document };
+  }
+  const text = await readLimited(request, RECIPE_BODY_LIMIT);
+  const parsed = recipeFromYaml(text);
+  if (!parsed.ok) {
+    const at = (problem: (typeof parsed.problems)[number]) =>
+      problem.line === null ? "" : `Line ${problem.line}${problem.column ? `, column ${problem.column}` : ""}: `;
+    const fields: Record<string, string[]> = {};
+    for (const problem of parsed.problems)
+      (fields[problem.path ? `document.${problem.path}` : "document"] ??= []).push(`${at(problem)}${problem.message}`);
+    const [first] = parsed.problems;
+    const more = parsed.problems.length > 1 ? ` (and ${parsed.problems.length - 1} more; see fields)` : "";
+    throw new HangarError("invalid", `The recipe YAML was refused. ${at(first!)}${first!.message}${more}`, fields);
+  }
+  return { project: url.searchParams.get("project") ?? undefined, document: parsed.recipe };
+}
+
+/** Whether the caller asked for YAML (Accept: application/yaml, or ?format=yaml). */
+export function wantsYaml(request: Request, url: URL): boolean {
+  const format = url.searchParams.get("format");
+  if (format !== null && format !== "json" && format !== "yaml")
+    throw new HangarError("invalid", `A recipe comes as json or yaml, not ${format}.`, {
+      format: ["Use json or yaml."],
+    });
+  if (format) return format === "yaml";
+  return /\b(application|text)\/(x-)?yaml\b/i.test(request.headers.get("accept") ?? "");
+}
+
+export const buildNotFound = () =>
+  new HangarError("not_found", "That build doesn't exist or is in a project you are not a member of.");
+
+/** The recipe a save produced, or the save's refusal (its `projectId` field is the API's `project`). */
+export async function savedRecipeResponse(
+  viewer: Viewer,
+  result: ActionResult<{ recipeId: string }>,
+  status: number,
+): Promise<Response> {
+  if (!result.ok) {
+    const { projectId, ...fields } = result.fieldErrors ?? {};
+    throw new HangarError(
+      result.code,
+      result.message,
+      projectId ? { ...fields, project: projectId } : result.fieldErrors,
+    );
+  }
+  const [recipe] = await listRecipeRecords({ viewer, id: result.data.recipeId });
+  if (!recipe) throw new HangarError("not_found", "That recipe doesn't exist any more.");
+  return Response.json(recipeObject(recipe), { status });
+}
+
+/** A build that was queued (202), or the earlier build whose output answers the request (200). */
+export async function startedBuildResponse(viewer: Viewer, result: QueueResult): Promise<Response> {
+  const build = await getBuild({ viewer, id: result.queued ? result.buildId : result.reused.buildId });
+  if (!build) throw buildNotFound();
+  return Response.json({ ...buildObject(build), reused: !result.queued }, { status: result.queued ? 202 : 200 });
+}
+
+/** A JSON body that may also be left out entirely (no Content-Type, nothing sent): then `{}`. */
+export async function readOptionalJsonBody(request: Request, schema: z.ZodType): Promise<Record<string, unknown>> {
+  if (request.headers.get("content-type") === null) {
+    if ((await readLimited(request, 1024)).trim() === "") return {};
+    throw new HangarError("unsupported_media_type", "Send the body as JSON with “Content-Type: application/json”.");
+  }
+  return readJsonBody(request, schema);
+}
