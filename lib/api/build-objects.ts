@@ -60,12 +60,13 @@ export function buildObject(build: BuildDetail): Json<typeof buildSchema> {
 }
 
 export function versionObject(version: VersionRecord): Json<typeof versionSchema> {
+  // VersionRecord reads format, statuses, source and boot result as text; they hold the enums' values.
   return {
     ...version,
     createdAt: version.createdAt.toISOString(),
     downloadUrl: `${env().origin}/api/v1/versions/${version.id}/download`,
     boot: version.boot ? { result: version.boot.result, at: version.boot.at.toISOString() } : null,
-  };
+  } as Json<typeof versionSchema>;
 }
 
 export function releaseChangeObject(change: ReleaseChangeRecord): Json<typeof releaseChangeSchema> {

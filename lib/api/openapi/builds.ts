@@ -8,6 +8,7 @@ import { recipeDocumentSchema } from "@/lib/recipes/yaml";
 import { changeReleaseSchema } from "@/lib/validations/releases";
 import { startBuildSchema } from "@/lib/validations/recipes";
 import { errorResponses, jsonContent, jsonResponse, pageOf, pageQuerySchema } from "./common";
+import { versionSchema } from "./images";
 
 /** The most a recipe body may be: recipes are text, so a larger one is a mistake (or worse). */
 export const RECIPE_BODY_LIMIT = 256 * 1024;
@@ -57,25 +58,8 @@ const startedBuildSchema = buildSchema
   })
   .meta({ id: "StartedBuild" });
 
-export const versionSchema = z
-  .object({
-    id: z.string().uuid(),
-    image: z.object({ id: z.string().uuid(), slug: z.string(), name: z.string() }),
-    version: z.string(),
-    format: z.string().nullable(),
-    fileSize: z.number().nullable(),
-    virtualSize: z.number().nullable(),
-    sha256: z.string().nullable(),
-    dataStatus: z.string(),
-    releaseStatus: z.enum(releaseStatuses),
-    source: z.string(),
-    createdAt: timestamp,
-    downloadUrl: z.url(),
-    inspection: z.unknown().meta({ description: "The inspection report, or null." }),
-    boot: z.object({ result: z.string(), at: timestamp }).nullable(),
-    failureReason: z.string().nullable(),
-  })
-  .meta({ id: "Version" });
+// One Version object across the API: the images area's (lib/api/openapi/images.ts).
+export { versionSchema };
 
 export const releaseChangeSchema = z
   .object({
