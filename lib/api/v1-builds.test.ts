@@ -218,6 +218,20 @@ describe("recipes over /api/v1", () => {
     const got = (await json.json()) as RecipeJson & { document: RecipeDocument };
     expect(got.revision).toBe(2);
     expect(got.document.description).toBe("changed through the API");
+
+    // The create body works for an update too, as long as it names the recipe's own project.
+    const put = (body: unknown) =>
+      call(recipeRoute.PUT, { params: { id: recipe.id }, method: "PUT", token: tokens.ownerWrite, body });
+    const ownProject = await put({ project: project.slug, document: got.document });
+    expect(ownProject.status).toBe(200);
+    expect(((await ownProject.json()) as RecipeJson).revision).toBe(2);
+    const moved = await put({ project: unique("elsewhere"), document: { ...got.document, description: "moved" } });
+    expect(moved.status).toBe(400);
+    expect((await errorOf(moved)).fields?.project).toBeDefined();
+    const after = (await (
+      await call(recipeRoute.GET, { params: { id: recipe.id }, token: tokens.ownerRead })
+    ).json()) as RecipeJson;
+    expect(after.revision).toBe(2);
   });
 
   it("creates from JSON {project, document} and lists by project, paged by a signed cursor", async () => {

@@ -162,7 +162,7 @@ export const buildPaths: ZodOpenApiPathsObject = {
       tags: ["Recipes"],
       summary: "Save a new revision of a recipe",
       description:
-        "The same bodies as create (`project` is not taken). Sending the latest revision's document again makes no new revision, as in the editor.",
+        "The same bodies as create (`project`, if given, must be the recipe's own: a recipe stays in its project). Sending the latest revision's document again makes no new revision, as in the editor.",
       requestParams: { path: idPath("recipe") },
       requestBody: recipeBodies,
       responses: {
