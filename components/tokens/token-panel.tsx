@@ -180,7 +180,7 @@ function NewTokenSecret({ secret, name }: { secret: string; name: string }) {
           readOnly
           value={secret}
           onFocus={(e) => e.currentTarget.select()}
-          className="font-mono"
+          className="h-9 font-mono"
         />
         <Button onClick={copy}>Copy</Button>
       </div>
@@ -193,7 +193,7 @@ function NewTokenSecret({ secret, name }: { secret: string; name: string }) {
       </p>
       <div className="space-y-1">
         <p>Use it as a bearer token:</p>
-        <pre className="whitespace-pre-wrap break-all rounded-md bg-raised p-2 text-xs">
+        <pre className="whitespace-pre-wrap break-words rounded-md bg-raised p-2 text-xs">
           {`curl -H "Authorization: Bearer ${secret}" ${origin}/api/v1/images`}
         </pre>
         <p>

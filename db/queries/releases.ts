@@ -523,10 +523,11 @@ export async function listRecentDecisions({ reviewerId, minutes = 60 }: { review
 }
 
 /**
- * Versions waiting for review that the viewer may decide on (approve or reject), oldest first as on
- * the review page, after a (createdAt, id) position. Whether they may is the release rules' answer.
+ * Versions waiting for review that the viewer may approve, oldest first as on the review page, after
+ * a (createdAt, id) position. Whether they may is the release rules' answer, so a version the viewer
+ * produced is left out (four eyes) though they could still reject it.
  */
-export async function listDecidableReviews({
+export async function listApprovableReviews({
   viewer,
   after,
   limit,
@@ -550,7 +551,7 @@ export async function listDecidableReviews({
       limit ${limit}`);
     for (const row of batch.rows) {
       const standing = releaseStandingOf(viewer, row.project_id, { producer: row.producer });
-      if (availableActions("pending_review", standing).some((action) => action === "approve" || action === "reject"))
+      if (availableActions("pending_review", standing).includes("approve"))
         found.push({ id: row.id, position: row.position });
       if (found.length === limit) return found;
     }

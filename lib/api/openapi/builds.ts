@@ -162,7 +162,7 @@ export const buildPaths: ZodOpenApiPathsObject = {
       tags: ["Recipes"],
       summary: "Save a new revision of a recipe",
       description:
-        "The same bodies as create (`project` is not taken). Sending the latest revision's document again makes no new revision, as in the editor.",
+        "The same bodies as create (`project`, if given, must be the recipe's own: a recipe stays in its project). Sending the latest revision's document again makes no new revision, as in the editor.",
       requestParams: { path: idPath("recipe") },
       requestBody: recipeBodies,
       responses: {
@@ -253,9 +253,9 @@ export const buildPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "listReviews",
       tags: ["Reviews"],
-      summary: "Versions waiting for review that the caller may decide on, oldest first",
+      summary: "Versions waiting for review that the caller may approve, oldest first",
       description:
-        "Only admins decide on reviews (with an admin-scope token), never on versions they produced; for anyone else the list is empty.",
+        "Only admins approve (with an admin-scope token), never versions they produced (four-eyes rule): those are left out. For anyone else the list is empty.",
       requestParams: { query: pageQuerySchema },
       responses: {
         "200": jsonResponse("A page of versions.", pageOf(versionSchema)),

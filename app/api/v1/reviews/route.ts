@@ -1,4 +1,4 @@
-import { listDecidableReviews } from "@/db/queries/releases";
+import { listApprovableReviews } from "@/db/queries/releases";
 import { listVersionFacts } from "@/db/queries/versions";
 import { pageResponse, readPageQuery } from "@/lib/api/build-objects";
 import { versionOf } from "@/lib/api/images";
@@ -13,7 +13,7 @@ export const GET = apiRoute("read", async ({ viewer, url }) => {
     url,
     pageQuerySchema,
   );
-  const pending = await listDecidableReviews({ viewer, after, limit: limit + 1 });
+  const pending = await listApprovableReviews({ viewer, after, limit: limit + 1 });
   const versions = new Map(
     (await listVersionFacts({ viewer, versionIds: pending.map((row) => row.id) })).map((version) => [
       version.id,
