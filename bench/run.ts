@@ -14,6 +14,7 @@ const benchmarks: Record<string, () => Promise<BenchRow[]>> = {
   api: async () => [
     ...(await (await import("./api-list")).apiListRows()),
     ...(await (await import("./api-webhook")).webhookRows()),
+    ...(await (await import("./api-cli")).cliRows()),
   ],
 };
 

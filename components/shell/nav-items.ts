@@ -20,6 +20,7 @@ export function navItemsFor(viewer: Viewer): NavItem[] {
           { href: "/admin/users", label: "Users" },
           { href: "/admin/audit", label: "Audit" },
           { href: "/admin/webhooks", label: "Webhooks" },
+          { href: "/admin/tokens", label: "Tokens" },
         ]
       : []),
   ];

@@ -68,6 +68,13 @@ export function UserMenu({ name, email, role }: { name: string | null; email: st
         >
           Account settings
         </Link>
+        <Link
+          href="/settings/tokens"
+          onClick={() => setOpen(false)}
+          className="block rounded-md px-2 py-1.5 text-sm text-fg hover:bg-raised hover:no-underline"
+        >
+          Access tokens
+        </Link>
         <form action={signOutAction} className="mt-1 border-t border-line pt-3">
           <button type="submit" className="w-full rounded-md px-2 py-1.5 text-left text-sm hover:bg-raised">
             Sign out

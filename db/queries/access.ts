@@ -97,6 +97,20 @@ export function canCancelBuild(viewer: Viewer, build: { projectId: string; reque
 }
 
 /** A file diff of two versions (seen by whoever sees both): whoever asked for it and admins may cancel it. */
+/** An API token may be revoked by its owner, an owner of its project (a project token) and admins. */
+export function canRevokeApiToken(viewer: Viewer, token: { userId: string; projectId: string | null }): boolean {
+  return (
+    token.userId === viewer.id ||
+    isAdmin(viewer) ||
+    (token.projectId !== null && canInProject(viewer, token.projectId, "manage"))
+  );
+}
+
+/** A project token is made by someone who manages the project and is in it (the token acts as them there). */
+export function canMakeProjectToken(viewer: Viewer, projectId: string): boolean {
+  return canInProject(viewer, projectId, "manage") && projectRoleOf(viewer, projectId) !== null;
+}
+
 export function canCancelFileDiff(viewer: Viewer, diff: { requestedById: string | null }): boolean {
   return diff.requestedById === viewer.id || isAdmin(viewer);
 }

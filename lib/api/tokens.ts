@@ -119,6 +119,15 @@ export async function viewerFromAuthorization(
   return viewer;
 }
 
+export type TokenStatus = "active" | "expired" | "revoked";
+
+/** Whether a token still works, as every list shows it. */
+export function tokenStatus(token: { revokedAt: Date | null; expiresAt: Date | null }, now = new Date()): TokenStatus {
+  if (token.revokedAt) return "revoked";
+  if (token.expiresAt && token.expiresAt.getTime() <= now.getTime()) return "expired";
+  return "active";
+}
+
 /** Days until expiry from `30`, `30d` or `never` (null); a message saying what is wrong otherwise. */
 export function parseTokenExpiry(text: string | undefined): number | null {
   const value = (text ?? "").trim().toLowerCase();

@@ -659,6 +659,30 @@ describe("reviews and release changes over /api/v1", () => {
     }
   });
 
+  it("leaves out versions the admin produced (four eyes), and pages past them one at a time", async () => {
+    const [first, own, last] = [await pendingVersion(), await pendingVersion(), await pendingVersion()];
+    await db().update(imageVersions).set({ createdById: admin.id }).where(eq(imageVersions.id, own.id));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response: Response = await call(reviewsRoute.GET, {
+        token: tokens.adminAdmin,
+        path: `/api/v1/reviews?limit=1${cursor ? `&cursor=${cursor}` : ""}`,
+      });
+      const page = (await response.json()) as { items: { id: string }[]; nextCursor: string | null };
+      expect(page.items.length).toBeLessThanOrEqual(1);
+      seen.push(...page.items.map((item) => item.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toContain(first.id);
+    expect(seen).toContain(last.id);
+    expect(seen).not.toContain(own.id);
+    expect(seen.indexOf(first.id)).toBeLessThan(seen.indexOf(last.id));
+    // The list and the decision are one rule: approving what the list left out is refused.
+    expect((await release(own.id, tokens.adminAdmin, { action: "approve" })).status).toBe(403);
+    expect(await statusOf(own.id)).toBe("pending_review");
+  });
+
   it("refuses approval by a non-reviewer and changes nothing; an admin approves, and the change is listed", async () => {
     const version = await pendingVersion();
     const byOwner = await release(version.id, tokens.ownerWrite, { action: "approve" });

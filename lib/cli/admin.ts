@@ -16,7 +16,7 @@ import {
 import { findApiTokensByReference, listAllApiTokens } from "@/db/queries/api-tokens";
 import { getViewerByEmail } from "@/db/queries/users";
 import { tokenScopes, type TokenScope } from "@/db/enums";
-import { createTokenFor, parseTokenExpiry, revokeTokenAs } from "@/lib/api/tokens";
+import { createTokenFor, parseTokenExpiry, revokeTokenAs, tokenStatus } from "@/lib/api/tokens";
 import { HangarError } from "@/lib/errors";
 import { unlockAccountSignIn } from "@/lib/auth/sign-in-guard";
 import { setPasswordUrl } from "@/lib/auth/links";
@@ -323,7 +323,7 @@ const tokenCommands: Record<string, Command> = {
             token.scope,
             token.expiresAt ? when(token.expiresAt) : "never",
             token.lastUsedAt ? `${when(token.lastUsedAt)} ${token.lastUsedAddress ?? ""}`.trim() : "never",
-            token.revokedAt ? "revoked" : token.expiresAt && token.expiresAt <= new Date() ? "expired" : "active",
+            tokenStatus(token),
           ]),
         ),
       );

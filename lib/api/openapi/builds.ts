@@ -58,9 +58,6 @@ const startedBuildSchema = buildSchema
   })
   .meta({ id: "StartedBuild" });
 
-// One Version object across the API: the images area's (lib/api/openapi/images.ts).
-export { versionSchema };
-
 export const releaseChangeSchema = z
   .object({
     id: z.string().meta({ description: "The audit event's id." }),
@@ -256,9 +253,9 @@ export const buildPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "listReviews",
       tags: ["Reviews"],
-      summary: "Versions waiting for review that the caller may decide on, oldest first",
+      summary: "Versions waiting for review that the caller may approve, oldest first",
       description:
-        "Only admins decide on reviews (with an admin-scope token), never on versions they produced; for anyone else the list is empty.",
+        "Only admins approve (with an admin-scope token), never versions they produced (four-eyes rule): those are left out. For anyone else the list is empty.",
       requestParams: { query: pageQuerySchema },
       responses: {
         "200": jsonResponse("A page of versions.", pageOf(versionSchema)),

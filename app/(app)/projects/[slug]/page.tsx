@@ -35,11 +35,10 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
   return (
     <div className="space-y-8">
       <PageHeader title={project.name} description={project.description || `Your role: ${project.role ?? "admin"}`} />
-      {project.can.manage ? (
-        <p className="text-sm">
-          <Link href={`/projects/${project.slug}/webhooks`}>Webhooks</Link>
-        </p>
-      ) : null}
+      <p className="flex gap-4 text-sm">
+        {project.can.manage ? <Link href={`/projects/${project.slug}/webhooks`}>Webhooks</Link> : null}
+        <Link href={`/projects/${project.slug}/tokens`}>Tokens</Link>
+      </p>
       <section aria-labelledby="storage-heading" className="space-y-2">
         <h2 id="storage-heading" className="text-base font-semibold">
           Storage
