@@ -39,7 +39,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 // than a stream of fresh 1 MiB buffers for the garbage collector.
 const SEND_BUFFER_BYTES = 8 * 1024 * 1024;
 
-async function sendFile(req: http.ClientRequest, file: string, size: number): Promise<void> {
+export async function sendFile(req: http.ClientRequest, file: string, size: number): Promise<void> {
   const fd = openSync(file, "r");
   try {
     const buffers = [Buffer.allocUnsafeSlow(SEND_BUFFER_BYTES), Buffer.allocUnsafeSlow(SEND_BUFFER_BYTES)];
@@ -61,7 +61,7 @@ async function sendFile(req: http.ClientRequest, file: string, size: number): Pr
   }
 }
 
-function request(
+export function request(
   options: http.RequestOptions,
   body?: { file: string; size: number } | string,
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
@@ -120,7 +120,7 @@ function treeRss(pid: number): number {
   return total;
 }
 
-async function startApp(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
+export async function startApp(env: NodeJS.ProcessEnv, port: number): Promise<ChildProcess> {
   const child = spawn(process.execPath, ["--import", "tsx", path.join(root, "scripts/start.ts")], {
     cwd: root,
     env,

@@ -11,7 +11,11 @@ const benchmarks: Record<string, () => Promise<BenchRow[]>> = {
   signin: async () => (await import("./signin")).run(),
   load: async () => (await import("./load")).run(),
   content: async () => (await import("./content")).run(),
-  api: async () => (await import("./api-webhook")).webhookRows(),
+  api: async () => [
+    ...(await (await import("./api-list")).apiListRows()),
+    ...(await (await import("./api-webhook")).webhookRows()),
+    ...(await (await import("./api-cli")).cliRows()),
+  ],
 };
 
 const requested = process.argv.slice(2).filter((arg) => !arg.startsWith("-"));

@@ -290,7 +290,6 @@ export async function listRecipes({ viewer }: { viewer: Viewer }): Promise<Recip
       latestRevision: recipes.latestRevision,
       document: recipeRevisions.document,
       updatedAt: recipes.updatedAt,
-      position: sql<string>`${recipes.createdAt}::text`,
     })
     .from(recipes)
     .innerJoin(projects, eq(projects.id, recipes.projectId))

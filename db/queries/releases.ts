@@ -522,71 +522,12 @@ export async function listRecentDecisions({ reviewerId, minutes = 60 }: { review
   }));
 }
 
-export interface VersionRecord {
-  id: string;
-  image: { id: string; slug: string; name: string };
-  version: string;
-  format: string | null;
-  fileSize: number | null;
-  virtualSize: number | null;
-  sha256: string | null;
-  dataStatus: string;
-  releaseStatus: ReleaseStatus;
-  source: string;
-  createdAt: Date;
-  inspection: unknown;
-  boot: { result: string; at: Date } | null;
-  failureReason: string | null;
-}
-
-/** Versions by id as the API shows them, in the order asked, leaving out those the viewer can't see. */
-export async function listVersionRecords({ viewer, ids }: { viewer: Viewer; ids: string[] }): Promise<VersionRecord[]> {
-  const wanted = ids.filter(isUuid);
-  if (!wanted.length) return [];
-  const result = await db().execute<Record<string, unknown>>(sql`
-    select v.id, images.id as image_id, images.slug as image_slug, images.name as image_name, v.version, v.format,
-           v.file_size, v.virtual_size, v.sha256, v.data_status, v.release_status, v.source, v.created_at, v.inspection,
-           v.failure_reason, bt.result as boot_result, bt.finished_at as boot_at
-    from image_versions v
-    join images on images.id = v.image_id
-    left join lateral (
-      select b.result, b.finished_at from boot_tests b
-      where b.version_id = v.id and b.result is not null order by b.finished_at desc nulls last, b.id desc limit 1
-    ) bt on true
-    where v.id in (${sql.join(
-      wanted.map((id) => sql`${id}::uuid`),
-      sql`, `,
-    )}) and ${visibleVersionCondition(viewer, { image: "images", version: "v" })}`);
-  const num = (value: unknown) => (value === null || value === undefined ? null : Number(value));
-  const byId = new Map(
-    result.rows.map((row) => [
-      String(row.id),
-      {
-        id: String(row.id),
-        image: { id: String(row.image_id), slug: String(row.image_slug), name: String(row.image_name) },
-        version: String(row.version),
-        format: (row.format as string | null) ?? null,
-        fileSize: num(row.file_size),
-        virtualSize: num(row.virtual_size),
-        sha256: (row.sha256 as string | null) ?? null,
-        dataStatus: String(row.data_status),
-        releaseStatus: row.release_status as ReleaseStatus,
-        source: String(row.source),
-        createdAt: new Date(String(row.created_at)),
-        inspection: row.inspection ?? null,
-        boot: row.boot_result ? { result: String(row.boot_result), at: new Date(String(row.boot_at)) } : null,
-        failureReason: (row.failure_reason as string | null) ?? null,
-      },
-    ]),
-  );
-  return wanted.flatMap((id) => byId.get(id) ?? []);
-}
-
 /**
- * Versions waiting for review that the viewer may decide on (approve or reject), oldest first as on
- * the review page, after a (createdAt, id) position. Whether they may is the release rules' answer.
+ * Versions waiting for review that the viewer may approve, oldest first as on the review page, after
+ * a (createdAt, id) position. Whether they may is the release rules' answer, so a version the viewer
+ * produced is left out (four eyes) though they could still reject it.
  */
-export async function listDecidableReviews({
+export async function listApprovableReviews({
   viewer,
   after,
   limit,
@@ -610,7 +551,7 @@ export async function listDecidableReviews({
       limit ${limit}`);
     for (const row of batch.rows) {
       const standing = releaseStandingOf(viewer, row.project_id, { producer: row.producer });
-      if (availableActions("pending_review", standing).some((action) => action === "approve" || action === "reject"))
+      if (availableActions("pending_review", standing).includes("approve"))
         found.push({ id: row.id, position: row.position });
       if (found.length === limit) return found;
     }

@@ -5,8 +5,7 @@ import { getBuild, type BuildDetail, type QueueResult } from "@/db/queries/build
 import { listRecipeRecords, type RecipeRecord } from "@/db/queries/recipes";
 import type { Viewer } from "@/db/queries/users";
 import type { ActionResult } from "@/lib/actions/safe-action";
-import type { ReleaseChangeRecord, VersionRecord } from "@/db/queries/releases";
-import { env } from "@/lib/env";
+import type { ReleaseChangeRecord } from "@/db/queries/releases";
 import { HangarError } from "@/lib/errors";
 import { recipeFromYaml } from "@/lib/recipes/yaml";
 import {
@@ -15,7 +14,6 @@ import {
   type buildSchema,
   type recipeSchema,
   type releaseChangeSchema,
-  type versionSchema,
 } from "./openapi/builds";
 import { checkInput } from "@/lib/validations/check";
 import { decodeCursor, encodeCursor } from "./cursor";
@@ -56,15 +54,6 @@ export function buildObject(build: BuildDetail): Json<typeof buildSchema> {
     createdAt: build.queuedAt.toISOString(),
     startedAt: build.startedAt?.toISOString() ?? null,
     finishedAt: build.finishedAt?.toISOString() ?? null,
-  };
-}
-
-export function versionObject(version: VersionRecord): Json<typeof versionSchema> {
-  return {
-    ...version,
-    createdAt: version.createdAt.toISOString(),
-    downloadUrl: `${env().origin}/api/v1/versions/${version.id}/download`,
-    boot: version.boot ? { result: version.boot.result, at: version.boot.at.toISOString() } : null,
   };
 }
 

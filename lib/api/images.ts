@@ -200,6 +200,17 @@ export async function listVersionsPage(
   };
 }
 
+/** An image's versions; an image the caller can't see is a 404, not an empty list. */
+export async function listImageVersionsPage(
+  viewer: Viewer,
+  slug: string,
+  query: Omit<Partial<z.output<typeof versionListQuerySchema>>, "image" | "project">,
+) {
+  const image = await getImageBySlug({ viewer, slug });
+  if (!image) throw notFound(`image ${slug}`);
+  return listVersionsPage(viewer, { ...query, image: image.slug });
+}
+
 export async function getVersionObject(viewer: Viewer, versionId: string) {
   const [facts] = await listVersionFacts({ viewer, versionIds: [versionId] });
   if (!facts) throw notFound(`version ${versionId}`);

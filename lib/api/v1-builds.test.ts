@@ -218,6 +218,20 @@ describe("recipes over /api/v1", () => {
     const got = (await json.json()) as RecipeJson & { document: RecipeDocument };
     expect(got.revision).toBe(2);
     expect(got.document.description).toBe("changed through the API");
+
+    // The create body works for an update too, as long as it names the recipe's own project.
+    const put = (body: unknown) =>
+      call(recipeRoute.PUT, { params: { id: recipe.id }, method: "PUT", token: tokens.ownerWrite, body });
+    const ownProject = await put({ project: project.slug, document: got.document });
+    expect(ownProject.status).toBe(200);
+    expect(((await ownProject.json()) as RecipeJson).revision).toBe(2);
+    const moved = await put({ project: unique("elsewhere"), document: { ...got.document, description: "moved" } });
+    expect(moved.status).toBe(400);
+    expect((await errorOf(moved)).fields?.project).toBeDefined();
+    const after = (await (
+      await call(recipeRoute.GET, { params: { id: recipe.id }, token: tokens.ownerRead })
+    ).json()) as RecipeJson;
+    expect(after.revision).toBe(2);
   });
 
   it("creates from JSON {project, document} and lists by project, paged by a signed cursor", async () => {
@@ -657,6 +671,30 @@ describe("reviews and release changes over /api/v1", () => {
       const response = await call(reviewsRoute.GET, { token });
       expect(((await response.json()) as { items: unknown[] }).items).toEqual([]);
     }
+  });
+
+  it("leaves out versions the admin produced (four eyes), and pages past them one at a time", async () => {
+    const [first, own, last] = [await pendingVersion(), await pendingVersion(), await pendingVersion()];
+    await db().update(imageVersions).set({ createdById: admin.id }).where(eq(imageVersions.id, own.id));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const response: Response = await call(reviewsRoute.GET, {
+        token: tokens.adminAdmin,
+        path: `/api/v1/reviews?limit=1${cursor ? `&cursor=${cursor}` : ""}`,
+      });
+      const page = (await response.json()) as { items: { id: string }[]; nextCursor: string | null };
+      expect(page.items.length).toBeLessThanOrEqual(1);
+      seen.push(...page.items.map((item) => item.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toContain(first.id);
+    expect(seen).toContain(last.id);
+    expect(seen).not.toContain(own.id);
+    expect(seen.indexOf(first.id)).toBeLessThan(seen.indexOf(last.id));
+    // The list and the decision are one rule: approving what the list left out is refused.
+    expect((await release(own.id, tokens.adminAdmin, { action: "approve" })).status).toBe(403);
+    expect(await statusOf(own.id)).toBe("pending_review");
   });
 
   it("refuses approval by a non-reviewer and changes nothing; an admin approves, and the change is listed", async () => {

@@ -5,6 +5,7 @@ import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { db } from "@/db/client";
 import { images } from "@/db/schema";
+import { createWorld, realVersion } from "@/tests/authorization-world";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
 import { issueApiToken } from "./tokens";
 
@@ -23,6 +24,9 @@ const versionRoute = await import("@/app/api/v1/versions/[id]/route");
 const projectsRoute = await import("@/app/api/v1/projects/route");
 const projectRoute = await import("@/app/api/v1/projects/[slug]/route");
 const membersRoute = await import("@/app/api/v1/projects/[slug]/members/route");
+const projectClonesRoute = await import("@/app/api/v1/projects/[slug]/clones/route");
+const conversionsRoute = await import("@/app/api/v1/versions/[id]/conversions/route");
+const clonesRoute = await import("@/app/api/v1/versions/[id]/clones/route");
 
 async function call<P>(
   handler: Handler<P>,
@@ -387,5 +391,69 @@ describe("changes", () => {
       expect.objectContaining({ name: "latest" }),
       expect.objectContaining({ name: "stable", version: "1.0" }),
     ]);
+  });
+});
+
+describe("conversions and clones", () => {
+  it("POST a conversion (202), a clone (202 Clone), then the project's clones page by cursor", async () => {
+    const world = await createWorld();
+    const owner = world.callers.owner!;
+    const ownerWrite = await tokenFor(owner.id, "write");
+    const ownerRead = await tokenFor(owner.id, "read");
+    const source = await realVersion(world, { projectId: world.project.id });
+    const conversion = await call(conversionsRoute.POST, {
+      method: "POST",
+      params: { id: source.versionId },
+      token: ownerWrite,
+      body: { format: "raw" },
+    });
+    expect(conversion.status, JSON.stringify(conversion.json)).toBe(202);
+    expect(conversion.json).toEqual({ format: "raw", status: "queued" });
+    const badFormat = await call(conversionsRoute.POST, {
+      method: "POST",
+      params: { id: source.versionId },
+      token: ownerWrite,
+      body: { format: "iso" },
+    });
+    expect(badFormat.status).toBe(400);
+    expect(badFormat.json.error?.fields?.format).toBeDefined();
+
+    const made: string[] = [];
+    for (const index of [1, 2, 3]) {
+      const clone = await call(clonesRoute.POST, {
+        method: "POST",
+        params: { id: source.versionId },
+        token: ownerWrite,
+        body: {
+          project: world.project.slug,
+          newImageSlug: unique(`api-clone-${index}`),
+          version: "1.0",
+          mode: "linked",
+        },
+      });
+      expect(clone.status, JSON.stringify(clone.json)).toBe(202);
+      expect(clone.json).toMatchObject({
+        source: { versionId: source.versionId, imageSlug: source.imageSlug, version: "1.0" },
+        target: { version: "1.0" },
+        mode: "linked",
+        project: { slug: world.project.slug },
+      });
+      made.push(String(clone.json.id));
+    }
+    const both = await call(clonesRoute.POST, {
+      method: "POST",
+      params: { id: source.versionId },
+      token: ownerWrite,
+      body: {
+        project: world.project.slug,
+        image: source.imageSlug,
+        newImageSlug: unique("x"),
+        version: "2.0",
+        mode: "linked",
+      },
+    });
+    expect(both.status).toBe(400);
+    const { ids } = await pageThrough(projectClonesRoute.GET, ownerRead, { limit: "2" }, { slug: world.project.slug });
+    expect(ids).toEqual([...made].reverse());
   });
 });

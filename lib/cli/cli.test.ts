@@ -96,7 +96,7 @@ describe("hangar inspect", () => {
     ]) {
       const result = await hangar(args);
       expect(result.code, args.join(" ")).toBe(2);
-      expect(result.stderr).toMatch(/Usage: hangar inspect|not a readable file|Unknown/);
+      expect(result.stderr).toMatch(/Usage: hangar (inspect|<command>)|not a readable file|Unknown/);
     }
   });
 });

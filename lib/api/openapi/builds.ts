@@ -8,6 +8,7 @@ import { recipeDocumentSchema } from "@/lib/recipes/yaml";
 import { changeReleaseSchema } from "@/lib/validations/releases";
 import { startBuildSchema } from "@/lib/validations/recipes";
 import { errorResponses, jsonContent, jsonResponse, pageOf, pageQuerySchema } from "./common";
+import { versionSchema } from "./images";
 
 /** The most a recipe body may be: recipes are text, so a larger one is a mistake (or worse). */
 export const RECIPE_BODY_LIMIT = 256 * 1024;
@@ -56,26 +57,6 @@ const startedBuildSchema = buildSchema
     }),
   })
   .meta({ id: "StartedBuild" });
-
-export const versionSchema = z
-  .object({
-    id: z.string().uuid(),
-    image: z.object({ id: z.string().uuid(), slug: z.string(), name: z.string() }),
-    version: z.string(),
-    format: z.string().nullable(),
-    fileSize: z.number().nullable(),
-    virtualSize: z.number().nullable(),
-    sha256: z.string().nullable(),
-    dataStatus: z.string(),
-    releaseStatus: z.enum(releaseStatuses),
-    source: z.string(),
-    createdAt: timestamp,
-    downloadUrl: z.url(),
-    inspection: z.unknown().meta({ description: "The inspection report, or null." }),
-    boot: z.object({ result: z.string(), at: timestamp }).nullable(),
-    failureReason: z.string().nullable(),
-  })
-  .meta({ id: "Version" });
 
 export const releaseChangeSchema = z
   .object({
@@ -181,7 +162,7 @@ export const buildPaths: ZodOpenApiPathsObject = {
       tags: ["Recipes"],
       summary: "Save a new revision of a recipe",
       description:
-        "The same bodies as create (`project` is not taken). Sending the latest revision's document again makes no new revision, as in the editor.",
+        "The same bodies as create (`project`, if given, must be the recipe's own: a recipe stays in its project). Sending the latest revision's document again makes no new revision, as in the editor.",
       requestParams: { path: idPath("recipe") },
       requestBody: recipeBodies,
       responses: {
@@ -272,9 +253,9 @@ export const buildPaths: ZodOpenApiPathsObject = {
     get: {
       operationId: "listReviews",
       tags: ["Reviews"],
-      summary: "Versions waiting for review that the caller may decide on, oldest first",
+      summary: "Versions waiting for review that the caller may approve, oldest first",
       description:
-        "Only admins decide on reviews (with an admin-scope token), never on versions they produced; for anyone else the list is empty.",
+        "Only admins approve (with an admin-scope token), never versions they produced (four-eyes rule): those are left out. For anyone else the list is empty.",
       requestParams: { query: pageQuerySchema },
       responses: {
         "200": jsonResponse("A page of versions.", pageOf(versionSchema)),

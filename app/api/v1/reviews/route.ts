@@ -1,5 +1,7 @@
-import { listDecidableReviews, listVersionRecords } from "@/db/queries/releases";
-import { pageResponse, readPageQuery, versionObject } from "@/lib/api/build-objects";
+import { listApprovableReviews } from "@/db/queries/releases";
+import { listVersionFacts } from "@/db/queries/versions";
+import { pageResponse, readPageQuery } from "@/lib/api/build-objects";
+import { versionOf } from "@/lib/api/images";
 import { pageQuerySchema } from "@/lib/api/openapi/common";
 import { apiRoute } from "@/lib/api/route";
 
@@ -11,14 +13,17 @@ export const GET = apiRoute("read", async ({ viewer, url }) => {
     url,
     pageQuerySchema,
   );
-  const pending = await listDecidableReviews({ viewer, after, limit: limit + 1 });
+  const pending = await listApprovableReviews({ viewer, after, limit: limit + 1 });
   const versions = new Map(
-    (await listVersionRecords({ viewer, ids: pending.map((row) => row.id) })).map((version) => [version.id, version]),
+    (await listVersionFacts({ viewer, versionIds: pending.map((row) => row.id) })).map((version) => [
+      version.id,
+      version,
+    ]),
   );
   return pageResponse(
     pending.filter((row) => versions.has(row.id)),
     limit,
-    (row) => versionObject(versions.get(row.id)!),
+    (row) => versionOf(versions.get(row.id)!),
     (row) => ({ position: row.position, id: row.id }),
   );
 });

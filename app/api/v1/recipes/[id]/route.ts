@@ -23,10 +23,14 @@ export const GET = apiRoute<{ id: string }>("read", async ({ request, viewer, pa
 
 export const PUT = apiRoute<{ id: string }>("write", async ({ request, viewer, params, url }) => {
   const body = await readRecipeBody(request, url);
-  if (body.project !== undefined)
-    throw new HangarError("invalid", "A recipe stays in its project; leave “project” out when updating it.", {
-      project: ["Not taken when updating."],
-    });
+  // The same bodies as create, so a client may send the project again; it may not move the recipe.
+  if (body.project !== undefined) {
+    const [recipe] = await listRecipeRecords({ viewer, id: params.id });
+    if (recipe && recipe.projectSlug !== body.project)
+      throw new HangarError("invalid", `A recipe stays in its project (${recipe.projectSlug}).`, {
+        project: ["Leave it out, or give the recipe's own project."],
+      });
+  }
   const result = await saveRecipeAction(viewer, { recipeId: params.id, document: body.document });
   return savedRecipeResponse(viewer, result, 200);
 });

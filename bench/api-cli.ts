@@ -1,0 +1,207 @@
+// The CLI against the native tools, on the real app over loopback, interleaved rounds, medians:
+//   pull_vs_curl    `hangar pull` of a 1 GiB random version (hashing as it writes, verified before
+//                   the rename) / `curl -o` of the same URL with the same token (no check at all).
+//                   pull_vs_curl_sha256 is the same against curl followed by `sha256sum`, for
+//                   reading only: it is what a script needs to match what pull guarantees.
+//   push_vs_import  `hangar push` of a 1 GiB file (sha256 first, tus, wait for ready) / the tus
+//                   upload the browser makes (one POST, one PATCH of the whole file, the browser's
+//                   chunk size), until the version is ready, polled as often as the CLI polls.
+// Both sides pay their process start-up; the CLI's includes tsx.
+import { execFile } from "node:child_process";
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { and, eq } from "drizzle-orm";
+import { closeDb, db } from "../db/client";
+import { freePort, startEmbeddedPostgres } from "../db/embedded";
+import { applyMigrations } from "../db/migrate";
+import { createImage } from "../db/queries/images";
+import { getViewerById } from "../db/queries/users";
+import { imageVersions, projectMembers, projects } from "../db/schema";
+import { ensureAdmin } from "../db/seed";
+import { createTokenFor } from "../lib/api/tokens";
+import { request, startApp } from "./import";
+import { median, type BenchRow } from "./report";
+
+const exec = promisify(execFile);
+const SIZE = Number(process.env.BENCH_CLI_BYTES ?? 1024 ** 3);
+const ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? 3);
+const TARGET = 1.1;
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await fn();
+  return (performance.now() - started) / 1000;
+}
+
+export async function cliRows(): Promise<BenchRow[]> {
+  const work = await mkdtemp(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "hangar-bench-cli-"));
+  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user and must reach its folder
+  const dataDir = path.join(work, "data");
+  const source = path.join(work, "random.img");
+  const database = await startEmbeddedPostgres({ dataDir: path.join(work, "pg") });
+  let app: Awaited<ReturnType<typeof startApp>> | undefined;
+  try {
+    process.env.DATABASE_URL = database.url;
+    process.env.HANGAR_DATA_DIR = dataDir;
+    await applyMigrations(database.url);
+    const password = `bench-${Math.random().toString(36).slice(2)}-password`;
+    const adminId = await ensureAdmin({ email: "bench@hangar.local", password, log: () => {} });
+    const [project] = await db()
+      .insert(projects)
+      .values({ slug: "bench", name: "Bench", quotaBytes: 1024 ** 4 })
+      .returning({ id: projects.id });
+    await db().insert(projectMembers).values({ projectId: project!.id, userId: adminId, role: "owner" });
+    const image = await db().transaction((tx) =>
+      createImage({
+        tx,
+        actorId: adminId,
+        values: { slug: "bench-image", name: "Bench image", os: "Linux", projectId: project!.id },
+      }),
+    );
+    const owner = await getViewerById({ id: adminId });
+    const { secret: token } = await createTokenFor({
+      actorId: adminId,
+      owner: owner!,
+      name: "bench",
+      scope: "write",
+      expiresInDays: 1,
+    });
+
+    console.log(`Writing ${SIZE} random bytes...`);
+    await exec("sh", ["-c", `head -c ${SIZE} /dev/urandom > '${source}'`]);
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    app = await startApp(
+      {
+        ...process.env,
+        DATABASE_URL: database.url,
+        HANGAR_DATA_DIR: dataDir,
+        PORT: String(port),
+        AUTH_URL: origin,
+        HANGAR_SEED_DEMO: "false",
+        HANGAR_ADMIN_EMAIL: "bench@hangar.local",
+        HANGAR_ADMIN_PASSWORD: password,
+        HANGAR_WORKER_CONCURRENCY: "1",
+      },
+      port,
+    );
+    const cliEnv = {
+      ...process.env,
+      HANGAR_URL: origin,
+      HANGAR_TOKEN: token,
+      XDG_CONFIG_HOME: path.join(work, "config"),
+    };
+    const hangar = (args: string[]) =>
+      exec(process.execPath, [path.join(root, "bin/hangar.mjs"), ...args], {
+        env: cliEnv,
+        cwd: work,
+        maxBuffer: 1 << 24,
+      });
+
+    const tusUpload = async (version: string) => {
+      const created = await request({
+        host: "127.0.0.1",
+        port,
+        path: "/api/uploads",
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${token}`,
+          "Tus-Resumable": "1.0.0",
+          "Upload-Length": String(SIZE),
+          "Upload-Metadata": `imageId ${Buffer.from(image.id).toString("base64")},version ${Buffer.from(version).toString("base64")},format ${Buffer.from("raw").toString("base64")}`,
+        },
+      });
+      if (created.status !== 201) throw new Error(`create failed: ${created.status} ${created.text}`);
+      const location = String(created.headers.location);
+      const done = await request(
+        {
+          host: "127.0.0.1",
+          port,
+          path: location.startsWith("http") ? new URL(location).pathname : location,
+          method: "PATCH",
+          headers: {
+            Authorization: `Bearer ${token}`,
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+            "Content-Length": String(SIZE),
+          },
+        },
+        { file: source, size: SIZE },
+      );
+      if (done.status !== 204) throw new Error(`upload failed: ${done.status} ${done.text}`);
+      // The browser's page waits for the checks too; the same 250 ms → 1 s back-off as the CLI.
+      for (let delay = 250; ; delay = Math.min(delay * 2, 1000)) {
+        const [row] = await db()
+          .select({ dataStatus: imageVersions.dataStatus })
+          .from(imageVersions)
+          .where(and(eq(imageVersions.imageId, image.id), eq(imageVersions.version, version)));
+        if (row?.dataStatus === "ready") return;
+        if (row?.dataStatus === "failed") throw new Error(`import of ${version} failed`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    };
+
+    // Warm both paths (module loading, tsx's compile cache) before anything is timed.
+    await tusUpload("warm-import");
+    await hangar(["push", source, "--image", "bench-image", "--version", "warm-cli", "--format", "raw"]);
+    const [version] = await db()
+      .select({ id: imageVersions.id })
+      .from(imageVersions)
+      .where(eq(imageVersions.version, "warm-import"));
+    const url = `${origin}/api/v1/versions/${version!.id}/download`;
+    const pulled = path.join(work, "pulled.img");
+    const curled = path.join(work, "curled.img");
+
+    const push: number[] = [];
+    const imports: number[] = [];
+    const pull: number[] = [];
+    const curl: number[] = [];
+    const curlSha: number[] = [];
+    for (let round = 0; round < ROUNDS; round += 1) {
+      imports.push(await timed(() => tusUpload(`import-${round}`)));
+      push.push(
+        await timed(() =>
+          hangar(["push", source, "--image", "bench-image", "--version", `cli-${round}`, "--format", "raw"]),
+        ),
+      );
+      await rm(curled, { force: true });
+      const curlSeconds = await timed(() =>
+        exec("curl", ["-sSf", "-H", `Authorization: Bearer ${token}`, "-o", curled, url]),
+      );
+      curl.push(curlSeconds);
+      curlSha.push(curlSeconds + (await timed(() => exec("sha256sum", [curled]))));
+      await rm(pulled, { force: true });
+      pull.push(await timed(() => hangar(["pull", version!.id, "-o", pulled])));
+      console.log(
+        `round ${round}: push ${push.at(-1)!.toFixed(2)} s, import ${imports.at(-1)!.toFixed(2)} s, pull ${pull.at(-1)!.toFixed(2)} s, curl ${curl.at(-1)!.toFixed(2)} s (+sha256sum ${curlSha.at(-1)!.toFixed(2)} s)`,
+      );
+    }
+    const row = (metric: string, ours: number[], theirs: number[], what: string): BenchRow => {
+      const value = median(ours);
+      const anchor = median(theirs);
+      return {
+        metric,
+        value,
+        unit: "s",
+        anchor,
+        ratio: value / anchor,
+        target: `<= ${TARGET} × ${what} (median of ${ROUNDS}, ${SIZE} bytes)`,
+        pass: value / anchor <= TARGET,
+      };
+    };
+    return [
+      row("pull_vs_curl", pull, curl, "curl -o"),
+      row("pull_vs_curl_sha256", pull, curlSha, "curl -o, then sha256sum"),
+      row("push_vs_import", push, imports, "the browser's tus upload until ready"),
+    ];
+  } finally {
+    app?.kill("SIGTERM");
+    await closeDb();
+    await database.stop();
+    await rm(work, { recursive: true, force: true });
+  }
+}

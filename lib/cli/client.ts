@@ -1,0 +1,145 @@
+// The CLI's one seam to the server: which Hangar and which token (flags, then HANGAR_URL /
+// HANGAR_TOKEN, then the config file), JSON requests to /api/v1, and the API's error shape turned
+// into a CliError that says what the server said.
+import { readConfig, type Environment } from "./config";
+import { CliError } from "./errors";
+
+export interface Globals {
+  url?: string;
+  token?: string;
+  json: boolean;
+}
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  environment: Environment;
+  stderrIsTty: boolean;
+  stdinIsTty: boolean;
+}
+
+export interface Connection {
+  url: string;
+  token: string;
+}
+
+export function normalizeUrl(raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new CliError("usage", `“${raw}” is not a URL; give the Hangar address, such as https://hangar.example.org.`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:")
+    throw new CliError("usage", `“${raw}” is not an http(s) address.`);
+  return parsed.origin + parsed.pathname.replace(/\/+$/, "");
+}
+
+/** The server and token to use; the config file is read only when a flag or variable leaves one open. */
+export async function connectionOf(globals: Globals, io: Io): Promise<Connection> {
+  let url = globals.url ?? io.environment.HANGAR_URL?.trim() ?? undefined;
+  let token = globals.token ?? io.environment.HANGAR_TOKEN?.trim() ?? undefined;
+  if (!url || !token) {
+    const stored = await readConfig(io.environment);
+    url ||= stored.url;
+    token ||= stored.token;
+  }
+  if (!url)
+    throw new CliError("config", "Which Hangar? Run hangar login --url https://…, or set HANGAR_URL (or pass --url).");
+  if (!token)
+    throw new CliError(
+      "config",
+      "No token: run hangar login, or set HANGAR_TOKEN (or pass --token). Create one under Settings → Access tokens.",
+    );
+  return { url: normalizeUrl(url), token };
+}
+
+const NETWORK_CODES: Record<string, string> = {
+  ECONNREFUSED: "nothing is listening there",
+  ENOTFOUND: "no such host",
+  EAI_AGAIN: "the name could not be resolved",
+  ECONNRESET: "the connection was reset",
+  ETIMEDOUT: "the connection timed out",
+  EHOSTUNREACH: "the host is unreachable",
+};
+
+/** A failure to talk to the server at all, said plainly. */
+export function unreachable(url: string, error: unknown): CliError {
+  // fetch wraps the socket's error; connecting to "localhost" tries several addresses (AggregateError).
+  type Coded = { code?: string; errors?: Coded[]; cause?: Coded };
+  const outer = error as Coded;
+  const inner = outer.cause ?? outer;
+  const code = inner.code ?? inner.errors?.[0]?.code ?? outer.code;
+  const why = (code && NETWORK_CODES[code]) ?? (error as Error).message;
+  return new CliError(
+    "unreachable",
+    `Can't reach Hangar at ${url} (${why}). Check the address (--url, HANGAR_URL or hangar login) and that the server is running.`,
+  );
+}
+
+/** The server's refusal in its one error shape, or a description of what came back instead. */
+export async function errorFromResponse(response: Response, what: string): Promise<CliError> {
+  const text = await response.text().catch(() => "");
+  try {
+    const body = JSON.parse(text) as { error?: { code?: string; message?: string; requestId?: string } };
+    if (body.error?.message)
+      return new CliError(
+        body.error.code ?? "http_error",
+        body.error.requestId ? `${body.error.message} (request ${body.error.requestId})` : body.error.message,
+        response.status,
+      );
+  } catch {
+    // Not the API's JSON: a proxy or a server that is not Hangar answered.
+  }
+  return new CliError(
+    response.status === 404 ? "not_found" : "http_error",
+    `${what} answered ${response.status} ${response.statusText}${text ? `: ${text.slice(0, 200).trim()}` : ""}. Is this a Hangar server?`,
+    response.status,
+  );
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  query?: Record<string, string | number | boolean | undefined | (string | undefined)[]>;
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export function apiUrl(connection: Connection, path: string, query: RequestOptions["query"] = {}): string {
+  const url = new URL(path.startsWith("http") ? path : `${connection.url}${path}`);
+  for (const [key, value] of Object.entries(query)) {
+    for (const item of Array.isArray(value) ? value : [value])
+      if (item !== undefined && item !== false && item !== "") url.searchParams.append(key, String(item));
+  }
+  return url.toString();
+}
+
+export async function send(connection: Connection, path: string, options: RequestOptions = {}): Promise<Response> {
+  const url = apiUrl(connection, path, options.query);
+  const headers: Record<string, string> = {
+    Authorization: `Bearer ${connection.token}`,
+    "User-Agent": "hangar-cli",
+    ...options.headers,
+  };
+  if (options.body !== undefined) headers["Content-Type"] = "application/json";
+  try {
+    return await fetch(url, {
+      method: options.method ?? "GET",
+      headers,
+      body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      signal: options.signal,
+    });
+  } catch (error) {
+    throw unreachable(connection.url, error);
+  }
+}
+
+/** A JSON request to the API; a refusal becomes a CliError carrying the server's message. */
+export async function api<T>(connection: Connection, path: string, options: RequestOptions = {}): Promise<T> {
+  const response = await send(connection, path, options);
+  if (!response.ok) throw await errorFromResponse(response, `${options.method ?? "GET"} ${path}`);
+  return (await response.json()) as T;
+}
+
+export const segment = (value: string) => encodeURIComponent(value);
