@@ -180,7 +180,7 @@ function NewTokenSecret({ secret, name }: { secret: string; name: string }) {
           readOnly
           value={secret}
           onFocus={(e) => e.currentTarget.select()}
-          className="h-9 font-mono"
+          className="h-9 font-mono leading-6"
         />
         <Button onClick={copy}>Copy</Button>
       </div>
