@@ -7,6 +7,7 @@ import { oidcEmailOf } from "./oidc-provider";
 const PUBLIC_CHANNEL = "/api/v1/images/debian-12-base/channels/latest";
 const PROJECT_ONLY_CHANNEL = "/api/v1/images/ci-runner/channels/latest";
 
+// Both tests wait on a server kept busy by the demo catalog's pipeline, hence their longer timeouts.
 const bearer = (secret: string) => ({ headers: { Authorization: `Bearer ${secret}` } });
 
 async function createToken(page: Page, { name, scope, expires }: { name: string; scope: RegExp; expires?: string }) {
@@ -33,6 +34,7 @@ async function status(request: APIRequestContext, path: string, secret: string) 
 }
 
 test("a person creates a token, sees it once, uses it, and revokes it", async ({ page, request }) => {
+  test.setTimeout(180_000);
   await signInWithPassword(page);
   await page.getByRole("button", { name: /Account menu/ }).click();
   await page.getByRole("link", { name: "Access tokens" }).click();
@@ -74,7 +76,6 @@ test("a project owner makes a token limited to the project; members see it, an a
   browser,
   request,
 }) => {
-  // Creating a project waits on a busy server (the demo catalog's pipeline runs beside the tests).
   test.setTimeout(180_000);
   const login = uniqueName("tokenmate");
   const teammateContext = await browser.newContext();

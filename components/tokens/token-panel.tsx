@@ -6,7 +6,7 @@ import { Badge } from "@/components/ui/badge";
 import { Button } from "@/components/ui/button";
 import { cx } from "@/components/ui/cx";
 import { formatDateTime } from "@/components/ui/format";
-import { Field, Input, Select } from "@/components/ui/input";
+import { Field, Input, Select, Textarea } from "@/components/ui/input";
 import { Table, Td, Th, Tr } from "@/components/ui/table";
 import { RelativeTime } from "@/components/ui/time";
 import { useServerAction } from "@/components/ui/use-server-action";
@@ -174,13 +174,15 @@ function NewTokenSecret({ secret, name }: { secret: string; name: string }) {
       </h2>
       <p className="font-medium">Copy it now: you won&rsquo;t see it again. Hangar keeps only a hash of it.</p>
       <div className="flex gap-2">
-        <Input
+        {/* A textarea, not an input: Chromium clips a one-line input's underscores (hgr_) at the baseline. */}
+        <Textarea
           id={`${id}-secret`}
           aria-label="New token secret"
           readOnly
+          rows={1}
           value={secret}
           onFocus={(e) => e.currentTarget.select()}
-          className="h-9 font-mono"
+          className="resize-none break-all font-mono"
         />
         <Button onClick={copy}>Copy</Button>
       </div>

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { apiTokens, auditEvents } from "@/db/schema";
 import { getApiToken } from "@/db/queries/api-tokens";
-import { hashTokenSecret, viewerFromTokenSecret } from "@/lib/api/tokens";
+import { hashTokenSecret, issueApiToken, viewerFromTokenSecret } from "@/lib/api/tokens";
 import { createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
 import {
   createApiTokenAction,
@@ -150,6 +150,20 @@ describe("token actions", () => {
     expect(await revokeApiTokenAction(admin, { id: second.token.id })).toMatchObject({ ok: true });
     const audit = await db().select().from(auditEvents).where(eq(auditEvents.objectId, second.token.id));
     expect(audit.find((event) => event.action === "token.revoke")).toMatchObject({ actorId: admin.id });
+  });
+
+  it("lists an expired token as expired", async () => {
+    const owner = await createTestUser();
+    await issueApiToken({
+      userId: owner.id,
+      projectId: null,
+      projectRole: null,
+      name: "old",
+      scope: "read",
+      expiresAt: new Date(Date.now() - 1000),
+    });
+    const listed = await listApiTokensAction(owner, {});
+    expect(listed.ok && listed.data.map((entry) => [entry.name, entry.status])).toEqual([["old", "expired"]]);
   });
 
   it("refuses a caller who came with a token", async () => {

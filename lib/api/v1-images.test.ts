@@ -195,6 +195,8 @@ describe("lists page through everything exactly once", () => {
     const typo = await call(versionsRoute.GET, { token: read, query: { projcet: project.slug } });
     expect(typo.status).toBe(400);
     expect(typo.json.error?.message).toMatch(/projcet/);
+    const badImage = await call(versionsRoute.GET, { token: read, query: { image: "Not A Slug" } });
+    expect(badImage.json.error).toMatchObject({ code: "invalid", message: expect.stringMatching(/image slug/) });
     const bad = await call(versionsRoute.GET, { token: read, query: { status: "shiny" } });
     expect(bad.status).toBe(400);
     expect(bad.json.error?.fields?.status).toBeDefined();

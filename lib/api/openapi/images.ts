@@ -184,7 +184,11 @@ export const imageListQuerySchema = catalogFilters.extend(pageQuerySchema.shape)
 
 export const versionListQuerySchema = z
   .object({
-    image: catalogSearchSchema.shape.project.meta({ description: "Only versions of this image (its slug)." }),
+    image: z
+      .string()
+      .regex(/^[a-z0-9-]{1,63}$/, "Image is an image slug, such as debian-12-base.")
+      .optional()
+      .meta({ description: "Only versions of this image (its slug)." }),
     project: catalogSearchSchema.shape.project,
     status: catalogSearchSchema.shape.status,
     format: catalogSearchSchema.shape.format,
