@@ -9,20 +9,16 @@
 //                   chunk size), until the version is ready, polled as often as the CLI polls.
 // Both sides pay their process start-up; the CLI's includes tsx.
 import { execFile } from "node:child_process";
-import { chmod, mkdtemp, rm } from "node:fs/promises";
-import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import { and, eq } from "drizzle-orm";
 import { closeDb, db } from "../db/client";
-import { freePort, startEmbeddedPostgres } from "../db/embedded";
-import { applyMigrations } from "../db/migrate";
-import { createImage } from "../db/queries/images";
+import { freePort } from "../db/embedded";
 import { getViewerById } from "../db/queries/users";
-import { imageVersions, projectMembers, projects } from "../db/schema";
-import { ensureAdmin } from "../db/seed";
+import { imageVersions } from "../db/schema";
 import { createTokenFor } from "../lib/api/tokens";
-import { request, startApp } from "./import";
+import { request, startApp, startUploadBench } from "./import";
 import { median, type BenchRow } from "./report";
 
 const exec = promisify(execFile);
@@ -38,30 +34,9 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 }
 
 export async function cliRows(): Promise<BenchRow[]> {
-  const work = await mkdtemp(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "hangar-bench-cli-"));
-  await chmod(work, 0o755); // the embedded PostgreSQL runs as another user and must reach its folder
-  const dataDir = path.join(work, "data");
-  const source = path.join(work, "random.img");
-  const database = await startEmbeddedPostgres({ dataDir: path.join(work, "pg") });
+  const { work, dataDir, source, database, password, adminId, image } = await startUploadBench("hangar-bench-cli-");
   let app: Awaited<ReturnType<typeof startApp>> | undefined;
   try {
-    process.env.DATABASE_URL = database.url;
-    process.env.HANGAR_DATA_DIR = dataDir;
-    await applyMigrations(database.url);
-    const password = `bench-${Math.random().toString(36).slice(2)}-password`;
-    const adminId = await ensureAdmin({ email: "bench@hangar.local", password, log: () => {} });
-    const [project] = await db()
-      .insert(projects)
-      .values({ slug: "bench", name: "Bench", quotaBytes: 1024 ** 4 })
-      .returning({ id: projects.id });
-    await db().insert(projectMembers).values({ projectId: project!.id, userId: adminId, role: "owner" });
-    const image = await db().transaction((tx) =>
-      createImage({
-        tx,
-        actorId: adminId,
-        values: { slug: "bench-image", name: "Bench image", os: "Linux", projectId: project!.id },
-      }),
-    );
     const owner = await getViewerById({ id: adminId });
     const { secret: token } = await createTokenFor({
       actorId: adminId,

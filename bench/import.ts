@@ -140,32 +140,48 @@ export async function startApp(env: NodeJS.ProcessEnv, port: number): Promise<Ch
   throw new Error("the app did not start");
 }
 
-export async function run(): Promise<BenchRow[]> {
-  const work = await mkdtemp(path.join(process.env.BENCH_DIR ?? os.tmpdir(), "hangar-bench-import-"));
+/**
+ * A bench's own world: an embedded PostgreSQL in a fresh folder, migrated, with an admin who owns a
+ * project "bench" (1 TiB quota) holding the image "bench-image". The caller stops `database`.
+ */
+export async function startUploadBench(prefix: string) {
+  const work = await mkdtemp(path.join(process.env.BENCH_DIR ?? os.tmpdir(), prefix));
   await chmod(work, 0o755); // the embedded PostgreSQL runs as another user and must reach its folder
   const dataDir = path.join(work, "data");
-  const source = path.join(work, "random.img");
-  let app: ChildProcess | undefined;
   const database = await startEmbeddedPostgres({ dataDir: path.join(work, "pg") });
-  try {
-    process.env.DATABASE_URL = database.url;
-    process.env.HANGAR_DATA_DIR = dataDir;
-    await applyMigrations(database.url);
-    const password = `bench-${Math.random().toString(36).slice(2)}-password`;
-    const adminId = await ensureAdmin({ email: "bench@hangar.local", password, log: () => {} });
-    const [project] = await db()
-      .insert(projects)
-      .values({ slug: "bench", name: "Bench", quotaBytes: 1024 ** 4 })
-      .returning({ id: projects.id });
-    await db().insert(projectMembers).values({ projectId: project!.id, userId: adminId, role: "owner" });
-    const image = await db().transaction((tx) =>
-      createImage({
-        tx,
-        actorId: adminId,
-        values: { slug: "bench-image", name: "Bench image", os: "Linux", projectId: project!.id },
-      }),
-    );
+  process.env.DATABASE_URL = database.url;
+  process.env.HANGAR_DATA_DIR = dataDir;
+  await applyMigrations(database.url);
+  const password = `bench-${Math.random().toString(36).slice(2)}-password`;
+  const adminId = await ensureAdmin({ email: "bench@hangar.local", password, log: () => {} });
+  const [project] = await db()
+    .insert(projects)
+    .values({ slug: "bench", name: "Bench", quotaBytes: 1024 ** 4 })
+    .returning({ id: projects.id });
+  await db().insert(projectMembers).values({ projectId: project!.id, userId: adminId, role: "owner" });
+  const image = await db().transaction((tx) =>
+    createImage({
+      tx,
+      actorId: adminId,
+      values: { slug: "bench-image", name: "Bench image", os: "Linux", projectId: project!.id },
+    }),
+  );
+  return {
+    work,
+    dataDir,
+    source: path.join(work, "random.img"),
+    database,
+    password,
+    adminId,
+    project: project!,
+    image,
+  };
+}
 
+export async function run(): Promise<BenchRow[]> {
+  const { work, dataDir, source, database, password, image } = await startUploadBench("hangar-bench-import-");
+  let app: ChildProcess | undefined;
+  try {
     console.log(`Writing ${SIZE} random bytes...`);
     await exec("sh", ["-c", `head -c ${SIZE} /dev/urandom > '${source}'`]);
 
