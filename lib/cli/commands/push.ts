@@ -210,7 +210,7 @@ Exit status 1 when the server refuses the file, with its reason.`,
       upload.options.onError = (error) => reject(uploadError(connection, error));
     });
     let interrupted = false;
-    // A terminal's Ctrl-C reaches both this process and bin/hangar.mjs, which passes it on: once is enough.
+    // Ctrl-C and a supervisor's SIGTERM may both arrive: stop once.
     const onInterrupt = () => {
       if (interrupted) return;
       interrupted = true;
