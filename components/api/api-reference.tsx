@@ -163,7 +163,8 @@ function OperationSection({ operation, origin }: { operation: Operation; origin:
           );
         })}
       </ul>
-      <pre className="mt-3 overflow-x-auto rounded-md bg-raised p-2 text-xs">
+      {/* Wrapped, not scrolled: a scrolling box would need to be focusable to be read by keyboard. */}
+      <pre className="mt-3 whitespace-pre-wrap break-all rounded-md bg-raised p-2 text-xs">
         <code>{example}</code>
       </pre>
     </section>
