@@ -53,6 +53,11 @@ function operationsOf(document: Json): Operation[] {
 
 const refName = (ref: string) => ref.split("/").pop()!;
 
+/** Prose from the document, with its `backticked` words as code. */
+function Prose({ text }: { text: string }) {
+  return <>{text.split(/`([^`]+)`/).map((part, index) => (index % 2 ? <code key={index}>{part}</code> : part))}</>;
+}
+
 /** A one-line type for a schema: `string`, `Image`, `array of Version`, `"a" | "b"`. */
 function typeOf(schema: Json | undefined): ReactNode {
   if (!schema) return "any";
@@ -87,7 +92,12 @@ function Fields({ schema, depth = 0 }: { schema: Json | undefined; depth?: numbe
           <code className="font-semibold">{name}</code>
           {required.has(name) ? null : <span className="text-muted">?</span>}{" "}
           <code className="text-xs text-muted">{typeOf(property)}</code>
-          {property.description ? <span className="text-muted"> — {String(property.description)}</span> : null}
+          {property.description ? (
+            <span className="text-muted">
+              {" "}
+              — <Prose text={String(property.description)} />
+            </span>
+          ) : null}
           {property.properties && depth < 3 ? <Fields schema={property} depth={depth + 1} /> : null}
           {(property.items as Json | undefined)?.properties && depth < 3 ? (
             <Fields schema={property.items as Json} depth={depth + 1} />
@@ -98,7 +108,15 @@ function Fields({ schema, depth = 0 }: { schema: Json | undefined; depth?: numbe
   );
 }
 
-function OperationSection({ operation, origin }: { operation: Operation; origin: string }) {
+function OperationSection({
+  operation,
+  origin,
+  resolve,
+}: {
+  operation: Operation;
+  origin: string;
+  resolve: (schema: Json | undefined) => Json | undefined;
+}) {
   const example =
     operation.method === "GET" || operation.method === "HEAD"
       ? `curl ${operation.method === "HEAD" ? "-I " : ""}-H "Authorization: Bearer $HANGAR_TOKEN" ${origin}${operation.path}`
@@ -115,8 +133,14 @@ function OperationSection({ operation, origin }: { operation: Operation; origin:
         </Badge>
         <code className="break-all">{operation.path}</code>
       </h3>
-      <p className="mt-1">{operation.summary}</p>
-      {operation.description ? <p className="mt-1 whitespace-pre-line text-muted">{operation.description}</p> : null}
+      <p className="mt-1">
+        <Prose text={operation.summary} />
+      </p>
+      {operation.description ? (
+        <p className="mt-1 whitespace-pre-line text-muted">
+          <Prose text={operation.description} />
+        </p>
+      ) : null}
       {operation.isPublic ? <p className="mt-1 text-sm text-muted">No token needed.</p> : null}
       {operation.parameters.length ? (
         <>
@@ -130,7 +154,12 @@ function OperationSection({ operation, origin }: { operation: Operation; origin:
                   {parameter.required ? ", required" : ""})
                 </span>{" "}
                 <code className="text-xs text-muted">{typeOf(parameter.schema)}</code>
-                {parameter.description ? <span className="text-muted"> — {parameter.description}</span> : null}
+                {parameter.description ? (
+                  <span className="text-muted">
+                    {" "}
+                    — <Prose text={parameter.description} />
+                  </span>
+                ) : null}
               </li>
             ))}
           </ul>
@@ -142,7 +171,7 @@ function OperationSection({ operation, origin }: { operation: Operation; origin:
               <h4 className="mt-3 text-sm font-semibold">
                 Body <span className="font-normal text-muted">({type})</span>
               </h4>
-              <Fields schema={content.schema} />
+              <Fields schema={resolve(content.schema)} />
             </div>
           ))
         : null}
@@ -152,7 +181,7 @@ function OperationSection({ operation, origin }: { operation: Operation; origin:
           const json = response.content?.["application/json"]?.schema;
           return (
             <li key={status} className="py-0.5 text-sm">
-              <code className="font-semibold">{status}</code> {response.description}
+              <code className="font-semibold">{status}</code> <Prose text={response.description ?? ""} />
               {json && !(typeof json.$ref === "string" && refName(json.$ref) === "Error") ? (
                 <>
                   {" "}
@@ -179,6 +208,9 @@ export function ApiReference({ document }: { document: Json }) {
   const tags = [...declared.filter((tag) => used.has(tag)), ...[...used].filter((tag) => !declared.includes(tag))];
   const origin = ((document.servers as { url: string }[] | undefined) ?? [])[0]?.url ?? "";
   const schemas = ((document.components as Json | undefined)?.schemas ?? {}) as Record<string, Json>;
+  // A request body is shown with its fields where it is sent, not only as a link to its schema.
+  const resolve = (schema: Json | undefined) =>
+    typeof schema?.$ref === "string" ? (schemas[refName(schema.$ref)] ?? schema) : schema;
   return (
     <div className="grid gap-8 lg:grid-cols-[14rem_1fr]">
       <nav aria-label="API sections" className="lg:sticky lg:top-20 lg:self-start">
@@ -218,7 +250,7 @@ export function ApiReference({ document }: { document: Json }) {
             {operations
               .filter((operation) => operation.tag === tag)
               .map((operation) => (
-                <OperationSection key={operation.id} operation={operation} origin={origin} />
+                <OperationSection key={operation.id} operation={operation} origin={origin} resolve={resolve} />
               ))}
           </section>
         ))}
@@ -231,7 +263,11 @@ export function ApiReference({ document }: { document: Json }) {
               <h3 className="font-semibold">
                 <code>{name}</code>
               </h3>
-              {schema.description ? <p className="text-sm text-muted">{String(schema.description)}</p> : null}
+              {schema.description ? (
+                <p className="text-sm text-muted">
+                  <Prose text={String(schema.description)} />
+                </p>
+              ) : null}
               <Fields schema={schema} />
             </section>
           ))}
