@@ -227,7 +227,7 @@ export function ApiReference({ document }: { document: Json }) {
                     <li key={operation.id}>
                       <a href={`#${operation.id}`} className="text-muted">
                         <span className="inline-block w-12 font-mono text-xs">{operation.method}</span>
-                        {operation.summary}
+                        <Prose text={operation.summary} />
                       </a>
                     </li>
                   ))}
