@@ -56,18 +56,7 @@ export interface ResolvedVersion {
   conversions?: { format: string; status?: string; sha256?: string | null }[];
 }
 
-interface ApiVersion {
-  id: string;
-  image: { slug: string };
-  version: string;
-  format: string | null;
-  fileSize: number | null;
-  sha256: string | null;
-  downloadUrl: string;
-  dataStatus?: string;
-  releaseStatus?: string;
-  conversions?: { format: string; status?: string; sha256?: string | null }[];
-}
+type ApiVersion = Omit<ResolvedVersion, "imageSlug"> & { image: { slug: string } };
 
 interface ChannelAnswer {
   image: { slug: string };
