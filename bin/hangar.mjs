@@ -43,12 +43,25 @@ async function build() {
     tsconfig: path.join(root, "tsconfig.json"),
     outfile: temp,
     metafile: true,
-    logLevel: "error",
+    logLevel: "silent",
   });
   await writeFile(`${inputsFile}.${process.pid}.tmp`, JSON.stringify(Object.keys(result.metafile.inputs)));
   await rename(`${inputsFile}.${process.pid}.tmp`, inputsFile);
   await rename(temp, bundle);
 }
 
-if (!(await isFresh())) await build();
-await import(pathToFileURL(bundle).href);
+let fresh = await isFresh();
+if (!fresh)
+  fresh = await build().then(
+    () => true,
+    // A checkout this user may not write to (or a bundle esbuild could not make): compile on the
+    // fly instead, slower to start; a real error in the code then shows as tsx reports it.
+    () => false,
+  );
+if (fresh) await import(pathToFileURL(bundle).href);
+else {
+  process.env.TSX_TSCONFIG_PATH ??= path.join(root, "tsconfig.json");
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(pathToFileURL(path.join(root, "lib/cli/main.ts")).href);
+}
