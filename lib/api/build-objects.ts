@@ -15,10 +15,7 @@ import {
   type recipeSchema,
   type releaseChangeSchema,
 } from "./openapi/builds";
-import { checkInput } from "@/lib/validations/check";
-import { decodeCursor, encodeCursor } from "./cursor";
-import { DEFAULT_PAGE_SIZE, type pageQuerySchema } from "./openapi/common";
-import { queryObject, readJsonBody, readLimited } from "./route";
+import { readJsonBody, readLimited } from "./route";
 
 type Json<Schema extends z.ZodType> = z.input<Schema>;
 
@@ -66,36 +63,6 @@ export function releaseChangeObject(change: ReleaseChangeRecord): Json<typeof re
     toStatus: change.toStatus as Json<typeof releaseChangeSchema>["toStatus"],
     at: change.at.toISOString(),
   };
-}
-
-/** A list's query checked with its schema, the cursor decoded: a bad value is a 400 naming the field. */
-export function readPageQuery<Schema extends typeof pageQuerySchema, Position extends Record<string, unknown>>(
-  url: URL,
-  schema: Schema,
-): { query: z.output<Schema>; after: Position | undefined; limit: number } {
-  const checked = checkInput(schema, queryObject(url));
-  if (!checked.ok) throw new HangarError("invalid", checked.message, checked.fieldErrors);
-  const { cursor, limit } = checked.data;
-  return {
-    query: checked.data,
-    after: cursor ? decodeCursor<Position>(cursor) : undefined,
-    limit: limit ?? DEFAULT_PAGE_SIZE,
-  };
-}
-
-/** A page answer: `rows` were asked for with one more than `limit`, to know whether there is a next page. */
-export function pageResponse<Row, Item>(
-  rows: Row[],
-  limit: number,
-  item: (row: Row) => Item,
-  positionOf: (row: Row) => Record<string, unknown>,
-): Response {
-  const page = rows.slice(0, limit);
-  const more = rows.length > limit;
-  return Response.json({
-    items: page.map(item),
-    nextCursor: more && page.length ? encodeCursor(positionOf(page.at(-1)!)) : null,
-  });
 }
 
 const YAML_TYPES = /^(application\/(x-)?yaml|text\/(x-)?yaml)\b/i;

@@ -12,50 +12,9 @@ import { getVersionDetail, listVersionFacts, type VersionFacts } from "@/db/quer
 import { env } from "@/lib/env";
 import { HangarError } from "@/lib/errors";
 import { readPackageCondition, type PackageCondition } from "@/lib/validations/packages";
-import { checkInput } from "@/lib/validations/check";
-import { decodeCursor, encodeCursor } from "./cursor";
+import { cursorOf, positionOf, type Page } from "./paging";
 import { DEFAULT_PAGE_SIZE } from "./openapi/common";
 import type { imageListQuerySchema, versionListQuerySchema } from "./openapi/images";
-
-export interface Page<Item> {
-  items: Item[];
-  nextCursor: string | null;
-}
-
-/** A query string checked with an operation's schema: unknown parameters are named, not ignored. */
-export function readQuery<Schema extends z.ZodObject>(
-  schema: Schema,
-  query: Record<string, unknown>,
-): z.output<Schema> {
-  const known = Object.keys(schema.shape);
-  const unknown = Object.keys(query).filter((key) => !known.includes(key));
-  if (unknown.length)
-    throw new HangarError(
-      "invalid",
-      `Unknown query parameter${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}. This endpoint takes: ${known.join(", ")}.`,
-      Object.fromEntries(unknown.map((key) => [key, ["Unknown query parameter."]])),
-    );
-  const checked = checkInput(schema, query);
-  if (!checked.ok) throw new HangarError("invalid", checked.message, checked.fieldErrors);
-  return checked.data;
-}
-
-/** The inner keyset position of an API cursor (`kind` keeps one list's cursor out of another). */
-function positionOf<T>(cursor: string | undefined, kind: string): T | undefined {
-  if (!cursor) return undefined;
-  const decoded = decodeCursor<{ kind?: string; at?: T }>(cursor);
-  if (decoded.kind !== kind || decoded.at === undefined)
-    throw new HangarError(
-      "invalid",
-      "That cursor belongs to another list. Start again from the first page, without a cursor.",
-      {
-        cursor: ["Use the nextCursor of this list's previous page."],
-      },
-    );
-  return decoded.at;
-}
-
-const cursorOf = (kind: string, at: unknown) => encodeCursor({ kind, at });
 
 const iso = (date: Date) => date.toISOString();
 

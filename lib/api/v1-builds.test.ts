@@ -262,6 +262,19 @@ describe("recipes over /api/v1", () => {
     });
     expect(tampered.status).toBe(400);
     expect((await errorOf(tampered)).fields?.cursor).toBeDefined();
+    // A valid cursor of another list, and a parameter the list does not take, are 400s that say so.
+    const foreign = await call(reviewsRoute.GET, {
+      token: tokens.ownerRead,
+      path: `/api/v1/reviews?cursor=${page.nextCursor}`,
+    });
+    expect(foreign.status).toBe(400);
+    expect((await errorOf(foreign)).message).toMatch(/belongs to another list/);
+    const unknownParameter = await call(recipesRoute.GET, {
+      token: tokens.ownerRead,
+      path: `/api/v1/recipes?projet=${project.slug}`,
+    });
+    expect(unknownParameter.status).toBe(400);
+    expect((await errorOf(unknownParameter)).message).toMatch(/Unknown query parameter: projet/);
     const outsiders = await call(recipesRoute.GET, {
       token: tokens.outsiderWrite,
       path: `/api/v1/recipes?project=${project.slug}`,

@@ -1,5 +1,6 @@
 import { createImageFromApi } from "@/lib/api/image-changes";
-import { listImagesPage, readQuery } from "@/lib/api/images";
+import { listImagesPage } from "@/lib/api/images";
+import { readQuery } from "@/lib/api/paging";
 import { createImageBodySchema, imageListQuerySchema } from "@/lib/api/openapi/images";
 import { apiRoute, queryObject, readJsonBody } from "@/lib/api/route";
 

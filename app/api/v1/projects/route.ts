@@ -1,4 +1,5 @@
-import { listProjectsPage, readQuery } from "@/lib/api/images";
+import { listProjectsPage } from "@/lib/api/images";
+import { readQuery } from "@/lib/api/paging";
 import { pageQuerySchema } from "@/lib/api/openapi/common";
 import { apiRoute, queryObject } from "@/lib/api/route";
 

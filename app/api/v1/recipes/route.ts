@@ -2,13 +2,8 @@ import { z } from "zod";
 import { listProjects } from "@/db/queries/projects";
 import { listRecipeRecords } from "@/db/queries/recipes";
 import { saveRecipeAction } from "@/lib/actions/recipe-actions";
-import {
-  readPageQuery,
-  pageResponse,
-  readRecipeBody,
-  recipeObject,
-  savedRecipeResponse,
-} from "@/lib/api/build-objects";
+import { readRecipeBody, recipeObject, savedRecipeResponse } from "@/lib/api/build-objects";
+import { pageResponse, readPageQuery } from "@/lib/api/paging";
 import { pageQuerySchema } from "@/lib/api/openapi/common";
 import { apiRoute } from "@/lib/api/route";
 import { HangarError } from "@/lib/errors";
@@ -22,9 +17,10 @@ export const GET = apiRoute("read", async ({ viewer, url }) => {
   const { query, after, limit } = readPageQuery<typeof listQuerySchema, { position: string; id: string }>(
     url,
     listQuerySchema,
+    "recipes",
   );
   const rows = await listRecipeRecords({ viewer, projectSlug: query.project, after, limit: limit + 1 });
-  return pageResponse(rows, limit, recipeObject, (row) => ({ position: row.position, id: row.id }));
+  return pageResponse(rows, limit, recipeObject, "recipes", (row) => ({ position: row.position, id: row.id }));
 });
 
 export const POST = apiRoute("write", async ({ request, viewer, url }) => {

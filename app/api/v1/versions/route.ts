@@ -1,4 +1,5 @@
-import { listVersionsPage, readQuery } from "@/lib/api/images";
+import { listVersionsPage } from "@/lib/api/images";
+import { readQuery } from "@/lib/api/paging";
 import { versionListQuerySchema } from "@/lib/api/openapi/images";
 import { apiRoute, queryObject } from "@/lib/api/route";
 

@@ -1,4 +1,5 @@
-import { listImageVersionsPage, readQuery } from "@/lib/api/images";
+import { listImageVersionsPage } from "@/lib/api/images";
+import { readQuery } from "@/lib/api/paging";
 import { imageVersionsQuerySchema } from "@/lib/api/openapi/images";
 import { apiRoute, queryObject } from "@/lib/api/route";
 

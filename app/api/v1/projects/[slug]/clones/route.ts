@@ -1,4 +1,5 @@
-import { listProjectClonesPage, readQuery } from "@/lib/api/images";
+import { listProjectClonesPage } from "@/lib/api/images";
+import { readQuery } from "@/lib/api/paging";
 import { pageQuerySchema } from "@/lib/api/openapi/common";
 import { apiRoute, queryObject } from "@/lib/api/route";
 

@@ -1,6 +1,7 @@
 import { listReleaseChanges } from "@/db/queries/releases";
-import { pageResponse, readPageQuery, releaseChangeObject } from "@/lib/api/build-objects";
+import { releaseChangeObject } from "@/lib/api/build-objects";
 import { pageQuerySchema } from "@/lib/api/openapi/common";
+import { pageResponse, readPageQuery } from "@/lib/api/paging";
 import { apiRoute } from "@/lib/api/route";
 import { HangarError } from "@/lib/errors";
 
@@ -8,7 +9,11 @@ export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
 
 export const GET = apiRoute<{ id: string }>("read", async ({ viewer, params, url }) => {
-  const { after, limit } = readPageQuery<typeof pageQuerySchema, { id: number }>(url, pageQuerySchema);
+  const { after, limit } = readPageQuery<typeof pageQuerySchema, { id: number }>(
+    url,
+    pageQuerySchema,
+    `release-changes:${params.id}`,
+  );
   const changes = await listReleaseChanges({
     viewer,
     versionId: params.id,
@@ -16,5 +21,5 @@ export const GET = apiRoute<{ id: string }>("read", async ({ viewer, params, url
     limit: limit + 1,
   });
   if (!changes) throw new HangarError("not_found", "That version doesn't exist or you can't see it.");
-  return pageResponse(changes, limit, releaseChangeObject, (row) => ({ id: row.id }));
+  return pageResponse(changes, limit, releaseChangeObject, `release-changes:${params.id}`, (row) => ({ id: row.id }));
 });
