@@ -18,7 +18,7 @@ import { freePort } from "../db/embedded";
 import { getViewerById } from "../db/queries/users";
 import { imageVersions } from "../db/schema";
 import { createTokenFor } from "../lib/api/tokens";
-import { request, startApp, startUploadBench } from "./import";
+import { startApp, startUploadBench, tusUploadWhole } from "./import";
 import { median, type BenchRow } from "./report";
 
 const exec = promisify(execFile);
@@ -78,37 +78,14 @@ export async function cliRows(): Promise<BenchRow[]> {
       });
 
     const tusUpload = async (version: string) => {
-      const created = await request({
-        host: "127.0.0.1",
+      await tusUploadWhole({
         port,
-        path: "/api/uploads",
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${token}`,
-          "Tus-Resumable": "1.0.0",
-          "Upload-Length": String(SIZE),
-          "Upload-Metadata": `imageId ${Buffer.from(image.id).toString("base64")},version ${Buffer.from(version).toString("base64")},format ${Buffer.from("raw").toString("base64")}`,
-        },
+        auth: { Authorization: `Bearer ${token}` },
+        imageId: image.id,
+        version,
+        file: source,
+        size: SIZE,
       });
-      if (created.status !== 201) throw new Error(`create failed: ${created.status} ${created.text}`);
-      const location = String(created.headers.location);
-      const done = await request(
-        {
-          host: "127.0.0.1",
-          port,
-          path: location.startsWith("http") ? new URL(location).pathname : location,
-          method: "PATCH",
-          headers: {
-            Authorization: `Bearer ${token}`,
-            "Tus-Resumable": "1.0.0",
-            "Upload-Offset": "0",
-            "Content-Type": "application/offset+octet-stream",
-            "Content-Length": String(SIZE),
-          },
-        },
-        { file: source, size: SIZE },
-      );
-      if (done.status !== 204) throw new Error(`upload failed: ${done.status} ${done.text}`);
       // The browser's page waits for the checks too; the same 250 ms → 1 s back-off as the CLI.
       for (let delay = 250; ; delay = Math.min(delay * 2, 1000)) {
         const [row] = await db()

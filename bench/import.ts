@@ -141,6 +141,61 @@ export async function startApp(env: NodeJS.ProcessEnv, port: number): Promise<Ch
 }
 
 /**
+ * The browser's tus upload of a whole file: one POST to create it, one PATCH with every byte (the
+ * import page's chunk is larger than any bench file). `auth` is the session cookie or a bearer token.
+ */
+export async function tusUploadWhole({
+  port,
+  auth,
+  imageId,
+  version,
+  file,
+  size,
+}: {
+  port: number;
+  auth: Record<string, string>;
+  imageId: string;
+  version: string;
+  file: string;
+  size: number;
+}): Promise<void> {
+  const metadata = { imageId, version, format: "raw" };
+  const created = await request({
+    host: "127.0.0.1",
+    port,
+    path: "/api/uploads",
+    method: "POST",
+    headers: {
+      ...auth,
+      "Tus-Resumable": "1.0.0",
+      "Upload-Length": String(size),
+      "Upload-Metadata": Object.entries(metadata)
+        .map(([key, value]) => `${key} ${Buffer.from(value).toString("base64")}`)
+        .join(","),
+    },
+  });
+  if (created.status !== 201) throw new Error(`create failed: ${created.status} ${created.text}`);
+  const location = String(created.headers.location);
+  const done = await request(
+    {
+      host: "127.0.0.1",
+      port,
+      path: location.startsWith("http") ? new URL(location).pathname : location,
+      method: "PATCH",
+      headers: {
+        ...auth,
+        "Tus-Resumable": "1.0.0",
+        "Upload-Offset": "0",
+        "Content-Type": "application/offset+octet-stream",
+        "Content-Length": String(size),
+      },
+    },
+    { file, size },
+  );
+  if (done.status !== 204) throw new Error(`upload failed: ${done.status} ${done.text}`);
+}
+
+/**
  * A bench's own world: an embedded PostgreSQL in a fresh folder, migrated, with an admin who owns a
  * project "bench" (1 TiB quota) holding the image "bench-image". The caller stops `database`.
  */
@@ -218,39 +273,15 @@ export async function run(): Promise<BenchRow[]> {
     );
     cookies.take(signedIn.headers);
 
-    const upload = async (round: number, size = SIZE) => {
-      const created = await request({
-        host: "127.0.0.1",
+    const upload = (round: number, size = SIZE) =>
+      tusUploadWhole({
         port,
-        path: "/api/uploads",
-        method: "POST",
-        headers: {
-          cookie: cookies.header(),
-          "Tus-Resumable": "1.0.0",
-          "Upload-Length": String(size),
-          "Upload-Metadata": `imageId ${Buffer.from(image.id).toString("base64")},version ${Buffer.from(`r${round}-${Date.now()}`).toString("base64")},format ${Buffer.from("raw").toString("base64")}`,
-        },
+        auth: { cookie: cookies.header() },
+        imageId: image.id,
+        version: `r${round}-${Date.now()}`,
+        file: source,
+        size,
       });
-      if (created.status !== 201) throw new Error(`create failed: ${created.status} ${created.text}`);
-      const location = String(created.headers.location);
-      const done = await request(
-        {
-          host: "127.0.0.1",
-          port,
-          path: location.startsWith("http") ? new URL(location).pathname : location,
-          method: "PATCH",
-          headers: {
-            cookie: cookies.header(),
-            "Tus-Resumable": "1.0.0",
-            "Upload-Offset": "0",
-            "Content-Type": "application/offset+octet-stream",
-            "Content-Length": String(size),
-          },
-        },
-        { file: source, size },
-      );
-      if (done.status !== 204) throw new Error(`upload failed: ${done.status} ${done.text}`);
-    };
 
     // Warm the route first: loading its modules is start-up cost, not upload memory.
     await upload(-1, 1024 * 1024);
