@@ -12,7 +12,9 @@ import type { Viewer } from "./users";
 
 export interface NewImportVersion {
   viewer: Viewer;
-  imageId: string;
+  /** The image, by id or (the CLI's push, which then needs no lookup first) by slug. */
+  imageId?: string;
+  imageSlug?: string;
   version: string;
   source: Extract<VersionSource, "upload" | "url">;
   declaredLength: number | null;
@@ -41,10 +43,10 @@ export async function createImportVersion(
         writable: sql<boolean>`${imageInProjectCondition(input.viewer, "contribute")}`,
       })
       .from(images)
-      .where(eq(images.id, input.imageId));
+      .where(input.imageId ? eq(images.id, input.imageId) : eq(images.slug, input.imageSlug ?? ""));
     if (!image?.writable) throw imageRefusal(input.viewer, image ?? null, "contribute", "add versions to its images");
     const project = await lockProjectQuota(tx, image.projectId);
-    if (!project) throw new AccessDenied([input.imageId]);
+    if (!project) throw new AccessDenied([image.id]);
     if (input.declaredLength !== null)
       await refuseImportOverQuota(tx, {
         projectId: image.projectId,

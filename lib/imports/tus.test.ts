@@ -8,7 +8,7 @@ import path from "node:path";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
-import { blobs, imageVersions, projects, uploads } from "@/db/schema";
+import { blobs, images, imageVersions, projects, uploads } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
 import { env } from "@/lib/env";
 import { qemuImgCreate } from "@/lib/images/qemu-img";
@@ -18,6 +18,7 @@ import { createTestImage, createTestProject, createTestUser, unique } from "@/te
 import { metricsText } from "@/lib/observability/metrics";
 import { issueApiToken } from "@/lib/api/tokens";
 import { createUploadServer, uploadViewerOf } from "./tus";
+import { EXPECTED_SHA256_HEADER, VERSION_ID_HEADER } from "./upload-protocol";
 
 let owner: Viewer;
 let stranger: Viewer;
@@ -59,12 +60,18 @@ async function patch(
   body: Uint8Array | ReadableStream,
   as: Viewer | null = owner,
   contentType = "application/offset+octet-stream",
+  extraHeaders: Record<string, string> = {},
 ) {
   current = as;
   const response = await handle(
     new Request(`${base}/${id}`, {
       method: "PATCH",
-      headers: { "Tus-Resumable": "1.0.0", "Upload-Offset": String(offset), "Content-Type": contentType },
+      headers: {
+        "Tus-Resumable": "1.0.0",
+        "Upload-Offset": String(offset),
+        "Content-Type": contentType,
+        ...extraHeaders,
+      },
       body: body instanceof Uint8Array ? new Uint8Array(body) : body,
       duplex: "half",
     } as RequestInit),
@@ -127,6 +134,7 @@ describe("tus uploads", () => {
     const last = await patch(id, 2 * third, qcow2.subarray(2 * third));
     expect(last.status).toBe(204);
     const { upload, version } = await versionOf(id);
+    expect(response.headers.get(VERSION_ID_HEADER)).toBe(upload.versionId);
     expect(upload.status).toBe("completed");
     expect(version).toMatchObject({
       dataStatus: "ready",
@@ -278,6 +286,27 @@ describe("tus uploads", () => {
     expect(noVersion.body).toMatch(/Enter a version/);
   });
 
+  it("takes the image by slug instead of id (the CLI's push), with the same refusals", async () => {
+    const [{ slug } = { slug: "" }] = await db()
+      .select({ slug: images.slug })
+      .from(images)
+      .where(eq(images.id, imageId));
+    const bySlug = await create(raw.length, { imageId: "", image: slug });
+    expect(bySlug.response.status).toBe(201);
+    expect((await patch(bySlug.id, 0, raw)).status).toBe(204);
+    const { upload, version } = await versionOf(bySlug.id);
+    expect(version).toMatchObject({ dataStatus: "ready", sha256: sha256(raw) });
+    expect(bySlug.response.headers.get(VERSION_ID_HEADER)).toBe(upload.versionId);
+
+    const strangers = await create(1000, { imageId: "", image: slug }, stranger);
+    expect(strangers.response.status).toBe(404);
+    expect(strangers.body).toMatch(/doesn't exist or you can't see it/);
+    expect((await create(1000, { imageId: "", image: "no-such-image" })).response.status).toBe(404);
+    const neither = await create(1000, { imageId: "" });
+    expect(neither.response.status).toBe(400);
+    expect(neither.body).toMatch(/Choose the image/);
+  });
+
   it("grants no other origin cross-origin access: no Access-Control-Allow-Origin, preflight included", async () => {
     current = owner;
     const foreign = "https://attacker.example";
@@ -320,6 +349,39 @@ describe("tus uploads", () => {
     expect(upload.status).toBe("failed");
     expect(version).toMatchObject({ dataStatus: "failed", sha256: null });
     expect(tempFileExists(id)).toBe(false);
+  });
+
+  it("checks the whole file against a sha256 sent with the last part (a client that hashes while it sends)", async () => {
+    const half = Math.floor(raw.length / 2);
+    const finish = (id: string, sha: string) =>
+      patch(id, half, raw.subarray(half), owner, undefined, { [EXPECTED_SHA256_HEADER]: sha });
+
+    const good = await create(raw.length);
+    expect((await patch(good.id, 0, raw.subarray(0, half))).status).toBe(204);
+    expect((await finish(good.id, sha256(raw).toUpperCase())).status).toBe(204);
+    expect((await versionOf(good.id)).version).toMatchObject({ dataStatus: "ready", sha256: sha256(raw) });
+
+    const damaged = await create(raw.length);
+    expect((await patch(damaged.id, 0, raw.subarray(0, half))).status).toBe(204);
+    const refused = await finish(damaged.id, "1".repeat(64));
+    expect(refused.status).toBe(422);
+    expect(refused.body).toMatch(/not the 1{64} you expected/);
+    expect((await versionOf(damaged.id)).version).toMatchObject({ dataStatus: "failed", sha256: null });
+    expect(tempFileExists(damaged.id)).toBe(false);
+
+    // Given at the start and at the end, the file must match both: a right one does not excuse a wrong one.
+    const both = await create(raw.length, { sha256: sha256(raw) });
+    expect((await patch(both.id, 0, raw.subarray(0, half))).status).toBe(204);
+    expect((await finish(both.id, "2".repeat(64))).status).toBe(422);
+    expect((await versionOf(both.id)).version).toMatchObject({ dataStatus: "failed" });
+  });
+
+  it("refuses a malformed sha256 on a part before taking its bytes", async () => {
+    const { id } = await create(raw.length);
+    const result = await patch(id, 0, raw, owner, undefined, { [EXPECTED_SHA256_HEADER]: "abc" });
+    expect(result.status).toBe(400);
+    expect(result.body).toMatch(/64 hexadecimal characters/);
+    expect(await head(id)).toEqual({ status: 200, offset: 0 });
   });
 
   it("refuses a hostile file with a reason a person can act on, and keeps nothing", async () => {

@@ -33,9 +33,10 @@ import { env } from "@/lib/env";
 import { databaseUnavailableBody } from "@/lib/http/database-unavailable";
 import { uploadBytesReceived, uploadStarted } from "@/lib/observability/metrics";
 import { flushToDisk } from "@/lib/storage";
-import { versionLabelSchema } from "@/lib/validations/imports";
+import { slugSchema, versionLabelSchema } from "@/lib/validations/imports";
 import { finalizeImport, ImportRefused } from "./finalize";
 import { startHashThreads } from "./hasher";
+import { EXPECTED_SHA256_HEADER, VERSION_ID_HEADER } from "./upload-protocol";
 import { IngestSession } from "./ingest";
 import { IngestingFileStore } from "./upload-store";
 
@@ -47,12 +48,12 @@ export const MAX_UPLOAD_BYTES = 1024 ** 4;
 const blankToUndefined = (value: unknown) => (value === null || value === "" ? undefined : value);
 
 const metadataSchema = z.object({
+  // The image by id (the import page) or by slug (the CLI's push); one of the two.
   imageId: z.preprocess(
     blankToUndefined,
-    z
-      .string({ message: "Choose the image this upload is a version of." })
-      .uuid("Choose the image this upload is a version of."),
+    z.string().uuid("Choose the image this upload is a version of.").optional(),
   ),
+  image: z.preprocess(blankToUndefined, slugSchema.optional()),
   version: z
     .preprocess(blankToUndefined, versionLabelSchema.optional())
     .pipe(z.string({ message: "Enter a version for this upload." })),
@@ -73,6 +74,8 @@ const metadataSchema = z.object({
   ),
   filename: z.preprocess(blankToUndefined, z.string().max(255, "The file name is too long.").default("")),
 });
+
+const sha256Hex = /^[0-9a-f]{64}$/;
 
 // What a tus hook throws to refuse a request: the status and the JSON error body every route sends.
 const httpError = (code: ErrorCode, message: string) => ({
@@ -161,10 +164,13 @@ export function createUploadServer(deps: UploadServerDeps) {
       if (!parsed.success)
         throw httpError("invalid", parsed.error.issues[0]?.message ?? "The upload's details are not valid.");
       const metadata = parsed.data;
+      if (!metadata.imageId && !metadata.image)
+        throw httpError("invalid", "Choose the image this upload is a version of.");
       try {
         const created = await createImportVersion({
           viewer,
           imageId: metadata.imageId,
+          imageSlug: metadata.image,
           version: metadata.version,
           source: "upload",
           declaredLength: upload.size,
@@ -195,6 +201,8 @@ export function createUploadServer(deps: UploadServerDeps) {
       const viewer = await deps.viewerOf(request as unknown as Request);
       const session = await getUpload({ id: upload.id });
       if (!session) throw httpError("not_found", "There is no such upload.");
+      // Given when the upload started, with the last part, or both: the file must match each.
+      const declared = [session.expectedSha256, request.headers.get(EXPECTED_SHA256_HEADER)?.trim().toLowerCase()];
       await setVersionDataStatus({ versionId: session.versionId, status: "importing" });
       // Trust the live session only if it saw exactly the bytes on disk; otherwise re-read them.
       const live = store.takeSession(upload.id);
@@ -204,13 +212,15 @@ export function createUploadServer(deps: UploadServerDeps) {
           ? live
           : await IngestSession.fromFile(tempPath, upload.offset, session.claimedFormat);
       try {
+        const ingested = await ingest.finish();
         const result = await finalizeImport({
           versionId: session.versionId,
           uploadId: upload.id,
           actorId: viewer?.id ?? session.userId,
           tempPath,
-          ingest: await ingest.finish(),
-          expectedSha256: session.expectedSha256,
+          ingest: ingested,
+          expectedSha256:
+            declared.find((sha256) => sha256 && sha256 !== ingested.sha256) ?? declared.find(Boolean) ?? null,
           quotaBytes: (await getProjectQuota({ projectId: session.projectId })) ?? 0,
         });
         await store.configstore.delete(upload.id);
@@ -247,7 +257,24 @@ export function createUploadServer(deps: UploadServerDeps) {
         headers: { "Tus-Resumable": "1.0.0" },
       });
     }
-    return server.handleWeb(request);
+    const expected = request.headers.get(EXPECTED_SHA256_HEADER);
+    if (request.method === "PATCH" && expected !== null && !sha256Hex.test(expected.trim().toLowerCase())) {
+      return errorResponse(
+        "invalid",
+        `${EXPECTED_SHA256_HEADER} is 64 hexadecimal characters: the whole file's sha256.`,
+        {
+          headers: { "Tus-Resumable": "1.0.0" },
+        },
+      );
+    }
+    const response = await server.handleWeb(request);
+    const location = response.headers.get("location");
+    const created = request.method === "POST" && response.status === 201 && location;
+    const versionId = created ? versionOf.get(location.split("/").pop() ?? "") : undefined;
+    if (!versionId) return response;
+    const headers = new Headers(response.headers);
+    headers.set(VERSION_ID_HEADER, versionId);
+    return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
   };
 
   /** The HTTP server's entry point: the same handler, with the body read straight off the socket. */
