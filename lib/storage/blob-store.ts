@@ -7,6 +7,11 @@ import { chmod, copyFile, lstat, mkdir, open, readdir, rename, rm, stat } from "
 import path from "node:path";
 import type { Readable } from "node:stream";
 
+// Downloads read blobs in 1 MiB pieces: at the 64 KiB default every piece crosses the web stream a
+// route returns and the response separately, and a GiB took 2.2 s to send over loopback, against
+// 0.8 s in 1 MiB pieces.
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 export interface BlobStore {
   /**
    * Moves a finished temp file in atomically (fsync, rename, fsync dir); the caller has hashed it.
@@ -111,13 +116,13 @@ export function createLocalBlobStore({ root }: { root: string }): BlobStore {
     },
     async createReadStream(sha256, range) {
       const { file, size } = await existing(sha256);
-      if (!range) return fsReadStream(file);
+      if (!range) return fsReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
       const { start, end } = range;
       // A range past the end would give a short body under a Content-Length promising more.
       if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end >= size) {
         throw new RangeError(`range ${start}-${end} is not inside blob ${sha256} of ${size} bytes`);
       }
-      return fsReadStream(file, { start, end });
+      return fsReadStream(file, { start, end, highWaterMark: READ_CHUNK_BYTES });
     },
     async stat(sha256) {
       const info = await stat(pathOf(sha256)).catch(() => null);
