@@ -279,6 +279,8 @@ test.describe("push", () => {
       "raw",
       "--chunk-size",
       "256k",
+      // Resumed, --verify hashes the part the server already has from the file, then the rest.
+      "--verify",
       "--json",
     ];
     const first = hangar(args, { env: withToken() });
@@ -306,7 +308,7 @@ test.describe("push", () => {
     const result = json<{ resumedFrom: number; bytesSent: number; dataStatus: string; sha256: string }>(second);
     expect(result.resumedFrom).toBeGreaterThan(0);
     expect(result.bytesSent).toBeLessThan(size);
-    expect(result.dataStatus).toBe("ready");
+    expect(result).toMatchObject({ dataStatus: "ready", checkedAgainst: "--verify" });
     expect(result.sha256).toBe(
       createHash("sha256")
         .update(await readFile(file))
@@ -315,6 +317,28 @@ test.describe("push", () => {
     const back = path.join(work, "random-back.raw");
     expect((await cliRun(["pull", `${slug}:2.0.0`, "-o", back])).code).toBe(0);
     expect(await sha256sum(back)).toBe(result.sha256);
+  });
+
+  test("--sha256 and --verify have the server refuse any file but the one meant", async () => {
+    const file = path.join(work, "checked.raw");
+    await writeFile(file, randomBytes(4 * 1024 * 1024));
+    const sha256 = await sha256sum(file);
+    const push = (version: string, ...extra: string[]) =>
+      cliRun(["push", file, "--image", slug, "--version", version, "--format", "raw", ...extra]);
+
+    const wrong = await push("3.0.0", "--sha256", "0".repeat(64));
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`is ${sha256}, not the ${"0".repeat(64)} you expected`);
+    const right = await push("3.0.1", "--sha256", sha256.toUpperCase(), "--json");
+    expect(right.code, right.stderr).toBe(0);
+    expect(json(right)).toMatchObject({ dataStatus: "ready", sha256, checkedAgainst: "--sha256" });
+    // In parts, so the last one (hashed before it is sent) is not the whole file.
+    const verified = await push("3.0.2", "--verify", "--chunk-size", "1M");
+    expect(verified.code, verified.stderr).toBe(0);
+    expect(verified.stdout).toContain(`sha256 ${sha256} (matches the file as hashed here while sending)`);
+    const both = await push("3.0.3", "--verify", "--sha256", sha256);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain("not both");
   });
 
   test("channel set moves a channel; approve and reject say the server's answer", async () => {

@@ -4,10 +4,9 @@
 import { createHash, type Hash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { rename, rm, stat } from "node:fs/promises";
-import http from "node:http";
-import https from "node:https";
+import type http from "node:http";
 import { once } from "node:events";
-import { apiUrl, connectionOf, errorFromResponse, segment, unreachable, type Connection } from "../client";
+import { answerOf, apiUrl, connectionOf, errorFromResponse, request, segment } from "../client";
 import { emit, stringValue, type Command } from "../command";
 import { CliError, usageError } from "../errors";
 import { formatBytes, progressMeter } from "../format";
@@ -15,30 +14,8 @@ import { describeRef, parseRef, resolveVersion, type ResolvedVersion } from "../
 
 const usage = "hangar pull REF [--format F] [-o FILE]";
 
-function request(
-  connection: Connection,
-  url: string,
-  { method = "GET", headers = {} }: { method?: string; headers?: Record<string, string> } = {},
-): Promise<http.IncomingMessage> {
-  const transport = url.startsWith("https:") ? https : http;
-  return new Promise((resolve, reject) => {
-    const outgoing = transport.request(
-      url,
-      { method, headers: { Authorization: `Bearer ${connection.token}`, "User-Agent": "hangar-cli", ...headers } },
-      resolve,
-    );
-    outgoing.on("error", (error) => reject(unreachable(connection.url, error)));
-    outgoing.end();
-  });
-}
-
 async function refusal(response: http.IncomingMessage, what: string): Promise<CliError> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of response) chunks.push(chunk as Buffer);
-  return errorFromResponse(
-    new Response(Buffer.concat(chunks), { status: response.statusCode ?? 500, statusText: response.statusMessage }),
-    what,
-  );
+  return errorFromResponse(await answerOf(response), what);
 }
 
 async function hashFile(file: string, hash: Hash): Promise<void> {
@@ -133,13 +110,25 @@ continues where it stopped. A file whose sha256 does not match is deleted and th
     const output = createWriteStream(part, { flags: resumedFrom > 0 ? "a" : "w", highWaterMark: 8 * 1024 * 1024 });
     let fetched = 0;
     try {
-      for await (const chunk of response) {
-        const buffer = chunk as Buffer;
-        hash.update(buffer);
-        fetched += buffer.byteLength;
-        if (!output.write(buffer)) await once(output, "drain");
-        meter.update(resumedFrom + fetched);
-      }
+      // Each chunk as the socket gives it: an async iterator would join the chunks waiting in the
+      // stream into one new buffer (a copy of every byte) and wake a promise per read.
+      await new Promise<void>((resolve, reject) => {
+        response.on("data", (buffer: Buffer) => {
+          hash.update(buffer);
+          fetched += buffer.byteLength;
+          meter.update(resumedFrom + fetched);
+          if (!output.write(buffer)) {
+            response.pause();
+            output.once("drain", () => response.resume());
+          }
+        });
+        response.once("end", resolve);
+        response.once("error", reject);
+        response.once("close", () => {
+          if (!response.complete) reject(new Error("the connection closed early"));
+        });
+        output.once("error", reject);
+      });
       output.end();
       await once(output, "close");
     } catch (error) {

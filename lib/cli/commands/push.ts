@@ -1,20 +1,24 @@
 // `hangar push`: a file uploaded as a new version over tus, the protocol the import page uses. The
-// sha256 is computed first and sent along, so the server refuses a file that arrived damaged. The
-// upload's address is kept in the config directory, so running the same command after Ctrl-C or a
-// dropped connection continues where it stopped. Then it waits for the version to be ready.
-import { createHash } from "node:crypto";
-import { createReadStream } from "node:fs";
+// server hashes what it receives and prints nothing it has not checked. `--sha256 HEX` (the checksum
+// a build pipeline already has) makes the server refuse any other file, at no cost here; `--verify`
+// hashes the file on its way out and sends the result with the last part, for the same refusal
+// without a checksum at hand (it costs a core for about a second per GiB). The upload's address is
+// kept in the config directory, so running the same command after Ctrl-C or a dropped connection
+// continues where it stopped. Then it waits for the version to be ready.
 import { mkdir, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { DetailedError, HttpRequest, UploadOptions } from "tus-js-client";
-import { api, connectionOf, segment, unreachable, type Connection } from "../client";
+import { EXPECTED_SHA256_HEADER, VERSION_ID_HEADER } from "@/lib/imports/upload-protocol";
+import { answerOf, api, connectionOf, request, segment, unreachable, type Connection } from "../client";
 import { emit, stringValue, type Command } from "../command";
 import { configDir } from "../config";
 import { CliError, usageError } from "../errors";
 import { formatBytes, progressMeter } from "../format";
+import { filePartHttpStack, HashingFileSource } from "../upload-source";
 
-const usage = "hangar push FILE --image SLUG --version V [--format F] [--chunk-size SIZE] [--no-wait]";
+const usage =
+  "hangar push FILE --image SLUG --version V [--format F] [--sha256 HEX | --verify] [--chunk-size SIZE] [--no-wait]";
 const FINISHED = new Set(["ready", "failed"]);
 
 interface VersionState {
@@ -45,32 +49,11 @@ export function parseUploadMetadata(header: string | null | undefined): Record<s
   return entries;
 }
 
-async function sha256Of(file: string, size: number, meterEnabled: boolean): Promise<string> {
-  const hash = createHash("sha256");
-  const meter = progressMeter({
-    enabled: meterEnabled,
-    write: (text) => process.stderr.write(text),
-    label: "sha256",
-    total: size,
-  });
-  let done = 0;
-  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
-    hash.update(chunk as Buffer);
-    done += (chunk as Buffer).byteLength;
-    meter.update(done);
-  }
-  meter.finish(done);
-  return hash.digest("hex");
-}
-
 async function uploadState(connection: Connection, url: string) {
-  const response = await fetch(url, {
-    method: "HEAD",
-    headers: { Authorization: `Bearer ${connection.token}`, "Tus-Resumable": "1.0.0" },
-  }).catch((error: unknown) => {
-    throw unreachable(connection.url, error);
-  });
-  return parseUploadMetadata(response.headers.get("upload-metadata"));
+  const response = await answerOf(
+    await request(connection, url, { method: "HEAD", headers: { "Tus-Resumable": "1.0.0" } }),
+  );
+  return parseUploadMetadata(response.headers["upload-metadata"] as string | undefined);
 }
 
 function uploadError(connection: Connection, error: Error): CliError {
@@ -112,6 +95,8 @@ export const push: Command = {
   help: `--image SLUG      the image the version belongs to
 --version V       the new version's label
 --format F        the format the file claims to be (default: detected by the server)
+--sha256 HEX      the file's expected sha256: the server refuses the file if it differs
+--verify          hash the file while sending it, and have the server refuse it if what arrived differs
 --chunk-size SIZE send the file in PATCH requests of this size (for proxies that cap bodies)
 --no-wait         return once the upload has finished, without waiting for the checks
 Interrupted (Ctrl-C, a dropped connection)? Run the same command again: it resumes.
@@ -121,6 +106,8 @@ Exit status 1 when the server refuses the file, with its reason.`,
     version: { type: "string" },
     format: { type: "string" },
     "chunk-size": { type: "string" },
+    sha256: { type: "string" },
+    verify: { type: "boolean" },
     "no-wait": { type: "boolean" },
   },
   async run(context) {
@@ -136,10 +123,17 @@ Exit status 1 when the server refuses the file, with its reason.`,
     const info = await stat(file).catch(() => null);
     if (!info?.isFile()) throw new CliError("usage", `${positionals[0]} is not a readable file.`);
     const chunkSize = stringValue(values["chunk-size"]);
+    const expected = stringValue(values.sha256)?.trim().toLowerCase();
+    if (expected !== undefined && !/^[0-9a-f]{64}$/.test(expected))
+      throw new CliError("usage", "--sha256 takes the file's sha256: 64 hexadecimal characters.");
+    if (expected !== undefined && values.verify)
+      throw new CliError("usage", "Give --sha256 or --verify, not both: with --sha256 the server checks the file.");
     const connection = await connectionOf(context.globals, io);
-    const target = await api<{ id: string; slug: string }>(connection, `/api/v1/images/${segment(image)}`);
+    // Loaded here: only push needs it. Its Node build also exports a file-backed URL store that the
+    // type declarations leave out.
+    const tus = await import("tus-js-client");
     const meterEnabled = io.stderrIsTty && !context.globals.json;
-    const sha256 = await sha256Of(file, info.size, meterEnabled);
+    const source = new HashingFileSource(file, info.size, values.verify === true);
 
     const dir = configDir(io.environment);
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -149,13 +143,15 @@ Exit status 1 when the server refuses the file, with its reason.`,
       await realpath(file),
       info.size,
       info.mtimeMs,
+      info.ino,
       image,
       label,
-      sha256,
+      expected ?? (source.hashing ? "verify" : ""),
     ].join(" ");
     let versionId: string | undefined;
     let resumedFrom: number | null = null;
     let sent = 0;
+    let receivedSha256: string | null = null;
     const meter = progressMeter({
       enabled: meterEnabled,
       write: (text) => process.stderr.write(text),
@@ -163,24 +159,31 @@ Exit status 1 when the server refuses the file, with its reason.`,
       total: info.size,
     });
 
-    // Loaded here, not at start-up: only push needs it. Its Node build also exports a file-backed
-    // URL store that the type declarations leave out.
-    const tus = await import("tus-js-client");
     const { FileUrlStorage } = tus as unknown as {
       FileUrlStorage: new (file: string) => NonNullable<UploadOptions["urlStorage"]>;
     };
-    const upload = new tus.Upload(createReadStream(file), {
+    // tus-js-client cuts the file into parts of `chunkSize` bytes. By default the file goes in one
+    // PATCH; with --verify the first part is all but the last byte, then a one-byte one carries the sha256.
+    const partBytes = chunkSize
+      ? parseByteSize(chunkSize)
+      : source.hashing
+        ? Math.max(1, info.size - 1)
+        : Number.POSITIVE_INFINITY;
+    const upload = new tus.Upload(file as unknown as Blob, {
       endpoint: `${connection.url}/api/uploads`,
       headers: { Authorization: `Bearer ${connection.token}`, "User-Agent": "hangar-cli" },
       metadata: {
-        imageId: target.id,
+        // By slug: the server looks it up (and refuses a missing one) when the upload is created.
+        image,
         version: label,
         filename: path.basename(file),
         format: stringValue(values.format) ?? "detect",
-        sha256,
+        ...(expected ? { sha256: expected } : {}),
       },
       uploadSize: info.size,
-      chunkSize: chunkSize ? parseByteSize(chunkSize) : Number.POSITIVE_INFINITY,
+      chunkSize: partBytes,
+      fileReader: { openFile: async () => source },
+      httpStack: filePartHttpStack,
       urlStorage: new FileUrlStorage(path.join(dir, "uploads.json")),
       fingerprint: async () => fingerprint,
       storeFingerprintForResuming: true,
@@ -193,11 +196,19 @@ Exit status 1 when the server refuses the file, with its reason.`,
         const method = error.originalRequest?.getMethod();
         return status === 0 || status >= 500 || status === 423 || (status === 409 && method === "PATCH");
       },
-      // The version the upload creates is named in the session's metadata, readable only until it finishes.
-      async onBeforeRequest(request: HttpRequest) {
-        if (request.getMethod() !== "PATCH") return;
-        resumedFrom ??= Number(request.getHeader("Upload-Offset") ?? 0);
-        versionId ??= (await uploadState(connection, request.getURL())).versionId;
+      async onBeforeRequest(outgoing: HttpRequest) {
+        if (outgoing.getMethod() !== "PATCH") return;
+        const offset = Number(outgoing.getHeader("Upload-Offset") ?? 0);
+        resumedFrom ??= offset;
+        if (source.sha256 && offset === source.lastPartStart) outgoing.setHeader(EXPECTED_SHA256_HEADER, source.sha256);
+        // Resuming, this run made no POST: the version is named in the session's metadata, readable
+        // until the upload finishes.
+        versionId ??= (await uploadState(connection, outgoing.getURL())).versionId;
+      },
+      // The server answers the PATCH that completes the upload with the sha256 of what it received.
+      onAfterResponse(_request, response) {
+        versionId ??= response.getHeader(VERSION_ID_HEADER);
+        receivedSha256 = response.getHeader("Hangar-Sha256") ?? receivedSha256;
       },
       onProgress(bytes) {
         sent = bytes;
@@ -243,7 +254,8 @@ Exit status 1 when the server refuses the file, with its reason.`,
       image,
       version: label,
       size: info.size,
-      sha256,
+      sha256: state?.sha256 ?? receivedSha256,
+      checkedAgainst: expected ? "--sha256" : source.hashing ? "--verify" : null,
       dataStatus: state?.dataStatus ?? "uploaded",
       releaseStatus: state?.releaseStatus ?? null,
       failureReason: state?.failureReason ?? null,
@@ -258,7 +270,7 @@ Exit status 1 when the server refuses the file, with its reason.`,
       context,
       result,
       () =>
-        `Pushed ${path.basename(file)} as ${image} ${label} (${formatBytes(info.size)}${result.resumedFrom ? `, resumed at ${formatBytes(result.resumedFrom)}` : ""}): ${result.dataStatus}${state?.releaseStatus ? `, ${state.releaseStatus}` : ""}. Version id ${versionId}.`,
+        `Pushed ${path.basename(file)} as ${image} ${label} (${formatBytes(info.size)}${result.resumedFrom ? `, resumed at ${formatBytes(result.resumedFrom)}` : ""}): ${result.dataStatus}${state?.releaseStatus ? `, ${state.releaseStatus}` : ""}. Version id ${versionId}.${result.sha256 ? `\nsha256 ${result.sha256}${expected ? " (matches --sha256)" : source.hashing ? " (matches the file as hashed here while sending)" : ""}` : ""}`,
     );
     return 0;
   },
