@@ -2,12 +2,15 @@
 //   pull_vs_curl    `hangar pull` of a 1 GiB random version (hashing as it writes, verified before
 //                   the rename) / `curl -o` of the same URL with the same token followed by
 //                   `openssl dgst -sha256` (the issue's anchor: what a script does to get the same
-//                   guarantee). pull_vs_plain_curl is against `curl -o` alone (no check at all), to
-//                   show what the verification costs; its target is the same bound, stricter.
-//   push_vs_import  `hangar push` of a 1 GiB file (sha256 first, tus, wait for ready) / the tus
-//                   upload the browser makes (one POST, one PATCH of the whole file, the browser's
-//                   chunk size), until the version is ready, polled as often as the CLI polls.
-// Both sides pay their process start-up; the CLI's includes tsx.
+//                   guarantee). Each round also prints `curl -o` alone, to show what checking costs.
+//   push_vs_import  `hangar push` of a 1 GiB file (tus, the server hashes and inspects, wait for
+//                   ready) / the tus upload the browser makes (one POST, one PATCH of the whole file),
+//                   until the version is ready, polled as often as the CLI polls.
+//   push_verify_vs_hash_first
+//                   `hangar push --verify` (the file hashed here while it is sent, the server refusing
+//                   it if what arrived differs) / what a script does for the same check without it:
+//                   `openssl dgst -sha256` of the file, then `hangar push --sha256`.
+// Both sides pay their process start-up.
 import { execFile } from "node:child_process";
 import { rm } from "node:fs/promises";
 import path from "node:path";
@@ -110,6 +113,8 @@ export async function cliRows(): Promise<BenchRow[]> {
     const curled = path.join(work, "curled.img");
 
     const push: number[] = [];
+    const pushVerify: number[] = [];
+    const hashFirst: number[] = [];
     const imports: number[] = [];
     const pull: number[] = [];
     const curl: number[] = [];
@@ -121,6 +126,39 @@ export async function cliRows(): Promise<BenchRow[]> {
           hangar(["push", source, "--image", "bench-image", "--version", `cli-${round}`, "--format", "raw"]),
         ),
       );
+      pushVerify.push(
+        await timed(() =>
+          hangar([
+            "push",
+            source,
+            "--image",
+            "bench-image",
+            "--version",
+            `cli-verify-${round}`,
+            "--format",
+            "raw",
+            "--verify",
+          ]),
+        ),
+      );
+      hashFirst.push(
+        await timed(async () => {
+          const { stdout } = await exec("openssl", ["dgst", "-sha256", "-r", source]);
+          const sha256 = stdout.split(" ")[0]!;
+          await hangar([
+            "push",
+            source,
+            "--image",
+            "bench-image",
+            "--version",
+            `cli-sha-${round}`,
+            "--format",
+            "raw",
+            "--sha256",
+            sha256,
+          ]);
+        }),
+      );
       await rm(curled, { force: true });
       const curlSeconds = await timed(() =>
         exec("curl", ["-sSf", "-H", `Authorization: Bearer ${token}`, "-o", curled, url]),
@@ -130,7 +168,7 @@ export async function cliRows(): Promise<BenchRow[]> {
       await rm(pulled, { force: true });
       pull.push(await timed(() => hangar(["pull", version!.id, "-o", pulled])));
       console.log(
-        `round ${round}: push ${push.at(-1)!.toFixed(2)} s, import ${imports.at(-1)!.toFixed(2)} s, pull ${pull.at(-1)!.toFixed(2)} s, curl ${curl.at(-1)!.toFixed(2)} s (+openssl dgst ${curlSha.at(-1)!.toFixed(2)} s)`,
+        `round ${round}: push ${push.at(-1)!.toFixed(2)} s, import ${imports.at(-1)!.toFixed(2)} s, push --verify ${pushVerify.at(-1)!.toFixed(2)} s, openssl dgst + push --sha256 ${hashFirst.at(-1)!.toFixed(2)} s, pull ${pull.at(-1)!.toFixed(2)} s, curl ${curl.at(-1)!.toFixed(2)} s (+openssl dgst ${curlSha.at(-1)!.toFixed(2)} s)`,
       );
     }
     const row = (metric: string, ours: number[], theirs: number[], what: string): BenchRow => {
@@ -148,8 +186,8 @@ export async function cliRows(): Promise<BenchRow[]> {
     };
     return [
       row("pull_vs_curl", pull, curlSha, "curl -o, then openssl dgst -sha256"),
-      row("pull_vs_plain_curl", pull, curl, "curl -o without any check"),
       row("push_vs_import", push, imports, "the browser's tus upload until ready"),
+      row("push_verify_vs_hash_first", pushVerify, hashFirst, "openssl dgst -sha256, then push --sha256"),
     ];
   } finally {
     app?.kill("SIGTERM");
