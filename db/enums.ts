@@ -83,3 +83,29 @@ export const webhookEventTypes = [
 export type WebhookEventType = (typeof webhookEventTypes)[number];
 export const webhookDeliveryStatuses = ["pending", "succeeded", "failed"] as const;
 export type WebhookDeliveryStatus = (typeof webhookDeliveryStatuses)[number];
+export const feedKinds = ["token", "public"] as const;
+export type FeedKind = (typeof feedKinds)[number];
+export const platformArtifactKinds = ["lxd", "incus"] as const;
+export type PlatformArtifactKind = (typeof platformArtifactKinds)[number];
+export const diskBuses = ["virtio", "scsi", "sata", "ide"] as const;
+export type DiskBus = (typeof diskBuses)[number];
+export const firmwares = ["bios", "uefi"] as const;
+export type Firmware = (typeof firmwares)[number];
+export const rootPasswordPolicies = ["locked", "random", "from-context"] as const;
+export type RootPasswordPolicy = (typeof rootPasswordPolicies)[number];
+
+/** The VM an image is meant to run in, offered to platforms that want a template (OpenNebula). */
+export interface VmTemplate {
+  vcpu: number;
+  memoryMiB: number;
+  diskBus: DiskBus;
+  firmware: Firmware;
+  context: { network: boolean; sshKey: boolean; rootPassword: RootPasswordPolicy };
+}
+export const defaultVmTemplate: VmTemplate = {
+  vcpu: 1,
+  memoryMiB: 1024,
+  diskBus: "virtio",
+  firmware: "bios",
+  context: { network: true, sshKey: true, rootPassword: "locked" },
+};

@@ -18,7 +18,16 @@ import {
   uuid,
 } from "drizzle-orm/pg-core";
 import { visibilities, architectures, dataStatuses, releaseStatuses, versionSources } from "../enums";
-import type { Visibility, DiskFormat, Architecture, DataStatus, ReleaseStatus, VersionSource } from "../enums";
+import { defaultVmTemplate } from "../enums";
+import type {
+  Visibility,
+  DiskFormat,
+  Architecture,
+  DataStatus,
+  ReleaseStatus,
+  VersionSource,
+  VmTemplate,
+} from "../enums";
 import { createdAt, inList, tsvector } from "./columns";
 import { users } from "./auth";
 import { projects } from "./projects";
@@ -26,7 +35,10 @@ import type { StoredInspection } from "../../lib/images/inspector/types";
 
 export const blobs = pgTable("blobs", {
   sha256: text("sha256").primaryKey(),
-  sha512: text("sha512").notNull(),
+  /** Known once hashed: an upload's at once, a conversion's or a flattened clone's shortly after. */
+  sha512: text("sha512"),
+  /** For OpenNebula and simplestreams' Glance sync; computed in the background after the blob lands. */
+  md5: text("md5"),
   size: bigint("size", { mode: "number" }).notNull(),
   createdAt: createdAt(),
 });
@@ -70,6 +82,13 @@ export const images = pgTable(
     bootSuccessMarker: text("boot_success_marker"),
     /** Clones and builds that used any of its versions: the catalog's "most used" order. */
     usageCount: integer("usage_count").notNull().default(0),
+    /** Offered to platforms through feeds (owners and admins), on these channels, with this VM template. */
+    published: boolean("published").notNull().default(false),
+    publishedChannels: text("published_channels")
+      .array()
+      .notNull()
+      .default(sql`'{latest}'::text[]`),
+    vmTemplate: jsonb("vm_template").$type<VmTemplate>().notNull().default(defaultVmTemplate),
     /** Searched with hangar_search_query(q): both tokenize with hangar_search_words (migration 0007). */
     search: tsvector("search").generatedAlwaysAs(
       sql`hangar_search_document(name, slug, os, os_version, tags, description)`,

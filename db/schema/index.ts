@@ -10,3 +10,4 @@ export * from "./teams";
 export * from "./audit";
 export * from "./content";
 export * from "./automation";
+export * from "./platforms";
