@@ -15,6 +15,17 @@ describe("createStreamingHasher", () => {
     });
   });
 
+  it("hashes sha256 alone when sha512 is not wanted (a file Hangar produced; blob.checksums adds it later)", async () => {
+    const data = randomBytes(512 * 1024 + 7);
+    const hasher = createStreamingHasher({ slotBytes: 64 * 1024, slots: 2, sha512: false });
+    await hasher.update(data);
+    expect(await hasher.digest()).toEqual({ sha256: createHash("sha256").update(data).digest("hex"), sha512: null });
+    // The shared threads still serve a full stream afterwards.
+    const both = createStreamingHasher({ slotBytes: 64 * 1024, slots: 2 });
+    await both.update(data);
+    expect((await both.digest()).sha512).toBe(createHash("sha512").update(data).digest("hex"));
+  });
+
   it("hashes the empty input", async () => {
     const hasher = createStreamingHasher();
     await hasher.update(new Uint8Array(0));

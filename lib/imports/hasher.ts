@@ -1,5 +1,6 @@
-// sha256 and sha512 of an import, computed while the bytes arrive, in one pass that also feeds the
-// inspector and the temp file. Bytes are copied once, into a ring of large slots in shared memory;
+// sha256 and sha512 of an import (sha256 alone for a file Hangar produced itself: its sha512 and
+// md5 follow from the blob.checksums job), computed while the bytes arrive, in one pass that also
+// feeds the inspector and the temp file. Bytes are copied once, into a ring of large slots in shared memory;
 // each full slot then goes at the same time to two long-lived hash threads (one per digest), to the
 // synchronous observer (the inspector) and to an optional sink (the temp file, written straight
 // from the slot). A slot is reused only when all of them are done with it, so memory stays flat
@@ -38,7 +39,8 @@ const algorithms = ["sha256", "sha512"] as const;
 
 export interface Digests {
   sha256: string;
-  sha512: string;
+  /** Null when the stream was opened without it (`sha512: false`). */
+  sha512: string | null;
 }
 
 interface StreamListener {
@@ -81,15 +83,17 @@ class HashThreads {
     for (const listener of listeners) listener.fail(error);
   }
 
-  open(ring: SharedArrayBuffer, listener: StreamListener) {
-    const workers = this.start();
+  /** Opens a stream on the threads of `used` (indexes into `algorithms`). */
+  open(ring: SharedArrayBuffer, listener: StreamListener, used: readonly number[]) {
+    const all = this.start();
+    const workers = used.map((index) => all[index]!);
     const id = this.nextId++;
-    if (this.listeners.size === 0) for (const worker of workers) worker.ref();
+    if (this.listeners.size === 0) for (const worker of all) worker.ref();
     this.listeners.set(id, listener);
     for (const worker of workers) worker.postMessage({ type: "open", id, ring });
     const release = () => {
       if (!this.listeners.delete(id)) return;
-      if (this.listeners.size === 0 && this.workers === workers) for (const worker of workers) worker.unref();
+      if (this.listeners.size === 0 && this.workers === all) for (const worker of all) worker.unref();
     };
     return {
       slot(slot: number, start: number, length: number) {
@@ -179,13 +183,17 @@ export interface HasherOptions {
   slots?: number;
   /** Sees every byte, in order, as each slot is handed over (the inspector). */
   observe?: (bytes: Uint8Array) => void;
+  /** Whether to compute sha512 too (default true); sha256 always is. */
+  sha512?: boolean;
 }
 
 export function createStreamingHasher({
   slotBytes = DEFAULT_SLOT_BYTES,
   slots = DEFAULT_SLOTS,
   observe,
+  sha512 = true,
 }: HasherOptions = {}): StreamingHasher {
+  const used = sha512 ? [0, 1] : [0];
   if (slotBytes % SLOT_ALIGNMENT !== 0 || slots < 2)
     throw new Error("slots must be a multiple of 4 KiB, and at least two");
   const ring = takeRing(slotBytes * slots);
@@ -222,10 +230,10 @@ export function createStreamingHasher({
     ack: release,
     digest(algorithm, hex) {
       digests[algorithm] = hex;
-      if (digests[0] && digests[1]) digested?.resolve({ sha256: digests[0], sha512: digests[1] });
+      if (digests[0] && (!sha512 || digests[1])) digested?.resolve({ sha256: digests[0], sha512: digests[1] ?? null });
     },
     fail,
-  });
+  }, used);
 
   const waitFor = async (ready: () => boolean) => {
     while (!ready()) {
@@ -243,7 +251,7 @@ export function createStreamingHasher({
     const bytes = view.subarray(start, start + filled);
     const position = handedOver;
     observe?.(bytes);
-    busy[slot] = algorithms.length + (sink ? 1 : 0);
+    busy[slot] = used.length + (sink ? 1 : 0);
     stream.slot(slot, start, filled);
     if (sink) {
       sink(bytes, position).then(

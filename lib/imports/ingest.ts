@@ -18,10 +18,14 @@ export class IngestSession {
   private readonly inspector;
   private received = 0;
 
-  constructor(readonly claimedFormat: DiskFormat | null) {
+  /** `sha512: false` hashes sha256 only (a file Hangar produced: blob.checksums adds sha512 and md5 later). */
+  constructor(
+    readonly claimedFormat: DiskFormat | null,
+    { sha512 = true }: { sha512?: boolean } = {},
+  ) {
     const inspector = createInspector({ claimedFormat: claimedFormat ?? undefined });
     this.inspector = inspector;
-    this.hasher = createStreamingHasher({ observe: (bytes) => inspector.write(bytes) });
+    this.hasher = createStreamingHasher({ observe: (bytes) => inspector.write(bytes), sha512 });
   }
 
   get bytes(): number {
@@ -59,8 +63,13 @@ export class IngestSession {
    * hashing ring, through the page cache: such a file was usually just written, so its pages are
    * still there (an O_DIRECT read would first have to wait for them to reach the disk).
    */
-  static async fromFile(path: string, length: number, claimedFormat: DiskFormat | null): Promise<IngestSession> {
-    const session = new IngestSession(claimedFormat);
+  static async fromFile(
+    path: string,
+    length: number,
+    claimedFormat: DiskFormat | null,
+    options: { sha512?: boolean } = {},
+  ): Promise<IngestSession> {
+    const session = new IngestSession(claimedFormat, options);
     if (length === 0) return session;
     const file = await open(path, "r");
     try {
@@ -93,12 +102,17 @@ export interface ProducedFileCheck extends IngestResult {
 /**
  * Checks a file Hangar produced itself (a conversion, a build output, a copied clone) like any
  * import: one pass hashes and inspects it while the kernel flushes the same pages to disk, then
- * qemu-img cross-checks it.
+ * qemu-img cross-checks it. With `sha512: false` that pass computes sha256 only, so the file can
+ * be served as soon as it is checked; the blob.checksums job adds sha512 and md5 afterwards.
  */
-export async function checkProducedFile(file: string, format: DiskFormat): Promise<ProducedFileCheck> {
+export async function checkProducedFile(
+  file: string,
+  format: DiskFormat,
+  { sha512 = true }: { sha512?: boolean } = {},
+): Promise<ProducedFileCheck> {
   const size = (await stat(file)).size;
   const [ingest] = await Promise.all([
-    IngestSession.fromFile(file, size, format).then((session) => session.finish()),
+    IngestSession.fromFile(file, size, format, { sha512 }).then((session) => session.finish()),
     flushToDisk(file),
   ]);
   const checked = ingest.report.safe ? await crossCheck({ path: file, report: ingest.report }) : ingest.report;
