@@ -29,6 +29,7 @@ import {
 import { reconcileStorage } from "../lib/imports/reconcile";
 import { createUploadServer, isUploadPath, uploadViewerOf } from "../lib/imports/tus";
 import { reconcileContentScans } from "../lib/content/requests";
+import { sweepBlobChecksums } from "../lib/storage/checksums";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { closeQueue, startWorker, type Worker } from "../lib/jobs/queue";
 
@@ -140,6 +141,10 @@ async function main() {
       // background so a large backlog never delays the first page.
       void reconcileContentScans({ log }).catch((error) =>
         log(`Content inspection reconcile failed: ${(error as Error).message}`),
+      );
+      // Stored files still lacking sha512 or md5 (a job lost to a crash, files from before md5).
+      void sweepBlobChecksums({ log }).catch((error) =>
+        log(`Checksum sweep failed: ${(error as Error).message}`),
       );
     }
 

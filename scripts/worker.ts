@@ -6,6 +6,7 @@ import { jobHandlers } from "../lib/jobs/handlers";
 import { startWorker } from "../lib/jobs/queue";
 import { readEnv } from "../lib/env";
 import { reconcileContentScans } from "../lib/content/requests";
+import { sweepBlobChecksums } from "../lib/storage/checksums";
 import { startMetricsServer } from "../lib/observability/http";
 import { lineLogger, logger } from "../lib/observability/log";
 
@@ -48,4 +49,7 @@ process.on("SIGTERM", () => void stop());
 // the background, after the stop handlers, so a stop during a long backlog still ends jobs cleanly.
 void reconcileContentScans({ log }).catch((error) =>
   logger().error({ err: error }, `content inspection reconcile failed: ${(error as Error).message}`),
+);
+void sweepBlobChecksums({ log }).catch((error) =>
+  logger().error({ err: error }, `checksum sweep failed: ${(error as Error).message}`),
 );

@@ -8,6 +8,7 @@ import { runContentScan } from "@/lib/content/scan";
 import { runConversion } from "@/lib/imports/convert";
 import { runUrlImport } from "@/lib/imports/url-import";
 import { runAllRetention } from "@/lib/retention/run";
+import { runBlobChecksums } from "@/lib/storage/checksums";
 import { runWebhookDelivery } from "@/lib/webhooks/deliver";
 import { queueReleaseEvent } from "@/lib/webhooks/events";
 import type { JobHandlers } from "./queue";
@@ -27,4 +28,5 @@ export const jobHandlers: JobHandlers = {
   "image.boot-test": (data, { signal }) => runBootTest(data, { signal }),
   "demo.debian-image": (data, { signal }) => runDemoDebianImage(data, { signal }),
   "webhook.deliver": (data, { signal }) => runWebhookDelivery(data, { signal }),
+  "blob.checksums": (data, { signal }) => runBlobChecksums(data, { signal }),
 };

@@ -27,6 +27,11 @@ const kinds: Partial<Record<JobName, JobKind>> = {
   "content.inspect": { noun: "content inspection", again: "Inspect it again", limitVariable: "HANGAR_JOB_TIMEOUT" },
   "content.diff": { noun: "file comparison", again: "Compare the files again", limitVariable: "HANGAR_JOB_TIMEOUT" },
   "image.boot-test": { noun: "boot test", again: "Test the boot again", limitVariable: "HANGAR_JOB_TIMEOUT" },
+  "blob.checksums": {
+    noun: "checksum computation",
+    again: "Hangar queues it again at its next start",
+    limitVariable: "HANGAR_JOB_TIMEOUT",
+  },
   "demo.debian-image": {
     noun: "demo image",
     again: "Restart Hangar with an empty database to seed it again",

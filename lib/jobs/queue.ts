@@ -23,6 +23,7 @@ export const jobNames = [
   "image.boot-test",
   "demo.debian-image",
   "webhook.deliver",
+  "blob.checksums",
 ] as const;
 export type JobName = (typeof jobNames)[number];
 
@@ -48,6 +49,8 @@ export interface JobPayloads {
   "demo.debian-image": { versionId: string };
   /** One attempt at one webhook delivery; retried with backoff (lib/webhooks/events.ts). */
   "webhook.deliver": { deliveryId: string };
+  /** Whatever of sha512 and md5 a blob lacks, from one read of its file (lib/storage/checksums.ts). */
+  "blob.checksums": { sha256: string };
 }
 
 /** `signal` aborts with a JobStopped when the job's time limit passes or the worker stops. */
@@ -70,6 +73,12 @@ function connectionString(): string {
   return url;
 }
 
+/**
+ * Kinds keyed by what they work on (the job's singletonKey): at most one waiting and one running
+ * per key, so asking again while one waits is a no-op (pg-boss's "stately" policy).
+ */
+const keyedJobs: readonly JobName[] = ["blob.checksums"];
+
 async function createQueues(boss: PgBoss): Promise<void> {
   for (const name of jobNames) {
     // expireInSeconds bounds how long a job may run before another worker may take it over.
@@ -80,6 +89,7 @@ async function createQueues(boss: PgBoss): Promise<void> {
       retryLimit: name === "image.build" || name === "demo.debian-image" ? 0 : 2,
       retryDelay: 5,
       expireInSeconds: 4 * 60 * 60,
+      ...(keyedJobs.includes(name) ? { policy: "stately" } : {}),
     });
   }
 }
@@ -109,19 +119,32 @@ export async function closeQueue(): Promise<void> {
   if (boss) await (await boss).stop({ graceful: false, close: true });
 }
 
+/** pg-boss hands a job that is still active after its expiry to another worker; a job with a time limit is stopped by its own worker first. */
+function expiryOf(name: JobName): PgBoss.SendOptions {
+  const limitMs = jobTimeLimit(name);
+  return limitMs === null ? {} : { expireInSeconds: Math.ceil(limitMs / 1000) + 300 };
+}
+
 export async function enqueue<Name extends JobName>(
   name: Name,
   data: JobPayloads[Name],
   options: PgBoss.SendOptions = {},
 ): Promise<string> {
   const boss = await queue();
-  // pg-boss hands a job that is still active after its expiry to another worker; a job with a
-  // time limit is stopped by its own worker first.
-  const limitMs = jobTimeLimit(name);
-  const expiry = limitMs === null ? {} : { expireInSeconds: Math.ceil(limitMs / 1000) + 300 };
-  const id = await boss.send(name, data, { ...expiry, ...options });
+  const id = await boss.send(name, data, { ...expiryOf(name), ...options });
   if (!id) throw new Error(`the job queue did not accept a ${name} job`);
   return id;
+}
+
+/** Sends a job of a keyed kind (see keyedJobs) unless one with this key is already waiting: its id, or null then. */
+export async function enqueueOnce<Name extends JobName>(
+  name: Name,
+  data: JobPayloads[Name],
+  singletonKey: string,
+): Promise<string | null> {
+  if (!keyedJobs.includes(name)) throw new Error(`${name} jobs are not keyed; send them with enqueue`);
+  const boss = await queue();
+  return boss.send(name, data, { ...expiryOf(name), singletonKey });
 }
 
 export interface Worker {
