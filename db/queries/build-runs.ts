@@ -69,7 +69,7 @@ export interface BuiltOutput {
   virtualSize: number;
   size: number;
   sha256: string;
-  sha512: string;
+  sha512: string | null;
   inspection: StoredInspection;
 }
 

@@ -10,6 +10,7 @@ import { isCurrentRelease, notCloneableWords } from "@/lib/governance/release";
 import { db, type Database } from "../client";
 import type { IdentityResetOperation } from "../enums";
 import {
+  blobs,
   clones,
   imageVersions,
   images,
@@ -215,7 +216,8 @@ export interface CloneWork {
   source: {
     versionId: string;
     sha256: string;
-    sha512: string;
+    /** Null while blob.checksums has not computed it yet. */
+    sha512: string | null;
     size: number;
     format: DiskFormat;
     virtualSize: number;
@@ -236,7 +238,8 @@ export async function claimClone(cloneId: string): Promise<CloneWork | null> {
   const [source] = await db()
     .select({
       sha256: imageVersions.sha256,
-      sha512: imageVersions.sha512,
+      // The blob holds it: a version made before blob.checksums finished has none of its own.
+      sha512: blobs.sha512,
       fileSize: imageVersions.fileSize,
       format: imageVersions.format,
       virtualSize: imageVersions.virtualSize,
@@ -244,8 +247,9 @@ export async function claimClone(cloneId: string): Promise<CloneWork | null> {
       backingVersionId: imageVersions.backingVersionId,
     })
     .from(imageVersions)
+    .leftJoin(blobs, eq(blobs.sha256, imageVersions.sha256))
     .where(eq(imageVersions.id, row.sourceVersionId));
-  if (!source?.sha256 || !source.sha512 || !source.format || source.fileSize === null) {
+  if (!source?.sha256 || !source.format || source.fileSize === null) {
     await failClone(cloneId, "The source version no longer has a stored file.");
     return null;
   }
@@ -303,7 +307,8 @@ export async function failClone(cloneId: string, reason: string): Promise<void> 
 
 export interface ClonedBytes {
   sha256: string;
-  sha512: string;
+  /** Null until blob.checksums computes it (a full clone's copy), or while the shared source's is. */
+  sha512: string | null;
   size: number;
   format: DiskFormat;
   virtualSize: number;

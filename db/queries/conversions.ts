@@ -29,20 +29,21 @@ export async function setConversionState(
     .where(eq(conversions.id, conversionId));
 }
 
-/** Records the converted file, already in the blob store, and its blob in one transaction. */
+/**
+ * Records the converted file, already in the blob store, and its blob in one transaction; the blob's
+ * sha512 and md5 come later (blob.checksums), the download does not wait for them.
+ */
 export async function completeConversion({
   conversionId,
   sha256,
-  sha512,
   size,
 }: {
   conversionId: string;
   sha256: string;
-  sha512: string;
   size: number;
 }): Promise<void> {
   await db().transaction(async (tx) => {
-    await tx.insert(blobs).values({ sha256, sha512, size }).onConflictDoNothing();
+    await tx.insert(blobs).values({ sha256, size }).onConflictDoNothing();
     await tx
       .update(conversions)
       .set({ status: "succeeded", progress: 100, sha256, fileSize: size, updatedAt: sql`now()` })

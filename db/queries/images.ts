@@ -440,7 +440,8 @@ export async function createReadyVersion({
     virtualSize: number;
     fileSize: number;
     sha256: string;
-    sha512: string;
+    /** Null when it comes later from blob.checksums (a conversion's or a flattened clone's output). */
+    sha512: string | null;
     originalFilename?: string;
     releaseStatus?: ReleaseStatus;
     source: "upload" | "url" | "build" | "clone";

@@ -183,7 +183,8 @@ export interface VerifiedFile {
   virtualSize: number;
   fileSize: number;
   sha256: string;
-  sha512: string;
+  /** Null only when hashed without it; blob.checksums then computes it. */
+  sha512: string | null;
   inspection: StoredInspection;
 }
 

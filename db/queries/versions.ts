@@ -127,7 +127,9 @@ export interface VersionDetail {
   virtualSize: number | null;
   fileSize: number | null;
   sha256: string | null;
+  /** sha512 and md5 are null until known: a converted or flattened file's come from blob.checksums after it is ready. */
   sha512: string | null;
+  md5: string | null;
   dataStatus: string;
   failureReason: string | null;
   releaseStatus: string;
@@ -166,7 +168,8 @@ export async function getVersionDetail({
   version: string;
 }): Promise<VersionDetail | null> {
   const result = await db().execute<Record<string, unknown>>(sql`
-    select v.id, v.version, v.format, v.virtual_size, v.file_size, v.sha256, v.sha512, v.data_status, v.failure_reason,
+    select v.id, v.version, v.format, v.virtual_size, v.file_size, v.sha256, coalesce(bl.sha512, v.sha512) as sha512,
+           bl.md5, v.data_status, v.failure_reason,
            v.release_status, v.source, v.source_url, v.original_filename, v.inspection, v.created_at,
            u.email as created_by_email, images.id as image_id, images.slug as image_slug, images.name as image_name,
            pv.version as parent_version, pi.slug as parent_image_slug, v.backing_version_id is not null as linked,
@@ -176,6 +179,7 @@ export async function getVersionDetail({
            images.project_id, rv.version as replacement_version, ai.slug as revoked_image_slug, av.version as revoked_version
     from image_versions v
     join images on images.id = v.image_id
+    left join blobs bl on bl.sha256 = v.sha256
     left join users u on u.id = v.created_by_id
     left join image_versions pv on pv.id = v.parent_version_id
     left join images pi on pi.id = pv.image_id
@@ -199,6 +203,7 @@ export async function getVersionDetail({
     fileSize: num(row.file_size),
     sha256: (row.sha256 as string | null) ?? null,
     sha512: (row.sha512 as string | null) ?? null,
+    md5: (row.md5 as string | null) ?? null,
     dataStatus: String(row.data_status),
     failureReason: (row.failure_reason as string | null) ?? null,
     releaseStatus: String(row.release_status),

@@ -23,6 +23,7 @@ import { env } from "@/lib/env";
 import { queueBuildEvent, queueVersionEvent } from "@/lib/webhooks/events";
 import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";
+import { queueBlobChecksums } from "@/lib/storage/checksums";
 import { sendContentScan } from "@/lib/content/requests";
 import { getBlobStore } from "@/lib/storage";
 import { accelerationLabels, formatDuration } from "@/lib/format";
@@ -244,6 +245,7 @@ export async function runBuild(
     stored = null;
     // The output's content is read by its own job (packages, OS facts), sent now that it landed.
     if (landed.scanRequested) await sendContentScan(ingest.sha256);
+    await queueBlobChecksums(ingest.sha256);
     await queueBootTestAfterBuild(landed.versionId, build.requestedById);
     await queueBuildEvent("build.succeeded", { buildId });
     await queueVersionEvent("version.ready", { versionId: landed.versionId, actorId: build.requestedById });

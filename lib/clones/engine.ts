@@ -3,7 +3,8 @@
 //           base's size. We made it ourselves, so instead of the import inspector (which refuses
 //           backing files on purpose) qemu-img info must show exactly the backing file we named.
 //   full:   `qemu-img convert` with explicit formats (it flattens any backing chain), then the
-//           same hash + inspect + cross-check pass as every import.
+//           same hash + inspect + cross-check pass as every import, hashing sha256 only: the
+//           version is usable once that is known, and blob.checksums adds sha512 and md5 after.
 // An identity reset runs one virt-sysprep (one appliance launch) on the copy before it is stored.
 // The version appears only when completeClone's transaction commits.
 import { mkdir, rm } from "node:fs/promises";
@@ -30,6 +31,7 @@ import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { sendContentScan } from "@/lib/content/requests";
 import { queueVersionEvent } from "@/lib/webhooks/events";
 import { getBlobStore, hashFile } from "@/lib/storage";
+import { queueBlobChecksums } from "@/lib/storage/checksums";
 
 export const VIRT_SYSPREP = env().HANGAR_VIRT_SYSPREP;
 const HEARTBEAT_MS = 5000;
@@ -191,6 +193,8 @@ export async function runClone(
         inspection: inspection ?? {},
       });
       if (shared.scanRequested) await sendContentScan(sha256);
+      // The source's own checksums may still be on their way (or predate md5).
+      await queueBlobChecksums(sha256);
       await queueCloneEvents(cloneId, shared.versionId);
       return { status: "succeeded" };
     }
@@ -203,7 +207,7 @@ export async function runClone(
       bytes = { ...made.bytes, ...hashes };
     } else {
       // The copy is checked like any import before anyone can use it.
-      const ingest = await checkProducedFile(made.file, made.bytes.format);
+      const ingest = await checkProducedFile(made.file, made.bytes.format, { sha512: false });
       if (ingest.refusal) throw new Error(`the copy failed inspection: ${ingest.refusal}`);
       bytes = {
         ...made.bytes,
@@ -220,6 +224,7 @@ export async function runClone(
     const completed = await completeClone(cloneId, bytes);
     stored = null;
     if (completed.scanRequested) await sendContentScan(bytes.sha256);
+    await queueBlobChecksums(bytes.sha256);
     await queueCloneEvents(cloneId, completed.versionId);
     return { status: "succeeded" };
   } catch (error) {

@@ -1,5 +1,6 @@
 // Converted downloads: `qemu-img convert` with explicit -f/-O into a private temp file, the output
 // re-inspected like any import, then cached as a blob so each (version, format) converts once.
+// It is served as soon as its sha256 is known; its sha512 and md5 follow from blob.checksums.
 import { randomBytes } from "node:crypto";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
@@ -8,6 +9,7 @@ import { env } from "@/lib/env";
 import { qemuImgConvert } from "@/lib/images/qemu-img";
 import { jobStopped } from "@/lib/jobs/job-run";
 import { getBlobStore } from "@/lib/storage";
+import { queueBlobChecksums } from "@/lib/storage/checksums";
 import { checkProducedFile } from "./ingest";
 
 export async function runConversion(
@@ -37,14 +39,14 @@ export async function runConversion(
       },
     });
     // What we wrote is still checked like anything else before anyone downloads it: one pass
-    // hashes and inspects it, then qemu-img cross-checks. That pass reads from the page cache while
-    // the kernel writes the same pages to disk, so the blob store's fsync finds little left to do.
-    const ingest = await checkProducedFile(tempPath, row.targetFormat);
+    // hashes (sha256 only) and inspects it, then qemu-img cross-checks. That pass reads from the page
+    // cache while the kernel writes the same pages to disk, so the blob store's fsync finds little left to do.
+    const ingest = await checkProducedFile(tempPath, row.targetFormat, { sha512: false });
     if (ingest.refusal) throw new Error(`converted output failed inspection: ${ingest.refusal}`);
     if (signal?.aborted) throw signal.reason;
-    const hashes = { sha256: ingest.sha256, sha512: ingest.sha512, size: ingest.size };
-    await store.putFromTempFile({ tempPath, sha256: hashes.sha256, size: hashes.size });
-    await completeConversion({ conversionId, ...hashes });
+    await store.putFromTempFile({ tempPath, sha256: ingest.sha256, size: ingest.size });
+    await completeConversion({ conversionId, sha256: ingest.sha256, size: ingest.size });
+    await queueBlobChecksums(ingest.sha256);
   } catch (error) {
     await rm(tempPath, { force: true });
     console.error("conversion failed", error);

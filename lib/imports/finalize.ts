@@ -7,6 +7,7 @@ import type { DiskFormat } from "@/db/schema";
 import { crossCheck } from "@/lib/images/qemu-img";
 import { sendContentScan } from "@/lib/content/requests";
 import { getBlobStore } from "@/lib/storage";
+import { queueBlobChecksums } from "@/lib/storage/checksums";
 import { queueVersionEvent } from "@/lib/webhooks/events";
 import { queueBootTestAfterUpload } from "@/lib/content/boot-queue";
 import type { IngestResult } from "./ingest";
@@ -72,6 +73,8 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
     });
     // Outside the catch: the version is ready whatever happens to the inspection job.
     if (completed.scanRequested) await sendContentScan(ingest.sha256);
+    // The upload hashed sha256 and sha512 while it arrived; md5 (for OpenNebula and Glance) follows.
+    await queueBlobChecksums(ingest.sha256);
     await queueBootTestAfterUpload({
       versionId: input.versionId,
       sha256: ingest.sha256,

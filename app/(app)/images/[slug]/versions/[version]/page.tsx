@@ -29,6 +29,19 @@ import { BootTestSection } from "./boot-test-section";
 import { LiveVersionProgress } from "@/components/imports/version-progress";
 import { DEMO_DEBIAN_FILENAME } from "@/db/queries/demo";
 import { getVersionProgress } from "@/db/queries/images";
+import { getBlobChecksumFailure } from "@/db/queries/blobs";
+
+/** A checksum that blob.checksums may still be computing after the file is ready, or why it could not. */
+function laterChecksum(
+  value: string | null,
+  label: string,
+  { ready, failure }: { ready: boolean; failure: string | null },
+): React.ReactNode {
+  if (value)
+    return <CopyValue value={value} shown={value.length > 32 ? `${value.slice(0, 32)}…` : value} label={label} />;
+  if (!ready) return "—";
+  return failure ? `Not computed: ${failure}` : "Being computed…";
+}
 
 /** What an importing version is doing, in words. */
 function importActivity(detail: { source: string; originalFilename: string | null }): string {
@@ -66,19 +79,20 @@ export default async function VersionPage({ params }: Params) {
     ? await getVersionProgress({ viewer, versionId: detail.id })
     : null;
   const heldBack = heldBackActions(detail.can.release, { bootGate: await getBootGate({ versionId: detail.id }) });
+  const checksumState = {
+    ready: detail.dataStatus === "ready",
+    failure:
+      detail.sha256 && (!detail.sha512 || !detail.md5)
+        ? await getBlobChecksumFailure({ sha256: detail.sha256 })
+        : null,
+  };
   const facts: [string, React.ReactNode][] = [
     ["Format", detail.format ?? "—"],
     ["Virtual size", formatBytes(detail.virtualSize)],
     ["File size", formatBytes(detail.fileSize)],
     ["SHA-256", detail.sha256 ? <CopyValue value={detail.sha256} shown={detail.sha256} label="SHA-256" /> : "—"],
-    [
-      "SHA-512",
-      detail.sha512 ? (
-        <CopyValue value={detail.sha512} shown={`${detail.sha512.slice(0, 32)}…`} label="SHA-512" />
-      ) : (
-        "—"
-      ),
-    ],
+    ["SHA-512", laterChecksum(detail.sha512, "SHA-512", checksumState)],
+    ["MD5", laterChecksum(detail.md5, "MD5", checksumState)],
     ["Source", detail.sourceUrl ? `${humanize(detail.source)}: ${detail.sourceUrl}` : humanize(detail.source)],
     ...(detail.parent
       ? ([
