@@ -143,9 +143,7 @@ async function main() {
         log(`Content inspection reconcile failed: ${(error as Error).message}`),
       );
       // Stored files still lacking sha512 or md5 (a job lost to a crash, files from before md5).
-      void sweepBlobChecksums({ log }).catch((error) =>
-        log(`Checksum sweep failed: ${(error as Error).message}`),
-      );
+      void sweepBlobChecksums({ log }).catch((error) => log(`Checksum sweep failed: ${(error as Error).message}`));
     }
 
     if (!dev && !existsSync(path.join(root, ".next", "BUILD_ID"))) {

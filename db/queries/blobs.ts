@@ -73,7 +73,10 @@ export async function recordBlobChecksums({
   await db().transaction(async (tx) => {
     await tx
       .update(blobs)
-      .set({ sha512: sql`coalesce(${blobs.sha512}, ${sha512 ?? null})`, md5: sql`coalesce(${blobs.md5}, ${md5 ?? null})` })
+      .set({
+        sha512: sql`coalesce(${blobs.sha512}, ${sha512 ?? null})`,
+        md5: sql`coalesce(${blobs.md5}, ${md5 ?? null})`,
+      })
       .where(eq(blobs.sha256, sha256));
     if (sha512)
       await tx

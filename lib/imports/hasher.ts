@@ -226,14 +226,19 @@ export function createStreamingHasher({
     if (busy[slot] === 0) wake();
   };
 
-  const stream = threads.open(ring, {
-    ack: release,
-    digest(algorithm, hex) {
-      digests[algorithm] = hex;
-      if (digests[0] && (!sha512 || digests[1])) digested?.resolve({ sha256: digests[0], sha512: digests[1] ?? null });
+  const stream = threads.open(
+    ring,
+    {
+      ack: release,
+      digest(algorithm, hex) {
+        digests[algorithm] = hex;
+        if (digests[0] && (!sha512 || digests[1]))
+          digested?.resolve({ sha256: digests[0], sha512: digests[1] ?? null });
+      },
+      fail,
     },
-    fail,
-  }, used);
+    used,
+  );
 
   const waitFor = async (ready: () => boolean) => {
     while (!ready()) {

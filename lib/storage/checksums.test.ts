@@ -20,8 +20,16 @@ import { downloadResponse } from "@/lib/http/download";
 import { runConversion } from "@/lib/imports/convert";
 import { jobHandlers } from "@/lib/jobs/handlers";
 import { JobStopped, startJobRun } from "@/lib/jobs/job-run";
-import { closeQueue, startWorker, type JobHandlers } from "@/lib/jobs/queue";
-import { createTestImage, createTestProject, createTestUser, storeTestBlob, unique, waitFor } from "@/tests/fixtures";
+import { closeQueue, jobNames, startWorker, type JobHandlers } from "@/lib/jobs/queue";
+import {
+  createTestImage,
+  createTestProject,
+  createTestUser,
+  storeTestBlob,
+  unique,
+  viewerOf,
+  waitFor,
+} from "@/tests/fixtures";
 import { getBlobStore } from "./index";
 import { queueBlobChecksums, runBlobChecksums, sweepBlobChecksums } from "./checksums";
 
@@ -89,6 +97,7 @@ beforeAll(async () => {
   await run("qemu-img", ["convert", "-q", "-f", "raw", "-O", "qcow2", raw, disk]);
   member = await createTestUser();
   projectId = (await createTestProject({ members: [{ viewer: member, role: "owner" }] })).id;
+  member = (await viewerOf(member.id))!;
   imageId = (await createTestImage({ projectId, versions: [] })).id;
 });
 
@@ -150,7 +159,9 @@ describe("the blob.checksums job", () => {
 
   it("fails with a reason a person can act on when the blob's file is missing, shown once the worker ran it", async () => {
     const sha256 = randomBytes(32).toString("hex");
-    await db().insert(blobs).values({ sha256, sha512: randomBytes(64).toString("hex"), size: 1024 });
+    await db()
+      .insert(blobs)
+      .values({ sha256, sha512: randomBytes(64).toString("hex"), size: 1024 });
     await expect(runBlobChecksums({ sha256 })).rejects.toThrow(
       `The stored file of blob ${sha256} is missing from the blob store, so its md5 can't be computed`,
     );
@@ -158,8 +169,10 @@ describe("the blob.checksums job", () => {
 
     // Through the real queue and worker: the failure is kept where the version page reads it.
     const noop = async () => {};
-    const handlers = { ...Object.fromEntries(Object.keys(jobHandlers).map((name) => [name, noop])) } as JobHandlers;
-    handlers["blob.checksums"] = jobHandlers["blob.checksums"];
+    const handlers: JobHandlers = {
+      ...(Object.fromEntries(jobNames.map((name) => [name, noop])) as unknown as JobHandlers),
+      "blob.checksums": jobHandlers["blob.checksums"],
+    };
     const worker = await startWorker({ handlers, concurrency: 1, log: () => {} });
     try {
       await queueBlobChecksums(sha256);
@@ -199,7 +212,12 @@ describe("the blob.checksums job", () => {
 describe("converted and flattened outputs", () => {
   it("a conversion is downloadable as soon as it succeeded, and gets sha512 and md5 from its queued job", async () => {
     const stored = await storeTestBlob(disk);
-    const version = await addVersion({ sha256: stored.sha256, sha512: stored.sha512, size: stored.size, format: "qcow2" });
+    const version = await addVersion({
+      sha256: stored.sha256,
+      sha512: stored.sha512,
+      size: stored.size,
+      format: "qcow2",
+    });
     const [conversion] = await db()
       .insert(conversions)
       .values({ versionId: version.id, targetFormat: "raw" })
@@ -322,8 +340,6 @@ describe("the start-up sweep", () => {
       [noSha512]: 1,
       [neither]: 1,
     });
-    await db()
-      .delete(blobs)
-      .where(inArray(blobs.sha256, mine));
+    await db().delete(blobs).where(inArray(blobs.sha256, mine));
   });
 });

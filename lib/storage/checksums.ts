@@ -99,9 +99,9 @@ export async function queueBlobChecksums(sha256: string): Promise<void> {
 }
 
 /** At start-up: a job for every blob still lacking sha512 or md5 (a lost job, or blobs from before md5). */
-export async function sweepBlobChecksums({
-  log = console.log,
-}: { log?: (line: string) => void } = {}): Promise<string[]> {
+export async function sweepBlobChecksums({ log = console.log }: { log?: (line: string) => void } = {}): Promise<
+  string[]
+> {
   const missing = await listBlobsMissingChecksums();
   for (const sha256 of missing) await enqueueOnce("blob.checksums", { sha256 }, sha256);
   if (missing.length > 0) log(`Checksums (sha512, md5) queued for ${missing.length} stored file(s).`);

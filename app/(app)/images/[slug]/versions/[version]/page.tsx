@@ -82,9 +82,7 @@ export default async function VersionPage({ params }: Params) {
   const checksumState = {
     ready: detail.dataStatus === "ready",
     failure:
-      detail.sha256 && (!detail.sha512 || !detail.md5)
-        ? await getBlobChecksumFailure({ sha256: detail.sha256 })
-        : null,
+      detail.sha256 && (!detail.sha512 || !detail.md5) ? await getBlobChecksumFailure({ sha256: detail.sha256 }) : null,
   };
   const facts: [string, React.ReactNode][] = [
     ["Format", detail.format ?? "—"],
