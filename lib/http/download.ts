@@ -47,13 +47,43 @@ export async function downloadResponse({
     format = wanted;
   }
 
+  return blobResponse({
+    request,
+    sha256,
+    size,
+    filename: `${version.imageSlug}-${version.version}.${format}`,
+    cacheControl: "private, max-age=0, must-revalidate",
+  });
+}
+
+/**
+ * A stored blob as an HTTP answer: 200 with the whole file (HEAD: its headers only), 206 for a
+ * satisfiable Range (If-Range by the ETag, which is the quoted sha256), 304, 416. Every download
+ * (pages, the API, platform feeds) answers through here.
+ */
+export async function blobResponse({
+  request,
+  sha256,
+  size,
+  filename,
+  cacheControl,
+  extraHeaders = {},
+}: {
+  request: Request;
+  sha256: string;
+  size: number;
+  filename: string;
+  cacheControl: string;
+  extraHeaders?: Record<string, string>;
+}): Promise<Response> {
   const etag = `"${sha256}"`;
   const headers = new Headers({
     "Accept-Ranges": "bytes",
     ETag: etag,
     "Content-Type": "application/octet-stream",
-    "Content-Disposition": contentDisposition(`${version.imageSlug}-${version.version}.${format}`),
-    "Cache-Control": "private, max-age=0, must-revalidate",
+    "Content-Disposition": contentDisposition(filename),
+    "Cache-Control": cacheControl,
+    ...extraHeaders,
   });
   if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
   const ifRange = request.headers.get("if-range");
