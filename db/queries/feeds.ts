@@ -159,7 +159,7 @@ export async function revokeFeed({ viewer, id }: { viewer: Viewer; id: string })
  * there is none, it was revoked, or its creator can no longer sign in. `viewer` is who it reads as:
  * null for the public feed (public images only).
  */
-export async function useFeed(
+export async function openFeedForRequest(
   key: { secretHash: string } | { public: true },
   { address }: { address: string | null },
 ): Promise<{ feed: FeedRow; viewer: Viewer | null } | null> {

@@ -2,7 +2,7 @@
 // scanners like API tokens) is its whole credential: platforms send no other. Only its sha256 is
 // stored; the URL is shown once, when the feed is made.
 import { createHash, randomBytes } from "node:crypto";
-import { insertFeed, listFeedVersions, useFeed, type FeedRow, type FeedVersionRow } from "@/db/queries/feeds";
+import { insertFeed, listFeedVersions, openFeedForRequest, type FeedRow, type FeedVersionRow } from "@/db/queries/feeds";
 import { getProject } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { env } from "@/lib/env";
@@ -64,7 +64,7 @@ export async function openFeed(
   { address }: { address: string | null },
 ): Promise<{ feed: FeedRow; viewer: Viewer | null; context: FeedContext } | null> {
   if (segment !== PUBLIC_FEED_SEGMENT && !SECRET_PATTERN.test(segment)) return null;
-  const opened = await useFeed(
+  const opened = await openFeedForRequest(
     segment === PUBLIC_FEED_SEGMENT ? { public: true } : { secretHash: hashFeedSecret(segment) },
     { address },
   );
