@@ -361,3 +361,8 @@ export async function setImagePublishing({
     );
   });
 }
+
+/** Every feed, newest first: the operator's command lists them all. */
+export async function listAllFeeds(): Promise<FeedRow[]> {
+  return feedRows().orderBy(desc(feeds.createdAt), desc(feeds.id));
+}
