@@ -8,7 +8,9 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { errorResponse } from "@/lib/errors";
-import { blobResponse } from "@/lib/http/download";
+import { blobBodyOf, blobResponse } from "@/lib/http/download";
+import { sendFileRange } from "@/lib/http/send-file";
+import { getBlobStore } from "@/lib/storage";
 import { channelLookup } from "./channel-lookup";
 import { feedFileName, feedVersions, openFeed } from "./service";
 import type { FeedContext, FeedVersion } from "./types";
@@ -108,7 +110,12 @@ export async function handleFeedNode(
   const request = new Request(new URL(req.url ?? "/", "http://localhost"), { method: req.method, headers });
   const response = await handleFeedRequest(request, { address });
   res.writeHead(response.status, [...response.headers].flat());
-  if (response.body && req.method !== "HEAD") await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
+  const blob = blobBodyOf(response);
+  if (blob && req.method !== "HEAD" && blob.end >= blob.start) {
+    await response.body?.cancel();
+    await sendFileRange(res, { file: await getBlobStore().localPath(blob.sha256), start: blob.start, end: blob.end });
+  } else if (response.body && req.method !== "HEAD")
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
   else {
     await response.body?.cancel();
     res.end();
