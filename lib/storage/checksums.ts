@@ -1,6 +1,6 @@
 // sha512 and md5 of a stored blob, computed after it landed (the blob.checksums job). Platforms
 // want them (Harvester and Glance sha512, OpenNebula and simplestreams md5), but a conversion or a
-// flattened clone is served as soon as its sha256 is known, and an upload hashes sha512 only. One
+// flattened clone is served as soon as its sha256 is known, and an upload hashes no md5. One
 // read of the file feeds both digests through one buffer, so memory stays flat whatever the size.
 // The read runs as its own low-priority process group: it never holds the web process's event
 // loop, it yields the cores to uploads and downloads, and a time limit or a stopping worker kills it.
