@@ -299,7 +299,7 @@ describe("applianceIndex as the one driver reads it", () => {
     expect(app.MD5).toBe(version.md5);
     // monitor:119-125 APPTEMPLATE64 becomes the image template on export (marketplaceapp_ext.rb:122-128).
     expect(parseAppTemplate(decode64(app.APPTEMPLATE64))).toEqual({ DEV_PREFIX: "vd", TYPE: "OS" });
-    // Not read by the driver, kept as OpenNebula's own marketplace serves them.
+    // Not read by the driver (it downloads from SOURCE), kept as OpenNebula's own marketplace serves them.
     expect(entry.files[0]).toMatchObject({ driver: "qcow2", url: version.urls.download, md5: version.md5 });
   });
 
@@ -415,6 +415,13 @@ describe("applianceIndex as the one driver reads it", () => {
     expect(index.appliances[0]!.format).toBe("raw");
     expect(apps[0]!.SIZE).toBe("700");
     expect(parseAppTemplate(decode64(apps[0]!.APPTEMPLATE64))).toEqual({ DEV_PREFIX: "sd", TYPE: "CDROM" });
+  });
+
+  it("names formats as qemu-img does, which is what OpenNebula's image FORMAT holds", () => {
+    const formats = (["qcow2", "raw", "vmdk", "vhd", "vhdx", "vdi"] as const).map(
+      (format, n) => applianceIndex([feedVersion({ format, version: `1.${n}` })], context).appliances[0]!.format,
+    );
+    expect(formats).toEqual(["qcow2", "raw", "vmdk", "vpc", "vhdx", "vdi"]);
   });
 
   it("adds one entry per offered channel that points at the channel's current version", () => {

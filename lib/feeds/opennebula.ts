@@ -33,7 +33,6 @@ export interface OpenNebulaApplianceFile {
   /** The virtual size in bytes: the driver turns it into the image's SIZE in MiB. */
   size: number;
   md5: string;
-  checksum: { md5: string; sha256: string };
 }
 
 export interface OpenNebulaAppliance {
@@ -112,7 +111,6 @@ export function matchOpenNebulaPath(tail: string | readonly string[]): OpenNebul
 
 /** The index the driver parses: one entry per offered version and one per offered channel. */
 export function applianceIndex(versions: readonly FeedVersion[], context: FeedContext): OpenNebulaIndex {
-  const endpoint = openNebulaEndpoint(context.base);
   const ordered = [...versions].sort(byImageThenNewest);
   const drafts: Draft[] = [];
   for (const version of ordered) {
@@ -120,10 +118,37 @@ export function applianceIndex(versions: readonly FeedVersion[], context: FeedCo
     drafts.push(draftFor(version));
   }
   const names = uniqueNames(drafts);
+  // Thousands of versions share a handful of templates and publishers: build each text once.
+  const shared = { templates: new Map<string, string>(), texts: new Map<string, string>() };
   return {
     sEcho: 1,
-    appliances: drafts.map((draft, index) => toAppliance(draft, names[index]!, endpoint, context)),
+    appliances: drafts.map((draft, index) => toAppliance(draft, names[index]!, context, shared)),
   };
+}
+
+interface Shared {
+  templates: Map<string, string>;
+  texts: Map<string, string>;
+}
+
+function sharedText(shared: Shared, text: string, maxChars: number): string {
+  const key = `${maxChars}|${text}`;
+  let out = shared.texts.get(key);
+  if (out === undefined) {
+    out = templateText(text, maxChars);
+    shared.texts.set(key, out);
+  }
+  return out;
+}
+
+function sharedTemplate(shared: Shared, vm: VmTemplate, arch: Architecture): string {
+  const key = `${arch}|${vm.vcpu}|${vm.memoryMiB}|${vm.diskBus}|${vm.firmware}|${vm.context.network}|${vm.context.sshKey}|${vm.context.rootPassword}`;
+  let out = shared.templates.get(key);
+  if (out === undefined) {
+    out = JSON.stringify(openNebulaVmTemplate(vm, arch));
+    shared.templates.set(key, out);
+  }
+  return out;
 }
 
 interface Draft {
@@ -163,23 +188,25 @@ function compare(a: string, b: string): number {
  */
 function uniqueNames(drafts: Draft[]): string[] {
   const names = drafts.map((draft) => fitName(draft.head, draft.tail));
-  const counts = countKeys(names);
+  let keys = names.map(nameKey);
+  const counts = countKeys(keys);
   drafts.forEach((draft, index) => {
-    if (counts.get(nameKey(names[index]!))! > 1) {
+    if (counts.get(keys[index]!)! > 1) {
       names[index] = fitName(draft.head, `${draft.tail} [${cleanName(draft.version.publisher) || "?"}]`);
     }
   });
+  keys = names.map(nameKey);
+  const stillShared = countKeys(keys);
   const taken = new Set<string>();
-  const stillShared = countKeys(names);
   drafts.forEach((draft, index) => {
-    const name = names[index]!;
-    if (stillShared.get(nameKey(name))! > 1 && taken.has(nameKey(name))) {
+    const key = keys[index]!;
+    if (stillShared.get(key)! > 1 && taken.has(key)) {
       let counter = 2;
-      let candidate = name;
+      let candidate: string;
       do {
         candidate = fitName(draft.head, `${draft.tail} [${counter}]`);
         counter += 1;
-      } while (taken.has(nameKey(candidate)) || (stillShared.get(nameKey(candidate)) ?? 0) > 0);
+      } while (taken.has(nameKey(candidate)) || stillShared.has(nameKey(candidate)));
       names[index] = candidate;
     }
     taken.add(nameKey(names[index]!));
@@ -187,14 +214,15 @@ function uniqueNames(drafts: Draft[]): string[] {
   return names;
 }
 
-function countKeys(names: string[]): Map<string, number> {
+function countKeys(keys: string[]): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const name of names) counts.set(nameKey(name), (counts.get(nameKey(name)) ?? 0) + 1);
+  for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
   return counts;
 }
 
 function nameKey(name: string): string {
-  return name.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().trim();
+  const lower = name.toLowerCase().trim();
+  return /^[\x20-\x7e]*$/.test(lower) ? lower : lower.normalize("NFKD").replace(/\p{M}/gu, "");
 }
 
 /** Text made safe for an OpenNebula name: forbidden characters become "-", controls and runs of space one space. */
@@ -239,6 +267,7 @@ function truncateUtf8(text: string, maxBytes: number): string {
  * backslash, which would escape the closing quote and swallow the next attribute.
  */
 function templateText(text: string, maxChars = 200): string {
+  if (text.length <= maxChars && plainText.test(text) && !text.includes("]]>")) return text;
   let out = text
     .replace(/\p{Cc}/gu, " ")
     .replace(/\s+/g, " ")
@@ -252,27 +281,29 @@ function templateText(text: string, maxChars = 200): string {
   return out.replace(/\\+$/, "");
 }
 
-function toAppliance(draft: Draft, name: string, endpoint: string, context: FeedContext): OpenNebulaAppliance {
+// One line of printable text without backslashes, single spaces between words.
+const plainText = /^[^\p{Cc}\s\\]+(?: [^\p{Cc}\s\\]+)*$/u;
+
+function toAppliance(draft: Draft, name: string, context: FeedContext, shared: Shared): OpenNebulaAppliance {
   const { version, channel } = draft;
   const deprecated = version.releaseStatus === "deprecated";
   const label = `${version.imageName} ${version.version}`;
   const summary = channel === undefined ? label : `${label}, the current version of channel ${channel}`;
-  const template = openNebulaVmTemplate(version.vmTemplate, version.arch);
   const cdrom = version.format === "iso";
   return {
     _id: { $oid: draft.id },
     name,
     type: "IMAGE",
     version: templateText(version.version, 128),
-    publisher: templateText(version.publisher, 128),
+    publisher: sharedText(shared, version.publisher, 128),
     short_description: templateText(`${deprecated ? "Deprecated: " : ""}${summary}`),
-    description: longDescription(version, channel, endpoint, context),
-    tags: tagsFor(version, channel),
+    description: longDescription(version, channel, context),
+    tags: tagsFor(version, channel, shared),
     format: qemuFormat(version.format),
     creation_time: Math.floor((version.approvedAt ?? version.createdAt).getTime() / 1000),
     "os-arch": version.arch,
     hypervisor: "KVM",
-    opennebula_template: JSON.stringify(template),
+    opennebula_template: sharedTemplate(shared, version.vmTemplate, version.arch),
     files: [
       {
         name: templateText(`${version.imageSlug}-${version.version}`, 128),
@@ -283,7 +314,6 @@ function toAppliance(draft: Draft, name: string, endpoint: string, context: Feed
         driver: qemuFormat(version.format),
         size: version.virtualSize,
         md5: version.md5,
-        checksum: { md5: version.md5, sha256: version.sha256 },
       },
     ],
   };
@@ -298,7 +328,7 @@ function qemuFormat(format: DiskFormat): string {
   return format;
 }
 
-function tagsFor(version: FeedVersion, channel: string | undefined): string[] {
+function tagsFor(version: FeedVersion, channel: string | undefined, shared: Shared): string[] {
   const tags = [
     "hangar",
     ...version.tags,
@@ -310,26 +340,20 @@ function tagsFor(version: FeedVersion, channel: string | undefined): string[] {
     version.releaseStatus === "deprecated" ? "deprecated" : "",
   ];
   // The driver joins tags with ", ": a comma inside one would read as two.
-  const cleaned = tags.map((tag) => templateText(tag.replaceAll(",", " "), 64)).filter(Boolean);
+  const cleaned = tags.map((tag) => sharedText(shared, tag.replaceAll(",", " "), 64)).filter(Boolean);
   return [...new Set(cleaned)];
 }
 
-function longDescription(
-  version: FeedVersion,
-  channel: string | undefined,
-  endpoint: string,
-  context: FeedContext,
-): string {
-  const lines = [version.imageDescription.trim()];
+/** Read by people (OpenNebula's own marketplace shows it), not by the driver: kept short. */
+function longDescription(version: FeedVersion, channel: string | undefined, context: FeedContext): string {
+  const lines = [version.imageDescription.trim().slice(0, 1000)];
   if (version.releaseStatus === "deprecated") {
     lines.push("**Deprecated**: still offered, but a newer version should be used.");
   }
   if (channel !== undefined) lines.push(`Channel \`${channel}\` points at version ${version.version} now.`);
   lines.push(
     `${version.os} ${version.osVersion}, ${version.arch}, ${version.format}, published by ${version.publisher} ` +
-      `through the Hangar feed "${context.name}".`,
-    `sha256 ${version.sha256}`,
-    `Download: ${endpoint}${applianceDownloadPath(applianceId(version.versionId, channel))}`,
+      `through the Hangar feed "${context.name}". sha256 ${version.sha256}`,
   );
   return lines.filter(Boolean).join("\n\n");
 }
