@@ -119,54 +119,64 @@ export async function cliRows(): Promise<BenchRow[]> {
     const pull: number[] = [];
     const curl: number[] = [];
     const curlSha: number[] = [];
+    const pushArgs = (version: string, ...extra: string[]) => [
+      "push",
+      source,
+      "--image",
+      "bench-image",
+      "--version",
+      version,
+      "--format",
+      "raw",
+      ...extra,
+    ];
+    // Each measurement starts with the disk quiet: the one before wrote a GiB the kernel is still
+    // flushing, which slowed whatever ran second. The order inside each pair also alternates.
+    const settled = async (fn: () => Promise<unknown>) => {
+      await exec("sync");
+      return timed(fn);
+    };
+    const inTurn = async (round: number, first: () => Promise<void>, second: () => Promise<void>) => {
+      if (round % 2 === 0) {
+        await first();
+        await second();
+      } else {
+        await second();
+        await first();
+      }
+    };
     for (let round = 0; round < ROUNDS; round += 1) {
-      imports.push(await timed(() => tusUpload(`import-${round}`)));
-      push.push(
-        await timed(() =>
-          hangar(["push", source, "--image", "bench-image", "--version", `cli-${round}`, "--format", "raw"]),
-        ),
+      await inTurn(
+        round,
+        async () => void imports.push(await settled(() => tusUpload(`import-${round}`))),
+        async () => void push.push(await settled(() => hangar(pushArgs(`cli-${round}`)))),
       );
-      pushVerify.push(
-        await timed(() =>
-          hangar([
-            "push",
-            source,
-            "--image",
-            "bench-image",
-            "--version",
-            `cli-verify-${round}`,
-            "--format",
-            "raw",
-            "--verify",
-          ]),
-        ),
+      await inTurn(
+        round,
+        async () => void pushVerify.push(await settled(() => hangar(pushArgs(`cli-verify-${round}`, "--verify")))),
+        async () =>
+          void hashFirst.push(
+            await settled(async () => {
+              const { stdout } = await exec("openssl", ["dgst", "-sha256", "-r", source]);
+              await hangar(pushArgs(`cli-sha-${round}`, "--sha256", stdout.split(" ")[0]!));
+            }),
+          ),
       );
-      hashFirst.push(
-        await timed(async () => {
-          const { stdout } = await exec("openssl", ["dgst", "-sha256", "-r", source]);
-          const sha256 = stdout.split(" ")[0]!;
-          await hangar([
-            "push",
-            source,
-            "--image",
-            "bench-image",
-            "--version",
-            `cli-sha-${round}`,
-            "--format",
-            "raw",
-            "--sha256",
-            sha256,
-          ]);
-        }),
+      await inTurn(
+        round,
+        async () => {
+          await rm(curled, { force: true });
+          const curlSeconds = await settled(() =>
+            exec("curl", ["-sSf", "-H", `Authorization: Bearer ${token}`, "-o", curled, url]),
+          );
+          curl.push(curlSeconds);
+          curlSha.push(curlSeconds + (await timed(() => exec("openssl", ["dgst", "-sha256", curled]))));
+        },
+        async () => {
+          await rm(pulled, { force: true });
+          pull.push(await settled(() => hangar(["pull", version!.id, "-o", pulled])));
+        },
       );
-      await rm(curled, { force: true });
-      const curlSeconds = await timed(() =>
-        exec("curl", ["-sSf", "-H", `Authorization: Bearer ${token}`, "-o", curled, url]),
-      );
-      curl.push(curlSeconds);
-      curlSha.push(curlSeconds + (await timed(() => exec("openssl", ["dgst", "-sha256", curled]))));
-      await rm(pulled, { force: true });
-      pull.push(await timed(() => hangar(["pull", version!.id, "-o", pulled])));
       console.log(
         `round ${round}: push ${push.at(-1)!.toFixed(2)} s, import ${imports.at(-1)!.toFixed(2)} s, push --verify ${pushVerify.at(-1)!.toFixed(2)} s, openssl dgst + push --sha256 ${hashFirst.at(-1)!.toFixed(2)} s, pull ${pull.at(-1)!.toFixed(2)} s, curl ${curl.at(-1)!.toFixed(2)} s (+openssl dgst ${curlSha.at(-1)!.toFixed(2)} s)`,
       );
