@@ -197,7 +197,9 @@ export interface FeedVersionRow {
   osVersion: string;
   arch: Architecture;
   version: string;
+  /** Only approved versions are offered; a deprecated one still is, with its status. */
   releaseStatus: "approved" | "deprecated";
+  /** The published channels that point at this version now (`latest`: the newest approved one). */
   channels: string[];
   format: DiskFormat;
   fileSize: number;
@@ -206,7 +208,9 @@ export interface FeedVersionRow {
   sha512: string;
   md5: string;
   createdAt: Date;
+  /** When it was last approved; null for versions approved without a review row (imported as approved). */
   approvedAt: Date | null;
+  /** The publishing project's name. */
   publisher: string;
   tags: string[];
   vmTemplate: VmTemplate;

@@ -141,6 +141,27 @@ describe("feed HTTP", () => {
     }
   });
 
+  it("answers OpenNebula's index at appliance and //appliance, and redirects its download to the file", async () => {
+    for (const tail of ["opennebula/appliance", "opennebula//appliance"]) {
+      const answer = await get(feedUrl + tail);
+      expect(answer.status).toBe(200);
+      const index = (await answer.json()) as {
+        sEcho: number;
+        appliances: { _id: { $oid: string }; files: { size: unknown; md5: string }[] }[];
+      };
+      expect(index.sEcho).toBe(1);
+      const mine = index.appliances.find((appliance) => appliance._id.$oid === versionId)!;
+      expect(Number(mine.files[0]!.size)).toBe(bytes.length);
+      expect(mine.files[0]!.md5).toBe(digest("md5"));
+    }
+    const download = await get(`${feedUrl}opennebula/appliance/${versionId}/download/0`);
+    expect(download.status).toBe(302);
+    expect(download.headers.get("location")).toBe(`${feedUrl}files/${versionId}/${imageSlug}-2.0.1.img`);
+    expect(
+      (await get(`${feedUrl}opennebula/appliance/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}/download/0`)).status,
+    ).toBe(404);
+  });
+
   it("is the same 404 for a wrong file name, an unknown path, a bad secret and a revoked feed", async () => {
     const wrongName = await get(`${feedUrl}files/${versionId}/other.img`);
     expect(wrongName.status).toBe(404);

@@ -12,6 +12,7 @@ import { blobBodyOf, blobResponse } from "@/lib/http/download";
 import { sendFileRange } from "@/lib/http/send-file";
 import { getBlobStore } from "@/lib/storage";
 import { channelLookup } from "./channel-lookup";
+import { applianceIndex, matchOpenNebulaPath } from "./opennebula";
 import { feedFileName, feedVersions, openFeed } from "./service";
 import type { FeedContext, FeedVersion } from "./types";
 import type { FeedRow } from "@/db/queries/feeds";
@@ -74,7 +75,21 @@ const channels: FeedHandler = async (_request, opened, tail) => {
   return answer ? json(answer) : notFound();
 };
 
-const handlers: FeedHandler[] = [files, channels];
+/**
+ * `opennebula/appliance` (also `//appliance`, as OpenNebula asks) is the `one` MarketPlace driver's
+ * index; `opennebula/appliance/<id>/download/0` is where it downloads from, redirected to the file.
+ */
+const opennebula: FeedHandler = async (_request, opened, tail) => {
+  if (!tail.startsWith("opennebula/")) return null;
+  const route = matchOpenNebulaPath(tail.slice("opennebula/".length));
+  if (!route) return notFound();
+  const versions = await feedVersions(opened);
+  if (route.kind === "index") return json(applianceIndex(versions, opened.context));
+  const version = versions.find((entry) => entry.versionId === route.versionId);
+  return version ? Response.redirect(version.urls.download, 302) : notFound();
+};
+
+const handlers: FeedHandler[] = [files, channels, opennebula];
 
 /** Adds a feed format (OpenNebula, simplestreams) to the router. */
 export function registerFeedHandler(handler: FeedHandler) {
