@@ -19,13 +19,13 @@ async function seriousViolations(page: Page) {
     .map((violation) => violation.id);
 }
 
-async function withDatabase<T>(use: (client: pg.Client) => Promise<T>): Promise<T> {
+async function withDatabase<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const running = await runningEmbeddedPostgres(E2E_DATA_DIR);
   if (!running) throw new Error(`No embedded PostgreSQL is running in ${E2E_DATA_DIR}.`);
   const client = new pg.Client({ connectionString: running.url });
   await client.connect();
   try {
-    return await use(client);
+    return await work(client);
   } finally {
     await client.end();
   }
@@ -52,10 +52,11 @@ async function completeChecksums(page: Page, version: { id: string; sha256: stri
   const bytes = await download.body();
   expect(createHash("sha256").update(bytes).digest("hex")).toBe(version.sha256);
   await withDatabase((client) =>
-    client.query(
-      "update blobs set sha512 = coalesce(sha512, $2), md5 = coalesce(md5, $3) where sha256 = $1",
-      [version.sha256, createHash("sha512").update(bytes).digest("hex"), createHash("md5").update(bytes).digest("hex")],
-    ),
+    client.query("update blobs set sha512 = coalesce(sha512, $2), md5 = coalesce(md5, $3) where sha256 = $1", [
+      version.sha256,
+      createHash("sha512").update(bytes).digest("hex"),
+      createHash("md5").update(bytes).digest("hex"),
+    ]),
   );
 }
 
@@ -81,7 +82,9 @@ test.describe.serial("feeds", () => {
     await expect(section).toBeVisible();
     const form = section.getByRole("form", { name: "Publishing to platforms" });
     await form.getByRole("checkbox", { name: "Published to platforms" }).check();
-    await expect(form.getByRole("group", { name: "Channels offered" }).getByRole("checkbox", { name: "latest" })).toBeChecked();
+    await expect(
+      form.getByRole("group", { name: "Channels offered" }).getByRole("checkbox", { name: "latest" }),
+    ).toBeChecked();
     await form.getByLabel("vCPUs").fill("2");
     await form.getByLabel("Memory (MiB)").fill("64");
     await form.getByLabel("Firmware").selectOption({ label: "UEFI" });

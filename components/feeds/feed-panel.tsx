@@ -82,7 +82,15 @@ export function CreateFeedForm({
 }
 
 /** A feed's base URL with a copy button, and the addresses each platform reads under it. */
-export function FeedUrls({ endpoints, heading, once = false }: { endpoints: FeedEndpoints; heading: string; once?: boolean }) {
+export function FeedUrls({
+  endpoints,
+  heading,
+  once = false,
+}: {
+  endpoints: FeedEndpoints;
+  heading: string;
+  once?: boolean;
+}) {
   const id = useId();
   const [copied, setCopied] = useState<"copied" | "select" | null>(null);
 
@@ -100,7 +108,10 @@ export function FeedUrls({ endpoints, heading, once = false }: { endpoints: Feed
   return (
     <section
       aria-labelledby={`${id}-heading`}
-      className={cx("space-y-3 rounded-md border p-4 text-sm", once ? "border-accent bg-accent-soft/40" : "border-line")}
+      className={cx(
+        "space-y-3 rounded-md border p-4 text-sm",
+        once ? "border-accent bg-accent-soft/40" : "border-line",
+      )}
     >
       <h2 id={`${id}-heading`} className="text-base font-semibold">
         {heading}
@@ -125,7 +136,11 @@ export function FeedUrls({ endpoints, heading, once = false }: { endpoints: Feed
         <Button onClick={copy}>Copy</Button>
       </div>
       <p role="status" className="text-xs text-muted empty:hidden">
-        {copied === "copied" ? "Copied to the clipboard." : copied === "select" ? "Selected: press Ctrl+C to copy." : ""}
+        {copied === "copied"
+          ? "Copied to the clipboard."
+          : copied === "select"
+            ? "Selected: press Ctrl+C to copy."
+            : ""}
       </p>
       <dl className="space-y-2">
         <div>

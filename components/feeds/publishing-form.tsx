@@ -50,8 +50,7 @@ export function PublishingForm({
   const choices = [...new Set([...channelNames, ...saved.publishedChannels])];
 
   const error = (name: string) =>
-    action.fieldError(name) ??
-    Object.entries(action.fieldErrors).find(([key]) => key.startsWith(`${name}.`))?.[1]?.[0];
+    action.fieldError(name) ?? Object.entries(action.fieldErrors).find(([key]) => key.startsWith(`${name}.`))?.[1]?.[0];
 
   function submit(event: React.FormEvent) {
     event.preventDefault();

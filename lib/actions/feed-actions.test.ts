@@ -47,7 +47,9 @@ beforeAll(async () => {
 
 describe("feed actions", () => {
   it("gives a project owner the URL once, with the addresses each platform reads; lists never carry it", async () => {
-    const { feed, endpoints } = data(await createFeedAction(owner, { name: " OpenNebula prod ", project: project.slug }));
+    const { feed, endpoints } = data(
+      await createFeedAction(owner, { name: " OpenNebula prod ", project: project.slug }),
+    );
     expect(feed).toMatchObject({ name: "OpenNebula prod", projectId: project.id, status: "active", canRevoke: true });
     expect(endpoints.url).toMatch(/\/feeds\/hgf_[A-Za-z0-9_-]{43}\/$/);
     expect(endpoints.opennebula).toBe(`${endpoints.url}opennebula/`);

@@ -28,9 +28,7 @@ export const vmTemplateSchema = z.object({
 /** The channels an image is offered on: `latest` (the newest approved version) and any of its named channels. */
 export const publishedChannelsSchema = z
   .array(
-    z
-      .string()
-      .regex(channelNamePattern, "A channel name is lowercase letters, digits and -, like latest or stable."),
+    z.string().regex(channelNamePattern, "A channel name is lowercase letters, digits and -, like latest or stable."),
   )
   .min(1, "Offer at least one channel, such as latest.")
   .max(10, "Offer at most 10 channels.")

@@ -221,11 +221,7 @@ export default async function ImagePage({ params }: Props) {
           ) : null}
           {image.can.manage ? <BootSettingsSection viewer={viewer} imageId={image.id} /> : null}
           {image.can.manage ? <RetentionSection viewer={viewer} image={image} /> : null}
-          <PlatformsSection
-            viewer={viewer}
-            image={image}
-            channelNames={channelRows.map((channel) => channel.name)}
-          />
+          <PlatformsSection viewer={viewer} image={image} channelNames={channelRows.map((channel) => channel.name)} />
           {image.can.contribute ? null : (
             <p className="text-xs text-muted">You can read this image. Members of {image.projectName} can edit it.</p>
           )}
