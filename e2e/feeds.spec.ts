@@ -94,6 +94,7 @@ test.describe.serial("feeds", () => {
     await expect(form.getByLabel("Memory (MiB)")).toHaveAttribute("aria-invalid", "true");
     await expect(form.getByText("Give the VM at least 128 MiB of memory.")).toBeVisible();
     await expect(form.getByRole("alert")).toHaveText(/fix the fields marked in red/);
+    await section.screenshot({ path: "reports/feeds-image-platforms-refused.png" });
     await form.getByLabel("Memory (MiB)").fill("2048");
     await form.getByRole("button", { name: "Save publishing" }).click();
     await expect(form.getByRole("status")).toHaveText("Saved: published to platforms on latest.");
@@ -128,6 +129,7 @@ test.describe.serial("feeds", () => {
     // The feed offers the newest approved version only once its three checksums are known.
     const newest = await newestApproved();
     if (!newest.complete) {
+      test.info().annotations.push({ type: "checksums", description: `${newest.version} had no md5/sha512 yet` });
       expect((await lookup(url)).status).toBe(404);
       await completeChecksums(page, newest);
     }
@@ -190,6 +192,9 @@ test.describe.serial("feeds", () => {
     await expect(readerPage.getByText("Published to platforms on latest.")).toBeVisible();
     await expect(readerPage.getByRole("region", { name: "Platforms" })).toHaveCount(0);
     await expect(readerPage.getByRole("button", { name: "Save publishing" })).toHaveCount(0);
+    await readerPage.getByRole("complementary", { name: "About this image" }).screenshot({
+      path: "reports/feeds-image-reader-summary.png",
+    });
     await reader.close();
 
     await toggle.uncheck();

@@ -49,7 +49,7 @@ export function CreateFeedForm({
         <h2 className="text-base font-semibold">{heading}</h2>
         <p className="text-sm text-muted">
           {project
-            ? `The feed offers ${project.name}'s published images to platforms, read as you with a viewer's rights in this project.`
+            ? `The feed offers ${project.name}’s published images to platforms, read as you with a viewer’s rights in this project.`
             : "The feed offers every published image you may see, read as you."}{" "}
           Platforms send no credentials: the feed&rsquo;s URL is its only key.
         </p>
@@ -294,7 +294,7 @@ export function PublicFeedSwitch({ enabled, endpoints }: { enabled: boolean; end
         never in it.
       </p>
       <ActionMessage outcome={action.outcome} />
-      {on && enabled ? <FeedUrls endpoints={endpoints} heading="The public feed's URL" /> : null}
+      {on && enabled ? <FeedUrls endpoints={endpoints} heading="The public feed’s URL" /> : null}
     </div>
   );
 }

@@ -12,7 +12,7 @@ import { setImagePublishingSchema } from "@/lib/validations/platforms";
 const rootPasswordWords: Record<RootPasswordPolicy, string> = {
   locked: "Locked (no root password)",
   random: "Random, set at first boot",
-  "from-context": "From the platform's context",
+  "from-context": "From the platform’s context",
 };
 
 const fieldNames = [

@@ -18,7 +18,7 @@ export default async function ProjectFeedsPage({ params }: { params: Promise<{ s
     <>
       <PageHeader
         title={`Feeds of ${project.name}`}
-        description="A feed hands this project's published images to platforms (OpenNebula, LXD and Incus, Glance, Terraform) at a URL with a secret in it. Only approved versions are offered; revoking a feed stops it at once."
+        description="A feed hands this project’s published images to platforms (OpenNebula, LXD and Incus, Glance, Terraform) at a URL with a secret in it. Only approved versions are offered; revoking a feed stops it at once."
       />
       <p className="text-sm">
         <Link href={`/projects/${project.slug}`}>Back to {project.name}</Link>
