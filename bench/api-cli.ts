@@ -21,7 +21,7 @@ import { freePort } from "../db/embedded";
 import { getViewerById } from "../db/queries/users";
 import { imageVersions } from "../db/schema";
 import { createTokenFor } from "../lib/api/tokens";
-import { startApp, startUploadBench, tusUploadWhole } from "./import";
+import { startBenchApp, startUploadBench, tusUploadWhole } from "./import";
 import { median, type BenchRow } from "./report";
 
 const exec = promisify(execFile);
@@ -38,7 +38,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 export async function cliRows(): Promise<BenchRow[]> {
   const { work, dataDir, source, database, password, adminId, image } = await startUploadBench("hangar-bench-cli-");
-  let app: Awaited<ReturnType<typeof startApp>> | undefined;
+  let app: Awaited<ReturnType<typeof startBenchApp>> | undefined;
   try {
     const owner = await getViewerById({ id: adminId });
     const { secret: token } = await createTokenFor({
@@ -53,20 +53,7 @@ export async function cliRows(): Promise<BenchRow[]> {
     await exec("sh", ["-c", `head -c ${SIZE} /dev/urandom > '${source}'`]);
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
-    app = await startApp(
-      {
-        ...process.env,
-        DATABASE_URL: database.url,
-        HANGAR_DATA_DIR: dataDir,
-        PORT: String(port),
-        AUTH_URL: origin,
-        HANGAR_SEED_DEMO: "false",
-        HANGAR_ADMIN_EMAIL: "bench@hangar.local",
-        HANGAR_ADMIN_PASSWORD: password,
-        HANGAR_WORKER_CONCURRENCY: "1",
-      },
-      port,
-    );
+    app = await startBenchApp({ database, dataDir, password, port, workers: 0 });
     const cliEnv = {
       ...process.env,
       HANGAR_URL: origin,

@@ -197,7 +197,9 @@ export interface FeedVersionRow {
   osVersion: string;
   arch: Architecture;
   version: string;
+  /** Only approved versions are offered; a deprecated one still is, with its status. */
   releaseStatus: "approved" | "deprecated";
+  /** The published channels that point at this version now (`latest`: the newest approved one). */
   channels: string[];
   format: DiskFormat;
   fileSize: number;
@@ -206,7 +208,9 @@ export interface FeedVersionRow {
   sha512: string;
   md5: string;
   createdAt: Date;
+  /** When it was last approved; null for versions approved without a review row (imported as approved). */
   approvedAt: Date | null;
+  /** The publishing project's name. */
   publisher: string;
   tags: string[];
   vmTemplate: VmTemplate;
@@ -215,8 +219,8 @@ export interface FeedVersionRow {
 /**
  * The versions a feed offers, oldest first: ready, approved or deprecated versions of published
  * images the feed's reader sees (in its project, for a project feed), once sha256, sha512 and md5
- * are all known. `channels` are the image's published channels pointing at the version (`latest`
- * is the newest approved one).
+ * are all known (of a linked clone: of its flattened copy, once made). `channels` are the image's
+ * published channels pointing at the version (`latest` is the newest approved one).
  */
 export async function listFeedVersions({
   viewer,
@@ -273,13 +277,17 @@ export async function listFeedVersions({
           where c.image_id = i.id and c.version_id = v.id and c.name = any(i.published_channels)
         ) named order by name
       ) as channels,
-      v.format, v.file_size, v.virtual_size, b.sha256, b.sha512, b.md5, v.created_at,
+      v.format, coalesce(flat.file_size, v.file_size) as file_size, v.virtual_size, b.sha256, b.sha512, b.md5, v.created_at,
       (select max(r.created_at) from reviews r where r.version_id = v.id and r.decision = 'approved') as approved_at,
       p.name as publisher, i.tags, i.vm_template
     from offered i
     join projects p on p.id = i.project_id
     join image_versions v on v.image_id = i.id
-    join blobs b on b.sha256 = v.sha256
+    -- A linked clone's own file names its base as backing file: platforms get its flattened copy,
+    -- once there is one.
+    left join conversions flat on v.backing_version_id is not null and flat.version_id = v.id
+      and flat.target_format = v.format and flat.status = 'succeeded'
+    join blobs b on b.sha256 = case when v.backing_version_id is null then v.sha256 else flat.sha256 end
     where v.release_status in ('approved', 'deprecated') and v.data_status = 'ready'
       and b.sha512 is not null and b.md5 is not null
     order by v.created_at, v.id`);

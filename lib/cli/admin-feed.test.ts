@@ -1,22 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { resolve } from "@/lib/cli/admin";
+import { runAdmin } from "@/tests/admin-command";
 import { openFeed, PUBLIC_FEED_SEGMENT } from "@/lib/feeds/service";
 import { createTestImage, createTestProject, createTestUser } from "@/tests/fixtures";
 import { listFeedVersions } from "@/db/queries/feeds";
 
-async function admin(argv: string[]) {
-  const resolved = resolve(argv);
-  if (resolved.kind !== "command")
-    return { code: 2, out: [], err: [resolved.kind === "usage" ? resolved.message : ""] };
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await resolved.run({
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    readStdin: async () => "",
-  });
-  return { code, out, err };
-}
+const admin = runAdmin;
 
 describe("npm run admin -- feed / publish", () => {
   it("publishes an image, makes a project feed that offers it, lists it without its secret, and revokes it", async () => {

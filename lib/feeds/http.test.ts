@@ -11,7 +11,9 @@ import type { Viewer } from "@/db/queries/users";
 import { env } from "@/lib/env";
 import { getBlobStore } from "@/lib/storage";
 import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
-import { handleFeedRequest } from "./http";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { handleFeedNode, handleFeedRequest } from "./http";
 import { createFeed } from "./service";
 
 let admin: Viewer;
@@ -104,6 +106,60 @@ describe("feed HTTP", () => {
       filename: `${imageSlug}-2.0.1.img`,
     });
     expect((await get(`${feedUrl}channels/${imageSlug}/stable.json`)).status).toBe(404);
+  });
+
+  it("sends the same bytes through the HTTP server's fast path, whole and in ranges", async () => {
+    const server = http.createServer((req, res) => void handleFeedNode(req, res, { address: "198.51.100.5" }));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const url = `${origin}${new URL(feedUrl).pathname}files/${versionId}/${imageSlug}-2.0.1.img`;
+      const whole = await fetch(url);
+      expect(whole.status).toBe(200);
+      expect(Buffer.from(await whole.arrayBuffer()).equals(bytes)).toBe(true);
+      // Across the 1 MiB buffers' seams, and the last byte alone.
+      for (const [start, end] of [
+        [1024 * 1024 - 3, 2 * 1024 * 1024 + 5],
+        [bytes.length - 1, bytes.length - 1],
+      ] as const) {
+        const part = await fetch(url, { headers: { Range: `bytes=${start}-${end}` } });
+        expect(part.status).toBe(206);
+        expect(Buffer.from(await part.arrayBuffer()).equals(bytes.subarray(start, end + 1))).toBe(true);
+      }
+      const head = await fetch(url, { method: "HEAD" });
+      expect(head.headers.get("content-length")).toBe(String(bytes.length));
+      // A client that goes away mid-file leaves the server answering the next request.
+      const controller = new AbortController();
+      const aborted = await fetch(url, { signal: controller.signal });
+      const reader = aborted.body!.getReader();
+      await reader.read();
+      controller.abort();
+      expect((await fetch(url, { method: "HEAD" })).status).toBe(200);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it("answers OpenNebula's index at appliance and //appliance, and redirects its download to the file", async () => {
+    for (const tail of ["opennebula/appliance", "opennebula//appliance"]) {
+      const answer = await get(feedUrl + tail);
+      expect(answer.status).toBe(200);
+      const index = (await answer.json()) as {
+        sEcho: number;
+        appliances: { _id: { $oid: string }; files: { size: unknown; md5: string }[] }[];
+      };
+      expect(index.sEcho).toBe(1);
+      const mine = index.appliances.find((appliance) => appliance._id.$oid === versionId)!;
+      expect(Number(mine.files[0]!.size)).toBe(bytes.length);
+      expect(mine.files[0]!.md5).toBe(digest("md5"));
+    }
+    const download = await get(`${feedUrl}opennebula/appliance/${versionId}/download/0`);
+    expect(download.status).toBe(302);
+    expect(download.headers.get("location")).toBe(`${feedUrl}files/${versionId}/${imageSlug}-2.0.1.img`);
+    expect(
+      (await get(`${feedUrl}opennebula/appliance/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}/download/0`)).status,
+    ).toBe(404);
   });
 
   it("is the same 404 for a wrong file name, an unknown path, a bad secret and a revoked feed", async () => {

@@ -8,8 +8,11 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { errorResponse } from "@/lib/errors";
-import { blobResponse } from "@/lib/http/download";
+import { blobBodyOf, blobResponse } from "@/lib/http/download";
+import { sendFileRange } from "@/lib/http/send-file";
+import { getBlobStore } from "@/lib/storage";
 import { channelLookup } from "./channel-lookup";
+import { applianceIndex, matchOpenNebulaPath } from "./opennebula";
 import { feedFileName, feedVersions, openFeed } from "./service";
 import type { FeedContext, FeedVersion } from "./types";
 import type { FeedRow } from "@/db/queries/feeds";
@@ -72,7 +75,21 @@ const channels: FeedHandler = async (_request, opened, tail) => {
   return answer ? json(answer) : notFound();
 };
 
-const handlers: FeedHandler[] = [files, channels];
+/**
+ * `opennebula/appliance` (also `//appliance`, as OpenNebula asks) is the `one` MarketPlace driver's
+ * index; `opennebula/appliance/<id>/download/0` is where it downloads from, redirected to the file.
+ */
+const opennebula: FeedHandler = async (_request, opened, tail) => {
+  if (!tail.startsWith("opennebula/")) return null;
+  const route = matchOpenNebulaPath(tail.slice("opennebula/".length));
+  if (!route) return notFound();
+  const versions = await feedVersions(opened);
+  if (route.kind === "index") return json(applianceIndex(versions, opened.context));
+  const version = versions.find((entry) => entry.versionId === route.versionId);
+  return version ? Response.redirect(version.urls.download, 302) : notFound();
+};
+
+const handlers: FeedHandler[] = [files, channels, opennebula];
 
 /** Adds a feed format (OpenNebula, simplestreams) to the router. */
 export function registerFeedHandler(handler: FeedHandler) {
@@ -108,7 +125,12 @@ export async function handleFeedNode(
   const request = new Request(new URL(req.url ?? "/", "http://localhost"), { method: req.method, headers });
   const response = await handleFeedRequest(request, { address });
   res.writeHead(response.status, [...response.headers].flat());
-  if (response.body && req.method !== "HEAD") await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
+  const blob = blobBodyOf(response);
+  if (blob && req.method !== "HEAD" && blob.end >= blob.start) {
+    await response.body?.cancel();
+    await sendFileRange(res, { file: await getBlobStore().localPath(blob.sha256), start: blob.start, end: blob.end });
+  } else if (response.body && req.method !== "HEAD")
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
   else {
     await response.body?.cancel();
     res.end();

@@ -2,7 +2,9 @@ import { eq, inArray, sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { enablePublicFeed, listFeeds, revokeFeed, setImagePublishing, getFeed } from "@/db/queries/feeds";
-import { blobs, imageVersions, projectMembers } from "@/db/schema";
+import { randomBytes } from "node:crypto";
+import { createReadyVersion } from "@/db/queries/images";
+import { blobs, conversions, imageVersions, projectMembers } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
 import { moveChannel } from "@/db/queries/channels";
 import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
@@ -14,6 +16,7 @@ let member: Viewer;
 let projectId: string;
 let otherProjectId: string;
 
+const randomHex = (bytes: number) => randomBytes(bytes).toString("hex");
 const secretOf = (url: string) => new URL(url).pathname.split("/")[2]!;
 
 /** Versions get md5 in the background; here they get it at once (or not, to test the wait). */
@@ -169,6 +172,58 @@ describe("feeds", () => {
     );
     expect(ids).toContain(open.id);
     expect(ids).not.toContain(closed.id);
+  });
+
+  it("offers a linked clone only through its flattened copy, once there is one", async () => {
+    const image = await publishedImage({ projectId, versions: [{ version: "10.0" }] });
+    const [base] = await db()
+      .select({ id: imageVersions.id })
+      .from(imageVersions)
+      .where(eq(imageVersions.imageId, image.id));
+    const overlay = { sha256: randomHex(32), sha512: randomHex(64) };
+    const linked = await db().transaction((tx) =>
+      createReadyVersion({
+        tx,
+        actorId: null,
+        values: {
+          imageId: image.id,
+          version: "10.1",
+          format: "qcow2",
+          virtualSize: 1 << 26,
+          fileSize: 4096,
+          ...overlay,
+          releaseStatus: "approved",
+          source: "clone",
+          backingVersionId: base!.id,
+        },
+      }),
+    );
+    await db()
+      .update(blobs)
+      .set({ md5: sql`md5(${blobs.sha256})` })
+      .where(eq(blobs.sha256, overlay.sha256));
+    const made = await createFeed({ viewer: admin, name: unique("all") });
+    const offered = async () =>
+      (await feedVersions((await openFeed(secretOf(made.url), { address: null }))!)).filter(
+        (version) => version.imageId === image.id,
+      );
+    expect((await offered()).map((version) => version.version)).toEqual(["10.0"]);
+
+    const flat = { sha256: randomHex(32), sha512: randomHex(64) };
+    await db()
+      .insert(blobs)
+      .values({ ...flat, md5: randomHex(16), size: 1 << 26 });
+    await db()
+      .insert(conversions)
+      .values({
+        versionId: linked.id,
+        targetFormat: "qcow2",
+        status: "succeeded",
+        sha256: flat.sha256,
+        fileSize: 1 << 26,
+      });
+    const [, clone] = await offered();
+    expect(clone).toMatchObject({ version: "10.1", sha256: flat.sha256, sha512: flat.sha512, fileSize: 1 << 26 });
   });
 
   it("only owners and admins publish, and unpublishing empties every feed of the image", async () => {

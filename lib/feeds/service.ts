@@ -2,7 +2,13 @@
 // scanners like API tokens) is its whole credential: platforms send no other. Only its sha256 is
 // stored; the URL is shown once, when the feed is made.
 import { createHash, randomBytes } from "node:crypto";
-import { insertFeed, listFeedVersions, openFeedForRequest, type FeedRow, type FeedVersionRow } from "@/db/queries/feeds";
+import {
+  insertFeed,
+  listFeedVersions,
+  openFeedForRequest,
+  type FeedRow,
+  type FeedVersionRow,
+} from "@/db/queries/feeds";
 import { getProject } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { env } from "@/lib/env";
