@@ -376,6 +376,7 @@ export async function listAllFeeds(): Promise<FeedRow[]> {
 }
 
 export interface ImagePublishing {
+  imageName: string;
   published: boolean;
   publishedChannels: string[];
   vmTemplate: VmTemplate;
@@ -391,6 +392,7 @@ export async function getImagePublishing({
 }): Promise<ImagePublishing | null> {
   const [row] = await db()
     .select({
+      imageName: images.name,
       published: images.published,
       publishedChannels: images.publishedChannels,
       vmTemplate: images.vmTemplate,

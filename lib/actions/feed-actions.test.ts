@@ -153,6 +153,16 @@ describe("feed actions", () => {
     const [untouched] = await db().select({ published: images.published }).from(images).where(eq(images.id, image.id));
     expect(untouched!.published).toBe(false);
 
+    const badlyNamed = await createTestImage({ projectId: project.id, name: "Debian: base; #1" });
+    expect(await setImagePublishingAction(owner, { ...input, imageId: badlyNamed.id })).toMatchObject({
+      ok: false,
+      code: "invalid",
+      message: expect.stringMatching(/OpenNebula does not allow .*rename the image/),
+    });
+    expect(
+      data(await setImagePublishingAction(owner, { ...input, imageId: badlyNamed.id, published: false })),
+    ).toMatchObject({ published: false });
+
     expect(data(await setImagePublishingAction(owner, input))).toEqual({
       published: true,
       publishedChannels: ["latest"],

@@ -13,6 +13,7 @@ import { listProjects } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { HangarError } from "@/lib/errors";
 import { feedEndpoints, type FeedEndpoints } from "@/lib/feeds/endpoints";
+import { validateOpenNebulaTemplate } from "@/lib/feeds/opennebula";
 import { createFeed, feedBaseUrl, PUBLIC_FEED_SEGMENT } from "@/lib/feeds/service";
 import {
   createFeedSchema,
@@ -79,8 +80,8 @@ export const setPublicFeedAction = defineAction(
 );
 
 export const setImagePublishingAction = defineAction(setImagePublishingSchema, async (input, viewer) => {
-  if (!(await getImagePublishing({ viewer, imageId: input.imageId })))
-    throw new HangarError("not_found", "That image doesn't exist or you can't see it.");
+  const current = await getImagePublishing({ viewer, imageId: input.imageId });
+  if (!current) throw new HangarError("not_found", "That image doesn't exist or you can't see it.");
   const offered = new Set((await listChannels({ imageId: input.imageId })).map((channel) => channel.name));
   const unknown = input.channels.filter((name) => !offered.has(name));
   if (unknown.length)
@@ -89,6 +90,9 @@ export const setImagePublishingAction = defineAction(setImagePublishingSchema, a
       `${unknown.join(", ")} ${unknown.length === 1 ? "is not a channel" : "are not channels"} of this image; create the channel first or choose latest.`,
       { channels: ["Choose latest or one of the image's channels."] },
     );
+  // What OpenNebula would drop or refuse is never emitted: refused here, while it is being saved.
+  const problems = input.published ? validateOpenNebulaTemplate(input.vmTemplate, current.imageName) : [];
+  if (problems.length) throw new HangarError("invalid", `Nothing was saved: ${problems.join(" ")}`);
   // setImagePublishing checks that the caller manages the image (owners and admins).
   await setImagePublishing({
     viewer,
@@ -97,5 +101,6 @@ export const setImagePublishingAction = defineAction(setImagePublishingSchema, a
     channels: input.channels,
     vmTemplate: input.vmTemplate,
   });
-  return (await getImagePublishing({ viewer, imageId: input.imageId }))!;
+  const { published, publishedChannels, vmTemplate } = (await getImagePublishing({ viewer, imageId: input.imageId }))!;
+  return { published, publishedChannels, vmTemplate };
 });
