@@ -109,3 +109,6 @@ export const defaultVmTemplate: VmTemplate = {
   firmware: "bios",
   context: { network: true, sshKey: true, rootPassword: "locked" },
 };
+
+/** A channel's name (`latest` included): lowercase, starting with a letter, at most 32 characters. */
+export const channelNamePattern = /^[a-z][a-z0-9-]{0,31}$/;

@@ -21,6 +21,7 @@ export function navItemsFor(viewer: Viewer): NavItem[] {
           { href: "/admin/audit", label: "Audit" },
           { href: "/admin/webhooks", label: "Webhooks" },
           { href: "/admin/tokens", label: "Tokens" },
+          { href: "/admin/feeds", label: "Feeds" },
         ]
       : []),
   ];

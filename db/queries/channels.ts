@@ -1,6 +1,7 @@
 // Channels: named pointers per image. `latest` is managed (the newest approved version) and never
 // stored; owners and admins create and move the others, and every move is kept as history.
 import { and, eq, sql } from "drizzle-orm";
+import { channelNamePattern } from "@/db/enums";
 import { HangarError } from "@/lib/errors";
 import { isCurrentRelease } from "@/lib/governance/release";
 import { db } from "../client";
@@ -10,7 +11,8 @@ import { type Viewer } from "./users";
 import { requireOnImage, visibleImagesCondition } from "./access";
 import { approvedVersionsSql } from "./release-sql";
 
-export const channelNamePattern = /^[a-z][a-z0-9-]{0,31}$/;
+// The pattern lives with the other plain value lists so client forms can check names without this module.
+export { channelNamePattern };
 
 export interface ChannelRow {
   name: string;

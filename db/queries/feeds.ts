@@ -374,3 +374,30 @@ export async function setImagePublishing({
 export async function listAllFeeds(): Promise<FeedRow[]> {
   return feedRows().orderBy(desc(feeds.createdAt), desc(feeds.id));
 }
+
+export interface ImagePublishing {
+  imageName: string;
+  published: boolean;
+  publishedChannels: string[];
+  vmTemplate: VmTemplate;
+}
+
+/** Whether and how an image is published, for anyone who sees the image; null otherwise. */
+export async function getImagePublishing({
+  viewer,
+  imageId,
+}: {
+  viewer: Viewer;
+  imageId: string;
+}): Promise<ImagePublishing | null> {
+  const [row] = await db()
+    .select({
+      imageName: images.name,
+      published: images.published,
+      publishedChannels: images.publishedChannels,
+      vmTemplate: images.vmTemplate,
+    })
+    .from(images)
+    .where(and(eq(images.id, imageId), visibleImagesCondition(viewer, "images")));
+  return row ?? null;
+}

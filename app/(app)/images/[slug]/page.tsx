@@ -1,5 +1,6 @@
 import type { Metadata } from "next";
 import { BootSettingsSection } from "./boot-settings-section";
+import { PlatformsSection } from "./platforms-section";
 import { RetentionSection } from "./retention-section";
 import Link from "next/link";
 import { formatDateTime } from "@/components/ui/format";
@@ -220,6 +221,7 @@ export default async function ImagePage({ params }: Props) {
           ) : null}
           {image.can.manage ? <BootSettingsSection viewer={viewer} imageId={image.id} /> : null}
           {image.can.manage ? <RetentionSection viewer={viewer} image={image} /> : null}
+          <PlatformsSection viewer={viewer} image={image} channelNames={channelRows.map((channel) => channel.name)} />
           {image.can.contribute ? null : (
             <p className="text-xs text-muted">You can read this image. Members of {image.projectName} can edit it.</p>
           )}

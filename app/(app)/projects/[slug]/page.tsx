@@ -38,6 +38,7 @@ export default async function ProjectPage({ params }: { params: Promise<{ slug: 
       <p className="flex gap-4 text-sm">
         {project.can.manage ? <Link href={`/projects/${project.slug}/webhooks`}>Webhooks</Link> : null}
         <Link href={`/projects/${project.slug}/tokens`}>Tokens</Link>
+        <Link href={`/projects/${project.slug}/feeds`}>Feeds</Link>
       </p>
       <section aria-labelledby="storage-heading" className="space-y-2">
         <h2 id="storage-heading" className="text-base font-semibold">
