@@ -5,7 +5,13 @@ import type { UseItOnSnippet } from "@/lib/feeds/use-it-on";
 import { UseItOnPanel } from "./use-it-on-panel";
 
 const snippets: UseItOnSnippet[] = [
-  { platform: "curl", title: "curl", language: "shell", code: "curl -fLO 'https://h.example/a b.qcow2'", note: "Run `sha256sum`" },
+  {
+    platform: "curl",
+    title: "curl",
+    language: "shell",
+    code: "curl -fLO 'https://h.example/a b.qcow2'",
+    note: "Run `sha256sum`",
+  },
   { platform: "incus", title: "Incus / LXD", language: "shell", code: null, note: "Needs a feed URL." },
 ];
 

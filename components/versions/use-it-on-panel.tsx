@@ -127,7 +127,11 @@ export function UseItOnPanel({ snippets, heading = "Use it on…" }: { snippets:
         </div>
       ))}
       <p role="status" className="text-xs text-muted empty:hidden">
-        {copied === "copied" ? "Copied to the clipboard." : copied === "select" ? "Selected: press Ctrl+C to copy." : ""}
+        {copied === "copied"
+          ? "Copied to the clipboard."
+          : copied === "select"
+            ? "Selected: press Ctrl+C to copy."
+            : ""}
       </p>
     </section>
   );

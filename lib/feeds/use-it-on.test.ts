@@ -1,18 +1,19 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { defaultVmTemplate, type DiskFormat } from "@/db/enums";
 import type { FeedVersion } from "./types";
 import {
   openNebulaApplianceName,
   useItOnPlatforms,
-  useItOnSnippets,
+  platformSnippets,
   type UseItOnPlatform,
   type UseItOnSnippet,
 } from "./use-it-on";
@@ -100,13 +101,13 @@ function argAfter(call: string[], flag: string): string | undefined {
 
 describe("use it on: the snippets for an offered version", () => {
   it("lists every platform in the panel's order", () => {
-    expect(useItOnSnippets(feedVersion(), links).map((entry) => entry.platform)).toEqual([...useItOnPlatforms]);
+    expect(platformSnippets(feedVersion(), links).map((entry) => entry.platform)).toEqual([...useItOnPlatforms]);
     expect(useItOnPlatforms[0]).toBe("opennebula");
     expect(useItOnPlatforms.at(-1)).toBe("curl");
   });
 
   it("OpenNebula: a `one` marketplace at <feed>/opennebula/ and the export of this version's appliance", () => {
-    const list = useItOnSnippets(feedVersion(), { ...links, marketName: 'Our "Hangar" \\ market\nNAME = x' });
+    const list = platformSnippets(feedVersion(), { ...links, marketName: 'Our "Hangar" \\ market\nNAME = x' });
     const { calls, dir } = shellCalls(code(list, "opennebula"));
     try {
       const template = readFileSync(path.join(dir, "hangar-market.tmpl"), "utf8");
@@ -123,13 +124,15 @@ describe("use it on: the snippets for an offered version", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const defaultName = code(useItOnSnippets(feedVersion(), links), "opennebula");
+    const defaultName = code(platformSnippets(feedVersion(), links), "opennebula");
     expect(defaultName).toContain('NAME       = "Hangar"');
   });
 
   it("Proxmox: download-url into import content with the sha512, then a VM importing that file", () => {
-    const list = useItOnSnippets(
-      feedVersion({ vmTemplate: { ...defaultVmTemplate, vcpu: 2, memoryMiB: 4096, diskBus: "scsi", firmware: "uefi" } }),
+    const list = platformSnippets(
+      feedVersion({
+        vmTemplate: { ...defaultVmTemplate, vcpu: 2, memoryMiB: 4096, diskBus: "scsi", firmware: "uefi" },
+      }),
       links,
     );
     const { calls } = shellCalls(code(list, "proxmox"));
@@ -151,29 +154,31 @@ describe("use it on: the snippets for an offered version", () => {
   });
 
   it("Proxmox names raw .raw (import refuses .img), an ISO goes to iso content, and vhdx is refused with a reason", () => {
-    const raw = shellCalls(code(useItOnSnippets(feedVersion({ format: "raw" }), links), "proxmox")).calls;
+    const raw = shellCalls(code(platformSnippets(feedVersion({ format: "raw" }), links), "proxmox")).calls;
     expect(argAfter(raw[0]!, "--filename")).toBe("debian-12-base-12.7.0.raw");
     expect(argAfter(raw[1]!, "--virtio0")).toBe("local-lvm:0,import-from=local:import/debian-12-base-12.7.0.raw");
 
-    const iso = shellCalls(code(useItOnSnippets(feedVersion({ format: "iso" }), links), "proxmox")).calls;
+    const iso = shellCalls(code(platformSnippets(feedVersion({ format: "iso" }), links), "proxmox")).calls;
     expect(iso).toHaveLength(1);
     expect(argAfter(iso[0]!, "--content")).toBe("iso");
     expect(argAfter(iso[0]!, "--filename")).toBe("debian-12-base-12.7.0.iso");
 
-    const vhdx = snippet(useItOnSnippets(feedVersion({ format: "vhdx" }), links), "proxmox");
+    const vhdx = snippet(platformSnippets(feedVersion({ format: "vhdx" }), links), "proxmox");
     expect(vhdx.code).toBeNull();
     expect(vhdx.note).toMatch(/qcow2, raw and vmdk.*vhdx/);
   });
 
   it("Proxmox keeps only the file-name characters it accepts, so the import path matches the stored file", () => {
-    const list = useItOnSnippets(feedVersion({ version: "1.0 $(x)'\"" }), links);
+    const list = platformSnippets(feedVersion({ version: "1.0 $(x)'\"" }), links);
     const { calls } = shellCalls(code(list, "proxmox"));
     expect(argAfter(calls[0]!, "--filename")).toBe("debian-12-base-1.0___x___.qcow2");
-    expect(argAfter(calls[1]!, "--virtio0")).toBe("local-lvm:0,import-from=local:import/debian-12-base-1.0___x___.qcow2");
+    expect(argAfter(calls[1]!, "--virtio0")).toBe(
+      "local-lvm:0,import-from=local:import/debian-12-base-1.0___x___.qcow2",
+    );
   });
 
   it("KubeVirt: a DataVolume that parses, with the http url, `sha256:` checksum and room for the virtual size", () => {
-    const manifest = parse(code(useItOnSnippets(feedVersion(), links), "kubevirt"));
+    const manifest = parse(code(platformSnippets(feedVersion(), links), "kubevirt"));
     expect(manifest).toEqual({
       apiVersion: "cdi.kubevirt.io/v1beta1",
       kind: "DataVolume",
@@ -187,7 +192,7 @@ describe("use it on: the snippets for an offered version", () => {
 
   it("Harvester: a VirtualMachineImage that parses, downloading with the sha512, its display name intact", () => {
     const version = feedVersion({ imageName: HOSTILE, imageSlug: "Weird_Slug" });
-    const manifest = parse(code(useItOnSnippets(version, links), "harvester"));
+    const manifest = parse(code(platformSnippets(version, links), "harvester"));
     expect(manifest).toEqual({
       apiVersion: "harvesterhci.io/v1beta1",
       kind: "VirtualMachineImage",
@@ -199,7 +204,7 @@ describe("use it on: the snippets for an offered version", () => {
 
   it("Glance: web-download with the mapped disk format, the hostile name reaching glance as typed", () => {
     const version = feedVersion({ imageName: HOSTILE });
-    const list = useItOnSnippets(version, links);
+    const list = platformSnippets(version, links);
     const [call] = shellCalls(code(list, "glance")).calls;
     expect(call!.slice(0, 2)).toEqual(["glance", "image-create-via-import"]);
     expect(argAfter(call!, "--import-method")).toBe("web-download");
@@ -219,13 +224,13 @@ describe("use it on: the snippets for an offered version", () => {
       ["iso", "iso"],
     ];
     for (const [format, diskFormat] of formats) {
-      const [other] = shellCalls(code(useItOnSnippets(feedVersion({ format }), links), "glance")).calls;
+      const [other] = shellCalls(code(platformSnippets(feedVersion({ format }), links), "glance")).calls;
       expect(argAfter(other!, "--disk-format")).toBe(diskFormat);
     }
   });
 
   it("Incus and LXD: the feed as a simplestreams remote (no trailing slash) and a VM from the channel's alias", () => {
-    const list = useItOnSnippets(feedVersion(), links);
+    const list = platformSnippets(feedVersion(), links);
     const { calls } = shellCalls(code(list, "incus"));
     const remote = FEED.slice(0, -1);
     expect(calls).toEqual([
@@ -236,19 +241,19 @@ describe("use it on: the snippets for an offered version", () => {
     ]);
     expect(snippet(list, "incus").note).not.toMatch(/HTTPS/);
 
-    const unchanneled = shellCalls(code(useItOnSnippets(feedVersion({ channels: [] }), links), "incus")).calls;
+    const unchanneled = shellCalls(code(platformSnippets(feedVersion({ channels: [] }), links), "incus")).calls;
     expect(unchanneled[1]).toEqual(["incus", "launch", "hangar:debian-12-base/12.7.0", "vm1", "--vm"]);
 
-    const plain = useItOnSnippets(feedVersion(), { ...links, feedBase: "http://10.0.0.5:3000/feeds/hgf_abc123/" });
+    const plain = platformSnippets(feedVersion(), { ...links, feedBase: "http://10.0.0.5:3000/feeds/hgf_abc123/" });
     expect(snippet(plain, "incus").note).toMatch(/HTTPS only/);
 
-    const raw = snippet(useItOnSnippets(feedVersion({ format: "raw" }), links), "incus");
+    const raw = snippet(platformSnippets(feedVersion({ format: "raw" }), links), "incus");
     expect(raw.code).toBeNull();
     expect(raw.note).toMatch(/qcow2; this version is raw/);
   });
 
   it("Terraform: the http data source reads the channel lookup, jsondecode of response_body, outputs its URL and sha256", () => {
-    const hcl = code(useItOnSnippets(feedVersion(), links), "terraform");
+    const hcl = code(platformSnippets(feedVersion(), links), "terraform");
     expect(hcl).toContain(`data "http" "hangar_channel" {\n  url = "${links.channelLookup}"`);
     expect(hcl).toContain("jsondecode(data.http.hangar_channel.response_body)");
     expect(hcl).not.toMatch(/\.body\b/);
@@ -274,7 +279,7 @@ describe("use it on: the snippets for an offered version", () => {
 
   it("Terraform escapes what HCL would interpolate or end a string on", () => {
     const hcl = code(
-      useItOnSnippets(feedVersion(), { ...links, channelLookup: 'https://h.example/${path.root}/%{if x}"\\.json' }),
+      platformSnippets(feedVersion(), { ...links, channelLookup: 'https://h.example/${path.root}/%{if x}"\\.json' }),
       "terraform",
     );
     expect(hcl).toContain('url = "https://h.example/$${path.root}/%%{if x}\\"\\\\.json"');
@@ -292,16 +297,17 @@ describe("use it on: the snippets for an offered version", () => {
       const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/feeds/hgf_abc123/`;
       const download = `${base}files/0b6c2f5e/debian-12-base-12.7.0.qcow2`;
       const good = createHash("sha256").update(body).digest("hex");
+      // Asynchronous: the server answering curl lives in this process's event loop.
       const run = (hash: string) => {
-        const script = code(useItOnSnippets(feedVersion({ sha256: hash, urls: { download } }), links), "curl");
-        return spawnSync("bash", ["-euo", "pipefail", "-c", script], { cwd: dir, encoding: "utf8" });
+        const script = code(platformSnippets(feedVersion({ sha256: hash, urls: { download } }), links), "curl");
+        return promisify(execFile)("bash", ["-euo", "pipefail", "-c", script], { cwd: dir, encoding: "utf8" });
       };
-      const ok = run(good);
-      expect(ok.status, ok.stderr).toBe(0);
+      const ok = await run(good);
       expect(ok.stdout).toBe("debian-12-base-12.7.0.qcow2: OK\n");
       expect(readFileSync(path.join(dir, "debian-12-base-12.7.0.qcow2"))).toEqual(body);
-      expect(run("0".repeat(64)).status).not.toBe(0);
+      await expect(run("0".repeat(64))).rejects.toMatchObject({ stdout: expect.stringContaining("FAILED") });
     } finally {
+      server.closeAllConnections();
       server.close();
       rmSync(dir, { recursive: true, force: true });
     }
@@ -309,7 +315,7 @@ describe("use it on: the snippets for an offered version", () => {
 
   it("every snippet carries the version's own download URL and checksum", () => {
     const version = feedVersion();
-    const list = useItOnSnippets(version, links);
+    const list = platformSnippets(version, links);
     const expected: Partial<Record<UseItOnPlatform, string>> = {
       proxmox: sha512,
       kubevirt: `sha256:${sha256}`,
@@ -325,7 +331,7 @@ describe("use it on: the snippets for an offered version", () => {
   });
 
   it("without a feed: only the download-URL snippets, and the feed ones say how to get a feed URL", () => {
-    const list = useItOnSnippets(feedVersion(), { feedBase: null, channelLookup: null });
+    const list = platformSnippets(feedVersion(), { feedBase: null, channelLookup: null });
     const withCode = list.filter((entry) => entry.code !== null).map((entry) => entry.platform);
     expect(withCode).toEqual(["proxmox", "kubevirt", "harvester", "glance", "curl"]);
     for (const platform of ["opennebula", "incus", "terraform"] as const)
@@ -333,14 +339,17 @@ describe("use it on: the snippets for an offered version", () => {
   });
 
   it("with a feed but no channel on this version, Terraform says why instead of guessing a lookup", () => {
-    const entry = snippet(useItOnSnippets(feedVersion({ channels: [] }), { ...links, channelLookup: null }), "terraform");
+    const entry = snippet(
+      platformSnippets(feedVersion({ channels: [] }), { ...links, channelLookup: null }),
+      "terraform",
+    );
     expect(entry.code).toBeNull();
     expect(entry.note).toMatch(/no published channel/);
   });
 
   it("maps formats to the platforms that take them, and says why for the others", () => {
     const available = (format: DiskFormat) =>
-      useItOnSnippets(feedVersion({ format }), links)
+      platformSnippets(feedVersion({ format }), links)
         .filter((entry) => entry.code !== null)
         .map((entry) => entry.platform);
     expect(available("qcow2")).toEqual([...useItOnPlatforms]);
@@ -349,7 +358,7 @@ describe("use it on: the snippets for an offered version", () => {
     expect(available("iso")).toEqual(["proxmox", "kubevirt", "harvester", "glance", "terraform", "curl"]);
     for (const format of ["vhd", "vhdx", "vdi"] as const)
       expect(available(format)).toEqual(["kubevirt", "glance", "terraform", "curl"]);
-    for (const entry of useItOnSnippets(feedVersion({ format: "vdi" }), links))
+    for (const entry of platformSnippets(feedVersion({ format: "vdi" }), links))
       if (entry.code === null) expect(entry.note).toContain("vdi");
   });
 
@@ -360,7 +369,7 @@ describe("use it on: the snippets for an offered version", () => {
   // shellCalls fails on anything bash writes to stderr, so a `$(x)` that ran ("x: command not found") fails too.
   it("a hostile image name survives every shell snippet as one argument, never run", () => {
     const version = feedVersion({ imageName: HOSTILE });
-    const list = useItOnSnippets(version, links);
+    const list = platformSnippets(version, links);
     for (const entry of list) {
       if (entry.language !== "shell" || entry.code === null) continue;
       const { calls, dir } = shellCalls(entry.code);
@@ -372,4 +381,3 @@ describe("use it on: the snippets for an offered version", () => {
     }
   });
 });
-

@@ -37,7 +37,8 @@ const NO_FEED_NOTE =
   "This needs a feed URL, which platforms read without signing in. An admin creates one with " +
   "`npm run admin -- feed create --project <slug>` on the server; it is printed once.";
 
-export function useItOnSnippets(version: FeedVersion, links: UseItOnLinks): UseItOnSnippet[] {
+/** Every platform's entry for one version, in the panel's order (not named `use…`: lint takes that for a hook). */
+export function platformSnippets(version: FeedVersion, links: UseItOnLinks): UseItOnSnippet[] {
   return [
     openNebula(version, links),
     proxmox(version),
@@ -73,7 +74,7 @@ function hclString(value: string): string {
     .replaceAll("\n", "\\n")
     .replaceAll("\r", "\\r")
     .replaceAll("\t", "\\t")
-    .replaceAll("${", "$${")
+    .replaceAll("${", () => "$${") // a function: in a replacement string "$$" means one "$"
     .replaceAll("%{", "%%{");
   return `"${escaped}"`;
 }
@@ -84,7 +85,6 @@ function hclString(value: string): string {
  * swallow the closing one: quotes, backslashes and line breaks are dropped rather than escaped.
  */
 function oneTemplateText(value: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is dropped
   return value.replace(/["\\\u0000-\u001f\u007f]/g, "");
 }
 
@@ -215,9 +215,7 @@ function proxmox(version: FeedVersion): UseItOnSnippet {
     `qm create "$VMID" --name ${shellQuote(kubernetesName(version))} \\`,
     `  --cores ${template.vcpu} --memory ${template.memoryMiB} --net0 virtio,bridge=vmbr0 \\`,
     ...(template.diskBus === "scsi" ? ["  --scsihw virtio-scsi-single \\"] : []),
-    ...(template.firmware === "uefi"
-      ? [`  --bios ovmf --machine q35 --efidisk0 "$VM_STORAGE:1,efitype=4m" \\`]
-      : []),
+    ...(template.firmware === "uefi" ? [`  --bios ovmf --machine q35 --efidisk0 "$VM_STORAGE:1,efitype=4m" \\`] : []),
     `  --${disk} "$VM_STORAGE:0,import-from=$STORAGE:import/${filename}" \\`,
     `  --boot order=${disk}`,
   ];
