@@ -10,13 +10,9 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { defaultVmTemplate, type DiskFormat } from "@/db/enums";
 import type { FeedVersion } from "./types";
-import {
-  openNebulaApplianceName,
-  useItOnPlatforms,
-  platformSnippets,
-  type UseItOnPlatform,
-  type UseItOnSnippet,
-} from "./use-it-on";
+import { channelLookup } from "./channel-lookup";
+import { applianceId, applianceIndex } from "./opennebula";
+import { useItOnPlatforms, platformSnippets, type UseItOnPlatform, type UseItOnSnippet } from "./use-it-on";
 
 const FEED = "https://hangar.example/feeds/hgf_abc123/";
 const HOSTILE = `a'b"c $(x)`;
@@ -106,26 +102,27 @@ describe("use it on: the snippets for an offered version", () => {
     expect(useItOnPlatforms.at(-1)).toBe("curl");
   });
 
-  it("OpenNebula: a `one` marketplace at <feed>/opennebula/ and the export of this version's appliance", () => {
-    const list = platformSnippets(feedVersion(), { ...links, marketName: 'Our "Hangar" \\ market\nNAME = x' });
+  it("OpenNebula: a `one` marketplace at <feed>/opennebula/ and the export of this version's appliance, by its index name", () => {
+    const version = feedVersion();
+    const list = platformSnippets(version, { ...links, marketName: 'Our "Hangar" market' });
     const { calls, dir } = shellCalls(code(list, "opennebula"));
     try {
-      const template = readFileSync(path.join(dir, "hangar-market.tmpl"), "utf8");
-      expect(template.split("\n")).toEqual([
-        'NAME       = "Our Hangar  marketNAME = x"',
-        'MARKET_MAD = "one"',
-        `ENDPOINT   = "${FEED}opennebula/"`,
-        "",
-      ]);
+      const template = readFileSync(path.join(dir, "hangar-marketplace.tmpl"), "utf8");
+      expect(template).toContain('MARKET_MAD = "one"');
+      expect(template).toContain(`ENDPOINT = "${FEED}opennebula/"`);
+      expect(template).toMatch(/^NAME = "Our -Hangar- market"$/m);
+      const [entry] = applianceIndex([version], { base: FEED, name: "x" }).appliances.filter(
+        (appliance) => appliance._id.$oid === applianceId(version.versionId),
+      );
       expect(calls).toEqual([
-        ["onemarket", "create", "hangar-market.tmpl"],
-        ["onemarketapp", "export", "Hangar: Debian 12 base 12.7.0", "debian-12-base-12.7.0", "--datastore", "default"],
+        ["onemarket", "create", "hangar-marketplace.tmpl"],
+        ["onemarketapp", "export", entry!.name, "Debian 12 base 12.7.0", "--datastore", "default"],
       ]);
+      expect(entry!.name).toBe("Hangar - Debian 12 base 12.7.0");
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const defaultName = code(platformSnippets(feedVersion(), links), "opennebula");
-    expect(defaultName).toContain('NAME       = "Hangar"');
+    expect(code(platformSnippets(version, links), "opennebula")).toMatch(/^NAME = "Hangar"$/m);
   });
 
   it("Proxmox: download-url into import content with the sha512, then a VM importing that file", () => {
@@ -257,8 +254,8 @@ describe("use it on: the snippets for an offered version", () => {
     expect(hcl).toContain(`data "http" "hangar_channel" {\n  url = "${links.channelLookup}"`);
     expect(hcl).toContain("jsondecode(data.http.hangar_channel.response_body)");
     expect(hcl).not.toMatch(/\.body\b/);
-    expect(hcl).toContain("local.hangar_image.download_url");
-    expect(hcl).toContain("local.hangar_image.sha256");
+    expect(hcl).toContain("local.hangar_image.download.url");
+    expect(hcl).toContain("local.hangar_image.version.sha256");
     expect(hcl).toContain("self.status_code == 200");
     // Structure: braces balance and every block opens at the top level with its type and labels.
     let depth = 0;
@@ -275,6 +272,19 @@ describe("use it on: the snippets for an offered version", () => {
       'output "image_url" {',
       'output "image_sha256" {',
     ]);
+  });
+
+  it("Terraform's outputs read fields the channel lookup really answers with", () => {
+    const version = feedVersion();
+    const answer = channelLookup([version], "stable");
+    const hcl = code(platformSnippets(version, links), "terraform");
+    const outputs = Object.fromEntries(
+      [...hcl.matchAll(/output "(\w+)" \{\n {2}value = local\.hangar_image\.([\w.]+)\n\}/g)].map((match) => [
+        match[1],
+        match[2]!.split(".").reduce<unknown>((value, key) => (value as Record<string, unknown>)[key], answer),
+      ]),
+    );
+    expect(outputs).toEqual({ image_version: "12.7.0", image_url: version.urls.download, image_sha256: sha256 });
   });
 
   it("Terraform escapes what HCL would interpolate or end a string on", () => {
@@ -354,16 +364,12 @@ describe("use it on: the snippets for an offered version", () => {
         .map((entry) => entry.platform);
     expect(available("qcow2")).toEqual([...useItOnPlatforms]);
     expect(available("raw")).toEqual(["opennebula", "proxmox", "kubevirt", "harvester", "glance", "terraform", "curl"]);
-    expect(available("vmdk")).toEqual(["proxmox", "kubevirt", "glance", "terraform", "curl"]);
-    expect(available("iso")).toEqual(["proxmox", "kubevirt", "harvester", "glance", "terraform", "curl"]);
+    expect(available("vmdk")).toEqual(["opennebula", "proxmox", "kubevirt", "glance", "terraform", "curl"]);
+    expect(available("iso")).toEqual(["opennebula", "proxmox", "kubevirt", "harvester", "glance", "terraform", "curl"]);
     for (const format of ["vhd", "vhdx", "vdi"] as const)
-      expect(available(format)).toEqual(["kubevirt", "glance", "terraform", "curl"]);
+      expect(available(format)).toEqual(["opennebula", "kubevirt", "glance", "terraform", "curl"]);
     for (const entry of platformSnippets(feedVersion({ format: "vdi" }), links))
       if (entry.code === null) expect(entry.note).toContain("vdi");
-  });
-
-  it("the appliance name is the one the marketplace lists", () => {
-    expect(openNebulaApplianceName({ imageName: HOSTILE, version: "1" })).toBe(`Hangar: ${HOSTILE} 1`);
   });
 
   // shellCalls fails on anything bash writes to stderr, so a `$(x)` that ran ("x: command not found") fails too.
@@ -376,7 +382,8 @@ describe("use it on: the snippets for an offered version", () => {
       rmSync(dir, { recursive: true, force: true });
       const args = calls.flat();
       expect(args.length, entry.platform).toBeGreaterThan(0);
-      if (entry.platform === "opennebula") expect(args).toContain(`Hangar: ${HOSTILE} 12.7.0`);
+      // OpenNebula names can't hold quotes or "$" (oned refuses them): the index builder replaces them.
+      if (entry.platform === "opennebula") expect(args).toContain("Hangar - a-b-c -(x) 12.7.0");
       if (entry.platform === "glance") expect(args).toContain(`${HOSTILE} 12.7.0`);
     }
   });

@@ -4,6 +4,8 @@
 // quoting of the language it lands in; YAML is written by the `yaml` package, never by hand.
 import { stringify } from "yaml";
 import type { DiskFormat } from "@/db/enums";
+import { shellQuote } from "@/lib/builds/virt-customize";
+import { applianceId, applianceIndex, onemarketappExportCommand, onemarketCreateCommand } from "./opennebula";
 import type { FeedVersion } from "./types";
 
 export const useItOnPlatforms = [
@@ -51,20 +53,7 @@ export function platformSnippets(version: FeedVersion, links: UseItOnLinks): Use
   ];
 }
 
-/** The marketplace appliance's name: prefixed so it is unique across an OpenNebula's marketplaces. */
-export function openNebulaApplianceName(version: Pick<FeedVersion, "imageName" | "version">): string {
-  return `Hangar: ${version.imageName} ${version.version}`;
-}
-
 // ---- quoting ------------------------------------------------------------------------------------
-
-const SHELL_SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
-
-/** POSIX shell word: bare when nothing in it is special, else single-quoted ('\'' for a quote). */
-function shellQuote(value: string): string {
-  if (SHELL_SAFE.test(value)) return value;
-  return `'${value.replaceAll("'", `'\\''`)}'`;
-}
 
 /** An HCL quoted string: escapes, and `${`/`%{` doubled so nothing is interpolated. */
 function hclString(value: string): string {
@@ -77,15 +66,6 @@ function hclString(value: string): string {
     .replaceAll("${", () => "$${") // a function: in a replacement string "$$" means one "$"
     .replaceAll("%{", "%%{");
   return `"${escaped}"`;
-}
-
-/**
- * Text for an OpenNebula template's double-quoted value. Its lexer (src/template/template_parser.l, VALUE_STRING
- * `([^\"]|"\\\"")*`) has no escape that reliably yields a quote, and a trailing backslash would
- * swallow the closing one: quotes, backslashes and line breaks are dropped rather than escaped.
- */
-function oneTemplateText(value: string): string {
-  return value.replace(/["\\\u0000-\u001f\u007f]/g, "");
 }
 
 function yamlDocument(value: unknown): string {
@@ -117,10 +97,6 @@ function downloadFileName(url: string): string {
   return path.slice(path.lastIndexOf("/") + 1) || "download";
 }
 
-function withTrailingSlash(url: string): string {
-  return url.endsWith("/") ? url : `${url}/`;
-}
-
 function unavailable(
   platform: UseItOnPlatform,
   title: string,
@@ -132,40 +108,36 @@ function unavailable(
 
 // ---- platforms -----------------------------------------------------------------------------------
 
-// OpenNebula's KVM datastores take qcow2 and raw images; the others would need converting first.
-const openNebulaFormats: readonly DiskFormat[] = ["qcow2", "raw"];
-
 function openNebula(version: FeedVersion, links: UseItOnLinks): UseItOnSnippet {
   const title = "OpenNebula";
   if (!links.feedBase) return unavailable("opennebula", title, "shell", NO_FEED_NOTE);
-  if (!openNebulaFormats.includes(version.format))
-    return unavailable(
-      "opennebula",
-      title,
-      "shell",
-      `OpenNebula's marketplace offers qcow2 and raw images; this version is ${version.format}. Convert it to qcow2 and offer that version instead.`,
-    );
-  // The `one` driver fetches `<ENDPOINT>/appliance`; the feed answers it under `<feed>/opennebula/`.
-  const endpoint = `${withTrailingSlash(links.feedBase)}opennebula/`;
-  const marketName = oneTemplateText(links.marketName ?? "").trim() || "Hangar";
+  const marketName = links.marketName?.trim() || "Hangar";
   const code = [
-    "cat > hangar-market.tmpl <<'EOF'",
-    `NAME       = "${marketName}"`,
-    `MARKET_MAD = "one"`,
-    `ENDPOINT   = "${oneTemplateText(endpoint)}"`,
-    "EOF",
-    "onemarket create hangar-market.tmpl",
+    onemarketCreateCommand(links.feedBase, marketName).trimEnd(),
     "",
     "# After the marketplace's first monitoring run (oned.conf MONITORING_INTERVAL_MARKET, 600 s by default):",
-    `onemarketapp export ${shellQuote(openNebulaApplianceName(version))} ${shellQuote(fileStem(version))} --datastore default`,
+    onemarketappExportCommand(
+      applianceName(version, links.feedBase, marketName),
+      `${version.imageName} ${version.version}`,
+    ),
   ].join("\n");
   return {
     platform: "opennebula",
     title,
     language: "shell",
     code,
-    note: "Create the marketplace once per OpenNebula; it then lists every version this feed offers. The export makes an image and a VM template in the `default` datastore.",
+    note: "Create the marketplace once per OpenNebula; it then lists every version and channel this feed offers. The export makes an image and a VM template in the `default` datastore.",
   };
+}
+
+/**
+ * The version's own entry in the marketplace, named by the index builder. Built from this version
+ * alone: in a feed where another entry's name collides, the index adds the publisher to both.
+ */
+function applianceName(version: FeedVersion, feedBase: string, marketName: string): string {
+  const id = applianceId(version.versionId);
+  const index = applianceIndex([version], { base: feedBase, name: marketName });
+  return index.appliances.find((appliance) => appliance._id.$oid === id)!.name;
 }
 
 // Proxmox's `import` content takes these extensions (pve-storage PVE/Storage.pm,
@@ -379,6 +351,7 @@ function terraform(links: UseItOnLinks): UseItOnSnippet {
         : NO_FEED_NOTE,
     );
   // hashicorp/http's data source: url, request_headers; response_body (body is deprecated), status_code.
+  // The fields read are ChannelAnswer's (lib/feeds/channel-lookup.ts).
   const code = [
     'data "http" "hangar_channel" {',
     `  url = ${hclString(links.channelLookup)}`,
@@ -400,15 +373,15 @@ function terraform(links: UseItOnLinks): UseItOnSnippet {
     "",
     "# Hand these to the platform's provider (an image or download resource's URL and checksum).",
     'output "image_version" {',
-    "  value = local.hangar_image.version",
+    "  value = local.hangar_image.version.version",
     "}",
     "",
     'output "image_url" {',
-    "  value = local.hangar_image.download_url",
+    "  value = local.hangar_image.download.url",
     "}",
     "",
     'output "image_sha256" {',
-    "  value = local.hangar_image.sha256",
+    "  value = local.hangar_image.version.sha256",
     "}",
   ].join("\n");
   return {
