@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -67,27 +67,34 @@ function code(list: UseItOnSnippet[], platform: UseItOnPlatform): string {
 const stubbed = ["glance", "pvesh", "qm", "onemarket", "onemarketapp", "incus", "lxc", "curl"];
 
 /**
- * Runs a shell snippet in real bash, with each platform command replaced by a function that records
- * its arguments: what bash parsed is what the platform would get. Returns one array per call.
+ * Runs a shell snippet in real bash, in an empty directory, with each platform command replaced by
+ * a function that records its arguments: what bash parsed is what the platform would get. Returns
+ * one array per call and the files the snippet wrote.
  */
-function shellCalls(script: string): { calls: string[][]; dir: string } {
+function shellCalls(script: string): { calls: string[][]; files: Record<string, string> } {
   const dir = mkdtempSync(path.join(tmpdir(), "use-it-on-"));
-  const prelude = [
-    ...stubbed.map((name) => `${name}() { printf '%s\\0' ${name} "$@"; printf '\\n\\0'; }`),
-    `sha256sum() { printf '%s\\0' sha256sum "$@" "stdin=$(cat)"; printf '\\n\\0'; }`,
-  ].join("\n");
-  const run = spawnSync("bash", ["-euc", `${prelude}\n${script}`], { cwd: dir, encoding: "utf8" });
-  if (run.status !== 0 || run.stderr) throw new Error(`bash said (${run.status}): ${run.stderr}`);
-  const output = run.stdout;
-  const calls: string[][] = [];
-  let current: string[] = [];
-  for (const field of output.split("\0").slice(0, -1)) {
-    if (field === "\n") {
-      calls.push(current);
-      current = [];
-    } else current.push(field);
+  try {
+    const prelude = [
+      ...stubbed.map((name) => `${name}() { printf '%s\\0' ${name} "$@"; printf '\\n\\0'; }`),
+      `sha256sum() { printf '%s\\0' sha256sum "$@" "stdin=$(cat)"; printf '\\n\\0'; }`,
+    ].join("\n");
+    const run = spawnSync("bash", ["-euc", `${prelude}\n${script}`], { cwd: dir, encoding: "utf8" });
+    if (run.status !== 0 || run.stderr) throw new Error(`bash said (${run.status}): ${run.stderr}`);
+    const calls: string[][] = [];
+    let current: string[] = [];
+    for (const field of run.stdout.split("\0").slice(0, -1)) {
+      if (field === "\n") {
+        calls.push(current);
+        current = [];
+      } else current.push(field);
+    }
+    const files = Object.fromEntries(
+      readdirSync(dir).map((name) => [name, readFileSync(path.join(dir, name), "utf8")] as const),
+    );
+    return { calls, files };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return { calls, dir };
 }
 
 function argAfter(call: string[], flag: string): string | undefined {
@@ -105,23 +112,19 @@ describe("use it on: the snippets for an offered version", () => {
   it("OpenNebula: a `one` marketplace at <feed>/opennebula/ and the export of this version's appliance, by its index name", () => {
     const version = feedVersion();
     const list = platformSnippets(version, { ...links, marketName: 'Our "Hangar" market' });
-    const { calls, dir } = shellCalls(code(list, "opennebula"));
-    try {
-      const template = readFileSync(path.join(dir, "hangar-marketplace.tmpl"), "utf8");
-      expect(template).toContain('MARKET_MAD = "one"');
-      expect(template).toContain(`ENDPOINT = "${FEED}opennebula/"`);
-      expect(template).toMatch(/^NAME = "Our -Hangar- market"$/m);
-      const [entry] = applianceIndex([version], { base: FEED, name: "x" }).appliances.filter(
-        (appliance) => appliance._id.$oid === applianceId(version.versionId),
-      );
-      expect(calls).toEqual([
-        ["onemarket", "create", "hangar-marketplace.tmpl"],
-        ["onemarketapp", "export", entry!.name, "Debian 12 base 12.7.0", "--datastore", "default"],
-      ]);
-      expect(entry!.name).toBe("Hangar - Debian 12 base 12.7.0");
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const { calls, files } = shellCalls(code(list, "opennebula"));
+    const template = files["hangar-marketplace.tmpl"]!;
+    expect(template).toContain('MARKET_MAD = "one"');
+    expect(template).toContain(`ENDPOINT = "${FEED}opennebula/"`);
+    expect(template).toMatch(/^NAME = "Our -Hangar- market"$/m);
+    const [entry] = applianceIndex([version], { base: FEED, name: "x" }).appliances.filter(
+      (appliance) => appliance._id.$oid === applianceId(version.versionId),
+    );
+    expect(calls).toEqual([
+      ["onemarket", "create", "hangar-marketplace.tmpl"],
+      ["onemarketapp", "export", entry!.name, "Debian 12 base 12.7.0", "--datastore", "default"],
+    ]);
+    expect(entry!.name).toBe("Hangar - Debian 12 base 12.7.0");
     expect(code(platformSnippets(version, links), "opennebula")).toMatch(/^NAME = "Hangar"$/m);
   });
 
@@ -378,8 +381,7 @@ describe("use it on: the snippets for an offered version", () => {
     const list = platformSnippets(version, links);
     for (const entry of list) {
       if (entry.language !== "shell" || entry.code === null) continue;
-      const { calls, dir } = shellCalls(entry.code);
-      rmSync(dir, { recursive: true, force: true });
+      const { calls } = shellCalls(entry.code);
       const args = calls.flat();
       expect(args.length, entry.platform).toBeGreaterThan(0);
       // OpenNebula names can't hold quotes or "$" (oned refuses them): the index builder replaces them.
