@@ -44,7 +44,7 @@ function tarOf(name: string, content: Buffer, mtime: Date): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const tar = pack();
     const chunks: Buffer[] = [];
-    tar.on("data", (chunk: Buffer) => chunks.push(chunk));
+    tar.on("data", (chunk) => chunks.push(chunk as Buffer));
     tar.on("end", () => resolve(Buffer.concat(chunks)));
     tar.on("error", reject);
     tar.entry(
@@ -57,10 +57,10 @@ function tarOf(name: string, content: Buffer, mtime: Date): Promise<Buffer> {
 
 function xz(input: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    // XZ_DEFAULTS and XZ_OPT would change the bytes: the child gets PATH alone.
+    // XZ_DEFAULTS and XZ_OPT would change the bytes: the child does not see them.
+    const { XZ_DEFAULTS: _defaults, XZ_OPT: _options, ...env } = process.env;
     const child = spawn("xz", ["--compress", "--stdout", "--format=xz", "--check=crc64", "--threads=1", "-6"], {
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
-      stdio: ["pipe", "pipe", "pipe"],
+      env,
     });
     const out: Buffer[] = [];
     const err: Buffer[] = [];

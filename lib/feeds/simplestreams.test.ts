@@ -13,6 +13,7 @@ import {
   streamsIndex,
   type PlatformArtifactFacts,
   type ProductsDocument,
+  type SimplestreamsProduct,
 } from "./simplestreams";
 import { extensionOf, type FeedContext, type FeedVersion } from "./types";
 
@@ -61,9 +62,24 @@ function artifactsFor(version: FeedVersion): PlatformArtifactFacts[] {
     kind,
     sha256: hex(kind === "lxd" ? "1" : "2"),
     size: 420,
-    combinedSha256: `${version.versionId.replace(/-/g, "")}${hex("f", 32)}`,
+    combinedSha256: combinedOf(version),
   }));
 }
+
+function combinedOf(version: FeedVersion): string {
+  return `${version.versionId.replace(/-/g, "")}${hex("f", 32)}`;
+}
+
+function defined<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`${what} is missing`);
+  return value;
+}
+
+const productOf = (file: ProductsDocument, key: string) => defined(file.products[key], `product ${key}`);
+const onlyVersion = (product: SimplestreamsProduct) => {
+  expect(Object.keys(product.versions)).toHaveLength(1);
+  return defined(Object.values(product.versions)[0], "the version");
+};
 
 // --- What LXD and Incus make of the documents (shared/simplestreams) -----------------------------
 
@@ -175,8 +191,9 @@ function client(
     /** GetImage: a prefix match that refuses more than one. */
     image: (fingerprint: string) => {
       const matches = images.filter((image) => image.fingerprint.startsWith(fingerprint));
-      if (matches.length !== 1) throw new Error(`${matches.length} images match ${fingerprint}`);
-      return matches[0];
+      const [match] = matches;
+      if (!match || matches.length !== 1) throw new Error(`${matches.length} images match ${fingerprint}`);
+      return match;
     },
   };
 }
@@ -212,7 +229,7 @@ describe("simplestreams index and products", () => {
     expect(file.updated).toMatch(rfc2822);
     expect(Object.keys(file.products)).toEqual(["debian-12-base:12:amd64:default"]);
 
-    const product = file.products["debian-12-base:12:amd64:default"];
+    const product = productOf(file, "debian-12-base:12:amd64:default");
     expect(product).toMatchObject({
       aliases: "debian-12-base,debian-12-base/latest",
       arch: "amd64",
@@ -226,36 +243,39 @@ describe("simplestreams index and products", () => {
     });
     const serial = "20261201_1015.30250." + version.versionId.replace(/-/g, "").slice(0, 8);
     expect(Object.keys(product.versions)).toEqual([serial]);
-    expect(product.versions[serial].label).toBe("Debian 12 base 12.7.0");
-    expect(product.versions[serial].pubname).toBe("debian-12-base-12.7.0-amd64");
+    const listed = onlyVersion(product);
+    expect(listed.label).toBe("Debian 12 base 12.7.0");
+    expect(listed.pubname).toBe("debian-12-base-12.7.0-amd64");
 
     const diskPath = `files/${version.versionId}/debian-12-base-12.7.0.qcow2`;
-    expect(product.versions[serial].items).toEqual({
+    expect(listed.items).toEqual({
       "disk1.img": { ftype: "disk1.img", path: diskPath, size: 123_456_789, sha256: hex("a"), md5: hex("c", 32) },
       "lxd.tar.xz": {
         ftype: "lxd.tar.xz",
         path: `files/${version.versionId}/lxd.tar.xz`,
         size: 420,
         sha256: hex("1"),
-        "combined_disk1-img_sha256": artifactsFor(version)[0].combinedSha256,
-        "combined_disk-kvm-img_sha256": artifactsFor(version)[0].combinedSha256,
+        "combined_disk1-img_sha256": combinedOf(version),
+        "combined_disk-kvm-img_sha256": combinedOf(version),
       },
       "incus.tar.xz": {
         ftype: "incus.tar.xz",
         path: `files/${version.versionId}/incus.tar.xz`,
         size: 420,
         sha256: hex("2"),
-        "combined_disk1-img_sha256": artifactsFor(version)[1].combinedSha256,
-        "combined_disk-kvm-img_sha256": artifactsFor(version)[1].combinedSha256,
+        "combined_disk1-img_sha256": combinedOf(version),
+        "combined_disk-kvm-img_sha256": combinedOf(version),
       },
     });
     // A path is relative to the feed base: the reader joins it to the URL it was given.
     expect(context.base + diskPath).toBe(version.urls.download);
 
     for (const meta of ["lxd.tar.xz", "incus.tar.xz"] as const) {
-      const [image] = clientImages(file, meta);
+      const images = clientImages(file, meta);
+      expect(images).toHaveLength(1);
+      const image = defined(images[0], "the image");
       expect(image).toMatchObject({
-        fingerprint: artifactsFor(version)[0].combinedSha256,
+        fingerprint: combinedOf(version),
         type: "virtual-machine",
         size: 420 + 123_456_789,
         files: { root: { path: diskPath, sha256: hex("a"), size: 123_456_789 } },
@@ -270,7 +290,7 @@ describe("simplestreams index and products", () => {
   it("maps architectures to LXD's names and leaves UEFI images without requirements", () => {
     const arm = feedVersion({ arch: "aarch64", vmTemplate: { ...defaultVmTemplate, firmware: "uefi" } });
     const file = productsFile([arm], [], context, { contentId: "hangar:latest" });
-    const product = file.products["debian-12-base:12:arm64:default"];
+    const product = productOf(file, "debian-12-base:12:arm64:default");
     expect(product.arch).toBe("arm64");
     expect(product.requirements).toBeUndefined();
     expect(osarchKnown.has(product.arch)).toBe(true);
@@ -292,13 +312,13 @@ describe("simplestreams index and products", () => {
     const file = productsFile([later, twinB, first, never, twinA, sameMinute], [], context, {
       contentId: "hangar:all",
     });
-    const keys = Object.keys(file.products["debian-12-base:12:amd64:default"].versions);
+    const keys = Object.keys(productOf(file, "debian-12-base:12:amd64:default").versions);
 
     for (const key of keys) expect(key).toMatch(/^\d{8}_\d{4}\.\d{5}\.[0-9a-f]{8}$/);
     expect(keys.slice(0, 4)).toEqual([never, sameMinute, first, later].map(serialOf));
-    expect(keys[0].startsWith("20261202_2359")).toBe(true);
-    expect(keys[1].startsWith("20261203_1258")).toBe(true);
-    expect(keys[2].startsWith("20261203_1258")).toBe(true);
+    expect(keys[0]).toMatch(/^20261202_2359/);
+    expect(keys[1]).toMatch(/^20261203_1258/);
+    expect(keys[2]).toMatch(/^20261203_1258/);
     expect(new Set(keys).size).toBe(6);
     // Newest last in C (byte) order, which is what LANG=C sort and Glance's --max use.
     expect([...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)))).toEqual(keys);
@@ -323,39 +343,43 @@ describe("simplestreams index and products", () => {
 
     expect(index.format).toBe("index:1.0");
     expect(index.updated).toMatch(rfc2822);
-    expect(index.updated).toBe(files[0].updated);
+    expect(index.updated).toBe(files[0]?.updated);
     expect(index.index).toEqual({
       "hangar:latest": {
         datatype: "image-downloads",
         format: "products:1.0",
         path: "streams/v1/hangar:latest.json",
-        updated: files[0].updated,
+        updated: files[0]?.updated,
         products: ["debian-12-base:12:amd64:default", "raw-disk:12:amd64:default", "web:12:amd64:default"],
       },
       "hangar:stable": {
         datatype: "image-downloads",
         format: "products:1.0",
         path: "streams/v1/hangar:stable.json",
-        updated: files[1].updated,
+        updated: files[1]?.updated,
         products: ["debian-12-base:12:amd64:default", "web:12:amd64:default"],
       },
       "hangar:testing": {
         datatype: "image-downloads",
         format: "products:1.0",
         path: "streams/v1/hangar:testing.json",
-        updated: files[2].updated,
+        updated: files[2]?.updated,
         products: ["debian-12-base:12:amd64:default"],
       },
     });
 
     // Each channel's file lists exactly the version the channel points at.
-    const [latest, stable, testing] = files;
-    const listed = (file: ProductsDocument, product: string) => Object.keys(file.products[product].versions);
+    const [latest, stable, testing] = [0, 1, 2].map((i) => defined(files[i], `file ${i}`)) as [
+      ProductsDocument,
+      ProductsDocument,
+      ProductsDocument,
+    ];
+    const listed = (file: ProductsDocument, key: string) => Object.keys(productOf(file, key).versions);
     expect(listed(latest, "debian-12-base:12:amd64:default")).toEqual([serialOf(current)]);
     expect(listed(stable, "debian-12-base:12:amd64:default")).toEqual([serialOf(old)]);
     expect(listed(testing, "debian-12-base:12:amd64:default")).toEqual([serialOf(current)]);
     expect(listed(stable, "web:12:amd64:default")).toEqual([serialOf(web)]);
-    expect(latest.products["debian-12-base:12:amd64:default"].aliases).toBe(
+    expect(productOf(latest, "debian-12-base:12:amd64:default").aliases).toBe(
       "debian-12-base,debian-12-base/latest,debian-12-base/testing",
     );
 
@@ -365,16 +389,15 @@ describe("simplestreams index and products", () => {
       const fingerprints = lxd.images.map((image) => image.fingerprint);
       expect(new Set(fingerprints).size).toBe(fingerprints.length);
       expect(fingerprints).toHaveLength(3);
-      const fingerprintOf = (version: FeedVersion) => artifactsFor(version)[0].combinedSha256;
-      expect(lxd.alias("debian-12-base")).toBe(fingerprintOf(current));
-      expect(lxd.alias("debian-12-base/latest")).toBe(fingerprintOf(current));
-      expect(lxd.alias("debian-12-base/testing")).toBe(fingerprintOf(current));
-      expect(lxd.alias("debian-12-base/stable")).toBe(fingerprintOf(old));
-      expect(lxd.alias("web")).toBe(fingerprintOf(web));
-      expect(lxd.alias("web/stable")).toBe(fingerprintOf(web));
+      expect(lxd.alias("debian-12-base")).toBe(combinedOf(current));
+      expect(lxd.alias("debian-12-base/latest")).toBe(combinedOf(current));
+      expect(lxd.alias("debian-12-base/testing")).toBe(combinedOf(current));
+      expect(lxd.alias("debian-12-base/stable")).toBe(combinedOf(old));
+      expect(lxd.alias("web")).toBe(combinedOf(web));
+      expect(lxd.alias("web/stable")).toBe(combinedOf(web));
       expect(lxd.alias("raw-disk")).toBeUndefined();
       for (const version of [old, current, web]) {
-        expect(lxd.image(fingerprintOf(version).slice(0, 12)).files.root.path).toBe(
+        expect(lxd.image(combinedOf(version).slice(0, 12)).files.root.path).toBe(
           version.urls.download.slice(context.base.length),
         );
       }
@@ -393,8 +416,8 @@ describe("simplestreams index and products", () => {
   it("lists other formats under their own name, without LXD items, and deprecated versions as such", () => {
     const raw = feedVersion({ format: "raw", releaseStatus: "deprecated" });
     const file = productsFile([raw], artifactsFor(raw), context, { contentId: "hangar:latest" });
-    const product = file.products["debian-12-base:12:amd64:default"];
-    const [version] = Object.values(product.versions);
+    const product = productOf(file, "debian-12-base:12:amd64:default");
+    const version = onlyVersion(product);
     expect(version.items).toEqual({
       raw: {
         ftype: "raw",
@@ -413,9 +436,7 @@ describe("simplestreams index and products", () => {
   it("lists a qcow2 version whose tarballs are not made yet by its disk alone", () => {
     const version = feedVersion();
     const file = productsFile([version], [], context, { contentId: "hangar:latest", channel: "latest" });
-    expect(Object.keys(Object.values(file.products["debian-12-base:12:amd64:default"].versions)[0].items)).toEqual([
-      "disk1.img",
-    ]);
+    expect(Object.keys(onlyVersion(productOf(file, "debian-12-base:12:amd64:default")).items)).toEqual(["disk1.img"]);
   });
 
   it("answers an empty feed with an empty index, and refuses a download URL outside the feed", () => {

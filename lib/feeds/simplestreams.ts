@@ -170,7 +170,7 @@ function newest(dates: Date[]): Date | undefined {
 
 function versionItems(
   version: FeedVersion,
-  artifacts: PlatformArtifactFacts[],
+  artifacts: Map<string, PlatformArtifactFacts>,
   context: FeedContext,
   launchable: boolean,
 ): Record<string, SimplestreamsItem> {
@@ -189,7 +189,7 @@ function versionItems(
   const items: Record<string, SimplestreamsItem> = { "disk1.img": { ftype: "disk1.img", ...disk } };
   if (!launchable) return items;
   for (const kind of ["lxd", "incus"] as const) {
-    const artifact = artifacts.find((a) => a.versionId === version.versionId && a.kind === kind);
+    const artifact = artifacts.get(`${version.versionId} ${kind}`);
     if (!artifact) continue;
     items[`${kind}.tar.xz`] = {
       ftype: `${kind}.tar.xz`,
@@ -224,17 +224,25 @@ export function productsFile(
   context: FeedContext,
   { contentId, channel }: ProductsFileOptions,
 ): ProductsDocument {
-  const ordered = [...versions].sort((a, b) => (serialOf(a) < serialOf(b) ? -1 : serialOf(a) > serialOf(b) ? 1 : 0));
-  const byProduct = new Map<string, FeedVersion[]>();
-  for (const version of ordered) {
-    const key = productKey(version);
-    byProduct.set(key, [...(byProduct.get(key) ?? []), version]);
+  const artifactsByKey = new Map(artifacts.map((artifact) => [`${artifact.versionId} ${artifact.kind}`, artifact]));
+  const ordered = versions
+    .map((version) => ({ version, serial: serialOf(version) }))
+    .sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));
+  const byProduct = new Map<string, { head: FeedVersion; line: typeof ordered }>();
+  for (const entry of ordered) {
+    const key = productKey(entry.version);
+    const product = byProduct.get(key);
+    // Oldest first, so the newest is the product's head once all are in.
+    if (product) {
+      product.head = entry.version;
+      product.line.push(entry);
+    } else {
+      byProduct.set(key, { head: entry.version, line: [entry] });
+    }
   }
 
   const products: Record<string, SimplestreamsProduct> = {};
-  for (const key of [...byProduct.keys()].sort()) {
-    const line = byProduct.get(key)!;
-    const head = line[line.length - 1];
+  for (const [key, { head, line }] of [...byProduct].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const arch = simplestreamsArch[head.arch];
     const release = releaseOf(head);
     products[key] = {
@@ -250,14 +258,14 @@ export function productsFile(
       // launch fails with "Please set security.secureboot=false" instead of a VM that never boots.
       ...(head.vmTemplate.firmware === "bios" ? { requirements: { secureboot: "false" } } : {}),
       versions: Object.fromEntries(
-        line.map((version) => [
-          serialOf(version),
+        line.map(({ version, serial }) => [
+          serial,
           {
             label: `${version.imageName} ${version.version}${version.releaseStatus === "deprecated" ? " (deprecated)" : ""}`,
             pubname: `${version.imageSlug}-${version.version}-${arch}`,
             items: versionItems(
               version,
-              artifacts,
+              artifactsByKey,
               context,
               channel === undefined || homeChannelOf(version) === channel,
             ),
