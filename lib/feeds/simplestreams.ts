@@ -170,7 +170,7 @@ function newest(dates: Date[]): Date | undefined {
 
 function versionItems(
   version: FeedVersion,
-  artifacts: Map<string, PlatformArtifactFacts>,
+  artifacts: ArtifactIndex,
   context: FeedContext,
   launchable: boolean,
 ): Record<string, SimplestreamsItem> {
@@ -222,9 +222,23 @@ export function productsFile(
   versions: FeedVersion[],
   artifacts: PlatformArtifactFacts[],
   context: FeedContext,
+  options: ProductsFileOptions,
+): ProductsDocument {
+  return productsDocument(versions, indexArtifacts(artifacts), context, options);
+}
+
+type ArtifactIndex = Map<string, PlatformArtifactFacts>;
+
+function indexArtifacts(artifacts: PlatformArtifactFacts[]): ArtifactIndex {
+  return new Map(artifacts.map((artifact) => [`${artifact.versionId} ${artifact.kind}`, artifact]));
+}
+
+function productsDocument(
+  versions: FeedVersion[],
+  artifactsByKey: ArtifactIndex,
+  context: FeedContext,
   { contentId, channel }: ProductsFileOptions,
 ): ProductsDocument {
-  const artifactsByKey = new Map(artifacts.map((artifact) => [`${artifact.versionId} ${artifact.kind}`, artifact]));
   const ordered = versions
     .map((version) => ({ version, serial: serialOf(version) }))
     .sort((a, b) => (a.serial < b.serial ? -1 : a.serial > b.serial ? 1 : 0));
@@ -291,10 +305,11 @@ export function channelProductsFiles(
   artifacts: PlatformArtifactFacts[],
   context: FeedContext,
 ): ProductsDocument[] {
+  const artifactsByKey = indexArtifacts(artifacts);
   return sortChannels(versions.flatMap((version) => version.channels)).map((channel) =>
-    productsFile(
+    productsDocument(
       versions.filter((version) => version.channels.includes(channel)),
-      artifacts,
+      artifactsByKey,
       context,
       { contentId: contentIdOf(channel), channel },
     ),
