@@ -21,7 +21,7 @@ import { freePort } from "../db/embedded";
 import { getViewerById } from "../db/queries/users";
 import { imageVersions } from "../db/schema";
 import { createTokenFor } from "../lib/api/tokens";
-import { startApp, startUploadBench, tusUploadWhole } from "./import";
+import { startBenchApp, startUploadBench, tusUploadWhole } from "./import";
 import { median, type BenchRow } from "./report";
 
 const exec = promisify(execFile);
@@ -38,7 +38,7 @@ async function timed(fn: () => Promise<unknown>): Promise<number> {
 
 export async function cliRows(): Promise<BenchRow[]> {
   const { work, dataDir, source, database, password, adminId, image } = await startUploadBench("hangar-bench-cli-");
-  let app: Awaited<ReturnType<typeof startApp>> | undefined;
+  let app: Awaited<ReturnType<typeof startBenchApp>> | undefined;
   try {
     const owner = await getViewerById({ id: adminId });
     const { secret: token } = await createTokenFor({
@@ -53,20 +53,7 @@ export async function cliRows(): Promise<BenchRow[]> {
     await exec("sh", ["-c", `head -c ${SIZE} /dev/urandom > '${source}'`]);
     const port = await freePort();
     const origin = `http://127.0.0.1:${port}`;
-    app = await startApp(
-      {
-        ...process.env,
-        DATABASE_URL: database.url,
-        HANGAR_DATA_DIR: dataDir,
-        PORT: String(port),
-        AUTH_URL: origin,
-        HANGAR_SEED_DEMO: "false",
-        HANGAR_ADMIN_EMAIL: "bench@hangar.local",
-        HANGAR_ADMIN_PASSWORD: password,
-        HANGAR_WORKER_CONCURRENCY: "1",
-      },
-      port,
-    );
+    app = await startBenchApp({ database, dataDir, password, port, workers: 0 });
     const cliEnv = {
       ...process.env,
       HANGAR_URL: origin,
@@ -119,54 +106,64 @@ export async function cliRows(): Promise<BenchRow[]> {
     const pull: number[] = [];
     const curl: number[] = [];
     const curlSha: number[] = [];
+    const pushArgs = (version: string, ...extra: string[]) => [
+      "push",
+      source,
+      "--image",
+      "bench-image",
+      "--version",
+      version,
+      "--format",
+      "raw",
+      ...extra,
+    ];
+    // Each measurement starts with the disk quiet: the one before wrote a GiB the kernel is still
+    // flushing, which slowed whatever ran second. The order inside each pair also alternates.
+    const settled = async (fn: () => Promise<unknown>) => {
+      await exec("sync");
+      return timed(fn);
+    };
+    const inTurn = async (round: number, first: () => Promise<void>, second: () => Promise<void>) => {
+      if (round % 2 === 0) {
+        await first();
+        await second();
+      } else {
+        await second();
+        await first();
+      }
+    };
     for (let round = 0; round < ROUNDS; round += 1) {
-      imports.push(await timed(() => tusUpload(`import-${round}`)));
-      push.push(
-        await timed(() =>
-          hangar(["push", source, "--image", "bench-image", "--version", `cli-${round}`, "--format", "raw"]),
-        ),
+      await inTurn(
+        round,
+        async () => void imports.push(await settled(() => tusUpload(`import-${round}`))),
+        async () => void push.push(await settled(() => hangar(pushArgs(`cli-${round}`)))),
       );
-      pushVerify.push(
-        await timed(() =>
-          hangar([
-            "push",
-            source,
-            "--image",
-            "bench-image",
-            "--version",
-            `cli-verify-${round}`,
-            "--format",
-            "raw",
-            "--verify",
-          ]),
-        ),
+      await inTurn(
+        round,
+        async () => void pushVerify.push(await settled(() => hangar(pushArgs(`cli-verify-${round}`, "--verify")))),
+        async () =>
+          void hashFirst.push(
+            await settled(async () => {
+              const { stdout } = await exec("openssl", ["dgst", "-sha256", "-r", source]);
+              await hangar(pushArgs(`cli-sha-${round}`, "--sha256", stdout.split(" ")[0]!));
+            }),
+          ),
       );
-      hashFirst.push(
-        await timed(async () => {
-          const { stdout } = await exec("openssl", ["dgst", "-sha256", "-r", source]);
-          const sha256 = stdout.split(" ")[0]!;
-          await hangar([
-            "push",
-            source,
-            "--image",
-            "bench-image",
-            "--version",
-            `cli-sha-${round}`,
-            "--format",
-            "raw",
-            "--sha256",
-            sha256,
-          ]);
-        }),
+      await inTurn(
+        round,
+        async () => {
+          await rm(curled, { force: true });
+          const curlSeconds = await settled(() =>
+            exec("curl", ["-sSf", "-H", `Authorization: Bearer ${token}`, "-o", curled, url]),
+          );
+          curl.push(curlSeconds);
+          curlSha.push(curlSeconds + (await timed(() => exec("openssl", ["dgst", "-sha256", curled]))));
+        },
+        async () => {
+          await rm(pulled, { force: true });
+          pull.push(await settled(() => hangar(["pull", version!.id, "-o", pulled])));
+        },
       );
-      await rm(curled, { force: true });
-      const curlSeconds = await timed(() =>
-        exec("curl", ["-sSf", "-H", `Authorization: Bearer ${token}`, "-o", curled, url]),
-      );
-      curl.push(curlSeconds);
-      curlSha.push(curlSeconds + (await timed(() => exec("openssl", ["dgst", "-sha256", curled]))));
-      await rm(pulled, { force: true });
-      pull.push(await timed(() => hangar(["pull", version!.id, "-o", pulled])));
       console.log(
         `round ${round}: push ${push.at(-1)!.toFixed(2)} s, import ${imports.at(-1)!.toFixed(2)} s, push --verify ${pushVerify.at(-1)!.toFixed(2)} s, openssl dgst + push --sha256 ${hashFirst.at(-1)!.toFixed(2)} s, pull ${pull.at(-1)!.toFixed(2)} s, curl ${curl.at(-1)!.toFixed(2)} s (+openssl dgst ${curlSha.at(-1)!.toFixed(2)} s)`,
       );

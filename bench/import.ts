@@ -141,6 +141,41 @@ export async function startApp(env: NodeJS.ProcessEnv, port: number): Promise<Ch
 }
 
 /**
+ * The app on `port` over a bench's own database and data directory, without the demo. `workers` 0
+ * keeps the jobs an upload queues (a content scan boots a libguestfs appliance) from running in the
+ * middle of the next measurement.
+ */
+export function startBenchApp({
+  database,
+  dataDir,
+  password,
+  port,
+  workers = 1,
+}: {
+  database: { url: string };
+  dataDir: string;
+  password: string;
+  port: number;
+  workers?: number;
+}): Promise<ChildProcess> {
+  const origin = `http://127.0.0.1:${port}`;
+  return startApp(
+    {
+      ...process.env,
+      DATABASE_URL: database.url,
+      HANGAR_DATA_DIR: dataDir,
+      PORT: String(port),
+      AUTH_URL: origin,
+      HANGAR_SEED_DEMO: "false",
+      HANGAR_ADMIN_EMAIL: "bench@hangar.local",
+      HANGAR_ADMIN_PASSWORD: password,
+      HANGAR_WORKER_CONCURRENCY: String(workers),
+    },
+    port,
+  );
+}
+
+/**
  * The browser's tus upload of a whole file: one POST to create it, one PATCH with every byte (the
  * import page's chunk is larger than any bench file). `auth` is the session cookie or a bearer token.
  */

@@ -11,6 +11,7 @@ const benchmarks: Record<string, () => Promise<BenchRow[]>> = {
   signin: async () => (await import("./signin")).run(),
   load: async () => (await import("./load")).run(),
   content: async () => (await import("./content")).run(),
+  feeds: async () => (await import("./feeds")).run(),
   api: async () => [
     ...(await (await import("./api-list")).apiListRows()),
     ...(await (await import("./api-webhook")).webhookRows()),

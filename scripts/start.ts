@@ -28,6 +28,7 @@ import {
 } from "../lib/http/database-unavailable";
 import { reconcileStorage } from "../lib/imports/reconcile";
 import { createUploadServer, isUploadPath, uploadViewerOf } from "../lib/imports/tus";
+import { handleFeedNode, isFeedPath } from "../lib/feeds/http";
 import { reconcileContentScans } from "../lib/content/requests";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { closeQueue, startWorker, type Worker } from "../lib/jobs/queue";
@@ -189,7 +190,9 @@ async function main() {
             // During a database outage, answer a clear 503 at once instead of running into it.
             if (answeredDatabaseUnavailable(req, res, pathname)) return;
             answerOutageErrorsAs503(res);
-            return isUploadPath(pathname) ? uploads.handleNode(req, res) : handleNext(req, res);
+            if (isUploadPath(pathname)) return uploads.handleNode(req, res);
+            if (isFeedPath(pathname)) return handleFeedNode(req, res, { address });
+            return handleNext(req, res);
           })
           .catch(fail);
       });

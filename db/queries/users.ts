@@ -1,4 +1,4 @@
-import { eq, isNull, sql } from "drizzle-orm";
+import { and, eq, isNull, sql } from "drizzle-orm";
 import { db } from "../client";
 import { projectMembers, projects, users, type ProjectRole, type TokenScope, type UserRole } from "../schema";
 
@@ -68,4 +68,14 @@ export async function isAccountDisabled({ email }: { email: string }): Promise<b
 /** Makes an account an admin: for people the configuration names as admins, at their first OIDC sign-in. */
 export async function grantAdminRole({ userId }: { userId: string }): Promise<void> {
   await db().update(users).set({ role: "admin" }).where(eq(users.id, userId));
+}
+
+/** The enabled admins' emails, oldest account first (the operator's command acts as one of them). */
+export async function listActiveAdminEmails(): Promise<string[]> {
+  const rows = await db()
+    .select({ email: users.email })
+    .from(users)
+    .where(and(isNull(users.disabledAt), eq(users.role, "admin")))
+    .orderBy(users.createdAt);
+  return rows.map((row) => row.email);
 }

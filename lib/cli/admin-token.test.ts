@@ -1,23 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { runAdmin } from "@/tests/admin-command";
 import { listAuditEvents } from "@/db/queries/audit";
 import { canInProject } from "@/db/queries/access";
 import { viewerFromTokenSecret } from "@/lib/api/tokens";
-import { resolve } from "@/lib/cli/admin";
 import { createTestProject, createTestUser } from "@/tests/fixtures";
 
-async function admin(argv: string[]) {
-  const resolved = resolve(argv);
-  if (resolved.kind !== "command")
-    return { code: 2, out: [], err: [resolved.kind === "usage" ? resolved.message : ""] };
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await resolved.run({
-    out: (line) => out.push(line),
-    err: (line) => err.push(line),
-    readStdin: async () => "",
-  });
-  return { code, out, err };
-}
+const admin = runAdmin;
 
 const address = "192.0.2.10";
 

@@ -14,7 +14,10 @@ import {
   type AccountActor,
 } from "@/db/queries/accounts";
 import { findApiTokensByReference, listAllApiTokens } from "@/db/queries/api-tokens";
-import { getViewerByEmail } from "@/db/queries/users";
+import { getViewerByEmail, listActiveAdminEmails, type Viewer } from "@/db/queries/users";
+import { enablePublicFeed, listAllFeeds, revokeFeed, setImagePublishing, type FeedRow } from "@/db/queries/feeds";
+import { channelNamePattern } from "@/db/queries/channels";
+import { createFeed, feedBaseUrl, PUBLIC_FEED_SEGMENT } from "@/lib/feeds/service";
 import { tokenScopes, type TokenScope } from "@/db/enums";
 import { createTokenFor, parseTokenExpiry, revokeTokenAs, tokenStatus } from "@/lib/api/tokens";
 import { HangarError } from "@/lib/errors";
@@ -48,6 +51,8 @@ interface Command {
 }
 
 const operator: AccountActor = { kind: "operator" };
+
+const when = (date: Date | null) => (date ? date.toISOString().slice(0, 16).replace("T", " ") : "-");
 
 function oneEmail(positionals: string[], usage: string): string {
   if (positionals.length !== 1)
@@ -310,7 +315,6 @@ const tokenCommands: Record<string, Command> = {
         io.out(JSON.stringify(tokens, null, 2));
         return EXIT.ok;
       }
-      const when = (date: Date | null) => (date ? date.toISOString().slice(0, 16).replace("T", " ") : "-");
       io.out(
         table(
           ["ID", "PREFIX", "OWNER", "NAME", "PROJECT", "SCOPE", "EXPIRES (UTC)", "LAST USED", "STATE"],
@@ -353,11 +357,208 @@ const tokenCommands: Record<string, Command> = {
   },
 };
 
+/**
+ * Whom a feed or publishing command acts as: --as EMAIL, or the one enabled admin when there is
+ * exactly one. A feed reads as the account that made it, so this is not a formality.
+ */
+async function actingAccount(as: unknown): Promise<Viewer> {
+  if (typeof as === "string") {
+    const viewer = await getViewerByEmail({ email: oneEmail([as], "--as EMAIL") });
+    if (!viewer) throw new HangarError("not_found", `There is no enabled account ${as}.`);
+    return viewer;
+  }
+  const admins = await listActiveAdminEmails();
+  if (admins.length !== 1)
+    throw new UsageError(
+      admins.length
+        ? `Say which account this acts as: --as EMAIL (one of the ${admins.length} admins, or a project owner).`
+        : "There is no enabled admin yet; create one with user create --admin, or give --as EMAIL.",
+    );
+  return (await getViewerByEmail({ email: admins[0]! }))!;
+}
+
+const feedStatus = (feed: FeedRow) => (feed.revokedAt ? `revoked ${when(feed.revokedAt)}` : "active");
+
+const feedCommands: Record<string, Command> = {
+  create: {
+    usage: "feed create [--project SLUG] [--name NAME] [--as EMAIL]",
+    summary:
+      "make a feed URL for platforms (a project's published images, or with no --project everything an admin may publish) and print it once",
+    options: { project: { type: "string" }, name: { type: "string" }, as: { type: "string" } },
+    run: async ({ values, positionals }, io) => {
+      if (positionals.length)
+        throw new UsageError(`feed create takes no arguments.
+
+Usage: ${feedCommands.create!.usage}`);
+      const viewer = await actingAccount(values.as);
+      const projectSlug = typeof values.project === "string" ? values.project : undefined;
+      const name =
+        typeof values.name === "string" ? values.name : projectSlug ? `${projectSlug} feed` : "All published images";
+      const { feed, url } = await createFeed({ viewer, name, projectSlug });
+      io.out(
+        `Created feed “${feed.name}” (${feed.projectSlug ? `project ${feed.projectSlug}` : "every project"}), read as ${viewer.email}.`,
+      );
+      io.out("Its URL is shown only now; give it to the platforms that read it:");
+      io.out(url);
+      io.out(`  OpenNebula marketplace ENDPOINT: ${url}opennebula/`);
+      io.out(`  simplestreams (LXD, Incus, sstream-mirror-glance): ${url}streams/v1/index.json`);
+      io.out(`  channel lookup: ${url}channels/<image>/<channel>.json`);
+      return EXIT.ok;
+    },
+  },
+  list: {
+    usage: "feed list [--json]",
+    summary: "every feed with its scope, last use and number of uses",
+    options: { json: { type: "boolean" } },
+    run: async ({ values }, io) => {
+      const feeds = await listAllFeeds();
+      if (values.json) {
+        io.out(JSON.stringify(feeds, null, 2));
+        return EXIT.ok;
+      }
+      io.out(
+        table(
+          ["ID", "URL", "NAME", "SCOPE", "BY", "USES", "LAST USED", "STATUS"],
+          feeds.map((feed) => [
+            feed.id,
+            feed.kind === "public" ? "/feeds/public/" : `/feeds/${feed.prefix}…`,
+            feed.name,
+            feed.kind === "public" ? "public images" : (feed.projectSlug ?? "everything"),
+            feed.createdByEmail,
+            String(feed.useCount),
+            feed.lastUsedAt ? `${when(feed.lastUsedAt)} ${feed.lastUsedAddress ?? ""}`.trim() : "never",
+            feedStatus(feed),
+          ]),
+        ),
+      );
+      io.out(`${feeds.length} feed${feeds.length === 1 ? "" : "s"}.`);
+      return EXIT.ok;
+    },
+  },
+  revoke: {
+    usage: "feed revoke ID|PREFIX [--as EMAIL]",
+    summary: "revoke a feed at once (by its id, or the URL prefix feed list shows); its URL answers 404 from then on",
+    options: { as: { type: "string" } },
+    run: async ({ values, positionals }, io) => {
+      if (positionals.length !== 1)
+        throw new UsageError(`Say which feed: its id or its prefix.
+
+Usage: ${feedCommands.revoke!.usage}`);
+      const reference = positionals[0]!;
+      const found = (await listAllFeeds()).filter(
+        (feed) =>
+          feed.id === reference || (feed.prefix !== null && reference.length >= 8 && feed.prefix.startsWith(reference)),
+      );
+      if (!found.length) throw new HangarError("not_found", `No feed has the id or prefix ${reference}.`);
+      if (found.length > 1)
+        throw new HangarError("conflict", `More than one feed starts with ${reference}; give its id.`);
+      const viewer = await actingAccount(values.as);
+      const before = found[0]!;
+      await revokeFeed({ viewer, id: before.id });
+      io.out(
+        before.revokedAt
+          ? `“${before.name}” was already revoked; nothing changed.`
+          : `Revoked “${before.name}”; its URL stops answering at once.`,
+      );
+      return EXIT.ok;
+    },
+  },
+  public: {
+    usage: "feed public on|off [--as EMAIL]",
+    summary: "turn the anonymous feed of public, published images (/feeds/public/) on or off",
+    options: { as: { type: "string" } },
+    run: async ({ values, positionals }, io) => {
+      const [state] = positionals;
+      if (positionals.length !== 1 || (state !== "on" && state !== "off"))
+        throw new UsageError(`Say on or off.
+
+Usage: ${feedCommands.public!.usage}`);
+      const viewer = await actingAccount(values.as);
+      if (state === "on") {
+        await enablePublicFeed({ viewer });
+        io.out(`The public feed is on: ${feedBaseUrl(PUBLIC_FEED_SEGMENT)}`);
+      } else {
+        const live = (await listAllFeeds()).find((feed) => feed.kind === "public" && !feed.revokedAt);
+        if (live) await revokeFeed({ viewer, id: live.id });
+        io.out(live ? "The public feed is off." : "The public feed was already off; nothing changed.");
+      }
+      return EXIT.ok;
+    },
+  },
+};
+
+function channelList(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = String(value)
+    .split(",")
+    .map((name) => name.trim())
+    .filter(Boolean);
+  const wrong = names.find((name) => !channelNamePattern.test(name));
+  if (!names.length || wrong)
+    throw new UsageError(
+      `${wrong ? `“${wrong}” is not a channel name` : "Name at least one channel"}; use lowercase names such as latest,stable.`,
+    );
+  return [...new Set(names)];
+}
+
+async function imageBySlug(slug: string | undefined, usage: string) {
+  if (!slug)
+    throw new UsageError(`Say which image: its slug.
+
+Usage: ${usage}`);
+  const image = await findRetentionImage({ slug });
+  if (!image) throw new HangarError("not_found", `There is no image ${slug}.`);
+  return image;
+}
+
+const publishCommands: Record<string, Command> = {
+  publish: {
+    usage: "publish IMAGE [--channels latest,stable] [--as EMAIL]",
+    summary: "offer an image's approved versions to platforms through feeds, on these channels (default latest)",
+    options: { channels: { type: "string" }, as: { type: "string" } },
+    run: async ({ values, positionals }, io) => {
+      if (positionals.length > 1)
+        throw new UsageError(`Give one image.
+
+Usage: ${publishCommands.publish!.usage}`);
+      const image = await imageBySlug(positionals[0], publishCommands.publish!.usage);
+      const channels = channelList(values.channels) ?? ["latest"];
+      await setImagePublishing({
+        viewer: await actingAccount(values.as),
+        imageId: image.id,
+        published: true,
+        channels,
+      });
+      io.out(`Published ${positionals[0]} on ${channels.join(", ")}: every feed that may see it offers it now.`);
+      return EXIT.ok;
+    },
+  },
+  unpublish: {
+    usage: "unpublish IMAGE [--as EMAIL]",
+    summary: "take an image out of every feed at once",
+    options: { as: { type: "string" } },
+    run: async ({ values, positionals }, io) => {
+      if (positionals.length > 1)
+        throw new UsageError(`Give one image.
+
+Usage: ${publishCommands.unpublish!.usage}`);
+      const image = await imageBySlug(positionals[0], publishCommands.unpublish!.usage);
+      await setImagePublishing({ viewer: await actingAccount(values.as), imageId: image.id, published: false });
+      io.out(`Unpublished ${positionals[0]}: no feed offers it any more.`);
+      return EXIT.ok;
+    },
+  },
+};
+
 const groups: Record<string, { summary: string; commands: Record<string, Command> }> = {
   user: { summary: "accounts", commands: userCommands },
   retention: { summary: "retention rules", commands: retentionCommands },
   token: { summary: "API tokens", commands: tokenCommands },
+  feed: { summary: "feeds for platforms", commands: feedCommands },
 };
+
+/** Commands of one word (`publish IMAGE`), listed after the groups. */
+const singles: Record<string, Command> = publishCommands;
 
 function table(header: string[], rows: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
@@ -373,7 +574,7 @@ export function helpText(): string {
     "Runs on the server with direct database access (DATABASE_URL, or the embedded PostgreSQL in HANGAR_DATA_DIR).",
     "",
   ];
-  for (const group of Object.values(groups)) {
+  for (const group of [...Object.values(groups), { commands: singles }]) {
     for (const command of Object.values(group.commands)) lines.push(`  ${command.usage}`, `      ${command.summary}`);
   }
   lines.push(
@@ -392,18 +593,24 @@ export type Resolved =
 export function resolve(argv: string[]): Resolved {
   const [groupName, commandName, ...rest] = argv;
   if (!groupName || groupName === "help" || groupName === "--help" || groupName === "-h") return { kind: "help" };
+  const single = singles[groupName];
   const group = groups[groupName];
-  if (!group) return { kind: "usage", message: `Unknown command “${groupName}”.\n\n${helpText()}` };
-  const command = commandName ? group.commands[commandName] : undefined;
+  if (!group && !single) return { kind: "usage", message: `Unknown command “${groupName}”.\n\n${helpText()}` };
+  if (single) return run(single, argv.slice(1));
+  const command = commandName ? group!.commands[commandName] : undefined;
   if (!command) {
-    const known = Object.keys(group.commands).join(", ");
+    const known = Object.keys(group!.commands).join(", ");
     return {
       kind: "usage",
       message: commandName
         ? `Unknown command “${groupName} ${commandName}”; ${groupName} commands are: ${known}.`
-        : `Say what to do with ${group.summary}: ${known}.\n\n${helpText()}`,
+        : `Say what to do with ${group!.summary}: ${known}.\n\n${helpText()}`,
     };
   }
+  return run(command, rest);
+}
+
+function run(command: Command, rest: string[]): Resolved {
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: command.options ?? {}, allowPositionals: true, strict: true });

@@ -47,13 +47,55 @@ export async function downloadResponse({
     format = wanted;
   }
 
+  return blobResponse({
+    request,
+    sha256,
+    size,
+    filename: `${version.imageSlug}-${version.version}.${format}`,
+    cacheControl: "private, max-age=0, must-revalidate",
+  });
+}
+
+/**
+ * Which bytes of which blob a blobResponse carries, for a Node server that can send them faster
+ * than the web stream it also holds (lib/http/send-file.ts); Next.js routes use the stream.
+ */
+const blobBodies = new WeakMap<Response, { sha256: string; start: number; end: number }>();
+export const blobBodyOf = (response: Response) => blobBodies.get(response) ?? null;
+
+function withBlobBody(response: Response, body: { sha256: string; start: number; end: number }): Response {
+  blobBodies.set(response, body);
+  return response;
+}
+
+/**
+ * A stored blob as an HTTP answer: 200 with the whole file (HEAD: its headers only), 206 for a
+ * satisfiable Range (If-Range by the ETag, which is the quoted sha256), 304, 416. Every download
+ * (pages, the API, platform feeds) answers through here.
+ */
+export async function blobResponse({
+  request,
+  sha256,
+  size,
+  filename,
+  cacheControl,
+  extraHeaders = {},
+}: {
+  request: Request;
+  sha256: string;
+  size: number;
+  filename: string;
+  cacheControl: string;
+  extraHeaders?: Record<string, string>;
+}): Promise<Response> {
   const etag = `"${sha256}"`;
   const headers = new Headers({
     "Accept-Ranges": "bytes",
     ETag: etag,
     "Content-Type": "application/octet-stream",
-    "Content-Disposition": contentDisposition(`${version.imageSlug}-${version.version}.${format}`),
-    "Cache-Control": "private, max-age=0, must-revalidate",
+    "Content-Disposition": contentDisposition(filename),
+    "Cache-Control": cacheControl,
+    ...extraHeaders,
   });
   if (request.headers.get("if-none-match") === etag) return new Response(null, { status: 304, headers });
   const ifRange = request.headers.get("if-range");
@@ -68,10 +110,18 @@ export async function downloadResponse({
     headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
     headers.set("Content-Length", String(range.end - range.start + 1));
     const body = await store.createReadStream(sha256, { start: range.start, end: range.end });
-    return new Response(Readable.toWeb(body as Readable) as ReadableStream, { status: 206, headers });
+    return withBlobBody(new Response(Readable.toWeb(body as Readable) as ReadableStream, { status: 206, headers }), {
+      sha256,
+      start: range.start,
+      end: range.end,
+    });
   }
   headers.set("Content-Length", String(size));
   if (request.method === "HEAD") return new Response(null, { status: 200, headers });
   const body = await store.createReadStream(sha256);
-  return new Response(Readable.toWeb(body as Readable) as ReadableStream, { status: 200, headers });
+  return withBlobBody(new Response(Readable.toWeb(body as Readable) as ReadableStream, { status: 200, headers }), {
+    sha256,
+    start: 0,
+    end: size - 1,
+  });
 }

@@ -1,6 +1,7 @@
 // Retention on real versions in the real database: the plan, a dry run that changes nothing, a
 // run that deprecates and deletes through the release rules with audit rows, dependants that are
 // never deleted, the daily run over enabled rules only, and callers who may not.
+import { runAdmin } from "@/tests/admin-command";
 import { and, eq, inArray } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
@@ -14,7 +15,6 @@ import {
   setRetentionRuleAction,
 } from "@/lib/actions/retention-actions";
 import { createTestImage, createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
-import { resolve } from "@/lib/cli/admin";
 import { DAILY_JOB_LABEL, runAllRetention, runRetention } from "./run";
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -222,15 +222,7 @@ describe("retention on real versions", () => {
 
 describe("npm run admin -- retention run", () => {
   async function admin_(argv: string[]) {
-    const resolved = resolve(argv);
-    if (resolved.kind !== "command") throw new Error(`not a command: ${resolved.kind}`);
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await resolved.run({
-      out: (line) => out.push(line),
-      err: (line) => err.push(line),
-      readStdin: async () => "",
-    });
+    const { code, out, err } = await runAdmin(argv);
     return { code, out: out.join("\n"), err: err.join("\n") };
   }
 

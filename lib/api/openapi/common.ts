@@ -39,6 +39,7 @@ const errorDescriptions: Record<ErrorCode, string> = {
   unauthenticated: "No token, or the token is unknown, expired or revoked.",
   forbidden: "The caller or the token's scope may not do this.",
   not_found: "It does not exist, or the caller may not see it.",
+  method_not_allowed: "This path does not take that HTTP method; see Allow.",
   conflict: "The object's state does not allow this now.",
   gone: "It existed but was removed.",
   too_large: "The body is larger than this endpoint takes.",

@@ -1,0 +1,138 @@
+// Everything under /feeds/<secret or public>/: what platforms fetch without credentials. The
+// supervisor's HTTP server (scripts/start.ts) hands these paths here before Next.js sees them, so
+// a doubled slash (OpenNebula 7 asks for `<ENDPOINT>/appliance` with ENDPOINT ending in "/") reaches
+// us as sent, and files stream without the App Router's layers. An unknown, revoked or malformed
+// feed, and anything a feed does not offer, is the same 404: nothing says whether it exists.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { errorResponse } from "@/lib/errors";
+import { blobBodyOf, blobResponse } from "@/lib/http/download";
+import { sendFileRange } from "@/lib/http/send-file";
+import { getBlobStore } from "@/lib/storage";
+import { channelLookup } from "./channel-lookup";
+import { applianceIndex, matchOpenNebulaPath } from "./opennebula";
+import { feedFileName, feedVersions, openFeed } from "./service";
+import type { FeedContext, FeedVersion } from "./types";
+import type { FeedRow } from "@/db/queries/feeds";
+import type { Viewer } from "@/db/queries/users";
+
+export const FEEDS_ROUTE = "/feeds/";
+export const isFeedPath = (pathname: string) => pathname.startsWith(FEEDS_ROUTE);
+
+export interface OpenedFeed {
+  feed: FeedRow;
+  viewer: Viewer | null;
+  context: FeedContext;
+}
+
+/** A feed format: answers the path after the feed's base when it is one of its own, else null. */
+export type FeedHandler = (
+  request: Request,
+  opened: OpenedFeed,
+  tail: string,
+) => Promise<Response | null> | Response | null;
+
+const notFound = () =>
+  errorResponse("not_found", "There is nothing here. Check the feed URL; a revoked feed stops answering at once.");
+
+// Indexes change whenever a release or a channel does; platforms must not keep stale copies.
+const INDEX_CACHE = "no-cache";
+
+export const json = (body: unknown) =>
+  new Response(JSON.stringify(body), {
+    headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": INDEX_CACHE },
+  });
+
+/** `files/<versionId>/<slug>-<version>.<ext>`: the version's bytes, while the feed offers it. */
+const files: FeedHandler = async (request, opened, tail) => {
+  const match = /^files\/([0-9a-f-]{36})\/([^/]+)$/.exec(tail);
+  if (!match) return null;
+  const version = (await feedVersions(opened)).find((entry) => entry.versionId === match[1]);
+  if (!version || feedFileName(version) !== decodeURIComponent(match[2]!)) return notFound();
+  return blobResponse({
+    request,
+    sha256: version.sha256,
+    size: version.fileSize,
+    filename: feedFileName(version),
+    // The path is immutable per version, but a revoked version must stop being served at once.
+    cacheControl: "public, max-age=0, must-revalidate",
+    extraHeaders: { "Content-Type": contentTypeOf(version) },
+  });
+};
+
+function contentTypeOf(version: FeedVersion): string {
+  return version.format === "iso" ? "application/x-iso9660-image" : "application/octet-stream";
+}
+
+/** `channels/<image>/<channel>.json`: the deploy-script and Terraform lookup. */
+const channels: FeedHandler = async (_request, opened, tail) => {
+  const match = /^channels\/([a-z0-9][a-z0-9-]*)\/([a-z][a-z0-9-]*)\.json$/.exec(tail);
+  if (!match) return null;
+  const versions = await feedVersions(opened, { imageSlug: match[1] });
+  const answer = channelLookup(versions, match[2]!);
+  return answer ? json(answer) : notFound();
+};
+
+/**
+ * `opennebula/appliance` (also `//appliance`, as OpenNebula asks) is the `one` MarketPlace driver's
+ * index; `opennebula/appliance/<id>/download/0` is where it downloads from, redirected to the file.
+ */
+const opennebula: FeedHandler = async (_request, opened, tail) => {
+  if (!tail.startsWith("opennebula/")) return null;
+  const route = matchOpenNebulaPath(tail.slice("opennebula/".length));
+  if (!route) return notFound();
+  const versions = await feedVersions(opened);
+  if (route.kind === "index") return json(applianceIndex(versions, opened.context));
+  const version = versions.find((entry) => entry.versionId === route.versionId);
+  return version ? Response.redirect(version.urls.download, 302) : notFound();
+};
+
+const handlers: FeedHandler[] = [files, channels, opennebula];
+
+/** Adds a feed format (OpenNebula, simplestreams) to the router. */
+export function registerFeedHandler(handler: FeedHandler) {
+  if (!handlers.includes(handler)) handlers.push(handler);
+}
+
+export async function handleFeedRequest(request: Request, { address }: { address: string | null }): Promise<Response> {
+  if (request.method !== "GET" && request.method !== "HEAD")
+    return errorResponse("method_not_allowed", "Feeds are read with GET or HEAD.", { headers: { Allow: "GET, HEAD" } });
+  const pathname = new URL(request.url).pathname;
+  const rest = pathname.slice(FEEDS_ROUTE.length);
+  const slash = rest.indexOf("/");
+  if (slash <= 0) return notFound();
+  const opened = await openFeed(rest.slice(0, slash), { address });
+  if (!opened) return notFound();
+  const tail = rest.slice(slash + 1);
+  for (const handler of handlers) {
+    const answer = await handler(request, opened, tail);
+    if (answer) return answer;
+  }
+  return notFound();
+}
+
+/** The HTTP server's entry point: the same handler over Node's request and response. */
+export async function handleFeedNode(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { address }: { address: string | null },
+): Promise<void> {
+  const headers = new Headers();
+  for (let index = 0; index < req.rawHeaders.length; index += 2)
+    headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!);
+  const request = new Request(new URL(req.url ?? "/", "http://localhost"), { method: req.method, headers });
+  const response = await handleFeedRequest(request, { address });
+  res.writeHead(response.status, [...response.headers].flat());
+  const blob = blobBodyOf(response);
+  if (blob && req.method !== "HEAD" && blob.end >= blob.start) {
+    await response.body?.cancel();
+    await sendFileRange(res, { file: await getBlobStore().localPath(blob.sha256), start: blob.start, end: blob.end });
+  } else if (response.body && req.method !== "HEAD")
+    await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
+  else {
+    await response.body?.cancel();
+    res.end();
+  }
+}
