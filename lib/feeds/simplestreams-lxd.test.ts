@@ -122,7 +122,7 @@ beforeAll(async () => {
   ] as const) {
     served.set(feedVersion.urls.download.slice(context.base.length), readFileSync(file));
     const tarball = await lxdMetadataTarball(feedVersion, "lxd");
-    served.set(metadataTarballPath(feedVersion, "lxd", context), tarball);
+    served.set(metadataTarballPath(feedVersion.versionId, "lxd"), tarball);
     const combined = await combinedSha256(tarball, file);
     fingerprints.set(feedVersion.versionId, combined);
     artifacts.push({
@@ -182,7 +182,7 @@ describe("LXD's client against the simplestreams documents", () => {
       "debian-12-base/stable",
       "debian-12-base/stable/amd64",
     ]);
-    expect(old.size).toBe(served.get(metadataTarballPath(stable, "lxd", context))!.length + stable.fileSize);
+    expect(old.size).toBe(served.get(metadataTarballPath(stable.versionId, "lxd"))!.length + stable.fileSize);
   });
 
   it("exports a channel's version with checked hashes: the tarball and the disk, whose combined hash is the fingerprint", async () => {

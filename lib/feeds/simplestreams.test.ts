@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { defaultVmTemplate } from "@/db/enums";
 import {
   channelProductsFiles,
+  matchSimplestreamsPath,
   productsFile,
   serialOf,
   streamsIndex,
@@ -252,7 +253,7 @@ describe("simplestreams index and products", () => {
       "disk1.img": { ftype: "disk1.img", path: diskPath, size: 123_456_789, sha256: hex("a"), md5: hex("c", 32) },
       "lxd.tar.xz": {
         ftype: "lxd.tar.xz",
-        path: `files/${version.versionId}/lxd.tar.xz`,
+        path: `streams/files/${version.versionId}/lxd.tar.xz`,
         size: 420,
         sha256: hex("1"),
         "combined_disk1-img_sha256": combinedOf(version),
@@ -260,7 +261,7 @@ describe("simplestreams index and products", () => {
       },
       "incus.tar.xz": {
         ftype: "incus.tar.xz",
-        path: `files/${version.versionId}/incus.tar.xz`,
+        path: `streams/files/${version.versionId}/incus.tar.xz`,
         size: 420,
         sha256: hex("2"),
         "combined_disk1-img_sha256": combinedOf(version),
@@ -437,6 +438,43 @@ describe("simplestreams index and products", () => {
     const version = feedVersion();
     const file = productsFile([version], [], context, { contentId: "hangar:latest", channel: "latest" });
     expect(Object.keys(onlyVersion(productOf(file, "debian-12-base:12:amd64:default")).items)).toEqual(["disk1.img"]);
+  });
+
+  it("routes every path the documents name, and nothing else", () => {
+    const version = feedVersion({ channels: ["latest", "stable"] });
+    const files = channelProductsFiles([version], artifactsFor(version), context);
+    const index = streamsIndex(files);
+    expect(matchSimplestreamsPath("streams/v1/index.json")).toEqual({ kind: "index" });
+    for (const [contentId, entry] of Object.entries(index.index)) {
+      expect(matchSimplestreamsPath(entry.path)).toEqual({ kind: "products", contentId });
+    }
+    const items = files.flatMap((file) =>
+      Object.values(file.products).flatMap((product) =>
+        Object.values(product.versions).flatMap((v) => Object.values(v.items)),
+      ),
+    );
+    for (const kind of ["lxd", "incus"] as const) {
+      const item = defined(
+        items.find((entry) => entry.ftype === `${kind}.tar.xz`),
+        kind,
+      );
+      expect(matchSimplestreamsPath(item.path)).toEqual({
+        kind: "tarball",
+        versionId: version.versionId,
+        artifact: kind,
+      });
+    }
+    // The disk is the feed's own files/ path, which the feed's file handler answers.
+    expect(matchSimplestreamsPath(`files/${version.versionId}/debian-12-base-12.7.0.qcow2`)).toBeNull();
+    for (const stray of [
+      "streams/v1/index.sjson",
+      "streams/v1/hangar:Stable.json",
+      "streams/v1/other:stable.json",
+      `streams/files/${version.versionId}/root.tar.xz`,
+      "streams/files/not-a-uuid/lxd.tar.xz",
+    ]) {
+      expect(matchSimplestreamsPath(stray)).toBeNull();
+    }
   });
 
   it("answers an empty feed with an empty index, and refuses a download URL outside the feed", () => {

@@ -1,6 +1,7 @@
 // simplestreams (index:1.0 + products:1.0), read by LXD and Incus as remote image servers and by
-// OpenStack's sstream-mirror-glance. One products file per published channel, each listing the
-// version every image's channel points at, so a Glance mirror can follow one channel by its file.
+// OpenStack's sstream-mirror-glance. One products file per published channel, content id
+// `hangar:<channel>` at `streams/v1/<content id>.json` (as Ubuntu names its files), each listing
+// the version every image's channel points at, so a Glance mirror can follow one channel by its file.
 //
 // LXD and Incus read every file in the index and refuse to launch an image whose fingerprint occurs
 // twice (shared/simplestreams/simplestreams.go, GetImage: "More than one match"). A version that
@@ -149,14 +150,28 @@ function relativeToFeed(url: string, context: FeedContext): string {
   return url.slice(context.base.length);
 }
 
-/** The metadata tarball sits beside the disk under the version's immutable files path. */
-export function metadataTarballPath(
-  version: Pick<FeedVersion, "urls">,
-  kind: PlatformArtifactKind,
-  context: FeedContext,
-) {
-  const disk = relativeToFeed(version.urls.download, context);
-  return `${disk.slice(0, disk.lastIndexOf("/") + 1)}${kind}.tar.xz`;
+/**
+ * The metadata tarballs live under `streams/` with the documents, so everything simplestreams adds
+ * to a feed is under one prefix; the path is immutable per version, as simplestreams requires.
+ */
+export function metadataTarballPath(versionId: string, kind: PlatformArtifactKind): string {
+  return `streams/files/${versionId}/${kind}.tar.xz`;
+}
+
+export type SimplestreamsRoute =
+  | { kind: "index" }
+  | { kind: "products"; contentId: string }
+  | { kind: "tarball"; versionId: string; artifact: PlatformArtifactKind };
+
+/** What a path under the feed asks for: the index, a products file by content id, or a metadata tarball. */
+export function matchSimplestreamsPath(tail: string): SimplestreamsRoute | null {
+  if (tail === "streams/v1/index.json") return { kind: "index" };
+  const products = /^streams\/v1\/(hangar:[a-z][a-z0-9-]*)\.json$/.exec(tail);
+  if (products?.[1]) return { kind: "products", contentId: products[1] };
+  const tarball = /^streams\/files\/([0-9a-f-]{36})\/(lxd|incus)\.tar\.xz$/.exec(tail);
+  if (tarball?.[1] && tarball[2])
+    return { kind: "tarball", versionId: tarball[1], artifact: tarball[2] as PlatformArtifactKind };
+  return null;
 }
 
 /** RFC 2822, as simplestreams' `updated` (`Thu, 03 Dec 2026 12:58:41 +0000`). */
@@ -193,7 +208,7 @@ function versionItems(
     if (!artifact) continue;
     items[`${kind}.tar.xz`] = {
       ftype: `${kind}.tar.xz`,
-      path: metadataTarballPath(version, kind, context),
+      path: metadataTarballPath(version.versionId, kind),
       size: artifact.size,
       sha256: artifact.sha256,
       "combined_disk1-img_sha256": artifact.combinedSha256,
