@@ -8,6 +8,7 @@ import { describe, expect, it } from "vitest";
 import { defaultVmTemplate } from "@/db/enums";
 import {
   channelProductsFiles,
+  channelProductsSummaries,
   matchSimplestreamsPath,
   productsFile,
   serialOf,
@@ -342,6 +343,10 @@ describe("simplestreams index and products", () => {
     expect(files.map((file) => file.content_id)).toEqual(["hangar:latest", "hangar:stable", "hangar:testing"]);
     const index = streamsIndex(files);
 
+    // The index from summaries alone is the same document.
+    expect(streamsIndex(channelProductsSummaries(versions))).toEqual(index);
+    expect(JSON.stringify(streamsIndex(channelProductsSummaries(versions)))).toBe(JSON.stringify(index));
+
     expect(index.format).toBe("index:1.0");
     expect(index.updated).toMatch(rfc2822);
     expect(index.updated).toBe(files[0]?.updated);
@@ -479,6 +484,7 @@ describe("simplestreams index and products", () => {
 
   it("answers an empty feed with an empty index, and refuses a download URL outside the feed", () => {
     expect(streamsIndex(channelProductsFiles([], [], context))).toEqual({ format: "index:1.0", index: {} });
+    expect(streamsIndex(channelProductsSummaries([]))).toEqual({ format: "index:1.0", index: {} });
     const stray = feedVersion({ urls: { download: "https://elsewhere.test/files/x.qcow2" } });
     expect(() => productsFile([stray], [], context, { contentId: "hangar:latest" })).toThrow(/not under the feed/);
   });

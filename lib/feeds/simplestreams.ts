@@ -331,8 +331,40 @@ export function channelProductsFiles(
   );
 }
 
+/** What the index needs of a products file: its content id, date and product keys. */
+export interface ProductsSummary {
+  content_id: string;
+  updated?: string;
+  productKeys: string[];
+}
+
+/**
+ * The channel files as the index sees them, without building their items: the same entries as
+ * `channelProductsFiles` gives the index, at a fraction of the cost for a feed of thousands.
+ */
+export function channelProductsSummaries(versions: FeedVersion[]): ProductsSummary[] {
+  const byChannel = new Map<string, { keys: Set<string>; newest: Date }>();
+  for (const version of versions) {
+    const at = releasedAt(version);
+    for (const channel of version.channels) {
+      const entry = byChannel.get(channel);
+      if (!entry) byChannel.set(channel, { keys: new Set([productKey(version)]), newest: at });
+      else {
+        entry.keys.add(productKey(version));
+        if (at > entry.newest) entry.newest = at;
+      }
+    }
+  }
+  return sortChannels([...byChannel.keys()]).flatMap((channel) => {
+    const entry = byChannel.get(channel);
+    return entry
+      ? [{ content_id: contentIdOf(channel), updated: rfc2822(entry.newest), productKeys: [...entry.keys].sort() }]
+      : [];
+  });
+}
+
 /** streams/v1/index.json: an entry per products file, under its content id, at its path. */
-export function streamsIndex(files: ProductsDocument[]): StreamsIndex {
+export function streamsIndex(files: (ProductsDocument | ProductsSummary)[]): StreamsIndex {
   const updated = newest(files.flatMap((file) => (file.updated ? [new Date(file.updated)] : [])));
   return {
     format: "index:1.0",
@@ -341,11 +373,11 @@ export function streamsIndex(files: ProductsDocument[]): StreamsIndex {
       files.map((file) => [
         file.content_id,
         {
-          datatype: file.datatype,
-          format: file.format,
+          datatype: "image-downloads",
+          format: "products:1.0",
           path: productsPath(file.content_id),
           ...(file.updated ? { updated: file.updated } : {}),
-          products: Object.keys(file.products),
+          products: "productKeys" in file ? file.productKeys : Object.keys(file.products),
         },
       ]),
     ),
