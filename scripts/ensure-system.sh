@@ -29,6 +29,9 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 /usr/bin/python3 -c "import guestfs" >/dev/null 2>&1 || need+=(python3-guestfs)
 # The rpm version-ordering tests compare against rpm's own rpm.vercmp (rpmdevtools is not in Debian).
 command -v rpm >/dev/null 2>&1 || need+=(rpm)
+# LXD/Incus metadata tarballs are xz-compressed by xz itself; the simplestreams feed is tested with LXD's own client.
+command -v xz >/dev/null 2>&1 || need+=(xz-utils)
+command -v lxc >/dev/null 2>&1 || need+=(lxd-client)
 # libguestfs boots its appliance with a host kernel; without recommends apt does not pull one in.
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 
