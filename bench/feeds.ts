@@ -43,7 +43,7 @@ async function timedMs(fn: () => Promise<unknown>): Promise<number> {
 }
 
 /** 10,000 approved versions over 100 published images of one project, their checksums all known. */
-async function seedPublished(projectId: string) {
+export async function seedPublished(projectId: string) {
   const perImage = Math.ceil(VERSIONS / IMAGES);
   await db().execute(sql`
     insert into images (slug, name, os, os_version, project_id, published, published_channels)

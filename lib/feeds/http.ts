@@ -13,6 +13,17 @@ import { sendFileRange } from "@/lib/http/send-file";
 import { getBlobStore } from "@/lib/storage";
 import { channelLookup } from "./channel-lookup";
 import { applianceIndex, matchOpenNebulaPath } from "./opennebula";
+import { queuePlatformArtifacts } from "./artifacts";
+import {
+  channelProductsSummaries,
+  contentIdOf,
+  matchSimplestreamsPath,
+  productsFile,
+  sortChannels,
+  streamsIndex,
+} from "./simplestreams";
+import { getPlatformArtifactContent, listPlatformArtifacts } from "@/db/queries/platform-artifacts";
+import { logger } from "@/lib/observability/log";
 import { feedFileName, feedVersions, openFeed } from "./service";
 import type { FeedContext, FeedVersion } from "./types";
 import type { FeedRow } from "@/db/queries/feeds";
@@ -89,7 +100,48 @@ const opennebula: FeedHandler = async (_request, opened, tail) => {
   return version ? Response.redirect(version.urls.download, 302) : notFound();
 };
 
-const handlers: FeedHandler[] = [files, channels, opennebula];
+/**
+ * simplestreams (LXD, Incus, sstream-mirror-glance): `streams/v1/index.json`, one products file per
+ * channel, and the versions' metadata tarballs. A launchable version whose tarball is not made yet
+ * is listed by its disk and queued; its LXD/Incus items appear once the job has run.
+ */
+const simplestreams: FeedHandler = async (_request, opened, tail) => {
+  if (!tail.startsWith("streams/")) return null;
+  const route = matchSimplestreamsPath(tail);
+  if (!route) return notFound();
+  const versions = await feedVersions(opened);
+  if (route.kind === "index") return json(streamsIndex(channelProductsSummaries(versions)));
+  if (route.kind === "tarball") {
+    const offered = versions.some((version) => version.versionId === route.versionId);
+    const artifact = offered
+      ? await getPlatformArtifactContent({ versionId: route.versionId, kind: route.artifact })
+      : null;
+    if (!artifact) return notFound();
+    return new Response(new Uint8Array(artifact.content), {
+      headers: {
+        "Content-Type": "application/x-xz",
+        "Content-Length": String(artifact.content.byteLength),
+        ETag: `"${artifact.sha256}"`,
+        "Cache-Control": "public, max-age=0, must-revalidate",
+      },
+    });
+  }
+  const channel = sortChannels(versions.flatMap((version) => version.channels)).find(
+    (name) => contentIdOf(name) === route.contentId,
+  );
+  if (!channel) return notFound();
+  const listed = versions.filter((version) => version.channels.includes(channel));
+  const artifacts = await listPlatformArtifacts({ versionIds: listed.map((version) => version.versionId) });
+  const made = new Set(artifacts.map((artifact) => artifact.versionId));
+  const missing = listed.filter((version) => version.format === "qcow2" && !made.has(version.versionId));
+  if (missing.length)
+    void queuePlatformArtifacts(missing.map((version) => version.versionId)).catch((error: unknown) =>
+      logger().warn({ err: error }, "could not queue LXD/Incus metadata"),
+    );
+  return json(productsFile(listed, artifacts, opened.context, { contentId: route.contentId, channel }));
+};
+
+const handlers: FeedHandler[] = [files, channels, opennebula, simplestreams];
 
 /** Adds a feed format (OpenNebula, simplestreams) to the router. */
 export function registerFeedHandler(handler: FeedHandler) {

@@ -89,9 +89,10 @@ export async function lxdMetadataTarball(version: LxdMetadataFacts, _kind: Platf
 }
 
 /** LXD's and Incus's fingerprint of a split image: sha256 of the tarball then the disk, read in pieces. */
-export async function combinedSha256(tarball: Buffer, diskPath: string): Promise<string> {
+export async function combinedSha256(tarball: Buffer, diskPath: string, signal?: AbortSignal): Promise<string> {
   const hash = createHash("sha256").update(tarball);
-  for await (const chunk of createReadStream(diskPath, { highWaterMark: 1 << 20 })) {
+  // The stream stops at the signal (a job's time limit, a stopping worker) with its reason.
+  for await (const chunk of createReadStream(diskPath, { highWaterMark: 1 << 20, signal })) {
     hash.update(chunk as Buffer);
   }
   return hash.digest("hex");

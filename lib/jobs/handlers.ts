@@ -1,4 +1,5 @@
 import { applyDueScheduledReleases } from "@/db/queries/releases";
+import { makePlatformArtifacts } from "@/lib/feeds/artifacts";
 import { runBuild } from "@/lib/builds/engine";
 import { runClone } from "@/lib/clones/engine";
 import { runBootTest } from "@/lib/content/boot-test";
@@ -29,4 +30,5 @@ export const jobHandlers: JobHandlers = {
   "demo.debian-image": (data, { signal }) => runDemoDebianImage(data, { signal }),
   "webhook.deliver": (data, { signal }) => runWebhookDelivery(data, { signal }),
   "blob.checksums": (data, { signal }) => runBlobChecksums(data, { signal }),
+  "feed.artifacts": (data, { signal }) => makePlatformArtifacts(data, { signal }),
 };

@@ -32,6 +32,11 @@ const kinds: Partial<Record<JobName, JobKind>> = {
     again: "Hangar queues it again at its next start",
     limitVariable: "HANGAR_JOB_TIMEOUT",
   },
+  "feed.artifacts": {
+    noun: "LXD/Incus metadata",
+    again: "The next simplestreams listing queues it again",
+    limitVariable: "HANGAR_JOB_TIMEOUT",
+  },
   "demo.debian-image": {
     noun: "demo image",
     again: "Restart Hangar with an empty database to seed it again",

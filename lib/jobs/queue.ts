@@ -24,6 +24,7 @@ export const jobNames = [
   "demo.debian-image",
   "webhook.deliver",
   "blob.checksums",
+  "feed.artifacts",
 ] as const;
 export type JobName = (typeof jobNames)[number];
 
@@ -51,6 +52,8 @@ export interface JobPayloads {
   "webhook.deliver": { deliveryId: string };
   /** Whatever of sha512 and md5 a blob lacks, from one read of its file (lib/storage/checksums.ts). */
   "blob.checksums": { sha256: string };
+  /** A version's LXD/Incus metadata tarballs and combined fingerprint (lib/feeds/artifacts.ts). */
+  "feed.artifacts": { versionId: string };
 }
 
 /** `signal` aborts with a JobStopped when the job's time limit passes or the worker stops. */
@@ -77,7 +80,7 @@ function connectionString(): string {
  * Kinds keyed by what they work on (the job's singletonKey): at most one waiting and one running
  * per key, so asking again while one waits is a no-op (pg-boss's "stately" policy).
  */
-const keyedJobs: readonly JobName[] = ["blob.checksums"];
+const keyedJobs: readonly JobName[] = ["blob.checksums", "feed.artifacts"];
 
 async function createQueues(boss: PgBoss): Promise<void> {
   for (const name of jobNames) {
