@@ -161,7 +161,7 @@ export async function revokeFeed({ viewer, id }: { viewer: Viewer; id: string })
  */
 export async function openFeedForRequest(
   key: { secretHash: string } | { public: true },
-  { address }: { address: string | null },
+  { address, count = true }: { address: string | null; count?: boolean },
 ): Promise<{ feed: FeedRow; viewer: Viewer | null } | null> {
   const condition =
     "public" in key
@@ -169,10 +169,12 @@ export async function openFeedForRequest(
       : and(eq(feeds.secretHash, key.secretHash), isNull(feeds.revokedAt));
   const [feed] = await feedRows().where(condition);
   if (!feed) return null;
-  await db()
-    .update(feeds)
-    .set({ useCount: sql`${feeds.useCount} + 1`, lastUsedAt: new Date(), lastUsedAddress: address })
-    .where(eq(feeds.id, feed.id));
+  // A platform's request is a use; Hangar's own pages reading the public feed are not.
+  if (count)
+    await db()
+      .update(feeds)
+      .set({ useCount: sql`${feeds.useCount} + 1`, lastUsedAt: new Date(), lastUsedAddress: address })
+      .where(eq(feeds.id, feed.id));
   if (feed.kind === "public") return { feed, viewer: null };
   const owner = await getViewerById({ id: feed.createdById });
   if (!owner) return null;
@@ -226,10 +228,13 @@ export async function listFeedVersions({
   viewer,
   projectId,
   imageSlug,
+  publishedOnly = true,
 }: {
   viewer: Viewer | null;
   projectId: string | null;
   imageSlug?: string;
+  /** false: also versions of unpublished images (the version page's "Use it on…" with download URLs). */
+  publishedOnly?: boolean;
 }): Promise<FeedVersionRow[]> {
   const visible = viewer ? visibleImagesCondition(viewer, "i") : sql`i.visibility = 'public'`;
   const inProject = projectId ? sql`and i.project_id = ${projectId}` : sql``;
@@ -260,7 +265,7 @@ export async function listFeedVersions({
   }>(sql`
     with offered as (
       select i.* from images i
-      where i.published and ${visible} ${inProject} ${oneImage}
+      where ${publishedOnly ? sql`i.published` : sql`true`} and ${visible} ${inProject} ${oneImage}
     ), latest as (
       select distinct on (v.image_id) v.image_id, v.id
       from image_versions v join offered i on i.id = v.image_id

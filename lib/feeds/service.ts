@@ -67,12 +67,12 @@ export async function createFeed({
  */
 export async function openFeed(
   segment: string,
-  { address }: { address: string | null },
+  { address, count = true }: { address: string | null; count?: boolean },
 ): Promise<{ feed: FeedRow; viewer: Viewer | null; context: FeedContext } | null> {
   if (segment !== PUBLIC_FEED_SEGMENT && !SECRET_PATTERN.test(segment)) return null;
   const opened = await openFeedForRequest(
     segment === PUBLIC_FEED_SEGMENT ? { public: true } : { secretHash: hashFeedSecret(segment) },
-    { address },
+    { address, count },
   );
   if (!opened) return null;
   return { ...opened, context: { base: feedBaseUrl(segment), name: opened.feed.name } };

@@ -30,6 +30,8 @@ import { LiveVersionProgress } from "@/components/imports/version-progress";
 import { DEMO_DEBIAN_FILENAME } from "@/db/queries/demo";
 import { getVersionProgress } from "@/db/queries/images";
 import { getBlobChecksumFailure } from "@/db/queries/blobs";
+import { UseItOnPanel } from "@/components/versions/use-it-on-panel";
+import { platformSnippetsFor } from "@/lib/feeds/version-panel";
 
 /** A checksum that blob.checksums may still be computing after the file is ready, or why it could not. */
 function laterChecksum(
@@ -78,6 +80,11 @@ export default async function VersionPage({ params }: Params) {
   const progress = ["queued", "uploading", "importing"].includes(detail.dataStatus)
     ? await getVersionProgress({ viewer, versionId: detail.id })
     : null;
+  // Only what a platform may take: an approved or deprecated, ready version whose checksums are known.
+  const useItOn =
+    detail.dataStatus === "ready" && ["approved", "deprecated"].includes(detail.releaseStatus)
+      ? await platformSnippetsFor({ viewer, imageSlug: detail.imageSlug, versionId: detail.id })
+      : null;
   const heldBack = heldBackActions(detail.can.release, { bootGate: await getBootGate({ versionId: detail.id }) });
   const checksumState = {
     ready: detail.dataStatus === "ready",
@@ -305,6 +312,17 @@ export default async function VersionPage({ params }: Params) {
           )}
         </section>
       </div>
+      {useItOn ? (
+        <div className="space-y-3 rounded-lg border border-line bg-surface p-4">
+          <UseItOnPanel snippets={useItOn.snippets} />
+          {useItOn.viaPublicFeed ? null : (
+            <p className="text-sm text-muted">
+              These use the API download URL, which needs a token; platforms that send none read a feed. An owner
+              publishes the image and makes a feed under the project&rsquo;s Feeds.
+            </p>
+          )}
+        </div>
+      ) : null}
       {contents ? (
         <div className="rounded-lg border border-line bg-surface p-4">
           <ContentsSection contents={contents} />
