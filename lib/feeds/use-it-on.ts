@@ -2,6 +2,7 @@
 // its URL and checksum filled in. Pure: the page resolves the FeedVersion and the feed's links.
 // Every value that comes from a person (image names, versions, the market name) goes through the
 // quoting of the language it lands in; YAML is written by the `yaml` package, never by hand.
+import { feedFileName } from "./service";
 import { stringify } from "yaml";
 import type { DiskFormat } from "@/db/enums";
 import { shellQuote } from "@/lib/builds/virt-customize";
@@ -394,13 +395,17 @@ function terraform(links: UseItOnLinks): UseItOnSnippet {
 }
 
 function curl(version: FeedVersion): UseItOnSnippet {
-  const file = downloadFileName(version.urls.download);
+  // A feed URL ends with the file's name; the API's download URL does not, and needs a token.
+  const viaApi = new URL(version.urls.download).pathname.startsWith("/api/");
+  const file = viaApi ? feedFileName(version) : downloadFileName(version.urls.download);
   return {
     platform: "curl",
     title: "curl",
     language: "shell",
     code: [
-      `curl -fLO ${shellQuote(version.urls.download)}`,
+      viaApi
+        ? `curl -fL -H "Authorization: Bearer $HANGAR_TOKEN" -o ${shellQuote(file)} ${shellQuote(version.urls.download)}`
+        : `curl -fLO ${shellQuote(version.urls.download)}`,
       `echo ${shellQuote(`${version.sha256}  ${file}`)} | sha256sum -c`,
     ].join("\n"),
     note: `sha512: ${version.sha512}  md5: ${version.md5}`,

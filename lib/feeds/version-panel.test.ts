@@ -26,6 +26,8 @@ describe("the version page's Use it on…", () => {
     expect(unpublished.viaPublicFeed).toBe(false);
     const curl = unpublished.snippets.find((snippet) => snippet.platform === "curl")!;
     expect(curl.code).toContain(`/api/v1/versions/${version!.id}/download`);
+    expect(curl.code).toContain('-H "Authorization: Bearer $HANGAR_TOKEN"');
+    expect(curl.code).toContain(`  ${image.slug}-4.2.qcow2' | sha256sum -c`);
 
     await setImagePublishing({ viewer: admin, imageId: image.id, published: true });
     const feed = await enablePublicFeed({ viewer: admin });
