@@ -267,6 +267,9 @@ export interface VersionFacts {
   fileSize: number | null;
   virtualSize: number | null;
   sha256: string | null;
+  /** Computed after the file is stored (lib/storage/checksums.ts): null until then. */
+  sha512: string | null;
+  md5: string | null;
   dataStatus: string;
   releaseStatus: ReleaseStatus;
   source: string;
@@ -292,10 +295,11 @@ export async function listVersionFacts({
   if (!ids.length) return [];
   const result = await db().execute<Record<string, unknown>>(sql`
     select v.id, v.image_id, images.slug as image_slug, images.name as image_name, v.version, v.format, v.file_size,
-           v.virtual_size, v.sha256, v.data_status, v.release_status, v.source, v.failure_reason, v.inspection,
-           v.created_at, bt.result as boot_result, bt.finished_at as boot_at
+           v.virtual_size, v.sha256, coalesce(bl.sha512, v.sha512) as sha512, bl.md5, v.data_status, v.release_status,
+           v.source, v.failure_reason, v.inspection, v.created_at, bt.result as boot_result, bt.finished_at as boot_at
     from image_versions v
     join images on images.id = v.image_id
+    left join blobs bl on bl.sha256 = v.sha256
     left join lateral (
       select result, finished_at from boot_tests b where b.version_id = v.id and b.result is not null
       order by b.queued_at desc, b.id desc limit 1
@@ -318,6 +322,8 @@ export async function listVersionFacts({
         fileSize: num(row.file_size),
         virtualSize: num(row.virtual_size),
         sha256: (row.sha256 as string | null) ?? null,
+        sha512: (row.sha512 as string | null) ?? null,
+        md5: (row.md5 as string | null) ?? null,
         dataStatus: String(row.data_status),
         releaseStatus: row.release_status as ReleaseStatus,
         source: String(row.source),

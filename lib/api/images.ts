@@ -46,6 +46,8 @@ export function versionOf(facts: VersionFacts) {
     fileSize: facts.fileSize,
     virtualSize: facts.virtualSize,
     sha256: facts.sha256,
+    sha512: facts.sha512,
+    md5: facts.md5,
     dataStatus: facts.dataStatus,
     releaseStatus: facts.releaseStatus,
     source: facts.source,

@@ -111,6 +111,14 @@ export const versionSchema = z
     fileSize: z.number().nullable(),
     virtualSize: z.number().nullable(),
     sha256: z.string().nullable(),
+    sha512: z
+      .string()
+      .nullable()
+      .meta({ description: "Computed in the background after the file is stored; null until then." }),
+    md5: z
+      .string()
+      .nullable()
+      .meta({ description: "Computed in the background after the file is stored; null until then." }),
     dataStatus: z.enum(dataStatuses),
     releaseStatus: z.enum(releaseStatuses),
     source: z.enum(versionSources),
