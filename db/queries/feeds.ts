@@ -263,10 +263,10 @@ export async function listFeedVersions({
     tags: string[];
     vm_template: VmTemplate;
   }>(sql`
-    with offered as (
+    with offered as materialized (
       select i.* from images i
       where ${publishedOnly ? sql`i.published` : sql`true`} and ${visible} ${inProject} ${oneImage}
-    ), latest as (
+    ), latest as materialized (
       select distinct on (v.image_id) v.image_id, v.id
       from image_versions v join offered i on i.id = v.image_id
       where v.release_status = 'approved' and v.data_status = 'ready'
@@ -275,19 +275,24 @@ export async function listFeedVersions({
     select v.id as version_id, i.id as image_id, i.slug as image_slug, i.name as image_name,
       i.description as image_description, i.os, i.os_version, i.arch, v.version, v.release_status,
       array(
-        select name from (
-          select 'latest' as name from latest l where l.id = v.id and 'latest' = any(i.published_channels)
-          union all
-          select c.name from channels c
-          where c.image_id = i.id and c.version_id = v.id and c.name = any(i.published_channels)
-        ) named order by name
+        select name from unnest(
+          case when l.id is not null and 'latest' = any(i.published_channels) then array['latest'] else '{}'::text[] end
+          || coalesce(named.names, '{}'::text[])
+        ) name order by name
       ) as channels,
       v.format, coalesce(flat.file_size, v.file_size) as file_size, v.virtual_size, b.sha256, b.sha512, b.md5, v.created_at,
-      (select max(r.created_at) from reviews r where r.version_id = v.id and r.decision = 'approved') as approved_at,
-      p.name as publisher, i.tags, i.vm_template
+      approval.at as approved_at, p.name as publisher, i.tags, i.vm_template
     from offered i
     join projects p on p.id = i.project_id
     join image_versions v on v.image_id = i.id
+    left join latest l on l.id = v.id
+    left join lateral (
+      select array_agg(c.name) as names from channels c
+      where c.image_id = i.id and c.version_id = v.id and c.name = any(i.published_channels)
+    ) named on true
+    left join lateral (
+      select max(r.created_at) as at from reviews r where r.version_id = v.id and r.decision = 'approved'
+    ) approval on true
     -- A linked clone's own file names its base as backing file: platforms get its flattened copy,
     -- once there is one.
     left join conversions flat on v.backing_version_id is not null and flat.version_id = v.id

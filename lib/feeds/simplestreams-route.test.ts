@@ -38,7 +38,9 @@ interface Products {
 
 beforeAll(async () => {
   admin = await createTestUser({ role: "admin" });
-  const projectId = (await createTestProject({ members: [] })).id;
+  // Its own project's feed: other tests' published images (on other channels) stay out of it.
+  const project = await createTestProject({ members: [{ viewer: admin, role: "owner" }] });
+  const projectId = project.id;
   const work = await mkdtemp(path.join(os.tmpdir(), "hangar-streams-"));
   const file = path.join(work, "disk.qcow2");
   await exec("qemu-img", ["create", "-q", "-f", "qcow2", file, "64M"]);
@@ -70,7 +72,7 @@ beforeAll(async () => {
     .set({ md5: hex("md5", disk) })
     .where(eq(blobs.sha256, hex("sha256", disk)));
   await setImagePublishing({ viewer: admin, imageId: image.id, published: true, channels: ["latest"] });
-  feedUrl = (await createFeed({ viewer: admin, name: unique("streams") })).url;
+  feedUrl = (await createFeed({ viewer: admin, name: unique("streams"), projectSlug: project.slug })).url;
 });
 
 describe("simplestreams through the feed", () => {
