@@ -5,6 +5,7 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import type { Architecture, DiskFormat, VmTemplate } from "@/db/enums";
 import { HangarError } from "@/lib/errors";
+import { isUuid } from "@/lib/ids";
 import { db } from "../client";
 import { feeds, images, projects, users } from "../schema";
 import {
@@ -228,14 +229,18 @@ export async function listFeedVersions({
   viewer,
   projectId,
   imageSlug,
+  versionId,
   publishedOnly = true,
 }: {
   viewer: Viewer | null;
   projectId: string | null;
   imageSlug?: string;
+  /** Only this version (a file request), when it is offered. */
+  versionId?: string;
   /** false: also versions of unpublished images (the version page's "Use it on…" with download URLs). */
   publishedOnly?: boolean;
 }): Promise<FeedVersionRow[]> {
+  if (versionId !== undefined && !isUuid(versionId)) return [];
   const visible = viewer ? visibleImagesCondition(viewer, "i") : sql`i.visibility = 'public'`;
   const inProject = projectId ? sql`and i.project_id = ${projectId}` : sql``;
   const oneImage = imageSlug ? sql`and i.slug = ${imageSlug}` : sql``;
@@ -299,7 +304,7 @@ export async function listFeedVersions({
       and flat.target_format = v.format and flat.status = 'succeeded'
     join blobs b on b.sha256 = case when v.backing_version_id is null then v.sha256 else flat.sha256 end
     where v.release_status in ('approved', 'deprecated') and v.data_status = 'ready'
-      and b.sha512 is not null and b.md5 is not null
+      and b.sha512 is not null and b.md5 is not null ${versionId ? sql`and v.id = ${versionId}` : sql``}
     order by v.created_at, v.id`);
   return result.rows.map((row) => ({
     versionId: row.version_id,

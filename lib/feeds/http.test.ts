@@ -166,6 +166,7 @@ describe("feed HTTP", () => {
     const wrongName = await get(`${feedUrl}files/${versionId}/other.img`);
     expect(wrongName.status).toBe(404);
     expect((await get(`${feedUrl}nothing-here`)).status).toBe(404);
+    expect((await get(`${feedUrl}files/${"-".repeat(36)}/x.img`)).status).toBe(404);
     expect((await get(feedUrl.replace(/hgf_[^/]+/, "hgf_" + "A".repeat(43)) + "channels/x/latest.json")).status).toBe(
       404,
     );

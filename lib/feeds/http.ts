@@ -60,7 +60,7 @@ export const json = (body: unknown) =>
 const files: FeedHandler = async (request, opened, tail) => {
   const match = /^files\/([0-9a-f-]{36})\/([^/]+)$/.exec(tail);
   if (!match) return null;
-  const version = (await feedVersions(opened)).find((entry) => entry.versionId === match[1]);
+  const [version] = await feedVersions(opened, { versionId: match[1] });
   if (!version || feedFileName(version) !== decodeURIComponent(match[2]!)) return notFound();
   return blobResponse({
     request,
@@ -94,9 +94,8 @@ const opennebula: FeedHandler = async (_request, opened, tail) => {
   if (!tail.startsWith("opennebula/")) return null;
   const route = matchOpenNebulaPath(tail.slice("opennebula/".length));
   if (!route) return notFound();
-  const versions = await feedVersions(opened);
-  if (route.kind === "index") return json(applianceIndex(versions, opened.context));
-  const version = versions.find((entry) => entry.versionId === route.versionId);
+  if (route.kind === "index") return json(applianceIndex(await feedVersions(opened), opened.context));
+  const [version] = await feedVersions(opened, { versionId: route.versionId });
   return version ? Response.redirect(version.urls.download, 302) : notFound();
 };
 
@@ -109,10 +108,8 @@ const simplestreams: FeedHandler = async (_request, opened, tail) => {
   if (!tail.startsWith("streams/")) return null;
   const route = matchSimplestreamsPath(tail);
   if (!route) return notFound();
-  const versions = await feedVersions(opened);
-  if (route.kind === "index") return json(streamsIndex(channelProductsSummaries(versions)));
   if (route.kind === "tarball") {
-    const offered = versions.some((version) => version.versionId === route.versionId);
+    const offered = (await feedVersions(opened, { versionId: route.versionId })).length > 0;
     const artifact = offered
       ? await getPlatformArtifactContent({ versionId: route.versionId, kind: route.artifact })
       : null;
@@ -126,6 +123,8 @@ const simplestreams: FeedHandler = async (_request, opened, tail) => {
       },
     });
   }
+  const versions = await feedVersions(opened);
+  if (route.kind === "index") return json(streamsIndex(channelProductsSummaries(versions)));
   const channel = sortChannels(versions.flatMap((version) => version.channels)).find(
     (name) => contentIdOf(name) === route.contentId,
   );

@@ -91,8 +91,13 @@ export function feedFilePath(version: Pick<FeedVersionRow, "versionId" | "imageS
 /** What a feed offers, with absolute URLs under it. */
 export async function feedVersions(
   opened: { feed: FeedRow; viewer: Viewer | null; context: FeedContext },
-  { imageSlug }: { imageSlug?: string } = {},
+  { imageSlug, versionId }: { imageSlug?: string; versionId?: string } = {},
 ): Promise<FeedVersion[]> {
-  const rows = await listFeedVersions({ viewer: opened.viewer, projectId: opened.feed.projectId, imageSlug });
+  const rows = await listFeedVersions({
+    viewer: opened.viewer,
+    projectId: opened.feed.projectId,
+    imageSlug,
+    versionId,
+  });
   return rows.map((row) => ({ ...row, urls: { download: opened.context.base + feedFilePath(row) } }));
 }
