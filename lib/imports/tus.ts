@@ -49,10 +49,7 @@ const blankToUndefined = (value: unknown) => (value === null || value === "" ? u
 
 const metadataSchema = z.object({
   // The image by id (the import page) or by slug (the CLI's push); one of the two.
-  imageId: z.preprocess(
-    blankToUndefined,
-    z.string().uuid("Choose the image this upload is a version of.").optional(),
-  ),
+  imageId: z.preprocess(blankToUndefined, z.string().uuid("Choose the image this upload is a version of.").optional()),
   image: z.preprocess(blankToUndefined, slugSchema.optional()),
   version: z
     .preprocess(blankToUndefined, versionLabelSchema.optional())
