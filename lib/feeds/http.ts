@@ -11,6 +11,7 @@ import { errorResponse } from "@/lib/errors";
 import { blobBodyOf, blobResponse } from "@/lib/http/download";
 import { sendFileRange } from "@/lib/http/send-file";
 import { getBlobStore } from "@/lib/storage";
+import { cachedJson } from "./cache";
 import { channelLookup } from "./channel-lookup";
 import { applianceIndex, matchOpenNebulaPath } from "./opennebula";
 import { queuePlatformArtifacts } from "./artifacts";
@@ -51,10 +52,15 @@ const notFound = () =>
 // Indexes change whenever a release or a channel does; platforms must not keep stale copies.
 const INDEX_CACHE = "no-cache";
 
-export const json = (body: unknown) =>
-  new Response(JSON.stringify(body), {
-    headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": INDEX_CACHE },
-  });
+export const json = (body: unknown) => jsonText(JSON.stringify(body));
+
+const jsonText = (text: string | Buffer) =>
+  new Response(
+    typeof text === "string" ? text : new Uint8Array(text.buffer as ArrayBuffer, text.byteOffset, text.byteLength),
+    {
+      headers: { "Content-Type": "application/json; charset=utf-8", "Cache-Control": INDEX_CACHE },
+    },
+  );
 
 /** `files/<versionId>/<slug>-<version>.<ext>`: the version's bytes, while the feed offers it. */
 const files: FeedHandler = async (request, opened, tail) => {
@@ -94,7 +100,12 @@ const opennebula: FeedHandler = async (_request, opened, tail) => {
   if (!tail.startsWith("opennebula/")) return null;
   const route = matchOpenNebulaPath(tail.slice("opennebula/".length));
   if (!route) return notFound();
-  if (route.kind === "index") return json(applianceIndex(await feedVersions(opened), opened.context));
+  if (route.kind === "index")
+    return jsonText(
+      await cachedJson(`${opened.feed.id}:opennebula`, async () =>
+        applianceIndex(await feedVersions(opened), opened.context),
+      ),
+    );
   const [version] = await feedVersions(opened, { versionId: route.versionId });
   return version ? Response.redirect(version.urls.download, 302) : notFound();
 };
@@ -123,12 +134,24 @@ const simplestreams: FeedHandler = async (_request, opened, tail) => {
       },
     });
   }
+  if (route.kind === "index")
+    return jsonText(
+      await cachedJson(`${opened.feed.id}:streams`, async () =>
+        streamsIndex(channelProductsSummaries(await feedVersions(opened))),
+      ),
+    );
+  // A channel the feed does not offer is kept as `null` like any answer, and is a 404.
+  const text = await cachedJson(`${opened.feed.id}:${route.contentId}`, () => channelProducts(opened, route.contentId));
+  return text.toString() === "null" ? notFound() : jsonText(text);
+};
+
+/** One channel's products file, queueing the LXD/Incus metadata its launchable versions still lack. */
+async function channelProducts(opened: OpenedFeed, contentId: string) {
   const versions = await feedVersions(opened);
-  if (route.kind === "index") return json(streamsIndex(channelProductsSummaries(versions)));
   const channel = sortChannels(versions.flatMap((version) => version.channels)).find(
-    (name) => contentIdOf(name) === route.contentId,
+    (name) => contentIdOf(name) === contentId,
   );
-  if (!channel) return notFound();
+  if (!channel) return null;
   const listed = versions.filter((version) => version.channels.includes(channel));
   const artifacts = await listPlatformArtifacts({ versionIds: listed.map((version) => version.versionId) });
   const made = new Set(artifacts.map((artifact) => artifact.versionId));
@@ -137,8 +160,8 @@ const simplestreams: FeedHandler = async (_request, opened, tail) => {
     void queuePlatformArtifacts(missing.map((version) => version.versionId)).catch((error: unknown) =>
       logger().warn({ err: error }, "could not queue LXD/Incus metadata"),
     );
-  return json(productsFile(listed, artifacts, opened.context, { contentId: route.contentId, channel }));
-};
+  return productsFile(listed, artifacts, opened.context, { contentId, channel });
+}
 
 const handlers: FeedHandler[] = [files, channels, opennebula, simplestreams];
 
