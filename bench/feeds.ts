@@ -122,7 +122,9 @@ export async function run(): Promise<BenchRow[]> {
       marketplace.push(await timedMs(() => get("opennebula/appliance")));
       streams.push(
         await timedMs(async () => {
-          const index = JSON.parse((await get("streams/v1/index.json")).toString()) as { index: Record<string, { path: string }> };
+          const index = JSON.parse((await get("streams/v1/index.json")).toString()) as {
+            index: Record<string, { path: string }>;
+          };
           for (const entry of Object.values(index.index)) await get(`streams/${entry.path.replace(/^streams\//, "")}`);
         }),
       );
