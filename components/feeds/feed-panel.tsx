@@ -3,6 +3,7 @@
 import { useId, useState } from "react";
 import { ActionMessage } from "@/components/ui/action-message";
 import { Badge } from "@/components/ui/badge";
+import { CopyStatus, useCopyText } from "@/components/ui/copy-text";
 import { Button } from "@/components/ui/button";
 import { cx } from "@/components/ui/cx";
 import { Field, Input, Textarea } from "@/components/ui/input";
@@ -38,7 +39,11 @@ export function CreateFeedForm({
     setCreated(null);
     action.run(() => createFeedServerAction(input), {
       success: (data) => `Feed “${data.feed.name}” created.`,
-      onSuccess: (data) => setCreated({ endpoints: data.endpoints, name: data.feed.name }),
+      onSuccess: (data) => {
+        setCreated({ endpoints: data.endpoints, name: data.feed.name });
+        // As the token form does: the next feed starts from an empty name.
+        setName("");
+      },
     });
   }
 
@@ -92,18 +97,8 @@ export function FeedUrls({
   once?: boolean;
 }) {
   const id = useId();
-  const [copied, setCopied] = useState<"copied" | "select" | null>(null);
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(endpoints.url);
-      setCopied("copied");
-    } catch {
-      // No clipboard access (an insecure origin, a denied permission): select it for Ctrl+C instead.
-      (document.getElementById(`${id}-url`) as HTMLTextAreaElement | null)?.select();
-      setCopied("select");
-    }
-  }
+  const { copied, copy: copyText } = useCopyText();
+  const copy = () => copyText(endpoints.url, `${id}-url`);
 
   return (
     <section
@@ -135,13 +130,7 @@ export function FeedUrls({
         />
         <Button onClick={copy}>Copy</Button>
       </div>
-      <p role="status" className="text-xs text-muted empty:hidden">
-        {copied === "copied"
-          ? "Copied to the clipboard."
-          : copied === "select"
-            ? "Selected: press Ctrl+C to copy."
-            : ""}
-      </p>
+      <CopyStatus copied={copied} />
       <dl className="space-y-2">
         <div>
           <dt className="font-medium">OpenNebula marketplace ENDPOINT</dt>

@@ -3,6 +3,7 @@
 import { useId, useState } from "react";
 import { ActionMessage } from "@/components/ui/action-message";
 import { Badge } from "@/components/ui/badge";
+import { CopyStatus, useCopyText } from "@/components/ui/copy-text";
 import { Button } from "@/components/ui/button";
 import { cx } from "@/components/ui/cx";
 import { formatDateTime } from "@/components/ui/format";
@@ -150,19 +151,9 @@ export function CreateTokenForm({
 
 function NewTokenSecret({ secret, name }: { secret: string; name: string }) {
   const id = useId();
-  const [copied, setCopied] = useState<"copied" | "select" | null>(null);
+  const { copied, copy: copyText } = useCopyText();
   const origin = window.location.origin;
-
-  async function copy() {
-    try {
-      await navigator.clipboard.writeText(secret);
-      setCopied("copied");
-    } catch {
-      // No clipboard access (an insecure origin, a denied permission): select it for Ctrl+C instead.
-      (document.getElementById(`${id}-secret`) as HTMLInputElement | null)?.select();
-      setCopied("select");
-    }
-  }
+  const copy = () => copyText(secret, `${id}-secret`);
 
   return (
     <section
@@ -186,13 +177,7 @@ function NewTokenSecret({ secret, name }: { secret: string; name: string }) {
         />
         <Button onClick={copy}>Copy</Button>
       </div>
-      <p role="status" className="text-xs text-muted empty:hidden">
-        {copied === "copied"
-          ? "Copied to the clipboard."
-          : copied === "select"
-            ? "Selected: press Ctrl+C to copy."
-            : ""}
-      </p>
+      <CopyStatus copied={copied} />
       <div className="space-y-1">
         <p>Use it as a bearer token:</p>
         <pre className="whitespace-pre-wrap break-words rounded-md bg-raised p-2 text-xs">

@@ -1,6 +1,7 @@
 "use client";
 
 import { useId, useRef, useState } from "react";
+import { CopyStatus, useCopyText } from "@/components/ui/copy-text";
 import { Button } from "@/components/ui/button";
 import { cx } from "@/components/ui/cx";
 import type { SnippetLanguage, UseItOnSnippet } from "@/lib/feeds/use-it-on";
@@ -15,14 +16,14 @@ const languageLabel: Record<SnippetLanguage, string> = { shell: "Shell", yaml: "
 export function UseItOnPanel({ snippets, heading = "Use it on…" }: { snippets: UseItOnSnippet[]; heading?: string }) {
   const id = useId();
   const [selected, setSelected] = useState(0);
-  const [copied, setCopied] = useState<"copied" | "select" | null>(null);
+  const { copied, copy: copyText, reset } = useCopyText();
   const tabs = useRef<(HTMLButtonElement | null)[]>([]);
   if (snippets.length === 0) return null;
   const current = Math.min(selected, snippets.length - 1);
 
   function select(index: number) {
     setSelected(index);
-    setCopied(null);
+    reset();
   }
 
   function onKeyDown(event: React.KeyboardEvent) {
@@ -40,17 +41,7 @@ export function UseItOnPanel({ snippets, heading = "Use it on…" }: { snippets:
     tabs.current[next]?.focus();
   }
 
-  async function copy(index: number, text: string) {
-    try {
-      await navigator.clipboard.writeText(text);
-      setCopied("copied");
-    } catch {
-      // No clipboard access (an insecure origin, a denied permission): select it for Ctrl+C instead.
-      const code = document.getElementById(`${id}-code-${index}`);
-      if (code) window.getSelection()?.selectAllChildren(code);
-      setCopied("select");
-    }
-  }
+  const copy = (index: number, text: string) => copyText(text, `${id}-code-${index}`);
 
   return (
     <section aria-labelledby={`${id}-heading`} className="space-y-3">
@@ -126,13 +117,7 @@ export function UseItOnPanel({ snippets, heading = "Use it on…" }: { snippets:
           )}
         </div>
       ))}
-      <p role="status" className="text-xs text-muted empty:hidden">
-        {copied === "copied"
-          ? "Copied to the clipboard."
-          : copied === "select"
-            ? "Selected: press Ctrl+C to copy."
-            : ""}
-      </p>
+      <CopyStatus copied={copied} />
     </section>
   );
 }
