@@ -211,7 +211,7 @@ export interface FeedVersionRow {
   sha512: string;
   md5: string;
   createdAt: Date;
-  /** When it was last approved; null for versions approved without a review row (imported as approved). */
+  /** When it was first approved (so a re-approval keeps its simplestreams serial); null without a review row. */
   approvedAt: Date | null;
   /** The publishing project's name. */
   publisher: string;
@@ -296,7 +296,7 @@ export async function listFeedVersions({
       where c.image_id = i.id and c.version_id = v.id and c.name = any(i.published_channels)
     ) named on true
     left join lateral (
-      select max(r.created_at) as at from reviews r where r.version_id = v.id and r.decision = 'approved'
+      select min(r.created_at) as at from reviews r where r.version_id = v.id and r.decision = 'approved'
     ) approval on true
     -- A linked clone's own file names its base as backing file: platforms get its flattened copy,
     -- once there is one.

@@ -73,7 +73,7 @@ export async function getArtifactSource({ versionId }: { versionId: string }): P
   }>(sql`
     select v.id as version_id, i.slug as image_slug, i.name as image_name, i.os, i.os_version, i.arch,
       v.version, v.created_at, v.sha256,
-      (select max(r.created_at) from reviews r where r.version_id = v.id and r.decision = 'approved') as approved_at
+      (select min(r.created_at) from reviews r where r.version_id = v.id and r.decision = 'approved') as approved_at
     from image_versions v join images i on i.id = v.image_id
     where v.id = ${versionId} and v.data_status = 'ready' and v.format = 'qcow2' and v.backing_version_id is null`);
   const row = result.rows[0];
