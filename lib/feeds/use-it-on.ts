@@ -150,7 +150,17 @@ const proxmoxDiskKey = { virtio: "virtio0", scsi: "scsi0", sata: "sata0", ide: "
 
 function proxmox(version: FeedVersion): UseItOnSnippet {
   const title = "Proxmox VE";
-  const checksumArgs = [`  --checksum ${version.sha512} \\`, "  --checksum-algorithm sha512"];
+  // Proxmox checks the file against the sha512 after the download, for either content type.
+  const downloadUrl = (content: "iso" | "import", storage: string, filename: string) => [
+    "NODE=pve         # the node's name",
+    `STORAGE=local    # a storage with the ${storage} content type`,
+    `pvesh create "/nodes/$NODE/storage/$STORAGE/download-url" \\`,
+    `  --content ${content} \\`,
+    `  --filename ${shellQuote(filename)} \\`,
+    `  --url ${shellQuote(version.urls.download)} \\`,
+    `  --checksum ${version.sha512} \\`,
+    "  --checksum-algorithm sha512",
+  ];
   // Checked against the download-url API (POST /nodes/{node}/storage/{storage}/download-url:
   // content iso|vztmpl|import, filename, url, checksum, checksum-algorithm md5…sha512).
   if (version.format === "iso") {
@@ -159,15 +169,7 @@ function proxmox(version: FeedVersion): UseItOnSnippet {
       platform: "proxmox",
       title,
       language: "shell",
-      code: [
-        "NODE=pve         # the node's name",
-        "STORAGE=local    # a storage with the ISO image content type",
-        `pvesh create "/nodes/$NODE/storage/$STORAGE/download-url" \\`,
-        "  --content iso \\",
-        `  --filename ${shellQuote(filename)} \\`,
-        `  --url ${shellQuote(version.urls.download)} \\`,
-        ...checksumArgs,
-      ].join("\n"),
+      code: downloadUrl("iso", "ISO image", filename).join("\n"),
       note: "Proxmox checks the sha512 after the download and deletes the file if it differs.",
     };
   }
@@ -197,13 +199,7 @@ function proxmox(version: FeedVersion): UseItOnSnippet {
     title,
     language: "shell",
     code: [
-      "NODE=pve         # the node's name",
-      "STORAGE=local    # a storage with the Import content type",
-      `pvesh create "/nodes/$NODE/storage/$STORAGE/download-url" \\`,
-      "  --content import \\",
-      `  --filename ${shellQuote(filename)} \\`,
-      `  --url ${shellQuote(version.urls.download)} \\`,
-      ...checksumArgs,
+      ...downloadUrl("import", "Import", filename),
       "",
       "# Then a VM whose disk is imported from it:",
       ...createVm,
