@@ -165,11 +165,6 @@ async function channelProducts(opened: OpenedFeed, contentId: string) {
 
 const handlers: FeedHandler[] = [files, channels, opennebula, simplestreams];
 
-/** Adds a feed format (OpenNebula, simplestreams) to the router. */
-export function registerFeedHandler(handler: FeedHandler) {
-  if (!handlers.includes(handler)) handlers.push(handler);
-}
-
 export async function handleFeedRequest(request: Request, { address }: { address: string | null }): Promise<Response> {
   if (request.method !== "GET" && request.method !== "HEAD")
     return errorResponse("method_not_allowed", "Feeds are read with GET or HEAD.", { headers: { Allow: "GET, HEAD" } });
