@@ -52,7 +52,7 @@ const notFound = () =>
 // Indexes change whenever a release or a channel does; platforms must not keep stale copies.
 const INDEX_CACHE = "no-cache";
 
-export const json = (body: unknown) => jsonText(JSON.stringify(body));
+const json = (body: unknown) => jsonText(JSON.stringify(body));
 
 const jsonText = (text: string | Buffer) =>
   new Response(
