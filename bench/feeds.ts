@@ -29,7 +29,7 @@ import { median, type BenchRow } from "./report";
 const exec = promisify(execFile);
 const VERSIONS = Number(process.env.BENCH_FEEDS_VERSIONS ?? 10_000);
 const REPEAT = Number(process.env.BENCH_FEEDS_REPEAT ?? 40);
-const ROUNDS = Number(process.env.BENCH_FEEDS_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_FEEDS_ROUNDS ?? 5);
 const SIZE = Number(process.env.BENCH_FEEDS_BYTES ?? 1024 ** 3);
 const IMAGES = 100;
 

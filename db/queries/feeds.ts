@@ -170,14 +170,23 @@ export async function openFeedForRequest(
       : and(eq(feeds.secretHash, key.secretHash), isNull(feeds.revokedAt));
   const [feed] = await feedRows().where(condition);
   if (!feed) return null;
-  // A platform's request is a use; Hangar's own pages reading the public feed are not.
-  if (count)
-    await db()
-      .update(feeds)
-      .set({ useCount: sql`${feeds.useCount} + 1`, lastUsedAt: new Date(), lastUsedAddress: address })
-      .where(eq(feeds.id, feed.id));
-  if (feed.kind === "public") return { feed, viewer: null };
-  const owner = await getViewerById({ id: feed.createdById });
+  // A platform's request is a use; Hangar's own pages reading the public feed are not. The count
+  // commits without waiting for the WAL flush (a crash may lose the last few uses, never a feed), so
+  // a download's first byte does not wait for a disk sync; it runs beside the viewer lookup.
+  const counted = count
+    ? db().transaction(async (tx) => {
+        await tx.execute(sql`SET LOCAL synchronous_commit TO OFF`);
+        await tx
+          .update(feeds)
+          .set({ useCount: sql`${feeds.useCount} + 1`, lastUsedAt: new Date(), lastUsedAddress: address })
+          .where(eq(feeds.id, feed.id));
+      })
+    : Promise.resolve();
+  if (feed.kind === "public") {
+    await counted;
+    return { feed, viewer: null };
+  }
+  const [owner] = await Promise.all([getViewerById({ id: feed.createdById }), counted]);
   if (!owner) return null;
   const viewer = narrowViewerToToken(owner, {
     id: feed.id,
@@ -244,6 +253,10 @@ export async function listFeedVersions({
   const visible = viewer ? visibleImagesCondition(viewer, "i") : sql`i.visibility = 'public'`;
   const inProject = projectId ? sql`and i.project_id = ${projectId}` : sql``;
   const oneImage = imageSlug ? sql`and i.slug = ${imageSlug}` : sql``;
+  // A file request narrows to the version's image first, so `latest` is not worked out for every image.
+  const versionsImage = versionId
+    ? sql`and i.id = (select image_id from image_versions where id = ${versionId})`
+    : sql``;
   const result = await db().execute<{
     version_id: string;
     image_id: string;
@@ -270,7 +283,7 @@ export async function listFeedVersions({
   }>(sql`
     with offered as materialized (
       select i.* from images i
-      where ${publishedOnly ? sql`i.published` : sql`true`} and ${visible} ${inProject} ${oneImage}
+      where ${publishedOnly ? sql`i.published` : sql`true`} and ${visible} ${inProject} ${oneImage} ${versionsImage}
     ), latest as materialized (
       select distinct on (v.image_id) v.image_id, v.id
       from image_versions v join offered i on i.id = v.image_id
