@@ -240,17 +240,21 @@ export async function qemuImgCreate({
   await qemuImg(["create", "-q", "-f", qemuFormatOf(format), file, String(sizeBytes)]);
 }
 
-/** A qcow2 overlay on a base we chose: explicit -F, so the base is never probed. */
+/**
+ * A qcow2 overlay whose header names its base by `backingName`, which qemu resolves against dst's
+ * folder (lib/images/backing.ts decides the name and puts the base there); explicit -F, so the base
+ * is never probed.
+ */
 export async function qemuImgCreateOverlay({
-  base,
-  baseFormat,
+  backingName,
+  backingFormat,
   dst,
 }: {
-  base: string;
-  baseFormat: string;
+  backingName: string;
+  backingFormat: string;
   dst: string;
 }): Promise<void> {
-  await qemuImg(["create", "-q", "-f", "qcow2", "-F", qemuFormatOf(baseFormat), "-b", path.resolve(base), dst]);
+  await qemuImg(["create", "-q", "-f", "qcow2", "-F", qemuFormatOf(backingFormat), "-b", backingName, dst]);
 }
 
 /** Grows a disk's virtual size (the partitions and filesystems inside stay as they are). */

@@ -6,6 +6,7 @@ import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { completeConversion, getConversionWork, setConversionState } from "@/db/queries/conversions";
 import { env } from "@/lib/env";
+import { withStagedDisk } from "@/lib/images/backing";
 import { qemuImgConvert } from "@/lib/images/qemu-img";
 import { jobStopped } from "@/lib/jobs/job-run";
 import { getBlobStore } from "@/lib/storage";
@@ -25,19 +26,22 @@ export async function runConversion(
   const tempPath = path.join(tempDir, `convert-${randomBytes(12).toString("hex")}`);
   let lastProgress = 0;
   try {
-    await qemuImgConvert({
-      src: await store.localPath(row.sourceSha256),
-      srcFormat: row.sourceFormat,
-      dst: tempPath,
-      dstFormat: row.targetFormat,
-      signal,
-      onProgress: (percent: number) => {
-        if (percent - lastProgress >= 1) {
-          lastProgress = percent;
-          void setConversionState(conversionId, { progress: Math.floor(percent) }).catch(() => {});
-        }
-      },
-    });
+    // A linked clone's overlay is read through its bases: the output is flattened.
+    await withStagedDisk({ sha256: row.sourceSha256, format: row.sourceFormat }, (source) =>
+      qemuImgConvert({
+        src: source.path,
+        srcFormat: row.sourceFormat!,
+        dst: tempPath,
+        dstFormat: row.targetFormat,
+        signal,
+        onProgress: (percent: number) => {
+          if (percent - lastProgress >= 1) {
+            lastProgress = percent;
+            void setConversionState(conversionId, { progress: Math.floor(percent) }).catch(() => {});
+          }
+        },
+      }),
+    );
     // What we wrote is still checked like anything else before anyone downloads it: one pass
     // hashes (sha256 only) and inspects it, then qemu-img cross-checks. That pass reads from the page
     // cache while the kernel writes the same pages to disk, so the blob store's fsync finds little left to do.

@@ -1,0 +1,158 @@
+// A linked clone's overlay names its base by the base blob's sha256, never by a path: a blob sits at
+// a different path on every machine (this store's folder, or one machine's cache of the bucket).
+// qemu resolves a relative backing name against the overlay's path as it was opened, without
+// resolving symlinks, so every tool opens a disk through a private folder holding it and, under their
+// sha256, the bases beneath it. libguestfs does realpath() a read-only disk before putting its own
+// overlay on it, so the disk itself is a hard link there (a copy across file systems) and only the
+// bases are symlinks. That costs 0.05 ms; a scratch copy of a 40 MiB overlay + `qemu-img rebase -u`
+// cost 97 ms. Overlays made before this name their base's absolute path in this machine's store:
+// they are still read here, and only here.
+import { randomBytes } from "node:crypto";
+import { constants } from "node:fs";
+import { copyFile, link, mkdir, rm, symlink } from "node:fs/promises";
+import path from "node:path";
+import { env } from "../env";
+import { getBlobStore } from "../storage";
+import { qemuFormatOf, qemuImgCreateOverlay, qemuImgInfo, type QemuFormat, type QemuImgInfo } from "./qemu-img";
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const qemuFormats: readonly string[] = ["raw", "qcow2", "vmdk", "vpc", "vhdx", "vdi"];
+/** A clone of a clone of … deeper than this is not read (content addresses can't loop; this bounds the work). */
+const MAX_CHAIN = 16;
+
+/** A stored blob read as a disk: its sha256 and Hangar's name for its format. */
+export interface DiskBlob {
+  sha256: string;
+  format: string;
+}
+
+/** A base as an overlay's header names it, with qemu's name for its format. */
+export interface BackingBlob {
+  sha256: string;
+  qemuFormat: QemuFormat;
+}
+
+export interface StagedDisk {
+  /** What to hand a tool: the blob's own path when it is self-contained. */
+  path: string;
+  format: QemuFormat;
+  /** The bases beneath it, nearest first; empty for a self-contained disk. */
+  bases: BackingBlob[];
+}
+
+/** An overlay whose header names something Hangar does not read a backing chain through. */
+export class BackingChainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BackingChainError";
+  }
+}
+
+/** The base named by the qcow2 blob at `file`, or null; refuses anything but a stored blob with an explicit format. */
+async function baseNamedBy(file: string, sha256: string): Promise<BackingBlob | null> {
+  const info = await qemuImgInfo({ path: file, format: "qcow2" });
+  const short = sha256.slice(0, 12);
+  if (info["format-specific"]?.data?.["data-file"])
+    throw new BackingChainError(`The qcow2 file ${short}… names an external data file; it is not read.`);
+  const named = info["backing-filename"];
+  if (!named) return null;
+  const format = info["backing-filename-format"];
+  if (!format || !qemuFormats.includes(format))
+    throw new BackingChainError(
+      `The overlay ${short}… does not record its base's format; Hangar reads backing chains only with explicit formats.`,
+    );
+  const qemuFormat = format as QemuFormat;
+  if (SHA256.test(named)) return { sha256: named, qemuFormat };
+  // Made before bases were named by sha256: the base's absolute path in this machine's store.
+  const legacy = path.basename(named);
+  if (path.isAbsolute(named) && SHA256.test(legacy)) {
+    const here = await getBlobStore()
+      .localPath(legacy)
+      .catch(() => null);
+    if (here === named) return { sha256: legacy, qemuFormat };
+  }
+  throw new BackingChainError(
+    `The overlay ${short}… names a backing file that is not a stored blob on this machine (${named.slice(0, 200)}); it is not read.`,
+  );
+}
+
+async function ignoreExisting(made: Promise<void>): Promise<void> {
+  // Names in the folder are content addresses: one that is there already holds the same bytes.
+  await made.catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "EEXIST") throw error;
+  });
+}
+
+/** Symlinks `first` and every base beneath it into `dir` under its sha256; returns the chain, nearest first. */
+async function linkBases(first: BackingBlob, dir: string): Promise<BackingBlob[]> {
+  const store = getBlobStore();
+  const bases: BackingBlob[] = [];
+  for (let next: BackingBlob | null = first; next; ) {
+    if (bases.length >= MAX_CHAIN)
+      throw new BackingChainError(`The backing chain is deeper than ${MAX_CHAIN}; flatten it with a full clone.`);
+    bases.push(next);
+    const file = await store.localPath(next.sha256);
+    await ignoreExisting(symlink(file, path.join(dir, next.sha256)));
+    next = next.qemuFormat === "qcow2" ? await baseNamedBy(file, next.sha256) : null;
+  }
+  return bases;
+}
+
+/**
+ * The one way a tool opens a stored disk: a self-contained blob as it is; an overlay through `dir`
+ * (private to the caller, who removes it), holding a hard link to it and its chain of bases.
+ */
+export async function stageDisk({ disk, dir }: { disk: DiskBlob; dir: string }): Promise<StagedDisk> {
+  const file = await getBlobStore().localPath(disk.sha256);
+  const format = qemuFormatOf(disk.format);
+  const first = format === "qcow2" ? await baseNamedBy(file, disk.sha256) : null;
+  if (!first) return { path: file, format, bases: [] };
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const bases = await linkBases(first, dir);
+  const staged = path.join(dir, `disk-${disk.sha256}`);
+  await ignoreExisting(
+    link(file, staged).catch(async (error: NodeJS.ErrnoException) => {
+      if (error.code !== "EXDEV" && error.code !== "EPERM") throw error;
+      await copyFile(file, staged, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    }),
+  );
+  return { path: staged, format, bases };
+}
+
+/** stageDisk in a private folder under the data directory's tmp/, removed when `use` ends. */
+export async function withStagedDisk<T>(disk: DiskBlob, use: (staged: StagedDisk) => Promise<T>): Promise<T> {
+  const dir = path.join(env().dataDir, "tmp", `disk-${randomBytes(12).toString("hex")}`);
+  try {
+    return await use(await stageDisk({ disk, dir }));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Throws unless `file` is a qcow2 overlay whose header names exactly `base` (by sha256) and its format. */
+export async function checkOverlayOf({ file, base }: { file: string; base: DiskBlob }): Promise<QemuImgInfo> {
+  const info = await qemuImgInfo({ path: file, format: "qcow2" });
+  if (
+    info.format !== "qcow2" ||
+    info["backing-filename"] !== base.sha256 ||
+    info["backing-filename-format"] !== qemuFormatOf(base.format) ||
+    info["format-specific"]?.data?.["data-file"]
+  ) {
+    throw new Error(
+      `the overlay is not what was created: ${JSON.stringify({ format: info.format, backing: info["backing-filename"], backingFormat: info["backing-filename-format"] })}`,
+    );
+  }
+  return info;
+}
+
+/**
+ * A new qcow2 overlay at `file` on the stored blob `base`, named in its header by sha256 alone; the
+ * base and its chain are linked into file's folder, so tools open `file` where it is.
+ */
+export async function createOverlay({ base, file }: { base: DiskBlob; file: string }): Promise<QemuImgInfo> {
+  const dir = path.dirname(file);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  await linkBases({ sha256: base.sha256, qemuFormat: qemuFormatOf(base.format) }, dir);
+  await qemuImgCreateOverlay({ backingName: base.sha256, backingFormat: base.format, dst: file });
+  return checkOverlayOf({ file, base });
+}
