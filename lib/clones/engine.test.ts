@@ -1,7 +1,7 @@
 // Clones end to end on the tiny real guest: the real blob store, real PostgreSQL, pg-boss, qemu-img
 // and, for the identity reset, one real virt-sysprep appliance launch (tens of seconds under TCG).
 import { execFile } from "node:child_process";
-import { copyFile, mkdtemp } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -17,6 +17,7 @@ import { clones, conversions, imageVersions, images, projects } from "@/db/schem
 import { requestConversionAction as requestVersionConversion } from "@/lib/actions/import-actions";
 import { cloneVersionAction } from "@/lib/actions/clone-actions";
 import { env } from "@/lib/env";
+import { withStagedDisk } from "@/lib/images/backing";
 import { qemuImgInfo } from "@/lib/images/qemu-img";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { runConversion } from "@/lib/imports/convert";
@@ -53,6 +54,21 @@ async function storedBlobs(): Promise<string[]> {
   for await (const sha256 of getBlobStore().list()) names.push(sha256);
   return names.sort();
 }
+
+/** Whether the stored disk (read through its bases) holds exactly the base's content. */
+const identicalToBase = (disk: { sha256: string; format: string }) =>
+  withStagedDisk(disk, async (staged) => {
+    const { stdout } = await run("qemu-img", [
+      "compare",
+      "-f",
+      staged.format,
+      "-F",
+      "qcow2",
+      staged.path,
+      await getBlobStore().localPath(base.sha256),
+    ]);
+    return stdout.includes("Images are identical");
+  });
 
 const cloneRow = async (id: string) => (await db().select().from(clones).where(eq(clones.id, id)))[0]!;
 const versionRow = async (id: string) => (await db().select().from(imageVersions).where(eq(imageVersions.id, id)))[0]!;
@@ -148,17 +164,47 @@ describe("a linked clone", () => {
 
     const overlay = await getBlobStore().localPath(version.sha256!);
     const info = await qemuImgInfo({ path: overlay, format: "qcow2" });
-    expect(info["backing-filename"]).toBe(await getBlobStore().localPath(base.sha256));
+    // The base by sha256 alone, so the overlay reads the same wherever a machine keeps its blobs.
+    expect(info["backing-filename"]).toBe(base.sha256);
     expect(info["backing-filename-format"]).toBe("qcow2");
+    expect((await readFile(overlay)).includes(env().dataDir)).toBe(false);
     expect(version.fileSize!).toBeLessThan(1024 * 1024);
     expect((await hashFile(overlay)).sha256).toBe(version.sha256);
     // The overlay reads exactly the base's content.
-    await expect(
-      run("qemu-img", ["compare", "-f", "qcow2", "-F", "qcow2", overlay, await getBlobStore().localPath(base.sha256)]),
-    ).resolves.toMatchObject({ stdout: expect.stringContaining("Images are identical") });
+    await expect(identicalToBase({ sha256: version.sha256!, format: "qcow2" })).resolves.toBe(true);
     expect(
       (await getVersionUsage({ viewer: owner, versionId: base.versionId, ownerProjectId: baseProjectId })).clones,
     ).toBeGreaterThanOrEqual(1);
+  });
+
+  it("can be cloned linked again: the new overlay names the clone's blob, and reads the base's content through both", async () => {
+    await db().update(imageVersions).set({ releaseStatus: "approved" }).where(eq(imageVersions.id, cloneVersionId));
+    const result = await cloneVersionAction(teamMember, {
+      versionId: cloneVersionId,
+      projectId: teamProjectId,
+      newImageSlug: unique("linked-again"),
+      version: "1.0",
+      mode: "linked",
+    });
+    expect(result).toMatchObject({ ok: true, data: { queued: false } });
+    if (!result.ok) return;
+    const version = await versionRow((await cloneRow(result.data.cloneId)).resultVersionId!);
+    const source = await versionRow(cloneVersionId);
+    expect(version).toMatchObject({ backingVersionId: cloneVersionId, dataStatus: "ready", format: "qcow2" });
+    const info = await qemuImgInfo({ path: await getBlobStore().localPath(version.sha256!), format: "qcow2" });
+    expect(info["backing-filename"]).toBe(source.sha256);
+    expect(info["backing-filename-format"]).toBe("qcow2");
+    await expect(identicalToBase({ sha256: version.sha256!, format: "qcow2" })).resolves.toBe(true);
+
+    // Its download is flattened through both overlays.
+    const requested = await requestVersionConversion(teamMember, { versionId: version.id, format: "qcow2" });
+    if (!requested.ok) throw new Error(requested.message);
+    await runConversion({ conversionId: requested.data.conversionId });
+    const [conversion] = await db().select().from(conversions).where(eq(conversions.id, requested.data.conversionId));
+    expect(conversion).toMatchObject({ status: "succeeded" });
+    const flat = await getBlobStore().localPath(conversion!.sha256!);
+    expect((await qemuImgInfo({ path: flat, format: "qcow2" }))["backing-filename"]).toBeUndefined();
+    await expect(identicalToBase({ sha256: conversion!.sha256!, format: "qcow2" })).resolves.toBe(true);
   });
 
   it("keeps its base from being deleted", async () => {

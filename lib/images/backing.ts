@@ -87,7 +87,7 @@ async function ignoreExisting(made: Promise<void>): Promise<void> {
 async function linkBases(first: BackingBlob, dir: string): Promise<BackingBlob[]> {
   const store = getBlobStore();
   const bases: BackingBlob[] = [];
-  for (let next: BackingBlob | null = first; next; ) {
+  for (let next: BackingBlob | null = first; next;) {
     if (bases.length >= MAX_CHAIN)
       throw new BackingChainError(`The backing chain is deeper than ${MAX_CHAIN}; flatten it with a full clone.`);
     bases.push(next);
