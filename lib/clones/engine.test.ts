@@ -58,16 +58,21 @@ async function storedBlobs(): Promise<string[]> {
 /** Whether the stored disk (read through its bases) holds exactly the base's content. */
 const identicalToBase = (disk: { sha256: string; format: string }) =>
   withStagedDisk(disk, async (staged) => {
-    const { stdout } = await run("qemu-img", [
+    const baseFile = await getBlobStore().localPath(base.sha256);
+    // qemu-img compare exits 1 when the contents differ, 2 when it could not compare.
+    const compared = await run("qemu-img", [
       "compare",
       "-f",
       staged.format,
       "-F",
       "qcow2",
       staged.path,
-      await getBlobStore().localPath(base.sha256),
-    ]);
-    return stdout.includes("Images are identical");
+      baseFile,
+    ]).catch((error: { code?: number; stdout?: string }) => {
+      if (error.code === 1) return { stdout: error.stdout ?? "" };
+      throw error;
+    });
+    return compared.stdout.includes("Images are identical");
   });
 
 const cloneRow = async (id: string) => (await db().select().from(clones).where(eq(clones.id, id)))[0]!;
@@ -492,4 +497,32 @@ describe("a full clone with identity reset (real virt-sysprep)", () => {
     // The copy's bytes were stored before the quota check refused them; they went again.
     expect(await storedBlobs()).toEqual(blobsBefore);
   }, 300_000);
+});
+
+describe("a linked clone with identity reset (real virt-sysprep)", () => {
+  it("is written by virt-sysprep through its base's name beside it, and still names the base by sha256 alone", async () => {
+    worker ??= await startWorker({ handlers, log: () => {} });
+    const result = await cloneVersionAction(teamMember, {
+      versionId: base.versionId,
+      projectId: teamProjectId,
+      newImageSlug: unique("linked-reset"),
+      version: "1.0",
+      mode: "linked",
+      resetIdentity: true,
+    });
+    expect(result).toMatchObject({ ok: true, data: { queued: true } });
+    if (!result.ok) return;
+    const done = await waitFor(
+      () => cloneRow(result.data.cloneId),
+      (row) => row.status === "succeeded" || row.status === "failed",
+    );
+    expect(done).toMatchObject({ status: "succeeded", failureReason: null });
+    const version = await versionRow(done.resultVersionId!);
+    expect(version).toMatchObject({ backingVersionId: base.versionId, format: "qcow2" });
+    const info = await qemuImgInfo({ path: await getBlobStore().localPath(version.sha256!), format: "qcow2" });
+    expect(info["backing-filename"]).toBe(base.sha256);
+    expect(info["backing-filename-format"]).toBe("qcow2");
+    // The reset wrote into the overlay: read through the base, it is no longer the base's content.
+    await expect(identicalToBase({ sha256: version.sha256!, format: "qcow2" })).resolves.toBe(false);
+  }, 600_000);
 });
