@@ -141,15 +141,7 @@ export async function runFileDiff(
     const output = path.join(workDir, "result.json");
     const script = await runGuestfsScript(
       guestfsScript("diff.py"),
-      [
-        from.path,
-        from.format,
-        to.path,
-        to.format,
-        output,
-        workDir,
-        String(FILE_DIFF_MAX_ENTRIES),
-      ],
+      [from.path, from.format, to.path, to.format, output, workDir, String(FILE_DIFF_MAX_ENTRIES)],
       { workDir, signal: run.signal },
     );
     if (script.pid) await setFileDiffProcessGroup(diffId, script.pid);

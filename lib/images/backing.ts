@@ -119,11 +119,11 @@ export async function stageDisk({ disk, dir }: { disk: DiskBlob; dir: string }):
   return { path: staged, format, bases };
 }
 
-/** stageDisk in a private folder under the data directory's tmp/, removed when `use` ends. */
-export async function withStagedDisk<T>(disk: DiskBlob, use: (staged: StagedDisk) => Promise<T>): Promise<T> {
+/** stageDisk in a private folder under the data directory's tmp/, removed when `work` ends. */
+export async function withStagedDisk<T>(disk: DiskBlob, work: (staged: StagedDisk) => Promise<T>): Promise<T> {
   const dir = path.join(env().dataDir, "tmp", `disk-${randomBytes(12).toString("hex")}`);
   try {
-    return await use(await stageDisk({ disk, dir }));
+    return await work(await stageDisk({ disk, dir }));
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
