@@ -27,10 +27,11 @@ export async function runConversion(
   let lastProgress = 0;
   try {
     // A linked clone's overlay is read through its bases: the output is flattened.
-    await withStagedDisk({ sha256: row.sourceSha256, format: row.sourceFormat }, (source) =>
+    const source = { sha256: row.sourceSha256, format: row.sourceFormat };
+    await withStagedDisk(source, (staged) =>
       qemuImgConvert({
-        src: source.path,
-        srcFormat: row.sourceFormat!,
+        src: staged.path,
+        srcFormat: source.format,
         dst: tempPath,
         dstFormat: row.targetFormat,
         signal,
