@@ -3,6 +3,7 @@
 // other paths while the first directory is gone; a clone of a clone; an overlay made before this
 // change (an absolute path) still read here; names Hangar does not read through, refused.
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -138,6 +139,25 @@ describe("a linked clone's overlay", () => {
     });
     await expect(readFile(path.join(scratch, base.sha256))).rejects.toMatchObject({ code: "ENOENT" });
   });
+});
+
+describe("a scratch folder on another file system than the store", () => {
+  it.skipIf(!existsSync("/dev/shm"))(
+    "holds a copy of the overlay (no hard link can cross), read the same",
+    async () => {
+      const dir = await mkdtemp("/dev/shm/hangar-backing-");
+      try {
+        const staged = await stageDisk({ disk: cloneOfClone, dir });
+        expect(staged.path.startsWith(dir)).toBe(true);
+        expect((await hashFile(staged.path)).sha256).toBe(cloneOfClone.sha256);
+        const out = path.join(dir, "flat.raw");
+        await run("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", staged.path, out]);
+        expect((await hashFile(out)).sha256).toBe(contentOnA[cloneOfClone.sha256]);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
 
 describe("overlays made before bases were named by sha256", () => {

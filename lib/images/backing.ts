@@ -13,10 +13,16 @@ import { copyFile, link, mkdir, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { env } from "../env";
 import { getBlobStore } from "../storage";
-import { qemuFormatOf, qemuImgCreateOverlay, qemuImgInfo, type QemuFormat, type QemuImgInfo } from "./qemu-img";
+import {
+  qemuFormatOf,
+  qemuFormats,
+  qemuImgCreateOverlay,
+  qemuImgInfo,
+  type QemuFormat,
+  type QemuImgInfo,
+} from "./qemu-img";
 
 const SHA256 = /^[0-9a-f]{64}$/;
-const qemuFormats: readonly string[] = ["raw", "qcow2", "vmdk", "vpc", "vhdx", "vdi"];
 /** A clone of a clone of … deeper than this is not read (content addresses can't loop; this bounds the work). */
 const MAX_CHAIN = 16;
 
@@ -57,7 +63,7 @@ async function baseNamedBy(file: string, sha256: string): Promise<BackingBlob | 
   const named = info["backing-filename"];
   if (!named) return null;
   const format = info["backing-filename-format"];
-  if (!format || !qemuFormats.includes(format))
+  if (!format || !(qemuFormats as readonly string[]).includes(format))
     throw new BackingChainError(
       `The overlay ${short}… does not record its base's format; Hangar reads backing chains only with explicit formats.`,
     );

@@ -13,7 +13,8 @@ import { createInspector, type InspectionProblem, type InspectionReport } from "
 
 const run = promisify(execFile);
 
-export type QemuFormat = "raw" | "qcow2" | "vmdk" | "vpc" | "vhdx" | "vdi";
+export const qemuFormats = ["raw", "qcow2", "vmdk", "vpc", "vhdx", "vdi"] as const;
+export type QemuFormat = (typeof qemuFormats)[number];
 
 /** Hangar's names for formats, mapped to qemu's (qemu calls VHD "vpc"; ISO is read as raw). */
 export function qemuFormatOf(format: string): QemuFormat {
