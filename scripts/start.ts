@@ -27,6 +27,8 @@ import {
   writeDatabaseUnavailable,
 } from "../lib/http/database-unavailable";
 import { reconcileStorage } from "../lib/imports/reconcile";
+import { registerProcess, type RegisteredProcess } from "../lib/processes/registry";
+import { startProcessSweeps } from "../lib/processes/sweep";
 import { createUploadServer, isUploadPath, uploadViewerOf } from "../lib/imports/tus";
 import { handleFeedNode, isFeedPath } from "../lib/feeds/http";
 import { reconcileContentScans } from "../lib/content/requests";
@@ -71,6 +73,8 @@ async function main() {
   let metricsServer: http.Server | undefined;
   let closeNext: (() => Promise<void>) | undefined;
   let worker: Worker | undefined;
+  let registered: RegisteredProcess | undefined;
+  let sweeps: { stop(): Promise<void> } | undefined;
   let stopping = false;
 
   const shutdown = async (code: number) => {
@@ -91,6 +95,9 @@ async function main() {
     }
     await closeNext?.().catch((error) => logger().error({ err: error }, "Next.js stop failed"));
     await workerStopped;
+    await sweeps?.stop();
+    // Last, once its work has ended: what it still owned is then free for any other process's sweep.
+    await registered?.deregister().catch((error) => logger().error({ err: error }, "process deregister failed"));
     // The sending queue client (server actions enqueue through it) goes before its database does.
     await closeQueue().catch(() => {});
     await closeDb().catch(() => {});
@@ -134,7 +141,10 @@ async function main() {
       log,
     });
     if (config.HANGAR_SEED_DEMO) await seedDemoCatalog({ adminId, log });
+    // Registered before anything is written, so every temp file and blob write names its owner.
+    registered = await registerProcess({ kind: "web", log });
     await reconcileStorage({ log });
+    sweeps = startProcessSweeps({ log });
     if (config.HANGAR_WORKER_CONCURRENCY > 0) {
       worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log });
       // Ready versions whose content was never read (the demo catalog just seeded, versions from
