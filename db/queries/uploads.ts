@@ -193,7 +193,10 @@ export async function startUploadFinalisation({
   processId: string | null;
 }) {
   await db().transaction(async (tx) => {
-    await tx.update(uploads).set({ processId, updatedAt: sql`now()` }).where(eq(uploads.id, uploadId));
+    await tx
+      .update(uploads)
+      .set({ processId, updatedAt: sql`now()` })
+      .where(eq(uploads.id, uploadId));
     await tx.update(imageVersions).set({ dataStatus: "importing" }).where(eq(imageVersions.id, versionId));
   });
 }

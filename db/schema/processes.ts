@@ -17,7 +17,7 @@ export const processes = pgTable(
     startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     heartbeatAt: timestamp("heartbeat_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (table) => [check("processes_kind_check", inList("kind", processKinds))],
+  () => [check("processes_kind_check", inList("kind", processKinds))],
 );
 
 // Recorded before a blob's bytes are put and removed once the row that refers to them committed (or
@@ -30,8 +30,5 @@ export const blobWrites = pgTable(
     processId: uuid("process_id"),
     startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },
-  (table) => [
-    index("blob_writes_sha256_idx").on(table.sha256),
-    index("blob_writes_process_idx").on(table.processId),
-  ],
+  (table) => [index("blob_writes_sha256_idx").on(table.sha256), index("blob_writes_process_idx").on(table.processId)],
 );

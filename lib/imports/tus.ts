@@ -201,7 +201,11 @@ export function createUploadServer(deps: UploadServerDeps) {
       if (!session) throw httpError("not_found", "There is no such upload.");
       // Given when the upload started, with the last part, or both: the file must match each.
       const declared = [session.expectedSha256, request.headers.get(EXPECTED_SHA256_HEADER)?.trim().toLowerCase()];
-      await startUploadFinalisation({ uploadId: upload.id, versionId: session.versionId, processId: currentProcessId() });
+      await startUploadFinalisation({
+        uploadId: upload.id,
+        versionId: session.versionId,
+        processId: currentProcessId(),
+      });
       // Trust the live session only if it saw exactly the bytes on disk; otherwise re-read them.
       const live = store.takeSession(upload.id);
       if (live && live.bytes !== upload.offset) live.abort();

@@ -89,7 +89,8 @@ export function startProcessSweeps({
     if (running) return;
     running = sweepDeadProcessWork({ ...options, log })
       .then((report) => {
-        if (Object.values(report).some((count) => count > 0)) log(`Swept dead processes' work: ${JSON.stringify(report)}`);
+        if (Object.values(report).some((count) => count > 0))
+          log(`Swept dead processes' work: ${JSON.stringify(report)}`);
       })
       .catch((error: unknown) => log(`Sweep of dead processes' work failed: ${(error as Error).message}`))
       .finally(() => (running = null));
