@@ -185,3 +185,19 @@ export async function sweepStaleBuildRuns({
     )
     .returning({ id: builds.id, workerHost: builds.workerHost, processGroup: builds.processGroup });
 }
+
+/**
+ * The queue's jobs still marked running for these builds (their worker died with them): pg-boss
+ * would hold each until its expiry, hours away, so the sweep fails them as it fails the builds.
+ */
+export async function listActiveBuildJobIds({ buildIds }: { buildIds: string[] }): Promise<string[]> {
+  if (buildIds.length === 0) return [];
+  const result = await db().execute<{ id: string }>(sql`
+    select j.id from pgboss.job j
+    where j.name = 'image.build' and j.state = 'active'
+      and j.data->>'buildId' in (${sql.join(
+        buildIds.map((id) => sql`${id}`),
+        sql`, `,
+      )})`);
+  return result.rows.map((row) => row.id);
+}

@@ -6,7 +6,7 @@
 import os from "node:os";
 import { readdir, readFile, rm } from "node:fs/promises";
 import { sweepStaleBootTestRuns } from "@/db/queries/boot-tests";
-import { sweepStaleBuildRuns } from "@/db/queries/build-runs";
+import { listActiveBuildJobIds, STALE_BUILD_REASON, sweepStaleBuildRuns } from "@/db/queries/build-runs";
 import { sweepStaleClones } from "@/db/queries/clones";
 import { sweepStaleContentScans } from "@/db/queries/content-scans";
 import { sweepStaleFileDiffs } from "@/db/queries/version-diffs";
@@ -15,11 +15,21 @@ import { cloneWorkDir } from "@/lib/clones/engine";
 import { bootTestWorkDir, contentScanWorkDir, diffWorkDir } from "@/lib/content/work-dir";
 import { buildWorkDir } from "./engine";
 
+/** What the sweep needs of the queue: ending a job as failed (a pg-boss client). */
+export interface JobFailer {
+  fail(name: string, id: string, data: object): Promise<void>;
+}
+
 export async function sweepStaleBuilds({
   staleSeconds = env().HANGAR_BUILD_STALE_SECONDS,
   log = console.log,
-}: { staleSeconds?: number; log?: (line: string) => void } = {}): Promise<number> {
+  queue,
+}: { staleSeconds?: number; log?: (line: string) => void; queue?: JobFailer } = {}): Promise<number> {
   const builds = await sweepStaleBuildRuns({ staleSeconds });
+  // Never retried (a build is not), the dead worker's job ends failed now rather than at its expiry.
+  if (queue)
+    for (const jobId of await listActiveBuildJobIds({ buildIds: builds.map((row) => row.id) }))
+      await queue.fail("image.build", jobId, { message: STALE_BUILD_REASON });
   for (const row of builds) {
     log(`Build ${row.id} lost its worker; marked failed.`);
     if (row.workerHost === os.hostname() && row.processGroup && (await groupIsOurs(row.processGroup))) {

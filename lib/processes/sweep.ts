@@ -6,7 +6,9 @@ import { failConversionsOfDeadProcesses } from "@/db/queries/conversions";
 import { listInterruptedImports } from "@/db/queries/imports";
 import { deleteLongDeadProcesses, PROCESS_LEASE_SECONDS } from "@/db/queries/processes";
 import { failImport, listExpiredActiveUploads } from "@/db/queries/uploads";
+import { sweepStaleBuilds } from "@/lib/builds/sweeper";
 import { env } from "@/lib/env";
+import { isWorkerRunning, queue } from "@/lib/jobs/queue";
 import { getBlobStore } from "@/lib/storage";
 import { UNOWNED_WORK_SECONDS } from "./blob-writes";
 import { sweepScratch } from "./scratch";
@@ -74,6 +76,14 @@ export async function sweepDeadProcessWork({
     if (removed) report.removedBlobs += 1;
   }
   report.removedTempFiles += await sweepScratch({ root: env().dataDir, leaseSeconds });
+  // A worker sweeps lost builds itself (lib/jobs/queue.ts); a web-only process does it here, so
+  // builds are ended even while no worker runs.
+  if (!isWorkerRunning())
+    await sweepStaleBuilds({
+      log,
+      // The queue's client starts only if a build was in fact lost.
+      queue: { fail: async (name, id, data) => (await queue()).fail(name, id, data) },
+    });
   await deleteLongDeadProcesses({ olderThanSeconds: FORGET_PROCESS_SECONDS });
   return report;
 }

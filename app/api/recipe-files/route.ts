@@ -53,8 +53,8 @@ export const POST = withRouteErrors(
         createWriteStream(tempPath, { mode: 0o600 }),
       );
       const hashes = await hashFile(tempPath);
-      // Stored first, then recorded: a row never points at a missing file (an unrecorded blob is
-      // removed by start-up reconciliation).
+      // Stored first, then recorded: a row never points at a missing file, and the write's record
+      // keeps other processes' orphan sweeps off the bytes until the row is there.
       await storeBlob({ tempPath, sha256: hashes.sha256, size: hashes.size }, () =>
         attachRecipeFile({ viewer, projectId, file: { ...hashes, filename } }),
       );
