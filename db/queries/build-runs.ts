@@ -3,7 +3,7 @@
 // whose worker died. Only the attempt that claimed a build, still running and not cancelled, may
 // finish it, so a build never produces two outputs.
 import type { StoredInspection } from "@/lib/images/inspector/types";
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { db } from "../client";
 import { buildLogs, builds, images, type DiskFormat } from "../schema";
@@ -200,4 +200,14 @@ export async function listActiveBuildJobIds({ buildIds }: { buildIds: string[] }
         sql`, `,
       )})`);
   return result.rows.map((row) => row.id);
+}
+
+/** Of these build ids, the ones still running. */
+export async function listRunningBuildIds({ ids }: { ids: string[] }): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db()
+    .select({ id: builds.id })
+    .from(builds)
+    .where(and(inArray(builds.id, ids), eq(builds.status, "running")));
+  return new Set(rows.map((row) => row.id));
 }

@@ -2,7 +2,7 @@
 // being finalised, a running conversion, a temp file and a blob write in flight; one is SIGKILLed.
 // Another process's sweep ends only the dead one's work and leaves the live one's alone.
 import { spawn, type ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { deleteOrphanBlob, insertBlobWrite } from "@/db/queries/blobs";
 import { conversions, imageVersions, uploads } from "@/db/schema";
+import { sweepStaleBuilds } from "@/lib/builds/sweeper";
 import { reconcileStorage } from "@/lib/imports/reconcile";
 import { createTempPath, getBlobStore } from "@/lib/storage";
 import { createTestImage, createTestProject, createTestUser, unique, waitFor } from "@/tests/fixtures";
@@ -208,5 +209,16 @@ describe("work owned by processes", () => {
     expect(existsSync(path.join(uploadDir, active!.id))).toBe(true);
     expect(existsSync(path.join(uploadDir, "no-such-session"))).toBe(false);
     owner.child.kill("SIGKILL");
+  });
+
+  it("a build's or clone's folder left on this machine goes once its row no longer runs", async () => {
+    const dataDir = process.env.HANGAR_DATA_DIR!;
+    const leftover = path.join(dataDir, "builds", randomUUID());
+    const other = path.join(dataDir, "clones", "not-a-clone");
+    await mkdir(leftover, { recursive: true });
+    await mkdir(other, { recursive: true });
+    await sweepStaleBuilds({ log: () => {} });
+    expect(existsSync(leftover)).toBe(false);
+    expect(existsSync(other)).toBe(true);
   });
 });
