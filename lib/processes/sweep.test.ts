@@ -78,6 +78,8 @@ async function startOwner(): Promise<Owner> {
 
 const versionOf = async (id: string) => (await db().select().from(imageVersions).where(eq(imageVersions.id, id)))[0]!;
 const conversionOf = async (id: string) => (await db().select().from(conversions).where(eq(conversions.id, id)))[0]!;
+const uploadStatusOf = async (versionId: string) =>
+  (await db().select({ status: uploads.status }).from(uploads).where(eq(uploads.versionId, versionId)))[0]!.status;
 const writesOf = async (sha256: string) =>
   (await db().execute(sql`select id from blob_writes where sha256 = ${sha256}`)).rows.length;
 
@@ -128,6 +130,8 @@ describe("work owned by processes", () => {
       await sweeps.stop();
     }
     expect((await conversionOf(dying.conversionId)).failureReason).toMatch(/stopped without finishing/);
+    expect(await uploadStatusOf(dying.versionId)).toBe("failed");
+    expect(await uploadStatusOf(live.versionId)).toBe("active");
     expect(await writesOf(dying.sha256)).toBe(0);
 
     // The live owner's work is untouched: still finalising, still converting, its bytes and file there.

@@ -51,9 +51,11 @@ export async function sweepDeadProcessWork({
     });
     report.expiredUploads += 1;
   }
-  for (const versionId of await listInterruptedImports({ leaseSeconds })) {
+  for (const { versionId, uploadId } of await listInterruptedImports({ leaseSeconds })) {
+    // Its upload session ends with it: the tus file then goes like any without a live session.
     await failImport({
       versionId,
+      uploadId: uploadId ?? undefined,
       actorId: null,
       reason:
         "The server stopped while this import was being processed (its process or machine died); nothing was kept. Start the import again.",
