@@ -135,14 +135,14 @@ async function main() {
     });
     await applyMigrations(databaseUrl);
     log("Database schema is up to date.");
+    // Registered before anything is written, so every temp file and blob write names its owner.
+    registered = await registerProcess({ kind: "web", log });
     const adminId = await ensureAdmin({
       email: config.HANGAR_ADMIN_EMAIL,
       password: config.HANGAR_ADMIN_PASSWORD,
       log,
     });
     if (config.HANGAR_SEED_DEMO) await seedDemoCatalog({ adminId, log });
-    // Registered before anything is written, so every temp file and blob write names its owner.
-    registered = await registerProcess({ kind: "web", log });
     await reconcileStorage({ log });
     sweeps = startProcessSweeps({ log });
     if (config.HANGAR_WORKER_CONCURRENCY > 0) {
