@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { eq, sql } from "drizzle-orm";
@@ -225,4 +226,29 @@ describe("work owned by processes", () => {
     expect(existsSync(leftover)).toBe(false);
     expect(existsSync(other)).toBe(true);
   });
+
+  it("`npm run worker` registers with its host and pid, beats, and deregisters when stopped", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "scripts/worker.ts"], {
+      cwd: root,
+      env: { ...process.env, HANGAR_WORKER_CONCURRENCY: "1", HANGAR_METRICS_PORT: "" },
+      stdio: "ignore",
+    });
+    children.push(child);
+    const rowOf = async () =>
+      (
+        await db().execute<{ kind: string; host: string; started: Date; beat: Date }>(
+          sql`select kind, host, started_at as started, heartbeat_at as beat from processes where pid = ${child.pid}`,
+        )
+      ).rows[0];
+    const registered = await waitFor(rowOf, (row) => row !== undefined, 60_000);
+    expect(registered).toMatchObject({ kind: "worker", host: os.hostname() });
+    await waitFor(
+      rowOf,
+      (row) => row !== undefined && new Date(row.beat).getTime() > new Date(row.started).getTime(),
+      20_000,
+    );
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    expect(await rowOf()).toBeUndefined();
+  }, 120_000);
 });
