@@ -8,8 +8,8 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { errorResponse } from "@/lib/errors";
-import { blobBodyOf, blobResponse } from "@/lib/http/download";
-import { sendFileRange } from "@/lib/http/send-file";
+import { blobResponse } from "@/lib/http/download";
+import { BLOB_SENDER_HEADER, sendNamedBlobs } from "@/lib/http/send-file";
 import { getBlobStore } from "@/lib/storage";
 import { cachedJson } from "./cache";
 import { channelLookup } from "./channel-lookup";
@@ -188,18 +188,20 @@ export async function handleFeedNode(
   res: ServerResponse,
   { address }: { address: string | null },
 ): Promise<void> {
+  sendNamedBlobs(req, res, {
+    fileOf: (sha256) => getBlobStore().localPath(sha256),
+    onError: (error) => logger().error({ err: error }, "feed download failed"),
+  });
   const headers = new Headers();
   for (let index = 0; index < req.rawHeaders.length; index += 2)
     headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!);
+  headers.set(BLOB_SENDER_HEADER, "1");
   const request = new Request(new URL(req.url ?? "/", "http://localhost"), { method: req.method, headers });
   const response = await handleFeedRequest(request, { address });
-  res.writeHead(response.status, [...response.headers].flat());
-  const blob = blobBodyOf(response);
-  if (blob && req.method !== "HEAD" && blob.end >= blob.start) {
-    await response.body?.cancel();
-    await sendFileRange(res, { file: await getBlobStore().localPath(blob.sha256), start: blob.start, end: blob.end });
-  } else if (response.body && req.method !== "HEAD")
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
+  // Set, not written: a named blob's header must still be readable when the answer ends.
+  res.statusCode = response.status;
+  for (const [name, value] of response.headers) res.setHeader(name, value);
+  if (response.body && req.method !== "HEAD") await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
   else {
     await response.body?.cancel();
     res.end();
