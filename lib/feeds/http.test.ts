@@ -156,7 +156,9 @@ describe("feed HTTP", () => {
     }
     const download = await get(`${feedUrl}opennebula/appliance/${versionId}/download/0`);
     expect(download.status).toBe(302);
-    expect(download.headers.get("location")).toBe(`${feedUrl}files/${versionId}/${imageSlug}-2.0.1.img`);
+    expect(download.headers.get("location")).toBe(
+      `${new URL(feedUrl).pathname}files/${versionId}/${imageSlug}-2.0.1.img`,
+    );
     expect(
       (await get(`${feedUrl}opennebula/appliance/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}/download/0`)).status,
     ).toBe(404);

@@ -107,7 +107,9 @@ const opennebula: FeedHandler = async (_request, opened, tail) => {
       ),
     );
   const [version] = await feedVersions(opened, { versionId: route.versionId });
-  return version ? Response.redirect(version.urls.download, 302) : notFound();
+  if (!version) return notFound();
+  // On the host OpenNebula asked (its ENDPOINT), which may not be the origin Hangar's pages use.
+  return new Response(null, { status: 302, headers: { Location: new URL(version.urls.download).pathname } });
 };
 
 /**
