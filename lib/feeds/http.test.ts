@@ -14,6 +14,7 @@ import { createTestImage, createTestProject, createTestUser, unique } from "@/te
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleFeedNode, handleFeedRequest } from "./http";
+import { applianceId } from "./opennebula";
 import { createFeed } from "./service";
 
 let admin: Viewer;
@@ -162,6 +163,21 @@ describe("feed HTTP", () => {
     expect(
       (await get(`${feedUrl}opennebula/appliance/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}/download/0`)).status,
     ).toBe(404);
+  });
+
+  it("redirects an app's link in Sunstone (appliance/<id>) to the version's page, for what the feed offers only", async () => {
+    const page = `${env().origin}/images/${imageSlug}/versions/2.0.1`;
+    for (const id of [versionId, applianceId(versionId, "latest")]) {
+      const answer = await get(`${feedUrl}opennebula/appliance/${id}`);
+      expect(answer.status).toBe(302);
+      expect(answer.headers.get("location")).toBe(page);
+    }
+    expect((await get(`${feedUrl}opennebula//appliance/${versionId}/`)).headers.get("location")).toBe(page);
+    const unknown = `${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}`;
+    const missing = await get(`${feedUrl}opennebula/appliance/${unknown}`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe(await (await get(`${feedUrl}nothing-here`)).text());
+    expect((await get(`${feedUrl}opennebula/appliance/not-an-id`)).status).toBe(404);
   });
 
   it("is the same 404 for a wrong file name, an unknown path, a bad secret and a revoked feed", async () => {

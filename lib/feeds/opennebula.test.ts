@@ -446,6 +446,13 @@ describe("applianceIndex as the one driver reads it", () => {
       versionId: current.versionId,
       channel: "stable",
     });
+    // Its LINK (Sunstone's link for people) resolves to the same version's page.
+    expect(matchOpenNebulaPath(app.LINK!.slice(endpoint.length))).toEqual({
+      kind: "page",
+      id: stable._id.$oid,
+      versionId: current.versionId,
+      channel: "stable",
+    });
     expect(apps.map((candidate) => candidate.NAME).sort()).toEqual([
       "Hangar - Debian 12 base (latest)",
       "Hangar - Debian 12 base (stable)",
@@ -580,11 +587,24 @@ describe("matchOpenNebulaPath", () => {
     });
   });
 
+  it("resolves an app's LINK, appliance/<id> (monitor:178), to its page", () => {
+    for (const tail of [`appliance/${versionId}`, `//appliance/${versionId}/`, ["appliance", versionId]]) {
+      expect(matchOpenNebulaPath(tail)).toEqual({ kind: "page", id: versionId, versionId });
+    }
+    expect(matchOpenNebulaPath(`appliance/${applianceId(versionId, "stable")}`)).toEqual({
+      kind: "page",
+      id: applianceId(versionId, "stable"),
+      versionId,
+      channel: "stable",
+    });
+  });
+
   it("answers nothing else", () => {
     for (const tail of [
       "",
       "appliances",
-      `appliance/${versionId}`,
+      "appliance/not-an-id",
+      `appliance/${versionId}/other`,
       `appliance/${versionId}/download/1`,
       `appliance/${versionId}/download/0/extra`,
       "appliance/not-an-id/download/0",

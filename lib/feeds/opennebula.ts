@@ -92,21 +92,23 @@ export function parseApplianceId(id: string): { versionId: string; channel?: str
   return { versionId, channel };
 }
 
-export type OpenNebulaRoute = { kind: "index" } | { kind: "download"; id: string; versionId: string; channel?: string };
+export type OpenNebulaRoute =
+  { kind: "index" } | { kind: "download" | "page"; id: string; versionId: string; channel?: string };
 
 /**
  * Which request under `<feed>/opennebula/` this is. OpenNebula 7 ends the ENDPOINT with a slash and
  * then asks for "/appliance", so the index arrives as `//appliance`; older ones ask `appliance`.
- * Accepts the tail as a string or as the route's path segments.
+ * `appliance/<id>` is the app's LINK, which Sunstone shows people (monitor:178). Accepts the tail
+ * as a string or as the route's path segments.
  */
 export function matchOpenNebulaPath(tail: string | readonly string[]): OpenNebulaRoute | null {
   const path = (typeof tail === "string" ? tail : tail.join("/")).replace(/^\/+/, "");
   if (/^appliance\/?$/.test(path)) return { kind: "index" };
-  const download = /^appliance\/([^/]+)\/download(?:\/0)?\/?$/.exec(path);
-  if (!download) return null;
-  const id = download[1]!;
+  const match = /^appliance\/([^/]+)(\/download(?:\/0)?)?\/?$/.exec(path);
+  if (!match) return null;
+  const id = match[1]!;
   const parsed = parseApplianceId(id);
-  return parsed ? { kind: "download", id, ...parsed } : null;
+  return parsed ? { kind: match[2] ? "download" : "page", id, ...parsed } : null;
 }
 
 /** The index the driver parses: one entry per offered version and one per offered channel. */

@@ -240,6 +240,7 @@ describe("platforms' downloads over HTTP", () => {
     expect((await fetch(newerUrl, { method: "HEAD" })).status).toBe(404);
     expect((await fetch(newerUrl)).status).toBe(404);
     expect((await fetch(`${base}opennebula/appliance/${newer}/download/0`, { redirect: "manual" })).status).toBe(404);
+    expect((await fetch(`${base}opennebula/appliance/${newer}`, { redirect: "manual" })).status).toBe(404);
 
     // Bytes already being sent may finish; if they do, they are the file, whole.
     const code = await finished;
