@@ -20,6 +20,7 @@ import { createFeed } from "./service";
 let admin: Viewer;
 let feedUrl: string;
 let feedId: string;
+let feedName: string;
 let imageSlug: string;
 let versionId: string;
 const bytes = randomBytes(3 * 1024 * 1024 + 17);
@@ -59,7 +60,8 @@ beforeAll(async () => {
     .set({ md5: digest("md5") })
     .where(eq(blobs.sha256, digest("sha256")));
   await setImagePublishing({ viewer: admin, imageId: image.id, published: true, channels: ["latest"] });
-  const made = await createFeed({ viewer: admin, name: unique("feed") });
+  feedName = unique("feed");
+  const made = await createFeed({ viewer: admin, name: feedName });
   feedUrl = made.url;
   feedId = made.feed.id;
 });
@@ -148,12 +150,14 @@ describe("feed HTTP", () => {
       expect(answer.status).toBe(200);
       const index = (await answer.json()) as {
         sEcho: number;
-        appliances: { _id: { $oid: string }; files: { size: unknown; md5: string }[] }[];
+        appliances: { _id: { $oid: string }; name: string; files: { size: unknown; md5: string }[] }[];
       };
       expect(index.sEcho).toBe(1);
       const mine = index.appliances.find((appliance) => appliance._id.$oid === versionId)!;
       expect(Number(mine.files[0]!.size)).toBe(bytes.length);
       expect(mine.files[0]!.md5).toBe(digest("md5"));
+      // A token feed's app names carry its name: another feed offering this image into the same OpenNebula differs.
+      expect(mine.name).toBe(`Hangar ${feedName} - Feed test 2.0.1`);
     }
     const download = await get(`${feedUrl}opennebula/appliance/${versionId}/download/0`);
     expect(download.status).toBe(302);
