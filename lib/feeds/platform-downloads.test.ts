@@ -1,7 +1,7 @@
 // Platforms' download steps, run as the platforms run them: their own tools (curl, wget, qemu-img,
 // OpenNebula's downloader pipeline) against a real HTTP server serving the feed handler, over a real
 // qcow2 in the blob store. Each checks the size and hash of what arrived, not only the status.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import http from "node:http";
@@ -38,6 +38,8 @@ let feed: string;
 let imageSlug: string;
 let versionId: string;
 let fileUrl: string;
+/** What the server answered, per request: to see which requests a tool really made. */
+const served: { method: string; path: string; range?: string; status: number }[] = [];
 
 /** A ready, approved qcow2 version of `imageId` whose bytes are `qcow2` (stored once, shared). */
 async function addVersion(imageId: string, version: string, createdAt: Date): Promise<string> {
@@ -87,7 +89,12 @@ beforeAll(async () => {
   versionId = await addVersion(image.id, "1.0.0", new Date());
   await setImagePublishing({ viewer: admin, imageId: image.id, published: true, channels: ["latest"] });
 
-  server = http.createServer((req, res) => void handleFeedNode(req, res, { address: "198.51.100.9" }));
+  server = http.createServer((req, res) => {
+    res.on("close", () =>
+      served.push({ method: req.method!, path: req.url!, range: req.headers.range, status: res.statusCode }),
+    );
+    void handleFeedNode(req, res, { address: "198.51.100.9" });
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const made = await createFeed({ viewer: admin, name: unique("platforms"), projectSlug: project.slug });
   feed = `http://127.0.0.1:${(server.address() as AddressInfo).port}${new URL(made.url).pathname}`;
@@ -164,11 +171,22 @@ describe("platforms' downloads over HTTP", () => {
       for attempt in $(seq 100); do [ -s '${hashFile}' ] && break; sleep 0.05; done
       echo "status=\${status[*]}"
     `;
+    const before = served.length;
     const { stdout } = await exec("bash", ["-c", script]);
     expect(stdout).toContain("status=0 0 0");
     // Not gzip, bzip2 or xz: the downloader copies it as it is ("cat").
     expect(stdout).not.toMatch(/type=application\/(x-)?(gzip|bzip2|xz)/);
     expect((await readFile(hashFile, "utf8")).trim()).toBe(app.files[0]!.md5);
+    // At least the sniff and the copy asked the fixed path, each redirected to the file (the sniffs cut short).
+    const asked = served.slice(before).filter((entry) => entry.path.endsWith(`/appliance/${versionId}/download/0`));
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    expect(asked.every((entry) => entry.status === 302)).toBe(true);
+    expect(
+      served
+        .slice(before)
+        .filter((entry) => entry.path.includes("/files/"))
+        .map((entry) => entry.status),
+    ).toEqual(asked.map(() => 200));
     expect(hex("sha256", await readFile(out))).toBe(hex("sha256", qcow2));
   });
 
@@ -181,6 +199,7 @@ describe("platforms' downloads over HTTP", () => {
   });
 
   it("qemu-img over HTTP: info reads the virtual size, convert -O raw gives the original disk byte for byte", async () => {
+    const before = served.length;
     const { stdout } = await exec("qemu-img", ["info", "--output=json", fileUrl]);
     const info = JSON.parse(stdout) as { format: string; "virtual-size": number };
     expect(info.format).toBe("qcow2");
@@ -189,62 +208,83 @@ describe("platforms' downloads over HTTP", () => {
     await exec("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", fileUrl, out]);
     expect((await stat(out)).size).toBe(virtualSize);
     expect(hex("sha256", await readFile(out))).toBe(hex("sha256", raw));
+    // qemu's curl driver reads in ranges, each answered 206.
+    const reads = served.slice(before).filter((entry) => entry.method === "GET");
+    expect(reads.length).toBeGreaterThan(1);
+    for (const read of reads) {
+      expect(read.range).toMatch(/^bytes=\d+-\d+$/);
+      expect(read.status).toBe(206);
+    }
   });
 
-  it("a version revoked mid-download: the transfer under way ends cleanly, the next listings drop it, a new GET is 404", async () => {
-    const image = await createTestImage({
-      projectId: (await createTestProject({ members: [{ viewer: admin, role: "owner" }] })).id,
-      versions: [],
-      name: "Revoked mid-download",
-    });
-    const older = await addVersion(image.id, "1.0.0", new Date(Date.now() - 60_000));
-    const newer = await addVersion(image.id, "1.1.0", new Date());
-    await setImagePublishing({ viewer: admin, imageId: image.id, published: true, channels: ["latest"] });
-    const everything = await createFeed({ viewer: admin, name: unique("revoke") });
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${new URL(everything.url).pathname}`;
-    const newerUrl = `${base}files/${newer}/${image.slug}-1.1.0.qcow2`;
-    const lookup = async () => (await fetch(`${base}channels/${image.slug}/latest.json`)).json();
-    expect(await lookup()).toMatchObject({ version: { id: newer } });
+  // Both take a version out of every feed (lib/governance/release.ts: blocked statuses).
+  it.each(["revoke", "disable"] as const)(
+    "a version %sd mid-download: the transfer under way ends cleanly, the next listings drop it, a new GET is 404",
+    async (action) => {
+      const image = await createTestImage({
+        projectId: (await createTestProject({ members: [{ viewer: admin, role: "owner" }] })).id,
+        versions: [],
+        name: `${action} mid-download`,
+      });
+      const older = await addVersion(image.id, "1.0.0", new Date(Date.now() - 60_000));
+      const newer = await addVersion(image.id, "1.1.0", new Date());
+      await setImagePublishing({ viewer: admin, imageId: image.id, published: true, channels: ["latest"] });
+      const everything = await createFeed({ viewer: admin, name: unique(action) });
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}${new URL(everything.url).pathname}`;
+      const newerUrl = `${base}files/${newer}/${image.slug}-1.1.0.qcow2`;
+      const lookup = async () => (await fetch(`${base}channels/${image.slug}/latest.json`)).json();
+      expect(await lookup()).toMatchObject({ version: { id: newer } });
 
-    // A slow platform: curl at 512 KiB/s, so the revocation lands while bytes are still flowing.
-    const out = path.join(work, "revoked.qcow2");
-    const download = spawn("curl", ["-sS", "-o", out, "--limit-rate", "512k", newerUrl]);
-    const finished = new Promise<number>((resolve) => download.on("close", (code) => resolve(code ?? -1)));
-    const started = Date.now();
-    while (((await stat(out).catch(() => null))?.size ?? 0) === 0) {
-      if (Date.now() - started > 10_000) throw new Error("the download never started");
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    const epoch = await feedChangeEpoch();
-    const revoked = await changeReleaseAction(admin, { versionId: newer, action: "revoke", reason: "Broken" });
-    expect(revoked.ok).toBe(true);
-    // The cache learns of the change by a notification after the commit: wait for that, not longer.
-    for (let attempt = 0; (await feedChangeEpoch()) === epoch; attempt += 1) {
-      if (attempt > 100) throw new Error("no hangar_feeds notification arrived");
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    expect((await stat(out)).size).toBeLessThan(qcow2.length);
+      // A platform mid-download: it has read the first bytes and reads no more until the revocation
+      // is done (a paused socket, so the rest waits in the connection), then reads to the end.
+      const response = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http.get(newerUrl, resolve).on("error", reject),
+      );
+      expect(response.statusCode).toBe(200);
+      const chunks: Buffer[] = [];
+      const ended = new Promise<"end" | "closed">((resolve) => {
+        response.on("end", () => resolve("end"));
+        response.on("error", () => resolve("closed"));
+      });
+      const first = await new Promise<Buffer>((resolve) => response.once("data", resolve));
+      response.pause();
+      chunks.push(first);
+      expect(first.length).toBeLessThan(qcow2.length);
 
-    const index = await (await fetch(`${base}opennebula//appliance`)).text();
-    expect(index).not.toContain(newer);
-    expect(index).toContain(older);
-    const streams = (await (await fetch(`${base}streams/v1/index.json`)).json()) as {
-      index: Record<string, { path: string }>;
-    };
-    for (const entry of Object.values(streams.index)) {
-      const products = await (await fetch(base + entry.path)).text();
-      expect(products).not.toContain(newer);
-    }
-    expect(JSON.stringify(streams)).toContain("hangar:latest");
-    expect(await lookup()).toMatchObject({ version: { id: older } });
-    expect((await fetch(newerUrl, { method: "HEAD" })).status).toBe(404);
-    expect((await fetch(newerUrl)).status).toBe(404);
-    expect((await fetch(`${base}opennebula/appliance/${newer}/download/0`, { redirect: "manual" })).status).toBe(404);
-    expect((await fetch(`${base}opennebula/appliance/${newer}`, { redirect: "manual" })).status).toBe(404);
+      const epoch = await feedChangeEpoch();
+      const revoked = await changeReleaseAction(admin, { versionId: newer, action, reason: "Broken" });
+      expect(revoked.ok).toBe(true);
+      // The cache learns of the change by a notification after the commit: wait for that, not longer.
+      for (let attempt = 0; (await feedChangeEpoch()) === epoch; attempt += 1) {
+        if (attempt > 100) throw new Error("no hangar_feeds notification arrived");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
 
-    // Bytes already being sent may finish; if they do, they are the file, whole.
-    const code = await finished;
-    if (code === 0) expect(hex("sha256", await readFile(out))).toBe(hex("sha256", qcow2));
-    else expect((await stat(out)).size).toBeLessThan(qcow2.length);
-  }, 60_000);
+      const index = await (await fetch(`${base}opennebula//appliance`)).text();
+      expect(index).not.toContain(newer);
+      expect(index).toContain(older);
+      const streams = (await (await fetch(`${base}streams/v1/index.json`)).json()) as {
+        index: Record<string, { path: string }>;
+      };
+      for (const entry of Object.values(streams.index)) {
+        const products = await (await fetch(base + entry.path)).text();
+        expect(products).not.toContain(newer);
+      }
+      expect(JSON.stringify(streams)).toContain("hangar:latest");
+      expect(await lookup()).toMatchObject({ version: { id: older } });
+      expect((await fetch(newerUrl, { method: "HEAD" })).status).toBe(404);
+      expect((await fetch(newerUrl)).status).toBe(404);
+      expect((await fetch(`${base}opennebula/appliance/${newer}/download/0`, { redirect: "manual" })).status).toBe(404);
+      expect((await fetch(`${base}opennebula/appliance/${newer}`, { redirect: "manual" })).status).toBe(404);
+
+      // Bytes already being sent may finish; if they do, they are the file, whole.
+      response.on("data", (chunk: Buffer) => chunks.push(chunk));
+      response.resume();
+      const how = await ended;
+      const received = Buffer.concat(chunks);
+      if (how === "end") expect(hex("sha256", received)).toBe(hex("sha256", qcow2));
+      else expect(received.length).toBeLessThan(qcow2.length);
+    },
+    60_000,
+  );
 });
