@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { env } from "@/lib/env";
 import { errorResponse } from "@/lib/errors";
 import { blobResponse } from "@/lib/http/download";
 import { BLOB_SENDER_HEADER, sendNamedBlobs } from "@/lib/http/send-file";
@@ -79,6 +80,10 @@ const files: FeedHandler = async (request, opened, tail) => {
   });
 };
 
+function versionPageUrl(version: FeedVersion): string {
+  return `${env().origin}/images/${encodeURIComponent(version.imageSlug)}/versions/${encodeURIComponent(version.version)}`;
+}
+
 function contentTypeOf(version: FeedVersion): string {
   return version.format === "iso" ? "application/x-iso9660-image" : "application/octet-stream";
 }
@@ -94,7 +99,8 @@ const channels: FeedHandler = async (_request, opened, tail) => {
 
 /**
  * `opennebula/appliance` (also `//appliance`, as OpenNebula asks) is the `one` MarketPlace driver's
- * index; `opennebula/appliance/<id>/download/0` is where it downloads from, redirected to the file.
+ * index; `opennebula/appliance/<id>/download/0` is where it downloads from, redirected to the file;
+ * `opennebula/appliance/<id>`, the app's link in Sunstone, redirects to the version's page in Hangar.
  */
 const opennebula: FeedHandler = async (_request, opened, tail) => {
   if (!tail.startsWith("opennebula/")) return null;
@@ -107,7 +113,11 @@ const opennebula: FeedHandler = async (_request, opened, tail) => {
       ),
     );
   const [version] = await feedVersions(opened, { versionId: route.versionId });
-  return version ? Response.redirect(version.urls.download, 302) : notFound();
+  if (!version) return notFound();
+  // A person's browser: Hangar's own origin, which asks them to sign in when the page needs it.
+  if (route.kind === "page") return Response.redirect(versionPageUrl(version), 302);
+  // On the host OpenNebula asked (its ENDPOINT), which may not be the origin Hangar's pages use.
+  return new Response(null, { status: 302, headers: { Location: new URL(version.urls.download).pathname } });
 };
 
 /**
