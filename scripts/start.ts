@@ -31,6 +31,8 @@ import { registerProcess, type RegisteredProcess } from "../lib/processes/regist
 import { startProcessSweeps } from "../lib/processes/sweep";
 import { createUploadServer, isUploadPath, uploadViewerOf } from "../lib/imports/tus";
 import { handleFeedNode, isFeedPath } from "../lib/feeds/http";
+import { sendNamedBlobs } from "../lib/http/send-file";
+import { getBlobStore } from "../lib/storage";
 import { reconcileContentScans } from "../lib/content/requests";
 import { sweepBlobChecksums } from "../lib/storage/checksums";
 import { jobHandlers } from "../lib/jobs/handlers";
@@ -205,6 +207,11 @@ async function main() {
             answerOutageErrorsAs503(res);
             if (isUploadPath(pathname)) return uploads.handleNode(req, res);
             if (isFeedPath(pathname)) return handleFeedNode(req, res, { address });
+            // Downloads answered by a route are named, then sent by the fast loop (lib/http/send-file.ts).
+            sendNamedBlobs(req, res, {
+              fileOf: (sha256) => getBlobStore().localPath(sha256),
+              onError: (error) => logger().error({ err: error, requestId }, "download failed"),
+            });
             return handleNext(req, res);
           })
           .catch(fail);
