@@ -32,6 +32,9 @@ command -v rpm >/dev/null 2>&1 || need+=(rpm)
 # LXD/Incus metadata tarballs are xz-compressed by xz itself; the simplestreams feed is tested with LXD's own client.
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v lxc >/dev/null 2>&1 || need+=(lxd-client)
+# The platform download tests fetch feeds as the platforms do: wget, and qemu-img over HTTP (its curl block driver).
+command -v wget >/dev/null 2>&1 || need+=(wget)
+ls /usr/lib/*/qemu/block-curl.so >/dev/null 2>&1 || need+=(qemu-block-extra)
 # libguestfs boots its appliance with a host kernel; without recommends apt does not pull one in.
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 
