@@ -7,12 +7,11 @@
 // bases are symlinks. That costs 0.05 ms; a scratch copy of a 40 MiB overlay + `qemu-img rebase -u`
 // cost 97 ms. Overlays made before this name their base's absolute path in this machine's store:
 // they are still read here, and only here.
-import { randomBytes } from "node:crypto";
 import { constants } from "node:fs";
 import { copyFile, link, mkdir, open, rm, symlink } from "node:fs/promises";
 import path from "node:path";
 import { env } from "../env";
-import { getBlobStore } from "../storage";
+import { createTempFolder, getBlobStore } from "../storage";
 import {
   qemuFormatOf,
   qemuFormats,
@@ -141,9 +140,9 @@ export async function stageDisk({ disk, dir }: { disk: DiskBlob; dir: string }):
   return { path: staged, format, bases };
 }
 
-/** stageDisk in a private folder under the data directory's tmp/, removed when `work` ends. */
+/** stageDisk in a private temp folder (this process's), removed when `work` ends. */
 export async function withStagedDisk<T>(disk: DiskBlob, work: (staged: StagedDisk) => Promise<T>): Promise<T> {
-  const dir = path.join(env().dataDir, "tmp", `disk-${randomBytes(12).toString("hex")}`);
+  const dir = await createTempFolder({ root: env().dataDir, prefix: "disk" });
   try {
     return await work(await stageDisk({ disk, dir }));
   } finally {

@@ -4,7 +4,7 @@ import { createLocalBlobStore, type BlobStore } from "./blob-store";
 
 export { assertSha256, BlobNotFoundError, createLocalBlobStore, type BlobStore } from "./blob-store";
 export { hashFile } from "./hash";
-export { createTempPath, flushToDisk, tempDir } from "./temp";
+export { createTempFolder, createTempPath, flushToDisk, tempDir } from "./temp";
 
 const globalForStore = globalThis as unknown as { hangarBlobStore?: { root: string; store: BlobStore } };
 
