@@ -7,7 +7,7 @@ import { env } from "@/lib/env";
 import { withStagedDisk } from "@/lib/images/backing";
 import { qemuImgConvert } from "@/lib/images/qemu-img";
 import { jobStopped } from "@/lib/jobs/job-run";
-import { createTempPath, getBlobStore } from "@/lib/storage";
+import { createTempPath } from "@/lib/storage";
 import { currentProcessId } from "@/lib/processes/identity";
 import { storeBlob } from "@/lib/processes/blob-writes";
 import { queueBlobChecksums } from "@/lib/storage/checksums";
@@ -25,7 +25,6 @@ export async function runConversion(
     failureReason: null,
     processId: currentProcessId(),
   });
-  const store = getBlobStore();
   const tempPath = await createTempPath({ root: env().dataDir, prefix: "convert" });
   let lastProgress = 0;
   try {
