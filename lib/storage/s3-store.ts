@@ -12,11 +12,9 @@ import { pipeline } from "node:stream/promises";
 import {
   DeleteObjectCommand,
   GetObjectCommand,
-  HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   S3Client,
-  S3ServiceException,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { createBlobCache, type BlobCache } from "./blob-cache";
@@ -35,6 +33,8 @@ export interface S3Settings {
 
 export interface S3BlobStoreOptions extends S3Settings {
   cache: { dir: string; maxBytes: number };
+  /** Keys per listing request; unset, the server's own (1,000 on S3 and Swift). */
+  listPageSize?: number;
 }
 
 export type S3BlobStore = BlobStore & {
@@ -92,10 +92,13 @@ export function createS3Client(settings: S3Settings): S3Client {
 }
 
 const statusOf = (error: unknown) =>
-  error instanceof S3ServiceException ? error.$metadata?.httpStatusCode : (undefined as number | undefined);
+  (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 
+// A missing bucket is a configuration error, never a missing blob (HEAD can't tell them apart: check() does).
 const isNotFound = (error: unknown) =>
-  statusOf(error) === 404 || (error instanceof Error && ["NotFound", "NoSuchKey"].includes(error.name));
+  error instanceof Error &&
+  error.name !== "NoSuchBucket" &&
+  (statusOf(error) === 404 || ["NotFound", "NoSuchKey"].includes(error.name));
 
 /**
  * Says in words which setting to fix when the store can't be used: credentials, bucket, region or
@@ -128,6 +131,9 @@ export function describeS3Error(error: unknown, settings: S3Settings): Error {
     name === "TimeoutError"
   ) {
     message = `could not reach the object store at ${where} (${code ?? name}); check HANGAR_S3_ENDPOINT and that the server is running`;
+  } else if (status === 400 && ["Unknown", "UnknownError", "BadRequest"].includes(name)) {
+    // Answers to HEAD have no body to name the problem; a region other than the server's is the usual one.
+    message = `${where} answered 400 Bad Request without saying why; check HANGAR_S3_REGION (it must be the server's own, now ${settings.region})`;
   }
   if (!message) return error;
   return Object.assign(new Error(message, { cause: error }), { name: "S3ConfigurationError" });
@@ -218,7 +224,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     keyOf,
     async check() {
       try {
-        await client.send(new HeadBucketCommand({ Bucket: bucket }));
+        // A listing, not HeadBucket: its error answers have a body that says what is wrong.
+        await client.send(new ListObjectsV2Command({ Bucket: bucket, MaxKeys: 1, Prefix: prefix || undefined }));
       } catch (error) {
         if (isNotFound(error))
           throw describeS3Error(Object.assign(new Error("no such bucket"), { name: "NoSuchBucket" }), options);
@@ -286,7 +293,12 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
         let page;
         try {
           page = await client.send(
-            new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix || undefined, ContinuationToken }),
+            new ListObjectsV2Command({
+              Bucket: bucket,
+              Prefix: prefix || undefined,
+              ContinuationToken,
+              MaxKeys: options.listPageSize,
+            }),
           );
         } catch (error) {
           return fail(error);
