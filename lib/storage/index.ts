@@ -1,7 +1,7 @@
 import path from "node:path";
 import { env, type HangarEnv } from "@/lib/env";
 import { createLocalBlobStore, type BlobStore } from "./blob-store";
-import { createS3BlobStore } from "./s3-store";
+import { createS3BlobStore, type S3BlobStore } from "./s3-store";
 
 export { assertSha256, BlobNotFoundError, createLocalBlobStore, type BlobStore } from "./blob-store";
 export { hashFile } from "./hash";
@@ -38,4 +38,15 @@ export function getBlobStore(): BlobStore {
   // Kept on globalThis so dev-mode module reloads share one instance; re-made if the settings change (tests).
   if (globalForStore.hangarBlobStore?.key !== key) globalForStore.hangarBlobStore = { key, store: make() };
   return globalForStore.hangarBlobStore.store;
+}
+
+/**
+ * Resolves when the configured store can be used; for a bucket, rejects with a message naming the
+ * setting to fix (credentials, bucket, region, endpoint). Says what it checked.
+ */
+export async function checkBlobStoreReachable(): Promise<string> {
+  const config = env();
+  if (config.HANGAR_BLOB_STORE !== "s3") return `the local store is ${path.join(config.dataDir, "blobs")}`;
+  await (getBlobStore() as S3BlobStore).check();
+  return `bucket ${config.HANGAR_S3_BUCKET} at ${config.HANGAR_S3_ENDPOINT ?? "AWS S3"} answers`;
 }

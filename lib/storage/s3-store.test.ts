@@ -17,7 +17,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestBucket, sharedSwift, swiftClient, type SwiftServer } from "@/tests/swift";
 import { readEnv } from "@/lib/env";
 import { BlobCorruptError } from "./blob-cache";
-import { createTempPath, getBlobStore } from "./index";
+import { checkBlobStoreReachable, createTempPath, getBlobStore } from "./index";
 import { createS3BlobStore, type S3BlobStore } from "./s3-store";
 
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
@@ -310,7 +310,7 @@ describe("S3 settings", () => {
       HANGAR_S3_PREFIX: `env-${randomBytes(4).toString("hex")}/`,
     });
     const store = getBlobStore() as S3BlobStore;
-    await store.check();
+    await expect(checkBlobStoreReachable()).resolves.toBe(`bucket ${bucket} at ${server.endpoint} answers`);
     const data = randomBytes(1000);
     const tempPath = await createTempPath({ root: dataDir, prefix: "test" });
     await writeFile(tempPath, data);
@@ -321,6 +321,8 @@ describe("S3 settings", () => {
     expect(head.Contents?.map((object) => object.Key)).toEqual([`${process.env.HANGAR_S3_PREFIX}${sha(data)}`]);
     expect(await store.localPath(sha(data))).toBe(path.join(dataDir, "blob-cache", sha(data)));
     expect(existsSync(path.join(dataDir, "blobs"))).toBe(false);
+    process.env.HANGAR_S3_BUCKET = "not-made-yet";
+    await expect(checkBlobStoreReachable()).rejects.toThrow(/bucket not-made-yet does not exist.*HANGAR_S3_BUCKET/);
     process.env.HANGAR_BLOB_STORE = "local";
     expect(getBlobStore()).not.toBe(store);
   });
