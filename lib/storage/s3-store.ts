@@ -169,7 +169,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       const answer = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
       return { size: answer.ContentLength ?? 0 };
     } catch (error) {
-      // HEAD has no body, so a missing bucket looks like a missing key: ask the bucket to tell them apart.
+      // HEAD has no body, so a missing bucket looks like a missing key here; check() tells them apart.
       if (isNotFound(error)) return null;
       return fail(error);
     }
@@ -190,17 +190,21 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
         const match = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(answer.ContentRange ?? "");
         if (!match || Number(match[1]) !== range.start || Number(match[2]) !== range.end) {
           body.destroy();
-          assertRange(sha256, range, match && match[3] !== "*" ? Number(match[3]) : range.end);
+          if (match && match[3] !== "*") assertRange(sha256, range, Number(match[3]));
+          throw new Error(
+            `the object store answered range ${range.start}-${range.end} of blob ${sha256} with ${JSON.stringify(answer.ContentRange ?? "the whole object")}; refusing to send it`,
+          );
         }
       }
       return body;
     } catch (error) {
       if (isNotFound(error)) throw new BlobNotFoundError(sha256);
       if (statusOf(error) === 416 && range) {
-        const size = (await head(sha256))?.size;
-        assertRange(sha256, range, size ?? 0);
+        const info = await head(sha256);
+        if (!info) throw new BlobNotFoundError(sha256);
+        assertRange(sha256, range, info.size);
       }
-      if (error instanceof RangeError) throw error;
+      if (error instanceof RangeError || error instanceof BlobNotFoundError) throw error;
       return fail(error);
     }
   }
