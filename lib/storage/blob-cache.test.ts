@@ -111,7 +111,7 @@ describe("blob cache", () => {
     expect((await readFile(await cache.path(digest))).equals(data)).toBe(true);
   });
 
-  it("keeps its copies across a restart, with their last use, and drops unfinished downloads", async () => {
+  it("keeps its copies across a restart, with their last use, and drops downloads whose process is gone", async () => {
     const { options, cache, add, fetched, cacheDir } = await setup({ maxBytes: 2500 });
     const a = await add(1000);
     const b = await add(1000);
@@ -120,6 +120,10 @@ describe("blob cache", () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await cache.path(a.digest);
     await writeFile(path.join(cacheDir, ".partial", "left-over"), "x");
+    await writeFile(path.join(cacheDir, ".partial", `${a.digest}-999999999-abc`), "x");
+    // Another live process's download in progress stays (pid 1 is always there).
+    const othersDownload = `${b.digest}-1-abc`;
+    await writeFile(path.join(cacheDir, ".partial", othersDownload), "x");
     const restarted = createBlobCache(options);
     const c = await add(1000);
     await restarted.path(c.digest);
@@ -127,7 +131,7 @@ describe("blob cache", () => {
     // b was used least recently: it made room for c.
     expect(existsSync(path.join(cacheDir, b.digest))).toBe(false);
     expect(existsSync(path.join(cacheDir, a.digest))).toBe(true);
-    expect(await readdir(path.join(cacheDir, ".partial"))).toEqual([]);
+    expect(await readdir(path.join(cacheDir, ".partial"))).toEqual([othersDownload]);
     await restarted.evict(a.digest);
     expect(existsSync(path.join(cacheDir, a.digest))).toBe(false);
     expect(restarted.usedBytes()).toBe(1000);

@@ -46,6 +46,15 @@ export class BlobCorruptError extends Error {
   }
 }
 
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 export function createBlobCache({
   dir,
   maxBytes,
@@ -59,15 +68,21 @@ export function createBlobCache({
   let entries: Map<string, { size: number; usedAt: number }> | undefined;
   const inFlight = new Map<string, Promise<string>>();
   let reserved = 0;
+  // Uses within one millisecond must still be ordered.
+  let lastUse = 0;
+  const now = () => (lastUse = Math.max(Date.now(), lastUse + 0.001));
 
   const fileOf = (sha256: string) => path.join(base, sha256);
 
   function load() {
     if (entries) return entries;
-    mkdirSync(base, { recursive: true, mode: 0o755 });
-    // Downloads a previous process left unfinished are of no use.
-    rmSync(partialDir, { recursive: true, force: true });
-    mkdirSync(partialDir, { mode: 0o700 });
+    mkdirSync(partialDir, { recursive: true, mode: 0o700 });
+    // Downloads a process that is gone left unfinished are of no use (names carry the pid).
+    for (const name of readdirSync(partialDir)) {
+      const pid = Number(name.split("-")[1]);
+      if (!Number.isInteger(pid) || pid === process.pid || !isAlive(pid))
+        rmSync(path.join(partialDir, name), { force: true });
+    }
     entries = new Map();
     for (const name of readdirSync(base)) {
       if (!/^[0-9a-f]{64}$/.test(name)) continue;
@@ -100,7 +115,7 @@ export function createBlobCache({
     if (size > maxBytes) throw new BlobTooLargeForCacheError(sha256, size, maxBytes, setting);
     await makeRoom(size, sha256);
     reserved += size;
-    const partial = path.join(partialDir, `${sha256}-${randomBytes(8).toString("hex")}`);
+    const partial = path.join(partialDir, `${sha256}-${process.pid}-${randomBytes(8).toString("hex")}`);
     try {
       await fetch(sha256, partial);
       const got = await hashFile(partial);
@@ -112,7 +127,7 @@ export function createBlobCache({
       reserved -= size;
       await rm(partial, { force: true });
     }
-    load().set(sha256, { size, usedAt: Date.now() });
+    load().set(sha256, { size, usedAt: now() });
     return fileOf(sha256);
   }
 
@@ -124,7 +139,7 @@ export function createBlobCache({
       if (entry) {
         const info = await stat(fileOf(sha256)).catch(() => null);
         if (info) {
-          entry.usedAt = Date.now();
+          entry.usedAt = now();
           // The mtime carries last use across restarts; a failed touch only costs eviction order.
           await utimes(fileOf(sha256), new Date(), new Date()).catch(() => {});
           return fileOf(sha256);
