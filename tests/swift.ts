@@ -23,6 +23,7 @@ export interface SwiftServer {
 }
 
 const REGION = "us-east-1";
+const groupsFile = (dir: string) => path.join(dir, "groups.json");
 const ACCESS_KEY_ID = "test:tester";
 const SECRET_ACCESS_KEY = "testing";
 const SERVERS = ["proxy", "account", "container", "object"] as const;
@@ -170,6 +171,8 @@ export async function startSwift({ dir }: { dir?: string } = {}): Promise<SwiftS
       if (!child.pid) throw new Error(`could not start swift-${kind}-server`);
       server.groups.push(child.pid);
       child.unref();
+      // Written as they start, so a run whose starter died mid-way can still stop them.
+      await writeFile(groupsFile(root), JSON.stringify(server.groups));
     }
     for (const kind of SERVERS) await waitFor(() => listening(ports[kind]), `${kind} server not listening`, 60_000);
     await waitFor(
@@ -281,9 +284,10 @@ export async function stopSharedSwift(runDir: string): Promise<void> {
     if (Date.now() > deadline) break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  if (existsSync(stateFile(runDir))) {
-    const server = JSON.parse(await readFile(stateFile(runDir), "utf8")) as SwiftServer;
-    await stopSwift(server);
+  const serverDir = path.join(runDir, "server");
+  if (existsSync(groupsFile(serverDir))) {
+    const groups = JSON.parse(await readFile(groupsFile(serverDir), "utf8")) as number[];
+    await stopSwift({ groups, dir: serverDir });
   }
   await rm(runDir, { recursive: true, force: true });
 }
