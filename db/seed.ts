@@ -14,6 +14,7 @@ import { hashFile } from "@/lib/storage/hash";
 import { debianMirror } from "@/lib/content/demo-debian";
 import { env } from "@/lib/env";
 import { enqueue } from "@/lib/jobs/queue";
+import { beginBlobWrite, type BlobWrite } from "@/lib/processes/blob-writes";
 import { getBlobStore } from "@/lib/storage";
 import { db } from "./client";
 import { createImage, createReadyVersion } from "./queries/images";
@@ -288,6 +289,9 @@ export async function seedDemoCatalog({
   const started = Date.now();
   const work = await mkdtemp(path.join(os.tmpdir(), "hangar-seed-"));
   const store = getBlobStore();
+  // Recorded so another process starting meanwhile doesn't take the files for orphans before the
+  // transaction below refers to them.
+  const writes: BlobWrite[] = [];
   try {
     const built: {
       image: DemoImage;
@@ -325,6 +329,7 @@ export async function seedDemoCatalog({
             `demo image ${image.slug} ${version.version} failed inspection: ${JSON.stringify(verdict.problems)}`,
           );
         const hashes = await hashFile(file);
+        writes.push(await beginBlobWrite(hashes.sha256));
         await store.putFromTempFile({ tempPath: file, sha256: hashes.sha256, size: hashes.size });
         built.push({
           image,
@@ -411,6 +416,7 @@ export async function seedDemoCatalog({
     );
     return true;
   } finally {
+    await Promise.all(writes.map((write) => write.end()));
     await rm(work, { recursive: true, force: true });
   }
 }

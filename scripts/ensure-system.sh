@@ -36,6 +36,9 @@ command -v lxc >/dev/null 2>&1 || need+=(lxd-client)
 for server in proxy account container object; do
   [ -x /usr/bin/swift-$server-server ] || need+=(swift swift-$server)
 done
+# The platform download tests fetch feeds as the platforms do: wget, and qemu-img over HTTP (its curl block driver).
+command -v wget >/dev/null 2>&1 || need+=(wget)
+ls /usr/lib/*/qemu/block-curl.so >/dev/null 2>&1 || need+=(qemu-block-extra)
 # libguestfs boots its appliance with a host kernel; without recommends apt does not pull one in.
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 

@@ -27,8 +27,12 @@ import {
   writeDatabaseUnavailable,
 } from "../lib/http/database-unavailable";
 import { reconcileStorage } from "../lib/imports/reconcile";
+import { registerProcess, type RegisteredProcess } from "../lib/processes/registry";
+import { startProcessSweeps } from "../lib/processes/sweep";
 import { createUploadServer, isUploadPath, uploadViewerOf } from "../lib/imports/tus";
 import { handleFeedNode, isFeedPath } from "../lib/feeds/http";
+import { sendNamedBlobs } from "../lib/http/send-file";
+import { getBlobStore } from "../lib/storage";
 import { reconcileContentScans } from "../lib/content/requests";
 import { sweepBlobChecksums } from "../lib/storage/checksums";
 import { jobHandlers } from "../lib/jobs/handlers";
@@ -71,6 +75,8 @@ async function main() {
   let metricsServer: http.Server | undefined;
   let closeNext: (() => Promise<void>) | undefined;
   let worker: Worker | undefined;
+  let registered: RegisteredProcess | undefined;
+  let sweeps: { stop(): Promise<void> } | undefined;
   let stopping = false;
 
   const shutdown = async (code: number) => {
@@ -91,6 +97,9 @@ async function main() {
     }
     await closeNext?.().catch((error) => logger().error({ err: error }, "Next.js stop failed"));
     await workerStopped;
+    await sweeps?.stop();
+    // Last, once its work has ended: what it still owned is then free for any other process's sweep.
+    await registered?.deregister().catch((error) => logger().error({ err: error }, "process deregister failed"));
     // The sending queue client (server actions enqueue through it) goes before its database does.
     await closeQueue().catch(() => {});
     await closeDb().catch(() => {});
@@ -128,6 +137,8 @@ async function main() {
     });
     await applyMigrations(databaseUrl);
     log("Database schema is up to date.");
+    // Registered before anything is written, so every temp file and blob write names its owner.
+    registered = await registerProcess({ kind: "web", log });
     const adminId = await ensureAdmin({
       email: config.HANGAR_ADMIN_EMAIL,
       password: config.HANGAR_ADMIN_PASSWORD,
@@ -135,6 +146,7 @@ async function main() {
     });
     if (config.HANGAR_SEED_DEMO) await seedDemoCatalog({ adminId, log });
     await reconcileStorage({ log });
+    sweeps = startProcessSweeps({ log });
     if (config.HANGAR_WORKER_CONCURRENCY > 0) {
       worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log });
       // Ready versions whose content was never read (the demo catalog just seeded, versions from
@@ -195,6 +207,11 @@ async function main() {
             answerOutageErrorsAs503(res);
             if (isUploadPath(pathname)) return uploads.handleNode(req, res);
             if (isFeedPath(pathname)) return handleFeedNode(req, res, { address });
+            // Downloads answered by a route are named, then sent by the fast loop (lib/http/send-file.ts).
+            sendNamedBlobs(req, res, {
+              fileOf: (sha256) => getBlobStore().localPath(sha256),
+              onError: (error) => logger().error({ err: error, requestId }, "download failed"),
+            });
             return handleNext(req, res);
           })
           .catch(fail);

@@ -9,6 +9,8 @@ import { reconcileContentScans } from "../lib/content/requests";
 import { sweepBlobChecksums } from "../lib/storage/checksums";
 import { startMetricsServer } from "../lib/observability/http";
 import { lineLogger, logger } from "../lib/observability/log";
+import { registerProcess } from "../lib/processes/registry";
+import { startProcessSweeps } from "../lib/processes/sweep";
 
 const config = readEnv();
 const log = lineLogger("worker");
@@ -19,6 +21,8 @@ if (!config.DATABASE_URL) {
   process.exit(1);
 }
 await applyMigrations(config.DATABASE_URL);
+const registered = await registerProcess({ kind: "worker", log });
+const sweeps = startProcessSweeps({ log });
 const worker = await startWorker({ handlers: jobHandlers, concurrency: config.HANGAR_WORKER_CONCURRENCY, log });
 // A worker serves no HTTP; its metrics (job durations, queue depth) are scraped from a port of its own.
 const metricsServer = config.HANGAR_METRICS_PORT
@@ -40,6 +44,8 @@ const stop = async () => {
   stopping = true;
   metricsServer?.close();
   await worker.stop();
+  await sweeps.stop();
+  await registered.deregister().catch(() => {});
   await closeDb();
   process.exit(0);
 };

@@ -3,12 +3,7 @@
 import { and, eq, isNull, or, sql } from "drizzle-orm";
 import { db } from "../client";
 import { blobs, imageVersions } from "../schema";
-
-/** Whether a blob row holds these bytes; bytes stored for work that did not land go unless one does. */
-export async function isBlobRecorded(sha256: string): Promise<boolean> {
-  const [kept] = await db().select({ sha256: blobs.sha256 }).from(blobs).where(eq(blobs.sha256, sha256));
-  return kept !== undefined;
-}
+import { liveProcessSql } from "./processes";
 
 /** Every blob something still refers to: versions, cached conversions and recipe files. */
 export async function listReferencedBlobs(): Promise<Set<string>> {
@@ -19,12 +14,83 @@ export async function listReferencedBlobs(): Promise<Set<string>> {
   return new Set(referenced.rows.map((row) => row.sha256));
 }
 
-/** Removes a blob's row unless something refers to it again. */
-export async function deleteUnreferencedBlob(sha256: string): Promise<void> {
-  await db().execute(sql`delete from blobs b where b.sha256 = ${sha256}
-    and not exists (select 1 from image_versions v where v.sha256 = b.sha256)
-    and not exists (select 1 from conversions c where c.sha256 = b.sha256)
-    and not exists (select 1 from recipe_files f where f.sha256 = b.sha256)`);
+// Taken, per sha256, by whoever records a write of those bytes and by whoever deletes them as an
+// orphan: a write recorded first keeps the bytes; a deletion under way finishes before the write
+// is recorded, and the writer then puts the bytes afresh.
+const blobLock = (sha256: string) => sql`select pg_advisory_xact_lock(16016, hashtext(${sha256}))`;
+
+/** A write in progress: its process's lease holds, or it has no process and is younger than `unownedSeconds`. */
+const liveWriteSql = (leaseSeconds: number, unownedSeconds: number) =>
+  sql`(w.process_id is null and w.started_at > now() - make_interval(secs => ${unownedSeconds}))
+    or (w.process_id is not null and ${liveProcessSql(sql`w.process_id`, leaseSeconds)})`;
+
+/** Records, before the bytes are put, that `processId` (null: a process outside the registry) writes this blob. */
+export async function insertBlobWrite({
+  sha256,
+  processId,
+}: {
+  sha256: string;
+  processId: string | null;
+}): Promise<string> {
+  return db().transaction(async (tx) => {
+    await tx.execute(blobLock(sha256));
+    const inserted = await tx.execute<{ id: string }>(
+      sql`insert into blob_writes (sha256, process_id) values (${sha256}, ${processId}) returning id`,
+    );
+    const id = inserted.rows[0]?.id;
+    if (!id) throw new Error("recording the blob write returned nothing");
+    return id;
+  });
+}
+
+export async function deleteBlobWrite({ id }: { id: string }): Promise<void> {
+  await db().execute(sql`delete from blob_writes where id = ${id}`);
+}
+
+/** Writes whose process died (or, without one, older than `unownedSeconds`): their bytes may be orphans. */
+export async function listAbandonedBlobWrites({
+  leaseSeconds,
+  unownedSeconds,
+}: {
+  leaseSeconds: number;
+  unownedSeconds: number;
+}): Promise<{ id: string; sha256: string }[]> {
+  const result = await db().execute<{ id: string; sha256: string }>(sql`
+    select w.id, w.sha256 from blob_writes w where not (${liveWriteSql(leaseSeconds, unownedSeconds)})`);
+  return result.rows;
+}
+
+/**
+ * Deletes a blob that nothing refers to and no live process is writing (`exceptWriteId`: the
+ * caller's own write, which is giving up): `removeBytes` runs under the blob's lock, then its row
+ * goes. Returns whether it was deleted.
+ */
+export async function deleteOrphanBlob({
+  sha256,
+  leaseSeconds,
+  unownedSeconds,
+  exceptWriteId = null,
+  removeBytes,
+}: {
+  sha256: string;
+  leaseSeconds: number;
+  unownedSeconds: number;
+  exceptWriteId?: string | null;
+  removeBytes: () => Promise<void>;
+}): Promise<boolean> {
+  return db().transaction(async (tx) => {
+    await tx.execute(blobLock(sha256));
+    const kept = await tx.execute<{ kept: boolean }>(sql`select
+      exists (select 1 from image_versions v where v.sha256 = ${sha256})
+      or exists (select 1 from conversions c where c.sha256 = ${sha256})
+      or exists (select 1 from recipe_files f where f.sha256 = ${sha256})
+      or exists (select 1 from blob_writes w where w.sha256 = ${sha256}
+        and w.id is distinct from ${exceptWriteId}::uuid and (${liveWriteSql(leaseSeconds, unownedSeconds)})) as kept`);
+    if (kept.rows[0]?.kept) return false;
+    await removeBytes();
+    await tx.execute(sql`delete from blobs where sha256 = ${sha256}`);
+    return true;
+  });
 }
 
 export interface BlobChecksums {

@@ -3,7 +3,7 @@
 // whose worker died. Only the attempt that claimed a build, still running and not cancelled, may
 // finish it, so a build never produces two outputs.
 import type { StoredInspection } from "@/lib/images/inspector/types";
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { HangarError } from "@/lib/errors";
 import { db } from "../client";
 import { buildLogs, builds, images, type DiskFormat } from "../schema";
@@ -184,4 +184,30 @@ export async function sweepStaleBuildRuns({
       and(eq(builds.status, "running"), sql`${builds.heartbeatAt} < now() - make_interval(secs => ${staleSeconds})`),
     )
     .returning({ id: builds.id, workerHost: builds.workerHost, processGroup: builds.processGroup });
+}
+
+/**
+ * The queue's jobs still marked running for these builds (their worker died with them): pg-boss
+ * would hold each until its expiry, hours away, so the sweep fails them as it fails the builds.
+ */
+export async function listActiveBuildJobIds({ buildIds }: { buildIds: string[] }): Promise<string[]> {
+  if (buildIds.length === 0) return [];
+  const result = await db().execute<{ id: string }>(sql`
+    select j.id from pgboss.job j
+    where j.name = 'image.build' and j.state = 'active'
+      and j.data->>'buildId' in (${sql.join(
+        buildIds.map((id) => sql`${id}`),
+        sql`, `,
+      )})`);
+  return result.rows.map((row) => row.id);
+}
+
+/** Of these build ids, the ones still running. */
+export async function listRunningBuildIds({ ids }: { ids: string[] }): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db()
+    .select({ id: builds.id })
+    .from(builds)
+    .where(and(inArray(builds.id, ids), eq(builds.status, "running")));
+  return new Set(rows.map((row) => row.id));
 }

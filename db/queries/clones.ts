@@ -597,3 +597,13 @@ export async function getVersionUsage({
     byProject,
   };
 }
+
+/** Of these clone ids, the ones still running. */
+export async function listRunningCloneIds({ ids }: { ids: string[] }): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await db()
+    .select({ id: clones.id })
+    .from(clones)
+    .where(and(inArray(clones.id, ids), eq(clones.status, "running")));
+  return new Set(rows.map((row) => row.id));
+}

@@ -3,6 +3,7 @@
 import { eq, sql } from "drizzle-orm";
 import { db } from "../client";
 import { imageVersions, images, projects, type DataStatus } from "../schema";
+import { liveProcessSql } from "./processes";
 import { freeQuotaBytes, lockProjectQuota, refuseImportOverQuota } from "./storage-usage";
 
 /** The version a URL import fills, with its project and quota; null when it is gone. */
@@ -59,21 +60,28 @@ export async function reserveImportBytes({
 }
 
 /**
- * Imports that can't continue after a restart: 'importing' uploads were mid-finalisation when the
- * process died, 'uploading' ones lost their upload session, and URL imports whose job no longer
- * exists have nobody left to run them.
+ * Imports nobody can finish: 'importing' uploads whose finalising process died (or that recorded
+ * none, from before processes did), 'uploading' ones that lost their upload session, and URL
+ * imports whose job no longer exists (given a minute: the job is sent just after the version).
  */
-export async function listInterruptedImports(): Promise<string[]> {
+export async function listInterruptedImports({
+  leaseSeconds,
+}: {
+  leaseSeconds: number;
+}): Promise<{ versionId: string; uploadId: string | null }[]> {
   const queueExists = (
     await db().execute<{ present: boolean }>(sql`select to_regclass('pgboss.job') is not null as present`)
   ).rows[0]?.present;
   const noLiveJob = queueExists
     ? sql`not exists (select 1 from pgboss.job j where j.name in ('image.import-url', 'demo.debian-image') and j.data->>'versionId' = v.id::text and j.state in ('created', 'retry', 'active'))`
     : sql`true`;
-  const interrupted = await db().execute<{ id: string }>(sql`
-    select v.id from image_versions v
-    where (v.data_status = 'importing' and v.source = 'upload')
+  const interrupted = await db().execute<{ versionId: string; uploadId: string | null }>(sql`
+    select v.id as "versionId",
+      (select u.id from uploads u where u.version_id = v.id and u.status = 'active' limit 1) as "uploadId"
+    from image_versions v
+    where (v.data_status = 'importing' and v.source = 'upload' and not exists (select 1 from uploads u
+             where u.version_id = v.id and u.process_id is not null and ${liveProcessSql(sql`u.process_id`, leaseSeconds)}))
        or (v.data_status = 'uploading' and not exists (select 1 from uploads u where u.version_id = v.id and u.status = 'active'))
-       or (v.data_status in ('queued', 'importing') and v.source = 'url' and ${noLiveJob})`);
-  return interrupted.rows.map((row) => row.id);
+       or (v.data_status in ('queued', 'importing') and v.source = 'url' and v.created_at < now() - interval '1 minute' and ${noLiveJob})`);
+  return interrupted.rows;
 }

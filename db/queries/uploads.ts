@@ -7,6 +7,7 @@ import { recordAudit } from "./audit";
 import { insertContentScanRequest } from "./content-scans";
 import { AccessDenied, imageInProjectCondition, imageRefusal, visibleImagesCondition } from "./access";
 import { refreshImageLatest } from "./images";
+import { liveProcessSql } from "./processes";
 import { lockProjectQuota, refuseImportOverQuota } from "./storage-usage";
 import type { Viewer } from "./users";
 
@@ -178,6 +179,28 @@ export async function setVersionDataStatus({
   await db().update(imageVersions).set({ dataStatus: status }).where(eq(imageVersions.id, versionId));
 }
 
+/**
+ * The upload's last byte arrived: `processId` finalises it now (the version is 'importing'), and
+ * until that process dies no other one takes the import for interrupted.
+ */
+export async function startUploadFinalisation({
+  uploadId,
+  versionId,
+  processId,
+}: {
+  uploadId: string;
+  versionId: string;
+  processId: string | null;
+}) {
+  await db().transaction(async (tx) => {
+    await tx
+      .update(uploads)
+      .set({ processId, updatedAt: sql`now()` })
+      .where(eq(uploads.id, uploadId));
+    await tx.update(imageVersions).set({ dataStatus: "importing" }).where(eq(imageVersions.id, versionId));
+  });
+}
+
 export interface VerifiedFile {
   format: DiskFormat;
   virtualSize: number;
@@ -285,11 +308,24 @@ export async function failImport({
   });
 }
 
-export async function listExpiredActiveUploads({ now = new Date() }: { now?: Date } = {}) {
+/** Active uploads past their expiry, except one a live process is finalising right now. */
+export async function listExpiredActiveUploads({
+  leaseSeconds,
+  now = new Date(),
+}: {
+  leaseSeconds: number;
+  now?: Date;
+}) {
   return db()
     .select(uploadColumns)
     .from(uploads)
-    .where(and(eq(uploads.status, "active"), lt(uploads.expiresAt, now)));
+    .where(
+      and(
+        eq(uploads.status, "active"),
+        lt(uploads.expiresAt, now),
+        sql`not (${uploads.processId} is not null and ${liveProcessSql(sql`${uploads.processId}`, leaseSeconds)})`,
+      ),
+    );
 }
 
 export async function listActiveUploadIds(): Promise<Set<string>> {

@@ -203,6 +203,8 @@ export const conversions = pgTable(
     fileSize: bigint("file_size", { mode: "number" }),
     failureReason: text("failure_reason"),
     requestedById: uuid("requested_by_id").references(() => users.id, { onDelete: "set null" }),
+    /** The process running this conversion (db/schema/processes.ts). */
+    processId: uuid("process_id"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
   },

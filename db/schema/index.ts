@@ -11,3 +11,4 @@ export * from "./audit";
 export * from "./content";
 export * from "./automation";
 export * from "./platforms";
+export * from "./processes";

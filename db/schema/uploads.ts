@@ -31,6 +31,8 @@ export const uploads = pgTable(
     expectedSha256: text("expected_sha256"),
     filename: text("filename").notNull().default(""),
     status: text("status").$type<UploadStatus>().notNull().default("active"),
+    /** The process finalising this upload, once it started to (db/schema/processes.ts). */
+    processId: uuid("process_id"),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),

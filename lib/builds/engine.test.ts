@@ -5,7 +5,7 @@ import { mkdtemp, readdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/db/client";
 import { createReadyVersion } from "@/db/queries/images";
@@ -16,7 +16,7 @@ import { cancelBuildAction, saveRecipeAction, startBuildAction as startBuild } f
 import { env } from "@/lib/env";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { jobHandlers } from "@/lib/jobs/handlers";
-import { startWorker, type Worker } from "@/lib/jobs/queue";
+import { queue, startWorker, type Worker } from "@/lib/jobs/queue";
 import type { RecipeDocument } from "@/lib/recipes/yaml";
 import { getBlobStore, hashFile } from "@/lib/storage";
 import {
@@ -147,7 +147,7 @@ describe("a worker killed mid-build", () => {
       // Any worker's sweep sees the missing heartbeat; the test runs the same sweep directly.
       const failed = await waitFor(
         async () => {
-          await sweepStaleBuilds({ staleSeconds: 4, log: () => {} });
+          await sweepStaleBuilds({ staleSeconds: 4, log: () => {}, queue: await queue() });
           return buildRow(result.buildId);
         },
         (row) => row.status !== "running",
@@ -156,6 +156,11 @@ describe("a worker killed mid-build", () => {
       expect(failed.status).toBe("failed");
       expect(failed.failureReason).toMatch(/worker running this build stopped/);
       expect(failed.outputVersionId).toBeNull();
+      // Its queue job ends failed with it, not hours later at its expiry, and is never run again.
+      const jobs = await db().execute<{ state: string }>(
+        sql`select state from pgboss.job where name = 'image.build' and data->>'buildId' = ${result.buildId}`,
+      );
+      expect(jobs.rows.map((row) => row.state)).toEqual(["failed"]);
       // The orphaned appliance was killed with its process group and the work directory removed.
       await waitFor(
         () => Promise.resolve(groupAlive(running.processGroup!)),

@@ -8,7 +8,6 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline";
-import { isBlobRecorded } from "@/db/queries/blobs";
 import {
   appendBuildLogs,
   claimBuild,
@@ -33,6 +32,7 @@ import { isBuildable } from "@/lib/governance/release";
 import { JobStopped, jobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { stepsNeedNetwork } from "@/lib/recipes/steps";
+import { beginBlobWrite, type BlobWrite } from "@/lib/processes/blob-writes";
 import { openBuildSandbox, type BuildSandbox } from "./network-sandbox";
 import { StepTracker } from "./progress";
 import { redactLogLine, virtCustomizeArgs } from "./virt-customize";
@@ -144,7 +144,7 @@ export async function runBuild(
   const phase = (text: string) => log.write("hangar", `[hangar] ${text}`);
   const store = getBlobStore();
   // Set while the output's bytes are in the blob store but no version holds them yet.
-  let stored: string | null = null;
+  let stored: BlobWrite | null = null;
   phase(`Guests run with ${accelerationLabels[accel.mode]}: ${accel.reason}`);
   if (timeLimitMs !== null) phase(`Time limit: ${formatDuration(timeLimitMs)} (HANGAR_BUILD_TIMEOUT)`);
   try {
@@ -226,8 +226,8 @@ export async function runBuild(
     if (ingest.refusal) throw new StepFailed(`The output failed inspection: ${ingest.refusal}`);
     if (controller.signal.aborted) throw stopReason!;
 
+    stored = await beginBlobWrite(ingest.sha256);
     await store.putFromTempFile({ tempPath: output, sha256: ingest.sha256, size: ingest.size });
-    stored = ingest.sha256;
     const landed = await completeBuild({
       build,
       attempt: claimed.attempt,
@@ -242,6 +242,7 @@ export async function runBuild(
     });
     if (landed.status === "refused") throw new StepFailed(landed.reason);
     if (landed.status === "cancelled") throw new Cancelled();
+    await stored.end();
     stored = null;
     // The output's content is read by its own job (packages, OS facts), sent now that it landed.
     if (landed.scanRequested) await sendContentScan(ingest.sha256);
@@ -278,8 +279,8 @@ export async function runBuild(
       // A step failing in the guest is the recipe's problem and is in the log; anything else is ours.
       if (!(error instanceof StepFailed) && failedStep === null) console.error(`build ${buildId} failed`, error);
     }
-    // Bytes stored for an output that did not land go again, unless a version has the same blob.
-    if (stored && !(await isBlobRecorded(stored))) await store.delete(stored).catch(() => {});
+    // Bytes stored for an output that did not land go again, unless something else holds the same blob.
+    await stored?.discard().catch(() => {});
   } finally {
     clearInterval(heartbeat);
     signal?.removeEventListener("abort", onJobStop);

@@ -5,9 +5,15 @@
 // scans, file diffs and boot tests (lib/content) are swept the same way.
 import os from "node:os";
 import { readdir, readFile, rm } from "node:fs/promises";
+import path from "node:path";
 import { sweepStaleBootTestRuns } from "@/db/queries/boot-tests";
-import { sweepStaleBuildRuns } from "@/db/queries/build-runs";
-import { sweepStaleClones } from "@/db/queries/clones";
+import {
+  listActiveBuildJobIds,
+  listRunningBuildIds,
+  STALE_BUILD_REASON,
+  sweepStaleBuildRuns,
+} from "@/db/queries/build-runs";
+import { listRunningCloneIds, sweepStaleClones } from "@/db/queries/clones";
 import { sweepStaleContentScans } from "@/db/queries/content-scans";
 import { sweepStaleFileDiffs } from "@/db/queries/version-diffs";
 import { env } from "@/lib/env";
@@ -15,11 +21,21 @@ import { cloneWorkDir } from "@/lib/clones/engine";
 import { bootTestWorkDir, contentScanWorkDir, diffWorkDir } from "@/lib/content/work-dir";
 import { buildWorkDir } from "./engine";
 
+/** What the sweep needs of the queue: ending a job as failed (a pg-boss client). */
+export interface JobFailer {
+  fail(name: string, id: string, data: object): Promise<void>;
+}
+
 export async function sweepStaleBuilds({
   staleSeconds = env().HANGAR_BUILD_STALE_SECONDS,
   log = console.log,
-}: { staleSeconds?: number; log?: (line: string) => void } = {}): Promise<number> {
+  queue,
+}: { staleSeconds?: number; log?: (line: string) => void; queue?: JobFailer } = {}): Promise<number> {
   const builds = await sweepStaleBuildRuns({ staleSeconds });
+  // Never retried (a build is not), the dead worker's job ends failed now rather than at its expiry.
+  if (queue)
+    for (const jobId of await listActiveBuildJobIds({ buildIds: builds.map((row) => row.id) }))
+      await queue.fail("image.build", jobId, { message: STALE_BUILD_REASON });
   for (const row of builds) {
     log(`Build ${row.id} lost its worker; marked failed.`);
     if (row.workerHost === os.hostname() && row.processGroup && (await groupIsOurs(row.processGroup))) {
@@ -47,8 +63,30 @@ export async function sweepStaleBuilds({
     log(`Boot test ${row.id} lost its worker; marked failed.`);
     await stopLeftovers(row, bootTestWorkDir(row.id));
   }
+  await removeLeftoverWorkDirs();
   return builds.length;
 }
+
+/**
+ * Build and clone folders on this machine whose row no longer runs: left by a worker here that
+ * died, whose build another machine's sweep ended (it can't reach this disk). Listed before the
+ * rows are read, and an engine makes its folder only after claiming its row, so a folder seen
+ * here whose row is not running is never one a live job is about to use.
+ */
+async function removeLeftoverWorkDirs(): Promise<void> {
+  const kinds = [
+    { dir: path.dirname(buildWorkDir("_")), running: listRunningBuildIds },
+    { dir: path.dirname(cloneWorkDir("_")), running: listRunningCloneIds },
+  ];
+  for (const { dir, running } of kinds) {
+    const ids = (await readdir(dir).catch(() => [] as string[])).filter((name) => UUID.test(name));
+    if (ids.length === 0) continue;
+    const keep = await running({ ids });
+    for (const id of ids) if (!keep.has(id)) await rm(path.join(dir, id), { recursive: true, force: true });
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** A swept job that ran on this machine: its processes are killed and its work directory removed. */
 async function stopLeftovers(row: { workerHost: string | null; processGroup: number | null }, workDir: string) {

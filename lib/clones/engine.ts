@@ -9,7 +9,6 @@
 // The version appears only when completeClone's transaction commits.
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
-import { isBlobRecorded } from "@/db/queries/blobs";
 import {
   claimClone,
   completeClone,
@@ -32,6 +31,7 @@ import { sendContentScan } from "@/lib/content/requests";
 import { queueVersionEvent } from "@/lib/webhooks/events";
 import { getBlobStore, hashFile } from "@/lib/storage";
 import { queueBlobChecksums } from "@/lib/storage/checksums";
+import { beginBlobWrite, type BlobWrite } from "@/lib/processes/blob-writes";
 
 export const VIRT_SYSPREP = env().HANGAR_VIRT_SYSPREP;
 const HEARTBEAT_MS = 5000;
@@ -173,7 +173,7 @@ export async function runClone(
   if (!work) return { status: "not-runnable" };
   const dir = cloneWorkDir(cloneId);
   const store = getBlobStore();
-  let stored: string | null = null;
+  let stored: BlobWrite | null = null;
   // Any worker ends a clone whose heartbeat stops (see lib/builds/sweeper.ts).
   const heartbeat = setInterval(() => void heartbeatClone(cloneId).catch(() => {}), HEARTBEAT_MS);
   try {
@@ -219,9 +219,10 @@ export async function runClone(
       };
     }
     if (signal?.aborted) throw signal.reason; // the hashing pass does not watch the signal
+    stored = await beginBlobWrite(bytes.sha256);
     await store.putFromTempFile({ tempPath: made.file, sha256: bytes.sha256, size: bytes.size });
-    stored = bytes.sha256;
     const completed = await completeClone(cloneId, bytes);
+    await stored.end();
     stored = null;
     if (completed.scanRequested) await sendContentScan(bytes.sha256);
     await queueBlobChecksums(bytes.sha256);
@@ -236,8 +237,8 @@ export async function runClone(
         : "The clone could not be made; an admin can find the details in the server log. Nothing was created.";
     if (!(error instanceof HangarError)) console.error(`clone ${cloneId} failed`, error);
     await failClone(cloneId, reason);
-    // Bytes stored for a clone that did not land go again, unless another version has the same blob.
-    if (stored && !(await isBlobRecorded(stored))) await store.delete(stored).catch(() => {});
+    // Bytes stored for a clone that did not land go again, unless something else holds the same blob.
+    await stored?.discard().catch(() => {});
     return { status: "failed", reason };
   } finally {
     clearInterval(heartbeat);

@@ -22,7 +22,7 @@ import { IngestSession } from "@/lib/imports/ingest";
 import { jobStopped } from "@/lib/jobs/job-run";
 import { enqueue } from "@/lib/jobs/queue";
 import { hashFile } from "@/lib/storage/hash";
-import { getBlobStore } from "@/lib/storage";
+import { storeBlob } from "@/lib/processes/blob-writes";
 import { bootableDebianCacheDir, cachedBootableDebian } from "./debian-image";
 
 const run = promisify(execFile);
@@ -175,9 +175,10 @@ async function startDemoBuild(plan: DemoDebianPlan, deb: string): Promise<void> 
   const viewer = await getViewerById({ id: plan.adminId });
   if (!viewer) return;
   const hashes = await hashFile(deb);
-  await getBlobStore().putFromTempFile({ tempPath: deb, sha256: hashes.sha256, size: hashes.size });
   const filename = path.basename(deb);
-  await attachRecipeFile({ viewer, projectId: plan.projectId, file: { ...hashes, filename } });
+  await storeBlob({ tempPath: deb, sha256: hashes.sha256, size: hashes.size }, () =>
+    attachRecipeFile({ viewer, projectId: plan.projectId, file: { ...hashes, filename } }),
+  );
   const saved = await saveRecipe({
     viewer,
     projectId: plan.projectId,

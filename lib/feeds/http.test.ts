@@ -14,11 +14,13 @@ import { createTestImage, createTestProject, createTestUser, unique } from "@/te
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleFeedNode, handleFeedRequest } from "./http";
+import { applianceId } from "./opennebula";
 import { createFeed } from "./service";
 
 let admin: Viewer;
 let feedUrl: string;
 let feedId: string;
+let feedName: string;
 let imageSlug: string;
 let versionId: string;
 const bytes = randomBytes(3 * 1024 * 1024 + 17);
@@ -58,7 +60,8 @@ beforeAll(async () => {
     .set({ md5: digest("md5") })
     .where(eq(blobs.sha256, digest("sha256")));
   await setImagePublishing({ viewer: admin, imageId: image.id, published: true, channels: ["latest"] });
-  const made = await createFeed({ viewer: admin, name: unique("feed") });
+  feedName = unique("feed");
+  const made = await createFeed({ viewer: admin, name: feedName });
   feedUrl = made.url;
   feedId = made.feed.id;
 });
@@ -147,19 +150,38 @@ describe("feed HTTP", () => {
       expect(answer.status).toBe(200);
       const index = (await answer.json()) as {
         sEcho: number;
-        appliances: { _id: { $oid: string }; files: { size: unknown; md5: string }[] }[];
+        appliances: { _id: { $oid: string }; name: string; files: { size: unknown; md5: string }[] }[];
       };
       expect(index.sEcho).toBe(1);
       const mine = index.appliances.find((appliance) => appliance._id.$oid === versionId)!;
       expect(Number(mine.files[0]!.size)).toBe(bytes.length);
       expect(mine.files[0]!.md5).toBe(digest("md5"));
+      // A token feed's app names carry its name: another feed offering this image into the same OpenNebula differs.
+      expect(mine.name).toBe(`Hangar ${feedName} - Feed test 2.0.1`);
     }
     const download = await get(`${feedUrl}opennebula/appliance/${versionId}/download/0`);
     expect(download.status).toBe(302);
-    expect(download.headers.get("location")).toBe(`${feedUrl}files/${versionId}/${imageSlug}-2.0.1.img`);
+    expect(download.headers.get("location")).toBe(
+      `${new URL(feedUrl).pathname}files/${versionId}/${imageSlug}-2.0.1.img`,
+    );
     expect(
       (await get(`${feedUrl}opennebula/appliance/${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}/download/0`)).status,
     ).toBe(404);
+  });
+
+  it("redirects an app's link in Sunstone (appliance/<id>) to the version's page, for what the feed offers only", async () => {
+    const page = `${env().origin}/images/${imageSlug}/versions/2.0.1`;
+    for (const id of [versionId, applianceId(versionId, "latest")]) {
+      const answer = await get(`${feedUrl}opennebula/appliance/${id}`);
+      expect(answer.status).toBe(302);
+      expect(answer.headers.get("location")).toBe(page);
+    }
+    expect((await get(`${feedUrl}opennebula//appliance/${versionId}/`)).headers.get("location")).toBe(page);
+    const unknown = `${"0".repeat(8)}-0000-0000-0000-${"0".repeat(12)}`;
+    const missing = await get(`${feedUrl}opennebula/appliance/${unknown}`);
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toBe(await (await get(`${feedUrl}nothing-here`)).text());
+    expect((await get(`${feedUrl}opennebula/appliance/not-an-id`)).status).toBe(404);
   });
 
   it("is the same 404 for a wrong file name, an unknown path, a bad secret and a revoked feed", async () => {

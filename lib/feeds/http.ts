@@ -7,9 +7,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { env } from "@/lib/env";
 import { errorResponse } from "@/lib/errors";
-import { blobBodyOf, blobResponse } from "@/lib/http/download";
-import { sendFileRange } from "@/lib/http/send-file";
+import { blobResponse } from "@/lib/http/download";
+import { BLOB_SENDER_HEADER, sendNamedBlobs } from "@/lib/http/send-file";
 import { getBlobStore } from "@/lib/storage";
 import { cachedJson } from "./cache";
 import { channelLookup } from "./channel-lookup";
@@ -79,6 +80,10 @@ const files: FeedHandler = async (request, opened, tail) => {
   });
 };
 
+function versionPageUrl(version: FeedVersion): string {
+  return `${env().origin}/images/${encodeURIComponent(version.imageSlug)}/versions/${encodeURIComponent(version.version)}`;
+}
+
 function contentTypeOf(version: FeedVersion): string {
   return version.format === "iso" ? "application/x-iso9660-image" : "application/octet-stream";
 }
@@ -94,7 +99,8 @@ const channels: FeedHandler = async (_request, opened, tail) => {
 
 /**
  * `opennebula/appliance` (also `//appliance`, as OpenNebula asks) is the `one` MarketPlace driver's
- * index; `opennebula/appliance/<id>/download/0` is where it downloads from, redirected to the file.
+ * index; `opennebula/appliance/<id>/download/0` is where it downloads from, redirected to the file;
+ * `opennebula/appliance/<id>`, the app's link in Sunstone, redirects to the version's page in Hangar.
  */
 const opennebula: FeedHandler = async (_request, opened, tail) => {
   if (!tail.startsWith("opennebula/")) return null;
@@ -107,7 +113,11 @@ const opennebula: FeedHandler = async (_request, opened, tail) => {
       ),
     );
   const [version] = await feedVersions(opened, { versionId: route.versionId });
-  return version ? Response.redirect(version.urls.download, 302) : notFound();
+  if (!version) return notFound();
+  // A person's browser: Hangar's own origin, which asks them to sign in when the page needs it.
+  if (route.kind === "page") return Response.redirect(versionPageUrl(version), 302);
+  // On the host OpenNebula asked (its ENDPOINT), which may not be the origin Hangar's pages use.
+  return new Response(null, { status: 302, headers: { Location: new URL(version.urls.download).pathname } });
 };
 
 /**
@@ -188,18 +198,20 @@ export async function handleFeedNode(
   res: ServerResponse,
   { address }: { address: string | null },
 ): Promise<void> {
+  sendNamedBlobs(req, res, {
+    fileOf: (sha256) => getBlobStore().localPath(sha256),
+    onError: (error) => logger().error({ err: error }, "feed download failed"),
+  });
   const headers = new Headers();
   for (let index = 0; index < req.rawHeaders.length; index += 2)
     headers.append(req.rawHeaders[index]!, req.rawHeaders[index + 1]!);
+  headers.set(BLOB_SENDER_HEADER, "1");
   const request = new Request(new URL(req.url ?? "/", "http://localhost"), { method: req.method, headers });
   const response = await handleFeedRequest(request, { address });
-  res.writeHead(response.status, [...response.headers].flat());
-  const blob = blobBodyOf(response);
-  if (blob && req.method !== "HEAD" && blob.end >= blob.start) {
-    await response.body?.cancel();
-    await sendFileRange(res, { file: await getBlobStore().localPath(blob.sha256), start: blob.start, end: blob.end });
-  } else if (response.body && req.method !== "HEAD")
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
+  // Set, not written: a named blob's header must still be readable when the answer ends.
+  res.statusCode = response.status;
+  for (const [name, value] of response.headers) res.setHeader(name, value);
+  if (response.body && req.method !== "HEAD") await pipeline(Readable.fromWeb(response.body as WebReadableStream), res);
   else {
     await response.body?.cancel();
     res.end();

@@ -9,6 +9,7 @@ import {
   applianceDownloadPath,
   applianceId,
   applianceIndex,
+  appNamePrefix,
   matchOpenNebulaPath,
   onemarketappExportCommand,
   onemarketCreateCommand,
@@ -21,7 +22,8 @@ import {
 } from "./opennebula";
 import type { FeedContext, FeedVersion } from "./types";
 
-const context: FeedContext = { base: "https://hangar.example/feeds/s3cr3t/", name: "ops" };
+// As the public feed, whose app names carry no feed name (a token feed's do: see "app names per feed").
+const context: FeedContext = { base: "https://hangar.example/feeds/s3cr3t/", name: "ops", public: true };
 const endpoint = "https://hangar.example/feeds/s3cr3t/opennebula/";
 const GiB = 1024 ** 3;
 
@@ -446,6 +448,13 @@ describe("applianceIndex as the one driver reads it", () => {
       versionId: current.versionId,
       channel: "stable",
     });
+    // Its LINK (Sunstone's link for people) resolves to the same version's page.
+    expect(matchOpenNebulaPath(app.LINK!.slice(endpoint.length))).toEqual({
+      kind: "page",
+      id: stable._id.$oid,
+      versionId: current.versionId,
+      channel: "stable",
+    });
     expect(apps.map((candidate) => candidate.NAME).sort()).toEqual([
       "Hangar - Debian 12 base (latest)",
       "Hangar - Debian 12 base (stable)",
@@ -523,6 +532,63 @@ describe("appliance names", () => {
   });
 });
 
+describe("app names per feed", () => {
+  const tokenFeed = (name: string): FeedContext => ({
+    base: "https://hangar.example/feeds/hgf_x/",
+    name,
+    public: false,
+  });
+  const namesIn = (feed: FeedContext, versions: FeedVersion[]) =>
+    monitor(endpoint, JSON.stringify(applianceIndex(versions, feed))).apps.map((app) => parseAppTemplate(app).NAME!);
+  const mysqlKey = (name: string) => name.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().trimEnd();
+
+  it("a token feed's names carry the feed's name; the public feed's do not", () => {
+    const version = feedVersion({ channels: ["stable"] });
+    expect(namesIn(tokenFeed("Team A prod"), [version])).toEqual([
+      "Hangar Team A prod - Debian 12 base (stable)",
+      "Hangar Team A prod - Debian 12 base 12.7.0",
+    ]);
+    expect(namesIn(context, [version])).toEqual(["Hangar - Debian 12 base (stable)", "Hangar - Debian 12 base 12.7.0"]);
+    expect(appNamePrefix(tokenFeed("Team A prod"))).toBe("Hangar Team A prod - ");
+    expect(appNamePrefix({ name: "Public images", public: true })).toBe("Hangar - ");
+  });
+
+  it("two feeds offering the same image into one OpenNebula never share an app name, even as MySQL compares", () => {
+    const version = feedVersion({ channels: ["latest", "stable"] });
+    const names = [tokenFeed("Team A"), tokenFeed("Team B"), context].flatMap((feed) => namesIn(feed, [version]));
+    expect(names).toHaveLength(9);
+    expect(new Set(names.map(mysqlKey)).size).toBe(names.length);
+  });
+
+  it("is the same for the same feed every time, whatever else the feed offers", () => {
+    const feed = tokenFeed("Ops");
+    const version = feedVersion({ channels: ["stable"] });
+    const alone = namesIn(feed, [version]);
+    expect(namesIn(feed, [version])).toEqual(alone);
+    expect(
+      namesIn(feed, [feedVersion({ imageName: "Other", versionId: "0b7c7a52-3c1e-4c4e-9a3f-2f1d8e6b9c02" }), version]),
+    ).toEqual(expect.arrayContaining(alone));
+  });
+
+  it("cleans a feed name OpenNebula would refuse, and keeps a long one to 40 bytes so the image's name still shows", () => {
+    const hostile = tokenFeed('ops: "prod" #1 {eu}');
+    const forbidden = tokenFeed(`x${openNebulaForbiddenNameChars}y`);
+    const long = tokenFeed("ß".repeat(120));
+    const longImage = feedVersion({ imageName: "Image ".repeat(40), channels: ["stable"] });
+    for (const feed of [hostile, forbidden, long]) {
+      for (const name of namesIn(feed, [feedVersion({ channels: ["stable"] }), longImage])) {
+        expect(nameIsValid(name), name).toBe(true);
+        expect(name).toMatch(/ \(stable\)$| 12\.7\.0$/);
+      }
+    }
+    expect(appNamePrefix(hostile)).toBe("Hangar ops- -prod- -1 -eu- - ");
+    const prefix = appNamePrefix(long);
+    expect(Buffer.byteLength(prefix.slice("Hangar ".length, -" - ".length))).toBeLessThanOrEqual(40);
+    expect(prefix).toMatch(/^Hangar ß+… - $/);
+    expect(namesIn(long, [longImage])[0]).toMatch(/^Hangar ß+… - Image Image .*… \(stable\)$/);
+  });
+});
+
 describe("text the driver prints into the app template", () => {
   it("cannot break oned's template lexer: a trailing backslash, quotes, ]]> and newlines", () => {
     const version = feedVersion({
@@ -580,11 +646,24 @@ describe("matchOpenNebulaPath", () => {
     });
   });
 
+  it("resolves an app's LINK, appliance/<id> (monitor:178), to its page", () => {
+    for (const tail of [`appliance/${versionId}`, `//appliance/${versionId}/`, ["appliance", versionId]]) {
+      expect(matchOpenNebulaPath(tail)).toEqual({ kind: "page", id: versionId, versionId });
+    }
+    expect(matchOpenNebulaPath(`appliance/${applianceId(versionId, "stable")}`)).toEqual({
+      kind: "page",
+      id: applianceId(versionId, "stable"),
+      versionId,
+      channel: "stable",
+    });
+  });
+
   it("answers nothing else", () => {
     for (const tail of [
       "",
       "appliances",
-      `appliance/${versionId}`,
+      "appliance/not-an-id",
+      `appliance/${versionId}/other`,
       `appliance/${versionId}/download/1`,
       `appliance/${versionId}/download/0/extra`,
       "appliance/not-an-id/download/0",

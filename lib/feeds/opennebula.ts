@@ -21,6 +21,8 @@ export const openNebulaForbiddenNameChars = "&|:\\\";/'#{}$<>\t\n\v\f\r";
 export const openNebulaNameMaxBytes = 128;
 
 const namePrefix = "Hangar - ";
+/** How much of a token feed's name its app names carry: the image's name keeps most of the 128 bytes. */
+const feedNameMaxBytes = 40;
 const forbiddenNameChar = /[&|:\\";/'#{}$<>]/g;
 
 export interface OpenNebulaApplianceFile {
@@ -92,30 +94,33 @@ export function parseApplianceId(id: string): { versionId: string; channel?: str
   return { versionId, channel };
 }
 
-export type OpenNebulaRoute = { kind: "index" } | { kind: "download"; id: string; versionId: string; channel?: string };
+export type OpenNebulaRoute =
+  { kind: "index" } | { kind: "download" | "page"; id: string; versionId: string; channel?: string };
 
 /**
  * Which request under `<feed>/opennebula/` this is. OpenNebula 7 ends the ENDPOINT with a slash and
  * then asks for "/appliance", so the index arrives as `//appliance`; older ones ask `appliance`.
- * Accepts the tail as a string or as the route's path segments.
+ * `appliance/<id>` is the app's LINK, which Sunstone shows people (monitor:178). Accepts the tail
+ * as a string or as the route's path segments.
  */
 export function matchOpenNebulaPath(tail: string | readonly string[]): OpenNebulaRoute | null {
   const path = (typeof tail === "string" ? tail : tail.join("/")).replace(/^\/+/, "");
   if (/^appliance\/?$/.test(path)) return { kind: "index" };
-  const download = /^appliance\/([^/]+)\/download(?:\/0)?\/?$/.exec(path);
-  if (!download) return null;
-  const id = download[1]!;
+  const match = /^appliance\/([^/]+)(\/download(?:\/0)?)?\/?$/.exec(path);
+  if (!match) return null;
+  const id = match[1]!;
   const parsed = parseApplianceId(id);
-  return parsed ? { kind: "download", id, ...parsed } : null;
+  return parsed ? { kind: match[2] ? "download" : "page", id, ...parsed } : null;
 }
 
 /** The index the driver parses: one entry per offered version and one per offered channel. */
 export function applianceIndex(versions: readonly FeedVersion[], context: FeedContext): OpenNebulaIndex {
   const ordered = [...versions].sort(byImageThenNewest);
+  const prefix = appNamePrefix(context);
   const drafts: Draft[] = [];
   for (const version of ordered) {
-    for (const channel of [...version.channels].sort()) drafts.push(draftFor(version, channel));
-    drafts.push(draftFor(version));
+    for (const channel of [...version.channels].sort()) drafts.push(draftFor(version, prefix, channel));
+    drafts.push(draftFor(version, prefix));
   }
   const names = uniqueNames(drafts);
   // Thousands of versions share a handful of templates and publishers: build each text once.
@@ -155,15 +160,28 @@ interface Draft {
   version: FeedVersion;
   channel?: string;
   id: string;
-  /** The name's parts: the image's name may be shortened to fit, the tail is kept whole. */
+  /** The name's parts: the image's name may be shortened to fit, the prefix and tail are kept whole. */
+  prefix: string;
   head: string;
   tail: string;
 }
 
-function draftFor(version: FeedVersion, channel?: string): Draft {
+function draftFor(version: FeedVersion, prefix: string, channel?: string): Draft {
   const head = cleanName(version.imageName) || cleanName(version.imageSlug) || "image";
   const tail = channel === undefined ? ` ${cleanName(version.version)}` : ` (${cleanName(channel)})`;
-  return { version, channel, id: applianceId(version.versionId, channel), head, tail };
+  return { version, channel, id: applianceId(version.versionId, channel), prefix, head, tail };
+}
+
+/**
+ * What every app name of a feed begins with. App names are unique across all the marketplaces of
+ * one OpenNebula, so two feeds (two projects', say) offering the same image there would collide:
+ * a token feed's names carry the feed's name ("Hangar OpenNebula prod - Debian 12 base (stable)");
+ * the one public feed's are plain ("Hangar - Debian 12 base (stable)").
+ */
+export function appNamePrefix(feed: Pick<FeedContext, "name" | "public">): string {
+  if (feed.public) return namePrefix;
+  const name = truncateUtf8(cleanName(feed.name), feedNameMaxBytes);
+  return name ? `Hangar ${name} - ` : namePrefix;
 }
 
 function byImageThenNewest(a: FeedVersion, b: FeedVersion): number {
@@ -187,12 +205,12 @@ function compare(a: string, b: string): number {
  * publisher, then a counter.
  */
 function uniqueNames(drafts: Draft[]): string[] {
-  const names = drafts.map((draft) => fitName(draft.head, draft.tail));
+  const names = drafts.map((draft) => fitName(draft.prefix, draft.head, draft.tail));
   let keys = names.map(nameKey);
   const counts = countKeys(keys);
   drafts.forEach((draft, index) => {
     if (counts.get(keys[index]!)! > 1) {
-      names[index] = fitName(draft.head, `${draft.tail} [${cleanName(draft.version.publisher) || "?"}]`);
+      names[index] = fitName(draft.prefix, draft.head, `${draft.tail} [${cleanName(draft.version.publisher) || "?"}]`);
     }
   });
   keys = names.map(nameKey);
@@ -204,7 +222,7 @@ function uniqueNames(drafts: Draft[]): string[] {
       let counter = 2;
       let candidate: string;
       do {
-        candidate = fitName(draft.head, `${draft.tail} [${counter}]`);
+        candidate = fitName(draft.prefix, draft.head, `${draft.tail} [${counter}]`);
         counter += 1;
       } while (taken.has(nameKey(candidate)) || stillShared.has(nameKey(candidate)));
       names[index] = candidate;
@@ -235,11 +253,11 @@ function cleanName(text: string): string {
     .trim();
 }
 
-function fitName(head: string, tail: string): string {
-  const budget = openNebulaNameMaxBytes - utf8Bytes(namePrefix) - utf8Bytes(tail);
-  if (budget >= utf8Bytes(head)) return `${namePrefix}${head}${tail}`.trim();
-  if (budget >= 8) return `${namePrefix}${truncateUtf8(head, budget)}${tail}`.trim();
-  return truncateUtf8(`${namePrefix}${head}${tail}`, openNebulaNameMaxBytes).trim();
+function fitName(prefix: string, head: string, tail: string): string {
+  const budget = openNebulaNameMaxBytes - utf8Bytes(prefix) - utf8Bytes(tail);
+  if (budget >= utf8Bytes(head)) return `${prefix}${head}${tail}`.trim();
+  if (budget >= 8) return `${prefix}${truncateUtf8(head, budget)}${tail}`.trim();
+  return truncateUtf8(`${prefix}${head}${tail}`, openNebulaNameMaxBytes).trim();
 }
 
 function utf8Bytes(text: string): number {

@@ -75,7 +75,10 @@ export async function openFeed(
     { address, count },
   );
   if (!opened) return null;
-  return { ...opened, context: { base: feedBaseUrl(segment), name: opened.feed.name } };
+  return {
+    ...opened,
+    context: { base: feedBaseUrl(segment), name: opened.feed.name, public: opened.feed.kind === "public" },
+  };
 }
 
 /** A version's file name in feeds: `<slug>-<version>.<ext>`. */

@@ -73,7 +73,11 @@ beforeAll(async () => {
     },
   );
   await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
-  context = { base: `https://127.0.0.1:${(server.address() as AddressInfo).port}/feeds/t0k3n/`, name: "LXD test" };
+  context = {
+    base: `https://127.0.0.1:${(server.address() as AddressInfo).port}/feeds/t0k3n/`,
+    name: "LXD test",
+    public: false,
+  };
 
   const disk = (name: string, pattern: string) => {
     const file = path.join(work, `${name}.qcow2`);

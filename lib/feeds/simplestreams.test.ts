@@ -19,7 +19,7 @@ import {
 } from "./simplestreams";
 import { extensionOf, type FeedContext, type FeedVersion } from "./types";
 
-const context: FeedContext = { base: "https://hangar.example.test/feeds/f33dt0k3n/", name: "Test feed" };
+const context: FeedContext = { base: "https://hangar.example.test/feeds/f33dt0k3n/", name: "Test feed", public: false };
 
 function hex(seed: string, length = 64): string {
   return seed.repeat(length).slice(0, length);

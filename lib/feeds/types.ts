@@ -13,10 +13,11 @@ export type FeedVersion = FeedVersionRow & {
   urls: { download: string };
 };
 
-/** The feed being answered: its absolute base URL (ending in "/") and a name for humans. */
+/** The feed being answered: its absolute base URL (ending in "/"), its name, and whether it is the public feed. */
 export interface FeedContext {
   base: string;
   name: string;
+  public: boolean;
 }
 
 /** File name extension for a disk format, as platforms expect it in a URL. */

@@ -12,7 +12,13 @@ import { defaultVmTemplate, type DiskFormat } from "@/db/enums";
 import type { FeedVersion } from "./types";
 import { channelLookup } from "./channel-lookup";
 import { applianceId, applianceIndex } from "./opennebula";
-import { useItOnPlatforms, platformSnippets, type UseItOnPlatform, type UseItOnSnippet } from "./use-it-on";
+import {
+  useItOnPlatforms,
+  platformSnippets,
+  type UseItOnLinks,
+  type UseItOnPlatform,
+  type UseItOnSnippet,
+} from "./use-it-on";
 
 const FEED = "https://hangar.example/feeds/hgf_abc123/";
 const HOSTILE = `a'b"c $(x)`;
@@ -50,7 +56,10 @@ function feedVersion(overrides: Partial<FeedVersion> = {}): FeedVersion {
   };
 }
 
-const links = { feedBase: FEED, channelLookup: `${FEED}channels/debian-12-base/stable.json` };
+const links: UseItOnLinks = {
+  feed: { base: FEED, name: "Public images", public: true },
+  channelLookup: `${FEED}channels/debian-12-base/stable.json`,
+};
 
 function snippet(list: UseItOnSnippet[], platform: UseItOnPlatform): UseItOnSnippet {
   const found = list.find((entry) => entry.platform === platform);
@@ -117,7 +126,7 @@ describe("use it on: the snippets for an offered version", () => {
     expect(template).toContain('MARKET_MAD = "one"');
     expect(template).toContain(`ENDPOINT = "${FEED}opennebula/"`);
     expect(template).toMatch(/^NAME = "Our -Hangar- market"$/m);
-    const [entry] = applianceIndex([version], { base: FEED, name: "x" }).appliances.filter(
+    const [entry] = applianceIndex([version], links.feed!).appliances.filter(
       (appliance) => appliance._id.$oid === applianceId(version.versionId),
     );
     expect(calls).toEqual([
@@ -126,6 +135,28 @@ describe("use it on: the snippets for an offered version", () => {
     ]);
     expect(entry!.name).toBe("Hangar - Debian 12 base 12.7.0");
     expect(code(platformSnippets(version, links), "opennebula")).toMatch(/^NAME = "Hangar"$/m);
+  });
+
+  it("OpenNebula through a token feed: the export names the app as that feed's index does, with the feed's name", () => {
+    const version = feedVersion();
+    const feed = { base: FEED, name: "Team A prod", public: false };
+    const { calls } = shellCalls(code(platformSnippets(version, { ...links, feed }), "opennebula"));
+    const [entry] = applianceIndex(
+      [
+        feedVersion({ versionId: "0b6c2f5e-5f7b-4c55-9d8e-1d7d3e0c9a12", version: "12.8.0", channels: ["latest"] }),
+        version,
+      ],
+      feed,
+    ).appliances.filter((appliance) => appliance._id.$oid === applianceId(version.versionId));
+    expect(entry!.name).toBe("Hangar Team A prod - Debian 12 base 12.7.0");
+    expect(calls[1]).toEqual([
+      "onemarketapp",
+      "export",
+      entry!.name,
+      "Debian 12 base 12.7.0",
+      "--datastore",
+      "default",
+    ]);
   });
 
   it("Proxmox: download-url into import content with the sha512, then a VM importing that file", () => {
@@ -244,7 +275,10 @@ describe("use it on: the snippets for an offered version", () => {
     const unchanneled = shellCalls(code(platformSnippets(feedVersion({ channels: [] }), links), "incus")).calls;
     expect(unchanneled[1]).toEqual(["incus", "launch", "hangar:debian-12-base/12.7.0", "vm1", "--vm"]);
 
-    const plain = platformSnippets(feedVersion(), { ...links, feedBase: "http://10.0.0.5:3000/feeds/hgf_abc123/" });
+    const plain = platformSnippets(feedVersion(), {
+      ...links,
+      feed: { ...links.feed!, base: "http://10.0.0.5:3000/feeds/hgf_abc123/" },
+    });
     expect(snippet(plain, "incus").note).toMatch(/HTTPS only/);
 
     const raw = snippet(platformSnippets(feedVersion({ format: "raw" }), links), "incus");
@@ -344,7 +378,7 @@ describe("use it on: the snippets for an offered version", () => {
   });
 
   it("without a feed: only the download-URL snippets, and the feed ones say how to get a feed URL", () => {
-    const list = platformSnippets(feedVersion(), { feedBase: null, channelLookup: null });
+    const list = platformSnippets(feedVersion(), { feed: null, channelLookup: null });
     const withCode = list.filter((entry) => entry.code !== null).map((entry) => entry.platform);
     expect(withCode).toEqual(["proxmox", "kubevirt", "harvester", "glance", "curl"]);
     for (const platform of ["opennebula", "incus", "terraform"] as const)

@@ -7,7 +7,7 @@ import { stringify } from "yaml";
 import type { DiskFormat } from "@/db/enums";
 import { shellQuote } from "@/lib/builds/virt-customize";
 import { applianceId, applianceIndex, onemarketappExportCommand, onemarketCreateCommand } from "./opennebula";
-import type { FeedVersion } from "./types";
+import type { FeedContext, FeedVersion } from "./types";
 
 export const useItOnPlatforms = [
   "opennebula",
@@ -28,8 +28,8 @@ export type UseItOnSnippet =
   | { platform: UseItOnPlatform; title: string; language: SnippetLanguage; code: null; note: string };
 
 export interface UseItOnLinks {
-  /** The feed's absolute base URL ending in "/", or null when the viewer has no feed yet. */
-  feedBase: string | null;
+  /** The feed the snippets read (its base URL ends in "/"), or null when the viewer has no feed yet. */
+  feed: FeedContext | null;
   /** `<feed>/channels/<image>/<channel>.json` for a channel that points at this version, or null. */
   channelLookup: string | null;
   /** What the OpenNebula marketplace is called on the OpenNebula side (default "Hangar"). */
@@ -111,16 +111,13 @@ function unavailable(
 
 function openNebula(version: FeedVersion, links: UseItOnLinks): UseItOnSnippet {
   const title = "OpenNebula";
-  if (!links.feedBase) return unavailable("opennebula", title, "shell", NO_FEED_NOTE);
+  if (!links.feed) return unavailable("opennebula", title, "shell", NO_FEED_NOTE);
   const marketName = links.marketName?.trim() || "Hangar";
   const code = [
-    onemarketCreateCommand(links.feedBase, marketName).trimEnd(),
+    onemarketCreateCommand(links.feed.base, marketName).trimEnd(),
     "",
     "# After the marketplace's first monitoring run (oned.conf MONITORING_INTERVAL_MARKET, 600 s by default):",
-    onemarketappExportCommand(
-      applianceName(version, links.feedBase, marketName),
-      `${version.imageName} ${version.version}`,
-    ),
+    onemarketappExportCommand(applianceName(version, links.feed), `${version.imageName} ${version.version}`),
   ].join("\n");
   return {
     platform: "opennebula",
@@ -132,12 +129,12 @@ function openNebula(version: FeedVersion, links: UseItOnLinks): UseItOnSnippet {
 }
 
 /**
- * The version's own entry in the marketplace, named by the index builder. Built from this version
- * alone: in a feed where another entry's name collides, the index adds the publisher to both.
+ * The version's own entry in the marketplace, named by the index builder for this feed. Built from
+ * this version alone: in a feed where another entry's name collides, the index adds the publisher to both.
  */
-function applianceName(version: FeedVersion, feedBase: string, marketName: string): string {
+function applianceName(version: FeedVersion, feed: FeedContext): string {
   const id = applianceId(version.versionId);
-  const index = applianceIndex([version], { base: feedBase, name: marketName });
+  const index = applianceIndex([version], feed);
   return index.appliances.find((appliance) => appliance._id.$oid === id)!.name;
 }
 
@@ -302,7 +299,7 @@ function glance(version: FeedVersion): UseItOnSnippet {
 
 function incus(version: FeedVersion, links: UseItOnLinks): UseItOnSnippet {
   const title = "Incus / LXD";
-  if (!links.feedBase) return unavailable("incus", title, "shell", NO_FEED_NOTE);
+  if (!links.feed) return unavailable("incus", title, "shell", NO_FEED_NOTE);
   // The simplestreams feed lists qcow2 disks (ftype disk1.img) with the LXD/Incus metadata tarball.
   if (version.format !== "qcow2")
     return unavailable(
@@ -313,7 +310,7 @@ function incus(version: FeedVersion, links: UseItOnLinks): UseItOnSnippet {
     );
   // The client reads `<remote URL>/streams/v1/index.json` (lxd shared/simplestreams), so the remote
   // is the feed's base itself, without its trailing slash.
-  const remote = links.feedBase.replace(/\/+$/, "");
+  const remote = links.feed.base.replace(/\/+$/, "");
   const alias = `${version.imageSlug}/${version.channels[0] ?? version.version}`;
   const image = shellQuote(`hangar:${alias}`);
   const code = [
@@ -343,7 +340,7 @@ function terraform(links: UseItOnLinks): UseItOnSnippet {
       "terraform",
       title,
       "hcl",
-      links.feedBase
+      links.feed
         ? "Terraform reads a channel's lookup, and no published channel points at this version."
         : NO_FEED_NOTE,
     );

@@ -25,7 +25,7 @@ export async function platformSnippetsFor({
       return {
         viaPublicFeed: true,
         snippets: platformSnippets(offered, {
-          feedBase: publicFeed.context.base,
+          feed: publicFeed.context,
           channelLookup: channel ? `${publicFeed.context.base}channels/${imageSlug}/${channel}.json` : null,
         }),
       };
@@ -38,6 +38,6 @@ export async function platformSnippetsFor({
   const download = `${env().origin}/api/v1/versions/${versionId}/download`;
   return {
     viaPublicFeed: false,
-    snippets: platformSnippets({ ...row, urls: { download } }, { feedBase: null, channelLookup: null }),
+    snippets: platformSnippets({ ...row, urls: { download } }, { feed: null, channelLookup: null }),
   };
 }

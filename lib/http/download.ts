@@ -8,6 +8,7 @@ import type { Viewer } from "@/db/queries/users";
 import { errorResponse } from "@/lib/errors";
 import { getBlobStore } from "@/lib/storage";
 import { contentDisposition, parseRange } from "./range";
+import { BLOB_SENDER_HEADER, nameBlob, SEND_BLOB_HEADER, type NamedBlob } from "./send-file";
 
 const querySchema = z.object({ format: z.enum(diskFormats).optional() });
 
@@ -57,15 +58,21 @@ export async function downloadResponse({
 }
 
 /**
- * Which bytes of which blob a blobResponse carries, for a Node server that can send them faster
- * than the web stream it also holds (lib/http/send-file.ts); Next.js routes use the stream.
+ * The answer's body: named for a server that sends blobs itself (lib/http/send-file.ts; for HEAD too, as
+ * Next.js drops a route's Content-Length and the server puts it back), else streamed.
  */
-const blobBodies = new WeakMap<Response, { sha256: string; start: number; end: number }>();
-export const blobBodyOf = (response: Response) => blobBodies.get(response) ?? null;
-
-function withBlobBody(response: Response, body: { sha256: string; start: number; end: number }): Response {
-  blobBodies.set(response, body);
-  return response;
+async function blobBody(
+  request: Request,
+  blob: NamedBlob,
+  init: { status: number; headers: Headers },
+): Promise<Response> {
+  if (request.headers.get(BLOB_SENDER_HEADER) === "1") {
+    init.headers.set(SEND_BLOB_HEADER, nameBlob(blob));
+    return new Response(null, init);
+  }
+  if (request.method === "HEAD") return new Response(null, init);
+  const body = await getBlobStore().createReadStream(blob.sha256, { start: blob.start, end: blob.end });
+  return new Response(Readable.toWeb(body as Readable) as ReadableStream, init);
 }
 
 /**
@@ -101,7 +108,6 @@ export async function blobResponse({
   const ifRange = request.headers.get("if-range");
   const range =
     ifRange && ifRange !== etag ? { kind: "full" as const } : parseRange(request.headers.get("range"), size);
-  const store = getBlobStore();
   if (range.kind === "unsatisfiable") {
     headers.set("Content-Range", `bytes */${size}`);
     return new Response(null, { status: 416, headers });
@@ -109,19 +115,10 @@ export async function blobResponse({
   if (range.kind === "partial") {
     headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);
     headers.set("Content-Length", String(range.end - range.start + 1));
-    const body = await store.createReadStream(sha256, { start: range.start, end: range.end });
-    return withBlobBody(new Response(Readable.toWeb(body as Readable) as ReadableStream, { status: 206, headers }), {
-      sha256,
-      start: range.start,
-      end: range.end,
-    });
+    return blobBody(request, { sha256, start: range.start, end: range.end }, { status: 206, headers });
   }
   headers.set("Content-Length", String(size));
-  if (request.method === "HEAD") return new Response(null, { status: 200, headers });
-  const body = await store.createReadStream(sha256);
-  return withBlobBody(new Response(Readable.toWeb(body as Readable) as ReadableStream, { status: 200, headers }), {
-    sha256,
-    start: 0,
-    end: size - 1,
-  });
+  // An empty blob is a 200 with no body; a stream of it is not worth opening.
+  if (size === 0) return new Response(null, { status: 200, headers });
+  return blobBody(request, { sha256, start: 0, end: size - 1 }, { status: 200, headers });
 }

@@ -3,14 +3,14 @@
 // ReadableStream and 0.7–0.9 s through fs.createReadStream().pipe(), against 0.45–0.5 s this way
 // (python3 -m http.server, the static-server anchor of the feeds bench: 0.4–0.5 s). 1, 2 and 4 MiB
 // measured alike within the noise; 256 KiB was 30% slower.
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { open } from "node:fs/promises";
 
 const BUFFER_BYTES = 2 * 1024 * 1024;
 
 /** Writes bytes [start, end] (inclusive) of `file` to `res`, then ends it; a closed socket stops it quietly. */
 export async function sendFileRange(
-  res: ServerResponse,
+  res: Pick<ServerResponse, "write" | "end" | "destroyed">,
   { file, start, end }: { file: string; start: number; end: number },
 ): Promise<void> {
   const handle = await open(file, "r");
@@ -33,4 +33,131 @@ export async function sendFileRange(
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * Set on a request by the Node server that sends blobs itself (over anything a client sent under
+ * that name); a route answering such a request names the blob in `SEND_BLOB_HEADER` instead of
+ * streaming it, like a proxy's X-Sendfile. Next.js serializes a route's Response, so a header is the
+ * one thing that reaches the server from a route.
+ */
+export const BLOB_SENDER_HEADER = "x-hangar-blob-sender";
+export const SEND_BLOB_HEADER = "x-hangar-send-blob";
+
+export interface NamedBlob {
+  sha256: string;
+  start: number;
+  /** Inclusive; `end < start` is an empty body. */
+  end: number;
+}
+
+export const nameBlob = ({ sha256, start, end }: NamedBlob) => `${sha256} ${start} ${end}`;
+
+function namedBlobOf(value: unknown): NamedBlob | null {
+  if (typeof value !== "string") return null;
+  const match = /^([0-9a-f]{64}) (\d+) (-?\d+)$/.exec(value);
+  return match ? { sha256: match[1]!, start: Number(match[2]), end: Number(match[3]) } : null;
+}
+
+const takenOver = Symbol("hangar.sendsNamedBlobs");
+
+type Sink = Pick<ServerResponse, "write" | "end" | "destroyed">;
+
+/**
+ * Lets whatever answers `res` name a blob instead of sending it: when the answer starts (headers
+ * flushed, written or ended) carrying `SEND_BLOB_HEADER`, the header is removed, Content-Length is
+ * set from the range (a framework may drop the route's), and the named bytes are sent from
+ * `fileOf(sha256)` through the loop above; what the framework writes after that is dropped. The
+ * hooks stay in place and decide by state, because a framework may wrap them again (Next.js's
+ * compression keeps the functions it found). Marks `req` so routes know they may name blobs.
+ */
+export function sendNamedBlobs(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { fileOf, onError }: { fileOf: (sha256: string) => Promise<string>; onError: (error: unknown) => void },
+): void {
+  req.headers[BLOB_SENDER_HEADER] = "1";
+  const marked = res as ServerResponse & { [takenOver]?: true };
+  if (marked[takenOver]) return;
+  marked[takenOver] = true;
+  const original = { writeHead: res.writeHead, flushHeaders: res.flushHeaders, write: res.write, end: res.end };
+  const callbackOf = (args: unknown[]) => args.findLast((arg) => typeof arg === "function") as (() => void) | undefined;
+  // Once a blob is named, the framework's own calls go nowhere (its status and headers still count).
+  const drop = {
+    writeHead: (...args: unknown[]) => {
+      if (typeof args[0] === "number") res.statusCode = args[0];
+      const headers = args.find((arg) => typeof arg === "object" && arg !== null && !Array.isArray(arg));
+      for (const [name, value] of Object.entries((headers ?? {}) as Record<string, string>)) res.setHeader(name, value);
+      return res;
+    },
+    flushHeaders: () => {},
+    write: (...args: unknown[]) => {
+      const callback = callbackOf(args);
+      if (callback) queueMicrotask(callback);
+      return true;
+    },
+    end: (...args: unknown[]) => {
+      const callback = callbackOf(args);
+      if (callback && res.writableFinished) queueMicrotask(callback);
+      else if (callback) res.once("finish", callback);
+      return res;
+    },
+  };
+  const sink: Sink = {
+    write: ((...args: unknown[]) => (original.write as (...a: unknown[]) => boolean).apply(res, args)) as Sink["write"],
+    end: ((...args: unknown[]) =>
+      (original.end as (...a: unknown[]) => ServerResponse).apply(res, args)) as Sink["end"],
+    get destroyed() {
+      return res.destroyed;
+    },
+  };
+  const head = () => (original.writeHead as (status: number) => ServerResponse).call(res, res.statusCode);
+  const sendNamed = async (blob: NamedBlob | null) => {
+    if (!blob) throw new Error(`malformed ${SEND_BLOB_HEADER} header`);
+    let file: string | null = null;
+    if (req.method !== "HEAD" && blob.end >= blob.start) {
+      try {
+        file = await fileOf(blob.sha256);
+      } catch (error) {
+        onError(error);
+        // Nothing sent yet (the blob is missing or unreadable): a plain 500 instead of a reset.
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+        const body = JSON.stringify({ error: { code: "internal", message: "The file could not be read." } });
+        res.statusCode = 500;
+        res.setHeader("Content-Type", "application/json");
+        res.setHeader("Content-Length", Buffer.byteLength(body));
+        head();
+        return void sink.end(body);
+      }
+    }
+    res.setHeader("Content-Length", String(Math.max(0, blob.end - blob.start + 1)));
+    head();
+    if (!file) return void sink.end();
+    await sendFileRange(sink, { file, start: blob.start, end: blob.end });
+  };
+  let state: "undecided" | "passing" | "named" = "undecided";
+  const hook = (method: keyof typeof original) =>
+    function (this: ServerResponse, ...args: unknown[]) {
+      if (state === "undecided") {
+        const named = res.headersSent ? undefined : res.getHeader(SEND_BLOB_HEADER);
+        state = named === undefined ? "passing" : "named";
+        if (named !== undefined) {
+          res.removeHeader(SEND_BLOB_HEADER);
+          // After this call has had its say on status and headers.
+          queueMicrotask(
+            () =>
+              void sendNamed(namedBlobOf(named)).catch((error: unknown) => {
+                onError(error);
+                res.destroy();
+              }),
+          );
+        }
+      }
+      if (state === "passing") return (original[method] as (...a: unknown[]) => unknown).apply(this, args);
+      return (drop[method] as (...a: unknown[]) => unknown)(...args);
+    };
+  res.writeHead = hook("writeHead") as typeof res.writeHead;
+  res.flushHeaders = hook("flushHeaders") as typeof res.flushHeaders;
+  res.write = hook("write") as typeof res.write;
+  res.end = hook("end") as typeof res.end;
 }

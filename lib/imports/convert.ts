@@ -1,14 +1,14 @@
 // Converted downloads: `qemu-img convert` with explicit -f/-O into a private temp file, the output
 // re-inspected like any import, then cached as a blob so each (version, format) converts once.
 // It is served as soon as its sha256 is known; its sha512 and md5 follow from blob.checksums.
-import { randomBytes } from "node:crypto";
-import { mkdir, rm } from "node:fs/promises";
-import path from "node:path";
+import { rm } from "node:fs/promises";
 import { completeConversion, getConversionWork, setConversionState } from "@/db/queries/conversions";
 import { env } from "@/lib/env";
 import { qemuImgConvert } from "@/lib/images/qemu-img";
 import { jobStopped } from "@/lib/jobs/job-run";
-import { getBlobStore } from "@/lib/storage";
+import { createTempPath, getBlobStore } from "@/lib/storage";
+import { currentProcessId } from "@/lib/processes/identity";
+import { storeBlob } from "@/lib/processes/blob-writes";
 import { queueBlobChecksums } from "@/lib/storage/checksums";
 import { checkProducedFile } from "./ingest";
 
@@ -18,11 +18,14 @@ export async function runConversion(
 ) {
   const row = await getConversionWork({ conversionId });
   if (!row || row.status === "succeeded" || !row.sourceSha256 || !row.sourceFormat) return;
-  await setConversionState(conversionId, { status: "running", progress: 0, failureReason: null });
+  await setConversionState(conversionId, {
+    status: "running",
+    progress: 0,
+    failureReason: null,
+    processId: currentProcessId(),
+  });
   const store = getBlobStore();
-  const tempDir = path.join(env().dataDir, "tmp");
-  await mkdir(tempDir, { recursive: true, mode: 0o700 });
-  const tempPath = path.join(tempDir, `convert-${randomBytes(12).toString("hex")}`);
+  const tempPath = await createTempPath({ root: env().dataDir, prefix: "convert" });
   let lastProgress = 0;
   try {
     await qemuImgConvert({
@@ -44,8 +47,9 @@ export async function runConversion(
     const ingest = await checkProducedFile(tempPath, row.targetFormat, { sha512: false });
     if (ingest.refusal) throw new Error(`converted output failed inspection: ${ingest.refusal}`);
     if (signal?.aborted) throw signal.reason;
-    await store.putFromTempFile({ tempPath, sha256: ingest.sha256, size: ingest.size });
-    await completeConversion({ conversionId, sha256: ingest.sha256, size: ingest.size });
+    await storeBlob({ tempPath, sha256: ingest.sha256, size: ingest.size }, () =>
+      completeConversion({ conversionId, sha256: ingest.sha256, size: ingest.size }),
+    );
     await queueBlobChecksums(ingest.sha256);
   } catch (error) {
     await rm(tempPath, { force: true });

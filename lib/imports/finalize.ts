@@ -6,7 +6,7 @@ import { completeImport, failImport } from "@/db/queries/uploads";
 import type { DiskFormat } from "@/db/schema";
 import { crossCheck } from "@/lib/images/qemu-img";
 import { sendContentScan } from "@/lib/content/requests";
-import { getBlobStore } from "@/lib/storage";
+import { storeBlob } from "@/lib/processes/blob-writes";
 import { queueBlobChecksums } from "@/lib/storage/checksums";
 import { queueVersionEvent } from "@/lib/webhooks/events";
 import { queueBootTestAfterUpload } from "@/lib/content/boot-queue";
@@ -57,20 +57,21 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
       );
     const format = ingest.report.format as DiskFormat;
     const virtualSize = ingest.report.virtualSize ?? 0;
-    await getBlobStore().putFromTempFile({ tempPath: input.tempPath, sha256: ingest.sha256, size: ingest.size });
-    const completed = await completeImport({
-      versionId: input.versionId,
-      uploadId: input.uploadId,
-      actorId: input.actorId,
-      file: {
-        format,
-        virtualSize,
-        fileSize: ingest.size,
-        sha256: ingest.sha256,
-        sha512: ingest.sha512,
-        inspection: { ...ingest.report, qemuImg: checked.info ?? null },
-      },
-    });
+    const completed = await storeBlob({ tempPath: input.tempPath, sha256: ingest.sha256, size: ingest.size }, () =>
+      completeImport({
+        versionId: input.versionId,
+        uploadId: input.uploadId,
+        actorId: input.actorId,
+        file: {
+          format,
+          virtualSize,
+          fileSize: ingest.size,
+          sha256: ingest.sha256,
+          sha512: ingest.sha512,
+          inspection: { ...ingest.report, qemuImg: checked.info ?? null },
+        },
+      }),
+    );
     // Outside the catch: the version is ready whatever happens to the inspection job.
     if (completed.scanRequested) await sendContentScan(ingest.sha256);
     // The upload hashed sha256 and sha512 while it arrived; md5 (for OpenNebula and Glance) follows.

@@ -18,7 +18,7 @@ import {
   getUploadForUser,
   createImportVersion,
   recordImportProgress,
-  setVersionDataStatus,
+  startUploadFinalisation,
 } from "@/db/queries/uploads";
 import { isConnectionError } from "@/db/health";
 import { AccessDenied } from "@/db/queries/access";
@@ -32,6 +32,7 @@ import { errorBody, errorResponse, HangarError, httpStatusOf, type ErrorCode } f
 import { env } from "@/lib/env";
 import { databaseUnavailableBody } from "@/lib/http/database-unavailable";
 import { uploadBytesReceived, uploadStarted } from "@/lib/observability/metrics";
+import { currentProcessId } from "@/lib/processes/identity";
 import { flushToDisk } from "@/lib/storage";
 import { slugSchema, versionLabelSchema } from "@/lib/validations/imports";
 import { finalizeImport, ImportRefused } from "./finalize";
@@ -200,7 +201,11 @@ export function createUploadServer(deps: UploadServerDeps) {
       if (!session) throw httpError("not_found", "There is no such upload.");
       // Given when the upload started, with the last part, or both: the file must match each.
       const declared = [session.expectedSha256, request.headers.get(EXPECTED_SHA256_HEADER)?.trim().toLowerCase()];
-      await setVersionDataStatus({ versionId: session.versionId, status: "importing" });
+      await startUploadFinalisation({
+        uploadId: upload.id,
+        versionId: session.versionId,
+        processId: currentProcessId(),
+      });
       // Trust the live session only if it saw exactly the bytes on disk; otherwise re-read them.
       const live = store.takeSession(upload.id);
       if (live && live.bytes !== upload.offset) live.abort();

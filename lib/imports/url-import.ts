@@ -1,10 +1,8 @@
 // A URL import runs as a job: download through the SSRF-checked fetcher into a private temp file,
 // through the same ingest pass (hashes + inspector) as uploads, with the quota enforced while
 // the bytes arrive, then the same finalisation.
-import { randomBytes } from "node:crypto";
 import { createWriteStream } from "node:fs";
-import { mkdir, rm } from "node:fs/promises";
-import path from "node:path";
+import { rm } from "node:fs/promises";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { getUrlImportTarget, reserveImportBytes } from "@/db/queries/imports";
@@ -14,6 +12,7 @@ import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
 import { formatBytes } from "@/lib/format";
 import { jobStopped } from "@/lib/jobs/job-run";
+import { createTempPath } from "@/lib/storage";
 import { queueVersionEvent } from "@/lib/webhooks/events";
 import { finalizeImport, ImportRefused } from "./finalize";
 import { IngestSession } from "./ingest";
@@ -44,9 +43,7 @@ export async function runUrlImport(
   // A retried job whose version already finished (or was cancelled) has nothing left to do.
   if (!row || !["queued", "importing"].includes(row.dataStatus)) return;
   await setVersionDataStatus({ versionId: job.versionId, status: "importing" });
-  const tempDir = path.join(env().dataDir, "tmp");
-  await mkdir(tempDir, { recursive: true, mode: 0o700 });
-  const tempPath = path.join(tempDir, `url-${randomBytes(12).toString("hex")}`);
+  const tempPath = await createTempPath({ root: env().dataDir, prefix: "url" });
   const session = new IngestSession(job.claimedFormat);
   try {
     const fetched = await openUrl(job.url, { policy, signal });

@@ -214,7 +214,9 @@ export async function startWorker({
   }
   // Every worker watches for builds whose worker died, including at its own start.
   const sweep = () =>
-    void sweepStaleBuilds({ log }).catch((error) => log(`build sweep failed: ${(error as Error).message}`));
+    void sweepStaleBuilds({ log, queue: boss }).catch((error) =>
+      log(`build sweep failed: ${(error as Error).message}`),
+    );
   sweep();
   const sweeper = setInterval(sweep, 5000);
   const limits = jobNames.flatMap((name) => {

@@ -1,19 +1,23 @@
 // Temp files live under the data directory, not the OS temp folder, so moving one into the blob
-// store is a same-filesystem rename and start-up reconciliation knows where leftovers are.
+// store is a same-filesystem rename and start-up reconciliation knows where leftovers are. A
+// registered process writes into a folder named by its id: the folder goes once that process is
+// dead (lib/processes/scratch.ts), never while it lives, however long one file takes.
 import { randomBytes } from "node:crypto";
 import { mkdir, open } from "node:fs/promises";
 import path from "node:path";
+import { currentProcessId } from "@/lib/processes/identity";
 
 /** The folder holding in-progress files for the data directory `root`. */
 export function tempDir(root: string): string {
   return path.join(path.resolve(root), "tmp");
 }
 
-/** Creates an empty private (0600) file under `<root>/tmp/` and returns its path. */
+/** Creates an empty private (0600) file under `<root>/tmp/<process id>/` (or `<root>/tmp/` outside the registry) and returns its path. */
 export async function createTempPath({ root, prefix }: { root: string; prefix: string }): Promise<string> {
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(prefix))
     throw new Error(`temp file prefix ${JSON.stringify(prefix)} must be 1-32 lowercase letters, digits or dashes`);
-  const dir = tempDir(root);
+  const owner = currentProcessId();
+  const dir = owner ? path.join(tempDir(root), owner) : tempDir(root);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${prefix}-${randomBytes(12).toString("hex")}`);
   // O_EXCL: the name is random, but never write into a file someone else made.

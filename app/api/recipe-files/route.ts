@@ -9,7 +9,8 @@ import { errorResponse, withRouteErrors } from "@/lib/errors";
 import { getViewer } from "@/lib/auth/session";
 import { env } from "@/lib/env";
 import { MAX_UPLOAD_FILE_BYTES } from "@/lib/recipes/steps";
-import { createTempPath, getBlobStore, hashFile } from "@/lib/storage";
+import { storeBlob } from "@/lib/processes/blob-writes";
+import { createTempPath, hashFile } from "@/lib/storage";
 
 // Files for "upload a file" steps: the body streams to a private temp file (never through a
 // server action), is hashed, stored once by sha256 and attached to the recipe's project.
@@ -52,10 +53,11 @@ export const POST = withRouteErrors(
         createWriteStream(tempPath, { mode: 0o600 }),
       );
       const hashes = await hashFile(tempPath);
-      // Stored first, then recorded: a row never points at a missing file (an unrecorded blob is
-      // removed by start-up reconciliation).
-      await getBlobStore().putFromTempFile({ tempPath, sha256: hashes.sha256, size: hashes.size });
-      await attachRecipeFile({ viewer, projectId, file: { ...hashes, filename } });
+      // Stored first, then recorded: a row never points at a missing file, and the write's record
+      // keeps other processes' orphan sweeps off the bytes until the row is there.
+      await storeBlob({ tempPath, sha256: hashes.sha256, size: hashes.size }, () =>
+        attachRecipeFile({ viewer, projectId, file: { ...hashes, filename } }),
+      );
       return Response.json({ sha256: hashes.sha256, size: hashes.size, filename }, { status: 201 });
     } catch (error) {
       await rm(tempPath, { force: true });
