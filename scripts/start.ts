@@ -32,7 +32,7 @@ import { startProcessSweeps } from "../lib/processes/sweep";
 import { createUploadServer, isUploadPath, uploadViewerOf } from "../lib/imports/tus";
 import { handleFeedNode, isFeedPath } from "../lib/feeds/http";
 import { sendNamedBlobs } from "../lib/http/send-file";
-import { checkBlobStoreReachable, getBlobStore } from "../lib/storage";
+import { checkBlobStoreReachable, openBlobRange } from "../lib/storage";
 import { reconcileContentScans } from "../lib/content/requests";
 import { sweepBlobChecksums } from "../lib/storage/checksums";
 import { jobHandlers } from "../lib/jobs/handlers";
@@ -214,7 +214,7 @@ async function main() {
             if (isFeedPath(pathname)) return handleFeedNode(req, res, { address });
             // Downloads answered by a route are named, then sent by the fast loop (lib/http/send-file.ts).
             sendNamedBlobs(req, res, {
-              fileOf: (sha256) => getBlobStore().localPath(sha256),
+              openBlob: ({ sha256, start, end }) => openBlobRange(sha256, { start, end }),
               onError: (error) => logger().error({ err: error, requestId }, "download failed"),
             });
             return handleNext(req, res);

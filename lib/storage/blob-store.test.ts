@@ -115,6 +115,8 @@ describe.each(Object.keys(backends))("%s blob store", (backend) => {
     expect(local).toBe(expectedLocalPath(digest));
     expect((await stat(local)).mode & 0o777).toBe(0o444);
     expect((await readFile(local)).equals(data)).toBe(true);
+    // Downloads send the stored file itself only where the store keeps it on this machine.
+    expect(await store.storedFile(digest)).toBe(backend === "local" ? local : null);
 
     await store.delete(digest);
     expect(await store.stat(digest)).toBeNull();

@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { env, type HangarEnv } from "@/lib/env";
 import { createLocalBlobStore, type BlobStore } from "./blob-store";
 import { createS3BlobStore, type S3BlobStore } from "./s3-store";
@@ -49,4 +50,17 @@ export async function checkBlobStoreReachable(): Promise<string> {
   if (config.HANGAR_BLOB_STORE !== "s3") return `the local store is ${path.join(config.dataDir, "blobs")}`;
   await (getBlobStore() as S3BlobStore).check();
   return `bucket ${config.HANGAR_S3_BUCKET} at ${config.HANGAR_S3_ENDPOINT ?? "AWS S3"} answers`;
+}
+
+/**
+ * What a download sends for bytes [start, end] of a blob: the stored file when it is on this machine,
+ * else a ranged stream from the bucket (never a whole-blob fetch into the cache).
+ */
+export async function openBlobRange(
+  sha256: string,
+  range: { start: number; end: number },
+): Promise<{ file: string } | { stream: Readable }> {
+  const store = getBlobStore();
+  const file = await store.storedFile(sha256);
+  return file ? { file } : { stream: await store.createReadStream(sha256, range) };
 }

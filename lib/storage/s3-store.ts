@@ -291,6 +291,10 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       assertSha256(sha256);
       return cache.path(sha256);
     },
+    async storedFile(sha256) {
+      assertSha256(sha256);
+      return null;
+    },
     async *list() {
       let ContinuationToken: string | undefined;
       do {
