@@ -246,6 +246,74 @@ const envSchema = z.object({
     .enum(["true", "false", "1", "0"])
     .default("true")
     .transform((value) => value === "true" || value === "1"),
+  // Where blobs live: a local directory under HANGAR_DATA_DIR, or an S3-compatible bucket (each
+  // blob an object named <HANGAR_S3_PREFIX><sha256>). Checked together in readEnv.
+  HANGAR_BLOB_STORE: z.preprocess(
+    (value) => (typeof value === "string" ? value.trim().toLowerCase() || undefined : value),
+    z.enum(["local", "s3"], { message: "HANGAR_BLOB_STORE is local (the default) or s3" }).default("local"),
+  ),
+  HANGAR_S3_ENDPOINT: optionalString.pipe(
+    z
+      .string()
+      .refine(
+        (value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol),
+        "HANGAR_S3_ENDPOINT must be an http:// or https:// URL such as https://s3.example.org (unset: AWS S3 itself)",
+      )
+      .optional(),
+  ),
+  HANGAR_S3_BUCKET: optionalString.pipe(
+    z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+        "HANGAR_S3_BUCKET must be a bucket name: 3-63 lowercase letters, digits, dots or dashes",
+      )
+      .optional(),
+  ),
+  HANGAR_S3_REGION: z
+    .string()
+    .trim()
+    .default("us-east-1")
+    .transform((value) => value || "us-east-1"),
+  HANGAR_S3_ACCESS_KEY_ID: optionalString,
+  HANGAR_S3_SECRET_ACCESS_KEY: optionalString,
+  // Unset: path-style (https://host/bucket/key) when an endpoint is set, as most S3-compatible
+  // servers need; virtual-host style for AWS.
+  HANGAR_S3_FORCE_PATH_STYLE: optionalString.pipe(
+    z
+      .enum(["true", "false", "1", "0"], { message: "HANGAR_S3_FORCE_PATH_STYLE is true or false" })
+      .transform((value) => value === "true" || value === "1")
+      .optional(),
+  ),
+  HANGAR_S3_PREFIX: z
+    .string()
+    .trim()
+    .default("")
+    .pipe(
+      z
+        .string()
+        .regex(
+          /^([A-Za-z0-9._-]+\/)*$/,
+          "HANGAR_S3_PREFIX is empty or folder names ending in /, such as hangar/blobs/ (letters, digits, . _ -)",
+        ),
+    ),
+  // With HANGAR_BLOB_STORE=s3, tools (qemu-img, libguestfs) read blobs from a local cache under
+  // HANGAR_DATA_DIR of at most this many bytes; the least recently used are evicted.
+  HANGAR_BLOB_CACHE_BYTES: z
+    .string()
+    .trim()
+    .default("20G")
+    .transform((value, context) => {
+      const bytes = parseByteSize(value || "20G");
+      if (bytes === null || bytes < 1024 ** 2) {
+        context.addIssue({
+          code: "custom",
+          message: "HANGAR_BLOB_CACHE_BYTES is a size of at least 1M, like 20G, 500G or a number of bytes",
+        });
+        return z.NEVER;
+      }
+      return bytes;
+    }),
   // API tokens: expiry in days when none is given, and whether a token may be made that never expires.
   HANGAR_TOKEN_DEFAULT_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
   HANGAR_TOKEN_ALLOW_NO_EXPIRY: z
@@ -277,6 +345,16 @@ export function readEnv(source: Record<string, string | undefined> = process.env
   if (oidcSet !== 0 && oidcSet !== 3) {
     throw new Error(
       "Hangar's configuration is invalid: set all three of HANGAR_OIDC_ISSUER, HANGAR_OIDC_CLIENT_ID and HANGAR_OIDC_CLIENT_SECRET to enable single sign-on, or none of them.",
+    );
+  }
+  if (env.HANGAR_BLOB_STORE === "s3" && !env.HANGAR_S3_BUCKET) {
+    throw new Error(
+      "Hangar's configuration is invalid: HANGAR_BLOB_STORE=s3 needs HANGAR_S3_BUCKET, the bucket that holds the blobs (and HANGAR_S3_ENDPOINT unless it is AWS S3).",
+    );
+  }
+  if (Boolean(env.HANGAR_S3_ACCESS_KEY_ID) !== Boolean(env.HANGAR_S3_SECRET_ACCESS_KEY)) {
+    throw new Error(
+      "Hangar's configuration is invalid: set both HANGAR_S3_ACCESS_KEY_ID and HANGAR_S3_SECRET_ACCESS_KEY, or neither (then the AWS SDK's own credential chain is used).",
     );
   }
   // Only the origin counts: Hangar is served at the root of its host.

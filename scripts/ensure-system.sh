@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Hangar runs on, when any is missing: qemu-img, libguestfs
 # (virt-customize, plus a kernel for its appliance), a static busybox and mkfs.ext4 for the tiny test guests, debootstrap for a Debian one, Chromium for the
-# browser tests. Needs root (or sudo) the first time; instant once everything is there.
+# browser tests, OpenStack Swift for the S3 store's tests. Needs root (or sudo) the first time; instant once everything is there.
 set -euo pipefail
 
 need=()
@@ -32,6 +32,10 @@ command -v rpm >/dev/null 2>&1 || need+=(rpm)
 # LXD/Incus metadata tarballs are xz-compressed by xz itself; the simplestreams feed is tested with LXD's own client.
 command -v xz >/dev/null 2>&1 || need+=(xz-utils)
 command -v lxc >/dev/null 2>&1 || need+=(lxd-client)
+# The S3 blob store is tested against a real one-node OpenStack Swift with its S3 API (tests/swift.ts).
+for server in proxy account container object; do
+  [ -x /usr/bin/swift-$server-server ] || need+=(swift swift-$server)
+done
 # The platform download tests fetch feeds as the platforms do: wget, and qemu-img over HTTP (its curl block driver).
 command -v wget >/dev/null 2>&1 || need+=(wget)
 ls /usr/lib/*/qemu/block-curl.so >/dev/null 2>&1 || need+=(qemu-block-extra)

@@ -32,7 +32,7 @@ import { startProcessSweeps } from "../lib/processes/sweep";
 import { createUploadServer, isUploadPath, uploadViewerOf } from "../lib/imports/tus";
 import { handleFeedNode, isFeedPath } from "../lib/feeds/http";
 import { sendNamedBlobs } from "../lib/http/send-file";
-import { getBlobStore } from "../lib/storage";
+import { checkBlobStoreReachable, openBlobRange } from "../lib/storage";
 import { reconcileContentScans } from "../lib/content/requests";
 import { sweepBlobChecksums } from "../lib/storage/checksums";
 import { jobHandlers } from "../lib/jobs/handlers";
@@ -145,6 +145,11 @@ async function main() {
       log,
     });
     if (config.HANGAR_SEED_DEMO) await seedDemoCatalog({ adminId, log });
+    // A bucket Hangar can't use is said at start, naming the setting to fix; /readyz stays unready.
+    await checkBlobStoreReachable().then(
+      (what) => log(`Blob store: ${what}.`),
+      (error: unknown) => logger().error({ err: error }, `The blob store can't be used: ${(error as Error).message}`),
+    );
     await reconcileStorage({ log });
     sweeps = startProcessSweeps({ log });
     if (config.HANGAR_WORKER_CONCURRENCY > 0) {
@@ -209,7 +214,7 @@ async function main() {
             if (isFeedPath(pathname)) return handleFeedNode(req, res, { address });
             // Downloads answered by a route are named, then sent by the fast loop (lib/http/send-file.ts).
             sendNamedBlobs(req, res, {
-              fileOf: (sha256) => getBlobStore().localPath(sha256),
+              openBlob: ({ sha256, start, end }) => openBlobRange(sha256, { start, end }),
               onError: (error) => logger().error({ err: error, requestId }, "download failed"),
             });
             return handleNext(req, res);

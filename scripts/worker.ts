@@ -6,6 +6,7 @@ import { jobHandlers } from "../lib/jobs/handlers";
 import { startWorker } from "../lib/jobs/queue";
 import { readEnv } from "../lib/env";
 import { reconcileContentScans } from "../lib/content/requests";
+import { checkBlobStoreReachable } from "../lib/storage";
 import { sweepBlobChecksums } from "../lib/storage/checksums";
 import { startMetricsServer } from "../lib/observability/http";
 import { lineLogger, logger } from "../lib/observability/log";
@@ -51,6 +52,11 @@ const stop = async () => {
 };
 process.on("SIGINT", () => void stop());
 process.on("SIGTERM", () => void stop());
+// A bucket Hangar can't use is said at start, naming the setting to fix.
+void checkBlobStoreReachable().then(
+  (what) => log(`Blob store: ${what}.`),
+  (error: unknown) => logger().error({ err: error }, `The blob store can't be used: ${(error as Error).message}`),
+);
 // Ready versions whose content was never read (from before inspection existed) get their scan; in
 // the background, after the stop handlers, so a stop during a long backlog still ends jobs cleanly.
 void reconcileContentScans({ log }).catch((error) =>

@@ -11,7 +11,7 @@ import { env } from "@/lib/env";
 import { errorResponse } from "@/lib/errors";
 import { blobResponse } from "@/lib/http/download";
 import { BLOB_SENDER_HEADER, sendNamedBlobs } from "@/lib/http/send-file";
-import { getBlobStore } from "@/lib/storage";
+import { openBlobRange } from "@/lib/storage";
 import { cachedJson } from "./cache";
 import { channelLookup } from "./channel-lookup";
 import { applianceIndex, matchOpenNebulaPath } from "./opennebula";
@@ -199,7 +199,7 @@ export async function handleFeedNode(
   { address }: { address: string | null },
 ): Promise<void> {
   sendNamedBlobs(req, res, {
-    fileOf: (sha256) => getBlobStore().localPath(sha256),
+    openBlob: ({ sha256, start, end }) => openBlobRange(sha256, { start, end }),
     onError: (error) => logger().error({ err: error }, "feed download failed"),
   });
   const headers = new Headers();

@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BLOB_SENDER_HEADER, nameBlob, SEND_BLOB_HEADER, sendNamedBlobs } from "./send-file";
 
@@ -15,6 +17,8 @@ describe("sendNamedBlobs", () => {
   const missing = "0".repeat(64);
   const errors: unknown[] = [];
   const senders: (string | undefined)[] = [];
+  // Where the named bytes come from: a file on this machine, or a stream (a bucket) that may fail.
+  let source: "file" | "stream" | "failing" = "file";
   let dir: string;
   let server: http.Server;
   let origin: string;
@@ -24,9 +28,24 @@ describe("sendNamedBlobs", () => {
     await writeFile(path.join(dir, sha256), bytes);
     server = http.createServer((req, res) => {
       sendNamedBlobs(req, res, {
-        fileOf: async (name) => {
+        openBlob: async ({ sha256: name, start, end }) => {
           if (name === missing) throw new Error("blob is not in the store");
-          return path.join(dir, name);
+          if (source === "file") return { file: path.join(dir, name) };
+          const stream = createReadStream(path.join(dir, name), { start, end });
+          if (source === "stream") return { stream };
+          // A bucket that fails part-way: some bytes, then an error.
+          return {
+            stream: Readable.from(
+              (async function* () {
+                let sent = 0;
+                for await (const chunk of stream) {
+                  yield chunk;
+                  sent += (chunk as Buffer).length;
+                  if (sent > 1024 * 1024) throw new Error("connection to the bucket reset");
+                }
+              })(),
+            ),
+          };
         },
         onError: (error) => errors.push(error),
       });
@@ -108,6 +127,33 @@ describe("sendNamedBlobs", () => {
       const received = Buffer.from(await response.arrayBuffer());
       expect(received.length).toBe(method === "HEAD" ? 0 : bytes.length);
       if (method === "GET") expect(received.equals(bytes)).toBe(true);
+    }
+  });
+
+  it("sends a stream's bytes when the blob is not on this machine, whole and in a range", async () => {
+    source = "stream";
+    try {
+      const whole = await fetch(`${origin}/blob`);
+      expect(whole.headers.get("content-length")).toBe(String(bytes.length));
+      expect(Buffer.from(await whole.arrayBuffer()).equals(bytes)).toBe(true);
+      const ranged = await fetch(`${origin}/blob?start=1000&end=3000000`);
+      expect(ranged.status).toBe(206);
+      expect(Buffer.from(await ranged.arrayBuffer()).equals(bytes.subarray(1000, 3000001))).toBe(true);
+    } finally {
+      source = "file";
+    }
+  });
+
+  it("ends the answer short when the stream fails part-way, never passing it off as whole", async () => {
+    source = "failing";
+    const before = errors.length;
+    try {
+      const response = await fetch(`${origin}/blob`);
+      expect(response.status).toBe(200);
+      await expect(response.arrayBuffer()).rejects.toThrow();
+      await expect.poll(() => errors.length).toBe(before + 1);
+    } finally {
+      source = "file";
     }
   });
 

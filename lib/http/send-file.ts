@@ -5,6 +5,7 @@
 // measured alike within the noise; 256 KiB was 30% slower.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { open } from "node:fs/promises";
+import type { Readable } from "node:stream";
 
 const BUFFER_BYTES = 2 * 1024 * 1024;
 
@@ -32,6 +33,30 @@ export async function sendFileRange(
     if ((await Promise.all(flushed)).every(Boolean)) res.end();
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Writes a stream of exactly the answer's bytes, waiting for the socket between pieces; a stream that
+ * fails part-way destroys the response (the client sees a short body against Content-Length, never
+ * wrong bytes presented as whole).
+ */
+async function sendStream(sink: Pick<ServerResponse, "write" | "end">, res: ServerResponse, stream: Readable) {
+  try {
+    for await (const chunk of stream) {
+      if (res.destroyed) return;
+      if (!sink.write(chunk as Buffer))
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            res.off("drain", done).off("close", done);
+            resolve();
+          };
+          res.on("drain", done).on("close", done);
+        });
+    }
+    sink.end();
+  } finally {
+    stream.destroy();
   }
 }
 
@@ -74,7 +99,14 @@ type Sink = Pick<ServerResponse, "write" | "end" | "destroyed">;
 export function sendNamedBlobs(
   req: IncomingMessage,
   res: ServerResponse,
-  { fileOf, onError }: { fileOf: (sha256: string) => Promise<string>; onError: (error: unknown) => void },
+  {
+    openBlob,
+    onError,
+  }: {
+    /** The named bytes: a file this machine has (sent by the loop above) or a stream of exactly them. */
+    openBlob: (blob: NamedBlob) => Promise<{ file: string } | { stream: Readable }>;
+    onError: (error: unknown) => void;
+  },
 ): void {
   req.headers[BLOB_SENDER_HEADER] = "1";
   const marked = res as ServerResponse & { [takenOver]?: true };
@@ -114,10 +146,10 @@ export function sendNamedBlobs(
   const head = () => (original.writeHead as (status: number) => ServerResponse).call(res, res.statusCode);
   const sendNamed = async (blob: NamedBlob | null) => {
     if (!blob) throw new Error(`malformed ${SEND_BLOB_HEADER} header`);
-    let file: string | null = null;
+    let source: { file: string } | { stream: Readable } | null = null;
     if (req.method !== "HEAD" && blob.end >= blob.start) {
       try {
-        file = await fileOf(blob.sha256);
+        source = await openBlob(blob);
       } catch (error) {
         onError(error);
         // Nothing sent yet (the blob is missing or unreadable): a plain 500 instead of a reset.
@@ -132,8 +164,9 @@ export function sendNamedBlobs(
     }
     res.setHeader("Content-Length", String(Math.max(0, blob.end - blob.start + 1)));
     head();
-    if (!file) return void sink.end();
-    await sendFileRange(sink, { file, start: blob.start, end: blob.end });
+    if (!source) return void sink.end();
+    if ("file" in source) return sendFileRange(sink, { file: source.file, start: blob.start, end: blob.end });
+    await sendStream(sink, res, source.stream);
   };
   let state: "undecided" | "passing" | "named" = "undecided";
   const hook = (method: keyof typeof original) =>

@@ -8,6 +8,7 @@ import { databaseUnavailableReason, isDatabaseAvailable } from "@/db/health";
 import { listPendingMigrations, pingDatabase } from "@/db/queries/health";
 import { env } from "@/lib/env";
 import { isWorkerRunning, queue } from "@/lib/jobs/queue";
+import { checkBlobStoreReachable } from "@/lib/storage";
 
 export interface ReadinessCheck {
   name: "database" | "migrations" | "blob_store" | "queue";
@@ -47,6 +48,13 @@ async function checkMigrations(databaseOk: boolean): Promise<ReadinessCheck> {
 }
 
 async function checkBlobStore(): Promise<ReadinessCheck> {
+  if (env().HANGAR_BLOB_STORE === "s3") {
+    try {
+      return { name: "blob_store", ok: true, reason: `The ${await checkBlobStoreReachable()}.` };
+    } catch (error) {
+      return { name: "blob_store", ok: false, reason: `The object store can't be used: ${messageOf(error)}` };
+    }
+  }
   const directory = path.join(env().dataDir, "blobs");
   const probe = path.join(directory, `.ready-${randomBytes(6).toString("hex")}`);
   try {

@@ -3,20 +3,79 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
-import { BlobNotFoundError, createLocalBlobStore } from "./blob-store";
+import { createTestBucket, sharedSwift } from "@/tests/swift";
+import { BlobNotFoundError, createLocalBlobStore, type BlobStore } from "./blob-store";
 import { createTempPath, getBlobStore, tempDir } from "./index";
+import { createS3BlobStore } from "./s3-store";
 
-async function setup() {
+// The same contract for every backend; what differs is where localPath() puts a file and how a
+// stray that is not a blob gets into the store.
+interface Backend {
+  store: BlobStore;
+  expectedLocalPath(sha256: string): string;
+  addStrays(): Promise<void>;
+}
+
+const backends: Record<string, (dir: string) => Promise<Backend>> = {
+  async local(dir) {
+    const root = path.join(dir, "blobs");
+    return {
+      store: createLocalBlobStore({ root }),
+      expectedLocalPath: (digest) => path.join(root, digest.slice(0, 2), digest.slice(2, 4), digest),
+      // Strays a crash or a person could leave: none of them is a blob stat() or delete() would find.
+      async addStrays() {
+        const misplaced = "f".repeat(64);
+        await mkdir(path.join(root, "00", "00"), { recursive: true });
+        await writeFile(path.join(root, "00", "00", misplaced), "");
+        await writeFile(path.join(root, "00", "00", "notes.txt"), "");
+        await mkdir(path.join(root, ".incoming"), { recursive: true });
+        await writeFile(path.join(root, ".incoming", "a".repeat(64)), "");
+      },
+    };
+  },
+  async s3(dir) {
+    const server = await sharedSwift();
+    s3Bucket ??= createTestBucket(server, "contract");
+    const bucket = await s3Bucket;
+    // Each test gets its own prefix in the file's bucket, so it starts from an empty store.
+    const prefix = `t-${randomBytes(6).toString("hex")}/`;
+    const cacheDir = path.join(dir, "blob-cache");
+    const store = createS3BlobStore({
+      ...server,
+      bucket,
+      prefix,
+      cache: { dir: cacheDir, maxBytes: 1024 ** 3 },
+    });
+    return {
+      store,
+      expectedLocalPath: (digest) => path.join(cacheDir, digest),
+      // Objects under the prefix that keyOf() would never name, and a blob under another prefix.
+      async addStrays() {
+        for (const Key of [
+          `${prefix}00/00/${"f".repeat(64)}`,
+          `${prefix}notes.txt`,
+          `${prefix}.incoming/${"a".repeat(64)}`,
+          `${prefix}${"A".repeat(64)}`,
+          `other-${prefix}${"b".repeat(64)}`,
+        ])
+          await store.client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: "stray" }));
+      },
+    };
+  },
+};
+let s3Bucket: Promise<string> | undefined;
+
+async function setup(backend: string) {
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-blobs-"));
-  const root = path.join(dir, "blobs");
-  const store = createLocalBlobStore({ root });
+  const { store, expectedLocalPath, addStrays } = await backends[backend]!(dir);
   const temp = async (data: Buffer) => {
     const file = await createTempPath({ root: dir, prefix: "test" });
     await writeFile(file, data);
     return file;
   };
-  return { dir, root, store, temp };
+  return { dir, store, temp, expectedLocalPath, addStrays };
 }
 
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
@@ -33,9 +92,9 @@ async function listAll(store: { list(): AsyncIterable<string> }) {
   return listed.sort();
 }
 
-describe("local blob store", () => {
+describe.each(Object.keys(backends))("%s blob store", (backend) => {
   it("stores by sha256, reads whole and by inclusive range, and deletes", async () => {
-    const { root, store, temp } = await setup();
+    const { store, temp, expectedLocalPath } = await setup(backend);
     const data = randomBytes(100_000);
     const digest = sha(data);
     const tempPath = await temp(data);
@@ -53,9 +112,11 @@ describe("local blob store", () => {
     expect((await readAll(await store.createReadStream(digest, lastByte))).equals(data.subarray(-1))).toBe(true);
 
     const local = await store.localPath(digest);
-    expect(local).toBe(path.join(root, digest.slice(0, 2), digest.slice(2, 4), digest));
+    expect(local).toBe(expectedLocalPath(digest));
     expect((await stat(local)).mode & 0o777).toBe(0o444);
     expect((await readFile(local)).equals(data)).toBe(true);
+    // Downloads send the stored file itself only where the store keeps it on this machine.
+    expect(await store.storedFile(digest)).toBe(backend === "local" ? local : null);
 
     await store.delete(digest);
     expect(await store.stat(digest)).toBeNull();
@@ -65,7 +126,7 @@ describe("local blob store", () => {
   });
 
   it("refuses ranges outside the blob instead of returning a short body", async () => {
-    const { store, temp } = await setup();
+    const { store, temp } = await setup(backend);
     const data = randomBytes(100);
     await store.putFromTempFile({ tempPath: await temp(data), sha256: sha(data), size: 100 });
     for (const range of [
@@ -79,7 +140,7 @@ describe("local blob store", () => {
   });
 
   it("keeps the same bytes once and removes the second temp file", async () => {
-    const { store, temp } = await setup();
+    const { store, temp } = await setup(backend);
     const data = randomBytes(1000);
     expect(await store.putFromTempFile({ tempPath: await temp(data), sha256: sha(data), size: data.length })).toEqual({
       created: true,
@@ -93,7 +154,7 @@ describe("local blob store", () => {
   });
 
   it("refuses a size mismatch and leaves the temp file alone", async () => {
-    const { store, temp } = await setup();
+    const { store, temp } = await setup(backend);
     const data = randomBytes(1000);
     const tempPath = await temp(data);
     await expect(store.putFromTempFile({ tempPath, sha256: sha(data), size: 999 })).rejects.toThrow(
@@ -105,7 +166,7 @@ describe("local blob store", () => {
   });
 
   it("refuses a temp path that is a symlink, so no other file can be pulled into the store", async () => {
-    const { dir, store } = await setup();
+    const { dir, store } = await setup(backend);
     const secret = path.join(dir, "secret");
     await writeFile(secret, "not an image", { mode: 0o600 });
     const link = path.join(dir, "link");
@@ -127,7 +188,7 @@ describe("local blob store", () => {
     `../${"a".repeat(61)}`,
     "",
   ])("refuses %j as a blob name everywhere", async (bad) => {
-    const { store, temp } = await setup();
+    const { store, temp } = await setup(backend);
     const tempPath = await temp(Buffer.from("x"));
     await expect(store.stat(bad)).rejects.toThrow(/not a sha256/);
     await expect(store.createReadStream(bad)).rejects.toThrow(/not a sha256/);
@@ -138,7 +199,7 @@ describe("local blob store", () => {
   });
 
   it("lists every stored blob and nothing else", async () => {
-    const { root, store, temp } = await setup();
+    const { store, temp, addStrays } = await setup(backend);
     expect(await listAll(store)).toEqual([]);
     const digests: string[] = [];
     for (let index = 0; index < 5; index += 1) {
@@ -146,20 +207,14 @@ describe("local blob store", () => {
       digests.push(sha(data));
       await store.putFromTempFile({ tempPath: await temp(data), sha256: sha(data), size: data.length });
     }
-    // Strays a crash or a person could leave: none of them is a blob stat() or delete() would find.
-    const misplaced = "f".repeat(64);
-    await mkdir(path.join(root, "00", "00"), { recursive: true });
-    await writeFile(path.join(root, "00", "00", misplaced), "");
-    await writeFile(path.join(root, "00", "00", "notes.txt"), "");
-    await mkdir(path.join(root, ".incoming"), { recursive: true });
-    await writeFile(path.join(root, ".incoming", "a".repeat(64)), "");
+    await addStrays();
     expect(await listAll(store)).toEqual(digests.sort());
   });
 
   // /dev/shm is a tmpfs on Linux: a temp file there cannot be renamed into a store on disk.
   const crossDevice = existsSync("/dev/shm");
   it.skipIf(!crossDevice)("moves a temp file in from another filesystem", async () => {
-    const { store } = await setup();
+    const { store } = await setup(backend);
     const shm = await mkdtemp("/dev/shm/hangar-");
     try {
       const data = randomBytes(50_000);

@@ -25,6 +25,11 @@ export interface BlobStore {
   delete(sha256: string): Promise<void>;
   /** A path for tools such as qemu-img that need one; the file must not be modified. */
   localPath(sha256: string): Promise<string>;
+  /**
+   * The stored file itself when this store keeps blobs on this machine, else null (a bucket): a
+   * download sends that file directly instead of streaming it, and never fills a cache to do so.
+   */
+  storedFile(sha256: string): Promise<string | null>;
   /** Every stored sha256, for start-up reconciliation. */
   list(): AsyncIterable<string>;
 }
@@ -132,6 +137,9 @@ export function createLocalBlobStore({ root }: { root: string }): BlobStore {
       await rm(pathOf(sha256), { force: true });
     },
     async localPath(sha256) {
+      return (await existing(sha256)).file;
+    },
+    async storedFile(sha256) {
       return (await existing(sha256)).file;
     },
     async *list() {

@@ -1,18 +1,66 @@
 import path from "node:path";
-import { env } from "@/lib/env";
+import type { Readable } from "node:stream";
+import { env, type HangarEnv } from "@/lib/env";
 import { createLocalBlobStore, type BlobStore } from "./blob-store";
+import { createS3BlobStore, type S3BlobStore } from "./s3-store";
 
 export { assertSha256, BlobNotFoundError, createLocalBlobStore, type BlobStore } from "./blob-store";
 export { hashFile } from "./hash";
+export { createS3BlobStore, type S3BlobStore } from "./s3-store";
 export { createTempFolder, createTempPath, flushToDisk, tempDir } from "./temp";
 
-const globalForStore = globalThis as unknown as { hangarBlobStore?: { root: string; store: BlobStore } };
+const globalForStore = globalThis as unknown as { hangarBlobStore?: { key: string; store: BlobStore } };
 
-/** The configured store: the local directory `<HANGAR_DATA_DIR>/blobs`, made absolute. */
+function storeFor(config: HangarEnv): { key: string; make: () => BlobStore } {
+  if (config.HANGAR_BLOB_STORE === "local") {
+    const root = path.join(config.dataDir, "blobs");
+    return { key: `local:${root}`, make: () => createLocalBlobStore({ root }) };
+  }
+  const settings = {
+    endpoint: config.HANGAR_S3_ENDPOINT,
+    // readEnv refuses s3 without a bucket.
+    bucket: config.HANGAR_S3_BUCKET!,
+    region: config.HANGAR_S3_REGION,
+    accessKeyId: config.HANGAR_S3_ACCESS_KEY_ID,
+    secretAccessKey: config.HANGAR_S3_SECRET_ACCESS_KEY,
+    forcePathStyle: config.HANGAR_S3_FORCE_PATH_STYLE,
+    prefix: config.HANGAR_S3_PREFIX,
+    cache: { dir: path.join(config.dataDir, "blob-cache"), maxBytes: config.HANGAR_BLOB_CACHE_BYTES },
+  };
+  return { key: `s3:${JSON.stringify(settings)}`, make: () => createS3BlobStore(settings) };
+}
+
+/**
+ * The configured store (HANGAR_BLOB_STORE): the local directory `<HANGAR_DATA_DIR>/blobs`, made
+ * absolute, or an S3-compatible bucket with a local cache under `<HANGAR_DATA_DIR>/blob-cache`.
+ */
 export function getBlobStore(): BlobStore {
-  const root = path.join(env().dataDir, "blobs");
-  // Kept on globalThis so dev-mode module reloads share one instance; re-made if the data dir changes (tests).
-  if (globalForStore.hangarBlobStore?.root !== root)
-    globalForStore.hangarBlobStore = { root, store: createLocalBlobStore({ root }) };
+  const { key, make } = storeFor(env());
+  // Kept on globalThis so dev-mode module reloads share one instance; re-made if the settings change (tests).
+  if (globalForStore.hangarBlobStore?.key !== key) globalForStore.hangarBlobStore = { key, store: make() };
   return globalForStore.hangarBlobStore.store;
+}
+
+/**
+ * Resolves when the configured store can be used; for a bucket, rejects with a message naming the
+ * setting to fix (credentials, bucket, region, endpoint). Says what it checked.
+ */
+export async function checkBlobStoreReachable(): Promise<string> {
+  const config = env();
+  if (config.HANGAR_BLOB_STORE !== "s3") return `the local store is ${path.join(config.dataDir, "blobs")}`;
+  await (getBlobStore() as S3BlobStore).check();
+  return `bucket ${config.HANGAR_S3_BUCKET} at ${config.HANGAR_S3_ENDPOINT ?? "AWS S3"} answers`;
+}
+
+/**
+ * What a download sends for bytes [start, end] of a blob: the stored file when it is on this machine,
+ * else a ranged stream from the bucket (never a whole-blob fetch into the cache).
+ */
+export async function openBlobRange(
+  sha256: string,
+  range: { start: number; end: number },
+): Promise<{ file: string } | { stream: Readable }> {
+  const store = getBlobStore();
+  const file = await store.storedFile(sha256);
+  return file ? { file } : { stream: await store.createReadStream(sha256, range) };
 }
