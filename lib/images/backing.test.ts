@@ -5,7 +5,7 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
 import { randomBytes } from "node:crypto";
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -128,6 +128,21 @@ describe("a linked clone's overlay", () => {
       run("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", elsewhere, path.join(root, "x.raw")]),
     ).rejects.toThrow(/Could not open backing file/);
     for (const disk of [clone, cloneOfClone]) expect(await rawContent(disk)).toBe(contentOnA[disk.sha256]);
+  });
+
+  it("keeps reading a base whose stored file goes meanwhile (a cache evicting it): the folder holds links, not names", async () => {
+    const dir = path.join(root, "evicted");
+    const staged = await stageDisk({ disk: cloneOfClone, dir });
+    const baseFile = await getBlobStore().localPath(base.sha256);
+    await rename(baseFile, `${baseFile}.away`);
+    try {
+      const out = path.join(dir, "flat.raw");
+      await run("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", staged.path, out]);
+      expect((await hashFile(out)).sha256).toBe(contentOnA[cloneOfClone.sha256]);
+    } finally {
+      await rename(`${baseFile}.away`, baseFile);
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("hands a self-contained disk over where it is stored, and leaves no scratch folder behind", async () => {

@@ -2,11 +2,12 @@
 // a different path on every machine (this store's folder, or one machine's cache of the bucket).
 // qemu resolves a relative backing name against the overlay's path as it was opened, without
 // resolving symlinks, so every tool opens a disk through a private folder holding it and, under their
-// sha256, the bases beneath it. libguestfs does realpath() a read-only disk before putting its own
-// overlay on it, so the disk itself is a hard link there (a copy across file systems) and only the
-// bases are symlinks. That costs 0.05 ms; a scratch copy of a 40 MiB overlay + `qemu-img rebase -u`
-// cost 97 ms. Overlays made before this name their base's absolute path in this machine's store:
-// they are still read here, and only here.
+// sha256, the bases beneath it. Each is a hard link: libguestfs realpath()s a read-only disk before
+// putting its own overlay on it (a symlinked disk would resolve its bases in the store's folder), and
+// a link keeps a cached copy's bytes even if the cache evicts it meanwhile. Across file systems the
+// disk is copied (an overlay is small) and its bases are symlinked. Linking costs 0.05 ms; a scratch
+// copy of a 40 MiB overlay + `qemu-img rebase -u` cost 97 ms. Overlays made before this name their
+// base's absolute path in this machine's store: they are still read here, and only here.
 import { constants } from "node:fs";
 import { copyFile, link, mkdir, open, rm, symlink } from "node:fs/promises";
 import path from "node:path";
@@ -97,14 +98,21 @@ async function baseNamedBy(file: string, sha256: string): Promise<BackingBlob | 
   );
 }
 
-async function ignoreExisting(made: Promise<void>): Promise<void> {
-  // Names in the folder are content addresses: one that is there already holds the same bytes.
-  await made.catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== "EEXIST") throw error;
-  });
+/** Hard-links `file` as `target`, or (across file systems) copies or symlinks it; a name already there is kept. */
+async function place(file: string, target: string, otherwise: "copy" | "symlink"): Promise<void> {
+  try {
+    await link(file, target);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // Names in the folder are content addresses: one that is there already holds the same bytes.
+    if (code === "EEXIST") return;
+    if (code !== "EXDEV" && code !== "EPERM") throw error;
+    if (otherwise === "copy") await copyFile(file, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
+    else await symlink(file, target);
+  }
 }
 
-/** Symlinks `first` and every base beneath it into `dir` under its sha256; returns the chain, nearest first. */
+/** Links `first` and every base beneath it into `dir` under its sha256; returns the chain, nearest first. */
 async function linkBases(first: BackingBlob, dir: string): Promise<BackingBlob[]> {
   const store = getBlobStore();
   const bases: BackingBlob[] = [];
@@ -113,7 +121,7 @@ async function linkBases(first: BackingBlob, dir: string): Promise<BackingBlob[]
       throw new BackingChainError(`The backing chain is deeper than ${MAX_CHAIN}; flatten it with a full clone.`);
     bases.push(next);
     const file = await store.localPath(next.sha256);
-    await ignoreExisting(symlink(file, path.join(dir, next.sha256)));
+    await place(file, path.join(dir, next.sha256), "symlink");
     next = next.qemuFormat === "qcow2" ? await baseNamedBy(file, next.sha256) : null;
   }
   return bases;
@@ -131,12 +139,7 @@ export async function stageDisk({ disk, dir }: { disk: DiskBlob; dir: string }):
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const bases = await linkBases(first, dir);
   const staged = path.join(dir, `disk-${disk.sha256}`);
-  await ignoreExisting(
-    link(file, staged).catch(async (error: NodeJS.ErrnoException) => {
-      if (error.code !== "EXDEV" && error.code !== "EPERM") throw error;
-      await copyFile(file, staged, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-    }),
-  );
+  await place(file, staged, "copy");
   return { path: staged, format, bases };
 }
 
