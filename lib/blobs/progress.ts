@@ -53,6 +53,7 @@ export function createProgress({
   let doneBytes = 0;
   let lastDraw = 0;
   let drawn = false;
+  let lastLine = "";
   const describe = () => {
     const elapsed = (now() - started) / 1000;
     const rate = elapsed > 0 ? doneBytes / elapsed : 0;
@@ -74,7 +75,8 @@ export function createProgress({
       const text = `${verb} [${"#".repeat(filled)}${"-".repeat(width - filled)}] ${Math.floor(fraction * 100)}% ${counts}, ${speed}`;
       sink.tty.write(`\r${text.slice(0, (sink.tty.columns ?? 120) - 1)}\x1b[K`);
       drawn = true;
-    } else {
+    } else if (`${counts}` !== lastLine) {
+      lastLine = counts;
       sink.line(`${verb} ${counts}, ${speed}`);
     }
   };

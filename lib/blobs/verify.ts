@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 import { listBlobReferences, listLiveBlobWrites, type BlobReference } from "@/db/queries/blobs";
 import { PROCESS_LEASE_SECONDS } from "@/db/queries/processes";
 import { UNOWNED_WORK_SECONDS } from "@/lib/processes/blob-writes";
-import type { BlobStore } from "@/lib/storage";
-import { createProgress, type ProgressSink } from "./progress";
+import { BlobNotFoundError, type BlobStore } from "@/lib/storage";
+import { createProgress, type Progress, type ProgressSink } from "./progress";
 
 export interface VerifyReport {
   store: string;
@@ -21,6 +21,21 @@ export interface VerifyReport {
   orphans: { sha256: string; size: number | null }[];
   /** Stored and unreferenced, but a live process is writing them now: not orphans. */
   inFlight: number;
+}
+
+/** The blob's sha256 as read now, or "missing" when it went between stat and read (deleted meanwhile). */
+async function hashOf(store: BlobStore, sha256: string, progress: Progress): Promise<string> {
+  const hash = createHash("sha256");
+  try {
+    for await (const chunk of await store.createReadStream(sha256)) {
+      hash.update(chunk as Buffer);
+      progress.advance((chunk as Buffer).length);
+    }
+  } catch (error) {
+    if (error instanceof BlobNotFoundError) return "missing";
+    throw error;
+  }
+  return hash.digest("hex");
 }
 
 export async function verifyBlobs({
@@ -60,18 +75,12 @@ export async function verifyBlobs({
   try {
     for (const reference of references) {
       const info = await store.stat(reference.sha256);
-      if (!info) report.missing.push(reference);
+      const digest = info?.size === reference.size && deep ? await hashOf(store, reference.sha256, progress) : null;
+      if (!info || digest === "missing") report.missing.push(reference);
       else if (info.size !== reference.size)
         report.damaged.push({ ...reference, problem: `${info.size} bytes stored, ${reference.size} expected` });
-      else if (deep) {
-        const hash = createHash("sha256");
-        for await (const chunk of await store.createReadStream(reference.sha256)) {
-          hash.update(chunk as Buffer);
-          progress.advance((chunk as Buffer).length);
-        }
-        const digest = hash.digest("hex");
-        if (digest !== reference.sha256) report.damaged.push({ ...reference, problem: `its bytes hash to ${digest}` });
-      }
+      else if (digest && digest !== reference.sha256)
+        report.damaged.push({ ...reference, problem: `its bytes hash to ${digest}` });
       if (!deep) progress.advance(reference.size);
       report.checked += 1;
       report.checkedBytes += reference.size;

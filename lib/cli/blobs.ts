@@ -100,7 +100,7 @@ function printVerify(report: VerifyReport, io: BlobsIo): void {
       `ORPHAN  ${orphan.sha256}${orphan.size === null ? "" : ` (${formatBytes(orphan.size)})`}: nothing refers to it`,
     );
   io.out(
-    `${plural(report.missing.length, "missing")}, ${report.damaged.length} damaged, ${plural(report.orphans.length, "orphan")}${report.inFlight ? `, ${report.inFlight} being written now (not orphans)` : ""}.`,
+    `${report.missing.length} missing, ${report.damaged.length} damaged, ${plural(report.orphans.length, "orphan")}${report.inFlight ? `, ${report.inFlight} being written now (not orphans)` : ""}.`,
   );
   if (report.missing.length || report.damaged.length)
     io.out(
