@@ -6,7 +6,7 @@
 // folder (one spec at a time) finds the blobs its database names.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
+import { readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { startSwift, stopSwift, swiftClient } from "../tests/swift";
@@ -14,14 +14,16 @@ import { E2E_SWIFT_DIR } from "./env";
 
 const BUCKET = "hangar-e2e";
 
-// A run killed before its teardown leaves its servers: their process groups are on disk.
-if (existsSync(path.join(E2E_SWIFT_DIR, "groups.json"))) {
-  const groups = JSON.parse(await readFile(path.join(E2E_SWIFT_DIR, "groups.json"), "utf8")) as number[];
+const groupsFile = path.join(E2E_SWIFT_DIR, "groups.json");
+// A run killed before its teardown leaves its servers: their process groups are on disk (and only
+// then: a clean stop removes the file, so no later process reusing those ids is signalled).
+if (existsSync(groupsFile)) {
+  const groups = JSON.parse(await readFile(groupsFile, "utf8")) as number[];
   await stopSwift({ groups, dir: E2E_SWIFT_DIR }, { keepDir: true });
 }
 const swift = await startSwift({ dir: E2E_SWIFT_DIR });
 let stopping: Promise<void> | undefined;
-const stop = () => (stopping ??= stopSwift(swift, { keepDir: true }));
+const stop = () => (stopping ??= stopSwift(swift, { keepDir: true }).then(() => rm(groupsFile, { force: true })));
 
 try {
   const client = swiftClient(swift);
