@@ -20,6 +20,7 @@ import { db } from "../db/client";
 import { createImage, createReadyVersion } from "../db/queries/images";
 import { clones, imageVersions } from "../db/schema";
 import { cloneVersionAction } from "../lib/actions/clone-actions";
+import { stageDisk } from "../lib/images/backing";
 import { jobHandlers } from "../lib/jobs/handlers";
 import { startWorker } from "../lib/jobs/queue";
 import { getBlobStore, hashFile, flushToDisk } from "../lib/storage";
@@ -155,7 +156,8 @@ export async function run(): Promise<BenchRow[]> {
       .select({ sha256: imageVersions.sha256 })
       .from(imageVersions)
       .where(eq(imageVersions.id, linkedRow!.resultVersionId!));
-    const overlayFile = await getBlobStore().localPath(overlay!.sha256!);
+    // Its header names its base by sha256: the bare side opens it where the base is linked beside it.
+    const overlayFile = (await stageDisk({ disk: { sha256: overlay!.sha256!, format: "qcow2" }, dir: work })).path;
 
     worker = await startWorker({ handlers, concurrency: 1, log: () => {} });
     const samples = {

@@ -12,6 +12,7 @@ const benchmarks: Record<string, () => Promise<BenchRow[]>> = {
   load: async () => (await import("./load")).run(),
   content: async () => (await import("./content")).run(),
   feeds: async () => (await import("./feeds")).run(),
+  scale: async () => (await import("./scale")).run(),
   api: async () => [
     ...(await (await import("./api-list")).apiListRows()),
     ...(await (await import("./api-webhook")).webhookRows()),

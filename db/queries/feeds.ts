@@ -75,16 +75,36 @@ export async function insertFeed({
   projectId,
   prefix,
   secretHash,
+  clashesWith,
 }: {
   viewer: Viewer;
   name: string;
   projectId: string | null;
   prefix: string;
   secretHash: string;
+  /**
+   * Whether a live feed's name would give this one's platform names that clash with it (the rule is
+   * the platform's, lib/feeds): such a name is refused, checked under a lock so two at once can't both pass.
+   */
+  clashesWith?: (liveName: string) => boolean;
 }): Promise<FeedRow> {
   if (projectId) requireInProject(viewer, projectId, "manage", "create feeds for this project");
   else requireAdmin(viewer, "create a feed of every project");
   const id = await db().transaction(async (tx) => {
+    if (clashesWith) {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext('hangar.feeds.name'))`);
+      const live = await tx
+        .select({ name: feeds.name })
+        .from(feeds)
+        .where(and(eq(feeds.kind, "token"), isNull(feeds.revokedAt)));
+      const clash = live.find((feed) => clashesWith(feed.name));
+      if (clash)
+        throw new HangarError(
+          "conflict",
+          `A feed named “${clash.name}” already exists, and OpenNebula needs each feed's apps to have names of their own. Choose another name.`,
+          { name: ["Already in use by another feed."] },
+        );
+    }
     const [inserted] = await tx
       .insert(feeds)
       .values({ kind: "token", name, projectId, prefix, secretHash, createdById: viewer.id })

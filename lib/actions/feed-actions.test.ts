@@ -7,7 +7,7 @@ import { images } from "@/db/schema";
 import { defaultVmTemplate } from "@/db/enums";
 import { issueApiToken, viewerFromTokenSecret } from "@/lib/api/tokens";
 import { openFeed } from "@/lib/feeds/service";
-import { createTestImage, createTestProject, createTestUser, viewerOf } from "@/tests/fixtures";
+import { createTestImage, createTestProject, createTestUser, unique, viewerOf } from "@/tests/fixtures";
 import {
   createFeedAction,
   listFeedsAction,
@@ -47,10 +47,9 @@ beforeAll(async () => {
 
 describe("feed actions", () => {
   it("gives a project owner the URL once, with the addresses each platform reads; lists never carry it", async () => {
-    const { feed, endpoints } = data(
-      await createFeedAction(owner, { name: " OpenNebula prod ", project: project.slug }),
-    );
-    expect(feed).toMatchObject({ name: "OpenNebula prod", projectId: project.id, status: "active", canRevoke: true });
+    const name = unique("OpenNebula prod");
+    const { feed, endpoints } = data(await createFeedAction(owner, { name: ` ${name} `, project: project.slug }));
+    expect(feed).toMatchObject({ name, projectId: project.id, status: "active", canRevoke: true });
     expect(endpoints.url).toMatch(/\/feeds\/hgf_[A-Za-z0-9_-]{43}\/$/);
     expect(endpoints.opennebula).toBe(`${endpoints.url}opennebula/`);
     expect(endpoints.simplestreams).toBe(`${endpoints.url}streams/v1/index.json`);

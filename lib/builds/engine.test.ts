@@ -11,9 +11,11 @@ import { db } from "@/db/client";
 import { createReadyVersion } from "@/db/queries/images";
 import { attachRecipeFile } from "@/db/queries/recipes";
 import type { Viewer } from "@/db/queries/users";
-import { buildLogs, builds, imageVersions } from "@/db/schema";
+import { buildLogs, builds, images, imageVersions } from "@/db/schema";
+import { cloneVersionAction } from "@/lib/actions/clone-actions";
 import { cancelBuildAction, saveRecipeAction, startBuildAction as startBuild } from "@/lib/actions/recipe-actions";
 import { env } from "@/lib/env";
+import { qemuImgInfo } from "@/lib/images/qemu-img";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { jobHandlers } from "@/lib/jobs/handlers";
 import { queue, startWorker, type Worker } from "@/lib/jobs/queue";
@@ -47,6 +49,7 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../.
 
 let member: Viewer;
 let baseSlug: string;
+let baseVersionId: string;
 let outputSlug: string;
 let projectId: string;
 let worker: Worker | undefined;
@@ -99,8 +102,8 @@ beforeAll(async () => {
   const guest = await buildTinyGuest({ dir, name: "build-base", sizeMiB: 32, formats: ["qcow2"] });
   const hashes = await storeTestBlob(guest.qcow2!);
   const base = await createTestImage({ projectId, versions: [] });
-  await db().transaction((tx) =>
-    createReadyVersion({
+  baseVersionId = await db().transaction(async (tx) => {
+    const created = await createReadyVersion({
       tx,
       actorId: null,
       values: {
@@ -114,8 +117,9 @@ beforeAll(async () => {
         releaseStatus: "approved",
         source: "upload",
       },
-    }),
-  );
+    });
+    return created.id;
+  });
   baseSlug = base.slug;
   outputSlug = (await createTestImage({ projectId, versions: [] })).slug;
 }, 120_000);
@@ -345,6 +349,38 @@ describe("builds on the real worker", () => {
       queued: false,
       reused: { buildId: result.buildId, versionId: version!.id },
     });
+  }, 400_000);
+
+  it("builds on a linked clone: virt-customize reads the clone's overlay through the base it names by sha256", async () => {
+    const linkedSlug = unique("linked-base");
+    const cloned = await cloneVersionAction(member, {
+      versionId: baseVersionId,
+      projectId,
+      newImageSlug: linkedSlug,
+      version: "1.0",
+      mode: "linked",
+    });
+    if (!cloned.ok) throw new Error(cloned.message);
+    await db()
+      .update(imageVersions)
+      .set({ releaseStatus: "approved" })
+      .where(eq(imageVersions.imageId, (await db().select().from(images).where(eq(images.slug, linkedSlug)))[0]!.id));
+    const document: RecipeDocument = {
+      ...recipe([{ type: "write", path: "/etc/on-a-clone", content: "built on a linked clone\n", mode: "0644" }]),
+      base: { image: linkedSlug, version: "1.0" },
+    };
+    const { result } = await saveAndBuild(document);
+    if (!result.queued) throw new Error("expected a new build");
+    const done = await waitFor(
+      () => buildRow(result.buildId),
+      (row) => row.status !== "queued" && row.status !== "running",
+    );
+    expect(done.failureReason).toBeNull();
+    expect(done.status).toBe("succeeded");
+    const [version] = await db().select().from(imageVersions).where(eq(imageVersions.id, done.outputVersionId!));
+    const info = await qemuImgInfo({ path: await getBlobStore().localPath(version!.sha256!), format: "qcow2" });
+    expect(info["backing-filename"]).toBeUndefined();
+    expect(await virtCat(version!.sha256!, ["/etc/on-a-clone"])).toMatch(/^built on a linked clone\n/);
   }, 400_000);
 
   it("ends failed showing the step and the guest's output when a command fails inside the guest", async () => {

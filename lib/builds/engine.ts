@@ -20,7 +20,8 @@ import { finishBuild, loadBuildForRun } from "@/db/queries/builds";
 import type { DiskFormat } from "@/db/schema";
 import { env } from "@/lib/env";
 import { queueBuildEvent, queueVersionEvent } from "@/lib/webhooks/events";
-import { qemuImgConvert, qemuImgCreateOverlay, qemuImgResize } from "@/lib/images/qemu-img";
+import { createOverlay } from "@/lib/images/backing";
+import { qemuImgConvert, qemuImgResize } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";
 import { queueBlobChecksums } from "@/lib/storage/checksums";
 import { sendContentScan } from "@/lib/content/requests";
@@ -158,11 +159,7 @@ export async function runBuild(
     await mkdir(workDir, { recursive: true, mode: 0o700 });
     const overlay = path.join(workDir, "overlay.qcow2");
     phase(`Creating a qcow2 overlay on the base (${build.baseFormat}, ${build.baseSha256.slice(0, 12)}…)`);
-    await qemuImgCreateOverlay({
-      base: await store.localPath(build.baseSha256),
-      baseFormat: build.baseFormat,
-      dst: overlay,
-    });
+    await createOverlay({ base: { sha256: build.baseSha256, format: build.baseFormat }, file: overlay });
     if (build.growToBytes && build.growToBytes > (build.baseVirtualSize ?? 0)) {
       phase(`Growing the disk to ${build.growToBytes} bytes`);
       await qemuImgResize({ path: overlay, format: "qcow2", sizeBytes: build.growToBytes });

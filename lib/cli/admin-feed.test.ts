@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { runAdmin } from "@/tests/admin-command";
 import { openFeed, PUBLIC_FEED_SEGMENT } from "@/lib/feeds/service";
-import { createTestImage, createTestProject, createTestUser } from "@/tests/fixtures";
+import { createTestImage, createTestProject, createTestUser, unique } from "@/tests/fixtures";
 import { listFeedVersions } from "@/db/queries/feeds";
 
 const admin = runAdmin;
@@ -16,12 +16,13 @@ describe("npm run admin -- feed / publish", () => {
     const published = await admin(["publish", image.slug, "--channels", "latest,stable", "--as", boss.email]);
     expect(published.code, published.err.join("\n")).toBe(0);
     expect(published.out[0]).toContain("latest, stable");
-    const created = await admin(["feed", "create", "--project", project.slug, "--name", "prod", "--as", owner.email]);
+    const name = unique("prod");
+    const created = await admin(["feed", "create", "--project", project.slug, "--name", name, "--as", owner.email]);
     expect(created.code, created.err.join("\n")).toBe(0);
     const url = created.out.find((line) => line.startsWith("http"))!;
     const segment = new URL(url).pathname.split("/")[2]!;
     const opened = (await openFeed(segment, { address: null }))!;
-    expect(opened.feed).toMatchObject({ name: "prod", projectId: project.id, createdById: owner.id });
+    expect(opened.feed).toMatchObject({ name, projectId: project.id, createdById: owner.id });
     // The fixture's blobs have no md5 yet, so nothing is offered until the background job ran;
     // the image is in scope all the same.
     expect(await listFeedVersions({ viewer: opened.viewer, projectId: project.id })).toEqual([]);
@@ -62,5 +63,20 @@ describe("npm run admin -- feed / publish", () => {
     expect(await openFeed(PUBLIC_FEED_SEGMENT, { address: null })).not.toBeNull();
     expect((await admin(["feed", "public", "off", "--as", boss.email])).code).toBe(0);
     expect(await openFeed(PUBLIC_FEED_SEGMENT, { address: null })).toBeNull();
+  });
+
+  it("without --name, takes the default name or the first numbered one still free", async () => {
+    const boss = await createTestUser({ role: "admin" });
+    const project = await createTestProject({ members: [] });
+    const names: string[] = [];
+    for (let round = 0; round < 3; round += 1) {
+      const created = await admin(["feed", "create", "--project", project.slug, "--as", boss.email]);
+      expect(created.code, created.err.join("\n")).toBe(0);
+      names.push(/Created feed “([^”]+)”/.exec(created.out[0]!)![1]!);
+    }
+    expect(names).toEqual([`${project.slug} feed`, `${project.slug} feed 2`, `${project.slug} feed 3`]);
+    const refused = await admin(["feed", "create", "--name", names[1]!, "--as", boss.email]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.err.join("\n")).toContain("Choose another name");
   });
 });

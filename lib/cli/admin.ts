@@ -379,6 +379,21 @@ async function actingAccount(as: unknown): Promise<Viewer> {
 
 const feedStatus = (feed: FeedRow) => (feed.revokedAt ? `revoked ${when(feed.revokedAt)}` : "active");
 
+/**
+ * A feed under the default name, or the first numbered one that is free: feed names must differ
+ * (OpenNebula's app names carry them), and an operator who gave no name wants a feed, not a refusal.
+ */
+async function createFeedNamedFreely({ viewer, projectSlug }: { viewer: Viewer; projectSlug?: string }) {
+  const base = projectSlug ? `${projectSlug} feed` : "All published images";
+  for (let number = 1; ; number += 1) {
+    try {
+      return await createFeed({ viewer, name: number === 1 ? base : `${base} ${number}`, projectSlug });
+    } catch (error) {
+      if (!(error instanceof HangarError && error.code === "conflict") || number >= 100) throw error;
+    }
+  }
+}
+
 const feedCommands: Record<string, Command> = {
   create: {
     usage: "feed create [--project SLUG] [--name NAME] [--as EMAIL]",
@@ -392,9 +407,10 @@ const feedCommands: Record<string, Command> = {
 Usage: ${feedCommands.create!.usage}`);
       const viewer = await actingAccount(values.as);
       const projectSlug = typeof values.project === "string" ? values.project : undefined;
-      const name =
-        typeof values.name === "string" ? values.name : projectSlug ? `${projectSlug} feed` : "All published images";
-      const { feed, url } = await createFeed({ viewer, name, projectSlug });
+      const { feed, url } =
+        typeof values.name === "string"
+          ? await createFeed({ viewer, name: values.name, projectSlug })
+          : await createFeedNamedFreely({ viewer, projectSlug });
       io.out(
         `Created feed “${feed.name}” (${feed.projectSlug ? `project ${feed.projectSlug}` : "every project"}), read as ${viewer.email}.`,
       );

@@ -1,7 +1,7 @@
 // Clones end to end on the tiny real guest: the real blob store, real PostgreSQL, pg-boss, qemu-img
 // and, for the identity reset, one real virt-sysprep appliance launch (tens of seconds under TCG).
 import { execFile } from "node:child_process";
-import { copyFile, mkdtemp } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -17,6 +17,7 @@ import { clones, conversions, imageVersions, images, projects } from "@/db/schem
 import { requestConversionAction as requestVersionConversion } from "@/lib/actions/import-actions";
 import { cloneVersionAction } from "@/lib/actions/clone-actions";
 import { env } from "@/lib/env";
+import { withStagedDisk } from "@/lib/images/backing";
 import { qemuImgInfo } from "@/lib/images/qemu-img";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { runConversion } from "@/lib/imports/convert";
@@ -53,6 +54,26 @@ async function storedBlobs(): Promise<string[]> {
   for await (const sha256 of getBlobStore().list()) names.push(sha256);
   return names.sort();
 }
+
+/** Whether the stored disk (read through its bases) holds exactly the base's content. */
+const identicalToBase = (disk: { sha256: string; format: string }) =>
+  withStagedDisk(disk, async (staged) => {
+    const baseFile = await getBlobStore().localPath(base.sha256);
+    // qemu-img compare exits 1 when the contents differ, 2 when it could not compare.
+    const compared = await run("qemu-img", [
+      "compare",
+      "-f",
+      staged.format,
+      "-F",
+      "qcow2",
+      staged.path,
+      baseFile,
+    ]).catch((error: { code?: number; stdout?: string }) => {
+      if (error.code === 1) return { stdout: error.stdout ?? "" };
+      throw error;
+    });
+    return compared.stdout.includes("Images are identical");
+  });
 
 const cloneRow = async (id: string) => (await db().select().from(clones).where(eq(clones.id, id)))[0]!;
 const versionRow = async (id: string) => (await db().select().from(imageVersions).where(eq(imageVersions.id, id)))[0]!;
@@ -148,17 +169,47 @@ describe("a linked clone", () => {
 
     const overlay = await getBlobStore().localPath(version.sha256!);
     const info = await qemuImgInfo({ path: overlay, format: "qcow2" });
-    expect(info["backing-filename"]).toBe(await getBlobStore().localPath(base.sha256));
+    // The base by sha256 alone, so the overlay reads the same wherever a machine keeps its blobs.
+    expect(info["backing-filename"]).toBe(base.sha256);
     expect(info["backing-filename-format"]).toBe("qcow2");
+    expect((await readFile(overlay)).includes(env().dataDir)).toBe(false);
     expect(version.fileSize!).toBeLessThan(1024 * 1024);
     expect((await hashFile(overlay)).sha256).toBe(version.sha256);
     // The overlay reads exactly the base's content.
-    await expect(
-      run("qemu-img", ["compare", "-f", "qcow2", "-F", "qcow2", overlay, await getBlobStore().localPath(base.sha256)]),
-    ).resolves.toMatchObject({ stdout: expect.stringContaining("Images are identical") });
+    await expect(identicalToBase({ sha256: version.sha256!, format: "qcow2" })).resolves.toBe(true);
     expect(
       (await getVersionUsage({ viewer: owner, versionId: base.versionId, ownerProjectId: baseProjectId })).clones,
     ).toBeGreaterThanOrEqual(1);
+  });
+
+  it("can be cloned linked again: the new overlay names the clone's blob, and reads the base's content through both", async () => {
+    await db().update(imageVersions).set({ releaseStatus: "approved" }).where(eq(imageVersions.id, cloneVersionId));
+    const result = await cloneVersionAction(teamMember, {
+      versionId: cloneVersionId,
+      projectId: teamProjectId,
+      newImageSlug: unique("linked-again"),
+      version: "1.0",
+      mode: "linked",
+    });
+    expect(result).toMatchObject({ ok: true, data: { queued: false } });
+    if (!result.ok) return;
+    const version = await versionRow((await cloneRow(result.data.cloneId)).resultVersionId!);
+    const source = await versionRow(cloneVersionId);
+    expect(version).toMatchObject({ backingVersionId: cloneVersionId, dataStatus: "ready", format: "qcow2" });
+    const info = await qemuImgInfo({ path: await getBlobStore().localPath(version.sha256!), format: "qcow2" });
+    expect(info["backing-filename"]).toBe(source.sha256);
+    expect(info["backing-filename-format"]).toBe("qcow2");
+    await expect(identicalToBase({ sha256: version.sha256!, format: "qcow2" })).resolves.toBe(true);
+
+    // Its download is flattened through both overlays.
+    const requested = await requestVersionConversion(teamMember, { versionId: version.id, format: "qcow2" });
+    if (!requested.ok) throw new Error(requested.message);
+    await runConversion({ conversionId: requested.data.conversionId });
+    const [conversion] = await db().select().from(conversions).where(eq(conversions.id, requested.data.conversionId));
+    expect(conversion).toMatchObject({ status: "succeeded" });
+    const flat = await getBlobStore().localPath(conversion!.sha256!);
+    expect((await qemuImgInfo({ path: flat, format: "qcow2" }))["backing-filename"]).toBeUndefined();
+    await expect(identicalToBase({ sha256: conversion!.sha256!, format: "qcow2" })).resolves.toBe(true);
   });
 
   it("keeps its base from being deleted", async () => {
@@ -446,4 +497,32 @@ describe("a full clone with identity reset (real virt-sysprep)", () => {
     // The copy's bytes were stored before the quota check refused them; they went again.
     expect(await storedBlobs()).toEqual(blobsBefore);
   }, 300_000);
+});
+
+describe("a linked clone with identity reset (real virt-sysprep)", () => {
+  it("is written by virt-sysprep through its base's name beside it, and still names the base by sha256 alone", async () => {
+    worker ??= await startWorker({ handlers, log: () => {} });
+    const result = await cloneVersionAction(teamMember, {
+      versionId: base.versionId,
+      projectId: teamProjectId,
+      newImageSlug: unique("linked-reset"),
+      version: "1.0",
+      mode: "linked",
+      resetIdentity: true,
+    });
+    expect(result).toMatchObject({ ok: true, data: { queued: true } });
+    if (!result.ok) return;
+    const done = await waitFor(
+      () => cloneRow(result.data.cloneId),
+      (row) => row.status === "succeeded" || row.status === "failed",
+    );
+    expect(done).toMatchObject({ status: "succeeded", failureReason: null });
+    const version = await versionRow(done.resultVersionId!);
+    expect(version).toMatchObject({ backingVersionId: base.versionId, format: "qcow2" });
+    const info = await qemuImgInfo({ path: await getBlobStore().localPath(version.sha256!), format: "qcow2" });
+    expect(info["backing-filename"]).toBe(base.sha256);
+    expect(info["backing-filename-format"]).toBe("qcow2");
+    // The reset wrote into the overlay: read through the base, it is no longer the base's content.
+    await expect(identicalToBase({ sha256: version.sha256!, format: "qcow2" })).resolves.toBe(false);
+  }, 600_000);
 });

@@ -1,7 +1,7 @@
 // Makes a clone's bytes, in a private work directory removed however the clone ends:
-//   linked: `qemu-img create -f qcow2 -F <fmt> -b <source blob>`: a few hundred KiB whatever the
-//           base's size. We made it ourselves, so instead of the import inspector (which refuses
-//           backing files on purpose) qemu-img info must show exactly the backing file we named.
+//   linked: a qcow2 overlay naming its base by sha256 (lib/images/backing.ts): a few hundred KiB
+//           whatever the base's size. We made it ourselves, so instead of the import inspector (which
+//           refuses backing files on purpose) qemu-img info must show exactly the base we named.
 //   full:   `qemu-img convert` with explicit formats (it flattens any backing chain), then the
 //           same hash + inspect + cross-check pass as every import, hashing sha256 only: the
 //           version is usable once that is known, and blob.checksums adds sha512 and md5 after.
@@ -22,7 +22,8 @@ import {
 import type { DiskFormat } from "@/db/schema";
 import { HangarError } from "@/lib/errors";
 import { env } from "@/lib/env";
-import { qemuImgConvert, qemuImgCreateOverlay, qemuImgInfo } from "@/lib/images/qemu-img";
+import { checkOverlayOf, createOverlay, stageDisk } from "@/lib/images/backing";
+import { qemuImgConvert } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";
 import { libguestfsEnv } from "@/lib/jobs/acceleration";
 import { jobStopped } from "@/lib/jobs/job-run";
@@ -79,23 +80,14 @@ async function makeLinked(
   dir: string,
   signal?: AbortSignal,
 ): Promise<{ file: string; bytes: Omit<ClonedBytes, "sha256" | "sha512" | "size"> }> {
-  const base = await getBlobStore().localPath(work.source.sha256);
+  const base = { sha256: work.source.sha256, format: work.source.format };
   const file = path.join(dir, "clone.qcow2");
   await setCloneProgress(work.id, { stage: "Creating the overlay", progress: 5 });
-  await qemuImgCreateOverlay({ base, baseFormat: work.source.format, dst: file });
+  let info = await createOverlay({ base, file });
   if (work.resetOperations.length) {
     await setCloneProgress(work.id, { stage: `Resetting identity (${work.resetOperations.join(", ")})`, progress: 10 });
     await runSysprep({ file, format: "qcow2", operations: work.resetOperations, signal });
-  }
-  const info = await qemuImgInfo({ path: file, format: "qcow2" });
-  if (
-    info.format !== "qcow2" ||
-    info["backing-filename"] !== path.resolve(base) ||
-    info["format-specific"]?.data?.["data-file"]
-  ) {
-    throw new Error(
-      `the overlay is not what was created: ${JSON.stringify({ format: info.format, backing: info["backing-filename"] })}`,
-    );
+    info = await checkOverlayOf({ file, base });
   }
   return {
     file,
@@ -124,7 +116,7 @@ async function makeFull(
   dir: string,
   signal?: AbortSignal,
 ): Promise<{ file: string; bytes: Omit<ClonedBytes, "sha256" | "sha512" | "size"> }> {
-  const src = await getBlobStore().localPath(work.source.sha256);
+  const src = await stageDisk({ disk: work.source, dir });
   const format: DiskFormat = keptFormats.includes(work.source.format) ? work.source.format : "qcow2";
   const file = path.join(dir, `clone.${format}`);
   const resetting = work.resetOperations.length > 0;
@@ -132,7 +124,7 @@ async function makeFull(
   let last = 0;
   await setCloneProgress(work.id, { stage: "Copying", progress: 0 });
   await qemuImgConvert({
-    src,
+    src: src.path,
     srcFormat: work.source.format,
     dst: file,
     dstFormat: format,

@@ -17,6 +17,7 @@ import { cancelBootTestAction, requestBootTestAction, updateBootSettingsAction }
 import { changeReleaseAction } from "@/lib/actions/release-actions";
 import { sweepStaleBuilds } from "@/lib/builds/sweeper";
 import { env } from "@/lib/env";
+import { createOverlay } from "@/lib/images/backing";
 import { buildTinyGuest } from "@/lib/images/tiny-guest";
 import { closeQueue } from "@/lib/jobs/queue";
 import { bootableDebian } from "@/tests/bootable-debian";
@@ -33,6 +34,8 @@ let outsider: Viewer;
 let projectId: string;
 let debian: { sha256: string; sha512: string; size: number };
 let tiny: { sha256: string; sha512: string; size: number };
+/** A linked clone of the Debian: an overlay naming it by sha256. */
+let linkedDebian: { sha256: string; sha512: string; size: number };
 
 const ended = (status: string) => status !== "queued" && status !== "running";
 const row = async (id: string) => (await db().select().from(bootTests).where(eq(bootTests.id, id)))[0]!;
@@ -104,6 +107,9 @@ beforeAll(async () => {
   const guest = await buildTinyGuest({ dir, name: "tiny-boot", formats: ["qcow2"] });
   tiny = await storeTestBlob(guest.qcow2!);
   debian = await storeTestBlob((await bootableDebian()).disk);
+  const overlay = path.join(dir, "linked-debian.qcow2");
+  await createOverlay({ base: { sha256: debian.sha256, format: "qcow2" }, file: overlay });
+  linkedDebian = await storeTestBlob(overlay);
 }, 1_800_000);
 
 afterAll(async () => {
@@ -170,6 +176,20 @@ describe("boot tests on real images", () => {
     expect(test.durationMs).toBeGreaterThanOrEqual(6000);
     expect(group).toBeGreaterThan(0);
     expect(liveProcessesInGroup(group)).toEqual([]);
+  }, 120_000);
+
+  it("boots a linked clone through its base: the bootloader is found and QEMU runs until the time limit", async () => {
+    const { versionId } = await version({ blob: linkedDebian, marker: "HANGAR-NEVER-PRINTED" });
+    const { bootTestId: id } = await createBootTest({
+      versionId,
+      trigger: "manual",
+      requestedById: member.id,
+      timeoutSeconds: 6,
+    });
+    await runBootTest({ bootTestId: id });
+    const test = await row(id);
+    expect(test).toMatchObject({ status: "succeeded", result: "timed_out" });
+    expect(test.durationMs).toBeGreaterThanOrEqual(6000);
   }, 120_000);
 
   it("cancels a running test: the QEMU process group is gone and the work directory removed", async () => {

@@ -7,7 +7,7 @@
 // in every outcome: passed, failed (QEMU stopped, the guest powered off, a kernel panic), timed out,
 // not bootable, cancelled, or the worker stopping.
 import { constants } from "node:fs";
-import { access, mkdir, rm } from "node:fs/promises";
+import { access, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import {
@@ -20,12 +20,11 @@ import {
 } from "@/db/queries/boot-tests";
 import { env } from "@/lib/env";
 import { accelerationLabels, formatDuration, type Acceleration } from "@/lib/format";
-import { qemuImgCreateOverlay } from "@/lib/images/qemu-img";
+import { createOverlay, stageDisk } from "@/lib/images/backing";
 import { acceleration } from "@/lib/jobs/acceleration";
 import { JobStopped } from "@/lib/jobs/job-run";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { Cancelled, superviseRun } from "@/lib/jobs/supervised-run";
-import { getBlobStore } from "@/lib/storage";
 import { ConsoleLines, describeSuccess, fatalLine, successMatcher } from "./boot-console";
 import { checkBootability, type Firmware } from "./boot-sectors";
 import { bootTestWorkDir } from "./work-dir";
@@ -260,7 +259,9 @@ async function boot({
     durationMs,
   });
   if (!test.sha256 || !test.format) throw new Error("the version has no stored file any more");
-  const file = await getBlobStore().localPath(test.sha256);
+  const disk = { sha256: test.sha256, format: test.format };
+  // A linked clone is read through its bases, linked beside it in the work folder.
+  const { path: file } = await stageDisk({ disk, dir: workDir });
 
   // Anything to boot at all? A disk with no boot code and no EFI system partition never will.
   const bootable = await checkBootability({ file, format: test.format, signal });
@@ -288,9 +289,8 @@ async function boot({
       );
   }
 
-  await mkdir(workDir, { recursive: true, mode: 0o700 });
   const overlay = path.join(workDir, "overlay.qcow2");
-  await qemuImgCreateOverlay({ base: file, baseFormat: test.format, dst: overlay });
+  await createOverlay({ base: disk, file: overlay });
   const memoryMiB = env().HANGAR_BOOT_TEST_MEMORY;
   const { command, args } = qemuBootArgs({
     disk: overlay,

@@ -17,7 +17,8 @@ import {
 } from "@/db/queries/version-diffs";
 import { JobStopped } from "@/lib/jobs/job-run";
 import { Cancelled, superviseRun } from "@/lib/jobs/supervised-run";
-import { BlobNotFoundError, getBlobStore } from "@/lib/storage";
+import { BackingChainError, stageDisk } from "@/lib/images/backing";
+import { BlobNotFoundError } from "@/lib/storage";
 import { guestfsScript, runGuestfsScript } from "./guestfs-run";
 import type { FileDiff } from "./types";
 import { diffWorkDir } from "./work-dir";
@@ -125,27 +126,22 @@ export async function runFileDiff(
   try {
     run.throwIfStopped();
     await mkdir(workDir, { recursive: true, mode: 0o700 });
-    const store = getBlobStore();
-    const blobPath = (sha256: string) =>
-      store.localPath(sha256).catch((error: unknown) => {
+    // Both disks and their bases in one folder: the names are content addresses, so they can share one.
+    const staged = (disk: { sha256: string; format: string }) =>
+      stageDisk({ disk, dir: workDir }).catch((error: unknown) => {
         if (error instanceof BlobNotFoundError)
           throw new DiffFailed(
             "The stored file of one of the versions is missing from the blob store; nothing could be compared. An admin should check the store.",
           );
+        if (error instanceof BackingChainError) throw new DiffFailed(error.message);
         throw error;
       });
+    const from = await staged(work.from);
+    const to = await staged(work.to);
     const output = path.join(workDir, "result.json");
     const script = await runGuestfsScript(
       guestfsScript("diff.py"),
-      [
-        await blobPath(work.from.sha256),
-        work.from.format,
-        await blobPath(work.to.sha256),
-        work.to.format,
-        output,
-        workDir,
-        String(FILE_DIFF_MAX_ENTRIES),
-      ],
+      [from.path, from.format, to.path, to.format, output, workDir, String(FILE_DIFF_MAX_ENTRIES)],
       { workDir, signal: run.signal },
     );
     if (script.pid) await setFileDiffProcessGroup(diffId, script.pid);

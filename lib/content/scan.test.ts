@@ -22,10 +22,9 @@ import { createReadyVersion } from "@/db/queries/images";
 import type { Viewer } from "@/db/queries/users";
 import { contentPackages, contentScans, type DiskFormat } from "@/db/schema";
 import { rescanVersionAction } from "@/lib/actions/content-actions";
-import { qemuImgCreateOverlay } from "@/lib/images/qemu-img";
+import { createOverlay } from "@/lib/images/backing";
 import { startJobRun } from "@/lib/jobs/job-run";
 import { buildTinyGuest, type TinyGuest } from "@/lib/images/tiny-guest";
-import { getBlobStore } from "@/lib/storage";
 import { debianGuest, debianGuestPackages } from "@/tests/debian-guest";
 import { createTestImage, createTestProject, createTestUser, storeTestBlob, viewerOf } from "@/tests/fixtures";
 import { liveProcessesInGroup } from "@/tests/process-groups";
@@ -122,11 +121,7 @@ beforeAll(async () => {
 
   // A linked clone as the clone engine makes it: a qcow2 overlay naming the stored base and its format.
   const overlay = path.join(dir, "linked.qcow2");
-  await qemuImgCreateOverlay({
-    base: await getBlobStore().localPath(tinyHashes.sha256),
-    baseFormat: "raw",
-    dst: overlay,
-  });
+  await createOverlay({ base: { sha256: tinyHashes.sha256, format: "raw" }, file: overlay });
   const linked = await storeTestBlob(overlay);
   blobs.linked = linked.sha256;
   await addVersion("linked", linked, "qcow2", { backingVersionId: tinyVersion.id, source: "clone" });

@@ -6,7 +6,6 @@
 // (libguestfs's temporary files) is removed in every outcome; a failure keeps a readable reason.
 import { mkdir, rm } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import { z } from "zod";
 import {
   claimContentScan,
@@ -18,10 +17,11 @@ import {
   type StoredPackage,
 } from "@/db/queries/content-scans";
 import type { PackageScheme } from "@/db/enums";
-import { qemuFormatOf, qemuImgInfo } from "@/lib/images/qemu-img";
+import { BackingChainError, stageDisk } from "@/lib/images/backing";
+import { qemuFormatOf } from "@/lib/images/qemu-img";
 import { JobStopped } from "@/lib/jobs/job-run";
 import { Cancelled, superviseRun } from "@/lib/jobs/supervised-run";
-import { getBlobStore } from "@/lib/storage";
+import { BlobNotFoundError } from "@/lib/storage";
 import { guestfsScript, runGuestfsScript } from "./guestfs-run";
 import { storedSortKey } from "./package-versions";
 import type { ContentFacts, ContentPackage } from "./types";
@@ -119,34 +119,35 @@ export function factsFromOutput(output: Extract<InspectOutput, { ok: true }>): {
 }
 
 /**
- * The disk to hand libguestfs and its format. A linked clone's overlay must name exactly its base's
- * blob and record the base's format, so that qemu opens the chain without probing any format.
+ * The disk to hand libguestfs (staged in the work folder) and its format. A linked clone's overlay
+ * must name exactly its base version's blob and record the base's format, so that qemu opens the
+ * chain without probing any format.
  */
-async function resolveDisk(sha256: string): Promise<{ disk: string; format: string }> {
+async function resolveDisk(sha256: string, workDir: string): Promise<{ disk: string; format: string }> {
   const found = await findContentScanDisk(sha256);
   if (!found) throw new ScanFailed("No ready version holds these bytes any more; there is nothing to inspect.");
-  const store = getBlobStore();
-  const disk = await store.localPath(sha256).catch(() => {
-    throw new ScanFailed("The image's file is missing from the blob store; it can't be inspected.");
+  const staged = await stageDisk({ disk: { sha256, format: found.format }, dir: workDir }).catch((error: unknown) => {
+    if (error instanceof BlobNotFoundError)
+      throw new ScanFailed(
+        error.sha256 === sha256
+          ? "The image's file is missing from the blob store; it can't be inspected."
+          : "This linked clone's base file is missing from the blob store; it can't be inspected.",
+      );
+    if (error instanceof BackingChainError) throw new ScanFailed(error.message);
+    throw error;
   });
-  const format = qemuFormatOf(found.format);
-  if (format !== "qcow2" && !found.backing) return { disk, format };
-  const info = await qemuImgInfo({ path: disk, format });
-  const named = info["backing-filename"] ?? info["full-backing-filename"] ?? null;
+  const named = staged.bases[0];
   if (!found.backing) {
     if (named) throw new ScanFailed("The image names a backing file but is not a linked clone; it is not read.");
-    return { disk, format };
+    return { disk: staged.path, format: staged.format };
   }
-  const base = await store.localPath(found.backing.sha256).catch(() => {
-    throw new ScanFailed("This linked clone's base file is missing from the blob store; it can't be inspected.");
-  });
-  if (format !== "qcow2" || named !== path.resolve(base))
+  if (named?.sha256 !== found.backing.sha256)
     throw new ScanFailed("This linked clone's overlay does not name its base version's file; it is not read.");
-  if (info["backing-filename-format"] !== qemuFormatOf(found.backing.format))
+  if (named.qemuFormat !== qemuFormatOf(found.backing.format))
     throw new ScanFailed(
       `This linked clone's overlay does not record its base's format (${found.backing.format}); Hangar reads backing chains only with explicit formats.`,
     );
-  return { disk, format };
+  return { disk: staged.path, format: staged.format };
 }
 
 /** Runs the inspection script in its own process group; its JSON, checked. */
@@ -217,7 +218,7 @@ export async function runContentScan(
   try {
     await rm(workDir, { recursive: true, force: true });
     await mkdir(workDir, { recursive: true, mode: 0o700 });
-    const { disk, format } = await resolveDisk(sha256);
+    const { disk, format } = await resolveDisk(sha256, workDir);
     run.throwIfStopped();
     const output = await runInspectScript({ disk, format, workDir, sha256, signal: run.signal });
     if (!output.ok) throw new ScanFailed(output.reason);

@@ -184,6 +184,20 @@ export function appNamePrefix(feed: Pick<FeedContext, "name" | "public">): strin
   return name ? `Hangar ${name} - ` : namePrefix;
 }
 
+/**
+ * Whether two token feeds' names would give their OpenNebula apps the same names (OpenNebula looks
+ * names up across every marketplace, case- and accent-blind); a name that cleans to nothing would
+ * clash with the public feed's.
+ */
+export function feedNamesClash(a: string, b: string): boolean {
+  return nameKey(appNamePrefix({ name: a, public: false })) === nameKey(appNamePrefix({ name: b, public: false }));
+}
+
+/** A feed name that leaves nothing of its own in OpenNebula's names (only forbidden characters). */
+export function feedNameIsBlankOnPlatforms(name: string): boolean {
+  return appNamePrefix({ name, public: false }) === namePrefix;
+}
+
 function byImageThenNewest(a: FeedVersion, b: FeedVersion): number {
   return (
     compare(a.imageName, b.imageName) ||

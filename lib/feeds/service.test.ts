@@ -65,21 +65,42 @@ beforeAll(async () => {
 
 describe("feeds", () => {
   it("project owners make project feeds, admins any; others are refused and nothing is stored", async () => {
+    const name = unique("OpenNebula prod");
     const made = await createFeed({
       viewer: owner,
-      name: "OpenNebula prod",
+      name,
       projectSlug: owner.memberships[0]!.projectSlug,
     });
     expect(made.url).toMatch(/\/feeds\/hgf_[A-Za-z0-9_-]{43}\/$/);
-    expect(made.feed).toMatchObject({ name: "OpenNebula prod", projectId, kind: "token" });
+    expect(made.feed).toMatchObject({ name, projectId, kind: "token" });
     await expect(
       createFeed({ viewer: member, name: "x", projectSlug: member.memberships[0]!.projectSlug }),
     ).rejects.toMatchObject({ code: "forbidden" });
     await expect(createFeed({ viewer: owner, name: "everything" })).rejects.toMatchObject({ code: "forbidden" });
     await expect(createFeed({ viewer: owner, name: "  " })).rejects.toMatchObject({ code: "invalid" });
-    expect((await createFeed({ viewer: admin, name: "all of it" })).feed.projectId).toBeNull();
+    expect((await createFeed({ viewer: admin, name: unique("all of it") })).feed.projectId).toBeNull();
     expect((await listFeeds({ viewer: member })).length).toBe(0);
-    expect((await listFeeds({ viewer: owner })).map((feed) => feed.name)).toEqual(["OpenNebula prod"]);
+    expect((await listFeeds({ viewer: owner })).map((feed) => feed.name)).toEqual([name]);
+  });
+
+  it("refuses a name whose OpenNebula apps would clash with a live feed's, until that feed is revoked", async () => {
+    const name = unique("Ops Ünit");
+    const first = await createFeed({ viewer: admin, name });
+    // OpenNebula compares names case- and accent-blind, and forbidden characters become "-".
+    for (const clashing of [name.toUpperCase(), name.replace("Ü", "U"), ` ${name} `])
+      await expect(createFeed({ viewer: admin, name: clashing })).rejects.toMatchObject({
+        code: "conflict",
+        message: expect.stringContaining(name),
+        fieldErrors: { name: [expect.any(String)] },
+      });
+    // A project owner is refused the same way: the names share one OpenNebula.
+    await expect(
+      createFeed({ viewer: owner, name, projectSlug: owner.memberships[0]!.projectSlug }),
+    ).rejects.toMatchObject({ code: "conflict" });
+    expect((await createFeed({ viewer: admin, name: `${name} 2` })).feed.name).toBe(`${name} 2`);
+    await revokeFeed({ viewer: admin, id: first.feed.id });
+    expect((await createFeed({ viewer: admin, name })).feed.name).toBe(name);
+    await expect(createFeed({ viewer: admin, name: "\u0007\u0008" })).rejects.toMatchObject({ code: "invalid" });
   });
 
   it("offers approved and deprecated versions of published images in scope, once all three checksums are known", async () => {

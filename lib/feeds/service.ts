@@ -13,6 +13,7 @@ import { getProject } from "@/db/queries/projects";
 import type { Viewer } from "@/db/queries/users";
 import { env } from "@/lib/env";
 import { HangarError } from "@/lib/errors";
+import { feedNameIsBlankOnPlatforms, feedNamesClash } from "./opennebula";
 import { extensionOf, type FeedContext, type FeedVersion } from "./types";
 
 export const FEED_SECRET_PREFIX = "hgf_";
@@ -43,6 +44,10 @@ export async function createFeed({
     throw new HangarError("invalid", "Give the feed a name of 1 to 100 characters, such as “OpenNebula prod”.", {
       name: ["1 to 100 characters."],
     });
+  if (feedNameIsBlankOnPlatforms(trimmed))
+    throw new HangarError("invalid", "Give the feed a name with letters or digits in it, such as “OpenNebula prod”.", {
+      name: ["Needs letters or digits."],
+    });
   let projectId: string | null = null;
   if (projectSlug !== undefined) {
     const project = await getProject({ viewer, slug: projectSlug });
@@ -56,6 +61,7 @@ export async function createFeed({
     projectId,
     prefix: secret.slice(0, SHOWN_CHARACTERS),
     secretHash: hashFeedSecret(secret),
+    clashesWith: (liveName) => feedNamesClash(liveName, trimmed),
   });
   return { feed, url: feedBaseUrl(secret) };
 }

@@ -76,18 +76,18 @@ describe("crossCheck", () => {
 
   it("reports a backing file qemu-img sees, even if the inspector were fooled", async () => {
     const overlay = path.join(dir, "overlay.qcow2");
-    await qemuImgCreateOverlay({ base: guest.qcow2!, baseFormat: "qcow2", dst: overlay });
+    await qemuImgCreateOverlay({ backingName: path.basename(guest.qcow2!), backingFormat: "qcow2", dst: overlay });
     const checked = await crossCheck({ path: overlay, report: report({}) });
     expect(checked.problems.map((problem) => problem.code)).toContain("backing_file");
   });
 });
 
 describe("qemu-img operations", () => {
-  it("creates overlays with an explicit backing format", async () => {
+  it("creates overlays with an explicit backing format, naming the base as given (relative to the overlay)", async () => {
     const overlay = path.join(dir, "explicit.qcow2");
-    await qemuImgCreateOverlay({ base: guest.raw, baseFormat: "raw", dst: overlay });
+    await qemuImgCreateOverlay({ backingName: path.basename(guest.raw), backingFormat: "raw", dst: overlay });
     const info = await qemuImgInfo({ path: overlay, format: "qcow2" });
-    expect(info["backing-filename"]).toBe(path.resolve(guest.raw));
+    expect(info["backing-filename"]).toBe(path.basename(guest.raw));
     expect(info["backing-filename-format"]).toBe("raw");
   });
 

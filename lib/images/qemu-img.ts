@@ -13,7 +13,8 @@ import { createInspector, type InspectionProblem, type InspectionReport } from "
 
 const run = promisify(execFile);
 
-export type QemuFormat = "raw" | "qcow2" | "vmdk" | "vpc" | "vhdx" | "vdi";
+export const qemuFormats = ["raw", "qcow2", "vmdk", "vpc", "vhdx", "vdi"] as const;
+export type QemuFormat = (typeof qemuFormats)[number];
 
 /** Hangar's names for formats, mapped to qemu's (qemu calls VHD "vpc"; ISO is read as raw). */
 export function qemuFormatOf(format: string): QemuFormat {
@@ -240,17 +241,21 @@ export async function qemuImgCreate({
   await qemuImg(["create", "-q", "-f", qemuFormatOf(format), file, String(sizeBytes)]);
 }
 
-/** A qcow2 overlay on a base we chose: explicit -F, so the base is never probed. */
+/**
+ * A qcow2 overlay whose header names its base by `backingName`, which qemu resolves against dst's
+ * folder (lib/images/backing.ts decides the name and puts the base there); explicit -F, so the base
+ * is never probed.
+ */
 export async function qemuImgCreateOverlay({
-  base,
-  baseFormat,
+  backingName,
+  backingFormat,
   dst,
 }: {
-  base: string;
-  baseFormat: string;
+  backingName: string;
+  backingFormat: string;
   dst: string;
 }): Promise<void> {
-  await qemuImg(["create", "-q", "-f", "qcow2", "-F", qemuFormatOf(baseFormat), "-b", path.resolve(base), dst]);
+  await qemuImg(["create", "-q", "-f", "qcow2", "-F", qemuFormatOf(backingFormat), "-b", backingName, dst]);
 }
 
 /** Grows a disk's virtual size (the partitions and filesystems inside stay as they are). */

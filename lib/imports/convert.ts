@@ -4,9 +4,10 @@
 import { rm } from "node:fs/promises";
 import { completeConversion, getConversionWork, setConversionState } from "@/db/queries/conversions";
 import { env } from "@/lib/env";
+import { withStagedDisk } from "@/lib/images/backing";
 import { qemuImgConvert } from "@/lib/images/qemu-img";
 import { jobStopped } from "@/lib/jobs/job-run";
-import { createTempPath, getBlobStore } from "@/lib/storage";
+import { createTempPath } from "@/lib/storage";
 import { currentProcessId } from "@/lib/processes/identity";
 import { storeBlob } from "@/lib/processes/blob-writes";
 import { queueBlobChecksums } from "@/lib/storage/checksums";
@@ -24,23 +25,26 @@ export async function runConversion(
     failureReason: null,
     processId: currentProcessId(),
   });
-  const store = getBlobStore();
   const tempPath = await createTempPath({ root: env().dataDir, prefix: "convert" });
   let lastProgress = 0;
   try {
-    await qemuImgConvert({
-      src: await store.localPath(row.sourceSha256),
-      srcFormat: row.sourceFormat,
-      dst: tempPath,
-      dstFormat: row.targetFormat,
-      signal,
-      onProgress: (percent: number) => {
-        if (percent - lastProgress >= 1) {
-          lastProgress = percent;
-          void setConversionState(conversionId, { progress: Math.floor(percent) }).catch(() => {});
-        }
-      },
-    });
+    // A linked clone's overlay is read through its bases: the output is flattened.
+    const source = { sha256: row.sourceSha256, format: row.sourceFormat };
+    await withStagedDisk(source, (staged) =>
+      qemuImgConvert({
+        src: staged.path,
+        srcFormat: source.format,
+        dst: tempPath,
+        dstFormat: row.targetFormat,
+        signal,
+        onProgress: (percent: number) => {
+          if (percent - lastProgress >= 1) {
+            lastProgress = percent;
+            void setConversionState(conversionId, { progress: Math.floor(percent) }).catch(() => {});
+          }
+        },
+      }),
+    );
     // What we wrote is still checked like anything else before anyone downloads it: one pass
     // hashes (sha256 only) and inspects it, then qemu-img cross-checks. That pass reads from the page
     // cache while the kernel writes the same pages to disk, so the blob store's fsync finds little left to do.

@@ -7,7 +7,7 @@ import { createS3BlobStore, type S3BlobStore } from "./s3-store";
 export { assertSha256, BlobNotFoundError, createLocalBlobStore, type BlobStore } from "./blob-store";
 export { hashFile } from "./hash";
 export { createS3BlobStore, type S3BlobStore } from "./s3-store";
-export { createTempPath, flushToDisk, tempDir } from "./temp";
+export { createTempFolder, createTempPath, flushToDisk, tempDir } from "./temp";
 
 const globalForStore = globalThis as unknown as { hangarBlobStore?: { key: string; store: BlobStore } };
 

@@ -12,18 +12,31 @@ export function tempDir(root: string): string {
   return path.join(path.resolve(root), "tmp");
 }
 
-/** Creates an empty private (0600) file under `<root>/tmp/<process id>/` (or `<root>/tmp/` outside the registry) and returns its path. */
-export async function createTempPath({ root, prefix }: { root: string; prefix: string }): Promise<string> {
+/** `<root>/tmp/<process id>/` (or `<root>/tmp/` outside the registry), made private; a fresh random name in it. */
+async function newTempName(root: string, prefix: string): Promise<string> {
   if (!/^[a-z0-9][a-z0-9-]{0,31}$/.test(prefix))
     throw new Error(`temp file prefix ${JSON.stringify(prefix)} must be 1-32 lowercase letters, digits or dashes`);
   const owner = currentProcessId();
   const dir = owner ? path.join(tempDir(root), owner) : tempDir(root);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const file = path.join(dir, `${prefix}-${randomBytes(12).toString("hex")}`);
+  return path.join(dir, `${prefix}-${randomBytes(12).toString("hex")}`);
+}
+
+/** Creates an empty private (0600) file under `<root>/tmp/<process id>/` (or `<root>/tmp/` outside the registry) and returns its path. */
+export async function createTempPath({ root, prefix }: { root: string; prefix: string }): Promise<string> {
+  const file = await newTempName(root, prefix);
   // O_EXCL: the name is random, but never write into a file someone else made.
   const handle = await open(file, "wx", 0o600);
   await handle.close();
   return file;
+}
+
+/** Creates an empty private (0700) folder beside createTempPath's files and returns its path. */
+export async function createTempFolder({ root, prefix }: { root: string; prefix: string }): Promise<string> {
+  const dir = await newTempName(root, prefix);
+  // Not recursive: mkdir fails if the random name exists, so the folder is never someone else's.
+  await mkdir(dir, { mode: 0o700 });
+  return dir;
 }
 
 /**
