@@ -169,3 +169,43 @@ export async function getBlobChecksumFailure({ sha256 }: { sha256: string }): Pr
     where exists (select 1 from blobs b where b.sha256 = ${sha256} and (b.sha512 is null or b.md5 is null))`);
   return result.rows[0]?.reason ?? null;
 }
+
+export interface BlobReference {
+  sha256: string;
+  /** The size the blob row recorded when its bytes were stored. */
+  size: number;
+  /** Who refers to it, for a person: `version debian-12@1.2`, `conversion debian-12@1.2 → raw`, `recipe file setup.sh`. */
+  referrers: string[];
+}
+
+/** Every blob a version, a conversion or a recipe file refers to, with its recorded size, in sha256 order. */
+export async function listBlobReferences(): Promise<BlobReference[]> {
+  const result = await db().execute<{ sha256: string; size: string | number; referrers: string[] }>(sql`
+    select r.sha256, b.size, array_agg(r.label order by r.label) as referrers
+    from (
+      select v.sha256, 'version ' || i.slug || '@' || v.version as label
+        from image_versions v join images i on i.id = v.image_id where v.sha256 is not null
+      union all
+      select c.sha256, 'conversion ' || i.slug || '@' || v.version || ' → ' || c.target_format
+        from conversions c join image_versions v on v.id = c.version_id join images i on i.id = v.image_id
+        where c.sha256 is not null
+      union all
+      select f.sha256, 'recipe file ' || coalesce(nullif(f.filename, ''), f.sha256) from recipe_files f
+    ) r join blobs b on b.sha256 = r.sha256
+    group by r.sha256, b.size
+    order by r.sha256`);
+  return result.rows.map((row) => ({ sha256: row.sha256, size: Number(row.size), referrers: row.referrers }));
+}
+
+/** The sha256 of every blob a live process (or a recent one outside the registry) is writing now. */
+export async function listLiveBlobWrites({
+  leaseSeconds,
+  unownedSeconds,
+}: {
+  leaseSeconds: number;
+  unownedSeconds: number;
+}): Promise<Set<string>> {
+  const result = await db().execute<{ sha256: string }>(sql`
+    select distinct w.sha256 from blob_writes w where ${liveWriteSql(leaseSeconds, unownedSeconds)}`);
+  return new Set(result.rows.map((row) => row.sha256));
+}

@@ -14,17 +14,14 @@ export function liveProcessSql(column: SQL, leaseSeconds: number): SQL {
     and p.heartbeat_at > now() - make_interval(secs => ${leaseSeconds}))`;
 }
 
-export async function insertProcess({
-  id,
-  kind,
-  host,
-  pid,
-}: {
+export interface ProcessIdentity {
   id: string;
   kind: ProcessKind;
   host: string;
   pid: number;
-}): Promise<void> {
+}
+
+export async function insertProcess({ id, kind, host, pid }: ProcessIdentity): Promise<void> {
   await db().insert(processes).values({ id, kind, host, pid });
 }
 
@@ -32,17 +29,7 @@ export async function insertProcess({
  * Moves a process's heartbeat on. A row swept while the process could not reach the database is
  * put back (the process is evidently alive); returns false then, so the process can say so.
  */
-export async function beatProcess({
-  id,
-  kind,
-  host,
-  pid,
-}: {
-  id: string;
-  kind: ProcessKind;
-  host: string;
-  pid: number;
-}): Promise<boolean> {
+export async function beatProcess({ id, kind, host, pid }: ProcessIdentity): Promise<boolean> {
   const result = await db().execute<{ existed: boolean }>(sql`
     insert into processes (id, kind, host, pid) values (${id}, ${kind}, ${host}, ${pid})
     on conflict (id) do update set heartbeat_at = now()

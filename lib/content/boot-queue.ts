@@ -3,8 +3,7 @@
 // Queueing never fails what triggered it: a problem is logged and the version stays as it is.
 import { createBootTest, type BootTrigger } from "@/db/queries/boot-tests";
 import { env } from "@/lib/env";
-import { getBlobStore } from "@/lib/storage";
-import { checkBootability } from "./boot-sectors";
+import type { Bootability } from "./boot-sectors";
 
 /** Records a boot test of a ready version and queues its job; returns its id, or null when one was already waiting. */
 export async function queueBootTest({
@@ -38,20 +37,21 @@ export async function queueBootTestAfterBuild(versionId: string, requestedById: 
   }
 }
 
-/** After an upload: test it only when its first sectors show a bootloader (a cheap read, no appliance). */
+/**
+ * After an upload: test it only when its first sectors showed a bootloader (a cheap read, no
+ * appliance), read by the caller from the bytes it received before storing them: from a bucket, a
+ * read of the stored blob would fetch all of it.
+ */
 export async function queueBootTestAfterUpload({
   versionId,
-  sha256,
-  format,
+  bootable,
   actorId,
 }: {
   versionId: string;
-  sha256: string;
-  format: string;
+  bootable: Bootability;
   actorId: string | null;
 }): Promise<boolean> {
   try {
-    const bootable = await checkBootability({ file: await getBlobStore().localPath(sha256), format });
     if (!bootable.bootable) return false;
     return (await queueBootTest({ versionId, trigger: "upload", requestedById: actorId })) !== null;
   } catch (error) {

@@ -24,6 +24,8 @@ import { bootableDebian } from "@/tests/bootable-debian";
 import { createTestProject, createTestUser, storeTestBlob, unique, viewerOf, waitFor } from "@/tests/fixtures";
 import { liveProcessesInGroup } from "@/tests/process-groups";
 import { queueBootTestAfterUpload } from "./boot-queue";
+import { checkBootability } from "./boot-sectors";
+import { getBlobStore } from "@/lib/storage";
 import { runBootTest } from "./boot-test";
 import { bootTestWorkDir } from "./work-dir";
 
@@ -258,8 +260,7 @@ describe("who may ask", () => {
     expect(
       await queueBootTestAfterUpload({
         versionId: data.versionId,
-        sha256: tiny.sha256,
-        format: "qcow2",
+        bootable: await checkBootability({ file: await getBlobStore().localPath(tiny.sha256), format: "qcow2" }),
         actorId: null,
       }),
     ).toBe(false);
@@ -267,8 +268,7 @@ describe("who may ask", () => {
     expect(
       await queueBootTestAfterUpload({
         versionId: bootable.versionId,
-        sha256: debian.sha256,
-        format: "qcow2",
+        bootable: await checkBootability({ file: await getBlobStore().localPath(debian.sha256), format: "qcow2" }),
         actorId: member.id,
       }),
     ).toBe(true);

@@ -10,6 +10,7 @@ import { storeBlob } from "@/lib/processes/blob-writes";
 import { queueBlobChecksums } from "@/lib/storage/checksums";
 import { queueVersionEvent } from "@/lib/webhooks/events";
 import { queueBootTestAfterUpload } from "@/lib/content/boot-queue";
+import { checkBootability } from "@/lib/content/boot-sectors";
 import type { IngestResult } from "./ingest";
 
 export class ImportRefused extends Error {
@@ -57,6 +58,8 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
       );
     const format = ingest.report.format as DiskFormat;
     const virtualSize = ingest.report.virtualSize ?? 0;
+    // Read here, from the file just received: once stored in a bucket, reading it means fetching it.
+    const bootable = await checkBootability({ file: input.tempPath, format });
     const completed = await storeBlob({ tempPath: input.tempPath, sha256: ingest.sha256, size: ingest.size }, () =>
       completeImport({
         versionId: input.versionId,
@@ -76,12 +79,7 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
     if (completed.scanRequested) await sendContentScan(ingest.sha256);
     // The upload hashed sha256 and sha512 while it arrived; md5 (for OpenNebula and Glance) follows.
     await queueBlobChecksums(ingest.sha256);
-    await queueBootTestAfterUpload({
-      versionId: input.versionId,
-      sha256: ingest.sha256,
-      format,
-      actorId: input.actorId,
-    });
+    await queueBootTestAfterUpload({ versionId: input.versionId, bootable, actorId: input.actorId });
     await queueVersionEvent("version.ready", { versionId: input.versionId, actorId: input.actorId });
     return { format, virtualSize, sha256: ingest.sha256, size: ingest.size };
   } catch (error) {

@@ -50,6 +50,14 @@ export function assertSha256(value: string): string {
   return value;
 }
 
+/** Refuses a temp file that is not a regular file of the size the caller hashed (every backend). */
+export async function assertTempFile(tempPath: string, size: number): Promise<void> {
+  // lstat, not stat: a symlink moved in would make the "blob" whatever file it points at.
+  const info = await lstat(tempPath);
+  if (!info.isFile()) throw new Error(`temp path ${tempPath} is not a regular file; refusing to store it`);
+  if (info.size !== size) throw new Error(`temp file is ${info.size} bytes, expected ${size}; refusing to store it`);
+}
+
 async function fsyncPath(target: string): Promise<void> {
   const handle = await open(target, "r");
   try {
@@ -104,11 +112,7 @@ export function createLocalBlobStore({ root }: { root: string }): BlobStore {
   return {
     async putFromTempFile({ tempPath, sha256, size }) {
       const target = pathOf(sha256);
-      // lstat, not stat: a symlink moved in would make the "blob" whatever file it points at.
-      const info = await lstat(tempPath);
-      if (!info.isFile()) throw new Error(`temp path ${tempPath} is not a regular file; refusing to store it`);
-      if (info.size !== size)
-        throw new Error(`temp file is ${info.size} bytes, expected ${size}; refusing to store it`);
+      await assertTempFile(tempPath, size);
       if (await stat(target).catch(() => null)) {
         await rm(tempPath, { force: true });
         return { created: false };

@@ -11,15 +11,22 @@ export { createTempFolder, createTempPath, flushToDisk, tempDir } from "./temp";
 
 const globalForStore = globalThis as unknown as { hangarBlobStore?: { key: string; store: BlobStore } };
 
-function storeFor(config: HangarEnv): { key: string; make: () => BlobStore } {
-  if (config.HANGAR_BLOB_STORE === "local") {
+function storeFor(
+  config: HangarEnv,
+  kind: HangarEnv["HANGAR_BLOB_STORE"] = config.HANGAR_BLOB_STORE,
+): { key: string; make: () => BlobStore } {
+  if (kind === "local") {
     const root = path.join(config.dataDir, "blobs");
     return { key: `local:${root}`, make: () => createLocalBlobStore({ root }) };
   }
+  // readEnv refuses HANGAR_BLOB_STORE=s3 without a bucket; the other store (npm run blobs) may lack one.
+  if (!config.HANGAR_S3_BUCKET)
+    throw new Error(
+      "The bucket store needs HANGAR_S3_BUCKET, the bucket that holds the blobs (and HANGAR_S3_ENDPOINT unless it is AWS S3, with HANGAR_S3_ACCESS_KEY_ID and HANGAR_S3_SECRET_ACCESS_KEY).",
+    );
   const settings = {
     endpoint: config.HANGAR_S3_ENDPOINT,
-    // readEnv refuses s3 without a bucket.
-    bucket: config.HANGAR_S3_BUCKET!,
+    bucket: config.HANGAR_S3_BUCKET,
     region: config.HANGAR_S3_REGION,
     accessKeyId: config.HANGAR_S3_ACCESS_KEY_ID,
     secretAccessKey: config.HANGAR_S3_SECRET_ACCESS_KEY,
@@ -28,6 +35,14 @@ function storeFor(config: HangarEnv): { key: string; make: () => BlobStore } {
     cache: { dir: path.join(config.dataDir, "blob-cache"), maxBytes: config.HANGAR_BLOB_CACHE_BYTES },
   };
   return { key: `s3:${JSON.stringify(settings)}`, make: () => createS3BlobStore(settings) };
+}
+
+/**
+ * A store of either kind from the configuration, whichever HANGAR_BLOB_STORE names: `npm run blobs
+ * -- migrate` copies between the two. Not shared; throws, naming the setting, when s3 has no bucket.
+ */
+export function createBlobStoreOf(config: HangarEnv, kind: HangarEnv["HANGAR_BLOB_STORE"]): BlobStore {
+  return storeFor(config, kind).make();
 }
 
 /**

@@ -4,7 +4,7 @@
 // tools local files through a sha256-verified cache (blob-cache.ts).
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { lstat, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { Agent } from "node:https";
 import { Agent as HttpAgent } from "node:http";
 import type { Readable } from "node:stream";
@@ -18,7 +18,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { createBlobCache, type BlobCache } from "./blob-cache";
-import { assertSha256, BlobNotFoundError, type BlobStore } from "./blob-store";
+import { assertSha256, assertTempFile, BlobNotFoundError, type BlobStore } from "./blob-store";
 
 export interface S3Settings {
   endpoint?: string;
@@ -238,10 +238,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     },
     async putFromTempFile({ tempPath, sha256, size }) {
       const Key = keyOf(sha256);
-      const info = await lstat(tempPath);
-      if (!info.isFile()) throw new Error(`temp path ${tempPath} is not a regular file; refusing to store it`);
-      if (info.size !== size)
-        throw new Error(`temp file is ${info.size} bytes, expected ${size}; refusing to store it`);
+      await assertTempFile(tempPath, size);
       const existing = await head(sha256);
       if (existing?.size === size) {
         await rm(tempPath, { force: true });
