@@ -1,5 +1,5 @@
 import { defineConfig } from "@playwright/test";
-import { APP_ORIGIN, appEnv } from "./e2e/env";
+import { APP_ORIGIN, appEnv, E2E_BLOB_STORE } from "./e2e/env";
 
 // Debian's Chromium, never a downloaded browser; the flags keep it off the closed network.
 export default defineConfig({
@@ -9,8 +9,9 @@ export default defineConfig({
   retries: 0,
   timeout: 60_000,
   expect: { timeout: 10_000 },
-  reporter: [["list"], ["json", { outputFile: "reports/playwright.json" }]],
+  reporter: [["list"], ["json", { outputFile: `reports/playwright${E2E_BLOB_STORE === "s3" ? "-s3" : ""}.json` }]],
   globalSetup: "./e2e/global-setup.ts",
+  outputDir: E2E_BLOB_STORE === "s3" ? "test-results-s3" : "test-results",
   // The content spec waits for the demo catalog's real Debian pipeline (build or cache, scan, boot
   // test, the hello build and its scan and boot test): it runs first and alone, and the other specs
   // run after it, so that pipeline's guests are not competing with theirs for the CPU.
@@ -37,7 +38,7 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: "npx tsx scripts/start.ts",
+    command: E2E_BLOB_STORE === "s3" ? "npx tsx e2e/start-app.ts" : "npx tsx scripts/start.ts",
     url: `${APP_ORIGIN}/sign-in`,
     timeout: 240_000,
     reuseExistingServer: false,
