@@ -3,6 +3,7 @@
 // adapter over the same db/queries functions the server actions use, acting as the operator, so
 // the same rules hold (the last active admin stays, every change is audited). Groups and
 // commands are a table: a later issue adds its own group here.
+import type { ResolvedCommand } from "./server-command";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import {
   inviteUser,
@@ -602,8 +603,7 @@ export function helpText(): string {
   return lines.join("\n");
 }
 
-export type Resolved =
-  { kind: "help" } | { kind: "usage"; message: string } | { kind: "command"; run: (io: AdminIo) => Promise<number> };
+export type Resolved = ResolvedCommand<AdminIo>;
 
 /** Parses the command line without touching the database, so `help` and typos need none. */
 export function resolve(argv: string[]): Resolved {

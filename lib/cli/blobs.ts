@@ -1,5 +1,6 @@
 // `npm run blobs -- <command>`: the operator's blob-store commands, built like `npm run admin`
 // (lib/cli/admin.ts): parsing needs no database, exit statuses say what happened, --json for scripts.
+import type { ResolvedCommand } from "./server-command";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import path from "node:path";
 import { migrateBlobs, type MigrateReport } from "@/lib/blobs/migrate";
@@ -187,8 +188,7 @@ export function helpText(): string {
   return lines.join("\n");
 }
 
-export type Resolved =
-  { kind: "help" } | { kind: "usage"; message: string } | { kind: "command"; run: (io: BlobsIo) => Promise<number> };
+export type Resolved = ResolvedCommand<BlobsIo>;
 
 /** Parses the command line without touching the database or a store, so `help` and typos need neither. */
 export function resolve(argv: string[]): Resolved {
