@@ -79,3 +79,19 @@ export async function openBlobRange(
   const file = await store.storedFile(sha256);
   return file ? { file } : { stream: await store.createReadStream(sha256, range) };
 }
+
+/**
+ * With HANGAR_S3_DOWNLOADS=redirect, a short-lived presigned URL that answers GET (and Range) on
+ * the blob with these headers; else null, and the download is streamed through Hangar.
+ */
+export async function blobRedirectUrl(
+  sha256: string,
+  headers: { contentDisposition: string; contentType: string; cacheControl: string },
+): Promise<string | null> {
+  const config = env();
+  if (config.HANGAR_BLOB_STORE !== "s3" || config.HANGAR_S3_DOWNLOADS !== "redirect") return null;
+  return (getBlobStore() as S3BlobStore).presignedGetUrl(sha256, {
+    ...headers,
+    expiresIn: config.HANGAR_S3_REDIRECT_SECONDS,
+  });
+}
