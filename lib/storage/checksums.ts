@@ -63,19 +63,14 @@ export async function runBlobChecksums({ sha256 }: { sha256: string }, { signal 
   if (known.md5 === null) missing.push("md5");
   if (missing.length === 0) return;
   const what = missing.join(" and ");
-  const file = await getBlobStore()
-    .localPath(sha256)
-    .catch((error: unknown) => {
-      if (error instanceof BlobNotFoundError)
-        throw new Error(
-          `The stored file of blob ${sha256} is missing from the blob store, so its ${what} can't be computed and platforms that need them won't list it. Restore the file from a backup (or delete the versions that use it); Hangar queues the computation again at its next start.`,
-        );
-      throw error;
-    });
   let digests: Awaited<ReturnType<typeof digestFile>>;
   try {
-    digests = await digestFile(file, missing, signal);
+    digests = await getBlobStore().withLocalPath(sha256, (file) => digestFile(file, missing, signal));
   } catch (error) {
+    if (error instanceof BlobNotFoundError)
+      throw new Error(
+        `The stored file of blob ${sha256} is missing from the blob store, so its ${what} can't be computed and platforms that need them won't list it. Restore the file from a backup (or delete the versions that use it); Hangar queues the computation again at its next start.`,
+      );
     if (signal?.aborted) throw error;
     throw new Error(`Computing the ${what} of blob ${sha256} failed: ${(error as Error).message}`);
   }

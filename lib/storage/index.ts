@@ -8,6 +8,7 @@ export { assertSha256, BlobNotFoundError, createLocalBlobStore, type BlobStore }
 export { hashFile } from "./hash";
 export { createS3BlobStore, type S3BlobStore } from "./s3-store";
 export { createTempFolder, createTempPath, flushToDisk, tempDir } from "./temp";
+export { linkBlob, placeFile } from "./link";
 
 const globalForStore = globalThis as unknown as { hangarBlobStore?: { key: string; store: BlobStore } };
 

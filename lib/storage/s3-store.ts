@@ -308,6 +308,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       assertSha256(sha256);
       return cache.path(sha256);
     },
+    async withLocalPath(sha256, work) {
+      return cache.withFile(sha256, work);
+    },
     async storedFile(sha256) {
       assertSha256(sha256);
       return null;
