@@ -8,7 +8,8 @@
 // disk is copied (an overlay is small; a self-contained disk, only a bucket's cached copy) and its
 // bases are symlinked. Linking costs 0.05 ms; a scratch
 // copy of a 40 MiB overlay + `qemu-img rebase -u` cost 97 ms. Overlays made before this name their
-// base's absolute path in this machine's store: they are still read here, and only here.
+// base's absolute path in this machine's store: they are still read here, and only here
+// (`npm run blobs -- migrate --to s3` rewrites them, lib/blobs/rebase-legacy.ts).
 import { mkdir, open, rm } from "node:fs/promises";
 import path from "node:path";
 import { env } from "../env";
