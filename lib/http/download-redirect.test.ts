@@ -5,7 +5,10 @@
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { writeFile } from "node:fs/promises";
+import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import { promisify } from "node:util";
 import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -22,6 +25,7 @@ import { createTestImage, createTestProject, createTestUser, unique, viewerOf } 
 import { createTestBucket, sharedSwift } from "@/tests/swift";
 import { downloadResponse } from "./download";
 
+const exec = promisify(execFile);
 const savedEnv = { ...process.env };
 const bytes = randomBytes(2 * 1024 * 1024 + 5);
 const sha256 = createHash("sha256").update(bytes).digest("hex");
@@ -175,7 +179,7 @@ describe("presigned redirect downloads", () => {
     }
   });
 
-  it("redirects a feed's file download through the HTTP server's fast path, and a client following it gets the file", async () => {
+  it("redirects a feed's file download through the HTTP server's fast path: fetch, wget, curl -L and qemu-img follow it", async () => {
     const { url: feedUrl } = await createFeed({ viewer: admin, name: unique("feed") });
     const server = http.createServer((req, res) => void handleFeedNode(req, res, { address: "198.51.100.9" }));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -192,6 +196,20 @@ describe("presigned redirect downloads", () => {
       expect(followed.url).not.toBe(url);
       expect(followed.headers.get("content-disposition")).toContain(`${imageSlug}-1.0.img`);
       expect(Buffer.from(await followed.arrayBuffer()).equals(bytes.subarray(5, 2097152))).toBe(true);
+      // The platforms' own downloaders follow it: wget names the file as Hangar would; curl -L
+      // resumes a range; qemu's curl driver asks Hangar for the size (HEAD), then ranges from the bucket.
+      const work = await mkdtemp(path.join(os.tmpdir(), "hangar-redirect-"));
+      await exec("wget", ["-q", "--content-disposition", "-P", work, url]);
+      expect((await readFile(path.join(work, `${imageSlug}-1.0.img`))).equals(bytes)).toBe(true);
+      const curled = await exec("curl", ["-sSfL", "-r", "100-199", url], { encoding: "buffer" });
+      expect(curled.stdout.equals(bytes.subarray(100, 200))).toBe(true);
+      await exec("qemu-img", ["convert", "-f", "raw", "-O", "raw", url, path.join(work, "qemu.raw")]);
+      // qemu rounds a raw disk up to whole 512-byte sectors, filled with zeros.
+      const viaQemu = await readFile(path.join(work, "qemu.raw"));
+      expect(viaQemu.length).toBe(Math.ceil(bytes.length / 512) * 512);
+      expect(viaQemu.subarray(0, bytes.length).equals(bytes)).toBe(true);
+      expect(viaQemu.subarray(bytes.length).every((byte) => byte === 0)).toBe(true);
+      await rm(work, { recursive: true, force: true });
       const wrongName = await fetch(`${origin}${new URL(feedUrl).pathname}files/${versionId}/other.img`, {
         redirect: "manual",
       });
