@@ -17,6 +17,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { createBlobCache, type BlobCache } from "./blob-cache";
 import { assertSha256, assertTempFile, BlobNotFoundError, type BlobStore } from "./blob-store";
 
@@ -43,6 +44,14 @@ export type S3BlobStore = BlobStore & {
   readonly client: S3Client;
   readonly cache: BlobCache;
   keyOf(sha256: string): string;
+  /**
+   * A URL that GETs the blob from the bucket without credentials for `expiresIn` seconds (Range
+   * works on it), answered with these headers instead of the object's own.
+   */
+  presignedGetUrl(
+    sha256: string,
+    options: { expiresIn: number; contentDisposition: string; contentType: string; cacheControl: string },
+  ): Promise<string>;
 };
 
 // S3 allows at most 10,000 parts; Swift's s3api 1,000 by default. Parts of 16 MiB cover 15.6 GiB
@@ -158,6 +167,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   const { bucket } = options;
   const prefix = options.prefix ?? "";
   const client = createS3Client(options);
+  // The one place a blob's object key is made: everything that reaches an object asks it.
   const keyOf = (sha256: string) => `${prefix}${assertSha256(sha256)}`;
   const fail = (error: unknown): never => {
     throw describeS3Error(error, options);
@@ -226,6 +236,16 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     client,
     cache,
     keyOf,
+    async presignedGetUrl(sha256, { expiresIn, contentDisposition, contentType, cacheControl }) {
+      const command = new GetObjectCommand({
+        Bucket: bucket,
+        Key: keyOf(sha256),
+        ResponseContentDisposition: contentDisposition,
+        ResponseContentType: contentType,
+        ResponseCacheControl: cacheControl,
+      });
+      return getSignedUrl(client, command, { expiresIn });
+    },
     async check() {
       try {
         // A listing, not HeadBucket: its error answers have a body that says what is wrong.
@@ -287,6 +307,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     async localPath(sha256) {
       assertSha256(sha256);
       return cache.path(sha256);
+    },
+    async withLocalPath(sha256, work) {
+      return cache.withFile(sha256, work);
     },
     async storedFile(sha256) {
       assertSha256(sha256);
