@@ -11,7 +11,15 @@ import path from "node:path";
 import { ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { freePort, startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded";
 import { applyMigrations } from "../db/migrate";
-import { createTestBucket, sharedSwift, swiftClient, type SwiftServer } from "./swift";
+import {
+  createTestBucket,
+  SHARED_SWIFT_DIR_VARIABLE,
+  sharedSwift,
+  startSwift,
+  stopSwift,
+  swiftClient,
+  type SwiftServer,
+} from "./swift";
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
 
@@ -58,7 +66,7 @@ export interface Cluster {
 export interface ClusterOptions {
   /** The PostgreSQL to share; unset, the cluster starts an embedded one of its own. */
   databaseUrl?: string;
-  /** Unset: the test run's shared Swift (a private one outside a test run). */
+  /** Unset: the test run's shared Swift, or outside a test run one of the cluster's own. */
   swift?: SwiftServer;
   webs?: number;
   workers?: number;
@@ -97,6 +105,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const dir = await mkdtemp(path.join(os.tmpdir(), "hangar-cluster-"));
   await chmod(dir, 0o755); // an embedded PostgreSQL runs as another user and must reach its folder
   let embedded: EmbeddedDatabase | undefined;
+  let ownSwift: SwiftServer | undefined;
   const processes: ClusterProcess[] = [];
   let client: S3Client | undefined;
   const counters: Record<ClusterProcessKind, number> = { web: 0, worker: 0 };
@@ -110,6 +119,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     for (const child of processes) if (alive(child.pid)) child.signal("SIGKILL");
     client?.destroy();
     await embedded?.stop();
+    if (ownSwift) await stopSwift(ownSwift);
     if (!options.keep) await rm(dir, { recursive: true, force: true });
   };
 
@@ -120,7 +130,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       databaseUrl = embedded.url;
       await applyMigrations(databaseUrl);
     }
-    const swift = options.swift ?? (await sharedSwift());
+    const swift =
+      options.swift ?? (process.env[SHARED_SWIFT_DIR_VARIABLE] ? await sharedSwift() : (ownSwift = await startSwift()));
     const bucket = await createTestBucket(swift, "cluster");
     const prefix = "hangar/blobs/";
     client = swiftClient(swift);
