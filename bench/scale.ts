@@ -9,6 +9,8 @@
 //                        download, streamed from the bucket) / a bare GetObject of the same object
 //                        read to the end in this process; ≤ 1.1.
 // Medians of BENCH_SCALE_ROUNDS (3), order alternating inside each pair, `sync` before each.
+// Then the worker rows (bench/scale-workers.ts): workers_2_vs_1, duplicated_outputs, lost_jobs,
+// cache_hit_build_vs_miss. BENCH_SCALE_PARTS=transfer or =workers runs one half.
 import type { ChildProcess } from "node:child_process";
 import { execFile } from "node:child_process";
 import { createReadStream } from "node:fs";
@@ -25,10 +27,12 @@ import { createTokenFor } from "../lib/api/tokens";
 import { createTestBucket, startSwift, stopSwift, swiftClient, type SwiftServer } from "../tests/swift";
 import { startBenchApp, startUploadBench, tusUploadWhole } from "./import";
 import { median, type BenchRow } from "./report";
+import { workerRows } from "./scale-workers";
 
 const exec = promisify(execFile);
 const SIZE = Number(process.env.BENCH_SCALE_BYTES ?? 1024 ** 3);
 const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 3);
+const PARTS = (process.env.BENCH_SCALE_PARTS ?? "transfer,workers").split(",");
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   await exec("sync");
@@ -48,7 +52,8 @@ async function freshen(file: string, round: string) {
 }
 
 export async function run(): Promise<BenchRow[]> {
-  const { work, dataDir, source, database, password, adminId, image } = await startUploadBench("hangar-bench-scale-");
+  const { work, dataDir, source, database, password, adminId, image, project } =
+    await startUploadBench("hangar-bench-scale-");
   let swift: SwiftServer | undefined;
   let app: ChildProcess | undefined;
   try {
@@ -73,6 +78,11 @@ export async function run(): Promise<BenchRow[]> {
       scope: "write",
       expiresInDays: 1,
     });
+    const workers = async () =>
+      PARTS.includes("workers")
+        ? workerRows({ swift: swift!, databaseUrl: database.url, work, viewer: owner!, projectId: project.id })
+        : [];
+    if (!PARTS.includes("transfer")) return await workers();
     console.log(`Writing ${SIZE} random bytes...`);
     await exec("sh", ["-c", `head -c ${SIZE} /dev/urandom > '${source}'`]);
     const port = await freePort();
@@ -182,6 +192,7 @@ export async function run(): Promise<BenchRow[]> {
     return [
       row("s3_upload_vs_put", median(ours), median(anchor), 1.2, "openssl dgst -sha256 + a bare lib-storage Upload"),
       row("s3_download_vs_get", median(downloads), median(gets), 1.1, "a bare GetObject read to the end"),
+      ...(await workers()),
     ];
   } finally {
     app?.kill("SIGTERM");
