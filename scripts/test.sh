@@ -26,12 +26,14 @@ export E2E_DATA_DIR
 trap 'rm -rf "$E2E_DATA_DIR" "$s3_data_dir" "$s3_data_dir-swift"' EXIT
 npx playwright test || status=$?
 # The specs whose bytes go through the blob store (upload, push/pull, ranged downloads, feeds,
-# builds, linked clones) again, with the app on a bucket in a one-node Swift that the web server
-# starts and stops (E2E_BLOB_STORE=s3), in a data folder of their own. Not content or governance:
-# their minutes are guests booting and builds, whose store reads recipes and cli already cover; nor
-# the real Debian demo build, which no spec here waits for and which would compete for the CPU.
+# linked clones) again, with the app on a bucket in a one-node Swift that the web server starts and
+# stops (E2E_BLOB_STORE=s3), in a data folder of their own. Not recipes, content or governance:
+# their minutes are guests booting and builds, and builds on a bucket are what
+# lib/processes/cluster.test.ts runs on two separate workers; nor the real Debian demo build, which
+# no spec here waits for and which would compete for the CPU. `E2E_BLOB_STORE=s3 npx playwright
+# test` runs every spec on a bucket.
 rm -f reports/playwright-s3.json
 E2E_BLOB_STORE=s3 E2E_DATA_DIR="$s3_data_dir" HANGAR_DEMO_REAL_DEBIAN=false \
-  npx playwright test --no-deps e2e/{import,cli,feeds,recipes,teams}.spec.ts || status=$?
+  npx playwright test --no-deps e2e/{import,cli,feeds,teams}.spec.ts || status=$?
 node scripts/test-summary.mjs || status=$?
 exit "$status"
