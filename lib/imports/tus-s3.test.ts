@@ -381,9 +381,17 @@ describe("uploads into a bucket", () => {
     await swiftClient(server).send(
       new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${stray}`, Body: Buffer.from("left behind") }),
     );
+    // An upload that ended unfinished (as the expiry sweep ends one) leaves its multipart upload behind.
+    const abandoned = await createUpload(localUrl, bytes.length);
+    expect((await patch(localUrl, abandoned, 0, bytes.subarray(0, 20 * MiB))).status).toBe(204);
+    await db().update(uploads).set({ status: "failed" }).where(eq(uploads.id, abandoned));
     const store = getBlobStore() as S3BlobStore;
     const sink = { tty: null, line: () => {} };
     const report = await verifyBlobs({ store, description: "bucket", deep: true, sink });
+    expect(report.orphanUploads).toContainEqual({
+      key: `uploads/${abandoned} (unfinished multipart upload)`,
+      size: 0,
+    });
     expect(report.missing).toEqual([]);
     expect(report.damaged).toEqual([]);
     expect(report.orphans.map((orphan) => orphan.sha256)).not.toContain(sha256(bytes));
@@ -391,6 +399,7 @@ describe("uploads into a bucket", () => {
     expect(report.orphanUploads.map((orphan) => orphan.key)).not.toContain(`uploads/${id}`);
     await reconcileStorage({ leaseSeconds: LEASE_SECONDS });
     expect(await keysUnder(stray)).toEqual([]);
+    expect(await multipartUploads()).not.toContain(`uploads/${abandoned}`);
     expect(await keysUnder(`uploads/${id}`)).toEqual([`uploads/${id}`]);
     const target = createLocalBlobStore({ root: await mkdtemp(path.join(os.tmpdir(), "hangar-migrated-")) });
     const migrated = await migrateBlobs({

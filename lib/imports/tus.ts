@@ -167,7 +167,8 @@ export function createUploadServer(deps: UploadServerDeps) {
         throw httpError("gone", `This upload has already ${upload.status === "completed" ? "finished" : "ended"}.`);
       if (upload.expiresAt.getTime() < Date.now())
         throw httpError("gone", "This upload expired after 24 hours without finishing; start it again.");
-      if (!bucket) return;
+      // A DELETE needs no spool: the upload's objects go as orphans once it is no longer active.
+      if (!bucket || (request.method !== "HEAD" && request.method !== "PATCH")) return;
       const held = await holdUpload({ id: uploadId, processId: currentProcessId(), leaseSeconds });
       if (!held)
         throw httpError(
