@@ -76,8 +76,10 @@ export class PartShipper {
 
   /** A new request: the spool holds `bytes`; parts that failed before are tried again. */
   resume(bytes: number): void {
-    this.failure = null;
-    this.nextPart = Math.floor(this.durable / this.partSize) + 1;
+    if (this.failure) {
+      this.failure = null;
+      this.nextPart = Math.floor(this.durable / this.partSize) + 1;
+    }
     this.spooled = bytes;
     this.pump(false);
   }

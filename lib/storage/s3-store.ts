@@ -64,6 +64,8 @@ export type S3BlobStore = BlobStore & {
   readonly prefix: string;
   /** The key of a blob stored under its sha256 (a blob row may name another: objectKeyOf). */
   keyOf(sha256: string): string;
+  /** The key a blob's bytes are at: the one its row names (an upload's object), else keyOf(). */
+  locate(sha256: string): Promise<string>;
   /** The key a tus upload's parts go to and its object stays at once complete. */
   uploadKeyOf(uploadId: string): string;
   /** Completed upload objects with no blob row naming them, and every unfinished multipart upload. */
@@ -289,6 +291,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     bucket,
     prefix,
     keyOf,
+    locate,
     uploadKeyOf,
     async check() {
       try {
