@@ -297,6 +297,20 @@ const envSchema = z.object({
           "HANGAR_S3_PREFIX is empty or folder names ending in /, such as hangar/blobs/ (letters, digits, . _ -)",
         ),
     ),
+  // With HANGAR_BLOB_STORE=s3, how an authorised download reaches the caller: streamed through
+  // Hangar, or redirected to a presigned URL of the object for HANGAR_S3_REDIRECT_SECONDS.
+  HANGAR_S3_DOWNLOADS: z.preprocess(
+    (value) => (typeof value === "string" ? value.trim().toLowerCase() || undefined : value),
+    z
+      .enum(["stream", "redirect"], { message: "HANGAR_S3_DOWNLOADS is stream (the default) or redirect" })
+      .default("stream"),
+  ),
+  HANGAR_S3_REDIRECT_SECONDS: z.coerce
+    .number({ message: "HANGAR_S3_REDIRECT_SECONDS is a number of seconds from 1 to 604800 (7 days)" })
+    .int("HANGAR_S3_REDIRECT_SECONDS is a whole number of seconds from 1 to 604800 (7 days)")
+    .min(1, "HANGAR_S3_REDIRECT_SECONDS is a number of seconds from 1 to 604800 (7 days)")
+    .max(604_800, "HANGAR_S3_REDIRECT_SECONDS is at most 604800 (7 days), the longest a presigned URL lives")
+    .default(300),
   // With HANGAR_BLOB_STORE=s3, tools (qemu-img, libguestfs) read blobs from a local cache under
   // HANGAR_DATA_DIR of at most this many bytes; the least recently used are evicted.
   HANGAR_BLOB_CACHE_BYTES: z
@@ -350,6 +364,11 @@ export function readEnv(source: Record<string, string | undefined> = process.env
   if (env.HANGAR_BLOB_STORE === "s3" && !env.HANGAR_S3_BUCKET) {
     throw new Error(
       "Hangar's configuration is invalid: HANGAR_BLOB_STORE=s3 needs HANGAR_S3_BUCKET, the bucket that holds the blobs (and HANGAR_S3_ENDPOINT unless it is AWS S3).",
+    );
+  }
+  if (env.HANGAR_S3_DOWNLOADS === "redirect" && env.HANGAR_BLOB_STORE !== "s3") {
+    throw new Error(
+      "Hangar's configuration is invalid: HANGAR_S3_DOWNLOADS=redirect sends downloads to the bucket, so it needs HANGAR_BLOB_STORE=s3; unset it for the local store.",
     );
   }
   if (Boolean(env.HANGAR_S3_ACCESS_KEY_ID) !== Boolean(env.HANGAR_S3_SECRET_ACCESS_KEY)) {

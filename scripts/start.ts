@@ -6,11 +6,12 @@
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import http from "node:http";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeDb } from "../db/client";
+import { sharedSecret } from "../db/queries/instance-secrets";
 import { startEmbeddedPostgres, type EmbeddedDatabase } from "../db/embedded";
 import { isConnectionError } from "../db/health";
 import { applyMigrations } from "../db/migrate";
@@ -42,13 +43,16 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const dev = process.argv.includes("--dev");
 const log = lineLogger("hangar");
 
+/**
+ * AUTH_SECRET when set; otherwise the one every process of this Hangar shares, kept in PostgreSQL
+ * (the first process to start makes it). An older install's `auth-secret` file in the data folder is
+ * what it proposes, so sessions signed before the secret moved stay valid.
+ */
 async function authSecret(dataDir: string, fromEnv: string | undefined): Promise<string> {
   if (fromEnv) return fromEnv;
   const file = path.join(dataDir, "auth-secret");
-  if (existsSync(file)) return (await readFile(file, "utf8")).trim();
-  const secret = randomBytes(32).toString("base64url");
-  await writeFile(file, secret, { mode: 0o600 });
-  return secret;
+  const proposed = existsSync(file) ? (await readFile(file, "utf8")).trim() : randomBytes(32).toString("base64url");
+  return sharedSecret({ name: "auth", proposed });
 }
 
 function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
@@ -99,7 +103,14 @@ async function main() {
     await workerStopped;
     await sweeps?.stop();
     // Last, once its work has ended: what it still owned is then free for any other process's sweep.
-    await registered?.deregister().catch((error) => logger().error({ err: error }, "process deregister failed"));
+    // If PostgreSQL is already gone (a test harness stopping it first), the row simply expires.
+    await registered
+      ?.deregister()
+      .catch((error: Error) =>
+        logger().warn(
+          `Could not remove this process's row (${error.message}); other processes treat it as gone once its lease expires.`,
+        ),
+      );
     // The sending queue client (server actions enqueue through it) goes before its database does.
     await closeQueue().catch(() => {});
     await closeDb().catch(() => {});
@@ -122,12 +133,10 @@ async function main() {
     } else {
       log("Using the PostgreSQL server from DATABASE_URL.");
     }
-    const secret = await authSecret(config.dataDir, config.AUTH_SECRET);
     // Next.js and Auth.js run in this process and read their settings from its environment.
     Object.assign(process.env, {
       DATABASE_URL: databaseUrl,
       HANGAR_DATA_DIR: config.dataDir,
-      AUTH_SECRET: secret,
       // Auth.js builds its URLs from AUTH_URL when set, else from each request's Host header:
       // setting it to the configured origin makes every URL Hangar hands out start the same way.
       AUTH_URL: config.origin,
@@ -137,6 +146,8 @@ async function main() {
     });
     await applyMigrations(databaseUrl);
     log("Database schema is up to date.");
+    const secret = await authSecret(config.dataDir, config.AUTH_SECRET);
+    process.env.AUTH_SECRET = secret;
     // Registered before anything is written, so every temp file and blob write names its owner.
     registered = await registerProcess({ kind: "web", log });
     const adminId = await ensureAdmin({

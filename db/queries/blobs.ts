@@ -1,6 +1,6 @@
 // Blob rows: one per content-addressed file in the blob store, shared by every version,
 // conversion and recipe file with the same bytes.
-import { and, eq, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, or, sql } from "drizzle-orm";
 import { db } from "../client";
 import { blobs, imageVersions } from "../schema";
 import { liveProcessSql } from "./processes";
@@ -224,4 +224,63 @@ export async function listBlobsAtObjectKeys({ keys }: { keys: string[] }): Promi
     .from(blobs)
     .where(inArray(blobs.objectKey, keys));
   return new Map(rows.map((row) => [row.objectKey!, row.sha256]));
+}
+
+export interface LinkedOverlay {
+  sha256: string;
+  /** The blob its base version holds now: what the overlay's header must name. */
+  baseSha256: string;
+  /** The versions whose file it is (image slug @ version). */
+  versions: string[];
+}
+
+/** Every linked clone's overlay with the blob of the base it is a clone of. */
+export async function listLinkedOverlays(): Promise<LinkedOverlay[]> {
+  const result = await db().execute<{ sha256: string; base_sha256: string; versions: string[] }>(sql`
+    select v.sha256, base.sha256 as base_sha256, array_agg(i.slug || '@' || v.version order by i.slug, v.version) as versions
+    from image_versions v
+    join image_versions base on base.id = v.backing_version_id
+    join images i on i.id = v.image_id
+    where v.sha256 is not null and base.sha256 is not null and v.format = 'qcow2'
+    group by v.sha256, base.sha256
+    order by v.sha256`);
+  return result.rows.map((row) => ({ sha256: row.sha256, baseSha256: row.base_sha256, versions: row.versions }));
+}
+
+/**
+ * Moves the versions holding overlay `from` onto the blob `to` (the same overlay with another
+ * backing name in its header, so the same disk): its blob row, the versions' recorded sha256 and
+ * sha512, and its content scan with its packages (what the guest holds has not changed). The blob
+ * `from` keeps its row and bytes until nothing refers to it and reconciliation removes it.
+ */
+export async function moveVersionsToBlob({
+  from,
+  to,
+}: {
+  from: string;
+  to: { sha256: string; sha512: string; md5: string | null; size: number };
+}): Promise<number> {
+  return db().transaction(async (tx) => {
+    await tx.execute(blobLock(to.sha256));
+    await tx
+      .insert(blobs)
+      .values({ sha256: to.sha256, sha512: to.sha512, md5: to.md5, size: to.size })
+      .onConflictDoNothing();
+    const copied = await tx.execute(sql`
+      insert into content_scans
+      select (jsonb_populate_record(null::content_scans, to_jsonb(s) || jsonb_build_object('sha256', ${to.sha256}::text))).*
+      from content_scans s where s.sha256 = ${from}
+      on conflict (sha256) do nothing`);
+    if (copied.rowCount)
+      await tx.execute(sql`
+        insert into content_packages (scan_sha256, name, version, epoch, upstream_version, release, arch, scheme, sort_key)
+        select ${to.sha256}, name, version, epoch, upstream_version, release, arch, scheme, sort_key
+        from content_packages where scan_sha256 = ${from}`);
+    const moved = await tx
+      .update(imageVersions)
+      .set({ sha256: to.sha256, sha512: to.sha512, fileSize: to.size })
+      .where(and(eq(imageVersions.sha256, from), isNotNull(imageVersions.backingVersionId)))
+      .returning({ id: imageVersions.id });
+    return moved.length;
+  });
 }

@@ -102,3 +102,11 @@ export const signInThrottles = pgTable(
     check("sign_in_throttles_scope_check", inList("scope", signInThrottleScopes)),
   ],
 );
+
+// Secrets every web process must share, made once by whichever process starts first (AUTH_SECRET
+// when it is not set: a session signed by one process is read by any other, on any machine).
+export const instanceSecrets = pgTable("instance_secrets", {
+  name: text("name").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: createdAt(),
+});

@@ -6,7 +6,7 @@ import { HangarError } from "@/lib/errors";
 
 let processKey: Buffer | undefined;
 
-// AUTH_SECRET is the same in every process of one installation (npm start writes it once), so a
+// AUTH_SECRET is the same in every process of one installation (npm start keeps it in PostgreSQL), so a
 // cursor from one web process works on another; without it the key lives as long as the process.
 function key(): Buffer {
   const secret = env().AUTH_SECRET;

@@ -13,6 +13,7 @@ import { listBlobReferences, type BlobReference } from "@/db/queries/blobs";
 import { beginBlobWrite } from "@/lib/processes/blob-writes";
 import { createTempPath, type BlobStore } from "@/lib/storage";
 import { createProgress, type ProgressSink } from "./progress";
+import { rebaseLegacyOverlays, type RebasedOverlay } from "./rebase-legacy";
 
 export interface MigrateReport {
   from: string;
@@ -26,6 +27,8 @@ export interface MigrateReport {
   missing: BlobReference[];
   /** Not copied: the source's bytes don't hash to their name, or the target's copy read back wrong. */
   failed: { sha256: string; reason: string }[];
+  /** Linked clones' overlays that named their base by a local path, rewritten to name it by sha256 (new blobs). */
+  rebased: RebasedOverlay[];
   seconds: number;
 }
 
@@ -141,6 +144,7 @@ export async function migrateBlobs({
   dataDir,
   sink,
   maxPasses = 5,
+  rebaseOverlays = false,
 }: {
   source: BlobStore;
   target: BlobStore;
@@ -149,6 +153,8 @@ export async function migrateBlobs({
   dataDir: string;
   sink: ProgressSink;
   maxPasses?: number;
+  /** From the local store into a bucket: overlays naming their base by a local path are rewritten first. */
+  rebaseOverlays?: boolean;
 }): Promise<MigrateReport> {
   const started = Date.now();
   const report: MigrateReport = {
@@ -160,12 +166,21 @@ export async function migrateBlobs({
     alreadyThere: 0,
     missing: [],
     failed: [],
+    rebased: [],
     seconds: 0,
   };
   const settled = new Set<string>();
+  const remapped = new Map<string, string>();
+  const unrebased = new Map<string, string>();
   while (report.passes < maxPasses) {
     report.passes += 1;
     const pass = report.passes;
+    if (rebaseOverlays) {
+      // Each pass: a clone made on a legacy clone while the previous one ran names its old blob.
+      const { rebased, failed } = await rebaseLegacyOverlays({ source, dataDir, remapped });
+      report.rebased.push(...rebased);
+      for (const { sha256, reason } of failed) unrebased.set(sha256, reason);
+    }
     // Present in the source (an upload in flight too) or referenced: what the target must hold.
     const candidates = new Set<string>();
     for await (const sha256 of source.list()) if (!settled.has(sha256)) candidates.add(sha256);
@@ -215,6 +230,8 @@ export async function migrateBlobs({
       progress.finish();
     }
   }
+  // The blob is copied as it is, but no machine but this one can read it.
+  for (const [sha256, reason] of unrebased) if (!remapped.has(sha256)) report.failed.push({ sha256, reason });
   report.seconds = Math.round((Date.now() - started) / 100) / 10;
   return report;
 }

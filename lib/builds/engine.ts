@@ -25,7 +25,7 @@ import { qemuImgConvert, qemuImgResize } from "@/lib/images/qemu-img";
 import { checkProducedFile } from "@/lib/imports/ingest";
 import { queueBlobChecksums } from "@/lib/storage/checksums";
 import { sendContentScan } from "@/lib/content/requests";
-import { getBlobStore } from "@/lib/storage";
+import { getBlobStore, linkBlob } from "@/lib/storage";
 import { accelerationLabels, formatDuration } from "@/lib/format";
 import { queueBootTestAfterBuild } from "@/lib/content/boot-queue";
 import { acceleration, libguestfsEnv } from "@/lib/jobs/acceleration";
@@ -169,7 +169,12 @@ export async function runBuild(
     const scripts: [string, string][] = [];
     const blobPaths = new Map<string, string>();
     for (const step of document.steps)
-      if (step.type === "upload") blobPaths.set(step.blobSha256, await store.localPath(step.blobSha256));
+      // Linked into the build's folder: a cached copy may be evicted while virt-customize runs.
+      if (step.type === "upload")
+        blobPaths.set(
+          step.blobSha256,
+          await linkBlob({ sha256: step.blobSha256, target: path.join(workDir, `upload-${step.blobSha256}`) }),
+        );
     const command = virtCustomizeArgs({
       disk: overlay,
       steps: document.steps,

@@ -1,11 +1,12 @@
 // `npm run blobs -- migrate|verify` against the real embedded PostgreSQL and a real OpenStack Swift
 // (tests/swift.ts). The file has a database of its own, emptied before each test, because verify
 // and migrate look at every reference in it; each test has its own data directory and bucket prefix.
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { sql } from "drizzle-orm";
 import pg from "pg";
@@ -18,6 +19,9 @@ import { createLocalBlobStore, createS3BlobStore, createTempPath, type BlobStore
 import { createTestImage, createTestProject } from "@/tests/fixtures";
 import { createTestBucket, sharedSwift, swiftClient, type SwiftServer } from "@/tests/swift";
 import { createProgress } from "@/lib/blobs/progress";
+import type { MigrateReport } from "@/lib/blobs/migrate";
+import { withStagedDisk } from "@/lib/images/backing";
+import { qemuImgInfo } from "@/lib/images/qemu-img";
 import { resolve } from "./blobs";
 
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
@@ -248,6 +252,175 @@ describe("npm run blobs -- migrate", () => {
     expect(verified.code, verified.text).toBe(0);
     expect(JSON.parse(verified.out.join("\n"))).toMatchObject({ checked: count / 2, missing: [], damaged: [] });
   }, 180_000);
+
+  it("rewrites linked clones that name their base by a local path, and clones of them, so the bucket can read them", async () => {
+    const run = promisify(execFile);
+    const work = path.join(dataDir, "made");
+    await mkdir(work);
+    const project = await createTestProject();
+    const image = await createTestImage({ projectId: project.id, versions: [] });
+    const addVersion = async (values: {
+      sha256: string;
+      size: number;
+      format: "raw" | "qcow2";
+      backingVersionId?: string;
+    }) => {
+      const version = `v${randomBytes(3).toString("hex")}`;
+      const { id } = await db().transaction((tx) =>
+        createReadyVersion({
+          tx,
+          actorId: null,
+          values: {
+            imageId: image.id,
+            version,
+            virtualSize: 1024 * 1024,
+            fileSize: values.size,
+            sha512: null,
+            source: values.backingVersionId ? "clone" : "upload",
+            ...values,
+          },
+        }),
+      );
+      return { id, version };
+    };
+    const store = async (file: string) => {
+      const data = await readFile(file);
+      return { sha256: await put(localStore(), data), size: data.length };
+    };
+    // The base, then a clone made before bases were named by sha256: its header names the base's
+    // absolute path in this store. Then a clone of that clone, made since (named by sha256).
+    const baseFile = path.join(work, "base.raw");
+    await writeFile(baseFile, randomBytes(1024 * 1024));
+    const base = await store(baseFile);
+    const baseVersion = await addVersion({ ...base, format: "raw" });
+    const legacyFile = path.join(work, "legacy.qcow2");
+    const baseStored = await localStore().storedFile(base.sha256);
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", baseStored!, legacyFile]);
+    await run("qemu-io", ["-f", "qcow2", "-c", "write -P 0x5a 4096 4096", legacyFile]);
+    const legacy = await store(legacyFile);
+    const legacyVersion = await addVersion({ ...legacy, format: "qcow2", backingVersionId: baseVersion.id });
+    await db().execute(
+      sql`update content_scans set status = 'succeeded', os_found = true, distro = 'debian' where sha256 = ${legacy.sha256}`,
+    );
+    await db().execute(sql`
+      insert into content_packages (scan_sha256, name, version, upstream_version, scheme, sort_key)
+      values (${legacy.sha256}, 'openssl', '3.0.11-1', '3.0.11', 'deb', '\\x00'::bytea)`);
+    await link(legacyFile, path.join(work, legacy.sha256));
+    const childFile = path.join(work, "child.qcow2");
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", legacy.sha256, childFile]);
+    await run("qemu-io", ["-f", "qcow2", "-c", "write -P 0x6b 8192 4096", childFile]);
+    const child = await store(childFile);
+    const childVersion = await addVersion({ ...child, format: "qcow2", backingVersionId: legacyVersion.id });
+    const expected = path.join(work, "expected.raw");
+    await run("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", childFile, expected]);
+
+    const migrated = await blobs(["migrate", "--to", "s3", "--json"]);
+    expect(migrated.code, migrated.text).toBe(0);
+    const report = JSON.parse(migrated.out.join("\n")) as MigrateReport;
+    expect(report.failed).toEqual([]);
+    const shaOf = async (id: string) =>
+      (
+        await db().execute<{ sha256: string; sha512: string; file_size: string }>(
+          sql`select sha256, sha512, file_size from image_versions where id = ${id}`,
+        )
+      ).rows[0]!;
+    const [legacyNow, childNow] = [await shaOf(legacyVersion.id), await shaOf(childVersion.id)];
+    expect(report.rebased).toEqual([
+      { from: legacy.sha256, to: legacyNow.sha256, versions: [`${image.slug}@${legacyVersion.version}`] },
+      { from: child.sha256, to: childNow.sha256, versions: [`${image.slug}@${childVersion.version}`] },
+    ]);
+    expect(legacyNow.sha256).not.toBe(legacy.sha256);
+    expect(childNow.sha256).not.toBe(child.sha256);
+    expect((await shaOf(baseVersion.id)).sha256).toBe(base.sha256);
+    // Each version records its new blob's own sha256, sha512 and size; the bytes are in both stores.
+    const bucketStore = s3Store();
+    for (const now of [legacyNow, childNow]) {
+      const bytes = await readFile(await bucketStore.localPath(now.sha256));
+      expect(sha(bytes)).toBe(now.sha256);
+      expect(createHash("sha512").update(bytes).digest("hex")).toBe(now.sha512);
+      expect(Number(now.file_size)).toBe(bytes.length);
+      expect(await localStore().stat(now.sha256)).toEqual({ size: bytes.length });
+    }
+    // Headers name the bases by sha256 alone, down the chain.
+    expect(await qemuImgInfo({ path: await bucketStore.localPath(legacyNow.sha256), format: "qcow2" })).toMatchObject({
+      "backing-filename": base.sha256,
+      "backing-filename-format": "raw",
+    });
+    expect(await qemuImgInfo({ path: await bucketStore.localPath(childNow.sha256), format: "qcow2" })).toMatchObject({
+      "backing-filename": legacyNow.sha256,
+      "backing-filename-format": "qcow2",
+    });
+    // What the guest holds did not change: the scan and its packages moved along.
+    const scans = await db().execute<{ distro: string; packages: string }>(sql`
+      select s.distro, (select count(*) from content_packages p where p.scan_sha256 = s.sha256) as packages
+      from content_scans s where s.sha256 = ${legacyNow.sha256}`);
+    expect(scans.rows).toEqual([{ distro: "debian", packages: "1" }]);
+
+    // Hangar on the bucket reads the clone of the clone through its chain: the same disk.
+    process.env.HANGAR_BLOB_STORE = "s3";
+    const out = path.join(work, "from-bucket.raw");
+    await withStagedDisk({ sha256: childNow.sha256, format: "qcow2" }, (staged) =>
+      run("qemu-img", ["convert", "-f", "qcow2", "-O", "raw", staged.path, out]),
+    );
+    expect(sha(await readFile(out))).toBe(sha(await readFile(expected)));
+    const verified = await blobs(["verify", "--deep", "--json"]);
+    expect(verified.code, verified.text).toBe(0);
+    expect(JSON.parse(verified.out.join("\n"))).toMatchObject({ missing: [], damaged: [] });
+    process.env.HANGAR_BLOB_STORE = "local";
+    const again = await blobs(["migrate", "--to", "s3", "--json"]);
+    expect(JSON.parse(again.out.join("\n"))).toMatchObject({ rebased: [], failed: [] });
+  });
+
+  it("says an overlay that names a file other than its base is not rewritten, and exits 1", async () => {
+    const run = promisify(execFile);
+    const project = await createTestProject();
+    const image = await createTestImage({ projectId: project.id, versions: [] });
+    const baseData = randomBytes(4096);
+    const baseSha = await put(localStore(), baseData);
+    const stray = path.join(dataDir, "stray.raw");
+    await writeFile(stray, randomBytes(4096));
+    const overlay = path.join(dataDir, "odd.qcow2");
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", "-F", "raw", "-b", stray, overlay]);
+    const overlaySha = await put(localStore(), await readFile(overlay));
+    const [baseVersion] = await db().transaction(async (tx) => [
+      await createReadyVersion({
+        tx,
+        actorId: null,
+        values: {
+          imageId: image.id,
+          version: "1",
+          format: "raw",
+          virtualSize: 4096,
+          fileSize: 4096,
+          sha256: baseSha,
+          sha512: null,
+          source: "upload",
+        },
+      }),
+    ]);
+    const size = (await readFile(overlay)).length;
+    await db().transaction((tx) =>
+      createReadyVersion({
+        tx,
+        actorId: null,
+        values: {
+          imageId: image.id,
+          version: "2",
+          format: "qcow2",
+          virtualSize: 4096,
+          fileSize: size,
+          sha256: overlaySha,
+          sha512: null,
+          source: "clone",
+          backingVersionId: baseVersion!.id,
+        },
+      }),
+    );
+    const result = await blobs(["migrate", "--to", "s3"]);
+    expect(result.code, result.text).toBe(1);
+    expect(result.text).toContain(`NOT COPIED ${overlaySha}: the overlay of ${image.slug}@2 names "${stray}"`);
+    expect(result.text).toContain("flatten it with a full clone first");
+  });
 
   it("says which setting to fix when a store can't be used, and what the command expects", async () => {
     delete process.env.HANGAR_S3_BUCKET;

@@ -62,6 +62,10 @@ function printMigrate(report: MigrateReport, config: HangarEnv, targetKind: Kind
   io.out(
     `Copied ${plural(report.copied, "blob")} (${formatBytes(report.copiedBytes)}) from ${report.from} to ${report.to} in ${report.seconds} s, ${plural(report.passes, "pass")}; ${report.alreadyThere} already there.`,
   );
+  for (const overlay of report.rebased)
+    io.out(
+      `REBASED    ${overlay.from} → ${overlay.to} (${overlay.versions.join(", ")}): the linked clone named its base by a local path; its header now names it by sha256, so the version's sha256 changed`,
+    );
   for (const failure of report.failed) io.out(`NOT COPIED ${failure.sha256}: ${failure.reason}`);
   for (const missing of report.missing)
     io.out(`MISSING    ${missing.sha256} (${missing.referrers.join(", ")}): in neither store, nothing to copy`);
@@ -141,6 +145,7 @@ const commands: Record<string, Command> = {
         to: describeStore(config, to),
         dataDir: config.dataDir,
         sink: io.progress,
+        rebaseOverlays: to === "s3",
       });
       if (values.json) io.out(JSON.stringify(report, null, 2));
       else printMigrate(report, config, to, io);

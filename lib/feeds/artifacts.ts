@@ -17,14 +17,15 @@ export async function makePlatformArtifacts(
   const source = await getArtifactSource({ versionId });
   // Not a ready, self-contained qcow2 (any more): there is nothing LXD or Incus could launch.
   if (!source) return;
-  const disk = await getBlobStore().localPath(source.sha256);
   const rows = [];
   // LXD and Incus read the tarball alike, so both kinds are usually the same bytes: the disk is read once.
   const combined = new Map<string, string>();
   for (const kind of platformArtifactKinds as readonly PlatformArtifactKind[]) {
     const content = await lxdMetadataTarball(source, kind);
     const sha256 = createHash("sha256").update(content).digest("hex");
-    if (!combined.has(sha256)) combined.set(sha256, await combinedSha256(content, disk, signal));
+    // Streamed from the store: a bucket's blob needs no local copy for this.
+    if (!combined.has(sha256))
+      combined.set(sha256, await combinedSha256(content, await getBlobStore().createReadStream(source.sha256), signal));
     rows.push({ versionId, kind, content, sha256, size: content.byteLength, combinedSha256: combined.get(sha256)! });
   }
   await savePlatformArtifacts(rows);

@@ -8,6 +8,7 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { addAbortSignal, type Readable } from "node:stream";
 import { pack } from "tar-stream";
 import { stringify } from "yaml";
 import type { PlatformArtifactKind } from "@/db/enums";
@@ -88,11 +89,20 @@ export async function lxdMetadataTarball(version: LxdMetadataFacts, _kind: Platf
   return xz(await tarOf("metadata.yaml", Buffer.from(lxdMetadataYaml(version)), releasedAt(version)));
 }
 
-/** LXD's and Incus's fingerprint of a split image: sha256 of the tarball then the disk, read in pieces. */
-export async function combinedSha256(tarball: Buffer, diskPath: string, signal?: AbortSignal): Promise<string> {
+/**
+ * LXD's and Incus's fingerprint of a split image: sha256 of the tarball then the disk, read in pieces
+ * from its path or a stream of its bytes (the blob store's, so no local copy is needed).
+ */
+export async function combinedSha256(tarball: Buffer, disk: string | Readable, signal?: AbortSignal): Promise<string> {
   const hash = createHash("sha256").update(tarball);
   // The stream stops at the signal (a job's time limit, a stopping worker) with its reason.
-  for await (const chunk of createReadStream(diskPath, { highWaterMark: 1 << 20, signal })) {
+  const source =
+    typeof disk === "string"
+      ? createReadStream(disk, { highWaterMark: 1 << 20, signal })
+      : signal
+        ? addAbortSignal(signal, disk)
+        : disk;
+  for await (const chunk of source) {
     hash.update(chunk as Buffer);
   }
   return hash.digest("hex");

@@ -6,7 +6,7 @@ import { getConversion, getDownloadableVersion } from "@/db/queries/versions";
 import { diskFormats } from "@/db/schema";
 import type { Viewer } from "@/db/queries/users";
 import { errorResponse } from "@/lib/errors";
-import { getBlobStore } from "@/lib/storage";
+import { blobRedirectUrl, getBlobStore } from "@/lib/storage";
 import { contentDisposition, parseRange } from "./range";
 import { BLOB_SENDER_HEADER, nameBlob, SEND_BLOB_HEADER, type NamedBlob } from "./send-file";
 
@@ -77,8 +77,9 @@ async function blobBody(
 
 /**
  * A stored blob as an HTTP answer: 200 with the whole file (HEAD: its headers only), 206 for a
- * satisfiable Range (If-Range by the ETag, which is the quoted sha256), 304, 416. Every download
- * (pages, the API, platform feeds) answers through here.
+ * satisfiable Range (If-Range by the ETag, which is the quoted sha256), 304, 416; for a GET with
+ * HANGAR_S3_DOWNLOADS=redirect, 307 to a presigned URL of the object. Every download (pages, the
+ * API, platform feeds) answers through here, after the caller decided who may have it.
  */
 export async function blobResponse({
   request,
@@ -111,6 +112,22 @@ export async function blobResponse({
   if (range.kind === "unsatisfiable") {
     headers.set("Content-Range", `bytes */${size}`);
     return new Response(null, { status: 416, headers });
+  }
+  // GET with HANGAR_S3_DOWNLOADS=redirect: the bucket sends the bytes (the caller's Range goes along),
+  // named and typed as here. HEAD, 304 and 416 stay Hangar's, and so does an If-Range that no longer
+  // matches (the bucket's own ETag is not the sha256, so it could not judge it).
+  if (request.method === "GET" && size > 0 && (!ifRange || ifRange === etag)) {
+    const location = await blobRedirectUrl(sha256, {
+      contentDisposition: headers.get("Content-Disposition")!,
+      contentType: headers.get("Content-Type")!,
+      cacheControl,
+    });
+    if (location)
+      return new Response(null, {
+        status: 307,
+        // The URL expires: neither the answer nor the URL may be kept.
+        headers: { Location: location, "Cache-Control": "private, no-store", ETag: etag },
+      });
   }
   if (range.kind === "partial") {
     headers.set("Content-Range", `bytes ${range.start}-${range.end}/${size}`);

@@ -5,14 +5,15 @@
 // sha256, the bases beneath it. Each is a hard link: libguestfs realpath()s a read-only disk before
 // putting its own overlay on it (a symlinked disk would resolve its bases in the store's folder), and
 // a link keeps a cached copy's bytes even if the cache evicts it meanwhile. Across file systems the
-// disk is copied (an overlay is small) and its bases are symlinked. Linking costs 0.05 ms; a scratch
+// disk is copied (an overlay is small; a self-contained disk, only a bucket's cached copy) and its
+// bases are symlinked. Linking costs 0.05 ms; a scratch
 // copy of a 40 MiB overlay + `qemu-img rebase -u` cost 97 ms. Overlays made before this name their
-// base's absolute path in this machine's store: they are still read here, and only here.
-import { constants } from "node:fs";
-import { copyFile, link, mkdir, open, rm, symlink } from "node:fs/promises";
+// base's absolute path in this machine's store: they are still read here, and only here
+// (`npm run blobs -- migrate --to s3` rewrites them, lib/blobs/rebase-legacy.ts).
+import { mkdir, open, rm } from "node:fs/promises";
 import path from "node:path";
 import { env } from "../env";
-import { createTempFolder, getBlobStore } from "../storage";
+import { createTempFolder, getBlobStore, placeFile } from "../storage";
 import {
   qemuFormatOf,
   qemuFormats,
@@ -89,27 +90,13 @@ async function baseNamedBy(file: string, sha256: string): Promise<BackingBlob | 
   const legacy = path.basename(named);
   if (path.isAbsolute(named) && SHA256.test(legacy)) {
     const here = await getBlobStore()
-      .localPath(legacy)
+      .storedFile(legacy)
       .catch(() => null);
     if (here === named) return { sha256: legacy, qemuFormat };
   }
   throw new BackingChainError(
     `The overlay ${short}… names a backing file that is not a stored blob on this machine (${named.slice(0, 200)}); it is not read.`,
   );
-}
-
-/** Hard-links `file` as `target`, or (across file systems) copies or symlinks it; a name already there is kept. */
-async function place(file: string, target: string, otherwise: "copy" | "symlink"): Promise<void> {
-  try {
-    await link(file, target);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // Names in the folder are content addresses: one that is there already holds the same bytes.
-    if (code === "EEXIST") return;
-    if (code !== "EXDEV" && code !== "EPERM") throw error;
-    if (otherwise === "copy") await copyFile(file, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-    else await symlink(file, target);
-  }
 }
 
 /** Links `first` and every base beneath it into `dir` under its sha256; returns the chain, nearest first. */
@@ -120,9 +107,11 @@ async function linkBases(first: BackingBlob, dir: string): Promise<BackingBlob[]
     if (bases.length >= MAX_CHAIN)
       throw new BackingChainError(`The backing chain is deeper than ${MAX_CHAIN}; flatten it with a full clone.`);
     bases.push(next);
-    const file = await store.localPath(next.sha256);
-    await place(file, path.join(dir, next.sha256), "symlink");
-    next = next.qemuFormat === "qcow2" ? await baseNamedBy(file, next.sha256) : null;
+    const { sha256, qemuFormat }: BackingBlob = next;
+    next = await store.withLocalPath(sha256, async (file): Promise<BackingBlob | null> => {
+      await placeFile(file, path.join(dir, sha256), "symlink");
+      return qemuFormat === "qcow2" ? baseNamedBy(file, sha256) : null;
+    });
   }
   return bases;
 }
@@ -132,15 +121,20 @@ async function linkBases(first: BackingBlob, dir: string): Promise<BackingBlob[]
  * (private to the caller, who removes it), holding a hard link to it and its chain of bases.
  */
 export async function stageDisk({ disk, dir }: { disk: DiskBlob; dir: string }): Promise<StagedDisk> {
-  const file = await getBlobStore().localPath(disk.sha256);
+  const store = getBlobStore();
   const format = qemuFormatOf(disk.format);
-  const first = format === "qcow2" ? await baseNamedBy(file, disk.sha256) : null;
-  if (!first) return { path: file, format, bases: [] };
-  await mkdir(dir, { recursive: true, mode: 0o700 });
-  const bases = await linkBases(first, dir);
-  const staged = path.join(dir, `disk-${disk.sha256}`);
-  await place(file, staged, "copy");
-  return { path: staged, format, bases };
+  // The local store's own file stays put; a cached copy of a bucket's blob is linked into `dir`, so
+  // the cache may evict it while the tool still has to open it.
+  const stored = await store.storedFile(disk.sha256);
+  return store.withLocalPath(disk.sha256, async (file) => {
+    const first = format === "qcow2" ? await baseNamedBy(file, disk.sha256) : null;
+    if (!first && stored) return { path: stored, format, bases: [] };
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const bases = first ? await linkBases(first, dir) : [];
+    const staged = path.join(dir, `disk-${disk.sha256}`);
+    await placeFile(file, staged, "copy");
+    return { path: staged, format, bases };
+  });
 }
 
 /** stageDisk in a private temp folder (this process's), removed when `work` ends. */

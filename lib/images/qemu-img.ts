@@ -258,6 +258,22 @@ export async function qemuImgCreateOverlay({
   await qemuImg(["create", "-q", "-f", "qcow2", "-F", qemuFormatOf(backingFormat), "-b", backingName, dst]);
 }
 
+/**
+ * Rewrites only the backing name (and format) in a qcow2 overlay's header (`rebase -u`): the data
+ * stays as it is, so the base named must hold the same bytes as the one it replaces.
+ */
+export async function qemuImgRebaseUnsafe({
+  file,
+  backingName,
+  backingFormat,
+}: {
+  file: string;
+  backingName: string;
+  backingFormat: string;
+}): Promise<void> {
+  await qemuImg(["rebase", "-q", "-u", "-f", "qcow2", "-F", qemuFormatOf(backingFormat), "-b", backingName, file]);
+}
+
 /** Grows a disk's virtual size (the partitions and filesystems inside stay as they are). */
 export async function qemuImgResize({
   path: file,

@@ -2,6 +2,7 @@
 // process that started it leaves nothing behind because the group's watcher sees its pipe close.
 import { spawn } from "node:child_process";
 import path from "node:path";
+import { PassThrough, Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { liveProcessesInGroup } from "@/tests/process-groups";
 import { waitFor } from "@/tests/fixtures";
@@ -20,6 +21,22 @@ describe("runInProcessGroup", () => {
     run.stdout.on("data", (chunk) => (output += chunk));
     expect(await run.exit).toBe(7);
     expect(output).toBe("an argument with spaces and 'quotes'\n");
+  });
+
+  it("feeds `input` to the tool as fd 4, and stops the run with the input's error when it fails", async () => {
+    const run = runInProcessGroup("sh", ["-c", "wc -c <&4"], {
+      input: Readable.from([Buffer.alloc(3 * 1024 * 1024, 1), Buffer.from("end")]),
+    });
+    let output = "";
+    run.stdout.on("data", (chunk) => (output += chunk));
+    expect(await run.exit).toBe(0);
+    expect(output.trim()).toBe(String(3 * 1024 * 1024 + 3));
+
+    const failing = new PassThrough();
+    const broken = runInProcessGroup("sh", ["-c", "cat <&4 > /dev/null; exit 0"], { input: failing });
+    failing.write("some bytes");
+    failing.destroy(new Error("the object store went away"));
+    await expect(broken.exit).rejects.toThrow("the object store went away");
   });
 
   it("kills the whole group when the process that started it is killed with SIGKILL", async () => {

@@ -4,7 +4,8 @@
 // Hangar holds: when Hangar dies without stopping the run (SIGKILL, a crash, a test runner that
 // kills its server), the pipe closes and the watcher kills the whole group, so nothing is orphaned.
 import { spawn } from "node:child_process";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 
 export interface GroupRun {
   /** The group's id (its leader's pid), known once spawned. */
@@ -33,16 +34,26 @@ function killGroup(pid: number | undefined, sig: NodeJS.Signals) {
   }
 }
 
-/** Starts `command` as the leader of a new process group: abort (or the timeout) sends SIGTERM, then SIGKILL. */
+/**
+ * Starts `command` as the leader of a new process group: abort (or the timeout) sends SIGTERM, then
+ * SIGKILL. `input`, if any, is what the tool reads from file descriptor 4 (a background job's standard
+ * input is /dev/null; fd 4 is a socket, so `<&4`, not opening /dev/fd/4); if it fails, the run is
+ * stopped and `exit` rejects with its error.
+ */
 export function runInProcessGroup(
   command: string,
   args: string[],
-  { signal, timeoutMs, env }: { signal?: AbortSignal; timeoutMs?: number; env?: Record<string, string> },
+  {
+    signal,
+    timeoutMs,
+    env,
+    input,
+  }: { signal?: AbortSignal; timeoutMs?: number; env?: Record<string, string>; input?: Readable },
 ): GroupRun {
   if (signal?.aborted) throw signal.reason;
   const child = spawn("/bin/sh", ["-c", WATCHED_RUN, "hangar-run", command, ...args], {
     detached: true,
-    stdio: ["ignore", "pipe", "pipe", "pipe"],
+    stdio: input ? ["ignore", "pipe", "pipe", "pipe", "pipe"] : ["ignore", "pipe", "pipe", "pipe"],
     env: { ...process.env, LC_ALL: "C", ...env },
   });
   // Nothing is ever written to the watcher's pipe; reading it lets Node see it close with the run.
@@ -55,9 +66,18 @@ export function runInProcessGroup(
   };
   signal?.addEventListener("abort", stop, { once: true });
   const timer = timeoutMs ? setTimeout(stop, timeoutMs) : undefined;
+  let inputError: unknown;
+  if (input) {
+    input.once("error", (error) => {
+      inputError = error;
+      stop();
+    });
+    // The tool stopping before the end of its input is its own exit code's to tell.
+    pipeline(input, child.stdio[4] as Writable).catch(() => {});
+  }
   const exit = new Promise<number | null>((resolve, reject) => {
     child.on("error", reject);
-    child.on("close", resolve);
+    child.on("close", (code) => (inputError === undefined ? resolve(code) : reject(inputError)));
   }).finally(() => {
     clearTimeout(timer);
     clearTimeout(killTimer);

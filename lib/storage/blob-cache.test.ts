@@ -89,6 +89,58 @@ describe("blob cache", () => {
     expect(fetched.length).toBe(5);
   });
 
+  it("never evicts a copy held by withFile: it stays readable under pressure, and can go once let go", async () => {
+    const { cache, add, cacheDir, fetched } = await setup({ maxBytes: 2500 });
+    const held = await add(1000);
+    const other = await add(1000);
+    const third = await add(1000);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let reachedWork!: () => void;
+    const working = new Promise<void>((resolve) => (reachedWork = resolve));
+    // A tool that opens the file again only after the cache was asked for other blobs.
+    const job = cache.withFile(held.digest, async (file) => {
+      reachedWork();
+      await released;
+      return readFile(file);
+    });
+    await working;
+    // held is the least recently used, and two more blobs don't fit beside it and each other.
+    await cache.path(other.digest);
+    await cache.path(third.digest);
+    expect(existsSync(path.join(cacheDir, held.digest))).toBe(true);
+    expect(existsSync(path.join(cacheDir, other.digest))).toBe(false);
+    // With only held copies and the one asked for left, a further blob has no room: said in words.
+    const nested = cache.withFile(third.digest, async () => {
+      const fourth = await add(1000);
+      await expect(cache.path(fourth.digest)).rejects.toThrow(
+        /full of blobs other jobs are downloading or using and has no room for 1000 more bytes.*HANGAR_BLOB_CACHE_BYTES/,
+      );
+      return fourth;
+    });
+    const fourth = await nested;
+    release();
+    expect((await job).equals(held.data)).toBe(true);
+    // Let go: the least recently used again, it makes room for the next blob.
+    await cache.path(fourth.digest);
+    expect(existsSync(path.join(cacheDir, held.digest))).toBe(false);
+    expect(fetched).toEqual([held.digest, other.digest, third.digest, fourth.digest]);
+  });
+
+  it("holds a copy a failing withFile had until it failed, then lets it go", async () => {
+    const { cache, add, cacheDir } = await setup({ maxBytes: 1500 });
+    const a = await add(1000);
+    const b = await add(1000);
+    await expect(
+      cache.withFile(a.digest, async () => {
+        await expect(cache.path(b.digest)).rejects.toThrow(/no room/);
+        throw new Error("the tool failed");
+      }),
+    ).rejects.toThrow("the tool failed");
+    await cache.path(b.digest);
+    expect(existsSync(path.join(cacheDir, a.digest))).toBe(false);
+  });
+
   it("refuses a blob larger than the whole cache, naming the setting", async () => {
     const { cache, add, fetched } = await setup({ maxBytes: 1000 });
     const big = await add(1001);

@@ -2,7 +2,7 @@
 // copies, named by sha256, in one folder of at most `maxBytes`. A copy is downloaded under a temp
 // name, verified against its sha256 and renamed in, so a path handed out always holds the right
 // bytes; callers wanting the same blob at once share one download; the least recently used copies
-// are evicted to make room.
+// are evicted to make room, except those a caller holds (withFile) until it lets go.
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
 import { chmod, rename, rm, stat, utimes } from "node:fs/promises";
@@ -11,8 +11,13 @@ import { assertSha256 } from "./blob-store";
 import { hashFile } from "./hash";
 
 export interface BlobCache {
-  /** A local read-only file holding the blob, fetched first if it is not cached. */
+  /**
+   * A local read-only file holding the blob, fetched first if it is not cached. It may be evicted
+   * at the next fetch of another blob: a caller that opens it later uses withFile.
+   */
   path(sha256: string): Promise<string>;
+  /** path(), held against eviction until `work` settles (pins are counted: any number may hold one). */
+  withFile<T>(sha256: string, work: (file: string) => Promise<T>): Promise<T>;
   /** Drops the local copy, if any (the blob was deleted from the store). */
   evict(sha256: string): Promise<void>;
   /** Bytes the cached copies take now. */
@@ -67,6 +72,7 @@ export function createBlobCache({
   // sha256 -> size and last use; rebuilt from the folder (mtime = last use) at first call.
   let entries: Map<string, { size: number; usedAt: number }> | undefined;
   const inFlight = new Map<string, Promise<string>>();
+  const pins = new Map<string, number>();
   let reserved = 0;
   // Uses within one millisecond must still be ordered.
   let lastUse = 0;
@@ -96,16 +102,18 @@ export function createBlobCache({
 
   async function makeRoom(bytes: number, keep: string) {
     const cached = load();
-    const byAge = [...cached.entries()].filter(([sha256]) => sha256 !== keep).sort((a, b) => a[1].usedAt - b[1].usedAt);
+    const byAge = [...cached.entries()]
+      .filter(([sha256]) => sha256 !== keep && !pins.has(sha256))
+      .sort((a, b) => a[1].usedAt - b[1].usedAt);
     for (const [sha256] of byAge) {
       if (used() + reserved + bytes <= maxBytes) return;
       cached.delete(sha256);
       await rm(fileOf(sha256), { force: true });
     }
     if (used() + reserved + bytes > maxBytes) {
-      // Only other downloads in progress hold the space: they finish, and we try again.
+      // Only downloads in progress and copies in use hold the space: they finish, and we try again.
       throw new Error(
-        `the local blob cache (${setting}=${maxBytes}) is busy with other downloads and has no room for ${bytes} more bytes; try again, or raise ${setting}`,
+        `the local blob cache (${setting}=${maxBytes}) is full of blobs other jobs are downloading or using and has no room for ${bytes} more bytes; try again, or raise ${setting}`,
       );
     }
   }
@@ -131,27 +139,41 @@ export function createBlobCache({
     return fileOf(sha256);
   }
 
+  async function localCopy(sha256: string): Promise<string> {
+    assertSha256(sha256);
+    const cached = load();
+    const entry = cached.get(sha256);
+    if (entry) {
+      const info = await stat(fileOf(sha256)).catch(() => null);
+      if (info) {
+        entry.usedAt = now();
+        // The mtime carries last use across restarts; a failed touch only costs eviction order.
+        await utimes(fileOf(sha256), new Date(), new Date()).catch(() => {});
+        return fileOf(sha256);
+      }
+      cached.delete(sha256);
+    }
+    let pending = inFlight.get(sha256);
+    if (!pending) {
+      pending = download(sha256).finally(() => inFlight.delete(sha256));
+      inFlight.set(sha256, pending);
+    }
+    return pending;
+  }
+
   return {
-    async path(sha256) {
+    path: localCopy,
+    async withFile(sha256, work) {
       assertSha256(sha256);
-      const cached = load();
-      const entry = cached.get(sha256);
-      if (entry) {
-        const info = await stat(fileOf(sha256)).catch(() => null);
-        if (info) {
-          entry.usedAt = now();
-          // The mtime carries last use across restarts; a failed touch only costs eviction order.
-          await utimes(fileOf(sha256), new Date(), new Date()).catch(() => {});
-          return fileOf(sha256);
-        }
-        cached.delete(sha256);
+      // Held before the fetch, so a download that makes room for another can't take it between.
+      pins.set(sha256, (pins.get(sha256) ?? 0) + 1);
+      try {
+        return await work(await localCopy(sha256));
+      } finally {
+        const left = pins.get(sha256)! - 1;
+        if (left === 0) pins.delete(sha256);
+        else pins.set(sha256, left);
       }
-      let pending = inFlight.get(sha256);
-      if (!pending) {
-        pending = download(sha256).finally(() => inFlight.delete(sha256));
-        inFlight.set(sha256, pending);
-      }
-      return pending;
     },
     async evict(sha256) {
       load().delete(assertSha256(sha256));

@@ -117,10 +117,12 @@ describe.each(Object.keys(backends))("%s blob store", (backend) => {
     expect((await readFile(local)).equals(data)).toBe(true);
     // Downloads send the stored file itself only where the store keeps it on this machine.
     expect(await store.storedFile(digest)).toBe(backend === "local" ? local : null);
+    expect(await store.withLocalPath(digest, async (file) => (await readFile(file)).equals(data))).toBe(true);
 
     await store.delete(digest);
     expect(await store.stat(digest)).toBeNull();
     await expect(store.localPath(digest)).rejects.toBeInstanceOf(BlobNotFoundError);
+    await expect(store.withLocalPath(digest, async () => "used")).rejects.toBeInstanceOf(BlobNotFoundError);
     await expect(store.createReadStream(digest)).rejects.toThrow(/is not in the store/);
     await expect(store.delete(digest)).resolves.toBeUndefined();
   });
@@ -193,6 +195,7 @@ describe.each(Object.keys(backends))("%s blob store", (backend) => {
     await expect(store.stat(bad)).rejects.toThrow(/not a sha256/);
     await expect(store.createReadStream(bad)).rejects.toThrow(/not a sha256/);
     await expect(store.localPath(bad)).rejects.toThrow(/not a sha256/);
+    await expect(store.withLocalPath(bad, async () => "used")).rejects.toThrow(/not a sha256/);
     await expect(store.delete(bad)).rejects.toThrow(/not a sha256/);
     await expect(store.putFromTempFile({ tempPath, sha256: bad, size: 1 })).rejects.toThrow(/not a sha256/);
     expect(existsSync(tempPath)).toBe(true);

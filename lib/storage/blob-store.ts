@@ -23,8 +23,13 @@ export interface BlobStore {
   stat(sha256: string): Promise<{ size: number } | null>;
   /** Deleting a blob that is not there is not an error. */
   delete(sha256: string): Promise<void>;
-  /** A path for tools such as qemu-img that need one; the file must not be modified. */
+  /**
+   * A path for a quick look (tests, a read that opens it at once); the file must not be modified. A
+   * bucket's cached copy may be evicted before a later open: tools use withLocalPath or linkBlob.
+   */
   localPath(sha256: string): Promise<string>;
+  /** Runs `work` with a path holding the blob, which stays there until `work` settles; not to be modified. */
+  withLocalPath<T>(sha256: string, work: (file: string) => Promise<T>): Promise<T>;
   /**
    * The stored file itself when this store keeps blobs on this machine, else null (a bucket): a
    * download sends that file directly instead of streaming it, and never fills a cache to do so.
@@ -142,6 +147,9 @@ export function createLocalBlobStore({ root }: { root: string }): BlobStore {
     },
     async localPath(sha256) {
       return (await existing(sha256)).file;
+    },
+    async withLocalPath(sha256, work) {
+      return work((await existing(sha256)).file);
     },
     async storedFile(sha256) {
       return (await existing(sha256)).file;

@@ -30,7 +30,8 @@ import {
   viewerOf,
   waitFor,
 } from "@/tests/fixtures";
-import { getBlobStore } from "./index";
+import { createTestBucket, sharedSwift } from "@/tests/swift";
+import { getBlobStore, type S3BlobStore } from "./index";
 import { queueBlobChecksums, runBlobChecksums, sweepBlobChecksums } from "./checksums";
 
 const run = promisify(execFile);
@@ -155,6 +156,34 @@ describe("the blob.checksums job", () => {
       size: stored.size,
       complete: true,
     });
+  });
+
+  it("streams a bucket's blob to the digests, never copying it into the local cache", async () => {
+    const saved = { ...process.env };
+    const server = await sharedSwift();
+    Object.assign(process.env, {
+      HANGAR_BLOB_STORE: "s3",
+      HANGAR_S3_ENDPOINT: server.endpoint,
+      HANGAR_S3_BUCKET: await createTestBucket(server, "checksums"),
+      HANGAR_S3_REGION: server.region,
+      HANGAR_S3_ACCESS_KEY_ID: server.accessKeyId,
+      HANGAR_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+      HANGAR_S3_PREFIX: `checksums-${randomBytes(4).toString("hex")}/`,
+    });
+    try {
+      const stored = await storeTestBlob(disk);
+      await db().update(blobs).set({ sha512: null, md5: null }).where(eq(blobs.sha256, stored.sha256));
+      await runBlobChecksums({ sha256: stored.sha256 });
+      expect(await getBlobChecksums({ sha256: stored.sha256 })).toMatchObject({
+        sha512: await digestOf("sha512sum", disk),
+        md5: await digestOf("md5sum", disk),
+        complete: true,
+      });
+      expect((getBlobStore() as S3BlobStore).cache.usedBytes()).toBe(0);
+    } finally {
+      for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+      Object.assign(process.env, saved);
+    }
   });
 
   it("fails with a reason a person can act on when the blob's file is missing, shown once the worker ran it", async () => {

@@ -1,9 +1,11 @@
 // sha512 and md5 of a stored blob, computed after it landed (the blob.checksums job). Platforms
 // want them (Harvester and Glance sha512, OpenNebula and simplestreams md5), but a conversion or a
 // flattened clone is served as soon as its sha256 is known, and an upload hashes no md5. One
-// read of the file feeds both digests through one buffer, so memory stays flat whatever the size.
+// read of the file (a bucket's object streamed in, not copied into the cache) feeds both digests
+// through one buffer, so memory stays flat whatever the size.
 // The read runs as its own low-priority process group: it never holds the web process's event
 // loop, it yields the cores to uploads and downloads, and a time limit or a stopping worker kills it.
+import type { Readable } from "node:stream";
 import { getBlobChecksums, listBlobsMissingChecksums, recordBlobChecksums } from "@/db/queries/blobs";
 import { runInProcessGroup } from "@/lib/jobs/process-group";
 import { enqueueOnce } from "@/lib/jobs/queue";
@@ -20,7 +22,7 @@ hashes = [hashlib.new(name, usedforsecurity=False) for name in names]
 buffer = bytearray(1 << 20)
 view = memoryview(buffer)
 size = 0
-with open(path, "rb", buffering=0) as source:
+with open(int(path[3:]) if path.startswith("fd:") else path, "rb", buffering=0) as source:
     while True:
         count = source.readinto(buffer)
         if not count:
@@ -33,13 +35,23 @@ print(json.dumps({"size": size, **{name: digest.hexdigest() for name, digest in 
 
 type Algorithm = "sha512" | "md5";
 
-/** Reads `file` once and returns its size and the digests asked for. */
-async function digestFile(
-  file: string,
+/** Reads the blob once (its file, or a stream of it) and returns its size and the digests asked for. */
+async function digestBlob(
+  blob: { file: string } | { stream: Readable },
   algorithms: Algorithm[],
   signal?: AbortSignal,
 ): Promise<{ size: number } & Partial<Record<Algorithm, string>>> {
-  const run = runInProcessGroup(NICE, ["-n", "10", PYTHON, "-c", DIGEST_SCRIPT, file, ...algorithms], { signal });
+  let run;
+  try {
+    run = runInProcessGroup(
+      NICE,
+      ["-n", "10", PYTHON, "-c", DIGEST_SCRIPT, "file" in blob ? blob.file : "fd:4", ...algorithms],
+      { signal, input: "stream" in blob ? blob.stream : undefined },
+    );
+  } catch (error) {
+    if ("stream" in blob) blob.stream.destroy();
+    throw error;
+  }
   let stdout = "";
   let stderr = "";
   run.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
@@ -63,19 +75,17 @@ export async function runBlobChecksums({ sha256 }: { sha256: string }, { signal 
   if (known.md5 === null) missing.push("md5");
   if (missing.length === 0) return;
   const what = missing.join(" and ");
-  const file = await getBlobStore()
-    .localPath(sha256)
-    .catch((error: unknown) => {
-      if (error instanceof BlobNotFoundError)
-        throw new Error(
-          `The stored file of blob ${sha256} is missing from the blob store, so its ${what} can't be computed and platforms that need them won't list it. Restore the file from a backup (or delete the versions that use it); Hangar queues the computation again at its next start.`,
-        );
-      throw error;
-    });
-  let digests: Awaited<ReturnType<typeof digestFile>>;
+  let digests: Awaited<ReturnType<typeof digestBlob>>;
   try {
-    digests = await digestFile(file, missing, signal);
+    // The local store's own file, or the bucket's object streamed: never a whole copy in the cache.
+    const store = getBlobStore();
+    const file = await store.storedFile(sha256);
+    digests = await digestBlob(file ? { file } : { stream: await store.createReadStream(sha256) }, missing, signal);
   } catch (error) {
+    if (error instanceof BlobNotFoundError)
+      throw new Error(
+        `The stored file of blob ${sha256} is missing from the blob store, so its ${what} can't be computed and platforms that need them won't list it. Restore the file from a backup (or delete the versions that use it); Hangar queues the computation again at its next start.`,
+      );
     if (signal?.aborted) throw error;
     throw new Error(`Computing the ${what} of blob ${sha256} failed: ${(error as Error).message}`);
   }

@@ -8,6 +8,7 @@ export { assertSha256, BlobNotFoundError, createLocalBlobStore, type BlobStore }
 export { hashFile } from "./hash";
 export { createS3BlobStore, type S3BlobStore, type UploadObject } from "./s3-store";
 export { createTempFolder, createTempPath, flushToDisk, tempDir } from "./temp";
+export { linkBlob, placeFile } from "./link";
 
 const globalForStore = globalThis as unknown as { hangarBlobStore?: { key: string; store: BlobStore } };
 
@@ -88,4 +89,20 @@ export async function openBlobRange(
   const store = getBlobStore();
   const file = await store.storedFile(sha256);
   return file ? { file } : { stream: await store.createReadStream(sha256, range) };
+}
+
+/**
+ * With HANGAR_S3_DOWNLOADS=redirect, a short-lived presigned URL that answers GET (and Range) on
+ * the blob with these headers; else null, and the download is streamed through Hangar.
+ */
+export async function blobRedirectUrl(
+  sha256: string,
+  headers: { contentDisposition: string; contentType: string; cacheControl: string },
+): Promise<string | null> {
+  const config = env();
+  if (config.HANGAR_BLOB_STORE !== "s3" || config.HANGAR_S3_DOWNLOADS !== "redirect") return null;
+  return (getBlobStore() as S3BlobStore).presignedGetUrl(sha256, {
+    ...headers,
+    expiresIn: config.HANGAR_S3_REDIRECT_SECONDS,
+  });
 }

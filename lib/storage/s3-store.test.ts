@@ -3,7 +3,7 @@
 // connection cut mid-transfer by a loopback relay in front of the real server.
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -17,7 +17,8 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createTestBucket, sharedSwift, swiftClient, type SwiftServer } from "@/tests/swift";
 import { readEnv } from "@/lib/env";
 import { BlobCorruptError } from "./blob-cache";
-import { checkBlobStoreReachable, createTempPath, getBlobStore } from "./index";
+import { stageDisk } from "@/lib/images/backing";
+import { checkBlobStoreReachable, createTempPath, getBlobStore, linkBlob } from "./index";
 import { createS3BlobStore, type S3BlobStore } from "./s3-store";
 
 const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
@@ -325,5 +326,52 @@ describe("S3 settings", () => {
     await expect(checkBlobStoreReachable()).rejects.toThrow(/bucket not-made-yet does not exist.*HANGAR_S3_BUCKET/);
     process.env.HANGAR_BLOB_STORE = "local";
     expect(getBlobStore()).not.toBe(store);
+  });
+});
+
+describe("handing cached copies to tools", () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+    Object.assign(process.env, saved);
+  });
+
+  it("links a blob, or a self-contained disk being staged, into the tool's folder, where eviction can't take it", async () => {
+    const dataDir = await mkdtemp(path.join(os.tmpdir(), "hangar-data-"));
+    Object.assign(process.env, {
+      HANGAR_DATA_DIR: dataDir,
+      HANGAR_BLOB_STORE: "s3",
+      HANGAR_S3_ENDPOINT: server.endpoint,
+      HANGAR_S3_BUCKET: bucket,
+      HANGAR_S3_REGION: server.region,
+      HANGAR_S3_ACCESS_KEY_ID: server.accessKeyId,
+      HANGAR_S3_SECRET_ACCESS_KEY: server.secretAccessKey,
+      HANGAR_S3_PREFIX: `link-${randomBytes(4).toString("hex")}/`,
+      HANGAR_BLOB_CACHE_BYTES: "1M",
+    });
+    const store = getBlobStore() as S3BlobStore;
+    const blobs = [randomBytes(600_000), randomBytes(600_000), randomBytes(600_000)];
+    for (const data of blobs) {
+      const tempPath = await createTempPath({ root: dataDir, prefix: "test" });
+      await writeFile(tempPath, data);
+      await store.putFromTempFile({ tempPath, sha256: sha(data), size: data.length });
+    }
+    const [upload, disk, other] = blobs.map(sha) as [string, string, string];
+    const work = path.join(dataDir, "job");
+    await mkdir(work);
+    const linked = await linkBlob({ sha256: upload, target: path.join(work, "upload") });
+    const staged = await stageDisk({ disk: { sha256: disk, format: "raw" }, dir: work });
+    expect(path.dirname(staged.path)).toBe(work);
+    // Each fetch evicts the other copies (the cache holds one): the tool's links keep their bytes.
+    await store.localPath(other);
+    expect(existsSync(path.join(dataDir, "blob-cache", upload))).toBe(false);
+    expect(existsSync(path.join(dataDir, "blob-cache", disk))).toBe(false);
+    expect((await readFile(linked)).equals(blobs[0]!)).toBe(true);
+    expect((await readFile(staged.path)).equals(blobs[1]!)).toBe(true);
+    // While a caller holds a copy, fetching another that does not fit beside it is refused in words.
+    await store.withLocalPath(upload, async (file) => {
+      await expect(store.localPath(other)).rejects.toThrow(/no room for 600000 more bytes/);
+      expect((await readFile(file)).equals(blobs[0]!)).toBe(true);
+    });
   });
 });

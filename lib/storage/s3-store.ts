@@ -19,6 +19,7 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { createBlobCache, type BlobCache } from "./blob-cache";
 import { assertSha256, assertTempFile, BlobNotFoundError, type BlobStore } from "./blob-store";
 
@@ -72,6 +73,14 @@ export type S3BlobStore = BlobStore & {
   listUploadObjects(): AsyncIterable<UploadObject>;
   /** Removes an upload's object, or aborts its multipart upload (`multipartId`); either may be gone already. */
   deleteUploadObject(object: Pick<UploadObject, "uploadId" | "multipartId">): Promise<void>;
+  /**
+   * A URL that GETs the blob from the bucket without credentials for `expiresIn` seconds (Range
+   * works on it), answered with these headers instead of the object's own.
+   */
+  presignedGetUrl(
+    sha256: string,
+    options: { expiresIn: number; contentDisposition: string; contentType: string; cacheControl: string },
+  ): Promise<string>;
 };
 
 const UPLOADS = "uploads/";
@@ -190,6 +199,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   const { bucket } = options;
   const prefix = options.prefix ?? "";
   const client = createS3Client(options);
+  // The one place a blob's object key is made: everything that reaches an object asks it.
   const keyOf = (sha256: string) => `${prefix}${assertSha256(sha256)}`;
   const uploadKeyOf = (uploadId: string) => {
     if (!UPLOAD_ID.test(uploadId)) throw new Error(`not an upload id: ${JSON.stringify(uploadId).slice(0, 80)}`);
@@ -293,6 +303,16 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     keyOf,
     locate,
     uploadKeyOf,
+    async presignedGetUrl(sha256, { expiresIn, contentDisposition, contentType, cacheControl }) {
+      const command = new GetObjectCommand({
+        Bucket: bucket,
+        Key: await locate(sha256),
+        ResponseContentDisposition: contentDisposition,
+        ResponseContentType: contentType,
+        ResponseCacheControl: cacheControl,
+      });
+      return getSignedUrl(client, command, { expiresIn });
+    },
     async check() {
       try {
         // A listing, not HeadBucket: its error answers have a body that says what is wrong.
@@ -397,6 +417,9 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     async localPath(sha256) {
       assertSha256(sha256);
       return cache.path(sha256);
+    },
+    async withLocalPath(sha256, work) {
+      return cache.withFile(sha256, work);
     },
     async storedFile(sha256) {
       assertSha256(sha256);
