@@ -238,6 +238,15 @@ async function expectReadyAt(id: string, bytes: Buffer) {
   const hash = createHash("sha256");
   for await (const chunk of await store.createReadStream(sha256(bytes))) hash.update(chunk as Buffer);
   expect(hash.digest("hex")).toBe(sha256(bytes));
+  // And as a redirect download does: the presigned URL names the upload's object.
+  const url = await (store as S3BlobStore).presignedGetUrl(sha256(bytes), {
+    expiresIn: 60,
+    contentDisposition: "attachment",
+    contentType: "application/octet-stream",
+    cacheControl: "no-store",
+  });
+  expect(new URL(url).pathname).toBe(`/${bucket}/${prefix}uploads/${id}`);
+  expect(sha256(Buffer.from(await (await fetch(url)).arrayBuffer()))).toBe(sha256(bytes));
 }
 
 let local: ReturnType<typeof createUploadServer>;
