@@ -26,6 +26,7 @@ const statusOfCode = {
   too_large: 413,
   unsupported_media_type: 415,
   refused: 422,
+  locked: 423,
   rate_limited: 429,
   internal: 500,
   database_unavailable: 503,

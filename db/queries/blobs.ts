@@ -1,6 +1,6 @@
 // Blob rows: one per content-addressed file in the blob store, shared by every version,
 // conversion and recipe file with the same bytes.
-import { and, eq, isNotNull, isNull, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, or, sql } from "drizzle-orm";
 import { db } from "../client";
 import { blobs, imageVersions } from "../schema";
 import { liveProcessSql } from "./processes";
@@ -208,6 +208,22 @@ export async function listLiveBlobWrites({
   const result = await db().execute<{ sha256: string }>(sql`
     select distinct w.sha256 from blob_writes w where ${liveWriteSql(leaseSeconds, unownedSeconds)}`);
   return new Set(result.rows.map((row) => row.sha256));
+}
+
+/** Where in the bucket a blob's bytes are when not under its sha256 (blobs.object_key); null: there. */
+export async function getBlobObjectKey({ sha256 }: { sha256: string }): Promise<string | null> {
+  const [row] = await db().select({ objectKey: blobs.objectKey }).from(blobs).where(eq(blobs.sha256, sha256));
+  return row?.objectKey ?? null;
+}
+
+/** The blobs whose bytes are at these object keys, key → sha256. */
+export async function listBlobsAtObjectKeys({ keys }: { keys: string[] }): Promise<Map<string, string>> {
+  if (!keys.length) return new Map();
+  const rows = await db()
+    .select({ sha256: blobs.sha256, objectKey: blobs.objectKey })
+    .from(blobs)
+    .where(inArray(blobs.objectKey, keys));
+  return new Map(rows.map((row) => [row.objectKey!, row.sha256]));
 }
 
 export interface LinkedOverlay {

@@ -209,6 +209,8 @@ export interface VerifiedFile {
   /** Null only when hashed without it; blob.checksums then computes it. */
   sha512: string | null;
   inspection: StoredInspection;
+  /** In a bucket, where the bytes already are when not under their sha256 (an upload's `uploads/<id>`). */
+  objectKey?: string | null;
 }
 
 /** Flips a version to ready in one transaction, once its bytes are in the blob store. */
@@ -222,12 +224,13 @@ export async function completeImport({
   uploadId?: string;
   actorId: string | null;
   file: VerifiedFile;
-}): Promise<{ scanRequested: boolean }> {
+}): Promise<{ scanRequested: boolean; blobCreated: boolean }> {
   return db().transaction(async (tx) => {
-    await tx
+    const created = await tx
       .insert(blobs)
-      .values({ sha256: file.sha256, sha512: file.sha512, size: file.fileSize })
-      .onConflictDoNothing();
+      .values({ sha256: file.sha256, sha512: file.sha512, size: file.fileSize, objectKey: file.objectKey ?? null })
+      .onConflictDoNothing()
+      .returning({ sha256: blobs.sha256 });
     const [version] = await tx
       .update(imageVersions)
       .set({
@@ -263,7 +266,10 @@ export async function completeImport({
       tx,
     );
     // New bytes get their content read; the caller sends the job once this commits.
-    return { scanRequested: await insertContentScanRequest(tx, { sha256: file.sha256 }) };
+    return {
+      scanRequested: await insertContentScanRequest(tx, { sha256: file.sha256 }),
+      blobCreated: created.length > 0,
+    };
   });
 }
 
@@ -326,6 +332,96 @@ export async function listExpiredActiveUploads({
         sql`not (${uploads.processId} is not null and ${liveProcessSql(sql`${uploads.processId}`, leaseSeconds)})`,
       ),
     );
+}
+
+export interface HeldUpload {
+  declaredLength: number;
+  createdAt: Date;
+  s3UploadId: string | null;
+  durableBytes: number;
+}
+
+/**
+ * Takes an active upload for `processId` for the length of one request, unless another process
+ * whose lease holds has it: null then (and when the upload is not active).
+ */
+export async function holdUpload({
+  id,
+  processId,
+  leaseSeconds,
+}: {
+  id: string;
+  processId: string | null;
+  leaseSeconds: number;
+}): Promise<HeldUpload | null> {
+  const [row] = await db()
+    .update(uploads)
+    .set({ processId, updatedAt: sql`now()` })
+    .where(
+      and(
+        eq(uploads.id, id),
+        eq(uploads.status, "active"),
+        sql`(${uploads.processId} is null or ${uploads.processId} = ${processId}::uuid
+          or not ${liveProcessSql(sql`${uploads.processId}`, leaseSeconds)})`,
+      ),
+    )
+    .returning({
+      declaredLength: uploads.declaredLength,
+      createdAt: uploads.createdAt,
+      s3UploadId: uploads.s3UploadId,
+      durableBytes: uploads.durableBytes,
+    });
+  return row ?? null;
+}
+
+/** Lets go of an upload between requests: any process may take it then. */
+export async function releaseUpload({ id, processId }: { id: string; processId: string | null }): Promise<void> {
+  if (processId === null) return;
+  await db()
+    .update(uploads)
+    .set({ processId: null, updatedAt: sql`now()` })
+    .where(and(eq(uploads.id, id), eq(uploads.processId, processId), eq(uploads.status, "active")));
+}
+
+/**
+ * Records the multipart upload an upload's parts go to and how many bytes from the start are
+ * parts of it. With `replacing`, only while the row still names that one (a process that lost the
+ * upload to another one records nothing). Returns whether it was recorded.
+ */
+export async function recordUploadParts({
+  id,
+  s3UploadId,
+  durableBytes,
+  replacing,
+}: {
+  id: string;
+  s3UploadId: string;
+  durableBytes: number;
+  replacing?: string | null;
+}): Promise<boolean> {
+  const current =
+    replacing === undefined
+      ? sql`true`
+      : replacing === null
+        ? sql`${uploads.s3UploadId} is null`
+        : eq(uploads.s3UploadId, replacing);
+  const updated = await db()
+    .update(uploads)
+    .set({ s3UploadId, durableBytes })
+    .where(and(eq(uploads.id, id), current))
+    .returning({ id: uploads.id });
+  return updated.length > 0;
+}
+
+/** Ids of active uploads and the object keys blob rows name, read at one instant. */
+export async function listLiveUploadObjects(): Promise<{ activeUploads: Set<string>; blobKeys: Set<string> }> {
+  const result = await db().execute<{ kind: string; name: string }>(sql`
+    select 'upload' as kind, id as name from uploads where status = 'active'
+    union all select 'blob', object_key from blobs where object_key is not null`);
+  const activeUploads = new Set<string>();
+  const blobKeys = new Set<string>();
+  for (const row of result.rows) (row.kind === "upload" ? activeUploads : blobKeys).add(row.name);
+  return { activeUploads, blobKeys };
 }
 
 export async function listActiveUploadIds(): Promise<Set<string>> {

@@ -40,6 +40,11 @@ export const blobs = pgTable("blobs", {
   /** For OpenNebula and simplestreams' Glance sync; computed in the background after the blob lands. */
   md5: text("md5"),
   size: bigint("size", { mode: "number" }).notNull(),
+  /**
+   * In a bucket, the key (under HANGAR_S3_PREFIX) holding the bytes when it is not the sha256: an
+   * upload's `uploads/<id>`, completed in place rather than copied. Null: `<sha256>`.
+   */
+  objectKey: text("object_key"),
   createdAt: createdAt(),
 });
 

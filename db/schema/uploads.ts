@@ -31,8 +31,15 @@ export const uploads = pgTable(
     expectedSha256: text("expected_sha256"),
     filename: text("filename").notNull().default(""),
     status: text("status").$type<UploadStatus>().notNull().default("active"),
-    /** The process finalising this upload, once it started to (db/schema/processes.ts). */
+    /**
+     * The process holding this upload now (db/schema/processes.ts): receiving a PATCH, or
+     * finalising it; null between requests. Another process answers 423 while it is alive.
+     */
     processId: uuid("process_id"),
+    /** With blobs in a bucket: the multipart upload at `<prefix>uploads/<id>` its parts go to. */
+    s3UploadId: text("s3_upload_id"),
+    /** Bytes from the start that are parts of that multipart upload: what any process can resume from. */
+    durableBytes: bigint("durable_bytes", { mode: "number" }).notNull().default(0),
     createdAt: createdAt(),
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     expiresAt: timestamp("expires_at", { withTimezone: true, mode: "date" }).notNull(),

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { listBlobReferences, listLiveBlobWrites, type BlobReference } from "@/db/queries/blobs";
 import { PROCESS_LEASE_SECONDS } from "@/db/queries/processes";
 import { UNOWNED_WORK_SECONDS } from "@/lib/processes/blob-writes";
+import { classifyUploadObjects } from "@/lib/processes/upload-objects";
 import { BlobNotFoundError, type BlobStore } from "@/lib/storage";
 import { createProgress, type Progress, type ProgressSink } from "./progress";
 
@@ -21,6 +22,8 @@ export interface VerifyReport {
   orphans: { sha256: string; size: number | null }[];
   /** Stored and unreferenced, but a live process is writing them now: not orphans. */
   inFlight: number;
+  /** In a bucket, under `uploads/`: objects no blob row names and multipart uploads of no active upload. */
+  orphanUploads: { key: string; size: number }[];
 }
 
 /** The blob's sha256 as read now, or "missing" when it went between stat and read (deleted meanwhile). */
@@ -65,6 +68,7 @@ export async function verifyBlobs({
     damaged: [],
     orphans: [],
     inFlight: 0,
+    orphanUploads: [],
   };
   const progress = createProgress({
     verb: deep ? "Hashing" : "Checking",
@@ -95,5 +99,11 @@ export async function verifyBlobs({
     if (writing.has(sha256)) report.inFlight += 1;
     else report.orphans.push({ sha256, size: (await store.stat(sha256))?.size ?? null });
   }
+  const uploads = await classifyUploadObjects(store);
+  report.inFlight += uploads.live;
+  report.orphanUploads = uploads.orphans.map((object) => ({
+    key: `uploads/${object.uploadId}${object.multipartId ? " (unfinished multipart upload)" : ""}`,
+    size: object.size,
+  }));
   return report;
 }

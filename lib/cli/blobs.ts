@@ -104,14 +104,17 @@ function printVerify(report: VerifyReport, io: BlobsIo): void {
     io.out(
       `ORPHAN  ${orphan.sha256}${orphan.size === null ? "" : ` (${formatBytes(orphan.size)})`}: nothing refers to it`,
     );
+  for (const orphan of report.orphanUploads)
+    io.out(`ORPHAN  ${orphan.key} (${formatBytes(orphan.size)}): an upload that ended without becoming a blob`);
+  const orphans = report.orphans.length + report.orphanUploads.length;
   io.out(
-    `${report.missing.length} missing, ${report.damaged.length} damaged, ${plural(report.orphans.length, "orphan")}${report.inFlight ? `, ${report.inFlight} being written now (not orphans)` : ""}.`,
+    `${report.missing.length} missing, ${report.damaged.length} damaged, ${plural(orphans, "orphan")}${report.inFlight ? `, ${report.inFlight} being written now (not orphans)` : ""}.`,
   );
   if (report.missing.length || report.damaged.length)
     io.out(
       "A missing or damaged blob's version can't be downloaded or built on: if the other store still has a good copy, migrate it back; otherwise upload the version again.",
     );
-  if (report.orphans.length) io.out("Orphans go at the next start of a Hangar process (start-up reconciliation).");
+  if (orphans) io.out("Orphans go at the next start of a Hangar process (start-up reconciliation).");
 }
 
 const commands: Record<string, Command> = {

@@ -6,7 +6,7 @@ import { completeImport, failImport } from "@/db/queries/uploads";
 import type { DiskFormat } from "@/db/schema";
 import { crossCheck } from "@/lib/images/qemu-img";
 import { sendContentScan } from "@/lib/content/requests";
-import { storeBlob } from "@/lib/processes/blob-writes";
+import { adoptStoredObject, storeBlob } from "@/lib/processes/blob-writes";
 import { queueBlobChecksums } from "@/lib/storage/checksums";
 import { queueVersionEvent } from "@/lib/webhooks/events";
 import { queueBootTestAfterUpload } from "@/lib/content/boot-queue";
@@ -28,6 +28,11 @@ export interface FinalizeInput {
   ingest: IngestResult;
   expectedSha256: string | null;
   quotaBytes: number;
+  /**
+   * The bytes are in the bucket already, completed in place at this key (under the prefix): the
+   * blob row records it instead of a put of the temp file. `remove` deletes that object.
+   */
+  storedObject?: { key: string; remove(): Promise<void> };
 }
 
 export interface FinalizedImport {
@@ -43,6 +48,7 @@ function firstProblem(problems: { message: string }[], fallback: string): string
 
 export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImport> {
   const { ingest } = input;
+  let recorded = false;
   try {
     if (input.expectedSha256 && input.expectedSha256 !== ingest.sha256) {
       throw new ImportRefused(
@@ -60,7 +66,7 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
     const virtualSize = ingest.report.virtualSize ?? 0;
     // Read here, from the file just received: once stored in a bucket, reading it means fetching it.
     const bootable = await checkBootability({ file: input.tempPath, format });
-    const completed = await storeBlob({ tempPath: input.tempPath, sha256: ingest.sha256, size: ingest.size }, () =>
+    const record = () =>
       completeImport({
         versionId: input.versionId,
         uploadId: input.uploadId,
@@ -72,9 +78,15 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
           sha256: ingest.sha256,
           sha512: ingest.sha512,
           inspection: { ...ingest.report, qemuImg: checked.info ?? null },
+          objectKey: input.storedObject?.key ?? null,
         },
-      }),
-    );
+      });
+    const stored = input.storedObject;
+    const completed = stored
+      ? await adoptStoredObject({ sha256: ingest.sha256, remove: () => stored.remove() }, record)
+      : await storeBlob({ tempPath: input.tempPath, sha256: ingest.sha256, size: ingest.size }, record);
+    recorded = true;
+    if (stored) await rm(input.tempPath, { force: true });
     // Outside the catch: the version is ready whatever happens to the inspection job.
     if (completed.scanRequested) await sendContentScan(ingest.sha256);
     // The upload hashed sha256 and sha512 while it arrived; md5 (for OpenNebula and Glance) follows.
@@ -84,6 +96,8 @@ export async function finalizeImport(input: FinalizeInput): Promise<FinalizedImp
     return { format, virtualSize, sha256: ingest.sha256, size: ingest.size };
   } catch (error) {
     await rm(input.tempPath, { force: true });
+    // Bytes a ready version refers to stay, whatever failed after.
+    if (!recorded) await input.storedObject?.remove().catch(() => {});
     const reason =
       error instanceof ImportRefused
         ? error.reason

@@ -1,7 +1,8 @@
 // Start-up reconciliation after a crash or kill: nothing half-written may stay visible, and nothing
 // another live process is writing (on this machine or another) is touched. What dead processes
 // owned ends as the periodic sweep ends it (lib/processes/sweep.ts); tus temp files without a live
-// upload session go; blobs that nothing refers to and no live process is writing go.
+// upload session go; blobs that nothing refers to and no live process is writing go, and so do a
+// bucket's upload objects that no blob row names and no active upload is shipping.
 import { readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { deleteOrphanBlob, listReferencedBlobs } from "@/db/queries/blobs";
@@ -10,6 +11,7 @@ import { listActiveUploadIds } from "@/db/queries/uploads";
 import { env } from "@/lib/env";
 import { UNOWNED_WORK_SECONDS } from "@/lib/processes/blob-writes";
 import { sweepDeadProcessWork, type SweepReport } from "@/lib/processes/sweep";
+import { removeOrphanUploadObjects } from "@/lib/processes/upload-objects";
 import { getBlobStore } from "@/lib/storage";
 
 export type ReconcileReport = SweepReport;
@@ -45,6 +47,8 @@ export async function reconcileStorage({
     });
     if (removed) report.removedBlobs += 1;
   }
+  // In a bucket: objects and multipart uploads under uploads/ that no blob and no active upload uses.
+  report.removedBlobs += await removeOrphanUploadObjects(store);
   if (Object.values(report).some((count) => count > 0)) log(`Reconciled storage: ${JSON.stringify(report)}`);
   return report;
 }

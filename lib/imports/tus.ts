@@ -17,9 +17,12 @@ import {
   getUpload,
   getUploadForUser,
   createImportVersion,
+  holdUpload,
   recordImportProgress,
+  releaseUpload,
   startUploadFinalisation,
 } from "@/db/queries/uploads";
+import { PROCESS_LEASE_SECONDS } from "@/db/queries/processes";
 import { isConnectionError } from "@/db/health";
 import { AccessDenied } from "@/db/queries/access";
 import { getProjectQuota } from "@/db/queries/projects";
@@ -33,13 +36,14 @@ import { env } from "@/lib/env";
 import { databaseUnavailableBody } from "@/lib/http/database-unavailable";
 import { uploadBytesReceived, uploadStarted } from "@/lib/observability/metrics";
 import { currentProcessId } from "@/lib/processes/identity";
-import { flushToDisk } from "@/lib/storage";
+import { flushToDisk, getBlobStore, type S3BlobStore } from "@/lib/storage";
 import { slugSchema, versionLabelSchema } from "@/lib/validations/imports";
 import { finalizeImport, ImportRefused } from "./finalize";
 import { startHashThreads } from "./hasher";
 import { EXPECTED_SHA256_HEADER, VERSION_ID_HEADER } from "./upload-protocol";
 import { IngestSession } from "./ingest";
 import { IngestingFileStore } from "./upload-store";
+import { uploadObjectKey } from "./upload-parts";
 
 export const UPLOAD_ROUTE = "/api/uploads";
 export const UPLOAD_EXPIRY_MS = 24 * 60 * 60 * 1000;
@@ -96,13 +100,23 @@ export function uploadViewerOf(request: Request, { secret }: { secret: string })
 
 export interface UploadServerDeps {
   viewerOf(request: Request): Promise<Viewer | null>;
+  /** How long a process that holds an upload counts as alive after its last heartbeat (tests shorten it). */
+  leaseSeconds?: number;
 }
+
+/** How long a client is told to wait while another process holds the upload. */
+const LOCKED_RETRY_SECONDS = 2;
 
 export function createUploadServer(deps: UploadServerDeps) {
   const directory = path.join(env().dataDir, "uploads");
   mkdirSync(directory, { recursive: true, mode: 0o700 });
   startHashThreads();
   const versionOf = new Map<string, string>();
+  const leaseSeconds = deps.leaseSeconds ?? PROCESS_LEASE_SECONDS;
+  // With blobs in a bucket, any process can resume an upload; with the local store, only this one.
+  const bucket = env().HANGAR_BLOB_STORE === "s3" ? (getBlobStore() as S3BlobStore) : null;
+  // Requests that hold their upload (in PostgreSQL) until they are answered.
+  const holding = new WeakMap<object, string>();
   const store = new IngestingFileStore(
     directory,
     {
@@ -120,6 +134,7 @@ export function createUploadServer(deps: UploadServerDeps) {
       },
     },
     UPLOAD_EXPIRY_MS,
+    bucket,
   );
 
   const server = new Server({
@@ -152,6 +167,16 @@ export function createUploadServer(deps: UploadServerDeps) {
         throw httpError("gone", `This upload has already ${upload.status === "completed" ? "finished" : "ended"}.`);
       if (upload.expiresAt.getTime() < Date.now())
         throw httpError("gone", "This upload expired after 24 hours without finishing; start it again.");
+      // A DELETE needs no spool: the upload's objects go as orphans once it is no longer active.
+      if (!bucket || (request.method !== "HEAD" && request.method !== "PATCH")) return;
+      const held = await holdUpload({ id: uploadId, processId: currentProcessId(), leaseSeconds });
+      if (!held)
+        throw httpError(
+          "locked",
+          "Another server process is receiving this upload right now; try again in a moment (the upload resumes where it stopped).",
+        );
+      holding.set(request, uploadId);
+      await store.adopt(uploadId, held);
     },
     async onUploadCreate(request, upload) {
       const viewer = await deps.viewerOf(request as unknown as Request);
@@ -215,11 +240,19 @@ export function createUploadServer(deps: UploadServerDeps) {
           : await IngestSession.fromFile(tempPath, upload.offset, session.claimedFormat);
       try {
         const ingested = await ingest.finish();
+        if (bucket && !store.isShipped(upload.id))
+          throw new Error(`upload ${upload.id} ended without its object complete in the bucket`);
         const result = await finalizeImport({
           versionId: session.versionId,
           uploadId: upload.id,
           actorId: viewer?.id ?? session.userId,
           tempPath,
+          storedObject: bucket
+            ? {
+                key: uploadObjectKey(upload.id),
+                remove: () => bucket.deleteUploadObject({ uploadId: upload.id }),
+              }
+            : undefined,
           ingest: ingested,
           expectedSha256:
             declared.find((sha256) => sha256 && sha256 !== ingested.sha256) ?? declared.find(Boolean) ?? null,
@@ -232,6 +265,7 @@ export function createUploadServer(deps: UploadServerDeps) {
         if (error instanceof ImportRefused) throw httpError("refused", error.reason);
         throw error;
       } finally {
+        store.forget(upload.id);
         progressWrites.delete(upload.id);
         versionOf.delete(upload.id);
       }
@@ -269,7 +303,18 @@ export function createUploadServer(deps: UploadServerDeps) {
         },
       );
     }
-    const response = await server.handleWeb(request);
+    let response: Response;
+    try {
+      response = await server.handleWeb(request);
+    } finally {
+      const held = holding.get(request);
+      if (held) await releaseUpload({ id: held, processId: currentProcessId() }).catch(() => {});
+    }
+    if (response.status === httpStatusOf("locked")) {
+      const headers = new Headers(response.headers);
+      headers.set("Retry-After", String(LOCKED_RETRY_SECONDS));
+      return new Response(response.body, { status: response.status, headers });
+    }
     const location = response.headers.get("location");
     const created = request.method === "POST" && response.status === 201 && location;
     const versionId = created ? versionOf.get(location.split("/").pop() ?? "") : undefined;

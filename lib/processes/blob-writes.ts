@@ -51,3 +51,22 @@ export async function storeBlob<T>(
     throw error;
   }
 }
+
+/**
+ * Adopts bytes already in the store under another key (an upload completed in place in a bucket)
+ * under a write record: `record` inserts the blob row naming that key. When the same bytes had a
+ * blob already, the row stays as it was and `remove` deletes the new copy, so they are kept once.
+ */
+export async function adoptStoredObject<T extends { blobCreated: boolean }>(
+  { sha256, remove }: { sha256: string; remove: () => Promise<void> },
+  record: () => Promise<T>,
+): Promise<T> {
+  const write = await beginBlobWrite(sha256);
+  try {
+    const recorded = await record();
+    if (!recorded.blobCreated) await remove();
+    return recorded;
+  } finally {
+    await write.end();
+  }
+}

@@ -6,7 +6,7 @@ import { createS3BlobStore, type S3BlobStore } from "./s3-store";
 
 export { assertSha256, BlobNotFoundError, createLocalBlobStore, type BlobStore } from "./blob-store";
 export { hashFile } from "./hash";
-export { createS3BlobStore, type S3BlobStore } from "./s3-store";
+export { createS3BlobStore, type S3BlobStore, type UploadObject } from "./s3-store";
 export { createTempFolder, createTempPath, flushToDisk, tempDir } from "./temp";
 export { linkBlob, placeFile } from "./link";
 
@@ -35,7 +35,17 @@ function storeFor(
     prefix: config.HANGAR_S3_PREFIX,
     cache: { dir: path.join(config.dataDir, "blob-cache"), maxBytes: config.HANGAR_BLOB_CACHE_BYTES },
   };
-  return { key: `s3:${JSON.stringify(settings)}`, make: () => createS3BlobStore(settings) };
+  // Loaded when first asked, so that code using the store without the database loads no driver.
+  const rows = () => import("@/db/queries/blobs");
+  return {
+    key: `s3:${JSON.stringify(settings)}`,
+    make: () =>
+      createS3BlobStore({
+        ...settings,
+        objectKeyOf: async (sha256) => (await rows()).getBlobObjectKey({ sha256 }),
+        blobsAtKeys: async (keys) => (await rows()).listBlobsAtObjectKeys({ keys }),
+      }),
+  };
 }
 
 /**

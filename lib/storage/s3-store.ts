@@ -10,9 +10,11 @@ import { Agent as HttpAgent } from "node:http";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import {
+  AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   S3Client,
 } from "@aws-sdk/client-s3";
@@ -36,6 +38,22 @@ export interface S3BlobStoreOptions extends S3Settings {
   cache: { dir: string; maxBytes: number };
   /** Keys per listing request; unset, the server's own (1,000 on S3 and Swift). */
   listPageSize?: number;
+  /**
+   * Where the blob row says a blob's bytes are when not under its sha256 (an upload completed in
+   * place: `uploads/<id>`), relative to the prefix; null or unset: `<sha256>`.
+   */
+  objectKeyOf?(sha256: string): Promise<string | null>;
+  /** The blobs whose rows name these keys (relative to the prefix), key → sha256. */
+  blobsAtKeys?(keys: string[]): Promise<Map<string, string>>;
+}
+
+/** An upload's object or unfinished multipart upload under `<prefix>uploads/`. */
+export interface UploadObject {
+  uploadId: string;
+  /** Set for an unfinished multipart upload; absent for a completed object. */
+  multipartId?: string;
+  size: number;
+  modified: Date;
 }
 
 export type S3BlobStore = BlobStore & {
@@ -43,7 +61,18 @@ export type S3BlobStore = BlobStore & {
   check(): Promise<void>;
   readonly client: S3Client;
   readonly cache: BlobCache;
+  readonly bucket: string;
+  readonly prefix: string;
+  /** The key of a blob stored under its sha256 (a blob row may name another: objectKeyOf). */
   keyOf(sha256: string): string;
+  /** The key a blob's bytes are at: the one its row names (an upload's object), else keyOf(). */
+  locate(sha256: string): Promise<string>;
+  /** The key a tus upload's parts go to and its object stays at once complete. */
+  uploadKeyOf(uploadId: string): string;
+  /** Completed upload objects with no blob row naming them, and every unfinished multipart upload. */
+  listUploadObjects(): AsyncIterable<UploadObject>;
+  /** Removes an upload's object, or aborts its multipart upload (`multipartId`); either may be gone already. */
+  deleteUploadObject(object: Pick<UploadObject, "uploadId" | "multipartId">): Promise<void>;
   /**
    * A URL that GETs the blob from the bucket without credentials for `expiresIn` seconds (Range
    * works on it), answered with these headers instead of the object's own.
@@ -53,6 +82,9 @@ export type S3BlobStore = BlobStore & {
     options: { expiresIn: number; contentDisposition: string; contentType: string; cacheControl: string },
   ): Promise<string>;
 };
+
+const UPLOADS = "uploads/";
+const UPLOAD_ID = /^[0-9a-zA-Z_-]{1,100}$/;
 
 // S3 allows at most 10,000 parts; Swift's s3api 1,000 by default. Parts of 16 MiB cover 15.6 GiB
 // in 1,000 parts; larger blobs get larger parts.
@@ -169,12 +201,22 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
   const client = createS3Client(options);
   // The one place a blob's object key is made: everything that reaches an object asks it.
   const keyOf = (sha256: string) => `${prefix}${assertSha256(sha256)}`;
+  const uploadKeyOf = (uploadId: string) => {
+    if (!UPLOAD_ID.test(uploadId)) throw new Error(`not an upload id: ${JSON.stringify(uploadId).slice(0, 80)}`);
+    return `${prefix}${UPLOADS}${uploadId}`;
+  };
+  // The row is asked every time, not remembered: a blob deleted and stored again may move.
+  const locate = async (sha256: string) => {
+    assertSha256(sha256);
+    const named = await options.objectKeyOf?.(sha256);
+    return named ? `${prefix}${named}` : keyOf(sha256);
+  };
   const fail = (error: unknown): never => {
     throw describeS3Error(error, options);
   };
 
   async function head(sha256: string): Promise<{ size: number } | null> {
-    const Key = keyOf(sha256);
+    const Key = await locate(sha256);
     try {
       const answer = await client.send(new HeadObjectCommand({ Bucket: bucket, Key }));
       return { size: answer.ContentLength ?? 0 };
@@ -190,7 +232,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       const answer = await client.send(
         new GetObjectCommand({
           Bucket: bucket,
-          Key: keyOf(sha256),
+          Key: await locate(sha256),
           Range: range ? `bytes=${range.start}-${range.end}` : undefined,
         }),
       );
@@ -232,14 +274,39 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
     },
   });
 
+  async function* listUnder(Prefix: string) {
+    let ContinuationToken: string | undefined;
+    do {
+      let page;
+      try {
+        page = await client.send(
+          new ListObjectsV2Command({
+            Bucket: bucket,
+            Prefix: Prefix || undefined,
+            ContinuationToken,
+            MaxKeys: options.listPageSize,
+          }),
+        );
+      } catch (error) {
+        return fail(error);
+      }
+      yield page.Contents ?? [];
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+
   return {
     client,
     cache,
+    bucket,
+    prefix,
     keyOf,
+    locate,
+    uploadKeyOf,
     async presignedGetUrl(sha256, { expiresIn, contentDisposition, contentType, cacheControl }) {
       const command = new GetObjectCommand({
         Bucket: bucket,
-        Key: keyOf(sha256),
+        Key: await locate(sha256),
         ResponseContentDisposition: contentDisposition,
         ResponseContentType: contentType,
         ResponseCacheControl: cacheControl,
@@ -257,7 +324,7 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       }
     },
     async putFromTempFile({ tempPath, sha256, size }) {
-      const Key = keyOf(sha256);
+      const Key = await locate(sha256);
       await assertTempFile(tempPath, size);
       const existing = await head(sha256);
       if (existing?.size === size) {
@@ -299,9 +366,52 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       keyOf(sha256);
       await cache.evict(sha256);
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: keyOf(sha256) }));
+        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: await locate(sha256) }));
       } catch (error) {
         if (!isNotFound(error)) fail(error);
+      }
+    },
+    async *listUploadObjects() {
+      const under = `${prefix}${UPLOADS}`;
+      for await (const objects of listUnder(under)) {
+        const named = objects.flatMap((object) => {
+          const uploadId = object.Key?.slice(under.length) ?? "";
+          return UPLOAD_ID.test(uploadId)
+            ? [{ uploadId, size: object.Size ?? 0, modified: object.LastModified ?? new Date() }]
+            : [];
+        });
+        const blobs = (await options.blobsAtKeys?.(named.map((object) => `${UPLOADS}${object.uploadId}`))) ?? new Map();
+        for (const object of named) if (!blobs.has(`${UPLOADS}${object.uploadId}`)) yield object;
+      }
+      let KeyMarker: string | undefined;
+      let UploadIdMarker: string | undefined;
+      do {
+        let page;
+        try {
+          page = await client.send(
+            new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: under, KeyMarker, UploadIdMarker }),
+          );
+        } catch (error) {
+          return fail(error);
+        }
+        for (const upload of page.Uploads ?? []) {
+          const uploadId = upload.Key?.slice(under.length) ?? "";
+          if (UPLOAD_ID.test(uploadId) && upload.UploadId)
+            yield { uploadId, multipartId: upload.UploadId, size: 0, modified: upload.Initiated ?? new Date() };
+        }
+        const more = page.IsTruncated && (page.NextKeyMarker || page.NextUploadIdMarker);
+        KeyMarker = more ? page.NextKeyMarker : undefined;
+        UploadIdMarker = more ? page.NextUploadIdMarker : undefined;
+      } while (KeyMarker || UploadIdMarker);
+    },
+    async deleteUploadObject({ uploadId, multipartId }) {
+      const Key = uploadKeyOf(uploadId);
+      try {
+        if (multipartId)
+          await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key, UploadId: multipartId }));
+        else await client.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
+      } catch (error) {
+        if (!isNotFound(error) && (error as Error).name !== "NoSuchUpload") fail(error);
       }
     },
     async localPath(sha256) {
@@ -316,28 +426,18 @@ export function createS3BlobStore(options: S3BlobStoreOptions): S3BlobStore {
       return null;
     },
     async *list() {
-      let ContinuationToken: string | undefined;
-      do {
-        let page;
-        try {
-          page = await client.send(
-            new ListObjectsV2Command({
-              Bucket: bucket,
-              Prefix: prefix || undefined,
-              ContinuationToken,
-              MaxKeys: options.listPageSize,
-            }),
-          );
-        } catch (error) {
-          return fail(error);
-        }
-        for (const object of page.Contents ?? []) {
+      for await (const objects of listUnder(prefix)) {
+        const uploads: string[] = [];
+        for (const object of objects) {
           const name = object.Key?.slice(prefix.length);
           // Only names keyOf() would make, so whatever list() yields, stat() and delete() can reach.
           if (name && /^[0-9a-f]{64}$/.test(name)) yield name;
+          else if (name?.startsWith(UPLOADS)) uploads.push(name);
         }
-        ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (ContinuationToken);
+        // An upload completed in place is its blob's bytes too, once the blob row names it.
+        if (uploads.length && options.blobsAtKeys)
+          for (const sha256 of (await options.blobsAtKeys(uploads)).values()) yield sha256;
+      }
     },
   };
 }

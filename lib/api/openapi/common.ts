@@ -45,6 +45,7 @@ const errorDescriptions: Record<ErrorCode, string> = {
   too_large: "The body is larger than this endpoint takes.",
   unsupported_media_type: "The body's Content-Type is not one this endpoint takes.",
   refused: "Hangar refused the request (the message says why).",
+  locked: "Another server process is working on it right now; try again after Retry-After.",
   rate_limited: "Too many requests from this token; see Retry-After.",
   internal: "Something failed on the server; nothing was changed.",
   database_unavailable: "The database is unavailable; try again.",
