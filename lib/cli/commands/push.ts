@@ -188,12 +188,16 @@ Exit status 1 when the server refuses the file, with its reason.`,
       fingerprint: async () => fingerprint,
       storeFingerprintForResuming: true,
       removeFingerprintOnSuccess: true,
-      retryDelays: [0, 1000, 3000],
+      // 34 s in all: longer than a process's 30 s lease, so when the web process receiving the upload
+      // dies (with blobs in a bucket) another one takes it over before push gives up.
+      retryDelays: [0, 1000, 3000, 5000, 10000, 15000],
       // A dropped connection, a server error or a moved offset (409 to a PATCH) is worth another try;
       // a refusal (a taken version label, a bad token, over quota) is not.
-      onShouldRetry(error) {
+      onShouldRetry(error, retryAttempt) {
         const status = error.originalResponse?.getStatus() ?? 0;
         const method = error.originalRequest?.getMethod();
+        // A server that can't be reached before the upload exists is said after ~4 s, not 34.
+        if (method === "POST" && status === 0 && retryAttempt >= 2) return false;
         return status === 0 || status >= 500 || status === 423 || (status === 409 && method === "PATCH");
       },
       async onBeforeRequest(outgoing: HttpRequest) {
