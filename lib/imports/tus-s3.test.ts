@@ -401,8 +401,10 @@ describe("uploads into a bucket", () => {
       key: `uploads/${abandoned} (unfinished multipart upload)`,
       size: 0,
     });
-    expect(report.missing).toEqual([]);
-    expect(report.damaged).toEqual([]);
+    // The database is shared with the run's other test files, whose blobs live elsewhere: only this
+    // test's blob is asked about.
+    expect(report.missing.map((blob) => blob.sha256)).not.toContain(sha256(bytes));
+    expect(report.damaged.map((blob) => blob.sha256)).not.toContain(sha256(bytes));
     expect(report.orphans.map((orphan) => orphan.sha256)).not.toContain(sha256(bytes));
     expect(report.orphanUploads).toContainEqual({ key: stray, size: 11 });
     expect(report.orphanUploads.map((orphan) => orphan.key)).not.toContain(`uploads/${id}`);
@@ -419,7 +421,7 @@ describe("uploads into a bucket", () => {
       dataDir: process.env.HANGAR_DATA_DIR!,
       sink,
     });
-    expect(migrated.failed).toEqual([]);
+    expect(migrated.failed.map((blob) => blob.sha256)).not.toContain(sha256(bytes));
     expect(await target.stat(sha256(bytes))).toEqual({ size: bytes.length });
   }, 180_000);
 });
