@@ -17,7 +17,12 @@ export default defineConfig({
   // run after it, so that pipeline's guests are not competing with theirs for the CPU.
   projects: [
     { name: "content", testMatch: /content\.spec\.ts$/ },
-    { name: "app", testIgnore: /content\.spec\.ts$/, dependencies: ["content"] },
+    {
+      name: "app",
+      // cluster.spec.ts starts web processes on a bucket of its own: it runs in the s3 run.
+      testIgnore: E2E_BLOB_STORE === "s3" ? /content\.spec\.ts$/ : /(content|cluster)\.spec\.ts$/,
+      dependencies: ["content"],
+    },
   ],
   use: {
     baseURL: APP_ORIGIN,

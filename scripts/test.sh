@@ -34,6 +34,6 @@ npx playwright test || status=$?
 # test` runs every spec on a bucket.
 rm -f reports/playwright-s3.json
 E2E_BLOB_STORE=s3 E2E_DATA_DIR="$s3_data_dir" HANGAR_DEMO_REAL_DEBIAN=false \
-  npx playwright test --no-deps e2e/{import,cli,feeds,teams}.spec.ts || status=$?
+  npx playwright test --no-deps e2e/{import,cli,feeds,teams,cluster}.spec.ts || status=$?
 node scripts/test-summary.mjs || status=$?
 exit "$status"
