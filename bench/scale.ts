@@ -24,6 +24,7 @@ import { freePort } from "../db/embedded";
 import { getViewerById } from "../db/queries/users";
 import { imageVersions } from "../db/schema";
 import { createTokenFor } from "../lib/api/tokens";
+import { getBlobStore, type S3BlobStore } from "../lib/storage";
 import { createTestBucket, startSwift, stopSwift, swiftClient, type SwiftServer } from "../tests/swift";
 import { startBenchApp, startUploadBench, tusUploadWhole } from "./import";
 import { median, type BenchRow } from "./report";
@@ -142,7 +143,8 @@ export async function run(): Promise<BenchRow[]> {
     }
 
     const url = `${origin}/api/v1/versions/${last.id}/download`;
-    const key = `${process.env.HANGAR_S3_PREFIX ?? ""}${last.sha256}`;
+    // Where the blob's bytes are: an upload's own object (uploads/<id>), named by its blob row.
+    const key = await (getBlobStore() as S3BlobStore).locate(last.sha256);
     const viaHangar = async () => {
       const { stdout } = await exec("curl", [
         "-sSf",
